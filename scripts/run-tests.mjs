@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// Runs every *.test.ts under src/ and test/ with node's test runner (TypeScript through tsx),
+// and says up front which storage backends the run covers.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import pg from 'pg';
+
+function findTests(dir, out = []) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    if (statSync(path).isDirectory()) findTests(path, out);
+    else if (name.endsWith('.test.ts')) out.push(path);
+  }
+  return out;
+}
+
+const filter = process.argv.slice(2);
+const files = ['src', 'test']
+  .flatMap((d) => findTests(d))
+  .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)))
+  .sort();
+
+const url = process.env.ONRAMP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+let postgres = 'runs';
+const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+try {
+  await client.connect();
+} catch (err) {
+  postgres = process.env.ONRAMP_TEST_REQUIRE_POSTGRES === '1' ? `REQUIRED BUT UNREACHABLE (${err.message})` : `SKIPPED (unreachable: ${err.message})`;
+} finally {
+  await client.end().catch(() => {});
+}
+const banner = `storage backends: sqlite runs; postgres ${postgres} [${new URL(url).host}]`;
+console.log(`\n=== ${banner} ===\n=== ${files.length} test files ===\n`);
+
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=180000', ...files],
+  { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+);
+console.log(`\n=== ${banner} ===`);
+process.exit(result.status ?? 1);

@@ -1,0 +1,49 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { SecureContextOptions } from 'node:tls';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { OnrampContext } from './context.js';
+import { installErrorHandling, requestId } from './http/common.js';
+import { healthRoutes } from './http/health.plugin.js';
+
+function baseOptions(ctx: OnrampContext): FastifyServerOptions {
+  return {
+    loggerInstance: ctx.log,
+    bodyLimit: ctx.config.server.bodyLimitBytes,
+    genReqId: requestId,
+    // Answer 503 to new requests once close() has begun; in-flight ones finish.
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  };
+}
+
+/**
+ * The public listener: portal, admin API, tracking links. Built without listen() so tests can
+ * inject() requests (fastify's own test style) or listen on an ephemeral port.
+ */
+export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...baseOptions(ctx),
+    trustProxy: ctx.config.server.trustProxy.length > 0 ? ctx.config.server.trustProxy : false,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  installErrorHandling(app, ctx.config.server.bodyLimitBytes);
+  await app.register(healthRoutes, { storage: ctx.storage });
+  return app;
+}
+
+/**
+ * The device listener: the mTLS gateway in front of the personalization API. TLS is terminated here
+ * (or, behind a trusted proxy, the forwarded client certificate is verified the same way).
+ */
+export async function buildDeviceApp(ctx: OnrampContext, tls: SecureContextOptions): Promise<FastifyInstance> {
+  // An HTTPS Fastify instance differs from an HTTP one only in its raw server (requests are still
+  // http.IncomingMessage, over a TLSSocket), so it is typed as the common FastifyInstance that
+  // features' plugins are written for.
+  const app = Fastify({
+    ...baseOptions(ctx),
+    https: { ...tls, minVersion: 'TLSv1.2' },
+  } as FastifyServerOptions).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
+  installErrorHandling(app, ctx.config.server.bodyLimitBytes);
+  await app.register(healthRoutes, { storage: ctx.storage });
+  return app;
+}

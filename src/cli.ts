@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { ConfigError, configReference, loadConfig, redactConfig, type OnrampConfig } from './config/config.js';
+import { openStorage, StorageUnreachableError } from './db/dialect.js';
+import { migrateToLatest, MigrationFailedError } from './db/migrations/index.js';
+import { createLogger } from './lib/logger.js';
+import { startOnramp } from './main.js';
+
+const program = new Command();
+program
+  .name('onramp')
+  .description('MFA onboarding, Outlook signatures and device telemetry for Microsoft 365, self-hosted.')
+  .option('-c, --config <file>', 'configuration file (default ./onramp.config.json if present)')
+  .showHelpAfterError();
+
+function config(overrides: Record<string, unknown> = {}): OnrampConfig {
+  return loadConfig({ file: program.opts<{ config?: string }>().config, overrides });
+}
+
+program
+  .command('serve')
+  .description('start the public listener (portal, tracking links) and the device listener (mTLS gateway)')
+  .option('--demo', 'embedded default for trying onramp: SQLite in ./data and an in-process simulated tenant')
+  .action(async (opts: { demo?: boolean }) => {
+    const cfg = config();
+    const log = createLogger(cfg.log.level);
+    const running = await startOnramp({ config: cfg, log, demo: opts.demo ?? false });
+    if (opts.demo) {
+      const lines = [
+        '',
+        '  onramp is running (demo)',
+        `  Portal and tracking links:  ${running.publicUrl}/`,
+        `  Health:                     ${running.publicUrl}/healthz`,
+        running.deviceUrl ? `  Device API (mTLS):          ${running.deviceUrl}/` : '  Device API (mTLS):          off (no server certificate)',
+        `  Storage:                    ${running.ctx.storage.describe}`,
+        '  Stop with Ctrl+C.',
+        '',
+      ];
+      process.stdout.write(lines.join('\n') + '\n');
+    }
+    let signals = 0;
+    const shutdown = (signal: NodeJS.Signals) => {
+      if (++signals > 1) process.exit(1);
+      log.info({ signal }, 'shutting down: finishing in-flight requests');
+      const force = setTimeout(() => {
+        log.warn('grace period over; closing remaining connections');
+        running.publicApp.server.closeAllConnections();
+        running.deviceApp?.server.closeAllConnections();
+      }, cfg.server.shutdownGraceMs);
+      force.unref();
+      running.close().then(
+        () => {
+          log.info('stopped');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', shutdown);
+    process.on('SIGINT', shutdown);
+  });
+
+program
+  .command('migrate')
+  .description('apply database migrations and exit (serve also does this at start)')
+  .action(async () => {
+    const cfg = config();
+    const storage = await openStorage({ ...cfg.database, dataDir: cfg.dataDir });
+    try {
+      const applied = await migrateToLatest(storage);
+      process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : `up to date (${storage.describe})\n`);
+    } finally {
+      await storage.close();
+    }
+  });
+
+const configCommand = program.command('config').description('inspect configuration');
+configCommand
+  .command('check')
+  .description('validate the configuration and print the effective values, secrets redacted')
+  .action(() => {
+    process.stdout.write(JSON.stringify(redactConfig(config()), null, 2) + '\n');
+  });
+configCommand
+  .command('reference')
+  .description('print the reference of every setting as Markdown (docs/CONFIGURATION.md)')
+  .action(() => {
+    process.stdout.write(configReference());
+  });
+
+/** Known start-up failures get one clear line and exit 1; anything else is a bug and shows its stack. */
+function fail(err: unknown): never {
+  if (err instanceof ConfigError || err instanceof StorageUnreachableError || err instanceof MigrationFailedError) {
+    process.stderr.write(`onramp: ${err.message}\n`);
+  } else {
+    process.stderr.write(`onramp: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+  }
+  process.exit(1);
+}
+
+program.parseAsync(process.argv).catch(fail);

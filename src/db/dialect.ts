@@ -1,0 +1,126 @@
+import { Kysely, PostgresDialect, SqliteDialect, sql, type CreateTableBuilder } from 'kysely';
+import SqliteDatabase from 'better-sqlite3';
+import pg from 'pg';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Database } from './schema.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+/**
+ * The few things migrations and queries must know about the engine. Engine differences live here
+ * and nowhere else (kysely's adapter capability flags, n8n's per-dialect migration folders).
+ */
+export interface DialectCapabilities {
+  name: DialectName;
+  /** Adds a 64-bit auto-incrementing primary key column. */
+  addAutoId<T extends string, C extends string>(table: CreateTableBuilder<T, C>, column: string): CreateTableBuilder<T, C>;
+  /** Largest number of bound parameters one statement may carry. */
+  maxParameters: number;
+}
+
+export interface StorageOptions {
+  url?: string;
+  schema: string;
+  dataDir: string;
+  poolSize: number;
+  connectTimeoutMs: number;
+}
+
+export interface Storage {
+  db: Kysely<Database>;
+  dialect: DialectCapabilities;
+  /** Human-readable location, for logs (never contains a password). */
+  describe: string;
+  /** Schema holding the tables (PostgreSQL), for the migrator's own tables. */
+  schema?: string;
+  close(): Promise<void>;
+}
+
+const sqliteCapabilities: DialectCapabilities = {
+  name: 'sqlite',
+  addAutoId: (table, column) => table.addColumn(column, 'integer', (c) => c.primaryKey().autoIncrement()),
+  maxParameters: 32_766,
+};
+
+const postgresCapabilities: DialectCapabilities = {
+  name: 'postgres',
+  addAutoId: (table, column) => table.addColumn(column, 'bigint', (c) => c.primaryKey().generatedByDefaultAsIdentity()),
+  maxParameters: 65_535,
+};
+
+export class StorageUnreachableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StorageUnreachableError';
+  }
+}
+
+export async function openStorage(options: StorageOptions): Promise<Storage> {
+  return options.url ? openPostgres(options.url, options) : openSqlite(options.dataDir);
+}
+
+export function openSqlite(dataDir: string, fileName = 'onramp.sqlite'): Storage {
+  const dir = resolve(dataDir);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, fileName);
+  const database = new SqliteDatabase(file);
+  // WAL lets readers (reports, portal) proceed while a writer commits; NORMAL sync is durable in WAL mode
+  // except for the last transactions on power loss, which the outbox design tolerates.
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('foreign_keys = ON');
+  database.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return {
+    db,
+    dialect: sqliteCapabilities,
+    describe: `sqlite:${file}`,
+    close: () => db.destroy(),
+  };
+}
+
+export async function openPostgres(url: string, options: Pick<StorageOptions, 'schema' | 'poolSize' | 'connectTimeoutMs'>): Promise<Storage> {
+  const parsed = new URL(url);
+  const where = `${parsed.hostname || 'localhost'}:${parsed.port || '5432'}${parsed.pathname}`;
+  const schema = options.schema;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    // Every connection works in onramp's schema, so queries stay unqualified and portable.
+    options: `-c search_path=${schema}`,
+    types: {
+      getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+        // int8 ids and counts fit comfortably in a double; onramp never stores values near 2^53.
+        oid === pg.types.builtins.INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
+    },
+  });
+  pool.on('error', () => {
+    // An idle client lost its connection (server restart); the pool replaces it on next use.
+  });
+  try {
+    const client = await pool.connect();
+    try {
+      await client.query(`create schema if not exists "${schema}"`);
+    } finally {
+      client.release();
+    }
+  } catch (err) {
+    await pool.end().catch(() => {});
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new StorageUnreachableError(`cannot reach PostgreSQL at ${where}: ${reason}`, { cause: err });
+  }
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: postgresCapabilities,
+    describe: `postgres:${where} schema ${schema}`,
+    schema,
+    close: () => db.destroy(),
+  };
+}
+
+export async function ping(db: Kysely<Database>): Promise<void> {
+  await sql`select 1`.execute(db);
+}

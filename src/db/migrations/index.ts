@@ -1,0 +1,69 @@
+import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
+import type { DialectCapabilities, Storage } from '../dialect.js';
+import { foundation } from './0001_foundation.js';
+
+/**
+ * A migration written once for both engines. It receives the engine's capabilities for the few DDL
+ * differences (auto ids); everything else uses Kysely's portable schema builder.
+ */
+export interface PortableMigration {
+  name: string;
+  // Migrations see the database as it was when they were written, not today's `Database` type.
+  up(db: Kysely<any>, dialect: DialectCapabilities): Promise<void>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  down(db: Kysely<any>, dialect: DialectCapabilities): Promise<void>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** In order. Names sort lexicographically, so they carry a number prefix. */
+export const MIGRATIONS: readonly PortableMigration[] = [foundation];
+
+class PortableProvider implements MigrationProvider {
+  constructor(private readonly dialect: DialectCapabilities) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const out: Record<string, Migration> = {};
+    for (const m of MIGRATIONS) {
+      out[m.name] = { up: (db) => m.up(db, this.dialect), down: (db) => m.down(db, this.dialect) };
+    }
+    return out;
+  }
+}
+
+function migrator(storage: Storage): Migrator {
+  return new Migrator({
+    db: storage.db,
+    provider: new PortableProvider(storage.dialect),
+    // On PostgreSQL Kysely serialises concurrent migrators with an advisory lock, so two instances
+    // starting together apply each migration once.
+    ...(storage.schema ? { migrationTableSchema: storage.schema } : {}),
+  });
+}
+
+export class MigrationFailedError extends Error {
+  constructor(readonly migration: string | undefined, options?: { cause?: unknown }) {
+    super(`migration ${migration ?? '(unknown)'} failed: ${(options?.cause as Error | undefined)?.message ?? 'unknown error'}`, options);
+    this.name = 'MigrationFailedError';
+  }
+}
+
+export async function migrateToLatest(storage: Storage): Promise<string[]> {
+  const { error, results } = await migrator(storage).migrateToLatest();
+  return check(error, results);
+}
+
+export async function migrateDown(storage: Storage): Promise<string[]> {
+  const { error, results } = await migrator(storage).migrateDown();
+  return check(error, results);
+}
+
+function check(error: unknown, results: MigrationResultSet['results']): string[] {
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new MigrationFailedError(failed, { cause: error });
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Names of migrations not yet applied (empty when the schema is current). */
+export async function pendingMigrations(storage: Storage): Promise<string[]> {
+  const all = await migrator(storage).getMigrations();
+  return all.filter((m) => !m.executedAt).map((m) => m.name);
+}

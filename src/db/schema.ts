@@ -1,0 +1,12 @@
+/**
+ * The Kysely `Database` type. Each feature declares its own tables next to its code and adds them here.
+ *
+ * Portable column conventions (one set of migrations and queries for SQLite and PostgreSQL):
+ * - timestamps are ISO-8601 UTC text (`2026-11-23T09:00:00.000Z`): they sort and compare as text on both;
+ * - booleans are integers 0/1;
+ * - JSON documents are text;
+ * - surrogate ids are 64-bit integers, returned as JS numbers.
+ */
+import type { FoundationTables } from './foundation.tables.js';
+
+export interface Database extends FoundationTables {}

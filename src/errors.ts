@@ -1,0 +1,35 @@
+/**
+ * Every error a client can see is declared here once, with a stable code and an HTTP status.
+ * test/errors.test.ts checks that each code is documented in docs/ERRORS.md.
+ * Messages are written for the person reading the response: they say what was wrong, never how the
+ * server is built (no stack traces, no SQL, no upstream bodies).
+ */
+export const ERROR_CATALOGUE = {
+  ONRAMP_ERR_NOT_FOUND: { status: 404, message: 'Route %s not found' },
+  ONRAMP_ERR_VALIDATION: { status: 400, message: 'Invalid request: %s' },
+  ONRAMP_ERR_BAD_JSON: { status: 400, message: 'Body is not valid JSON: %s' },
+  ONRAMP_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type: %s' },
+  ONRAMP_ERR_BODY_TOO_LARGE: { status: 413, message: 'Request body is larger than the limit of %s bytes' },
+  ONRAMP_ERR_INTERNAL: { status: 500, message: 'Internal error; quote the request id when reporting it' },
+  ONRAMP_ERR_NOT_READY: { status: 503, message: 'Not ready: %s' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type OnrampErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export class OnrampError extends Error {
+  readonly code: OnrampErrorCode;
+  readonly statusCode: number;
+
+  constructor(code: OnrampErrorCode, args: ReadonlyArray<string | number> = [], options?: { cause?: unknown }) {
+    const entry = ERROR_CATALOGUE[code];
+    let i = 0;
+    super(entry.message.replace(/%s/g, () => String(args[i++] ?? '')), options);
+    this.name = 'OnrampError';
+    this.code = code;
+    this.statusCode = entry.status;
+  }
+}
+
+export function isOnrampError(err: unknown): err is OnrampError {
+  return err instanceof OnrampError;
+}

@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { OnrampError } from '../errors.js';
+
+/** Request ids: a caller's `x-request-id` is kept if it looks sane, so traces join up across proxies. */
+export function requestId(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const incoming = req.headers['x-request-id'];
+  return typeof incoming === 'string' && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+}
+
+export interface ErrorBody {
+  statusCode: number;
+  code: string;
+  error: string;
+  message: string;
+  requestId: string;
+}
+
+export function errorBody(reply: FastifyReply, err: OnrampError): ErrorBody {
+  return {
+    statusCode: err.statusCode,
+    code: err.code,
+    error: httpReason(err.statusCode),
+    message: err.message,
+    requestId: String(reply.request.id),
+  };
+}
+
+/** Maps Fastify's own errors to the catalogue; anything unknown becomes a 500 that says nothing inside. */
+export function toOnrampError(err: FastifyError & { validationContext?: string }, bodyLimit: number): OnrampError {
+  if (err instanceof OnrampError) return err;
+  if (err.validation) {
+    const detail = err.validation
+      .map((v) => `${err.validationContext ?? 'body'}${v.instancePath.replaceAll('/', '.')} ${v.message ?? 'is invalid'}`)
+      .join('; ');
+    return new OnrampError('ONRAMP_ERR_VALIDATION', [detail]);
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new OnrampError('ONRAMP_ERR_BAD_JSON', [err.message]);
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return new OnrampError('ONRAMP_ERR_BODY_TOO_LARGE', [bodyLimit]);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new OnrampError('ONRAMP_ERR_UNSUPPORTED_MEDIA_TYPE', [err.message.replace(/^Unsupported Media Type: ?/, '')]);
+  }
+  // JSON.parse errors raised by Fastify's parser for malformed bodies carry statusCode 400.
+  if (err instanceof SyntaxError && err.statusCode === 400) return new OnrampError('ONRAMP_ERR_BAD_JSON', [err.message]);
+  return new OnrampError('ONRAMP_ERR_INTERNAL', [], { cause: err });
+}
+
+/**
+ * Installs the handlers every listener shares: JSON 404s, catalogue errors, and a 500 that logs the
+ * cause server-side and shows the client only the request id.
+ */
+export function installErrorHandling(app: FastifyInstance, bodyLimit: number): void {
+  app.setNotFoundHandler((req: FastifyRequest, reply: FastifyReply) => {
+    const err = new OnrampError('ONRAMP_ERR_NOT_FOUND', [`${req.method} ${req.url.split('?')[0]}`]);
+    return reply.code(404).send(errorBody(reply, err));
+  });
+  app.setErrorHandler((error: FastifyError, req, reply) => {
+    const err = toOnrampError(error, bodyLimit);
+    if (err.statusCode >= 500) req.log.error({ err: error }, 'request failed');
+    else req.log.info({ code: err.code, reason: err.message }, 'request rejected');
+    return reply.code(err.statusCode).send(errorBody(reply, err));
+  });
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+};
+
+export function httpReason(status: number): string {
+  return REASONS[status] ?? 'Error';
+}

@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import type { SecureContextOptions } from 'node:tls';
+import type { OnrampConfig } from './config/config.js';
+import { redactConfig } from './config/config.js';
+import { openStorage, type Storage } from './db/dialect.js';
+import { migrateToLatest } from './db/migrations/index.js';
+import { buildDeviceApp, buildPublicApp } from './app.js';
+import type { OnrampContext } from './context.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import type { Logger } from './lib/logger.js';
+
+export interface StartOptions {
+  config: OnrampConfig;
+  log: Logger;
+  demo?: boolean;
+  clock?: Clock;
+}
+
+export interface RunningOnramp {
+  ctx: OnrampContext;
+  publicApp: FastifyInstance;
+  deviceApp?: FastifyInstance;
+  publicUrl: string;
+  deviceUrl?: string;
+  /** Stops accepting work, lets in-flight requests finish, then releases the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Device listener TLS material. The gateway (features/gateway) supplies it; until a server
+ * certificate is configured the device listener stays off and says so.
+ */
+async function deviceTls(_ctx: OnrampContext): Promise<SecureContextOptions | undefined> {
+  return undefined;
+}
+
+export async function startOnramp(options: StartOptions): Promise<RunningOnramp> {
+  const { config, log } = options;
+  log.info({ config: redactConfig(config) }, 'starting onramp');
+  const storage: Storage = await openStorage({ ...config.database, dataDir: config.dataDir });
+  const ctx: OnrampContext = {
+    config,
+    storage,
+    log,
+    clock: options.clock ?? systemClock,
+    demo: options.demo ?? false,
+    instanceId: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+  };
+  const closers: Array<() => Promise<unknown>> = [];
+  try {
+    const applied = await migrateToLatest(storage);
+    if (applied.length > 0) log.info({ applied, storage: storage.describe }, 'migrations applied');
+
+    const publicApp = await buildPublicApp(ctx);
+    closers.push(() => publicApp.close());
+    const publicAddress = await publicApp.listen({ host: config.server.publicHost, port: config.server.publicPort });
+    const publicPort = new URL(publicAddress).port;
+    const publicUrl = config.server.publicUrl ?? `http://localhost:${publicPort}`;
+
+    let deviceApp: FastifyInstance | undefined;
+    let deviceUrl: string | undefined;
+    const tls = await deviceTls(ctx);
+    if (tls) {
+      deviceApp = await buildDeviceApp(ctx, tls);
+      const app = deviceApp;
+      closers.push(() => app.close());
+      const address = await deviceApp.listen({ host: config.server.deviceHost, port: config.server.devicePort });
+      deviceUrl = `https://localhost:${new URL(address).port}`;
+    } else {
+      log.warn('device listener is off: no server certificate configured for the device gateway');
+    }
+
+    let closing: Promise<void> | undefined;
+    return {
+      ctx,
+      publicApp,
+      deviceApp,
+      publicUrl,
+      deviceUrl,
+      close: () =>
+        (closing ??= (async () => {
+          // A keep-alive connection whose request was in flight when close() began turns idle only
+          // after its response; drop such connections as they idle instead of waiting out keep-alive.
+          const servers = [publicApp.server, deviceApp?.server];
+          const reaper = setInterval(() => servers.forEach((s) => s?.closeIdleConnections()), 100);
+          try {
+            for (const close of closers.reverse()) await close();
+          } finally {
+            clearInterval(reaper);
+          }
+          await storage.close();
+        })()),
+    };
+  } catch (err) {
+    for (const close of closers.reverse()) await close().catch(() => {});
+    await storage.close().catch(() => {});
+    throw err;
+  }
+}

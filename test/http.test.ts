@@ -1,0 +1,88 @@
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildPublicApp } from '../src/app.js';
+import { loadConfig } from '../src/config/config.js';
+import type { OnrampContext } from '../src/context.js';
+import { createLogger } from '../src/lib/logger.js';
+import { systemClock } from '../src/lib/clock.js';
+import { sqliteBackend, type TestStorage } from './support/storage.js';
+
+async function context(storage: TestStorage, env: Record<string, string> = {}): Promise<OnrampContext> {
+  const config = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json', ...env } });
+  return { config, storage, log: createLogger('silent'), clock: systemClock, demo: false, instanceId: 'test' };
+}
+
+describe('public listener contract', () => {
+  const opened: TestStorage[] = [];
+  after(async () => {
+    for (const s of opened) await s.close();
+  });
+
+  test('liveness and readiness', async () => {
+    const storage = await sqliteBackend.open();
+    opened.push(storage);
+    const app = await buildPublicApp(await context(storage));
+    assert.deepEqual((await app.inject('/healthz')).json(), { status: 'ok' });
+    const ready = await app.inject('/readyz');
+    assert.equal(ready.statusCode, 200);
+    assert.deepEqual(ready.json(), { status: 'ready' });
+    await app.close();
+  });
+
+  test('readiness fails with the reason while migrations are pending', async () => {
+    const storage = await sqliteBackend.open({ migrate: false });
+    opened.push(storage);
+    const app = await buildPublicApp(await context(storage));
+    const res = await app.inject('/readyz');
+    assert.equal(res.statusCode, 503);
+    assert.equal(res.json().code, 'ONRAMP_ERR_NOT_READY');
+    assert.match(res.json().message, /migrations not applied: 0001_foundation/);
+    await app.close();
+  });
+
+  test('unknown route: 404 JSON naming it', async () => {
+    const storage = await sqliteBackend.open();
+    opened.push(storage);
+    const app = await buildPublicApp(await context(storage));
+    const res = await app.inject('/no/such/thing?x=1');
+    assert.equal(res.statusCode, 404);
+    assert.match(res.headers['content-type'] as string, /application\/json/);
+    assert.equal(res.json().code, 'ONRAMP_ERR_NOT_FOUND');
+    assert.equal(res.json().message, 'Route GET /no/such/thing not found');
+    assert.equal(res.json().requestId, res.headers['x-request-id']);
+    await app.close();
+  });
+
+  test('malformed JSON: 400 with a reason; oversized body: 413; bad input never shows internals', async () => {
+    const storage = await sqliteBackend.open();
+    opened.push(storage);
+    const app = await buildPublicApp(await context(storage, { ONRAMP_BODY_LIMIT_BYTES: '2048' }));
+    app.post('/echo', async (req) => req.body);
+    app.get('/boom', async () => {
+      throw new Error('secret internal detail at /srv/onramp/db.ts:42');
+    });
+    const bad = await app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload: '{"a":' });
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.json().code, 'ONRAMP_ERR_BAD_JSON');
+    const big = await app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ a: 'x'.repeat(4096) }) });
+    assert.equal(big.statusCode, 413);
+    assert.equal(big.json().code, 'ONRAMP_ERR_BODY_TOO_LARGE');
+    assert.match(big.json().message, /2048 bytes/);
+    const boom = await app.inject('/boom');
+    assert.equal(boom.statusCode, 500);
+    assert.equal(boom.json().code, 'ONRAMP_ERR_INTERNAL');
+    assert.doesNotMatch(boom.body, /secret internal detail|db\.ts|at /);
+    await app.close();
+  });
+
+  test('a sane incoming request id is kept, a hostile one replaced', async () => {
+    const storage = await sqliteBackend.open();
+    opened.push(storage);
+    const app = await buildPublicApp(await context(storage));
+    const kept = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'trace-123' } });
+    assert.equal(kept.headers['x-request-id'], 'trace-123');
+    const replaced = await app.inject({ url: '/healthz', headers: { 'x-request-id': '<script>' } });
+    assert.notEqual(replaced.headers['x-request-id'], '<script>');
+    await app.close();
+  });
+});
