@@ -35,6 +35,13 @@ try {
 const banner = `storage backends: sqlite runs; postgres ${postgres} [${new URL(url).host}]`;
 console.log(`\n=== ${banner} ===\n=== ${files.length} test files ===\n`);
 
+// Strict types are part of the contract: a type error fails the run before any test starts.
+const typecheck = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit'], { stdio: 'inherit' });
+if (typecheck.status !== 0) {
+  console.error('\n=== typecheck failed ===');
+  process.exit(1);
+}
+
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=180000', ...files],
