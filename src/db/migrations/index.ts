@@ -31,6 +31,9 @@ function migrator(storage: Storage): Migrator {
   return new Migrator({
     db: storage.db,
     provider: new PortableProvider(storage.dialect),
+    // Features add migrations independently; an older-numbered one arriving after a newer one has run
+    // is applied rather than refused.
+    allowUnorderedMigrations: true,
     // On PostgreSQL Kysely serialises concurrent migrators with an advisory lock, so two instances
     // starting together apply each migration once.
     ...(storage.schema ? { migrationTableSchema: storage.schema } : {}),
