@@ -8,5 +8,6 @@
  * - surrogate ids are 64-bit integers, returned as JS numbers.
  */
 import type { FoundationTables } from './foundation.tables.js';
+import type { OnboardingTables } from '../onboarding/onboarding.tables.js';
 
-export interface Database extends FoundationTables {}
+export interface Database extends FoundationTables, OnboardingTables {}

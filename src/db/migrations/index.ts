@@ -1,6 +1,7 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import type { DialectCapabilities, Storage } from '../dialect.js';
 import { foundation } from './0001_foundation.js';
+import { onboarding } from './0003_onboarding.js';
 
 /**
  * A migration written once for both engines. It receives the engine's capabilities for the few DDL
@@ -14,7 +15,7 @@ export interface PortableMigration {
 }
 
 /** In order. Names sort lexicographically, so they carry a number prefix. */
-export const MIGRATIONS: readonly PortableMigration[] = [foundation];
+export const MIGRATIONS: readonly PortableMigration[] = [foundation, onboarding];
 
 class PortableProvider implements MigrationProvider {
   constructor(private readonly dialect: DialectCapabilities) {}

@@ -1,0 +1,73 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Onboarding tables (MFA enrolment campaigns). Column conventions are the portable ones of
+ * src/db/schema.ts: ISO-8601 UTC text timestamps, 0/1 booleans, JSON as text.
+ */
+export interface OnboardingTables {
+  /** A rollout to a set of users. Migration 0003 creates the default one (`is_default = 1`). */
+  campaign: {
+    id: Generated<number>;
+    name: string;
+    /** Security group the enrol link adds users to; null: `onboarding.mfaGroupId` from config. */
+    mfa_group_id: string | null;
+    is_default: Generated<number>;
+    created_at: string;
+  };
+
+  /**
+   * One row per user per campaign: the seed's 24 tracking-list columns plus bookkeeping.
+   * `upn` is kept as first given; `upn_key` (lower-case) makes the user unique per campaign.
+   */
+  tracked_user: {
+    id: Generated<number>;
+    campaign_id: number;
+    upn: string;
+    upn_key: string;
+    /** InviteStatus: one of USER_STATUS. */
+    invite_status: string;
+    /** Why the user is Excluded/Error/Overdue (or other human-readable context for the status). */
+    status_reason: string | null;
+    /** MFARegistrationState: Unknown | Not Registered | Registered. */
+    mfa_registration_state: Generated<string>;
+    in_group: Generated<number>;
+    invite_sent_date: string | null;
+    clicked_link_date: string | null;
+    added_to_group_date: string | null;
+    mfa_registration_date: string | null;
+    last_checked: string | null;
+    last_reminder_date: string | null;
+    reminder_count: Generated<number>;
+    source_batch_id: string | null;
+    /** ≥128-bit random, URL-safe; unique; replaced on re-upload and resend. */
+    tracking_token: string;
+    correlation_id: string;
+    notes: string | null;
+    display_name: string | null;
+    department: string | null;
+    job_title: string | null;
+    manager_upn: string | null;
+    object_id: string | null;
+    user_type: string | null;
+    email_opened_date: string | null;
+    escalated_to_manager: Generated<number>;
+    escalation_date: string | null;
+    created_at: string;
+    updated_at: string;
+    /** Incremented on every change: lets writers detect a concurrent update (optimistic concurrency). */
+    version: Generated<number>;
+  };
+
+  /** Append-only history of a tracked user: who/what/when, shown per user in the portal. */
+  user_event: {
+    id: Generated<number>;
+    tracked_user_id: number;
+    at: string;
+    /** One of USER_EVENT. */
+    type: string;
+    /** `admin:<name>`, `token:<id>`, `user` (link/resend), `system` (workflow). */
+    actor: string;
+    /** JSON object with the event's details (status before/after, batch, error…). */
+    detail: string;
+  };
+}
