@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { OnrampContext } from './context.js';
 import { installErrorHandling, requestId } from './http/common.js';
 import { healthRoutes } from './http/health.plugin.js';
+import { authPlugin } from './auth/auth.plugin.js';
 
 function baseOptions(ctx: OnrampContext): FastifyServerOptions {
   return {
@@ -28,6 +29,8 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandling(app, ctx.config.server.bodyLimitBytes);
   await app.register(healthRoutes, { storage: ctx.storage });
+  // First: features' routes use requireRole() from it.
+  await app.register(authPlugin, { ctx });
   return app;
 }
 

@@ -5,6 +5,7 @@ import { openStorage, StorageUnreachableError } from './db/dialect.js';
 import { migrateToLatest, MigrationFailedError } from './db/migrations/index.js';
 import { createLogger } from './lib/logger.js';
 import { startOnramp } from './main.js';
+import { registerAuthCommands } from './auth/auth.cli.js';
 
 const program = new Command();
 program
@@ -33,6 +34,9 @@ program
         `  Health:                     ${running.publicUrl}/healthz`,
         running.deviceUrl ? `  Device API (mTLS):          ${running.deviceUrl}/` : '  Device API (mTLS):          off (no server certificate)',
         `  Storage:                    ${running.ctx.storage.describe}`,
+        ...(running.publicApp.onrampAuth.setupCode
+          ? [`  First-run setup code:       ${running.publicApp.onrampAuth.setupCode}  (open the portal to create the local admin)`]
+          : []),
         '  Stop with Ctrl+C.',
         '',
       ];
@@ -90,6 +94,8 @@ configCommand
   .action(() => {
     process.stdout.write(configReference());
   });
+
+registerAuthCommands(program, () => config());
 
 /** Known start-up failures get one clear line and exit 1; anything else is a bug and shows its stack. */
 function fail(err: unknown): never {

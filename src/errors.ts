@@ -12,6 +12,15 @@ export const ERROR_CATALOGUE = {
   ONRAMP_ERR_BODY_TOO_LARGE: { status: 413, message: 'Request body is larger than the limit of %s bytes' },
   ONRAMP_ERR_INTERNAL: { status: 500, message: 'Internal error; quote the request id when reporting it' },
   ONRAMP_ERR_NOT_READY: { status: 503, message: 'Not ready: %s' },
+  ONRAMP_ERR_UNAUTHENTICATED: { status: 401, message: 'Sign in, or send a valid API token as Authorization: Bearer' },
+  ONRAMP_ERR_FORBIDDEN: { status: 403, message: 'This needs the %s role' },
+  ONRAMP_ERR_CSRF: { status: 403, message: 'Missing or wrong x-csrf-token header; reload the portal and try again' },
+  ONRAMP_ERR_LOGIN_FAILED: { status: 401, message: 'Wrong user name or password' },
+  ONRAMP_ERR_LOCAL_ADMIN_DISABLED: { status: 403, message: 'Local admin sign-in is switched off (auth.localAdmin); use single sign-on' },
+  ONRAMP_ERR_SETUP_DONE: { status: 409, message: 'First-run setup is already done; sign in instead' },
+  ONRAMP_ERR_SETUP_CODE: { status: 403, message: 'Wrong setup code; it is in the log of the onramp instance you reached' },
+  ONRAMP_ERR_OIDC_FAILED: { status: 400, message: 'Single sign-on failed: %s' },
+  ONRAMP_ERR_NO_ROLE: { status: 403, message: 'You signed in, but your account has neither the admin nor the viewer role for onramp' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type OnrampErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -4,6 +4,7 @@ import { Type, Kind, OptionalKind, type Static, type TSchema, type TObject } fro
 import { Value } from '@sinclair/typebox/value';
 import { setting } from './schema-kit.js';
 import { serverConfig, databaseConfig, logConfig } from './server.config.js';
+import { authConfig } from '../auth/auth.config.js';
 
 /**
  * The whole configuration. Each feature owns its section (features/<name>/<name>.config.ts);
@@ -15,6 +16,7 @@ export const configSchema = Type.Object(
     server: serverConfig,
     database: databaseConfig,
     log: logConfig,
+    auth: authConfig,
   },
   { additionalProperties: false },
 );

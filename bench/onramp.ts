@@ -1,0 +1,103 @@
+/**
+ * onramp as users run it: the real CLI (`onramp serve`) in a child process, on the embedded SQLite
+ * default or on PostgreSQL in a private schema that is dropped afterwards.
+ */
+import pg from 'pg';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { POSTGRES_URL } from './baselines.js';
+import { freePort, ROOT, runTs, waitReady, type ChildServer } from './support.js';
+
+export interface OnrampServer {
+  url: string;
+  devicePort: number;
+  dataDir: string;
+  env: Record<string, string>;
+  server: ChildServer;
+  stop(): Promise<void>;
+}
+
+export interface OnrampServerOptions {
+  workDir: string;
+  name: string;
+  postgres?: boolean;
+  env?: Record<string, string>;
+}
+
+export async function startOnrampServer(options: OnrampServerOptions): Promise<OnrampServer> {
+  const dataDir = join(options.workDir, options.name);
+  mkdirSync(dataDir, { recursive: true });
+  const [publicPort, devicePort] = [await freePort(), await freePort()];
+  const schema = `bench_${randomBytes(4).toString('hex')}`;
+  const env: Record<string, string> = {
+    ONRAMP_DATA_DIR: dataDir,
+    ONRAMP_PUBLIC_HOST: '127.0.0.1',
+    ONRAMP_PUBLIC_PORT: String(publicPort),
+    ONRAMP_DEVICE_HOST: '127.0.0.1',
+    ONRAMP_DEVICE_PORT: String(devicePort),
+    // Per-request info lines would measure the log pipe, not onramp; production runs at warn or info
+    // with its own log shipping.
+    ONRAMP_LOG_LEVEL: 'warn',
+    ...(options.postgres ? { ONRAMP_DATABASE_URL: POSTGRES_URL, ONRAMP_DATABASE_SCHEMA: schema } : {}),
+    ...options.env,
+  };
+  const server = runTs('src/cli.ts', ['serve'], env);
+  const url = `http://127.0.0.1:${publicPort}`;
+  try {
+    await waitReady(`${url}/healthz`, server, {}, 60_000);
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  return {
+    url,
+    devicePort,
+    dataDir,
+    env,
+    server,
+    stop: async () => {
+      await server.stop();
+      if (options.postgres) {
+        const client = new pg.Client({ connectionString: POSTGRES_URL });
+        await client.connect();
+        try {
+          await client.query(`drop schema if exists ${schema} cascade`);
+        } finally {
+          await client.end();
+        }
+      }
+    },
+  };
+}
+
+/** Runs an onramp CLI command to completion with the server's environment (same database). */
+export function runOnrampCli(args: string[], env: Record<string, string>, timeoutMs = 600_000): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** True when onramp answers the route at all: a route that is not there gets the catalogue's 404. */
+export async function routeExists(url: string, init: RequestInit = {}): Promise<boolean> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  if (res.status !== 404) return true;
+  try {
+    return (JSON.parse(text) as { code?: string }).code !== 'ONRAMP_ERR_NOT_FOUND';
+  } catch {
+    return true;
+  }
+}
+
+/** True when the CLI knows `group sub` (commander prints the top-level help for unknown groups). */
+export function cliHasCommand(group: string, sub: string): boolean {
+  const r = runOnrampCli([group, '--help'], {}, 60_000);
+  return r.stdout.includes(`Usage: onramp ${group}`) && new RegExp(`^\\s+${sub}\\b`, 'm').test(r.stdout);
+}

@@ -1,0 +1,127 @@
+/**
+ * Processes and material the scenarios share: child processes for servers (so load generation and the
+ * server under test do not share one event loop), free ports, readiness, RSS, dev certificates.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createIntermediateCa, createRootCa, issueClientCertificate, issueServerCertificate } from '../src/pki/pki.js';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ChildServer {
+  child: ChildProcess;
+  output(): string;
+  /** Resident set size of the child, in MiB (from /proc). */
+  rssMiB(): number;
+  stop(): Promise<void>;
+}
+
+/** Runs a TypeScript entry point (through tsx) as a child process. */
+export function runTs(script: string, args: string[], env: Record<string, string>): ChildServer {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (d: Buffer) => {
+    // Keep the tail only: a long run must not grow the bench process's own memory.
+    out = (out + d.toString()).slice(-20_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    output: () => out,
+    rssMiB: () => {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kb = Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1] ?? NaN);
+      return kb / 1024;
+    },
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Waits until the child prints `pattern`. */
+export async function waitOutput(server: ChildServer, pattern: RegExp, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pattern.test(server.output())) {
+    if (server.child.exitCode !== null) throw new Error(`server exited (${server.child.exitCode}):\n${server.output()}`);
+    if (Date.now() > deadline) throw new Error(`no ${pattern} after ${timeoutMs} ms:\n${server.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Waits until `url` answers 2xx, or fails with the child's output. */
+export async function waitReady(url: string, server: ChildServer, init: RequestInit = {}, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (server.child.exitCode !== null) throw new Error(`server exited (${server.child.exitCode}):\n${server.output()}`);
+    try {
+      const res = await fetch(url, init);
+      await res.arrayBuffer();
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} not ready after ${timeoutMs} ms:\n${server.output()}`);
+}
+
+export interface BenchPki {
+  dir: string;
+  caFile: string;
+  serverCertFile: string;
+  serverKeyFile: string;
+  /** Root + intermediate, the trust a client needs. */
+  caPem: string;
+  client: { upn: string; cert: string; key: string };
+}
+
+/** A dev CA (root + intermediate), a server certificate and one client certificate with a UPN SAN. */
+export async function makePki(dir: string, upn: string): Promise<BenchPki> {
+  const root = await createRootCa('onramp bench root CA');
+  const issuing = await createIntermediateCa(root, 'onramp bench issuing CA');
+  const server = await issueServerCertificate(issuing, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+  const client = await issueClientCertificate(issuing, { upn, keyType: 'ec' });
+  const caPem = root.certPem + issuing.certPem;
+  const files = {
+    caFile: join(dir, 'ca.pem'),
+    serverCertFile: join(dir, 'server.pem'),
+    serverKeyFile: join(dir, 'server.key'),
+  };
+  writeFileSync(files.caFile, root.certPem);
+  // The server sends its intermediate so clients trusting only the root can build the chain.
+  writeFileSync(files.serverCertFile, server.certPem + issuing.certPem);
+  writeFileSync(files.serverKeyFile, server.keyPem);
+  writeFileSync(join(dir, 'ca-bundle.pem'), caPem);
+  return {
+    dir,
+    ...files,
+    caPem,
+    // The client sends its chain too, as devices with an intermediate-issued certificate do.
+    client: { upn, cert: client.certPem + issuing.certPem, key: client.keyPem },
+  };
+}
