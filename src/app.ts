@@ -1,9 +1,10 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { SecureContextOptions } from 'node:tls';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { OnrampContext } from './context.js';
 import { installErrorHandling, requestId } from './http/common.js';
 import { healthRoutes } from './http/health.plugin.js';
+import { installDeviceGateway, type GatewayMaterial } from './gateway/gateway.js';
+import { deviceTelemetryRoutes } from './devices/devices.routes.js';
 import { authPlugin } from './auth/auth.plugin.js';
 
 function baseOptions(ctx: OnrampContext): FastifyServerOptions {
@@ -38,15 +39,17 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
  * The device listener: the mTLS gateway in front of the personalization API. TLS is terminated here
  * (or, behind a trusted proxy, the forwarded client certificate is verified the same way).
  */
-export async function buildDeviceApp(ctx: OnrampContext, tls: SecureContextOptions): Promise<FastifyInstance> {
+export async function buildDeviceApp(ctx: OnrampContext, gateway: GatewayMaterial): Promise<FastifyInstance> {
   // An HTTPS Fastify instance differs from an HTTP one only in its raw server (requests are still
   // http.IncomingMessage, over a TLSSocket), so it is typed as the common FastifyInstance that
   // features' plugins are written for.
   const app = Fastify({
     ...baseOptions(ctx),
-    https: { ...tls, minVersion: 'TLSv1.2' },
+    https: { ...gateway.tls, minVersion: 'TLSv1.2' },
   } as FastifyServerOptions).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
   installErrorHandling(app, ctx.config.server.bodyLimitBytes);
+  installDeviceGateway(app, ctx, gateway);
   await app.register(healthRoutes, { storage: ctx.storage });
+  await app.register(deviceTelemetryRoutes, { ctx });
   return app;
 }

@@ -5,6 +5,7 @@ import { openStorage, StorageUnreachableError } from './db/dialect.js';
 import { migrateToLatest, MigrationFailedError } from './db/migrations/index.js';
 import { createLogger } from './lib/logger.js';
 import { startOnramp } from './main.js';
+import { registerCertsCommands } from './gateway/certs.command.js';
 import { registerAuthCommands } from './auth/auth.cli.js';
 
 const program = new Command();
@@ -80,6 +81,8 @@ program
       await storage.close();
     }
   });
+
+registerCertsCommands(program, () => config().dataDir);
 
 const configCommand = program.command('config').description('inspect configuration');
 configCommand

@@ -21,6 +21,12 @@ export const ERROR_CATALOGUE = {
   ONRAMP_ERR_SETUP_CODE: { status: 403, message: 'Wrong setup code; it is in the log of the onramp instance you reached' },
   ONRAMP_ERR_OIDC_FAILED: { status: 400, message: 'Single sign-on failed: %s' },
   ONRAMP_ERR_NO_ROLE: { status: 403, message: 'You signed in, but your account has neither the admin nor the viewer role for onramp' },
+  ONRAMP_ERR_CLIENT_CERT_REQUIRED: { status: 401, message: 'A client certificate is required' },
+  ONRAMP_ERR_CLIENT_CERT_REJECTED: { status: 401, message: 'Client certificate rejected: %s' },
+  ONRAMP_ERR_CERT_NO_USER: { status: 403, message: 'The client certificate names no user (no UPN or email subject alternative name)' },
+  ONRAMP_ERR_IDENTITY_MISMATCH: { status: 403, message: 'Identity mismatch: the body upn is not the certificate identity' },
+  ONRAMP_ERR_IP_DENIED: { status: 403, message: 'Calls from this address are not allowed' },
+  ONRAMP_ERR_THROTTLED: { status: 429, message: 'Too many requests; retry after %s seconds' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type OnrampErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import type { SecureContextOptions } from 'node:tls';
 import type { OnrampConfig } from './config/config.js';
 import { redactConfig } from './config/config.js';
 import { openStorage, type Storage } from './db/dialect.js';
 import { migrateToLatest } from './db/migrations/index.js';
 import { buildDeviceApp, buildPublicApp } from './app.js';
+import type { GatewayMaterial } from './gateway/gateway.js';
+import { resolveGatewayMaterial } from './gateway/gateway-material.js';
 import type { OnrampContext } from './context.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
@@ -29,11 +30,11 @@ export interface RunningOnramp {
 }
 
 /**
- * Device listener TLS material. The gateway (features/gateway) supplies it; until a server
- * certificate is configured the device listener stays off and says so.
+ * Device listener TLS material: server certificate, trust anchors and CRLs from config, or the dev PKI
+ * under dataDir in demo mode. Without a server certificate the device listener stays off and says so.
  */
-async function deviceTls(_ctx: OnrampContext): Promise<SecureContextOptions | undefined> {
-  return undefined;
+function deviceTls(ctx: OnrampContext): Promise<GatewayMaterial | undefined> {
+  return resolveGatewayMaterial(ctx);
 }
 
 export async function startOnramp(options: StartOptions): Promise<RunningOnramp> {

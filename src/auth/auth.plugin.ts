@@ -98,6 +98,15 @@ async function auditAs(req: FastifyRequest, actor: string, actorKind: AuditEntry
   await req.server.onrampAuth.audit.write({ actor, actorKind, action, details, ip: req.ip, requestId: String(req.id) });
 }
 
+/** False also when the database is not migrated yet: /readyz reports that, the app must still build. */
+async function needsFirstRunSetup(service: AuthService): Promise<boolean> {
+  try {
+    return !(await service.localAdminExists());
+  } catch {
+    return false;
+  }
+}
+
 export interface AuthPluginOptions {
   ctx: OnrampContext;
 }
@@ -126,7 +135,7 @@ export async function authPlugin(app: FastifyInstance, { ctx }: AuthPluginOption
     },
   };
   if (oidcConfigured(config.oidc)) runtime.oidc = new OidcSignIn(config.oidc, ctx.log);
-  if (config.localAdmin && !(await service.localAdminExists())) {
+  if (config.localAdmin && (await needsFirstRunSetup(service))) {
     runtime.setupCode = randomId(9);
     ctx.log.warn({ setupCode: runtime.setupCode }, 'no local admin yet: open the portal and finish first-run setup with this code');
   }

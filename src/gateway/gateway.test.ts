@@ -1,0 +1,404 @@
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'node:https';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildDeviceApp } from '../app.js';
+import { loadConfig } from '../config/config.js';
+import type { OnrampContext } from '../context.js';
+import { systemClock } from '../lib/clock.js';
+import { createLogger } from '../lib/logger.js';
+import {
+  EKU, createCrl, createIntermediateCa, createRootCa, issueClientCertificate, issueServerCertificate,
+  type CertificateAuthority, type IssuedCertificate,
+} from '../pki/pki.js';
+import { BACKENDS, sqliteBackend, type TestStorage } from '../../test/support/storage.js';
+import { resolveGatewayMaterial } from './gateway-material.js';
+import { CertificateVerifier, parseForwardedCertificate } from './certificate-verifier.js';
+import { listAuditRecords } from './audit.queries.js';
+import { getDeviceState, listBeaconHistory } from '../devices/devices.queries.js';
+
+const DAY = 86_400_000;
+const dir = mkdtempSync(join(tmpdir(), 'onramp-gateway-'));
+let root: CertificateAuthority;
+let issuing: CertificateAuthority;
+const clients: Record<string, IssuedCertificate> = {};
+let files: { anchors: string; server: string; serverKey: string; rootCrl: string; issuingCrl: string };
+
+before(async () => {
+  root = await createRootCa('test root');
+  issuing = await createIntermediateCa(root, 'test issuing');
+  const otherRoot = await createRootCa('somebody else');
+  const server = await issueServerCertificate(issuing);
+  const ec = { keyType: 'ec' as const };
+  clients.alice = await issueClientCertificate(issuing, { upn: 'Alice@Contoso.com', ...ec });
+  clients.bob = await issueClientCertificate(issuing, { email: 'bob@contoso.com', ...ec });
+  clients.device = await issueClientCertificate(issuing, { dnsName: 'pc-001.contoso.com', ...ec });
+  clients.expired = await issueClientCertificate(issuing, { upn: 'old@contoso.com', notBefore: new Date(Date.now() - 10 * DAY), notAfter: new Date(Date.now() - DAY), ...ec });
+  clients.future = await issueClientCertificate(issuing, { upn: 'soon@contoso.com', notBefore: new Date(Date.now() + DAY), ...ec });
+  clients.serverOnly = await issueClientCertificate(issuing, { upn: 'srv@contoso.com', extendedKeyUsages: [EKU.serverAuth], ...ec });
+  clients.revoked = await issueClientCertificate(issuing, { upn: 'gone@contoso.com', ...ec });
+  clients.stranger = await issueClientCertificate(otherRoot, { upn: 'alice@contoso.com', ...ec });
+  files = {
+    anchors: join(dir, 'anchors.pem'),
+    server: join(dir, 'server.pem'),
+    serverKey: join(dir, 'server.key'),
+    rootCrl: join(dir, 'root.crl'),
+    issuingCrl: join(dir, 'issuing.crl'),
+  };
+  writeFileSync(files.anchors, root.certPem);
+  writeFileSync(files.server, server.certPem + issuing.certPem);
+  writeFileSync(files.serverKey, server.keyPem);
+  writeFileSync(files.rootCrl, await createCrl(root, []));
+  writeFileSync(files.issuingCrl, await createCrl(issuing, [{ serialNumber: clients.revoked.serialNumber }]));
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function gatewayEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json',
+    ONRAMP_DEVICE_SERVER_CERT_FILE: files.server,
+    ONRAMP_DEVICE_SERVER_KEY_FILE: files.serverKey,
+    ONRAMP_DEVICE_TRUST_ANCHORS_FILE: files.anchors,
+    ONRAMP_DEVICE_CRL_FILES: `${files.rootCrl},${files.issuingCrl}`,
+    ...extra,
+  };
+}
+
+interface Running {
+  app: FastifyInstance;
+  port: number;
+  storage: TestStorage;
+}
+
+async function start(storage: TestStorage, env: Record<string, string> = {}): Promise<Running> {
+  const config = loadConfig({ env: { ...gatewayEnv(env), ...storage.env } });
+  const ctx: OnrampContext = { config, storage, log: createLogger('silent'), clock: systemClock, demo: false, instanceId: 'test' };
+  const material = await resolveGatewayMaterial(ctx);
+  assert.ok(material);
+  const app = await buildDeviceApp(ctx, material);
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  return { app, port: Number(new URL(address).port), storage };
+}
+
+interface CallOptions {
+  client?: IssuedCertificate;
+  /** Send the issuing CA along with the leaf (what a well-configured device does). */
+  withChain?: boolean;
+  headers?: Record<string, string>;
+  rawBody?: string;
+}
+
+async function call(port: number, path: string, body: unknown, options: CallOptions = {}): Promise<{ status: number; headers: Record<string, unknown>; json: Record<string, unknown> }> {
+  const payload = options.rawBody ?? JSON.stringify(body);
+  const chain = options.withChain === false ? '' : issuing.certPem;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        ca: root.certPem,
+        servername: 'localhost',
+        agent: false,
+        ...(options.client ? { cert: options.client.certPem + chain, key: options.client.keyPem } : {}),
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...options.headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+const beacon = (upn: string, extra: Record<string, unknown> = {}) => ({
+  upn,
+  hostname: 'PC-001',
+  operatingSystem: 'Windows 11 Enterprise',
+  deviceModel: 'Latitude 7450',
+  beaconLaunchTime: '2026-11-23T08:00:00.1234567Z',
+  lastUseTime: '2026-11-23T08:05:00Z',
+  systemBootTime: '2026-11-20T07:00:00Z',
+  lastLogonTime: '2026-11-23T07:59:00+01:00',
+  backgroundVersion: '1.2.0',
+  webSignatureVersion: '3.0.1',
+  pendingReboot: 'False',
+  compliant: true,
+  location: 'POINT(4.895168 52.370216)',
+  ...extra,
+});
+
+describe('device gateway over real mTLS', () => {
+  let main: Running;
+  before(async () => {
+    main = await start(await sqliteBackend.open());
+  });
+  after(async () => {
+    await main.app.close();
+    await main.storage.close();
+  });
+
+  test('valid chain: the call goes through and the UPN SAN is the identity (case-insensitive)', async () => {
+    const res = await call(main.port, '/api/beacon', beacon('alice@contoso.COM'), { client: clients.alice });
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.deepEqual(res.json, { recorded: true, hostname: 'pc-001', upn: 'alice@contoso.com' });
+  });
+
+  test('email SAN is the identity when there is no UPN SAN', async () => {
+    const res = await call(main.port, '/api/beacon', beacon('bob@contoso.com'), { client: clients.bob });
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+  });
+
+  test('no certificate: 401 with WWW-Authenticate: MutualTLS', async () => {
+    const res = await call(main.port, '/api/beacon', beacon('alice@contoso.com'));
+    assert.equal(res.status, 401);
+    assert.equal(res.headers['www-authenticate'], 'MutualTLS');
+    assert.equal(res.json.code, 'ONRAMP_ERR_CLIENT_CERT_REQUIRED');
+  });
+
+  const refusals: Array<[string, string, RegExp, boolean?]> = [
+    ['missing intermediate', 'alice', /intermediate certificate missing/, false],
+    ['untrusted root', 'stranger', /issuer not trusted/],
+    ['expired', 'expired', /has expired/],
+    ['not yet valid', 'future', /not yet valid/],
+    ['no clientAuth EKU', 'serverOnly', /client authentication/],
+    ['revoked via CRL', 'revoked', /revoked/],
+  ];
+  for (const [name, who, reason, withChain] of refusals) {
+    test(`refused: ${name} → 401 naming the check`, async () => {
+      const upn = who === 'stranger' ? 'alice@contoso.com' : `${who}@contoso.com`;
+      const res = await call(main.port, '/api/beacon', beacon(upn), { client: clients[who], withChain });
+      assert.equal(res.status, 401, JSON.stringify(res.json));
+      assert.equal(res.json.code, 'ONRAMP_ERR_CLIENT_CERT_REJECTED');
+      assert.match(String(res.json.message), reason);
+    });
+  }
+
+  test('UPN mismatch: 403, and nothing is written', async () => {
+    const res = await call(main.port, '/api/beacon', beacon('mallory@contoso.com', { hostname: 'PC-666' }), { client: clients.alice });
+    assert.equal(res.status, 403);
+    assert.equal(res.json.code, 'ONRAMP_ERR_IDENTITY_MISMATCH');
+    assert.equal(await getDeviceState(main.storage.db, 'pc-666', 'mallory@contoso.com'), undefined);
+  });
+
+  test('device certificate without a user SAN: 403 (device identities are not supported)', async () => {
+    const res = await call(main.port, '/api/beacon', beacon('alice@contoso.com'), { client: clients.device });
+    assert.equal(res.status, 403);
+    assert.equal(res.json.code, 'ONRAMP_ERR_CERT_NO_USER');
+  });
+
+  test('forwarded certificate header from an address that is not a trusted proxy is ignored', async () => {
+    const header = Buffer.from(new (await import('node:crypto')).X509Certificate(clients.alice.certPem).raw).toString('base64');
+    const res = await call(main.port, '/api/beacon', beacon('alice@contoso.com'), { headers: { 'x-arr-clientcert': header } });
+    assert.equal(res.status, 401);
+    assert.equal(res.json.code, 'ONRAMP_ERR_CLIENT_CERT_REQUIRED');
+  });
+
+  test('bodies: malformed JSON 400, wrong content type 415, oversized 413, bad date 400 naming the field', async () => {
+    const opts = { client: clients.alice };
+    const bad = await call(main.port, '/api/beacon', null, { ...opts, rawBody: '{"upn": "alice@' });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json.code, 'ONRAMP_ERR_BAD_JSON');
+    const text = await call(main.port, '/api/beacon', null, { ...opts, rawBody: 'upn=alice', headers: { 'content-type': 'text/plain' } });
+    assert.equal(text.status, 415);
+    const big = await call(main.port, '/api/beacon', beacon('alice@contoso.com', { deviceModel: 'x'.repeat(20_000) }), opts);
+    assert.equal(big.status, 413);
+    const date = await call(main.port, '/api/beacon', beacon('alice@contoso.com', { systemBootTime: 'yesterday' }), opts);
+    assert.equal(date.status, 400);
+    assert.equal(date.json.code, 'ONRAMP_ERR_VALIDATION');
+    assert.match(String(date.json.message), /systemBootTime/);
+    const extra = await call(main.port, '/api/beacon', beacon('alice@contoso.com', { sneaky: 1 }), opts);
+    assert.equal(extra.status, 400);
+  });
+
+  test('every call is audited with identity, thumbprint, address, route, status', async () => {
+    await call(main.port, '/api/beacon', beacon('alice@contoso.com'), { client: clients.alice });
+    await call(main.port, '/api/beacon', beacon('alice@contoso.com'), { client: clients.revoked });
+    await main.app.close();
+    const rows = await listAuditRecords(main.storage.db);
+    const ok = rows.find((r) => r.status === 200 && r.upn === 'alice@contoso.com');
+    assert.ok(ok);
+    assert.equal(ok.thumbprint, clients.alice!.thumbprint);
+    assert.equal(ok.ip, '127.0.0.1');
+    assert.equal(ok.route, '/api/beacon');
+    const refused = rows.find((r) => r.code === 'ONRAMP_ERR_CLIENT_CERT_REJECTED');
+    assert.ok(refused);
+    assert.equal(refused.status, 401);
+    assert.ok(rows.some((r) => r.code === 'ONRAMP_ERR_IDENTITY_MISMATCH' && r.status === 403));
+  });
+});
+
+describe('gateway policies', () => {
+  test('IP deny list: 403 before anything else', async () => {
+    const running = await start(await sqliteBackend.open(), { ONRAMP_DEVICE_DENY_CIDRS: '10.0.0.0/8,127.0.0.0/8,::1/128' });
+    try {
+      const res = await call(running.port, '/api/beacon', beacon('alice@contoso.com'), { client: clients.alice });
+      assert.equal(res.status, 403);
+      assert.equal(res.json.code, 'ONRAMP_ERR_IP_DENIED');
+    } finally {
+      await running.app.close();
+      await running.storage.close();
+    }
+  });
+
+  test('IP allow list: addresses outside it are refused', async () => {
+    const running = await start(await sqliteBackend.open(), { ONRAMP_DEVICE_ALLOW_CIDRS: '2001:db8::/32,192.0.2.0/24' });
+    try {
+      const res = await call(running.port, '/api/beacon', beacon('alice@contoso.com'), { client: clients.alice });
+      assert.equal(res.status, 403);
+    } finally {
+      await running.app.close();
+      await running.storage.close();
+    }
+  });
+
+  test('throttling per certificate identity: 429 with Retry-After once the burst is spent', async () => {
+    const running = await start(await sqliteBackend.open(), { ONRAMP_DEVICE_IDENTITY_BURST: '2', ONRAMP_DEVICE_IDENTITY_RATE: '0.01' });
+    try {
+      const statuses: number[] = [];
+      let last: Awaited<ReturnType<typeof call>> | undefined;
+      for (let i = 0; i < 3; i++) {
+        last = await call(running.port, '/api/beacon', beacon('alice@contoso.com'), { client: clients.alice });
+        statuses.push(last.status);
+      }
+      assert.deepEqual(statuses, [200, 200, 429]);
+      assert.equal(last?.json.code, 'ONRAMP_ERR_THROTTLED');
+      assert.equal(last?.headers['retry-after'], '100');
+      // Another identity has its own bucket.
+      assert.equal((await call(running.port, '/api/beacon', beacon('bob@contoso.com'), { client: clients.bob })).status, 200);
+    } finally {
+      await running.app.close();
+      await running.storage.close();
+    }
+  });
+
+  test('throttling per IP address', async () => {
+    const running = await start(await sqliteBackend.open(), { ONRAMP_DEVICE_IP_BURST: '1', ONRAMP_DEVICE_IP_RATE: '0.5' });
+    try {
+      assert.equal((await call(running.port, '/api/beacon', beacon('alice@contoso.com'), { client: clients.alice })).status, 200);
+      const res = await call(running.port, '/api/beacon', beacon('bob@contoso.com'), { client: clients.bob });
+      assert.equal(res.status, 429);
+      assert.equal(res.headers['retry-after'], '2');
+    } finally {
+      await running.app.close();
+      await running.storage.close();
+    }
+  });
+
+  test('forwarded certificate from a trusted proxy is verified like a direct one', async () => {
+    const storage = await sqliteBackend.open();
+    const running = await start(storage, { ONRAMP_DEVICE_TRUSTED_PROXIES: '127.0.0.1,::1' });
+    try {
+      const { X509Certificate } = await import('node:crypto');
+      const arr = Buffer.from(new X509Certificate(clients.alice!.certPem).raw).toString('base64');
+      // APIM style: base64 DER leaf only; the intermediate is then missing.
+      const leafOnly = await call(running.port, '/api/beacon', beacon('alice@contoso.com'), { headers: { 'x-arr-clientcert': arr } });
+      assert.equal(leafOnly.status, 401);
+      assert.match(String(leafOnly.json.message), /intermediate/);
+      // Envoy XFCC with the chain, and the client's address in X-Forwarded-For.
+      const xfcc = `Hash=abc;Cert="${encodeURIComponent(clients.alice!.certPem)}";Chain="${encodeURIComponent(clients.alice!.certPem + issuing.certPem)}"`;
+      const ok = await call(running.port, '/api/beacon', beacon('alice@contoso.com'), { headers: { 'x-forwarded-client-cert': xfcc, 'x-forwarded-for': '203.0.113.9' } });
+      assert.equal(ok.status, 200, JSON.stringify(ok.json));
+      const revoked = `Cert="${encodeURIComponent(clients.revoked!.certPem + issuing.certPem)}"`;
+      const refused = await call(running.port, '/api/beacon', beacon('gone@contoso.com'), { headers: { 'x-forwarded-client-cert': revoked } });
+      assert.equal(refused.status, 401);
+      assert.match(String(refused.json.message), /revoked/);
+      await running.app.close();
+      const rows = await listAuditRecords(storage.db);
+      assert.ok(rows.some((r) => r.status === 200 && r.ip === '203.0.113.9'));
+    } finally {
+      await running.app.close();
+      await storage.close();
+    }
+  });
+});
+
+describe('certificate verifier', () => {
+  test('CRL files are reloaded when they change', async () => {
+    const crlFile = join(dir, 'reload.crl');
+    writeFileSync(crlFile, await createCrl(issuing, []));
+    const verifier = new CertificateVerifier({ trustAnchorsPem: root.certPem, crlFiles: [crlFile], pinnedIssuerThumbprints: [] });
+    const leaf = parseForwardedCertificate(clients.alice!.certPem + issuing.certPem)!;
+    assert.equal((await verifier.verify(leaf.leaf, leaf.chain, new Date())).ok, true);
+    assert.equal(verifier.reloadCrlsIfChanged(), false);
+    writeFileSync(crlFile, await createCrl(issuing, [{ serialNumber: clients.alice!.serialNumber }, { serialNumber: '01' }]));
+    assert.equal(verifier.reloadCrlsIfChanged(), true);
+    const outcome = await verifier.verify(leaf.leaf, leaf.chain, new Date());
+    assert.equal(outcome.ok, false);
+    assert.match(outcome.ok ? '' : outcome.reason, /revoked/);
+  });
+
+  test('a CRL not signed by the issuer does not count', async () => {
+    const forger = await createRootCa('forger', {});
+    const crlFile = join(dir, 'forged.crl');
+    const forged = await createCrl({ ...forger, cert: issuing.cert }, [{ serialNumber: clients.alice!.serialNumber }]);
+    writeFileSync(crlFile, forged);
+    const verifier = new CertificateVerifier({ trustAnchorsPem: root.certPem, crlFiles: [crlFile], pinnedIssuerThumbprints: [] });
+    const leaf = parseForwardedCertificate(clients.alice!.certPem + issuing.certPem)!;
+    assert.equal((await verifier.verify(leaf.leaf, leaf.chain, new Date())).ok, true);
+  });
+
+  test('issuer pinning', async () => {
+    const leaf = parseForwardedCertificate(clients.alice!.certPem + issuing.certPem)!;
+    const pinnedOther = new CertificateVerifier({ trustAnchorsPem: root.certPem, crlFiles: [], pinnedIssuerThumbprints: [root.thumbprint] });
+    const outcome = await pinnedOther.verify(leaf.leaf, leaf.chain, new Date());
+    assert.equal(outcome.ok, false);
+    assert.match(outcome.ok ? '' : outcome.reason, /pinned/);
+    const pinned = new CertificateVerifier({ trustAnchorsPem: root.certPem, crlFiles: [], pinnedIssuerThumbprints: [issuing.thumbprint.toLowerCase()] });
+    assert.equal((await pinned.verify(leaf.leaf, leaf.chain, new Date())).ok, true);
+  });
+});
+
+for (const backend of BACKENDS) {
+  describe(`beacon storage on ${backend.name}`, { skip: backend.skip }, () => {
+    test('upserts the latest state per (hostname, upn) and appends history; location kept only when enabled, rounded', async () => {
+      const storage = await backend.open();
+      const running = await start(storage, { ONRAMP_DEVICES_STORE_LOCATION: 'true', ONRAMP_DEVICES_LOCATION_DECIMALS: '2' });
+      try {
+        const opts = { client: clients.alice };
+        assert.equal((await call(running.port, '/api/beacon', beacon('alice@contoso.com'), opts)).status, 200);
+        const second = await call(running.port, '/api/beacon', beacon('alice@contoso.com', { pendingReboot: true, compliant: 'false', webSignatureVersion: '3.1.0' }), opts);
+        assert.equal(second.status, 200);
+        const state = await getDeviceState(storage.db, 'pc-001', 'alice@contoso.com');
+        assert.ok(state);
+        assert.equal(state.pending_reboot, 1);
+        assert.equal(state.compliant, 0);
+        assert.equal(state.web_signature_version, '3.1.0');
+        assert.equal(state.background_version, '1.2.0');
+        assert.equal(state.lock_screen_version, '');
+        assert.equal(state.beacon_launch_time, '2026-11-23T08:00:00.123Z');
+        assert.equal(state.last_logon_time, '2026-11-23T06:59:00.000Z');
+        assert.equal(state.location, 'POINT(4.90 52.37)');
+        const history = await listBeaconHistory(storage.db, 'pc-001', 'alice@contoso.com');
+        assert.equal(history.length, 2);
+        assert.equal(JSON.parse(history[1]!.payload).pendingReboot, true);
+      } finally {
+        await running.app.close();
+        await storage.close();
+      }
+    });
+  });
+}
+
+test('location is discarded unless enabled', async () => {
+  const storage = await sqliteBackend.open();
+  const running = await start(storage);
+  try {
+    assert.equal((await call(running.port, '/api/beacon', beacon('alice@contoso.com'), { client: clients.alice })).status, 200);
+    assert.equal((await getDeviceState(storage.db, 'pc-001', 'alice@contoso.com'))?.location, null);
+  } finally {
+    await running.app.close();
+    await storage.close();
+  }
+});

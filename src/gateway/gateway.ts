@@ -1,0 +1,201 @@
+/**
+ * The device gateway as Fastify hooks on the device listener: IP filter, per-address throttle, client
+ * certificate verification (direct TLS or a trusted proxy's header), per-identity throttle, binding of
+ * the body's `upn` to the certificate, and an audit record of every call. Installed on the root
+ * instance so every device route is behind it; only the health probes are exempt.
+ */
+import { createHash } from 'node:crypto';
+import type { TLSSocket, SecureContextOptions } from 'node:tls';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { OnrampContext } from '../context.js';
+import { OnrampError } from '../errors.js';
+import { toOnrampError } from '../http/common.js';
+import { AuditWriter } from './audit-writer.js';
+import { CertificateVerifier, parseForwardedCertificate, type CertificateIdentity, type VerifyOutcome } from './certificate-verifier.js';
+import { IpFilter, cidrList, normaliseAddress } from './ip-filter.js';
+import { TokenBuckets } from './token-bucket.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The verified certificate identity of a device API call (null on exempt routes). */
+    deviceIdentity: CertificateIdentity | null;
+    /** The caller's address after trusted-proxy resolution. */
+    deviceClientIp: string;
+  }
+}
+
+/** What the device listener is started with: TLS options, and what the verifier trusts. */
+export interface GatewayMaterial {
+  tls: SecureContextOptions & { requestCert: true; rejectUnauthorized: false };
+  trustAnchorsPem: string;
+  crlFiles: readonly string[];
+}
+
+const EXEMPT_PATHS = new Set(['/healthz', '/readyz']);
+const FORWARDED_CACHE_SIZE = 10_000;
+
+interface CachedVerdict {
+  generation: number;
+  outcome: VerifyOutcome;
+}
+
+export interface DeviceGateway {
+  verifier: CertificateVerifier;
+  audit: AuditWriter;
+}
+
+export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, material: GatewayMaterial): DeviceGateway {
+  const cfg = ctx.config.deviceGateway;
+  const verifier = new CertificateVerifier({
+    trustAnchorsPem: material.trustAnchorsPem,
+    crlFiles: material.crlFiles,
+    pinnedIssuerThumbprints: cfg.pinnedIssuerThumbprints,
+  });
+  const ipFilter = new IpFilter(cfg.allowCidrs, cfg.denyCidrs);
+  const proxies = cidrList(cfg.trustedProxies, 'deviceGateway.trustedProxies');
+  const forwardedHeaders = cfg.forwardedCertHeaders.map((h) => h.toLowerCase());
+  const perIp = new TokenBuckets(cfg.ipRatePerSecond, cfg.ipBurst);
+  const perIdentity = new TokenBuckets(cfg.identityRatePerSecond, cfg.identityBurst);
+  const audit = new AuditWriter(
+    ctx.storage.db,
+    { flushIntervalMs: cfg.auditFlushIntervalMs, retentionDays: cfg.auditRetentionDays, instanceId: ctx.instanceId },
+    ctx.clock,
+    ctx.log,
+  );
+  // A keep-alive connection is verified once per CRL generation, not once per request.
+  const socketVerdicts = new WeakMap<object, CachedVerdict>();
+  const forwardedVerdicts = new Map<string, CachedVerdict>();
+
+  const crlTimer = setInterval(() => {
+    try {
+      if (verifier.reloadCrlsIfChanged()) ctx.log.info('device gateway: CRLs reloaded');
+    } catch (err) {
+      ctx.log.error({ err }, 'device gateway: reloading CRLs failed; keeping the previous ones');
+    }
+  }, cfg.crlReloadIntervalMs).unref();
+
+  const isTrustedProxy = (address: string): boolean => {
+    const n = normaliseAddress(address);
+    return proxies.check(n.address, n.type);
+  };
+
+  /** Behind trusted proxies the client is the right-most X-Forwarded-For entry that is not a proxy. */
+  const clientAddress = (req: FastifyRequest, peer: string): string => {
+    if (!isTrustedProxy(peer)) return peer;
+    const header = req.headers['x-forwarded-for'];
+    const hops = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((s) => s.trim()).filter(Boolean);
+    for (let i = hops.length - 1; i >= 0; i--) if (!isTrustedProxy(hops[i]!)) return hops[i]!;
+    return hops[0] ?? peer;
+  };
+
+  const verdict = async (req: FastifyRequest, peer: string): Promise<VerifyOutcome | null> => {
+    if (isTrustedProxy(peer)) {
+      for (const name of forwardedHeaders) {
+        const value = req.headers[name];
+        if (typeof value !== 'string' || value === '') continue;
+        const key = createHash('sha1').update(value).digest('base64');
+        const cached = forwardedVerdicts.get(key);
+        if (cached && cached.generation === verifier.generation) return cached.outcome;
+        const parsed = parseForwardedCertificate(value);
+        const outcome: VerifyOutcome = parsed
+          ? await verifier.verify(parsed.leaf, parsed.chain, ctx.clock.now())
+          : { ok: false, reason: `the ${name} header does not hold a certificate` };
+        if (forwardedVerdicts.size >= FORWARDED_CACHE_SIZE) forwardedVerdicts.clear();
+        forwardedVerdicts.set(key, { generation: verifier.generation, outcome });
+        return outcome;
+      }
+    }
+    const socket = req.raw.socket as TLSSocket;
+    const cached = socketVerdicts.get(socket);
+    if (cached && cached.generation === verifier.generation) return cached.outcome;
+    if (typeof socket.getPeerCertificate !== 'function') return null;
+    const peerCert = socket.getPeerCertificate(true);
+    if (!peerCert || !peerCert.raw) return null;
+    const presented: Buffer[] = [];
+    const seen = new Set<object>([peerCert]);
+    for (let c = peerCert.issuerCertificate; c && c.raw && !seen.has(c); c = c.issuerCertificate) {
+      seen.add(c);
+      presented.push(c.raw);
+    }
+    const generation = verifier.generation;
+    const outcome = await verifier.verify(peerCert.raw, presented, ctx.clock.now());
+    socketVerdicts.set(socket, { generation, outcome });
+    return outcome;
+  };
+
+  const throttled = (reply: FastifyReply, retryAfter: number): OnrampError => {
+    reply.header('retry-after', String(retryAfter));
+    return new OnrampError('ONRAMP_ERR_THROTTLED', [retryAfter]);
+  };
+
+  // Devices speak JSON only; anything else is a 415, not a string body failing validation.
+  app.removeContentTypeParser('text/plain');
+  app.decorateRequest('deviceIdentity', null);
+  app.decorateRequest('deviceClientIp', '');
+
+  app.addHook('onRequest', async (req, reply) => {
+    const peer = req.raw.socket.remoteAddress ?? '';
+    req.deviceClientIp = clientAddress(req, peer);
+    if (EXEMPT_PATHS.has(req.url.split('?')[0]!)) return;
+    if (!ipFilter.allows(req.deviceClientIp)) throw new OnrampError('ONRAMP_ERR_IP_DENIED');
+    const now = ctx.clock.now();
+    const ipWait = perIp.take(req.deviceClientIp, now.getTime());
+    if (ipWait > 0) throw throttled(reply, ipWait);
+
+    const outcome = await verdict(req, peer);
+    if (!outcome) {
+      reply.header('www-authenticate', 'MutualTLS');
+      throw new OnrampError('ONRAMP_ERR_CLIENT_CERT_REQUIRED');
+    }
+    if (!outcome.ok) {
+      reply.header('www-authenticate', 'MutualTLS');
+      throw new OnrampError('ONRAMP_ERR_CLIENT_CERT_REJECTED', [outcome.reason]);
+    }
+    // A cached verdict is re-checked against the clock: a long keep-alive may outlive the certificate.
+    if (now.getTime() > outcome.notAfter || now.getTime() < outcome.notBefore) {
+      reply.header('www-authenticate', 'MutualTLS');
+      throw new OnrampError('ONRAMP_ERR_CLIENT_CERT_REJECTED', ['certificate is outside its validity period']);
+    }
+    req.deviceIdentity = outcome.identity;
+    if (!outcome.identity.upn) throw new OnrampError('ONRAMP_ERR_CERT_NO_USER');
+    const idWait = perIdentity.take(outcome.identity.upn, now.getTime());
+    if (idWait > 0) throw throttled(reply, idWait);
+  });
+
+  // Runs after body validation: every device route's body carries the `upn` it acts for.
+  app.addHook('preHandler', async (req) => {
+    const identity = req.deviceIdentity;
+    if (!identity) return;
+    const body = req.body as { upn?: unknown } | undefined;
+    const claimed = typeof body?.upn === 'string' ? body.upn.trim().toLowerCase() : '';
+    if (claimed === '' || claimed !== identity.upn) throw new OnrampError('ONRAMP_ERR_IDENTITY_MISMATCH');
+  });
+
+  const refusals = new WeakMap<FastifyRequest, string>();
+  app.addHook('onError', async (req, _reply, error) => {
+    refusals.set(req, toOnrampError(error, ctx.config.server.bodyLimitBytes).code);
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const code = refusals.get(req);
+    audit.record({
+      at: ctx.clock.now().toISOString(),
+      upn: req.deviceIdentity?.upn ?? null,
+      thumbprint: req.deviceIdentity?.thumbprint ?? null,
+      ip: req.deviceClientIp,
+      method: req.method,
+      route: req.routeOptions.url ?? req.url.split('?')[0]!,
+      status: reply.statusCode,
+      duration_ms: Math.round(reply.elapsedTime * 100) / 100,
+      request_id: String(req.id),
+      code: code ?? null,
+    });
+  });
+
+  app.addHook('onClose', async () => {
+    clearInterval(crlTimer);
+    await audit.close();
+  });
+
+  return { verifier, audit };
+}

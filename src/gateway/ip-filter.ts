@@ -1,0 +1,44 @@
+import { BlockList, isIP } from 'node:net';
+
+/** Parses "10.0.0.0/8", "2001:db8::/32" or a bare address into a BlockList. Throws on nonsense (config time). */
+export function cidrList(entries: readonly string[], what: string): BlockList {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address = '', prefixText] = entry.trim().split('/');
+    const family = isIP(address);
+    if (family === 0) throw new Error(`${what}: "${entry}" is not an IP address or CIDR`);
+    const type = family === 6 ? 'ipv6' : 'ipv4';
+    if (prefixText === undefined) {
+      list.addAddress(address, type);
+      continue;
+    }
+    const prefix = Number(prefixText);
+    if (!Number.isInteger(prefix) || prefix < 0 || prefix > (family === 6 ? 128 : 32)) throw new Error(`${what}: "${entry}" has a bad prefix length`);
+    list.addSubnet(address, prefix, type);
+  }
+  return list;
+}
+
+/** A socket's address in the form BlockList checks ("::ffff:10.1.2.3" is the IPv4 address). */
+export function normaliseAddress(address: string): { address: string; type: 'ipv4' | 'ipv6' } {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return { address: mapped[1]!, type: 'ipv4' };
+  return { address, type: isIP(address) === 6 ? 'ipv6' : 'ipv4' };
+}
+
+export class IpFilter {
+  readonly #allow: BlockList | null;
+  readonly #deny: BlockList;
+
+  constructor(allowCidrs: readonly string[], denyCidrs: readonly string[]) {
+    this.#allow = allowCidrs.length > 0 ? cidrList(allowCidrs, 'deviceGateway.allowCidrs') : null;
+    this.#deny = cidrList(denyCidrs, 'deviceGateway.denyCidrs');
+  }
+
+  allows(rawAddress: string): boolean {
+    const { address, type } = normaliseAddress(rawAddress);
+    if (isIP(address) === 0) return false;
+    if (this.#deny.check(address, type)) return false;
+    return this.#allow === null || this.#allow.check(address, type);
+  }
+}
