@@ -199,7 +199,7 @@ describe('device gateway over real mTLS', () => {
   });
 
   test('forwarded certificate header from an address that is not a trusted proxy is ignored', async () => {
-    const header = Buffer.from(new (await import('node:crypto')).X509Certificate(clients.alice.certPem).raw).toString('base64');
+    const header = Buffer.from(new (await import('node:crypto')).X509Certificate(clients.alice!.certPem).raw).toString('base64');
     const res = await call(main.port, '/api/beacon', beacon('alice@contoso.com'), { headers: { 'x-arr-clientcert': header } });
     assert.equal(res.status, 401);
     assert.equal(res.json.code, 'ONRAMP_ERR_CLIENT_CERT_REQUIRED');

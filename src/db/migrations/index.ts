@@ -1,8 +1,7 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import type { DialectCapabilities, Storage } from '../dialect.js';
 import { foundation } from './0001_foundation.js';
-import { devices } from './0006_devices.js';
-import { auth } from './0005_auth.js';
+import { outbox } from './0004_outbox.js';
 import { onboarding } from './0003_onboarding.js';
 
 /**
@@ -17,7 +16,7 @@ export interface PortableMigration {
 }
 
 /** In order. Names sort lexicographically, so they carry a number prefix. */
-export const MIGRATIONS: readonly PortableMigration[] = [foundation, onboarding, auth, devices];
+export const MIGRATIONS: readonly PortableMigration[] = [foundation, onboarding, outbox];
 
 class PortableProvider implements MigrationProvider {
   constructor(private readonly dialect: DialectCapabilities) {}

@@ -1,0 +1,99 @@
+import nodemailer from 'nodemailer';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
+import type { GraphPort, MailMessage } from '../graph/graph-port.js';
+import { UpstreamError } from '../graph/graph-port.js';
+import type { Static } from '@sinclair/typebox';
+import type { mailConfig } from './mail.config.js';
+
+/** Thrown by a transport. `permanent`: retrying cannot help (5xx from SMTP, 4xx from Graph). */
+export class MailDeliveryError extends Error {
+  constructor(message: string, readonly permanent: boolean, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MailDeliveryError';
+  }
+}
+
+export interface MailTransport {
+  readonly name: string;
+  send(message: MailMessage): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type MailSettings = Static<typeof mailConfig>;
+
+export class SmtpTransport implements MailTransport {
+  readonly name = 'smtp';
+  readonly #transporter: nodemailer.Transporter;
+  readonly #from: { name: string; address: string };
+
+  constructor(settings: MailSettings, extra: Partial<SMTPTransport.Options> = {}) {
+    this.#from = { name: settings.fromName, address: settings.from };
+    this.#transporter = nodemailer.createTransport({
+      host: settings.smtpHost,
+      port: settings.smtpPort,
+      secure: settings.smtpSecure,
+      ...(settings.smtpUser ? { auth: { user: settings.smtpUser, pass: settings.smtpPassword ?? '' } } : {}),
+      // One connection reused for a whole delivery round instead of a handshake per email.
+      pool: true,
+      maxConnections: settings.concurrency,
+      connectionTimeout: 15_000,
+      greetingTimeout: 15_000,
+      socketTimeout: 60_000,
+      ...extra,
+    });
+  }
+
+  async send(message: MailMessage): Promise<void> {
+    try {
+      await this.#transporter.sendMail({
+        from: this.#from,
+        to: message.to,
+        cc: message.cc,
+        subject: message.subject,
+        html: message.html,
+        text: message.text,
+        attachments: message.attachments,
+        messageId: message.messageId,
+      });
+    } catch (err) {
+      throw classifySmtpError(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#transporter.close();
+  }
+}
+
+/** SMTP reply 5xx is a refusal (unknown mailbox, policy); 4xx and network failures are worth retrying. */
+export function classifySmtpError(err: unknown): MailDeliveryError {
+  const e = err as { responseCode?: number; response?: string; code?: string; message?: string };
+  const code = typeof e.responseCode === 'number' ? e.responseCode : undefined;
+  const reason = (e.response ?? e.message ?? String(err)).trim().slice(0, 300);
+  if (code !== undefined) return new MailDeliveryError(`SMTP ${code}: ${reason}`, code >= 500, { cause: err });
+  return new MailDeliveryError(`SMTP ${e.code ?? 'error'}: ${reason}`, false, { cause: err });
+}
+
+/** Sends as a shared mailbox through Graph (Mail.Send application permission). */
+export class GraphMailTransport implements MailTransport {
+  readonly name = 'graph';
+  constructor(
+    private readonly graph: Pick<GraphPort, 'sendMail'>,
+    private readonly mailbox: string,
+  ) {}
+
+  async send(message: MailMessage): Promise<void> {
+    try {
+      await this.graph.sendMail(this.mailbox, message);
+    } catch (err) {
+      if (err instanceof UpstreamError) {
+        // Throttling and server faults pass; any other 4xx (bad recipient, no permission) will not.
+        const transient = err.status === 429 || err.status >= 500 || err.status === 0;
+        throw new MailDeliveryError(`Graph ${err.status} ${err.code}: ${err.message}`.slice(0, 300), !transient, { cause: err });
+      }
+      throw new MailDeliveryError(`Graph: ${(err as Error).message}`.slice(0, 300), false, { cause: err });
+    }
+  }
+
+  async close(): Promise<void> {}
+}
