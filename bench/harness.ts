@@ -127,8 +127,8 @@ export interface LoadRequest {
   body?: string;
   /** Client certificate and trust for mTLS (autocannon passes these to tls.connect). */
   tls?: { cert: string; key: string; ca: string };
-  /** A fresh request per call (e.g. rotating tokens); autocannon's request array. */
-  requests?: Array<{ method?: 'GET' | 'POST'; path: string; headers?: Record<string, string>; body?: string }>;
+  /** A fresh path per request (e.g. rotating through users' tokens). */
+  nextPath?: () => string;
 }
 
 export interface LoadResult {
@@ -156,7 +156,9 @@ export async function load(req: LoadRequest, seconds: number, options: { connect
     duration: seconds,
     timeout: 10,
     ...(options.rate ? { overallRate: options.rate } : {}),
-    ...(req.requests ? { requests: req.requests } : {}),
+    ...(req.nextPath
+      ? { requests: [{ setupRequest: (r: autocannon.Request) => ({ ...r, path: req.nextPath!() }) }] }
+      : {}),
     ...(req.tls ? { tlsOptions: { cert: req.tls.cert, key: req.tls.key, ca: req.tls.ca } } : {}),
   } as autocannon.Options);
   const statusCounts: Record<string, number> = {};

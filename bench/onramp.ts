@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { POSTGRES_URL } from './baselines.js';
-import { freePort, ROOT, runTs, waitReady, type ChildServer } from './support.js';
+import { freePort, ROOT, runTs, waitReady, type BenchPki, type ChildServer } from './support.js';
 
 export interface OnrampServer {
   url: string;
@@ -23,7 +23,26 @@ export interface OnrampServerOptions {
   workDir: string;
   name: string;
   postgres?: boolean;
+  /** Turns the device listener on with the bench CA's server certificate and trust anchor. */
+  pki?: BenchPki;
   env?: Record<string, string>;
+}
+
+/**
+ * Device gateway settings for a load test: the bench CA, and throttles raised far above the offered
+ * load so the figure measures the gateway's work (the buckets are still checked on every request),
+ * not its refusals.
+ */
+function deviceEnv(pki: BenchPki): Record<string, string> {
+  return {
+    ONRAMP_DEVICE_SERVER_CERT_FILE: pki.serverCertFile,
+    ONRAMP_DEVICE_SERVER_KEY_FILE: pki.serverKeyFile,
+    ONRAMP_DEVICE_TRUST_ANCHORS_FILE: pki.caFile,
+    ONRAMP_DEVICE_IDENTITY_RATE: '1000000',
+    ONRAMP_DEVICE_IDENTITY_BURST: '1000000',
+    ONRAMP_DEVICE_IP_RATE: '1000000',
+    ONRAMP_DEVICE_IP_BURST: '1000000',
+  };
 }
 
 export async function startOnrampServer(options: OnrampServerOptions): Promise<OnrampServer> {
@@ -41,6 +60,7 @@ export async function startOnrampServer(options: OnrampServerOptions): Promise<O
     // with its own log shipping.
     ONRAMP_LOG_LEVEL: 'warn',
     ...(options.postgres ? { ONRAMP_DATABASE_URL: POSTGRES_URL, ONRAMP_DATABASE_SCHEMA: schema } : {}),
+    ...(options.pki ? deviceEnv(options.pki) : {}),
     ...options.env,
   };
   const server = runTs('src/cli.ts', ['serve'], env);
@@ -82,6 +102,14 @@ export function runOnrampCli(args: string[], env: Record<string, string>, timeou
     maxBuffer: 64 * 1024 * 1024,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Creates an API token through the CLI, as an operator would, against the server's database. */
+export function createApiToken(server: OnrampServer, role: 'admin' | 'viewer' = 'admin'): string {
+  const r = runOnrampCli(['token', 'create', '--name', `bench-${randomBytes(3).toString('hex')}`, '--role', role], server.env, 120_000);
+  const token = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || token.length < 16) throw new Error(`onramp token create failed (${r.status}): ${r.stderr}`);
+  return token;
 }
 
 /** True when onramp answers the route at all: a route that is not there gets the catalogue's 404. */

@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     );
 
     log('starting onramp (SQLite) for scenarios 1, 3, 5, 6');
-    const main = await startOnrampServer({ workDir, name: 'main' });
+    const main = await startOnrampServer({ workDir, name: 'main', pki });
     const ctx: ScenarioContext = { sizes: s, baselines, pki, workDir, postgres, main };
     try {
       for (const [name, scenario] of SCENARIOS) {

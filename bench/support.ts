@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Agent, request } from 'undici';
 import { createIntermediateCa, createRootCa, issueClientCertificate, issueServerCertificate } from '../src/pki/pki.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -124,4 +125,19 @@ export async function makePki(dir: string, upn: string): Promise<BenchPki> {
     // The client sends its chain too, as devices with an intermediate-issued certificate do.
     client: { upn, cert: client.certPem + issuing.certPem, key: client.keyPem },
   };
+}
+
+/** One request over mTLS with the bench client certificate (probes and correctness checks). */
+export async function mtlsRequest(pki: BenchPki, url: string, method: 'GET' | 'POST', body?: unknown): Promise<{ status: number; text: string }> {
+  const dispatcher = new Agent({ connect: { ca: pki.caPem, cert: pki.client.cert, key: pki.client.key } });
+  try {
+    const res = await request(url, {
+      method,
+      dispatcher,
+      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    });
+    return { status: res.statusCode, text: await res.body.text() };
+  } finally {
+    await dispatcher.close();
+  }
 }

@@ -5,7 +5,8 @@ import { installErrorHandling, requestId } from './http/common.js';
 import { healthRoutes } from './http/health.plugin.js';
 import { installDeviceGateway, type GatewayMaterial } from './gateway/gateway.js';
 import { deviceTelemetryRoutes } from './devices/devices.routes.js';
-import { authPlugin } from './auth/auth.plugin.js';
+import { authPlugin, requireRole } from './auth/auth.plugin.js';
+import { registerOnboarding } from './onboarding/onboarding.plugin.js';
 
 function baseOptions(ctx: OnrampContext): FastifyServerOptions {
   return {
@@ -32,6 +33,7 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
   await app.register(healthRoutes, { storage: ctx.storage });
   // First: features' routes use requireRole() from it.
   await app.register(authPlugin, { ctx });
+  await registerOnboarding(app, ctx, { adminGuard: requireRole('admin'), actorOf: (req) => req.principal?.subject ?? 'admin' });
   return app;
 }
 

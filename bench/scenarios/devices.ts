@@ -1,14 +1,71 @@
-/** Scenario 4: device API over mTLS keep-alive: getUserAttributes ≥ 5,000 req/s, beacon ≥ 3,000 req/s. */
-import { unavailable, type Figure, type Target } from '../harness.js';
+/**
+ * Scenario 4: the device API over mTLS keep-alive: getUserAttributes ≥ 5,000 req/s and beacon
+ * ≥ 3,000 req/s, each next to the bare mTLS Fastify route.
+ */
+import { assertClean, figure, load, repeat, unavailable, warmUp, type Figure, type LoadRequest, type Target } from '../harness.js';
+import { mtlsRequest } from '../support.js';
 import type { ScenarioContext } from './context.js';
 
 const ATTRIBUTES: Target = { op: '>=', value: 5_000 };
 const BEACON: Target = { op: '>=', value: 3_000 };
+const SCENARIO = '4 device API';
 
-export async function devicesScenario(_ctx: ScenarioContext): Promise<Figure[]> {
-  const why = 'feature missing: device gateway and personalization API';
+function beaconBody(upn: string): Record<string, unknown> {
+  const now = new Date().toISOString();
+  return {
+    upn,
+    hostname: 'BENCH-PC-001',
+    operatingSystem: 'Windows 11 Enterprise 24H2',
+    deviceModel: 'Latitude 7450',
+    beaconLaunchTime: now,
+    lastUseTime: now,
+    systemBootTime: now,
+    lastLogonTime: now,
+    backgroundVersion: '1.4.2',
+    lockScreenVersion: '1.1.0',
+    newSignatureVersion: '3.0.1',
+    replySignatureVersion: '3.0.1',
+    webSignatureVersion: '3.0.1',
+    screensaverVersion: '1.0.0',
+    teamsBackgroundVersion: '2.2.0',
+    pendingReboot: false,
+    compliant: true,
+  };
+}
+
+async function measure(ctx: ScenarioContext, route: string, body: unknown, target: Target): Promise<Figure> {
+  const metric = `POST ${route} throughput, mTLS keep-alive`;
+  const url = `https://127.0.0.1:${ctx.main.devicePort}${route}`;
+  let probe: { status: number; text: string };
+  try {
+    probe = await mtlsRequest(ctx.pki, url, 'POST', body);
+  } catch (err) {
+    return unavailable(SCENARIO, metric, 'req/s', target, `feature missing: device listener not reachable (${(err as Error).message})`);
+  }
+  if (probe.status === 404 && probe.text.includes('ONRAMP_ERR_NOT_FOUND')) {
+    return unavailable(SCENARIO, metric, 'req/s', target, `feature missing: POST ${route}`);
+  }
+  if (probe.status !== 200) throw new Error(`POST ${route} answered ${probe.status}: ${probe.text.slice(0, 300)}`);
+  const req: LoadRequest = {
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    tls: { cert: ctx.pki.client.cert, key: ctx.pki.client.key, ca: ctx.pki.caPem },
+  };
+  await warmUp(req, ctx.sizes);
+  const runs = await repeat(ctx.sizes.repeats, async () => {
+    const r = await load(req, ctx.sizes.loadSeconds);
+    assertClean(`POST ${route}`, r);
+    return r.rps;
+  });
+  return figure(SCENARIO, metric, 'req/s', runs, target, { name: 'bare mTLS Fastify', value: ctx.baselines.mtlsRps });
+}
+
+export async function devicesScenario(ctx: ScenarioContext): Promise<Figure[]> {
+  const upn = ctx.pki.client.upn;
   return [
-    unavailable('4 device API', 'POST /api/getUserAttributes throughput, mTLS', 'req/s', ATTRIBUTES, why),
-    unavailable('4 device API', 'POST /api/beacon throughput, mTLS', 'req/s', BEACON, why),
+    await measure(ctx, '/api/getUserAttributes', { upn }, ATTRIBUTES),
+    await measure(ctx, '/api/beacon', beaconBody(upn), BEACON),
   ];
 }

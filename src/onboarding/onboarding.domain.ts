@@ -45,9 +45,9 @@ export type UserEventType = (typeof USER_EVENT)[keyof typeof USER_EVENT];
 export const ACTOR_USER = 'user';
 export const ACTOR_SYSTEM = 'system';
 
-/** Tokens are 128 random bits, base64url (22 characters). The format check runs before any lookup. */
-export const TOKEN_BYTES = 16;
-const TOKEN_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+/** Tokens are 256 random bits, base64url (43 characters). The format check runs before any lookup. */
+export const TOKEN_BYTES = 32;
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{22,64}$/;
 export function isWellFormedToken(value: unknown): value is string {
   return typeof value === 'string' && TOKEN_PATTERN.test(value);
 }
@@ -82,6 +82,7 @@ export interface TrackedUserPatch {
   escalated_to_manager?: number;
   escalation_date?: string | null;
   notes?: string | null;
+  object_id?: string | null;
 }
 
 /**

@@ -39,7 +39,7 @@ export interface OnboardingTables {
     last_reminder_date: string | null;
     reminder_count: Generated<number>;
     source_batch_id: string | null;
-    /** ≥128-bit random, URL-safe; unique; replaced on re-upload and resend. */
+    /** 256-bit random, URL-safe; unique; replaced on re-upload and resend. */
     tracking_token: string;
     correlation_id: string;
     notes: string | null;

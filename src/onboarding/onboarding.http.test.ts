@@ -1,0 +1,303 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
+import { buildPublicApp } from '../app.js';
+import { AuthService } from '../auth/auth.service.js';
+import { loadConfig } from '../config/config.js';
+import type { OnrampContext } from '../context.js';
+import { createLogger } from '../lib/logger.js';
+import { ManualClock } from '../lib/clock.js';
+import { BACKENDS, type TestStorage } from '../../test/support/storage.js';
+import { USER_STATUS } from './onboarding.domain.js';
+import { TRANSPARENT_GIF } from './onboarding.plugin.js';
+import * as q from './onboarding.queries.js';
+
+async function harness(storage: TestStorage, env: Record<string, string> = {}) {
+  const clock = new ManualClock('2026-03-02T08:00:00.000Z');
+  const config = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json', ...env } });
+  const ctx: OnrampContext = { config, storage, log: createLogger('silent'), clock, demo: false, instanceId: 'test' };
+  const app = await buildPublicApp(ctx);
+  const auth = new AuthService(storage.db, config.auth, clock);
+  const admin = { authorization: `Bearer ${(await auth.createApiToken('ci', 'admin', 'test')).token}` };
+  const viewer = { authorization: `Bearer ${(await auth.createApiToken('dash', 'viewer', 'test')).token}` };
+  return { app, admin, viewer, clock };
+}
+
+async function byUpn(storage: TestStorage, upn: string): Promise<q.TrackedUserRow> {
+  const campaign = await q.defaultCampaign(storage.db);
+  const row = await q.findByUpnKey(storage.db, campaign.id, upn.toLowerCase());
+  assert.ok(row, `${upn} is tracked`);
+  return row;
+}
+
+async function uploadJson(app: FastifyInstance, headers: Record<string, string>, csv: string, batchId?: string) {
+  return app.inject({ method: 'POST', url: '/api/upload-users', headers, payload: { csv, ...(batchId ? { batchId } : {}) } });
+}
+
+function multipartBody(boundary: string, fields: Record<string, string>, file: string): string {
+  const parts = Object.entries(fields).map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`);
+  parts.push(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="users.csv"\r\nContent-Type: text/csv\r\n\r\n${file}\r\n`);
+  return `${parts.join('')}--${boundary}--\r\n`;
+}
+
+const HTML = { accept: 'text/html', 'user-agent': 'Mozilla/5.0' };
+const JSON_ACCEPT = { accept: 'application/json', 'user-agent': 'script' };
+
+for (const backend of BACKENDS) {
+  describe(`onboarding endpoints [${backend.name}]`, { skip: backend.skip }, () => {
+    test('upload: admin only; JSON, text/csv and multipart; duplicates and bad rows reported; unreadable file stores nothing; 413 over the limit', async () => {
+      const storage = await backend.open();
+      const { app, admin, viewer } = await harness(storage, { ONRAMP_ONBOARDING_UPLOAD_LIMIT_BYTES: '4096' });
+      try {
+        const anonymous = await uploadJson(app, {}, 'UPN\na@example.com\n');
+        assert.equal(anonymous.statusCode, 401);
+        assert.equal((await uploadJson(app, viewer, 'UPN\na@example.com\n')).statusCode, 403);
+        assert.equal((await q.countUsers(storage.db, { campaignId: (await q.defaultCampaign(storage.db)).id })), 0);
+
+        const json = await uploadJson(app, admin, '\uFEFFName;UPN\r\nAda;Ada@Example.com\r\n\r\nAda again;ada@example.com\r\nBad;nope\r\n', 'wave-1');
+        assert.equal(json.statusCode, 200, json.body);
+        assert.deepEqual(json.json(), {
+          batchId: 'wave-1',
+          added: ['Ada@Example.com'],
+          updated: [],
+          skipped: [{ upn: 'ada@example.com', row: 4, reason: 'duplicate of row 2' }],
+          errors: [{ upn: 'nope', row: 5, error: 'not a valid address (expected name@domain)' }],
+          total: 3,
+          triggered: false,
+        });
+
+        const text = await app.inject({ method: 'POST', url: '/api/upload-users?batchId=wave-2', headers: { ...admin, 'content-type': 'text/csv' }, payload: 'upn\nbob@example.com\nADA@example.com\n' });
+        assert.equal(text.statusCode, 200, text.body);
+        assert.deepEqual([text.json().batchId, text.json().added, text.json().updated], ['wave-2', ['bob@example.com'], ['ADA@example.com']]);
+
+        const boundary = 'xyzBOUNDARY';
+        const multi = await app.inject({
+          method: 'POST',
+          url: '/api/upload-users',
+          headers: { ...admin, 'content-type': `multipart/form-data; boundary=${boundary}` },
+          payload: multipartBody(boundary, { batchId: 'wave-3' }, 'Email\ncarol@example.com\n'),
+        });
+        assert.equal(multi.statusCode, 200, multi.body);
+        assert.deepEqual([multi.json().batchId, multi.json().added], ['wave-3', ['carol@example.com']]);
+        assert.match(String(multi.json().batchId), /wave-3/);
+
+        const broken = await uploadJson(app, admin, 'UPN,Name\ndave@example.com,Dave\nerin@example.com,"Erin\n');
+        assert.equal(broken.statusCode, 400);
+        assert.equal(broken.json().code, 'ONRAMP_ERR_CSV_UNREADABLE');
+        assert.match(broken.json().message, /line 3: unterminated quoted field/);
+        const noColumn = await uploadJson(app, admin, 'Name\nDave\n');
+        assert.equal(noColumn.json().code, 'ONRAMP_ERR_CSV_UNREADABLE');
+        assert.match(noColumn.json().message, /line 1: no UPN column/);
+
+        const big = 'UPN\n' + 'someone.with.a.long.name@example.com\n'.repeat(200);
+        const tooLarge = await uploadJson(app, admin, big);
+        assert.equal(tooLarge.statusCode, 413);
+        assert.equal(tooLarge.json().code, 'ONRAMP_ERR_BODY_TOO_LARGE');
+        assert.match(tooLarge.json().message, /4096 bytes/);
+        const tooLargeFile = await app.inject({
+          method: 'POST',
+          url: '/api/upload-users',
+          headers: { ...admin, 'content-type': `multipart/form-data; boundary=${boundary}` },
+          payload: multipartBody(boundary, {}, big),
+        });
+        assert.equal(tooLargeFile.statusCode, 413);
+
+        const campaign = await q.defaultCampaign(storage.db);
+        const all = await q.listUsers(storage.db, { campaignId: campaign.id }, { offset: 0, limit: 100, sort: 'upn_key', descending: false });
+        assert.deepEqual(all.map((u) => [u.upn, u.source_batch_id]), [['Ada@Example.com', 'wave-2'], ['bob@example.com', 'wave-2'], ['carol@example.com', 'wave-3']]);
+      } finally {
+        await app.close();
+        await storage.close();
+      }
+    });
+
+    test('re-upload: back to Pending with a new token, reminders and escalation reset; old link dead; upload notifies the workflow hook', async () => {
+      const storage = await backend.open();
+      const { app, admin } = await harness(storage);
+      try {
+        const seen: unknown[] = [];
+        app.onboarding.onUsersPending((e) => {
+          seen.push(e);
+          return true;
+        });
+        const first = await uploadJson(app, admin, 'UPN\nada@example.com\n', 'b1');
+        assert.equal(first.json().triggered, true);
+        const before = await byUpn(storage, 'ada@example.com');
+        assert.match(before.tracking_token, /^[A-Za-z0-9_-]{43}$/);
+        // As if the workflow had emailed and reminded twice and escalated.
+        await q.updateUser(storage.db, before.id, before.version, { invite_status: USER_STATUS.Overdue, reminder_count: 5, last_reminder_date: '2026-03-01T00:00:00.000Z', escalated_to_manager: 1, escalation_date: '2026-03-01T00:00:00.000Z', invite_sent_date: '2026-02-01T00:00:00.000Z' }, '2026-03-01T00:00:00.000Z');
+
+        const again = await uploadJson(app, admin, 'UPN\nADA@example.com\n', 'b2');
+        assert.deepEqual([again.json().added, again.json().updated], [[], ['ADA@example.com']]);
+        const after = await byUpn(storage, 'ada@example.com');
+        assert.equal(after.upn, 'ada@example.com', 'first spelling kept');
+        assert.notEqual(after.tracking_token, before.tracking_token);
+        assert.deepEqual(
+          [after.invite_status, after.reminder_count, after.last_reminder_date, after.escalated_to_manager, after.escalation_date, after.invite_sent_date, after.source_batch_id],
+          [USER_STATUS.Pending, 0, null, 0, null, null, 'b2'],
+        );
+        const old = await app.inject({ url: `/api/enrol?token=${before.tracking_token}`, headers: HTML });
+        assert.equal(old.statusCode, 404);
+        assert.match(old.body, /Link not recognised/);
+        const history = await app.onboarding.getUser(after.id);
+        assert.deepEqual(history.events.map((e) => [e.type, e.actor, (e.detail as { batchId: string }).batchId]), [['uploaded', 'token:ci', 'b1'], ['reuploaded', 'token:ci', 'b2']]);
+        assert.deepEqual(seen, [
+          { source: 'upload', campaignId: after.campaign_id, count: 1, batchId: 'b1' },
+          { source: 'upload', campaignId: after.campaign_id, count: 1, batchId: 'b2' },
+        ]);
+      } finally {
+        await app.close();
+        await storage.close();
+      }
+    });
+
+    test('enrol: the GET only shows a page (scanner-safe); the POST needs the form value; repeat says already registered; JSON for scripts; unknown tokens 404', async () => {
+      const storage = await backend.open();
+      const { app, admin } = await harness(storage);
+      try {
+        await uploadJson(app, admin, 'UPN\nada@example.com\n<b>@example.com\n');
+        const ada = await byUpn(storage, 'ada@example.com');
+        // The workflow already put Ada in the group, so no Graph call is needed for this journey.
+        await q.updateUser(storage.db, ada.id, ada.version, { in_group: 1, invite_status: USER_STATUS.Sent }, '2026-03-02T07:00:00.000Z');
+
+        const page = await app.inject({ url: `/api/enrol?token=${ada.tracking_token}`, headers: HTML });
+        assert.equal(page.statusCode, 200);
+        assert.match(page.headers['content-security-policy'] as string, /default-src 'none'; style-src 'sha256-[^']+'/);
+        assert.doesNotMatch(page.headers['content-security-policy'] as string, /unsafe-inline/);
+        assert.doesNotMatch(page.body, /<script/);
+        assert.match(page.body, /<form method="post" action="\/api\/enrol">/);
+        const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)?.[1];
+        assert.ok(csrf);
+        assert.equal((await byUpn(storage, 'ada@example.com')).clicked_link_date, null, 'a GET consumes nothing');
+        const alias = await app.inject({ url: `/api/track-mfa-click?token=${ada.tracking_token}`, headers: HTML });
+        assert.equal(alias.body, page.body);
+
+        const forged = await app.inject({ method: 'POST', url: '/api/enrol', headers: HTML, payload: { token: ada.tracking_token, csrf: 'x'.repeat(43) } });
+        assert.match(forged.body, /Set up MFA now/);
+        assert.equal((await byUpn(storage, 'ada@example.com')).clicked_link_date, null, 'a forged form enrols nothing');
+
+        const done = await app.inject({ method: 'POST', url: '/api/enrol', headers: { ...HTML, 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${ada.tracking_token}&csrf=${csrf}` });
+        assert.equal(done.statusCode, 200);
+        assert.match(done.body, /You are enrolled/);
+        assert.match(done.body, /<meta http-equiv="refresh" content="6;url=https:\/\/aka\.ms\/mfasetup">/);
+        const after = await byUpn(storage, 'ada@example.com');
+        assert.deepEqual([after.invite_status, after.clicked_link_date, after.in_group], [USER_STATUS.Clicked, '2026-03-02T08:00:00.000Z', 1]);
+
+        const repeat = await app.inject({ method: 'POST', url: '/api/enrol', headers: HTML, payload: { token: ada.tracking_token, csrf } });
+        assert.match(repeat.body, /Already registered/);
+        const json = await app.inject({ url: `/api/enrol?token=${ada.tracking_token}`, headers: JSON_ACCEPT });
+        assert.equal(json.json().userEmail, 'ada@example.com');
+        const repeatJson = await app.inject({ method: 'POST', url: '/api/enrol', headers: JSON_ACCEPT, payload: { token: ada.tracking_token, csrf } });
+        assert.deepEqual(repeatJson.json(), { success: true, message: 'Already registered', userEmail: 'ada@example.com', addedToGroup: false, alreadyInGroup: true });
+        assert.deepEqual((await app.onboarding.getUser(ada.id)).events.map((e) => e.type), ['uploaded', 'clicked']);
+
+        for (const token of ['nope', "' or 1 eq 1", 'A'.repeat(43)]) {
+          const res = await app.inject({ url: `/api/enrol?token=${encodeURIComponent(token)}`, headers: HTML });
+          assert.equal(res.statusCode, 404);
+          assert.match(res.body, /Link not recognised/);
+        }
+        const unknownJson = await app.inject({ url: '/api/enrol?token=nope', headers: JSON_ACCEPT });
+        assert.deepEqual([unknownJson.statusCode, unknownJson.json().success], [404, false]);
+      } finally {
+        await app.close();
+        await storage.close();
+      }
+    });
+
+    test('enrol: a failed group add shows a retry page and notes the error; one-click mode enrols on GET', async () => {
+      const storage = await backend.open();
+      const { app, admin } = await harness(storage, { ONRAMP_ONBOARDING_ONE_CLICK_ENROL: 'true' });
+      try {
+        await uploadJson(app, admin, 'UPN\nbob@example.com\ncarol@example.com\n');
+        const bob = await byUpn(storage, 'bob@example.com');
+        // No MFA group configured: the add cannot happen.
+        const failed = await app.inject({ url: `/api/enrol?token=${bob.tracking_token}`, headers: HTML });
+        assert.equal(failed.statusCode, 503);
+        assert.match(failed.body, /Please try again/);
+        const noted = await byUpn(storage, 'bob@example.com');
+        assert.deepEqual([noted.invite_status, noted.in_group, noted.status_reason], [USER_STATUS.Clicked, 0, 'group add failed: no MFA group configured']);
+        assert.deepEqual((await app.onboarding.getUser(bob.id)).events.map((e) => e.type), ['uploaded', 'clicked', 'group-add-failed']);
+
+        const carol = await byUpn(storage, 'carol@example.com');
+        await q.updateUser(storage.db, carol.id, carol.version, { in_group: 1 }, '2026-03-02T07:00:00.000Z');
+        const oneClick = await app.inject({ url: `/api/track-mfa-click?token=${carol.tracking_token}`, headers: JSON_ACCEPT });
+        assert.deepEqual(oneClick.json(), { success: true, message: 'Enrolled: continue to MFA setup', userEmail: 'carol@example.com', addedToGroup: false, alreadyInGroup: true });
+        assert.equal((await byUpn(storage, 'carol@example.com')).clicked_link_date, '2026-03-02T08:00:00.000Z');
+      } finally {
+        await app.close();
+        await storage.close();
+      }
+    });
+
+    test('track-open: always the 43-byte GIF with no-store; stamps the first open only', async () => {
+      const storage = await backend.open();
+      const { app, admin, clock } = await harness(storage);
+      try {
+        await uploadJson(app, admin, 'UPN\nada@example.com\n');
+        const ada = await byUpn(storage, 'ada@example.com');
+        const responses = [];
+        for (const token of [ada.tracking_token, 'unknown', '', ada.tracking_token]) {
+          responses.push(await app.inject({ url: `/api/track-open?token=${token}` }));
+          clock.advance(60_000);
+        }
+        for (const res of responses) {
+          assert.equal(res.statusCode, 200);
+          assert.equal(res.headers['content-type'], 'image/gif');
+          assert.match(res.headers['cache-control'] as string, /no-store/);
+          assert.equal(res.rawPayload.length, 43);
+          assert.deepEqual(res.rawPayload, TRANSPARENT_GIF);
+        }
+        assert.equal((await app.inject('/api/track-open')).rawPayload.length, 43);
+        assert.equal((await byUpn(storage, 'ada@example.com')).email_opened_date, '2026-03-02T08:00:00.000Z');
+        assert.deepEqual((await app.onboarding.getUser(ada.id)).events.map((e) => e.type), ['uploaded', 'email-opened']);
+      } finally {
+        await app.close();
+        await storage.close();
+      }
+    });
+
+    test('resend: identical answer for known and unknown addresses; new token kills the old link; Active users untouched; rate limited', async () => {
+      const storage = await backend.open();
+      const { app, admin } = await harness(storage, { ONRAMP_ONBOARDING_RESEND_PER_IP_PER_HOUR: '6' });
+      try {
+        await uploadJson(app, admin, 'UPN\nada@example.com\nbob@example.com\n');
+        const ada = await byUpn(storage, 'ada@example.com');
+        await q.updateUser(storage.db, ada.id, ada.version, { invite_status: USER_STATUS.Sent, reminder_count: 3 }, '2026-03-02T07:00:00.000Z');
+        const bob = await byUpn(storage, 'bob@example.com');
+        await q.updateUser(storage.db, bob.id, bob.version, { invite_status: USER_STATUS.Active }, '2026-03-02T07:00:00.000Z');
+
+        const form = await app.inject({ url: '/api/resend', headers: HTML });
+        assert.match(form.body, /<form method="post" action="\/api\/resend">/);
+        const known = await app.inject({ method: 'POST', url: '/api/resend', headers: HTML, payload: { email: 'ADA@example.com' } });
+        const unknown = await app.inject({ method: 'POST', url: '/api/resend', headers: { ...HTML, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'email=nobody%40example.com' });
+        const active = await app.inject({ method: 'POST', url: '/api/resend', headers: HTML, payload: { email: 'bob@example.com' } });
+        assert.equal(known.statusCode, 200);
+        assert.equal(known.body, unknown.body);
+        assert.equal(known.body, active.body);
+        assert.deepEqual(known.rawPayload, unknown.rawPayload);
+        await app.onboarding.idle();
+
+        const renewed = await byUpn(storage, 'ada@example.com');
+        assert.notEqual(renewed.tracking_token, ada.tracking_token);
+        assert.deepEqual([renewed.invite_status, renewed.reminder_count], [USER_STATUS.Pending, 0]);
+        assert.equal((await app.inject({ url: `/api/enrol?token=${ada.tracking_token}`, headers: HTML })).statusCode, 404);
+        assert.equal((await app.inject({ url: `/api/enrol?token=${renewed.tracking_token}`, headers: HTML })).statusCode, 200);
+        const bobAfter = await byUpn(storage, 'bob@example.com');
+        assert.deepEqual([bobAfter.invite_status, bobAfter.tracking_token], [USER_STATUS.Active, bob.tracking_token]);
+
+        // Per address: 3 an hour (the default). Ada has used 1.
+        for (let i = 0; i < 2; i++) assert.equal((await app.inject({ method: 'POST', url: '/api/resend', headers: JSON_ACCEPT, payload: { email: 'ada@example.com' } })).statusCode, 200);
+        const limited = await app.inject({ method: 'POST', url: '/api/resend', headers: JSON_ACCEPT, payload: { email: 'ada@example.com' } });
+        assert.equal(limited.statusCode, 429);
+        assert.equal(limited.json().code, 'ONRAMP_ERR_RATE_LIMITED');
+        // Per client address: 6 an hour; 6 used so far.
+        const limitedIp = await app.inject({ method: 'POST', url: '/api/resend', headers: HTML, payload: { email: 'someone-else@example.com' } });
+        assert.equal(limitedIp.statusCode, 429);
+        await app.onboarding.idle();
+      } finally {
+        await app.close();
+        await storage.close();
+      }
+    });
+  });
+}

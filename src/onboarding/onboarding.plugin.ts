@@ -1,0 +1,242 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { OnrampContext } from '../context.js';
+import { OnrampError } from '../errors.js';
+import { errorBody, toOnrampError } from '../http/common.js';
+import { HOUR_MS } from '../lib/clock.js';
+import { OnboardingService, type EnrolOutcome } from './onboarding.service.js';
+import type { GraphPort } from '../graph/graph-port.js';
+import { OnboardingPages, type Page } from './onboarding.pages.js';
+import { WindowRateLimiter } from './rate-limit.js';
+
+export interface OnboardingPluginOptions {
+  ctx: OnrampContext;
+  service: OnboardingService;
+  /**
+   * preHandler that admits admins only (src/auth `requireRole('admin')`). Without it the upload route
+   * is not registered at all: an anonymous upload (the seed's defect) is never served.
+   */
+  adminGuard?: preHandlerAsyncHookHandler | undefined;
+  /** Names the caller in the user history (e.g. the authenticated principal). */
+  actorOf?: ((req: FastifyRequest) => string) | undefined;
+}
+
+/** The 43-byte transparent 1×1 GIF every open-pixel request gets. */
+export const TRANSPARENT_GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
+
+const TokenQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 200 })) });
+const EnrolForm = Type.Object({ token: Type.String({ maxLength: 200 }), csrf: Type.String({ maxLength: 200 }) });
+const ResendForm = Type.Object({ email: Type.String({ maxLength: 320 }) });
+const BATCH_ID = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9 ._:@-]*$' });
+const UploadJson = Type.Object({ csv: Type.String(), batchId: Type.Optional(BATCH_ID) }, { additionalProperties: false });
+const UploadQuery = Type.Object({ batchId: Type.Optional(BATCH_ID) });
+
+/** The seed answered JSON to `Accept: application/json` and to callers without a User-Agent (scripts). */
+function wantsJson(req: FastifyRequest): boolean {
+  return (req.headers.accept ?? '').includes('application/json') || !req.headers['user-agent'];
+}
+
+/**
+ * Public onboarding routes at the seed's paths: upload (admins only), the enrol link and its seed alias,
+ * the open pixel and the resend form.
+ */
+export async function onboardingRoutes(instance: FastifyInstance, options: OnboardingPluginOptions): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
+  const { ctx, service } = options;
+  const config = ctx.config.onboarding;
+  const pages = new OnboardingPages(config);
+  const linkKey = config.linkSecret ? Buffer.from(config.linkSecret) : randomBytes(32);
+  const perIp = new WindowRateLimiter(ctx.clock, config.resendPerIpPerHour, HOUR_MS);
+  const perAddress = new WindowRateLimiter(ctx.clock, config.resendPerAddressPerHour, HOUR_MS);
+
+  await app.register(formbody, { bodyLimit: 4096 });
+
+  /** The enrol form's CSRF value: bound to the link's token, unforgeable without the server key. */
+  const csrfFor = (token: string) => createHmac('sha256', linkKey).update(`enrol:${token}`).digest('base64url');
+  const csrfValid = (token: string, sent: string) => {
+    const expected = Buffer.from(csrfFor(token));
+    const given = Buffer.from(sent);
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  };
+
+  function sendPage(reply: FastifyReply, page: Page) {
+    return reply
+      .code(page.status)
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('content-security-policy', pages.csp)
+      .header('cache-control', 'no-store')
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'no-referrer')
+      .header('x-frame-options', 'DENY')
+      .send(page.html);
+  }
+
+  function sendOutcome(req: FastifyRequest, reply: FastifyReply, outcome: EnrolOutcome, token: string) {
+    if (wantsJson(req)) {
+      const body = (() => {
+        switch (outcome.kind) {
+          case 'unknown':
+            return { status: 404, success: false, message: 'Link not recognised', userEmail: null, addedToGroup: false, alreadyInGroup: false };
+          case 'already-registered':
+            return { status: 200, success: true, message: 'Already registered', userEmail: outcome.upn, addedToGroup: false, alreadyInGroup: outcome.inGroup };
+          case 'enrolled':
+            return { status: 200, success: true, message: 'Enrolled: continue to MFA setup', userEmail: outcome.upn, addedToGroup: !outcome.alreadyInGroup, alreadyInGroup: outcome.alreadyInGroup };
+          case 'failed':
+            return { status: 503, success: false, message: 'Could not finish enrolment; please try again later', userEmail: outcome.upn, addedToGroup: false, alreadyInGroup: false };
+        }
+      })();
+      const { status, ...json } = body;
+      return reply.code(status).header('cache-control', 'no-store').send(json);
+    }
+    switch (outcome.kind) {
+      case 'unknown':
+        return sendPage(reply, pages.notRecognised());
+      case 'already-registered':
+        return sendPage(reply, pages.alreadyRegistered(outcome.upn));
+      case 'enrolled':
+        return sendPage(reply, pages.enrolled(outcome.upn));
+      case 'failed':
+        return sendPage(reply, pages.failed(token, csrfFor(token)));
+    }
+  }
+
+  const enrolLink = async (req: FastifyRequest<{ Querystring: { token?: string } }>, reply: FastifyReply) => {
+    const token = req.query.token ?? '';
+    if (config.oneClickEnrol) return sendOutcome(req, reply, await service.enrol(token), token);
+    // Scanner-safe default: a GET only shows the confirmation; the button's POST enrols.
+    const user = await service.userForToken(token);
+    if (!user) return sendOutcome(req, reply, { kind: 'unknown' }, token);
+    if (wantsJson(req)) {
+      return reply.header('cache-control', 'no-store').send({
+        success: true,
+        message: 'Confirmation required: POST token and csrf to /api/enrol',
+        userEmail: user.upn,
+        addedToGroup: false,
+        alreadyInGroup: user.in_group === 1,
+        confirm: { method: 'POST', url: '/api/enrol', token, csrf: csrfFor(token) },
+      });
+    }
+    return sendPage(reply, pages.confirm(user.upn, token, csrfFor(token)));
+  };
+  app.get('/api/enrol', { schema: { querystring: TokenQuery } }, enrolLink);
+  app.get('/api/track-mfa-click', { schema: { querystring: TokenQuery } }, enrolLink);
+
+  app.post('/api/enrol', { schema: { body: EnrolForm } }, async (req, reply) => {
+    const { token, csrf } = req.body;
+    const user = await service.userForToken(token);
+    if (!user) return sendOutcome(req, reply, { kind: 'unknown' }, token);
+    // A forged or stale form shows the confirmation again rather than an error.
+    if (!csrfValid(token, csrf)) return sendPage(reply, pages.confirm(user.upn, token, csrfFor(token)));
+    return sendOutcome(req, reply, await service.enrol(token), token);
+  });
+
+  app.get('/api/track-open', { schema: { querystring: TokenQuery } }, async (req, reply) => {
+    try {
+      await service.recordOpen(req.query.token);
+    } catch (err) {
+      // The pixel never fails visibly: a lost open stamp is better than a broken image.
+      req.log.warn({ err }, 'recording an email open failed');
+    }
+    return reply
+      .header('content-type', 'image/gif')
+      .header('cache-control', 'no-store, no-cache, must-revalidate, max-age=0')
+      .header('pragma', 'no-cache')
+      .header('expires', '0')
+      .send(TRANSPARENT_GIF);
+  });
+
+  app.get('/api/resend', async (_req, reply) => sendPage(reply, pages.resendForm()));
+
+  app.post('/api/resend', { schema: { body: ResendForm } }, async (req, reply) => {
+    const email = req.body.email.trim().toLowerCase();
+    if (!perIp.take(req.ip) || !perAddress.take(email)) {
+      if (wantsJson(req)) return reply.code(429).send(errorBody(reply, new OnrampError('ONRAMP_ERR_RATE_LIMITED')));
+      return sendPage(reply, pages.tooManyRequests());
+    }
+    // Answer first, work after: the answer's bytes and timing cannot depend on the address.
+    service.runInBackground(async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      await service.requestResend(email);
+    });
+    if (wantsJson(req)) return reply.header('cache-control', 'no-store').send({ message: 'Request received' });
+    return sendPage(reply, pages.resendReceived());
+  });
+
+  if (options.adminGuard) {
+    const guard = options.adminGuard;
+    const actorOf = options.actorOf ?? (() => 'admin');
+    await app.register(async (child) => {
+      const upload = child.withTypeProvider<TypeBoxTypeProvider>();
+      const limit = config.uploadLimitBytes;
+      await upload.register(multipart, { limits: { fileSize: limit, files: 1, fields: 5, fieldSize: 1024 } });
+      upload.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string', bodyLimit: limit }, (_req, body, done) => done(null, body));
+      // The upload's 413 names the upload limit, not the server's ordinary body limit.
+      upload.setErrorHandler((error, req, reply) => {
+        const err = toOnrampError(error as FastifyError, limit);
+        if (err.statusCode >= 500) req.log.error({ err: error }, 'request failed');
+        return reply.code(err.statusCode).send(errorBody(reply, err));
+      });
+      upload.post(
+        '/api/upload-users',
+        {
+          preHandler: guard,
+          bodyLimit: limit,
+          schema: {
+            querystring: UploadQuery,
+            body: { content: { 'application/json': { schema: UploadJson }, 'text/csv': { schema: Type.String() }, 'text/plain': { schema: Type.String() } } },
+          },
+        },
+        async (req) => {
+          let csv: string | undefined;
+          let batchId = req.query.batchId;
+          if (req.isMultipart()) {
+            for await (const part of req.parts()) {
+              if (part.type === 'file') {
+                if (csv === undefined) csv = (await part.toBuffer()).toString('utf8');
+                else await part.toBuffer();
+              } else if (part.fieldname === 'batchId' && typeof part.value === 'string' && part.value !== '') {
+                batchId = part.value;
+              }
+            }
+            if (csv === undefined) throw new OnrampError('ONRAMP_ERR_VALIDATION', ['multipart upload has no file part']);
+          } else if (typeof req.body === 'string') {
+            csv = req.body;
+          } else {
+            const body = req.body as { csv: string; batchId?: string };
+            csv = body.csv;
+            batchId = body.batchId ?? batchId;
+          }
+          if (batchId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9 ._:@-]{0,99}$/.test(batchId)) {
+            throw new OnrampError('ONRAMP_ERR_VALIDATION', ['batchId must be 1-100 letters, digits, spaces or ._:@-']);
+          }
+          return service.upload(csv, { batchId, actor: actorOf(req) });
+        },
+      );
+    });
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The onboarding service of this app: the workflow subscribes to `onUsersPending`, the portal reads. */
+    onboarding: OnboardingService;
+  }
+}
+
+/**
+ * Builds the onboarding service for this app, exposes it as `app.onboarding` and registers the routes.
+ */
+export async function registerOnboarding(
+  app: FastifyInstance,
+  ctx: OnrampContext,
+  extra: { graph?: GraphPort | undefined; adminGuard?: preHandlerAsyncHookHandler | undefined; actorOf?: ((req: FastifyRequest) => string) | undefined } = {},
+): Promise<OnboardingService> {
+  const service = new OnboardingService({ storage: ctx.storage, config: ctx.config, clock: ctx.clock, log: ctx.log, graph: extra.graph });
+  app.decorate('onboarding', service);
+  app.addHook('onClose', async () => service.idle());
+  await app.register(onboardingRoutes, { ctx, service, adminGuard: extra.adminGuard, actorOf: extra.actorOf });
+  return service;
+}

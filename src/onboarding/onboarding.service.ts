@@ -1,0 +1,311 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { OnrampConfig } from '../config/config.js';
+import type { Storage } from '../db/dialect.js';
+import { OnrampError } from '../errors.js';
+import type { GraphPort } from '../graph/graph-port.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import {
+  ACTOR_USER,
+  addedToGroupPatch,
+  canResend,
+  clickPatch,
+  decideEnrol,
+  groupAddFailedPatch,
+  isWellFormedToken,
+  resetForNewCycle,
+  TOKEN_BYTES,
+  upnKey,
+  USER_EVENT,
+  type TrackedUserPatch,
+} from './onboarding.domain.js';
+import * as q from './onboarding.queries.js';
+import { isValidAddress, parseRoster } from './roster-csv.js';
+
+export interface UploadResult {
+  batchId: string;
+  added: string[];
+  updated: string[];
+  skipped: Array<{ upn: string; row: number; reason: string }>;
+  errors: Array<{ upn: string; row: number; error: string }>;
+  total: number;
+  /** Whether a listener (the invitation workflow) started or scheduled a run. */
+  triggered: boolean;
+}
+
+/** Told to `onUsersPending` listeners after users became Pending (committed). */
+export interface UsersPendingEvent {
+  source: 'upload' | 'resend' | 'admin';
+  campaignId: number;
+  count: number;
+  batchId?: string;
+}
+/** Returns true when it started or scheduled an invitation run. */
+export type UsersPendingListener = (event: UsersPendingEvent) => boolean;
+
+export type EnrolOutcome =
+  | { kind: 'unknown' }
+  | { kind: 'already-registered'; upn: string; inGroup: boolean }
+  | { kind: 'enrolled'; upn: string; alreadyInGroup: boolean }
+  | { kind: 'failed'; upn: string; reason: string };
+
+export interface UserPage {
+  total: number;
+  items: q.TrackedUserRow[];
+}
+
+export interface ListUsersOptions {
+  status?: string;
+  batchId?: string;
+  department?: string;
+  search?: string;
+  offset?: number;
+  limit?: number;
+  sort?: q.UserSortColumn;
+  descending?: boolean;
+}
+
+export function newToken(): string {
+  return randomBytes(TOKEN_BYTES).toString('base64url');
+}
+
+/** One buffer of randomness sliced into tokens: 100,000 tokens in one call instead of 100,000. */
+function newTokens(count: number): string[] {
+  const bytes = randomBytes(TOKEN_BYTES * count);
+  const out = new Array<string>(count);
+  for (let i = 0; i < count; i++) out[i] = bytes.subarray(i * TOKEN_BYTES, (i + 1) * TOKEN_BYTES).toString('base64url');
+  return out;
+}
+
+function batchIdFor(now: Date): string {
+  return `batch-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+}
+
+export interface OnboardingServiceDeps {
+  storage: Storage;
+  config: OnrampConfig;
+  clock: Clock;
+  log: Logger;
+  /** Microsoft Graph (or the tenant simulator); without it enrolment reports a failure. */
+  graph?: GraphPort | undefined;
+}
+
+/**
+ * The onboarding use cases the HTTP routes, the CLI and the portal call: upload, the links users click,
+ * the resend form, and the read API. SQL stays in onboarding.queries.ts, rules in onboarding.domain.ts.
+ */
+export class OnboardingService {
+  readonly #deps: OnboardingServiceDeps;
+  readonly #listeners = new Set<UsersPendingListener>();
+  readonly #background = new Set<Promise<unknown>>();
+
+  constructor(deps: OnboardingServiceDeps) {
+    this.#deps = deps;
+  }
+
+  /** Subscribe to "users became Pending" (upload, resend); returns the unsubscribe function. */
+  onUsersPending(listener: UsersPendingListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #notify(event: UsersPendingEvent): boolean {
+    let triggered = false;
+    for (const listener of this.#listeners) {
+      try {
+        triggered = listener(event) || triggered;
+      } catch (err) {
+        this.#deps.log.error({ err }, 'users-pending listener failed');
+      }
+    }
+    return triggered;
+  }
+
+  /** Runs work after the caller has answered; errors are logged. `idle()` waits for it (tests, shutdown). */
+  runInBackground(work: () => Promise<unknown>): void {
+    const p = work()
+      .catch((err) => this.#deps.log.error({ err }, 'onboarding background work failed'))
+      .finally(() => this.#background.delete(p));
+    this.#background.add(p);
+  }
+
+  async idle(): Promise<void> {
+    while (this.#background.size > 0) await Promise.all([...this.#background]);
+  }
+
+  #now(): string {
+    return this.#deps.clock.now().toISOString();
+  }
+
+  /**
+   * Validates and stores a roster in ONE transaction: nothing is half-written. One query reads the
+   * campaign's existing keys, chunked multi-row upserts write users, events are appended in bulk.
+   */
+  async upload(csv: string, options: { batchId?: string | undefined; actor: string }): Promise<UploadResult> {
+    const parsed = parseRoster(csv);
+    if (!parsed.ok) throw new OnrampError('ONRAMP_ERR_CSV_UNREADABLE', [parsed.line, parsed.reason]);
+    const now = this.#now();
+    const batchId = options.batchId ?? batchIdFor(this.#deps.clock.now());
+    const { db, dialect } = this.#deps.storage;
+    const added: string[] = [];
+    const updated: string[] = [];
+    const campaignId = await db.transaction().execute(async (trx) => {
+      const campaign = await q.defaultCampaign(trx);
+      const existing = await q.existingUpnKeys(trx, campaign.id);
+      const tokens = newTokens(parsed.entries.length);
+      const rows = parsed.entries.map((e, i) => ({ upn: e.upn, upn_key: e.key, tracking_token: tokens[i]!, correlation_id: randomUUID() }));
+      const stored = await q.upsertUploadedUsers(trx, campaign.id, batchId, rows, now, dialect.maxParameters);
+      const idByKey = new Map(stored.map((r) => [r.upn_key, r.id]));
+      const events: q.NewUserEvent[] = [];
+      for (const e of parsed.entries) {
+        const isUpdate = existing.has(e.key);
+        (isUpdate ? updated : added).push(e.upn);
+        events.push({
+          tracked_user_id: idByKey.get(e.key)!,
+          at: now,
+          type: isUpdate ? USER_EVENT.Reuploaded : USER_EVENT.Uploaded,
+          actor: options.actor,
+          detail: { batchId, row: e.row },
+        });
+      }
+      await q.appendEvents(trx, events, dialect.maxParameters);
+      return campaign.id;
+    });
+    const triggered = parsed.entries.length > 0 && this.#notify({ source: 'upload', campaignId, count: parsed.entries.length, batchId });
+    return {
+      batchId,
+      added,
+      updated,
+      skipped: parsed.skipped,
+      errors: parsed.invalid.map((i) => ({ upn: i.upn, row: i.row, error: i.reason })),
+      total: parsed.total,
+      triggered,
+    };
+  }
+
+  /** The user a link belongs to, or undefined (malformed tokens never reach the database). */
+  async userForToken(token: unknown): Promise<q.TrackedUserRow | undefined> {
+    if (!isWellFormedToken(token)) return undefined;
+    return q.findByToken(this.#deps.storage.db, token);
+  }
+
+  async #apply(user: q.TrackedUserRow, patch: TrackedUserPatch, event: Omit<q.NewUserEvent, 'tracked_user_id' | 'at'>): Promise<q.TrackedUserRow | undefined> {
+    const now = this.#now();
+    const { db, dialect } = this.#deps.storage;
+    return db.transaction().execute(async (trx) => {
+      if (!(await q.updateUser(trx, user.id, user.version, patch, now))) return undefined;
+      await q.appendEvents(trx, [{ ...event, tracked_user_id: user.id, at: now }], dialect.maxParameters);
+      return { ...user, ...patch, updated_at: now, version: user.version + 1 };
+    });
+  }
+
+  /** The enrol link's action: record the click, add to the MFA group once, stamp the dates. */
+  async enrol(token: unknown): Promise<EnrolOutcome> {
+    const found = await this.userForToken(token);
+    if (!found) return { kind: 'unknown' };
+    const decision = decideEnrol(found);
+    if (decision.kind === 'already-registered') return { kind: 'already-registered', upn: found.upn, inGroup: found.in_group === 1 };
+    const clicked = await this.#apply(found, clickPatch(found, this.#now()), { type: USER_EVENT.Clicked, actor: ACTOR_USER, detail: {} });
+    // Lost a race with another click on the same link: that one does the work.
+    if (!clicked) return { kind: 'already-registered', upn: found.upn, inGroup: found.in_group === 1 };
+    if (decision.kind === 'record-click-only') return { kind: 'enrolled', upn: found.upn, alreadyInGroup: true };
+
+    const { failure, objectId } = await this.#addToGroup(clicked);
+    if (failure !== undefined) {
+      await this.#apply(clicked, groupAddFailedPatch(failure), { type: USER_EVENT.GroupAddFailed, actor: ACTOR_USER, detail: { reason: failure } });
+      return { kind: 'failed', upn: found.upn, reason: failure };
+    }
+    const fresh = (await q.findById(this.#deps.storage.db, clicked.id)) ?? clicked;
+    await this.#apply(fresh, { ...addedToGroupPatch(fresh, this.#now()), object_id: objectId }, { type: USER_EVENT.AddedToGroup, actor: ACTOR_USER, detail: {} });
+    return { kind: 'enrolled', upn: found.upn, alreadyInGroup: false };
+  }
+
+  /** Adds the user to the campaign's MFA group, resolving their object id first if the workflow has not yet. */
+  async #addToGroup(user: q.TrackedUserRow): Promise<{ failure?: string; objectId?: string | null }> {
+    const { graph, config, storage } = this.#deps;
+    const campaign = await q.campaignById(storage.db, user.campaign_id);
+    const groupId = campaign?.mfa_group_id ?? config.onboarding.mfaGroupId;
+    if (!graph || groupId === '') return { failure: 'no MFA group configured' };
+    try {
+      let objectId = user.object_id;
+      if (!objectId) {
+        const found = (await graph.getUsersByUpn([user.upn])).get(user.upn_key);
+        if (!found) return { failure: 'user not found in the directory' };
+        objectId = found.id;
+      }
+      const result = (await graph.addGroupMembers(groupId, [objectId])).get(objectId);
+      if (!result) return { failure: 'no answer from the directory' };
+      return result.ok ? { objectId } : { failure: `${result.status} ${result.code}` };
+    } catch (err) {
+      this.#deps.log.warn({ err, trackedUserId: user.id }, 'adding a user to the MFA group failed');
+      return { failure: (err as Error).message || 'directory unavailable' };
+    }
+  }
+
+  /** The open pixel: stamps the first open only. Unknown or malformed tokens do nothing. */
+  async recordOpen(token: unknown): Promise<void> {
+    if (!isWellFormedToken(token)) return;
+    const { db, dialect } = this.#deps.storage;
+    const now = this.#now();
+    const id = await q.stampEmailOpened(db, token, now);
+    if (id !== undefined) await q.appendEvents(db, [{ tracked_user_id: id, at: now, type: USER_EVENT.EmailOpened, actor: ACTOR_USER, detail: {} }], dialect.maxParameters);
+  }
+
+  /**
+   * Self-service resend: anyone in the campaign who is not Active starts a new invitation cycle with a
+   * new token. Says nothing about whether the address was known (callers answer before calling this).
+   */
+  async requestResend(email: string): Promise<void> {
+    const address = email.trim();
+    if (!isValidAddress(address)) return;
+    const campaign = await q.defaultCampaign(this.#deps.storage.db);
+    const user = await q.findByUpnKey(this.#deps.storage.db, campaign.id, upnKey(address));
+    if (!user || !canResend(user)) return;
+    if (await this.#apply(user, resetForNewCycle(newToken()), { type: USER_EVENT.ResendRequested, actor: ACTOR_USER, detail: { previousStatus: user.invite_status } })) {
+      this.#notify({ source: 'resend', campaignId: campaign.id, count: 1 });
+    }
+  }
+
+  // ---- Read API for the portal ----
+
+  async listUsers(options: ListUsersOptions = {}): Promise<UserPage> {
+    const db = this.#deps.storage.db;
+    const campaign = await q.defaultCampaign(db);
+    const filter: q.UserListFilter = { campaignId: campaign.id, status: options.status, batchId: options.batchId, department: options.department, search: options.search };
+    const [total, items] = await Promise.all([
+      q.countUsers(db, filter),
+      q.listUsers(db, filter, {
+        offset: Math.max(0, options.offset ?? 0),
+        limit: Math.min(500, Math.max(1, options.limit ?? 50)),
+        sort: options.sort ?? 'upn_key',
+        descending: options.descending ?? false,
+      }),
+    ]);
+    return { total, items };
+  }
+
+  async getUser(id: number): Promise<{ user: q.TrackedUserRow; events: Array<Omit<q.UserEventRow, 'detail'> & { detail: unknown }> }> {
+    const db = this.#deps.storage.db;
+    const user = await q.findById(db, id);
+    if (!user) throw new OnrampError('ONRAMP_ERR_TRACKED_USER_NOT_FOUND', [id]);
+    const events = (await q.userEvents(db, id)).map((e) => ({ ...e, detail: JSON.parse(e.detail) as unknown }));
+    return { user, events };
+  }
+
+  /** Removes the user from the campaign with their history (their links stop working). */
+  async removeUser(id: number, actor: string): Promise<void> {
+    const removed = await this.#deps.storage.db.transaction().execute((trx) => q.deleteUser(trx, id));
+    if (!removed) throw new OnrampError('ONRAMP_ERR_TRACKED_USER_NOT_FOUND', [id]);
+    this.#deps.log.info({ trackedUserId: id, actor }, 'tracked user removed from campaign');
+  }
+
+  /** Admin "resend now": new cycle and token, whatever the status; the workflow sends the invitation. */
+  async resendNow(id: number, actor: string): Promise<q.TrackedUserRow> {
+    const user = await q.findById(this.#deps.storage.db, id);
+    if (!user) throw new OnrampError('ONRAMP_ERR_TRACKED_USER_NOT_FOUND', [id]);
+    const updated = await this.#apply(user, resetForNewCycle(newToken()), { type: USER_EVENT.ResendRequested, actor, detail: { previousStatus: user.invite_status } });
+    if (!updated) return this.resendNow(id, actor);
+    this.#notify({ source: 'admin', campaignId: user.campaign_id, count: 1 });
+    return updated;
+  }
+}

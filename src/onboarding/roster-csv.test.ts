@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseRoster, type RosterParsed } from './roster-csv.js';
+
+function parsed(text: string): RosterParsed {
+  const r = parseRoster(text);
+  assert.ok(r.ok, `expected a parse, got ${JSON.stringify(r)}`);
+  return r;
+}
+
+test('BOM, CRLF and the UPN column found by any of its names in any case', () => {
+  const r = parsed('\uFEFFName,UserPrincipalName\r\nAda,ada@example.com\r\nBob,bob@example.com\r\n');
+  assert.equal(r.upnHeader, 'UserPrincipalName');
+  assert.deepEqual(r.entries.map((e) => [e.upn, e.row]), [['ada@example.com', 2], ['bob@example.com', 3]]);
+  assert.equal(parsed('EMAIL\nx@example.com').entries[0]?.key, 'x@example.com');
+});
+
+test('semicolon files (Excel in many locales), quoted fields with delimiters, doubled quotes and line breaks', () => {
+  const r = parsed('Name;UPN;Note\n"Lovelace; Ada";ada@example.com;"said ""hi""\nover two lines"\nBob;bob@example.com;x\n');
+  assert.equal(r.delimiter, ';');
+  assert.deepEqual(r.entries.map((e) => [e.upn, e.row]), [['ada@example.com', 2], ['bob@example.com', 4]]);
+  const c = parsed('"UPN","Name"\n"carol@example.com","Carol, C."\n');
+  assert.equal(c.delimiter, ',');
+  assert.deepEqual(c.entries.map((e) => e.upn), ['carol@example.com']);
+});
+
+test('blank lines ignored; duplicates (any case) reported once and stored once; invalid addresses reported with rows', () => {
+  const r = parsed('UPN\n\nada@example.com\n  \nADA@Example.com\nnot-an-address\n;\nbob@example.com\nada@EXAMPLE.com\n\n');
+  assert.deepEqual(r.entries.map((e) => e.upn), ['ada@example.com', 'bob@example.com']);
+  assert.deepEqual(r.skipped, [
+    { upn: 'ADA@Example.com', row: 5, reason: 'duplicate of row 3' },
+    { upn: 'ada@EXAMPLE.com', row: 9, reason: 'duplicate of row 3' },
+  ]);
+  assert.deepEqual(r.invalid, [{ upn: 'not-an-address', row: 6, reason: 'not a valid address (expected name@domain)' }]);
+  assert.equal(r.total, 5);
+});
+
+test('a file that cannot be read is rejected whole with the line and the reason', () => {
+  assert.deepEqual(parseRoster('Name,Mail\nAda,ada@example.com\n'), {
+    ok: false,
+    line: 1,
+    reason: 'no UPN column: the header needs a column named UPN, UserPrincipalName or Email',
+  });
+  const unterminated = parseRoster('UPN,Name\nada@example.com,Ada\nbob@example.com,"Bob\nsmith@example.com,x\n');
+  assert.equal(unterminated.ok, false);
+  assert.deepEqual(unterminated.ok ? null : [unterminated.line, unterminated.reason], [3, 'unterminated quoted field (a " opened here is never closed)']);
+  const stray = parseRoster('UPN,Name\n"ada@example.com"x,Ada\n');
+  assert.deepEqual(stray.ok ? null : stray.line, 2);
+  assert.deepEqual(parseRoster('\uFEFF\r\n\r\n'), { ok: false, line: 1, reason: 'the file is empty (expected a header row with a UPN column)' });
+});
+
+test('header only: nothing to store, still a valid file', () => {
+  const r = parsed('UPN\r\n');
+  assert.deepEqual([r.entries, r.total], [[], 0]);
+});
