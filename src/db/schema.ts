@@ -8,10 +8,10 @@
  * - surrogate ids are 64-bit integers, returned as JS numbers.
  */
 import type { FoundationTables } from './foundation.tables.js';
-import type { AuthTables } from '../auth/auth.tables.js';
+import type { MailTables } from '../mail/mail.tables.js';
 import type { GatewayTables } from '../gateway/gateway.tables.js';
 import type { DevicesTables } from '../devices/devices.tables.js';
+import type { AuthTables } from '../auth/auth.tables.js';
 import type { OnboardingTables } from '../onboarding/onboarding.tables.js';
-import type { MailTables } from '../mail/mail.tables.js';
 
-export interface Database extends FoundationTables, AuthTables, OnboardingTables, MailTables, GatewayTables, DevicesTables {}
+export interface Database extends FoundationTables, OnboardingTables, AuthTables, GatewayTables, DevicesTables, MailTables {}

@@ -1,10 +1,10 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import type { DialectCapabilities, Storage } from '../dialect.js';
 import { foundation } from './0001_foundation.js';
-import { auth } from './0005_auth.js';
-import { devices } from './0006_devices.js';
-import { onboarding } from './0003_onboarding.js';
 import { outbox } from './0004_outbox.js';
+import { devices } from './0006_devices.js';
+import { auth } from './0005_auth.js';
+import { onboarding } from './0003_onboarding.js';
 
 /**
  * A migration written once for both engines. It receives the engine's capabilities for the few DDL
