@@ -38,7 +38,7 @@ test('onramp certs init, issue, revoke, then serve --demo uses the same dev PKI'
 
     const serve = runCli(['serve', '--demo'], { ...env, ONRAMP_PUBLIC_PORT: '0', ONRAMP_DEVICE_PORT: '0', ONRAMP_PUBLIC_HOST: '127.0.0.1', ONRAMP_DEVICE_HOST: '127.0.0.1' });
     try {
-      const port = (await serve.waitFor(/Device API \(mTLS\): +https:\/\/localhost:(\d+)/))[1]!;
+      const port = (await serve.waitFor(/Device API \(mTLS\): +https:\/\/localhost:(\d+)/, 120_000))[1]!;
       const key = readFileSync(certFile.replace(/\.pem$/, '.key'), 'utf8');
       const status = await new Promise<number>((resolve, reject) => {
         const body = JSON.stringify({ upn: 'ADA@contoso.com', hostname: 'pc-1' });
