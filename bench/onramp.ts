@@ -3,7 +3,7 @@
  * default or on PostgreSQL in a private schema that is dropped afterwards.
  */
 import pg from 'pg';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -93,20 +93,27 @@ export async function startOnrampServer(options: OnrampServerOptions): Promise<O
 }
 
 /** Runs an onramp CLI command to completion with the server's environment (same database). */
-export function runOnrampCli(args: string[], env: Record<string, string>, timeoutMs = 600_000): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli.ts'), ...args], {
+export function runOnrampCli(args: string[], env: Record<string, string>, timeoutMs = 600_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  // Asynchronous, so a slow CLI start-up can overlap other set-up work.
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli.ts'), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
-    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
     timeout: timeoutMs,
-    maxBuffer: 64 * 1024 * 1024,
   });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }
 
 /** Creates an API token through the CLI, as an operator would, against the server's database. */
-export function createApiToken(server: OnrampServer, role: 'admin' | 'viewer' = 'admin'): string {
-  const r = runOnrampCli(['token', 'create', '--name', `bench-${randomBytes(3).toString('hex')}`, '--role', role], server.env, 120_000);
+export async function createApiToken(server: OnrampServer, role: 'admin' | 'viewer' = 'admin'): Promise<string> {
+  const r = await runOnrampCli(['token', 'create', '--name', `bench-${randomBytes(3).toString('hex')}`, '--role', role], server.env, 120_000);
   const token = r.stdout.trim().split('\n').pop() ?? '';
   if (r.status !== 0 || token.length < 16) throw new Error(`onramp token create failed (${r.status}): ${r.stderr}`);
   return token;
@@ -125,7 +132,7 @@ export async function routeExists(url: string, init: RequestInit = {}): Promise<
 }
 
 /** True when the CLI knows `group sub` (commander prints the top-level help for unknown groups). */
-export function cliHasCommand(group: string, sub: string): boolean {
-  const r = runOnrampCli([group, '--help'], {}, 60_000);
+export async function cliHasCommand(group: string, sub: string): Promise<boolean> {
+  const r = await runOnrampCli([group, '--help'], {}, 60_000);
   return r.stdout.includes(`Usage: onramp ${group}`) && new RegExp(`^\\s+${sub}\\b`, 'm').test(r.stdout);
 }

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { bareHttp, bareMtls, postgresInsert, postgresReachable, sqliteInsert } from './baselines.js';
 import { broken, figure, machineFacts, median, sizes, type Baselines, type Figure } from './harness.js';
-import { startOnrampServer } from './onramp.js';
+import { cliHasCommand, startOnrampServer } from './onramp.js';
 import { writeReport, type BenchReport } from './report.js';
 import type { Scenario, ScenarioContext } from './scenarios/context.js';
 import { devicesScenario } from './scenarios/devices.js';
@@ -56,6 +56,8 @@ async function main(): Promise<void> {
   const figures: Figure[] = [];
   const notes: string[] = [];
   try {
+    const campaignRunCommand = cliHasCommand('campaign', 'run');
+    campaignRunCommand.catch(() => {}); // awaited by scenario 2
     const pki = await makePki(workDir, 'bench.user@contoso.example');
     const postgres = await postgresReachable();
     if (!postgres) notes.push('PostgreSQL was not reachable: its figures are missing from this run.');
@@ -84,7 +86,7 @@ async function main(): Promise<void> {
 
     log('starting onramp (SQLite) for scenarios 1, 3, 5, 6');
     const main = await startOnrampServer({ workDir, name: 'main', pki });
-    const ctx: ScenarioContext = { sizes: s, baselines, pki, workDir, postgres, main };
+    const ctx: ScenarioContext = { sizes: s, baselines, pki, workDir, postgres, main, campaignRunCommand };
     try {
       for (const [name, scenario] of SCENARIOS) {
         log(`scenario ${name}`);

@@ -3,7 +3,6 @@
  * Graph request: ≤ 60 s wall, ≤ 0.15 Graph requests per user; emails queued per second reported.
  */
 import { unavailable, type Figure, type Target } from '../harness.js';
-import { cliHasCommand } from '../onramp.js';
 import type { ScenarioContext } from './context.js';
 
 const WALL: Target = { op: '<=', value: 60 };
@@ -11,9 +10,7 @@ const PER_USER: Target = { op: '<=', value: 0.15 };
 
 export async function invitationScenario(ctx: ScenarioContext): Promise<Figure[]> {
   const users = ctx.sizes.invitationUsers.toLocaleString('en-US');
-  const missing = [
-    cliHasCommand('campaign', 'run') ? null : 'onramp campaign run',
-  ].filter((x): x is string => x !== null);
+  const missing = [(await ctx.campaignRunCommand) ? null : 'onramp campaign run'].filter((x): x is string => x !== null);
   if (missing.length > 0) {
     const why = `feature missing: ${missing.join(', ')}`;
     return [
