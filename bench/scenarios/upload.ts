@@ -10,9 +10,9 @@ const TARGET: Target = { op: '<=', value: 3 };
 const SCENARIO = '1 CSV upload';
 
 /** A roster as HR exports it: UPN first, a few descriptive columns, CRLF line ends. */
-export function rosterCsv(rows: number, domain = 'contoso.example'): string {
+export function rosterCsv(rows: number, upns?: readonly string[]): string {
   const lines = ['UserPrincipalName,DisplayName,Department'];
-  for (let i = 0; i < rows; i++) lines.push(`user${i}@${domain},Bench User ${i},Dept ${i % 40}`);
+  for (let i = 0; i < rows; i++) lines.push(`${upns?.[i] ?? `user${i}@contoso.example`},Bench User ${i},Dept ${i % 40}`);
   return lines.join('\r\n') + '\r\n';
 }
 
@@ -26,8 +26,8 @@ interface UploadAnswer {
 }
 
 /** Uploads `rows` users and returns the wall time in seconds; a wrong count breaks the scenario. */
-export async function upload(server: OnrampServer, token: string, rows: number): Promise<number> {
-  const csv = rosterCsv(rows);
+export async function upload(server: OnrampServer, token: string, rows: number, upns?: readonly string[]): Promise<number> {
+  const csv = rosterCsv(rows, upns);
   const started = performance.now();
   const res = await fetch(`${server.url}/api/upload-users`, {
     method: 'POST',

@@ -4,6 +4,7 @@ import { Type, Kind, OptionalKind, type Static, type TSchema, type TObject } fro
 import { Value } from '@sinclair/typebox/value';
 import { setting } from './schema-kit.js';
 import { serverConfig, databaseConfig, logConfig } from './server.config.js';
+import { onboardingConfig } from '../onboarding/onboarding.config.js';
 import { mailConfig } from '../mail/mail.config.js';
 import { deviceGatewayConfig } from '../gateway/gateway.config.js';
 import { devicesConfig } from '../devices/devices.config.js';
@@ -19,6 +20,7 @@ export const configSchema = Type.Object(
     server: serverConfig,
     database: databaseConfig,
     log: logConfig,
+    onboarding: onboardingConfig,
     deviceGateway: deviceGatewayConfig,
     devices: devicesConfig,
     auth: authConfig,
