@@ -6,6 +6,7 @@ import { setting } from './schema-kit.js';
 import { serverConfig, databaseConfig, logConfig } from './server.config.js';
 import { onboardingConfig } from '../onboarding/onboarding.config.js';
 import { mailConfig } from '../mail/mail.config.js';
+import { invitationsConfig } from '../onboarding/invitations.config.js';
 import { deviceGatewayConfig } from '../gateway/gateway.config.js';
 import { devicesConfig } from '../devices/devices.config.js';
 import { authConfig } from '../auth/auth.config.js';
@@ -25,6 +26,7 @@ export const configSchema = Type.Object(
     devices: devicesConfig,
     auth: authConfig,
     mail: mailConfig,
+    invitations: invitationsConfig,
   },
   { additionalProperties: false },
 );

@@ -1,0 +1,21 @@
+import { section, setting } from '../config/schema-kit.js';
+import { DEFAULT_SUBJECTS } from './email-templates.js';
+
+export const invitationsConfig = section(
+  {
+    intervalMinutes: setting.integer({ default: 60, minimum: 1, env: 'ONRAMP_INVITATIONS_INTERVAL_MINUTES', description: 'How often the invitation workflow runs (uploads and resend requests also start a run).' }),
+    triggerDebounceMs: setting.integer({ default: 5000, minimum: 0, env: 'ONRAMP_INVITATIONS_TRIGGER_DEBOUNCE_MS', description: 'Uploads within this window are gathered into one triggered run.' }),
+    checkIntervalHours: setting.number({ default: 24, minimum: 0, env: 'ONRAMP_INVITATIONS_CHECK_INTERVAL_HOURS', description: 'Invited users (Sent, Clicked, AddedToGroup) are checked again in Graph when their LastChecked is older than this.' }),
+    reminderIntervalDays: setting.number({ default: 7, minimum: 0, env: 'ONRAMP_INVITATIONS_REMINDER_INTERVAL_DAYS', description: 'Days between the invitation and each reminder, and between reminders.' }),
+    escalateAfterReminders: setting.integer({ default: 2, minimum: 1, env: 'ONRAMP_INVITATIONS_ESCALATE_AFTER_REMINDERS', description: 'The manager is emailed once, together with this reminder number.' }),
+    maxReminders: setting.integer({ default: 5, minimum: 0, env: 'ONRAMP_INVITATIONS_MAX_REMINDERS', description: 'Reminders sent at most. When the next one would be due the user becomes Overdue and gets no more email.' }),
+    excludeGuests: setting.boolean({ default: true, env: 'ONRAMP_INVITATIONS_EXCLUDE_GUESTS', description: 'Guest accounts are Excluded (the seed invited them).' }),
+    countedMfaMethods: setting.stringList({ default: ['microsoftAuthenticator', 'phone', 'softwareOath', 'hardwareOath', 'fido2', 'passkey', 'windowsHello'], env: 'ONRAMP_INVITATIONS_COUNTED_MFA_METHODS', description: 'Authentication methods that count as "registered for MFA" (of microsoftAuthenticator, phone, softwareOath, hardwareOath, fido2, passkey, windowsHello, email, temporaryAccessPass).' }),
+    subjectInvitation: setting.string({ default: DEFAULT_SUBJECTS.invitation, env: 'ONRAMP_INVITATIONS_SUBJECT', description: 'Subject of the invitation email.' }),
+    subjectReminder: setting.string({ default: DEFAULT_SUBJECTS.reminder, env: 'ONRAMP_INVITATIONS_SUBJECT_REMINDER', description: 'Subject of reminders; {n} is the reminder number.' }),
+    subjectEscalation: setting.string({ default: DEFAULT_SUBJECTS.escalation, env: 'ONRAMP_INVITATIONS_SUBJECT_ESCALATION', description: 'Subject of the manager email; {name} is the employee\'s display name.' }),
+    chunkSize: setting.integer({ default: 500, minimum: 1, maximum: 5000, env: 'ONRAMP_INVITATIONS_CHUNK_SIZE', description: 'Users looked up in Graph and written to the database together.' }),
+    graphConcurrency: setting.integer({ default: 6, minimum: 1, maximum: 64, env: 'ONRAMP_INVITATIONS_GRAPH_CONCURRENCY', description: 'Chunks processed in parallel (each chunk\'s Graph lookups are batched).' }),
+  },
+  'Invitation workflow',
+);

@@ -1,0 +1,78 @@
+/** SQL of the invitation workflow (portable across SQLite and PostgreSQL). */
+import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { USER_STATUS } from './onboarding.domain.js';
+import { CHECKED_STATUSES } from './invitations.rules.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+export type TrackedUser = Selectable<Database['tracked_user']>;
+export type TrackedUserUpdate = Updateable<Database['tracked_user']>;
+
+/**
+ * Users the run handles, in id order after `afterId`: Pending ones, and invited ones whose last check
+ * is older than `checkedBeforeIso`.
+ */
+export async function dueUsers(db: Db, options: { checkedBeforeIso: string; afterId: number; limit: number }): Promise<TrackedUser[]> {
+  return db
+    .selectFrom('tracked_user')
+    .selectAll()
+    .where('id', '>', options.afterId)
+    .where((eb) =>
+      eb.or([
+        eb('invite_status', '=', USER_STATUS.Pending),
+        eb.and([
+          eb('invite_status', 'in', [...CHECKED_STATUSES]),
+          eb.or([eb('last_checked', 'is', null), eb('last_checked', '<', options.checkedBeforeIso)]),
+        ]),
+      ]),
+    )
+    .orderBy('id')
+    .limit(options.limit)
+    .execute();
+}
+
+export async function campaignGroups(db: Db): Promise<Map<number, string | null>> {
+  const rows = await db.selectFrom('campaign').select(['id', 'mfa_group_id']).execute();
+  return new Map(rows.map((r) => [r.id, r.mfa_group_id]));
+}
+
+/**
+ * Applies one user's changes if nobody changed the row since it was read (an upload or a click racing
+ * the run): returns false then, and the caller drops that user's emails; the next run sees the new state.
+ */
+export async function updateIfUnchanged(trx: Transaction<Database>, id: number, version: number, patch: TrackedUserUpdate, nowIso: string): Promise<boolean> {
+  const result = await trx
+    .updateTable('tracked_user')
+    .set({ ...patch, updated_at: nowIso, version: version + 1 })
+    .where('id', '=', id)
+    .where('version', '=', version)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Delivery given up: the user goes to Error with the reason (unless they finished meanwhile). */
+export async function markEmailFailed(trx: Transaction<Database>, id: number, reason: string, nowIso: string): Promise<boolean> {
+  const result = await trx
+    .updateTable('tracked_user')
+    .set((eb) => ({ invite_status: USER_STATUS.Error, status_reason: reason, updated_at: nowIso, version: eb('version', '+', 1) }))
+    .where('id', '=', id)
+    .where('invite_status', 'not in', [USER_STATUS.Active, USER_STATUS.Excluded])
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export interface WorkflowEvent {
+  tracked_user_id: number;
+  type: string;
+  detail: Record<string, unknown>;
+}
+
+export async function insertEvents(db: Db, events: readonly WorkflowEvent[], at: string, maxParameters: number): Promise<void> {
+  const size = Math.max(1, Math.floor(maxParameters / 5) - 1);
+  for (let i = 0; i < events.length; i += size) {
+    await db
+      .insertInto('user_event')
+      .values(events.slice(i, i + size).map((e) => ({ tracked_user_id: e.tracked_user_id, at, type: e.type, actor: 'system', detail: JSON.stringify(e.detail) })))
+      .execute();
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * What the invitation workflow does with one tracked user, given what Graph says. Pure: no SQL, no HTTP.
+ *
+ * ReminderCount counts REMINDERS only (the seed set it to 1 with the first invitation): after the
+ * invitation it is 0; reminder #N sets it to N. A reminder is due `reminderIntervalDays` after the
+ * invitation or the previous reminder. Reminder #`escalateAfterReminders` also emails the manager, once.
+ * When a reminder is due but `maxReminders` were already sent, the user becomes Overdue instead.
+ */
+import type { AuthMethodKind, DirectoryUser, MfaRegistration } from '../graph/graph-port.js';
+import { DAY_MS } from '../lib/clock.js';
+import { USER_STATUS, type UserStatus } from './onboarding.domain.js';
+
+export const WORKFLOW_EVENT = Object.freeze({
+  Invited: 'invited',
+  Reminded: 'reminded',
+  Escalated: 'escalated',
+  EscalationSkipped: 'escalation-skipped',
+  Excluded: 'excluded',
+  Activated: 'activated',
+  Overdue: 'overdue',
+  AddedToGroup: 'added-to-group',
+  GroupAddFailed: 'group-add-failed',
+  EmailFailed: 'email-failed',
+} as const);
+
+export interface WorkflowRules {
+  reminderIntervalDays: number;
+  escalateAfterReminders: number;
+  maxReminders: number;
+  excludeGuests: boolean;
+  countedMfaMethods: readonly string[];
+}
+
+/** The tracked-user fields the decision reads. */
+export interface UserSnapshot {
+  invite_status: string;
+  in_group: number;
+  invite_sent_date: string | null;
+  last_reminder_date: string | null;
+  reminder_count: number;
+  escalated_to_manager: number;
+  added_to_group_date: string | null;
+}
+
+export type Decision =
+  | { kind: 'exclude'; reason: string }
+  | { kind: 'activate'; needsGroupAdd: boolean }
+  | { kind: 'invite' }
+  | { kind: 'remind'; reminderNumber: number; escalate: boolean }
+  | { kind: 'overdue' }
+  /** Nothing to send yet; the directory fields and LastChecked are still refreshed. */
+  | { kind: 'wait' };
+
+export function isRegistered(registration: MfaRegistration | undefined, counted: readonly string[]): boolean {
+  return registration?.methods.some((m: AuthMethodKind) => counted.includes(m)) ?? false;
+}
+
+export function decide(
+  user: UserSnapshot,
+  directory: DirectoryUser | null | undefined,
+  registered: boolean,
+  inGroup: boolean,
+  now: Date,
+  rules: WorkflowRules,
+): Decision {
+  if (!directory) return { kind: 'exclude', reason: 'not found in the directory' };
+  if (!directory.accountEnabled) return { kind: 'exclude', reason: 'account disabled' };
+  if (rules.excludeGuests && directory.userType.toLowerCase() === 'guest') return { kind: 'exclude', reason: 'guest account' };
+  if (registered) return { kind: 'activate', needsGroupAdd: !inGroup };
+  if (user.invite_status === USER_STATUS.Pending) return { kind: 'invite' };
+  const since = user.last_reminder_date ?? user.invite_sent_date;
+  const due = since === null || now.getTime() - Date.parse(since) >= rules.reminderIntervalDays * DAY_MS;
+  if (!due) return { kind: 'wait' };
+  if (user.reminder_count >= rules.maxReminders) return { kind: 'overdue' };
+  const reminderNumber = user.reminder_count + 1;
+  return { kind: 'remind', reminderNumber, escalate: reminderNumber >= rules.escalateAfterReminders && user.escalated_to_manager === 0 };
+}
+
+/** Statuses the workflow looks at again (Pending always; these when their check is due). */
+export const CHECKED_STATUSES: readonly UserStatus[] = [USER_STATUS.Sent, USER_STATUS.Clicked, USER_STATUS.AddedToGroup];
+

@@ -1,0 +1,311 @@
+import type { Static } from '@sinclair/typebox';
+import type { Storage } from '../db/dialect.js';
+import { releaseLease, tryAcquireLease } from '../db/leases.js';
+import type { DirectoryUser, GraphPort } from '../graph/graph-port.js';
+import { HOUR_MS, type Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import { enqueueEmails, type GiveUpHandler, type QueuedEmail } from '../mail/outbox.js';
+import { escalationEmail, userEmail, type Branding, type EmailSubjects } from './email-templates.js';
+import type { invitationsConfig } from './invitations.config.js';
+import { campaignGroups, dueUsers, insertEvents, markEmailFailed, updateIfUnchanged, type TrackedUser, type TrackedUserUpdate, type WorkflowEvent } from './invitations.queries.js';
+import { decide, isRegistered, WORKFLOW_EVENT, type Decision } from './invitations.rules.js';
+import { MFA_STATE, USER_STATUS } from './onboarding.domain.js';
+
+export type InvitationSettings = Static<typeof invitationsConfig>;
+
+export interface InvitationServiceDeps {
+  storage: Storage;
+  graph: GraphPort;
+  clock: Clock;
+  log: Logger;
+  instanceId: string;
+  settings: InvitationSettings;
+  /** Group the enrol link adds to, for campaigns without their own. */
+  defaultGroupId: string;
+  branding: Branding;
+  publicUrl: string;
+  mailFrom: string;
+  /** Told after a run queued emails, so they leave at once. */
+  onEmailsQueued?: () => void;
+}
+
+export interface RunSummary {
+  processed: number;
+  invited: number;
+  reminded: number;
+  escalated: number;
+  activated: number;
+  excluded: number;
+  overdue: number;
+  /** Users changed by someone else during the run; the next run handles them. */
+  skipped: number;
+}
+
+const LEASE = 'onboarding.invitations';
+const LEASE_TTL_MS = 15 * 60_000;
+
+/**
+ * The invitation workflow (the seed's Logic App): looks due users up in Graph in bulk, decides per user
+ * (invitations.rules.ts), adds registered users to the group in batches, and writes each chunk's status
+ * changes, history and emails in one transaction. One run at a time across instances (a lease).
+ */
+export class InvitationService {
+  #timer: NodeJS.Timeout | undefined;
+  #debounce: NodeJS.Timeout | undefined;
+  #running: Promise<RunSummary | undefined> | undefined;
+  #again = false;
+  #stopped = true;
+
+  constructor(private readonly deps: InvitationServiceDeps) {}
+
+  get subjects(): EmailSubjects {
+    const s = this.deps.settings;
+    return { invitation: s.subjectInvitation, reminder: s.subjectReminder, escalation: s.subjectEscalation };
+  }
+
+  /** One run now. Undefined when another instance holds the run. A call during a run waits for it and runs again. */
+  runOnce(): Promise<RunSummary | undefined> {
+    if (this.#running) {
+      this.#again = true;
+      return this.#running;
+    }
+    this.#running = (async () => {
+      try {
+        let summary: RunSummary | undefined;
+        do {
+          this.#again = false;
+          summary = await this.#run();
+        } while (this.#again);
+        return summary;
+      } finally {
+        this.#running = undefined;
+      }
+    })();
+    return this.#running;
+  }
+
+  async #run(): Promise<RunSummary | undefined> {
+    const { storage, clock, log, instanceId, settings } = this.deps;
+    const db = storage.db;
+    if (!(await tryAcquireLease(db, LEASE, instanceId, LEASE_TTL_MS, clock.now()))) {
+      log.info('invitation run skipped: another instance is running it');
+      return undefined;
+    }
+    const summary: RunSummary = { processed: 0, invited: 0, reminded: 0, escalated: 0, activated: 0, excluded: 0, overdue: 0, skipped: 0 };
+    try {
+      const groups = await campaignGroups(db);
+      const members = new Map<string, Promise<Set<string>>>();
+      const membersOf = (groupId: string) => {
+        let m = members.get(groupId);
+        if (!m) members.set(groupId, (m = this.deps.graph.listGroupMemberIds(groupId)));
+        return m;
+      };
+      const started = clock.now();
+      const checkedBefore = new Date(started.getTime() - settings.checkIntervalHours * HOUR_MS).toISOString();
+      let afterId = 0;
+      for (;;) {
+        const page = await dueUsers(db, { checkedBeforeIso: checkedBefore, afterId, limit: settings.chunkSize * settings.graphConcurrency });
+        if (page.length === 0) break;
+        afterId = page[page.length - 1]!.id;
+        const chunks: TrackedUser[][] = [];
+        for (let i = 0; i < page.length; i += settings.chunkSize) chunks.push(page.slice(i, i + settings.chunkSize));
+        await Promise.all(
+          chunks.map((chunk) => this.#processChunk(chunk, (campaignId) => groups.get(campaignId) || this.deps.defaultGroupId, membersOf, summary)),
+        );
+        // Keep the lease while a long run goes on.
+        await tryAcquireLease(db, LEASE, instanceId, LEASE_TTL_MS, clock.now());
+      }
+      log.info({ ...summary, ms: clock.now().getTime() - started.getTime() }, 'invitation run finished');
+      return summary;
+    } finally {
+      await releaseLease(db, LEASE, instanceId).catch(() => {});
+    }
+  }
+
+  async #processChunk(
+    users: TrackedUser[],
+    groupOf: (campaignId: number) => string,
+    membersOf: (groupId: string) => Promise<Set<string>>,
+    summary: RunSummary,
+  ): Promise<void> {
+    const { graph, settings, storage, clock } = this.deps;
+    const directory = await graph.getUsersByUpn(users.map((u) => u.upn), { withManager: true });
+    const found = (u: TrackedUser) => directory.get(u.upn_key) ?? directory.get(u.upn.toLowerCase()) ?? null;
+    const lookups = users.map((u) => found(u)).filter((d): d is DirectoryUser => d !== null && d.accountEnabled);
+    const registrations = lookups.length > 0 ? await graph.getMfaRegistrations(lookups.map((d) => d.id)) : new Map();
+    const now = clock.now();
+    const nowIso = now.toISOString();
+
+    const planned: Array<{ user: TrackedUser; dir: DirectoryUser | null; decision: Decision; registered: boolean; inGroup: boolean }> = [];
+    for (const user of users) {
+      const dir = found(user);
+      const groupId = groupOf(user.campaign_id);
+      const inGroup = dir ? (groupId ? (await membersOf(groupId)).has(dir.id) : false) || user.in_group === 1 : false;
+      const registered = dir ? isRegistered(registrations.get(dir.id), settings.countedMfaMethods) : false;
+      planned.push({ user, dir, decision: decide(user, dir, registered, inGroup, now, settings), registered, inGroup });
+    }
+
+    // Registered but not yet in the group: add them, batched per group.
+    const toAdd = new Map<string, string[]>();
+    for (const p of planned) {
+      if (p.decision.kind === 'activate' && p.decision.needsGroupAdd && p.dir) {
+        const groupId = groupOf(p.user.campaign_id);
+        if (groupId) toAdd.set(groupId, [...(toAdd.get(groupId) ?? []), p.dir.id]);
+      }
+    }
+    const addResults = new Map<string, { ok: boolean; message?: string }>();
+    for (const [groupId, ids] of toAdd) {
+      for (const [id, result] of await graph.addGroupMembers(groupId, ids)) addResults.set(id, result.ok ? { ok: true } : { ok: false, message: `${result.status} ${result.code}: ${result.message}` });
+    }
+
+    const rows: Array<{ user: TrackedUser; patch: TrackedUserUpdate; events: WorkflowEvent[]; emails: QueuedEmail[]; count: keyof RunSummary | undefined }> = [];
+    for (const p of planned) rows.push({ user: p.user, ...this.#plan(p, addResults, nowIso) });
+
+    await storage.db.transaction().execute(async (trx) => {
+      const events: WorkflowEvent[] = [];
+      const emails: QueuedEmail[] = [];
+      for (const row of rows) {
+        if (!(await updateIfUnchanged(trx, row.user.id, row.user.version, row.patch, nowIso))) {
+          summary.skipped++;
+          continue;
+        }
+        summary.processed++;
+        if (row.count) summary[row.count]++;
+        events.push(...row.events);
+        emails.push(...row.emails);
+      }
+      await insertEvents(trx, events, nowIso, storage.dialect.maxParameters);
+      await enqueueEmails(trx, emails, { now, from: this.deps.mailFrom, maxParameters: storage.dialect.maxParameters });
+    });
+    if (rows.some((r) => r.emails.length > 0)) this.deps.onEmailsQueued?.();
+  }
+
+  #plan(
+    p: { user: TrackedUser; dir: DirectoryUser | null; decision: Decision; registered: boolean; inGroup: boolean },
+    addResults: Map<string, { ok: boolean; message?: string }>,
+    nowIso: string,
+  ): { patch: TrackedUserUpdate; events: WorkflowEvent[]; emails: QueuedEmail[]; count: keyof RunSummary | undefined } {
+    const { user, dir, decision } = p;
+    const events: WorkflowEvent[] = [];
+    const emails: QueuedEmail[] = [];
+    const event = (type: string, detail: Record<string, unknown> = {}) => events.push({ tracked_user_id: user.id, type, detail: { from: user.invite_status, ...detail } });
+    const patch: TrackedUserUpdate = { last_checked: nowIso };
+    if (dir) {
+      Object.assign(patch, {
+        display_name: dir.displayName,
+        department: dir.department,
+        job_title: dir.jobTitle,
+        manager_upn: dir.managerUpn ?? null,
+        object_id: dir.id,
+        user_type: dir.userType,
+        mfa_registration_state: p.registered ? MFA_STATE.Registered : MFA_STATE.NotRegistered,
+        in_group: p.inGroup ? 1 : 0,
+      });
+    }
+    const to = { address: dir?.mail || user.upn, ...(dir?.displayName ? { name: dir.displayName } : {}) };
+    const mailFor = (reminderNumber?: number) =>
+      userEmail({
+        displayName: dir?.displayName ?? user.display_name,
+        upn: user.upn,
+        token: user.tracking_token,
+        publicUrl: this.deps.publicUrl,
+        branding: this.deps.branding,
+        subjects: this.subjects,
+        ...(reminderNumber !== undefined ? { reminderNumber } : {}),
+      });
+    switch (decision.kind) {
+      case 'exclude':
+        if (user.invite_status === USER_STATUS.Excluded && user.status_reason === decision.reason) return { patch, events, emails, count: undefined };
+        Object.assign(patch, { invite_status: USER_STATUS.Excluded, status_reason: decision.reason });
+        event(WORKFLOW_EVENT.Excluded, { to: USER_STATUS.Excluded, reason: decision.reason });
+        return { patch, events, emails, count: 'excluded' };
+      case 'activate': {
+        if (decision.needsGroupAdd) {
+          const added = dir ? addResults.get(dir.id) : undefined;
+          if (!added?.ok) {
+            const reason = `could not add to the MFA group: ${added?.message ?? 'no group configured'}`;
+            patch.notes = reason;
+            event(WORKFLOW_EVENT.GroupAddFailed, { reason });
+            return { patch, events, emails, count: undefined };
+          }
+          Object.assign(patch, { in_group: 1, added_to_group_date: user.added_to_group_date ?? nowIso });
+          event(WORKFLOW_EVENT.AddedToGroup, { by: 'workflow' });
+        }
+        Object.assign(patch, { invite_status: USER_STATUS.Active, status_reason: null, mfa_registration_date: user.mfa_registration_date ?? nowIso });
+        event(WORKFLOW_EVENT.Activated, { to: USER_STATUS.Active });
+        return { patch, events, emails, count: 'activated' };
+      }
+      case 'invite':
+        Object.assign(patch, { invite_status: USER_STATUS.Sent, status_reason: null, invite_sent_date: nowIso, reminder_count: 0, last_reminder_date: null });
+        emails.push({ kind: 'invitation', trackedUserId: user.id, message: { to: [to], ...mailFor() } });
+        event(WORKFLOW_EVENT.Invited, { to: USER_STATUS.Sent, address: to.address });
+        return { patch, events, emails, count: 'invited' };
+      case 'remind': {
+        Object.assign(patch, { reminder_count: decision.reminderNumber, last_reminder_date: nowIso });
+        emails.push({ kind: 'reminder', trackedUserId: user.id, message: { to: [to], ...mailFor(decision.reminderNumber) } });
+        event(WORKFLOW_EVENT.Reminded, { reminder: decision.reminderNumber, address: to.address });
+        if (decision.escalate) {
+          const managerAddress = dir?.managerMail || dir?.managerUpn;
+          if (managerAddress) {
+            Object.assign(patch, { escalated_to_manager: 1, escalation_date: nowIso });
+            const mail = escalationEmail({
+              managerName: dir?.managerDisplayName ?? null,
+              managerUpn: dir?.managerUpn ?? managerAddress,
+              employee: { displayName: dir?.displayName ?? user.display_name, upn: user.upn, department: dir?.department ?? null, jobTitle: dir?.jobTitle ?? null },
+              remindersSent: decision.reminderNumber,
+              inviteSentDate: user.invite_sent_date,
+              branding: this.deps.branding,
+              subjects: this.subjects,
+            });
+            emails.push({ kind: 'escalation', trackedUserId: user.id, message: { to: [{ address: managerAddress }], ...mail } });
+            event(WORKFLOW_EVENT.Escalated, { manager: managerAddress });
+          } else {
+            patch.notes = 'no manager in the directory: escalation not sent';
+            event(WORKFLOW_EVENT.EscalationSkipped, { reason: 'no manager' });
+          }
+        }
+        return { patch, events, emails, count: decision.escalate && patch.escalated_to_manager === 1 ? 'escalated' : 'reminded' };
+      }
+      case 'overdue':
+        Object.assign(patch, { invite_status: USER_STATUS.Overdue, status_reason: `not registered for MFA after ${user.reminder_count} reminders` });
+        event(WORKFLOW_EVENT.Overdue, { to: USER_STATUS.Overdue, reminders: user.reminder_count });
+        return { patch, events, emails, count: 'overdue' };
+      case 'wait':
+        return { patch, events, emails, count: undefined };
+    }
+  }
+
+  /** For the outbox sender: a given-up email puts its user in Error with the reason. */
+  readonly onEmailGivenUp: GiveUpHandler = async (trx, email) => {
+    if (email.trackedUserId === null) return;
+    const nowIso = this.deps.clock.now().toISOString();
+    if (await markEmailFailed(trx, email.trackedUserId, email.reason, nowIso)) {
+      await insertEvents(trx, [{ tracked_user_id: email.trackedUserId, type: WORKFLOW_EVENT.EmailFailed, detail: { to: USER_STATUS.Error, kind: email.kind, reason: email.reason } }], nowIso, this.deps.storage.dialect.maxParameters);
+    }
+  };
+
+  /** Upload/resend hook: a run soon, gathering bursts of uploads into one. */
+  trigger(): boolean {
+    if (this.#stopped) return false;
+    clearTimeout(this.#debounce);
+    this.#debounce = setTimeout(() => this.#runLogged(), this.deps.settings.triggerDebounceMs);
+    return true;
+  }
+
+  #runLogged(): void {
+    this.runOnce().catch((err: unknown) => this.deps.log.error({ err }, 'invitation run failed'));
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.#timer = setInterval(() => this.#runLogged(), this.deps.settings.intervalMinutes * 60_000);
+    this.#runLogged();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    clearTimeout(this.#debounce);
+    await this.#running?.catch(() => {});
+  }
+}
