@@ -1,0 +1,432 @@
+/**
+ * The production GraphPort and ExchangePort over HTTP. Bulk operations are shaped for Graph's
+ * throttling: users looked up 15 at a time (`userPrincipalName in (…)`, Graph's OR-clause limit)
+ * with 20 such lookups in one $batch (300 users per HTTP request), group members read 999 a page, the
+ * registration report read tenant-wide 999 a page (or by id in $batch for a few users).
+ */
+import { Agent as HttpsAgent } from 'node:https';
+import { readFileSync } from 'node:fs';
+import {
+  ClientCertificateCredential,
+  ClientSecretCredential,
+  ManagedIdentityCredential,
+  type ClientSecretCredentialOptions,
+  type TokenCredential,
+} from '@azure/identity';
+import type { Static } from '@sinclair/typebox';
+import type { Dispatcher } from 'undici';
+import { methodFromOdataType, methodFromReportName } from './auth-methods.js';
+import type { graphConfig } from './graph.config.js';
+import {
+  PROFILE_ATTRIBUTES,
+  UpstreamError,
+  type DirectoryProfile,
+  type DirectoryUser,
+  type ExchangePort,
+  type GraphCounters,
+  type GraphPort,
+  type ItemResult,
+  type MailMessage,
+  type MfaRegistration,
+  type UserDeltaPage,
+  type WebSignature,
+} from './graph-port.js';
+import { createAgent, createLimiter, errorOf, Transport, upstreamError, type BatchRequest, type RetryPolicy } from './transport.js';
+
+export type GraphConfig = Static<typeof graphConfig>;
+
+/** Graph's limit of OR clauses (and so `in` values) in one $filter. */
+export const UPNS_PER_FILTER = 15;
+export const MEMBERS_PER_PATCH = 20;
+const PAGE_SIZE = 999;
+/** Below this many users, registration state is read by id in $batch rather than the whole report. */
+const REPORT_BY_ID_THRESHOLD = 200;
+const USER_SELECT = ['id', 'userPrincipalName', 'displayName', 'mail', 'department', 'jobTitle', 'accountEnabled', 'userType'];
+const MANAGER_EXPAND = 'manager($select=id,userPrincipalName,displayName,mail)';
+/** `interests` is served only on single-user GETs, never by users/delta, so delta rounds leave it out. */
+const DELTA_SELECT = ['id', 'accountEnabled', ...PROFILE_ATTRIBUTES.filter((a) => a !== 'interests')];
+const ALREADY_MEMBER = /already exist/i;
+
+type AdditionalPolicy = NonNullable<ClientSecretCredentialOptions['additionalPolicies']>[number];
+
+export interface CredentialSettings {
+  credential: 'clientSecret' | 'certificate' | 'managedIdentity';
+  tenantId: string;
+  clientId?: string;
+  clientSecret?: string;
+  /** PEM with certificate and private key (or a path in certificatePath). */
+  certificatePem?: string;
+  certificatePath?: string;
+  authorityHost: string;
+  disableInstanceDiscovery: boolean;
+  /** Extra CA for the identity endpoint only (the simulator's); certificate checks stay on. */
+  caPem?: string;
+}
+
+/**
+ * An @azure/identity credential. With an extra CA, its HTTP pipeline gets a policy that sends token
+ * requests through an https.Agent trusting that CA, leaving the process-wide trust untouched.
+ */
+export function buildCredential(s: CredentialSettings): TokenCredential {
+  const additionalPolicies: AdditionalPolicy[] = [];
+  if (s.caPem) {
+    const agent = new HttpsAgent({ ca: s.caPem, keepAlive: true });
+    additionalPolicies.push({
+      position: 'perCall',
+      policy: {
+        name: 'onrampTrustedCa',
+        sendRequest: (req, next) => {
+          req.agent = agent;
+          return next(req);
+        },
+      },
+    });
+  }
+  const common = { authorityHost: s.authorityHost, disableInstanceDiscovery: s.disableInstanceDiscovery, additionalPolicies };
+  switch (s.credential) {
+    case 'clientSecret':
+      if (!s.clientId || !s.clientSecret) throw new Error('graph: clientId and clientSecret are required for credential clientSecret');
+      return new ClientSecretCredential(s.tenantId, s.clientId, s.clientSecret, common);
+    case 'certificate': {
+      if (!s.clientId) throw new Error('graph: clientId is required for credential certificate');
+      const pem = s.certificatePem ?? (s.certificatePath ? readFileSync(s.certificatePath, 'utf8') : undefined);
+      if (!pem) throw new Error('graph: certificatePath is required for credential certificate');
+      return new ClientCertificateCredential(s.tenantId, s.clientId, { certificate: pem }, common);
+    }
+    case 'managedIdentity':
+      return s.clientId ? new ManagedIdentityCredential({ clientId: s.clientId, ...common }) : new ManagedIdentityCredential(common);
+  }
+}
+
+export interface GraphClientOptions {
+  credential: TokenCredential;
+  tenantId: string;
+  baseUrl: string;
+  exchangeBaseUrl: string;
+  /** Extra CA trusted by this client's own agent (the simulator's). */
+  caPem?: string;
+  mfaSource: 'report' | 'methods';
+  maxConcurrency: number;
+  retry: RetryPolicy;
+  requestTimeoutMs: number;
+}
+
+const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
+
+function toProfile(u: Record<string, unknown>): DirectoryProfile {
+  const str = (k: string) => (typeof u[k] === 'string' ? (u[k] as string) : null);
+  const list = (k: string) => (Array.isArray(u[k]) ? (u[k] as unknown[]).map(String) : []);
+  return {
+    id: String(u.id),
+    accountEnabled: u.accountEnabled !== false,
+    businessPhones: list('businessPhones'),
+    city: str('city'),
+    companyName: str('companyName'),
+    country: str('country'),
+    department: str('department'),
+    displayName: str('displayName'),
+    employeeId: str('employeeId'),
+    faxNumber: str('faxNumber'),
+    givenName: str('givenName'),
+    jobTitle: str('jobTitle'),
+    mail: str('mail'),
+    mailNickname: str('mailNickname'),
+    mobilePhone: str('mobilePhone'),
+    officeLocation: str('officeLocation'),
+    postalCode: str('postalCode'),
+    state: str('state'),
+    streetAddress: str('streetAddress'),
+    surname: str('surname'),
+    interests: list('interests'),
+    userPrincipalName: String(u.userPrincipalName ?? ''),
+  };
+}
+
+function toDirectoryUser(u: Record<string, unknown>, withManager: boolean): DirectoryUser {
+  const user: DirectoryUser = {
+    id: String(u.id),
+    userPrincipalName: String(u.userPrincipalName),
+    displayName: (u.displayName as string | null) ?? null,
+    mail: (u.mail as string | null) ?? null,
+    department: (u.department as string | null) ?? null,
+    jobTitle: (u.jobTitle as string | null) ?? null,
+    accountEnabled: u.accountEnabled !== false,
+    userType: typeof u.userType === 'string' ? u.userType : 'Member',
+  };
+  if (withManager) {
+    const m = u.manager as Record<string, unknown> | undefined;
+    user.managerId = (m?.id as string | undefined) ?? null;
+    user.managerUpn = (m?.userPrincipalName as string | undefined) ?? null;
+    user.managerDisplayName = (m?.displayName as string | undefined) ?? null;
+    user.managerMail = (m?.mail as string | undefined) ?? null;
+  }
+  return user;
+}
+
+export class GraphClient implements GraphPort {
+  readonly counts: GraphCounters = { requests: 0, batchedItems: 0, throttled: 0, retries: 0 };
+  private readonly graph: Transport;
+  private readonly agent: Dispatcher;
+
+  constructor(private readonly o: GraphClientOptions) {
+    this.agent = createAgent(o.caPem, o.requestTimeoutMs);
+    const root = `${o.baseUrl.replace(/\/+$/, '')}/v1.0`;
+    this.graph = new Transport({
+      credential: o.credential,
+      scope: `${new URL(o.baseUrl).origin}/.default`,
+      root,
+      agent: this.agent,
+      limiter: createLimiter(o.maxConcurrency),
+      retry: o.retry,
+      counters: this.counts,
+    });
+  }
+
+  counters(): GraphCounters {
+    return { ...this.counts };
+  }
+
+  async getUsersByUpn(upns: readonly string[], options: { withManager?: boolean } = {}): Promise<Map<string, DirectoryUser | null>> {
+    const result = new Map<string, DirectoryUser | null>();
+    for (const upn of upns) result.set(upn.toLowerCase(), null);
+    const keys = [...result.keys()];
+    const requests: BatchRequest[] = [];
+    for (let i = 0; i < keys.length; i += UPNS_PER_FILTER) {
+      const chunk = keys.slice(i, i + UPNS_PER_FILTER);
+      const filter = `userPrincipalName in (${chunk.map(quote).join(',')})`;
+      let url = `/users?$filter=${encodeURIComponent(filter)}&$select=${USER_SELECT.join(',')}&$top=${UPNS_PER_FILTER}`;
+      if (options.withManager) url += `&$expand=${encodeURIComponent(MANAGER_EXPAND)}`;
+      requests.push({ method: 'GET', url });
+    }
+    const responses = await this.graph.batch(requests);
+    for (const res of responses) {
+      if (res.status !== 200) throw upstreamError(res, 'user lookup');
+      for (const u of (res.body as { value?: Array<Record<string, unknown>> }).value ?? []) {
+        result.set(String(u.userPrincipalName).toLowerCase(), toDirectoryUser(u, options.withManager ?? false));
+      }
+    }
+    return result;
+  }
+
+  async listGroupMemberIds(groupId: string): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for await (const page of this.graph.pages<{ id: string }>(`/groups/${encodeURIComponent(groupId)}/members?$select=id&$top=${PAGE_SIZE}`)) {
+      for (const m of page) ids.add(m.id);
+    }
+    return ids;
+  }
+
+  async addGroupMembers(groupId: string, userIds: readonly string[]): Promise<Map<string, ItemResult>> {
+    const ids = [...new Set(userIds)];
+    const results = new Map<string, ItemResult>();
+    const bind = (id: string) => `${this.o.baseUrl.replace(/\/+$/, '')}/v1.0/directoryObjects/${id}`;
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += MEMBERS_PER_PATCH) chunks.push(ids.slice(i, i + MEMBERS_PER_PATCH));
+    const group = `/groups/${encodeURIComponent(groupId)}`;
+    const patched = await this.graph.batch(chunks.map((chunk) => ({ method: 'PATCH', url: group, body: { 'members@odata.bind': chunk.map(bind) } })));
+    // A PATCH is all or nothing: when one user of a chunk is already a member or unknown, the chunk
+    // fails as a whole, so its users are added one by one to get each user's own outcome.
+    const oneByOne: string[] = [];
+    patched.forEach((res, k) => {
+      const chunk = chunks[k]!;
+      if (res.status === 204 || res.status === 200) for (const id of chunk) results.set(id, { ok: true });
+      else if (res.status === 400 || res.status === 404) oneByOne.push(...chunk);
+      else for (const id of chunk) results.set(id, { ok: false, status: res.status, ...errorOf(res) });
+    });
+    if (oneByOne.length > 0) {
+      const single = await this.graph.batch(oneByOne.map((id) => ({ method: 'POST', url: `${group}/members/$ref`, body: { '@odata.id': bind(id) } })));
+      single.forEach((res, k) => {
+        const id = oneByOne[k]!;
+        const err = errorOf(res);
+        const ok = res.status === 204 || res.status === 200 || (res.status === 400 && ALREADY_MEMBER.test(err.message));
+        results.set(id, ok ? { ok: true } : { ok: false, status: res.status, ...err });
+      });
+    }
+    return results;
+  }
+
+  async getMfaRegistrations(userIds: readonly string[]): Promise<Map<string, MfaRegistration>> {
+    const wanted = new Set(userIds);
+    const out = new Map<string, MfaRegistration>();
+    if (wanted.size === 0) return out;
+    if (this.o.mfaSource === 'methods') {
+      const ids = [...wanted];
+      const responses = await this.graph.batch(ids.map((id) => ({ method: 'GET', url: `/users/${encodeURIComponent(id)}/authentication/methods` })));
+      responses.forEach((res, k) => {
+        if (res.status === 404) return;
+        if (res.status !== 200) throw upstreamError(res, 'authentication methods');
+        const methods = ((res.body as { value?: Array<{ '@odata.type'?: string }> }).value ?? []).map((m) => methodFromOdataType(m['@odata.type']));
+        out.set(ids[k]!, { userId: ids[k]!, methods: [...new Set(methods)] });
+      });
+      return out;
+    }
+    const add = (row: { id: string; methodsRegistered?: string[] }) => {
+      out.set(row.id, { userId: row.id, methods: [...new Set((row.methodsRegistered ?? []).map(methodFromReportName))] });
+    };
+    if (wanted.size <= REPORT_BY_ID_THRESHOLD) {
+      const ids = [...wanted];
+      const responses = await this.graph.batch(ids.map((id) => ({ method: 'GET', url: `/reports/authenticationMethods/userRegistrationDetails/${encodeURIComponent(id)}?$select=id,methodsRegistered` })));
+      for (const res of responses) {
+        if (res.status === 404) continue;
+        if (res.status !== 200) throw upstreamError(res, 'registration details');
+        add(res.body as { id: string; methodsRegistered?: string[] });
+      }
+      return out;
+    }
+    for await (const page of this.graph.pages<{ id: string; methodsRegistered?: string[] }>(`/reports/authenticationMethods/userRegistrationDetails?$select=id,methodsRegistered&$top=${PAGE_SIZE}`)) {
+      for (const row of page) if (wanted.has(row.id)) add(row);
+    }
+    return out;
+  }
+
+  async sendMail(fromMailbox: string, message: MailMessage): Promise<void> {
+    const recipients = (list: MailMessage['to'] | undefined) => (list ?? []).map((r) => ({ emailAddress: { address: r.address, ...(r.name ? { name: r.name } : {}) } }));
+    const body = {
+      message: {
+        subject: message.subject,
+        body: { contentType: 'HTML', content: message.html },
+        toRecipients: recipients(message.to),
+        ...(message.cc?.length ? { ccRecipients: recipients(message.cc) } : {}),
+        ...(message.messageId ? { internetMessageId: message.messageId.startsWith('<') ? message.messageId : `<${message.messageId}@onramp>` } : {}),
+        ...(message.attachments?.length
+          ? {
+              attachments: message.attachments.map((a) => ({
+                '@odata.type': '#microsoft.graph.fileAttachment',
+                name: a.filename,
+                contentType: a.contentType,
+                contentBytes: a.content.toString('base64'),
+              })),
+            }
+          : {}),
+      },
+      saveToSentItems: false,
+    };
+    const res = await this.graph.send('POST', `/users/${encodeURIComponent(fromMailbox)}/sendMail`, body);
+    if (res.status !== 202 && res.status !== 200) throw upstreamError(res, 'sendMail');
+  }
+
+  async userDelta(link?: string): Promise<UserDeltaPage> {
+    const url = link ?? `/users/delta?$select=${DELTA_SELECT.join(',')}`;
+    const page = await this.graph.json<{ value?: Array<Record<string, unknown>>; '@odata.nextLink'?: string; '@odata.deltaLink'?: string }>('GET', url, undefined, 'users/delta');
+    const upserted: DirectoryProfile[] = [];
+    const removed: string[] = [];
+    for (const item of page.value ?? []) {
+      if (item['@removed']) removed.push(String(item.id));
+      else upserted.push(toProfile(item));
+    }
+    return { upserted, removed, ...(page['@odata.nextLink'] ? { nextLink: page['@odata.nextLink'] } : {}), ...(page['@odata.deltaLink'] ? { deltaLink: page['@odata.deltaLink'] } : {}) };
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+/** Set-MailboxMessageConfiguration through Exchange Online's admin API (InvokeCommand). */
+export class ExchangeClient implements ExchangePort {
+  private readonly exchange: Transport;
+  private readonly agent: Dispatcher;
+
+  constructor(private readonly o: GraphClientOptions, counters: GraphCounters) {
+    this.agent = createAgent(o.caPem, o.requestTimeoutMs);
+    this.exchange = new Transport({
+      credential: o.credential,
+      scope: `${new URL(o.exchangeBaseUrl).origin}/.default`,
+      root: `${o.exchangeBaseUrl.replace(/\/+$/, '')}/adminapi/beta/${encodeURIComponent(o.tenantId)}`,
+      agent: this.agent,
+      limiter: createLimiter(o.maxConcurrency),
+      retry: o.retry,
+      counters,
+    });
+  }
+
+  async setWebSignature(mailbox: string, signature: WebSignature): Promise<void> {
+    const body = {
+      CmdletInput: {
+        CmdletName: 'Set-MailboxMessageConfiguration',
+        Parameters: {
+          Identity: mailbox,
+          SignatureHtml: signature.html,
+          SignatureText: signature.text,
+          AutoAddSignature: signature.autoAddSignature,
+          AutoAddSignatureOnReply: signature.autoAddSignatureOnReply,
+        },
+      },
+    };
+    const res = await this.exchange.send('POST', '/InvokeCommand', body, { 'X-ResponseFormat': 'json', 'X-AnchorMailbox': `UPN:${mailbox}` });
+    if (res.status < 200 || res.status >= 300) throw upstreamError(res, 'Set-MailboxMessageConfiguration');
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+export class GraphNotConfiguredError extends UpstreamError {
+  constructor() {
+    super('Microsoft Graph is not configured: set graph.tenantId, graph.clientId and a credential (see docs/GRAPH.md)', 503, 'GraphNotConfigured');
+    this.name = 'GraphNotConfiguredError';
+  }
+}
+
+/** Stands in when no tenant is configured: every call fails with a clear message. */
+export const notConfiguredGraph: GraphPort & ExchangePort = {
+  getUsersByUpn: () => Promise.reject(new GraphNotConfiguredError()),
+  listGroupMemberIds: () => Promise.reject(new GraphNotConfiguredError()),
+  addGroupMembers: () => Promise.reject(new GraphNotConfiguredError()),
+  getMfaRegistrations: () => Promise.reject(new GraphNotConfiguredError()),
+  sendMail: () => Promise.reject(new GraphNotConfiguredError()),
+  userDelta: () => Promise.reject(new GraphNotConfiguredError()),
+  setWebSignature: () => Promise.reject(new GraphNotConfiguredError()),
+  counters: () => ({ requests: 0, batchedItems: 0, throttled: 0, retries: 0 }),
+};
+
+export interface GraphClients {
+  graph: GraphPort;
+  exchange: ExchangePort;
+  configured: boolean;
+  close(): Promise<void>;
+}
+
+/** Builds the clients from the `graph` config section; `overrides` carry in-memory material (demo, tests). */
+export function createGraphClients(config: GraphConfig, overrides: { caPem?: string; certificatePem?: string } = {}): GraphClients {
+  const caPem = overrides.caPem ?? (config.caFile ? readFileSync(config.caFile, 'utf8') : undefined);
+  const ready =
+    !!config.tenantId &&
+    (config.credential === 'managedIdentity' ||
+      (!!config.clientId && (config.credential === 'clientSecret' ? !!config.clientSecret : !!(config.certificatePath || overrides.certificatePem))));
+  if (!ready) return { graph: notConfiguredGraph, exchange: notConfiguredGraph, configured: false, close: async () => {} };
+  const credential = buildCredential({
+    credential: config.credential as CredentialSettings['credential'],
+    tenantId: config.tenantId!,
+    clientId: config.clientId,
+    clientSecret: config.clientSecret,
+    certificatePath: config.certificatePath,
+    certificatePem: overrides.certificatePem,
+    authorityHost: config.authorityHost,
+    disableInstanceDiscovery: config.disableInstanceDiscovery,
+    caPem,
+  });
+  const options: GraphClientOptions = {
+    credential,
+    tenantId: config.tenantId!,
+    baseUrl: config.baseUrl,
+    exchangeBaseUrl: config.exchangeBaseUrl,
+    caPem,
+    mfaSource: config.mfaSource as GraphClientOptions['mfaSource'],
+    maxConcurrency: config.maxConcurrency,
+    retry: { maxAttempts: config.maxAttempts, maxRetryMs: config.maxRetryMs },
+    requestTimeoutMs: config.requestTimeoutMs,
+  };
+  const graph = new GraphClient(options);
+  const exchange = new ExchangeClient(options, graph.counts);
+  return {
+    graph,
+    exchange,
+    configured: true,
+    close: async () => {
+      await graph.close();
+      await exchange.close();
+    },
+  };
+}

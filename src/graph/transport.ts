@@ -1,0 +1,254 @@
+/**
+ * HTTP to Graph and Exchange: app-only tokens from an @azure/identity credential, a dedicated undici
+ * Agent (trusting an extra CA when configured, for the tenant simulator), a concurrency limit,
+ * Retry-After and exponential backoff with jitter on 429/503/504 within a bounded total time, JSON
+ * batching with per-item retries, and counters.
+ */
+import type { TokenCredential } from '@azure/identity';
+import { Agent, request, type Dispatcher } from 'undici';
+import { UpstreamError, type GraphCounters } from './graph-port.js';
+
+const RETRYABLE = new Set([429, 503, 504]);
+export const BATCH_LIMIT = 20;
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  /** Longest total wait across retries of one request (or one batch item). */
+  maxRetryMs: number;
+  /** First backoff step when no Retry-After is given; doubles each attempt, with jitter. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+export interface GraphResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export interface BatchRequest {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** Relative to the version root, e.g. `/users?$filter=…`. */
+  url: string;
+  body?: unknown;
+}
+
+interface ODataErrorBody {
+  error?: { code?: string; message?: string; innerError?: { 'request-id'?: string } };
+}
+
+export function errorOf(res: GraphResponse): { code: string; message: string } {
+  const e = (res.body as ODataErrorBody | null)?.error;
+  return { code: e?.code ?? `HTTP${res.status}`, message: e?.message ?? `HTTP ${res.status}` };
+}
+
+export function upstreamError(res: GraphResponse, what: string): UpstreamError {
+  const { code, message } = errorOf(res);
+  return new UpstreamError(`${what}: ${res.status} ${code}: ${message}`, res.status, code, res.headers['request-id']);
+}
+
+/** Counting semaphore: at most `limit` holders at once, FIFO. */
+class Semaphore {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly limit: number) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Seconds (Graph's form) or an HTTP date; null when absent or unreadable. */
+export function retryAfterMs(value: string | undefined): number | null {
+  if (!value) return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
+}
+
+export function backoffMs(attempt: number, policy: RetryPolicy): number {
+  const base = policy.baseDelayMs ?? 500;
+  const cap = policy.maxDelayMs ?? 30_000;
+  const step = Math.min(cap, base * 2 ** Math.max(0, attempt - 1));
+  // "Equal jitter": half fixed, half random, so retries of many clients spread out but still back off.
+  return step / 2 + Math.random() * (step / 2);
+}
+
+export function createAgent(caPem: string | undefined, timeoutMs: number): Agent {
+  return new Agent({
+    connect: caPem ? { ca: caPem, timeout: timeoutMs } : { timeout: timeoutMs },
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    keepAliveTimeout: 10_000,
+  });
+}
+
+export interface TransportOptions {
+  credential: TokenCredential;
+  /** e.g. https://graph.microsoft.com/.default */
+  scope: string;
+  /** Root the relative paths are resolved against, e.g. https://graph.microsoft.com/v1.0 */
+  root: string;
+  agent: Dispatcher;
+  limiter: Semaphore;
+  retry: RetryPolicy;
+  counters: GraphCounters;
+}
+
+export function createLimiter(limit: number): Semaphore {
+  return new Semaphore(limit);
+}
+
+export class Transport {
+  private readonly origin: string;
+
+  constructor(private readonly o: TransportOptions) {
+    this.origin = new URL(o.root).origin;
+  }
+
+  get root(): string {
+    return this.o.root;
+  }
+
+  private async once(method: string, url: string, body: unknown, headers: Record<string, string>): Promise<GraphResponse> {
+    // The credential's own pipeline already retried transient token-endpoint failures; what reaches
+    // here (bad secret, unregistered certificate) will not heal by retrying.
+    let token: Awaited<ReturnType<TokenCredential['getToken']>>;
+    try {
+      token = await this.o.credential.getToken(this.o.scope);
+    } catch (err) {
+      throw new UpstreamError(`could not get a token for ${this.o.scope}: ${(err as Error).message}`, 401, 'AuthenticationFailed', undefined, { cause: err });
+    }
+    if (!token) throw new UpstreamError(`no token for ${this.o.scope}`, 401, 'AuthenticationFailed');
+    this.o.counters.requests++;
+    const res = await request(url, {
+      method: method as Dispatcher.HttpMethod,
+      dispatcher: this.o.agent,
+      headers: {
+        authorization: `Bearer ${token.token}`,
+        accept: 'application/json',
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.body.text();
+    let parsed: unknown = null;
+    if (text.length > 0) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = text;
+      }
+    }
+    const flat: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+    return { status: res.statusCode, headers: flat, body: parsed };
+  }
+
+  /**
+   * One request with retries on 429/503/504 and network errors. Returns the final answer (any status);
+   * throws UpstreamError when retries run out. Absolute URLs must stay on this transport's origin
+   * (nextLink/deltaLink), so a crafted link cannot carry our token elsewhere.
+   */
+  async send(method: string, pathOrUrl: string, body?: unknown, headers: Record<string, string> = {}): Promise<GraphResponse> {
+    const url = /^https:\/\//.test(pathOrUrl) ? pathOrUrl : `${this.o.root}${pathOrUrl}`;
+    if (new URL(url).origin !== this.origin) throw new UpstreamError(`refusing to follow a link outside ${this.origin}`, 400, 'ForeignLink');
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      let res: GraphResponse | null = null;
+      let failure: unknown = null;
+      try {
+        res = await this.o.limiter.run(() => this.once(method, url, body, headers));
+      } catch (err) {
+        if (err instanceof UpstreamError) throw err;
+        failure = err;
+      }
+      if (res && !RETRYABLE.has(res.status)) return res;
+      if (res) this.o.counters.throttled++;
+      const wait = (res && retryAfterMs(res.headers['retry-after'])) ?? backoffMs(attempt, this.o.retry);
+      if (attempt >= this.o.retry.maxAttempts || Date.now() - started + wait > this.o.retry.maxRetryMs) {
+        if (res) throw upstreamError(res, `${method} ${new URL(url).pathname} gave up after ${attempt} attempts`);
+        throw new UpstreamError(`${method} ${new URL(url).pathname} failed after ${attempt} attempts: ${(failure as Error)?.message}`, 503, 'NetworkError', undefined, { cause: failure });
+      }
+      this.o.counters.retries++;
+      await sleep(wait);
+    }
+  }
+
+  /** Like send, but non-2xx answers throw. */
+  async json<T>(method: string, pathOrUrl: string, body?: unknown, what = `${method} ${pathOrUrl.split('?')[0]}`): Promise<T> {
+    const res = await this.send(method, pathOrUrl, body);
+    if (res.status < 200 || res.status >= 300) throw upstreamError(res, what);
+    return res.body as T;
+  }
+
+  /** Every item of a collection, following @odata.nextLink. */
+  async *pages<T>(pathOrUrl: string): AsyncGenerator<T[]> {
+    let next: string | undefined = pathOrUrl;
+    while (next) {
+      const page: { value?: T[]; '@odata.nextLink'?: string } = await this.json('GET', next);
+      yield page.value ?? [];
+      next = page['@odata.nextLink'];
+    }
+  }
+
+  /**
+   * Runs any number of requests as $batch calls of at most 20, concurrently within the limiter.
+   * Items answered 429/503/504 are sent again (after their Retry-After, or backoff) in a later batch;
+   * once an item's attempts or time run out its last answer is returned as it is. Results are in
+   * the order of `requests`.
+   */
+  async batch(requests: readonly BatchRequest[]): Promise<GraphResponse[]> {
+    const results = new Array<GraphResponse>(requests.length);
+    const chunks: number[][] = [];
+    for (let i = 0; i < requests.length; i += BATCH_LIMIT) chunks.push(requests.slice(i, i + BATCH_LIMIT).map((_, k) => i + k));
+    await Promise.all(chunks.map((indexes) => this.batchChunk(requests, indexes, results)));
+    return results;
+  }
+
+  private async batchChunk(requests: readonly BatchRequest[], indexes: number[], results: GraphResponse[]): Promise<void> {
+    const started = Date.now();
+    let pending = indexes;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const body = {
+        requests: pending.map((i) => {
+          const r = requests[i]!;
+          return { id: String(i), method: r.method, url: r.url, ...(r.body !== undefined ? { body: r.body, headers: { 'Content-Type': 'application/json' } } : {}) };
+        }),
+      };
+      this.o.counters.batchedItems += pending.length;
+      const res = await this.send('POST', '/$batch', body);
+      if (res.status !== 200) throw upstreamError(res, 'POST /$batch');
+      const items = (res.body as { responses?: Array<{ id: string; status: number; headers?: Record<string, string>; body?: unknown }> }).responses ?? [];
+      const retry: number[] = [];
+      let wait = 0;
+      for (const item of items) {
+        const index = Number(item.id);
+        const headers = Object.fromEntries(Object.entries(item.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
+        results[index] = { status: item.status, headers, body: item.body ?? null };
+        if (RETRYABLE.has(item.status)) {
+          this.o.counters.throttled++;
+          retry.push(index);
+          wait = Math.max(wait, retryAfterMs(headers['retry-after']) ?? backoffMs(attempt, this.o.retry));
+        }
+      }
+      if (retry.length === 0) return;
+      if (attempt >= this.o.retry.maxAttempts || Date.now() - started + wait > this.o.retry.maxRetryMs) return;
+      this.o.counters.retries++;
+      await sleep(wait);
+      pending = retry;
+    }
+  }
+}

@@ -1,0 +1,409 @@
+/**
+ * The tenant simulator: an HTTPS server on loopback that speaks the Microsoft identity platform,
+ * Graph v1.0 and Exchange Online admin API shapes onramp uses, over a generated or loaded tenant.
+ * Started by `onramp sim`, in-process by `serve --demo`, and by tests.
+ */
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { createRootCa, issueServerCertificate, loadCa, type CertificateAuthority } from '../pki/pki.js';
+import type { AuthMethodKind } from '../graph/graph-port.js';
+import { GraphApi, MAX_BATCH, odataError } from './graph-api.js';
+import { IdentityPlatform, type SimResponse } from './identity.js';
+import { stableGuid, Tenant, type SentMail, type SimUser, type StoredSignature, type TenantFile } from './tenant.js';
+
+export { Tenant, type SimUser, type SentMail, type StoredSignature, type TenantFile } from './tenant.js';
+
+const FaultsSchema = Type.Object(
+  {
+    /** Added before every Graph/Exchange answer. */
+    latencyMs: Type.Integer({ minimum: 0, maximum: 60_000 }),
+    /** Requests per second allowed per app (batch items count one each); 0 = unlimited. */
+    throttlePerSecond: Type.Number({ minimum: 0 }),
+    /** Fraction (0..1) of Graph/Exchange requests and batch items answered 503. */
+    failureRate503: Type.Number({ minimum: 0, maximum: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type Faults = Static<typeof FaultsSchema>;
+
+const METHOD_KINDS = ['microsoftAuthenticator', 'phone', 'softwareOath', 'hardwareOath', 'fido2', 'passkey', 'windowsHello', 'email', 'temporaryAccessPass', 'password', 'other'] as const;
+const MfaBodySchema = Type.Union([
+  Type.Object({ registered: Type.Boolean() }, { additionalProperties: false }),
+  Type.Object({ methods: Type.Array(Type.Union(METHOD_KINDS.map((k) => Type.Literal(k)))) }, { additionalProperties: false }),
+]);
+const UserChangesSchema = Type.Partial(
+  Type.Object(
+    {
+      displayName: Type.String(),
+      givenName: Type.Union([Type.String(), Type.Null()]),
+      surname: Type.Union([Type.String(), Type.Null()]),
+      department: Type.Union([Type.String(), Type.Null()]),
+      jobTitle: Type.Union([Type.String(), Type.Null()]),
+      mobilePhone: Type.Union([Type.String(), Type.Null()]),
+      officeLocation: Type.Union([Type.String(), Type.Null()]),
+      city: Type.Union([Type.String(), Type.Null()]),
+      country: Type.Union([Type.String(), Type.Null()]),
+      accountEnabled: Type.Boolean(),
+      businessPhones: Type.Array(Type.String()),
+      appRoles: Type.Array(Type.String()),
+    },
+    { additionalProperties: false },
+  ),
+);
+
+export interface SimulatorOptions {
+  /** Size of a generated tenant (ignored when `tenant` or `tenantFile` is given). Default 200. */
+  users?: number;
+  seed?: number;
+  domain?: string;
+  tenantFile?: string;
+  tenant?: TenantFile;
+  port?: number;
+  host?: string;
+  /** Keeps the CA and server certificate here (so a standalone simulator keeps one CA across runs); default in memory. */
+  dataDir?: string;
+  faults?: Partial<Faults>;
+  /** Lifetime of issued tokens; default 3600 s. */
+  tokenLifetimeSeconds?: number;
+  /** Certificates (PEM) registered on the app for certificate credentials. */
+  clientCertificates?: string[];
+  clientSecret?: string;
+}
+
+export interface SimulatorStats {
+  /** Graph and Exchange HTTP requests received (a $batch counts once). */
+  graphRequests: number;
+  batchItems: number;
+  /** 429 answers, whole responses and batch items. */
+  throttled: number;
+  /** 503 answers injected. */
+  injectedFailures: number;
+  tokensIssued: number;
+  unauthorized: number;
+}
+
+export interface SimulatorControl {
+  readonly tenant: Tenant;
+  faults(): Faults;
+  setFaults(faults: Partial<Faults>): Faults;
+  /** Registers methods (true: Microsoft Authenticator) or removes them all (false). */
+  setMfa(user: string, registration: boolean | AuthMethodKind[]): SimUser;
+  updateUser(user: string, changes: Partial<Omit<SimUser, 'id'>>): SimUser;
+  deleteUser(user: string): void;
+  mail(): SentMail[];
+  clearMail(): void;
+  signature(mailbox: string): StoredSignature | undefined;
+  stats(): SimulatorStats;
+  resetStats(): void;
+  addClientCertificate(certPem: string): void;
+  /** A valid app-only access token (or an already expired one) for raw HTTP tests. */
+  issueAccessToken(options?: { lifetimeSeconds?: number; audience?: string }): Promise<string>;
+}
+
+export interface RunningSimulator {
+  url: string;
+  /** The CA that signed the simulator's HTTPS certificate: trust it for simulator traffic only. */
+  caPem: string;
+  tenantId: string;
+  domain: string;
+  clientId: string;
+  clientSecret: string;
+  mfaGroupId: string;
+  sharedMailbox: string;
+  /** Authority host for @azure/identity (`authorityHost`), same as `url`. */
+  authorityHost: string;
+  control: SimulatorControl;
+  stop(): Promise<void>;
+}
+
+class ThrottleBuckets {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  /** Seconds to wait, or 0 when the request may go. */
+  take(app: string, perSecond: number): number {
+    if (perSecond <= 0) return 0;
+    const now = Date.now();
+    const b = this.buckets.get(app) ?? { tokens: perSecond, at: now };
+    b.tokens = Math.min(perSecond, b.tokens + ((now - b.at) / 1000) * perSecond);
+    b.at = now;
+    this.buckets.set(app, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.max(1, Math.ceil((1 - b.tokens) / perSecond));
+  }
+}
+
+async function simulatorCa(dataDir: string | undefined): Promise<{ ca: CertificateAuthority }> {
+  if (!dataDir) return { ca: await createRootCa('onramp tenant simulator CA') };
+  const dir = join(dataDir, 'simulator');
+  mkdirSync(dir, { recursive: true });
+  const certPath = join(dir, 'ca.pem');
+  const keyPath = join(dir, 'ca.key');
+  if (existsSync(certPath) && existsSync(keyPath)) return { ca: await loadCa(readFileSync(certPath, 'utf8'), readFileSync(keyPath, 'utf8')) };
+  const ca = await createRootCa('onramp tenant simulator CA');
+  writeFileSync(certPath, ca.certPem);
+  writeFileSync(keyPath, ca.keyPem, { mode: 0o600 });
+  return { ca };
+}
+
+const BODY_LIMIT = 4 * 1024 * 1024;
+
+function readBody(req: IncomingMessage): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= BODY_LIMIT) chunks.push(c);
+    });
+    req.on('end', () => resolve(size > BODY_LIMIT ? null : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
+  const tenant = options.tenant
+    ? Tenant.fromJson(options.tenant)
+    : options.tenantFile
+      ? Tenant.fromFile(options.tenantFile)
+      : Tenant.generate({ users: options.users ?? 200, seed: options.seed, domain: options.domain });
+  const host = options.host ?? '127.0.0.1';
+  const { ca } = await simulatorCa(options.dataDir);
+  const serverCert = await issueServerCertificate(ca, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1', '::1'] });
+
+  let baseUrl = '';
+  const clientId = stableGuid(`app:${tenant.tenantId}`);
+  const clientSecret = options.clientSecret ?? `sim~${randomBytes(24).toString('base64url')}`;
+  const identity = new IdentityPlatform(tenant, clientId, clientSecret, options.tokenLifetimeSeconds ?? 3600, () => baseUrl);
+  await identity.init();
+  for (const pem of options.clientCertificates ?? []) identity.addCertificate(pem);
+  const api = new GraphApi(tenant);
+  let faults: Faults = Value.Default(FaultsSchema, { latencyMs: 0, throttlePerSecond: 0, failureRate503: 0, ...options.faults }) as Faults;
+  if (!Value.Check(FaultsSchema, faults)) throw new Error(`invalid simulator faults: ${[...Value.Errors(FaultsSchema, faults)].map((e) => `${e.path} ${e.message}`).join('; ')}`);
+  const throttle = new ThrottleBuckets();
+  const stats: SimulatorStats = { graphRequests: 0, batchItems: 0, throttled: 0, injectedFailures: 0, tokensIssued: 0, unauthorized: 0 };
+
+  /** Throttle and injected 503s, applied to each Graph request and each batch item. */
+  function fault(appId: string): SimResponse | null {
+    const wait = throttle.take(appId, faults.throttlePerSecond);
+    if (wait > 0) {
+      stats.throttled++;
+      return odataError(429, 'TooManyRequests', 'Too many requests. Please try again later.', { 'Retry-After': String(wait) });
+    }
+    return injected503();
+  }
+
+  function injected503(): SimResponse | null {
+    if (faults.failureRate503 > 0 && Math.random() < faults.failureRate503) {
+      stats.injectedFailures++;
+      return odataError(503, 'ServiceUnavailable', 'The service is temporarily unavailable. Please try again later.', { 'Retry-After': '1' });
+    }
+    return null;
+  }
+
+  function batch(body: unknown, appId: string): SimResponse {
+    const requests = (body as { requests?: unknown } | null)?.requests;
+    if (!Array.isArray(requests)) return odataError(400, 'BadRequest', 'Invalid batch payload: requests is required.');
+    if (requests.length > MAX_BATCH) return odataError(400, 'BadRequest', `Number of batch requests exceeds the maximum of ${MAX_BATCH}.`);
+    const ids = new Set<string>();
+    const responses = requests.map((item: { id?: unknown; method?: unknown; url?: unknown; body?: unknown }) => {
+      const id = typeof item.id === 'string' ? item.id : '';
+      if (!id || ids.has(id) || typeof item.url !== 'string' || typeof item.method !== 'string') {
+        return { id, status: 400, body: odataError(400, 'BadRequest', 'Batch item must have a unique id, a method and a url.').body };
+      }
+      ids.add(id);
+      stats.batchItems++;
+      const injected = fault(appId);
+      const url = new URL(item.url.replace(/^\/+/, ''), `${baseUrl}/v1.0/`);
+      const res = injected ?? api.dispatch(item.method.toUpperCase(), url.pathname.replace(/^\/v1\.0/, ''), url.searchParams, item.body ?? null, { baseUrl, appId });
+      return { id, status: res.status, headers: { 'Content-Type': 'application/json', ...res.headers }, ...(res.body !== undefined ? { body: res.body } : {}) };
+    });
+    return { status: 200, body: { responses } };
+  }
+
+  async function controlApi(method: string, parts: string[], url: URL, json: unknown): Promise<SimResponse> {
+    const [, what, key, sub] = parts;
+    const bad = (message: string) => ({ status: 400, body: { error: { code: 'BadRequest', message } } });
+    const missing = (k: string) => ({ status: 404, body: { error: { code: 'NotFound', message: `no simulated user ${k}` } } });
+    if (what === 'mail' && method === 'GET') {
+      const to = url.searchParams.get('to')?.toLowerCase();
+      const list = to ? tenant.mail.filter((m) => m.to.some((r) => r.address.toLowerCase() === to)) : tenant.mail;
+      return { status: 200, body: { value: list } };
+    }
+    if (what === 'mail' && method === 'DELETE') {
+      control.clearMail();
+      return { status: 204 };
+    }
+    if (what === 'faults' && method === 'GET') return { status: 200, body: faults };
+    if (what === 'faults' && (method === 'PUT' || method === 'PATCH')) {
+      const next = { ...faults, ...(json as object) };
+      if (!Value.Check(FaultsSchema, next)) return bad(`invalid faults: ${[...Value.Errors(FaultsSchema, next)].map((e) => `${e.path} ${e.message}`).join('; ')}`);
+      return { status: 200, body: control.setFaults(next) };
+    }
+    if (what === 'stats' && method === 'GET') return { status: 200, body: control.stats() };
+    if (what === 'tenant' && method === 'GET') {
+      return { status: 200, body: { tenantId: tenant.tenantId, domain: tenant.domain, users: tenant.users.size, mfaGroupId: tenant.mfaGroupId, sharedMailbox: tenant.sharedMailbox, clientId } };
+    }
+    if (what === 'users' && key && !tenant.findUser(key)) return missing(key);
+    if (what === 'users' && key && sub === 'mfa' && method === 'POST') {
+      if (!Value.Check(MfaBodySchema, json)) return bad('expected {"registered": boolean} or {"methods": [...]}');
+      const user = control.setMfa(key, 'registered' in json ? json.registered : json.methods);
+      return { status: 200, body: { id: user.id, userPrincipalName: user.userPrincipalName, methods: user.methods } };
+    }
+    if (what === 'users' && key && !sub && method === 'PATCH') {
+      if (!Value.Check(UserChangesSchema, json)) return bad(`invalid changes: ${[...Value.Errors(UserChangesSchema, json)].map((e) => `${e.path} ${e.message}`).join('; ')}`);
+      const user = control.updateUser(key, json);
+      return { status: 200, body: user };
+    }
+    if (what === 'users' && key && !sub && method === 'GET') return { status: 200, body: tenant.findUser(key) };
+    if (what === 'signatures' && key && method === 'GET') {
+      const s = control.signature(key);
+      return s ? { status: 200, body: s } : { status: 404, body: { error: { code: 'NotFound', message: `no signature stored for ${key}` } } };
+    }
+    return { status: 404, body: { error: { code: 'NotFound', message: `no simulator control route ${method} ${url.pathname}` } } };
+  }
+
+  async function route(req: IncomingMessage, url: URL, raw: Buffer): Promise<SimResponse> {
+    const method = req.method ?? 'GET';
+    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const json = (): unknown => (raw.length > 0 ? JSON.parse(raw.toString('utf8')) : null);
+
+    if (parts[0] === '_sim') return controlApi(method, parts, url, json());
+    if (parts[0] === 'common' && parts[1] === 'discovery' && parts[2] === 'instance') return identity.instanceDiscovery();
+    if (parts[0] === 'oidc' && parts[1] === 'userinfo') return odataError(401, 'InvalidAuthenticationToken', 'userinfo is not simulated');
+
+    const isGraph = parts[0] === 'v1.0';
+    const isExchange = parts[0] === 'adminapi' && parts[1] === 'beta' && parts[3] === 'InvokeCommand' && parts.length === 4;
+    if (!isGraph && !isExchange) {
+      const [tenantSegment, a, b, c] = parts;
+      if (!tenantSegment || !identity.matchesTenant(tenantSegment)) return odataError(400, 'invalid_tenant', `AADSTS90002: Tenant '${tenantSegment ?? ''}' not found.`);
+      if (a === 'v2.0' && b === '.well-known' && c === 'openid-configuration' && method === 'GET') return identity.openidConfiguration();
+      if (a === 'discovery' && b === 'v2.0' && c === 'keys' && method === 'GET') return identity.jwks();
+      if (a === 'oauth2' && b === 'v2.0' && c === 'authorize' && method === 'GET') return identity.authorize(url.searchParams);
+      if (a === 'oauth2' && b === 'v2.0' && c === 'logout') return identity.logout(url.searchParams);
+      if (a === 'oauth2' && b === 'v2.0' && c === 'token' && method === 'POST') {
+        const basic = req.headers.authorization?.match(/^Basic\s+(\S+)$/i)?.[1];
+        const [id, secret] = basic ? Buffer.from(basic, 'base64').toString('utf8').split(':').map(decodeURIComponent) : [];
+        const res = await identity.token(new URLSearchParams(raw.toString('utf8')), id !== undefined && secret !== undefined ? { id, secret } : null);
+        stats.tokensIssued = identity.tokensIssued;
+        return res;
+      }
+      return odataError(404, 'NotFound', `no identity endpoint ${method} ${url.pathname}`);
+    }
+
+    const auth = await identity.verifyBearer(req.headers.authorization);
+    if (!auth.ok) {
+      stats.unauthorized++;
+      return { ...odataError(401, 'InvalidAuthenticationToken', auth.message), headers: { 'WWW-Authenticate': 'Bearer realm="", error="invalid_token"' } };
+    }
+    stats.graphRequests++;
+    if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+    const appId = auth.claims.appid;
+    // Graph evaluates throttling per request inside a $batch, not on the envelope.
+    const isBatch = isGraph && parts[1] === '$batch' && parts.length === 2;
+    const injected = isBatch ? injected503() : fault(appId);
+    if (injected) return injected;
+    let body: unknown;
+    try {
+      body = json();
+    } catch {
+      return odataError(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
+    }
+    if (isExchange) {
+      if (!identity.matchesTenant(parts[2]!)) return odataError(400, 'BadRequest', `Tenant '${parts[2]!}' not found.`);
+      return api.invokeCommand(body, { baseUrl, appId });
+    }
+    if (parts[1] === '$batch' && parts.length === 2 && method === 'POST') return batch(body, appId);
+    return api.dispatch(method, url.pathname.replace(/^\/v1\.0/, ''), url.searchParams, body, { baseUrl, appId });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    let answer: SimResponse;
+    try {
+      const raw = await readBody(req);
+      const url = new URL(req.url ?? '/', baseUrl);
+      answer = raw === null ? odataError(413, 'RequestEntityTooLarge', 'The request payload is too large.') : await route(req, url, raw);
+    } catch (err) {
+      answer = odataError(500, 'InternalServerError', `simulator error: ${(err as Error).message}`);
+    }
+    const isText = typeof answer.body === 'string';
+    const payload = answer.body === undefined ? '' : isText ? (answer.body as string) : JSON.stringify(answer.body);
+    res.writeHead(answer.status, {
+      'request-id': requestId,
+      'client-request-id': (req.headers['client-request-id'] as string | undefined) ?? requestId,
+      ...(answer.body !== undefined && !isText ? { 'content-type': 'application/json; odata.metadata=minimal; charset=utf-8' } : {}),
+      ...answer.headers,
+    });
+    res.end(payload);
+  }
+
+  const server: Server = createServer({ cert: serverCert.certPem, key: serverCert.keyPem, minVersion: 'TLSv1.2' }, (req, res) => {
+    void handle(req, res);
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  baseUrl = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  const control: SimulatorControl = {
+    tenant,
+    faults: () => ({ ...faults }),
+    setFaults(next) {
+      const merged = { ...faults, ...next };
+      if (!Value.Check(FaultsSchema, merged)) throw new Error('invalid simulator faults');
+      faults = merged;
+      return { ...faults };
+    },
+    setMfa(user, registration) {
+      const methods: AuthMethodKind[] = registration === true ? ['microsoftAuthenticator'] : registration === false ? [] : registration;
+      return tenant.setMfaMethods(user, methods);
+    },
+    updateUser: (user, changes) => tenant.updateUser(user, changes),
+    deleteUser: (user) => tenant.deleteUser(user),
+    mail: () => [...tenant.mail],
+    clearMail: () => {
+      tenant.mail.length = 0;
+    },
+    signature: (mailbox) => tenant.signatures.get(mailbox.toLowerCase()) ?? [...tenant.signatures.values()].find((s) => tenant.findUser(mailbox)?.mail?.toLowerCase() === s.mailbox),
+    stats: () => ({ ...stats, tokensIssued: identity.tokensIssued }),
+    resetStats: () => {
+      Object.assign(stats, { graphRequests: 0, batchItems: 0, throttled: 0, injectedFailures: 0, unauthorized: 0 });
+    },
+    addClientCertificate: (pem) => {
+      identity.addCertificate(pem);
+    },
+    issueAccessToken: (o = {}) => identity.issueAccessToken({ audience: o.audience ?? 'https://graph.microsoft.com', lifetimeSeconds: o.lifetimeSeconds }),
+  };
+
+  return {
+    url: baseUrl,
+    authorityHost: baseUrl,
+    caPem: ca.certPem,
+    tenantId: tenant.tenantId,
+    domain: tenant.domain,
+    clientId,
+    clientSecret,
+    mfaGroupId: tenant.mfaGroupId,
+    sharedMailbox: tenant.sharedMailbox,
+    control,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

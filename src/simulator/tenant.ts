@@ -1,0 +1,350 @@
+/**
+ * The simulated tenant's directory: users, managers, groups, registered authentication methods, app
+ * roles for the sign-in flow, mail sent through Graph and Outlook web signatures. Generated
+ * deterministically from a seed, or loaded from a JSON file (`TenantFile`).
+ */
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import type { AuthMethodKind } from '../graph/graph-port.js';
+
+export interface SimUser {
+  id: string;
+  userPrincipalName: string;
+  displayName: string;
+  givenName: string | null;
+  surname: string | null;
+  mail: string | null;
+  mailNickname: string;
+  department: string | null;
+  jobTitle: string | null;
+  accountEnabled: boolean;
+  userType: 'Member' | 'Guest';
+  managerId: string | null;
+  businessPhones: string[];
+  mobilePhone: string | null;
+  faxNumber: string | null;
+  city: string | null;
+  state: string | null;
+  country: string | null;
+  postalCode: string | null;
+  streetAddress: string | null;
+  officeLocation: string | null;
+  companyName: string | null;
+  employeeId: string | null;
+  interests: string[];
+  /** Registered authentication methods (password is implicit for members and not listed). */
+  methods: AuthMethodKind[];
+  /** App roles of onramp's portal app assigned to this user ('Onramp.Admin', 'Onramp.Viewer'). */
+  appRoles: string[];
+}
+
+export interface SimGroup {
+  id: string;
+  displayName: string;
+  members: Set<string>;
+}
+
+/** JSON file shape for `onramp sim --tenant file.json`. Omitted user fields get neutral defaults. */
+export interface TenantFile {
+  tenantId?: string;
+  domain?: string;
+  users: Array<Partial<SimUser> & { userPrincipalName: string }>;
+  groups?: Array<{ id?: string; displayName: string; members?: string[] }>;
+  /** UPN of the shared mailbox onramp sends as (created when missing). */
+  sharedMailbox?: string;
+  /** Display name of the MFA security group (created when missing). */
+  mfaGroupName?: string;
+}
+
+export interface SentMail {
+  id: string;
+  from: string;
+  to: Array<{ address: string; name?: string }>;
+  cc: Array<{ address: string; name?: string }>;
+  subject: string;
+  contentType: 'html' | 'text';
+  body: string;
+  internetMessageId: string | null;
+  attachments: Array<{ name: string; contentType: string; size: number }>;
+  sentAt: string;
+}
+
+export interface StoredSignature {
+  mailbox: string;
+  html: string;
+  text: string;
+  autoAddSignature: boolean;
+  autoAddSignatureOnReply: boolean;
+  updatedAt: string;
+}
+
+/** Deterministic PRNG (mulberry32) so `--seed` gives the same tenant every time. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A GUID derived from a name, so ids are stable across runs with the same seed. */
+export function stableGuid(name: string): string {
+  const h = createHash('sha256').update(name).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+const GIVEN = ['Aisha', 'Ben', 'Camille', 'Daniel', 'Elena', 'Farid', 'Grace', 'Hiroshi', 'Ines', 'Jonas', 'Kemi', 'Lucas', 'Maya', 'Nikolai', 'Olivia', 'Pedro', 'Quinn', 'Rosa', 'Samir', 'Tara', 'Umar', 'Vera', 'William', 'Xin', 'Yasmin', 'Zoe', 'Anders', 'Bianca', 'Chidi', 'Dana', 'Emil', 'Fatima', 'Gustavo', 'Hannah', 'Ivan', 'Julia', 'Karim', 'Lena', 'Mateo', 'Nora'];
+const FAMILY = ['Adeyemi', 'Becker', 'Chen', 'Dubois', 'Eriksson', 'Fernandes', 'Garcia', 'Hansen', 'Ibrahim', 'Jensen', 'Kowalski', 'Lopez', 'Muller', 'Nakamura', 'Okafor', 'Petrov', 'Quintero', 'Rossi', 'Schmidt', 'Tanaka', 'Usman', 'Varga', 'Williams', 'Xu', 'Yilmaz', 'Zielinski', 'Andersson', 'Brown', 'Costa', 'Dimitrov', 'Evans', 'Fischer', 'Gonzalez', 'Horvat', 'Ito', 'Jovanovic', 'Khan', 'Larsen', 'Moreau', 'Novak'];
+const DEPARTMENTS: Array<{ name: string; titles: string[] }> = [
+  { name: 'Finance', titles: ['Accountant', 'Financial Analyst', 'Controller'] },
+  { name: 'Human Resources', titles: ['HR Partner', 'Recruiter', 'Payroll Specialist'] },
+  { name: 'Engineering', titles: ['Software Engineer', 'Site Reliability Engineer', 'QA Engineer'] },
+  { name: 'Sales', titles: ['Account Executive', 'Sales Engineer', 'Inside Sales Representative'] },
+  { name: 'Marketing', titles: ['Content Strategist', 'Brand Manager', 'Designer'] },
+  { name: 'Operations', titles: ['Operations Analyst', 'Logistics Coordinator', 'Facilities Manager'] },
+  { name: 'IT', titles: ['Service Desk Analyst', 'Systems Administrator', 'Security Analyst'] },
+  { name: 'Legal', titles: ['Counsel', 'Paralegal', 'Compliance Officer'] },
+];
+const OFFICES = [
+  { city: 'London', state: null, country: 'United Kingdom', postalCode: 'EC2A 4NE', street: '1 Finsbury Avenue', phone: '+44 20 7946 0' },
+  { city: 'Berlin', state: 'Berlin', country: 'Germany', postalCode: '10117', street: 'Friedrichstrasse 68', phone: '+49 30 901820' },
+  { city: 'Seattle', state: 'WA', country: 'United States', postalCode: '98101', street: '1420 Fifth Avenue', phone: '+1 206 555 0' },
+  { city: 'Lagos', state: 'Lagos', country: 'Nigeria', postalCode: '101241', street: '12 Adeola Odeku Street', phone: '+234 1 277 0' },
+  { city: 'Sydney', state: 'NSW', country: 'Australia', postalCode: '2000', street: '200 George Street', phone: '+61 2 5550 0' },
+];
+const INTERESTS = ['cycling', 'chess', 'photography', 'running', 'cooking', 'music', 'hiking', 'reading'];
+
+export interface GenerateOptions {
+  users: number;
+  seed?: number;
+  domain?: string;
+  tenantId?: string;
+}
+
+/**
+ * Builds the in-memory tenant. Mutations go through its methods so that users/delta sees each change
+ * (every change stamps the user with a new sequence number; deletions leave a tombstone).
+ */
+export class Tenant {
+  readonly users = new Map<string, SimUser>();
+  readonly groups = new Map<string, SimGroup>();
+  readonly mail: SentMail[] = [];
+  readonly signatures = new Map<string, StoredSignature>();
+  private readonly byUpn = new Map<string, string>();
+  /** Sequence of the last change of each user (and of deleted ones), for users/delta. */
+  private readonly changedAt = new Map<string, number>();
+  private readonly deleted = new Map<string, number>();
+  private seq = 1;
+
+  constructor(
+    readonly tenantId: string,
+    readonly domain: string,
+    readonly mfaGroupId: string,
+    readonly sharedMailbox: string,
+  ) {}
+
+  static generate(options: GenerateOptions): Tenant {
+    const seed = options.seed ?? 1;
+    const random = seededRandom(seed);
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+    const domain = options.domain ?? 'contoso.example';
+    const tenantId = options.tenantId ?? stableGuid(`tenant:${seed}:${domain}`);
+    const tenant = new Tenant(tenantId, domain, stableGuid(`group:mfa:${seed}`), `onboarding@${domain}`);
+    tenant.groups.set(tenant.mfaGroupId, { id: tenant.mfaGroupId, displayName: 'MFA Enrolled Users', members: new Set() });
+
+    const taken = new Set<string>();
+    const managersByDept = new Map<string, string[]>();
+    const ceoId = stableGuid(`user:${seed}:0`);
+    for (let i = 0; i < options.users; i++) {
+      const given = pick(GIVEN);
+      const family = pick(FAMILY);
+      let nick = `${given}.${family}`.toLowerCase();
+      for (let n = 2; taken.has(nick); n++) nick = `${given}.${family}${n}`.toLowerCase();
+      taken.add(nick);
+      const guest = i > 0 && random() < 0.03;
+      const dept = pick(DEPARTMENTS);
+      const office = pick(OFFICES);
+      const id = stableGuid(`user:${seed}:${i}`);
+      // The first of each department (and some others) manage; everyone else reports to one of them.
+      const deptManagers = managersByDept.get(dept.name) ?? [];
+      const isManager = !guest && (deptManagers.length === 0 || random() < 0.08);
+      // User 0 heads the company: department heads report to them, everyone else to a department manager.
+      const managerId = guest || i === 0 ? null : isManager ? ceoId : pick(deptManagers);
+      if (isManager) managersByDept.set(dept.name, [...deptManagers, id]);
+      const roll = random();
+      const methods: AuthMethodKind[] =
+        roll < 0.35 ? [] : roll < 0.6 ? ['microsoftAuthenticator'] : roll < 0.8 ? ['microsoftAuthenticator', 'phone'] : roll < 0.9 ? ['phone'] : roll < 0.95 ? ['softwareOath'] : ['fido2', 'microsoftAuthenticator'];
+      const upn = guest ? `${nick.replace('.', '_')}_partner.example#EXT#@${domain}` : `${nick}@${domain}`;
+      const phoneSuffix = String(1000 + i).slice(-4);
+      tenant.insertUser({
+        id,
+        userPrincipalName: upn,
+        displayName: `${given} ${family}`,
+        givenName: given,
+        surname: family,
+        mail: guest ? `${nick}@partner.example` : upn,
+        mailNickname: guest ? `${nick.replace('.', '_')}_partner.example#EXT#` : nick,
+        department: guest ? null : dept.name,
+        jobTitle: guest ? null : isManager ? `${dept.name} Manager` : pick(dept.titles),
+        accountEnabled: i === 0 || random() >= 0.04,
+        userType: guest ? 'Guest' : 'Member',
+        managerId,
+        businessPhones: guest ? [] : [`${office.phone}${phoneSuffix}`],
+        mobilePhone: guest || random() < 0.5 ? null : `+1 555 01${phoneSuffix}`,
+        faxNumber: null,
+        city: guest ? null : office.city,
+        state: guest ? null : office.state,
+        country: guest ? null : office.country,
+        postalCode: guest ? null : office.postalCode,
+        streetAddress: guest ? null : office.street,
+        officeLocation: guest ? null : `${office.city} HQ`,
+        companyName: guest ? 'Partner Ltd' : 'Contoso',
+        employeeId: guest ? null : String(100000 + i),
+        interests: random() < 0.3 ? [pick(INTERESTS), pick(INTERESTS)].filter((v, k, a) => a.indexOf(v) === k) : [],
+        methods: guest ? [] : methods,
+        appRoles: i === 0 ? ['Onramp.Admin'] : i === 1 ? ['Onramp.Viewer'] : [],
+      });
+      if (!guest && methods.length > 0 && random() < 0.5) tenant.groups.get(tenant.mfaGroupId)!.members.add(id);
+    }
+    tenant.insertUser(sharedMailboxUser(tenant.sharedMailbox, stableGuid(`user:${seed}:shared`)));
+    return tenant;
+  }
+
+  static fromFile(path: string): Tenant {
+    const file = JSON.parse(readFileSync(path, 'utf8')) as TenantFile;
+    return Tenant.fromJson(file);
+  }
+
+  static fromJson(file: TenantFile): Tenant {
+    if (!Array.isArray(file.users)) throw new Error('tenant file: "users" must be an array');
+    const domain = file.domain ?? file.users[0]?.userPrincipalName.split('@')[1] ?? 'contoso.example';
+    const tenantId = file.tenantId ?? stableGuid(`tenant:file:${domain}`);
+    const mfaName = file.mfaGroupName ?? 'MFA Enrolled Users';
+    const mfaGroup = file.groups?.find((g) => g.displayName === mfaName);
+    const tenant = new Tenant(tenantId, domain, mfaGroup?.id ?? stableGuid(`group:file:${mfaName}`), file.sharedMailbox ?? `onboarding@${domain}`);
+    for (const u of file.users) {
+      const nick = u.userPrincipalName.split('@')[0]!;
+      tenant.insertUser({
+        ...sharedMailboxUser(u.userPrincipalName, u.id ?? stableGuid(`user:file:${u.userPrincipalName.toLowerCase()}`)),
+        displayName: u.displayName ?? nick,
+        accountEnabled: true,
+        givenName: null,
+        surname: null,
+        mailNickname: nick,
+        ...u,
+      } as SimUser);
+    }
+    // Managers may be given by UPN in files.
+    for (const u of tenant.users.values()) if (u.managerId && !tenant.users.has(u.managerId)) u.managerId = tenant.findByUpn(u.managerId)?.id ?? null;
+    for (const g of file.groups ?? []) {
+      const id = g.id ?? stableGuid(`group:file:${g.displayName}`);
+      const members = new Set((g.members ?? []).map((m) => tenant.users.get(m)?.id ?? tenant.findByUpn(m)?.id).filter((m): m is string => !!m));
+      tenant.groups.set(id, { id, displayName: g.displayName, members });
+    }
+    if (!tenant.groups.has(tenant.mfaGroupId)) tenant.groups.set(tenant.mfaGroupId, { id: tenant.mfaGroupId, displayName: mfaName, members: new Set() });
+    if (!tenant.findByUpn(tenant.sharedMailbox)) tenant.insertUser(sharedMailboxUser(tenant.sharedMailbox, stableGuid(`user:file:shared:${tenant.sharedMailbox}`)));
+    return tenant;
+  }
+
+  insertUser(user: SimUser): void {
+    this.users.set(user.id, user);
+    this.byUpn.set(user.userPrincipalName.toLowerCase(), user.id);
+    this.touch(user.id);
+  }
+
+  findByUpn(upn: string): SimUser | undefined {
+    const id = this.byUpn.get(upn.toLowerCase());
+    return id ? this.users.get(id) : undefined;
+  }
+
+  /** By object id or UPN, as Graph's /users/{id | userPrincipalName}. */
+  findUser(key: string): SimUser | undefined {
+    return this.users.get(key) ?? this.findByUpn(key);
+  }
+
+  /** Changes attributes of a user (a delta sync sees it). UPN changes are re-indexed. */
+  updateUser(key: string, changes: Partial<Omit<SimUser, 'id'>>): SimUser {
+    const user = this.requireUser(key);
+    if (changes.userPrincipalName && changes.userPrincipalName !== user.userPrincipalName) {
+      this.byUpn.delete(user.userPrincipalName.toLowerCase());
+      this.byUpn.set(changes.userPrincipalName.toLowerCase(), user.id);
+    }
+    Object.assign(user, changes);
+    this.touch(user.id);
+    return user;
+  }
+
+  deleteUser(key: string): void {
+    const user = this.requireUser(key);
+    this.users.delete(user.id);
+    this.byUpn.delete(user.userPrincipalName.toLowerCase());
+    for (const g of this.groups.values()) g.members.delete(user.id);
+    this.changedAt.delete(user.id);
+    this.deleted.set(user.id, ++this.seq);
+  }
+
+  /** Registers (or removes) authentication methods: the "user completed MFA setup" switch. */
+  setMfaMethods(key: string, methods: AuthMethodKind[]): SimUser {
+    const user = this.requireUser(key);
+    user.methods = [...methods];
+    return user;
+  }
+
+  requireUser(key: string): SimUser {
+    const user = this.findUser(key);
+    if (!user) throw new Error(`no simulated user ${key}`);
+    return user;
+  }
+
+  private touch(id: string): void {
+    this.changedAt.set(id, ++this.seq);
+    this.deleted.delete(id);
+  }
+
+  get currentSeq(): number {
+    return this.seq;
+  }
+
+  /** Users changed and ids deleted after `sinceSeq`, in change order. */
+  changesSince(sinceSeq: number): { changed: SimUser[]; deleted: string[] } {
+    const changed = [...this.changedAt.entries()].filter(([, s]) => s > sinceSeq).sort((a, b) => a[1] - b[1]).map(([id]) => this.users.get(id)!);
+    const deleted = [...this.deleted.entries()].filter(([, s]) => s > sinceSeq).map(([id]) => id);
+    return { changed, deleted };
+  }
+}
+
+function sharedMailboxUser(upn: string, id: string): SimUser {
+  const nick = upn.split('@')[0]!;
+  return {
+    id,
+    userPrincipalName: upn,
+    displayName: 'IT Onboarding',
+    givenName: null,
+    surname: null,
+    mail: upn,
+    mailNickname: nick,
+    department: 'IT',
+    jobTitle: null,
+    // Shared mailboxes are user objects with sign-in blocked.
+    accountEnabled: false,
+    userType: 'Member',
+    managerId: null,
+    businessPhones: [],
+    mobilePhone: null,
+    faxNumber: null,
+    city: null,
+    state: null,
+    country: null,
+    postalCode: null,
+    streetAddress: null,
+    officeLocation: null,
+    companyName: null,
+    employeeId: null,
+    interests: [],
+    methods: [],
+    appRoles: [],
+  };
+}
