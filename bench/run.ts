@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     );
 
     log('starting onramp (SQLite) for scenarios 1, 3, 5, 6');
-    const main = await startOnrampServer({ workDir, name: 'main', pki });
+    const main = await startOnrampServer({ workDir, name: 'main' });
     const ctx: ScenarioContext = { sizes: s, baselines, pki, workDir, postgres, main, campaignRunCommand };
     try {
       for (const [name, scenario] of SCENARIOS) {

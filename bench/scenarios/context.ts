@@ -14,6 +14,8 @@ export interface ScenarioContext {
    * after them with the tracked users in place.
    */
   main: OnrampServer;
+  /** Settings pointing onramp's Graph client at the bench's tenant simulator, when the bench has one. */
+  graphEnv?: Record<string, string>;
   /** Whether the CLI has `campaign run` (asked at start, as the CLI is slow to start on a busy machine). */
   campaignRunCommand: Promise<boolean>;
   /** Upload API token for `main`, once the upload scenario created one. */

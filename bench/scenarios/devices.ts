@@ -3,6 +3,7 @@
  * ≥ 3,000 req/s, each next to the bare mTLS Fastify route.
  */
 import { assertClean, broken, figure, load, repeat, unavailable, warmUp, type Figure, type LoadRequest, type Target } from '../harness.js';
+import { startOnrampServer, type OnrampServer } from '../onramp.js';
 import { mtlsRequest } from '../support.js';
 import type { ScenarioContext } from './context.js';
 
@@ -33,12 +34,17 @@ function beaconBody(upn: string): Record<string, unknown> {
   };
 }
 
-async function measure(ctx: ScenarioContext, route: string, body: unknown, target: Target): Promise<Figure> {
+async function measure(ctx: ScenarioContext, server: OnrampServer, route: string, body: unknown, target: Target): Promise<Figure> {
   const metric = `POST ${route} throughput, mTLS keep-alive`;
-  const url = `https://127.0.0.1:${ctx.main.devicePort}${route}`;
+  const url = `https://127.0.0.1:${server.devicePort}${route}`;
   let probe: { status: number; text: string };
   try {
     probe = await mtlsRequest(ctx.pki, url, 'POST', body);
+    // The directory cache fills from Graph after start; attributes are served once it has.
+    for (const deadline = Date.now() + 120_000; probe.status === 503 && ctx.graphEnv && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 250));
+      probe = await mtlsRequest(ctx.pki, url, 'POST', body);
+    }
   } catch (err) {
     return unavailable(SCENARIO, metric, 'req/s', target, `feature missing: device listener not reachable (${(err as Error).message})`);
   }
@@ -68,16 +74,23 @@ async function measure(ctx: ScenarioContext, route: string, body: unknown, targe
 export async function devicesScenario(ctx: ScenarioContext): Promise<Figure[]> {
   const upn = ctx.pki.client.upn;
   const out: Figure[] = [];
-  // Each route on its own: one breaking must not hide the other's figure.
-  for (const [route, body, target] of [
-    ['/api/getUserAttributes', { upn }, ATTRIBUTES],
-    ['/api/beacon', beaconBody(upn), BEACON],
-  ] as const) {
-    try {
-      out.push(await measure(ctx, route, body, target));
-    } catch (err) {
-      out.push(broken(SCENARIO, `POST ${route} throughput, mTLS keep-alive`, 'req/s', target, err));
+  // A server of its own: the device listener with the bench CA, and Graph (the simulator) as the
+  // directory cache's source when the bench has a tenant.
+  const server = await startOnrampServer({ workDir: ctx.workDir, name: 'devices', pki: ctx.pki, env: ctx.graphEnv ?? {} });
+  try {
+    // Each route on its own: one breaking must not hide the other's figure.
+    for (const [route, body, target] of [
+      ['/api/getUserAttributes', { upn }, ATTRIBUTES],
+      ['/api/beacon', beaconBody(upn), BEACON],
+    ] as const) {
+      try {
+        out.push(await measure(ctx, server, route, body, target));
+      } catch (err) {
+        out.push(broken(SCENARIO, `POST ${route} throughput, mTLS keep-alive`, 'req/s', target, err));
+      }
     }
+  } finally {
+    await server.stop();
   }
   return out;
 }
