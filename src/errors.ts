@@ -30,6 +30,9 @@ export const ERROR_CATALOGUE = {
   ONRAMP_ERR_IDENTITY_MISMATCH: { status: 403, message: 'Identity mismatch: the body upn is not the certificate identity' },
   ONRAMP_ERR_IP_DENIED: { status: 403, message: 'Calls from this address are not allowed' },
   ONRAMP_ERR_THROTTLED: { status: 429, message: 'Too many requests; retry after %s seconds' },
+  ONRAMP_ERR_UNKNOWN_USER: { status: 404, message: 'No such user in the directory' },
+  ONRAMP_ERR_ATTRIBUTE_NOT_ALLOWED: { status: 400, message: 'Attribute %s is not available; see directory.allowedAttributes' },
+  ONRAMP_ERR_DIRECTORY_NOT_READY: { status: 503, message: 'The directory cache has not completed its first sync yet' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type OnrampErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -9,6 +9,7 @@ import { mailConfig } from '../mail/mail.config.js';
 import { invitationsConfig } from '../onboarding/invitations.config.js';
 import { deviceGatewayConfig } from '../gateway/gateway.config.js';
 import { devicesConfig } from '../devices/devices.config.js';
+import { directoryConfig } from '../directory/directory.config.js';
 import { authConfig } from '../auth/auth.config.js';
 
 /**
@@ -24,6 +25,7 @@ export const configSchema = Type.Object(
     onboarding: onboardingConfig,
     deviceGateway: deviceGatewayConfig,
     devices: devicesConfig,
+    directory: directoryConfig,
     auth: authConfig,
     mail: mailConfig,
     invitations: invitationsConfig,

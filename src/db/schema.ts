@@ -11,7 +11,8 @@ import type { FoundationTables } from './foundation.tables.js';
 import type { MailTables } from '../mail/mail.tables.js';
 import type { GatewayTables } from '../gateway/gateway.tables.js';
 import type { DevicesTables } from '../devices/devices.tables.js';
+import type { DirectoryTables } from '../directory/directory.tables.js';
 import type { AuthTables } from '../auth/auth.tables.js';
 import type { OnboardingTables } from '../onboarding/onboarding.tables.js';
 
-export interface Database extends FoundationTables, OnboardingTables, AuthTables, GatewayTables, DevicesTables, MailTables {}
+export interface Database extends FoundationTables, OnboardingTables, AuthTables, GatewayTables, DevicesTables, MailTables, DirectoryTables {}

@@ -19,6 +19,8 @@ import { resolveGatewayMaterial } from './gateway-material.js';
 import { CertificateVerifier, parseForwardedCertificate } from './certificate-verifier.js';
 import { listAuditRecords } from './audit.queries.js';
 import { getDeviceState, listBeaconHistory } from '../devices/devices.queries.js';
+import { applyDirectoryPage, saveSyncState } from '../directory/directory.queries.js';
+import type { DirectoryProfile } from '../graph/graph-port.js';
 
 const DAY = 86_400_000;
 const dir = mkdtempSync(join(tmpdir(), 'onramp-gateway-'));
@@ -401,4 +403,53 @@ test('location is discarded unless enabled', async () => {
     await running.app.close();
     await storage.close();
   }
+});
+
+describe('getUserAttributes from the local directory cache', () => {
+  const profile = (upn: string, extra: Partial<DirectoryProfile> = {}): DirectoryProfile => ({
+    id: `id-${upn}`, accountEnabled: true, businessPhones: ['+31 20 555 0100', '+31 20 555 0101'], city: 'Amsterdam', companyName: 'Contoso',
+    country: 'NL', department: 'Finance', displayName: 'Alice Jansen', employeeId: null, faxNumber: null, givenName: 'Alice',
+    jobTitle: 'Controller', mail: upn, mailNickname: 'alice', mobilePhone: null, officeLocation: 'HQ', postalCode: '1011',
+    state: null, streetAddress: 'Dam 1', surname: 'Jansen', interests: [], userPrincipalName: upn, ...extra,
+  });
+
+  test('never synced: 503; then the seed order, flattened, nulls as "", with the cache age; unknown and disabled users 404', async () => {
+    const storage = await sqliteBackend.open();
+    const running = await start(storage);
+    try {
+      const opts = { client: clients.alice };
+      const early = await call(running.port, '/api/getUserAttributes', { upn: 'alice@contoso.com' }, opts);
+      assert.equal(early.status, 503);
+      assert.equal(early.json.code, 'ONRAMP_ERR_DIRECTORY_NOT_READY');
+
+      await applyDirectoryPage(storage.db, [profile('Alice@contoso.com'), profile('bob@contoso.com', { accountEnabled: false })], [], new Date().toISOString());
+      await saveSyncState(storage.db, { deltaLink: 'https://graph/delta?token=1', lastSyncAt: new Date(Date.now() - 120_000).toISOString(), lastError: null });
+      const res = await call(running.port, '/api/getUserAttributes', { upn: 'ALICE@contoso.com' }, opts);
+      assert.equal(res.status, 200, JSON.stringify(res.json));
+      assert.deepEqual(Object.keys(res.json), [
+        'businessPhones1', 'businessPhones2', 'city', 'companyName', 'country', 'department', 'displayName', 'employeeId', 'faxNumber',
+        'givenName', 'jobTitle', 'mail', 'mailNickname', 'mobilePhone', 'officeLocation', 'postalCode', 'state', 'streetAddress',
+        'surname', 'interests1', 'userPrincipalName',
+      ]);
+      assert.equal(res.json.businessPhones2, '+31 20 555 0101');
+      assert.equal(res.json.employeeId, '');
+      assert.equal(res.json.interests1, '');
+      assert.ok(Number(res.headers['x-directory-cache-age']) >= 120);
+
+      const some = await call(running.port, '/api/getUserAttributes', { upn: 'alice@contoso.com', requiredAttribs: ['jobTitle', 'DISPLAYNAME'] }, opts);
+      assert.deepEqual(some.json, { jobTitle: 'Controller', displayName: 'Alice Jansen' });
+      const notAllowed = await call(running.port, '/api/getUserAttributes', { upn: 'alice@contoso.com', requiredAttribs: ['passwordProfile'] }, opts);
+      assert.equal(notAllowed.status, 400);
+      assert.equal(notAllowed.json.code, 'ONRAMP_ERR_ATTRIBUTE_NOT_ALLOWED');
+
+      const disabled = await call(running.port, '/api/getUserAttributes', { upn: 'bob@contoso.com' }, { client: clients.bob });
+      assert.equal(disabled.status, 404);
+      assert.equal(disabled.json.code, 'ONRAMP_ERR_UNKNOWN_USER');
+      const other = await call(running.port, '/api/getUserAttributes', { upn: 'bob@contoso.com' }, opts);
+      assert.equal(other.status, 403, 'another user\'s attributes are never served');
+    } finally {
+      await running.app.close();
+      await storage.close();
+    }
+  });
 });

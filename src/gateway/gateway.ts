@@ -176,7 +176,9 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
     refusals.set(req, toOnrampError(error, ctx.config.server.bodyLimitBytes).code);
   });
 
-  app.addHook('onResponse', async (req, reply) => {
+  // Recorded in onSend, not onResponse: the record is buffered before the client sees the answer, so
+  // a shutdown that follows the last response still writes it.
+  app.addHook('onSend', async (req, reply, payload) => {
     const code = refusals.get(req);
     audit.record({
       at: ctx.clock.now().toISOString(),
@@ -190,6 +192,7 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
       request_id: String(req.id),
       code: code ?? null,
     });
+    return payload;
   });
 
   app.addHook('onClose', async () => {

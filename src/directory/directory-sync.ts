@@ -1,0 +1,71 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { releaseLease, tryAcquireLease } from '../db/leases.js';
+import type { GraphPort } from '../graph/graph-port.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import { applyDirectoryPage, deleteNotSyncedSince, getDeltaLink, saveSyncState } from './directory.queries.js';
+
+const LEASE = 'directory-delta-sync';
+
+/**
+ * Keeps the directory cache current with Graph users/delta: a full round first, then only changes.
+ * One instance of a cluster syncs at a time (lease); the others read the shared table.
+ */
+export class DirectorySync {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly graph: GraphPort,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly instanceId: string,
+    private readonly leaseMs = 10 * 60_000,
+  ) {}
+
+  /** Runs one round if this instance gets the lease. Returns false when another instance holds it. */
+  async runOnce(): Promise<boolean> {
+    if (!(await tryAcquireLease(this.db, LEASE, this.instanceId, this.leaseMs, this.clock.now()))) return false;
+    try {
+      const storedLink = await getDeltaLink(this.db);
+      try {
+        await this.#round(storedLink ?? undefined);
+      } catch (err) {
+        // An expired or unknown delta token: Graph wants a new full round.
+        if (storedLink && /syncStateNotFound|resyncRequired|410/i.test(`${(err as { code?: string }).code ?? ''} ${(err as Error).message}`)) {
+          this.log.warn('directory delta token expired; starting a full round');
+          await this.#round(undefined);
+        } else throw err;
+      }
+      return true;
+    } catch (err) {
+      this.log.error({ err }, 'directory sync failed; the cache keeps serving its last state');
+      await saveSyncState(this.db, { deltaLink: await getDeltaLink(this.db), lastError: (err as Error).message }).catch(() => {});
+      throw err;
+    } finally {
+      await releaseLease(this.db, LEASE, this.instanceId).catch(() => {});
+    }
+  }
+
+  async #round(link: string | undefined): Promise<void> {
+    const full = link === undefined;
+    const roundStart = this.clock.now().toISOString();
+    let next: string | undefined = link;
+    let changed = 0;
+    for (;;) {
+      const page = await this.graph.userDelta(next);
+      await applyDirectoryPage(this.db, page.upserted, page.removed, this.clock.now().toISOString());
+      changed += page.upserted.length + page.removed.length;
+      if (page.nextLink) {
+        next = page.nextLink;
+        continue;
+      }
+      if (full) {
+        const gone = await deleteNotSyncedSince(this.db, roundStart);
+        if (gone > 0) this.log.info({ gone }, 'directory users no longer in the tenant removed from the cache');
+      }
+      await saveSyncState(this.db, { deltaLink: page.deltaLink ?? null, lastSyncAt: this.clock.now().toISOString(), lastError: null });
+      this.log.info({ full, changed }, 'directory sync round complete');
+      return;
+    }
+  }
+}
