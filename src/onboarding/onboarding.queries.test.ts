@@ -13,16 +13,16 @@ for (const backend of BACKENDS) {
         const campaign = await defaultCampaign(db);
         assert.equal(campaign.is_default, 1);
         const now = '2026-01-05T09:00:00.000Z';
-        const first = await upsertUploadedUsers(db, campaign.id, 'b1', [
+        const first = await upsertUploadedUsers(db, { name: backend.name, maxParameters: 20 }, campaign.id, 'b1', [
           { upn: 'Ada@Example.com', upn_key: 'ada@example.com', tracking_token: 'A'.repeat(22), correlation_id: 'c1' },
           { upn: 'bob@example.com', upn_key: 'bob@example.com', tracking_token: 'B'.repeat(22), correlation_id: 'c2' },
-        ], now, 20);
+        ], now);
         assert.equal(first.length, 2);
         assert.equal(await stampEmailOpened(db, 'A'.repeat(22), now), first[0]!.id);
         assert.equal(await stampEmailOpened(db, 'A'.repeat(22), now), undefined);
-        const again = await upsertUploadedUsers(db, campaign.id, 'b2', [
+        const again = await upsertUploadedUsers(db, { name: backend.name, maxParameters: 20 }, campaign.id, 'b2', [
           { upn: 'ADA@example.com', upn_key: 'ada@example.com', tracking_token: 'C'.repeat(22), correlation_id: 'c3' },
-        ], '2026-01-06T09:00:00.000Z', 20);
+        ], '2026-01-06T09:00:00.000Z');
         assert.equal(again[0]!.id, first[0]!.id);
         assert.deepEqual([...(await existingUpnKeys(db, campaign.id))].sort(), ['ada@example.com', 'bob@example.com']);
         assert.equal(await findByToken(db, 'A'.repeat(22)), undefined);
@@ -32,7 +32,7 @@ for (const backend of BACKENDS) {
         assert.equal(ada?.invite_status, USER_STATUS.Pending);
         assert.equal(ada?.email_opened_date, null);
         assert.equal(ada?.version, 3);
-        await appendEvents(db, [{ tracked_user_id: ada!.id, at: now, type: USER_EVENT.Uploaded, actor: 'test', detail: { batchId: 'b1' } }], 20);
+        await appendEvents(db, [{ tracked_user_id: ada!.id, at: now, type: USER_EVENT.Uploaded, actor: 'test', detail: { batchId: 'b1' } }], { name: backend.name, maxParameters: 20 });
         assert.deepEqual(JSON.parse((await userEvents(db, ada!.id))[0]!.detail), { batchId: 'b1' });
       } finally {
         await storage.close();

@@ -3,7 +3,8 @@
  * across SQLite and PostgreSQL. Each takes the database or a transaction, so callers compose them into
  * one transaction without holding SQL themselves.
  */
-import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { DialectCapabilities } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import { resetForNewCycle, USER_STATUS, type TrackedUserPatch, type UserEventType } from './onboarding.domain.js';
 
@@ -46,7 +47,25 @@ export interface UploadRow {
   correlation_id: string;
 }
 
-const UPLOAD_COLUMNS = 9;
+const UPLOAD_COLUMNS = ['campaign_id', 'upn', 'upn_key', 'invite_status', 'tracking_token', 'correlation_id', 'source_batch_id', 'created_at', 'updated_at'] as const;
+const EVENT_COLUMNS = ['tracked_user_id', 'at', 'type', 'actor', 'detail'] as const;
+
+/**
+ * `(?, ?), (?, ?)` or `($1, $2), ($3, $4)`. The bulk statements below are written as text with
+ * placeholders because building a Kysely tree of a million value nodes costs more than the insert itself.
+ */
+function valueRows(dialect: BulkDialect, rows: number, columns: number, first = 1): string {
+  const out = new Array<string>(rows);
+  let n = first;
+  for (let r = 0; r < rows; r++) {
+    const cells = new Array<string>(columns);
+    for (let c = 0; c < columns; c++) cells[c] = dialect.name === 'postgres' ? `$${n++}` : '?';
+    out[r] = `(${cells.join(', ')})`;
+  }
+  return out.join(', ');
+}
+
+export type BulkDialect = Pick<DialectCapabilities, 'name' | 'maxParameters'>;
 
 /**
  * Inserts new users and resets existing ones (the re-upload rule of `resetForNewCycle`) in chunked
@@ -54,55 +73,74 @@ const UPLOAD_COLUMNS = 9;
  */
 export async function upsertUploadedUsers(
   db: Db,
+  dialect: BulkDialect,
   campaignId: number,
   batchId: string,
   rows: readonly UploadRow[],
   now: string,
-  maxParameters: number,
 ): Promise<Array<{ id: number; upn_key: string }>> {
   const out: Array<{ id: number; upn_key: string }> = [];
-  const size = chunkRows(UPLOAD_COLUMNS, maxParameters);
-  const reset = resetForNewCycle('');
+  const reset = Object.entries(resetForNewCycle('')).filter(([column]) => column !== 'tracking_token');
+  const conflict = (firstParam: number, params: unknown[]) => {
+    let n = firstParam;
+    const sets = reset.map(([column, value]) => {
+      params.push(value);
+      return `${column} = ${dialect.name === 'postgres' ? `$${n++}` : '?'}`;
+    });
+    return (
+      `on conflict (campaign_id, upn_key) do update set ${sets.join(', ')}, tracking_token = excluded.tracking_token, ` +
+      'source_batch_id = excluded.source_batch_id, updated_at = excluded.updated_at, version = tracked_user.version + 1 ' +
+      'returning id, upn_key'
+    );
+  };
+  if (dialect.name === 'postgres') {
+    // PostgreSQL: one array per column and unnest(), so a chunk is 9 parameters however many rows it has
+    // (many times faster than 65,000 scalar parameters for the server to bind).
+    for (let i = 0; i < rows.length; i += POSTGRES_ARRAY_CHUNK) {
+      const chunk = rows.slice(i, i + POSTGRES_ARRAY_CHUNK);
+      const params: unknown[] = [chunk.map((r) => r.upn), chunk.map((r) => r.upn_key), chunk.map((r) => r.tracking_token), chunk.map((r) => r.correlation_id), campaignId, USER_STATUS.Pending, batchId, now];
+      const text =
+        `insert into tracked_user (${UPLOAD_COLUMNS.join(', ')}) ` +
+        'select $5, u.upn, u.upn_key, $6, u.tracking_token, u.correlation_id, $7, $8, $8 ' +
+        'from unnest($1::text[], $2::text[], $3::text[], $4::text[]) as u(upn, upn_key, tracking_token, correlation_id) ' +
+        conflict(9, params);
+      out.push(...(await db.executeQuery<{ id: number; upn_key: string }>(CompiledQuery.raw(text, params))).rows);
+    }
+    return out;
+  }
+  const size = chunkRows(UPLOAD_COLUMNS.length, dialect.maxParameters - reset.length);
   for (let i = 0; i < rows.length; i += size) {
-    const values: Array<Insertable<Database['tracked_user']>> = rows.slice(i, i + size).map((r) => ({
-      campaign_id: campaignId,
-      upn: r.upn,
-      upn_key: r.upn_key,
-      invite_status: USER_STATUS.Pending,
-      tracking_token: r.tracking_token,
-      correlation_id: r.correlation_id,
-      source_batch_id: batchId,
-      created_at: now,
-      updated_at: now,
-    }));
-    const returned = await db
-      .insertInto('tracked_user')
-      .values(values)
-      .onConflict((oc) =>
-        oc.columns(['campaign_id', 'upn_key']).doUpdateSet((eb) => ({
-          ...reset,
-          tracking_token: eb.ref('excluded.tracking_token'),
-          source_batch_id: eb.ref('excluded.source_batch_id'),
-          updated_at: eb.ref('excluded.updated_at'),
-          version: sql<number>`tracked_user.version + 1`,
-        })),
-      )
-      .returning(['id', 'upn_key'])
-      .execute();
-    out.push(...returned);
+    const chunk = rows.slice(i, i + size);
+    const params: unknown[] = [];
+    for (const r of chunk) params.push(campaignId, r.upn, r.upn_key, USER_STATUS.Pending, r.tracking_token, r.correlation_id, batchId, now, now);
+    const text = `insert into tracked_user (${UPLOAD_COLUMNS.join(', ')}) values ${valueRows(dialect, chunk.length, UPLOAD_COLUMNS.length)} ${conflict(params.length + 1, params)}`;
+    out.push(...(await db.executeQuery<{ id: number; upn_key: string }>(CompiledQuery.raw(text, params))).rows);
   }
   return out;
 }
 
-const EVENT_COLUMNS = 5;
+const POSTGRES_ARRAY_CHUNK = 20_000;
 
-export async function appendEvents(db: Db, events: readonly NewUserEvent[], maxParameters: number): Promise<void> {
-  const size = chunkRows(EVENT_COLUMNS, maxParameters);
+export async function appendEvents(db: Db, events: readonly NewUserEvent[], dialect: BulkDialect): Promise<void> {
+  if (dialect.name === 'postgres') {
+    for (let i = 0; i < events.length; i += POSTGRES_ARRAY_CHUNK) {
+      const chunk = events.slice(i, i + POSTGRES_ARRAY_CHUNK);
+      const text =
+        `insert into user_event (${EVENT_COLUMNS.join(', ')}) ` +
+        'select * from unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])';
+      await db.executeQuery(
+        CompiledQuery.raw(text, [chunk.map((e) => e.tracked_user_id), chunk.map((e) => e.at), chunk.map((e) => e.type), chunk.map((e) => e.actor), chunk.map((e) => JSON.stringify(e.detail))]),
+      );
+    }
+    return;
+  }
+  const size = chunkRows(EVENT_COLUMNS.length, dialect.maxParameters);
   for (let i = 0; i < events.length; i += size) {
-    await db
-      .insertInto('user_event')
-      .values(events.slice(i, i + size).map((e) => ({ ...e, detail: JSON.stringify(e.detail) })))
-      .execute();
+    const chunk = events.slice(i, i + size);
+    const params: unknown[] = [];
+    for (const e of chunk) params.push(e.tracked_user_id, e.at, e.type, e.actor, JSON.stringify(e.detail));
+    const text = `insert into user_event (${EVENT_COLUMNS.join(', ')}) values ${valueRows(dialect, chunk.length, EVENT_COLUMNS.length)}`;
+    await db.executeQuery(CompiledQuery.raw(text, params));
   }
 }
 

@@ -154,7 +154,7 @@ export class OnboardingService {
       const existing = await q.existingUpnKeys(trx, campaign.id);
       const tokens = newTokens(parsed.entries.length);
       const rows = parsed.entries.map((e, i) => ({ upn: e.upn, upn_key: e.key, tracking_token: tokens[i]!, correlation_id: randomUUID() }));
-      const stored = await q.upsertUploadedUsers(trx, campaign.id, batchId, rows, now, dialect.maxParameters);
+      const stored = await q.upsertUploadedUsers(trx, dialect, campaign.id, batchId, rows, now);
       const idByKey = new Map(stored.map((r) => [r.upn_key, r.id]));
       const events: q.NewUserEvent[] = [];
       for (const e of parsed.entries) {
@@ -168,7 +168,7 @@ export class OnboardingService {
           detail: { batchId, row: e.row },
         });
       }
-      await q.appendEvents(trx, events, dialect.maxParameters);
+      await q.appendEvents(trx, events, dialect);
       return campaign.id;
     });
     const triggered = parsed.entries.length > 0 && this.#notify({ source: 'upload', campaignId, count: parsed.entries.length, batchId });
@@ -194,7 +194,7 @@ export class OnboardingService {
     const { db, dialect } = this.#deps.storage;
     return db.transaction().execute(async (trx) => {
       if (!(await q.updateUser(trx, user.id, user.version, patch, now))) return undefined;
-      await q.appendEvents(trx, [{ ...event, tracked_user_id: user.id, at: now }], dialect.maxParameters);
+      await q.appendEvents(trx, [{ ...event, tracked_user_id: user.id, at: now }], dialect);
       return { ...user, ...patch, updated_at: now, version: user.version + 1 };
     });
   }
@@ -248,7 +248,7 @@ export class OnboardingService {
     const { db, dialect } = this.#deps.storage;
     const now = this.#now();
     const id = await q.stampEmailOpened(db, token, now);
-    if (id !== undefined) await q.appendEvents(db, [{ tracked_user_id: id, at: now, type: USER_EVENT.EmailOpened, actor: ACTOR_USER, detail: {} }], dialect.maxParameters);
+    if (id !== undefined) await q.appendEvents(db, [{ tracked_user_id: id, at: now, type: USER_EVENT.EmailOpened, actor: ACTOR_USER, detail: {} }], dialect);
   }
 
   /**
