@@ -4,6 +4,7 @@ import { releaseLease, tryAcquireLease } from '../db/leases.js';
 import type { GraphPort } from '../graph/graph-port.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
+import type { OnrampContext } from '../context.js';
 import { applyDirectoryPage, deleteNotSyncedSince, getDeltaLink, saveSyncState } from './directory.queries.js';
 
 const LEASE = 'directory-delta-sync';
@@ -68,4 +69,20 @@ export class DirectorySync {
       return;
     }
   }
+}
+
+/** Runs the sync at start and every `directory.syncIntervalMs`; returns a stop function that waits for a running round. */
+export function scheduleDirectorySync(ctx: OnrampContext, graph: GraphPort): () => Promise<void> {
+  const sync = new DirectorySync(ctx.storage.db, graph, ctx.clock, ctx.log, ctx.instanceId);
+  let running: Promise<unknown> | undefined;
+  const tick = () => {
+    // Failures are logged inside; the next tick retries.
+    running ??= sync.runOnce().catch(() => {}).finally(() => (running = undefined));
+  };
+  tick();
+  const timer = setInterval(tick, ctx.config.directory.syncIntervalMs).unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
 }
