@@ -234,7 +234,10 @@ export async function registerOnboarding(
   ctx: OnrampContext,
   extra: { graph?: GraphPort | undefined; adminGuard?: preHandlerAsyncHookHandler | undefined; actorOf?: ((req: FastifyRequest) => string) | undefined } = {},
 ): Promise<OnboardingService> {
-  const service = new OnboardingService({ storage: ctx.storage, config: ctx.config, clock: ctx.clock, log: ctx.log, graph: extra.graph });
+  // ctx.graph is being added to OnrampContext by the Graph feature; read it when present so enrolment
+  // works as soon as it lands, without another edit here.
+  const graph = extra.graph ?? (ctx as OnrampContext & { graph?: GraphPort }).graph;
+  const service = new OnboardingService({ storage: ctx.storage, config: ctx.config, clock: ctx.clock, log: ctx.log, graph });
   app.decorate('onboarding', service);
   app.addHook('onClose', async () => service.idle());
   await app.register(onboardingRoutes, { ctx, service, adminGuard: extra.adminGuard, actorOf: extra.actorOf });
