@@ -7,6 +7,7 @@ import { serverConfig, databaseConfig, logConfig } from './server.config.js';
 import { onboardingConfig } from '../onboarding/onboarding.config.js';
 import { mailConfig } from '../mail/mail.config.js';
 import { invitationsConfig } from '../onboarding/invitations.config.js';
+import { reportsConfig } from '../onboarding/reports.config.js';
 import { deviceGatewayConfig } from '../gateway/gateway.config.js';
 import { devicesConfig } from '../devices/devices.config.js';
 import { directoryConfig } from '../directory/directory.config.js';
@@ -29,6 +30,7 @@ export const configSchema = Type.Object(
     auth: authConfig,
     mail: mailConfig,
     invitations: invitationsConfig,
+    reports: reportsConfig,
   },
   { additionalProperties: false },
 );

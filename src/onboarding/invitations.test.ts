@@ -1,0 +1,136 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { Value } from '@sinclair/typebox/value';
+import { BACKENDS } from '../../test/support/storage.js';
+import { SmtpSink } from '../../test/support/smtp.js';
+import { startTestTenant } from '../../test/support/simulator.js';
+import { loadConfig } from '../config/config.js';
+import { DAY_MS, ManualClock } from '../lib/clock.js';
+import { createLogger } from '../lib/logger.js';
+import { mailConfig } from '../mail/mail.config.js';
+import { OutboxSender } from '../mail/outbox.js';
+import { SmtpTransport, type MailSettings } from '../mail/transports.js';
+import { InvitationService } from './invitations.service.js';
+import { OnboardingService } from './onboarding.service.js';
+
+const log = createLogger('silent');
+const D = 'contoso.test';
+
+for (const backend of BACKENDS) {
+  describe(`invitation workflow (${backend.name})`, { skip: backend.skip }, () => {
+    test('invites, reminds every 7 days, escalates once, goes Overdue; excludes disabled, guest and unknown users; activates registered ones', async () => {
+      const storage = await backend.open();
+      const tenant = await startTestTenant({
+        tenant: {
+          domain: D,
+          users: [
+            { userPrincipalName: `mia@${D}`, displayName: 'Mia Manager', mail: `mia@${D}` },
+            { userPrincipalName: `ann@${D}`, displayName: 'Ann <Sales>', mail: `ann@${D}`, managerId: `mia@${D}`, department: 'Sales' },
+            { userPrincipalName: `noman@${D}`, displayName: 'No Manager', mail: `noman@${D}` },
+            { userPrincipalName: `bob@${D}`, displayName: 'Bob', accountEnabled: false },
+            { userPrincipalName: `gus@${D}`, displayName: 'Gus', userType: 'Guest' },
+            { userPrincipalName: `carl@${D}`, displayName: 'Carl', mail: `carl@${D}`, methods: ['microsoftAuthenticator'] },
+            { userPrincipalName: `reject@${D}`, displayName: 'Rejected', mail: `reject@${D}` },
+          ],
+        },
+        // Throttling and 503s during the runs: everyone must still be processed.
+        faults: { failureRate503: 0.2 },
+      });
+      const sink = await new SmtpSink({ rcptRule: (a) => (a.startsWith('reject@') ? { code: 550, message: 'mailbox unavailable' } : undefined) }).start();
+      const clock = new ManualClock('2026-01-05T09:00:00.000Z');
+      const config = loadConfig({ env: {} });
+      const settings = Value.Default(mailConfig, { smtpHost: '127.0.0.1', smtpPort: sink.port, from: `mfa@${D}` }) as MailSettings;
+      const transport = new SmtpTransport(settings);
+      try {
+        const onboarding = new OnboardingService({ storage, config, clock, log, graph: tenant.graph });
+        const workflow = new InvitationService({
+          storage,
+          graph: tenant.graph,
+          clock,
+          log,
+          instanceId: 'test',
+          settings: config.invitations,
+          defaultGroupId: tenant.sim.mfaGroupId,
+          branding: { companyName: 'Contoso', supportTeam: 'IT', supportEmail: `it@${D}`, primaryColor: '#0078d4' },
+          publicUrl: 'https://mfa.contoso.test',
+          mailFrom: settings.from,
+        });
+        const sender = new OutboxSender({ db: storage.db, clock, log, settings, transport, onGiveUp: workflow.onEmailGivenUp });
+        const upns = ['ann', 'noman', 'bob', 'gus', 'carl', 'reject', 'ghost'].map((n) => `${n}@${D}`);
+        await onboarding.upload(`UPN\n${upns.join('\n')}\n`, { actor: 'test' });
+        const status = async () =>
+          Object.fromEntries(
+            (await storage.db.selectFrom('tracked_user').select(['upn', 'invite_status', 'status_reason', 'reminder_count', 'escalated_to_manager']).execute()).map((u) => [
+              u.upn.split('@')[0],
+              `${u.invite_status}${u.status_reason ? ` (${u.status_reason})` : ''} r${u.reminder_count}${u.escalated_to_manager ? ' esc' : ''}`,
+            ]),
+          );
+
+        const first = await workflow.runOnce();
+        assert.equal(first?.processed, 7);
+        await sender.deliverDue();
+        assert.deepEqual(await status(), {
+          ann: 'Sent r0',
+          noman: 'Sent r0',
+          bob: 'Excluded (account disabled) r0',
+          gus: 'Excluded (guest account) r0',
+          carl: 'Active r0',
+          reject: 'Error (email refused: SMTP 550: 550 mailbox unavailable) r0',
+          ghost: 'Excluded (not found in the directory) r0',
+        });
+        assert.ok(tenant.sim.control.tenant.groups.get(tenant.sim.mfaGroupId)!.members.has(tenant.sim.control.tenant.findByUpn(`carl@${D}`)!.id), 'carl added to the group');
+        const ann = await storage.db.selectFrom('tracked_user').selectAll().where('upn_key', '=', `ann@${D}`).executeTakeFirstOrThrow();
+        assert.equal(ann.display_name, 'Ann <Sales>');
+        assert.equal(ann.manager_upn, `mia@${D}`);
+        assert.equal(ann.department, 'Sales');
+        const [invite] = sink.to(`ann@${D}`);
+        assert.equal(invite!.subject, 'Action Required: Set Up Multi-Factor Authentication (MFA)');
+        assert.match(String(invite!.parsed.html), /Dear Ann &lt;Sales&gt;,/);
+        assert.ok(String(invite!.parsed.html).includes(`https://mfa.contoso.test/api/enrol?token=${ann.tracking_token}`));
+        assert.match(invite!.parsed.text ?? '', /Dear Ann <Sales>,/);
+        assert.equal(sink.received.length, 2, 'only ann and noman got mail');
+
+        clock.advance(6 * DAY_MS);
+        await workflow.runOnce();
+        await sender.deliverDue();
+        assert.equal(sink.received.length, 2, 'no reminder before 7 days');
+
+        for (let n = 1; n <= 5; n++) {
+          clock.advance(7 * DAY_MS);
+          if (n === 3) tenant.sim.control.setMfa(`noman@${D}`, ['phone']);
+          await workflow.runOnce();
+          await sender.deliverDue();
+        }
+        clock.advance(7 * DAY_MS);
+        await workflow.runOnce();
+        await sender.deliverDue();
+        clock.advance(7 * DAY_MS);
+        await workflow.runOnce();
+        await sender.deliverDue();
+
+        const s = await status();
+        assert.equal(s.ann, 'Overdue (not registered for MFA after 5 reminders) r5 esc');
+        assert.equal(s.noman, 'Active r2');
+        assert.deepEqual(sink.to(`ann@${D}`).map((m) => m.subject), [
+          'Action Required: Set Up Multi-Factor Authentication (MFA)',
+          ...[1, 2, 3, 4, 5].map((n) => `Reminder #${n}: MFA Setup Still Pending`),
+        ]);
+        const managerMail = sink.to(`mia@${D}`);
+        assert.equal(managerMail.length, 1, 'escalated once');
+        assert.equal(managerMail[0]!.subject, 'Manager Action Required: Ann <Sales> Has Not Completed MFA Setup');
+        assert.match(managerMail[0]!.parsed.text ?? '', /2 reminders have been sent/);
+        const noman = await storage.db.selectFrom('tracked_user').selectAll().where('upn_key', '=', `noman@${D}`).executeTakeFirstOrThrow();
+        assert.equal(noman.notes, 'no manager in the directory: escalation not sent');
+        assert.ok(noman.mfa_registration_date);
+        const events = await storage.db.selectFrom('user_event').select('type').where('tracked_user_id', '=', ann.id).orderBy('id').execute();
+        assert.deepEqual(events.map((e) => e.type).filter((t) => t !== 'uploaded'), ['invited', 'reminded', 'reminded', 'escalated', 'reminded', 'reminded', 'reminded', 'overdue']);
+        assert.ok(tenant.sim.control.stats().injectedFailures > 0, 'the run met 503s');
+      } finally {
+        await transport.close();
+        await sink.close();
+        await tenant.stop();
+        await storage.close();
+      }
+    });
+  });
+}

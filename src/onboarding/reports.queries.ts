@@ -1,0 +1,127 @@
+/** SQL of the admin reports: aggregates computed by the database, rows streamed by keyset pages. */
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { USER_STATUS } from './onboarding.domain.js';
+import type { TrackedUser } from './invitations.queries.js';
+
+export interface ReportFilter {
+  campaignId?: number | undefined;
+  batchId?: string | undefined;
+}
+
+type Eb = ExpressionBuilder<Database, 'tracked_user'>;
+
+function scope(eb: Eb, filter: ReportFilter): Expression<SqlBool> {
+  const parts: Expression<SqlBool>[] = [];
+  if (filter.campaignId !== undefined) parts.push(eb('campaign_id', '=', filter.campaignId));
+  if (filter.batchId !== undefined) parts.push(eb('source_batch_id', '=', filter.batchId));
+  return eb.and(parts);
+}
+
+export async function countsByStatus(db: Kysely<Database>, filter: ReportFilter): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom('tracked_user')
+    .select(['invite_status', (eb) => eb.fn.countAll<number>().as('n')])
+    .where((eb) => scope(eb, filter))
+    .groupBy('invite_status')
+    .execute();
+  return new Map(rows.map((r) => [r.invite_status, Number(r.n)]));
+}
+
+export const ACTIVITY_COLUMNS = {
+  invites: 'invite_sent_date',
+  opens: 'email_opened_date',
+  clicks: 'clicked_link_date',
+  activations: 'mfa_registration_date',
+} as const;
+export type ActivityKind = keyof typeof ACTIVITY_COLUMNS;
+
+/** Per UTC day since `sinceIso`, how many users have the given date stamped that day. */
+export async function activityPerDay(db: Kysely<Database>, filter: ReportFilter, kind: ActivityKind, sinceIso: string): Promise<Map<string, number>> {
+  const column = ACTIVITY_COLUMNS[kind];
+  const day = sql<string>`substr(${sql.ref(column)}, 1, 10)`;
+  const rows = await db
+    .selectFrom('tracked_user')
+    .select([day.as('day'), (eb) => eb.fn.countAll<number>().as('n')])
+    .where((eb) => eb.and([scope(eb, filter), eb(column, '>=', sinceIso)]))
+    .groupBy(day)
+    .execute();
+  return new Map(rows.map((r) => [r.day, Number(r.n)]));
+}
+
+export type AttentionKind = 'noClick' | 'clickedNotActive' | 'escalated' | 'overdue';
+
+function attention(eb: Eb, kind: AttentionKind, noClickBeforeIso: string): Expression<SqlBool> {
+  switch (kind) {
+    case 'noClick':
+      return eb.and([eb('invite_status', '=', USER_STATUS.Sent), eb('clicked_link_date', 'is', null), eb('invite_sent_date', '<', noClickBeforeIso)]);
+    case 'clickedNotActive':
+      return eb.and([eb('clicked_link_date', 'is not', null), eb('invite_status', 'in', [USER_STATUS.Clicked, USER_STATUS.AddedToGroup, USER_STATUS.Sent])]);
+    case 'escalated':
+      return eb.and([eb('escalated_to_manager', '=', 1), eb('invite_status', '!=', USER_STATUS.Active)]);
+    case 'overdue':
+      return eb('invite_status', '=', USER_STATUS.Overdue);
+  }
+}
+
+export interface AttentionUser {
+  id: number;
+  upn: string;
+  display_name: string | null;
+  department: string | null;
+  invite_status: string;
+  invite_sent_date: string | null;
+  clicked_link_date: string | null;
+  reminder_count: number;
+  manager_upn: string | null;
+}
+
+/** The `limit` longest-waiting users of one "needs attention" list, and how many there are in all. */
+export async function needsAttention(
+  db: Kysely<Database>,
+  filter: ReportFilter,
+  kind: AttentionKind,
+  noClickBeforeIso: string,
+  limit: number,
+): Promise<{ count: number; users: AttentionUser[] }> {
+  const where = (eb: Eb) => eb.and([scope(eb, filter), attention(eb, kind, noClickBeforeIso)]);
+  const [count, users] = await Promise.all([
+    db.selectFrom('tracked_user').select((eb) => eb.fn.countAll<number>().as('n')).where(where).executeTakeFirstOrThrow(),
+    db
+      .selectFrom('tracked_user')
+      .select(['id', 'upn', 'display_name', 'department', 'invite_status', 'invite_sent_date', 'clicked_link_date', 'reminder_count', 'manager_upn'])
+      .where(where)
+      .orderBy('invite_sent_date')
+      .orderBy('id')
+      .limit(limit)
+      .execute(),
+  ]);
+  return { count: Number(count.n), users };
+}
+
+export async function completionPerBatch(db: Kysely<Database>, filter: ReportFilter): Promise<Array<{ batchId: string | null; total: number; active: number; excluded: number }>> {
+  const rows = await db
+    .selectFrom('tracked_user')
+    .select((eb) => [
+      'source_batch_id',
+      eb.fn.countAll<number>().as('total'),
+      eb.fn.sum<number>(eb.case().when('invite_status', '=', USER_STATUS.Active).then(1).else(0).end()).as('active'),
+      eb.fn.sum<number>(eb.case().when('invite_status', '=', USER_STATUS.Excluded).then(1).else(0).end()).as('excluded'),
+    ])
+    .where((eb) => scope(eb, filter))
+    .groupBy('source_batch_id')
+    .orderBy('source_batch_id')
+    .execute();
+  return rows.map((r) => ({ batchId: r.source_batch_id, total: Number(r.total), active: Number(r.active ?? 0), excluded: Number(r.excluded ?? 0) }));
+}
+
+/** One keyset page of full rows for the CSV export. */
+export async function exportPage(db: Kysely<Database>, filter: ReportFilter, afterId: number, limit: number): Promise<TrackedUser[]> {
+  return db
+    .selectFrom('tracked_user')
+    .selectAll()
+    .where((eb) => eb.and([scope(eb, filter), eb('id', '>', afterId)]))
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}

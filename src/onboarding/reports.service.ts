@@ -1,0 +1,226 @@
+import { Cron } from 'croner';
+import type { Static } from '@sinclair/typebox';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Clock } from '../lib/clock.js';
+import { DAY_MS } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import type { MailTransport } from '../mail/transports.js';
+import { escapeHtml, type Branding } from './email-templates.js';
+import { ALL_USER_STATUSES, USER_STATUS } from './onboarding.domain.js';
+import type { TrackedUser } from './invitations.queries.js';
+import type { reportsConfig } from './reports.config.js';
+import {
+  ACTIVITY_COLUMNS,
+  activityPerDay,
+  completionPerBatch,
+  countsByStatus,
+  exportPage,
+  needsAttention,
+  type ActivityKind,
+  type AttentionKind,
+  type AttentionUser,
+  type ReportFilter,
+} from './reports.queries.js';
+
+export type ReportSettings = Static<typeof reportsConfig>;
+export type { ReportFilter };
+
+export interface DayActivity {
+  day: string;
+  invites: number;
+  opens: number;
+  clicks: number;
+  activations: number;
+}
+
+export interface ReportSummary {
+  generatedAt: string;
+  total: number;
+  byStatus: Record<string, number>;
+  /** Active ÷ (total − Excluded), in percent with one decimal; 0 when nobody is in scope. */
+  completionRate: number;
+  last7Days: { invites: number; opens: number; clicks: number; activations: number; perDay: DayActivity[] };
+  needsAttention: Record<AttentionKind, { count: number; users: AttentionUser[] }>;
+  batches: Array<{ batchId: string | null; total: number; active: number; excluded: number; completionRate: number }>;
+}
+
+/** The seed's tracking-list column names, in its order, and where each comes from. TrackingToken is left out: it is a credential. */
+export const CSV_COLUMNS: ReadonlyArray<[string, (u: TrackedUser) => string | number | null]> = [
+  ['UPN', (u) => u.upn],
+  ['InviteStatus', (u) => u.invite_status],
+  ['StatusReason', (u) => u.status_reason],
+  ['MFARegistrationState', (u) => u.mfa_registration_state],
+  ['InGroup', (u) => (u.in_group ? 'Yes' : 'No')],
+  ['InviteSentDate', (u) => u.invite_sent_date],
+  ['ClickedLinkDate', (u) => u.clicked_link_date],
+  ['AddedToGroupDate', (u) => u.added_to_group_date],
+  ['MFARegistrationDate', (u) => u.mfa_registration_date],
+  ['LastChecked', (u) => u.last_checked],
+  ['LastReminderDate', (u) => u.last_reminder_date],
+  ['ReminderCount', (u) => u.reminder_count],
+  ['SourceBatchId', (u) => u.source_batch_id],
+  ['CorrelationId', (u) => u.correlation_id],
+  ['Notes', (u) => u.notes],
+  ['DisplayName', (u) => u.display_name],
+  ['Department', (u) => u.department],
+  ['JobTitle', (u) => u.job_title],
+  ['ManagerUPN', (u) => u.manager_upn],
+  ['ObjectId', (u) => u.object_id],
+  ['UserType', (u) => u.user_type],
+  ['EmailOpenedDate', (u) => u.email_opened_date],
+  ['EscalatedToManager', (u) => (u.escalated_to_manager ? 'Yes' : 'No')],
+  ['EscalationDate', (u) => u.escalation_date],
+];
+
+/**
+ * One CSV cell. Spreadsheets run a cell starting with = + - @ (or a tab/CR that they strip first) as a
+ * formula, so such cells get a leading apostrophe (OWASP's CSV-injection advice); then RFC 4180 quoting.
+ */
+export function csvCell(value: string | number | null): string {
+  if (value === null) return '';
+  let text = String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) || /^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+function rate(active: number, total: number, excluded: number): number {
+  const inScope = total - excluded;
+  return inScope > 0 ? Math.round((active / inScope) * 1000) / 10 : 0;
+}
+
+export interface ReportServiceDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  log: Logger;
+  settings: ReportSettings;
+  branding: Branding;
+}
+
+/**
+ * The admin reports (the seed's reports Logic App and the portal's Reports tab): summary figures computed
+ * by the database, the CSV export streamed page by page, and the scheduled report email. HTTP-free; the
+ * portal and the CLI call it.
+ */
+export class ReportService {
+  #cron: Cron | undefined;
+  constructor(private readonly deps: ReportServiceDeps) {}
+
+  async summary(filter: ReportFilter = {}): Promise<ReportSummary> {
+    const { db, clock, settings } = this.deps;
+    const now = clock.now();
+    const since = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - 6 * DAY_MS);
+    const sinceIso = since.toISOString();
+    const noClickBefore = new Date(now.getTime() - settings.noClickAfterDays * DAY_MS).toISOString();
+    const kinds = Object.keys(ACTIVITY_COLUMNS) as ActivityKind[];
+    const attentionKinds: AttentionKind[] = ['noClick', 'clickedNotActive', 'escalated', 'overdue'];
+    const [statusCounts, activity, attention, batches] = await Promise.all([
+      countsByStatus(db, filter),
+      Promise.all(kinds.map((k) => activityPerDay(db, filter, k, sinceIso))),
+      Promise.all(attentionKinds.map((k) => needsAttention(db, filter, k, noClickBefore, settings.attentionListSize))),
+      completionPerBatch(db, filter),
+    ]);
+    const byStatus = Object.fromEntries(ALL_USER_STATUSES.map((s) => [s, statusCounts.get(s) ?? 0]));
+    const total = [...statusCounts.values()].reduce((a, b) => a + b, 0);
+    const perDay: DayActivity[] = [];
+    for (let i = 0; i < 7; i++) {
+      const day = new Date(since.getTime() + i * DAY_MS).toISOString().slice(0, 10);
+      perDay.push({ day, invites: activity[0]!.get(day) ?? 0, opens: activity[1]!.get(day) ?? 0, clicks: activity[2]!.get(day) ?? 0, activations: activity[3]!.get(day) ?? 0 });
+    }
+    const sum = (k: ActivityKind) => perDay.reduce((a, d) => a + d[k], 0);
+    return {
+      generatedAt: now.toISOString(),
+      total,
+      byStatus,
+      completionRate: rate(byStatus[USER_STATUS.Active] ?? 0, total, byStatus[USER_STATUS.Excluded] ?? 0),
+      last7Days: { invites: sum('invites'), opens: sum('opens'), clicks: sum('clicks'), activations: sum('activations'), perDay },
+      needsAttention: Object.fromEntries(attentionKinds.map((k, i) => [k, attention[i]!])) as ReportSummary['needsAttention'],
+      batches: batches.map((b) => ({ ...b, completionRate: rate(b.active, b.total, b.excluded) })),
+    };
+  }
+
+  /** Every record of the scope as CSV, header first, one chunk per page of rows (never all in memory). */
+  async *csv(filter: ReportFilter = {}, pageSize = 5000): AsyncGenerator<string> {
+    yield CSV_COLUMNS.map(([name]) => name).join(',') + '\r\n';
+    let afterId = 0;
+    for (;;) {
+      const rows = await exportPage(this.deps.db, filter, afterId, pageSize);
+      if (rows.length === 0) return;
+      afterId = rows[rows.length - 1]!.id;
+      let chunk = '';
+      for (const row of rows) chunk += CSV_COLUMNS.map(([, get]) => csvCell(get(row))).join(',') + '\r\n';
+      yield chunk;
+    }
+  }
+
+  /** `mfa-report[-batch]-YYYY-MM-DD.csv`, as the seed's portal named it. */
+  csvFileName(filter: ReportFilter = {}): string {
+    const batch = filter.batchId ? `-${filter.batchId.replace(/[^A-Za-z0-9_.-]/g, '_')}` : '';
+    return `mfa-report${batch}-${this.deps.clock.now().toISOString().slice(0, 10)}.csv`;
+  }
+
+  renderEmail(summary: ReportSummary): { subject: string; html: string; text: string } {
+    const b = this.deps.branding;
+    const date = summary.generatedAt.slice(0, 10);
+    const subject = `MFA Rollout Report - ${date} - ${summary.completionRate}% Complete`;
+    const statusRows = Object.entries(summary.byStatus).map(([s, n]) => [s, String(n)]);
+    const a = summary.last7Days;
+    const attentionLabels: Record<AttentionKind, string> = {
+      noClick: `No click after ${this.deps.settings.noClickAfterDays} days`,
+      clickedNotActive: 'Clicked but not active',
+      escalated: 'Escalated to manager',
+      overdue: 'Overdue',
+    };
+    const table = (head: string[], rows: string[][]) =>
+      `<table cellpadding="4" cellspacing="0" border="1" style="border-collapse:collapse;border-color:#e5e7eb;font-size:13px"><tr>${head.map((h) => `<th align="left">${escapeHtml(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('')}</table>`;
+    const html: string[] = [
+      `<h2>${escapeHtml(b.companyName)} MFA rollout: ${summary.completionRate}% complete</h2>`,
+      `<p>${summary.total} users tracked on ${escapeHtml(date)}. Completion counts Active users among those not Excluded.</p>`,
+      '<h3>By status</h3>',
+      table(['Status', 'Users'], statusRows),
+      '<h3>Last 7 days</h3>',
+      table(['Day', 'Invites', 'Opens', 'Clicks', 'Activations'], [...a.perDay.map((d) => [d.day, String(d.invites), String(d.opens), String(d.clicks), String(d.activations)]), ['Total', String(a.invites), String(a.opens), String(a.clicks), String(a.activations)]]),
+      '<h3>Needs attention</h3>',
+    ];
+    const text: string[] = [subject, '', 'By status:', ...statusRows.map(([s, n]) => `  ${s}: ${n}`), '', `Last 7 days: ${a.invites} invites, ${a.opens} opens, ${a.clicks} clicks, ${a.activations} activations`, '', 'Needs attention:'];
+    for (const [kind, label] of Object.entries(attentionLabels) as Array<[AttentionKind, string]>) {
+      const list = summary.needsAttention[kind];
+      html.push(`<h4>${escapeHtml(label)}: ${list.count}</h4>`);
+      if (list.users.length > 0) html.push(table(['User', 'Name', 'Department', 'Status', 'Reminders'], list.users.map((u) => [u.upn, u.display_name ?? '', u.department ?? '', u.invite_status, String(u.reminder_count)])));
+      text.push(`  ${label}: ${list.count}`, ...list.users.map((u) => `    ${u.upn} (${u.invite_status}, ${u.reminder_count} reminders)`));
+    }
+    html.push('<h3>Completion per batch</h3>', table(['Batch', 'Users', 'Active', 'Completion %'], summary.batches.map((x) => [x.batchId ?? '(none)', String(x.total), String(x.active), String(x.completionRate)])));
+    text.push('', 'Completion per batch:', ...summary.batches.map((x) => `  ${x.batchId ?? '(none)'}: ${x.active}/${x.total} (${x.completionRate}%)`), '', 'All records are attached as CSV.');
+    return { subject, html: `<!doctype html><html><body style="font-family:Segoe UI,Arial,sans-serif">${html.join('\n')}</body></html>`, text: text.join('\n') };
+  }
+
+  /** Sends the report now to `recipients` (default: configured), with the CSV of all records attached. */
+  async send(transport: MailTransport, recipients: readonly string[] = this.deps.settings.recipients): Promise<ReportSummary> {
+    if (recipients.length === 0) throw new Error('no report recipients configured (reports.recipients)');
+    const summary = await this.summary();
+    const parts: Buffer[] = [];
+    for await (const chunk of this.csv()) parts.push(Buffer.from(chunk, 'utf8'));
+    const email = this.renderEmail(summary);
+    await transport.send({
+      to: recipients.map((address) => ({ address })),
+      ...email,
+      attachments: [{ filename: this.csvFileName(), contentType: 'text/csv; charset=utf-8', content: Buffer.concat([Buffer.from('\ufeff', 'utf8'), ...parts]) }],
+    });
+    this.deps.log.info({ recipients: recipients.length, total: summary.total, completionRate: summary.completionRate }, 'admin report sent');
+    return summary;
+  }
+
+  /** Sends on the configured cron in the configured time zone; no-op without recipients. */
+  start(transport: MailTransport): void {
+    const { settings, log } = this.deps;
+    if (!settings.enabled || settings.recipients.length === 0) return;
+    this.#cron = new Cron(settings.cron, { timezone: settings.timeZone, protect: true }, async () => {
+      await this.send(transport).catch((err: unknown) => log.error({ err }, 'scheduled admin report failed'));
+    });
+    log.info({ next: this.#cron.nextRun()?.toISOString() }, 'admin report scheduled');
+  }
+
+  stop(): void {
+    this.#cron?.stop();
+  }
+}
