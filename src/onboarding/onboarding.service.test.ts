@@ -1,0 +1,51 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig } from '../config/config.js';
+import { createLogger } from '../lib/logger.js';
+import { ManualClock } from '../lib/clock.js';
+import { BACKENDS } from '../../test/support/storage.js';
+import { OnboardingService } from './onboarding.service.js';
+import { USER_STATUS } from './onboarding.domain.js';
+import * as q from './onboarding.queries.js';
+
+for (const backend of BACKENDS) {
+  describe(`onboarding read API [${backend.name}]`, { skip: backend.skip }, () => {
+    test('list with filters, search, sort and paging; a user with their timeline; resend now; remove', async () => {
+      const storage = await backend.open();
+      try {
+        const config = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json' } });
+        const service = new OnboardingService({ storage, config, clock: new ManualClock('2026-03-02T08:00:00.000Z'), log: createLogger('silent') });
+        await service.upload('UPN\nada@example.com\nbob@example.com\ncarol_x@example.com\n', { batchId: 'wave-1', actor: 'admin:alice' });
+        await service.upload('UPN\ndave@example.com\n', { batchId: 'wave-2', actor: 'admin:alice' });
+        const campaign = await q.defaultCampaign(storage.db);
+        const bob = (await q.findByUpnKey(storage.db, campaign.id, 'bob@example.com'))!;
+        await q.updateUser(storage.db, bob.id, bob.version, { invite_status: USER_STATUS.Sent }, '2026-03-02T08:00:00.000Z');
+        await storage.db.updateTable('tracked_user').set({ department: 'Finance', display_name: 'Bob Builder' }).where('id', '=', bob.id).execute();
+
+        const all = await service.listUsers({ limit: 2, sort: 'upn_key', descending: true });
+        assert.deepEqual([all.total, all.items.map((u) => u.upn)], [4, ['dave@example.com', 'carol_x@example.com']]);
+        assert.deepEqual((await service.listUsers({ offset: 2, limit: 2 })).items.map((u) => u.upn), ['carol_x@example.com', 'dave@example.com']);
+        assert.deepEqual((await service.listUsers({ batchId: 'wave-2' })).items.map((u) => u.upn), ['dave@example.com']);
+        assert.deepEqual((await service.listUsers({ status: USER_STATUS.Sent })).items.map((u) => u.upn), ['bob@example.com']);
+        assert.deepEqual((await service.listUsers({ department: 'Finance' })).items.map((u) => u.upn), ['bob@example.com']);
+        assert.deepEqual((await service.listUsers({ search: 'BUILDER' })).items.map((u) => u.upn), ['bob@example.com']);
+        // LIKE wildcards in the search are literal: "_x" matches only carol_x.
+        assert.deepEqual((await service.listUsers({ search: '_x' })).items.map((u) => u.upn), ['carol_x@example.com']);
+
+        const renewed = await service.resendNow(bob.id, 'admin:alice');
+        assert.notEqual(renewed.tracking_token, bob.tracking_token);
+        const detail = await service.getUser(bob.id);
+        assert.equal(detail.user.invite_status, USER_STATUS.Pending);
+        assert.deepEqual(detail.events.map((e) => [e.type, e.actor]), [['uploaded', 'admin:alice'], ['resend-requested', 'admin:alice']]);
+        assert.deepEqual(detail.events[1]!.detail, { previousStatus: 'Sent' });
+
+        await service.removeUser(bob.id, 'admin:alice');
+        assert.equal((await service.listUsers()).total, 3);
+        await assert.rejects(service.getUser(bob.id), { code: 'ONRAMP_ERR_TRACKED_USER_NOT_FOUND' });
+        await assert.rejects(service.removeUser(bob.id, 'admin:alice'), { code: 'ONRAMP_ERR_TRACKED_USER_NOT_FOUND' });
+      } finally {
+        await storage.close();
+      }
+    });
+  });
+}
