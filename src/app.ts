@@ -5,8 +5,9 @@ import { installErrorHandling, requestId } from './http/common.js';
 import { healthRoutes } from './http/health.plugin.js';
 import { installDeviceGateway, type GatewayMaterial } from './gateway/gateway.js';
 import { deviceTelemetryRoutes } from './devices/devices.routes.js';
-import { directoryRoutes } from './directory/directory.routes.js';
 import { authPlugin, requireRole } from './auth/auth.plugin.js';
+import { openApiPlugin } from './portal/openapi.js';
+import { portalPlugin } from './portal/portal.plugin.js';
 import { registerOnboarding } from './onboarding/onboarding.plugin.js';
 
 function baseOptions(ctx: OnrampContext): FastifyServerOptions {
@@ -32,8 +33,10 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandling(app, ctx.config.server.bodyLimitBytes);
   await app.register(healthRoutes, { storage: ctx.storage });
+  await app.register(openApiPlugin);
   // First: features' routes use requireRole() from it.
   await app.register(authPlugin, { ctx });
+  await app.register(portalPlugin, { ctx });
   await registerOnboarding(app, ctx, { adminGuard: requireRole('admin'), actorOf: (req) => req.principal?.subject ?? 'admin' });
   return app;
 }
@@ -54,6 +57,5 @@ export async function buildDeviceApp(ctx: OnrampContext, gateway: GatewayMateria
   installDeviceGateway(app, ctx, gateway);
   await app.register(healthRoutes, { storage: ctx.storage });
   await app.register(deviceTelemetryRoutes, { ctx });
-  await app.register(directoryRoutes, { ctx });
   return app;
 }

@@ -1,0 +1,193 @@
+import { useMemo, useRef, useState, type DragEvent } from 'react';
+import { isValidAddress, parseRoster, type RosterResult } from '../../src/onboarding/roster-csv.ts';
+import { ApiError } from './api.ts';
+import { getCsrfToken } from './csrf.ts';
+
+interface UploadResult {
+  batchId: string;
+  added: string[];
+  updated: string[];
+  skipped: Array<{ upn: string; row: number; reason: string }>;
+  errors: Array<{ upn: string; row: number; error: string }>;
+  total: number;
+}
+
+/** POST /api/upload-users with upload progress (fetch has no upload progress events). */
+function send(csv: string, batchId: string, onProgress: (pct: number) => void): Promise<UploadResult> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/api/upload-users');
+    xhr.setRequestHeader('content-type', 'application/json');
+    xhr.setRequestHeader('accept', 'application/json');
+    const csrf = getCsrfToken();
+    if (csrf) xhr.setRequestHeader('x-csrf-token', csrf);
+    xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(Math.round((e.loaded / e.total) * 100));
+    xhr.onload = () => {
+      const body = JSON.parse(xhr.responseText || '{}') as UploadResult & { code?: string; message?: string };
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body);
+      else reject(new ApiError(xhr.status, body.code ?? 'ERROR', body.message ?? xhr.statusText));
+    };
+    xhr.onerror = () => reject(new Error('network error'));
+    xhr.send(JSON.stringify(batchId ? { csv, batchId } : { csv }));
+  });
+}
+
+function Preview({ parsed }: { parsed: RosterResult }) {
+  if (!parsed.ok) return <p role="alert" className="error">This file cannot be read as CSV: line {parsed.line}: {parsed.reason}</p>;
+  const problems = [...parsed.invalid.map((p) => ({ ...p, kind: 'invalid' })), ...parsed.skipped.map((p) => ({ ...p, kind: 'skipped' }))].sort((a, b) => a.row - b.row);
+  return (
+    <div className="preview">
+      <p>
+        <strong>{parsed.entries.length}</strong> users to send (column “{parsed.upnHeader}”), {parsed.invalid.length} invalid, {parsed.skipped.length} skipped, of {parsed.total} rows.
+      </p>
+      {problems.length > 0 && (
+        <table className="data compact">
+          <caption>Rows with problems</caption>
+          <thead><tr><th scope="col">Line</th><th scope="col">Value</th><th scope="col">Problem</th></tr></thead>
+          <tbody>
+            {problems.slice(0, 200).map((p) => (
+              <tr key={`${p.kind}-${p.row}`} className={p.kind === 'invalid' ? 'row-error' : 'row-warn'}>
+                <td className="num">{p.row}</td><td>{p.upn}</td><td>{p.reason}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {parsed.entries.length > 0 && (
+        <details>
+          <summary>First users</summary>
+          <ul>{parsed.entries.slice(0, 20).map((e) => <li key={e.key}>{e.upn}</li>)}</ul>
+        </details>
+      )}
+    </div>
+  );
+}
+
+function Result({ result }: { result: UploadResult }) {
+  return (
+    <div role="status" className="result">
+      <h2>Uploaded to batch {result.batchId}</h2>
+      <ul className="counts">
+        <li>Added: <strong>{result.added.length}</strong></li>
+        <li>Updated: <strong>{result.updated.length}</strong></li>
+        <li>Skipped: <strong>{result.skipped.length}</strong></li>
+        <li>Errors: <strong>{result.errors.length}</strong></li>
+      </ul>
+      {(result.skipped.length > 0 || result.errors.length > 0) && (
+        <table className="data compact">
+          <thead><tr><th scope="col">Line</th><th scope="col">User</th><th scope="col">Reason</th></tr></thead>
+          <tbody>
+            {result.skipped.map((s) => <tr key={`s${s.row}`} className="row-warn"><td className="num">{s.row}</td><td>{s.upn}</td><td>{s.reason}</td></tr>)}
+            {result.errors.map((s) => <tr key={`e${s.row}`} className="row-error"><td className="num">{s.row}</td><td>{s.upn}</td><td>{s.error}</td></tr>)}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+function useSender() {
+  const [progress, setProgress] = useState<number | null>(null);
+  const [result, setResult] = useState<UploadResult | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const run = async (csv: string, batchId: string) => {
+    setError(null);
+    setResult(null);
+    setProgress(0);
+    try {
+      setResult(await send(csv, batchId, setProgress));
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setProgress(null);
+    }
+  };
+  return { progress, result, error, run };
+}
+
+export function Upload() {
+  const [file, setFile] = useState<{ name: string; text: string } | null>(null);
+  const [batchId, setBatchId] = useState('');
+  const [dragging, setDragging] = useState(false);
+  const input = useRef<HTMLInputElement>(null);
+  const sender = useSender();
+  const parsed = useMemo(() => (file ? parseRoster(file.text) : null), [file]);
+
+  const take = async (f: File | undefined) => {
+    if (!f) return;
+    setFile({ name: f.name, text: await f.text() });
+  };
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setDragging(false);
+    void take(e.dataTransfer.files[0]);
+  };
+
+  return (
+    <section aria-labelledby="upload-title">
+      <h1 id="upload-title">Upload users</h1>
+      <p className="muted">A CSV with a UPN, UserPrincipalName or Email column; other columns are ignored. Checked here with the same rules as the server before anything is sent.</p>
+      <div
+        className={`dropzone${dragging ? ' over' : ''}`}
+        data-testid="dropzone"
+        onDragOver={(e) => {
+          e.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={onDrop}
+      >
+        <p>Drop a CSV file here, or</p>
+        <button type="button" onClick={() => input.current?.click()}>Choose a file…</button>
+        <input ref={input} type="file" accept=".csv,text/csv,text/plain" className="visually-hidden" aria-label="CSV file" onChange={(e) => void take(e.target.files?.[0])} />
+        {file && <p>Selected: <strong>{file.name}</strong></p>}
+      </div>
+      <label>
+        Batch id (optional)
+        <input value={batchId} onChange={(e) => setBatchId(e.target.value)} maxLength={100} placeholder="e.g. finance-wave-1" />
+      </label>
+      {parsed && <Preview parsed={parsed} />}
+      <button type="button" className="primary" disabled={!file || !parsed?.ok || parsed.entries.length === 0 || sender.progress !== null} onClick={() => file && void sender.run(file.text, batchId)}>
+        Upload
+      </button>
+      {sender.progress !== null && <progress max={100} value={sender.progress} aria-label="Upload progress" />}
+      {sender.error && <p role="alert" className="error">{sender.error}</p>}
+      {sender.result && <Result result={sender.result} />}
+    </section>
+  );
+}
+
+/** Addresses separated by new lines, commas or semicolons. */
+function splitAddresses(text: string): string[] {
+  return text.split(/[\n\r,;]+/).map((s) => s.trim()).filter(Boolean);
+}
+
+export function ManualEntry() {
+  const [text, setText] = useState('');
+  const [batchId, setBatchId] = useState('');
+  const sender = useSender();
+  const addresses = splitAddresses(text);
+  const invalid = addresses.filter((a) => !isValidAddress(a));
+
+  return (
+    <section aria-labelledby="manual-title">
+      <h1 id="manual-title">Manual entry</h1>
+      <label>
+        User principal names, separated by new lines, commas or semicolons
+        <textarea rows={10} value={text} onChange={(e) => setText(e.target.value)} aria-describedby="manual-check" />
+      </label>
+      <p id="manual-check" aria-live="polite">
+        {addresses.length} addresses{invalid.length > 0 && <span className="error">, {invalid.length} not valid: {invalid.slice(0, 5).join(', ')}{invalid.length > 5 ? '…' : ''}</span>}
+      </p>
+      <label>
+        Batch id (optional)
+        <input value={batchId} onChange={(e) => setBatchId(e.target.value)} maxLength={100} />
+      </label>
+      <button type="button" className="primary" disabled={addresses.length === 0 || invalid.length > 0 || sender.progress !== null} onClick={() => void sender.run(['UPN', ...addresses].join('\n'), batchId)}>
+        Add users
+      </button>
+      {sender.error && <p role="alert" className="error">{sender.error}</p>}
+      {sender.result && <Result result={sender.result} />}
+    </section>
+  );
+}

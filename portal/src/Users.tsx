@@ -1,0 +1,193 @@
+import { useEffect, useState } from 'react';
+import { api, query } from './api.ts';
+
+export interface UserView {
+  id: number;
+  upn: string;
+  displayName: string | null;
+  department: string | null;
+  jobTitle: string | null;
+  managerUpn: string | null;
+  status: string;
+  statusReason: string | null;
+  mfaRegistrationState: string;
+  inGroup: boolean;
+  batchId: string | null;
+  reminderCount: number;
+  inviteSentDate: string | null;
+  emailOpenedDate: string | null;
+  clickedLinkDate: string | null;
+  addedToGroupDate: string | null;
+  mfaRegistrationDate: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const COLUMNS: Array<{ key: string; label: string; sort?: string }> = [
+  { key: 'upn', label: 'User', sort: 'upn_key' },
+  { key: 'displayName', label: 'Name', sort: 'display_name' },
+  { key: 'department', label: 'Department', sort: 'department' },
+  { key: 'status', label: 'Status', sort: 'invite_status' },
+  { key: 'batchId', label: 'Batch', sort: 'source_batch_id' },
+  { key: 'reminderCount', label: 'Reminders', sort: 'reminder_count' },
+  { key: 'updatedAt', label: 'Updated', sort: 'updated_at' },
+];
+const PAGE = 50;
+
+function hashParams(): URLSearchParams {
+  const i = window.location.hash.indexOf('?');
+  return new URLSearchParams(i >= 0 ? window.location.hash.slice(i + 1) : '');
+}
+
+export function Users() {
+  const [search, setSearch] = useState('');
+  const [debounced, setDebounced] = useState('');
+  const [status, setStatus] = useState(() => hashParams().get('status') ?? '');
+  const [sort, setSort] = useState({ column: 'updated_at', desc: true });
+  const [offset, setOffset] = useState(0);
+  const [data, setData] = useState<{ total: number; users: UserView[] } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    const t = setTimeout(() => setDebounced(search), 250);
+    return () => clearTimeout(t);
+  }, [search]);
+  useEffect(() => setOffset(0), [debounced, status, sort]);
+  useEffect(() => {
+    let stale = false;
+    api<{ total: number; users: UserView[] }>(`/api/admin/users${query({ search: debounced, status, sort: sort.column, desc: sort.desc, offset, limit: PAGE })}`).then(
+      (d) => !stale && (setData(d), setError(null)),
+      (e: Error) => !stale && setError(e.message),
+    );
+    return () => {
+      stale = true;
+    };
+  }, [debounced, status, sort, offset]);
+
+  const toggleSort = (column: string) => setSort((s) => (s.column === column ? { column, desc: !s.desc } : { column, desc: false }));
+
+  return (
+    <section aria-labelledby="users-title">
+      <h1 id="users-title">Users</h1>
+      <form className="filters" role="search" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Search
+          <input type="search" placeholder="UPN, name or department" value={search} onChange={(e) => setSearch(e.target.value)} />
+        </label>
+        <label>
+          Status
+          <select value={status} onChange={(e) => setStatus(e.target.value)}>
+            <option value="">Any status</option>
+            {['Pending', 'Sent', 'Clicked', 'AddedToGroup', 'Active', 'Excluded', 'Overdue', 'Error'].map((s) => <option key={s}>{s}</option>)}
+          </select>
+        </label>
+      </form>
+      {error && <p role="alert" className="error">{error}</p>}
+      <div className="table-wrap">
+        <table className="data">
+          <thead>
+            <tr>
+              {COLUMNS.map((c) => (
+                <th key={c.key} scope="col" aria-sort={sort.column === c.sort ? (sort.desc ? 'descending' : 'ascending') : 'none'}>
+                  <button type="button" className="sort" onClick={() => c.sort && toggleSort(c.sort)}>
+                    {c.label} {sort.column === c.sort ? (sort.desc ? '▼' : '▲') : ''}
+                  </button>
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {data?.users.map((u) => (
+              <tr key={u.id}>
+                <td><a href={`#/users/${u.id}`}>{u.upn}</a></td>
+                <td>{u.displayName}</td>
+                <td>{u.department}</td>
+                <td><span className={`status st-${u.status}`}>{u.status}</span></td>
+                <td>{u.batchId}</td>
+                <td className="num">{u.reminderCount}</td>
+                <td>{u.updatedAt.slice(0, 16).replace('T', ' ')}</td>
+              </tr>
+            ))}
+            {data && data.users.length === 0 && <tr><td colSpan={COLUMNS.length} className="muted">No users match.</td></tr>}
+          </tbody>
+        </table>
+      </div>
+      {data && (
+        <nav className="pager" aria-label="Pages">
+          <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>Previous</button>
+          <span aria-live="polite">{data.total === 0 ? 0 : offset + 1}–{Math.min(offset + PAGE, data.total)} of {data.total.toLocaleString()}</span>
+          <button type="button" disabled={offset + PAGE >= data.total} onClick={() => setOffset(offset + PAGE)}>Next</button>
+        </nav>
+      )}
+    </section>
+  );
+}
+
+interface TimelineEntry {
+  at: string;
+  type: string;
+  actor: string;
+  detail: unknown;
+}
+
+export function UserPage({ id, isAdmin }: { id: string; isAdmin: boolean }) {
+  const [data, setData] = useState<{ user: UserView; timeline: TimelineEntry[] } | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    api<{ user: UserView; timeline: TimelineEntry[] }>(`/api/admin/users/${id}`).then(setData, (e: Error) => setError(e.message));
+  }, [id]);
+
+  const remove = async () => {
+    if (!data || !window.confirm(`Remove ${data.user.upn} from the campaign? Its history is deleted too.`)) return;
+    try {
+      await api(`/api/admin/users/${id}`, { method: 'DELETE' });
+      setMessage('Removed from the campaign.');
+      setData(null);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+
+  return (
+    <section aria-labelledby="user-title">
+      <p><a href="#/users">← Users</a></p>
+      {error && <p role="alert" className="error">{error}</p>}
+      {message && <p role="status" className="ok">{message}</p>}
+      {data && (
+        <>
+          <h1 id="user-title">{data.user.displayName ?? data.user.upn}</h1>
+          <dl className="facts">
+            <dt>UPN</dt><dd>{data.user.upn}</dd>
+            <dt>Status</dt><dd><span className={`status st-${data.user.status}`}>{data.user.status}</span> {data.user.statusReason}</dd>
+            <dt>MFA</dt><dd>{data.user.mfaRegistrationState}</dd>
+            <dt>Department</dt><dd>{data.user.department}</dd>
+            <dt>Job title</dt><dd>{data.user.jobTitle}</dd>
+            <dt>Manager</dt><dd>{data.user.managerUpn}</dd>
+            <dt>Batch</dt><dd>{data.user.batchId}</dd>
+            <dt>Reminders</dt><dd>{data.user.reminderCount}</dd>
+          </dl>
+          {isAdmin && (
+            <div className="actions">
+              <button type="button" className="danger" onClick={() => void remove()}>Remove from campaign</button>
+            </div>
+          )}
+          <h2>Timeline</h2>
+          <ol className="timeline">
+            {data.timeline.map((e, i) => (
+              <li key={i}>
+                <time dateTime={e.at}>{e.at.slice(0, 19).replace('T', ' ')} UTC</time>
+                <span className="event">{e.type}</span>
+                <span className="muted">by {e.actor}</span>
+                {e.detail !== null && typeof e.detail === 'object' && Object.keys(e.detail).length > 0 && (
+                  <code className="detail">{JSON.stringify(e.detail)}</code>
+                )}
+              </li>
+            ))}
+          </ol>
+        </>
+      )}
+    </section>
+  );
+}
