@@ -5,6 +5,7 @@ import { installErrorHandling, requestId } from './http/common.js';
 import { healthRoutes } from './http/health.plugin.js';
 import { installDeviceGateway, type GatewayMaterial } from './gateway/gateway.js';
 import { deviceTelemetryRoutes } from './devices/devices.routes.js';
+import { directoryRoutes } from './directory/directory.routes.js';
 import { authPlugin, requireRole } from './auth/auth.plugin.js';
 import { openApiPlugin } from './portal/openapi.js';
 import { portalPlugin } from './portal/portal.plugin.js';
@@ -57,5 +58,6 @@ export async function buildDeviceApp(ctx: OnrampContext, gateway: GatewayMateria
   installDeviceGateway(app, ctx, gateway);
   await app.register(healthRoutes, { storage: ctx.storage });
   await app.register(deviceTelemetryRoutes, { ctx });
+  await app.register(directoryRoutes, { ctx });
   return app;
 }

@@ -6,8 +6,11 @@ import { setting } from './schema-kit.js';
 import { serverConfig, databaseConfig, logConfig } from './server.config.js';
 import { onboardingConfig } from '../onboarding/onboarding.config.js';
 import { mailConfig } from '../mail/mail.config.js';
+import { invitationsConfig } from '../onboarding/invitations.config.js';
+import { reportsConfig } from '../onboarding/reports.config.js';
 import { deviceGatewayConfig } from '../gateway/gateway.config.js';
 import { devicesConfig } from '../devices/devices.config.js';
+import { directoryConfig } from '../directory/directory.config.js';
 import { authConfig } from '../auth/auth.config.js';
 import { portalConfig } from '../portal/portal.config.js';
 
@@ -24,9 +27,12 @@ export const configSchema = Type.Object(
     onboarding: onboardingConfig,
     deviceGateway: deviceGatewayConfig,
     devices: devicesConfig,
+    directory: directoryConfig,
     auth: authConfig,
     portal: portalConfig,
     mail: mailConfig,
+    invitations: invitationsConfig,
+    reports: reportsConfig,
   },
   { additionalProperties: false },
 );
