@@ -66,7 +66,7 @@ export interface BenchSizes {
 export function sizes(quick: boolean): BenchSizes {
   return quick
     ? { quick, uploadRows: 2_000, invitationUsers: 200, trackedUsers: 2_000, loadSeconds: 1, latencySeconds: 1, fixedRate: 1_000, repeats: 1 }
-    : { quick, uploadRows: 100_000, invitationUsers: 10_000, trackedUsers: 100_000, loadSeconds: 8, latencySeconds: 8, fixedRate: 1_000, repeats: 3 };
+    : { quick, uploadRows: 100_000, invitationUsers: 10_000, trackedUsers: 100_000, loadSeconds: 5, latencySeconds: 5, fixedRate: 1_000, repeats: 3 };
 }
 
 export function median(values: number[]): number {

@@ -130,9 +130,3 @@ export async function routeExists(url: string, init: RequestInit = {}): Promise<
     return true;
   }
 }
-
-/** True when the CLI knows `group sub` (commander prints the top-level help for unknown groups). */
-export async function cliHasCommand(group: string, sub: string): Promise<boolean> {
-  const r = await runOnrampCli([group, '--help'], {}, 60_000);
-  return r.stdout.includes(`Usage: onramp ${group}`) && new RegExp(`^\\s+${sub}\\b`, 'm').test(r.stdout);
-}

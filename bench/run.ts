@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { bareHttp, bareMtls, postgresInsert, postgresReachable, sqliteInsert } from './baselines.js';
 import { broken, figure, machineFacts, median, sizes, type Baselines, type Figure } from './harness.js';
-import { cliHasCommand, startOnrampServer } from './onramp.js';
+import { startOnrampServer } from './onramp.js';
 import { writeReport, type BenchReport } from './report.js';
 import type { Scenario, ScenarioContext } from './scenarios/context.js';
 import { devicesScenario } from './scenarios/devices.js';
@@ -24,6 +24,7 @@ import { reportsScenario } from './scenarios/reports.js';
 import { trackingScenario } from './scenarios/tracking.js';
 import { uploadScenario } from './scenarios/upload.js';
 import { makePki, ROOT } from './support.js';
+import { startBenchTenant } from './tenant.js';
 
 function parseArgs(argv: string[]): { quick: boolean; out: string } {
   const quick = argv.includes('--quick');
@@ -55,10 +56,13 @@ async function main(): Promise<void> {
   log(`${args.quick ? 'quick' : 'full'} run on ${machine.cpuModel} × ${machine.cores}, Node ${machine.node}; scratch ${workDir}`);
   const figures: Figure[] = [];
   const notes: string[] = [];
+  const stops: Array<() => Promise<void>> = [];
   try {
-    const campaignRunCommand = cliHasCommand('campaign', 'run');
-    campaignRunCommand.catch(() => {}); // awaited by scenario 2
-    const pki = await makePki(workDir, 'bench.user@contoso.example');
+    // Room for the invitation roster plus the disabled and guest accounts a generated tenant has.
+    const tenant = await startBenchTenant(workDir, Math.ceil(s.invitationUsers * 1.05) + 50);
+    stops.push(() => tenant.stop());
+    // The device client certificate belongs to a real member of the tenant (getUserAttributes looks it up).
+    const pki = await makePki(workDir, tenant.memberUpns[0] ?? 'bench.user@contoso.example');
     const postgres = await postgresReachable();
     if (!postgres) notes.push('PostgreSQL was not reachable: its figures are missing from this run.');
 
@@ -86,7 +90,7 @@ async function main(): Promise<void> {
 
     log('starting onramp (SQLite) for scenarios 1, 3, 5, 6');
     const main = await startOnrampServer({ workDir, name: 'main' });
-    const ctx: ScenarioContext = { sizes: s, baselines, pki, workDir, postgres, main, campaignRunCommand };
+    const ctx: ScenarioContext = { sizes: s, baselines, pki, workDir, postgres, main, tenant, graphEnv: tenant.graphEnv };
     try {
       for (const [name, scenario] of SCENARIOS) {
         log(`scenario ${name}`);
@@ -106,6 +110,7 @@ async function main(): Promise<void> {
     log(`harness failed: ${(err as Error).stack ?? String(err)}`);
     figures.push(broken('harness', 'baselines and set-up', '', null, err));
   } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
     rmSync(workDir, { recursive: true, force: true });
   }
 

@@ -1,6 +1,7 @@
 import type { Baselines, BenchSizes, Figure } from '../harness.js';
 import type { OnrampServer } from '../onramp.js';
 import type { BenchPki } from '../support.js';
+import type { BenchTenant } from '../tenant.js';
 
 /** What every scenario gets: sizes, the same-run baselines, dev certificates and a scratch folder. */
 export interface ScenarioContext {
@@ -14,10 +15,10 @@ export interface ScenarioContext {
    * after them with the tracked users in place.
    */
   main: OnrampServer;
+  /** The tenant simulator (Graph for scenarios 2 and 4). */
+  tenant?: BenchTenant;
   /** Settings pointing onramp's Graph client at the bench's tenant simulator, when the bench has one. */
   graphEnv?: Record<string, string>;
-  /** Whether the CLI has `campaign run` (asked at start, as the CLI is slow to start on a busy machine). */
-  campaignRunCommand: Promise<boolean>;
   /** Upload API token for `main`, once the upload scenario created one. */
   mainToken?: string;
 }

@@ -41,7 +41,7 @@ async function measure(ctx: ScenarioContext, server: OnrampServer, route: string
   try {
     probe = await mtlsRequest(ctx.pki, url, 'POST', body);
     // The directory cache fills from Graph after start; attributes are served once it has.
-    for (const deadline = Date.now() + 120_000; probe.status === 503 && ctx.graphEnv && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + (ctx.sizes.quick ? 20_000 : 60_000); probe.status === 503 && ctx.graphEnv && Date.now() < deadline; ) {
       await new Promise((r) => setTimeout(r, 250));
       probe = await mtlsRequest(ctx.pki, url, 'POST', body);
     }
