@@ -97,3 +97,16 @@ export class GraphMailTransport implements MailTransport {
 
   async close(): Promise<void> {}
 }
+
+/**
+ * The configured transport. With `demoMailbox` (serve --demo) mail goes through Graph to the simulated
+ * tenant's shared mailbox, whatever `mail.transport` says, so the demo shows it.
+ */
+export function createMailTransport(settings: MailSettings, graph: Pick<GraphPort, 'sendMail'> | undefined, demoMailbox?: string): MailTransport {
+  if (demoMailbox && graph) return new GraphMailTransport(graph, demoMailbox);
+  if (settings.transport === 'graph') {
+    if (!graph) throw new Error('mail.transport is graph but Microsoft Graph is not available');
+    return new GraphMailTransport(graph, settings.from);
+  }
+  return new SmtpTransport(settings);
+}

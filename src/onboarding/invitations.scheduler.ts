@@ -1,0 +1,74 @@
+import type { OnrampContext } from '../context.js';
+import type { GraphPort } from '../graph/graph-port.js';
+import { OutboxSender } from '../mail/outbox.js';
+import { createMailTransport, type MailTransport } from '../mail/transports.js';
+import type { Branding } from './email-templates.js';
+import { InvitationService } from './invitations.service.js';
+import type { OnboardingService } from './onboarding.service.js';
+import { ReportService } from './reports.service.js';
+
+export interface OnboardingJobs {
+  workflow: InvitationService;
+  sender: OutboxSender;
+  reports: ReportService;
+  transport: MailTransport;
+  /** Recurring workflow run, outbox polling, scheduled report; subscribes to uploads/resends. */
+  start(onboarding?: OnboardingService): void;
+  /** Stops timers, lets the run and delivery in flight finish, closes the transport. */
+  stop(): Promise<void>;
+}
+
+export function brandingFrom(config: OnrampContext['config']): Branding {
+  const b = config.onboarding.branding;
+  return {
+    companyName: b.companyName,
+    ...(b.logoUrl ? { logoUrl: b.logoUrl } : {}),
+    supportTeam: b.supportTeam,
+    supportEmail: b.supportAddress || config.mail.from,
+    primaryColor: b.primaryColor,
+  };
+}
+
+/** The background side of onboarding (workflow, outbox sender, reports), built from the context. */
+export function createOnboardingJobs(ctx: Omit<OnrampContext, 'graph'>, options: { graph: GraphPort; publicUrl: string; demoMailbox?: string | undefined }): OnboardingJobs {
+  const { config, storage, clock, log } = ctx;
+  const branding = brandingFrom(config);
+  const transport = createMailTransport(config.mail, options.graph, options.demoMailbox);
+  let sender: OutboxSender | undefined;
+  const workflow = new InvitationService({
+    storage,
+    graph: options.graph,
+    clock,
+    log,
+    instanceId: ctx.instanceId,
+    settings: config.invitations,
+    defaultGroupId: config.onboarding.mfaGroupId,
+    branding,
+    publicUrl: config.server.publicUrl ?? options.publicUrl,
+    mailFrom: config.mail.from,
+    onEmailsQueued: () => sender?.wake(),
+  });
+  sender = new OutboxSender({ db: storage.db, clock, log, settings: config.mail, transport, onGiveUp: workflow.onEmailGivenUp });
+  const reports = new ReportService({ db: storage.db, clock, log, settings: config.reports, branding });
+  let unsubscribe: (() => void) | undefined;
+  const jobs: OnboardingJobs = {
+    workflow,
+    sender,
+    reports,
+    transport,
+    start(onboarding) {
+      unsubscribe = onboarding?.onUsersPending(() => workflow.trigger());
+      workflow.start();
+      jobs.sender.start();
+      reports.start(transport);
+    },
+    async stop() {
+      unsubscribe?.();
+      reports.stop();
+      await workflow.stop();
+      await jobs.sender.stop();
+      await transport.close();
+    },
+  };
+  return jobs;
+}
