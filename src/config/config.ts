@@ -11,6 +11,7 @@ import { reportsConfig } from '../onboarding/reports.config.js';
 import { deviceGatewayConfig } from '../gateway/gateway.config.js';
 import { devicesConfig } from '../devices/devices.config.js';
 import { directoryConfig } from '../directory/directory.config.js';
+import { signaturesConfig } from '../signatures/signatures.config.js';
 import { authConfig } from '../auth/auth.config.js';
 import { portalConfig } from '../portal/portal.config.js';
 
@@ -28,6 +29,7 @@ export const configSchema = Type.Object(
     deviceGateway: deviceGatewayConfig,
     devices: devicesConfig,
     directory: directoryConfig,
+    signatures: signaturesConfig,
     auth: authConfig,
     portal: portalConfig,
     mail: mailConfig,

@@ -21,6 +21,9 @@ import { listAuditRecords } from './audit.queries.js';
 import { getDeviceState, listBeaconHistory } from '../devices/devices.queries.js';
 import { applyDirectoryPage, saveSyncState } from '../directory/directory.queries.js';
 import type { DirectoryProfile } from '../graph/graph-port.js';
+import { startTestTenant } from '../../test/support/simulator.js';
+import { signatureRoutes } from '../signatures/signatures.routes.js';
+import { listSignatureUpdates } from '../signatures/signatures.queries.js';
 
 const DAY = 86_400_000;
 const dir = mkdtempSync(join(tmpdir(), 'onramp-gateway-'));
@@ -76,12 +79,13 @@ interface Running {
   storage: TestStorage;
 }
 
-async function start(storage: TestStorage, env: Record<string, string> = {}): Promise<Running> {
+async function start(storage: TestStorage, env: Record<string, string> = {}, beforeListen?: (app: FastifyInstance, ctx: OnrampContext) => Promise<void>): Promise<Running> {
   const config = loadConfig({ env: { ...gatewayEnv(env), ...storage.env } });
   const ctx: OnrampContext = { config, storage, log: createLogger('silent'), clock: systemClock, demo: false, instanceId: 'test' };
   const material = await resolveGatewayMaterial(ctx);
   assert.ok(material);
   const app = await buildDeviceApp(ctx, material);
+  if (beforeListen) await beforeListen(app, ctx);
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   return { app, port: Number(new URL(address).port), storage };
 }
@@ -449,6 +453,60 @@ describe('getUserAttributes from the local directory cache', () => {
       assert.equal(other.status, 403, 'another user\'s attributes are never served');
     } finally {
       await running.app.close();
+      await storage.close();
+    }
+  });
+});
+
+describe('autoSetWebSignature through the Exchange adapter (tenant simulator)', () => {
+  test('sets it sanitised, skips the same content within 8 h, records each update; upstream failure → 503 with a correlation id', async () => {
+    const storage = await sqliteBackend.open();
+    const tenant = await startTestTenant({ users: 4 });
+    const exchange = tenant.clients({ maxRetryMs: 0 }).exchange;
+    const running = await start(storage, {}, async (app, ctx) => {
+      await app.register(signatureRoutes, { ctx, exchange });
+    });
+    try {
+      const user = [...tenant.sim.control.tenant.users.values()].find((u) => u.accountEnabled && u.mail)!;
+      const cert = await issueClientCertificate(issuing, { upn: user.userPrincipalName, keyType: 'ec' });
+      const opts = { client: cert };
+      const body = {
+        upn: user.userPrincipalName,
+        signatureHtml: '<p onclick="steal()">Regards,<br><b>Ada</b></p><script>alert(1)</script><a href="javascript:alert(1)">x</a>',
+        signatureText: 'Regards, Ada',
+      };
+      const first = await call(running.port, '/api/autoSetWebSignature', body, opts);
+      assert.equal(first.status, 200, JSON.stringify(first.json));
+      assert.equal(first.json.result, 'set');
+      const stored = tenant.sim.control.signature(user.userPrincipalName);
+      assert.ok(stored);
+      assert.equal(stored.html, '<p>Regards,<br><b>Ada</b></p><a href="">x</a>');
+      assert.equal(stored.autoAddSignature, true);
+
+      const requestsBefore = tenant.sim.control.stats().graphRequests;
+      const again = await call(running.port, '/api/autoSetWebSignature', body, opts);
+      assert.equal(again.json.result, 'skipped');
+      assert.equal(tenant.sim.control.stats().graphRequests, requestsBefore, 'no upstream call for unchanged content');
+
+      // Entity-encoded, as the seed's device scripts send it: decoded, and different content → set.
+      const encoded = await call(running.port, '/api/autoSetWebSignature', { ...body, signatureHtml: '&lt;p&gt;Cheers, Ada&lt;/p&gt;' }, opts);
+      assert.equal(encoded.json.result, 'set');
+      assert.equal(tenant.sim.control.signature(user.userPrincipalName)?.html, '<p>Cheers, Ada</p>');
+
+      const big = await call(running.port, '/api/autoSetWebSignature', { ...body, signatureHtml: `<p>${'x'.repeat(160_000)}</p>` }, opts);
+      assert.equal(big.status, 413);
+
+      tenant.sim.control.setFaults({ failureRate503: 1 });
+      const down = await call(running.port, '/api/autoSetWebSignature', { ...body, signatureText: 'changed' }, opts);
+      assert.equal(down.status, 503);
+      assert.equal(down.json.code, 'ONRAMP_ERR_UPSTREAM_UNAVAILABLE');
+      assert.match(String(down.json.message), new RegExp(String(down.json.requestId)));
+
+      const updates = await listSignatureUpdates(storage.db, user.userPrincipalName.toLowerCase());
+      assert.deepEqual(updates.map((u) => u.result), ['set', 'skipped', 'set', 'failed']);
+    } finally {
+      await running.app.close();
+      await tenant.stop();
       await storage.close();
     }
   });

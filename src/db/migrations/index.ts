@@ -3,6 +3,7 @@ import type { DialectCapabilities, Storage } from '../dialect.js';
 import { foundation } from './0001_foundation.js';
 import { outbox } from './0004_outbox.js';
 import { devices } from './0006_devices.js';
+import { webSignatures } from './0006_web_signatures.js';
 import { directory } from './0002_directory.js';
 import { auth } from './0005_auth.js';
 import { onboarding } from './0003_onboarding.js';
@@ -19,7 +20,7 @@ export interface PortableMigration {
 }
 
 /** In order. Names sort lexicographically, so they carry a number prefix. */
-export const MIGRATIONS: readonly PortableMigration[] = [foundation, directory, onboarding, outbox, auth, devices];
+export const MIGRATIONS: readonly PortableMigration[] = [foundation, directory, onboarding, outbox, auth, devices, webSignatures];
 
 class PortableProvider implements MigrationProvider {
   constructor(private readonly dialect: DialectCapabilities) {}
