@@ -5,6 +5,7 @@
  *   npm run bench                    full sizes (~10 minutes on 2 cores)
  *   npm run bench -- --quick         small sizes, short runs (~1 minute): a smoke test for CI
  *   npm run bench -- --out <dir>     write the report elsewhere (the quick test writes to a temp dir)
+ *   npm run bench -- --only 1,5      only these scenarios (while working on one; baselines always run)
  *
  * Exit code 1 when any scenario broke (error, wrong count); a missed time target is a finding for
  * the report, not a failure.
@@ -26,11 +27,13 @@ import { uploadScenario } from './scenarios/upload.js';
 import { makePki, ROOT } from './support.js';
 import { startBenchTenant } from './tenant.js';
 
-function parseArgs(argv: string[]): { quick: boolean; out: string } {
+function parseArgs(argv: string[]): { quick: boolean; out: string; only: string[] | null } {
   const quick = argv.includes('--quick');
   const at = argv.indexOf('--out');
   const out = at >= 0 && argv[at + 1] ? resolve(argv[at + 1]!) : join(ROOT, 'docs');
-  return { quick, out };
+  const o = argv.indexOf('--only');
+  const only = o >= 0 && argv[o + 1] ? argv[o + 1]!.split(',') : null;
+  return { quick, out, only };
 }
 
 function log(message: string): void {
@@ -93,6 +96,7 @@ async function main(): Promise<void> {
     const ctx: ScenarioContext = { sizes: s, baselines, pki, workDir, postgres, main, tenant, graphEnv: tenant.graphEnv };
     try {
       for (const [name, scenario] of SCENARIOS) {
+        if (args.only && !args.only.includes(name.split(' ')[0]!)) continue;
         log(`scenario ${name}`);
         try {
           const out = await scenario(ctx);

@@ -1,16 +1,62 @@
-/** Scenario 5: reports over 100,000 tracked users: totals and a filtered page ≤ 200 ms, CSV export ≤ 2 s. */
-import { unavailable, type Figure, type Target } from '../harness.js';
+/**
+ * Scenario 5: the admin reports over the tracked users the upload scenario stored in the main server:
+ * dashboard totals (`GET /api/admin/reports`) and a filtered, sorted page (`GET /api/admin/users`)
+ * ≤ 200 ms each; CSV export of every row ≤ 2 s. Requests are sequential, one at a time, as an admin's
+ * browser makes them; the figure is the median.
+ */
+import { figure, unavailable, type Figure, type Target } from '../harness.js';
+import { routeExists } from '../onramp.js';
 import type { ScenarioContext } from './context.js';
 
 const QUERY: Target = { op: '<=', value: 200 };
 const EXPORT: Target = { op: '<=', value: 2 };
+const SCENARIO = '5 reports';
+
+async function timedGet(url: string, token: string): Promise<{ ms: number; body: unknown }> {
+  const started = performance.now();
+  const res = await fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
+  const text = await res.text();
+  const ms = performance.now() - started;
+  if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}: ${text.slice(0, 300)}`);
+  return { ms, body: JSON.parse(text) as unknown };
+}
 
 export async function reportsScenario(ctx: ScenarioContext): Promise<Figure[]> {
-  const users = ctx.sizes.trackedUsers.toLocaleString('en-US');
-  const why = 'feature missing: admin reports API';
+  const users = ctx.sizes.trackedUsers;
+  const label = users.toLocaleString('en-US');
+  const totalsMetric = `dashboard totals over ${label} users`;
+  const pageMetric = `filtered page over ${label} users`;
+  const exportFigure = unavailable(SCENARIO, `CSV export of ${label} rows`, 's', EXPORT, 'feature missing: no CSV export route on the admin API yet');
+  const token = ctx.mainToken;
+  const there = await routeExists(`${ctx.main.url}/api/admin/reports`);
+  if (!there || !token) {
+    const why = !there ? 'feature missing: GET /api/admin/reports' : 'feature missing: no tracked users (upload unavailable)';
+    return [unavailable(SCENARIO, totalsMetric, 'ms', QUERY, why), unavailable(SCENARIO, pageMetric, 'ms', QUERY, why), exportFigure];
+  }
+  const times = ctx.sizes.quick ? 2 : 7;
+
+  const totals: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const { ms, body } = await timedGet(`${ctx.main.url}/api/admin/reports`, token);
+    const total = (body as { total?: number }).total;
+    if (total !== users) throw new Error(`reports total ${total}, ${users} users uploaded`);
+    totals.push(ms);
+  }
+
+  // A search (contains, on the UPN), sorted, a page some way in: the portal's users table.
+  const pageUrl = `${ctx.main.url}/api/admin/users?search=user1&sort=upn_key&desc=false&offset=100&limit=50`;
+  const pages: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const { ms, body } = await timedGet(pageUrl, token);
+    const page = body as { total?: number; users?: unknown[] };
+    // user1, user10–19, user100–199, …: 1 + 10 + 100 + … below the uploaded count.
+    const expected = Array.from({ length: String(users - 1).length }, (_, k) => 10 ** k).reduce((sum, n, k) => sum + Math.max(0, Math.min(n, users - 10 ** k)), 0);
+    if (page.total !== expected || page.users?.length !== 50) throw new Error(`filtered page: total ${page.total} (expected ${expected}), ${page.users?.length} rows (expected 50)`);
+    pages.push(ms);
+  }
   return [
-    unavailable('5 reports', `dashboard totals over ${users} users`, 'ms', QUERY, why),
-    unavailable('5 reports', `filtered page over ${users} users`, 'ms', QUERY, why),
-    unavailable('5 reports', `CSV export of ${users} rows`, 's', EXPORT, why),
+    figure(SCENARIO, totalsMetric, 'ms', totals, QUERY, null, `median of ${times} sequential requests`),
+    figure(SCENARIO, pageMetric, 'ms', pages, QUERY, null, `search "user1", sorted by UPN, offset 100, 50 rows; median of ${times}`),
+    exportFigure,
   ];
 }
