@@ -6,6 +6,7 @@ import { healthRoutes } from './http/health.plugin.js';
 import { installDeviceGateway, type GatewayMaterial } from './gateway/gateway.js';
 import { deviceTelemetryRoutes } from './devices/devices.routes.js';
 import { directoryRoutes } from './directory/directory.routes.js';
+import { deviceReportRoutes } from './devices/reports.routes.js';
 import { authPlugin, requireRole } from './auth/auth.plugin.js';
 import { openApiPlugin } from './portal/openapi.js';
 import { portalPlugin } from './portal/portal.plugin.js';
@@ -39,6 +40,7 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
   await app.register(authPlugin, { ctx });
   await app.register(portalPlugin, { ctx });
   await registerOnboarding(app, ctx, { adminGuard: requireRole('admin'), actorOf: (req) => req.principal?.subject ?? 'admin' });
+  await app.register(deviceReportRoutes, { ctx, guard: requireRole('viewer') });
   return app;
 }
 

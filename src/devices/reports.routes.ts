@@ -1,0 +1,75 @@
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { OnrampContext } from '../context.js';
+import { DAY_MS } from '../lib/clock.js';
+import { deviceSummary, listDevices, loginsPerDay, packageDistribution, type DeviceFilter } from './reports.queries.js';
+
+// Query strings stay strings (the listeners do not coerce types): whole numbers as digit strings.
+const Count = Type.String({ pattern: '^[1-9][0-9]{0,4}$' });
+const Windows = Type.Object({ staleDays: Type.Optional(Count), bootDays: Type.Optional(Count) }, { additionalProperties: false });
+
+const CSV_COLUMNS = [
+  'hostname', 'upn', 'operating_system', 'device_model', 'last_seen_at', 'first_seen_at', 'last_logon_time', 'system_boot_time',
+  'pending_reboot', 'compliant', 'background_version', 'lock_screen_version', 'new_signature_version', 'reply_signature_version',
+  'web_signature_version', 'screensaver_version', 'teams_background_version',
+] as const;
+
+/** Spreadsheet-safe CSV cell: quoted, and a leading = + - @ neutralised (CSV injection). */
+function cell(value: unknown): string {
+  let text = value === null || value === undefined ? '' : String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return `"${text.replace(/"/g, '""')}"`;
+}
+
+/** Device telemetry reports on the public listener's admin API (viewer role). */
+export async function deviceReportRoutes(parent: FastifyInstance, opts: { ctx: OnrampContext; guard: preHandlerAsyncHookHandler }): Promise<void> {
+  const { ctx } = opts;
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+  app.addHook('preHandler', opts.guard);
+  const cutoffs = (q: { staleDays?: string; bootDays?: string }) => {
+    const now = ctx.clock.now().getTime();
+    const staleDays = Number(q.staleDays ?? 30);
+    const bootDays = Number(q.bootDays ?? 14);
+    return { staleDays, bootDays, seenBefore: new Date(now - staleDays * DAY_MS).toISOString(), bootBefore: new Date(now - bootDays * DAY_MS).toISOString() };
+  };
+
+  app.get('/api/devices/reports/summary', { schema: { querystring: Windows } }, async (req) => {
+    const c = cutoffs(req.query);
+    return { ...(await deviceSummary(ctx.storage.db, c.seenBefore, c.bootBefore)), staleDays: c.staleDays, bootDays: c.bootDays };
+  });
+
+  app.get(
+    '/api/devices/reports/logins',
+    { schema: { querystring: Type.Object({ days: Type.Optional(Count) }, { additionalProperties: false }) } },
+    async (req) => {
+      const since = new Date(ctx.clock.now().getTime() - Number(req.query.days ?? 30) * DAY_MS).toISOString().slice(0, 10);
+      return { days: await loginsPerDay(ctx.storage.db, since) };
+    },
+  );
+
+  app.get('/api/devices/reports/packages', async () => ({ packages: await packageDistribution(ctx.storage.db) }));
+
+  app.get(
+    '/api/devices/export.csv',
+    {
+      schema: {
+        querystring: Type.Composite([
+          Windows,
+          Type.Object({
+            filter: Type.Optional(Type.Union(['all', 'notSeen', 'notRebooted', 'pendingReboot', 'nonCompliant'].map((f) => Type.Literal(f)))),
+            limit: Type.Optional(Count),
+          }),
+        ], { additionalProperties: false }),
+      },
+    },
+    async (req, reply) => {
+      const c = cutoffs(req.query);
+      const filter = (req.query.filter ?? 'all') as DeviceFilter;
+      const rows = await listDevices(ctx.storage.db, filter, c.seenBefore, c.bootBefore, Math.min(Number(req.query.limit ?? 100_000), 100_000));
+      const lines = [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((k) => cell(r[k])).join(','))];
+      const name = `devices-${filter}-${ctx.clock.now().toISOString().slice(0, 10)}.csv`;
+      return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}"`).send(lines.join('\r\n') + '\r\n');
+    },
+  );
+}
