@@ -5,6 +5,7 @@ import { openStorage, StorageUnreachableError } from './db/dialect.js';
 import { migrateToLatest, MigrationFailedError } from './db/migrations/index.js';
 import { createLogger } from './lib/logger.js';
 import { startOnramp } from './main.js';
+import { registerMailCommands } from './mail/mail.cli.js';
 import { registerCertsCommands } from './gateway/certs.command.js';
 import { registerAuthCommands } from './auth/auth.cli.js';
 
@@ -99,6 +100,7 @@ configCommand
   });
 
 registerAuthCommands(program, () => config());
+registerMailCommands(program, () => config());
 
 /** Known start-up failures get one clear line and exit 1; anything else is a bug and shows its stack. */
 function fail(err: unknown): never {

@@ -22,6 +22,7 @@ export class SmtpSink {
   readonly received: ReceivedMail[] = [];
   #server: SMTPServer;
   #closedSessions = new Set<string>();
+  #openSessions = new Set<string>();
   port = 0;
 
   constructor(private readonly options: SmtpSinkOptions = {}) {
@@ -29,8 +30,13 @@ export class SmtpSink {
       authOptional: true,
       disabledCommands: ['STARTTLS', 'AUTH'],
       logger: false,
+      onConnect: (session, callback) => {
+        this.#openSessions.add(session.id);
+        callback();
+      },
       onClose: (session) => {
         this.#closedSessions.add(session.id);
+        this.#openSessions.delete(session.id);
       },
       onRcptTo: (address: SMTPServerAddress, _session, callback) => {
         const refusal = this.options.rcptRule?.(address.address);
@@ -65,6 +71,11 @@ export class SmtpSink {
     await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
     this.port = (this.#server.server.address() as AddressInfo).port;
     return this;
+  }
+
+  /** Client connections currently open. */
+  get openSessions(): number {
+    return this.#openSessions.size;
   }
 
   to(address: string): ReceivedMail[] {

@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import type { OnrampConfig } from '../config/config.js';
+import { openStorage } from '../db/dialect.js';
+import { migrateToLatest } from '../db/migrations/index.js';
+import { systemClock } from '../lib/clock.js';
+import { createLogger } from '../lib/logger.js';
+import { OutboxSender } from './outbox.js';
+import { outboxCounts } from './outbox.queries.js';
+import { SmtpTransport } from './transports.js';
+
+/** `onramp mail deliver`: delivers the outbox over SMTP from the command line (operations, recovery). */
+export function registerMailCommands(program: Command, loadConfig: () => OnrampConfig): void {
+  program
+    .command('mail')
+    .description('outgoing email')
+    .command('deliver')
+    .description('deliver the emails due in the outbox over SMTP; with --wait, until none is pending or being sent')
+    .option('--wait', 'keep going (retries, claims of a crashed sender expiring) until the outbox is settled')
+    .action(async (opts: { wait?: boolean }) => {
+      const config = loadConfig();
+      const log = createLogger(config.log.level);
+      const storage = await openStorage({ ...config.database, dataDir: config.dataDir });
+      const transport = new SmtpTransport(config.mail);
+      try {
+        await migrateToLatest(storage);
+        const sender = new OutboxSender({ db: storage.db, clock: systemClock, log, settings: config.mail, transport });
+        for (;;) {
+          const round = await sender.deliverDue();
+          log.info(round, 'delivery round');
+          const counts = await outboxCounts(storage.db);
+          if (!opts.wait || ((counts.pending ?? 0) === 0 && (counts.sending ?? 0) === 0)) {
+            process.stdout.write(JSON.stringify(counts) + '\n');
+            break;
+          }
+          await new Promise((resolve) => setTimeout(resolve, config.mail.pollIntervalMs));
+        }
+      } finally {
+        await transport.close();
+        await storage.close();
+      }
+    });
+}
