@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { releaseLease, tryAcquireLease } from '../db/leases.js';
-import type { GraphPort } from '../graph/graph-port.js';
+import { UpstreamError, type GraphPort } from '../graph/graph-port.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { OnrampContext } from '../context.js';
@@ -39,7 +39,8 @@ export class DirectorySync {
       }
       return true;
     } catch (err) {
-      this.log.error({ err }, 'directory sync failed; the cache keeps serving its last state');
+      if (err instanceof UpstreamError && err.code === 'GraphNotConfigured') this.log.debug('directory sync skipped: no Microsoft Graph tenant configured');
+      else this.log.error({ err }, 'directory sync failed; the cache keeps serving its last state');
       await saveSyncState(this.db, { deltaLink: await getDeltaLink(this.db), lastError: (err as Error).message }).catch(() => {});
       throw err;
     } finally {
