@@ -66,6 +66,7 @@ export function Reports(_props: { isAdmin: boolean }) {
           to
           <input type="date" value={filters.to} onChange={set('to')} />
         </label>
+        <a className="button" href={`/api/admin/reports/export.csv${query({ batch: filters.batch })}`} download>Export CSV</a>
       </form>
       {error && <p role="alert" className="error">{error}</p>}
       {report && (

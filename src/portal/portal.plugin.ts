@@ -11,6 +11,8 @@ import { recordAudit, requireRole } from '../auth/auth.plugin.js';
 import * as onboarding from '../onboarding/onboarding.queries.js';
 import { USER_STATUS } from '../onboarding/onboarding.domain.js';
 import * as reports from './portal.queries.js';
+import { ReportService } from '../onboarding/reports.service.js';
+import { Readable } from 'node:stream';
 
 /** The built SPA (vite build portal → portal/dist), the same path from src/portal and dist/portal. */
 const PORTAL_DIST = fileURLToPath(new URL('../../portal/dist/', import.meta.url));
@@ -167,6 +169,31 @@ export async function portalPlugin(app: FastifyInstance, { ctx }: PortalPluginOp
       filters: await reports.filterValues(db, filter.campaignId),
     };
   });
+
+  const b = ctx.config.onboarding.branding;
+  const reportService = new ReportService({
+    db,
+    clock: ctx.clock,
+    log: ctx.log,
+    settings: ctx.config.reports,
+    branding: { companyName: b.companyName, supportTeam: b.supportTeam, supportEmail: b.supportAddress || ctx.config.mail.from, primaryColor: b.primaryColor },
+  });
+
+  typed.get(
+    '/api/admin/reports/export.csv',
+    {
+      preHandler: requireRole('viewer'),
+      schema: { tags: ['reports'], summary: 'CSV of every tracked user in scope, with the seed\'s column names (streamed; formulas neutralised)', querystring: Type.Object({ batch: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }) },
+    },
+    async (req, reply) => {
+      const filter = { campaignId: await campaignId(), batchId: req.query.batch };
+      await recordAudit(req, 'report.export', req.query.batch ?? null);
+      reply.header('content-type', 'text/csv; charset=utf-8');
+      reply.header('content-disposition', `attachment; filename="${reportService.csvFileName(filter)}"`);
+      reply.header('cache-control', 'no-store');
+      return reply.send(Readable.from(reportService.csv(filter)));
+    },
+  );
 
   typed.get('/api/admin/users', { preHandler: requireRole('viewer'), schema: { tags: ['users'], summary: 'Tracked users, filtered, sorted and paged on the server', querystring: UsersQuery } }, async (req) => {
     const q = req.query;

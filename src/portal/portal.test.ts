@@ -52,6 +52,13 @@ for (const backend of BACKENDS) {
         assert.deepEqual(report.filters.batches, ['wave-1']);
         assert.equal((await app.inject({ url: '/api/admin/reports?batch=other', headers: as(viewer) })).json().total, 0);
 
+        const csvRes = await app.inject({ url: '/api/admin/reports/export.csv?batch=wave-1', headers: as(viewer) });
+        assert.equal(csvRes.statusCode, 200);
+        assert.match(String(csvRes.headers['content-disposition']), /mfa-report-wave-1-\d{4}-\d{2}-\d{2}\.csv/);
+        const lines = csvRes.body.trim().split('\r\n');
+        assert.match(lines[0]!, /UPN/);
+        assert.equal(lines.length, 4);
+
         const id = list.json().users[0].id as number;
         const detail = (await app.inject({ url: `/api/admin/users/${id}`, headers: as(viewer) })).json();
         assert.equal(detail.user.upn, 'ann@contoso.com');
