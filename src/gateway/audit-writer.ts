@@ -42,7 +42,13 @@ export class AuditWriter {
 
   /** Writes everything buffered so far. Failures keep the records for the next attempt. */
   flush(): Promise<void> {
-    this.#flushing ??= (async () => {
+    if (this.#flushing) return this.#flushing;
+    if (this.#buffer.length === 0) return Promise.resolve();
+    // Assigned before the writer's first await can finish, so `finally` always clears the current one.
+    let done!: () => void;
+    const flushing = new Promise<void>((resolve) => (done = resolve));
+    this.#flushing = flushing;
+    void (async () => {
       try {
         while (this.#buffer.length > 0) {
           const batch = this.#buffer.slice(0, BATCH_ROWS);
@@ -57,9 +63,10 @@ export class AuditWriter {
         this.log.error({ err, buffered: this.#buffer.length }, 'writing device audit records failed; will retry');
       } finally {
         this.#flushing = undefined;
+        done();
       }
     })();
-    return this.#flushing;
+    return flushing;
   }
 
   /** Deletes records past retention; one instance at a time. */
