@@ -24,7 +24,7 @@ const files = ['src', 'test']
 
 const url = process.env.ONRAMP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 let postgres = 'runs';
-const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
 try {
   await client.connect();
 } catch (err) {
@@ -45,10 +45,25 @@ if (typecheck.status !== 0) {
   process.exit(1);
 }
 
+const runId = `r${Date.now().toString(36)}`;
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=180000', ...files],
-  { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+  { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test', ONRAMP_TEST_RUN_ID: runId } },
 );
+
+// Drop this run's PostgreSQL schemas (see test/support/storage.ts for why not during the run).
+if (postgres === 'runs') {
+  const cleanup = new pg.Client({ connectionString: url });
+  try {
+    await cleanup.connect();
+    const { rows } = await cleanup.query(`select nspname from pg_namespace where nspname like $1`, [`t\\_${runId}\\_%`]);
+    for (const { nspname } of rows) await cleanup.query(`drop schema if exists "${nspname}" cascade`);
+  } catch (err) {
+    console.warn(`could not drop test schemas of run ${runId}: ${err.message}`);
+  } finally {
+    await cleanup.end().catch(() => {});
+  }
+}
 console.log(`\n=== ${banner} ===`);
 process.exit(result.status ?? 1);

@@ -18,18 +18,30 @@ import { migrateToLatest } from '../../src/db/migrations/index.js';
 export const TEST_DATABASE_URL = process.env.ONRAMP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REQUIRE_POSTGRES = process.env.ONRAMP_TEST_REQUIRE_POSTGRES === '1';
 
-async function probePostgres(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return undefined;
-  } catch (err) {
-    return `PostgreSQL unreachable at ${new URL(TEST_DATABASE_URL).host}: ${(err as Error).message}`;
-  } finally {
-    await client.end().catch(() => {});
+/** Reachable or not, with patience: a loaded CI machine can take seconds to accept a connection. */
+async function probePostgres(attempts = 3): Promise<string | undefined> {
+  let problem: string | undefined;
+  for (let i = 0; i < attempts; i++) {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 10_000 });
+    try {
+      await client.connect();
+      await client.query('select 1');
+      return undefined;
+    } catch (err) {
+      problem = `PostgreSQL unreachable at ${new URL(TEST_DATABASE_URL).host}: ${(err as Error).message}`;
+    } finally {
+      await client.end().catch(() => {});
+    }
   }
+  return problem;
 }
+
+/**
+ * Test schemas are named after the run (scripts/run-tests.mjs sets ONRAMP_TEST_RUN_ID) and dropped
+ * together when the run ends, not one by one: Kysely's migrator inspects every schema, and a schema
+ * dropped by a concurrently running test file makes that inspection fail.
+ */
+const RUN_ID = (process.env.ONRAMP_TEST_RUN_ID ?? 'adhoc').replace(/[^a-z0-9]/g, '').slice(0, 12);
 
 const postgresProblem = await probePostgres();
 if (postgresProblem && !REQUIRE_POSTGRES) {
@@ -72,19 +84,13 @@ export const postgresBackend: Backend = {
   skip: postgresProblem && !REQUIRE_POSTGRES ? `SKIPPED: ${postgresProblem}` : false,
   async open({ migrate = true } = {}) {
     if (postgresProblem) throw new Error(postgresProblem);
-    const schema = `t_${randomBytes(6).toString('hex')}`;
+    const schema = `t_${RUN_ID}_${randomBytes(6).toString('hex')}`;
     const storage = await openPostgres(TEST_DATABASE_URL, { schema, poolSize: 4, connectTimeoutMs: 3000 });
     if (migrate) await migrateToLatest(storage);
     return {
       ...storage,
       env: { ONRAMP_DATABASE_URL: TEST_DATABASE_URL, ONRAMP_DATABASE_SCHEMA: schema },
-      close: async () => {
-        await storage.close();
-        const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-        await client.connect();
-        await client.query(`drop schema if exists "${schema}" cascade`);
-        await client.end();
-      },
+      close: () => storage.close(),
     };
   },
 };
