@@ -8,6 +8,7 @@ import { startOnramp } from './main.js';
 import { registerMailCommands } from './mail/mail.cli.js';
 import { registerCertsCommands } from './gateway/certs.command.js';
 import { registerAuthCommands } from './auth/auth.cli.js';
+import { registerSimCommand } from './simulator/sim.command.js';
 
 const program = new Command();
 program
@@ -36,6 +37,7 @@ program
         `  Health:                     ${running.publicUrl}/healthz`,
         running.deviceUrl ? `  Device API (mTLS):          ${running.deviceUrl}/` : '  Device API (mTLS):          off (no server certificate)',
         `  Storage:                    ${running.ctx.storage.describe}`,
+        ...(running.ctx.simulator ? [`  Simulated tenant:           ${running.ctx.simulator.url}  (sent mail: ${running.ctx.simulator.url}/_sim/mail)`] : []),
         ...(running.publicApp.onrampAuth.setupCode
           ? [`  First-run setup code:       ${running.publicApp.onrampAuth.setupCode}  (open the portal to create the local admin)`]
           : []),
@@ -100,6 +102,7 @@ configCommand
   });
 
 registerAuthCommands(program, () => config());
+registerSimCommand(program, () => config().dataDir);
 registerMailCommands(program, () => config());
 
 /** Known start-up failures get one clear line and exit 1; anything else is a bug and shows its stack. */

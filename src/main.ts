@@ -9,6 +9,7 @@ import { buildDeviceApp, buildPublicApp } from './app.js';
 import type { GatewayMaterial } from './gateway/gateway.js';
 import { resolveGatewayMaterial } from './gateway/gateway-material.js';
 import type { OnrampContext } from './context.js';
+import { connectGraph } from './graph/connect.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
 
@@ -40,7 +41,14 @@ function deviceTls(ctx: OnrampContext): Promise<GatewayMaterial | undefined> {
 export async function startOnramp(options: StartOptions): Promise<RunningOnramp> {
   const { config, log } = options;
   log.info({ config: redactConfig(config) }, 'starting onramp');
-  const storage: Storage = await openStorage({ ...config.database, dataDir: config.dataDir });
+  const graph = await connectGraph(config, { demo: options.demo ?? false, log });
+  let storage: Storage;
+  try {
+    storage = await openStorage({ ...config.database, dataDir: config.dataDir });
+  } catch (err) {
+    await graph.close();
+    throw err;
+  }
   const ctx: OnrampContext = {
     config,
     storage,
@@ -48,8 +56,12 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
     clock: options.clock ?? systemClock,
     demo: options.demo ?? false,
     instanceId: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+    graph: graph.graph,
+    exchange: graph.exchange,
+    simulator: graph.simulator,
   };
-  const closers: Array<() => Promise<unknown>> = [];
+  // Closed last (closers run in reverse), after the listeners stop using Graph.
+  const closers: Array<() => Promise<unknown>> = [() => graph.close()];
   try {
     const applied = await migrateToLatest(storage);
     if (applied.length > 0) log.info({ applied, storage: storage.describe }, 'migrations applied');

@@ -14,6 +14,7 @@ import { directoryConfig } from '../directory/directory.config.js';
 import { signaturesConfig } from '../signatures/signatures.config.js';
 import { authConfig } from '../auth/auth.config.js';
 import { portalConfig } from '../portal/portal.config.js';
+import { graphConfig } from '../graph/graph.config.js';
 
 /**
  * The whole configuration. Each feature owns its section (features/<name>/<name>.config.ts);
@@ -35,6 +36,7 @@ export const configSchema = Type.Object(
     mail: mailConfig,
     invitations: invitationsConfig,
     reports: reportsConfig,
+    graph: graphConfig,
   },
   { additionalProperties: false },
 );

@@ -31,6 +31,8 @@ import {
   type UserDeltaPage,
   type WebSignature,
 } from './graph-port.js';
+import { isGraphConfigured } from './connect.js';
+import { notConfiguredGraph } from './not-configured.js';
 import { createAgent, createLimiter, errorOf, Transport, upstreamError, type BatchRequest, type RetryPolicy } from './transport.js';
 
 export type GraphConfig = Static<typeof graphConfig>;
@@ -362,25 +364,6 @@ export class ExchangeClient implements ExchangePort {
   }
 }
 
-export class GraphNotConfiguredError extends UpstreamError {
-  constructor() {
-    super('Microsoft Graph is not configured: set graph.tenantId, graph.clientId and a credential (see docs/GRAPH.md)', 503, 'GraphNotConfigured');
-    this.name = 'GraphNotConfiguredError';
-  }
-}
-
-/** Stands in when no tenant is configured: every call fails with a clear message. */
-export const notConfiguredGraph: GraphPort & ExchangePort = {
-  getUsersByUpn: () => Promise.reject(new GraphNotConfiguredError()),
-  listGroupMemberIds: () => Promise.reject(new GraphNotConfiguredError()),
-  addGroupMembers: () => Promise.reject(new GraphNotConfiguredError()),
-  getMfaRegistrations: () => Promise.reject(new GraphNotConfiguredError()),
-  sendMail: () => Promise.reject(new GraphNotConfiguredError()),
-  userDelta: () => Promise.reject(new GraphNotConfiguredError()),
-  setWebSignature: () => Promise.reject(new GraphNotConfiguredError()),
-  counters: () => ({ requests: 0, batchedItems: 0, throttled: 0, retries: 0 }),
-};
-
 export interface GraphClients {
   graph: GraphPort;
   exchange: ExchangePort;
@@ -391,11 +374,7 @@ export interface GraphClients {
 /** Builds the clients from the `graph` config section; `overrides` carry in-memory material (demo, tests). */
 export function createGraphClients(config: GraphConfig, overrides: { caPem?: string; certificatePem?: string } = {}): GraphClients {
   const caPem = overrides.caPem ?? (config.caFile ? readFileSync(config.caFile, 'utf8') : undefined);
-  const ready =
-    !!config.tenantId &&
-    (config.credential === 'managedIdentity' ||
-      (!!config.clientId && (config.credential === 'clientSecret' ? !!config.clientSecret : !!(config.certificatePath || overrides.certificatePem))));
-  if (!ready) return { graph: notConfiguredGraph, exchange: notConfiguredGraph, configured: false, close: async () => {} };
+  if (!isGraphConfigured(config, overrides)) return { graph: notConfiguredGraph, exchange: notConfiguredGraph, configured: false, close: async () => {} };
   const credential = buildCredential({
     credential: config.credential as CredentialSettings['credential'],
     tenantId: config.tenantId!,

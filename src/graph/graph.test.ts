@@ -6,7 +6,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRootCa, issueClientCertificate } from '../pki/pki.js';
 import { startTestTenant, type TestTenant } from '../../test/support/simulator.js';
-import { notConfiguredGraph } from './graph-client.js';
+import { notConfiguredGraph } from './not-configured.js';
 import { UpstreamError } from './graph-port.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -215,6 +215,10 @@ export class Transport {
     const chunks: number[][] = [];
     for (let i = 0; i < requests.length; i += BATCH_LIMIT) chunks.push(requests.slice(i, i + BATCH_LIMIT).map((_, k) => i + k));
     await Promise.all(chunks.map((indexes) => this.batchChunk(requests, indexes, results)));
+    // An item the batch answer left out is reported as failed rather than silently missing.
+    for (let i = 0; i < results.length; i++) {
+      results[i] ??= { status: 502, headers: {}, body: { error: { code: 'MissingBatchItem', message: `$batch answer had no response for item ${i}` } } };
+    }
     return results;
   }
 

@@ -178,6 +178,8 @@ export class IdentityPlatform {
         if (!pem || !header.alg) return oauthError(401, 'invalid_client', `AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on application.`);
         const key = await importX509(pem, header.alg);
         await jwtVerify(assertion, key, {
+          // Entra tolerates clock skew on assertions; MSAL stamps nbf with the client's clock.
+          clockTolerance: 300,
           issuer: this.clientId,
           subject: this.clientId,
           audience: [`${this.baseUrl()}/${this.tenant.tenantId}/oauth2/v2.0/token`, `${this.baseUrl()}/${this.tenant.tenantId}/v2.0`, `${this.baseUrl()}/${this.tenant.domain}/oauth2/v2.0/token`],

@@ -1,0 +1,65 @@
+import type { OnrampConfig } from '../config/config.js';
+import type { Logger } from '../lib/logger.js';
+import type { RunningSimulator } from '../simulator/index.js';
+import type { GraphConfig } from './graph-client.js';
+import type { ExchangePort, GraphPort } from './graph-port.js';
+import { notConfiguredGraph } from './not-configured.js';
+
+/** Users in the tenant `serve --demo` simulates. */
+export const DEMO_TENANT_USERS = 200;
+
+export interface GraphConnection {
+  graph: GraphPort;
+  exchange: ExchangePort;
+  simulator?: RunningSimulator;
+  close(): Promise<void>;
+}
+
+/**
+ * The Graph/Exchange clients onramp runs with. In demo mode, unless a real tenant is configured, a
+ * tenant simulator starts in-process (its CA under dataDir/simulator) and the clients point at it,
+ * trusting its CA for that traffic only. The HTTP client (and @azure/identity) and the simulator are
+ * loaded only when used, so starts without Graph stay quick.
+ */
+export async function connectGraph(config: OnrampConfig, options: { demo: boolean; log: Logger }): Promise<GraphConnection> {
+  if (options.demo && !config.graph.tenantId) {
+    const [{ startSimulator }, { createGraphClients }] = await Promise.all([import('../simulator/index.js'), import('./graph-client.js')]);
+    const sim = await startSimulator({ users: DEMO_TENANT_USERS, dataDir: config.dataDir });
+    const demoConfig: GraphConfig = {
+      ...config.graph,
+      tenantId: sim.tenantId,
+      clientId: sim.clientId,
+      clientSecret: sim.clientSecret,
+      credential: 'clientSecret',
+      authorityHost: sim.authorityHost,
+      disableInstanceDiscovery: true,
+      baseUrl: sim.url,
+      exchangeBaseUrl: sim.url,
+    };
+    const clients = createGraphClients(demoConfig, { caPem: sim.caPem });
+    options.log.info({ url: sim.url, tenantId: sim.tenantId, users: DEMO_TENANT_USERS }, 'demo: tenant simulator started');
+    return {
+      graph: clients.graph,
+      exchange: clients.exchange,
+      simulator: sim,
+      close: async () => {
+        await clients.close();
+        await sim.stop();
+      },
+    };
+  }
+  if (!isGraphConfigured(config.graph)) {
+    options.log.warn('Microsoft Graph is not configured (graph.tenantId, graph.clientId, credential): features that need it will report so');
+    return { graph: notConfiguredGraph, exchange: notConfiguredGraph, close: async () => {} };
+  }
+  const { createGraphClients } = await import('./graph-client.js');
+  return createGraphClients(config.graph);
+}
+
+/** Enough settings to get a token: a tenant, and a client id with its secret or certificate (or a managed identity). */
+export function isGraphConfigured(graph: GraphConfig, material: { certificatePem?: string } = {}): boolean {
+  if (!graph.tenantId) return false;
+  if (graph.credential === 'managedIdentity') return true;
+  if (!graph.clientId) return false;
+  return graph.credential === 'clientSecret' ? !!graph.clientSecret : !!(graph.certificatePath || material.certificatePem);
+}
