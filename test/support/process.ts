@@ -35,7 +35,7 @@ export function runCli(args: string[], env: Record<string, string> = {}, cwd?: s
     child,
     output: () => out,
     exited,
-    waitFor(pattern, timeoutMs = 20_000) {
+    waitFor(pattern, timeoutMs = 60_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const m = out.match(pattern);
