@@ -6,6 +6,8 @@ import { migrateToLatest, MigrationFailedError } from './db/migrations/index.js'
 import { createLogger } from './lib/logger.js';
 import { startOnramp } from './main.js';
 import { registerMailCommands } from './mail/mail.cli.js';
+import { registerCampaignCommands } from './onboarding/campaign.cli.js';
+import { connectGraph } from './graph/connect.js';
 import { registerCertsCommands } from './gateway/certs.command.js';
 import { registerAuthCommands } from './auth/auth.cli.js';
 import { registerSimCommand } from './simulator/sim.command.js';
@@ -104,6 +106,7 @@ configCommand
 registerAuthCommands(program, () => config());
 registerSimCommand(program, () => config().dataDir);
 registerMailCommands(program, () => config());
+registerCampaignCommands(program, () => config(), (cfg) => connectGraph(cfg, { demo: false, log: createLogger(cfg.log.level) }));
 
 /** Known start-up failures get one clear line and exit 1; anything else is a bug and shows its stack. */
 function fail(err: unknown): never {

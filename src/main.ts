@@ -9,6 +9,7 @@ import { buildDeviceApp, buildPublicApp } from './app.js';
 import type { GatewayMaterial } from './gateway/gateway.js';
 import { resolveGatewayMaterial } from './gateway/gateway-material.js';
 import type { OnrampContext } from './context.js';
+import { createOnboardingJobs } from './onboarding/invitations.scheduler.js';
 import { connectGraph } from './graph/connect.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
@@ -71,6 +72,10 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
     const publicAddress = await publicApp.listen({ host: config.server.publicHost, port: config.server.publicPort });
     const publicPort = new URL(publicAddress).port;
     const publicUrl = config.server.publicUrl ?? `http://localhost:${publicPort}`;
+    // Invitation workflow, outbox sender, scheduled report; they stop before the listener (closers run in reverse).
+    const onboardingJobs = createOnboardingJobs(ctx, { graph: graph.graph, publicUrl, demoMailbox: graph.simulator?.sharedMailbox });
+    onboardingJobs.start(publicApp.onboarding);
+    closers.push(() => onboardingJobs.stop());
 
     let deviceApp: FastifyInstance | undefined;
     let deviceUrl: string | undefined;
