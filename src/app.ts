@@ -7,6 +7,7 @@ import { installDeviceGateway, type GatewayMaterial } from './gateway/gateway.js
 import { deviceTelemetryRoutes } from './devices/devices.routes.js';
 import { directoryRoutes } from './directory/directory.routes.js';
 import { deviceReportRoutes } from './devices/reports.routes.js';
+import { signatureRoutes } from './signatures/signatures.routes.js';
 import { authPlugin, requireRole } from './auth/auth.plugin.js';
 import { openApiPlugin } from './portal/openapi.js';
 import { portalPlugin } from './portal/portal.plugin.js';
@@ -61,5 +62,6 @@ export async function buildDeviceApp(ctx: OnrampContext, gateway: GatewayMateria
   await app.register(healthRoutes, { storage: ctx.storage });
   await app.register(deviceTelemetryRoutes, { ctx });
   await app.register(directoryRoutes, { ctx });
+  if (ctx.exchange) await app.register(signatureRoutes, { ctx, exchange: ctx.exchange });
   return app;
 }

@@ -8,6 +8,7 @@ import { migrateToLatest } from './db/migrations/index.js';
 import { buildDeviceApp, buildPublicApp } from './app.js';
 import type { GatewayMaterial } from './gateway/gateway.js';
 import { resolveGatewayMaterial } from './gateway/gateway-material.js';
+import { scheduleDirectorySync } from './directory/directory-sync.js';
 import type { OnrampContext } from './context.js';
 import { createOnboardingJobs } from './onboarding/invitations.scheduler.js';
 import { connectGraph } from './graph/connect.js';
@@ -66,6 +67,8 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
   try {
     const applied = await migrateToLatest(storage);
     if (applied.length > 0) log.info({ applied, storage: storage.describe }, 'migrations applied');
+    // Devices are answered from the local directory copy; keep it current when there is a tenant to read.
+    if (graph.configured) closers.push(scheduleDirectorySync(ctx, graph.graph));
 
     const publicApp = await buildPublicApp(ctx);
     closers.push(() => publicApp.close());

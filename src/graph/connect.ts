@@ -12,6 +12,8 @@ export interface GraphConnection {
   graph: GraphPort;
   exchange: ExchangePort;
   simulator?: RunningSimulator;
+  /** False when no tenant is configured: the ports then fail every call with "not configured". */
+  configured: boolean;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export async function connectGraph(config: OnrampConfig, options: { demo: boolea
       graph: clients.graph,
       exchange: clients.exchange,
       simulator: sim,
+      configured: true,
       close: async () => {
         await clients.close();
         await sim.stop();
@@ -50,10 +53,10 @@ export async function connectGraph(config: OnrampConfig, options: { demo: boolea
   }
   if (!isGraphConfigured(config.graph)) {
     options.log.warn('Microsoft Graph is not configured (graph.tenantId, graph.clientId, credential): features that need it will report so');
-    return { graph: notConfiguredGraph, exchange: notConfiguredGraph, close: async () => {} };
+    return { graph: notConfiguredGraph, exchange: notConfiguredGraph, configured: false, close: async () => {} };
   }
   const { createGraphClients } = await import('./graph-client.js');
-  return createGraphClients(config.graph);
+  return { ...(await createGraphClients(config.graph)), configured: true };
 }
 
 /** Enough settings to get a token: a tenant, and a client id with its secret or certificate (or a managed identity). */
