@@ -41,9 +41,14 @@ function deviceTls(ctx: OnrampContext): Promise<GatewayMaterial | undefined> {
 }
 
 export async function startOnramp(options: StartOptions): Promise<RunningOnramp> {
-  const { config, log } = options;
-  log.info({ config: redactConfig(config) }, 'starting onramp');
-  const graph = await connectGraph(config, { demo: options.demo ?? false, log });
+  const { log } = options;
+  log.info({ config: redactConfig(options.config) }, 'starting onramp');
+  const graph = await connectGraph(options.config, { demo: options.demo ?? false, log });
+  // The demo's simulated tenant has its own MFA group; use it unless one is configured.
+  const config: OnrampConfig =
+    graph.simulator && !options.config.onboarding.mfaGroupId
+      ? { ...options.config, onboarding: { ...options.config.onboarding, mfaGroupId: graph.simulator.mfaGroupId } }
+      : options.config;
   let storage: Storage;
   try {
     storage = await openStorage({ ...config.database, dataDir: config.dataDir });
