@@ -110,8 +110,10 @@ registerCampaignCommands(program, () => config(), (cfg) => connectGraph(cfg, { d
 
 /** Known start-up failures get one clear line and exit 1; anything else is a bug and shows its stack. */
 function fail(err: unknown): never {
-  if (err instanceof ConfigError || err instanceof StorageUnreachableError || err instanceof MigrationFailedError) {
-    process.stderr.write(`onramp: ${err.message}\n`);
+  const known = [ConfigError, StorageUnreachableError, MigrationFailedError].some((type) => err instanceof type);
+  // Compared by name: the Graph client loads lazily, and importing it here would slow every command.
+  if (known || (err as Error)?.name === 'GraphNotConfiguredError') {
+    process.stderr.write(`onramp: ${(err as Error).message}\n`);
   } else {
     process.stderr.write(`onramp: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
   }

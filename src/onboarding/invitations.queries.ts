@@ -10,7 +10,7 @@ export type TrackedUserUpdate = Updateable<Database['tracked_user']>;
 
 /**
  * Users the run handles, in id order after `afterId`: Pending ones, and invited ones whose last check
- * is older than `checkedBeforeIso`.
+ * is older than `checkedBeforeIso` or who clicked their link since it.
  */
 export async function dueUsers(db: Db, options: { checkedBeforeIso: string; afterId: number; limit: number }): Promise<TrackedUser[]> {
   return db
@@ -22,7 +22,13 @@ export async function dueUsers(db: Db, options: { checkedBeforeIso: string; afte
         eb('invite_status', '=', USER_STATUS.Pending),
         eb.and([
           eb('invite_status', 'in', [...CHECKED_STATUSES]),
-          eb.or([eb('last_checked', 'is', null), eb('last_checked', '<', options.checkedBeforeIso)]),
+          eb.or([
+            eb('last_checked', 'is', null),
+            eb('last_checked', '<', options.checkedBeforeIso),
+            // Someone who clicked since the last check is likely registering right now: check again soon
+            // rather than a whole interval later.
+            eb('clicked_link_date', '>', eb.ref('last_checked')),
+          ]),
         ]),
       ]),
     )
