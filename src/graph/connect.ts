@@ -5,6 +5,21 @@ import type { GraphConfig } from './graph-client.js';
 import type { ExchangePort, GraphPort } from './graph-port.js';
 import { notConfiguredGraph } from './not-configured.js';
 
+/** `base` with its tenant, app credential, authority and endpoints those of a running simulator. */
+export function pointAtSimulator(base: GraphConfig, sim: RunningSimulator): GraphConfig {
+  return {
+    ...base,
+    tenantId: sim.tenantId,
+    clientId: sim.clientId,
+    clientSecret: sim.clientSecret,
+    credential: 'clientSecret',
+    authorityHost: sim.authorityHost,
+    disableInstanceDiscovery: true,
+    baseUrl: sim.url,
+    exchangeBaseUrl: sim.url,
+  };
+}
+
 /** Users in the tenant `serve --demo` simulates. */
 export const DEMO_TENANT_USERS = 200;
 
@@ -27,18 +42,7 @@ export async function connectGraph(config: OnrampConfig, options: { demo: boolea
   if (options.demo && !config.graph.tenantId) {
     const [{ startSimulator }, { createGraphClients }] = await Promise.all([import('../simulator/index.js'), import('./graph-client.js')]);
     const sim = await startSimulator({ users: DEMO_TENANT_USERS, dataDir: config.dataDir });
-    const demoConfig: GraphConfig = {
-      ...config.graph,
-      tenantId: sim.tenantId,
-      clientId: sim.clientId,
-      clientSecret: sim.clientSecret,
-      credential: 'clientSecret',
-      authorityHost: sim.authorityHost,
-      disableInstanceDiscovery: true,
-      baseUrl: sim.url,
-      exchangeBaseUrl: sim.url,
-    };
-    const clients = createGraphClients(demoConfig, { caPem: sim.caPem });
+    const clients = createGraphClients(pointAtSimulator(config.graph, sim), { caPem: sim.caPem });
     options.log.info({ url: sim.url, tenantId: sim.tenantId, users: DEMO_TENANT_USERS }, 'demo: tenant simulator started');
     return {
       graph: clients.graph,

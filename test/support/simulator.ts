@@ -8,6 +8,7 @@
  */
 import { Value } from '@sinclair/typebox/value';
 import { graphConfig } from '../../src/graph/graph.config.js';
+import { pointAtSimulator } from '../../src/graph/connect.js';
 import { createGraphClients, type GraphClients, type GraphConfig } from '../../src/graph/graph-client.js';
 import type { ExchangePort, GraphPort } from '../../src/graph/graph-port.js';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulator/index.js';
@@ -25,18 +26,8 @@ export interface TestTenant {
 
 /** Config section for a simulator: secret credential, its authority, instance discovery off, fast retries. */
 export function simulatorGraphConfig(sim: RunningSimulator, overrides: Partial<GraphConfig> = {}): GraphConfig {
-  return Value.Default(graphConfig, {
-    tenantId: sim.tenantId,
-    clientId: sim.clientId,
-    clientSecret: sim.clientSecret,
-    credential: 'clientSecret',
-    authorityHost: sim.authorityHost,
-    disableInstanceDiscovery: true,
-    baseUrl: sim.url,
-    exchangeBaseUrl: sim.url,
-    maxRetryMs: 30_000,
-    ...overrides,
-  }) as GraphConfig;
+  const defaults = Value.Default(graphConfig, {}) as GraphConfig;
+  return { ...pointAtSimulator(defaults, sim), maxRetryMs: 30_000, ...overrides };
 }
 
 export async function startTestTenant(options: SimulatorOptions & { graph?: Partial<GraphConfig> } = {}): Promise<TestTenant> {
