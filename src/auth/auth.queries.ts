@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { AuditEntry, Role } from './auth.model.js';
 
@@ -84,17 +84,7 @@ export async function insertFirstLocalAdmin(db: Kysely<Database>, username: stri
   });
 }
 
-export interface SessionRow {
-  id_hash: string;
-  subject: string;
-  display_name: string;
-  role: string;
-  method: string;
-  csrf_token: string;
-  created_at: string;
-  expires_at: string;
-  last_seen_at: string;
-}
+export type SessionRow = Selectable<Database['auth_session']>;
 
 export async function insertSession(db: Kysely<Database>, row: SessionRow): Promise<void> {
   await db.insertInto('auth_session').values(row).execute();
