@@ -8,8 +8,10 @@ export interface Branding {
   logoUrl?: string;
   supportTeam: string;
   supportEmail: string;
-  /** Button and header colour, `#rgb` or `#rrggbb`. */
+  /** Header colour, `#rgb` or `#rrggbb`. */
   primaryColor: string;
+  /** The call-to-action button and the stripe under the header, `#rgb` or `#rrggbb`; absent: the primary colour. */
+  accentColor?: string;
 }
 
 export interface EmailSubjects {
@@ -38,9 +40,13 @@ export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
 }
 
-/** A colour from config goes into a style attribute: anything but a hex colour falls back. */
-function safeColor(value: string): string {
-  return /^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/i.test(value) ? value : '#0078d4';
+/** A colour from config goes into a style attribute: anything but a hex colour falls back (no CSS injection). */
+function safeColor(value: string | undefined, fallback = '#0078d4'): string {
+  return value !== undefined && /^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/i.test(value) ? value : fallback;
+}
+
+function accentOf(branding: Branding): string {
+  return safeColor(branding.accentColor, safeColor(branding.primaryColor));
 }
 
 /** Only http(s) URLs are linked; anything else (javascript:, data:) is dropped. */
@@ -74,7 +80,7 @@ function layout(branding: Branding, bodyHtml: string, footerHtml: string): strin
     '<body style="margin:0;padding:0;background:#f3f4f6;font-family:Segoe UI,Arial,sans-serif;color:#1f2937">',
     '<table role="presentation" width="100%" cellpadding="0" cellspacing="0"><tr><td align="center" style="padding:24px">',
     '<table role="presentation" width="600" cellpadding="0" cellspacing="0" style="max-width:600px;background:#ffffff;border-radius:8px">',
-    `<tr><td style="background:${color};padding:16px 24px;border-radius:8px 8px 0 0">${header}</td></tr>`,
+    `<tr><td style="background:${color};border-bottom:4px solid ${accentOf(branding)};padding:16px 24px;border-radius:8px 8px 0 0">${header}</td></tr>`,
     `<tr><td style="padding:24px;font-size:15px;line-height:1.5">${bodyHtml}</td></tr>`,
     `<tr><td style="padding:16px 24px;font-size:12px;color:#6b7280;border-top:1px solid #e5e7eb">${footerHtml}</td></tr>`,
     '</table></td></tr></table></body></html>',
@@ -82,7 +88,7 @@ function layout(branding: Branding, bodyHtml: string, footerHtml: string): strin
 }
 
 function button(branding: Branding, href: string, label: string): string {
-  return `<p style="margin:24px 0"><a href="${escapeHtml(href)}" style="background:${safeColor(branding.primaryColor)};color:#ffffff;padding:12px 24px;border-radius:4px;text-decoration:none;font-weight:600;display:inline-block">${escapeHtml(label)}</a></p>`;
+  return `<p style="margin:24px 0"><a href="${escapeHtml(href)}" style="background:${accentOf(branding)};color:#ffffff;padding:12px 24px;border-radius:4px;text-decoration:none;font-weight:600;display:inline-block">${escapeHtml(label)}</a></p>`;
 }
 
 function supportLine(branding: Branding): { html: string; text: string } {

@@ -26,6 +26,7 @@ export function brandingFrom(config: OnrampContext['config']): Branding {
     supportTeam: b.supportTeam,
     supportEmail: b.supportAddress || config.mail.from,
     primaryColor: b.primaryColor,
+    accentColor: b.accentColor,
   };
 }
 

@@ -17,7 +17,7 @@ export const onboardingConfig = section(
         companyName: setting.string({ default: 'Contoso', env: 'ONRAMP_BRAND_COMPANY_NAME', description: 'Company name on pages and emails.' }),
         logoUrl: setting.string({ default: '', env: 'ONRAMP_BRAND_LOGO_URL', description: 'Absolute https URL of the logo shown on pages and emails; empty: none.' }),
         primaryColor: setting.string({ default: '#0078d4', pattern: '^#[0-9a-fA-F]{6}$', env: 'ONRAMP_BRAND_PRIMARY_COLOR', description: 'Main colour (buttons, headings), #rrggbb.' }),
-        accentColor: setting.string({ default: '#107c10', pattern: '^#[0-9a-fA-F]{6}$', env: 'ONRAMP_BRAND_ACCENT_COLOR', description: 'Accent colour (success), #rrggbb.' }),
+        accentColor: setting.string({ default: '#107c10', pattern: '^#[0-9a-fA-F]{6}$', env: 'ONRAMP_BRAND_ACCENT_COLOR', description: 'Accent colour of the emails (the Set Up MFA Now button, the stripe under the header), #rrggbb.' }),
         supportTeam: setting.string({ default: 'IT Service Desk', env: 'ONRAMP_BRAND_SUPPORT_TEAM', description: 'Name of the team users contact for help.' }),
         supportAddress: setting.string({ default: '', env: 'ONRAMP_BRAND_SUPPORT_ADDRESS', description: 'Email address (or URL) users contact for help; empty: not shown.' }),
       },
