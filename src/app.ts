@@ -8,7 +8,7 @@ import { deviceTelemetryRoutes } from './devices/devices.routes.js';
 import { directoryRoutes } from './directory/directory.routes.js';
 import { deviceReportRoutes } from './devices/reports.routes.js';
 import { signatureRoutes } from './signatures/signatures.routes.js';
-import { authPlugin, requireRole } from './auth/auth.plugin.js';
+import { authPlugin, recordAudit, requireRole } from './auth/auth.plugin.js';
 import { openApiPlugin } from './portal/openapi.js';
 import { portalPlugin } from './portal/portal.plugin.js';
 import { registerOnboarding } from './onboarding/onboarding.plugin.js';
@@ -40,7 +40,12 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
   // First: features' routes use requireRole() from it.
   await app.register(authPlugin, { ctx });
   await app.register(portalPlugin, { ctx });
-  await registerOnboarding(app, ctx, { adminGuard: requireRole('admin'), actorOf: (req) => req.principal?.subject ?? 'admin' });
+  await registerOnboarding(app, ctx, {
+    adminGuard: requireRole('admin'),
+    actorOf: (req) => req.principal?.subject ?? 'admin',
+    onUploaded: (req, r) =>
+      recordAudit(req, 'users.upload', r.batchId, { total: r.total, added: r.added.length, updated: r.updated.length, skipped: r.skipped.length, errors: r.errors.length }),
+  });
   await app.register(deviceReportRoutes, { ctx, guard: requireRole('viewer') });
   return app;
 }

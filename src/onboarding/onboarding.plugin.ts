@@ -7,7 +7,7 @@ import type { OnrampContext } from '../context.js';
 import { OnrampError } from '../errors.js';
 import { errorBody, toOnrampError } from '../http/common.js';
 import { HOUR_MS } from '../lib/clock.js';
-import { OnboardingService, type EnrolOutcome } from './onboarding.service.js';
+import { OnboardingService, type EnrolOutcome, type UploadResult } from './onboarding.service.js';
 import type { GraphPort } from '../graph/graph-port.js';
 import { OnboardingPages, type Page } from './onboarding.pages.js';
 import { WindowRateLimiter } from './rate-limit.js';
@@ -22,6 +22,8 @@ export interface OnboardingPluginOptions {
   adminGuard?: preHandlerAsyncHookHandler | undefined;
   /** Names the caller in the user history (e.g. the authenticated principal). */
   actorOf?: ((req: FastifyRequest) => string) | undefined;
+  /** Told of every stored upload, e.g. to write the admin audit log. */
+  onUploaded?: ((req: FastifyRequest, result: UploadResult) => Promise<void>) | undefined;
 }
 
 /** The 43-byte transparent 1×1 GIF every open-pixel request gets. */
@@ -212,7 +214,9 @@ export async function onboardingRoutes(instance: FastifyInstance, options: Onboa
           if (batchId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9 ._:@-]{0,99}$/.test(batchId)) {
             throw new OnrampError('ONRAMP_ERR_VALIDATION', ['batchId must be 1-100 letters, digits, spaces or ._:@-']);
           }
-          return service.upload(csv, { batchId, actor: actorOf(req) });
+          const result = await service.upload(csv, { batchId, actor: actorOf(req) });
+          await options.onUploaded?.(req, result);
+          return result;
         },
       );
     });
@@ -232,7 +236,7 @@ declare module 'fastify' {
 export async function registerOnboarding(
   app: FastifyInstance,
   ctx: OnrampContext,
-  extra: { graph?: GraphPort | undefined; adminGuard?: preHandlerAsyncHookHandler | undefined; actorOf?: ((req: FastifyRequest) => string) | undefined } = {},
+  extra: Pick<OnboardingPluginOptions, 'adminGuard' | 'actorOf' | 'onUploaded'> & { graph?: GraphPort | undefined } = {},
 ): Promise<OnboardingService> {
   // ctx.graph is being added to OnrampContext by the Graph feature; read it when present so enrolment
   // works as soon as it lands, without another edit here.
@@ -240,6 +244,6 @@ export async function registerOnboarding(
   const service = new OnboardingService({ storage: ctx.storage, config: ctx.config, clock: ctx.clock, log: ctx.log, graph });
   app.decorate('onboarding', service);
   app.addHook('onClose', async () => service.idle());
-  await app.register(onboardingRoutes, { ctx, service, adminGuard: extra.adminGuard, actorOf: extra.actorOf });
+  await app.register(onboardingRoutes, { ctx, service, adminGuard: extra.adminGuard, actorOf: extra.actorOf, onUploaded: extra.onUploaded });
   return service;
 }
