@@ -62,6 +62,27 @@ function describe(cert: x509.X509Certificate, key: string): IssuedCertificate {
   };
 }
 
+/** What every certificate issued by one of our CAs shares: a fresh serial, the issuer's name and key, and its key identifier. */
+async function signWith(
+  issuer: CertificateAuthority,
+  subject: string,
+  publicKey: CryptoKey,
+  validity: Required<Validity>,
+  extensions: x509.Extension[],
+): Promise<x509.X509Certificate> {
+  return x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject,
+    issuer: issuer.cert.subject,
+    notBefore: validity.notBefore,
+    notAfter: validity.notAfter,
+    publicKey,
+    signingKey: issuer.keys.privateKey,
+    signingAlgorithm: RSA,
+    extensions: [...extensions, await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey)],
+  });
+}
+
 export async function createRootCa(name = 'onramp dev root CA', validity: Validity = {}): Promise<CertificateAuthority> {
   const keys = (await webcrypto.subtle.generateKey(RSA, true, ['sign', 'verify'])) as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -82,22 +103,11 @@ export async function createRootCa(name = 'onramp dev root CA', validity: Validi
 
 export async function createIntermediateCa(issuer: CertificateAuthority, name = 'onramp dev issuing CA', validity: Validity = {}): Promise<CertificateAuthority> {
   const keys = (await webcrypto.subtle.generateKey(RSA, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial(),
-    subject: `CN=${name}`,
-    issuer: issuer.cert.subject,
-    notBefore: validity.notBefore ?? days(-1),
-    notAfter: validity.notAfter ?? days(1825),
-    publicKey: keys.publicKey,
-    signingKey: issuer.keys.privateKey,
-    signingAlgorithm: RSA,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey),
-    ],
-  });
+  const cert = await signWith(issuer, `CN=${name}`, keys.publicKey, { notBefore: validity.notBefore ?? days(-1), notAfter: validity.notAfter ?? days(1825) }, [
+    new x509.BasicConstraintsExtension(true, 0, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+  ]);
   return { ...describe(cert, await keyPem(keys.privateKey)), name, cert, keys };
 }
 
@@ -119,26 +129,16 @@ export async function issueServerCertificate(issuer: CertificateAuthority, optio
   const dnsNames = options.dnsNames ?? ['localhost'];
   const ips = options.ipAddresses ?? ['127.0.0.1', '::1'];
   const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial(),
-    subject: `CN=${options.commonName ?? dnsNames[0] ?? 'localhost'}`,
-    issuer: issuer.cert.subject,
-    notBefore: options.notBefore ?? days(-1),
-    notAfter: options.notAfter ?? days(397),
-    publicKey: keys.publicKey,
-    signingKey: issuer.keys.privateKey,
-    signingAlgorithm: RSA,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([EKU.serverAuth]),
-      new x509.SubjectAlternativeNameExtension([
-        ...dnsNames.map((value) => ({ type: 'dns' as const, value })),
-        ...ips.map((value) => ({ type: 'ip' as const, value })),
-      ]),
-      await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey),
-    ],
-  });
+  const subject = `CN=${options.commonName ?? dnsNames[0] ?? 'localhost'}`;
+  const cert = await signWith(issuer, subject, keys.publicKey, { notBefore: options.notBefore ?? days(-1), notAfter: options.notAfter ?? days(397) }, [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    new x509.ExtendedKeyUsageExtension([EKU.serverAuth]),
+    new x509.SubjectAlternativeNameExtension([
+      ...dnsNames.map((value) => ({ type: 'dns' as const, value })),
+      ...ips.map((value) => ({ type: 'ip' as const, value })),
+    ]),
+  ]);
   return describe(cert, await keyPem(keys.privateKey));
 }
 
@@ -164,23 +164,13 @@ export async function issueClientCertificate(issuer: CertificateAuthority, optio
   if (options.email) names.push({ type: 'email', value: options.email });
   if (options.dnsName) names.push({ type: 'dns', value: options.dnsName });
   const ekus = options.extendedKeyUsages ?? [EKU.clientAuth];
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial(),
-    subject: `CN=${options.commonName ?? options.upn ?? options.email ?? options.dnsName ?? 'device'}`,
-    issuer: issuer.cert.subject,
-    notBefore: options.notBefore ?? days(-1),
-    notAfter: options.notAfter ?? days(365),
-    publicKey: keys.publicKey,
-    signingKey: issuer.keys.privateKey,
-    signingAlgorithm: RSA,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | (options.keyType === 'ec' ? 0 : x509.KeyUsageFlags.keyEncipherment), true),
-      ...(ekus.length > 0 ? [new x509.ExtendedKeyUsageExtension(ekus)] : []),
-      ...(names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names)] : []),
-      await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey),
-    ],
-  });
+  const subject = `CN=${options.commonName ?? options.upn ?? options.email ?? options.dnsName ?? 'device'}`;
+  const cert = await signWith(issuer, subject, keys.publicKey, { notBefore: options.notBefore ?? days(-1), notAfter: options.notAfter ?? days(365) }, [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | (options.keyType === 'ec' ? 0 : x509.KeyUsageFlags.keyEncipherment), true),
+    ...(ekus.length > 0 ? [new x509.ExtendedKeyUsageExtension(ekus)] : []),
+    ...(names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names)] : []),
+  ]);
   return describe(cert, await keyPem(keys.privateKey));
 }
 
