@@ -1,0 +1,193 @@
+/**
+ * The MFA onboarding journey of issue #4 in one run, with real parts only: onramp started as `serve`
+ * starts it (startOnramp, real listener), the tenant simulator as Microsoft Graph, a real SMTP server,
+ * and `onramp campaign run` as a separate process for the follow-up run, as an admin would run it.
+ *
+ * upload (API token) → invitation run → outbox → the email arrives over SMTP → its pixel is fetched →
+ * its link shows the scanner-safe page → the button enrols (user in the MFA group in the simulator) →
+ * the user registers a method in the simulator → next run → Active, with the history in order.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AuthService } from '../src/auth/auth.service.js';
+import { loadConfig } from '../src/config/config.js';
+import { systemClock } from '../src/lib/clock.js';
+import { createLogger } from '../src/lib/logger.js';
+import { startOnramp } from '../src/main.js';
+import { ephemeralServeEnv, runCli } from './support/process.js';
+import { startTestTenant, type TestTenant } from './support/simulator.js';
+import { SmtpSink } from './support/smtp.js';
+import { BACKENDS } from './support/storage.js';
+
+const D = 'contoso.test';
+
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** The simulator's control API over HTTPS (trusting its CA), as the demo and scripts use it. */
+function simControl(tenant: TestTenant, path: string, body: unknown): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const payload = JSON.stringify(body);
+    const req = request(`${tenant.sim.url}${path}`, { method: 'POST', ca: tenant.sim.caPem, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+const unescapeAttr = (v: string) => v.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+for (const backend of BACKENDS) {
+  describe(`MFA onboarding journey (${backend.name})`, { skip: backend.skip }, () => {
+    let tenant: TestTenant;
+    let sink: SmtpSink;
+    let caDir: string;
+    before(async () => {
+      tenant = await startTestTenant({
+        tenant: {
+          domain: D,
+          users: [
+            { userPrincipalName: `mia@${D}`, displayName: 'Mia Manager', mail: `mia@${D}` },
+            { userPrincipalName: `ann@${D}`, displayName: 'Ann Example', mail: `ann@${D}`, managerId: `mia@${D}`, department: 'Sales' },
+            { userPrincipalName: `ben@${D}`, displayName: 'Ben Example', mail: `ben@${D}` },
+            { userPrincipalName: `gus@${D}`, displayName: 'Gus Guest', userType: 'Guest' },
+          ],
+        },
+      });
+      sink = await new SmtpSink().start();
+      caDir = mkdtempSync(join(tmpdir(), 'onramp-journey-'));
+      writeFileSync(join(caDir, 'sim-ca.pem'), tenant.sim.caPem);
+    });
+    after(async () => {
+      await sink.close();
+      await tenant.stop();
+      rmSync(caDir, { recursive: true, force: true });
+    });
+
+    test('upload → invitation email over SMTP → open pixel → enrol page and button → in the MFA group → MFA registered → next run: Active, history in order', async () => {
+      const storage = await backend.open();
+      const env: Record<string, string> = {
+        ...storage.env,
+        ...ephemeralServeEnv(),
+        ONRAMP_CONFIG_FILE: join(caDir, 'no-config.json'),
+        ONRAMP_GRAPH_TENANT_ID: tenant.sim.tenantId,
+        ONRAMP_GRAPH_CLIENT_ID: tenant.sim.clientId,
+        ONRAMP_GRAPH_CLIENT_SECRET: tenant.sim.clientSecret,
+        ONRAMP_GRAPH_AUTHORITY_HOST: tenant.sim.authorityHost,
+        ONRAMP_GRAPH_DISABLE_INSTANCE_DISCOVERY: 'true',
+        ONRAMP_GRAPH_BASE_URL: tenant.sim.url,
+        ONRAMP_EXCHANGE_BASE_URL: tenant.sim.url,
+        ONRAMP_GRAPH_CA_FILE: join(caDir, 'sim-ca.pem'),
+        ONRAMP_ONBOARDING_MFA_GROUP_ID: tenant.sim.mfaGroupId,
+        ONRAMP_SMTP_HOST: '127.0.0.1',
+        ONRAMP_SMTP_PORT: String(sink.port),
+        ONRAMP_MAIL_FROM: `mfa@${D}`,
+        ONRAMP_MAIL_POLL_INTERVAL_MS: '200',
+        ONRAMP_INVITATIONS_TRIGGER_DEBOUNCE_MS: '0',
+        // The follow-up run checks invited users at once instead of a day later.
+        ONRAMP_INVITATIONS_CHECK_INTERVAL_HOURS: '0',
+      };
+      const running = await startOnramp({ config: loadConfig({ env }), log: createLogger('silent') });
+      const user = (upn: string) => storage.db.selectFrom('tracked_user').selectAll().where('upn_key', '=', upn).executeTakeFirstOrThrow();
+      try {
+        const auth = new AuthService(storage.db, running.ctx.config.auth, systemClock);
+        const { token } = await auth.createApiToken('journey', 'admin', 'test');
+
+        // 1. Upload with an API token; the upload triggers the invitation run.
+        const upload = await fetch(`${running.publicUrl}/api/upload-users?batchId=wave-1`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
+          body: `UPN;Name\r\nANN@${D};Ann\r\nben@${D};Ben\r\ngus@${D};Gus\r\n`,
+        });
+        assert.equal(upload.status, 200);
+        const answer = (await upload.json()) as { batchId: string; added: string[]; triggered: boolean };
+        assert.deepEqual([answer.batchId, answer.added.length, answer.triggered], ['wave-1', 3, true]);
+
+        // 2. The run invites ann and ben (gus is a guest: Excluded), the outbox delivers over SMTP.
+        await until(() => sink.to(`ann@${D}`).length === 1 && sink.to(`ben@${D}`).length === 1, 'the invitations to arrive');
+        await until(async () => (await user(`gus@${D}`)).invite_status === 'Excluded', 'the guest to be excluded');
+        assert.equal(sink.to(`gus@${D}`).length, 0);
+        assert.equal((await user(`ann@${D}`)).invite_status, 'Sent');
+
+        const [mail] = sink.to(`ann@${D}`);
+        assert.equal(mail!.subject, 'Action Required: Set Up Multi-Factor Authentication (MFA)');
+        const html = String(mail!.parsed.html);
+        assert.match(html, /Dear Ann Example,/);
+        const enrolHref = html.match(/<a href="([^"]*\/api\/enrol\?token=[^"]+)"/)?.[1];
+        const pixelSrc = html.match(/<img src="([^"]*\/api\/track-open\?token=[^"]+)"/)?.[1];
+        assert.ok(enrolHref && pixelSrc, 'the email carries the enrol link and the pixel');
+        const enrolUrl = unescapeAttr(enrolHref);
+        const pixelUrl = unescapeAttr(pixelSrc);
+        assert.ok(enrolUrl.startsWith(running.publicUrl), enrolUrl);
+        assert.ok(mail!.parsed.text?.includes(enrolUrl), 'the text part has the same link');
+        assert.equal(new URL(enrolUrl).searchParams.get('token'), (await user(`ann@${D}`)).tracking_token);
+
+        // 3. The mail client loads the pixel.
+        const pixel = await fetch(pixelUrl);
+        assert.equal(pixel.status, 200);
+        assert.equal(pixel.headers.get('content-type'), 'image/gif');
+        assert.equal((await pixel.arrayBuffer()).byteLength, 43);
+        assert.ok((await user(`ann@${D}`)).email_opened_date, 'EmailOpenedDate stamped');
+
+        // 4. The link shows the confirmation page (a scanner's GET consumes nothing); its button enrols.
+        const browser = { accept: 'text/html', 'user-agent': 'Mozilla/5.0 (journey test)' };
+        const page = await fetch(enrolUrl, { headers: browser });
+        assert.equal(page.status, 200);
+        const pageHtml = await page.text();
+        assert.equal((await user(`ann@${D}`)).clicked_link_date, null, 'the GET alone enrols nobody');
+        const form = pageHtml.match(/<form method="post" action="([^"]+)">(.*?)<\/form>/s);
+        assert.ok(form, 'the page has the enrol form');
+        const fields = new URLSearchParams([...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1]!, unescapeAttr(m[2]!)]));
+        assert.ok(fields.get('csrf'), 'the form carries its CSRF token');
+        const enrolled = await fetch(new URL(unescapeAttr(form[1]!), enrolUrl), {
+          method: 'POST',
+          headers: { ...browser, 'content-type': 'application/x-www-form-urlencoded' },
+          body: fields.toString(),
+          redirect: 'manual',
+        });
+        assert.equal(enrolled.status, 200);
+        assert.match(await enrolled.text(), /You are enrolled/);
+        const annInSim = tenant.sim.control.tenant.findByUpn(`ann@${D}`)!;
+        assert.ok(tenant.sim.control.tenant.groups.get(tenant.sim.mfaGroupId)!.members.has(annInSim.id), 'ann is in the MFA group in the simulator');
+        const clicked = await user(`ann@${D}`);
+        assert.equal(clicked.invite_status, 'AddedToGroup');
+        assert.ok(clicked.clicked_link_date && clicked.added_to_group_date && clicked.in_group === 1);
+
+        // 5. Ann registers the Authenticator app (in the simulated tenant), then the next run.
+        const flipped = await simControl(tenant, `/_sim/users/${encodeURIComponent(`ann@${D}`)}/mfa`, { methods: ['microsoftAuthenticator'] });
+        assert.equal(flipped.status, 200, flipped.body);
+        const run = runCli(['campaign', 'run'], { ...env, ONRAMP_LOG_LEVEL: 'warn' });
+        assert.equal((await run.exited).code, 0, run.output());
+        const summary = JSON.parse(run.output().trim().split('\n').pop()!) as { run: { activated: number; invited: number } };
+        assert.equal(summary.run.activated, 1, run.output());
+        assert.equal(summary.run.invited, 0, 'nobody is invited twice');
+
+        const active = await user(`ann@${D}`);
+        assert.equal(active.invite_status, 'Active');
+        assert.equal(active.mfa_registration_state, 'Registered');
+        assert.ok(active.mfa_registration_date);
+        assert.equal((await user(`ben@${D}`)).invite_status, 'Sent');
+        const events = await storage.db.selectFrom('user_event').select(['type', 'at']).where('tracked_user_id', '=', active.id).orderBy('id').execute();
+        assert.deepEqual(events.map((e) => e.type), ['uploaded', 'invited', 'email-opened', 'clicked', 'added-to-group', 'activated']);
+        assert.deepEqual(events.map((e) => e.at), [...events.map((e) => e.at)].sort(), 'the history is in time order');
+        assert.equal(sink.to(`ann@${D}`).length, 1, 'one email for ann in the whole journey');
+      } finally {
+        await running.close();
+        await storage.close();
+      }
+    });
+  });
+}
