@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, SqliteDialect, sql, type CreateTableBuilder } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type CreateTableBuilder, type SqliteDatabase as KyselySqliteDatabase } from 'kysely';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import { mkdirSync } from 'node:fs';
@@ -71,12 +71,41 @@ export function openSqlite(dataDir: string, fileName = 'onramp.sqlite'): Storage
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(database) }) });
   return {
     db,
     dialect: sqliteCapabilities,
     describe: `sqlite:${file}`,
     close: () => db.destroy(),
+  };
+}
+
+const STATEMENT_CACHE_SIZE = 256;
+/** Bulk statements (thousands of placeholders) are one-offs: caching them would only hold memory. */
+const CACHEABLE_SQL_LENGTH = 4096;
+
+/**
+ * Kysely's SQLite driver calls prepare() for every query it runs, and compiling the statement costs
+ * more than running a point lookup. Statements are reused by SQL text instead; one still iterating
+ * (a streamed select) is busy and cannot run twice at once, so a fresh one is prepared for that call.
+ */
+function reusingStatements(database: SqliteDatabase.Database): KyselySqliteDatabase {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    prepare(source: string) {
+      const cached = cache.get(source);
+      if (cached && !cached.busy) return cached;
+      const statement = database.prepare(source);
+      if (!cached && source.length <= CACHEABLE_SQL_LENGTH) {
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.clear();
+        cache.set(source, statement);
+      }
+      return statement;
+    },
+    close() {
+      cache.clear();
+      database.close();
+    },
   };
 }
 
