@@ -30,7 +30,7 @@ import { OnrampError } from '../errors.js';
 import { roleSatisfies, type AuditEntry, type Principal, type Role } from './auth.model.js';
 import { AuditLog, AuthService, MIN_PASSWORD_LENGTH, USERNAME_PATTERN } from './auth.service.js';
 import { randomId, sameSecret } from './secrets.js';
-import { OidcSignIn, oidcConfigured } from './oidc.js';
+import { OidcSignIn, oidcConfigured, simulatorOidc } from './oidc.js';
 
 declare module 'fastify' {
   /** Route documentation picked up by /api/openapi.json. */
@@ -135,6 +135,7 @@ export async function authPlugin(app: FastifyInstance, { ctx }: AuthPluginOption
     },
   };
   if (oidcConfigured(config.oidc)) runtime.oidc = new OidcSignIn(config.oidc, ctx.log);
+  else if (ctx.simulator) runtime.oidc = new OidcSignIn(simulatorOidc(config.oidc, ctx.simulator), ctx.log, ctx.simulator.caPem);
   if (config.localAdmin && (await needsFirstRunSetup(service))) {
     runtime.setupCode = randomId(9);
     ctx.log.warn({ setupCode: runtime.setupCode }, 'no local admin yet: open the portal and finish first-run setup with this code');
@@ -162,6 +163,8 @@ export async function authPlugin(app: FastifyInstance, { ctx }: AuthPluginOption
       methods: { local: config.localAdmin, oidc: runtime.oidc !== undefined },
       setupRequired: config.localAdmin && runtime.setupCode !== undefined,
       demo: ctx.demo,
+      /** The demo's Mailbox screen exists (the tenant simulator runs in-process). */
+      mailbox: ctx.simulator !== undefined,
     };
   });
 

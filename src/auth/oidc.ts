@@ -6,6 +6,7 @@ import type { Logger } from '../lib/logger.js';
 import { OnrampError } from '../errors.js';
 import type { AuthConfig } from './auth.service.js';
 import type { Role } from './auth.model.js';
+import type { RunningSimulator } from '../simulator/index.js';
 
 /**
  * OpenID Connect sign-in (authorization code + PKCE) with openid-client v6, for Microsoft Entra ID
@@ -45,6 +46,8 @@ export class OidcSignIn {
   constructor(
     private readonly config: OidcConfig & { issuer: string; clientId: string },
     private readonly log: Logger,
+    /** Extra CA (PEM) given directly, e.g. the in-process simulator's; otherwise `caFile` is read. */
+    private readonly caPem?: string,
   ) {}
 
   /** Discovery runs on first use and is retried after a failure, so a start does not need the IdP up. */
@@ -71,10 +74,11 @@ export class OidcSignIn {
       auth = client.None();
     }
     const options: client.DiscoveryRequestOptions = {};
-    if (c.caFile) {
+    const extraCa = this.caPem ?? (c.caFile ? readFileSync(c.caFile, 'utf8') : undefined);
+    if (extraCa) {
       // An extra CA on top of the system ones (never switching verification off).
       const { rootCertificates } = await import('node:tls');
-      const agent = new Agent({ connect: { ca: [...rootCertificates, readFileSync(c.caFile, 'utf8')] } });
+      const agent = new Agent({ connect: { ca: [...rootCertificates, extraCa] } });
       options[client.customFetch] = ((url: string, init: RequestInit) =>
         undiciFetch(url, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher: agent })) as unknown as client.CustomFetch;
     }
@@ -133,4 +137,12 @@ function parseFlow(cookie: string | undefined): FlowState | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * `serve --demo` without an identity provider configured: sign-in against the in-process tenant
+ * simulator, whose users with the Onramp.Admin / Onramp.Viewer app roles can sign in.
+ */
+export function simulatorOidc(c: OidcConfig, sim: Pick<RunningSimulator, 'url' | 'tenantId' | 'clientId' | 'clientSecret'>): OidcConfig & { issuer: string; clientId: string } {
+  return { ...c, issuer: `${sim.url}/${sim.tenantId}/v2.0`, clientId: sim.clientId, clientSecret: sim.clientSecret, clientCertificateKeyFile: undefined, caFile: undefined };
 }

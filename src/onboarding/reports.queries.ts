@@ -4,9 +4,21 @@ import type { Database } from '../db/schema.js';
 import { USER_STATUS } from './onboarding.domain.js';
 import type { TrackedUser } from './invitations.queries.js';
 
+/**
+ * Which tracked users a report covers. The portal's tiles, the CSV export and the emailed report all
+ * scope with this one filter, so the same filter gives the same numbers everywhere.
+ */
 export interface ReportFilter {
   campaignId?: number | undefined;
   batchId?: string | undefined;
+  status?: string | undefined;
+  department?: string | undefined;
+  /** Users uploaded on or after this ISO instant. */
+  uploadedFrom?: string | undefined;
+  /** Users uploaded before this ISO instant. */
+  uploadedBefore?: string | undefined;
+  /** Matched case-insensitively against UPN, display name and department. */
+  search?: string | undefined;
 }
 
 type Eb = ExpressionBuilder<Database, 'tracked_user'>;
@@ -15,6 +27,16 @@ function scope(eb: Eb, filter: ReportFilter): Expression<SqlBool> {
   const parts: Expression<SqlBool>[] = [];
   if (filter.campaignId !== undefined) parts.push(eb('campaign_id', '=', filter.campaignId));
   if (filter.batchId !== undefined) parts.push(eb('source_batch_id', '=', filter.batchId));
+  if (filter.status !== undefined) parts.push(eb('invite_status', '=', filter.status));
+  if (filter.department !== undefined) parts.push(eb('department', '=', filter.department));
+  if (filter.uploadedFrom !== undefined) parts.push(eb('created_at', '>=', filter.uploadedFrom));
+  if (filter.uploadedBefore !== undefined) parts.push(eb('created_at', '<', filter.uploadedBefore));
+  if (filter.search !== undefined && filter.search !== '') {
+    // LIKE wildcards in the search text are matched literally (as the users list does).
+    const text = `%${filter.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const pattern = sql<string>`${text} escape '\\'`;
+    parts.push(eb.or([eb('upn_key', 'like', pattern), eb(eb.fn('lower', ['display_name']), 'like', pattern), eb(eb.fn('lower', ['department']), 'like', pattern)]));
+  }
   return eb.and(parts);
 }
 
@@ -124,4 +146,13 @@ export async function exportPage(db: Kysely<Database>, filter: ReportFilter, aft
     .orderBy('id')
     .limit(limit)
     .execute();
+}
+
+/** Distinct batches and departments of a campaign, for the report filter pickers (500 each at most). */
+export async function filterValues(db: Kysely<Database>, campaignId: number): Promise<{ batches: string[]; departments: string[] }> {
+  const [batches, departments] = await Promise.all([
+    db.selectFrom('tracked_user').select('source_batch_id as v').distinct().where('campaign_id', '=', campaignId).where('source_batch_id', 'is not', null).orderBy('source_batch_id').limit(500).execute(),
+    db.selectFrom('tracked_user').select('department as v').distinct().where('campaign_id', '=', campaignId).where('department', 'is not', null).orderBy('department').limit(500).execute(),
+  ]);
+  return { batches: batches.map((r) => r.v as string), departments: departments.map((r) => r.v as string) };
 }

@@ -109,24 +109,16 @@ export class ReportService {
   async summary(filter: ReportFilter = {}): Promise<ReportSummary> {
     const { db, clock, settings } = this.deps;
     const now = clock.now();
-    const since = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - 6 * DAY_MS);
-    const sinceIso = since.toISOString();
     const noClickBefore = new Date(now.getTime() - settings.noClickAfterDays * DAY_MS).toISOString();
-    const kinds = Object.keys(ACTIVITY_COLUMNS) as ActivityKind[];
     const attentionKinds: AttentionKind[] = ['noClick', 'clickedNotActive', 'escalated', 'overdue'];
-    const [statusCounts, activity, attention, batches] = await Promise.all([
+    const [statusCounts, perDay, attention, batches] = await Promise.all([
       countsByStatus(db, filter),
-      Promise.all(kinds.map((k) => activityPerDay(db, filter, k, sinceIso))),
+      this.activity(filter, 7),
       Promise.all(attentionKinds.map((k) => needsAttention(db, filter, k, noClickBefore, settings.attentionListSize))),
       completionPerBatch(db, filter),
     ]);
     const byStatus = Object.fromEntries(ALL_USER_STATUSES.map((s) => [s, statusCounts.get(s) ?? 0]));
     const total = [...statusCounts.values()].reduce((a, b) => a + b, 0);
-    const perDay: DayActivity[] = [];
-    for (let i = 0; i < 7; i++) {
-      const day = new Date(since.getTime() + i * DAY_MS).toISOString().slice(0, 10);
-      perDay.push({ day, invites: activity[0]!.get(day) ?? 0, opens: activity[1]!.get(day) ?? 0, clicks: activity[2]!.get(day) ?? 0, activations: activity[3]!.get(day) ?? 0 });
-    }
     const sum = (k: ActivityKind) => perDay.reduce((a, d) => a + d[k], 0);
     return {
       generatedAt: now.toISOString(),
@@ -137,6 +129,20 @@ export class ReportService {
       needsAttention: Object.fromEntries(attentionKinds.map((k, i) => [k, attention[i]!])) as ReportSummary['needsAttention'],
       batches: batches.map((b) => ({ ...b, completionRate: rate(b.active, b.total, b.excluded) })),
     };
+  }
+
+  /** Invites, opens, clicks and activations per UTC day for the last `days` days (today included), zeros filled in. */
+  async activity(filter: ReportFilter, days: number): Promise<DayActivity[]> {
+    const now = this.deps.clock.now();
+    const since = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (days - 1) * DAY_MS);
+    const kinds = Object.keys(ACTIVITY_COLUMNS) as ActivityKind[];
+    const counts = await Promise.all(kinds.map((k) => activityPerDay(this.deps.db, filter, k, since.toISOString())));
+    const perDay: DayActivity[] = [];
+    for (let i = 0; i < days; i++) {
+      const day = new Date(since.getTime() + i * DAY_MS).toISOString().slice(0, 10);
+      perDay.push({ day, invites: counts[0]!.get(day) ?? 0, opens: counts[1]!.get(day) ?? 0, clicks: counts[2]!.get(day) ?? 0, activations: counts[3]!.get(day) ?? 0 });
+    }
+    return perDay;
   }
 
   /** Every record of the scope as CSV, header first, one chunk per page of rows (never all in memory). */

@@ -9,10 +9,12 @@ import { redactConfig } from '../config/config.js';
 import { OnrampError } from '../errors.js';
 import { recordAudit, requireRole } from '../auth/auth.plugin.js';
 import * as onboarding from '../onboarding/onboarding.queries.js';
-import { USER_STATUS } from '../onboarding/onboarding.domain.js';
-import * as reports from './portal.queries.js';
-import { ReportService } from '../onboarding/reports.service.js';
+import { filterValues } from '../onboarding/reports.queries.js';
+import { ReportService, type ReportFilter } from '../onboarding/reports.service.js';
+import { brandingFrom } from '../onboarding/invitations.scheduler.js';
+import { createMailTransport, type MailTransport } from '../mail/transports.js';
 import { Readable } from 'node:stream';
+import { mailboxRoutes } from './mailbox.routes.js';
 
 /** The built SPA (vite build portal → portal/dist), the same path from src/portal and dist/portal. */
 const PORTAL_DIST = fileURLToPath(new URL('../../portal/dist/', import.meta.url));
@@ -47,14 +49,19 @@ const Flag = Type.Union([Type.Literal('true'), Type.Literal('false')]);
 
 const IdParams = Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}$' }) });
 
-const ReportQuery = Type.Object(
-  {
-    batch: Type.Optional(Type.String({ maxLength: 200 })),
-    department: Type.Optional(Type.String({ maxLength: 200 })),
-    from: Type.Optional(Type.String({ format: 'date', description: 'Uploaded on or after this day (YYYY-MM-DD, UTC)' })),
-    to: Type.Optional(Type.String({ format: 'date', description: 'Uploaded on or before this day (YYYY-MM-DD, UTC)' })),
-    days: Type.Optional(Count('Days of activity in the chart, 1-366 (default 30)')),
-  },
+/** The report scope as the Reports screen sets it; the tiles and the CSV export take the same one. */
+const ReportScope = {
+  batch: Type.Optional(Type.String({ maxLength: 200 })),
+  status: Type.Optional(Type.String({ maxLength: 40 })),
+  department: Type.Optional(Type.String({ maxLength: 200 })),
+  from: Type.Optional(Type.String({ format: 'date', description: 'Uploaded on or after this day (YYYY-MM-DD, UTC)' })),
+  to: Type.Optional(Type.String({ format: 'date', description: 'Uploaded on or before this day (YYYY-MM-DD, UTC)' })),
+  search: Type.Optional(Type.String({ maxLength: 200, description: 'Part of the UPN, name or department' })),
+};
+const ReportQuery = Type.Object({ ...ReportScope, days: Type.Optional(Count('Days of activity in the chart, 1-366 (default 30)')) }, { additionalProperties: false });
+const ExportQuery = Type.Object(ReportScope, { additionalProperties: false });
+const SendReportBody = Type.Object(
+  { recipients: Type.Optional(Type.Array(Type.String({ format: 'email', maxLength: 320 }), { maxItems: 50, description: 'Default: reports.recipients' })) },
   { additionalProperties: false },
 );
 
@@ -144,56 +151,58 @@ export async function portalPlugin(app: FastifyInstance, { ctx }: PortalPluginOp
 
   const campaignId = async () => Number((await onboarding.defaultCampaign(db)).id);
 
-  typed.get('/api/admin/reports', { preHandler: requireRole('viewer'), schema: { tags: ['reports'], summary: 'Totals by status, completion, per-batch and per-day activity', querystring: ReportQuery } }, async (req) => {
-    const q = req.query;
-    const filter: reports.ReportFilter = {
-      campaignId: await campaignId(),
-      batchId: q.batch,
-      department: q.department,
-      from: q.from ? `${q.from}T00:00:00.000Z` : undefined,
-      to: q.to ? nextDay(q.to) : undefined,
-    };
-    const byStatus = await reports.countsByStatus(db, filter);
-    const total = byStatus.reduce((sum, r) => sum + r.n, 0);
-    const active = byStatus.find((r) => r.status === USER_STATUS.Active)?.n ?? 0;
-    const days = bounded(q.days, 30, 1, 366);
-    const since = new Date(ctx.clock.now().getTime() - (days - 1) * 86_400_000).toISOString().slice(0, 10);
-    const activity: Record<string, Array<{ day: string; n: number }>> = {};
-    for (const kind of ['invited', 'opened', 'clicked', 'activated'] as const) activity[kind] = await reports.perDay(db, filter, kind, since);
-    return {
-      total,
-      byStatus: Object.fromEntries(byStatus.map((r) => [r.status, r.n])),
-      completionRate: total === 0 ? 0 : Math.round((active / total) * 1000) / 10,
-      perBatch: await reports.countsByBatch(db, filter, USER_STATUS.Active),
-      activity: { since, ...activity },
-      filters: await reports.filterValues(db, filter.campaignId),
-    };
+  const reportService = new ReportService({ db, clock: ctx.clock, log: ctx.log, settings: ctx.config.reports, branding: brandingFrom(ctx.config) });
+  const reportFilter = async (q: { batch?: string; status?: string; department?: string; from?: string; to?: string; search?: string }): Promise<ReportFilter> => ({
+    campaignId: await campaignId(),
+    batchId: q.batch,
+    status: q.status,
+    department: q.department,
+    uploadedFrom: q.from ? `${q.from}T00:00:00.000Z` : undefined,
+    uploadedBefore: q.to ? nextDay(q.to) : undefined,
+    search: q.search,
   });
 
-  const b = ctx.config.onboarding.branding;
-  const reportService = new ReportService({
-    db,
-    clock: ctx.clock,
-    log: ctx.log,
-    settings: ctx.config.reports,
-    branding: { companyName: b.companyName, supportTeam: b.supportTeam, supportEmail: b.supportAddress || ctx.config.mail.from, primaryColor: b.primaryColor },
+  typed.get('/api/admin/reports', { preHandler: requireRole('viewer'), schema: { tags: ['reports'], summary: 'Totals by status, completion, needs attention, per-batch and per-day activity', querystring: ReportQuery } }, async (req) => {
+    const filter = await reportFilter(req.query);
+    const [summary, perDay, filters] = await Promise.all([reportService.summary(filter), reportService.activity(filter, bounded(req.query.days, 30, 1, 366)), filterValues(db, filter.campaignId!)]);
+    return {
+      total: summary.total,
+      byStatus: summary.byStatus,
+      completionRate: summary.completionRate,
+      needsAttention: summary.needsAttention,
+      perBatch: summary.batches,
+      activity: perDay,
+      filters,
+    };
   });
 
   typed.get(
     '/api/admin/reports/export.csv',
     {
       preHandler: requireRole('viewer'),
-      schema: { tags: ['reports'], summary: 'CSV of every tracked user in scope, with the seed\'s column names (streamed; formulas neutralised)', querystring: Type.Object({ batch: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }) },
+      schema: { tags: ['reports'], summary: 'CSV of the tracked users the report filters select, with the seed\'s column names (streamed; formulas neutralised)', querystring: ExportQuery },
     },
     async (req, reply) => {
-      const filter = { campaignId: await campaignId(), batchId: req.query.batch };
-      await recordAudit(req, 'report.export', req.query.batch ?? null);
+      const filter = await reportFilter(req.query);
+      await recordAudit(req, 'report.export', req.query.batch ?? null, req.query);
       reply.header('content-type', 'text/csv; charset=utf-8');
       reply.header('content-disposition', `attachment; filename="${reportService.csvFileName(filter)}"`);
       reply.header('cache-control', 'no-store');
       return reply.send(Readable.from(reportService.csv(filter)));
     },
   );
+
+  // Made on first use (an SMTP pool or the Graph sender), closed with the app.
+  let transport: MailTransport | undefined;
+  app.addHook('onClose', async () => transport?.close());
+  typed.post('/api/admin/reports/send', { preHandler: requireRole('admin'), schema: { tags: ['reports'], summary: 'Send the admin report email now (to the configured or the given recipients)', body: SendReportBody } }, async (req) => {
+    const recipients = req.body.recipients ?? ctx.config.reports.recipients;
+    if (recipients.length === 0) throw new OnrampError('ONRAMP_ERR_VALIDATION', ['no recipients given and none configured (reports.recipients)']);
+    transport ??= createMailTransport(ctx.config.mail, ctx.graph, ctx.simulator?.sharedMailbox);
+    const summary = await reportService.send(transport, recipients);
+    await recordAudit(req, 'report.send', recipients.join(', '), { total: summary.total, completionRate: summary.completionRate });
+    return { recipients, total: summary.total, completionRate: summary.completionRate };
+  });
 
   typed.get('/api/admin/users', { preHandler: requireRole('viewer'), schema: { tags: ['users'], summary: 'Tracked users, filtered, sorted and paged on the server', querystring: UsersQuery } }, async (req) => {
     const q = req.query;
@@ -205,7 +214,7 @@ export async function portalPlugin(app: FastifyInstance, { ctx }: PortalPluginOp
 
   typed.get('/api/admin/users/:id', { preHandler: requireRole('viewer'), schema: { tags: ['users'], summary: 'One user with the timeline of events', params: IdParams } }, async (req) => {
     const user = await onboarding.findById(db, Number(req.params.id));
-    if (!user) throw new OnrampError('ONRAMP_ERR_NOT_FOUND', [`user ${req.params.id}`]);
+    if (!user) throw new OnrampError('ONRAMP_ERR_TRACKED_USER_NOT_FOUND', [req.params.id]);
     const events = await onboarding.userEvents(db, Number(user.id));
     return {
       user: userView(user),
@@ -215,10 +224,23 @@ export async function portalPlugin(app: FastifyInstance, { ctx }: PortalPluginOp
 
   typed.delete('/api/admin/users/:id', { preHandler: requireRole('admin'), schema: { tags: ['users'], summary: 'Remove a user from the campaign (and its history)', params: IdParams } }, async (req, reply) => {
     const user = await onboarding.findById(db, Number(req.params.id));
-    if (!user || !(await onboarding.deleteUser(db, Number(user.id)))) throw new OnrampError('ONRAMP_ERR_NOT_FOUND', [`user ${req.params.id}`]);
+    if (!user) throw new OnrampError('ONRAMP_ERR_TRACKED_USER_NOT_FOUND', [req.params.id]);
+    await app.onboarding.removeUser(Number(user.id), req.principal!.subject);
     await recordAudit(req, 'user.remove', user.upn, { id: Number(user.id), batch: user.source_batch_id, status: user.invite_status });
     return reply.code(204).send();
   });
+
+  typed.post(
+    '/api/admin/users/:id/resend',
+    { preHandler: requireRole('admin'), schema: { tags: ['users'], summary: 'Resend now: a new invitation cycle (Pending, new link; the old link stops working)', params: IdParams } },
+    async (req) => {
+      const before = await onboarding.findById(db, Number(req.params.id));
+      if (!before) throw new OnrampError('ONRAMP_ERR_TRACKED_USER_NOT_FOUND', [req.params.id]);
+      const user = await app.onboarding.resendNow(Number(before.id), req.principal!.subject);
+      await recordAudit(req, 'user.resend', user.upn, { id: Number(user.id), previousStatus: before.invite_status });
+      return { user: userView(user) };
+    },
+  );
 
   typed.get('/api/admin/audit', { preHandler: requireRole('viewer'), schema: { tags: ['audit'], summary: 'Audit log, newest first (keyset paging with beforeId)', querystring: AuditQuery } }, async (req) => {
     const q = req.query;
@@ -229,6 +251,8 @@ export async function portalPlugin(app: FastifyInstance, { ctx }: PortalPluginOp
   typed.get('/api/admin/settings', { preHandler: requireRole('viewer'), schema: { tags: ['settings'], summary: 'Effective configuration, secrets redacted' } }, async () => {
     return { demo: ctx.demo, config: redactConfig(ctx.config) };
   });
+
+  if (ctx.simulator) await app.register(mailboxRoutes, { simulator: ctx.simulator });
 
   // The SPA uses hash routes (#/users/12), so `/` is its only page and unknown paths stay JSON 404s.
   const indexFile = `${PORTAL_DIST}index.html`;

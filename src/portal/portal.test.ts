@@ -7,19 +7,20 @@ import { createLogger } from '../lib/logger.js';
 import { ManualClock } from '../lib/clock.js';
 import { BACKENDS, type TestStorage } from '../../test/support/storage.js';
 import { AuthService } from '../auth/auth.service.js';
+import { startTestTenant } from '../../test/support/simulator.js';
 
-async function harness(storage: TestStorage) {
+async function harness(storage: TestStorage, extra: Partial<OnrampContext> = {}) {
   const clock = new ManualClock(new Date());
   const config = loadConfig({
     env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json', ONRAMP_AUTH_COOKIE_SECURE: 'false', ONRAMP_PORTAL_ALLOWED_ORIGINS: 'https://admin.example.org', ONRAMP_DATABASE_URL: 'postgres://u:hunter2@db.example/x' },
   });
   // The database URL above is only there to prove the settings view redacts it; storage is the test's.
-  const ctx: OnrampContext = { config, storage, log: createLogger('silent'), clock, demo: false, instanceId: 'test' };
+  const ctx: OnrampContext = { config, storage, log: createLogger('silent'), clock, demo: false, instanceId: 'test', ...extra };
   const app = await buildPublicApp(ctx);
   const auth = new AuthService(storage.db, config.auth, clock);
   const admin = (await auth.createApiToken('ops', 'admin', 'test')).token;
   const viewer = (await auth.createApiToken('board', 'viewer', 'test')).token;
-  return { app, as: (t: string) => ({ authorization: `Bearer ${t}` }), admin, viewer };
+  return { app, storage, as: (t: string) => ({ authorization: `Bearer ${t}` }), admin, viewer };
 }
 
 for (const backend of BACKENDS) {
@@ -48,7 +49,8 @@ for (const backend of BACKENDS) {
         const report = (await app.inject({ url: '/api/admin/reports?batch=wave-1', headers: as(viewer) })).json();
         assert.equal(report.total, 3);
         assert.equal(report.completionRate, 0);
-        assert.deepEqual(report.perBatch, [{ batch: 'wave-1', total: 3, active: 0 }]);
+        assert.deepEqual(report.perBatch, [{ batchId: 'wave-1', total: 3, active: 0, excluded: 0, completionRate: 0 }]);
+        assert.equal(report.activity.length, 30);
         assert.deepEqual(report.filters.batches, ['wave-1']);
         assert.equal((await app.inject({ url: '/api/admin/reports?batch=other', headers: as(viewer) })).json().total, 0);
 
@@ -84,6 +86,112 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('reports: one scope for the screen and the export; resend now', () => {
+  test('every report filter selects the same users in the tiles and the CSV; resend starts a new cycle, audited', async () => {
+    const storage = await BACKENDS[0]!.open();
+    const { app, as, admin, viewer } = await harness(storage);
+    try {
+      const csv = 'UPN,Department\nann@contoso.com,Sales\nbob@contoso.com,IT\ncy@contoso.com,IT\ndee@contoso.com,IT\n';
+      assert.equal((await app.inject({ method: 'POST', url: '/api/upload-users?batchId=wave-1', headers: { ...as(admin), 'content-type': 'text/csv' }, payload: csv })).statusCode, 200);
+      await app.inject({ method: 'POST', url: '/api/upload-users?batchId=wave-2', headers: { ...as(admin), 'content-type': 'text/csv' }, payload: 'UPN\neve@contoso.com\n' });
+      // Departments come from the directory; set them as the sync would, with one formula-looking value.
+      await storage.db.updateTable('tracked_user').set({ department: 'IT' }).where('upn_key', 'in', ['bob@contoso.com', 'cy@contoso.com', 'dee@contoso.com']).execute();
+      await storage.db.updateTable('tracked_user').set({ department: '=HYPERLINK("x")' }).where('upn_key', '=', 'ann@contoso.com').execute();
+      await storage.db.updateTable('tracked_user').set({ invite_status: 'Active' }).where('upn_key', '=', 'cy@contoso.com').execute();
+      const today = new Date().toISOString().slice(0, 10);
+      const scopes: Array<[string, number]> = [
+        ['', 5],
+        ['batch=wave-1', 4],
+        ['department=IT', 3],
+        ['department=IT&status=Active', 1],
+        ['search=DEE', 1],
+        [`batch=wave-1&from=${today}&to=${today}`, 4],
+        ['from=2000-01-01&to=2000-01-02', 0],
+      ];
+      for (const [scope, expected] of scopes) {
+        const report = (await app.inject({ url: `/api/admin/reports?${scope}`, headers: as(viewer) })).json();
+        assert.equal(report.total, expected, scope);
+        const exported = await app.inject({ url: `/api/admin/reports/export.csv?${scope}`, headers: as(viewer) });
+        assert.equal(exported.statusCode, 200);
+        const rows = exported.body.trim().split('\r\n');
+        assert.equal(rows[0]!.split(',')[0], 'UPN');
+        assert.equal(rows.length - 1, report.total, `export of ${scope}`);
+      }
+      const it = (await app.inject({ url: '/api/admin/reports?department=IT', headers: as(viewer) })).json();
+      assert.equal(it.completionRate, 33.3);
+      assert.equal(it.byStatus.Active, 1);
+      const all = (await app.inject({ url: '/api/admin/reports/export.csv', headers: as(viewer) })).body;
+      assert.match(all, /,"'=HYPERLINK\(""x""\)",/, 'formula neutralised');
+
+      const bob = (await app.inject({ url: '/api/admin/users?search=bob', headers: as(viewer) })).json().users[0];
+      const tokenBefore = (await storage.db.selectFrom('tracked_user').select('tracking_token').where('id', '=', bob.id).executeTakeFirstOrThrow()).tracking_token;
+      await storage.db.updateTable('tracked_user').set({ invite_status: 'Sent', reminder_count: 2 }).where('id', '=', bob.id).execute();
+      assert.equal((await app.inject({ method: 'POST', url: `/api/admin/users/${bob.id}/resend`, headers: as(viewer) })).statusCode, 403);
+      const resent = await app.inject({ method: 'POST', url: `/api/admin/users/${bob.id}/resend`, headers: as(admin) });
+      assert.equal(resent.statusCode, 200, resent.body);
+      assert.equal(resent.json().user.status, 'Pending');
+      assert.equal(resent.json().user.reminderCount, 0);
+      const tokenAfter = (await storage.db.selectFrom('tracked_user').select('tracking_token').where('id', '=', bob.id).executeTakeFirstOrThrow()).tracking_token;
+      assert.notEqual(tokenAfter, tokenBefore);
+      const timeline = (await app.inject({ url: `/api/admin/users/${bob.id}`, headers: as(viewer) })).json().timeline;
+      assert.ok(timeline.some((e: { type: string; actor: string }) => e.type === 'resend-requested' && e.actor === 'token:ops'), JSON.stringify(timeline));
+      assert.equal((await app.inject({ method: 'POST', url: '/api/admin/users/999999/resend', headers: as(admin) })).json().code, 'ONRAMP_ERR_TRACKED_USER_NOT_FOUND');
+      const audit = (await app.inject({ url: '/api/admin/audit', headers: as(viewer) })).json().entries;
+      assert.ok(audit.some((e: { action: string; target: string }) => e.action === 'user.resend' && e.target === 'bob@contoso.com'));
+      assert.ok(audit.some((e: { action: string; details: { department?: string } }) => e.action === 'report.export' && e.details?.department === 'IT'));
+      assert.equal((await app.inject({ url: '/api/admin/mailbox', headers: as(admin) })).statusCode, 404, 'no mailbox without the in-process simulator');
+    } finally {
+      await app.close();
+      await storage.close();
+    }
+  });
+});
+
+describe('demo: the in-process tenant simulator', () => {
+  test('send report now lands in the Mailbox; mail bodies are served sandboxed; sign-in offers the simulator', async () => {
+    const tenant = await startTestTenant({ users: 10 });
+    const storage = await BACKENDS[0]!.open();
+    const { app, as, admin, viewer } = await harness(storage, { demo: true, simulator: tenant.sim, graph: tenant.graph });
+    try {
+      const session = (await app.inject('/api/auth/session')).json();
+      assert.deepEqual(session.methods, { local: true, oidc: true });
+      assert.equal(session.mailbox, true);
+      const login = await app.inject('/api/auth/oidc/login');
+      assert.equal(login.statusCode, 302);
+      assert.ok(String(login.headers.location).startsWith(`${tenant.sim.url}/${tenant.sim.tenantId}/oauth2/v2.0/authorize?`));
+
+      await app.inject({ method: 'POST', url: '/api/upload-users', headers: { ...as(admin), 'content-type': 'text/csv' }, payload: 'UPN\nann@contoso.com\n' });
+      const noRecipients = await app.inject({ method: 'POST', url: '/api/admin/reports/send', headers: as(admin), payload: {} });
+      assert.equal(noRecipients.statusCode, 400);
+      assert.equal(noRecipients.json().code, 'ONRAMP_ERR_VALIDATION');
+      assert.equal((await app.inject({ method: 'POST', url: '/api/admin/reports/send', headers: as(viewer), payload: { recipients: ['boss@contoso.com'] } })).statusCode, 403);
+      const sent = await app.inject({ method: 'POST', url: '/api/admin/reports/send', headers: as(admin), payload: { recipients: ['boss@contoso.com'] } });
+      assert.equal(sent.statusCode, 200, sent.body);
+      assert.equal(sent.json().total, 1);
+
+      assert.equal((await app.inject({ url: '/api/admin/mailbox', headers: as(viewer) })).statusCode, 403, 'invitations carry live links: admins only');
+      const box = (await app.inject({ url: '/api/admin/mailbox', headers: as(admin) })).json();
+      assert.equal(box.messages.length, 1);
+      assert.deepEqual(box.messages[0].to, ['boss@contoso.com']);
+      assert.match(box.messages[0].subject, /^MFA Rollout Report - \d{4}-\d{2}-\d{2} - 0% Complete$/);
+      const body = await app.inject({ url: `/api/admin/mailbox/${box.messages[0].id}/body`, headers: as(admin) });
+      assert.equal(body.statusCode, 200);
+      assert.match(String(body.headers['content-type']), /^text\/html/);
+      assert.match(String(body.headers['content-security-policy']), /sandbox allow-popups allow-popups-to-escape-sandbox/);
+      assert.doesNotMatch(String(body.headers['content-security-policy']), /script-src|allow-scripts|allow-same-origin/);
+      assert.match(body.body, /^<!doctype html><meta charset="utf-8"><base target="_blank">/);
+      assert.match(body.body, /<h3>By status<\/h3>/);
+      assert.equal((await app.inject({ url: '/api/admin/mailbox/nope/body', headers: as(admin) })).statusCode, 404);
+      const audit = (await app.inject({ url: '/api/admin/audit', headers: as(viewer) })).json().entries;
+      assert.ok(audit.some((e: { action: string; target: string }) => e.action === 'report.send' && e.target === 'boss@contoso.com'));
+    } finally {
+      await app.close();
+      await storage.close();
+      await tenant.stop();
+    }
+  });
+});
 
 describe('portal shell', () => {
   test('settings redact secrets; OpenAPI lists the admin API; the SPA page carries a strict CSP; CORS only for the configured origin', async () => {
