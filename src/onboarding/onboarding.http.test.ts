@@ -248,6 +248,8 @@ for (const backend of BACKENDS) {
           assert.deepEqual(res.rawPayload, TRANSPARENT_GIF);
         }
         assert.equal((await app.inject('/api/track-open')).rawPayload.length, 43);
+        // Stamps are buffered and written together (src/onboarding/open-stamps.ts); idle() writes them now.
+        await app.onboarding.idle();
         assert.equal((await byUpn(storage, 'ada@example.com')).email_opened_date, '2026-03-02T08:00:00.000Z');
         assert.deepEqual((await app.onboarding.getUser(ada.id)).events.map((e) => e.type), ['uploaded', 'email-opened']);
       } finally {

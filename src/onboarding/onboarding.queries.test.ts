@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BACKENDS } from '../../test/support/storage.js';
-import { appendEvents, defaultCampaign, existingUpnKeys, findByToken, stampEmailOpened, upsertUploadedUsers, userEvents } from './onboarding.queries.js';
+import { appendEvents, defaultCampaign, existingUpnKeys, findByToken, stampFirstOpens, upsertUploadedUsers, userEvents } from './onboarding.queries.js';
 import { USER_EVENT, USER_STATUS } from './onboarding.domain.js';
 
 for (const backend of BACKENDS) {
@@ -18,8 +18,10 @@ for (const backend of BACKENDS) {
           { upn: 'bob@example.com', upn_key: 'bob@example.com', tracking_token: 'B'.repeat(22), correlation_id: 'c2' },
         ], now);
         assert.equal(first.length, 2);
-        assert.equal(await stampEmailOpened(db, 'A'.repeat(22), now), first[0]!.id);
-        assert.equal(await stampEmailOpened(db, 'A'.repeat(22), now), undefined);
+        const dialect = { name: backend.name, maxParameters: 20 };
+        const later = '2026-01-05T10:00:00.000Z';
+        assert.deepEqual(await stampFirstOpens(db, dialect, [{ token: 'A'.repeat(22), at: now }, { token: 'Z'.repeat(22), at: now }]), [{ id: first[0]!.id, at: now }]);
+        assert.deepEqual(await stampFirstOpens(db, dialect, [{ token: 'A'.repeat(22), at: later }, { token: 'B'.repeat(22), at: later }]), [{ id: first[1]!.id, at: later }]);
         const again = await upsertUploadedUsers(db, { name: backend.name, maxParameters: 20 }, campaign.id, 'b2', [
           { upn: 'ADA@example.com', upn_key: 'ada@example.com', tracking_token: 'C'.repeat(22), correlation_id: 'c3' },
         ], '2026-01-06T09:00:00.000Z');

@@ -170,19 +170,32 @@ export async function updateUser(db: Db, id: number, expectedVersion: number, pa
   return Number(result.numUpdatedRows) === 1;
 }
 
+export interface OpenStamp {
+  token: string;
+  at: string;
+}
+
 /**
- * The pixel's write: one indexed UPDATE that only matches a first open. Returns the user id when this
- * request was the first open, so the event is appended once.
+ * The pixel's writes, many at once: stamps each token's user whose email was not opened before, in
+ * one indexed UPDATE. Returns the users stamped (id and stamp), so the event is appended once each.
+ * Tokens must be distinct.
  */
-export async function stampEmailOpened(db: Db, token: string, now: string): Promise<number | undefined> {
-  const row = await db
-    .updateTable('tracked_user')
-    .set({ email_opened_date: now, updated_at: now, version: sql<number>`version + 1` })
-    .where('tracking_token', '=', token)
-    .where('email_opened_date', 'is', null)
-    .returning('id')
-    .executeTakeFirst();
-  return row?.id;
+export async function stampFirstOpens(db: Db, dialect: BulkDialect, stamps: readonly OpenStamp[]): Promise<Array<{ id: number; at: string }>> {
+  if (stamps.length === 0) return [];
+  const text =
+    dialect.name === 'postgres'
+      ? 'update tracked_user set email_opened_date = v.at, updated_at = v.at, version = tracked_user.version + 1 ' +
+        'from unnest($1::text[], $2::text[]) as v(token, at) ' +
+        'where tracked_user.tracking_token = v.token and tracked_user.email_opened_date is null ' +
+        'returning tracked_user.id, tracked_user.email_opened_date as at'
+      : // One JSON parameter whatever the batch size, so the statement text (and SQLite's compiled plan) is reused.
+        "update tracked_user set email_opened_date = v.value ->> 1, updated_at = v.value ->> 1, version = tracked_user.version + 1 " +
+        'from json_each(?) as v ' +
+        'where tracked_user.tracking_token = v.value ->> 0 and tracked_user.email_opened_date is null ' +
+        'returning id, email_opened_date as at';
+  const params =
+    dialect.name === 'postgres' ? [stamps.map((s) => s.token), stamps.map((s) => s.at)] : [JSON.stringify(stamps.map((s) => [s.token, s.at]))];
+  return (await db.executeQuery<{ id: number; at: string }>(CompiledQuery.raw(text, params))).rows;
 }
 
 export interface UserListFilter {

@@ -20,6 +20,7 @@ import {
   type TrackedUserPatch,
 } from './onboarding.domain.js';
 import * as q from './onboarding.queries.js';
+import { OpenStampWriter } from './open-stamps.js';
 import { isValidAddress, parseRoster } from './roster-csv.js';
 
 export interface UploadResult {
@@ -98,9 +99,11 @@ export class OnboardingService {
   readonly #deps: OnboardingServiceDeps;
   readonly #listeners = new Set<UsersPendingListener>();
   readonly #background = new Set<Promise<unknown>>();
+  readonly #opens: OpenStampWriter;
 
   constructor(deps: OnboardingServiceDeps) {
     this.#deps = deps;
+    this.#opens = new OpenStampWriter(deps.storage, deps.log);
   }
 
   /** Subscribe to "users became Pending" (upload, resend); returns the unsubscribe function. */
@@ -129,8 +132,10 @@ export class OnboardingService {
     this.#background.add(p);
   }
 
+  /** Waits for background work and writes the buffered open stamps (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.#background.size > 0) await Promise.all([...this.#background]);
+    await this.#opens.flush();
   }
 
   #now(): string {
@@ -242,13 +247,12 @@ export class OnboardingService {
     }
   }
 
-  /** The open pixel: stamps the first open only. Unknown or malformed tokens do nothing. */
-  async recordOpen(token: unknown): Promise<void> {
-    if (!isWellFormedToken(token)) return;
-    const { db, dialect } = this.#deps.storage;
-    const now = this.#now();
-    const id = await q.stampEmailOpened(db, token, now);
-    if (id !== undefined) await q.appendEvents(db, [{ tracked_user_id: id, at: now, type: USER_EVENT.EmailOpened, actor: ACTOR_USER, detail: {} }], dialect);
+  /**
+   * The open pixel: stamps the first open only, written with others shortly after (`idle()` writes
+   * them at once). Unknown or malformed tokens do nothing.
+   */
+  recordOpen(token: unknown): void {
+    if (isWellFormedToken(token)) this.#opens.record(token, this.#now());
   }
 
   /**
