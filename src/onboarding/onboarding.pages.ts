@@ -12,6 +12,9 @@ export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
+/** Where a page's body goes in its cached frame; escaped values cannot contain `<`, so cannot fake it. */
+const BODY_SLOT = '<!--body-->';
+
 export interface Page {
   status: number;
   html: string;
@@ -48,13 +51,27 @@ export class OnboardingPages {
     ].join('; ');
   }
 
+  /** Everything around a page's body, built once per title: only the body varies per request. */
+  readonly #frames = new Map<string, readonly [string, string]>();
+
   #layout(title: string, body: string, head = ''): string {
+    const key = `${title}\n${head}`;
+    let frame = this.#frames.get(key);
+    if (!frame) {
+      const [before, after] = this.#frame(title, head).split(BODY_SLOT);
+      frame = [before!, after!];
+      this.#frames.set(key, frame);
+    }
+    return frame[0] + body + frame[1];
+  }
+
+  #frame(title: string, head: string): string {
     const b = this.#brand;
     const logo = b.logoUrl ? `<img class="logo" src="${escapeHtml(b.logoUrl)}" alt="${escapeHtml(b.companyName)}">` : '';
     const support = b.supportAddress
       ? `Need help? Contact ${escapeHtml(b.supportTeam)} at ${escapeHtml(b.supportAddress)}.`
       : `Need help? Contact ${escapeHtml(b.supportTeam)}.`;
-    return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="referrer" content="no-referrer">${head}<title>${escapeHtml(title)} - ${escapeHtml(b.companyName)}</title><style>${this.#css}</style></head><body><main>${logo}<h1>${escapeHtml(title)}</h1>${body}<footer>${support}</footer></main></body></html>`;
+    return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="referrer" content="no-referrer">${head}<title>${escapeHtml(title)} - ${escapeHtml(b.companyName)}</title><style>${this.#css}</style></head><body><main>${logo}<h1>${escapeHtml(title)}</h1>${BODY_SLOT}<footer>${support}</footer></main></body></html>`;
   }
 
   notRecognised(): Page {

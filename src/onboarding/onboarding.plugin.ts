@@ -109,7 +109,7 @@ export async function onboardingRoutes(instance: FastifyInstance, options: Onboa
     const token = req.query.token ?? '';
     if (config.oneClickEnrol) return sendOutcome(req, reply, await service.enrol(token), token);
     // Scanner-safe default: a GET only shows the confirmation; the button's POST enrols.
-    const user = await service.userForToken(token);
+    const user = await service.linkHolder(token);
     if (!user) return sendOutcome(req, reply, { kind: 'unknown' }, token);
     if (wantsJson(req)) {
       return reply.header('cache-control', 'no-store').send({

@@ -148,6 +148,20 @@ export async function findByToken(db: Db, token: string): Promise<TrackedUserRow
   return db.selectFrom('tracked_user').selectAll().where('tracking_token', '=', token).executeTakeFirst();
 }
 
+export type LinkHolder = Pick<TrackedUserRow, 'upn' | 'in_group'>;
+/** The enrol page's lookup, compiled once per database handle: no query tree is built per request. */
+const linkHolderSql = new WeakMap<Db, string>();
+
+/** What the enrol confirmation shows about a link's owner, by exact token match. */
+export async function findLinkHolder(db: Db, token: string): Promise<LinkHolder | undefined> {
+  let text = linkHolderSql.get(db);
+  if (text === undefined) {
+    text = db.selectFrom('tracked_user').select(['upn', 'in_group']).where('tracking_token', '=', token).compile().sql;
+    linkHolderSql.set(db, text);
+  }
+  return (await db.executeQuery<LinkHolder>(CompiledQuery.raw(text, [token]))).rows[0];
+}
+
 export async function findById(db: Db, id: number): Promise<TrackedUserRow | undefined> {
   return db.selectFrom('tracked_user').selectAll().where('id', '=', id).executeTakeFirst();
 }

@@ -194,6 +194,12 @@ export class OnboardingService {
     return q.findByToken(this.#deps.storage.db, token);
   }
 
+  /** Who a link belongs to, for the confirmation page (which changes nothing). */
+  async linkHolder(token: unknown): Promise<q.LinkHolder | undefined> {
+    if (!isWellFormedToken(token)) return undefined;
+    return q.findLinkHolder(this.#deps.storage.db, token);
+  }
+
   async #apply(user: q.TrackedUserRow, patch: TrackedUserPatch, event: Omit<q.NewUserEvent, 'tracked_user_id' | 'at'>): Promise<q.TrackedUserRow | undefined> {
     const now = this.#now();
     const { db, dialect } = this.#deps.storage;
