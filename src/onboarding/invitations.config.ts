@@ -15,6 +15,7 @@ export const invitationsConfig = section(
     subjectReminder: setting.string({ default: DEFAULT_SUBJECTS.reminder, env: 'ONRAMP_INVITATIONS_SUBJECT_REMINDER', description: 'Subject of reminders; {n} is the reminder number.' }),
     subjectEscalation: setting.string({ default: DEFAULT_SUBJECTS.escalation, env: 'ONRAMP_INVITATIONS_SUBJECT_ESCALATION', description: 'Subject of the manager email; {name} is the employee\'s display name.' }),
     chunkSize: setting.integer({ default: 500, minimum: 1, maximum: 5000, env: 'ONRAMP_INVITATIONS_CHUNK_SIZE', description: 'Users looked up in Graph and written to the database together.' }),
+    leaseSeconds: setting.integer({ default: 120, minimum: 1, env: 'ONRAMP_INVITATIONS_LEASE_SECONDS', description: 'A run holds the workflow lease (one run at a time across instances) and renews it every third of this; a run that crashed blocks the next one at most this long.' }),
     graphConcurrency: setting.integer({ default: 6, minimum: 1, maximum: 64, env: 'ONRAMP_INVITATIONS_GRAPH_CONCURRENCY', description: 'Chunks processed in parallel (each chunk\'s Graph lookups are batched).' }),
   },
   'Invitation workflow',

@@ -42,7 +42,6 @@ export interface RunSummary {
 }
 
 const LEASE = 'onboarding.invitations';
-const LEASE_TTL_MS = 15 * 60_000;
 
 /**
  * The invitation workflow (the seed's Logic App): looks due users up in Graph in bulk, decides per user
@@ -87,10 +86,20 @@ export class InvitationService {
   async #run(): Promise<RunSummary | undefined> {
     const { storage, clock, log, instanceId, settings } = this.deps;
     const db = storage.db;
-    if (!(await tryAcquireLease(db, LEASE, instanceId, LEASE_TTL_MS, clock.now()))) {
+    const leaseMs = settings.leaseSeconds * 1000;
+    if (!(await tryAcquireLease(db, LEASE, instanceId, leaseMs, clock.now()))) {
       log.info('invitation run skipped: another instance is running it');
       return undefined;
     }
+    // Renewed on a timer rather than between pages, so a slow page (throttled Graph) cannot let it lapse
+    // and a killed run blocks the next one only for leaseSeconds. Losing it is safe, merely wasteful:
+    // every user's write is conditional on its version, so two runs never both act on one user.
+    const heartbeat = setInterval(() => {
+      tryAcquireLease(db, LEASE, instanceId, leaseMs, clock.now()).then(
+        (held) => held || log.warn('invitation run lost its lease; another instance may be running too'),
+        (err: unknown) => log.warn({ err }, 'invitation run could not renew its lease'),
+      );
+    }, leaseMs / 3);
     const summary: RunSummary = { processed: 0, invited: 0, reminded: 0, escalated: 0, activated: 0, excluded: 0, overdue: 0, skipped: 0 };
     try {
       const groups = await campaignGroups(db);
@@ -112,12 +121,11 @@ export class InvitationService {
         await Promise.all(
           chunks.map((chunk) => this.#processChunk(chunk, (campaignId) => groups.get(campaignId) || this.deps.defaultGroupId, membersOf, summary)),
         );
-        // Keep the lease while a long run goes on.
-        await tryAcquireLease(db, LEASE, instanceId, LEASE_TTL_MS, clock.now());
       }
       log.info({ ...summary, ms: clock.now().getTime() - started.getTime() }, 'invitation run finished');
       return summary;
     } finally {
+      clearInterval(heartbeat);
       await releaseLease(db, LEASE, instanceId).catch(() => {});
     }
   }

@@ -169,7 +169,8 @@ function readBody(req: IncomingMessage): Promise<Buffer | null> {
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Unref'd: latency owed to a client that is gone (a test's killed process) must not keep the process alive.
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const tenant = options.tenant

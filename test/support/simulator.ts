@@ -6,6 +6,8 @@
  *   const users = await t.graph.getUsersByUpn([...]);
  *   t.sim.control.setMfa(upn, true); t.sim.control.mail();
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { graphConfig } from '../../src/graph/graph.config.js';
 import { pointAtSimulator } from '../../src/graph/connect.js';
@@ -28,6 +30,26 @@ export interface TestTenant {
 export function simulatorGraphConfig(sim: RunningSimulator, overrides: Partial<GraphConfig> = {}): GraphConfig {
   const defaults = Value.Default(graphConfig, {}) as GraphConfig;
   return { ...pointAtSimulator(defaults, sim), maxRetryMs: 30_000, ...overrides };
+}
+
+/**
+ * Environment that points onramp (loadConfig, or a spawned CLI) at this simulator, as `onramp sim`
+ * prints it; the simulator's CA is written into `dir` for ONRAMP_GRAPH_CA_FILE.
+ */
+export function simulatorEnv(sim: RunningSimulator, dir: string): Record<string, string> {
+  const caFile = join(dir, 'simulator-ca.pem');
+  writeFileSync(caFile, sim.caPem);
+  return {
+    ONRAMP_GRAPH_TENANT_ID: sim.tenantId,
+    ONRAMP_GRAPH_CLIENT_ID: sim.clientId,
+    ONRAMP_GRAPH_CLIENT_SECRET: sim.clientSecret,
+    ONRAMP_GRAPH_AUTHORITY_HOST: sim.authorityHost,
+    ONRAMP_GRAPH_DISABLE_INSTANCE_DISCOVERY: 'true',
+    ONRAMP_GRAPH_BASE_URL: sim.url,
+    ONRAMP_EXCHANGE_BASE_URL: sim.url,
+    ONRAMP_GRAPH_CA_FILE: caFile,
+    ONRAMP_ONBOARDING_MFA_GROUP_ID: sim.mfaGroupId,
+  };
 }
 
 export async function startTestTenant(options: SimulatorOptions & { graph?: Partial<GraphConfig> } = {}): Promise<TestTenant> {
