@@ -149,17 +149,17 @@ export async function findByToken(db: Db, token: string): Promise<TrackedUserRow
 }
 
 export type LinkHolder = Pick<TrackedUserRow, 'upn' | 'in_group'>;
-/** The enrol page's lookup, compiled once per database handle: no query tree is built per request. */
-const linkHolderSql = new WeakMap<Db, string>();
 
-/** What the enrol confirmation shows about a link's owner, by exact token match. */
-export async function findLinkHolder(db: Db, token: string): Promise<LinkHolder | undefined> {
-  let text = linkHolderSql.get(db);
-  if (text === undefined) {
-    text = db.selectFrom('tracked_user').select(['upn', 'in_group']).where('tracking_token', '=', token).compile().sql;
-    linkHolderSql.set(db, text);
-  }
-  return (await db.executeQuery<LinkHolder>(CompiledQuery.raw(text, [token]))).rows[0];
+/** What the enrol confirmation shows about each link's owner, by exact token match; unknown tokens are absent. */
+export async function findLinkHolders(db: Db, dialect: BulkDialect, tokens: readonly string[]): Promise<Map<string, LinkHolder>> {
+  // One array (PostgreSQL) or JSON (SQLite) parameter whatever the count, so the statement text is reused.
+  const text =
+    dialect.name === 'postgres'
+      ? 'select tracking_token, upn, in_group from tracked_user where tracking_token = any($1::text[])'
+      : 'select tracking_token, upn, in_group from tracked_user where tracking_token in (select value from json_each(?))';
+  const param = dialect.name === 'postgres' ? tokens : JSON.stringify(tokens);
+  const rows = (await db.executeQuery<LinkHolder & { tracking_token: string }>(CompiledQuery.raw(text, [param]))).rows;
+  return new Map(rows.map((r) => [r.tracking_token, { upn: r.upn, in_group: r.in_group }]));
 }
 
 export async function findById(db: Db, id: number): Promise<TrackedUserRow | undefined> {

@@ -20,6 +20,7 @@ import {
   type TrackedUserPatch,
 } from './onboarding.domain.js';
 import * as q from './onboarding.queries.js';
+import { LinkLookups } from './link-lookups.js';
 import { OpenStampWriter } from './open-stamps.js';
 import { isValidAddress, parseRoster } from './roster-csv.js';
 
@@ -100,10 +101,12 @@ export class OnboardingService {
   readonly #listeners = new Set<UsersPendingListener>();
   readonly #background = new Set<Promise<unknown>>();
   readonly #opens: OpenStampWriter;
+  readonly #links: LinkLookups;
 
   constructor(deps: OnboardingServiceDeps) {
     this.#deps = deps;
     this.#opens = new OpenStampWriter(deps.storage, deps.log);
+    this.#links = new LinkLookups(deps.storage);
   }
 
   /** Subscribe to "users became Pending" (upload, resend); returns the unsubscribe function. */
@@ -197,7 +200,7 @@ export class OnboardingService {
   /** Who a link belongs to, for the confirmation page (which changes nothing). */
   async linkHolder(token: unknown): Promise<q.LinkHolder | undefined> {
     if (!isWellFormedToken(token)) return undefined;
-    return q.findLinkHolder(this.#deps.storage.db, token);
+    return this.#links.find(token);
   }
 
   async #apply(user: q.TrackedUserRow, patch: TrackedUserPatch, event: Omit<q.NewUserEvent, 'tracked_user_id' | 'at'>): Promise<q.TrackedUserRow | undefined> {
