@@ -7,12 +7,12 @@ import { USER_STATUS } from './onboarding.domain.js';
 
 for (const backend of BACKENDS) {
   describe(`invitation run selection on ${backend.name}`, { skip: backend.skip }, () => {
-    test('due: Pending; invited users checked before the interval; and those who clicked since their last check', async () => {
+    test('due: Pending; invited, Overdue and Error users checked before the interval; and those who clicked since their last check', async () => {
       const storage = await backend.open();
       try {
         const db = storage.db;
         const campaign = await defaultCampaign(db);
-        const rows = ['pending', 'stale', 'fresh', 'clicked', 'active'].map((name, i) => ({
+        const rows = ['pending', 'stale', 'fresh', 'clicked', 'active', 'overdue', 'error', 'excluded'].map((name, i) => ({
           upn: `${name}@example.com`,
           upn_key: `${name}@example.com`,
           tracking_token: String(i).repeat(22),
@@ -26,9 +26,13 @@ for (const backend of BACKENDS) {
         await set('fresh', { invite_status: USER_STATUS.Sent, last_checked: '2026-01-05T08:00:00.000Z' });
         await set('clicked', { invite_status: USER_STATUS.AddedToGroup, last_checked: '2026-01-05T08:00:00.000Z', clicked_link_date: '2026-01-05T08:30:00.000Z' });
         await set('active', { invite_status: USER_STATUS.Active, last_checked: '2026-01-01T09:00:00.000Z' });
+        // Overdue and Error users get no email but are still checked (a late registration makes them Active).
+        await set('overdue', { invite_status: USER_STATUS.Overdue, last_checked: '2026-01-01T09:00:00.000Z' });
+        await set('error', { invite_status: USER_STATUS.Error, last_checked: '2026-01-01T09:00:00.000Z' });
+        await set('excluded', { invite_status: USER_STATUS.Excluded, last_checked: '2026-01-01T09:00:00.000Z' });
 
         const due = await dueUsers(db, { checkedBeforeIso: '2026-01-04T09:00:00.000Z', afterId: 0, limit: 100 });
-        assert.deepEqual(due.map((u) => u.upn_key.split('@')[0]).sort(), ['clicked', 'pending', 'stale']);
+        assert.deepEqual(due.map((u) => u.upn_key.split('@')[0]).sort(), ['clicked', 'error', 'overdue', 'pending', 'stale']);
       } finally {
         await storage.close();
       }

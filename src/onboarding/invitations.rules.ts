@@ -5,6 +5,8 @@
  * invitation it is 0; reminder #N sets it to N. A reminder is due `reminderIntervalDays` after the
  * invitation or the previous reminder. Reminder #`escalateAfterReminders` also emails the manager, once.
  * When a reminder is due but `maxReminders` were already sent, the user becomes Overdue instead.
+ * Overdue and Error users get no more email, but are still checked: registering later makes them Active
+ * (the reports would otherwise chase people who are done), a disabled account makes them Excluded.
  */
 import type { AuthMethodKind, DirectoryUser, MfaRegistration } from '../graph/graph-port.js';
 import { DAY_MS } from '../lib/clock.js';
@@ -68,6 +70,7 @@ export function decide(
   if (rules.excludeGuests && directory.userType.toLowerCase() === 'guest') return { kind: 'exclude', reason: 'guest account' };
   if (registered) return { kind: 'activate', needsGroupAdd: !inGroup };
   if (user.invite_status === USER_STATUS.Pending) return { kind: 'invite' };
+  if (QUIET_STATUSES.includes(user.invite_status as UserStatus)) return { kind: 'wait' };
   const since = user.last_reminder_date ?? user.invite_sent_date;
   const due = since === null || now.getTime() - Date.parse(since) >= rules.reminderIntervalDays * DAY_MS;
   if (!due) return { kind: 'wait' };
@@ -76,6 +79,9 @@ export function decide(
   return { kind: 'remind', reminderNumber, escalate: reminderNumber >= rules.escalateAfterReminders && user.escalated_to_manager === 0 };
 }
 
+/** Checked, never emailed: max reminders reached, or an email to them was refused. */
+export const QUIET_STATUSES: readonly UserStatus[] = [USER_STATUS.Overdue, USER_STATUS.Error];
+
 /** Statuses the workflow looks at again (Pending always; these when their check is due). */
-export const CHECKED_STATUSES: readonly UserStatus[] = [USER_STATUS.Sent, USER_STATUS.Clicked, USER_STATUS.AddedToGroup];
+export const CHECKED_STATUSES: readonly UserStatus[] = [USER_STATUS.Sent, USER_STATUS.Clicked, USER_STATUS.AddedToGroup, ...QUIET_STATUSES];
 

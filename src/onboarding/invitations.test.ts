@@ -125,6 +125,23 @@ for (const backend of BACKENDS) {
         const events = await storage.db.selectFrom('user_event').select('type').where('tracked_user_id', '=', ann.id).orderBy('id').execute();
         assert.deepEqual(events.map((e) => e.type).filter((t) => t !== 'uploaded'), ['invited', 'reminded', 'reminded', 'escalated', 'reminded', 'reminded', 'reminded', 'overdue']);
         assert.ok(tenant.sim.control.stats().injectedFailures > 0, 'the run met 503s');
+
+        // Overdue (ann) and Error (reject) get no more email, yet registering later still makes them Active.
+        const outboxRows = async () => (await storage.db.selectFrom('mail_outbox').select('id').execute()).length;
+        const queued = await outboxRows();
+        clock.advance(7 * DAY_MS);
+        await workflow.runOnce();
+        assert.equal(await outboxRows(), queued, 'nothing queued for Overdue or Error users');
+        assert.deepEqual([(await status()).ann, (await status()).reject], [s.ann, 'Error (email refused: SMTP 550: 550 mailbox unavailable) r0']);
+        tenant.sim.control.setMfa(`ann@${D}`, ['fido2']);
+        tenant.sim.control.setMfa(`reject@${D}`, ['phone']);
+        clock.advance(2 * DAY_MS);
+        await workflow.runOnce();
+        const late = await status();
+        assert.deepEqual([late.ann, late.reject], ['Active r5 esc', 'Active r0']);
+        assert.equal(await outboxRows(), queued);
+        const annAfter = await storage.db.selectFrom('user_event').select('type').where('tracked_user_id', '=', ann.id).orderBy('id').execute();
+        assert.deepEqual(annAfter.map((e) => e.type).slice(-4), ['reminded', 'overdue', 'added-to-group', 'activated'], 'checked, not emailed, then added and activated');
       } finally {
         await transport.close();
         await sink.close();
