@@ -4,7 +4,8 @@ import { openStorage } from '../db/dialect.js';
 import { migrateToLatest } from '../db/migrations/index.js';
 import { systemClock } from '../lib/clock.js';
 import { createLogger } from '../lib/logger.js';
-import { OutboxSender } from './outbox.js';
+import { emailGivenUp } from '../onboarding/invitations.service.js';
+import { OutboxSender, type GiveUpHandler } from './outbox.js';
 import { outboxCounts } from './outbox.queries.js';
 import { SmtpTransport } from './transports.js';
 
@@ -23,7 +24,9 @@ export function registerMailCommands(program: Command, loadConfig: () => OnrampC
       const transport = new SmtpTransport(config.mail);
       try {
         await migrateToLatest(storage);
-        const sender = new OutboxSender({ db: storage.db, clock: systemClock, log, settings: config.mail, transport });
+        // Given up here as in the server: the user goes to Error with the reason.
+        const onGiveUp: GiveUpHandler = (trx, email) => emailGivenUp(trx, email, { storage, clock: systemClock });
+        const sender = new OutboxSender({ db: storage.db, clock: systemClock, log, settings: config.mail, transport, onGiveUp });
         for (;;) {
           const round = await sender.deliverDue();
           log.info(round, 'delivery round');

@@ -1,10 +1,12 @@
 import type { Static } from '@sinclair/typebox';
+import type { Transaction } from 'kysely';
 import type { Storage } from '../db/dialect.js';
+import type { Database } from '../db/schema.js';
 import { releaseLease, tryAcquireLease } from '../db/leases.js';
 import type { DirectoryUser, GraphPort } from '../graph/graph-port.js';
 import { HOUR_MS, type Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import { enqueueEmails, type GiveUpHandler, type QueuedEmail } from '../mail/outbox.js';
+import { enqueueEmails, type GivenUpEmail, type GiveUpHandler, type QueuedEmail } from '../mail/outbox.js';
 import { escalationEmail, userEmail, type Branding, type EmailSubjects } from './email-templates.js';
 import type { invitationsConfig } from './invitations.config.js';
 import { campaignGroups, dueUsers, insertEvents, markEmailFailed, updateIfUnchanged, type TrackedUser, type TrackedUserUpdate, type WorkflowEvent } from './invitations.queries.js';
@@ -42,6 +44,18 @@ export interface RunSummary {
 }
 
 const LEASE = 'onboarding.invitations';
+
+/**
+ * What any outbox sender (the service's, `onramp mail deliver`'s) does when it gives an email up: the
+ * user goes to Error with the reason and an `email-failed` event, unless already Active or Excluded.
+ */
+export async function emailGivenUp(trx: Transaction<Database>, email: GivenUpEmail, deps: { storage: Storage; clock: Clock }): Promise<void> {
+  if (email.trackedUserId === null) return;
+  const nowIso = deps.clock.now().toISOString();
+  if (await markEmailFailed(trx, email.trackedUserId, email.reason, nowIso)) {
+    await insertEvents(trx, [{ tracked_user_id: email.trackedUserId, type: WORKFLOW_EVENT.EmailFailed, detail: { to: USER_STATUS.Error, kind: email.kind, reason: email.reason } }], nowIso, deps.storage.dialect.maxParameters);
+  }
+}
 
 /**
  * The invitation workflow (the seed's Logic App): looks due users up in Graph in bulk, decides per user
@@ -284,13 +298,7 @@ export class InvitationService {
   }
 
   /** For the outbox sender: a given-up email puts its user in Error with the reason. */
-  readonly onEmailGivenUp: GiveUpHandler = async (trx, email) => {
-    if (email.trackedUserId === null) return;
-    const nowIso = this.deps.clock.now().toISOString();
-    if (await markEmailFailed(trx, email.trackedUserId, email.reason, nowIso)) {
-      await insertEvents(trx, [{ tracked_user_id: email.trackedUserId, type: WORKFLOW_EVENT.EmailFailed, detail: { to: USER_STATUS.Error, kind: email.kind, reason: email.reason } }], nowIso, this.deps.storage.dialect.maxParameters);
-    }
-  };
+  readonly onEmailGivenUp: GiveUpHandler = (trx, email) => emailGivenUp(trx, email, this.deps);
 
   /** Upload/resend hook: a run soon, gathering bursts of uploads into one. */
   trigger(): boolean {
