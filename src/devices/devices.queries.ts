@@ -1,10 +1,22 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Beacon } from './beacon.js';
+import type { DeviceStateTable } from './devices.tables.js';
 
-/** Upserts the latest state of (hostname, upn) and appends the beacon to the history, atomically. */
-export async function recordBeacon(db: Kysely<Database>, beacon: Beacon, receivedAt: string): Promise<void> {
-  const state = {
+export interface ReceivedBeacon {
+  beacon: Beacon;
+  receivedAt: string;
+}
+
+const STATE_COLUMNS = [
+  'operating_system', 'device_model', 'beacon_launch_time', 'last_use_time', 'system_boot_time', 'last_logon_time',
+  'background_version', 'lock_screen_version', 'new_signature_version', 'reply_signature_version', 'web_signature_version',
+  'screensaver_version', 'teams_background_version', 'pending_reboot', 'compliant', 'location', 'last_seen_at',
+] as const;
+
+/** The columns a beacon updates (all but the key and first_seen_at). */
+function stateOf({ beacon, receivedAt }: ReceivedBeacon): Pick<DeviceStateTable, (typeof STATE_COLUMNS)[number]> {
+  return {
     operating_system: beacon.operatingSystem,
     device_model: beacon.deviceModel,
     beacon_launch_time: beacon.dates.beaconLaunchTime,
@@ -23,24 +35,55 @@ export async function recordBeacon(db: Kysely<Database>, beacon: Beacon, receive
     location: beacon.location,
     last_seen_at: receivedAt,
   };
+}
+
+/** Rows per statement: the state upsert has 20 columns, well under either engine's parameter limit. */
+const ROWS_PER_STATEMENT = 500;
+
+/**
+ * Records beacons atomically: every one goes to the history, and the latest state of each
+ * (hostname, upn) is upserted once per batch — the most recently received beacon of a device wins, and
+ * a device new to the table is first seen at its earliest beacon in the batch.
+ */
+export async function recordBeacons(db: Kysely<Database>, received: readonly ReceivedBeacon[]): Promise<void> {
+  if (received.length === 0) return;
+  const latest = new Map<string, { last: ReceivedBeacon; firstAt: string }>();
+  for (const r of received) {
+    const key = `${r.beacon.hostname}\n${r.beacon.upn}`;
+    const seen = latest.get(key);
+    if (!seen) latest.set(key, { last: r, firstAt: r.receivedAt });
+    else {
+      if (r.receivedAt >= seen.last.receivedAt) seen.last = r;
+      if (r.receivedAt < seen.firstAt) seen.firstAt = r.receivedAt;
+    }
+  }
+  const states = [...latest.values()].map(({ last, firstAt }) => ({ hostname: last.beacon.hostname, upn: last.beacon.upn, first_seen_at: firstAt, ...stateOf(last) }));
+  const history = received.map(({ beacon, receivedAt }) => ({
+    received_at: receivedAt,
+    hostname: beacon.hostname,
+    upn: beacon.upn,
+    last_logon_time: beacon.dates.lastLogonTime,
+    system_boot_time: beacon.dates.systemBootTime,
+    payload: JSON.stringify(beacon),
+  }));
   await db.transaction().execute(async (trx) => {
-    await trx
-      .insertInto('device_state')
-      .values({ hostname: beacon.hostname, upn: beacon.upn, first_seen_at: receivedAt, ...state })
-      .onConflict((oc) => oc.columns(['hostname', 'upn']).doUpdateSet(state))
-      .execute();
-    await trx
-      .insertInto('device_beacon')
-      .values({
-        received_at: receivedAt,
-        hostname: beacon.hostname,
-        upn: beacon.upn,
-        last_logon_time: beacon.dates.lastLogonTime,
-        system_boot_time: beacon.dates.systemBootTime,
-        payload: JSON.stringify(beacon),
-      })
-      .execute();
+    for (let i = 0; i < states.length; i += ROWS_PER_STATEMENT) {
+      await trx
+        .insertInto('device_state')
+        .values(states.slice(i, i + ROWS_PER_STATEMENT))
+        .onConflict((oc) => oc.columns(['hostname', 'upn']).doUpdateSet((eb) => Object.fromEntries(STATE_COLUMNS.map((c) => [c, eb.ref(`excluded.${c}`)]))))
+        .execute();
+    }
+    for (let i = 0; i < history.length; i += ROWS_PER_STATEMENT) {
+      await trx.insertInto('device_beacon').values(history.slice(i, i + ROWS_PER_STATEMENT)).execute();
+    }
   });
+}
+
+/** Deletes beacon history received before the cutoff (the latest state of each device stays). */
+export async function deleteBeaconsBefore(db: Kysely<Database>, cutoffIso: string): Promise<number> {
+  const result = await db.deleteFrom('device_beacon').where('received_at', '<', cutoffIso).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 export async function getDeviceState(db: Kysely<Database>, hostname: string, upn: string) {

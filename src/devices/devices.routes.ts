@@ -3,12 +3,15 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { OnrampContext } from '../context.js';
 import { BeaconBody, normaliseBeacon } from './beacon.js';
-import { recordBeacon } from './devices.queries.js';
+import { BeaconWriter } from './beacon-writer.js';
 
 /** Device telemetry routes on the device listener (behind the gateway's hooks). */
 export async function deviceTelemetryRoutes(parent: FastifyInstance, opts: { ctx: OnrampContext }): Promise<void> {
   const { ctx } = opts;
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+  const writer = new BeaconWriter(ctx.storage.db, { retentionDays: ctx.config.devices.beaconRetentionDays, instanceId: ctx.instanceId }, ctx.clock, ctx.log);
+  // Runs before the storage closes (src/main.ts closes listeners first): buffered beacons are written.
+  app.addHook('onClose', async () => writer.close());
   app.post(
     '/api/beacon',
     {
@@ -17,7 +20,8 @@ export async function deviceTelemetryRoutes(parent: FastifyInstance, opts: { ctx
     },
     async (req) => {
       const beacon = normaliseBeacon(req.body, ctx.config.devices);
-      await recordBeacon(ctx.storage.db, beacon, ctx.clock.now().toISOString());
+      // Buffered: written with others within ~100 ms (see beacon-writer.ts).
+      writer.record(beacon, ctx.clock.now().toISOString());
       return { recorded: true, hostname: beacon.hostname, upn: beacon.upn };
     },
   );

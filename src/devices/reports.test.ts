@@ -8,7 +8,7 @@ import { DAY_MS, ManualClock } from '../lib/clock.js';
 import { createLogger } from '../lib/logger.js';
 import { BACKENDS } from '../../test/support/storage.js';
 import { normaliseBeacon } from './beacon.js';
-import { recordBeacon } from './devices.queries.js';
+import { recordBeacons } from './devices.queries.js';
 
 const NOW = '2026-11-23T12:00:00.000Z';
 const ago = (days: number) => new Date(Date.parse(NOW) - days * DAY_MS).toISOString();
@@ -24,7 +24,7 @@ for (const backend of BACKENDS) {
       try {
         const opts = { storeLocation: false, locationDecimals: 2 };
         const send = (host: string, upn: string, at: string, extra: Record<string, unknown> = {}) =>
-          recordBeacon(storage.db, normaliseBeacon({ upn, hostname: host, lastLogonTime: at, systemBootTime: ago(1), webSignatureVersion: '3.0', compliant: true, ...extra }, opts), at);
+          recordBeacons(storage.db, [{ beacon: normaliseBeacon({ upn, hostname: host, lastLogonTime: at, systemBootTime: ago(1), webSignatureVersion: '3.0', compliant: true, ...extra }, opts), receivedAt: at }]);
         await send('pc-1', 'ada@contoso.com', ago(1));
         await send('pc-1', 'ada@contoso.com', ago(0.5), { webSignatureVersion: '3.1' });
         await send('pc-2', 'bob@contoso.com', ago(2), { pendingReboot: true, systemBootTime: ago(40) });

@@ -376,6 +376,8 @@ for (const backend of BACKENDS) {
         assert.equal((await call(running.port, '/api/beacon', beacon('alice@contoso.com'), opts)).status, 200);
         const second = await call(running.port, '/api/beacon', beacon('alice@contoso.com', { pendingReboot: true, compliant: 'false', webSignatureVersion: '3.1.0' }), opts);
         assert.equal(second.status, 200);
+        // Beacons are buffered and written in batches; closing the app writes the buffer.
+        await running.app.close();
         const state = await getDeviceState(storage.db, 'pc-001', 'alice@contoso.com');
         assert.ok(state);
         assert.equal(state.pending_reboot, 1);
@@ -402,6 +404,7 @@ test('location is discarded unless enabled', async () => {
   const running = await start(storage);
   try {
     assert.equal((await call(running.port, '/api/beacon', beacon('alice@contoso.com'), { client: clients.alice })).status, 200);
+    await running.app.close();
     assert.equal((await getDeviceState(storage.db, 'pc-001', 'alice@contoso.com'))?.location, null);
   } finally {
     await running.app.close();
