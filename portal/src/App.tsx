@@ -5,6 +5,7 @@ import { Reports } from './Reports.tsx';
 import { Users, UserPage } from './Users.tsx';
 import { Upload, ManualEntry } from './Upload.tsx';
 import { AuditLog, Settings } from './Admin.tsx';
+import { Mailbox } from './Mailbox.tsx';
 
 /** Hash routes (#/users/12) so the server needs only one HTML entry point. */
 function useRoute(): string {
@@ -17,13 +18,14 @@ function useRoute(): string {
   return route;
 }
 
-const NAV: Array<{ path: string; label: string; adminOnly?: boolean }> = [
+const NAV: Array<{ path: string; label: string; adminOnly?: boolean; mailboxOnly?: boolean }> = [
   { path: '/reports', label: 'Reports' },
   { path: '/users', label: 'Users' },
   { path: '/upload', label: 'Upload', adminOnly: true },
   { path: '/manual', label: 'Manual entry', adminOnly: true },
   { path: '/audit', label: 'Audit log' },
   { path: '/settings', label: 'Settings' },
+  { path: '/mailbox', label: 'Mailbox (demo)', adminOnly: true, mailboxOnly: true },
 ];
 
 export function App() {
@@ -63,10 +65,12 @@ export function App() {
   else if (path === '/manual' && isAdmin) screen = <ManualEntry />;
   else if (path === '/audit') screen = <AuditLog />;
   else if (path === '/settings') screen = <Settings />;
+  else if (path === '/mailbox' && isAdmin && session.mailbox) screen = <Mailbox />;
   else screen = <Reports isAdmin={isAdmin} />;
 
   return (
     <div className="layout">
+      <a className="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>Skip to content</a>
       <header className="topbar">
         <a className="brand" href="#/reports">onramp</a>
         <span className="who">
@@ -77,14 +81,14 @@ export function App() {
       </header>
       <nav className="sidebar" aria-label="Main">
         <ul>
-          {NAV.filter((n) => isAdmin || !n.adminOnly).map((n) => (
+          {NAV.filter((n) => (isAdmin || !n.adminOnly) && (session.mailbox || !n.mailboxOnly)).map((n) => (
             <li key={n.path}>
               <a href={`#${n.path}`} aria-current={path.startsWith(n.path) ? 'page' : undefined}>{n.label}</a>
             </li>
           ))}
         </ul>
       </nav>
-      <main className="content" id="main">{screen}</main>
+      <main className="content" id="main" tabIndex={-1}>{screen}</main>
     </div>
   );
 }

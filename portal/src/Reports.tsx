@@ -1,42 +1,70 @@
-import { useEffect, useState } from 'react';
-import { api, query } from './api.ts';
+import { useEffect, useState, type FormEvent } from 'react';
+import { api, ApiError, query } from './api.ts';
 
+interface Day {
+  day: string;
+  invites: number;
+  opens: number;
+  clicks: number;
+  activations: number;
+}
+interface AttentionUser {
+  id: number;
+  upn: string;
+  display_name: string | null;
+  department: string | null;
+  invite_status: string;
+  reminder_count: number;
+}
+type AttentionKind = 'noClick' | 'clickedNotActive' | 'escalated' | 'overdue';
 interface Report {
   total: number;
   byStatus: Record<string, number>;
   completionRate: number;
-  perBatch: Array<{ batch: string | null; total: number; active: number }>;
-  activity: { since: string; invited: Day[]; opened: Day[]; clicked: Day[]; activated: Day[] };
+  needsAttention: Record<AttentionKind, { count: number; users: AttentionUser[] }>;
+  perBatch: Array<{ batchId: string | null; total: number; active: number; excluded: number; completionRate: number }>;
+  activity: Day[];
   filters: { batches: string[]; departments: string[] };
 }
-interface Day {
-  day: string;
-  n: number;
-}
 
-const STATUSES = ['Pending', 'Sent', 'Clicked', 'AddedToGroup', 'Active', 'Excluded', 'Overdue', 'Error'];
-const SERIES: Array<{ key: 'invited' | 'opened' | 'clicked' | 'activated'; label: string; className: string }> = [
-  { key: 'invited', label: 'Invited', className: 's-invited' },
-  { key: 'opened', label: 'Opened', className: 's-opened' },
-  { key: 'clicked', label: 'Clicked', className: 's-clicked' },
-  { key: 'activated', label: 'Active', className: 's-activated' },
+export const STATUSES = ['Pending', 'Sent', 'Clicked', 'AddedToGroup', 'Active', 'Excluded', 'Overdue', 'Error'];
+const SERIES: Array<{ key: keyof Omit<Day, 'day'>; label: string; className: string }> = [
+  { key: 'invites', label: 'Invited', className: 's-invited' },
+  { key: 'opens', label: 'Opened', className: 's-opened' },
+  { key: 'clicks', label: 'Clicked', className: 's-clicked' },
+  { key: 'activations', label: 'Active', className: 's-activated' },
+];
+const ATTENTION: Array<{ key: AttentionKind; label: string }> = [
+  { key: 'overdue', label: 'Overdue' },
+  { key: 'escalated', label: 'Escalated to manager' },
+  { key: 'noClick', label: 'Invited, no click yet' },
+  { key: 'clickedNotActive', label: 'Clicked, not active' },
 ];
 
-export function Reports(_props: { isAdmin: boolean }) {
-  const [filters, setFilters] = useState({ batch: '', department: '', from: '', to: '' });
+export function Reports({ isAdmin }: { isAdmin: boolean }) {
+  const [filters, setFilters] = useState({ batch: '', status: '', department: '', from: '', to: '', search: '' });
+  const [debouncedSearch, setDebouncedSearch] = useState('');
   const [report, setReport] = useState<Report | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
+    const t = setTimeout(() => setDebouncedSearch(filters.search), 250);
+    return () => clearTimeout(t);
+  }, [filters.search]);
+  // The tiles and the CSV export take the same scope, so the export holds exactly the users counted here.
+  const scope = { ...filters, search: debouncedSearch };
+  const scopeQuery = query(scope);
+
+  useEffect(() => {
     let stale = false;
-    api<Report>(`/api/admin/reports${query(filters)}`).then(
-      (r) => !stale && setReport(r),
+    api<Report>(`/api/admin/reports${scopeQuery}`).then(
+      (r) => !stale && (setReport(r), setError(null)),
       (e: Error) => !stale && setError(e.message),
     );
     return () => {
       stale = true;
     };
-  }, [filters]);
+  }, [scopeQuery]);
 
   const set = (k: keyof typeof filters) => (e: { target: { value: string } }) => setFilters({ ...filters, [k]: e.target.value });
 
@@ -52,6 +80,13 @@ export function Reports(_props: { isAdmin: boolean }) {
           </select>
         </label>
         <label>
+          Status
+          <select value={filters.status} onChange={set('status')}>
+            <option value="">Any status</option>
+            {STATUSES.map((s) => <option key={s}>{s}</option>)}
+          </select>
+        </label>
+        <label>
           Department
           <select value={filters.department} onChange={set('department')}>
             <option value="">All departments</option>
@@ -63,10 +98,14 @@ export function Reports(_props: { isAdmin: boolean }) {
           <input type="date" value={filters.from} onChange={set('from')} />
         </label>
         <label>
-          to
+          Uploaded to
           <input type="date" value={filters.to} onChange={set('to')} />
         </label>
-        <a className="button" href={`/api/admin/reports/export.csv${query({ batch: filters.batch })}`} download>Export CSV</a>
+        <label>
+          Search
+          <input type="search" placeholder="UPN, name or department" value={filters.search} onChange={set('search')} />
+        </label>
+        <a className="button" href={`/api/admin/reports/export.csv${scopeQuery}`} download>Export CSV</a>
       </form>
       {error && <p role="alert" className="error">{error}</p>}
       {report && (
@@ -77,11 +116,13 @@ export function Reports(_props: { isAdmin: boolean }) {
               <div className="bar" role="progressbar" aria-valuenow={report.completionRate} aria-valuemin={0} aria-valuemax={100} aria-label="Completion rate">
                 <div className="fill" style={{ width: `${report.completionRate}%` }} />
               </div>
+              <span className="muted small">Active among users not Excluded</span>
             </div>
             <div className="tile"><span className="label">Needs attention</span><span className="value">{(report.byStatus.Overdue ?? 0) + (report.byStatus.Error ?? 0)}</span>
               <span className="muted"><a href="#/users?status=Overdue">Overdue {report.byStatus.Overdue ?? 0}</a> · <a href="#/users?status=Error">Error {report.byStatus.Error ?? 0}</a></span>
             </div>
           </div>
+          {isAdmin && <SendReport />}
           <h2>By status</h2>
           <table className="data compact">
             <thead><tr><th scope="col">Status</th><th scope="col" className="num">Users</th></tr></thead>
@@ -92,22 +133,39 @@ export function Reports(_props: { isAdmin: boolean }) {
             </tbody>
           </table>
           <h2>Progress over time</h2>
-          <ActivityChart activity={report.activity} />
+          <ActivityChart days={report.activity} />
+          <h2>Needs attention</h2>
+          <div className="attention">
+            {ATTENTION.map(({ key, label }) => {
+              const list = report.needsAttention[key];
+              return (
+                <div key={key} className="card">
+                  <h3>{label}: {list.count.toLocaleString()}</h3>
+                  {list.users.length > 0 && (
+                    <ul>
+                      {list.users.map((u) => (
+                        <li key={u.id}><a href={`#/users/${u.id}`}>{u.upn}</a> <span className="muted">{u.invite_status}, {u.reminder_count} reminders</span></li>
+                      ))}
+                    </ul>
+                  )}
+                  {list.count > list.users.length && <p className="muted small">The longest-waiting {list.users.length} are listed.</p>}
+                </div>
+              );
+            })}
+          </div>
           <h2>Per batch</h2>
           <table className="data">
-            <thead><tr><th scope="col">Batch</th><th scope="col" className="num">Users</th><th scope="col" className="num">Active</th><th scope="col">Completion</th></tr></thead>
+            <thead><tr><th scope="col">Batch</th><th scope="col" className="num">Users</th><th scope="col" className="num">Active</th><th scope="col" className="num">Excluded</th><th scope="col">Completion</th></tr></thead>
             <tbody>
-              {report.perBatch.map((b) => {
-                const rate = b.total === 0 ? 0 : Math.round((b.active / b.total) * 100);
-                return (
-                  <tr key={b.batch ?? '(none)'}>
-                    <td>{b.batch ?? '(none)'}</td>
-                    <td className="num">{b.total.toLocaleString()}</td>
-                    <td className="num">{b.active.toLocaleString()}</td>
-                    <td><div className="bar small" aria-label={`${rate}%`}><div className="fill" style={{ width: `${rate}%` }} /></div> {rate}%</td>
-                  </tr>
-                );
-              })}
+              {report.perBatch.map((b) => (
+                <tr key={b.batchId ?? '(none)'}>
+                  <td>{b.batchId ?? '(none)'}</td>
+                  <td className="num">{b.total.toLocaleString()}</td>
+                  <td className="num">{b.active.toLocaleString()}</td>
+                  <td className="num">{b.excluded.toLocaleString()}</td>
+                  <td><div className="bar small" aria-hidden="true"><div className="fill" style={{ width: `${b.completionRate}%` }} /></div> {b.completionRate}%</td>
+                </tr>
+              ))}
             </tbody>
           </table>
         </>
@@ -116,28 +174,54 @@ export function Reports(_props: { isAdmin: boolean }) {
   );
 }
 
+/** "Send report now": the scheduled admin report email, to the configured recipients or the ones typed here. */
+function SendReport() {
+  const [recipients, setRecipients] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | null>(null);
+  const send = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setOutcome(null);
+    const list = recipients.split(/[\s,;]+/).filter(Boolean);
+    try {
+      const res = await api<{ recipients: string[] }>('/api/admin/reports/send', { method: 'POST', body: list.length > 0 ? { recipients: list } : {} });
+      setOutcome({ ok: true, text: `Report sent to ${res.recipients.join(', ')}.` });
+    } catch (err) {
+      setOutcome({ ok: false, text: err instanceof ApiError ? err.message : 'Sending failed' });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="filters send-report" onSubmit={(e) => void send(e)} aria-label="Send report now">
+      <label>
+        Report recipients
+        <input type="text" value={recipients} onChange={(e) => setRecipients(e.target.value)} placeholder="default: reports.recipients" size={36} />
+      </label>
+      <button type="submit" disabled={busy}>Send report now</button>
+      {outcome && <p role={outcome.ok ? 'status' : 'alert'} className={outcome.ok ? 'ok' : 'error'}>{outcome.text}</p>}
+    </form>
+  );
+}
+
 /** Plain SVG line chart of the four milestones per day. */
-function ActivityChart({ activity }: { activity: Report['activity'] }) {
-  const days: string[] = [];
-  const start = Date.parse(`${activity.since}T00:00:00Z`);
-  for (let t = start; t <= Date.now(); t += 86_400_000) days.push(new Date(t).toISOString().slice(0, 10));
-  const series = SERIES.map((s) => {
-    const byDay = new Map(activity[s.key].map((d) => [d.day, d.n]));
-    return { ...s, values: days.map((d) => byDay.get(d) ?? 0) };
-  });
+function ActivityChart({ days }: { days: Day[] }) {
+  const series = SERIES.map((s) => ({ ...s, values: days.map((d) => d[s.key]) }));
   const max = Math.max(1, ...series.flatMap((s) => s.values));
   const W = 720, H = 220, P = 32;
   const x = (i: number) => P + (i * (W - 2 * P)) / Math.max(1, days.length - 1);
   const y = (v: number) => H - P - (v * (H - 2 * P)) / max;
+  const first = days[0]?.day ?? '';
   return (
     <figure className="chart">
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`Invitations, opens, clicks and activations per day since ${activity.since}`}>
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`Invitations, opens, clicks and activations per day since ${first}`}>
         <line x1={P} y1={H - P} x2={W - P} y2={H - P} className="axis" />
         <line x1={P} y1={P} x2={P} y2={H - P} className="axis" />
         <text x={P - 6} y={P + 4} textAnchor="end" className="tick">{max}</text>
         <text x={P - 6} y={H - P + 4} textAnchor="end" className="tick">0</text>
-        <text x={P} y={H - 8} className="tick">{days[0]}</text>
-        <text x={W - P} y={H - 8} textAnchor="end" className="tick">{days[days.length - 1]}</text>
+        <text x={P} y={H - 8} className="tick">{first}</text>
+        <text x={W - P} y={H - 8} textAnchor="end" className="tick">{days[days.length - 1]?.day}</text>
         {series.map((s) => (
           <polyline key={s.key} className={`series ${s.className}`} points={s.values.map((v, i) => `${x(i)},${y(v)}`).join(' ')} />
         ))}

@@ -37,6 +37,9 @@ export function SignIn({ session, onSignedIn }: { session: SessionInfo; onSigned
             <a className="button primary wide" href="/api/auth/oidc/login">Sign in with Microsoft</a>
           </p>
         )}
+        {session.methods.oidc && session.demo && (
+          <p className="note">Demo: "Sign in with Microsoft" goes to the simulated tenant. Pick the account marked Onramp.Admin (or Onramp.Viewer for read-only).</p>
+        )}
         {session.methods.local && (
           <form onSubmit={(e) => void submit(e)} aria-label={setup ? 'First-run setup' : 'Local admin sign-in'}>
             {setup && (

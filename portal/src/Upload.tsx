@@ -139,7 +139,7 @@ export function Upload() {
       >
         <p>Drop a CSV file here, or</p>
         <button type="button" onClick={() => input.current?.click()}>Choose a file…</button>
-        <input ref={input} type="file" accept=".csv,text/csv,text/plain" className="visually-hidden" aria-label="CSV file" onChange={(e) => void take(e.target.files?.[0])} />
+        <input ref={input} type="file" accept=".csv,text/csv,text/plain" className="visually-hidden" tabIndex={-1} aria-label="CSV file" onChange={(e) => void take(e.target.files?.[0])} />
         {file && <p>Selected: <strong>{file.name}</strong></p>}
       </div>
       <label>

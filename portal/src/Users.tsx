@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { api, query } from './api.ts';
+import { STATUSES } from './Reports.tsx';
 
 export interface UserView {
   id: number;
@@ -78,7 +79,7 @@ export function Users() {
           Status
           <select value={status} onChange={(e) => setStatus(e.target.value)}>
             <option value="">Any status</option>
-            {['Pending', 'Sent', 'Clicked', 'AddedToGroup', 'Active', 'Excluded', 'Overdue', 'Error'].map((s) => <option key={s}>{s}</option>)}
+            {STATUSES.map((s) => <option key={s}>{s}</option>)}
           </select>
         </label>
       </form>
@@ -139,6 +140,18 @@ export function UserPage({ id, isAdmin }: { id: string; isAdmin: boolean }) {
     api<{ user: UserView; timeline: TimelineEntry[] }>(`/api/admin/users/${id}`).then(setData, (e: Error) => setError(e.message));
   }, [id]);
 
+  const resend = async () => {
+    if (!data || !window.confirm(`Start a new invitation for ${data.user.upn}? The old link stops working.`)) return;
+    try {
+      const res = await api<{ user: UserView }>(`/api/admin/users/${id}/resend`, { method: 'POST' });
+      const fresh = await api<{ user: UserView; timeline: TimelineEntry[] }>(`/api/admin/users/${id}`);
+      setData(fresh);
+      setMessage(`Back to ${res.user.status}: the next invitation run sends a new link.`);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+
   const remove = async () => {
     if (!data || !window.confirm(`Remove ${data.user.upn} from the campaign? Its history is deleted too.`)) return;
     try {
@@ -170,6 +183,7 @@ export function UserPage({ id, isAdmin }: { id: string; isAdmin: boolean }) {
           </dl>
           {isAdmin && (
             <div className="actions">
+              <button type="button" onClick={() => void resend()}>Resend now</button>
               <button type="button" className="danger" onClick={() => void remove()}>Remove from campaign</button>
             </div>
           )}

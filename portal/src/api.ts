@@ -10,6 +10,8 @@ export interface SessionInfo {
   methods: { local: boolean; oidc: boolean };
   setupRequired: boolean;
   demo: boolean;
+  /** The demo's Mailbox screen exists (tenant simulator in-process). */
+  mailbox: boolean;
 }
 
 export class ApiError extends Error {

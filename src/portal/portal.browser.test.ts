@@ -1,59 +1,107 @@
 /**
- * The portal in a real browser (Debian's chromium through playwright-core): first-run sign-in, CSV
- * upload by drag and drop, reports and CSV export, a user's timeline, hostile values rendered as text,
- * and a viewer who gets no upload screen and a 403 from the API. Needs the built SPA (npm run build).
+ * The portal in a real browser (Debian's chromium through playwright-core), signed in through the
+ * OpenID Connect flow against the tenant simulator: an admin uploads a CSV by drag and drop, filters
+ * the report and exports exactly that scope, resends a user's invitation, sees hostile values as
+ * text; a viewer gets no upload screen and a 403 from the API; in the demo an admin walks the journey
+ * from the Mailbox (invitation → click → enrolled). Needs the built SPA (npm run build).
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { buildPublicApp } from '../app.js';
 import { loadConfig } from '../config/config.js';
 import { createLogger } from '../lib/logger.js';
 import { systemClock } from '../lib/clock.js';
 import { sqliteBackend, type TestStorage } from '../../test/support/storage.js';
-import { AuthService } from '../auth/auth.service.js';
+import { startTestTenant, type TestTenant } from '../../test/support/simulator.js';
+import { createOnboardingJobs, type OnboardingJobs } from '../onboarding/invitations.scheduler.js';
 
 const BUILT = existsSync(fileURLToPath(new URL('../../portal/dist/index.html', import.meta.url)));
 const XSS = '<img src=x onerror="window.__xss=1">';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** Clicks "Sign in with Microsoft" and picks `name` on the simulator's account page. */
+async function signInWithMicrosoft(page: Page, base: string, name: string): Promise<void> {
+  await page.goto(base + '/');
+  await page.getByRole('link', { name: 'Sign in with Microsoft' }).click();
+  await page.getByRole('heading', { name: 'Sign in (simulated tenant)' }).waitFor();
+  await page.getByRole('link', { name, exact: true }).click();
+  await page.getByRole('heading', { name: 'Reports' }).waitFor();
+}
+
+/** Every form control has an accessible name (a label, aria-label or aria-labelledby). */
+async function unlabelledControls(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll<HTMLInputElement>('input:not([type=hidden]), select, textarea'))
+      .filter((el) => (el.labels?.length ?? 0) === 0 && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+      .map((el) => el.outerHTML),
+  );
+}
 
 describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run npm run build' }, () => {
   let storage: TestStorage;
+  let tenant: TestTenant;
   let app: FastifyInstance;
   let browser: Browser;
   let base: string;
+  let dir: string;
+  const roleHolder = (role: string) => [...tenant.sim.control.tenant.users.values()].find((u) => u.appRoles.includes(role))!;
 
   before(async () => {
     storage = await sqliteBackend.open();
-    const config = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json', ONRAMP_AUTH_COOKIE_SECURE: 'false' } });
+    tenant = await startTestTenant({ users: 12 });
+    // onramp trusts the simulator's CA for sign-in through the setting production would use.
+    dir = mkdtempSync(join(tmpdir(), 'onramp-oidc-'));
+    writeFileSync(join(dir, 'sim-ca.pem'), tenant.sim.caPem);
+    const config = loadConfig({
+      env: {
+        ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json',
+        ONRAMP_AUTH_COOKIE_SECURE: 'false',
+        ONRAMP_AUTH_LOCAL_ADMIN: 'false',
+        ONRAMP_OIDC_ISSUER: `${tenant.sim.url}/${tenant.sim.tenantId}/v2.0`,
+        ONRAMP_OIDC_CLIENT_ID: tenant.sim.clientId,
+        ONRAMP_OIDC_CLIENT_SECRET: tenant.sim.clientSecret,
+        ONRAMP_OIDC_CA_FILE: join(dir, 'sim-ca.pem'),
+      },
+    });
     app = await buildPublicApp({ config, storage, log: createLogger('silent'), clock: systemClock, demo: false, instanceId: 'browser-test' });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   });
   after(async () => {
     await browser?.close();
     await app?.close();
     await storage?.close();
+    await tenant?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test('admin: set up, upload by drag and drop, reports, export, timeline; hostile text stays text', async () => {
-    const context = await browser.newContext({ acceptDownloads: true });
+  test('admin: single sign-on, upload by drag and drop, filtered report and export, resend, timeline; hostile text stays text; labelled, keyboard-reachable controls', async () => {
+    // The browser trusts the simulator's test CA only through this flag; onramp itself verifies it.
+    const context = await browser.newContext({ acceptDownloads: true, ignoreHTTPSErrors: true });
     const page = await context.newPage();
     const violations: string[] = [];
     page.on('console', (m) => m.type() === 'error' && violations.push(m.text()));
-    await page.goto(base + '/');
-    await page.getByLabel('User name').fill('alice');
-    await page.getByLabel('Password').fill('correct horse battery staple');
-    await page.getByLabel('Setup code').fill(app.onrampAuth.setupCode!);
-    await page.getByRole('button', { name: 'Create admin and sign in' }).click();
-    await page.getByRole('heading', { name: 'Reports' }).waitFor();
+    page.on('dialog', (d) => void d.accept());
+    const admin = roleHolder('Onramp.Admin');
+    await signInWithMicrosoft(page, base, admin.displayName);
+    assert.match(await page.locator('.topbar .who').innerText(), new RegExp(`${admin.displayName}\\s*admin`));
+
+    // Keyboard: the first Tab reaches the skip link, which moves focus to the content; focus is visible.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'main');
+    await page.getByRole('link', { name: 'Users' }).focus();
+    assert.notEqual(await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle), 'none', 'focus is visible');
 
     await page.getByRole('link', { name: 'Upload', exact: true }).click();
+    assert.deepEqual(await unlabelledControls(page), []);
     const csv = 'UPN,Department\nann@contoso.com,Sales\nbob@contoso.com,IT\nnot-an-address,IT\n';
     const transfer = await page.evaluateHandle((text) => {
       const dt = new DataTransfer();
@@ -74,38 +122,108 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
 
     await page.getByRole('link', { name: 'Reports' }).click();
     await page.getByText('Tracked users').waitFor();
+    assert.deepEqual(await unlabelledControls(page), []);
+    await page.getByLabel('Search').fill('bob');
+    await page.locator('.tile', { hasText: 'Tracked users' }).getByText('1', { exact: true }).waitFor();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()]);
     assert.match(download.suggestedFilename(), /^mfa-report-\d{4}-\d{2}-\d{2}\.csv$/);
-    const exported = readFileSync((await download.path())!, 'utf8');
-    assert.match(exported, /ann@contoso\.com/);
-    assert.match(exported, /bob@contoso\.com/);
+    const exported = readFileSync((await download.path())!, 'utf8').trim().split('\r\n');
+    assert.equal(exported.length, 2, 'the export holds the one user the screen counts');
+    assert.match(exported[1]!, /^bob@contoso\.com,/);
 
     await page.getByRole('link', { name: 'Users' }).click();
     await page.getByRole('link', { name: 'ann@contoso.com' }).click();
     await page.getByRole('heading', { name: 'Timeline' }).waitFor();
     assert.match(await page.locator('.timeline').innerText(), /uploaded/);
     assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), XSS);
+    await page.getByRole('button', { name: 'Resend now' }).click();
+    await page.getByRole('status').getByText('Back to Pending').waitFor();
+    assert.match(await page.locator('.timeline').innerText(), /resend-requested/);
     assert.equal(await page.locator('img[src=x]').count(), 0);
     assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
+
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByRole('cell', { name: 'user.resend' }).waitFor();
+    for (const action of ['auth.login', 'users.upload', 'report.export']) assert.equal(await page.getByRole('cell', { name: action, exact: true }).count() > 0, true, action);
     assert.deepEqual(violations.filter((v) => /Content Security Policy/i.test(v)), [], 'the SPA runs under its CSP');
     await context.close();
   });
 
-  test('viewer: no upload screen, and the API answers 403 to an upload', async () => {
-    const auth = new AuthService(storage.db, app.onrampAuth.service.config, systemClock);
-    const session = await auth.createSession({ subject: 'vera@contoso.com', displayName: 'Vera Viewer', role: 'viewer', method: 'oidc' });
-    const context = await browser.newContext();
-    await context.addCookies([{ name: 'onramp_session', value: session.cookieValue, url: base }]);
+  test('viewer: single sign-on with the viewer role; no upload screen, and the API answers 403 to an upload', async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
     const page = await context.newPage();
-    await page.goto(base + '/');
-    await page.getByText('Vera Viewer').waitFor();
+    const viewer = roleHolder('Onramp.Viewer');
+    await signInWithMicrosoft(page, base, viewer.displayName);
+    assert.match(await page.locator('.topbar .who').innerText(), /viewer/);
     assert.equal(await page.getByRole('link', { name: 'Upload', exact: true }).count(), 0);
     assert.equal(await page.getByRole('link', { name: 'Manual entry' }).count(), 0);
-    const status = await page.evaluate(async (csrf) => {
-      const res = await fetch('/api/upload-users', { method: 'POST', headers: { 'content-type': 'text/csv', 'x-csrf-token': csrf }, body: 'UPN\nx@contoso.com\n' });
+    assert.equal(await page.getByRole('button', { name: 'Send report now' }).count(), 0);
+    const status = await page.evaluate(async () => {
+      const { csrfToken } = (await (await fetch('/api/auth/session')).json()) as { csrfToken: string };
+      const res = await fetch('/api/upload-users', { method: 'POST', headers: { 'content-type': 'text/csv', 'x-csrf-token': csrfToken }, body: 'UPN\nx@contoso.com\n' });
       return res.status;
-    }, session.csrfToken);
+    });
     assert.equal(status, 403);
     await context.close();
+  });
+});
+
+describe('demo in the browser', { skip: BUILT ? false : 'portal not built: run npm run build' }, () => {
+  test('sign in against the in-process simulator, then Mailbox → invitation link → enrolled, while the portal follows', async () => {
+    const storage = await sqliteBackend.open();
+    const tenant = await startTestTenant({ users: 12 });
+    const config = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json', ONRAMP_AUTH_COOKIE_SECURE: 'false', ONRAMP_ONBOARDING_MFA_GROUP_ID: tenant.sim.mfaGroupId } });
+    const ctx = { config, storage, log: createLogger('silent'), clock: systemClock, demo: true, instanceId: 'browser-demo', graph: tenant.graph, exchange: tenant.exchange, simulator: tenant.sim };
+    const app = await buildPublicApp(ctx);
+    const base = await app.listen({ host: '127.0.0.1', port: 0 });
+    let jobs: OnboardingJobs | undefined;
+    let browser: Browser | undefined;
+    try {
+      browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+      // As startOnramp wires it: uploads trigger the invitation run, mail goes to the simulator.
+      jobs = createOnboardingJobs(ctx, { graph: tenant.graph, publicUrl: base, demoMailbox: tenant.sim.sharedMailbox });
+      jobs.start(app.onboarding);
+      const context = await browser.newContext({ ignoreHTTPSErrors: true });
+      const page = await context.newPage();
+      page.on('dialog', (d) => void d.accept());
+      await page.goto(base + '/');
+      await page.getByText('Demo: "Sign in with Microsoft" goes to the simulated tenant').waitFor();
+      const admin = [...tenant.sim.control.tenant.users.values()].find((u) => u.appRoles.includes('Onramp.Admin'))!;
+      await signInWithMicrosoft(page, base, admin.displayName);
+
+      // Someone with no MFA methods yet, so the run invites them rather than finding them done.
+      const member = [...tenant.sim.control.tenant.users.values()].find((u) => u.appRoles.length === 0 && u.accountEnabled && u.userType === 'Member' && u.mail && u.methods.length === 0)!;
+      await page.getByRole('link', { name: 'Manual entry' }).click();
+      await page.getByLabel(/User principal names/).fill(member.userPrincipalName);
+      await page.getByRole('button', { name: 'Add users' }).click();
+      await page.getByRole('status').getByText(/Added: 1/).waitFor();
+
+      await page.getByRole('link', { name: 'Mailbox (demo)' }).click();
+      assert.deepEqual(await unlabelledControls(page), []);
+      const invitation = page.getByRole('button', { name: /Set Up Multi-Factor Authentication/ });
+      await invitation.waitFor({ timeout: 20_000 });
+      await invitation.click();
+      const frame = page.frameLocator('iframe[title^="Body of:"]');
+      assert.equal(await page.locator('iframe[title^="Body of:"]').getAttribute('sandbox'), 'allow-popups allow-popups-to-escape-sandbox');
+      const link = frame.locator('a[href*="token="]').first();
+      await link.waitFor();
+      const [popup] = await Promise.all([context.waitForEvent('page'), link.click()]);
+      await popup.getByRole('button', { name: 'Set up MFA now' }).click();
+      await popup.getByText('You are enrolled').waitFor();
+      await popup.close();
+
+      await page.getByRole('link', { name: 'Users' }).click();
+      await page.getByRole('link', { name: member.userPrincipalName }).click();
+      await page.getByRole('heading', { name: 'Timeline' }).waitFor();
+      assert.match(await page.locator('.facts').innerText(), /AddedToGroup/);
+      assert.match(await page.locator('.timeline').innerText(), /clicked[\s\S]*added-to-group/);
+      await context.close();
+    } finally {
+      await browser?.close();
+      await jobs?.stop();
+      await app.close();
+      await storage.close();
+      await tenant.stop();
+    }
   });
 });
