@@ -1,6 +1,8 @@
 /**
- * Regenerates docs/screenshots/*.png of the portal's main screens: an in-process onramp on a temporary
- * SQLite database with a few sample users, driven by Debian's chromium.
+ * Regenerates docs/screenshots/*.png of the portal's main screens, wired as `serve --demo` wires them:
+ * an in-process onramp on a temporary SQLite database, the tenant simulator as the tenant (sign-in,
+ * Graph, mail), the invitation jobs running, sample progress on users of the simulated tenant, and
+ * Debian's chromium signing in through "Sign in with Microsoft".
  * Run: npm run build && node --import tsx scripts/screenshots.ts
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -14,34 +16,42 @@ import { migrateToLatest } from '../src/db/migrations/index.js';
 import { createLogger } from '../src/lib/logger.js';
 import { systemClock } from '../src/lib/clock.js';
 import { AuthService } from '../src/auth/auth.service.js';
+import { connectGraph } from '../src/graph/connect.js';
+import { createOnboardingJobs } from '../src/onboarding/invitations.scheduler.js';
 
 const OUT = 'docs/screenshots';
 const dir = mkdtempSync(join(tmpdir(), 'onramp-shots-'));
+const log = createLogger('silent');
 const storage = openSqlite(dir);
 await migrateToLatest(storage);
-const config = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json', ONRAMP_AUTH_COOKIE_SECURE: 'false' } });
-const app = await buildPublicApp({ config, storage, log: createLogger('silent'), clock: systemClock, demo: true, instanceId: 'screenshots' });
+const base0 = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json', ONRAMP_AUTH_COOKIE_SECURE: 'false', ONRAMP_DATA_DIR: dir } });
+const graph = await connectGraph(base0, { demo: true, log });
+const sim = graph.simulator!;
+const config = { ...base0, onboarding: { ...base0.onboarding, mfaGroupId: sim.mfaGroupId } };
+const ctx = { config, storage, log, clock: systemClock, demo: true, instanceId: 'screenshots', graph: graph.graph, exchange: graph.exchange, simulator: sim };
+const app = await buildPublicApp(ctx);
 const base = await app.listen({ host: '127.0.0.1', port: 0 });
 const auth = new AuthService(storage.db, config.auth, systemClock);
 const token = (await auth.createApiToken('screenshots', 'admin', 'script')).token;
 
-const departments = ['Finance', 'Sales', 'IT', 'Operations', 'Legal'];
+// Sample users from the simulated tenant, with progress set so the charts have something to show.
+const members = [...sim.control.tenant.users.values()].filter((u) => u.appRoles.length === 0 && u.accountEnabled && u.userType === 'Member' && u.mail);
 const statuses = ['Pending', 'Sent', 'Sent', 'Clicked', 'AddedToGroup', 'Active', 'Active', 'Active', 'Overdue', 'Excluded'];
-for (const [batch, n] of [['finance-wave-1', 40], ['sales-wave-1', 25]] as const) {
-  const rows = Array.from({ length: n }, (_, i) => `user${batch.slice(0, 3)}${i}@contoso.com`);
+for (const [batch, from, to] of [['finance-wave-1', 0, 40], ['sales-wave-1', 40, 65]] as const) {
+  const rows = members.slice(from, to).map((u) => u.userPrincipalName);
   await fetch(`${base}/api/upload-users?batchId=${batch}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body: ['UPN', ...rows].join('\n') });
 }
-// Sample progress so the charts have something to show (the invitation workflow does this for real).
-const users = await storage.db.selectFrom('tracked_user').select(['id']).orderBy('id').execute();
+const users = await storage.db.selectFrom('tracked_user').select(['id', 'upn_key']).orderBy('id').execute();
 const day = (d: number) => new Date(Date.now() - d * 86_400_000).toISOString();
 for (const [i, u] of users.entries()) {
   const status = statuses[i % statuses.length]!;
+  const person = sim.control.tenant.findByUpn(u.upn_key);
   await storage.db
     .updateTable('tracked_user')
     .set({
       invite_status: status,
-      display_name: `Sample User ${i + 1}`,
-      department: departments[i % departments.length]!,
+      display_name: person?.displayName ?? null,
+      department: person?.department ?? null,
       invite_sent_date: status === 'Pending' ? null : day(14 - (i % 12)),
       email_opened_date: ['Clicked', 'AddedToGroup', 'Active'].includes(status) ? day(12 - (i % 10)) : null,
       clicked_link_date: ['Clicked', 'AddedToGroup', 'Active'].includes(status) ? day(11 - (i % 10)) : null,
@@ -50,6 +60,11 @@ for (const [i, u] of users.entries()) {
     .where('id', '=', u.id)
     .execute();
 }
+// The Pending ones get real invitations, sent through the simulator: they fill the Mailbox.
+const jobs = createOnboardingJobs(ctx, { graph: graph.graph, publicUrl: base, demoMailbox: sim.sharedMailbox });
+jobs.start(app.onboarding);
+jobs.workflow.trigger();
+for (let i = 0; i < 100 && sim.control.mail().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
 
 mkdirSync(OUT, { recursive: true });
 const browser = await chromium.launch({
@@ -57,19 +72,21 @@ const browser = await chromium.launch({
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  // The simulator's certificate comes from its own dev CA; onramp trusts it, the browser is told to.
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, ignoreHTTPSErrors: true });
+  const page = await context.newPage();
   await page.goto(base + '/');
+  await page.getByRole('link', { name: 'Sign in with Microsoft' }).waitFor();
   await page.screenshot({ path: `${OUT}/signin.png` });
-  await page.getByLabel('User name').fill('admin');
-  await page.getByLabel('Password').fill('correct horse battery staple');
-  await page.getByLabel('Setup code').fill(app.onrampAuth.setupCode!);
-  await page.getByRole('button', { name: 'Create admin and sign in' }).click();
+  await page.getByRole('link', { name: 'Sign in with Microsoft' }).click();
+  const admin = [...sim.control.tenant.users.values()].find((u) => u.appRoles.includes('Onramp.Admin'))!;
+  await page.getByRole('link', { name: admin.displayName, exact: true }).click();
   await page.getByText('Tracked users').waitFor();
   await page.screenshot({ path: `${OUT}/reports.png`, fullPage: true });
   await page.goto(base + '/#/users');
-  await page.getByRole('link', { name: /@contoso\.com/ }).first().waitFor();
+  await page.locator('table.data tbody a').first().waitFor();
   await page.screenshot({ path: `${OUT}/users.png` });
-  await page.getByRole('link', { name: /@contoso\.com/ }).first().click();
+  await page.locator('table.data tbody a').first().click();
   await page.getByRole('heading', { name: 'Timeline' }).waitFor();
   await page.screenshot({ path: `${OUT}/user.png` });
   await page.goto(base + '/#/upload');
@@ -81,12 +98,21 @@ try {
   await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer: transfer });
   await page.locator('.preview').waitFor();
   await page.screenshot({ path: `${OUT}/upload.png` });
+  await page.goto(base + '/#/mailbox');
+  const first = page.getByRole('button', { name: /Set Up Multi-Factor Authentication/ }).first();
+  await first.waitFor();
+  await first.click();
+  await page.frameLocator('iframe[title^="Body of:"]').locator('a[href*="token="]').first().waitFor();
+  await page.locator('iframe[title^="Body of:"]').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${OUT}/mailbox.png` });
   await page.goto(base + '/#/audit');
   await page.locator('table.data tbody tr').first().waitFor();
   await page.screenshot({ path: `${OUT}/audit.png` });
 } finally {
   await browser.close();
+  await jobs.stop();
   await app.close();
+  await graph.close();
   await storage.close();
   rmSync(dir, { recursive: true, force: true });
 }
