@@ -125,6 +125,11 @@ for (const backend of BACKENDS) {
         assert.ok(enrolUrl.startsWith(running.publicUrl), enrolUrl);
         assert.ok(mail!.parsed.text?.includes(enrolUrl), 'the text part has the same link');
         assert.equal(new URL(enrolUrl).searchParams.get('token'), (await user(`ann@${D}`)).tracking_token);
+        const resendHref = html.match(/<a href="([^"]*\/api\/resend)">Lost your setup link\?/)?.[1];
+        assert.ok(resendHref, 'the email has the "lost your link?" link');
+        const resendForm = await fetch(unescapeAttr(resendHref), { headers: { accept: 'text/html', 'user-agent': 'Mozilla/5.0' } });
+        assert.equal(resendForm.status, 200);
+        assert.match(await resendForm.text(), /<form method="post" action="\/api\/resend">/);
 
         // 3. The mail client loads the pixel.
         const pixel = await fetch(pixelUrl);
