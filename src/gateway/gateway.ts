@@ -12,7 +12,7 @@ import { OnrampError } from '../errors.js';
 import { toOnrampError } from '../http/common.js';
 import { AuditWriter } from './audit-writer.js';
 import { CertificateVerifier, parseForwardedCertificate, type CertificateIdentity, type VerifyOutcome } from './certificate-verifier.js';
-import { IpFilter, cidrList, normaliseAddress } from './ip-filter.js';
+import { AddressMatcher, IpFilter } from './ip-filter.js';
 import { TokenBuckets } from './token-bucket.js';
 
 declare module 'fastify' {
@@ -52,7 +52,7 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
     pinnedIssuerThumbprints: cfg.pinnedIssuerThumbprints,
   });
   const ipFilter = new IpFilter(cfg.allowCidrs, cfg.denyCidrs);
-  const proxies = cidrList(cfg.trustedProxies, 'deviceGateway.trustedProxies');
+  const proxies = new AddressMatcher(cfg.trustedProxies, 'deviceGateway.trustedProxies');
   const forwardedHeaders = cfg.forwardedCertHeaders.map((h) => h.toLowerCase());
   const perIp = new TokenBuckets(cfg.ipRatePerSecond, cfg.ipBurst);
   const perIdentity = new TokenBuckets(cfg.identityRatePerSecond, cfg.identityBurst);
@@ -74,10 +74,7 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
     }
   }, cfg.crlReloadIntervalMs).unref();
 
-  const isTrustedProxy = (address: string): boolean => {
-    const n = normaliseAddress(address);
-    return proxies.check(n.address, n.type);
-  };
+  const isTrustedProxy = (address: string): boolean => proxies.matches(address);
 
   /** Behind trusted proxies the client is the right-most X-Forwarded-For entry that is not a proxy. */
   const clientAddress = (req: FastifyRequest, peer: string): string => {

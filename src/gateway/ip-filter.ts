@@ -26,19 +26,47 @@ export function normaliseAddress(address: string): { address: string; type: 'ipv
   return { address, type: isIP(address) === 6 ? 'ipv6' : 'ipv4' };
 }
 
+/** Past this many distinct addresses remembered, the memo starts over (bounded memory under address churn). */
+const MEMO_SIZE = 10_000;
+
+/**
+ * A socket address matched against a CIDR list. Every request asks this (sometimes twice), and
+ * BlockList.check builds a SocketAddress per call; a device fleet comes from a few addresses, so the
+ * answer is remembered per address, and an empty list answers without looking.
+ */
+export class AddressMatcher {
+  readonly #list: BlockList | null;
+  readonly #memo = new Map<string, boolean>();
+
+  constructor(entries: readonly string[], what: string) {
+    this.#list = entries.length > 0 ? cidrList(entries, what) : null;
+  }
+
+  matches(rawAddress: string): boolean {
+    if (this.#list === null) return false;
+    let hit = this.#memo.get(rawAddress);
+    if (hit === undefined) {
+      const { address, type } = normaliseAddress(rawAddress);
+      hit = this.#list.check(address, type);
+      if (this.#memo.size >= MEMO_SIZE) this.#memo.clear();
+      this.#memo.set(rawAddress, hit);
+    }
+    return hit;
+  }
+}
+
 export class IpFilter {
-  readonly #allow: BlockList | null;
-  readonly #deny: BlockList;
+  readonly #allow: AddressMatcher | null;
+  readonly #deny: AddressMatcher;
 
   constructor(allowCidrs: readonly string[], denyCidrs: readonly string[]) {
-    this.#allow = allowCidrs.length > 0 ? cidrList(allowCidrs, 'deviceGateway.allowCidrs') : null;
-    this.#deny = cidrList(denyCidrs, 'deviceGateway.denyCidrs');
+    this.#allow = allowCidrs.length > 0 ? new AddressMatcher(allowCidrs, 'deviceGateway.allowCidrs') : null;
+    this.#deny = new AddressMatcher(denyCidrs, 'deviceGateway.denyCidrs');
   }
 
   allows(rawAddress: string): boolean {
-    const { address, type } = normaliseAddress(rawAddress);
-    if (isIP(address) === 0) return false;
-    if (this.#deny.check(address, type)) return false;
-    return this.#allow === null || this.#allow.check(address, type);
+    if (isIP(normaliseAddress(rawAddress).address) === 0) return false;
+    if (this.#deny.matches(rawAddress)) return false;
+    return this.#allow === null || this.#allow.matches(rawAddress);
   }
 }
