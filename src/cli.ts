@@ -11,6 +11,7 @@ import { connectGraph } from './graph/connect.js';
 import { registerCertsCommands } from './gateway/certs.command.js';
 import { registerAuthCommands } from './auth/auth.cli.js';
 import { registerSimCommand } from './simulator/sim.command.js';
+import type { RunningSimulator } from './simulator/index.js';
 
 const program = new Command();
 program
@@ -39,7 +40,10 @@ program
         `  Health:                     ${running.publicUrl}/healthz`,
         running.deviceUrl ? `  Device API (mTLS):          ${running.deviceUrl}/` : '  Device API (mTLS):          off (no server certificate)',
         `  Storage:                    ${running.ctx.storage.describe}`,
-        ...(running.ctx.simulator ? [`  Simulated tenant:           ${running.ctx.simulator.url}  (sent mail: ${running.ctx.simulator.url}/_sim/mail)`] : []),
+        ...(running.ctx.simulator ? [`  Simulated tenant:           ${running.ctx.simulator.url}  (sent mail: the portal's Mailbox, or ${running.ctx.simulator.url}/_sim/mail)`] : []),
+        ...(running.ctx.simulator && !cfg.auth.oidc.issuer
+          ? [`  Sign in:                    "Sign in with Microsoft", then pick ${demoAdminName(running.ctx.simulator)} (Onramp.Admin)`]
+          : []),
         ...(running.publicApp.onrampAuth.setupCode
           ? [`  First-run setup code:       ${running.publicApp.onrampAuth.setupCode}  (open the portal to create the local admin)`]
           : []),
@@ -121,3 +125,8 @@ function fail(err: unknown): never {
 }
 
 program.parseAsync(process.argv).catch(fail);
+
+/** The simulated tenant's account holding the Onramp.Admin app role, named in the demo's start banner. */
+function demoAdminName(sim: RunningSimulator): string {
+  return [...sim.control.tenant.users.values()].find((u) => u.appRoles.includes('Onramp.Admin'))?.displayName ?? 'the account marked Onramp.Admin';
+}

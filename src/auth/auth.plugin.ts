@@ -231,7 +231,8 @@ export async function authPlugin(app: FastifyInstance, { ctx }: AuthPluginOption
 
   if (runtime.oidc) {
     const oidc = runtime.oidc;
-    const flowCookie = config.cookieSecure ? '__Host-onramp_oidc' : 'onramp_oidc';
+    // __Secure-, not __Host-: this cookie is scoped to a path, which the __Host- prefix forbids.
+    const flowCookie = config.cookieSecure ? '__Secure-onramp_oidc' : 'onramp_oidc';
     const publicUrl = ctx.config.server.publicUrl;
     const redirectUri = (req: FastifyRequest) => `${publicUrl ?? `${req.protocol}://${req.host}`}/api/auth/oidc/callback`;
 
