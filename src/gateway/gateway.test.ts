@@ -220,6 +220,11 @@ describe('device gateway over real mTLS', () => {
     assert.equal(text.status, 415);
     const big = await call(main.port, '/api/beacon', beacon('alice@contoso.com', { deviceModel: 'x'.repeat(20_000) }), opts);
     assert.equal(big.status, 413);
+    // The beacon route's own limit (devices.beaconBodyLimitBytes), not the server's body limit.
+    assert.equal(big.json.message, 'Request body is larger than the limit of 16384 bytes');
+    const bigLookup = await call(main.port, '/api/getUserAttributes', { upn: 'alice@contoso.com', requiredAttribs: ['x'.repeat(9_000)] }, opts);
+    assert.equal(bigLookup.status, 413);
+    assert.equal(bigLookup.json.message, 'Request body is larger than the limit of 8192 bytes');
     const date = await call(main.port, '/api/beacon', beacon('alice@contoso.com', { systemBootTime: 'yesterday' }), opts);
     assert.equal(date.status, 400);
     assert.equal(date.json.code, 'ONRAMP_ERR_VALIDATION');

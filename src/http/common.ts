@@ -60,7 +60,8 @@ export function installErrorHandling(app: FastifyInstance, bodyLimit: number): v
     return reply.code(404).send(errorBody(reply, err));
   });
   app.setErrorHandler((error: FastifyError, req, reply) => {
-    const err = toOnrampError(error, bodyLimit);
+    // A 413 names the limit of the route that refused the body (the beacon's, say), not the server's.
+    const err = toOnrampError(error, req.routeOptions.bodyLimit ?? bodyLimit);
     if (err.statusCode >= 500) req.log.error({ err: error }, 'request failed');
     else req.log.info({ code: err.code, reason: err.message }, 'request rejected');
     return reply.code(err.statusCode).send(errorBody(reply, err));
