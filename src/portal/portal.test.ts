@@ -160,6 +160,16 @@ describe('demo: the in-process tenant simulator', () => {
       const login = await app.inject('/api/auth/oidc/login');
       assert.equal(login.statusCode, 302);
       assert.ok(String(login.headers.location).startsWith(`${tenant.sim.url}/${tenant.sim.tenantId}/oauth2/v2.0/authorize?`));
+      // With Secure cookies (the default), browsers refuse a __Host- cookie unless its Path is /.
+      const secureApp = await buildPublicApp({ config: loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json' } }), storage, log: createLogger('silent'), clock: new ManualClock(new Date()), demo: true, instanceId: 't', simulator: tenant.sim });
+      try {
+        const cookies = [(await secureApp.inject('/api/auth/oidc/login')).headers['set-cookie']].flat().map(String);
+        assert.equal(cookies.length, 1);
+        assert.match(cookies[0]!, /^__Secure-onramp_oidc=.*; Path=\/api\/auth\/oidc;.*Secure/);
+        for (const c of cookies) if (c.startsWith('__Host-')) assert.match(c, /; Path=\/(;|$)/);
+      } finally {
+        await secureApp.close();
+      }
 
       await app.inject({ method: 'POST', url: '/api/upload-users', headers: { ...as(admin), 'content-type': 'text/csv' }, payload: 'UPN\nann@contoso.com\n' });
       const noRecipients = await app.inject({ method: 'POST', url: '/api/admin/reports/send', headers: as(admin), payload: {} });
@@ -204,7 +214,7 @@ describe('portal shell', () => {
 
       const doc = (await app.inject('/api/openapi.json')).json();
       assert.equal(doc.openapi, '3.1.0');
-      for (const path of ['/api/admin/users', '/api/admin/users/{id}', '/api/admin/reports', '/api/admin/audit', '/api/auth/login', '/api/upload-users']) {
+      for (const path of ['/api/admin/users', '/api/admin/users/{id}', '/api/admin/users/{id}/resend', '/api/admin/reports', '/api/admin/reports/send', '/api/admin/reports/export.csv', '/api/admin/audit', '/api/auth/login', '/api/upload-users']) {
         assert.ok(doc.paths[path], `${path} documented`);
       }
       assert.ok(doc.paths['/api/admin/users'].get.parameters.some((p: { name: string }) => p.name === 'search'));
