@@ -27,6 +27,7 @@ for (const backend of BACKENDS) {
             { userPrincipalName: `mia@${D}`, displayName: 'Mia Manager', mail: `mia@${D}` },
             { userPrincipalName: `ann@${D}`, displayName: 'Ann <Sales>', mail: `ann@${D}`, managerId: `mia@${D}`, department: 'Sales' },
             { userPrincipalName: `noman@${D}`, displayName: 'No Manager', mail: `noman@${D}` },
+            { userPrincipalName: `late@${D}`, displayName: 'Late Manager', mail: `late@${D}` },
             { userPrincipalName: `bob@${D}`, displayName: 'Bob', accountEnabled: false },
             { userPrincipalName: `gus@${D}`, displayName: 'Gus', userType: 'Guest' },
             { userPrincipalName: `carl@${D}`, displayName: 'Carl', mail: `carl@${D}`, methods: ['microsoftAuthenticator'] },
@@ -56,7 +57,7 @@ for (const backend of BACKENDS) {
           mailFrom: settings.from,
         });
         const sender = new OutboxSender({ db: storage.db, clock, log, settings, transport, onGiveUp: workflow.onEmailGivenUp });
-        const upns = ['ann', 'noman', 'bob', 'gus', 'carl', 'reject', 'ghost'].map((n) => `${n}@${D}`);
+        const upns = ['ann', 'noman', 'late', 'bob', 'gus', 'carl', 'reject', 'ghost'].map((n) => `${n}@${D}`);
         await onboarding.upload(`UPN\n${upns.join('\n')}\n`, { actor: 'test' });
         const status = async () =>
           Object.fromEntries(
@@ -67,11 +68,12 @@ for (const backend of BACKENDS) {
           );
 
         const first = await workflow.runOnce();
-        assert.equal(first?.processed, 7);
+        assert.equal(first?.processed, 8);
         await sender.deliverDue();
         assert.deepEqual(await status(), {
           ann: 'Sent r0',
           noman: 'Sent r0',
+          late: 'Sent r0',
           bob: 'Excluded (account disabled) r0',
           gus: 'Excluded (guest account) r0',
           carl: 'Active r0',
@@ -90,16 +92,20 @@ for (const backend of BACKENDS) {
         assert.match(String(invite!.parsed.html), /Dear Ann &lt;Sales&gt;,/);
         assert.ok(String(invite!.parsed.html).includes(`https://mfa.contoso.test/api/enrol?token=${ann.tracking_token}`));
         assert.match(invite!.parsed.text ?? '', /Dear Ann <Sales>,/);
-        assert.equal(sink.received.length, 2, 'only ann and noman got mail');
+        assert.equal(sink.received.length, 3, 'only ann, noman and late got mail');
 
         clock.advance(6 * DAY_MS);
         await workflow.runOnce();
         await sender.deliverDue();
-        assert.equal(sink.received.length, 2, 'no reminder before 7 days');
+        assert.equal(sink.received.length, 3, 'no reminder before 7 days');
 
         for (let n = 1; n <= 5; n++) {
           clock.advance(7 * DAY_MS);
-          if (n === 3) tenant.sim.control.setMfa(`noman@${D}`, ['phone']);
+          if (n === 3) {
+            tenant.sim.control.setMfa(`noman@${D}`, ['phone']);
+            // late had no manager at reminder #2; one is set in the directory before #3.
+            tenant.sim.control.tenant.findByUpn(`late@${D}`)!.managerId = tenant.sim.control.tenant.findByUpn(`mia@${D}`)!.id;
+          }
           await workflow.runOnce();
           await sender.deliverDue();
         }
@@ -118,9 +124,13 @@ for (const backend of BACKENDS) {
           ...[1, 2, 3, 4, 5].map((n) => `Reminder #${n}: MFA Setup Still Pending`),
         ]);
         const managerMail = sink.to(`mia@${D}`);
-        assert.equal(managerMail.length, 1, 'escalated once');
-        assert.equal(managerMail[0]!.subject, 'Manager Action Required: Ann <Sales> Has Not Completed MFA Setup');
+        assert.deepEqual(managerMail.map((m) => m.subject), ['Manager Action Required: Ann <Sales> Has Not Completed MFA Setup', 'Manager Action Required: Late Manager Has Not Completed MFA Setup'], 'each escalated once');
         assert.match(managerMail[0]!.parsed.text ?? '', /2 reminders have been sent/);
+        assert.match(managerMail[1]!.parsed.text ?? '', /3 reminders have been sent/);
+        const late = await storage.db.selectFrom('tracked_user').selectAll().where('upn_key', '=', `late@${D}`).executeTakeFirstOrThrow();
+        const lateEvents = await storage.db.selectFrom('user_event').select('type').where('tracked_user_id', '=', late.id).orderBy('id').execute();
+        assert.deepEqual(lateEvents.map((e) => e.type).filter((t) => t !== 'uploaded'), ['invited', 'reminded', 'reminded', 'escalation-skipped', 'reminded', 'escalated', 'reminded', 'reminded', 'overdue']);
+        assert.equal(late.escalated_to_manager, 1);
         const noman = await storage.db.selectFrom('tracked_user').selectAll().where('upn_key', '=', `noman@${D}`).executeTakeFirstOrThrow();
         assert.equal(noman.notes, 'no manager in the directory: escalation not sent');
         assert.ok(noman.mfa_registration_date);
@@ -139,8 +149,8 @@ for (const backend of BACKENDS) {
         tenant.sim.control.setMfa(`reject@${D}`, ['phone']);
         clock.advance(2 * DAY_MS);
         await workflow.runOnce();
-        const late = await status();
-        assert.deepEqual([late.ann, late.reject], ['Active r5 esc', 'Active r0']);
+        const lateStatus = await status();
+        assert.deepEqual([lateStatus.ann, lateStatus.reject], ['Active r5 esc', 'Active r0']);
         assert.deepEqual(tenant.sim.control.tenant.findByUpn(`ann@${D}`)!.methods, ['fido2'], "ann's methods untouched");
         assert.equal(await outboxRows(), queued);
         const annAfter = await storage.db.selectFrom('user_event').select('type').where('tracked_user_id', '=', ann.id).orderBy('id').execute();
