@@ -43,6 +43,31 @@ async function unlabelledControls(page: Page): Promise<string[]> {
   );
 }
 
+/**
+ * Visible text whose contrast with its background is under WCAG AA (4.5:1, 3:1 for large text). Kept as
+ * source text: the test's TypeScript transform would add helpers the page does not have.
+ */
+const LOW_CONTRAST_TEXT = String.raw`(() => {
+  const parse = (c) => { const m = c.match(/[\d.]+/g).map(Number); return { r: m[0], g: m[1], b: m[2], a: m[3] ?? 1 }; };
+  const lum = ({ r, g, b }) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }; return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const bg = (el) => { while (el) { const c = parse(getComputedStyle(el).backgroundColor); if (c.a > 0.5) return c; el = el.parentElement; } return { r: 255, g: 255, b: 255 }; };
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement; if (!n.textContent.trim() || el.closest('svg')) continue;
+    const s = getComputedStyle(el); if (s.visibility === 'hidden' || el.getClientRects().length === 0) continue;
+    const fg = parse(s.color); const b = bg(el); const L1 = lum(fg), L2 = lum(b);
+    const ratio = (Math.max(L1, L2) + 0.05) / (Math.min(L1, L2) + 0.05);
+    const large = parseFloat(s.fontSize) >= 24 || (parseFloat(s.fontSize) >= 18.66 && Number(s.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5) && !el.disabled) out.push(ratio.toFixed(2) + ' ' + el.tagName + '.' + el.className + ' "' + n.textContent.trim().slice(0, 30) + '" ' + s.color + ' on ' + JSON.stringify(b));
+  }
+  return [...new Set(out)];
+})()`;
+
+async function lowContrastText(page: Page): Promise<string[]> {
+  return page.evaluate(LOW_CONTRAST_TEXT) as Promise<string[]>;
+}
+
 describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run npm run build' }, () => {
   let storage: TestStorage;
   let tenant: TestTenant;
@@ -123,6 +148,7 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     await page.getByRole('link', { name: 'Reports' }).click();
     await page.getByText('Tracked users').waitFor();
     assert.deepEqual(await unlabelledControls(page), []);
+    assert.deepEqual(await lowContrastText(page), []);
     await page.getByLabel('Search').fill('bob');
     await page.locator('.tile', { hasText: 'Tracked users' }).getByText('1', { exact: true }).waitFor();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()]);
@@ -136,6 +162,7 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     await page.getByRole('heading', { name: 'Timeline' }).waitFor();
     assert.match(await page.locator('.timeline').innerText(), /uploaded/);
     assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), XSS);
+    assert.deepEqual(await lowContrastText(page), []);
     await page.getByRole('button', { name: 'Resend now' }).click();
     await page.getByRole('status').getByText('Back to Pending').waitFor();
     assert.match(await page.locator('.timeline').innerText(), /resend-requested/);
@@ -200,6 +227,7 @@ describe('demo in the browser', { skip: BUILT ? false : 'portal not built: run n
 
       await page.getByRole('link', { name: 'Mailbox (demo)' }).click();
       assert.deepEqual(await unlabelledControls(page), []);
+      assert.deepEqual(await lowContrastText(page), []);
       const invitation = page.getByRole('button', { name: /Set Up Multi-Factor Authentication/ });
       await invitation.waitFor({ timeout: 20_000 });
       await invitation.click();
