@@ -147,7 +147,7 @@ export class OnboardingService {
 
   /**
    * Validates and stores a roster in ONE transaction: nothing is half-written. One query reads the
-   * campaign's existing keys, chunked multi-row upserts write users, events are appended in bulk.
+   * campaign's existing keys; chunked bulk upserts write the users and their events (see q.storeUpload).
    */
   async upload(csv: string, options: { batchId?: string | undefined; actor: string }): Promise<UploadResult> {
     const parsed = parseRoster(csv);
@@ -162,21 +162,12 @@ export class OnboardingService {
       const existing = await q.existingUpnKeys(trx, campaign.id);
       const tokens = newTokens(parsed.entries.length);
       const rows = parsed.entries.map((e, i) => ({ upn: e.upn, upn_key: e.key, tracking_token: tokens[i]!, correlation_id: randomUUID() }));
-      const stored = await q.upsertUploadedUsers(trx, dialect, campaign.id, batchId, rows, now);
-      const idByKey = new Map(stored.map((r) => [r.upn_key, r.id]));
-      const events: q.NewUserEvent[] = [];
-      for (const e of parsed.entries) {
+      const history = parsed.entries.map((e) => {
         const isUpdate = existing.has(e.key);
         (isUpdate ? updated : added).push(e.upn);
-        events.push({
-          tracked_user_id: idByKey.get(e.key)!,
-          at: now,
-          type: isUpdate ? USER_EVENT.Reuploaded : USER_EVENT.Uploaded,
-          actor: options.actor,
-          detail: { batchId, row: e.row },
-        });
-      }
-      await q.appendEvents(trx, events, dialect);
+        return { upn_key: e.key, type: isUpdate ? USER_EVENT.Reuploaded : USER_EVENT.Uploaded, detail: { batchId, row: e.row } };
+      });
+      await q.storeUpload(trx, dialect, { campaignId: campaign.id, batchId, now, actor: options.actor, rows, history });
       return campaign.id;
     });
     const triggered = parsed.entries.length > 0 && this.#notify({ source: 'upload', campaignId, count: parsed.entries.length, batchId });
