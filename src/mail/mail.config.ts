@@ -13,7 +13,7 @@ export const mailConfig = section(
     maxAttempts: setting.integer({ default: 6, minimum: 1, maximum: 50, env: 'ONRAMP_MAIL_MAX_ATTEMPTS', description: 'Delivery attempts per email before it is given up and the tracked user is set to Error with the reason.' }),
     retryBaseMs: setting.integer({ default: 60_000, minimum: 0, env: 'ONRAMP_MAIL_RETRY_BASE_MS', description: 'Wait after the first failed attempt; doubles after each further failure (exponential backoff).' }),
     retryMaxMs: setting.integer({ default: 3_600_000, minimum: 0, env: 'ONRAMP_MAIL_RETRY_MAX_MS', description: 'Longest wait between two attempts.' }),
-    claimTtlMs: setting.integer({ default: 300_000, minimum: 1000, env: 'ONRAMP_MAIL_CLAIM_TTL_MS', description: 'How long a sender owns an email it is delivering. An email still marked sending after this (its sender died) is sent again, with the same Message-ID.' }),
+    claimTtlMs: setting.integer({ default: 300_000, minimum: 1000, env: 'ONRAMP_MAIL_CLAIM_TTL_MS', description: 'How long a sender owns the emails it claimed; it starts no send after half of it (the rest go back to the queue). An email still marked sending after this (its sender died) is sent again, with the same Message-ID.' }),
     concurrency: setting.integer({ default: 4, minimum: 1, maximum: 64, env: 'ONRAMP_MAIL_CONCURRENCY', description: 'Emails delivered in parallel by one instance.' }),
     pollIntervalMs: setting.integer({ default: 10_000, minimum: 100, env: 'ONRAMP_MAIL_POLL_INTERVAL_MS', description: 'How often the sender looks for due emails (it is also woken when emails are queued).' }),
   },

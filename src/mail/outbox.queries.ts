@@ -79,6 +79,16 @@ export async function markRetry(db: Db, id: number, claimToken: string, nextIso:
     .execute();
 }
 
+/** Gives back a claimed email that was not attempted: pending again, the attempt not counted. */
+export async function releaseClaim(db: Db, id: number, claimToken: string): Promise<void> {
+  await db
+    .updateTable('mail_outbox')
+    .set((eb) => ({ status: 'pending', claim_token: null, claim_expires_at: null, attempts: eb('attempts', '-', 1) }))
+    .where('id', '=', id)
+    .where('claim_token', '=', claimToken)
+    .execute();
+}
+
 /** True when the row was still ours and is now failed. */
 export async function markFailed(db: Db, id: number, claimToken: string, error: string): Promise<boolean> {
   const result = await db

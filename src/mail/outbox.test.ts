@@ -145,5 +145,68 @@ for (const backend of BACKENDS) {
         await storage.close();
       }
     });
+
+    test('emails a held-up sender gives back unattempted are claimed afresh and sent once, the give-back not counted as an attempt', async () => {
+      const storage = await backend.open();
+      const clock = new ManualClock();
+      let heldOnce = false;
+      const sink = await new SmtpSink({
+        beforeAccept: async () => {
+          if (!heldOnce) clock.advance(6_000);
+          heldOnce = true;
+        },
+      }).start();
+      const settings = settingsFor(sink, { claimTtlMs: 10_000, concurrency: 1 });
+      const transport = new SmtpTransport(settings);
+      try {
+        const recipients = ['a', 'b', 'c'].map((n) => `${n}@contoso.test`);
+        await enqueueEmails(storage.db, recipients.map((r) => email(r)), { now: clock.now(), from: settings.from, maxParameters: storage.dialect.maxParameters });
+        const sender = new OutboxSender({ db: storage.db, clock, log, settings, transport });
+        assert.deepEqual(await sender.deliverDue(), { sent: 3, retried: 0, failed: 0 });
+        for (const r of recipients) assert.equal(sink.to(r).length, 1, `${r} sent once`);
+        const rows = await storage.db.selectFrom('mail_outbox').select(['status', 'attempts']).orderBy('id').execute();
+        assert.deepEqual(rows, recipients.map(() => ({ status: 'sent', attempts: 1 })));
+      } finally {
+        await transport.close();
+        await sink.close();
+        await storage.close();
+      }
+    });
+
+    test('a sender held up past half its claim starts no more sends: emails another sender took over are not sent twice', async () => {
+      const storage = await backend.open();
+      const clock = new ManualClock();
+      let other: OutboxSender | undefined;
+      let heldOnce = false;
+      const sink = await new SmtpSink({
+        // The relay stalls on the first email long enough for the whole batch's claim to expire, and
+        // meanwhile a second sender takes the expired emails over and delivers them.
+        beforeAccept: async () => {
+          if (heldOnce) return;
+          heldOnce = true;
+          clock.advance(10_001);
+          await other!.deliverDue();
+        },
+      }).start();
+      const settings = settingsFor(sink, { claimTtlMs: 10_000, concurrency: 1 });
+      const transport = new SmtpTransport(settings);
+      const otherTransport = new SmtpTransport(settings);
+      try {
+        const recipients = ['a', 'b', 'c', 'd'].map((n) => `${n}@contoso.test`);
+        await enqueueEmails(storage.db, recipients.map((r) => email(r)), { now: clock.now(), from: settings.from, maxParameters: storage.dialect.maxParameters });
+        other = new OutboxSender({ db: storage.db, clock, log, settings, transport: otherTransport });
+        const slow = new OutboxSender({ db: storage.db, clock, log, settings, transport });
+        await slow.deliverDue();
+        // The first email was mid-send when its claim expired: that one copy is the documented window.
+        assert.equal(sink.to('a@contoso.test').length, 2);
+        for (const r of recipients.slice(1)) assert.equal(sink.to(r).length, 1, `${r} sent once`);
+        assert.deepEqual(await outboxCounts(storage.db), { sent: 4 });
+      } finally {
+        await transport.close();
+        await otherTransport.close();
+        await sink.close();
+        await storage.close();
+      }
+    });
   });
 }

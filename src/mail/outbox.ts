@@ -5,7 +5,7 @@ import type { MailMessage } from '../graph/graph-port.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { MailDeliveryError, type MailSettings, type MailTransport } from './transports.js';
-import { claimDue, insertOutbox, markFailed, markRetry, markSent, type OutboxInsert, type OutboxRow } from './outbox.queries.js';
+import { claimDue, insertOutbox, markFailed, markRetry, markSent, releaseClaim, type OutboxInsert, type OutboxRow } from './outbox.queries.js';
 
 /**
  * The outbox: emails are rows written in the same transaction as the status change that causes them,
@@ -130,11 +130,16 @@ export class OutboxSender {
     const rows = await claimDue(db, claimToken, now.toISOString(), new Date(now.getTime() + settings.claimTtlMs).toISOString(), settings.concurrency * 8);
     if (rows.length === 0) return undefined;
     const round: DeliveryRound = { sent: 0, retried: 0, failed: 0 };
+    // A send begun late in the claim (a slow relay held up the batch) could still be under way when the
+    // claim expires and another sender takes the email: a second copy. So no send starts after half the
+    // claim's lifetime; the rest are given back and claimed afresh by the next batch.
+    const startBy = now.getTime() + settings.claimTtlMs / 2;
     let next = 0;
     const worker = async () => {
       while (next < rows.length) {
         const row = rows[next++]!;
-        round[await this.#deliverOne(row, claimToken)]++;
+        if (clock.now().getTime() > startBy) await releaseClaim(db, row.id, claimToken);
+        else round[await this.#deliverOne(row, claimToken)]++;
       }
     };
     await Promise.all(Array.from({ length: Math.min(settings.concurrency, rows.length) }, worker));
