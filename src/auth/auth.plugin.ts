@@ -234,7 +234,10 @@ export async function authPlugin(app: FastifyInstance, { ctx }: AuthPluginOption
     // __Secure-, not __Host-: this cookie is scoped to a path, which the __Host- prefix forbids.
     const flowCookie = config.cookieSecure ? '__Secure-onramp_oidc' : 'onramp_oidc';
     const publicUrl = ctx.config.server.publicUrl;
-    const redirectUri = (req: FastifyRequest) => `${publicUrl ?? `${req.protocol}://${req.host}`}/api/auth/oidc/callback`;
+    const origin = (req: FastifyRequest) => publicUrl ?? `${req.protocol}://${req.host}`;
+    // Normalised through URL (a default port dropped), as openid-client sends it back at the token
+    // endpoint: the identity provider compares the two as strings.
+    const redirectUri = (req: FastifyRequest) => new URL(`${origin(req)}/api/auth/oidc/callback`).href;
 
     typed.get('/api/auth/oidc/login', { schema: { tags: ['auth'], summary: 'Start single sign-on (redirects to the identity provider)' } }, async (req, reply) => {
       const { url, state } = await oidc.start(redirectUri(req));
@@ -247,7 +250,9 @@ export async function authPlugin(app: FastifyInstance, { ctx }: AuthPluginOption
     typed.get('/api/auth/oidc/callback', { schema: { tags: ['auth'], summary: 'Single sign-on callback' } }, async (req, reply) => {
       const flow = req.cookies[flowCookie];
       reply.clearCookie(flowCookie, { path: '/api/auth/oidc', secure: config.cookieSecure, httpOnly: true, sameSite: 'lax' });
-      const currentUrl = new URL(req.url, `${publicUrl ?? `${req.protocol}://${req.host}`}`);
+      // The callback as the browser reached it: the redirect URI (which may sit under a proxy prefix) plus the answer's query.
+      const currentUrl = new URL(redirectUri(req));
+      currentUrl.search = new URL(req.url, 'http://callback').search;
       const identity = await oidc.finish(currentUrl, flow);
       if (!identity.role) {
         await auditAs(req, identity.subject, 'anonymous', 'auth.oidc.no-role');

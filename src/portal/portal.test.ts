@@ -8,6 +8,7 @@ import { ManualClock } from '../lib/clock.js';
 import { BACKENDS, type TestStorage } from '../../test/support/storage.js';
 import { AuthService } from '../auth/auth.service.js';
 import { startTestTenant } from '../../test/support/simulator.js';
+import { Agent, fetch as undiciFetch } from 'undici';
 
 async function harness(storage: TestStorage, extra: Partial<OnrampContext> = {}) {
   const clock = new ManualClock(new Date());
@@ -160,6 +161,26 @@ describe('demo: the in-process tenant simulator', () => {
       const login = await app.inject('/api/auth/oidc/login');
       assert.equal(login.statusCode, 302);
       assert.ok(String(login.headers.location).startsWith(`${tenant.sim.url}/${tenant.sim.tenantId}/oauth2/v2.0/authorize?`));
+      // The code flow, with the simulator answering at once for a login_hint: a user without an app role is refused.
+      const signInAs = async (upn: string) => {
+        const start = await app.inject('/api/auth/oidc/login');
+        const authorize = new URL(String(start.headers.location));
+        authorize.searchParams.set('login_hint', upn);
+        const answer = await undiciFetch(authorize, { dispatcher: new Agent({ connect: { ca: tenant.sim.caPem } }), redirect: 'manual' });
+        const callback = new URL(answer.headers.get('location')!);
+        return app.inject({ url: callback.pathname + callback.search, headers: { cookie: String(start.headers['set-cookie']).split(';')[0]! } });
+      };
+      const people = [...tenant.sim.control.tenant.users.values()];
+      const nobody = await signInAs(people.find((u) => u.appRoles.length === 0 && u.accountEnabled)!.userPrincipalName);
+      assert.equal(nobody.statusCode, 403, nobody.body);
+      assert.equal(nobody.json().code, 'ONRAMP_ERR_NO_ROLE');
+      const adminUser = people.find((u) => u.appRoles.includes('Onramp.Admin'))!;
+      const signedIn = await signInAs(adminUser.userPrincipalName);
+      assert.equal(signedIn.statusCode, 302);
+      const sessionCookie = [signedIn.headers['set-cookie']].flat().map(String).find((c) => c.startsWith('onramp_session='))!;
+      const who = (await app.inject({ url: '/api/auth/session', headers: { cookie: sessionCookie.split(';')[0]! } })).json();
+      assert.deepEqual(who.user, { subject: adminUser.userPrincipalName, displayName: adminUser.displayName, role: 'admin', kind: 'session' });
+
       // With Secure cookies (the default), browsers refuse a __Host- cookie unless its Path is /.
       const secureApp = await buildPublicApp({ config: loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json' } }), storage, log: createLogger('silent'), clock: new ManualClock(new Date()), demo: true, instanceId: 't', simulator: tenant.sim });
       try {
