@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { OnrampContext } from '../context.js';
+import { HOT_ROUTE_LOG_LEVEL } from '../http/common.js';
 import { BeaconBody, normaliseBeacon } from './beacon.js';
 import { BeaconWriter } from './beacon-writer.js';
 
@@ -15,6 +16,7 @@ export async function deviceTelemetryRoutes(parent: FastifyInstance, opts: { ctx
   app.post(
     '/api/beacon',
     {
+      logLevel: HOT_ROUTE_LOG_LEVEL,
       bodyLimit: ctx.config.devices.beaconBodyLimitBytes,
       schema: { body: BeaconBody, response: { 200: Type.Object({ recorded: Type.Boolean(), hostname: Type.String(), upn: Type.String() }) } },
     },

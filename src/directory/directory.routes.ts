@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { OnrampContext } from '../context.js';
+import { HOT_ROUTE_LOG_LEVEL } from '../http/common.js';
 import { UserAttributes } from './user-attributes.js';
 
 const GetUserAttributesBody = Type.Object(
@@ -19,7 +20,7 @@ export async function directoryRoutes(parent: FastifyInstance, opts: { ctx: Onra
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   app.post(
     '/api/getUserAttributes',
-    { bodyLimit: 8192, schema: { body: GetUserAttributesBody, response: { 200: Type.Record(Type.String(), Type.String()) } } },
+    { logLevel: HOT_ROUTE_LOG_LEVEL, bodyLimit: 8192, schema: { body: GetUserAttributesBody, response: { 200: Type.Record(Type.String(), Type.String()) } } },
     async (req, reply) => {
       const age = await attributes.cacheAgeSeconds();
       const result = await attributes.lookup(req.body.upn, req.body.requiredAttribs);

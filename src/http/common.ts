@@ -8,6 +8,13 @@ export function requestId(req: { headers: Record<string, string | string[] | und
   return typeof incoming === 'string' && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
 }
 
+/**
+ * Log level of the routes every email open, link scan and device call goes through: Fastify's two
+ * per-request info lines would cost more than the route itself. Their failures are still logged, and
+ * device calls are audited (src/gateway/audit-writer.ts).
+ */
+export const HOT_ROUTE_LOG_LEVEL = 'warn';
+
 export interface ErrorBody {
   statusCode: number;
   code: string;

@@ -5,7 +5,7 @@ import multipart from '@fastify/multipart';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { OnrampContext } from '../context.js';
 import { OnrampError } from '../errors.js';
-import { errorBody, toOnrampError } from '../http/common.js';
+import { errorBody, HOT_ROUTE_LOG_LEVEL, toOnrampError } from '../http/common.js';
 import { HOUR_MS } from '../lib/clock.js';
 import { OnboardingService, type EnrolOutcome, type UploadResult } from './onboarding.service.js';
 import type { GraphPort } from '../graph/graph-port.js';
@@ -123,8 +123,8 @@ export async function onboardingRoutes(instance: FastifyInstance, options: Onboa
     }
     return sendPage(reply, pages.confirm(user.upn, token, csrfFor(token)));
   };
-  app.get('/api/enrol', { schema: { querystring: TokenQuery } }, enrolLink);
-  app.get('/api/track-mfa-click', { schema: { querystring: TokenQuery } }, enrolLink);
+  app.get('/api/enrol', { logLevel: HOT_ROUTE_LOG_LEVEL, schema: { querystring: TokenQuery } }, enrolLink);
+  app.get('/api/track-mfa-click', { logLevel: HOT_ROUTE_LOG_LEVEL, schema: { querystring: TokenQuery } }, enrolLink);
 
   app.post('/api/enrol', { schema: { body: EnrolForm } }, async (req, reply) => {
     const { token, csrf } = req.body;
@@ -137,7 +137,7 @@ export async function onboardingRoutes(instance: FastifyInstance, options: Onboa
 
   // Answered from memory: the stamp is buffered (the service writes it shortly after), so the answer
   // cannot depend on whether the token exists, nor fail when the database does.
-  app.get('/api/track-open', { schema: { querystring: TokenQuery } }, (req, reply) => {
+  app.get('/api/track-open', { logLevel: HOT_ROUTE_LOG_LEVEL, schema: { querystring: TokenQuery } }, (req, reply) => {
     service.recordOpen(req.query.token);
     return reply
       .header('content-type', 'image/gif')
