@@ -16,10 +16,9 @@ export interface Target {
  * One line of the results table.
  * - met / missed: measured, compared with the target.
  * - reported: measured, no target (e.g. emails queued per second).
- * - unavailable: the feature is not in the code yet; no figure is invented.
- * - broken: the scenario failed (error, wrong count): the quick run fails on it.
+ * - broken: the scenario failed (error, wrong count, a feature it measures missing): the run fails on it.
  */
-export type FigureStatus = 'met' | 'missed' | 'reported' | 'unavailable' | 'broken';
+export type FigureStatus = 'met' | 'missed' | 'reported' | 'broken';
 
 export interface Figure {
   scenario: string;
@@ -51,9 +50,9 @@ export interface Baselines {
 
 export interface BenchSizes {
   quick: boolean;
+  /** Rows of the upload scenario, and the tracked users the main server holds for scenarios 3, 5 and 6. */
   uploadRows: number;
   invitationUsers: number;
-  trackedUsers: number;
   /** Seconds of each throughput run. */
   loadSeconds: number;
   /** Seconds of each fixed-rate latency run. */
@@ -65,8 +64,8 @@ export interface BenchSizes {
 
 export function sizes(quick: boolean): BenchSizes {
   return quick
-    ? { quick, uploadRows: 2_000, invitationUsers: 200, trackedUsers: 2_000, loadSeconds: 1, latencySeconds: 1, fixedRate: 1_000, repeats: 1 }
-    : { quick, uploadRows: 100_000, invitationUsers: 10_000, trackedUsers: 100_000, loadSeconds: 5, latencySeconds: 5, fixedRate: 1_000, repeats: 3 };
+    ? { quick, uploadRows: 2_000, invitationUsers: 200, loadSeconds: 1, latencySeconds: 1, fixedRate: 1_000, repeats: 1 }
+    : { quick, uploadRows: 100_000, invitationUsers: 10_000, loadSeconds: 5, latencySeconds: 5, fixedRate: 1_000, repeats: 3 };
 }
 
 export function median(values: number[]): number {
@@ -109,10 +108,6 @@ export function figure(
     runs,
     ...(note ? { note } : {}),
   };
-}
-
-export function unavailable(scenario: string, metric: string, unit: string, target: Target | null, why: string): Figure {
-  return { scenario, metric, unit, value: null, target, baseline: null, ratio: null, status: 'unavailable', runs: [], note: `not available yet (${why})` };
 }
 
 export function broken(scenario: string, metric: string, unit: string, target: Target | null, err: unknown): Figure {

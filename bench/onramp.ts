@@ -118,15 +118,3 @@ export async function createApiToken(server: OnrampServer, role: 'admin' | 'view
   if (r.status !== 0 || token.length < 16) throw new Error(`onramp token create failed (${r.status}): ${r.stderr}`);
   return token;
 }
-
-/** True when onramp answers the route at all: a route that is not there gets the catalogue's 404. */
-export async function routeExists(url: string, init: RequestInit = {}): Promise<boolean> {
-  const res = await fetch(url, init);
-  const text = await res.text();
-  if (res.status !== 404) return true;
-  try {
-    return (JSON.parse(text) as { code?: string }).code !== 'ONRAMP_ERR_NOT_FOUND';
-  } catch {
-    return true;
-  }
-}

@@ -24,7 +24,6 @@ const STATUS: Record<Figure['status'], string> = {
   met: '✅ met',
   missed: '❌ missed',
   reported: 'reported',
-  unavailable: '⏳ not available yet',
   broken: '💥 broken',
 };
 

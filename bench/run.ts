@@ -93,7 +93,7 @@ async function main(): Promise<void> {
 
     log('starting onramp (SQLite) for scenarios 1, 3, 5, 6');
     const main = await startOnrampServer({ workDir, name: 'main' });
-    const ctx: ScenarioContext = { sizes: s, baselines, pki, workDir, postgres, main, tenant, graphEnv: tenant.graphEnv };
+    const ctx: ScenarioContext = { sizes: s, baselines, pki, workDir, postgres, main, tenant };
     try {
       for (const [name, scenario] of SCENARIOS) {
         if (args.only && !args.only.includes(name.split(' ')[0]!)) continue;

@@ -15,11 +15,9 @@ export interface ScenarioContext {
    * after them with the tracked users in place.
    */
   main: OnrampServer;
-  /** The tenant simulator (Graph for scenarios 2 and 4). */
-  tenant?: BenchTenant;
-  /** Settings pointing onramp's Graph client at the bench's tenant simulator, when the bench has one. */
-  graphEnv?: Record<string, string>;
-  /** Upload API token for `main`, once the upload scenario created one. */
+  /** The tenant simulator: Graph for scenarios 2 and 4 (`graphEnv` points an onramp server at it). */
+  tenant: BenchTenant;
+  /** API token for `main`, once its tracked users are uploaded (see `mainToken()` in upload.ts). */
   mainToken?: string;
 }
 

@@ -6,9 +6,9 @@
  */
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { assertClean, figure, load, repeat, unavailable, warmUp, type Figure, type LoadRequest, type Target } from '../harness.js';
-import { routeExists } from '../onramp.js';
+import { assertClean, figure, load, repeat, warmUp, type Figure, type LoadRequest, type Target } from '../harness.js';
 import type { ScenarioContext } from './context.js';
+import { mainToken } from './upload.js';
 
 const RPS: Target = { op: '>=', value: 5_000 };
 const P99: Target = { op: '<=', value: 20 };
@@ -27,19 +27,12 @@ function issuedTokens(dataDir: string, limit: number): string[] {
 export async function trackingScenario(ctx: ScenarioContext): Promise<Figure[]> {
   const out: Figure[] = [];
   const routes = ['/api/track-open', '/api/enrol'];
-  const missing: string[] = [];
-  for (const route of routes) {
-    if (!(await routeExists(`${ctx.main.url}${route}?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`))) missing.push(route);
-  }
-  const tokens = ctx.mainToken ? issuedTokens(ctx.main.dataDir, 20_000) : [];
+  await mainToken(ctx);
+  const tokens = issuedTokens(ctx.main.dataDir, 20_000);
+  if (tokens.length === 0) throw new Error('no tracking tokens issued after the upload');
   for (const route of routes) {
     const rpsMetric = `GET ${route} throughput`;
     const p99Metric = `GET ${route} p99 at ${ctx.sizes.fixedRate.toLocaleString('en-US')} req/s`;
-    const why = missing.includes(route) ? `feature missing: GET ${route}` : tokens.length === 0 ? 'feature missing: no tracked users (upload unavailable)' : null;
-    if (why) {
-      out.push(unavailable(SCENARIO, rpsMetric, 'req/s', RPS, why), unavailable(SCENARIO, p99Metric, 'ms', P99, why));
-      continue;
-    }
     let i = 0;
     const req: LoadRequest = { url: `${ctx.main.url}${route}`, nextPath: () => `${route}?token=${tokens[i++ % tokens.length]}` };
     const first = await fetch(`${ctx.main.url}${route}?token=${tokens[0]}`);
