@@ -40,7 +40,8 @@ export interface ReportSummary {
   byStatus: Record<string, number>;
   /** Active ÷ (total − Excluded), in percent with one decimal; 0 when nobody is in scope. */
   completionRate: number;
-  last7Days: { invites: number; opens: number; clicks: number; activations: number; perDay: DayActivity[] };
+  /** Activity over the last `days` UTC days, today included (7 for the email; the portal's chart asks for more). */
+  recent: { days: number; invites: number; opens: number; clicks: number; activations: number; perDay: DayActivity[] };
   needsAttention: Record<AttentionKind, { count: number; users: AttentionUser[] }>;
   batches: Array<{ batchId: string | null; total: number; active: number; excluded: number; completionRate: number }>;
 }
@@ -106,14 +107,14 @@ export class ReportService {
   #cron: Cron | undefined;
   constructor(private readonly deps: ReportServiceDeps) {}
 
-  async summary(filter: ReportFilter = {}): Promise<ReportSummary> {
+  async summary(filter: ReportFilter = {}, activityDays = 7): Promise<ReportSummary> {
     const { db, clock, settings } = this.deps;
     const now = clock.now();
     const noClickBefore = new Date(now.getTime() - settings.noClickAfterDays * DAY_MS).toISOString();
     const attentionKinds: AttentionKind[] = ['noClick', 'clickedNotActive', 'escalated', 'overdue'];
     const [statusCounts, perDay, attention, batches] = await Promise.all([
       countsByStatus(db, filter),
-      this.activity(filter, 7),
+      this.#activity(filter, activityDays),
       Promise.all(attentionKinds.map((k) => needsAttention(db, filter, k, noClickBefore, settings.attentionListSize))),
       completionPerBatch(db, filter),
     ]);
@@ -125,14 +126,14 @@ export class ReportService {
       total,
       byStatus,
       completionRate: rate(byStatus[USER_STATUS.Active] ?? 0, total, byStatus[USER_STATUS.Excluded] ?? 0),
-      last7Days: { invites: sum('invites'), opens: sum('opens'), clicks: sum('clicks'), activations: sum('activations'), perDay },
+      recent: { days: activityDays, invites: sum('invites'), opens: sum('opens'), clicks: sum('clicks'), activations: sum('activations'), perDay },
       needsAttention: Object.fromEntries(attentionKinds.map((k, i) => [k, attention[i]!])) as ReportSummary['needsAttention'],
       batches: batches.map((b) => ({ ...b, completionRate: rate(b.active, b.total, b.excluded) })),
     };
   }
 
   /** Invites, opens, clicks and activations per UTC day for the last `days` days (today included), zeros filled in. */
-  async activity(filter: ReportFilter, days: number): Promise<DayActivity[]> {
+  async #activity(filter: ReportFilter, days: number): Promise<DayActivity[]> {
     const now = this.deps.clock.now();
     const since = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (days - 1) * DAY_MS);
     const kinds = Object.keys(ACTIVITY_COLUMNS) as ActivityKind[];
@@ -170,7 +171,7 @@ export class ReportService {
     const date = summary.generatedAt.slice(0, 10);
     const subject = `MFA Rollout Report - ${date} - ${summary.completionRate}% Complete`;
     const statusRows = Object.entries(summary.byStatus).map(([s, n]) => [s, String(n)]);
-    const a = summary.last7Days;
+    const a = summary.recent;
     const attentionLabels: Record<AttentionKind, string> = {
       noClick: `No click after ${this.deps.settings.noClickAfterDays} days`,
       clickedNotActive: 'Clicked but not active',
@@ -184,11 +185,11 @@ export class ReportService {
       `<p>${summary.total} users tracked on ${escapeHtml(date)}. Completion counts Active users among those not Excluded.</p>`,
       '<h3>By status</h3>',
       table(['Status', 'Users'], statusRows),
-      '<h3>Last 7 days</h3>',
+      `<h3>Last ${a.days} days</h3>`,
       table(['Day', 'Invites', 'Opens', 'Clicks', 'Activations'], [...a.perDay.map((d) => [d.day, String(d.invites), String(d.opens), String(d.clicks), String(d.activations)]), ['Total', String(a.invites), String(a.opens), String(a.clicks), String(a.activations)]]),
       '<h3>Needs attention</h3>',
     ];
-    const text: string[] = [subject, '', 'By status:', ...statusRows.map(([s, n]) => `  ${s}: ${n}`), '', `Last 7 days: ${a.invites} invites, ${a.opens} opens, ${a.clicks} clicks, ${a.activations} activations`, '', 'Needs attention:'];
+    const text: string[] = [subject, '', 'By status:', ...statusRows.map(([s, n]) => `  ${s}: ${n}`), '', `Last ${a.days} days: ${a.invites} invites, ${a.opens} opens, ${a.clicks} clicks, ${a.activations} activations`, '', 'Needs attention:'];
     for (const [kind, label] of Object.entries(attentionLabels) as Array<[AttentionKind, string]>) {
       const list = summary.needsAttention[kind];
       html.push(`<h4>${escapeHtml(label)}: ${list.count}</h4>`);

@@ -53,9 +53,9 @@ for (const backend of BACKENDS) {
         assert.equal(s.total, 6);
         assert.deepEqual(s.byStatus, { Pending: 0, Sent: 2, Clicked: 1, AddedToGroup: 0, Active: 1, Excluded: 1, Overdue: 1, Error: 0 });
         assert.equal(s.completionRate, 20, '1 active of 5 not excluded');
-        assert.deepEqual({ ...s.last7Days, perDay: undefined }, { invites: 4, opens: 1, clicks: 2, activations: 1, perDay: undefined });
-        assert.equal(s.last7Days.perDay.length, 7);
-        assert.deepEqual(s.last7Days.perDay.find((d) => d.day === '2026-03-09'), { day: '2026-03-09', invites: 1, opens: 0, clicks: 1, activations: 1 });
+        assert.deepEqual({ ...s.recent, perDay: undefined }, { days: 7, invites: 4, opens: 1, clicks: 2, activations: 1, perDay: undefined });
+        assert.equal(s.recent.perDay.length, 7);
+        assert.deepEqual(s.recent.perDay.find((d) => d.day === '2026-03-09'), { day: '2026-03-09', invites: 1, opens: 0, clicks: 1, activations: 1 });
         assert.deepEqual(s.needsAttention.noClick.users.map((u) => u.upn), ['b@x.test']);
         assert.deepEqual(s.needsAttention.clickedNotActive.users.map((u) => u.upn), ['c@x.test']);
         assert.equal(s.needsAttention.escalated.count, 1);
