@@ -70,8 +70,10 @@ export type BulkDialect = Pick<DialectCapabilities, 'name' | 'maxParameters'>;
 /**
  * Inserts new users and resets existing ones (the re-upload rule of `resetForNewCycle`) in chunked
  * upserts. The first-given spelling of the UPN is kept. Each chunk is a handful of parameters however
- * many rows it holds: one array per column and unnest() on PostgreSQL, one JSON array and json_each()
- * on SQLite (so its statement text, and compiled plan, is the same for every chunk). With
+ * many rows it holds: the rows travel as one JSON array (json_array_elements() on PostgreSQL,
+ * json_each() on SQLite), which V8 writes natively and both engines read in one pass; the statement
+ * text, and so SQLite's compiled plan, is the same for every chunk. (node-postgres escapes text[]
+ * parameters element by element in JavaScript: a third of the upload's time on 100,000 rows.) With
  * `returning`, the id and key of every row come back.
  */
 async function writeUploadedUsers(
@@ -87,11 +89,10 @@ async function writeUploadedUsers(
   const pg = dialect.name === 'postgres';
   const reset = Object.entries(resetForNewCycle('')).filter(([column]) => column !== 'tracking_token');
   const source = pg
-    ? 'select $1, u.upn, u.upn_key, $2, u.tracking_token, u.correlation_id, $3, $4, $4 ' +
-      'from unnest($5::text[], $6::text[], $7::text[], $8::text[]) as u(upn, upn_key, tracking_token, correlation_id)'
+    ? "select $1, u ->> 0, u ->> 1, $2, u ->> 2, u ->> 3, $3, $4, $4 from json_array_elements($5::json) as j(u)"
     : // `where true`: SQLite needs it to tell an upsert's ON CONFLICT from a join's ON.
       'select ?, u.value ->> 0, u.value ->> 1, ?, u.value ->> 2, u.value ->> 3, ?, ?, ? from json_each(?) as u where true';
-  let n = 9;
+  let n = 6;
   const sets = reset.map(([column]) => `${column} = ${pg ? `$${n++}` : '?'}`);
   const text =
     `insert into tracked_user (${UPLOAD_COLUMNS.join(', ')}) ${source} ` +
@@ -101,9 +102,8 @@ async function writeUploadedUsers(
   const resetValues = reset.map(([, value]) => value);
   for (let i = 0; i < rows.length; i += UPLOAD_CHUNK) {
     const chunk = rows.slice(i, i + UPLOAD_CHUNK);
-    const params = pg
-      ? [campaignId, USER_STATUS.Pending, batchId, now, chunk.map((r) => r.upn), chunk.map((r) => r.upn_key), chunk.map((r) => r.tracking_token), chunk.map((r) => r.correlation_id), ...resetValues]
-      : [campaignId, USER_STATUS.Pending, batchId, now, now, JSON.stringify(chunk.map((r) => [r.upn, r.upn_key, r.tracking_token, r.correlation_id])), ...resetValues];
+    const json = JSON.stringify(chunk.map((r) => [r.upn, r.upn_key, r.tracking_token, r.correlation_id]));
+    const params = pg ? [campaignId, USER_STATUS.Pending, batchId, now, json, ...resetValues] : [campaignId, USER_STATUS.Pending, batchId, now, now, json, ...resetValues];
     const result = await db.executeQuery<{ id: number; upn_key: string }>(CompiledQuery.raw(text, params));
     if (returning) out.push(...result.rows);
   }
@@ -142,22 +142,20 @@ export async function storeUpload(
   await writeUploadedUsers(db, dialect, campaignId, batchId, rows, now, false);
   const pg = dialect.name === 'postgres';
   const text = pg
-    ? `insert into user_event (${EVENT_COLUMNS.join(', ')}) select t.id, $1, h.type, $2, h.detail ` +
-      'from unnest($4::text[], $5::text[], $6::text[]) as h(upn_key, type, detail) ' +
-      'join tracked_user t on t.campaign_id = $3 and t.upn_key = h.upn_key'
+    ? `insert into user_event (${EVENT_COLUMNS.join(', ')}) select t.id, $1, e.h ->> 1, $2, e.h ->> 2 ` +
+      'from json_array_elements($4::json) as e(h) join tracked_user t on t.campaign_id = $3 and t.upn_key = e.h ->> 0'
     : // CROSS JOIN keeps json_each the outer loop (one index lookup per entry), as SQLite's planner otherwise may not.
       `insert into user_event (${EVENT_COLUMNS.join(', ')}) select t.id, ?, h.value ->> 1, ?, h.value ->> 2 ` +
       'from json_each(?) as h cross join tracked_user t on t.campaign_id = ? and t.upn_key = h.value ->> 0';
   for (let i = 0; i < history.length; i += UPLOAD_CHUNK) {
     const chunk = history.slice(i, i + UPLOAD_CHUNK);
-    const params = pg
-      ? [now, actor, campaignId, chunk.map((h) => h.upn_key), chunk.map((h) => h.type), chunk.map((h) => JSON.stringify(h.detail))]
-      : [now, actor, JSON.stringify(chunk.map((h) => [h.upn_key, h.type, JSON.stringify(h.detail)])), campaignId];
+    const json = JSON.stringify(chunk.map((h) => [h.upn_key, h.type, JSON.stringify(h.detail)]));
+    const params = pg ? [now, actor, campaignId, json] : [now, actor, json, campaignId];
     await db.executeQuery(CompiledQuery.raw(text, params));
   }
 }
 
-/** Rows per bulk upload statement (its parameters are arrays or one JSON text, so no engine limit applies). */
+/** Rows per bulk upload statement (they are one JSON text, so no parameter limit applies). */
 const UPLOAD_CHUNK = 20_000;
 const POSTGRES_ARRAY_CHUNK = 20_000;
 
