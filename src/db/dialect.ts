@@ -71,14 +71,25 @@ export function openSqlite(dataDir: string, fileName = 'onramp.sqlite'): Storage
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
+  // The planner picks indexes well only with table statistics (PostgreSQL's autovacuum keeps its own).
+  // SQLite's advice for long-lived connections: optimize at open and now and then; it re-analyses only
+  // tables whose size changed a lot, with a bounded sample, so a run costs milliseconds.
+  database.pragma('optimize = 0x10002');
+  const optimizer = setInterval(() => database.pragma('optimize'), SQLITE_OPTIMIZE_EVERY_MS);
+  optimizer.unref();
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(database) }) });
   return {
     db,
     dialect: sqliteCapabilities,
     describe: `sqlite:${file}`,
-    close: () => db.destroy(),
+    close: async () => {
+      clearInterval(optimizer);
+      await db.destroy();
+    },
   };
 }
+
+const SQLITE_OPTIMIZE_EVERY_MS = 60_000;
 
 const STATEMENT_CACHE_SIZE = 256;
 /** Bulk statements (thousands of placeholders) are one-offs: caching them would only hold memory. */

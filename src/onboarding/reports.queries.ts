@@ -82,9 +82,18 @@ function attention(eb: Eb, kind: AttentionKind, noClickBeforeIso: string): Expre
     case 'escalated':
       return eb.and([eb('escalated_to_manager', '=', 1), eb('invite_status', '!=', USER_STATUS.Active)]);
     case 'overdue':
-      return eb('invite_status', '=', USER_STATUS.Overdue);
+      // Overdue users were all invited; saying so lets both engines read the invited-users index.
+      return eb.and([eb('invite_status', '=', USER_STATUS.Overdue), eb('invite_sent_date', 'is not', null)]);
   }
 }
+
+/** Longest waiting first: since the click for users who clicked, since the invitation for the rest. */
+const ATTENTION_ORDER: Record<AttentionKind, 'invite_sent_date' | 'clicked_link_date'> = {
+  noClick: 'invite_sent_date',
+  clickedNotActive: 'clicked_link_date',
+  escalated: 'invite_sent_date',
+  overdue: 'invite_sent_date',
+};
 
 export interface AttentionUser {
   id: number;
@@ -113,7 +122,7 @@ export async function needsAttention(
       .selectFrom('tracked_user')
       .select(['id', 'upn', 'display_name', 'department', 'invite_status', 'invite_sent_date', 'clicked_link_date', 'reminder_count', 'manager_upn'])
       .where(where)
-      .orderBy('invite_sent_date')
+      .orderBy(ATTENTION_ORDER[kind])
       .orderBy('id')
       .limit(limit)
       .execute(),

@@ -7,6 +7,7 @@ import { webSignatures } from './0006_web_signatures.js';
 import { directory } from './0002_directory.js';
 import { auth } from './0005_auth.js';
 import { onboarding } from './0003_onboarding.js';
+import { reportIndexes } from './0007_report_indexes.js';
 
 /**
  * A migration written once for both engines. It receives the engine's capabilities for the few DDL
@@ -20,7 +21,7 @@ export interface PortableMigration {
 }
 
 /** In order. Names sort lexicographically, so they carry a number prefix. */
-export const MIGRATIONS: readonly PortableMigration[] = [foundation, directory, onboarding, outbox, auth, devices, webSignatures];
+export const MIGRATIONS: readonly PortableMigration[] = [foundation, directory, onboarding, outbox, auth, devices, webSignatures, reportIndexes];
 
 class PortableProvider implements MigrationProvider {
   constructor(private readonly dialect: DialectCapabilities) {}
