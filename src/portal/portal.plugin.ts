@@ -12,7 +12,7 @@ import * as onboarding from '../onboarding/onboarding.queries.js';
 import { filterValues } from '../onboarding/reports.queries.js';
 import { ReportService, type ReportFilter } from '../onboarding/reports.service.js';
 import { brandingFrom } from '../onboarding/invitations.scheduler.js';
-import { createMailTransport, type MailTransport } from '../mail/transports.js';
+import { MailDeliveryError, createMailTransport, type MailTransport } from '../mail/transports.js';
 import { Readable } from 'node:stream';
 import { mailboxRoutes } from './mailbox.routes.js';
 
@@ -199,7 +199,11 @@ export async function portalPlugin(app: FastifyInstance, { ctx }: PortalPluginOp
     const recipients = req.body.recipients ?? ctx.config.reports.recipients;
     if (recipients.length === 0) throw new OnrampError('ONRAMP_ERR_VALIDATION', ['no recipients given and none configured (reports.recipients)']);
     transport ??= createMailTransport(ctx.config.mail, ctx.graph, ctx.simulator?.sharedMailbox);
-    const summary = await reportService.send(transport, recipients);
+    const summary = await reportService.send(transport, recipients).catch((err: unknown) => {
+      if (!(err instanceof MailDeliveryError)) throw err;
+      req.log.warn({ err }, 'report email not accepted by the mail transport');
+      throw new OnrampError('ONRAMP_ERR_MAIL_UNAVAILABLE', [], { cause: err });
+    });
     await recordAudit(req, 'report.send', recipients.join(', '), { total: summary.total, completionRate: summary.completionRate });
     return { recipients, total: summary.total, completionRate: summary.completionRate };
   });

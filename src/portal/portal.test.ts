@@ -13,7 +13,15 @@ import { Agent, fetch as undiciFetch } from 'undici';
 async function harness(storage: TestStorage, extra: Partial<OnrampContext> = {}) {
   const clock = new ManualClock(new Date());
   const config = loadConfig({
-    env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json', ONRAMP_AUTH_COOKIE_SECURE: 'false', ONRAMP_PORTAL_ALLOWED_ORIGINS: 'https://admin.example.org', ONRAMP_DATABASE_URL: 'postgres://u:hunter2@db.example/x' },
+    env: {
+      ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json',
+      ONRAMP_AUTH_COOKIE_SECURE: 'false',
+      ONRAMP_PORTAL_ALLOWED_ORIGINS: 'https://admin.example.org',
+      ONRAMP_DATABASE_URL: 'postgres://u:hunter2@db.example/x',
+      // A relay nobody listens on: "send report now" must say mail failed, not fail with a 500.
+      ONRAMP_SMTP_HOST: '127.0.0.1',
+      ONRAMP_SMTP_PORT: '9',
+    },
   });
   // The database URL above is only there to prove the settings view redacts it; storage is the test's.
   const ctx: OnrampContext = { config, storage, log: createLogger('silent'), clock, demo: false, instanceId: 'test', ...extra };
@@ -54,6 +62,11 @@ for (const backend of BACKENDS) {
         assert.equal(report.activity.length, 30);
         assert.deepEqual(report.filters.batches, ['wave-1']);
         assert.equal((await app.inject({ url: '/api/admin/reports?batch=other', headers: as(viewer) })).json().total, 0);
+
+        const unsent = await app.inject({ method: 'POST', url: '/api/admin/reports/send', headers: as(admin), payload: { recipients: ['boss@contoso.com'] } });
+        assert.equal(unsent.statusCode, 503, unsent.body);
+        assert.equal(unsent.json().code, 'ONRAMP_ERR_MAIL_UNAVAILABLE');
+        assert.doesNotMatch(unsent.body, /ECONNREFUSED|127\.0\.0\.1/, 'the relay error stays in the log');
 
         const csvRes = await app.inject({ url: '/api/admin/reports/export.csv?batch=wave-1', headers: as(viewer) });
         assert.equal(csvRes.statusCode, 200);
