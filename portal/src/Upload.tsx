@@ -1,16 +1,7 @@
 import { useMemo, useRef, useState, type DragEvent } from 'react';
-import { isValidAddress, parseRoster, type RosterResult } from '../../src/onboarding/roster-csv.ts';
+import { isValidAddress, parseRoster, type RosterResult, type UploadResult } from '../../src/onboarding/roster-csv.ts';
 import { ApiError } from './api.ts';
 import { getCsrfToken } from './csrf.ts';
-
-interface UploadResult {
-  batchId: string;
-  added: string[];
-  updated: string[];
-  skipped: Array<{ upn: string; row: number; reason: string }>;
-  errors: Array<{ upn: string; row: number; error: string }>;
-  total: number;
-}
 
 /** POST /api/upload-users with upload progress (fetch has no upload progress events). */
 function send(csv: string, batchId: string, onProgress: (pct: number) => void): Promise<UploadResult> {

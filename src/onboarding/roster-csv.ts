@@ -193,3 +193,15 @@ export function parseRoster(input: string): RosterResult {
   if (!header) return { ok: false, line: 1, reason: 'the file is empty (expected a header row with a UPN column)' };
   return { ok: true, delimiter, upnHeader: header.fields[upnColumn]!.trim(), entries, skipped, invalid, total };
 }
+
+/** What `POST /api/upload-users` answers; here so the portal (a browser bundle) shares the type. */
+export interface UploadResult {
+  batchId: string;
+  added: string[];
+  updated: string[];
+  skipped: Array<{ upn: string; row: number; reason: string }>;
+  errors: Array<{ upn: string; row: number; error: string }>;
+  total: number;
+  /** Whether a listener (the invitation workflow) started or scheduled a run. */
+  triggered: boolean;
+}
