@@ -4,6 +4,7 @@ import { BACKENDS, TEST_DATABASE_URL } from './support/storage.js';
 import { migrateDown, migrateToLatest, pendingMigrations, MIGRATIONS } from '../src/db/migrations/index.js';
 import { openPostgres } from '../src/db/dialect.js';
 import { releaseLease, tryAcquireLease } from '../src/db/leases.js';
+import { sql } from 'kysely';
 
 for (const backend of BACKENDS) {
   describe(`storage [${backend.name}]`, { skip: backend.skip }, () => {
@@ -75,6 +76,32 @@ describe('storage [postgres] several instances', { skip: postgres.skip }, () => 
     } finally {
       for (const s of others) await s.close();
       await first.close();
+    }
+  });
+});
+
+describe('storage [postgres] in a shared database', { skip: postgres.skip }, () => {
+  test('introspection (which the migrator runs at start) reads onramp\'s schema only, so other schemas cannot break it', async () => {
+    const mine = await postgres.open();
+    const neighbour = await postgres.open({ migrate: false });
+    try {
+      // Another application's table, and a schema that vanishes: Kysely's stock introspector read both.
+      await sql`create table neighbour_table (id integer)`.execute(neighbour.db);
+      const tables = await mine.db.introspection.getTables();
+      assert.ok(tables.length > 0);
+      assert.ok(tables.every((t) => t.schema === mine.schema), 'only tables of onramp\'s schema');
+      assert.ok(!tables.some((t) => t.name === 'neighbour_table'));
+      assert.ok(!tables.some((t) => t.name.startsWith('kysely_migration')), 'internal tables only when asked for');
+      const tracked = tables.find((t) => t.name === 'tracked_user')!;
+      const id = tracked.columns.find((c) => c.name === 'id')!;
+      assert.deepEqual([id.isAutoIncrementing, id.isNullable], [true, false]);
+      assert.ok((await mine.db.introspection.getTables({ withInternalKyselyTables: true })).some((t) => t.name === 'kysely_migration'));
+
+      await sql`drop schema ${sql.id(neighbour.schema!)} cascade`.execute(neighbour.db);
+      assert.deepEqual(await migrateToLatest(mine), []);
+    } finally {
+      await neighbour.close();
+      await mine.close();
     }
   });
 });

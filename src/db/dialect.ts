@@ -1,4 +1,19 @@
-import { Kysely, PostgresDialect, SqliteDialect, sql, type CreateTableBuilder, type SqliteDatabase as KyselySqliteDatabase } from 'kysely';
+import {
+  DEFAULT_MIGRATION_LOCK_TABLE,
+  DEFAULT_MIGRATION_TABLE,
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  type CreateTableBuilder,
+  type DatabaseIntrospector,
+  type DatabaseMetadata,
+  type DatabaseMetadataOptions,
+  type PostgresDialectConfig,
+  type SchemaMetadata,
+  type SqliteDatabase as KyselySqliteDatabase,
+  type TableMetadata,
+} from 'kysely';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import { mkdirSync } from 'node:fs';
@@ -151,7 +166,7 @@ export async function openPostgres(url: string, options: Pick<StorageOptions, 's
     const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     throw new StorageUnreachableError(`cannot reach PostgreSQL at ${where}: ${reason}`, { cause: err });
   }
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool }, schema) });
   return {
     db,
     dialect: postgresCapabilities,
@@ -159,6 +174,70 @@ export async function openPostgres(url: string, options: Pick<StorageOptions, 's
     schema,
     close: () => db.destroy(),
   };
+}
+
+/**
+ * Kysely's PostgreSQL introspector (which its migrator runs at every start) reads every table of every
+ * schema in the database. In a database shared with others that is slow, fails on schemas we may not
+ * use, and fails outright when another schema is dropped while it reads. onramp only ever asks about
+ * its own schema, so introspection looks there alone.
+ */
+class SchemaScopedPostgresDialect extends PostgresDialect {
+  constructor(
+    config: PostgresDialectConfig,
+    private readonly schema: string,
+  ) {
+    super(config);
+  }
+
+  // Kysely hands the introspector an untyped instance: it reads catalogs, not onramp's tables.
+  override createIntrospector(db: Kysely<any>): DatabaseIntrospector { // eslint-disable-line @typescript-eslint/no-explicit-any
+    return new SchemaIntrospector(db, this.schema);
+  }
+}
+
+class SchemaIntrospector implements DatabaseIntrospector {
+  constructor(
+    private readonly db: Kysely<any>, // eslint-disable-line @typescript-eslint/no-explicit-any
+    private readonly schema: string,
+  ) {}
+
+  async getSchemas(): Promise<SchemaMetadata[]> {
+    const { rows } = await sql<{ name: string }>`select nspname as name from pg_catalog.pg_namespace where nspname = ${this.schema}`.execute(this.db);
+    return rows;
+  }
+
+  async getTables(options: DatabaseMetadataOptions = { withInternalKyselyTables: false }): Promise<TableMetadata[]> {
+    const { rows } = await sql<{ table_name: string; table_type: string; column_name: string | null; data_type: string | null; is_nullable: string | null; column_default: string | null; is_identity: string | null }>`
+      select t.table_name, t.table_type, c.column_name, c.udt_name as data_type, c.is_nullable, c.column_default, c.is_identity
+      from information_schema.tables t
+      left join information_schema.columns c on c.table_schema = t.table_schema and c.table_name = t.table_name
+      where t.table_schema = ${this.schema}
+      order by t.table_name, c.ordinal_position`.execute(this.db);
+    const internal = new Set([DEFAULT_MIGRATION_TABLE, DEFAULT_MIGRATION_LOCK_TABLE]);
+    const tables = new Map<string, TableMetadata>();
+    for (const row of rows) {
+      if (!options.withInternalKyselyTables && internal.has(row.table_name)) continue;
+      let table = tables.get(row.table_name);
+      if (!table) {
+        table = { name: row.table_name, schema: this.schema, isView: row.table_type === 'VIEW', columns: [] };
+        tables.set(row.table_name, table);
+      }
+      if (row.column_name === null) continue;
+      table.columns.push({
+        name: row.column_name,
+        dataType: row.data_type ?? '',
+        isNullable: row.is_nullable === 'YES',
+        hasDefaultValue: row.column_default !== null || row.is_identity === 'YES',
+        isAutoIncrementing: row.is_identity === 'YES' || (row.column_default ?? '').startsWith('nextval('),
+      });
+    }
+    return [...tables.values()];
+  }
+
+  async getMetadata(options?: DatabaseMetadataOptions): Promise<DatabaseMetadata> {
+    return { tables: await this.getTables(options) };
+  }
 }
 
 export async function ping(db: Kysely<Database>): Promise<void> {
