@@ -35,7 +35,7 @@ for (const backend of BACKENDS) {
           ],
         },
         // Throttling and 503s during the runs: everyone must still be processed.
-        faults: { failureRate503: 0.2 },
+        faults: { failureRate503: 0.2, throttlePerSecond: 2 },
       });
       const sink = await new SmtpSink({ rcptRule: (a) => (a.startsWith('reject@') ? { code: 550, message: 'mailbox unavailable' } : undefined) }).start();
       const clock = new ManualClock('2026-01-05T09:00:00.000Z');
@@ -69,6 +69,9 @@ for (const backend of BACKENDS) {
 
         const first = await workflow.runOnce();
         assert.equal(first?.processed, 8);
+        assert.ok(tenant.sim.control.stats().throttled > 0, 'the first run met 429s with Retry-After');
+        // Throttled runs wait out Retry-After: the later runs go unthrottled to keep the test short.
+        tenant.sim.control.setFaults({ throttlePerSecond: 0 });
         await sender.deliverDue();
         assert.deepEqual(await status(), {
           ann: 'Sent r0',
