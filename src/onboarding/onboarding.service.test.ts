@@ -47,5 +47,24 @@ for (const backend of BACKENDS) {
         await storage.close();
       }
     });
+
+    test('two uploads of the same new users at once: one adds them, the other resets them; one record each', async () => {
+      const storage = await backend.open();
+      try {
+        const config = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json' } });
+        const service = new OnboardingService({ storage, config, clock: new ManualClock('2026-03-02T08:00:00.000Z'), log: createLogger('silent') });
+        const csv = 'UPN\nada@example.com\nbob@example.com\n';
+        // Connections open beforehand (PostgreSQL), so both transactions really run at the same time.
+        await Promise.all([service.listUsers(), service.listUsers()]);
+        const results = await Promise.all([service.upload(csv, { batchId: 'a', actor: 'admin:alice' }), service.upload(csv, { batchId: 'b', actor: 'admin:bob' })]);
+        assert.deepEqual(results.map((r) => [r.added.length, r.updated.length]).sort(), [[0, 2], [2, 0]]);
+        const page = await service.listUsers();
+        assert.equal(page.total, 2);
+        const events = (await service.getUser(page.items[0]!.id)).events.map((e) => e.type).sort();
+        assert.deepEqual(events, ['reuploaded', 'uploaded']);
+      } finally {
+        await storage.close();
+      }
+    });
   });
 }

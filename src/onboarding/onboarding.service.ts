@@ -146,8 +146,9 @@ export class OnboardingService {
   }
 
   /**
-   * Validates and stores a roster in ONE transaction: nothing is half-written. One query reads the
-   * campaign's existing keys; chunked bulk upserts write the users and their events (see q.storeUpload).
+   * Validates and stores a roster in ONE transaction: nothing is half-written. Uploads to the campaign
+   * take turns; one query reads its existing keys; chunked bulk statements write the users and their
+   * events (see q.storeUpload).
    */
   async upload(csv: string, options: { batchId?: string | undefined; actor: string }): Promise<UploadResult> {
     const parsed = parseRoster(csv);
@@ -159,6 +160,7 @@ export class OnboardingService {
     const updated: string[] = [];
     const campaignId = await db.transaction().execute(async (trx) => {
       const campaign = await q.defaultCampaign(trx);
+      await q.lockCampaignForUpload(trx, dialect, campaign.id);
       const existing = await q.existingUpnKeys(trx, campaign.id);
       const tokens = newTokens(parsed.entries.length);
       const rows = parsed.entries.map((e, i) => ({ upn: e.upn, upn_key: e.key, tracking_token: tokens[i]!, correlation_id: randomUUID() }));
@@ -167,7 +169,7 @@ export class OnboardingService {
         (isUpdate ? updated : added).push(e.upn);
         return { upn_key: e.key, type: isUpdate ? USER_EVENT.Reuploaded : USER_EVENT.Uploaded, detail: { batchId, row: e.row } };
       });
-      await q.storeUpload(trx, dialect, { campaignId: campaign.id, batchId, now, actor: options.actor, rows, history });
+      await q.storeUpload(trx, dialect, { campaignId: campaign.id, batchId, now, actor: options.actor, rows, history, existing });
       return campaign.id;
     });
     const triggered = parsed.entries.length > 0 && this.#notify({ source: 'upload', campaignId, count: parsed.entries.length, batchId });
