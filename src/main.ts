@@ -11,7 +11,7 @@ import { resolveGatewayMaterial } from './gateway/gateway-material.js';
 import { scheduleDirectorySync } from './directory/directory-sync.js';
 import type { OnrampContext } from './context.js';
 import { createOnboardingJobs } from './onboarding/invitations.scheduler.js';
-import { connectGraph } from './graph/connect.js';
+import { connectGraph, withDemoTenant } from './graph/connect.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
 
@@ -44,11 +44,7 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
   const { log } = options;
   log.info({ config: redactConfig(options.config) }, 'starting onramp');
   const graph = await connectGraph(options.config, { demo: options.demo ?? false, log });
-  // The demo's simulated tenant has its own MFA group; use it unless one is configured.
-  const config: OnrampConfig =
-    graph.simulator && !options.config.onboarding.mfaGroupId
-      ? { ...options.config, onboarding: { ...options.config.onboarding, mfaGroupId: graph.simulator.mfaGroupId } }
-      : options.config;
+  const config: OnrampConfig = graph.simulator ? withDemoTenant(options.config, graph.simulator) : options.config;
   let storage: Storage;
   try {
     storage = await openStorage({ ...config.database, dataDir: config.dataDir });
@@ -81,7 +77,13 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
     const publicPort = new URL(publicAddress).port;
     const publicUrl = config.server.publicUrl ?? `http://localhost:${publicPort}`;
     // Invitation workflow, outbox sender, scheduled report; they stop before the listener (closers run in reverse).
-    const onboardingJobs = createOnboardingJobs(ctx, { graph: graph.graph, publicUrl, demoMailbox: graph.simulator?.sharedMailbox });
+    const sim = graph.simulator;
+    const onboardingJobs = createOnboardingJobs(ctx, {
+      graph: graph.graph,
+      publicUrl,
+      demoMailbox: sim?.sharedMailbox,
+      demoRegistrations: sim && ((listener) => sim.control.onMethodsChanged(listener)),
+    });
     onboardingJobs.start(publicApp.onboarding);
     closers.push(() => onboardingJobs.stop());
 

@@ -1,5 +1,6 @@
 import type { OnrampConfig } from '../config/config.js';
 import type { Logger } from '../lib/logger.js';
+import { onboardingConfig } from '../onboarding/onboarding.config.js';
 import type { RunningSimulator } from '../simulator/index.js';
 import type { GraphConfig } from './graph-client.js';
 import type { ExchangePort, GraphPort } from './graph-port.js';
@@ -19,6 +20,24 @@ export function pointAtSimulator(base: GraphConfig, sim: RunningSimulator): Grap
     exchangeBaseUrl: sim.url,
   };
 }
+
+/**
+ * The demo's settings from its simulated tenant, unless configured: the tenant's MFA group, and its
+ * security-info page as the enrol redirect (https://aka.ms/mfasetup cannot record anything there).
+ */
+export function withDemoTenant(config: OnrampConfig, sim: Pick<RunningSimulator, 'mfaGroupId' | 'mfaSetupUrl'>): OnrampConfig {
+  const onboarding = config.onboarding;
+  return {
+    ...config,
+    onboarding: {
+      ...onboarding,
+      mfaGroupId: onboarding.mfaGroupId || sim.mfaGroupId,
+      enrolRedirectUrl: onboarding.enrolRedirectUrl === DEFAULT_ENROL_REDIRECT_URL ? sim.mfaSetupUrl : onboarding.enrolRedirectUrl,
+    },
+  };
+}
+
+const DEFAULT_ENROL_REDIRECT_URL = onboardingConfig.properties.enrolRedirectUrl.default as string;
 
 /** Users in the tenant `serve --demo` simulates. */
 export const DEMO_TENANT_USERS = 200;

@@ -30,8 +30,15 @@ export function brandingFrom(config: OnrampContext['config']): Branding {
   };
 }
 
-/** The background side of onboarding (workflow, outbox sender, reports), built from the context. */
-export function createOnboardingJobs(ctx: Omit<OnrampContext, 'graph'>, options: { graph: GraphPort; publicUrl: string; demoMailbox?: string | undefined }): OnboardingJobs {
+/**
+ * The background side of onboarding (workflow, outbox sender, reports), built from the context.
+ * `demoRegistrations`: in the demo, subscribes to the simulated tenant's MFA registrations so the check
+ * runs at once rather than at the next interval (a real tenant announces nothing; onramp polls).
+ */
+export function createOnboardingJobs(
+  ctx: Omit<OnrampContext, 'graph'>,
+  options: { graph: GraphPort; publicUrl: string; demoMailbox?: string | undefined; demoRegistrations?: ((listener: () => void) => () => void) | undefined },
+): OnboardingJobs {
   const { config, storage, clock, log } = ctx;
   const branding = brandingFrom(config);
   const transport = createMailTransport(config.mail, options.graph, options.demoMailbox);
@@ -51,20 +58,22 @@ export function createOnboardingJobs(ctx: Omit<OnrampContext, 'graph'>, options:
   });
   sender = new OutboxSender({ db: storage.db, clock, log, settings: config.mail, transport, onGiveUp: workflow.onEmailGivenUp });
   const reports = new ReportService({ db: storage.db, clock, log, settings: config.reports, branding });
-  let unsubscribe: (() => void) | undefined;
+  let unsubscribe: Array<() => void> = [];
   const jobs: OnboardingJobs = {
     workflow,
     sender,
     reports,
     transport,
     start(onboarding) {
-      unsubscribe = onboarding?.onUsersPending(() => workflow.trigger());
+      const trigger = () => workflow.trigger();
+      unsubscribe = [onboarding?.onUsersPending(trigger), options.demoRegistrations?.(trigger)].filter((u) => u !== undefined);
       workflow.start();
       jobs.sender.start();
       reports.start(transport);
     },
     async stop() {
-      unsubscribe?.();
+      for (const u of unsubscribe) u();
+      unsubscribe = [];
       reports.stop();
       await workflow.stop();
       await jobs.sender.stop();

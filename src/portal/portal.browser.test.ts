@@ -3,7 +3,8 @@
  * OpenID Connect flow against the tenant simulator: an admin uploads a CSV by drag and drop, filters
  * the report and exports exactly that scope, resends a user's invitation, sees hostile values as
  * text; a viewer gets no upload screen and a 403 from the API; in the demo an admin walks the journey
- * from the Mailbox (invitation → click → enrolled). Needs the built SPA (npm run build).
+ * from the Mailbox (invitation → click → enrolled → Authenticator registered on the simulator's
+ * security-info page → Active). Needs the built SPA (npm run build).
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,6 +21,7 @@ import { systemClock } from '../lib/clock.js';
 import { sqliteBackend, type TestStorage } from '../../test/support/storage.js';
 import { startTestTenant, type TestTenant } from '../../test/support/simulator.js';
 import { createOnboardingJobs, type OnboardingJobs } from '../onboarding/invitations.scheduler.js';
+import { withDemoTenant } from '../graph/connect.js';
 
 const BUILT = existsSync(fileURLToPath(new URL('../../portal/dist/index.html', import.meta.url)));
 const XSS = '<img src=x onerror="window.__xss=1">';
@@ -196,10 +198,11 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
 });
 
 describe('demo in the browser', { skip: BUILT ? false : 'portal not built: run npm run build' }, () => {
-  test('sign in against the in-process simulator, then Mailbox → invitation link → enrolled, while the portal follows', async () => {
+  test('sign in against the in-process simulator, then Mailbox → invitation link → enrolled → MFA registered → Active, while the portal follows', async () => {
     const storage = await sqliteBackend.open();
     const tenant = await startTestTenant({ users: 12 });
-    const config = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json', ONRAMP_AUTH_COOKIE_SECURE: 'false', ONRAMP_ONBOARDING_MFA_GROUP_ID: tenant.sim.mfaGroupId } });
+    // As startOnramp derives it: the simulated tenant's MFA group and security-info page; runs gather triggers briefly.
+    const config = withDemoTenant(loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json', ONRAMP_AUTH_COOKIE_SECURE: 'false', ONRAMP_INVITATIONS_TRIGGER_DEBOUNCE_MS: '100' } }), tenant.sim);
     const ctx = { config, storage, log: createLogger('silent'), clock: systemClock, demo: true, instanceId: 'browser-demo', graph: tenant.graph, exchange: tenant.exchange, simulator: tenant.sim };
     const app = await buildPublicApp(ctx);
     const base = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -207,8 +210,8 @@ describe('demo in the browser', { skip: BUILT ? false : 'portal not built: run n
     let browser: Browser | undefined;
     try {
       browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-      // As startOnramp wires it: uploads trigger the invitation run, mail goes to the simulator.
-      jobs = createOnboardingJobs(ctx, { graph: tenant.graph, publicUrl: base, demoMailbox: tenant.sim.sharedMailbox });
+      // As startOnramp wires it: uploads and simulated MFA registrations trigger the invitation run, mail goes to the simulator.
+      jobs = createOnboardingJobs(ctx, { graph: tenant.graph, publicUrl: base, demoMailbox: tenant.sim.sharedMailbox, demoRegistrations: (l) => tenant.sim.control.onMethodsChanged(l) });
       jobs.start(app.onboarding);
       const context = await browser.newContext({ ignoreHTTPSErrors: true });
       const page = await context.newPage();
@@ -238,13 +241,32 @@ describe('demo in the browser', { skip: BUILT ? false : 'portal not built: run n
       const [popup] = await Promise.all([context.waitForEvent('page'), link.click()]);
       await popup.getByRole('button', { name: 'Set up MFA now' }).click();
       await popup.getByText('You are enrolled').waitFor();
-      await popup.close();
+      // Step 2 at the simulator's stand-in for https://aka.ms/mfasetup (followed now, before the page's timed redirect).
+      await popup.getByRole('link', { name: 'Continue to MFA setup' }).click();
+      await popup.getByRole('heading', { name: 'Security info (simulated tenant)' }).waitFor();
 
       await page.getByRole('link', { name: 'Users' }).click();
       await page.getByRole('link', { name: member.userPrincipalName }).click();
       await page.getByRole('heading', { name: 'Timeline' }).waitFor();
       assert.match(await page.locator('.facts').innerText(), /AddedToGroup/);
       assert.match(await page.locator('.timeline').innerText(), /clicked[\s\S]*added-to-group/);
+
+      assert.match(await popup.locator('body').innerText(), /standing in for https:\/\/aka\.ms\/mfasetup/);
+      await popup.getByLabel('Your account').selectOption(member.userPrincipalName);
+      await popup.getByRole('button', { name: 'Register Microsoft Authenticator' }).click();
+      await popup.getByRole('heading', { name: 'Microsoft Authenticator registered' }).waitFor();
+      assert.deepEqual(tenant.sim.control.tenant.findByUpn(member.userPrincipalName)!.methods, ['microsoftAuthenticator']);
+      await popup.close();
+
+      // The registration triggers a run: the portal shows the user Active (opened again until the run has written it).
+      const deadline = Date.now() + 20_000;
+      while (!/Active/.test(await page.locator('.facts').innerText())) {
+        assert.ok(Date.now() < deadline, 'the user became Active in the portal');
+        await page.getByRole('link', { name: 'Users', exact: true }).click();
+        await page.getByRole('link', { name: member.userPrincipalName }).click();
+        await page.getByRole('heading', { name: 'Timeline' }).waitFor();
+      }
+      assert.match(await page.locator('.timeline').innerText(), /added-to-group[\s\S]*activated/);
       await context.close();
     } finally {
       await browser?.close();

@@ -15,6 +15,7 @@ import { createRootCa, issueServerCertificate, loadCa, type CertificateAuthority
 import type { AuthMethodKind } from '../graph/graph-port.js';
 import { GraphApi, MAX_BATCH, odataError } from './graph-api.js';
 import { IdentityPlatform, type SimResponse } from './identity.js';
+import { SECURITY_INFO_PATH, SecurityInfoPage } from './security-info.js';
 import { stableGuid, Tenant, type SentMail, type SimUser, type StoredSignature, type TenantFile } from './tenant.js';
 
 export { Tenant, type SimUser, type SentMail, type StoredSignature, type TenantFile } from './tenant.js';
@@ -94,6 +95,11 @@ export interface SimulatorControl {
   setFaults(faults: Partial<Faults>): Faults;
   /** Registers methods (true: Microsoft Authenticator) or removes them all (false). */
   setMfa(user: string, registration: boolean | AuthMethodKind[]): SimUser;
+  /**
+   * Calls `listener` after a user's methods change (setMfa, the control API, the security-info page),
+   * so the demo can run onramp's check at once. Returns the unsubscribe function.
+   */
+  onMethodsChanged(listener: (user: SimUser) => void): () => void;
   updateUser(user: string, changes: Partial<Omit<SimUser, 'id'>>): SimUser;
   deleteUser(user: string): void;
   mail(): SentMail[];
@@ -118,6 +124,8 @@ export interface RunningSimulator {
   sharedMailbox: string;
   /** Authority host for @azure/identity (`authorityHost`), same as `url`. */
   authorityHost: string;
+  /** The simulated security-info page standing in for https://aka.ms/mfasetup (the demo's enrol redirect). */
+  mfaSetupUrl: string;
   control: SimulatorControl;
   stop(): Promise<void>;
 }
@@ -193,6 +201,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   if (!Value.Check(FaultsSchema, faults)) throw new Error(`invalid simulator faults: ${[...Value.Errors(FaultsSchema, faults)].map((e) => `${e.path} ${e.message}`).join('; ')}`);
   const throttle = new ThrottleBuckets();
   const stats: SimulatorStats = { graphRequests: 0, batchItems: 0, throttled: 0, injectedFailures: 0, tokensIssued: 0, unauthorized: 0 };
+  const methodListeners = new Set<(user: SimUser) => void>();
+  const securityInfo = new SecurityInfoPage(tenant, (user) => control.setMfa(user.id, [...new Set([...user.methods, 'microsoftAuthenticator' as const])]));
 
   /** Throttle and injected 503s, applied to each Graph request and each batch item. */
   function fault(appId: string): SimResponse | null {
@@ -280,6 +290,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     const json = (): unknown => (raw.length > 0 ? JSON.parse(raw.toString('utf8')) : null);
 
     if (parts[0] === '_sim') return controlApi(method, parts, url, json());
+    if (url.pathname === SECURITY_INFO_PATH && method === 'GET') return securityInfo.show(url.searchParams);
+    if (url.pathname === SECURITY_INFO_PATH && method === 'POST') return securityInfo.registerMethod(new URLSearchParams(raw.toString('utf8')));
     if (parts[0] === 'common' && parts[1] === 'discovery' && parts[2] === 'instance') return identity.instanceDiscovery();
     if (parts[0] === 'oidc' && parts[1] === 'userinfo') return odataError(401, 'InvalidAuthenticationToken', 'userinfo is not simulated');
 
@@ -371,7 +383,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     },
     setMfa(user, registration) {
       const methods: AuthMethodKind[] = registration === true ? ['microsoftAuthenticator'] : registration === false ? [] : registration;
-      return tenant.setMfaMethods(user, methods);
+      const changed = tenant.setMfaMethods(user, methods);
+      for (const listener of methodListeners) listener(changed);
+      return changed;
+    },
+    onMethodsChanged(listener) {
+      methodListeners.add(listener);
+      return () => {
+        methodListeners.delete(listener);
+      };
     },
     updateUser: (user, changes) => tenant.updateUser(user, changes),
     deleteUser: (user) => tenant.deleteUser(user),
@@ -393,6 +413,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   return {
     url: baseUrl,
     authorityHost: baseUrl,
+    mfaSetupUrl: baseUrl + SECURITY_INFO_PATH,
     caPem: ca.certPem,
     tenantId: tenant.tenantId,
     domain: tenant.domain,

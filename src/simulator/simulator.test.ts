@@ -139,6 +139,39 @@ describe('tenant simulator', () => {
     assert.equal(mail.body!.value[0].subject, 'Hello');
   });
 
+  it('serves a security-info page standing in for aka.ms/mfasetup: lists enrolled users without methods (escaped), registers Authenticator on a POST carrying its form key, and tells listeners', async () => {
+    const user = [...sim.control.tenant.users.values()].find((u) => u.methods.length === 0 && u.userType === 'Member' && u.accountEnabled && u.mail)!;
+    sim.control.updateUser(user.id, { displayName: '<img src=x onerror=alert(1)>' });
+    sim.control.tenant.groups.get(sim.mfaGroupId)!.members.add(user.id);
+    const page = async (init?: { body: string }) => {
+      const res = await request(sim.mfaSetupUrl, { method: init ? 'POST' : 'GET', dispatcher: agent, ...(init ? { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: init.body } : {}) });
+      return { status: res.statusCode, html: await res.body.text() };
+    };
+    const shown = await page();
+    assert.equal(shown.status, 200);
+    assert.match(shown.html, /standing in for <code>https:\/\/aka\.ms\/mfasetup<\/code>/);
+    assert.ok(shown.html.includes(`<option value="${user.userPrincipalName}">&lt;img src=x onerror=alert(1)&gt;`), 'listed, escaped');
+    assert.ok(!shown.html.includes('<img'));
+    const formKey = shown.html.match(/name="form_key" value="([^"]+)"/)![1]!;
+    const changed: string[] = [];
+    const unsubscribe = sim.control.onMethodsChanged((u) => changed.push(u.userPrincipalName));
+    try {
+      const forged = await page({ body: new URLSearchParams({ upn: user.userPrincipalName, form_key: 'guess' }).toString() });
+      assert.equal(forged.status, 403);
+      assert.deepEqual(user.methods, []);
+      const unknown = await page({ body: new URLSearchParams({ upn: 'nobody@x.example', form_key: formKey }).toString() });
+      assert.equal(unknown.status, 404);
+      const done = await page({ body: new URLSearchParams({ upn: user.userPrincipalName, form_key: formKey }).toString() });
+      assert.equal(done.status, 200);
+      assert.match(done.html, /Microsoft Authenticator registered/);
+      assert.deepEqual(user.methods, ['microsoftAuthenticator']);
+      assert.deepEqual(changed, [user.userPrincipalName]);
+      assert.ok(!(await page()).html.includes(`value="${user.userPrincipalName}"`), 'no longer waiting');
+    } finally {
+      unsubscribe();
+    }
+  });
+
   it('signs a user in with the authorization code flow (PKCE) and puts app roles in the id_token', async () => {
     const admin = [...sim.control.tenant.users.values()].find((u) => u.appRoles.includes('Onramp.Admin'))!;
     const discovery = await call('GET', `/${sim.tenantId}/v2.0/.well-known/openid-configuration`, undefined, null);
