@@ -5,7 +5,7 @@ import { section, setting } from '../config/schema-kit.js';
 export const onboardingConfig = section(
   {
     mfaGroupId: setting.string({ default: '', env: 'ONRAMP_ONBOARDING_MFA_GROUP_ID', description: 'Object id of the Entra ID security group (the one your Conditional Access policy targets) that the enrol link adds users to. Empty: enrolment records the click and reports an error page.' }),
-    enrolRedirectUrl: setting.string({ default: 'https://aka.ms/mfasetup', pattern: '^https?://', env: 'ONRAMP_ONBOARDING_ENROL_REDIRECT_URL', description: 'Where users are sent after enrolling (MFA setup).' }),
+    enrolRedirectUrl: setting.string({ default: 'https://aka.ms/mfasetup', pattern: '^https?://', env: 'ONRAMP_ONBOARDING_ENROL_REDIRECT_URL', description: 'Where users are sent after enrolling (MFA setup). In --demo, left at the default: the tenant simulator\'s stand-in page.' }),
     redirectDelaySeconds: setting.integer({ default: 6, minimum: 0, maximum: 60, env: 'ONRAMP_ONBOARDING_REDIRECT_DELAY_SECONDS', description: 'Seconds the confirmation page shows before redirecting.' }),
     oneClickEnrol: setting.boolean({ default: false, env: 'ONRAMP_ONBOARDING_ONE_CLICK_ENROL', description: 'true: a GET of the enrol link enrols at once, like the seed. false (default): the link shows a page whose button enrols, so mail security scanners that open links consume nothing.' }),
     uploadLimitBytes: setting.integer({ default: 20 * 1024 * 1024, minimum: 1024, env: 'ONRAMP_ONBOARDING_UPLOAD_LIMIT_BYTES', description: 'Largest roster upload (JSON, text/csv or multipart); larger gets 413.' }),
