@@ -146,11 +146,20 @@ export async function completionPerBatch(db: Kysely<Database>, filter: ReportFil
   return rows.map((r) => ({ batchId: r.source_batch_id, total: Number(r.total), active: Number(r.active ?? 0), excluded: Number(r.excluded ?? 0) }));
 }
 
-/** One keyset page of full rows for the CSV export. */
-export async function exportPage(db: Kysely<Database>, filter: ReportFilter, afterId: number, limit: number): Promise<TrackedUser[]> {
+/** The columns the CSV export shows (plus the id it pages by); the token and bookkeeping columns stay in the database. */
+export const EXPORT_FIELDS = [
+  'id', 'upn', 'invite_status', 'status_reason', 'mfa_registration_state', 'in_group', 'invite_sent_date', 'clicked_link_date',
+  'added_to_group_date', 'mfa_registration_date', 'last_checked', 'last_reminder_date', 'reminder_count', 'source_batch_id',
+  'correlation_id', 'notes', 'display_name', 'department', 'job_title', 'manager_upn', 'object_id', 'user_type',
+  'email_opened_date', 'escalated_to_manager', 'escalation_date',
+] as const satisfies ReadonlyArray<keyof TrackedUser>;
+export type ExportRow = Pick<TrackedUser, (typeof EXPORT_FIELDS)[number]>;
+
+/** One keyset page of the export's rows. */
+export async function exportPage(db: Kysely<Database>, filter: ReportFilter, afterId: number, limit: number): Promise<ExportRow[]> {
   return db
     .selectFrom('tracked_user')
-    .selectAll()
+    .select(EXPORT_FIELDS)
     .where((eb) => eb.and([scope(eb, filter), eb('id', '>', afterId)]))
     .orderBy('id')
     .limit(limit)

@@ -8,7 +8,6 @@ import type { Logger } from '../lib/logger.js';
 import type { MailTransport } from '../mail/transports.js';
 import { escapeHtml, type Branding } from './email-templates.js';
 import { ALL_USER_STATUSES, USER_STATUS } from './onboarding.domain.js';
-import type { TrackedUser } from './invitations.queries.js';
 import type { reportsConfig } from './reports.config.js';
 import {
   ACTIVITY_COLUMNS,
@@ -20,6 +19,7 @@ import {
   type ActivityKind,
   type AttentionKind,
   type AttentionUser,
+  type ExportRow,
   type ReportFilter,
 } from './reports.queries.js';
 
@@ -47,7 +47,7 @@ export interface ReportSummary {
 }
 
 /** The seed's tracking-list column names, in its order, and where each comes from. TrackingToken is left out: it is a credential. */
-export const CSV_COLUMNS: ReadonlyArray<[string, (u: TrackedUser) => string | number | null]> = [
+export const CSV_COLUMNS: ReadonlyArray<[string, (u: ExportRow) => string | number | null]> = [
   ['UPN', (u) => u.upn],
   ['InviteStatus', (u) => u.invite_status],
   ['StatusReason', (u) => u.status_reason],
