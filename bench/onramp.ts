@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { POSTGRES_URL } from './baselines.js';
-import { freePort, ROOT, runTs, waitReady, type BenchPki, type ChildServer } from './support.js';
+import { freePort, ROOT, runBuilt, waitReady, type BenchPki, type ChildServer } from './support.js';
 
 export interface OnrampServer {
   url: string;
@@ -63,7 +63,7 @@ export async function startOnrampServer(options: OnrampServerOptions): Promise<O
     ...(options.pki ? deviceEnv(options.pki) : {}),
     ...options.env,
   };
-  const server = runTs('src/cli.ts', ['serve'], env);
+  const server = runBuilt('cli.js', ['serve'], env);
   const url = `http://127.0.0.1:${publicPort}`;
   try {
     await waitReady(`${url}/healthz`, server, {}, 60_000);
@@ -95,7 +95,7 @@ export async function startOnrampServer(options: OnrampServerOptions): Promise<O
 /** Runs an onramp CLI command to completion with the server's environment (same database). */
 export function runOnrampCli(args: string[], env: Record<string, string>, timeoutMs = 600_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
   // Asynchronous, so a slow CLI start-up can overlap other set-up work.
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli.ts'), ...args], {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -34,7 +34,16 @@ export interface ChildServer {
 
 /** Runs a TypeScript entry point (through tsx) as a child process. */
 export function runTs(script: string, args: string[], env: Record<string, string>): ChildServer {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script), ...args], {
+  return runNode(['--import', 'tsx', join(ROOT, script), ...args], env);
+}
+
+/** Runs a compiled entry point under dist/, as `npm start` runs onramp (no TypeScript loader in the process). */
+export function runBuilt(script: string, args: string[], env: Record<string, string>): ChildServer {
+  return runNode([join(ROOT, 'dist', script), ...args], env);
+}
+
+function runNode(nodeArgs: string[], env: Record<string, string>): ChildServer {
+  const child = spawn(process.execPath, nodeArgs, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
