@@ -3,22 +3,19 @@ import type { Database } from '../db/schema.js';
 import { tryAcquireLease } from '../db/leases.js';
 import type { Clock } from '../lib/clock.js';
 import { DAY_MS, HOUR_MS } from '../lib/clock.js';
+import { BatchedWriter } from '../lib/batched-writer.js';
 import type { Logger } from '../lib/logger.js';
 import { deleteAuditBefore, insertAuditRecords, type AuditRecord } from './audit.queries.js';
 
-const BATCH_ROWS = 500;
-/** Past this many unwritten records (database down for long), the oldest are dropped and counted. */
+/** Past this many unwritten records (database down for long), new ones are dropped and counted. */
 const MAX_BUFFERED = 100_000;
 
 /**
- * Audit records are buffered and written in multi-row inserts: one synchronous insert per request
- * would cap the device API at the database's commit rate.
+ * Audit records are buffered and written in multi-row inserts (see lib/batched-writer.ts): one
+ * synchronous insert per request would cap the device API at the database's commit rate.
  */
 export class AuditWriter {
-  #buffer: AuditRecord[] = [];
-  #flushing: Promise<void> | undefined;
-  #dropped = 0;
-  readonly #timer: NodeJS.Timeout;
+  readonly #writer: BatchedWriter<AuditRecord>;
   readonly #retentionTimer: NodeJS.Timeout;
 
   constructor(
@@ -27,46 +24,18 @@ export class AuditWriter {
     private readonly clock: Clock,
     private readonly log: Logger,
   ) {
-    this.#timer = setInterval(() => void this.flush(), options.flushIntervalMs).unref();
+    this.#writer = new BatchedWriter({
+      what: 'device audit records',
+      log,
+      maxBuffered: MAX_BUFFERED,
+      flushDelayMs: options.flushIntervalMs,
+      write: (batch) => insertAuditRecords(db, batch),
+    });
     this.#retentionTimer = setInterval(() => void this.purgeExpired(), HOUR_MS).unref();
   }
 
   record(entry: AuditRecord): void {
-    if (this.#buffer.length >= MAX_BUFFERED) {
-      this.#buffer.shift();
-      this.#dropped++;
-    }
-    this.#buffer.push(entry);
-    if (this.#buffer.length >= BATCH_ROWS) void this.flush();
-  }
-
-  /** Writes everything buffered so far. Failures keep the records for the next attempt. */
-  flush(): Promise<void> {
-    if (this.#flushing) return this.#flushing;
-    if (this.#buffer.length === 0) return Promise.resolve();
-    // Assigned before the writer's first await can finish, so `finally` always clears the current one.
-    let done!: () => void;
-    const flushing = new Promise<void>((resolve) => (done = resolve));
-    this.#flushing = flushing;
-    void (async () => {
-      try {
-        while (this.#buffer.length > 0) {
-          const batch = this.#buffer.slice(0, BATCH_ROWS);
-          await insertAuditRecords(this.db, batch);
-          this.#buffer.splice(0, batch.length);
-        }
-        if (this.#dropped > 0) {
-          this.log.warn({ dropped: this.#dropped }, 'device audit records dropped while the database was unavailable');
-          this.#dropped = 0;
-        }
-      } catch (err) {
-        this.log.error({ err, buffered: this.#buffer.length }, 'writing device audit records failed; will retry');
-      } finally {
-        this.#flushing = undefined;
-        done();
-      }
-    })();
-    return flushing;
+    this.#writer.add(entry);
   }
 
   /** Deletes records past retention; one instance at a time. */
@@ -82,8 +51,7 @@ export class AuditWriter {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.#timer);
     clearInterval(this.#retentionTimer);
-    await this.flush();
+    await this.#writer.close();
   }
 }

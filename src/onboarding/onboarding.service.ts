@@ -21,7 +21,8 @@ import {
 } from './onboarding.domain.js';
 import * as q from './onboarding.queries.js';
 import { LinkLookups } from './link-lookups.js';
-import { OpenStampWriter } from './open-stamps.js';
+import { openStampWriter } from './open-stamps.js';
+import type { BatchedWriter } from '../lib/batched-writer.js';
 import { isValidAddress, parseRoster, type UploadResult } from './roster-csv.js';
 
 export type { UploadResult };
@@ -100,12 +101,12 @@ export class OnboardingService {
   readonly #deps: OnboardingServiceDeps;
   readonly #listeners = new Set<UsersPendingListener>();
   readonly #background = new Set<Promise<unknown>>();
-  readonly #opens: OpenStampWriter;
+  readonly #opens: BatchedWriter<q.OpenStamp>;
   readonly #links: LinkLookups;
 
   constructor(deps: OnboardingServiceDeps) {
     this.#deps = deps;
-    this.#opens = new OpenStampWriter(deps.storage, deps.log);
+    this.#opens = openStampWriter(deps.storage, deps.log);
     this.#links = new LinkLookups(deps.storage);
   }
 
@@ -254,7 +255,7 @@ export class OnboardingService {
    * them at once). Unknown or malformed tokens do nothing.
    */
   recordOpen(token: unknown): void {
-    if (isWellFormedToken(token)) this.#opens.record(token, this.#now());
+    if (isWellFormedToken(token)) this.#opens.add({ token, at: this.#now() });
   }
 
   /**
