@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { simulatorEnv } from '../src/graph/connect.js';
 import { startSimulator, type RunningSimulator } from '../src/simulator/index.js';
 
 export interface BenchTenant {
@@ -24,18 +25,7 @@ export async function startBenchTenant(workDir: string, users: number): Promise<
   return {
     sim,
     memberUpns,
-    graphEnv: {
-      ONRAMP_GRAPH_TENANT_ID: sim.tenantId,
-      ONRAMP_GRAPH_CLIENT_ID: sim.clientId,
-      ONRAMP_GRAPH_CLIENT_SECRET: sim.clientSecret,
-      ONRAMP_GRAPH_CREDENTIAL: 'clientSecret',
-      ONRAMP_GRAPH_AUTHORITY_HOST: sim.authorityHost,
-      ONRAMP_GRAPH_DISABLE_INSTANCE_DISCOVERY: 'true',
-      ONRAMP_GRAPH_BASE_URL: sim.url,
-      ONRAMP_EXCHANGE_BASE_URL: sim.url,
-      ONRAMP_GRAPH_CA_FILE: caFile,
-      ONRAMP_ONBOARDING_MFA_GROUP_ID: sim.mfaGroupId,
-    },
+    graphEnv: simulatorEnv(sim, caFile),
     stop: () => sim.stop(),
   };
 }

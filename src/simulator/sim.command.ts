@@ -43,6 +43,7 @@ export function registerSimCommand(program: Command, dataDir: () => string): voi
     .action(async (o: SimOptions) => {
       // Loaded here so other commands do not pay for the simulator's modules.
       const { startSimulator } = await import('./index.js');
+      const { simulatorEnv } = await import('../graph/connect.js');
       const sim = await startSimulator({
         users: o.users,
         seed: o.seed,
@@ -60,15 +61,7 @@ export function registerSimCommand(program: Command, dataDir: () => string): voi
           `  CA certificate (trust it for simulator traffic only): ${caPath}`,
           '',
           '  Point onramp at it with:',
-          `    ONRAMP_GRAPH_TENANT_ID=${sim.tenantId}`,
-          `    ONRAMP_GRAPH_CLIENT_ID=${sim.clientId}`,
-          `    ONRAMP_GRAPH_CLIENT_SECRET=${sim.clientSecret}`,
-          `    ONRAMP_GRAPH_AUTHORITY_HOST=${sim.authorityHost}`,
-          '    ONRAMP_GRAPH_DISABLE_INSTANCE_DISCOVERY=true',
-          `    ONRAMP_GRAPH_BASE_URL=${sim.url}`,
-          `    ONRAMP_EXCHANGE_BASE_URL=${sim.url}`,
-          `    ONRAMP_GRAPH_CA_FILE=${caPath}`,
-          `    ONRAMP_ONBOARDING_MFA_GROUP_ID=${sim.mfaGroupId}`,
+          ...Object.entries(simulatorEnv(sim, caPath)).map(([name, value]) => `    ${name}=${value}`),
           `    shared mailbox: ${sim.sharedMailbox}`,
           '',
           `  Sign-in (OIDC): ${sim.url}/${sim.tenantId}/v2.0/.well-known/openid-configuration`,

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { graphConfig } from '../../src/graph/graph.config.js';
-import { pointAtSimulator } from '../../src/graph/connect.js';
+import { pointAtSimulator, simulatorEnv as simulatorEnvFor } from '../../src/graph/connect.js';
 import { createGraphClients, type GraphClients, type GraphConfig } from '../../src/graph/graph-client.js';
 import type { ExchangePort, GraphPort } from '../../src/graph/graph-port.js';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulator/index.js';
@@ -39,17 +39,7 @@ export function simulatorGraphConfig(sim: RunningSimulator, overrides: Partial<G
 export function simulatorEnv(sim: RunningSimulator, dir: string): Record<string, string> {
   const caFile = join(dir, 'simulator-ca.pem');
   writeFileSync(caFile, sim.caPem);
-  return {
-    ONRAMP_GRAPH_TENANT_ID: sim.tenantId,
-    ONRAMP_GRAPH_CLIENT_ID: sim.clientId,
-    ONRAMP_GRAPH_CLIENT_SECRET: sim.clientSecret,
-    ONRAMP_GRAPH_AUTHORITY_HOST: sim.authorityHost,
-    ONRAMP_GRAPH_DISABLE_INSTANCE_DISCOVERY: 'true',
-    ONRAMP_GRAPH_BASE_URL: sim.url,
-    ONRAMP_EXCHANGE_BASE_URL: sim.url,
-    ONRAMP_GRAPH_CA_FILE: caFile,
-    ONRAMP_ONBOARDING_MFA_GROUP_ID: sim.mfaGroupId,
-  };
+  return simulatorEnvFor(sim, caFile);
 }
 
 export async function startTestTenant(options: SimulatorOptions & { graph?: Partial<GraphConfig> } = {}): Promise<TestTenant> {
