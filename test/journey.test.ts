@@ -18,6 +18,7 @@ import { AuthService } from '../src/auth/auth.service.js';
 import { loadConfig } from '../src/config/config.js';
 import { systemClock } from '../src/lib/clock.js';
 import { createLogger } from '../src/lib/logger.js';
+import { linkTokenOf } from '../src/onboarding/onboarding.domain.js';
 import { startOnramp } from '../src/main.js';
 import { ephemeralServeEnv, runCli } from './support/process.js';
 import { simulatorEnv, startTestTenant, type TestTenant } from './support/simulator.js';
@@ -124,7 +125,7 @@ for (const backend of BACKENDS) {
         const pixelUrl = unescapeAttr(pixelSrc);
         assert.ok(enrolUrl.startsWith(running.publicUrl), enrolUrl);
         assert.ok(mail!.parsed.text?.includes(enrolUrl), 'the text part has the same link');
-        assert.equal(new URL(enrolUrl).searchParams.get('token'), (await user(`ann@${D}`)).tracking_token);
+        assert.equal(new URL(enrolUrl).searchParams.get('token'), linkTokenOf(await user(`ann@${D}`)));
         const resendHref = html.match(/<a href="([^"]*\/api\/resend)">Lost your setup link\?/)?.[1];
         assert.ok(resendHref, 'the email has the "lost your link?" link');
         const resendForm = await fetch(unescapeAttr(resendHref), { headers: { accept: 'text/html', 'user-agent': 'Mozilla/5.0' } });

@@ -20,7 +20,7 @@ for (const backend of BACKENDS) {
           storage.dialect,
           campaign.id,
           'b1',
-          ['gone', 'here'].map((name, i) => ({ upn: `${name}@contoso.test`, upn_key: `${name}@contoso.test`, tracking_token: String(i).repeat(43), correlation_id: `c${i}` })),
+          ['gone', 'here'].map((name, i) => ({ upn: `${name}@contoso.test`, upn_key: `${name}@contoso.test`, link_secret: String(i).repeat(43), correlation_id: `c${i}` })),
           '2026-01-01T09:00:00.000Z',
         );
         await db.updateTable('tracked_user').set({ invite_status: USER_STATUS.Sent }).execute();

@@ -15,7 +15,7 @@ for (const backend of BACKENDS) {
         const rows = ['pending', 'stale', 'fresh', 'clicked', 'active', 'overdue', 'error', 'excluded'].map((name, i) => ({
           upn: `${name}@example.com`,
           upn_key: `${name}@example.com`,
-          tracking_token: String(i).repeat(22),
+          link_secret: String(i).repeat(22),
           correlation_id: `c${i}`,
         }));
         const users = await upsertUploadedUsers(db, storage.dialect, campaign.id, 'b1', rows, '2026-01-01T09:00:00.000Z');

@@ -11,7 +11,7 @@ import { escalationEmail, userEmail, type Branding, type EmailSubjects } from '.
 import type { invitationsConfig } from './invitations.config.js';
 import { campaignGroups, dueUsers, insertEvents, markEmailFailed, updateIfUnchanged, type TrackedUser, type TrackedUserUpdate, type WorkflowEvent } from './invitations.queries.js';
 import { decide, isRegistered, WORKFLOW_EVENT, type Decision } from './invitations.rules.js';
-import { MFA_STATE, USER_STATUS } from './onboarding.domain.js';
+import { linkTokenOf, MFA_STATE, USER_STATUS } from './onboarding.domain.js';
 
 export type InvitationSettings = Static<typeof invitationsConfig>;
 
@@ -229,7 +229,7 @@ export class InvitationService {
       userEmail({
         displayName: dir?.displayName ?? user.display_name,
         upn: user.upn,
-        token: user.tracking_token,
+        token: linkTokenOf(user),
         publicUrl: this.deps.publicUrl,
         branding: this.deps.branding,
         subjects: this.subjects,

@@ -10,6 +10,7 @@ import { createLogger } from '../lib/logger.js';
 import { mailConfig } from '../mail/mail.config.js';
 import { OutboxSender } from '../mail/outbox.js';
 import { SmtpTransport, type MailSettings } from '../mail/transports.js';
+import { linkTokenOf } from './onboarding.domain.js';
 import { InvitationService } from './invitations.service.js';
 import { OnboardingService } from './onboarding.service.js';
 
@@ -93,7 +94,7 @@ for (const backend of BACKENDS) {
         const [invite] = sink.to(`ann@${D}`);
         assert.equal(invite!.subject, 'Action Required: Set Up Multi-Factor Authentication (MFA)');
         assert.match(String(invite!.parsed.html), /Dear Ann &lt;Sales&gt;,/);
-        assert.ok(String(invite!.parsed.html).includes(`https://mfa.contoso.test/api/enrol?token=${ann.tracking_token}`));
+        assert.ok(String(invite!.parsed.html).includes(`https://mfa.contoso.test/api/enrol?token=${linkTokenOf(ann)}`));
         assert.match(invite!.parsed.text ?? '', /Dear Ann <Sales>,/);
         assert.equal(sink.received.length, 3, 'only ann, noman and late got mail');
 

@@ -9,7 +9,7 @@ import { createLogger } from '../lib/logger.js';
 import { ManualClock } from '../lib/clock.js';
 import { BACKENDS } from '../../test/support/storage.js';
 import { startTestTenant, type TestTenant } from '../../test/support/simulator.js';
-import { USER_STATUS } from './onboarding.domain.js';
+import { linkTokenOf, USER_STATUS } from './onboarding.domain.js';
 import * as q from './onboarding.queries.js';
 
 const HTML = { accept: 'text/html', 'user-agent': 'Mozilla/5.0' };
@@ -40,11 +40,11 @@ describe('enrol link against the tenant simulator', () => {
         const row = await q.findByUpnKey(storage.db, campaign.id, user.userPrincipalName.toLowerCase());
         assert.ok(row);
 
-        const page = await app.inject({ url: `/api/enrol?token=${row.tracking_token}`, headers: HTML });
+        const page = await app.inject({ url: `/api/enrol?token=${linkTokenOf(row)}`, headers: HTML });
         const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)?.[1];
         assert.ok(csrf);
         assert.equal(group.members.has(user.id), false, 'the GET added nobody');
-        const done = await app.inject({ method: 'POST', url: '/api/enrol', headers: HTML, payload: { token: row.tracking_token, csrf } });
+        const done = await app.inject({ method: 'POST', url: '/api/enrol', headers: HTML, payload: { token: linkTokenOf(row), csrf } });
         assert.equal(done.statusCode, 200, done.body);
         assert.match(done.body, /You are enrolled/);
         assert.equal((await tenant.graph.listGroupMemberIds(tenant.sim.mfaGroupId)).has(user.id), true, 'member of the MFA group, as Graph lists it');
@@ -55,7 +55,7 @@ describe('enrol link against the tenant simulator', () => {
           [USER_STATUS.AddedToGroup, 1, user.id, '2026-03-02T08:00:00.000Z', '2026-03-02T08:00:00.000Z'],
         );
         group.members.delete(user.id);
-        const repeat = await app.inject({ method: 'POST', url: '/api/enrol', headers: HTML, payload: { token: row.tracking_token, csrf } });
+        const repeat = await app.inject({ method: 'POST', url: '/api/enrol', headers: HTML, payload: { token: linkTokenOf(row), csrf } });
         assert.match(repeat.body, /Already registered/);
         assert.equal(group.members.has(user.id), false, 'no second group add');
         assert.deepEqual((await app.onboarding.getUser(row.id)).events.map((e) => e.type), ['uploaded', 'clicked', 'added-to-group']);

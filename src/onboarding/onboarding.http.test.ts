@@ -8,7 +8,7 @@ import type { OnrampContext } from '../context.js';
 import { createLogger } from '../lib/logger.js';
 import { ManualClock } from '../lib/clock.js';
 import { BACKENDS, type TestStorage } from '../../test/support/storage.js';
-import { USER_STATUS } from './onboarding.domain.js';
+import { linkTokenOf, USER_STATUS } from './onboarding.domain.js';
 import { TRANSPARENT_GIF } from './onboarding.plugin.js';
 import * as q from './onboarding.queries.js';
 
@@ -123,7 +123,7 @@ for (const backend of BACKENDS) {
         const first = await uploadJson(app, admin, 'UPN\nada@example.com\n', 'b1');
         assert.equal(first.json().triggered, true);
         const before = await byUpn(storage, 'ada@example.com');
-        assert.match(before.tracking_token, /^[A-Za-z0-9_-]{43}$/);
+        assert.match(before.link_secret, /^[A-Za-z0-9_-]{43}$/);
         // As if the workflow had emailed and reminded twice and escalated.
         await q.updateUser(storage.db, before.id, before.version, { invite_status: USER_STATUS.Overdue, reminder_count: 5, last_reminder_date: '2026-03-01T00:00:00.000Z', escalated_to_manager: 1, escalation_date: '2026-03-01T00:00:00.000Z', invite_sent_date: '2026-02-01T00:00:00.000Z' }, '2026-03-01T00:00:00.000Z');
 
@@ -131,16 +131,22 @@ for (const backend of BACKENDS) {
         assert.deepEqual([again.json().added, again.json().updated], [[], ['ADA@example.com']]);
         const after = await byUpn(storage, 'ada@example.com');
         assert.equal(after.upn, 'ada@example.com', 'first spelling kept');
-        assert.notEqual(after.tracking_token, before.tracking_token);
+        assert.notEqual(after.link_secret, before.link_secret);
         assert.deepEqual(
           [after.invite_status, after.reminder_count, after.last_reminder_date, after.escalated_to_manager, after.escalation_date, after.invite_sent_date, after.source_batch_id],
           [USER_STATUS.Pending, 0, null, 0, null, null, 'b2'],
         );
-        const old = await app.inject({ url: `/api/enrol?token=${before.tracking_token}`, headers: HTML });
+        const old = await app.inject({ url: `/api/enrol?token=${linkTokenOf(before)}`, headers: HTML });
         assert.equal(old.statusCode, 404);
         assert.match(old.body, /Link not recognised/);
         const history = await app.onboarding.getUser(after.id);
-        assert.deepEqual(history.events.map((e) => [e.type, e.actor, (e.detail as { batchId: string }).batchId]), [['uploaded', 'token:ci', 'b1'], ['reuploaded', 'token:ci', 'b2']]);
+        assert.deepEqual(
+          history.events.map((e) => [e.type, e.actor, e.detail]),
+          [
+            ['uploaded', 'token:ci', { batchId: 'b1', row: 2 }],
+            ['reuploaded', 'token:ci', { batchId: 'b2', row: 2 }],
+          ],
+        );
         assert.deepEqual(seen, [
           { source: 'upload', campaignId: after.campaign_id, count: 1, batchId: 'b1' },
           { source: 'upload', campaignId: after.campaign_id, count: 1, batchId: 'b2' },
@@ -160,7 +166,7 @@ for (const backend of BACKENDS) {
         // The workflow already put Ada in the group, so no Graph call is needed for this journey.
         await q.updateUser(storage.db, ada.id, ada.version, { in_group: 1, invite_status: USER_STATUS.Sent }, '2026-03-02T07:00:00.000Z');
 
-        const page = await app.inject({ url: `/api/enrol?token=${ada.tracking_token}`, headers: HTML });
+        const page = await app.inject({ url: `/api/enrol?token=${linkTokenOf(ada)}`, headers: HTML });
         assert.equal(page.statusCode, 200);
         assert.match(page.headers['content-security-policy'] as string, /default-src 'none'; style-src 'sha256-[^']+'/);
         assert.doesNotMatch(page.headers['content-security-policy'] as string, /unsafe-inline/);
@@ -169,25 +175,25 @@ for (const backend of BACKENDS) {
         const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)?.[1];
         assert.ok(csrf);
         assert.equal((await byUpn(storage, 'ada@example.com')).clicked_link_date, null, 'a GET consumes nothing');
-        const alias = await app.inject({ url: `/api/track-mfa-click?token=${ada.tracking_token}`, headers: HTML });
+        const alias = await app.inject({ url: `/api/track-mfa-click?token=${linkTokenOf(ada)}`, headers: HTML });
         assert.equal(alias.body, page.body);
 
-        const forged = await app.inject({ method: 'POST', url: '/api/enrol', headers: HTML, payload: { token: ada.tracking_token, csrf: 'x'.repeat(43) } });
+        const forged = await app.inject({ method: 'POST', url: '/api/enrol', headers: HTML, payload: { token: linkTokenOf(ada), csrf: 'x'.repeat(43) } });
         assert.match(forged.body, /Set up MFA now/);
         assert.equal((await byUpn(storage, 'ada@example.com')).clicked_link_date, null, 'a forged form enrols nothing');
 
-        const done = await app.inject({ method: 'POST', url: '/api/enrol', headers: { ...HTML, 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${ada.tracking_token}&csrf=${csrf}` });
+        const done = await app.inject({ method: 'POST', url: '/api/enrol', headers: { ...HTML, 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${linkTokenOf(ada)}&csrf=${csrf}` });
         assert.equal(done.statusCode, 200);
         assert.match(done.body, /You are enrolled/);
         assert.match(done.body, /<meta http-equiv="refresh" content="6;url=https:\/\/aka\.ms\/mfasetup">/);
         const after = await byUpn(storage, 'ada@example.com');
         assert.deepEqual([after.invite_status, after.clicked_link_date, after.in_group], [USER_STATUS.Clicked, '2026-03-02T08:00:00.000Z', 1]);
 
-        const repeat = await app.inject({ method: 'POST', url: '/api/enrol', headers: HTML, payload: { token: ada.tracking_token, csrf } });
+        const repeat = await app.inject({ method: 'POST', url: '/api/enrol', headers: HTML, payload: { token: linkTokenOf(ada), csrf } });
         assert.match(repeat.body, /Already registered/);
-        const json = await app.inject({ url: `/api/enrol?token=${ada.tracking_token}`, headers: JSON_ACCEPT });
+        const json = await app.inject({ url: `/api/enrol?token=${linkTokenOf(ada)}`, headers: JSON_ACCEPT });
         assert.equal(json.json().userEmail, 'ada@example.com');
-        const repeatJson = await app.inject({ method: 'POST', url: '/api/enrol', headers: JSON_ACCEPT, payload: { token: ada.tracking_token, csrf } });
+        const repeatJson = await app.inject({ method: 'POST', url: '/api/enrol', headers: JSON_ACCEPT, payload: { token: linkTokenOf(ada), csrf } });
         assert.deepEqual(repeatJson.json(), { success: true, message: 'Already registered', userEmail: 'ada@example.com', addedToGroup: false, alreadyInGroup: true });
         assert.deepEqual((await app.onboarding.getUser(ada.id)).events.map((e) => e.type), ['uploaded', 'clicked']);
 
@@ -211,7 +217,7 @@ for (const backend of BACKENDS) {
         await uploadJson(app, admin, 'UPN\nbob@example.com\ncarol@example.com\n');
         const bob = await byUpn(storage, 'bob@example.com');
         // No MFA group configured: the add cannot happen.
-        const failed = await app.inject({ url: `/api/enrol?token=${bob.tracking_token}`, headers: HTML });
+        const failed = await app.inject({ url: `/api/enrol?token=${linkTokenOf(bob)}`, headers: HTML });
         assert.equal(failed.statusCode, 503);
         assert.match(failed.body, /Please try again/);
         const noted = await byUpn(storage, 'bob@example.com');
@@ -220,7 +226,7 @@ for (const backend of BACKENDS) {
 
         const carol = await byUpn(storage, 'carol@example.com');
         await q.updateUser(storage.db, carol.id, carol.version, { in_group: 1 }, '2026-03-02T07:00:00.000Z');
-        const oneClick = await app.inject({ url: `/api/track-mfa-click?token=${carol.tracking_token}`, headers: JSON_ACCEPT });
+        const oneClick = await app.inject({ url: `/api/track-mfa-click?token=${linkTokenOf(carol)}`, headers: JSON_ACCEPT });
         assert.deepEqual(oneClick.json(), { success: true, message: 'Enrolled: continue to MFA setup', userEmail: 'carol@example.com', addedToGroup: false, alreadyInGroup: true });
         assert.equal((await byUpn(storage, 'carol@example.com')).clicked_link_date, '2026-03-02T08:00:00.000Z');
       } finally {
@@ -236,7 +242,8 @@ for (const backend of BACKENDS) {
         await uploadJson(app, admin, 'UPN\nada@example.com\n');
         const ada = await byUpn(storage, 'ada@example.com');
         const responses = [];
-        for (const token of [ada.tracking_token, 'unknown', '', ada.tracking_token]) {
+        // A wrong secret for Ada's id and her bare secret (the old token format) come first: they must not stamp.
+        for (const token of [`${ada.id}.${'x'.repeat(43)}`, ada.link_secret, linkTokenOf(ada), 'unknown', '', linkTokenOf(ada)]) {
           responses.push(await app.inject({ url: `/api/track-open?token=${token}` }));
           clock.advance(60_000);
         }
@@ -250,7 +257,7 @@ for (const backend of BACKENDS) {
         assert.equal((await app.inject('/api/track-open')).rawPayload.length, 43);
         // Stamps are buffered and written together (src/onboarding/open-stamps.ts); idle() writes them now.
         await app.onboarding.idle();
-        assert.equal((await byUpn(storage, 'ada@example.com')).email_opened_date, '2026-03-02T08:00:00.000Z');
+        assert.equal((await byUpn(storage, 'ada@example.com')).email_opened_date, '2026-03-02T08:02:00.000Z');
         assert.deepEqual((await app.onboarding.getUser(ada.id)).events.map((e) => e.type), ['uploaded', 'email-opened']);
       } finally {
         await app.close();
@@ -280,12 +287,12 @@ for (const backend of BACKENDS) {
         await app.onboarding.idle();
 
         const renewed = await byUpn(storage, 'ada@example.com');
-        assert.notEqual(renewed.tracking_token, ada.tracking_token);
+        assert.notEqual(renewed.link_secret, ada.link_secret);
         assert.deepEqual([renewed.invite_status, renewed.reminder_count], [USER_STATUS.Pending, 0]);
-        assert.equal((await app.inject({ url: `/api/enrol?token=${ada.tracking_token}`, headers: HTML })).statusCode, 404);
-        assert.equal((await app.inject({ url: `/api/enrol?token=${renewed.tracking_token}`, headers: HTML })).statusCode, 200);
+        assert.equal((await app.inject({ url: `/api/enrol?token=${linkTokenOf(ada)}`, headers: HTML })).statusCode, 404);
+        assert.equal((await app.inject({ url: `/api/enrol?token=${linkTokenOf(renewed)}`, headers: HTML })).statusCode, 200);
         const bobAfter = await byUpn(storage, 'bob@example.com');
-        assert.deepEqual([bobAfter.invite_status, bobAfter.tracking_token], [USER_STATUS.Active, bob.tracking_token]);
+        assert.deepEqual([bobAfter.invite_status, bobAfter.link_secret], [USER_STATUS.Active, bob.link_secret]);
 
         // Per address: 3 an hour (the default). Ada has used 1.
         for (let i = 0; i < 2; i++) assert.equal((await app.inject({ method: 'POST', url: '/api/resend', headers: JSON_ACCEPT, payload: { email: 'ada@example.com' } })).statusCode, 200);

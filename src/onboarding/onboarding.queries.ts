@@ -3,10 +3,11 @@
  * across SQLite and PostgreSQL. Each takes the database or a transaction, so callers compose them into
  * one transaction without holding SQL themselves.
  */
+import { randomUUID } from 'node:crypto';
 import { CompiledQuery, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { DialectCapabilities } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
-import { resetForNewCycle, USER_STATUS, type TrackedUserPatch, type UserEventType } from './onboarding.domain.js';
+import { newLinkSecrets, resetForNewCycle, USER_EVENT, USER_STATUS, type LinkToken, type TrackedUserPatch, type UserEventType } from './onboarding.domain.js';
 
 export type Db = Kysely<Database> | Transaction<Database>;
 export type CampaignRow = Selectable<Database['campaign']>;
@@ -40,14 +41,21 @@ export async function existingUpnKeys(db: Db, campaignId: number): Promise<Set<s
   return new Set(rows.map((r) => r.upn_key));
 }
 
+/** A user as an upload names them: the spelling given, its key, and the line of the file. */
+export interface UploadEntry {
+  upn: string;
+  upn_key: string;
+  row: number;
+}
+
 export interface UploadRow {
   upn: string;
   upn_key: string;
-  tracking_token: string;
+  link_secret: string;
   correlation_id: string;
 }
 
-const UPLOAD_COLUMNS = ['campaign_id', 'upn', 'upn_key', 'invite_status', 'tracking_token', 'correlation_id', 'source_batch_id', 'created_at', 'updated_at'] as const;
+const UPLOAD_COLUMNS = ['campaign_id', 'upn', 'upn_key', 'invite_status', 'link_secret', 'correlation_id', 'source_batch_id', 'created_at', 'updated_at'] as const;
 const EVENT_COLUMNS = ['tracked_user_id', 'at', 'type', 'actor', 'detail'] as const;
 
 /**
@@ -67,29 +75,48 @@ function valueRows(dialect: BulkDialect, rows: number, columns: number, first = 
 
 export type BulkDialect = Pick<DialectCapabilities, 'name' | 'maxParameters'>;
 
+/** One bulk statement, its parameters built only when its turn comes (see `runPipelined`). */
+interface BulkStatement {
+  text: string;
+  params: () => unknown[];
+}
+
 /**
- * Inserts new users and resets existing ones (the re-upload rule of `resetForNewCycle`) in chunked
- * upserts. The first-given spelling of the UPN is kept. Each chunk is a handful of parameters however
+ * Runs bulk statements in order on one connection, taking the next statement and building its
+ * parameters (the rows, their secrets and JSON) while the database still works on the one before: on
+ * two cores the upload's JavaScript then hides behind the database's work instead of adding to it.
+ */
+async function runPipelined(db: Db, statements: Iterable<BulkStatement>): Promise<void> {
+  let inFlight: Promise<unknown> | undefined;
+  for (const statement of statements) {
+    const query = CompiledQuery.raw(statement.text, statement.params());
+    if (inFlight) await inFlight;
+    inFlight = db.executeQuery(query);
+  }
+  await inFlight;
+}
+
+/**
+ * Inserts new users or resets existing ones (the re-upload rule of `resetForNewCycle`), a chunk per
+ * statement. The first-given spelling of the UPN is kept. Each chunk is a handful of parameters however
  * many rows it holds: the rows travel as one JSON array (json_array_elements() on PostgreSQL,
  * json_each() on SQLite), which V8 writes natively and both engines read in one pass; the statement
  * text, and so SQLite's compiled plan, is the same for every chunk. (node-postgres escapes text[]
- * parameters element by element in JavaScript: a third of the upload's time on 100,000 rows.) With
- * `returning`, the id and key of every row come back. `known: false` promises that none of the rows is
- * in the campaign yet (see `lockCampaignForUpload`): a plain INSERT then spares PostgreSQL the
- * per-row speculative insertion of ON CONFLICT (a fifth of a first upload's time).
+ * parameters element by element in JavaScript: a third of the upload's time on 100,000 rows.) `known:
+ * false` promises that none of the rows is in the campaign yet (see `lockCampaignForUpload`): a plain
+ * INSERT then spares PostgreSQL the per-row speculative insertion of ON CONFLICT (a fifth of a first
+ * upload's time).
  */
-async function writeUploadedUsers(
-  db: Db,
+function* userStatements(
   dialect: BulkDialect,
   campaignId: number,
   batchId: string,
-  rows: readonly UploadRow[],
+  chunks: Iterable<readonly UploadRow[]>,
   now: string,
   options: { returning: boolean; known: boolean },
-): Promise<Array<{ id: number; upn_key: string }>> {
-  const out: Array<{ id: number; upn_key: string }> = [];
+): Generator<BulkStatement> {
   const pg = dialect.name === 'postgres';
-  const reset = Object.entries(resetForNewCycle('')).filter(([column]) => column !== 'tracking_token');
+  const reset = Object.entries(resetForNewCycle('')).filter(([column]) => column !== 'link_secret');
   const source = pg
     ? "select $1, u ->> 0, u ->> 1, $2, u ->> 2, u ->> 3, $3, $4, $4 from json_array_elements($5::json) as j(u)"
     : // `where true`: SQLite needs it to tell an upsert's ON CONFLICT from a join's ON.
@@ -99,22 +126,23 @@ async function writeUploadedUsers(
   const text =
     `insert into tracked_user (${UPLOAD_COLUMNS.join(', ')}) ${source}` +
     (options.known
-      ? ` on conflict (campaign_id, upn_key) do update set ${sets.join(', ')}, tracking_token = excluded.tracking_token, ` +
+      ? ` on conflict (campaign_id, upn_key) do update set ${sets.join(', ')}, link_secret = excluded.link_secret, ` +
         'source_batch_id = excluded.source_batch_id, updated_at = excluded.updated_at, version = tracked_user.version + 1'
       : '') +
     (options.returning ? ' returning id, upn_key' : '');
   const resetValues = options.known ? reset.map(([, value]) => value) : [];
-  for (let i = 0; i < rows.length; i += UPLOAD_CHUNK) {
-    const chunk = rows.slice(i, i + UPLOAD_CHUNK);
-    const json = JSON.stringify(chunk.map((r) => [r.upn, r.upn_key, r.tracking_token, r.correlation_id]));
-    const params = pg ? [campaignId, USER_STATUS.Pending, batchId, now, json, ...resetValues] : [campaignId, USER_STATUS.Pending, batchId, now, now, json, ...resetValues];
-    const result = await db.executeQuery<{ id: number; upn_key: string }>(CompiledQuery.raw(text, params));
-    if (options.returning) out.push(...result.rows);
+  for (const chunk of chunks) {
+    yield {
+      text,
+      params: () => {
+        const json = JSON.stringify(chunk.map((r) => [r.upn, r.upn_key, r.link_secret, r.correlation_id]));
+        return pg ? [campaignId, USER_STATUS.Pending, batchId, now, json, ...resetValues] : [campaignId, USER_STATUS.Pending, batchId, now, now, json, ...resetValues];
+      },
+    };
   }
-  return out;
 }
 
-/** `writeUploadedUsers` that returns the id and key of every row (for callers that go on with ids). */
+/** Inserts or resets users (as an upload does) and returns the id and key of every row. */
 export async function upsertUploadedUsers(
   db: Db,
   dialect: BulkDialect,
@@ -123,28 +151,71 @@ export async function upsertUploadedUsers(
   rows: readonly UploadRow[],
   now: string,
 ): Promise<Array<{ id: number; upn_key: string }>> {
-  return writeUploadedUsers(db, dialect, campaignId, batchId, rows, now, { returning: true, known: true });
+  const out: Array<{ id: number; upn_key: string }> = [];
+  for (const statement of userStatements(dialect, campaignId, batchId, chunked(rows), now, { returning: true, known: true })) {
+    const result = await db.executeQuery<{ id: number; upn_key: string }>(CompiledQuery.raw(statement.text, statement.params()));
+    out.push(...result.rows);
+  }
+  return out;
 }
 
 /**
  * Uploads to one campaign take turns on PostgreSQL (SQLite has one writer anyway), so the keys an
- * upload reads at its start stay the campaign's keys until it commits. FOR NO KEY UPDATE leaves the
- * foreign-key checks of inserted users (FOR KEY SHARE on the campaign) unblocked.
+ * upload reads at its start stay the campaign's keys until it commits. A row lock on the campaign, not
+ * a table lock: clicks, opens and the invitation workflow go on writing users meanwhile.
  */
 export async function lockCampaignForUpload(db: Db, dialect: BulkDialect, campaignId: number): Promise<void> {
   if (dialect.name === 'postgres') await db.executeQuery(CompiledQuery.raw('select id from campaign where id = $1 for no key update', [campaignId]));
 }
 
-export interface UploadHistoryEntry {
-  upn_key: string;
-  type: UserEventType;
-  detail: Record<string, unknown>;
+function* chunked<T>(items: readonly T[]): Generator<readonly T[]> {
+  for (let i = 0; i < items.length; i += UPLOAD_CHUNK) yield items.slice(i, i + UPLOAD_CHUNK);
+}
+
+/** Upload entries as rows, each chunk given its link secrets and correlation ids only when its turn comes. */
+function* withNewLinks(entries: readonly UploadEntry[]): Generator<UploadRow[]> {
+  for (const chunk of chunked(entries)) {
+    const secrets = newLinkSecrets(chunk.length);
+    yield chunk.map((e, i) => ({ upn: e.upn, upn_key: e.upn_key, link_secret: secrets[i]!, correlation_id: randomUUID() }));
+  }
+}
+
+/** One `uploaded` (or `reuploaded`, for users the campaign had) event per entry; its detail is `{ batchId, row }`. */
+function* historyStatements(
+  dialect: BulkDialect,
+  upload: { campaignId: number; batchId: string; now: string; actor: string; existing: ReadonlySet<string> },
+  entries: readonly UploadEntry[],
+): Generator<BulkStatement> {
+  const pg = dialect.name === 'postgres';
+  // Each detail is `{"batchId":…,"row":N}`, assembled in SQL around the row number: the chunk's JSON
+  // then carries no nested JSON text for the database to unescape character by character.
+  const detailPrefix = JSON.stringify({ batchId: upload.batchId }).slice(0, -1) + ',"row":';
+  const text = pg
+    ? // LATERAL … LIMIT 1 makes each entry one probe of the (campaign, key) index. As a plain join the
+      // planner, whose statistics predate the upload, hashed the chunk and read the whole campaign once
+      // per chunk: 20 reads of 100,000 rows for a 100,000-row upload.
+      `insert into user_event (${EVENT_COLUMNS.join(', ')}) select t.id, $1, e.h ->> 1, $2, $3 || (e.h ->> 2) || '}' ` +
+      'from json_array_elements($5::json) as e(h) ' +
+      'cross join lateral (select id from tracked_user where campaign_id = $4 and upn_key = e.h ->> 0 limit 1) as t'
+    : // CROSS JOIN keeps json_each the outer loop (one index lookup per entry), as SQLite's planner otherwise may not.
+      `insert into user_event (${EVENT_COLUMNS.join(', ')}) select t.id, ?, h.value ->> 1, ?, ? || (h.value ->> 2) || '}' ` +
+      'from json_each(?) as h cross join tracked_user t on t.campaign_id = ? and t.upn_key = h.value ->> 0';
+  for (const chunk of chunked(entries)) {
+    yield {
+      text,
+      params: () => {
+        const json = JSON.stringify(chunk.map((e) => [e.upn_key, upload.existing.has(e.upn_key) ? USER_EVENT.Reuploaded : USER_EVENT.Uploaded, e.row]));
+        return pg ? [upload.now, upload.actor, detailPrefix, upload.campaignId, json] : [upload.now, upload.actor, detailPrefix, json, upload.campaignId];
+      },
+    };
+  }
 }
 
 /**
  * An upload, users and their history, written in the caller's transaction: users already in the
- * campaign reset, new ones inserted, without sending ids back, then one event per user inserted by joining on the campaign's UPN key
- * in the database (a third less work than returning 100,000 ids and sending them back).
+ * campaign reset, new ones inserted (each with a new link secret and correlation id), without sending
+ * ids back, then one event per user inserted by joining on the campaign's UPN key in the database (a
+ * third less work than returning 100,000 ids and sending them back).
  */
 export async function storeUpload(
   db: Db,
@@ -154,30 +225,22 @@ export async function storeUpload(
     batchId: string;
     now: string;
     actor: string;
-    rows: readonly UploadRow[];
-    history: readonly UploadHistoryEntry[];
+    entries: readonly UploadEntry[];
     /** The campaign's keys, read after `lockCampaignForUpload` in the same transaction. */
     existing: ReadonlySet<string>;
   },
 ): Promise<void> {
-  const { campaignId, batchId, now, actor, rows, history, existing } = upload;
-  const known = rows.filter((r) => existing.has(r.upn_key));
-  const fresh = known.length === 0 ? rows : rows.filter((r) => !existing.has(r.upn_key));
-  await writeUploadedUsers(db, dialect, campaignId, batchId, known, now, { returning: false, known: true });
-  await writeUploadedUsers(db, dialect, campaignId, batchId, fresh, now, { returning: false, known: false });
-  const pg = dialect.name === 'postgres';
-  const text = pg
-    ? `insert into user_event (${EVENT_COLUMNS.join(', ')}) select t.id, $1, e.h ->> 1, $2, e.h ->> 2 ` +
-      'from json_array_elements($4::json) as e(h) join tracked_user t on t.campaign_id = $3 and t.upn_key = e.h ->> 0'
-    : // CROSS JOIN keeps json_each the outer loop (one index lookup per entry), as SQLite's planner otherwise may not.
-      `insert into user_event (${EVENT_COLUMNS.join(', ')}) select t.id, ?, h.value ->> 1, ?, h.value ->> 2 ` +
-      'from json_each(?) as h cross join tracked_user t on t.campaign_id = ? and t.upn_key = h.value ->> 0';
-  for (let i = 0; i < history.length; i += UPLOAD_CHUNK) {
-    const chunk = history.slice(i, i + UPLOAD_CHUNK);
-    const json = JSON.stringify(chunk.map((h) => [h.upn_key, h.type, JSON.stringify(h.detail)]));
-    const params = pg ? [now, actor, campaignId, json] : [now, actor, json, campaignId];
-    await db.executeQuery(CompiledQuery.raw(text, params));
-  }
+  const { campaignId, batchId, now, entries, existing } = upload;
+  const known = entries.filter((e) => existing.has(e.upn_key));
+  const fresh = known.length === 0 ? entries : entries.filter((e) => !existing.has(e.upn_key));
+  await runPipelined(
+    db,
+    (function* () {
+      yield* userStatements(dialect, campaignId, batchId, withNewLinks(known), now, { returning: false, known: true });
+      yield* userStatements(dialect, campaignId, batchId, withNewLinks(fresh), now, { returning: false, known: false });
+      yield* historyStatements(dialect, upload, entries);
+    })(),
+  );
 }
 
 /** Rows per bulk upload statement (one JSON text, so no parameter limit applies). Larger chunks were no faster and left the server ~20 MiB bigger after a 100,000-row upload. */
@@ -207,22 +270,18 @@ export async function appendEvents(db: Db, events: readonly NewUserEvent[], dial
   }
 }
 
-export async function findByToken(db: Db, token: string): Promise<TrackedUserRow | undefined> {
-  return db.selectFrom('tracked_user').selectAll().where('tracking_token', '=', token).executeTakeFirst();
-}
+export type LinkHolder = Pick<TrackedUserRow, 'upn' | 'in_group' | 'link_secret'>;
 
-export type LinkHolder = Pick<TrackedUserRow, 'upn' | 'in_group'>;
-
-/** What the enrol confirmation shows about each link's owner, by exact token match; unknown tokens are absent. */
-export async function findLinkHolders(db: Db, dialect: BulkDialect, tokens: readonly string[]): Promise<Map<string, LinkHolder>> {
+/** The owners of links, by record id, with their secrets for the caller to check; unknown ids are absent. */
+export async function findLinkHolders(db: Db, dialect: BulkDialect, ids: readonly number[]): Promise<Map<number, LinkHolder>> {
   // One array (PostgreSQL) or JSON (SQLite) parameter whatever the count, so the statement text is reused.
   const text =
     dialect.name === 'postgres'
-      ? 'select tracking_token, upn, in_group from tracked_user where tracking_token = any($1::text[])'
-      : 'select tracking_token, upn, in_group from tracked_user where tracking_token in (select value from json_each(?))';
-  const param = dialect.name === 'postgres' ? tokens : JSON.stringify(tokens);
-  const rows = (await db.executeQuery<LinkHolder & { tracking_token: string }>(CompiledQuery.raw(text, [param]))).rows;
-  return new Map(rows.map((r) => [r.tracking_token, { upn: r.upn, in_group: r.in_group }]));
+      ? 'select id, upn, in_group, link_secret from tracked_user where id = any($1::bigint[])'
+      : 'select id, upn, in_group, link_secret from tracked_user where id in (select value from json_each(?))';
+  const param = dialect.name === 'postgres' ? ids : JSON.stringify(ids);
+  const rows = (await db.executeQuery<LinkHolder & { id: number }>(CompiledQuery.raw(text, [param]))).rows;
+  return new Map(rows.map((r) => [r.id, { upn: r.upn, in_group: r.in_group, link_secret: r.link_secret }]));
 }
 
 export async function findById(db: Db, id: number): Promise<TrackedUserRow | undefined> {
@@ -247,31 +306,32 @@ export async function updateUser(db: Db, id: number, expectedVersion: number, pa
   return Number(result.numUpdatedRows) === 1;
 }
 
-export interface OpenStamp {
-  token: string;
+export interface OpenStamp extends LinkToken {
   at: string;
 }
 
 /**
- * The pixel's writes, many at once: stamps each token's user whose email was not opened before, in
- * one indexed UPDATE. Returns the users stamped (id and stamp), so the event is appended once each.
- * Tokens must be distinct.
+ * The pixel's writes, many at once: stamps each link's user whose email was not opened before, in
+ * one UPDATE by primary key (links whose secret is not the user's stamp nothing). Returns the users
+ * stamped (id and stamp), so the event is appended once each. Links must be distinct.
  */
 export async function stampFirstOpens(db: Db, dialect: BulkDialect, stamps: readonly OpenStamp[]): Promise<Array<{ id: number; at: string }>> {
   if (stamps.length === 0) return [];
   const text =
     dialect.name === 'postgres'
       ? 'update tracked_user set email_opened_date = v.at, updated_at = v.at, version = tracked_user.version + 1 ' +
-        'from unnest($1::text[], $2::text[]) as v(token, at) ' +
-        'where tracked_user.tracking_token = v.token and tracked_user.email_opened_date is null ' +
+        'from unnest($1::bigint[], $2::text[], $3::text[]) as v(id, secret, at) ' +
+        'where tracked_user.id = v.id and tracked_user.link_secret = v.secret and tracked_user.email_opened_date is null ' +
         'returning tracked_user.id, tracked_user.email_opened_date as at'
       : // One JSON parameter whatever the batch size, so the statement text (and SQLite's compiled plan) is reused.
-        "update tracked_user set email_opened_date = v.value ->> 1, updated_at = v.value ->> 1, version = tracked_user.version + 1 " +
+        "update tracked_user set email_opened_date = v.value ->> 2, updated_at = v.value ->> 2, version = tracked_user.version + 1 " +
         'from json_each(?) as v ' +
-        'where tracked_user.tracking_token = v.value ->> 0 and tracked_user.email_opened_date is null ' +
+        'where tracked_user.id = v.value ->> 0 and tracked_user.link_secret = v.value ->> 1 and tracked_user.email_opened_date is null ' +
         'returning id, email_opened_date as at';
   const params =
-    dialect.name === 'postgres' ? [stamps.map((s) => s.token), stamps.map((s) => s.at)] : [JSON.stringify(stamps.map((s) => [s.token, s.at]))];
+    dialect.name === 'postgres'
+      ? [stamps.map((s) => s.id), stamps.map((s) => s.secret), stamps.map((s) => s.at)]
+      : [JSON.stringify(stamps.map((s) => [s.id, s.secret, s.at]))];
   return (await db.executeQuery<{ id: number; at: string }>(CompiledQuery.raw(text, params))).rows;
 }
 

@@ -33,7 +33,7 @@ for (const backend of BACKENDS) {
         assert.deepEqual((await service.listUsers({ search: '_x' })).items.map((u) => u.upn), ['carol_x@example.com']);
 
         const renewed = await service.resendNow(bob.id, 'admin:alice');
-        assert.notEqual(renewed.tracking_token, bob.tracking_token);
+        assert.notEqual(renewed.link_secret, bob.link_secret);
         const detail = await service.getUser(bob.id);
         assert.equal(detail.user.invite_status, USER_STATUS.Pending);
         assert.deepEqual(detail.events.map((e) => [e.type, e.actor]), [['uploaded', 'admin:alice'], ['resend-requested', 'admin:alice']]);

@@ -1,4 +1,3 @@
-import { randomBytes, randomUUID } from 'node:crypto';
 import type { OnrampConfig } from '../config/config.js';
 import type { Storage } from '../db/dialect.js';
 import { OnrampError } from '../errors.js';
@@ -12,9 +11,10 @@ import {
   clickPatch,
   decideEnrol,
   groupAddFailedPatch,
-  isWellFormedToken,
+  newLinkSecret,
+  parseLinkToken,
   resetForNewCycle,
-  TOKEN_BYTES,
+  secretMatches,
   upnKey,
   USER_EVENT,
   type TrackedUserPatch,
@@ -58,26 +58,6 @@ export interface ListUsersOptions {
   limit?: number;
   sort?: q.UserSortColumn;
   descending?: boolean;
-}
-
-export function newToken(): string {
-  return randomBytes(TOKEN_BYTES).toString('base64url');
-}
-
-/**
- * Tokens as `newToken()` makes them (43 URL-safe characters), from one buffer of randomness encoded once:
- * 100,000 tokens in one call instead of 100,000. Each token takes a 3-byte-aligned stride (TOKEN_BYTES
- * rounded up to 33 bytes = 44 characters) so no character mixes bits of two tokens; its first 43
- * characters carry 258 random bits.
- */
-function newTokens(count: number): string[] {
-  const strideBytes = Math.ceil(TOKEN_BYTES / 3) * 3;
-  const strideChars = (strideBytes / 3) * 4;
-  const length = Math.ceil((TOKEN_BYTES * 8) / 6);
-  const text = randomBytes(strideBytes * count).toString('base64url');
-  const out = new Array<string>(count);
-  for (let i = 0; i < count; i++) out[i] = text.slice(i * strideChars, i * strideChars + length);
-  return out;
 }
 
 function batchIdFor(now: Date): string {
@@ -163,14 +143,11 @@ export class OnboardingService {
       const campaign = await q.defaultCampaign(trx);
       await q.lockCampaignForUpload(trx, dialect, campaign.id);
       const existing = await q.existingUpnKeys(trx, campaign.id);
-      const tokens = newTokens(parsed.entries.length);
-      const rows = parsed.entries.map((e, i) => ({ upn: e.upn, upn_key: e.key, tracking_token: tokens[i]!, correlation_id: randomUUID() }));
-      const history = parsed.entries.map((e) => {
-        const isUpdate = existing.has(e.key);
-        (isUpdate ? updated : added).push(e.upn);
-        return { upn_key: e.key, type: isUpdate ? USER_EVENT.Reuploaded : USER_EVENT.Uploaded, detail: { batchId, row: e.row } };
+      const entries = parsed.entries.map((e) => {
+        (existing.has(e.key) ? updated : added).push(e.upn);
+        return { upn: e.upn, upn_key: e.key, row: e.row };
       });
-      await q.storeUpload(trx, dialect, { campaignId: campaign.id, batchId, now, actor: options.actor, rows, history, existing });
+      await q.storeUpload(trx, dialect, { campaignId: campaign.id, batchId, now, actor: options.actor, entries, existing });
       return campaign.id;
     });
     const triggered = parsed.entries.length > 0 && this.#notify({ source: 'upload', campaignId, count: parsed.entries.length, batchId });
@@ -187,14 +164,16 @@ export class OnboardingService {
 
   /** The user a link belongs to, or undefined (malformed tokens never reach the database). */
   async userForToken(token: unknown): Promise<q.TrackedUserRow | undefined> {
-    if (!isWellFormedToken(token)) return undefined;
-    return q.findByToken(this.#deps.storage.db, token);
+    const link = parseLinkToken(token);
+    if (!link) return undefined;
+    const user = await q.findById(this.#deps.storage.db, link.id);
+    return user && secretMatches(user, link) ? user : undefined;
   }
 
   /** Who a link belongs to, for the confirmation page (which changes nothing). */
   async linkHolder(token: unknown): Promise<q.LinkHolder | undefined> {
-    if (!isWellFormedToken(token)) return undefined;
-    return this.#links.find(token);
+    const link = parseLinkToken(token);
+    return link ? this.#links.find(link) : undefined;
   }
 
   async #apply(user: q.TrackedUserRow, patch: TrackedUserPatch, event: Omit<q.NewUserEvent, 'tracked_user_id' | 'at'>): Promise<q.TrackedUserRow | undefined> {
@@ -255,7 +234,8 @@ export class OnboardingService {
    * them at once). Unknown or malformed tokens do nothing.
    */
   recordOpen(token: unknown): void {
-    if (isWellFormedToken(token)) this.#opens.add({ token, at: this.#now() });
+    const link = parseLinkToken(token);
+    if (link) this.#opens.add({ ...link, at: this.#now() });
   }
 
   /**
@@ -268,7 +248,7 @@ export class OnboardingService {
     const campaign = await q.defaultCampaign(this.#deps.storage.db);
     const user = await q.findByUpnKey(this.#deps.storage.db, campaign.id, upnKey(address));
     if (!user || !canResend(user)) return;
-    if (await this.#apply(user, resetForNewCycle(newToken()), { type: USER_EVENT.ResendRequested, actor: ACTOR_USER, detail: { previousStatus: user.invite_status } })) {
+    if (await this.#apply(user, resetForNewCycle(newLinkSecret()), { type: USER_EVENT.ResendRequested, actor: ACTOR_USER, detail: { previousStatus: user.invite_status } })) {
       this.#notify({ source: 'resend', campaignId: campaign.id, count: 1 });
     }
   }
@@ -310,7 +290,7 @@ export class OnboardingService {
   async resendNow(id: number, actor: string): Promise<q.TrackedUserRow> {
     const user = await q.findById(this.#deps.storage.db, id);
     if (!user) throw new OnrampError('ONRAMP_ERR_TRACKED_USER_NOT_FOUND', [id]);
-    const updated = await this.#apply(user, resetForNewCycle(newToken()), { type: USER_EVENT.ResendRequested, actor, detail: { previousStatus: user.invite_status } });
+    const updated = await this.#apply(user, resetForNewCycle(newLinkSecret()), { type: USER_EVENT.ResendRequested, actor, detail: { previousStatus: user.invite_status } });
     if (!updated) return this.resendNow(id, actor);
     this.#notify({ source: 'admin', campaignId: user.campaign_id, count: 1 });
     return updated;

@@ -40,7 +40,7 @@ export interface OnboardingTables {
     reminder_count: Generated<number>;
     source_batch_id: string | null;
     /** 256-bit random, URL-safe; unique; replaced on re-upload and resend. */
-    tracking_token: string;
+    link_secret: string;
     correlation_id: string;
     notes: string | null;
     display_name: string | null;

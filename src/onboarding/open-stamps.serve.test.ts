@@ -5,7 +5,7 @@ import { systemClock } from '../lib/clock.js';
 import { createLogger } from '../lib/logger.js';
 import { BACKENDS } from '../../test/support/storage.js';
 import { ephemeralServeEnv, LISTENING, runCli } from '../../test/support/process.js';
-import { USER_EVENT } from './onboarding.domain.js';
+import { linkTokenOf, USER_EVENT } from './onboarding.domain.js';
 import * as q from './onboarding.queries.js';
 import { OnboardingService } from './onboarding.service.js';
 
@@ -23,7 +23,7 @@ for (const backend of BACKENDS) {
         const cli = runCli(['serve'], ephemeralServeEnv(storage.env));
         const [, base] = await cli.waitFor(LISTENING);
         // All at once, then the signal at once: most stamps are still buffered when it arrives.
-        const answers = await Promise.all(users.map((u) => fetch(new URL(`/api/track-open?token=${u.tracking_token}`, base)).then((r) => r.status)));
+        const answers = await Promise.all(users.map((u) => fetch(new URL(`/api/track-open?token=${linkTokenOf(u)}`, base)).then((r) => r.status)));
         cli.child.kill('SIGTERM');
         assert.deepEqual(new Set(answers), new Set([200]));
         assert.equal((await cli.exited).code, 0);

@@ -6,7 +6,7 @@ import type { OnrampContext } from '../context.js';
 import { ManualClock } from '../lib/clock.js';
 import { createLogger } from '../lib/logger.js';
 import { BACKENDS, type TestStorage } from '../../test/support/storage.js';
-import { USER_EVENT } from './onboarding.domain.js';
+import { linkTokenOf, USER_EVENT } from './onboarding.domain.js';
 import * as q from './onboarding.queries.js';
 import { OnboardingService } from './onboarding.service.js';
 
@@ -34,10 +34,10 @@ for (const backend of BACKENDS) {
         assert.equal(before.length, 1_200);
 
         const firstOpen = clock.now().toISOString();
-        for (const u of before) service.recordOpen(u.tracking_token);
+        for (const u of before) service.recordOpen(linkTokenOf(u));
         clock.advance(60_000);
         // Seen again before the write, and made-up or malformed tokens: none of them changes anything.
-        service.recordOpen(before[0]!.tracking_token);
+        service.recordOpen(linkTokenOf(before[0]!));
         service.recordOpen('A'.repeat(43));
         service.recordOpen('not a token');
         service.recordOpen(undefined);
@@ -49,7 +49,7 @@ for (const backend of BACKENDS) {
 
         // A later open, in a later write: the stamp and the history stay as they were.
         clock.advance(3_600_000);
-        service.recordOpen(before[0]!.tracking_token);
+        service.recordOpen(linkTokenOf(before[0]!));
         await service.idle();
         assert.equal((await q.findById(storage.db, before[0]!.id))?.email_opened_date, firstOpen);
         assert.equal((await openEvents(storage, before[0]!.id)).length, 1);
@@ -67,7 +67,7 @@ for (const backend of BACKENDS) {
       try {
         await app.onboarding.upload('UPN\nada@example.com\nbob@example.com\n', { actor: 'test' });
         const [ada, bob] = await users(storage);
-        const res = await app.inject({ url: `/api/track-open?token=${ada!.tracking_token}` });
+        const res = await app.inject({ url: `/api/track-open?token=${linkTokenOf(ada!)}` });
         assert.equal(res.statusCode, 200);
         assert.equal(res.rawPayload.length, 43);
         await app.close();

@@ -1,6 +1,6 @@
 /**
  * The tracking pixel's first-open stamps, buffered and written together (see lib/batched-writer.ts):
- * the pixel answers from memory and a graceful shutdown loses none. Repeated opens of one token while
+ * the pixel answers from memory and a graceful shutdown loses none. Repeated opens of one link while
  * it waits are noted once; the stamp keeps the time of the open, not of the write, and the database
  * keeps the first open only.
  */
@@ -19,7 +19,7 @@ export function openStampWriter(storage: Storage, log: Logger): BatchedWriter<q.
     what: 'email-open stamps',
     log,
     maxBuffered: MAX_PENDING,
-    keyOf: (stamp) => stamp.token,
+    keyOf: (stamp) => `${stamp.id}.${stamp.secret}`,
     write: (batch) =>
       db.transaction().execute(async (trx) => {
         const stamped = await q.stampFirstOpens(trx, dialect, batch);

@@ -139,14 +139,14 @@ describe('reports: one scope for the screen and the export; resend now', () => {
       assert.match(all, /,"'=HYPERLINK\(""x""\)",/, 'formula neutralised');
 
       const bob = (await app.inject({ url: '/api/admin/users?search=bob', headers: as(viewer) })).json().users[0];
-      const tokenBefore = (await storage.db.selectFrom('tracked_user').select('tracking_token').where('id', '=', bob.id).executeTakeFirstOrThrow()).tracking_token;
+      const tokenBefore = (await storage.db.selectFrom('tracked_user').select('link_secret').where('id', '=', bob.id).executeTakeFirstOrThrow()).link_secret;
       await storage.db.updateTable('tracked_user').set({ invite_status: 'Sent', reminder_count: 2 }).where('id', '=', bob.id).execute();
       assert.equal((await app.inject({ method: 'POST', url: `/api/admin/users/${bob.id}/resend`, headers: as(viewer) })).statusCode, 403);
       const resent = await app.inject({ method: 'POST', url: `/api/admin/users/${bob.id}/resend`, headers: as(admin) });
       assert.equal(resent.statusCode, 200, resent.body);
       assert.equal(resent.json().user.status, 'Pending');
       assert.equal(resent.json().user.reminderCount, 0);
-      const tokenAfter = (await storage.db.selectFrom('tracked_user').select('tracking_token').where('id', '=', bob.id).executeTakeFirstOrThrow()).tracking_token;
+      const tokenAfter = (await storage.db.selectFrom('tracked_user').select('link_secret').where('id', '=', bob.id).executeTakeFirstOrThrow()).link_secret;
       assert.notEqual(tokenAfter, tokenBefore);
       const timeline = (await app.inject({ url: `/api/admin/users/${bob.id}`, headers: as(viewer) })).json().timeline;
       assert.ok(timeline.some((e: { type: string; actor: string }) => e.type === 'resend-requested' && e.actor === 'token:ops'), JSON.stringify(timeline));

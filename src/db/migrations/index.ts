@@ -8,6 +8,7 @@ import { directory } from './0002_directory.js';
 import { auth } from './0005_auth.js';
 import { onboarding } from './0003_onboarding.js';
 import { reportIndexes } from './0007_report_indexes.js';
+import { bulkWriteCosts } from './0008_bulk_write_costs.js';
 
 /**
  * A migration written once for both engines. It receives the engine's capabilities for the few DDL
@@ -21,7 +22,7 @@ export interface PortableMigration {
 }
 
 /** In order. Names sort lexicographically, so they carry a number prefix. */
-export const MIGRATIONS: readonly PortableMigration[] = [foundation, directory, onboarding, outbox, auth, devices, webSignatures, reportIndexes];
+export const MIGRATIONS: readonly PortableMigration[] = [foundation, directory, onboarding, outbox, auth, devices, webSignatures, reportIndexes, bulkWriteCosts];
 
 class PortableProvider implements MigrationProvider {
   constructor(private readonly dialect: DialectCapabilities) {}
