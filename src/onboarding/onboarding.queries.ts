@@ -75,10 +75,19 @@ function valueRows(dialect: BulkDialect, rows: number, columns: number, first = 
 
 export type BulkDialect = Pick<DialectCapabilities, 'name' | 'maxParameters'>;
 
-/** One bulk statement, its parameters built only when its turn comes (see `runPipelined`). */
+/** One bulk statement: its parameters are built, and its rows handed on, when its turn comes (see `runPipelined`). */
 interface BulkStatement {
   text: string;
   params: () => unknown[];
+  /** Receives the rows the statement returned. */
+  written?: (rows: readonly WrittenUser[]) => void;
+  /** Its parameters come from the statement before it, so they are built once that one is done. */
+  usesPrevious?: boolean;
+}
+
+interface WrittenUser {
+  id: number;
+  upn_key: string;
 }
 
 /**
@@ -87,34 +96,36 @@ interface BulkStatement {
  * two cores the upload's JavaScript then hides behind the database's work instead of adding to it.
  */
 async function runPipelined(db: Db, statements: Iterable<BulkStatement>): Promise<void> {
-  let inFlight: Promise<unknown> | undefined;
+  let inFlight: Promise<void> | undefined;
   for (const statement of statements) {
+    if (statement.usesPrevious && inFlight) {
+      await inFlight;
+      inFlight = undefined;
+    }
     const query = CompiledQuery.raw(statement.text, statement.params());
     if (inFlight) await inFlight;
-    inFlight = db.executeQuery(query);
+    inFlight = db.executeQuery<WrittenUser>(query).then((result) => statement.written?.(result.rows));
   }
   await inFlight;
 }
 
 /**
- * Inserts new users or resets existing ones (the re-upload rule of `resetForNewCycle`), a chunk per
- * statement. The first-given spelling of the UPN is kept. Each chunk is a handful of parameters however
- * many rows it holds: the rows travel as one JSON array (json_array_elements() on PostgreSQL,
- * json_each() on SQLite), which V8 writes natively and both engines read in one pass; the statement
- * text, and so SQLite's compiled plan, is the same for every chunk. (node-postgres escapes text[]
- * parameters element by element in JavaScript: a third of the upload's time on 100,000 rows.) `known:
- * false` promises that none of the rows is in the campaign yet (see `lockCampaignForUpload`): a plain
- * INSERT then spares PostgreSQL the per-row speculative insertion of ON CONFLICT (a fifth of a first
- * upload's time).
+ * Inserts new users or resets existing ones (the re-upload rule of `resetForNewCycle`), one chunk,
+ * returning each row's id and key. The first-given spelling of the UPN is kept. However many rows it
+ * holds, the chunk is a handful of parameters: the rows travel as one JSON array
+ * (json_array_elements() on PostgreSQL, json_each() on SQLite), which V8 writes natively and both
+ * engines read in one pass; the statement text, and so SQLite's compiled plan, is the same for every
+ * chunk. (node-postgres escapes text[] parameters element by element in JavaScript: a third of the
+ * upload's time on 100,000 rows.) `known: false` promises that none of the rows is in the campaign yet
+ * (see `lockCampaignForUpload`): a plain INSERT then spares PostgreSQL the per-row speculative insertion
+ * of ON CONFLICT (a fifth of a first upload's time).
  */
-function* userStatements(
+function usersStatement(
   dialect: BulkDialect,
-  campaignId: number,
-  batchId: string,
-  chunks: Iterable<readonly UploadRow[]>,
-  now: string,
-  options: { returning: boolean; known: boolean },
-): Generator<BulkStatement> {
+  upload: { campaignId: number; batchId: string; now: string },
+  chunk: readonly UploadRow[],
+  known: boolean,
+): BulkStatement {
   const pg = dialect.name === 'postgres';
   const reset = Object.entries(resetForNewCycle('')).filter(([column]) => column !== 'link_secret');
   const source = pg
@@ -125,21 +136,52 @@ function* userStatements(
   const sets = reset.map(([column]) => `${column} = ${pg ? `$${n++}` : '?'}`);
   const text =
     `insert into tracked_user (${UPLOAD_COLUMNS.join(', ')}) ${source}` +
-    (options.known
+    (known
       ? ` on conflict (campaign_id, upn_key) do update set ${sets.join(', ')}, link_secret = excluded.link_secret, ` +
         'source_batch_id = excluded.source_batch_id, updated_at = excluded.updated_at, version = tracked_user.version + 1'
       : '') +
-    (options.returning ? ' returning id, upn_key' : '');
-  const resetValues = options.known ? reset.map(([, value]) => value) : [];
-  for (const chunk of chunks) {
-    yield {
-      text,
+    ' returning id, upn_key';
+  const resetValues = known ? reset.map(([, value]) => value) : [];
+  const { campaignId, batchId, now } = upload;
+  return {
+    text,
+    params: () => {
+      const json = JSON.stringify(chunk.map((r) => [r.upn, r.upn_key, r.link_secret, r.correlation_id]));
+      return pg ? [campaignId, USER_STATUS.Pending, batchId, now, json, ...resetValues] : [campaignId, USER_STATUS.Pending, batchId, now, now, json, ...resetValues];
+    },
+  };
+}
+
+/**
+ * One `uploaded` (or `reuploaded`) event per user a users statement wrote, by id: no lookup by key.
+ * Each detail is `{"batchId":…,"row":N}`, assembled in SQL around the row number, so the parameters are
+ * numbers only (PostgreSQL: two number arrays, which node-postgres writes cheaply; SQLite: one JSON
+ * array) and the database unescapes no nested JSON.
+ */
+function historyStatement(
+  dialect: BulkDialect,
+  upload: { batchId: string; now: string; actor: string },
+  type: UserEventType,
+  rowOf: ReadonlyMap<string, number>,
+  written: () => readonly WrittenUser[],
+): BulkStatement {
+  const detailPrefix = JSON.stringify({ batchId: upload.batchId }).slice(0, -1) + ',"row":';
+  const columns = EVENT_COLUMNS.join(', ');
+  if (dialect.name === 'postgres') {
+    return {
+      usesPrevious: true,
+      text: `insert into user_event (${columns}) select u.id, $1, $2, $3, $4 || u.row || '}' from unnest($5::bigint[], $6::int[]) as u(id, row)`,
       params: () => {
-        const json = JSON.stringify(chunk.map((r) => [r.upn, r.upn_key, r.link_secret, r.correlation_id]));
-        return pg ? [campaignId, USER_STATUS.Pending, batchId, now, json, ...resetValues] : [campaignId, USER_STATUS.Pending, batchId, now, now, json, ...resetValues];
+        const users = written();
+        return [upload.now, type, upload.actor, detailPrefix, users.map((u) => u.id), users.map((u) => rowOf.get(u.upn_key)!)];
       },
     };
   }
+  return {
+    usesPrevious: true,
+    text: `insert into user_event (${columns}) select u.value ->> 0, ?, ?, ?, ? || (u.value ->> 1) || '}' from json_each(?) as u`,
+    params: () => [upload.now, type, upload.actor, detailPrefix, JSON.stringify(written().map((u) => [u.id, rowOf.get(u.upn_key)!]))],
+  };
 }
 
 /** Inserts or resets users (as an upload does) and returns the id and key of every row. */
@@ -151,10 +193,10 @@ export async function upsertUploadedUsers(
   rows: readonly UploadRow[],
   now: string,
 ): Promise<Array<{ id: number; upn_key: string }>> {
-  const out: Array<{ id: number; upn_key: string }> = [];
-  for (const statement of userStatements(dialect, campaignId, batchId, chunked(rows), now, { returning: true, known: true })) {
-    const result = await db.executeQuery<{ id: number; upn_key: string }>(CompiledQuery.raw(statement.text, statement.params()));
-    out.push(...result.rows);
+  const out: WrittenUser[] = [];
+  for (const chunk of chunked(rows)) {
+    const statement = usersStatement(dialect, { campaignId, batchId, now }, chunk, true);
+    out.push(...(await db.executeQuery<WrittenUser>(CompiledQuery.raw(statement.text, statement.params()))).rows);
   }
   return out;
 }
@@ -172,50 +214,32 @@ function* chunked<T>(items: readonly T[]): Generator<readonly T[]> {
   for (let i = 0; i < items.length; i += UPLOAD_CHUNK) yield items.slice(i, i + UPLOAD_CHUNK);
 }
 
-/** Upload entries as rows, each chunk given its link secrets and correlation ids only when its turn comes. */
-function* withNewLinks(entries: readonly UploadEntry[]): Generator<UploadRow[]> {
-  for (const chunk of chunked(entries)) {
-    const secrets = newLinkSecrets(chunk.length);
-    yield chunk.map((e, i) => ({ upn: e.upn, upn_key: e.upn_key, link_secret: secrets[i]!, correlation_id: randomUUID() }));
-  }
-}
-
-/** One `uploaded` (or `reuploaded`, for users the campaign had) event per entry; its detail is `{ batchId, row }`. */
-function* historyStatements(
+/**
+ * The statements of an upload, chunk by chunk: the users (their link secrets and correlation ids made
+ * only when the chunk's turn comes, while the database writes the chunk before), then their history by
+ * the ids the users statement returned.
+ */
+function* uploadStatements(
   dialect: BulkDialect,
-  upload: { campaignId: number; batchId: string; now: string; actor: string; existing: ReadonlySet<string> },
-  entries: readonly UploadEntry[],
+  upload: { campaignId: number; batchId: string; now: string; actor: string },
+  parts: ReadonlyArray<{ entries: readonly UploadEntry[]; known: boolean }>,
 ): Generator<BulkStatement> {
-  const pg = dialect.name === 'postgres';
-  // Each detail is `{"batchId":…,"row":N}`, assembled in SQL around the row number: the chunk's JSON
-  // then carries no nested JSON text for the database to unescape character by character.
-  const detailPrefix = JSON.stringify({ batchId: upload.batchId }).slice(0, -1) + ',"row":';
-  const text = pg
-    ? // LATERAL … LIMIT 1 makes each entry one probe of the (campaign, key) index. As a plain join the
-      // planner, whose statistics predate the upload, hashed the chunk and read the whole campaign once
-      // per chunk: 20 reads of 100,000 rows for a 100,000-row upload.
-      `insert into user_event (${EVENT_COLUMNS.join(', ')}) select t.id, $1, e.h ->> 1, $2, $3 || (e.h ->> 2) || '}' ` +
-      'from json_array_elements($5::json) as e(h) ' +
-      'cross join lateral (select id from tracked_user where campaign_id = $4 and upn_key = e.h ->> 0 limit 1) as t'
-    : // CROSS JOIN keeps json_each the outer loop (one index lookup per entry), as SQLite's planner otherwise may not.
-      `insert into user_event (${EVENT_COLUMNS.join(', ')}) select t.id, ?, h.value ->> 1, ?, ? || (h.value ->> 2) || '}' ` +
-      'from json_each(?) as h cross join tracked_user t on t.campaign_id = ? and t.upn_key = h.value ->> 0';
-  for (const chunk of chunked(entries)) {
-    yield {
-      text,
-      params: () => {
-        const json = JSON.stringify(chunk.map((e) => [e.upn_key, upload.existing.has(e.upn_key) ? USER_EVENT.Reuploaded : USER_EVENT.Uploaded, e.row]));
-        return pg ? [upload.now, upload.actor, detailPrefix, upload.campaignId, json] : [upload.now, upload.actor, detailPrefix, json, upload.campaignId];
-      },
-    };
+  for (const { entries, known } of parts) {
+    for (const chunk of chunked(entries)) {
+      const secrets = newLinkSecrets(chunk.length);
+      const rows = chunk.map((e, i) => ({ upn: e.upn, upn_key: e.upn_key, link_secret: secrets[i]!, correlation_id: randomUUID() }));
+      let written: readonly WrittenUser[] = [];
+      yield { ...usersStatement(dialect, upload, rows, known), written: (users) => (written = users) };
+      const rowOf = new Map(chunk.map((e) => [e.upn_key, e.row]));
+      yield historyStatement(dialect, upload, known ? USER_EVENT.Reuploaded : USER_EVENT.Uploaded, rowOf, () => written);
+    }
   }
 }
 
 /**
  * An upload, users and their history, written in the caller's transaction: users already in the
- * campaign reset, new ones inserted (each with a new link secret and correlation id), without sending
- * ids back, then one event per user inserted by joining on the campaign's UPN key in the database (a
- * third less work than returning 100,000 ids and sending them back).
+ * campaign reset, new ones inserted (each with a new link secret and correlation id), and one event per
+ * user (`{ batchId, row }`) by the ids the users statements return.
  */
 export async function storeUpload(
   db: Db,
@@ -230,16 +254,15 @@ export async function storeUpload(
     existing: ReadonlySet<string>;
   },
 ): Promise<void> {
-  const { campaignId, batchId, now, entries, existing } = upload;
+  const { entries, existing } = upload;
   const known = entries.filter((e) => existing.has(e.upn_key));
   const fresh = known.length === 0 ? entries : entries.filter((e) => !existing.has(e.upn_key));
   await runPipelined(
     db,
-    (function* () {
-      yield* userStatements(dialect, campaignId, batchId, withNewLinks(known), now, { returning: false, known: true });
-      yield* userStatements(dialect, campaignId, batchId, withNewLinks(fresh), now, { returning: false, known: false });
-      yield* historyStatements(dialect, upload, entries);
-    })(),
+    uploadStatements(dialect, upload, [
+      { entries: known, known: true },
+      { entries: fresh, known: false },
+    ]),
   );
 }
 

@@ -66,5 +66,35 @@ for (const backend of BACKENDS) {
         await storage.close();
       }
     });
+
+    test('an upload of several statement chunks, known and new users mixed: each user once, with one event naming its batch and row', async () => {
+      const storage = await backend.open();
+      try {
+        const config = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json' } });
+        const service = new OnboardingService({ storage, config, clock: new ManualClock('2026-03-02T08:00:00.000Z'), log: createLogger('silent') });
+        const upns = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `user${from + i}@example.com`);
+        await service.upload(['UPN', ...upns(0, 6_000)].join('\n'), { batchId: 'first', actor: 'test' });
+        // 6,000 of these 12,500 are known (reset in chunks), 6,500 are new: chunks of both kinds.
+        const second = await service.upload(['UPN', ...upns(0, 12_500)].join('\n'), { batchId: 'second', actor: 'test' });
+        assert.deepEqual([second.added.length, second.updated.length], [6_500, 6_000]);
+        const { db } = storage;
+        const users = await db.selectFrom('tracked_user').select(['id', 'upn', 'link_secret']).execute();
+        assert.equal(users.length, 12_500);
+        assert.equal(new Set(users.map((u) => u.link_secret)).size, 12_500, 'every user has their own secret');
+        const events = await db.selectFrom('user_event').select(['tracked_user_id', 'type', 'detail']).where('at', '=', '2026-03-02T08:00:00.000Z').orderBy('id').execute();
+        const byUser = new Map<number, Array<{ type: string; detail: unknown }>>();
+        for (const e of events) byUser.set(e.tracked_user_id, [...(byUser.get(e.tracked_user_id) ?? []), { type: e.type, detail: JSON.parse(e.detail) }]);
+        for (const u of users) {
+          const n = Number(/^user(\d+)@/.exec(u.upn)![1]);
+          const expected = [
+            ...(n < 6_000 ? [{ type: 'uploaded', detail: { batchId: 'first', row: n + 2 } }] : []),
+            { type: n < 6_000 ? 'reuploaded' : 'uploaded', detail: { batchId: 'second', row: n + 2 } },
+          ];
+          assert.deepEqual(byUser.get(u.id), expected, u.upn);
+        }
+      } finally {
+        await storage.close();
+      }
+    });
   });
 }
