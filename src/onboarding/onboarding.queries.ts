@@ -97,14 +97,21 @@ interface WrittenUser {
  */
 async function runPipelined(db: Db, statements: Iterable<BulkStatement>): Promise<void> {
   let inFlight: Promise<void> | undefined;
-  for (const statement of statements) {
-    if (statement.usesPrevious && inFlight) {
-      await inFlight;
-      inFlight = undefined;
+  try {
+    for (const statement of statements) {
+      if (statement.usesPrevious && inFlight) {
+        await inFlight;
+        inFlight = undefined;
+      }
+      const query = CompiledQuery.raw(statement.text, statement.params());
+      if (inFlight) await inFlight;
+      inFlight = db.executeQuery<WrittenUser>(query).then((result) => statement.written?.(result.rows));
     }
-    const query = CompiledQuery.raw(statement.text, statement.params());
-    if (inFlight) await inFlight;
-    inFlight = db.executeQuery<WrittenUser>(query).then((result) => statement.written?.(result.rows));
+  } catch (err) {
+    // The statements ran out with an error (a roster that stops being CSV): let the statement on the
+    // wire finish, so the caller's rollback finds the connection idle; its own outcome no longer matters.
+    await inFlight?.catch(() => {});
+    throw err;
   }
   await inFlight;
 }
@@ -210,36 +217,48 @@ export async function lockCampaignForUpload(db: Db, dialect: BulkDialect, campai
   if (dialect.name === 'postgres') await db.executeQuery(CompiledQuery.raw('select id from campaign where id = $1 for no key update', [campaignId]));
 }
 
-function* chunked<T>(items: readonly T[]): Generator<readonly T[]> {
-  for (let i = 0; i < items.length; i += UPLOAD_CHUNK) yield items.slice(i, i + UPLOAD_CHUNK);
+function* chunked<T>(items: Iterable<T>): Generator<readonly T[]> {
+  let chunk: T[] = [];
+  for (const item of items) {
+    chunk.push(item);
+    if (chunk.length === UPLOAD_CHUNK) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
 }
 
 /**
- * The statements of an upload, chunk by chunk: the users (their link secrets and correlation ids made
- * only when the chunk's turn comes, while the database writes the chunk before), then their history by
- * the ids the users statement returned.
+ * The statements of an upload, chunk by chunk as the entries come (the roster is still being read
+ * while the database writes the chunk before): the users already in the campaign, reset, and the new
+ * ones, inserted, each with new link secrets and correlation ids; then their history by the ids the
+ * users statements returned.
  */
 function* uploadStatements(
   dialect: BulkDialect,
-  upload: { campaignId: number; batchId: string; now: string; actor: string },
-  parts: ReadonlyArray<{ entries: readonly UploadEntry[]; known: boolean }>,
+  upload: { campaignId: number; batchId: string; now: string; actor: string; existing: ReadonlySet<string> },
+  entries: Iterable<UploadEntry>,
 ): Generator<BulkStatement> {
-  for (const { entries, known } of parts) {
-    for (const chunk of chunked(entries)) {
-      const secrets = newLinkSecrets(chunk.length);
-      const rows = chunk.map((e, i) => ({ upn: e.upn, upn_key: e.upn_key, link_secret: secrets[i]!, correlation_id: randomUUID() }));
+  for (const chunk of chunked(entries)) {
+    const known = chunk.filter((e) => upload.existing.has(e.upn_key));
+    const parts = known.length === 0 ? [{ part: chunk, known: false }] : [{ part: known, known: true }, { part: chunk.filter((e) => !upload.existing.has(e.upn_key)), known: false }];
+    for (const { part, known } of parts) {
+      if (part.length === 0) continue;
+      const secrets = newLinkSecrets(part.length);
+      const rows = part.map((e, i) => ({ upn: e.upn, upn_key: e.upn_key, link_secret: secrets[i]!, correlation_id: randomUUID() }));
       let written: readonly WrittenUser[] = [];
       yield { ...usersStatement(dialect, upload, rows, known), written: (users) => (written = users) };
-      const rowOf = new Map(chunk.map((e) => [e.upn_key, e.row]));
+      const rowOf = new Map(part.map((e) => [e.upn_key, e.row]));
       yield historyStatement(dialect, upload, known ? USER_EVENT.Reuploaded : USER_EVENT.Uploaded, rowOf, () => written);
     }
   }
 }
 
 /**
- * An upload, users and their history, written in the caller's transaction: users already in the
- * campaign reset, new ones inserted (each with a new link secret and correlation id), and one event per
- * user (`{ batchId, row }`) by the ids the users statements return.
+ * An upload, users and their history, written in the caller's transaction as its entries come: users
+ * already in the campaign reset, new ones inserted (each with a new link secret and correlation id),
+ * and one event per user (`{ batchId, row }`) by the ids the users statements return.
  */
 export async function storeUpload(
   db: Db,
@@ -249,21 +268,13 @@ export async function storeUpload(
     batchId: string;
     now: string;
     actor: string;
-    entries: readonly UploadEntry[];
+    /** Read lazily, chunk by chunk; an error they throw leaves the transaction to roll back. */
+    entries: Iterable<UploadEntry>;
     /** The campaign's keys, read after `lockCampaignForUpload` in the same transaction. */
     existing: ReadonlySet<string>;
   },
 ): Promise<void> {
-  const { entries, existing } = upload;
-  const known = entries.filter((e) => existing.has(e.upn_key));
-  const fresh = known.length === 0 ? entries : entries.filter((e) => !existing.has(e.upn_key));
-  await runPipelined(
-    db,
-    uploadStatements(dialect, upload, [
-      { entries: known, known: true },
-      { entries: fresh, known: false },
-    ]),
-  );
+  await runPipelined(db, uploadStatements(dialect, upload, upload.entries));
 }
 
 /** Rows per bulk upload statement (one JSON text, so no parameter limit applies). Larger chunks were no faster and left the server ~20 MiB bigger after a 100,000-row upload. */

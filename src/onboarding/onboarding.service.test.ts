@@ -7,6 +7,7 @@ import { BACKENDS } from '../../test/support/storage.js';
 import { OnboardingService } from './onboarding.service.js';
 import { USER_STATUS } from './onboarding.domain.js';
 import * as q from './onboarding.queries.js';
+import type { OnrampError } from '../errors.js';
 
 for (const backend of BACKENDS) {
   describe(`onboarding read API [${backend.name}]`, { skip: backend.skip }, () => {
@@ -62,6 +63,30 @@ for (const backend of BACKENDS) {
         assert.equal(page.total, 2);
         const events = (await service.getUser(page.items[0]!.id)).events.map((e) => e.type).sort();
         assert.deepEqual(events, ['reuploaded', 'uploaded']);
+      } finally {
+        await storage.close();
+      }
+    });
+
+    test('a file that stops being CSV after several chunks were written: rejected with the line, nothing of it stored', async () => {
+      const storage = await backend.open();
+      try {
+        const config = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json' } });
+        const service = new OnboardingService({ storage, config, clock: new ManualClock('2026-03-02T08:00:00.000Z'), log: createLogger('silent') });
+        await service.upload('UPN\nada@example.com\n', { batchId: 'first', actor: 'test' });
+        const rows = Array.from({ length: 12_000 }, (_, i) => `user${i}@example.com`);
+        // Line 12,003: a quote opened and never closed.
+        const csv = ['UPN', ...rows, 'ada@example.com', '"broken@example.com', 'last@example.com'].join('\n');
+        await assert.rejects(service.upload(csv, { batchId: 'second', actor: 'test' }), (err: OnrampError) => {
+          assert.equal(err.code, 'ONRAMP_ERR_CSV_UNREADABLE');
+          assert.match(err.message, /line 12003/);
+          return true;
+        });
+        const users = await storage.db.selectFrom('tracked_user').select(['upn', 'source_batch_id']).execute();
+        assert.deepEqual(users, [{ upn: 'ada@example.com', source_batch_id: 'first' }]);
+        assert.equal((await storage.db.selectFrom('user_event').select('id').execute()).length, 1);
+        // The connection is fine afterwards.
+        assert.equal((await service.upload('UPN\nbob@example.com\n', { actor: 'test' })).added.length, 1);
       } finally {
         await storage.close();
       }

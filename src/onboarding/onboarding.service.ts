@@ -23,7 +23,7 @@ import * as q from './onboarding.queries.js';
 import { LinkLookups } from './link-lookups.js';
 import { openStampWriter } from './open-stamps.js';
 import type { BatchedWriter } from '../lib/batched-writer.js';
-import { isValidAddress, parseRoster, type UploadResult } from './roster-csv.js';
+import { isValidAddress, readRoster, RosterSyntaxError, type UploadResult } from './roster-csv.js';
 
 export type { UploadResult };
 
@@ -127,37 +127,47 @@ export class OnboardingService {
   }
 
   /**
-   * Validates and stores a roster in ONE transaction: nothing is half-written. Uploads to the campaign
-   * take turns; one query reads its existing keys; chunked bulk statements write the users and their
-   * events (see q.storeUpload).
+   * Reads and stores a roster in ONE transaction: nothing is half-written. Uploads to the campaign take
+   * turns; one query reads its existing keys; chunked bulk statements write the users and their events
+   * while the rest of the file is still being read (see q.storeUpload), and a file that stops being
+   * CSV halfway rolls all of it back.
    */
   async upload(csv: string, options: { batchId?: string | undefined; actor: string }): Promise<UploadResult> {
-    const parsed = parseRoster(csv);
-    if (!parsed.ok) throw new OnrampError('ONRAMP_ERR_CSV_UNREADABLE', [parsed.line, parsed.reason]);
+    const roster = readRoster(csv);
+    if (!roster.ok) throw new OnrampError('ONRAMP_ERR_CSV_UNREADABLE', [roster.line, roster.reason]);
     const now = this.#now();
     const batchId = options.batchId ?? batchIdFor(this.#deps.clock.now());
     const { db, dialect } = this.#deps.storage;
     const added: string[] = [];
     const updated: string[] = [];
-    const campaignId = await db.transaction().execute(async (trx) => {
-      const campaign = await q.defaultCampaign(trx);
-      await q.lockCampaignForUpload(trx, dialect, campaign.id);
-      const existing = await q.existingUpnKeys(trx, campaign.id);
-      const entries = parsed.entries.map((e) => {
-        (existing.has(e.key) ? updated : added).push(e.upn);
-        return { upn: e.upn, upn_key: e.key, row: e.row };
+    const campaignId = await db
+      .transaction()
+      .execute(async (trx) => {
+        const campaign = await q.defaultCampaign(trx);
+        await q.lockCampaignForUpload(trx, dialect, campaign.id);
+        const existing = await q.existingUpnKeys(trx, campaign.id);
+        const entries = (function* () {
+          for (const e of roster.entries()) {
+            (existing.has(e.key) ? updated : added).push(e.upn);
+            yield { upn: e.upn, upn_key: e.key, row: e.row };
+          }
+        })();
+        await q.storeUpload(trx, dialect, { campaignId: campaign.id, batchId, now, actor: options.actor, entries, existing });
+        return campaign.id;
+      })
+      .catch((err: unknown) => {
+        if (err instanceof RosterSyntaxError) throw new OnrampError('ONRAMP_ERR_CSV_UNREADABLE', [err.line, err.message]);
+        throw err;
       });
-      await q.storeUpload(trx, dialect, { campaignId: campaign.id, batchId, now, actor: options.actor, entries, existing });
-      return campaign.id;
-    });
-    const triggered = parsed.entries.length > 0 && this.#notify({ source: 'upload', campaignId, count: parsed.entries.length, batchId });
+    const count = added.length + updated.length;
+    const triggered = count > 0 && this.#notify({ source: 'upload', campaignId, count, batchId });
     return {
       batchId,
       added,
       updated,
-      skipped: parsed.skipped,
-      errors: parsed.invalid.map((i) => ({ upn: i.upn, row: i.row, error: i.reason })),
-      total: parsed.total,
+      skipped: roster.skipped,
+      errors: roster.invalid.map((i) => ({ upn: i.upn, row: i.row, error: i.reason })),
+      total: roster.total,
       triggered,
     };
   }

@@ -61,9 +61,11 @@ interface Record {
   line: number;
 }
 
-class CsvSyntaxError extends Error {
+/** Where and why the text stops being CSV. */
+export class RosterSyntaxError extends Error {
   constructor(readonly line: number, reason: string) {
     super(reason);
+    this.name = 'RosterSyntaxError';
   }
 }
 
@@ -99,7 +101,7 @@ function* records(text: string, delimiter: string): Generator<Record> {
         let from = ++i;
         for (;;) {
           const q = text.indexOf('"', from);
-          if (q === -1) throw new CsvSyntaxError(openLine, 'unterminated quoted field (a " opened here is never closed)');
+          if (q === -1) throw new RosterSyntaxError(openLine, 'unterminated quoted field (a " opened here is never closed)');
           value += text.slice(i, q);
           for (let k = from; k < q; k++) if (text.charCodeAt(k) === 10 || (text.charCodeAt(k) === 13 && text.charCodeAt(k + 1) !== 10)) line++;
           if (text.charCodeAt(q + 1) === 34) {
@@ -112,7 +114,7 @@ function* records(text: string, delimiter: string): Generator<Record> {
         }
         const after = text.charCodeAt(i);
         if (i < n && after !== delim && after !== 10 && after !== 13) {
-          throw new CsvSyntaxError(line, 'unexpected text after a closing quote (quotes inside a quoted field must be doubled)');
+          throw new RosterSyntaxError(line, 'unexpected text after a closing quote (quotes inside a quoted field must be doubled)');
         }
         fields.push(value);
       } else {
@@ -145,53 +147,84 @@ function isBlank(fields: readonly string[]): boolean {
   return true;
 }
 
-export function parseRoster(input: string): RosterResult {
-  const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
-  const delimiter = detectDelimiter(text);
-  const entries: RosterEntry[] = [];
-  const skipped: RosterIssue[] = [];
-  const invalid: RosterIssue[] = [];
-  const firstRow = new Map<string, number>();
-  let header: Record | undefined;
-  let upnColumn = -1;
-  let total = 0;
-  try {
-    for (const record of records(text, delimiter)) {
+/**
+ * A roster being read row by row: its header is checked, its entries come as `entries()` is iterated
+ * (the server writes them to the database while it reads on), and the skipped and invalid rows are
+ * collected on the way. `entries()` throws a RosterSyntaxError where the text stops being CSV.
+ */
+export class RosterReader {
+  readonly ok = true;
+  readonly skipped: RosterIssue[] = [];
+  readonly invalid: RosterIssue[] = [];
+  /** Non-blank data rows read so far. */
+  total = 0;
+  readonly #rows: Generator<Record>;
+  readonly #upnColumn: number;
+
+  constructor(rows: Generator<Record>, readonly delimiter: ',' | ';', readonly upnHeader: string, upnColumn: number) {
+    this.#rows = rows;
+    this.#upnColumn = upnColumn;
+  }
+
+  *entries(): Generator<RosterEntry> {
+    const firstRow = new Map<string, number>();
+    for (const record of this.#rows) {
       if (isBlank(record.fields)) continue;
-      if (!header) {
-        header = record;
-        upnColumn = record.fields.findIndex((h) => UPN_HEADERS.includes(h.trim().toLowerCase()));
-        if (upnColumn === -1) {
-          return { ok: false, line: record.line, reason: 'no UPN column: the header needs a column named UPN, UserPrincipalName or Email' };
-        }
-        continue;
-      }
       const row = record.line;
-      total++;
-      const upn = (record.fields[upnColumn] ?? '').trim();
+      this.total++;
+      const upn = (record.fields[this.#upnColumn] ?? '').trim();
       if (upn === '') {
-        skipped.push({ upn: '', row, reason: 'no UPN in this row' });
+        this.skipped.push({ upn: '', row, reason: 'no UPN in this row' });
         continue;
       }
       if (!isValidAddress(upn)) {
-        invalid.push({ upn, row, reason: 'not a valid address (expected name@domain)' });
+        this.invalid.push({ upn, row, reason: 'not a valid address (expected name@domain)' });
         continue;
       }
       const key = upn.toLowerCase();
       const seen = firstRow.get(key);
       if (seen !== undefined) {
-        skipped.push({ upn, row, reason: `duplicate of row ${seen}` });
+        this.skipped.push({ upn, row, reason: `duplicate of row ${seen}` });
         continue;
       }
       firstRow.set(key, row);
-      entries.push({ upn, key, row });
+      yield { upn, key, row };
+    }
+  }
+}
+
+/** Starts reading a roster: its header, or why the file cannot be one. */
+export function readRoster(input: string): RosterReader | RosterRejected {
+  const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+  const delimiter = detectDelimiter(text);
+  const rows = records(text, delimiter);
+  try {
+    // Not a for-of: leaving one would close the generator the reader goes on with.
+    for (let next = rows.next(); !next.done; next = rows.next()) {
+      const header = next.value;
+      if (isBlank(header.fields)) continue;
+      const upnColumn = header.fields.findIndex((h) => UPN_HEADERS.includes(h.trim().toLowerCase()));
+      if (upnColumn === -1) return { ok: false, line: header.line, reason: 'no UPN column: the header needs a column named UPN, UserPrincipalName or Email' };
+      return new RosterReader(rows, delimiter, header.fields[upnColumn]!.trim(), upnColumn);
     }
   } catch (err) {
-    if (err instanceof CsvSyntaxError) return { ok: false, line: err.line, reason: err.message };
+    if (err instanceof RosterSyntaxError) return { ok: false, line: err.line, reason: err.message };
     throw err;
   }
-  if (!header) return { ok: false, line: 1, reason: 'the file is empty (expected a header row with a UPN column)' };
-  return { ok: true, delimiter, upnHeader: header.fields[upnColumn]!.trim(), entries, skipped, invalid, total };
+  return { ok: false, line: 1, reason: 'the file is empty (expected a header row with a UPN column)' };
+}
+
+/** A whole roster at once (the portal's preview, and anything that needs every row before acting). */
+export function parseRoster(input: string): RosterResult {
+  const reader = readRoster(input);
+  if (!reader.ok) return reader;
+  try {
+    const entries = [...reader.entries()];
+    return { ok: true, delimiter: reader.delimiter, upnHeader: reader.upnHeader, entries, skipped: reader.skipped, invalid: reader.invalid, total: reader.total };
+  } catch (err) {
+    if (err instanceof RosterSyntaxError) return { ok: false, line: err.line, reason: err.message };
+    throw err;
+  }
 }
 
 /** What `POST /api/upload-users` answers; here so the portal (a browser bundle) shares the type. */
