@@ -41,7 +41,12 @@ export interface RunSummary {
   overdue: number;
   /** Users changed by someone else during the run; the next run handles them. */
   skipped: number;
+  /** Users of chunks whose directory calls failed past their retries; still due, so the next run takes them again. */
+  failed: number;
 }
+
+/** Chunks failing one after another mean the directory is down, not one bad chunk: the run stops. */
+const MAX_CONSECUTIVE_CHUNK_FAILURES = 3;
 
 const LEASE = 'onboarding.invitations';
 
@@ -114,7 +119,7 @@ export class InvitationService {
         (err: unknown) => log.warn({ err }, 'invitation run could not renew its lease'),
       );
     }, leaseMs / 3);
-    const summary: RunSummary = { processed: 0, invited: 0, reminded: 0, escalated: 0, activated: 0, excluded: 0, overdue: 0, skipped: 0 };
+    const summary: RunSummary = { processed: 0, invited: 0, reminded: 0, escalated: 0, activated: 0, excluded: 0, overdue: 0, skipped: 0, failed: 0 };
     try {
       const groups = await campaignGroups(db);
       const members = new Map<string, Promise<Set<string>>>();
@@ -126,15 +131,27 @@ export class InvitationService {
       const started = clock.now();
       const checkedBefore = new Date(started.getTime() - settings.checkIntervalHours * HOUR_MS).toISOString();
       let afterId = 0;
+      let consecutiveFailures = 0;
       for (;;) {
         const page = await dueUsers(db, { checkedBeforeIso: checkedBefore, afterId, limit: settings.chunkSize * settings.graphConcurrency });
         if (page.length === 0) break;
         afterId = page[page.length - 1]!.id;
         const chunks: TrackedUser[][] = [];
         for (let i = 0; i < page.length; i += settings.chunkSize) chunks.push(page.slice(i, i + settings.chunkSize));
-        await Promise.all(
+        const outcomes = await Promise.allSettled(
           chunks.map((chunk) => this.#processChunk(chunk, (campaignId) => groups.get(campaignId) || this.deps.defaultGroupId, membersOf, summary)),
         );
+        // A chunk that fails (a directory call failing past its retries) is left for the next run, which
+        // finds its users still due; the rest of the run goes on without it.
+        for (const [i, outcome] of outcomes.entries()) {
+          if (outcome.status === 'fulfilled') {
+            consecutiveFailures = 0;
+            continue;
+          }
+          summary.failed += chunks[i]!.length;
+          log.warn({ err: outcome.reason, users: chunks[i]!.length, firstUserId: chunks[i]![0]!.id }, 'invitation run: a chunk failed; its users wait for the next run');
+          if (++consecutiveFailures >= MAX_CONSECUTIVE_CHUNK_FAILURES) throw outcome.reason;
+        }
       }
       log.info({ ...summary, ms: clock.now().getTime() - started.getTime() }, 'invitation run finished');
       return summary;

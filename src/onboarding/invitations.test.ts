@@ -166,5 +166,55 @@ for (const backend of BACKENDS) {
         await storage.close();
       }
     });
+
+    test('a chunk whose directory lookup keeps failing is left for the next run; the rest of the run goes on; failing chunk after chunk stops it', async () => {
+      const storage = await backend.open();
+      const names = ['a1', 'a2', 'b1', 'bad', 'c1', 'c2', 'd1'];
+      const tenant = await startTestTenant({
+        tenant: { domain: D, users: names.map((n) => ({ userPrincipalName: `${n}@${D}`, displayName: n, mail: `${n}@${D}` })) },
+        faults: { failingUpns: [`bad@${D}`] },
+      });
+      const clock = new ManualClock('2026-01-05T09:00:00.000Z');
+      const config = loadConfig({ env: {} });
+      try {
+        const onboarding = new OnboardingService({ storage, config, clock, log, graph: tenant.graph });
+        const workflow = (chunkSize: number) =>
+          new InvitationService({
+            storage,
+            graph: tenant.graph,
+            clock,
+            log,
+            instanceId: 'test',
+            // Chunks of two, one at a time: [a1 a2] [b1 bad] [c1 c2] [d1].
+            settings: { ...config.invitations, chunkSize, graphConcurrency: 1 },
+            defaultGroupId: tenant.sim.mfaGroupId,
+            branding: { companyName: 'Contoso', supportTeam: 'IT', supportEmail: `it@${D}`, primaryColor: '#0078d4' },
+            publicUrl: 'https://mfa.contoso.test',
+            mailFrom: `mfa@${D}`,
+          });
+        await onboarding.upload(`UPN\n${names.map((n) => `${n}@${D}`).join('\n')}\n`, { actor: 'test' });
+        const statuses = async () =>
+          Object.fromEntries((await storage.db.selectFrom('tracked_user').select(['upn', 'invite_status']).execute()).map((u) => [u.upn.split('@')[0], u.invite_status]));
+
+        const first = await workflow(2).runOnce();
+        assert.deepEqual([first?.processed, first?.invited, first?.failed], [5, 5, 2]);
+        assert.deepEqual(await statuses(), { a1: 'Sent', a2: 'Sent', b1: 'Pending', bad: 'Pending', c1: 'Sent', c2: 'Sent', d1: 'Sent' });
+
+        tenant.sim.control.setFaults({ failingUpns: [] });
+        const second = await workflow(2).runOnce();
+        assert.deepEqual([second?.invited, second?.failed], [2, 0]);
+        assert.equal((await statuses()).bad, 'Sent');
+
+        // Every chunk failing: the run stops after three in a row instead of trying each chunk in turn.
+        clock.advance(8 * DAY_MS);
+        tenant.sim.control.setFaults({ failingUpns: [D] });
+        const before = tenant.sim.control.stats().injectedFailures;
+        await assert.rejects(workflow(1).runOnce(), /500|InternalServerError|internal server error/i);
+        assert.equal(tenant.sim.control.stats().injectedFailures - before, 3, 'three lookups, then the run stopped');
+      } finally {
+        await tenant.stop();
+        await storage.close();
+      }
+    });
   });
 }
