@@ -49,6 +49,12 @@ export interface Storage {
   describe: string;
   /** Schema holding the tables (PostgreSQL), for the migrator's own tables. */
   schema?: string;
+  /**
+   * Brings the planner's statistics up to date after a bulk write. Until then it plans for the tables
+   * as they were: right after a 100,000-row upload SQLite paged the CSV export through the campaign
+   * index, sorting every row for every page (2.6 s instead of 1.7 s).
+   */
+  refreshStatistics(tables: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -97,6 +103,11 @@ export function openSqlite(dataDir: string, fileName = 'onramp.sqlite'): Storage
     db,
     dialect: sqliteCapabilities,
     describe: `sqlite:${file}`,
+    // A full ANALYZE (~100 ms per 100,000 rows): a sampled one (analysis_limit) took the campaign column
+    // of 100,000 users for a selective one, which is the very misplan this is here to prevent.
+    refreshStatistics: async (tables) => {
+      for (const table of tables) database.exec(`analyze "${table.replaceAll('"', '""')}"`);
+    },
     close: async () => {
       clearInterval(optimizer);
       await db.destroy();
@@ -172,6 +183,10 @@ export async function openPostgres(url: string, options: Pick<StorageOptions, 's
     dialect: postgresCapabilities,
     describe: `postgres:${where} schema ${schema}`,
     schema,
+    // Autovacuum would, within a minute or so; ANALYZE reads a sample (30,000 rows by default).
+    refreshStatistics: async (tables) => {
+      if (tables.length > 0) await sql`analyze ${sql.join(tables.map((t) => sql.id(t)))}`.execute(db);
+    },
     close: () => db.destroy(),
   };
 }

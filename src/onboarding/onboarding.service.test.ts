@@ -1,4 +1,5 @@
 import { describe, test } from 'node:test';
+import { sql } from 'kysely';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../config/config.js';
 import { createLogger } from '../lib/logger.js';
@@ -103,6 +104,14 @@ for (const backend of BACKENDS) {
         const second = await service.upload(['UPN', ...upns(0, 12_500)].join('\n'), { batchId: 'second', actor: 'test' });
         assert.deepEqual([second.added.length, second.updated.length], [6_500, 6_000]);
         const { db } = storage;
+        // A bulk upload refreshes the planner's statistics (in the background), so the next queries plan
+        // for 12,500 users rather than an empty table.
+        await service.idle();
+        const estimated =
+          backend.name === 'sqlite'
+            ? Number((await sql<{ stat: string }>`select stat from sqlite_stat1 where idx = 'tracked_user_campaign_upn'`.execute(db)).rows[0]?.stat.split(' ')[0])
+            : Number((await sql<{ n: number }>`select reltuples::int as n from pg_class where oid = 'tracked_user'::regclass`.execute(db)).rows[0]?.n);
+        assert.ok(estimated >= 12_000, `planner statistics see ${estimated} users`);
         const users = await db.selectFrom('tracked_user').select(['id', 'upn', 'link_secret']).execute();
         assert.equal(users.length, 12_500);
         assert.equal(new Set(users.map((u) => u.link_secret)).size, 12_500, 'every user has their own secret');

@@ -60,6 +60,9 @@ export interface ListUsersOptions {
   descending?: boolean;
 }
 
+/** Uploads from this size on refresh the planner's statistics (see Storage.refreshStatistics). */
+const BULK_UPLOAD_ROWS = 1_000;
+
 function batchIdFor(now: Date): string {
   return `batch-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
 }
@@ -160,6 +163,7 @@ export class OnboardingService {
         throw err;
       });
     const count = added.length + updated.length;
+    if (count >= BULK_UPLOAD_ROWS) this.runInBackground(() => this.#deps.storage.refreshStatistics(['tracked_user']));
     const triggered = count > 0 && this.#notify({ source: 'upload', campaignId, count, batchId });
     return {
       batchId,

@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
 import type { Static } from '@sinclair/typebox';
 import type { Kysely } from 'kysely';
+import type { DialectName } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { DAY_MS } from '../lib/clock.js';
@@ -74,6 +75,9 @@ export const CSV_COLUMNS: ReadonlyArray<[string, (u: ExportRow) => string | numb
   ['EscalationDate', (u) => u.escalation_date],
 ];
 
+/** A cell that could be read as a formula, or needs quoting (RFC 4180), or has edge whitespace. */
+const NEEDS_CARE = /^[=+\-@\s]|[",\r\n]|\s$/;
+
 /**
  * One CSV cell. Spreadsheets run a cell starting with = + - @ (or a tab/CR that they strip first) as a
  * formula, so such cells get a leading apostrophe (OWASP's CSV-injection advice); then RFC 4180 quoting.
@@ -81,6 +85,8 @@ export const CSV_COLUMNS: ReadonlyArray<[string, (u: ExportRow) => string | numb
 export function csvCell(value: string | number | null): string {
   if (value === null) return '';
   let text = String(value);
+  // Most cells need neither: one test decides (an export writes 2.4 million cells per 100,000 users).
+  if (!NEEDS_CARE.test(text)) return text;
   if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) || /^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
@@ -92,6 +98,7 @@ function rate(active: number, total: number, excluded: number): number {
 
 export interface ReportServiceDeps {
   db: Kysely<Database>;
+  dialect: DialectName;
   clock: Clock;
   log: Logger;
   settings: ReportSettings;
@@ -151,11 +158,15 @@ export class ReportService {
     yield CSV_COLUMNS.map(([name]) => name).join(',') + '\r\n';
     let afterId = 0;
     for (;;) {
-      const rows = await exportPage(this.deps.db, filter, afterId, pageSize);
+      const rows = await exportPage(this.deps.db, this.deps.dialect, filter, afterId, pageSize);
       if (rows.length === 0) return;
       afterId = rows[rows.length - 1]!.id;
       let chunk = '';
-      for (const row of rows) chunk += CSV_COLUMNS.map(([, get]) => csvCell(get(row))).join(',') + '\r\n';
+      for (const row of rows) {
+        chunk += csvCell(CSV_COLUMNS[0]![1](row));
+        for (let c = 1; c < CSV_COLUMNS.length; c++) chunk += ',' + csvCell(CSV_COLUMNS[c]![1](row));
+        chunk += '\r\n';
+      }
       yield chunk;
     }
   }

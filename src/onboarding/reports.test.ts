@@ -48,7 +48,7 @@ for (const backend of BACKENDS) {
         await set('e@x.test', { invite_status: 'Excluded', status_reason: 'guest account' });
         await set('f@x.test', { invite_status: 'Sent', invite_sent_date: at(1) });
 
-        const reports = new ReportService({ db: storage.db, clock, log, settings: { ...config.reports, recipients: ['boss@x.test'] }, branding: { companyName: 'Contoso', supportTeam: 'IT', supportEmail: 'it@x.test', primaryColor: '#0078d4' } });
+        const reports = new ReportService({ db: storage.db, dialect: storage.dialect.name, clock, log, settings: { ...config.reports, recipients: ['boss@x.test'] }, branding: { companyName: 'Contoso', supportTeam: 'IT', supportEmail: 'it@x.test', primaryColor: '#0078d4' } });
         const s = await reports.summary();
         assert.equal(s.total, 6);
         assert.deepEqual(s.byStatus, { Pending: 0, Sent: 2, Clicked: 1, AddedToGroup: 0, Active: 1, Excluded: 1, Overdue: 1, Error: 0 });
@@ -71,6 +71,15 @@ for (const backend of BACKENDS) {
         assert.equal(lines[0], CSV_COLUMNS.map(([n]) => n).join(','));
         assert.match(lines[0]!, /^UPN,InviteStatus,StatusReason,MFARegistrationState,InGroup,InviteSentDate,ClickedLinkDate/);
         assert.ok(lines.some((l) => l.includes(",'=cmd|calc,")), 'formula neutralised');
+        // Typed cells survive the trip through the database's JSON rows: InGroup and EscalatedToManager as
+        // Yes/No, ReminderCount a number, empty dates empty.
+        for (const line of lines.slice(1).filter((l) => !l.includes('"'))) {
+          const cells = line.split(',');
+          assert.equal(cells.length, CSV_COLUMNS.length, line);
+          assert.match(cells[4]!, /^(Yes|No)$/, line);
+          assert.match(cells[11]!, /^\d+$/, line);
+          assert.match(cells[22]!, /^(Yes|No)$/, line);
+        }
         assert.doesNotMatch(csv, /TrackingToken/);
 
         await reports.send(transport);
