@@ -11,9 +11,12 @@ import * as q from './onboarding.queries.js';
 /** Bounded so the statement stays small; more waiting links make more queries in the same turn. */
 const MAX_BATCH = 200;
 
+/** What the enrol confirmation shows of a link's owner (the secret stays here). */
+export type LinkOwner = Pick<q.LinkHolder, 'upn' | 'in_group'>;
+
 interface Waiter {
   link: LinkToken;
-  resolve: (holder: q.LinkHolder | undefined) => void;
+  resolve: (owner: LinkOwner | undefined) => void;
   reject: (err: unknown) => void;
 }
 
@@ -24,7 +27,7 @@ export class LinkLookups {
   constructor(private readonly storage: Storage) {}
 
   /** The link's owner, if the secret is theirs. */
-  find(link: LinkToken): Promise<q.LinkHolder | undefined> {
+  find(link: LinkToken): Promise<LinkOwner | undefined> {
     return new Promise((resolve, reject) => {
       const waiters = this.#waiting.get(link.id);
       if (waiters) waiters.push({ link, resolve, reject });
@@ -48,7 +51,7 @@ export class LinkLookups {
           const found = await q.findLinkHolders(this.storage.db, this.storage.dialect, batch);
           for (const id of batch) {
             const holder = found.get(id);
-            for (const w of all.get(id)!) w.resolve(holder && secretMatches(holder, w.link) ? holder : undefined);
+            for (const w of all.get(id)!) w.resolve(holder && secretMatches(holder, w.link) ? { upn: holder.upn, in_group: holder.in_group } : undefined);
           }
         } catch (err) {
           for (const id of batch) for (const w of all.get(id)!) w.reject(err);

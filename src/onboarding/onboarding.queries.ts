@@ -108,8 +108,8 @@ async function runPipelined(db: Db, statements: Iterable<BulkStatement>): Promis
       inFlight = db.executeQuery<WrittenUser>(query).then((result) => statement.written?.(result.rows));
     }
   } catch (err) {
-    // The statements ran out with an error (a roster that stops being CSV): let the statement on the
-    // wire finish, so the caller's rollback finds the connection idle; its own outcome no longer matters.
+    // A statement failed, or building the next one did (a roster that stops being CSV): let the one on
+    // the wire finish, so the caller's rollback finds the connection idle; its outcome no longer matters.
     await inFlight?.catch(() => {});
     throw err;
   }
@@ -123,9 +123,10 @@ async function runPipelined(db: Db, statements: Iterable<BulkStatement>): Promis
  * PostgreSQL, json_each() on SQLite), which V8 writes natively and both engines read in one pass; the
  * statement text, and so SQLite's compiled plan, is the same for every chunk. (node-postgres escapes
  * text[] parameters element by element in JavaScript: a third of the upload's time on 100,000 rows.
- * PostgreSQL's plain json re-reads an element's text for each `->>`: twice jsonb's cost.) `known: false` promises that none of the rows is in the campaign yet
- * (see `lockCampaignForUpload`): a plain INSERT then spares PostgreSQL the per-row speculative insertion
- * of ON CONFLICT (a fifth of a first upload's time).
+ * PostgreSQL's plain json re-reads an element's text for each `->>`: twice jsonb's cost.) `known:
+ * false` promises that none of the rows is in the campaign yet (see `lockCampaignForUpload`): a plain
+ * INSERT then spares PostgreSQL the per-row speculative insertion of ON CONFLICT (a fifth of a first
+ * upload's time).
  */
 function usersStatement(
   dialect: BulkDialect,

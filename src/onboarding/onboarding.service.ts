@@ -20,7 +20,7 @@ import {
   type TrackedUserPatch,
 } from './onboarding.domain.js';
 import * as q from './onboarding.queries.js';
-import { LinkLookups } from './link-lookups.js';
+import { LinkLookups, type LinkOwner } from './link-lookups.js';
 import { openStampWriter } from './open-stamps.js';
 import type { BatchedWriter } from '../lib/batched-writer.js';
 import { isValidAddress, readRoster, RosterSyntaxError, type UploadResult } from './roster-csv.js';
@@ -185,7 +185,7 @@ export class OnboardingService {
   }
 
   /** Who a link belongs to, for the confirmation page (which changes nothing). */
-  async linkHolder(token: unknown): Promise<q.LinkHolder | undefined> {
+  async linkHolder(token: unknown): Promise<LinkOwner | undefined> {
     const link = parseLinkToken(token);
     return link ? this.#links.find(link) : undefined;
   }
