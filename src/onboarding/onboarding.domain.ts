@@ -69,15 +69,11 @@ export function parseLinkToken(value: unknown): LinkToken | undefined {
   return match ? { id: Number(match[1]), secret: match[2]! } : undefined;
 }
 
-export function newLinkSecret(): string {
-  return randomBytes(LINK_SECRET_BYTES).toString('base64url');
-}
-
 /**
- * Secrets as `newLinkSecret()` makes them (43 URL-safe characters), from one buffer of randomness
- * encoded once: 100,000 secrets in one call instead of 100,000. Each takes a 3-byte-aligned stride
- * (LINK_SECRET_BYTES rounded up to 33 bytes = 44 characters) so no character mixes bits of two secrets;
- * its first 43 characters carry 258 random bits.
+ * New link secrets (43 URL-safe characters each), from one buffer of randomness encoded once: 100,000
+ * secrets in one call instead of 100,000. Each takes a 3-byte-aligned stride (LINK_SECRET_BYTES rounded
+ * up to 33 bytes = 44 characters) so no character mixes bits of two secrets; its first 43 characters
+ * carry 258 random bits.
  */
 export function newLinkSecrets(count: number): string[] {
   const strideBytes = Math.ceil(LINK_SECRET_BYTES / 3) * 3;
@@ -87,6 +83,10 @@ export function newLinkSecrets(count: number): string[] {
   const out = new Array<string>(count);
   for (let i = 0; i < count; i++) out[i] = text.slice(i * strideChars, i * strideChars + length);
   return out;
+}
+
+export function newLinkSecret(): string {
+  return newLinkSecrets(1)[0]!;
 }
 
 export function linkTokenOf(user: { id: number; link_secret: string }): string {

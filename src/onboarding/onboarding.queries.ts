@@ -243,15 +243,15 @@ function* uploadStatements(
 ): Generator<BulkStatement> {
   for (const chunk of chunked(entries)) {
     const known = chunk.filter((e) => upload.existing.has(e.upn_key));
-    const parts = known.length === 0 ? [{ part: chunk, known: false }] : [{ part: known, known: true }, { part: chunk.filter((e) => !upload.existing.has(e.upn_key)), known: false }];
-    for (const { part, known } of parts) {
+    const fresh = known.length === 0 ? chunk : chunk.filter((e) => !upload.existing.has(e.upn_key));
+    for (const [part, isKnown] of [[known, true], [fresh, false]] as const) {
       if (part.length === 0) continue;
       const secrets = newLinkSecrets(part.length);
       const rows = part.map((e, i) => ({ upn: e.upn, upn_key: e.upn_key, link_secret: secrets[i]!, correlation_id: randomUUID() }));
       let written: readonly WrittenUser[] = [];
-      yield { ...usersStatement(dialect, upload, rows, known), written: (users) => (written = users) };
+      yield { ...usersStatement(dialect, upload, rows, isKnown), written: (users) => (written = users) };
       const rowOf = new Map(part.map((e) => [e.upn_key, e.row]));
-      yield historyStatement(dialect, upload, known ? USER_EVENT.Reuploaded : USER_EVENT.Uploaded, rowOf, () => written);
+      yield historyStatement(dialect, upload, isKnown ? USER_EVENT.Reuploaded : USER_EVENT.Uploaded, rowOf, () => written);
     }
   }
 }

@@ -4,19 +4,27 @@ import assert from 'node:assert/strict';
 import { loadConfig } from '../config/config.js';
 import { createLogger } from '../lib/logger.js';
 import { ManualClock } from '../lib/clock.js';
-import { BACKENDS } from '../../test/support/storage.js';
+import { BACKENDS, type Backend, type TestStorage } from '../../test/support/storage.js';
 import { OnboardingService } from './onboarding.service.js';
 import { USER_STATUS } from './onboarding.domain.js';
 import * as q from './onboarding.queries.js';
 import type { OnrampError } from '../errors.js';
 
+/** A fresh database of the engine and an onboarding service on it at a fixed time; removed afterwards. */
+async function withService(backend: Backend, run: (service: OnboardingService, storage: TestStorage) => Promise<void>): Promise<void> {
+  const storage = await backend.open();
+  try {
+    const config = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json' } });
+    await run(new OnboardingService({ storage, config, clock: new ManualClock('2026-03-02T08:00:00.000Z'), log: createLogger('silent') }), storage);
+  } finally {
+    await storage.close();
+  }
+}
+
 for (const backend of BACKENDS) {
   describe(`onboarding read API [${backend.name}]`, { skip: backend.skip }, () => {
     test('list with filters, search, sort and paging; a user with their timeline; resend now; remove', async () => {
-      const storage = await backend.open();
-      try {
-        const config = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json' } });
-        const service = new OnboardingService({ storage, config, clock: new ManualClock('2026-03-02T08:00:00.000Z'), log: createLogger('silent') });
+      await withService(backend, async (service, storage) => {
         await service.upload('UPN\nada@example.com\nbob@example.com\ncarol_x@example.com\n', { batchId: 'wave-1', actor: 'admin:alice' });
         await service.upload('UPN\ndave@example.com\n', { batchId: 'wave-2', actor: 'admin:alice' });
         const campaign = await q.defaultCampaign(storage.db);
@@ -45,16 +53,11 @@ for (const backend of BACKENDS) {
         assert.equal((await service.listUsers()).total, 3);
         await assert.rejects(service.getUser(bob.id), { code: 'ONRAMP_ERR_TRACKED_USER_NOT_FOUND' });
         await assert.rejects(service.removeUser(bob.id, 'admin:alice'), { code: 'ONRAMP_ERR_TRACKED_USER_NOT_FOUND' });
-      } finally {
-        await storage.close();
-      }
+      });
     });
 
     test('two uploads of the same new users at once: one adds them, the other resets them; one record each', async () => {
-      const storage = await backend.open();
-      try {
-        const config = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json' } });
-        const service = new OnboardingService({ storage, config, clock: new ManualClock('2026-03-02T08:00:00.000Z'), log: createLogger('silent') });
+      await withService(backend, async (service) => {
         const csv = 'UPN\nada@example.com\nbob@example.com\n';
         // Connections open beforehand (PostgreSQL), so both transactions really run at the same time.
         await Promise.all([service.listUsers(), service.listUsers()]);
@@ -64,16 +67,11 @@ for (const backend of BACKENDS) {
         assert.equal(page.total, 2);
         const events = (await service.getUser(page.items[0]!.id)).events.map((e) => e.type).sort();
         assert.deepEqual(events, ['reuploaded', 'uploaded']);
-      } finally {
-        await storage.close();
-      }
+      });
     });
 
     test('a file that stops being CSV after several chunks were written: rejected with the line, nothing of it stored', async () => {
-      const storage = await backend.open();
-      try {
-        const config = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json' } });
-        const service = new OnboardingService({ storage, config, clock: new ManualClock('2026-03-02T08:00:00.000Z'), log: createLogger('silent') });
+      await withService(backend, async (service, storage) => {
         await service.upload('UPN\nada@example.com\n', { batchId: 'first', actor: 'test' });
         const rows = Array.from({ length: 12_000 }, (_, i) => `user${i}@example.com`);
         // Line 12,003: a quote opened and never closed.
@@ -88,16 +86,11 @@ for (const backend of BACKENDS) {
         assert.equal((await storage.db.selectFrom('user_event').select('id').execute()).length, 1);
         // The connection is fine afterwards.
         assert.equal((await service.upload('UPN\nbob@example.com\n', { actor: 'test' })).added.length, 1);
-      } finally {
-        await storage.close();
-      }
+      });
     });
 
     test('an upload of several statement chunks, known and new users mixed: each user once, with one event naming its batch and row', async () => {
-      const storage = await backend.open();
-      try {
-        const config = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json' } });
-        const service = new OnboardingService({ storage, config, clock: new ManualClock('2026-03-02T08:00:00.000Z'), log: createLogger('silent') });
+      await withService(backend, async (service, storage) => {
         const upns = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `user${from + i}@example.com`);
         await service.upload(['UPN', ...upns(0, 6_000)].join('\n'), { batchId: 'first', actor: 'test' });
         // 6,000 of these 12,500 are known (reset in chunks), 6,500 are new: chunks of both kinds.
@@ -126,9 +119,7 @@ for (const backend of BACKENDS) {
           ];
           assert.deepEqual(byUser.get(u.id), expected, u.upn);
         }
-      } finally {
-        await storage.close();
-      }
+      });
     });
   });
 }
