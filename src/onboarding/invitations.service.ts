@@ -125,7 +125,12 @@ export class InvitationService {
       const members = new Map<string, Promise<Set<string>>>();
       const membersOf = (groupId: string) => {
         let m = members.get(groupId);
-        if (!m) members.set(groupId, (m = this.deps.graph.listGroupMemberIds(groupId)));
+        if (!m) {
+          const listing = this.deps.graph.listGroupMemberIds(groupId);
+          members.set(groupId, (m = listing));
+          // A failed listing is not kept: the next chunk asks again instead of failing on the same error.
+          listing.catch(() => members.get(groupId) === listing && members.delete(groupId));
+        }
         return m;
       };
       const started = clock.now();

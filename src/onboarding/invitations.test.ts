@@ -172,18 +172,18 @@ for (const backend of BACKENDS) {
       const names = ['a1', 'a2', 'b1', 'bad', 'c1', 'c2', 'd1'];
       const tenant = await startTestTenant({
         tenant: { domain: D, users: names.map((n) => ({ userPrincipalName: `${n}@${D}`, displayName: n, mail: `${n}@${D}` })) },
-        faults: { failingUpns: [`bad@${D}`] },
+        faults: { failingNames: [`bad@${D}`] },
       });
       const clock = new ManualClock('2026-01-05T09:00:00.000Z');
       const config = loadConfig({ env: {} });
       try {
         const onboarding = new OnboardingService({ storage, config, clock, log, graph: tenant.graph });
-        const workflow = (chunkSize: number) =>
+        const workflow = (chunkSize: number, logger = log) =>
           new InvitationService({
             storage,
             graph: tenant.graph,
             clock,
-            log,
+            log: logger,
             instanceId: 'test',
             // Chunks of two, one at a time: [a1 a2] [b1 bad] [c1 c2] [d1].
             settings: { ...config.invitations, chunkSize, graphConcurrency: 1 },
@@ -200,14 +200,23 @@ for (const backend of BACKENDS) {
         assert.deepEqual([first?.processed, first?.invited, first?.failed], [5, 5, 2]);
         assert.deepEqual(await statuses(), { a1: 'Sent', a2: 'Sent', b1: 'Pending', bad: 'Pending', c1: 'Sent', c2: 'Sent', d1: 'Sent' });
 
-        tenant.sim.control.setFaults({ failingUpns: [] });
+        tenant.sim.control.setFaults({ failingNames: [] });
         const second = await workflow(2).runOnce();
         assert.deepEqual([second?.invited, second?.failed], [2, 0]);
         assert.equal((await statuses()).bad, 'Sent');
 
+        // The group's member list failing once fails the chunk that asked for it, not the chunks after it:
+        // the failed listing is not kept for the rest of the run. The fault is lifted when the run logs
+        // the first chunk's failure.
+        clock.advance(8 * DAY_MS);
+        tenant.sim.control.setFaults({ failingNames: [tenant.sim.mfaGroupId] });
+        const liftOnFirstWarning = createLogger('warn', { write: () => void tenant.sim.control.setFaults({ failingNames: [] }) });
+        const third = await workflow(2, liftOnFirstWarning).runOnce();
+        assert.deepEqual([third?.reminded, third?.failed], [5, 2]);
+
         // Every chunk failing: the run stops after three in a row instead of trying each chunk in turn.
         clock.advance(8 * DAY_MS);
-        tenant.sim.control.setFaults({ failingUpns: [D] });
+        tenant.sim.control.setFaults({ failingNames: [D] });
         const before = tenant.sim.control.stats().injectedFailures;
         await assert.rejects(workflow(1).runOnce(), /500|InternalServerError|internal server error/i);
         assert.equal(tenant.sim.control.stats().injectedFailures - before, 3, 'three lookups, then the run stopped');

@@ -28,8 +28,8 @@ const FaultsSchema = Type.Object(
     throttlePerSecond: Type.Number({ minimum: 0 }),
     /** Fraction (0..1) of Graph/Exchange requests and batch items answered 503. */
     failureRate503: Type.Number({ minimum: 0, maximum: 1 }),
-    /** Graph requests and batch items naming one of these UPNs answer 500, every time (a directory object Graph keeps failing on). */
-    failingUpns: Type.Array(Type.String({ minLength: 1, maxLength: 320 }), { maxItems: 1000 }),
+    /** Graph requests and batch items whose URL names one of these (a UPN, a group id) answer 500, every time: a directory object Graph keeps failing on. */
+    failingNames: Type.Array(Type.String({ minLength: 1, maxLength: 320 }), { maxItems: 1000 }),
   },
   { additionalProperties: false },
 );
@@ -199,7 +199,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   await identity.init();
   for (const pem of options.clientCertificates ?? []) identity.addCertificate(pem);
   const api = new GraphApi(tenant);
-  let faults: Faults = Value.Default(FaultsSchema, { latencyMs: 0, throttlePerSecond: 0, failureRate503: 0, failingUpns: [], ...options.faults }) as Faults;
+  let faults: Faults = Value.Default(FaultsSchema, { latencyMs: 0, throttlePerSecond: 0, failureRate503: 0, failingNames: [], ...options.faults }) as Faults;
   if (!Value.Check(FaultsSchema, faults)) throw new Error(`invalid simulator faults: ${[...Value.Errors(FaultsSchema, faults)].map((e) => `${e.path} ${e.message}`).join('; ')}`);
   const throttle = new ThrottleBuckets();
   const stats: SimulatorStats = { graphRequests: 0, batchItems: 0, throttled: 0, injectedFailures: 0, tokensIssued: 0, unauthorized: 0 };
@@ -216,15 +216,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     return injected503();
   }
 
-  function failingUser(url: string): SimResponse | null {
-    if (faults.failingUpns.length === 0) return null;
+  function failingRequest(url: string): SimResponse | null {
+    if (faults.failingNames.length === 0) return null;
     let text: string;
     try {
       text = decodeURIComponent(url).toLowerCase();
     } catch {
       return null;
     }
-    if (!faults.failingUpns.some((upn) => text.includes(upn.toLowerCase()))) return null;
+    if (!faults.failingNames.some((name) => text.includes(name.toLowerCase()))) return null;
     stats.injectedFailures++;
     return odataError(500, 'InternalServerError', 'An internal server error occurred. Please try again later.');
   }
@@ -249,7 +249,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       }
       ids.add(id);
       stats.batchItems++;
-      const injected = fault(appId) ?? failingUser(item.url);
+      const injected = fault(appId) ?? failingRequest(item.url);
       const url = new URL(item.url.replace(/^\/+/, ''), `${baseUrl}/v1.0/`);
       const res = injected ?? api.dispatch(item.method.toUpperCase(), url.pathname.replace(/^\/v1\.0/, ''), url.searchParams, item.body ?? null, { baseUrl, appId });
       return { id, status: res.status, headers: { 'Content-Type': 'application/json', ...res.headers }, ...(res.body !== undefined ? { body: res.body } : {}) };
@@ -339,7 +339,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     const appId = auth.claims.appid;
     // Graph evaluates throttling per request inside a $batch, not on the envelope.
     const isBatch = isGraph && parts[1] === '$batch' && parts.length === 2;
-    const injected = isBatch ? injected503() : (fault(appId) ?? failingUser(url.pathname + url.search));
+    const injected = isBatch ? injected503() : (fault(appId) ?? failingRequest(url.pathname + url.search));
     if (injected) return injected;
     let body: unknown;
     try {
