@@ -17,7 +17,9 @@ import {
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -98,24 +100,62 @@ export function openSqlite(dataDir: string, fileName = 'onramp.sqlite'): Storage
   database.pragma('optimize = 0x10002');
   const optimizer = setInterval(() => database.pragma('optimize'), SQLITE_OPTIMIZE_EVERY_MS);
   optimizer.unref();
+  const analyses = new Set<Promise<void>>();
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(database) }) });
   return {
     db,
     dialect: sqliteCapabilities,
     describe: `sqlite:${file}`,
-    // A full ANALYZE (~100 ms per 100,000 rows): a sampled one (analysis_limit) took the campaign column
-    // of 100,000 users for a selective one, which is the very misplan this is here to prevent.
-    refreshStatistics: async (tables) => {
-      for (const table of tables) database.exec(`analyze "${table.replaceAll('"', '""')}"`);
+    refreshStatistics: (tables) => {
+      const run = analyzeOffThread(file, tables).then(() => {
+        // The planner reads the new statistics once told to reload them; a cheap read of sqlite_stat1.
+        database.exec('analyze sqlite_schema');
+      });
+      analyses.add(run);
+      return run.finally(() => analyses.delete(run));
     },
     close: async () => {
       clearInterval(optimizer);
+      await Promise.allSettled([...analyses]);
       await db.destroy();
     },
   };
 }
 
 const SQLITE_OPTIMIZE_EVERY_MS = 60_000;
+
+/**
+ * A full ANALYZE of these tables on a connection of its own, in a worker thread: it reads every row
+ * (~100 ms per 100,000, a second for a million), which on the server's connection would stop every
+ * request for that long. Readers go on meanwhile (WAL); writers wait for it, as for any writer. A
+ * sampled ANALYZE (analysis_limit) would be quick enough to run inline, but it took the campaign column
+ * of 100,000 users for a selective one: the very misplan the refresh is there to prevent.
+ */
+function analyzeOffThread(file: string, tables: readonly string[]): Promise<void> {
+  const worker = new Worker(ANALYZE_WORKER, {
+    eval: true,
+    workerData: { driver: require.resolve('better-sqlite3'), file, statements: tables.map((t) => `analyze "${t.replaceAll('"', '""')}"`) },
+  });
+  return new Promise((resolveRun, reject) => {
+    worker.once('error', reject);
+    worker.once('exit', (code) => (code === 0 ? resolveRun() : reject(new Error(`the statistics worker exited with code ${code}`))));
+  });
+}
+
+const require = createRequire(import.meta.url);
+
+// CommonJS, as eval'd workers are; better-sqlite3 is loaded from the path the server itself uses.
+const ANALYZE_WORKER = `
+const { workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const database = new Database(workerData.file);
+try {
+  database.pragma('busy_timeout = 5000');
+  for (const statement of workerData.statements) database.exec(statement);
+} finally {
+  database.close();
+}
+`;
 
 const STATEMENT_CACHE_SIZE = 256;
 /** Bulk statements (thousands of placeholders) are one-offs: caching them would only hold memory. */
