@@ -6,6 +6,8 @@
  * upload (API token) → invitation run → outbox → the email arrives over SMTP → its pixel is fetched →
  * its link shows the scanner-safe page → the button enrols (user in the MFA group in the simulator) →
  * the user registers a method in the simulator → next run → Active, with the history in order.
+ *
+ * Then `serve --demo` as main.ts wires it: the in-process tenant's mailbox and its registrations.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -189,3 +191,49 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('serve --demo (startOnramp with its in-process tenant)', () => {
+  test('an upload is invited through the simulated tenant; registering there after the click activates the user at once, with no scheduled run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'onramp-demo-'));
+    const env = {
+      ...ephemeralServeEnv(),
+      ONRAMP_DATA_DIR: dir,
+      ONRAMP_CONFIG_FILE: join(dir, 'no-config.json'),
+      ONRAMP_MAIL_POLL_INTERVAL_MS: '200',
+      ONRAMP_INVITATIONS_TRIGGER_DEBOUNCE_MS: '0',
+      // The link enrols on its GET, which keeps this test to the demo's wiring (the page and its button are the journey's).
+      ONRAMP_ONBOARDING_ONE_CLICK_ENROL: 'true',
+    };
+    const running = await startOnramp({ config: loadConfig({ env }), log: createLogger('silent'), demo: true });
+    try {
+      const sim = running.ctx.simulator!;
+      const someone = [...sim.control.tenant.users.values()].find((u) => u.accountEnabled && u.userType === 'Member' && u.mail && u.methods.length === 0)!;
+      const user = () => running.ctx.storage.db.selectFrom('tracked_user').selectAll().where('upn_key', '=', someone.userPrincipalName.toLowerCase()).executeTakeFirstOrThrow();
+      const { token } = await new AuthService(running.ctx.storage.db, running.ctx.config.auth, systemClock).createApiToken('demo', 'admin', 'test');
+
+      const upload = await fetch(`${running.publicUrl}/api/upload-users`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
+        body: `UPN\n${someone.userPrincipalName}\n`,
+      });
+      assert.equal(upload.status, 200);
+
+      // The demo's mail goes out through the simulated tenant's shared mailbox (Graph sendMail).
+      const invitation = () => sim.control.mail().find((m) => m.to.some((r) => r.address.toLowerCase() === someone.mail!.toLowerCase()));
+      await until(() => invitation() !== undefined, 'the invitation in the simulated tenant');
+      const href = invitation()!.body.match(/<a href="([^"]*\/api\/enrol\?token=[^"]+)"/)?.[1];
+      assert.ok(href, 'the invitation carries the enrol link');
+      const enrol = await fetch(unescapeAttr(href), { headers: { accept: 'application/json' } });
+      assert.equal(enrol.status, 200);
+      assert.equal(((await enrol.json()) as { success: boolean }).success, true);
+      assert.equal((await user()).invite_status, 'AddedToGroup');
+
+      // Registering in the simulated tenant (as its security-info page does) sets off the check.
+      sim.control.setMfa(someone.id, ['microsoftAuthenticator']);
+      await until(async () => (await user()).invite_status === 'Active', 'the user to become Active');
+    } finally {
+      await running.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
