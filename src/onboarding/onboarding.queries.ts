@@ -75,45 +75,9 @@ function valueRows(dialect: BulkDialect, rows: number, columns: number, first = 
 
 export type BulkDialect = Pick<DialectCapabilities, 'name' | 'maxParameters'>;
 
-/** One bulk statement: its parameters are built, and its rows handed on, when its turn comes (see `runPipelined`). */
-interface BulkStatement {
-  text: string;
-  params: () => unknown[];
-  /** Receives the rows the statement returned. */
-  written?: (rows: readonly WrittenUser[]) => void;
-  /** Its parameters come from the statement before it, so they are built once that one is done. */
-  usesPrevious?: boolean;
-}
-
 interface WrittenUser {
   id: number;
   upn_key: string;
-}
-
-/**
- * Runs bulk statements in order on one connection, taking the next statement and building its
- * parameters (the rows, their secrets and JSON) while the database still works on the one before: on
- * two cores the upload's JavaScript then hides behind the database's work instead of adding to it.
- */
-async function runPipelined(db: Db, statements: Iterable<BulkStatement>): Promise<void> {
-  let inFlight: Promise<void> | undefined;
-  try {
-    for (const statement of statements) {
-      if (statement.usesPrevious && inFlight) {
-        await inFlight;
-        inFlight = undefined;
-      }
-      const query = CompiledQuery.raw(statement.text, statement.params());
-      if (inFlight) await inFlight;
-      inFlight = db.executeQuery<WrittenUser>(query).then((result) => statement.written?.(result.rows));
-    }
-  } catch (err) {
-    // A statement failed, or building the next one did (a roster that stops being CSV): let the one on
-    // the wire finish, so the caller's rollback finds the connection idle; its outcome no longer matters.
-    await inFlight?.catch(() => {});
-    throw err;
-  }
-  await inFlight;
 }
 
 /**
@@ -133,7 +97,7 @@ function usersStatement(
   upload: { campaignId: number; batchId: string; now: string },
   chunk: readonly UploadRow[],
   known: boolean,
-): BulkStatement {
+): CompiledQuery<WrittenUser> {
   const pg = dialect.name === 'postgres';
   const reset = Object.entries(resetForNewCycle('')).filter(([column]) => column !== 'link_secret');
   const source = pg
@@ -151,13 +115,9 @@ function usersStatement(
     ' returning id, upn_key';
   const resetValues = known ? reset.map(([, value]) => value) : [];
   const { campaignId, batchId, now } = upload;
-  return {
-    text,
-    params: () => {
-      const json = JSON.stringify(chunk.map((r) => [r.upn, r.upn_key, r.link_secret, r.correlation_id]));
-      return pg ? [campaignId, USER_STATUS.Pending, batchId, now, json, ...resetValues] : [campaignId, USER_STATUS.Pending, batchId, now, now, json, ...resetValues];
-    },
-  };
+  const json = JSON.stringify(chunk.map((r) => [r.upn, r.upn_key, r.link_secret, r.correlation_id]));
+  const params = pg ? [campaignId, USER_STATUS.Pending, batchId, now, json, ...resetValues] : [campaignId, USER_STATUS.Pending, batchId, now, now, json, ...resetValues];
+  return CompiledQuery.raw(text, params);
 }
 
 /**
@@ -171,25 +131,23 @@ function historyStatement(
   upload: { batchId: string; now: string; actor: string },
   type: UserEventType,
   rowOf: ReadonlyMap<string, number>,
-  written: () => readonly WrittenUser[],
-): BulkStatement {
+  users: readonly WrittenUser[],
+): CompiledQuery {
   const detailPrefix = JSON.stringify({ batchId: upload.batchId }).slice(0, -1) + ',"row":';
   const columns = EVENT_COLUMNS.join(', ');
   if (dialect.name === 'postgres') {
-    return {
-      usesPrevious: true,
-      text: `insert into user_event (${columns}) select u.id, $1, $2, $3, $4 || u.row || '}' from unnest($5::bigint[], $6::int[]) as u(id, row)`,
-      params: () => {
-        const users = written();
-        return [upload.now, type, upload.actor, detailPrefix, users.map((u) => u.id), users.map((u) => rowOf.get(u.upn_key)!)];
-      },
-    };
+    return CompiledQuery.raw(
+      `insert into user_event (${columns}) select u.id, $1, $2, $3, $4 || u.row || '}' from unnest($5::bigint[], $6::int[]) as u(id, row)`,
+      [upload.now, type, upload.actor, detailPrefix, users.map((u) => u.id), users.map((u) => rowOf.get(u.upn_key)!)],
+    );
   }
-  return {
-    usesPrevious: true,
-    text: `insert into user_event (${columns}) select u.value ->> 0, ?, ?, ?, ? || (u.value ->> 1) || '}' from json_each(?) as u`,
-    params: () => [upload.now, type, upload.actor, detailPrefix, JSON.stringify(written().map((u) => [u.id, rowOf.get(u.upn_key)!]))],
-  };
+  return CompiledQuery.raw(`insert into user_event (${columns}) select u.value ->> 0, ?, ?, ?, ? || (u.value ->> 1) || '}' from json_each(?) as u`, [
+    upload.now,
+    type,
+    upload.actor,
+    detailPrefix,
+    JSON.stringify(users.map((u) => [u.id, rowOf.get(u.upn_key)!])),
+  ]);
 }
 
 /** Inserts or resets users (as an upload does) and returns the id and key of every row. */
@@ -202,10 +160,7 @@ export async function upsertUploadedUsers(
   now: string,
 ): Promise<Array<{ id: number; upn_key: string }>> {
   const out: WrittenUser[] = [];
-  for (const chunk of chunked(rows)) {
-    const statement = usersStatement(dialect, { campaignId, batchId, now }, chunk, true);
-    out.push(...(await db.executeQuery<WrittenUser>(CompiledQuery.raw(statement.text, statement.params()))).rows);
-  }
+  for (const chunk of chunked(rows)) out.push(...(await db.executeQuery(usersStatement(dialect, { campaignId, batchId, now }, chunk, true))).rows);
   return out;
 }
 
@@ -230,29 +185,47 @@ function* chunked<T>(items: Iterable<T>): Generator<readonly T[]> {
   if (chunk.length > 0) yield chunk;
 }
 
-/**
- * The statements of an upload, chunk by chunk as the entries come (the roster is still being read
- * while the database writes the chunk before): the users already in the campaign, reset, and the new
- * ones, inserted, each with new link secrets and correlation ids; then their history by the ids the
- * users statements returned.
- */
-function* uploadStatements(
-  dialect: BulkDialect,
-  upload: { campaignId: number; batchId: string; now: string; actor: string; existing: ReadonlySet<string> },
-  entries: Iterable<UploadEntry>,
-): Generator<BulkStatement> {
-  for (const chunk of chunked(entries)) {
-    const known = chunk.filter((e) => upload.existing.has(e.upn_key));
-    const fresh = known.length === 0 ? chunk : chunk.filter((e) => !upload.existing.has(e.upn_key));
-    for (const [part, isKnown] of [[known, true], [fresh, false]] as const) {
-      if (part.length === 0) continue;
-      const secrets = newLinkSecrets(part.length);
-      const rows = part.map((e, i) => ({ upn: e.upn, upn_key: e.upn_key, link_secret: secrets[i]!, correlation_id: randomUUID() }));
-      let written: readonly WrittenUser[] = [];
-      yield { ...usersStatement(dialect, upload, rows, isKnown), written: (users) => (written = users) };
-      const rowOf = new Map(part.map((e) => [e.upn_key, e.row]));
-      yield historyStatement(dialect, upload, isKnown ? USER_EVENT.Reuploaded : USER_EVENT.Uploaded, rowOf, () => written);
-    }
+interface Upload {
+  campaignId: number;
+  batchId: string;
+  now: string;
+  actor: string;
+  /** Read lazily, chunk by chunk; an error they throw leaves the transaction to roll back. */
+  entries: Iterable<UploadEntry>;
+  /** The campaign's keys, read after `lockCampaignForUpload` in the same transaction. */
+  existing: ReadonlySet<string>;
+}
+
+/** Part of a chunk, ready to write: users all new or all known to the campaign, and each one's line. */
+interface PreparedPart {
+  users: CompiledQuery<WrittenUser>;
+  event: UserEventType;
+  rowOf: ReadonlyMap<string, number>;
+}
+
+/** A chunk's users already in the campaign (reset) and new ones (inserted), each with a new link secret and correlation id. */
+function prepareChunk(dialect: BulkDialect, upload: Upload, chunk: readonly UploadEntry[]): PreparedPart[] {
+  const known = chunk.filter((e) => upload.existing.has(e.upn_key));
+  const fresh = chunk.filter((e) => !upload.existing.has(e.upn_key));
+  const parts: PreparedPart[] = [];
+  for (const [part, isKnown] of [[known, true], [fresh, false]] as const) {
+    if (part.length === 0) continue;
+    const secrets = newLinkSecrets(part.length);
+    const rows = part.map((e, i) => ({ upn: e.upn, upn_key: e.upn_key, link_secret: secrets[i]!, correlation_id: randomUUID() }));
+    parts.push({
+      users: usersStatement(dialect, upload, rows, isKnown),
+      event: isKnown ? USER_EVENT.Reuploaded : USER_EVENT.Uploaded,
+      rowOf: new Map(part.map((e) => [e.upn_key, e.row])),
+    });
+  }
+  return parts;
+}
+
+/** Writes a prepared chunk: each part's users, then their history by the ids that statement returned. */
+async function writeChunk(db: Db, dialect: BulkDialect, upload: Upload, parts: readonly PreparedPart[]): Promise<void> {
+  for (const part of parts) {
+    const written = (await db.executeQuery(part.users)).rows;
+    await db.executeQuery(historyStatement(dialect, upload, part.event, part.rowOf, written));
   }
 }
 
@@ -260,22 +233,26 @@ function* uploadStatements(
  * An upload, users and their history, written in the caller's transaction as its entries come: users
  * already in the campaign reset, new ones inserted (each with a new link secret and correlation id),
  * and one event per user (`{ batchId, row }`) by the ids the users statements return.
+ *
+ * Each chunk is read from the roster and prepared (its rows, secrets and JSON) while the database still
+ * writes the one before: on two cores the upload's JavaScript then hides behind the database's work
+ * instead of adding to it.
  */
-export async function storeUpload(
-  db: Db,
-  dialect: BulkDialect,
-  upload: {
-    campaignId: number;
-    batchId: string;
-    now: string;
-    actor: string;
-    /** Read lazily, chunk by chunk; an error they throw leaves the transaction to roll back. */
-    entries: Iterable<UploadEntry>;
-    /** The campaign's keys, read after `lockCampaignForUpload` in the same transaction. */
-    existing: ReadonlySet<string>;
-  },
-): Promise<void> {
-  await runPipelined(db, uploadStatements(dialect, upload, upload.entries));
+export async function storeUpload(db: Db, dialect: BulkDialect, upload: Upload): Promise<void> {
+  let writing: Promise<void> = Promise.resolve();
+  try {
+    for (const chunk of chunked(upload.entries)) {
+      const parts = prepareChunk(dialect, upload, chunk);
+      await writing;
+      writing = writeChunk(db, dialect, upload, parts);
+    }
+  } catch (err) {
+    // A write failed, or reading the roster did (a file that stops being CSV): let the write on the wire
+    // finish, so the caller's rollback finds the connection idle; its outcome no longer matters.
+    await writing.catch(() => {});
+    throw err;
+  }
+  await writing;
 }
 
 /** Rows per bulk upload statement (one JSON text, so no parameter limit applies). Larger chunks were no faster and left the server ~20 MiB bigger after a 100,000-row upload. */
