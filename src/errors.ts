@@ -10,6 +10,7 @@ export const ERROR_CATALOGUE = {
   ONRAMP_ERR_BAD_JSON: { status: 400, message: 'Body is not valid JSON: %s' },
   ONRAMP_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type: %s' },
   ONRAMP_ERR_BODY_TOO_LARGE: { status: 413, message: 'Request body is larger than the limit of %s bytes' },
+  ONRAMP_ERR_BAD_REQUEST: { status: 400, message: 'Bad request: %s' },
   ONRAMP_ERR_INTERNAL: { status: 500, message: 'Internal error; quote the request id when reporting it' },
   ONRAMP_ERR_NOT_READY: { status: 503, message: 'Not ready: %s' },
   ONRAMP_ERR_CSV_UNREADABLE: { status: 400, message: 'The CSV cannot be read (nothing was stored): line %s: %s' },

@@ -1,5 +1,6 @@
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { buildPublicApp } from '../src/app.js';
 import { loadConfig } from '../src/config/config.js';
 import type { OnrampContext } from '../src/context.js';
@@ -73,6 +74,31 @@ describe('public listener contract', () => {
     assert.equal(boom.json().code, 'ONRAMP_ERR_INTERNAL');
     assert.doesNotMatch(boom.body, /secret internal detail|db\.ts|at /);
     await app.close();
+  });
+
+  test('a client that drops its request mid-body: logged as a rejected request (info), not as a fault of ours', async () => {
+    const storage = await sqliteBackend.open();
+    opened.push(storage);
+    const lines: Array<{ level: number; msg: string }> = [];
+    const ctx = { ...(await context(storage)), log: createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line)) }) };
+    const app = await buildPublicApp(ctx);
+    app.post('/echo', async (req) => req.body);
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const { port } = new URL(address);
+      // Promises 100 bytes, sends 7, then drops the connection (a client that gave up).
+      const socket = connect(Number(port), '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":1}');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.destroy();
+      const deadline = Date.now() + 5000;
+      while (!lines.some((l) => l.msg === 'request rejected' || l.level >= 50) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.deepEqual(lines.filter((l) => l.level >= 50), [], 'nothing logged as an error');
+      assert.ok(lines.some((l) => l.msg === 'request rejected'), 'the rejection is logged at info');
+    } finally {
+      await app.close();
+    }
   });
 
   test('a sane incoming request id is kept, a hostile one replaced', async () => {

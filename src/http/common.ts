@@ -54,6 +54,8 @@ export function toOnrampError(err: FastifyError & { validationContext?: string }
   }
   // JSON.parse errors raised by Fastify's parser for malformed bodies carry statusCode 400.
   if (err instanceof SyntaxError && err.statusCode === 400) return new OnrampError('ONRAMP_ERR_BAD_JSON', [err.message]);
+  // The client's doing, not ours: a body cut off by a disconnect, a Content-Length that lies.
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) return new OnrampError('ONRAMP_ERR_BAD_REQUEST', [err.message]);
   return new OnrampError('ONRAMP_ERR_INTERNAL', [], { cause: err });
 }
 

@@ -5,7 +5,7 @@
  * query that started after it was asked, so nothing is served stale.
  */
 import type { Storage } from '../db/dialect.js';
-import { secretMatches, type LinkToken } from './onboarding.domain.js';
+import { linkOpensFor, type LinkToken } from './onboarding.domain.js';
 import * as q from './onboarding.queries.js';
 
 /** Bounded so the statement stays small; more waiting links make more queries in the same turn. */
@@ -26,7 +26,7 @@ export class LinkLookups {
 
   constructor(private readonly storage: Storage) {}
 
-  /** The link's owner, if the secret is theirs. */
+  /** The link's owner, if the secret is theirs and they may still enrol. */
   find(link: LinkToken): Promise<LinkOwner | undefined> {
     return new Promise((resolve, reject) => {
       const waiters = this.#waiting.get(link.id);
@@ -51,7 +51,7 @@ export class LinkLookups {
           const found = await q.findLinkHolders(this.storage.db, this.storage.dialect, batch);
           for (const id of batch) {
             const holder = found.get(id);
-            for (const w of all.get(id)!) w.resolve(holder && secretMatches(holder, w.link) ? { upn: holder.upn, in_group: holder.in_group } : undefined);
+            for (const w of all.get(id)!) w.resolve(holder && linkOpensFor(holder, w.link) ? { upn: holder.upn, in_group: holder.in_group } : undefined);
           }
         } catch (err) {
           for (const id of batch) for (const w of all.get(id)!) w.reject(err);

@@ -94,10 +94,19 @@ export function linkTokenOf(user: { id: number; link_secret: string }): string {
 }
 
 /** Whether a presented secret is the user's, in time that does not depend on where they differ. */
-export function secretMatches(user: { link_secret: string }, link: LinkToken): boolean {
+function secretMatches(user: { link_secret: string }, link: LinkToken): boolean {
   const stored = Buffer.from(user.link_secret);
   const presented = Buffer.from(link.secret);
   return stored.length === presented.length && timingSafeEqual(stored, presented);
+}
+
+/**
+ * Whether a link lets its holder enrol: the secret is the user's, and the user may still enrol. An
+ * Excluded user's earlier link (since disabled, a guest, gone from the directory) leads nowhere: it
+ * would otherwise put them in the MFA group the workflow decided to leave them out of.
+ */
+export function linkOpensFor(user: { link_secret: string; invite_status: string }, link: LinkToken): boolean {
+  return secretMatches(user, link) && user.invite_status !== USER_STATUS.Excluded;
 }
 
 /** The key UPNs are unique and compared by within a campaign. */

@@ -235,6 +235,48 @@ for (const backend of BACKENDS) {
       }
     });
 
+    test('links: a malformed token is an unknown one, never a validation error; a missing form value shows the confirmation again; an Excluded user\'s link leads nowhere; the forms\' 413 names their limit', async () => {
+      const storage = await backend.open();
+      const { app, admin } = await harness(storage);
+      try {
+        await uploadJson(app, admin, 'UPN\nada@example.com\neve@example.com\n');
+        const ada = await byUpn(storage, 'ada@example.com');
+        for (const query of [`token=${'x'.repeat(300)}`, `token=${linkTokenOf(ada)}&token=${linkTokenOf(ada)}`]) {
+          const page = await app.inject({ url: `/api/enrol?${query}`, headers: HTML });
+          assert.deepEqual([page.statusCode, /Link not recognised/.test(page.body)], [404, true], query);
+          const pixel = await app.inject({ url: `/api/track-open?${query}` });
+          assert.deepEqual([pixel.statusCode, pixel.headers['content-type'], pixel.rawPayload.length], [200, 'image/gif', 43], query);
+        }
+
+        const noCsrf = await app.inject({ method: 'POST', url: '/api/enrol', headers: { ...HTML, 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${linkTokenOf(ada)}` });
+        assert.equal(noCsrf.statusCode, 200);
+        assert.match(noCsrf.body, /<form method="post" action="\/api\/enrol">/);
+        const staleJson = await app.inject({ method: 'POST', url: '/api/enrol', headers: JSON_ACCEPT, payload: { token: linkTokenOf(ada), csrf: 'stale' } });
+        assert.equal(staleJson.statusCode, 200);
+        assert.equal(staleJson.json().confirm.method, 'POST');
+        assert.ok(staleJson.json().confirm.csrf);
+        assert.equal((await byUpn(storage, 'ada@example.com')).clicked_link_date, null, 'neither enrolled anyone');
+
+        // Eve's link was sent; then the directory said she is disabled.
+        const eve = await byUpn(storage, 'eve@example.com');
+        const csrf = /name="csrf" value="([^"]+)"/.exec((await app.inject({ url: `/api/enrol?token=${linkTokenOf(eve)}`, headers: HTML })).body)?.[1];
+        assert.ok(csrf);
+        await q.updateUser(storage.db, eve.id, eve.version, { invite_status: USER_STATUS.Excluded, status_reason: 'account disabled' }, '2026-03-02T07:00:00.000Z');
+        assert.equal((await app.inject({ url: `/api/enrol?token=${linkTokenOf(eve)}`, headers: HTML })).statusCode, 404);
+        const excluded = await app.inject({ method: 'POST', url: '/api/enrol', headers: HTML, payload: { token: linkTokenOf(eve), csrf } });
+        assert.deepEqual([excluded.statusCode, /Link not recognised/.test(excluded.body)], [404, true]);
+        const after = await byUpn(storage, 'eve@example.com');
+        assert.deepEqual([after.invite_status, after.clicked_link_date, after.in_group], [USER_STATUS.Excluded, null, 0]);
+
+        const tooBig = await app.inject({ method: 'POST', url: '/api/resend', headers: { ...JSON_ACCEPT, 'content-type': 'application/x-www-form-urlencoded' }, payload: `email=${'a'.repeat(5000)}` });
+        assert.equal(tooBig.statusCode, 413);
+        assert.match(tooBig.json().message, /limit of 4096 bytes/);
+      } finally {
+        await app.close();
+        await storage.close();
+      }
+    });
+
     test('track-open: always the 43-byte GIF with no-store; stamps the first open only', async () => {
       const storage = await backend.open();
       const { app, admin, clock } = await harness(storage);

@@ -10,7 +10,8 @@ import { HOUR_MS } from '../lib/clock.js';
 import { OnboardingService, type EnrolOutcome, type UploadResult } from './onboarding.service.js';
 import type { GraphPort } from '../graph/graph-port.js';
 import { OnboardingPages, type Page } from './onboarding.pages.js';
-import { WindowRateLimiter } from './rate-limit.js';
+import { clientNetworkKey, WindowRateLimiter } from './rate-limit.js';
+import type { LinkOwner } from './link-lookups.js';
 
 export interface OnboardingPluginOptions {
   ctx: OnrampContext;
@@ -29,8 +30,17 @@ export interface OnboardingPluginOptions {
 /** The 43-byte transparent 1×1 GIF every open-pixel request gets. */
 export const TRANSPARENT_GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
 
-const TokenQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 200 })) });
-const EnrolForm = Type.Object({ token: Type.String({ maxLength: 200 }), csrf: Type.String({ maxLength: 200 }) });
+/**
+ * The link routes take whatever query they are given: a token that is missing, repeated or too long is
+ * simply not one (the not-recognised page, the same GIF), never a validation error that would answer
+ * differently from an unknown token.
+ */
+const LinkQuery = Type.Object({ token: Type.Optional(Type.Unknown()) });
+const linkTokenText = (token: unknown): string => (typeof token === 'string' && token.length <= 200 ? token : '');
+/** A missing or stale `csrf` shows the confirmation again (below), so only its size is checked here. */
+const EnrolForm = Type.Object({ token: Type.String({ maxLength: 200 }), csrf: Type.Optional(Type.String({ maxLength: 200 })) });
+/** The public forms' bodies are a token and a code, or an address. */
+const FORM_BODY_LIMIT = 4096;
 const ResendForm = Type.Object({ email: Type.String({ maxLength: 320 }) });
 const BATCH_ID = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9 ._:@-]*$' });
 const UploadJson = Type.Object({ csv: Type.String(), batchId: Type.Optional(BATCH_ID) }, { additionalProperties: false });
@@ -54,7 +64,7 @@ export async function onboardingRoutes(instance: FastifyInstance, options: Onboa
   const perIp = new WindowRateLimiter(ctx.clock, config.resendPerIpPerHour, HOUR_MS);
   const perAddress = new WindowRateLimiter(ctx.clock, config.resendPerAddressPerHour, HOUR_MS);
 
-  await app.register(formbody, { bodyLimit: 4096 });
+  await app.register(formbody, { bodyLimit: FORM_BODY_LIMIT });
 
   /** The enrol form's CSRF value: bound to the link's token, unforgeable without the server key. */
   const csrfFor = (token: string) => createHmac('sha256', linkKey).update(`enrol:${token}`).digest('base64url');
@@ -105,12 +115,16 @@ export async function onboardingRoutes(instance: FastifyInstance, options: Onboa
     }
   }
 
-  const enrolLink = async (req: FastifyRequest<{ Querystring: { token?: string } }>, reply: FastifyReply) => {
-    const token = req.query.token ?? '';
+  const enrolLink = async (req: FastifyRequest<{ Querystring: { token?: unknown } }>, reply: FastifyReply) => {
+    const token = linkTokenText(req.query.token);
     if (config.oneClickEnrol) return sendOutcome(req, reply, await service.enrol(token), token);
     // Scanner-safe default: a GET only shows the confirmation; the button's POST enrols.
     const user = await service.linkHolder(token);
     if (!user) return sendOutcome(req, reply, { kind: 'unknown' }, token);
+    return sendConfirmation(req, reply, user, token);
+  };
+
+  function sendConfirmation(req: FastifyRequest, reply: FastifyReply, user: LinkOwner, token: string) {
     if (wantsJson(req)) {
       return reply.header('cache-control', 'no-store').send({
         success: true,
@@ -122,23 +136,23 @@ export async function onboardingRoutes(instance: FastifyInstance, options: Onboa
       });
     }
     return sendPage(reply, pages.confirm(user.upn, token, csrfFor(token)));
-  };
-  app.get('/api/enrol', { logLevel: HOT_ROUTE_LOG_LEVEL, schema: { querystring: TokenQuery } }, enrolLink);
-  app.get('/api/track-mfa-click', { logLevel: HOT_ROUTE_LOG_LEVEL, schema: { querystring: TokenQuery } }, enrolLink);
+  }
+  app.get('/api/enrol', { logLevel: HOT_ROUTE_LOG_LEVEL, schema: { querystring: LinkQuery } }, enrolLink);
+  app.get('/api/track-mfa-click', { logLevel: HOT_ROUTE_LOG_LEVEL, schema: { querystring: LinkQuery } }, enrolLink);
 
-  app.post('/api/enrol', { schema: { body: EnrolForm } }, async (req, reply) => {
-    const { token, csrf } = req.body;
+  app.post('/api/enrol', { bodyLimit: FORM_BODY_LIMIT, schema: { body: EnrolForm } }, async (req, reply) => {
+    const { token, csrf = '' } = req.body;
     const user = await service.userForToken(token);
     if (!user) return sendOutcome(req, reply, { kind: 'unknown' }, token);
-    // A forged or stale form shows the confirmation again rather than an error.
-    if (!csrfValid(token, csrf)) return sendPage(reply, pages.confirm(user.upn, token, csrfFor(token)));
+    // A forged, stale or missing form value shows the confirmation again rather than an error.
+    if (!csrfValid(token, csrf)) return sendConfirmation(req, reply, user, token);
     return sendOutcome(req, reply, await service.enrol(token), token);
   });
 
   // Answered from memory: the stamp is buffered (the service writes it shortly after), so the answer
   // cannot depend on whether the token exists, nor fail when the database does.
-  app.get('/api/track-open', { logLevel: HOT_ROUTE_LOG_LEVEL, schema: { querystring: TokenQuery } }, (req, reply) => {
-    service.recordOpen(req.query.token);
+  app.get('/api/track-open', { logLevel: HOT_ROUTE_LOG_LEVEL, schema: { querystring: LinkQuery } }, (req, reply) => {
+    service.recordOpen(linkTokenText(req.query.token));
     return reply
       .header('content-type', 'image/gif')
       .header('cache-control', 'no-store, no-cache, must-revalidate, max-age=0')
@@ -149,9 +163,9 @@ export async function onboardingRoutes(instance: FastifyInstance, options: Onboa
 
   app.get('/api/resend', async (_req, reply) => sendPage(reply, pages.resendForm()));
 
-  app.post('/api/resend', { schema: { body: ResendForm } }, async (req, reply) => {
+  app.post('/api/resend', { bodyLimit: FORM_BODY_LIMIT, schema: { body: ResendForm } }, async (req, reply) => {
     const email = req.body.email.trim().toLowerCase();
-    if (!perIp.take(req.ip) || !perAddress.take(email)) {
+    if (!perIp.take(clientNetworkKey(req.ip)) || !perAddress.take(email)) {
       if (wantsJson(req)) return reply.code(429).send(errorBody(reply, new OnrampError('ONRAMP_ERR_RATE_LIMITED')));
       return sendPage(reply, pages.tooManyRequests());
     }

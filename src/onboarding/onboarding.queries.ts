@@ -282,18 +282,18 @@ export async function appendEvents(db: Db, events: readonly NewUserEvent[], dial
   }
 }
 
-export type LinkHolder = Pick<TrackedUserRow, 'upn' | 'in_group' | 'link_secret'>;
+export type LinkHolder = Pick<TrackedUserRow, 'upn' | 'in_group' | 'link_secret' | 'invite_status'>;
 
 /** The owners of links, by record id, with their secrets for the caller to check; unknown ids are absent. */
 export async function findLinkHolders(db: Db, dialect: BulkDialect, ids: readonly number[]): Promise<Map<number, LinkHolder>> {
   // One array (PostgreSQL) or JSON (SQLite) parameter whatever the count, so the statement text is reused.
   const text =
     dialect.name === 'postgres'
-      ? 'select id, upn, in_group, link_secret from tracked_user where id = any($1::bigint[])'
-      : 'select id, upn, in_group, link_secret from tracked_user where id in (select value from json_each(?))';
+      ? 'select id, upn, in_group, link_secret, invite_status from tracked_user where id = any($1::bigint[])'
+      : 'select id, upn, in_group, link_secret, invite_status from tracked_user where id in (select value from json_each(?))';
   const param = dialect.name === 'postgres' ? ids : JSON.stringify(ids);
   const rows = (await db.executeQuery<LinkHolder & { id: number }>(CompiledQuery.raw(text, [param]))).rows;
-  return new Map(rows.map((r) => [r.id, { upn: r.upn, in_group: r.in_group, link_secret: r.link_secret }]));
+  return new Map(rows.map((r) => [r.id, { upn: r.upn, in_group: r.in_group, link_secret: r.link_secret, invite_status: r.invite_status }]));
 }
 
 export async function findById(db: Db, id: number): Promise<TrackedUserRow | undefined> {

@@ -11,10 +11,10 @@ import {
   clickPatch,
   decideEnrol,
   groupAddFailedPatch,
+  linkOpensFor,
   newLinkSecret,
   parseLinkToken,
   resetForNewCycle,
-  secretMatches,
   upnKey,
   USER_EVENT,
   type TrackedUserPatch,
@@ -181,7 +181,7 @@ export class OnboardingService {
     const link = parseLinkToken(token);
     if (!link) return undefined;
     const user = await q.findById(this.#deps.storage.db, link.id);
-    return user && secretMatches(user, link) ? user : undefined;
+    return user && linkOpensFor(user, link) ? user : undefined;
   }
 
   /** Who a link belongs to, for the confirmation page (which changes nothing). */

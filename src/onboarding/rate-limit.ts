@@ -1,8 +1,14 @@
+import { isIP } from 'node:net';
 import type { Clock } from '../lib/clock.js';
 
 /**
  * Fixed-window counters kept in memory, per instance. Good enough for the resend form: its purpose is
  * to stop one client hammering one instance; a cluster multiplies the allowance by its size at worst.
+ *
+ * Keys are kept in the order their windows started (a key whose window restarts moves to the end), so
+ * expired keys are always at the front: each new window drops them from there, a constant cost per
+ * request however many keys a flood of addresses brings. Past `maxKeys` live keys the oldest are
+ * forgotten, which bounds memory and at worst gives those clients a fresh allowance.
  */
 export class WindowRateLimiter {
   readonly #hits = new Map<string, { windowStart: number; count: number }>();
@@ -11,22 +17,46 @@ export class WindowRateLimiter {
     private readonly clock: Clock,
     private readonly limit: number,
     private readonly windowMs: number,
+    private readonly maxKeys = 100_000,
   ) {}
 
   /** Counts a hit for `key`; false when the key is over its limit in the current window. */
   take(key: string): boolean {
     const now = this.clock.now().getTime();
     const entry = this.#hits.get(key);
-    if (!entry || now - entry.windowStart >= this.windowMs) {
-      if (this.#hits.size > 100_000) this.#evict(now);
-      this.#hits.set(key, { windowStart: now, count: 1 });
-      return true;
+    if (entry && now - entry.windowStart < this.windowMs) {
+      entry.count++;
+      return entry.count <= this.limit;
     }
-    entry.count++;
-    return entry.count <= this.limit;
+    this.#hits.delete(key);
+    for (const [oldest, first] of this.#hits) {
+      if (now - first.windowStart < this.windowMs && this.#hits.size < this.maxKeys) break;
+      this.#hits.delete(oldest);
+    }
+    this.#hits.set(key, { windowStart: now, count: 1 });
+    return true;
   }
 
-  #evict(now: number): void {
-    for (const [key, entry] of this.#hits) if (now - entry.windowStart >= this.windowMs) this.#hits.delete(key);
+  /** Keys currently remembered (tests, metrics). */
+  get size(): number {
+    return this.#hits.size;
   }
+}
+
+/**
+ * The rate-limit key of a client address: an IPv4 address as it is, an IPv6 address by its /64, since
+ * one subscriber or host usually holds a whole /64 and could otherwise take a new address per request.
+ */
+export function clientNetworkKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (isIP(address) !== 6) return address;
+  const [head = '', tail] = address.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
 }
