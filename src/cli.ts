@@ -109,8 +109,9 @@ configCommand
 
 registerAuthCommands(program, () => config());
 registerSimCommand(program, () => config().dataDir);
-registerMailCommands(program, () => config());
-registerCampaignCommands(program, () => config(), (cfg) => connectGraph(cfg, { demo: false, log: createLogger(cfg.log.level) }));
+const connectTenant = (cfg: OnrampConfig) => connectGraph(cfg, { demo: false, log: createLogger(cfg.log.level) });
+registerMailCommands(program, () => config(), connectTenant);
+registerCampaignCommands(program, () => config(), connectTenant);
 
 /** Known start-up failures get one clear line and exit 1; anything else is a bug and shows its stack. */
 function fail(err: unknown): never {

@@ -4,24 +4,27 @@ import { openStorage } from '../db/dialect.js';
 import { migrateToLatest } from '../db/migrations/index.js';
 import { systemClock } from '../lib/clock.js';
 import { createLogger } from '../lib/logger.js';
+import type { GraphConnector } from '../onboarding/campaign.cli.js';
 import { emailGivenUp } from '../onboarding/invitations.service.js';
 import { OutboxSender, type GiveUpHandler } from './outbox.js';
 import { outboxCounts } from './outbox.queries.js';
-import { SmtpTransport } from './transports.js';
+import { createMailTransport } from './transports.js';
 
-/** `onramp mail deliver`: delivers the outbox over SMTP from the command line (operations, recovery). */
-export function registerMailCommands(program: Command, loadConfig: () => OnrampConfig): void {
+/** `onramp mail deliver`: delivers the outbox from the command line (operations, recovery), as the server would. */
+export function registerMailCommands(program: Command, loadConfig: () => OnrampConfig, connect: GraphConnector): void {
   program
     .command('mail')
     .description('outgoing email')
     .command('deliver')
-    .description('deliver the emails due in the outbox over SMTP; with --wait, until none is pending or being sent')
+    .description('deliver the emails due in the outbox (over mail.transport); with --wait, until none is pending or being sent')
     .option('--wait', 'keep going (retries, claims of a crashed sender expiring) until the outbox is settled')
     .action(async (opts: { wait?: boolean }) => {
       const config = loadConfig();
       const log = createLogger(config.log.level);
       const storage = await openStorage({ ...config.database, dataDir: config.dataDir });
-      const transport = new SmtpTransport(config.mail);
+      // Graph only when the mail goes through it: an SMTP-only deployment needs no tenant for this.
+      const graph = config.mail.transport === 'graph' ? await connect(config) : undefined;
+      const transport = createMailTransport(config.mail, graph?.graph);
       try {
         await migrateToLatest(storage);
         // Given up here as in the server: the user goes to Error with the reason.
@@ -39,6 +42,7 @@ export function registerMailCommands(program: Command, loadConfig: () => OnrampC
         }
       } finally {
         await transport.close();
+        await graph?.close();
         await storage.close();
       }
     });

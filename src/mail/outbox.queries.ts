@@ -10,6 +10,7 @@ export interface OutboxRow {
   payload: string;
   tracked_user_id: number | null;
   attempts: number;
+  created_at: string;
 }
 
 export interface OutboxInsert {
@@ -53,7 +54,7 @@ export async function claimDue(db: Kysely<Database>, claimToken: string, nowIso:
     .execute();
   return db
     .selectFrom('mail_outbox')
-    .select(['id', 'message_id', 'kind', 'recipient', 'payload', 'tracked_user_id', 'attempts'])
+    .select(['id', 'message_id', 'kind', 'recipient', 'payload', 'tracked_user_id', 'attempts', 'created_at'])
     .where('claim_token', '=', claimToken)
     .where('status', '=', 'sending')
     .orderBy('id')

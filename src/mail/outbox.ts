@@ -35,6 +35,8 @@ export interface GivenUpEmail {
   trackedUserId: number | null;
   recipient: string;
   reason: string;
+  /** When the email was queued: the user's cycle it belongs to may since have been replaced by another. */
+  queuedAt: string;
 }
 
 /** Runs inside the transaction that marks the email failed (the onboarding workflow sets the user to Error). */
@@ -159,7 +161,7 @@ export class OutboxSender {
           : `email not delivered after ${row.attempts} attempts: ${failure.message}`;
         await db.transaction().execute(async (trx) => {
           if (!(await markFailed(trx, row.id, claimToken, reason))) return;
-          await this.deps.onGiveUp?.(trx, { outboxId: row.id, kind: row.kind, trackedUserId: row.tracked_user_id, recipient: row.recipient, reason });
+          await this.deps.onGiveUp?.(trx, { outboxId: row.id, kind: row.kind, trackedUserId: row.tracked_user_id, recipient: row.recipient, reason, queuedAt: row.created_at });
         });
         log.warn({ outboxId: row.id, kind: row.kind, recipient: row.recipient, reason }, 'email given up');
         return 'failed';

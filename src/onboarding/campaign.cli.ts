@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import type { OnrampConfig } from '../config/config.js';
 import { openStorage } from '../db/dialect.js';
@@ -16,7 +17,7 @@ async function withJobs<T>(config: OnrampConfig, connect: GraphConnector, work: 
     await migrateToLatest(storage);
     const graph = await connect(config);
     const jobs = createOnboardingJobs(
-      { config, storage, log, clock: systemClock, demo: false, instanceId: `cli-${process.pid}` },
+      { config, storage, log, clock: systemClock, demo: false, instanceId: `cli-${process.pid}-${randomUUID().slice(0, 8)}` },
       { graph: graph.graph, publicUrl: config.server.publicUrl ?? `http://localhost:${config.server.publicPort}` },
     );
     try {

@@ -56,13 +56,19 @@ export async function updateIfUnchanged(trx: Transaction<Database>, id: number, 
   return Number(result.numUpdatedRows) === 1;
 }
 
-/** Delivery given up: the user goes to Error with the reason (unless they finished meanwhile). */
-export async function markEmailFailed(trx: Transaction<Database>, id: number, reason: string, nowIso: string): Promise<boolean> {
+/**
+ * Delivery given up: the user goes to Error with the reason, unless they finished meanwhile or the email
+ * belongs to an earlier cycle (queued before the current invitation, or the user is back to Pending
+ * awaiting one): a stale failure must not silence the new cycle.
+ */
+export async function markEmailFailed(trx: Transaction<Database>, id: number, failure: { reason: string; queuedAt: string }, nowIso: string): Promise<boolean> {
   const result = await trx
     .updateTable('tracked_user')
-    .set((eb) => ({ invite_status: USER_STATUS.Error, status_reason: reason, updated_at: nowIso, version: eb('version', '+', 1) }))
+    .set((eb) => ({ invite_status: USER_STATUS.Error, status_reason: failure.reason, updated_at: nowIso, version: eb('version', '+', 1) }))
     .where('id', '=', id)
     .where('invite_status', 'not in', [USER_STATUS.Active, USER_STATUS.Excluded])
+    .where('invite_sent_date', 'is not', null)
+    .where('invite_sent_date', '<=', failure.queuedAt)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }

@@ -52,13 +52,19 @@ const LEASE = 'onboarding.invitations';
 
 /**
  * What any outbox sender (the service's, `onramp mail deliver`'s) does when it gives an email up: the
- * user goes to Error with the reason and an `email-failed` event, unless already Active or Excluded.
+ * user goes to Error with the reason and an `email-failed` event (see markEmailFailed for when not).
+ * A refused escalation is only noted in the history: the manager's mailbox says nothing about the
+ * employee, whose reminders go on.
  */
 export async function emailGivenUp(trx: Transaction<Database>, email: GivenUpEmail, deps: { storage: Storage; clock: Clock }): Promise<void> {
   if (email.trackedUserId === null) return;
   const nowIso = deps.clock.now().toISOString();
-  if (await markEmailFailed(trx, email.trackedUserId, email.reason, nowIso)) {
-    await insertEvents(trx, [{ tracked_user_id: email.trackedUserId, type: WORKFLOW_EVENT.EmailFailed, detail: { to: USER_STATUS.Error, kind: email.kind, reason: email.reason } }], nowIso, deps.storage.dialect.maxParameters);
+  const failed = { tracked_user_id: email.trackedUserId, type: WORKFLOW_EVENT.EmailFailed };
+  const maxParameters = deps.storage.dialect.maxParameters;
+  if (email.kind === 'escalation') {
+    await insertEvents(trx, [{ ...failed, detail: { kind: email.kind, to: email.recipient, reason: email.reason } }], nowIso, maxParameters);
+  } else if (await markEmailFailed(trx, email.trackedUserId, email, nowIso)) {
+    await insertEvents(trx, [{ ...failed, detail: { to: USER_STATUS.Error, kind: email.kind, reason: email.reason } }], nowIso, maxParameters);
   }
 }
 

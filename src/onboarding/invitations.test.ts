@@ -5,7 +5,7 @@ import { BACKENDS } from '../../test/support/storage.js';
 import { SmtpSink } from '../../test/support/smtp.js';
 import { startTestTenant } from '../../test/support/simulator.js';
 import { loadConfig } from '../config/config.js';
-import { DAY_MS, ManualClock } from '../lib/clock.js';
+import { DAY_MS, HOUR_MS, ManualClock } from '../lib/clock.js';
 import { createLogger } from '../lib/logger.js';
 import { mailConfig } from '../mail/mail.config.js';
 import { OutboxSender } from '../mail/outbox.js';
@@ -159,6 +159,83 @@ for (const backend of BACKENDS) {
         assert.equal(await outboxRows(), queued);
         const annAfter = await storage.db.selectFrom('user_event').select('type').where('tracked_user_id', '=', ann.id).orderBy('id').execute();
         assert.deepEqual(annAfter.map((e) => e.type).slice(-4), ['reminded', 'overdue', 'added-to-group', 'activated'], 'checked, not emailed, then added and activated');
+      } finally {
+        await transport.close();
+        await sink.close();
+        await tenant.stop();
+        await storage.close();
+      }
+    });
+
+    test('a given-up email puts its user in Error only within its own cycle; a refused escalation leaves the reminders going', async () => {
+      const storage = await backend.open();
+      const tenant = await startTestTenant({
+        tenant: {
+          domain: D,
+          users: [
+            { userPrincipalName: `reject@${D}`, displayName: 'Refusing Manager', mail: `reject@${D}` },
+            { userPrincipalName: `ann@${D}`, displayName: 'Ann', mail: `ann@${D}`, managerId: `reject@${D}` },
+            { userPrincipalName: `bob@${D}`, displayName: 'Bob', mail: `bob@${D}` },
+          ],
+        },
+      });
+      const refusals = new Map<string, { code: number; message: string }>([[`reject@${D}`, { code: 550, message: 'mailbox unavailable' }]]);
+      const sink = await new SmtpSink({ rcptRule: (a) => refusals.get(a) }).start();
+      const clock = new ManualClock('2026-01-05T09:00:00.000Z');
+      const config = loadConfig({ env: {} });
+      const settings = Value.Default(mailConfig, { smtpHost: '127.0.0.1', smtpPort: sink.port, from: `mfa@${D}` }) as MailSettings;
+      const transport = new SmtpTransport(settings);
+      try {
+        const onboarding = new OnboardingService({ storage, config, clock, log, graph: tenant.graph });
+        const workflow = new InvitationService({
+          storage,
+          graph: tenant.graph,
+          clock,
+          log,
+          instanceId: 'test',
+          settings: config.invitations,
+          defaultGroupId: tenant.sim.mfaGroupId,
+          branding: { companyName: 'Contoso', supportTeam: 'IT', supportEmail: `it@${D}`, primaryColor: '#0078d4' },
+          publicUrl: 'https://mfa.contoso.test',
+          mailFrom: settings.from,
+        });
+        const sender = new OutboxSender({ db: storage.db, clock, log, settings, transport, onGiveUp: workflow.onEmailGivenUp });
+        const user = (name: string) => storage.db.selectFrom('tracked_user').selectAll().where('upn_key', '=', `${name}@${D}`).executeTakeFirstOrThrow();
+        await onboarding.upload(`UPN\nann@${D}\nbob@${D}\n`, { actor: 'test' });
+
+        // Bob's invitation meets a full mailbox (451, retried); meanwhile he asks for a new link.
+        refusals.set(`bob@${D}`, { code: 451, message: 'mailbox full' });
+        await workflow.runOnce();
+        await sender.deliverDue();
+        await onboarding.requestResend(`bob@${D}`);
+        assert.equal((await user('bob')).invite_status, 'Pending');
+        // The old invitation is then refused for good: it belongs to the cycle the resend replaced.
+        refusals.set(`bob@${D}`, { code: 550, message: 'no such mailbox' });
+        clock.advance(HOUR_MS);
+        await sender.deliverDue();
+        assert.equal(await storage.db.selectFrom('mail_outbox').select('status').where('recipient', '=', `bob@${D}`).executeTakeFirstOrThrow().then((r) => r.status), 'failed');
+        assert.equal((await user('bob')).invite_status, 'Pending', 'a stale failure does not put the new cycle in Error');
+        refusals.delete(`bob@${D}`);
+        await workflow.runOnce();
+        await sender.deliverDue();
+        assert.equal((await user('bob')).invite_status, 'Sent');
+        assert.equal(sink.to(`bob@${D}`).length, 1, 'the new cycle invited him');
+
+        // Ann: reminder #2 escalates to a manager whose mailbox refuses it; her reminders go on.
+        for (let n = 1; n <= 3; n++) {
+          clock.advance(7 * DAY_MS);
+          await workflow.runOnce();
+          await sender.deliverDue();
+          if (n === 2) {
+            const ann = await user('ann');
+            assert.deepEqual([ann.invite_status, ann.reminder_count, ann.escalated_to_manager], ['Sent', 2, 1]);
+            const failed = await storage.db.selectFrom('user_event').select(['type', 'detail']).where('tracked_user_id', '=', ann.id).where('type', '=', 'email-failed').execute();
+            assert.equal(failed.length, 1);
+            assert.deepEqual(JSON.parse(failed[0]!.detail).kind, 'escalation');
+          }
+        }
+        assert.deepEqual([(await user('ann')).invite_status, (await user('ann')).reminder_count], ['Sent', 3]);
+        assert.equal(sink.to(`ann@${D}`).length, 4, 'the invitation and three reminders');
       } finally {
         await transport.close();
         await sink.close();
