@@ -2,6 +2,7 @@ import { Cron } from 'croner';
 import type { Static } from '@sinclair/typebox';
 import type { Kysely } from 'kysely';
 import type { DialectName } from '../db/dialect.js';
+import { tryAcquireLease } from '../db/leases.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { DAY_MS } from '../lib/clock.js';
@@ -103,7 +104,13 @@ export interface ReportServiceDeps {
   log: Logger;
   settings: ReportSettings;
   branding: Branding;
+  /** Names this instance when it takes a scheduled report's turn (see sendScheduled). */
+  instanceId: string;
 }
+
+const REPORT_LEASE = 'onboarding.reports';
+/** Longer than a report takes to send, shorter than any sensible gap between two scheduled reports. */
+const REPORT_LEASE_MS = 10 * 60_000;
 
 /**
  * The admin reports (the seed's reports Logic App and the portal's Reports tab): summary figures computed
@@ -179,12 +186,17 @@ export class ReportService {
   /** `mfa-report[-batch]-YYYY-MM-DD.csv`, as the seed's portal named it. */
   csvFileName(filter: ReportFilter = {}): string {
     const batch = filter.batchId ? `-${filter.batchId.replace(/[^A-Za-z0-9_.-]/g, '_')}` : '';
-    return `mfa-report${batch}-${this.deps.clock.now().toISOString().slice(0, 10)}.csv`;
+    return `mfa-report${batch}-${this.#today()}.csv`;
+  }
+
+  /** The date in the reports' time zone: Monday's 09:00 report in Auckland is dated Monday, not UTC's Sunday. */
+  #today(): string {
+    return new Intl.DateTimeFormat('en-CA', { timeZone: this.deps.settings.timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(this.deps.clock.now());
   }
 
   renderEmail(summary: ReportSummary): { subject: string; html: string; text: string } {
     const b = this.deps.branding;
-    const date = summary.generatedAt.slice(0, 10);
+    const date = this.#today();
     const subject = `MFA Rollout Report - ${date} - ${summary.completionRate}% Complete`;
     const statusRows = Object.entries(summary.byStatus).map(([s, n]) => [s, String(n)]);
     const a = summary.recent;
@@ -233,12 +245,27 @@ export class ReportService {
     return summary;
   }
 
+  /**
+   * A scheduled report: every instance's schedule fires, the first to take the report's lease sends it,
+   * and the lease is left to expire rather than released, so the others, firing moments later for the
+   * same slot, find it taken. False when another instance has it.
+   */
+  async sendScheduled(transport: MailTransport): Promise<boolean> {
+    const { db, instanceId, clock, log } = this.deps;
+    if (!(await tryAcquireLease(db, REPORT_LEASE, instanceId, REPORT_LEASE_MS, clock.now()))) {
+      log.info('scheduled admin report: another instance is sending it');
+      return false;
+    }
+    await this.send(transport);
+    return true;
+  }
+
   /** Sends on the configured cron in the configured time zone; no-op without recipients. */
   start(transport: MailTransport): void {
     const { settings, log } = this.deps;
     if (!settings.enabled || settings.recipients.length === 0) return;
     this.#cron = new Cron(settings.cron, { timezone: settings.timeZone, protect: true }, async () => {
-      await this.send(transport).catch((err: unknown) => log.error({ err }, 'scheduled admin report failed'));
+      await this.sendScheduled(transport).catch((err: unknown) => log.error({ err }, 'scheduled admin report failed'));
     });
     log.info({ next: this.#cron.nextRun()?.toISOString() }, 'admin report scheduled');
   }

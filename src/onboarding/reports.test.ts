@@ -48,7 +48,17 @@ for (const backend of BACKENDS) {
         await set('e@x.test', { invite_status: 'Excluded', status_reason: 'guest account' });
         await set('f@x.test', { invite_status: 'Sent', invite_sent_date: at(1) });
 
-        const reports = new ReportService({ db: storage.db, dialect: storage.dialect.name, clock, log, settings: { ...config.reports, recipients: ['boss@x.test'] }, branding: { companyName: 'Contoso', supportTeam: 'IT', supportEmail: 'it@x.test', primaryColor: '#0078d4' } });
+        const reportsOn = (instanceId: string, timeZone = 'UTC') =>
+          new ReportService({
+            db: storage.db,
+            dialect: storage.dialect.name,
+            clock,
+            log,
+            settings: { ...config.reports, recipients: ['boss@x.test'], timeZone },
+            branding: { companyName: 'Contoso', supportTeam: 'IT', supportEmail: 'it@x.test', primaryColor: '#0078d4' },
+            instanceId,
+          });
+        const reports = reportsOn('one');
         const s = await reports.summary();
         assert.equal(s.total, 6);
         assert.deepEqual(s.byStatus, { Pending: 0, Sent: 2, Clicked: 1, AddedToGroup: 0, Active: 1, Excluded: 1, Overdue: 1, Error: 0 });
@@ -89,6 +99,19 @@ for (const backend of BACKENDS) {
         const attachment = mail!.parsed.attachments[0]!;
         assert.equal(attachment.filename, 'mfa-report-2026-03-10.csv');
         assert.equal(attachment.content.toString('utf8').replace(/^\ufeff/, ''), csv);
+
+        // A schedule fires on every instance; one of them sends. The next slot is anyone's again.
+        clock.advance(DAY_MS);
+        const sentBy = await Promise.all(['one', 'two', 'three'].map((id) => reportsOn(id).sendScheduled(transport)));
+        assert.equal(sentBy.filter(Boolean).length, 1);
+        clock.advance(DAY_MS);
+        assert.equal(await reportsOn('two').sendScheduled(transport), true);
+        assert.equal(sink.to('boss@x.test').length, 3);
+
+        // Dated in the reports' time zone: 20:00 UTC on Thursday 12 March is already Friday in Auckland.
+        clock.set('2026-03-12T20:00:00.000Z');
+        assert.equal(reportsOn('nz', 'Pacific/Auckland').csvFileName(), 'mfa-report-2026-03-13.csv');
+        assert.match(reportsOn('nz', 'Pacific/Auckland').renderEmail(s).subject, /^MFA Rollout Report - 2026-03-13 - /);
       } finally {
         await transport.close();
         await sink.close();
