@@ -119,8 +119,9 @@ export class InvitationService {
     // Renewed on a timer rather than between pages, so a slow page (throttled Graph) cannot let it lapse
     // and a killed run blocks the next one only for leaseSeconds. Losing it is safe, merely wasteful:
     // every user's write is conditional on its version, so two runs never both act on one user.
+    let renewing: Promise<unknown> = Promise.resolve();
     const heartbeat = setInterval(() => {
-      tryAcquireLease(db, LEASE, instanceId, leaseMs, clock.now()).then(
+      renewing = tryAcquireLease(db, LEASE, instanceId, leaseMs, clock.now()).then(
         (held) => held || log.warn('invitation run lost its lease; another instance may be running too'),
         (err: unknown) => log.warn({ err }, 'invitation run could not renew its lease'),
       );
@@ -168,6 +169,8 @@ export class InvitationService {
       return summary;
     } finally {
       clearInterval(heartbeat);
+      // A renewal still on its way would otherwise land after the release and hold the lease again.
+      await renewing;
       await releaseLease(db, LEASE, instanceId).catch(() => {});
     }
   }
