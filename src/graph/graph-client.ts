@@ -303,7 +303,8 @@ export class GraphClient implements GraphPort {
       },
       saveToSentItems: false,
     };
-    const res = await this.graph.send('POST', `/users/${encodeURIComponent(fromMailbox)}/sendMail`, body);
+    // Not retried after a timeout: the message may have gone (the outbox retries, with its Message-ID).
+    const res = await this.graph.send('POST', `/users/${encodeURIComponent(fromMailbox)}/sendMail`, body, {}, { refusalsOnly: true });
     if (res.status !== 202 && res.status !== 200) throw upstreamError(res, 'sendMail');
   }
 

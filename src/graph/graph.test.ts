@@ -103,6 +103,31 @@ describe('Graph client against the simulator', () => {
     }
   });
 
+  it('sendMail is not sent again after a timeout (it may have gone); a 503 that says it was not is retried', async () => {
+    const client = t.clients({ requestTimeoutMs: 1000, maxAttempts: 5 });
+    const to = members()[4]!;
+    const message = { to: [{ address: to.mail! }], subject: 'Once', html: '<p>once</p>', text: 'once' };
+    t.sim.control.clearMail();
+    t.sim.control.setFaults({ latencyMs: 1500 });
+    try {
+      await assert.rejects(client.graph.sendMail(t.sim.sharedMailbox, message), (err: unknown) => err instanceof UpstreamError && err.status === 503);
+      assert.equal(client.graph.counters().requests, 1, 'one attempt: the caller decides whether to risk a second');
+    } finally {
+      t.sim.control.setFaults({ latencyMs: 0 });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    assert.equal(t.sim.control.mail().filter((m) => m.subject === 'Once').length, 1, 'the simulated Exchange did send it');
+
+    t.sim.control.setFaults({ failureRate503: 1 });
+    const retried = t.clients({ maxAttempts: 3, maxRetryMs: 10_000 });
+    try {
+      await assert.rejects(retried.graph.sendMail(t.sim.sharedMailbox, message), (err: unknown) => err instanceof UpstreamError && err.status === 503);
+      assert.equal(retried.graph.counters().requests, 3, 'refusals are retried');
+    } finally {
+      t.sim.control.setFaults({ failureRate503: 0 });
+    }
+  });
+
   it('retries injected 503s on whole responses and batch items until they succeed', async () => {
     const client = t.clients({ maxAttempts: 20 });
     t.sim.control.setFaults({ failureRate503: 0.3 });

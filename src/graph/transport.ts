@@ -9,6 +9,8 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { UpstreamError, type GraphCounters } from './graph-port.js';
 
 const RETRYABLE = new Set([429, 503, 504]);
+/** Answers that say the request was not carried out. */
+const NOT_ACTED_ON = new Set([429, 503]);
 export const BATCH_LIMIT = 20;
 
 export interface RetryPolicy {
@@ -161,8 +163,12 @@ export class Transport {
    * One request with retries on 429/503/504 and network errors. Returns the final answer (any status);
    * throws UpstreamError when retries run out. Absolute URLs must stay on this transport's origin
    * (nextLink/deltaLink), so a crafted link cannot carry our token elsewhere.
+   *
+   * `refusalsOnly`: for a request that must not be done twice (sending mail), retried only when Graph
+   * answered that it did not act (429, 503); a timeout, a dropped connection or a 504 may have come
+   * after it acted, so they go back to the caller, whose own retry (the outbox's) knows the risk.
    */
-  async send(method: string, pathOrUrl: string, body?: unknown, headers: Record<string, string> = {}): Promise<GraphResponse> {
+  async send(method: string, pathOrUrl: string, body?: unknown, headers: Record<string, string> = {}, options: { refusalsOnly?: boolean } = {}): Promise<GraphResponse> {
     const url = /^https:\/\//.test(pathOrUrl) ? pathOrUrl : `${this.o.root}${pathOrUrl}`;
     if (new URL(url).origin !== this.origin) throw new UpstreamError(`refusing to follow a link outside ${this.origin}`, 400, 'ForeignLink');
     const started = Date.now();
@@ -176,6 +182,10 @@ export class Transport {
         failure = err;
       }
       if (res && !RETRYABLE.has(res.status)) return res;
+      if (options.refusalsOnly && !(res && NOT_ACTED_ON.has(res.status))) {
+        if (res) return res;
+        throw new UpstreamError(`${method} ${new URL(url).pathname} failed: ${(failure as Error)?.message}`, 503, 'NetworkError', undefined, { cause: failure });
+      }
       if (res) this.o.counters.throttled++;
       const wait = (res && retryAfterMs(res.headers['retry-after'])) ?? backoffMs(attempt, this.o.retry);
       if (attempt >= this.o.retry.maxAttempts || Date.now() - started + wait > this.o.retry.maxRetryMs) {

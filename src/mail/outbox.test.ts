@@ -120,6 +120,31 @@ for (const backend of BACKENDS) {
       }
     });
 
+    test('a relay that refuses onramp itself (wrong SMTP password) fails no recipient: the emails wait for the fixed set-up', async () => {
+      const storage = await backend.open();
+      const sink = await new SmtpSink({ password: 'right' }).start();
+      const clock = new ManualClock();
+      const wrong = new SmtpTransport(settingsFor(sink, { smtpUser: 'mfa', smtpPassword: 'wrong' }));
+      const fixed = new SmtpTransport(settingsFor(sink, { smtpUser: 'mfa', smtpPassword: 'right' }));
+      const givenUp: GivenUpEmail[] = [];
+      try {
+        await enqueueEmails(storage.db, [email('a@contoso.test', 1), email('b@contoso.test', 2)], { now: clock.now(), from: 'mfa@contoso.test', maxParameters: storage.dialect.maxParameters });
+        const onGiveUp = async (_trx: unknown, e: GivenUpEmail) => void givenUp.push(e);
+        const misconfigured = new OutboxSender({ db: storage.db, clock, log, settings: settingsFor(sink), transport: wrong, onGiveUp });
+        assert.deepEqual(await misconfigured.deliverDue(), { sent: 0, retried: 2, failed: 0 });
+        assert.deepEqual(givenUp, []);
+        clock.advance(60_000);
+        const repaired = new OutboxSender({ db: storage.db, clock, log, settings: settingsFor(sink), transport: fixed, onGiveUp });
+        assert.deepEqual(await repaired.deliverDue(), { sent: 2, retried: 0, failed: 0 });
+        assert.equal(sink.received.length, 2);
+      } finally {
+        await wrong.close();
+        await fixed.close();
+        await sink.close();
+        await storage.close();
+      }
+    });
+
     test('an email claimed by a sender that died is sent again, with the same Message-ID, once its claim expires', async () => {
       const storage = await backend.open();
       const sink = await new SmtpSink().start();

@@ -65,12 +65,22 @@ export class SmtpTransport implements MailTransport {
   }
 }
 
-/** SMTP reply 5xx is a refusal (unknown mailbox, policy); 4xx and network failures are worth retrying. */
+/**
+ * Replies that refuse onramp itself rather than the recipient: authentication required or failed, a
+ * stronger mechanism or encryption required. A misconfigured relay, which an admin can fix, must not
+ * fail every queued email at once: these are retried like a 4xx.
+ */
+const SMTP_SENDER_REFUSED = new Set([530, 534, 535, 538]);
+
+/** SMTP reply 5xx is a refusal (unknown mailbox, policy); 4xx, network failures and relay set-up faults are worth retrying. */
 export function classifySmtpError(err: unknown): MailDeliveryError {
   const e = err as { responseCode?: number; response?: string; code?: string; message?: string };
   const code = typeof e.responseCode === 'number' ? e.responseCode : undefined;
   const reason = (e.response ?? e.message ?? String(err)).trim().slice(0, 300);
-  if (code !== undefined) return new MailDeliveryError(`SMTP ${code}: ${reason}`, code >= 500, { cause: err });
+  if (code !== undefined) {
+    const refused = code >= 500 && !SMTP_SENDER_REFUSED.has(code) && e.code !== 'EAUTH';
+    return new MailDeliveryError(`SMTP ${code}: ${reason}`, refused, { cause: err });
+  }
   return new MailDeliveryError(`SMTP ${e.code ?? 'error'}: ${reason}`, false, { cause: err });
 }
 
@@ -87,9 +97,11 @@ export class GraphMailTransport implements MailTransport {
       await this.graph.sendMail(this.mailbox, message);
     } catch (err) {
       if (err instanceof UpstreamError) {
-        // Throttling and server faults pass; any other 4xx (bad recipient, no permission) will not.
-        const transient = err.status === 429 || err.status >= 500 || err.status === 0;
-        throw new MailDeliveryError(`Graph ${err.status} ${err.code}: ${err.message}`.slice(0, 300), !transient, { cause: err });
+        // Graph takes a message and bounces undeliverable recipients later, so only a 400 (malformed, a
+        // bad address) or a 413 refuses the message itself. 401/403/404 refuse onramp (token, Mail.Send
+        // permission, the shared mailbox): set-up faults an admin fixes, retried like throttling.
+        const refused = err.status === 400 || err.status === 413;
+        throw new MailDeliveryError(`Graph ${err.status} ${err.code}: ${err.message}`.slice(0, 300), refused, { cause: err });
       }
       throw new MailDeliveryError(`Graph: ${(err as Error).message}`.slice(0, 300), false, { cause: err });
     }

@@ -15,6 +15,8 @@ export interface SmtpSinkOptions {
   rcptRule?: (address: string) => { code: number; message: string } | undefined;
   /** Called before answering the DATA; the sink answers when the promise settles. */
   beforeAccept?: (mail: ReceivedMail) => Promise<void>;
+  /** Requires SMTP AUTH (PLAIN/LOGIN, over the plain connection) with this password; wrong ones get 535. */
+  password?: string;
 }
 
 /** A real SMTP server on loopback that keeps what it accepts (a message counts once the 250 is sent). */
@@ -27,8 +29,15 @@ export class SmtpSink {
 
   constructor(private readonly options: SmtpSinkOptions = {}) {
     this.#server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
+      ...(options.password === undefined
+        ? { authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'] }
+        : {
+            authOptional: false,
+            allowInsecureAuth: true,
+            disabledCommands: ['STARTTLS'],
+            onAuth: (auth, _session, callback) =>
+              auth.password === options.password ? callback(null, { user: auth.username }) : callback(Object.assign(new Error('authentication failed'), { responseCode: 535 })),
+          }),
       logger: false,
       onConnect: (session, callback) => {
         this.#openSessions.add(session.id);
