@@ -30,6 +30,7 @@ import { OnrampError } from '../errors.js';
 import { roleSatisfies, type AuditEntry, type Principal, type Role } from './auth.model.js';
 import { AuditLog, AuthService, MIN_PASSWORD_LENGTH, USERNAME_PATTERN } from './auth.service.js';
 import { randomId, sameSecret } from './secrets.js';
+import { clientNetworkKey, WindowRateLimiter } from '../lib/rate-limit.js';
 import { OidcSignIn, oidcConfigured, simulatorOidc } from './oidc.js';
 
 declare module 'fastify' {
@@ -107,6 +108,11 @@ async function needsFirstRunSetup(service: AuthService): Promise<boolean> {
   }
 }
 
+/** Sign-in attempts allowed per window: generous for people, tight for a guessing script. */
+const SIGN_IN_WINDOW_MS = 15 * 60_000;
+const SIGN_IN_ATTEMPTS_PER_USER = 10;
+const SIGN_IN_ATTEMPTS_PER_NETWORK = 30;
+
 export interface AuthPluginOptions {
   ctx: OnrampContext;
 }
@@ -142,6 +148,14 @@ export async function authPlugin(app: FastifyInstance, { ctx }: AuthPluginOption
   }
   app.decorate('onrampAuth', runtime);
   await app.register(fastifyCookie);
+
+  // Password guessing: sign-in and setup attempts per client network and per user name. Each attempt
+  // also costs ~200 ms of scrypt on libuv's shared threads, so the limit protects the server too.
+  const attemptsPerNetwork = new WindowRateLimiter(ctx.clock, SIGN_IN_ATTEMPTS_PER_NETWORK, SIGN_IN_WINDOW_MS);
+  const attemptsPerUser = new WindowRateLimiter(ctx.clock, SIGN_IN_ATTEMPTS_PER_USER, SIGN_IN_WINDOW_MS);
+  const limitAttempts = (req: FastifyRequest, username: string) => {
+    if (!attemptsPerNetwork.take(clientNetworkKey(req.ip)) || !attemptsPerUser.take(username.toLowerCase())) throw new OnrampError('ONRAMP_ERR_RATE_LIMITED');
+  };
 
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -196,6 +210,7 @@ export async function authPlugin(app: FastifyInstance, { ctx }: AuthPluginOption
       if (!config.localAdmin) throw new OnrampError('ONRAMP_ERR_LOCAL_ADMIN_DISABLED');
       const code = runtime.setupCode;
       if (!code) throw new OnrampError('ONRAMP_ERR_SETUP_DONE');
+      limitAttempts(req, req.body.username);
       if (!sameSecret(req.body.setupCode, code)) throw new OnrampError('ONRAMP_ERR_SETUP_CODE');
       if (!(await service.setupFirstLocalAdmin(req.body.username, req.body.password))) {
         runtime.setupCode = undefined;
@@ -211,6 +226,7 @@ export async function authPlugin(app: FastifyInstance, { ctx }: AuthPluginOption
 
   typed.post('/api/auth/login', { schema: { tags: ['auth'], summary: 'Sign in as a local admin', body: credentials } }, async (req, reply) => {
     if (!config.localAdmin) throw new OnrampError('ONRAMP_ERR_LOCAL_ADMIN_DISABLED');
+    limitAttempts(req, req.body.username);
     if (!(await service.verifyLocalAdmin(req.body.username, req.body.password))) {
       await auditAs(req, req.body.username, 'anonymous', 'auth.login.failed');
       throw new OnrampError('ONRAMP_ERR_LOGIN_FAILED');

@@ -102,6 +102,10 @@ export async function deleteSession(db: Kysely<Database>, idHash: string): Promi
   await db.deleteFrom('auth_session').where('id_hash', '=', idHash).execute();
 }
 
+export async function deleteSessionsOf(db: Kysely<Database>, subject: string, method: string): Promise<void> {
+  await db.deleteFrom('auth_session').where('subject', '=', subject).where('method', '=', method).execute();
+}
+
 export async function deleteExpiredSessions(db: Kysely<Database>, now: string, idleCutoff: string): Promise<void> {
   await db
     .deleteFrom('auth_session')

@@ -87,9 +87,10 @@ export class AuthService {
     return q.insertFirstLocalAdmin(this.db, username, await hashPassword(password), this.nowIso());
   }
 
-  /** Sets (or resets) a local admin's password; used by the CLI. */
+  /** Sets (or resets) a local admin's password; used by the CLI. Their open sessions end: a reset is often why. */
   async setLocalAdminPassword(username: string, password: string): Promise<void> {
     await q.upsertLocalAdmin(this.db, username, await hashPassword(password), this.nowIso());
+    await q.deleteSessionsOf(this.db, username, 'local');
   }
 
   /** Checks a local admin's credentials; an unknown name costs the same time as a wrong password. */
@@ -101,6 +102,8 @@ export class AuthService {
 
   /** Starts a session; the returned cookie value is the only copy of the session id. */
   async createSession(s: NewSession): Promise<{ cookieValue: string; csrfToken: string; expiresAt: Date }> {
+    // Sign-ins are rare: each clears the sessions that expired or went idle, so abandoned ones do not pile up.
+    await this.purgeExpiredSessions();
     const now = this.clock.now();
     const cookieValue = randomId();
     const csrfToken = randomId();
@@ -127,7 +130,9 @@ export class AuthService {
     if (!row || !isRole(row.role)) return undefined;
     const now = this.clock.now();
     const idleMs = this.config.sessionIdleMinutes * 60_000;
-    if (Date.parse(row.expires_at) <= now.getTime() || Date.parse(row.last_seen_at) + idleMs <= now.getTime()) {
+    const expired = Date.parse(row.expires_at) <= now.getTime() || Date.parse(row.last_seen_at) + idleMs <= now.getTime();
+    // Switching local admin off ends the local sessions too, not only new sign-ins.
+    if (expired || (row.method === 'local' && !this.config.localAdmin)) {
       await q.deleteSession(this.db, idHash);
       return undefined;
     }

@@ -137,6 +137,47 @@ for (const backend of BACKENDS) {
       }
     });
 
+    test('sign-in attempts are limited per user name and per client network; a password reset or switching local admin off ends local sessions; an anonymous upload is refused before its body is read', async () => {
+      const storage = await backend.open();
+      const { app, auth, clock } = await harness(storage);
+      try {
+        const { cookie } = await setupAdmin(app);
+        const login = (username: string, password: string) => app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password } });
+        // Setting her up was the first attempt for her name and from this address.
+        for (let i = 0; i < 8; i++) assert.equal((await login('alice', 'wrong password')).statusCode, 401);
+        assert.equal((await login('alice', PASSWORD)).statusCode, 200, 'the tenth attempt, right');
+        const limited = await login('ALICE', PASSWORD);
+        assert.deepEqual([limited.statusCode, limited.json().code], [429, 'ONRAMP_ERR_RATE_LIMITED'], 'the eleventh, right or not, waits');
+        for (let i = 0; i < 19; i++) assert.equal((await login(`guess${i}`, 'wrong password')).statusCode, 401);
+        assert.equal((await login('someone', 'wrong password')).statusCode, 429, 'thirty from one address');
+        clock.advance(15 * 60_000);
+        const later = await login('alice', PASSWORD);
+        assert.equal(later.statusCode, 200, 'a new window');
+
+        assert.equal((await app.inject({ url: '/api/test/read', headers: { cookie } })).statusCode, 200);
+        await auth.setLocalAdminPassword('alice', 'another long passphrase');
+        assert.equal((await app.inject({ url: '/api/test/read', headers: { cookie } })).statusCode, 401, 'the reset ended her session');
+
+        const anonymous = await app.inject({ method: 'POST', url: '/api/upload-users', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ csv: 'x'.repeat(3_000_000), extra: true }) });
+        assert.deepEqual([anonymous.statusCode, anonymous.json().code], [401, 'ONRAMP_ERR_UNAUTHENTICATED']);
+      } finally {
+        await app.close();
+        await storage.close();
+      }
+      // The same database, local admin switched off: Alice's session from before no longer works.
+      const reopened = await backend.open();
+      try {
+        const { app: on } = await harness(reopened);
+        const { cookie } = await setupAdmin(on);
+        await on.close();
+        const { app: off } = await harness(reopened, { ONRAMP_AUTH_LOCAL_ADMIN: 'false' });
+        assert.equal((await off.inject({ url: '/api/test/read', headers: { cookie } })).statusCode, 401);
+        await off.close();
+      } finally {
+        await reopened.close();
+      }
+    });
+
     test('sessions end after the idle timeout and after their lifetime', async () => {
       const storage = await backend.open();
       const { app, clock } = await harness(storage, { ONRAMP_AUTH_SESSION_HOURS: '2', ONRAMP_AUTH_SESSION_IDLE_MINUTES: '30' });

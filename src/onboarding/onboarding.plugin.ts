@@ -10,7 +10,7 @@ import { HOUR_MS } from '../lib/clock.js';
 import { OnboardingService, type EnrolOutcome, type UploadResult } from './onboarding.service.js';
 import type { GraphPort } from '../graph/graph-port.js';
 import { OnboardingPages, type Page } from './onboarding.pages.js';
-import { clientNetworkKey, WindowRateLimiter } from './rate-limit.js';
+import { clientNetworkKey, WindowRateLimiter } from '../lib/rate-limit.js';
 import type { LinkOwner } from './link-lookups.js';
 
 export interface OnboardingPluginOptions {
@@ -195,7 +195,8 @@ export async function onboardingRoutes(instance: FastifyInstance, options: Onboa
       upload.post(
         '/api/upload-users',
         {
-          preHandler: guard,
+          // Before the body is read: an anonymous caller must not get 20 MB parsed and validated first.
+          onRequest: guard,
           bodyLimit: limit,
           schema: {
             querystring: UploadQuery,

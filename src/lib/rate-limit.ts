@@ -1,9 +1,10 @@
 import { isIP } from 'node:net';
-import type { Clock } from '../lib/clock.js';
+import type { Clock } from './clock.js';
 
 /**
- * Fixed-window counters kept in memory, per instance. Good enough for the resend form: its purpose is
- * to stop one client hammering one instance; a cluster multiplies the allowance by its size at worst.
+ * Fixed-window counters kept in memory, per instance. Good enough for what it guards: its purpose is
+ * to stop one client hammering one instance (the resend form, sign-in); a cluster multiplies the
+ * allowance by its size at worst.
  *
  * Keys are kept in the order their windows started (a key whose window restarts moves to the end), so
  * expired keys are always at the front: each new window drops them from there, a constant cost per

@@ -1,9 +1,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../lib/clock.js';
+import { ManualClock } from './clock.js';
 import { clientNetworkKey, WindowRateLimiter } from './rate-limit.js';
 
-describe('resend rate limiting', () => {
+describe('window rate limiting', () => {
   test('allows `limit` hits per key and window, then refuses until the window has passed', () => {
     const clock = new ManualClock();
     const limiter = new WindowRateLimiter(clock, 2, 1000);
