@@ -206,9 +206,30 @@ function identityOf(leaf: X509Certificate, issuerThumbprint: string): Certificat
 /**
  * Reads a client certificate (and any chain) a proxy forwarded: Envoy XFCC (`Cert="…";Chain="…"`),
  * URL-encoded PEM (nginx `$ssl_client_escaped_cert`), PEM, or base64 DER (APIM / IIS ARR
- * `X-ARR-ClientCert`). Returns null when the value is none of these.
+ * `X-ARR-ClientCert`). Returns null when the value is none of these (or is not validly encoded).
+ * An XFCC header with several elements (Envoy appending hop by hop) is read from its last element,
+ * the one the nearest proxy added: the earlier ones came from further out, possibly from the client.
  */
 export function parseForwardedCertificate(value: string): { leaf: Buffer; chain: Buffer[] } | null {
+  try {
+    return parseForwarded(lastXfccElement(value));
+  } catch {
+    return null;
+  }
+}
+
+/** The last comma-separated element of an XFCC value (commas inside quoted values do not count). */
+function lastXfccElement(value: string): string {
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < value.length; i++) {
+    if (value[i] === '"') quoted = !quoted;
+    else if (value[i] === ',' && !quoted) start = i + 1;
+  }
+  return value.slice(start);
+}
+
+function parseForwarded(value: string): { leaf: Buffer; chain: Buffer[] } | null {
   const xfcc = /(?:^|;)\s*Cert="([^"]+)"/i.exec(value);
   const xfccChain = /(?:^|;)\s*Chain="([^"]+)"/i.exec(value);
   let text = xfcc ? decodeURIComponent(xfcc[1]!) : value.trim();

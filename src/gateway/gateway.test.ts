@@ -321,6 +321,26 @@ describe('gateway policies', () => {
       const xfcc = `Hash=abc;Cert="${encodeURIComponent(clients.alice!.certPem)}";Chain="${encodeURIComponent(clients.alice!.certPem + issuing.certPem)}"`;
       const ok = await call(running.port, '/api/beacon', beacon('alice@contoso.com'), { headers: { 'x-forwarded-client-cert': xfcc, 'x-forwarded-for': '203.0.113.9' } });
       assert.equal(ok.status, 200, JSON.stringify(ok.json));
+      // A proxy overwrites only its own header: a second configured header may be the client's, naming
+      // someone else's public certificate. Refused, whichever is empty or set.
+      const aliceArr = Buffer.from(new X509Certificate(clients.alice!.certPem).raw).toString('base64');
+      const bobXfcc = `Cert="${encodeURIComponent(clients.bob!.certPem + issuing.certPem)}"`;
+      for (const headers of [{ 'x-arr-clientcert': aliceArr, 'x-forwarded-client-cert': bobXfcc }, { 'x-arr-clientcert': '', 'x-forwarded-client-cert': xfcc }]) {
+        const twoHeaders = await call(running.port, '/api/beacon', beacon('alice@contoso.com'), { headers });
+        assert.equal(twoHeaders.status, 401);
+        assert.match(String(twoHeaders.json.message), /several forwarded-certificate headers/);
+      }
+      // Envoy appending: the last element is the nearest proxy's; an earlier one may be the client's.
+      const appended = `${xfcc},By=spiffe://proxy;${bobXfcc}`;
+      assert.equal((await call(running.port, '/api/beacon', beacon('alice@contoso.com'), { headers: { 'x-forwarded-client-cert': appended } })).status, 403);
+      assert.equal((await call(running.port, '/api/beacon', beacon('bob@contoso.com'), { headers: { 'x-forwarded-client-cert': appended } })).status, 200);
+      // An empty header: the client showed none. The proxy's own TLS certificate never stands in for it.
+      const none = await call(running.port, '/api/beacon', beacon('alice@contoso.com'), { client: clients.alice, headers: { 'x-arr-clientcert': '' } });
+      assert.equal(none.status, 401);
+      assert.equal(none.json.code, 'ONRAMP_ERR_CLIENT_CERT_REQUIRED');
+      assert.equal((await call(running.port, '/api/beacon', beacon('alice@contoso.com'), { client: clients.alice })).status, 401);
+      const garbled = await call(running.port, '/api/beacon', beacon('alice@contoso.com'), { headers: { 'x-forwarded-client-cert': 'Cert="%E0%A4%A"' } });
+      assert.equal(garbled.status, 401, 'a badly encoded header is no certificate, not a fault');
       const revoked = `Cert="${encodeURIComponent(clients.revoked!.certPem + issuing.certPem)}"`;
       const refused = await call(running.port, '/api/beacon', beacon('gone@contoso.com'), { headers: { 'x-forwarded-client-cert': revoked } });
       assert.equal(refused.status, 401);

@@ -85,23 +85,34 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
     return hops[0] ?? peer;
   };
 
+  /**
+   * The certificate a trusted proxy forwarded. A forwarded certificate proves nothing about its private
+   * key, and a proxy overwrites only the header it sets itself: any other configured header may be the
+   * client's own, carrying someone else's (public) certificate. So exactly one configured header must
+   * be present, once; an empty one means the client showed no certificate. Never the socket's
+   * certificate instead: behind a proxy, that is the proxy's.
+   */
+  const forwardedVerdict = async (req: FastifyRequest): Promise<VerifyOutcome | null> => {
+    const present = forwardedHeaders.filter((name) => req.headers[name] !== undefined);
+    if (present.length === 0) return null;
+    if (present.length > 1) return { ok: false, reason: `several forwarded-certificate headers (${present.join(', ')}); the proxy must send exactly one` };
+    const name = present[0]!;
+    const value = req.headers[name];
+    if (typeof value !== 'string') return { ok: false, reason: `the ${name} header is repeated` };
+    if (value === '') return null;
+    const generation = verifier.generation;
+    const key = createHash('sha1').update(value).digest('base64');
+    const cached = forwardedVerdicts.get(key);
+    if (cached && cached.generation === generation) return cached.outcome;
+    const parsed = parseForwardedCertificate(value);
+    const outcome: VerifyOutcome = parsed ? await verifier.verify(parsed.leaf, parsed.chain, ctx.clock.now()) : { ok: false, reason: `the ${name} header does not hold a certificate` };
+    if (forwardedVerdicts.size >= FORWARDED_CACHE_SIZE) forwardedVerdicts.clear();
+    forwardedVerdicts.set(key, { generation, outcome });
+    return outcome;
+  };
+
   const verdict = async (req: FastifyRequest, peer: string): Promise<VerifyOutcome | null> => {
-    if (isTrustedProxy(peer)) {
-      for (const name of forwardedHeaders) {
-        const value = req.headers[name];
-        if (typeof value !== 'string' || value === '') continue;
-        const key = createHash('sha1').update(value).digest('base64');
-        const cached = forwardedVerdicts.get(key);
-        if (cached && cached.generation === verifier.generation) return cached.outcome;
-        const parsed = parseForwardedCertificate(value);
-        const outcome: VerifyOutcome = parsed
-          ? await verifier.verify(parsed.leaf, parsed.chain, ctx.clock.now())
-          : { ok: false, reason: `the ${name} header does not hold a certificate` };
-        if (forwardedVerdicts.size >= FORWARDED_CACHE_SIZE) forwardedVerdicts.clear();
-        forwardedVerdicts.set(key, { generation: verifier.generation, outcome });
-        return outcome;
-      }
-    }
+    if (isTrustedProxy(peer)) return forwardedVerdict(req);
     const socket = req.raw.socket as TLSSocket;
     const cached = socketVerdicts.get(socket);
     if (cached && cached.generation === verifier.generation) return cached.outcome;
