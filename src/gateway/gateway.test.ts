@@ -508,7 +508,7 @@ describe('autoSetWebSignature through the Exchange adapter (tenant simulator)', 
       assert.equal(first.json.result, 'set');
       const stored = tenant.sim.control.signature(user.userPrincipalName);
       assert.ok(stored);
-      assert.equal(stored.html, '<p>Regards,<br><b>Ada</b></p><a href="">x</a>');
+      assert.equal(stored.html, '<p>Regards,<br /><b>Ada</b></p><a>x</a>');
       assert.equal(stored.autoAddSignature, true);
 
       const requestsBefore = tenant.sim.control.stats().graphRequests;

@@ -1,21 +1,52 @@
+import sanitizeHtml from 'sanitize-html';
+
 /**
- * Signature HTML arrives from devices; Exchange stores it and every mail client renders it. Active
- * content is removed: script/iframe/object/embed/form elements, event-handler attributes, and
- * javascript:/vbscript: URLs. Formatting (tables, inline styles, images over https or data:) stays.
+ * Signature HTML arrives from devices; Exchange stores it and every mail client renders it. It is
+ * rebuilt from an allow-list by an HTML parser (sanitize-html): the formatting a signature uses stays
+ * (text, tables, links, images, inline styles), everything else goes — scripts and other active
+ * elements, event handlers, and URLs other than http(s), mailto and tel (images also data: and cid:).
+ * Pattern-matching the markup instead can be talked around (`<svg/onload=…>`, `&#106;avascript:`) and
+ * took seconds on long runs of whitespace.
  */
-const DANGEROUS_ELEMENTS = /<\s*(script|iframe|object|embed|form|frame|frameset|applet|meta|base|link)\b[^>]*>[\s\S]*?<\s*\/\s*\1\s*>|<\s*\/?\s*(script|iframe|object|embed|form|frame|frameset|applet|meta|base|link)\b[^>]*>/gi;
-const EVENT_HANDLERS = /\s+on[a-z]+\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)/gi;
-const SCRIPT_URLS = /(href|src|action|formaction|background|xlink:href)\s*=\s*("|')?\s*(javascript|vbscript|data:text\/html)[^"'>\s]*("|')?/gi;
+const sides = (base: string) => [base, `${base}-top`, `${base}-right`, `${base}-bottom`, `${base}-left`];
+const STYLE_PROPERTIES = [
+  'color', 'background-color', 'font-family', 'font-size', 'font-weight', 'font-style', 'font-variant', 'text-decoration', 'text-align',
+  'text-transform', 'vertical-align', 'line-height', 'letter-spacing', 'white-space', 'display', 'width', 'height', 'max-width',
+  'min-width', 'border-collapse', 'border-spacing', 'border-color', 'border-style', 'border-width', 'border-radius',
+  ...sides('margin'), ...sides('padding'), ...sides('border'),
+];
+const DATA_IMAGE = /^\s*data:image\/(?:png|gif|jpe?g|webp|bmp);base64,/i;
+/** Inline style values without parentheses, but for rgb()/rgba() colours: no expression(), url(…), var(). */
+const STYLE_VALUE = /^(?:[^()]|rgba?\([\d\s.,%]*\))*$/i;
+
+const SIGNATURE_HTML: sanitizeHtml.IOptions = {
+  allowedTags: [
+    'a', 'b', 'big', 'blockquote', 'br', 'caption', 'center', 'code', 'col', 'colgroup', 'div', 'em', 'font', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6',
+    'hr', 'i', 'img', 'li', 'ol', 'p', 'pre', 's', 'small', 'span', 'strike', 'strong', 'sub', 'sup', 'table', 'tbody', 'td', 'tfoot', 'th', 'thead',
+    'tr', 'u', 'ul',
+  ],
+  allowedAttributes: {
+    '*': ['align', 'valign', 'width', 'height', 'bgcolor', 'color', 'dir', 'title', 'style', 'class', 'border', 'cellpadding', 'cellspacing', 'colspan', 'rowspan'],
+    a: ['href', 'target', 'name'],
+    img: ['src', 'alt'],
+    font: ['face', 'size'],
+  },
+  allowedSchemes: ['http', 'https', 'mailto', 'tel'],
+  allowedSchemesByTag: { img: ['http', 'https', 'data', 'cid'] },
+  allowProtocolRelative: false,
+  allowedStyles: { '*': Object.fromEntries(STYLE_PROPERTIES.map((p) => [p, [STYLE_VALUE]])) },
+  // data: sources only as raster images (a logo inlined by a signature tool), not HTML or SVG documents.
+  transformTags: {
+    img: (tagName, attribs) => {
+      const { src, ...rest } = attribs;
+      return { tagName, attribs: src === undefined || !/^\s*data:/i.test(src) || DATA_IMAGE.test(src) ? attribs : rest };
+    },
+  },
+  disallowedTagsMode: 'discard',
+};
 
 export function sanitiseSignatureHtml(html: string): string {
-  let previous: string;
-  let out = html;
-  // Repeat until stable, so nested tricks like <scr<script></script>ipt> do not survive one pass.
-  do {
-    previous = out;
-    out = out.replace(DANGEROUS_ELEMENTS, '').replace(EVENT_HANDLERS, '').replace(SCRIPT_URLS, '$1=""');
-  } while (out !== previous);
-  return out;
+  return sanitizeHtml(html, SIGNATURE_HTML);
 }
 
 const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'", nbsp: '\u00a0' };
