@@ -101,16 +101,28 @@ export class CertificateVerifier {
   }
 
   async #revokedSerialsOf(issuer: X509Certificate): Promise<Set<string> | null> {
+    // This generation's CRLs and cache, taken before awaiting: a reload meanwhile must not receive an
+    // answer worked out from the CRLs it replaced.
+    const crls = this.#crls;
+    const cache = this.#revokedByIssuer;
     const key = thumbprintOf(issuer);
-    if (this.#revokedByIssuer.has(key)) return this.#revokedByIssuer.get(key)!;
+    if (cache.has(key)) return cache.get(key)!;
     // A CRL counts for an issuer only if that issuer signed it; names alone could be forged.
     const publicKey = new x509.X509Certificate(issuer.raw).publicKey;
     let revoked: Set<string> | null = null;
-    for (const { crl, revokedSerials } of this.#crls) {
+    for (const { crl, revokedSerials } of crls) {
       if (await crl.verify({ publicKey }).catch(() => false)) revoked = new Set([...(revoked ?? []), ...revokedSerials]);
     }
-    this.#revokedByIssuer.set(key, revoked);
+    cache.set(key, revoked);
     return revoked;
+  }
+
+  /**
+   * CRLs past their nextUpdate: still used (a revocation stays a revocation), but the issuer has stopped
+   * publishing or the file stopped being refreshed, so newer revocations are unknown. For a warning.
+   */
+  staleCrls(now: Date): string[] {
+    return this.#crls.filter(({ crl }) => crl.nextUpdate !== undefined && crl.nextUpdate.getTime() < now.getTime()).map(({ crl }) => `${crl.issuer} (next update was due ${crl.nextUpdate!.toISOString()})`);
   }
 
   /**

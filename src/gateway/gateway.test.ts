@@ -370,6 +370,31 @@ describe('certificate verifier', () => {
     assert.match(outcome.ok ? '' : outcome.reason, /revoked/);
   });
 
+  test('a verification under way while the CRLs are reloaded does not leave the old answer cached for the new ones', async () => {
+    const crlFile = join(dir, 'race.crl');
+    writeFileSync(crlFile, await createCrl(issuing, []));
+    const verifier = new CertificateVerifier({ trustAnchorsPem: root.certPem, crlFiles: [crlFile], pinnedIssuerThumbprints: [] });
+    const leaf = parseForwardedCertificate(clients.alice!.certPem + issuing.certPem)!;
+    const revokingCrl = await createCrl(issuing, [{ serialNumber: clients.alice!.serialNumber }]);
+    const underway = verifier.verify(leaf.leaf, leaf.chain, new Date());
+    writeFileSync(crlFile, revokingCrl);
+    assert.equal(verifier.reloadCrlsIfChanged(), true);
+    await underway;
+    assert.equal((await verifier.verify(leaf.leaf, leaf.chain, new Date())).ok, false, 'the new CRL revokes her');
+  });
+
+  test('a CRL past its nextUpdate is still used, and reported as stale', async () => {
+    const crlFile = join(dir, 'stale.crl');
+    writeFileSync(crlFile, await createCrl(issuing, [{ serialNumber: clients.alice!.serialNumber }]));
+    const verifier = new CertificateVerifier({ trustAnchorsPem: root.certPem, crlFiles: [crlFile], pinnedIssuerThumbprints: [] });
+    assert.deepEqual(verifier.staleCrls(new Date()), []);
+    const stale = verifier.staleCrls(new Date(Date.now() + 400 * DAY));
+    assert.equal(stale.length, 1);
+    assert.match(stale[0]!, /issuing/i);
+    const leaf = parseForwardedCertificate(clients.alice!.certPem + issuing.certPem)!;
+    assert.equal((await verifier.verify(leaf.leaf, leaf.chain, new Date())).ok, false, 'revocations still count');
+  });
+
   test('a CRL not signed by the issuer does not count', async () => {
     const forger = await createRootCa('forger', {});
     const crlFile = join(dir, 'forged.crl');

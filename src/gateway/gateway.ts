@@ -66,12 +66,17 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
   const socketVerdicts = new WeakMap<object, CachedVerdict>();
   const forwardedVerdicts = new Map<string, CachedVerdict>();
 
+  let staleReported = '';
   const crlTimer = setInterval(() => {
     try {
       if (verifier.reloadCrlsIfChanged()) ctx.log.info('device gateway: CRLs reloaded');
     } catch (err) {
       ctx.log.error({ err }, 'device gateway: reloading CRLs failed; keeping the previous ones');
     }
+    // Said once per change: revocation quietly going stale is the failure that matters here.
+    const stale = verifier.staleCrls(ctx.clock.now());
+    if (stale.join('|') !== staleReported && stale.length > 0) ctx.log.warn({ crls: stale }, 'device gateway: CRLs past their next update; revocations issued since are unknown');
+    staleReported = stale.join('|');
   }, cfg.crlReloadIntervalMs).unref();
 
   const isTrustedProxy = (address: string): boolean => proxies.matches(address);
