@@ -170,6 +170,12 @@ export class CertificateVerifier {
       notBefore = Math.max(notBefore, from);
       notAfter = Math.min(notAfter, to);
     }
+    // basicConstraints pathLenConstraint: how many CAs may stand between a CA and the leaf.
+    const cas = [...chain.slice(1), anchor];
+    for (let i = 0; i < cas.length; i++) {
+      const limit = pathLengthOf(cas[i]!);
+      if (limit !== undefined && i > limit) return { ok: false, reason: `the chain is longer than ${cas[i]!.subject.replace(/\n/g, ', ')} allows (path length ${limit})` };
+    }
     const ekus = leaf.keyUsage ?? [];
     if (!ekus.includes(EKU.clientAuth) && !ekus.includes(ANY_EXTENDED_KEY_USAGE)) {
       return { ok: false, reason: 'certificate is not valid for client authentication (extended key usage)' };
@@ -188,6 +194,10 @@ export class CertificateVerifier {
     }
     return { ok: true, identity: identityOf(leaf, issuerThumbprint), notBefore, notAfter };
   }
+}
+
+function pathLengthOf(ca: X509Certificate): number | undefined {
+  return new x509.X509Certificate(ca.raw).getExtension(x509.BasicConstraintsExtension)?.pathLength;
 }
 
 function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {

@@ -395,6 +395,16 @@ describe('certificate verifier', () => {
     assert.equal((await verifier.verify(leaf.leaf, leaf.chain, new Date())).ok, false, 'revocations still count');
   });
 
+  test('a CA below an issuing CA whose path length is 0 cannot issue device certificates', async () => {
+    const sub = await createIntermediateCa(issuing, 'sub CA');
+    const mallory = await issueClientCertificate(sub, { upn: 'mallory@contoso.com', keyType: 'ec' });
+    const verifier = new CertificateVerifier({ trustAnchorsPem: root.certPem, crlFiles: [], pinnedIssuerThumbprints: [] });
+    const presented = parseForwardedCertificate(mallory.certPem + sub.certPem + issuing.certPem)!;
+    const outcome = await verifier.verify(presented.leaf, presented.chain, new Date());
+    assert.equal(outcome.ok, false);
+    assert.match(outcome.ok ? '' : outcome.reason, /path length 0/);
+  });
+
   test('a CRL not signed by the issuer does not count', async () => {
     const forger = await createRootCa('forger', {});
     const crlFile = join(dir, 'forged.crl');
