@@ -8,7 +8,12 @@ export const authConfig = section(
     cookieSecure: setting.boolean({ default: true, env: 'ONRAMP_AUTH_COOKIE_SECURE', description: 'Mark the session cookie Secure (HTTPS only). Browsers accept Secure cookies from http://localhost, so keep this on; switch off only for a plain-HTTP demo reached by another host name.' }),
     oidc: section(
       {
-        issuer: setting.optionalString({ env: 'ONRAMP_OIDC_ISSUER', pattern: '^https://', description: 'OpenID Connect issuer (authority), e.g. https://login.microsoftonline.com/<tenant-id>/v2.0. Unset: no single sign-on.' }),
+        issuer: setting.optionalString({
+          env: 'ONRAMP_OIDC_ISSUER',
+          // A multi-tenant authority would let any Entra ID tenant's users (and their self-granted app roles) in.
+          pattern: '^https://(?!login\\.microsoftonline\\.com/(?:common|organizations|consumers)(?:/|$))',
+          description: "OpenID Connect issuer (authority) of your own tenant, e.g. https://login.microsoftonline.com/<tenant-id>/v2.0; not .../common, .../organizations or .../consumers, which would accept any tenant's users. Unset: no single sign-on.",
+        }),
         clientId: setting.optionalString({ env: 'ONRAMP_OIDC_CLIENT_ID', description: 'Application (client) id of the portal\'s Entra ID app registration.' }),
         clientSecret: setting.optionalString({ env: 'ONRAMP_OIDC_CLIENT_SECRET', secret: true, description: 'Client secret of the app registration (or use a certificate: oidc.clientCertificateKeyFile).' }),
         clientCertificateKeyFile: setting.optionalString({ env: 'ONRAMP_OIDC_CLIENT_CERT_KEY_FILE', description: 'PEM private key whose certificate is uploaded to the app registration (private_key_jwt client authentication).' }),

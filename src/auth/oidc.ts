@@ -73,7 +73,10 @@ export class OidcSignIn {
     } else {
       auth = client.None();
     }
-    const options: client.DiscoveryRequestOptions = {};
+    // The ID token's signature is checked against the issuer's published keys too, not only its claims:
+    // the token comes over TLS from the token endpoint, but an extra CA (auth.oidc.caFile) widens
+    // what that TLS trusts.
+    const options: client.DiscoveryRequestOptions = { execute: [client.enableNonRepudiationChecks] };
     const extraCa = this.caPem ?? (c.caFile ? readFileSync(c.caFile, 'utf8') : undefined);
     if (extraCa) {
       // An extra CA on top of the system ones (never switching verification off).
