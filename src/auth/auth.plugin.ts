@@ -108,6 +108,9 @@ async function needsFirstRunSetup(service: AuthService): Promise<boolean> {
   }
 }
 
+/** How a failed sign-in with a name that is no admin's appears in the audit log. */
+const UNKNOWN_USER_NAME = '(unknown user name)';
+
 /** Sign-in attempts allowed per window: generous for people, tight for a guessing script. */
 const SIGN_IN_WINDOW_MS = 15 * 60_000;
 const SIGN_IN_ATTEMPTS_PER_USER = 10;
@@ -227,8 +230,10 @@ export async function authPlugin(app: FastifyInstance, { ctx }: AuthPluginOption
   typed.post('/api/auth/login', { schema: { tags: ['auth'], summary: 'Sign in as a local admin', body: credentials } }, async (req, reply) => {
     if (!config.localAdmin) throw new OnrampError('ONRAMP_ERR_LOCAL_ADMIN_DISABLED');
     limitAttempts(req, req.body.username);
-    if (!(await service.verifyLocalAdmin(req.body.username, req.body.password))) {
-      await auditAs(req, req.body.username, 'anonymous', 'auth.login.failed');
+    const check = await service.verifyLocalAdmin(req.body.username, req.body.password);
+    if (!check.ok) {
+      // An unknown name is not written down: it is often a password typed into the wrong field.
+      await auditAs(req, check.known ? req.body.username : UNKNOWN_USER_NAME, 'anonymous', 'auth.login.failed');
       throw new OnrampError('ONRAMP_ERR_LOGIN_FAILED');
     }
     const session = await service.createSession({ subject: req.body.username, displayName: req.body.username, role: 'admin', method: 'local' });

@@ -93,11 +93,14 @@ export class AuthService {
     await q.deleteSessionsOf(this.db, username, 'local');
   }
 
-  /** Checks a local admin's credentials; an unknown name costs the same time as a wrong password. */
-  async verifyLocalAdmin(username: string, password: string): Promise<boolean> {
+  /**
+   * Checks a local admin's credentials; an unknown name costs the same time as a wrong password.
+   * `known` says whether the name is an admin's, for the audit log only (never for the answer).
+   */
+  async verifyLocalAdmin(username: string, password: string): Promise<{ ok: boolean; known: boolean }> {
     const row = await q.findLocalAdmin(this.db, username);
     const ok = await verifyPassword(password, row?.password_hash ?? (await decoyPasswordHash()));
-    return ok && row !== undefined;
+    return { ok: ok && row !== undefined, known: row !== undefined };
   }
 
   /** Starts a session; the returned cookie value is the only copy of the session id. */

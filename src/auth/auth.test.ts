@@ -125,7 +125,8 @@ for (const backend of BACKENDS) {
 
         const entries = await audit.list({ limit: 50 });
         const actions = entries.map((e) => `${e.actor} ${e.action}`).reverse();
-        assert.deepEqual(actions, ['alice auth.setup', 'alice test.change', 'alice auth.login.failed', 'bob auth.login.failed', 'alice auth.login', 'alice auth.logout']);
+        // bob is no admin: his name is left out (it is often a password typed into the wrong field).
+        assert.deepEqual(actions, ['alice auth.setup', 'alice test.change', 'alice auth.login.failed', '(unknown user name) auth.login.failed', 'alice auth.login', 'alice auth.logout']);
         const change = entries.find((e) => e.action === 'test.change')!;
         assert.equal(change.target, 'thing-1');
         assert.deepEqual(change.details, { n: 1 });
