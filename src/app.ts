@@ -1,9 +1,10 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { OnrampContext } from './context.js';
-import { installErrorHandling, requestId } from './http/common.js';
+import { OnrampError } from './errors.js';
+import { errorBody, installErrorHandling, requestId } from './http/common.js';
 import { healthRoutes } from './http/health.plugin.js';
-import { installDeviceGateway, type GatewayMaterial } from './gateway/gateway.js';
+import { installDeviceGateway, type DeviceGateway, type GatewayMaterial } from './gateway/gateway.js';
 import { deviceTelemetryRoutes } from './devices/devices.routes.js';
 import { directoryRoutes } from './directory/directory.routes.js';
 import { deviceReportRoutes } from './devices/reports.routes.js';
@@ -13,7 +14,10 @@ import { openApiPlugin } from './portal/openapi.js';
 import { portalPlugin } from './portal/portal.plugin.js';
 import { registerOnboarding } from './onboarding/onboarding.plugin.js';
 
-function baseOptions(ctx: OnrampContext): FastifyServerOptions {
+/** Told of requests refused before routing, which no hook sees (the device gateway audits them). */
+type UnroutedListener = (req: FastifyRequest, status: number, code: string) => void;
+
+function baseOptions(ctx: OnrampContext, onUnrouted?: () => UnroutedListener | undefined): FastifyServerOptions {
   return {
     loggerInstance: ctx.log,
     bodyLimit: ctx.config.server.bodyLimitBytes,
@@ -22,6 +26,13 @@ function baseOptions(ctx: OnrampContext): FastifyServerOptions {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    // A URL that does not decode fails before routing, where no hook runs: answered here in the
+    // catalogue's shape, with the request id, and passed on to be audited.
+    frameworkErrors: (error, req, reply) => {
+      const err = new OnrampError('ONRAMP_ERR_BAD_REQUEST', [error.message]);
+      onUnrouted?.()?.(req, err.statusCode, err.code);
+      void (reply as FastifyReply).code(err.statusCode).header('x-request-id', req.id).send(errorBody(reply as FastifyReply, err));
+    },
   };
 }
 
@@ -58,12 +69,13 @@ export async function buildDeviceApp(ctx: OnrampContext, gateway: GatewayMateria
   // An HTTPS Fastify instance differs from an HTTP one only in its raw server (requests are still
   // http.IncomingMessage, over a TLSSocket), so it is typed as the common FastifyInstance that
   // features' plugins are written for.
+  let installed: DeviceGateway | undefined;
   const app = Fastify({
-    ...baseOptions(ctx),
+    ...baseOptions(ctx, () => installed?.recordUnrouted),
     https: { ...gateway.tls, minVersion: 'TLSv1.2' },
   } as FastifyServerOptions).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
   installErrorHandling(app, ctx.config.server.bodyLimitBytes);
-  installDeviceGateway(app, ctx, gateway);
+  installed = installDeviceGateway(app, ctx, gateway);
   await app.register(healthRoutes, { storage: ctx.storage });
   await app.register(deviceTelemetryRoutes, { ctx });
   await app.register(directoryRoutes, { ctx });

@@ -236,6 +236,9 @@ describe('device gateway over real mTLS', () => {
   test('every call is audited with identity, thumbprint, address, route, status', async () => {
     await call(main.port, '/api/beacon', beacon('alice@contoso.com'), { client: clients.alice });
     await call(main.port, '/api/beacon', beacon('alice@contoso.com'), { client: clients.revoked });
+    // A URL that does not decode fails before routing, where no hook runs: answered and audited all the same.
+    const badUrl = await call(main.port, '/api/beacon%', beacon('alice@contoso.com'), { client: clients.alice });
+    assert.deepEqual([badUrl.status, badUrl.json.code], [400, 'ONRAMP_ERR_BAD_REQUEST']);
     await main.app.close();
     const rows = await listAuditRecords(main.storage.db);
     const ok = rows.find((r) => r.status === 200 && r.upn === 'alice@contoso.com');
@@ -247,6 +250,7 @@ describe('device gateway over real mTLS', () => {
     assert.ok(refused);
     assert.equal(refused.status, 401);
     assert.ok(rows.some((r) => r.code === 'ONRAMP_ERR_IDENTITY_MISMATCH' && r.status === 403));
+    assert.ok(rows.some((r) => r.code === 'ONRAMP_ERR_BAD_REQUEST' && r.status === 400 && r.route === '/api/beacon%' && r.ip === '127.0.0.1'));
   });
 });
 

@@ -42,6 +42,8 @@ interface CachedVerdict {
 export interface DeviceGateway {
   verifier: CertificateVerifier;
   audit: AuditWriter;
+  /** Audits a request refused before routing (a URL that does not decode), which the hooks never see. */
+  recordUnrouted(req: FastifyRequest, status: number, code: string): void;
 }
 
 export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, material: GatewayMaterial): DeviceGateway {
@@ -213,5 +215,18 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
     await audit.close();
   });
 
-  return { verifier, audit };
+  const recordUnrouted = (req: FastifyRequest, status: number, code: string) =>
+    audit.record({
+      at: ctx.clock.now().toISOString(),
+      upn: null,
+      thumbprint: null,
+      ip: clientAddress(req, req.socket.remoteAddress ?? ''),
+      method: req.method,
+      route: req.url.split('?')[0]!.slice(0, 200),
+      status,
+      duration_ms: 0,
+      request_id: String(req.id),
+      code,
+    });
+  return { verifier, audit, recordUnrouted };
 }
