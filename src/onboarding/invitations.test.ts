@@ -1,21 +1,37 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Value } from '@sinclair/typebox/value';
-import { BACKENDS } from '../../test/support/storage.js';
+import { BACKENDS, type TestStorage } from '../../test/support/storage.js';
 import { SmtpSink } from '../../test/support/smtp.js';
-import { startTestTenant } from '../../test/support/simulator.js';
+import { startTestTenant, type TestTenant } from '../../test/support/simulator.js';
 import { loadConfig } from '../config/config.js';
 import { DAY_MS, HOUR_MS, ManualClock } from '../lib/clock.js';
-import { createLogger } from '../lib/logger.js';
+import { createLogger, type Logger } from '../lib/logger.js';
 import { mailConfig } from '../mail/mail.config.js';
 import { OutboxSender } from '../mail/outbox.js';
 import { SmtpTransport, type MailSettings } from '../mail/transports.js';
 import { linkTokenOf } from './onboarding.domain.js';
-import { InvitationService } from './invitations.service.js';
+import { InvitationService, type InvitationSettings } from './invitations.service.js';
 import { OnboardingService } from './onboarding.service.js';
 
 const log = createLogger('silent');
 const D = 'contoso.test';
+
+/** The workflow as the server builds it, against the test tenant; settings and logger as the test needs. */
+function workflowFor(deps: { storage: TestStorage; tenant: TestTenant; clock: ManualClock; settings: InvitationSettings; logger?: Logger }): InvitationService {
+  return new InvitationService({
+    storage: deps.storage,
+    graph: deps.tenant.graph,
+    clock: deps.clock,
+    log: deps.logger ?? log,
+    instanceId: 'test',
+    settings: deps.settings,
+    defaultGroupId: deps.tenant.sim.mfaGroupId,
+    branding: { companyName: 'Contoso', supportTeam: 'IT', supportEmail: `it@${D}`, primaryColor: '#0078d4' },
+    publicUrl: 'https://mfa.contoso.test',
+    mailFrom: `mfa@${D}`,
+  });
+}
 
 for (const backend of BACKENDS) {
   describe(`invitation workflow (${backend.name})`, { skip: backend.skip }, () => {
@@ -45,18 +61,7 @@ for (const backend of BACKENDS) {
       const transport = new SmtpTransport(settings);
       try {
         const onboarding = new OnboardingService({ storage, config, clock, log, graph: tenant.graph });
-        const workflow = new InvitationService({
-          storage,
-          graph: tenant.graph,
-          clock,
-          log,
-          instanceId: 'test',
-          settings: config.invitations,
-          defaultGroupId: tenant.sim.mfaGroupId,
-          branding: { companyName: 'Contoso', supportTeam: 'IT', supportEmail: `it@${D}`, primaryColor: '#0078d4' },
-          publicUrl: 'https://mfa.contoso.test',
-          mailFrom: settings.from,
-        });
+        const workflow = workflowFor({ storage, tenant, clock, settings: config.invitations });
         const sender = new OutboxSender({ db: storage.db, clock, log, settings, transport, onGiveUp: workflow.onEmailGivenUp });
         const upns = ['ann', 'noman', 'late', 'bob', 'gus', 'carl', 'reject', 'ghost'].map((n) => `${n}@${D}`);
         await onboarding.upload(`UPN\n${upns.join('\n')}\n`, { actor: 'test' });
@@ -187,18 +192,7 @@ for (const backend of BACKENDS) {
       const transport = new SmtpTransport(settings);
       try {
         const onboarding = new OnboardingService({ storage, config, clock, log, graph: tenant.graph });
-        const workflow = new InvitationService({
-          storage,
-          graph: tenant.graph,
-          clock,
-          log,
-          instanceId: 'test',
-          settings: config.invitations,
-          defaultGroupId: tenant.sim.mfaGroupId,
-          branding: { companyName: 'Contoso', supportTeam: 'IT', supportEmail: `it@${D}`, primaryColor: '#0078d4' },
-          publicUrl: 'https://mfa.contoso.test',
-          mailFrom: settings.from,
-        });
+        const workflow = workflowFor({ storage, tenant, clock, settings: config.invitations });
         const sender = new OutboxSender({ db: storage.db, clock, log, settings, transport, onGiveUp: workflow.onEmailGivenUp });
         const user = (name: string) => storage.db.selectFrom('tracked_user').selectAll().where('upn_key', '=', `${name}@${D}`).executeTakeFirstOrThrow();
         await onboarding.upload(`UPN\nann@${D}\nbob@${D}\n`, { actor: 'test' });
@@ -256,19 +250,8 @@ for (const backend of BACKENDS) {
       try {
         const onboarding = new OnboardingService({ storage, config, clock, log, graph: tenant.graph });
         const workflow = (chunkSize: number, logger = log) =>
-          new InvitationService({
-            storage,
-            graph: tenant.graph,
-            clock,
-            log: logger,
-            instanceId: 'test',
-            // Chunks of two, one at a time: [a1 a2] [b1 bad] [c1 c2] [d1].
-            settings: { ...config.invitations, chunkSize, graphConcurrency: 1 },
-            defaultGroupId: tenant.sim.mfaGroupId,
-            branding: { companyName: 'Contoso', supportTeam: 'IT', supportEmail: `it@${D}`, primaryColor: '#0078d4' },
-            publicUrl: 'https://mfa.contoso.test',
-            mailFrom: `mfa@${D}`,
-          });
+          // Chunks of two, one at a time: [a1 a2] [b1 bad] [c1 c2] [d1].
+          workflowFor({ storage, tenant, clock, settings: { ...config.invitations, chunkSize, graphConcurrency: 1 }, logger });
         await onboarding.upload(`UPN\n${names.map((n) => `${n}@${D}`).join('\n')}\n`, { actor: 'test' });
         const statuses = async () =>
           Object.fromEntries((await storage.db.selectFrom('tracked_user').select(['upn', 'invite_status']).execute()).map((u) => [u.upn.split('@')[0], u.invite_status]));
