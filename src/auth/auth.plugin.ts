@@ -30,7 +30,8 @@ import { OnrampError } from '../errors.js';
 import { roleSatisfies, type AuditEntry, type Principal, type Role } from './auth.model.js';
 import { AuditLog, AuthService, MIN_PASSWORD_LENGTH, USERNAME_PATTERN } from './auth.service.js';
 import { randomId, sameSecret } from './secrets.js';
-import { clientNetworkKey, WindowRateLimiter } from '../lib/rate-limit.js';
+import { clientNetworkKey } from '../lib/client-address.js';
+import { WindowRateLimiter } from '../lib/rate-limit.js';
 import { OidcSignIn, oidcConfigured, simulatorOidc } from './oidc.js';
 
 declare module 'fastify' {

@@ -77,8 +77,9 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
     }
     // Said once per change: revocation quietly going stale is the failure that matters here.
     const stale = verifier.staleCrls(ctx.clock.now());
-    if (stale.join('|') !== staleReported && stale.length > 0) ctx.log.warn({ crls: stale }, 'device gateway: CRLs past their next update; revocations issued since are unknown');
-    staleReported = stale.join('|');
+    const report = stale.join('|');
+    if (report !== staleReported && stale.length > 0) ctx.log.warn({ crls: stale }, 'device gateway: CRLs past their next update; revocations issued since are unknown');
+    staleReported = report;
   }, cfg.crlReloadIntervalMs).unref();
 
   const isTrustedProxy = (address: string): boolean => proxies.matches(address);

@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import { normaliseAddress } from '../lib/client-address.js';
 
 /** Parses "10.0.0.0/8", "2001:db8::/32" or a bare address into a BlockList. Throws on nonsense (config time). */
 export function cidrList(entries: readonly string[], what: string): BlockList {
@@ -17,13 +18,6 @@ export function cidrList(entries: readonly string[], what: string): BlockList {
     list.addSubnet(address, prefix, type);
   }
   return list;
-}
-
-/** A socket's address in the form BlockList checks ("::ffff:10.1.2.3" is the IPv4 address). */
-export function normaliseAddress(address: string): { address: string; type: 'ipv4' | 'ipv6' } {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return { address: mapped[1]!, type: 'ipv4' };
-  return { address, type: isIP(address) === 6 ? 'ipv6' : 'ipv4' };
 }
 
 /** Past this many distinct addresses remembered, the memo starts over (bounded memory under address churn). */

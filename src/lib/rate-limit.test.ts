@@ -1,7 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from './clock.js';
-import { clientNetworkKey, WindowRateLimiter } from './rate-limit.js';
+import { clientNetworkKey } from './client-address.js';
+import { WindowRateLimiter } from './rate-limit.js';
 
 describe('window rate limiting', () => {
   test('allows `limit` hits per key and window, then refuses until the window has passed', () => {

@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import type { Clock } from './clock.js';
 
 /**
@@ -42,22 +41,4 @@ export class WindowRateLimiter {
   get size(): number {
     return this.#hits.size;
   }
-}
-
-/**
- * The rate-limit key of a client address: an IPv4 address as it is, an IPv6 address by its /64, since
- * one subscriber or host usually holds a whole /64 and could otherwise take a new address per request.
- */
-export function clientNetworkKey(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return mapped[1]!;
-  if (isIP(address) !== 6) return address;
-  const [head = '', tail] = address.split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  return `${groups
-    .slice(0, 4)
-    .map((g) => parseInt(g, 16).toString(16))
-    .join(':')}::/64`;
 }

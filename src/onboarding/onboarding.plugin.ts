@@ -10,15 +10,17 @@ import { HOUR_MS } from '../lib/clock.js';
 import { OnboardingService, type EnrolOutcome, type UploadResult } from './onboarding.service.js';
 import type { GraphPort } from '../graph/graph-port.js';
 import { OnboardingPages, type Page } from './onboarding.pages.js';
-import { clientNetworkKey, WindowRateLimiter } from '../lib/rate-limit.js';
+import { clientNetworkKey } from '../lib/client-address.js';
+import { WindowRateLimiter } from '../lib/rate-limit.js';
 import type { LinkOwner } from './link-lookups.js';
 
 export interface OnboardingPluginOptions {
   ctx: OnrampContext;
   service: OnboardingService;
   /**
-   * preHandler that admits admins only (src/auth `requireRole('admin')`). Without it the upload route
-   * is not registered at all: an anonymous upload (the seed's defect) is never served.
+   * Hook that admits admins only (src/auth `requireRole('admin')`), run as the request arrives, before
+   * its body is read. Without it the upload route is not registered at all: an anonymous upload (the
+   * seed's defect) is never served.
    */
   adminGuard?: preHandlerAsyncHookHandler | undefined;
   /** Names the caller in the user history (e.g. the authenticated principal). */
