@@ -28,10 +28,3 @@ test('signature HTML keeps its formatting and loses everything active, however i
   ];
   for (const [html, expected] of attacks) assert.equal(sanitiseSignatureHtml(html), expected, html);
 });
-
-test('long runs of whitespace or repeated tags take linear time (the regex version took seconds)', () => {
-  const started = performance.now();
-  sanitiseSignatureHtml(`<p${' '.repeat(400_000)}x>${'<script>'.repeat(50_000)}`);
-  // A loose bound: only a quadratic sanitiser comes near it (5.7 s for 40,000 spaces before).
-  assert.ok(performance.now() - started < 2_000);
-});
