@@ -5,7 +5,6 @@ import {
   PostgresDialect,
   SqliteDialect,
   sql,
-  type CreateTableBuilder,
   type DatabaseIntrospector,
   type DatabaseMetadata,
   type DatabaseMetadataOptions,
@@ -21,20 +20,7 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Database } from './schema.js';
-
-export type DialectName = 'sqlite' | 'postgres';
-
-/**
- * The few things migrations and queries must know about the engine. Engine differences live here
- * and nowhere else (kysely's adapter capability flags, n8n's per-dialect migration folders).
- */
-export interface DialectCapabilities {
-  name: DialectName;
-  /** Adds a 64-bit auto-incrementing primary key column. */
-  addAutoId<T extends string, C extends string>(table: CreateTableBuilder<T, C>, column: string): CreateTableBuilder<T, C>;
-  /** Largest number of bound parameters one statement may carry. */
-  maxParameters: number;
-}
+import { postgresCapabilities, sqliteCapabilities, type DialectCapabilities } from './capabilities.js';
 
 export interface StorageOptions {
   url?: string;
@@ -59,18 +45,6 @@ export interface Storage {
   refreshStatistics(tables: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
-
-const sqliteCapabilities: DialectCapabilities = {
-  name: 'sqlite',
-  addAutoId: (table, column) => table.addColumn(column, 'integer', (c) => c.primaryKey().autoIncrement()),
-  maxParameters: 32_766,
-};
-
-const postgresCapabilities: DialectCapabilities = {
-  name: 'postgres',
-  addAutoId: (table, column) => table.addColumn(column, 'bigint', (c) => c.primaryKey().generatedByDefaultAsIdentity()),
-  maxParameters: 65_535,
-};
 
 export class StorageUnreachableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -57,7 +57,7 @@ export function createOnboardingJobs(
     onEmailsQueued: () => sender?.wake(),
   });
   sender = new OutboxSender({ db: storage.db, clock, log, settings: config.mail, transport, onGiveUp: workflow.onEmailGivenUp });
-  const reports = new ReportService({ db: storage.db, dialect: storage.dialect.name, clock, log, settings: config.reports, branding, instanceId: ctx.instanceId });
+  const reports = new ReportService({ db: storage.db, dialect: storage.dialect, clock, log, settings: config.reports, branding, instanceId: ctx.instanceId });
   let unsubscribe: Array<() => void> = [];
   const jobs: OnboardingJobs = {
     workflow,

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CompiledQuery, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { DialectCapabilities } from '../db/dialect.js';
+import type { DialectCapabilities } from '../db/capabilities.js';
 import type { Database } from '../db/schema.js';
 import { newLinkSecrets, resetForNewCycle, USER_EVENT, USER_STATUS, type LinkToken, type TrackedUserPatch, type UserEventType } from './onboarding.domain.js';
 
@@ -20,11 +20,6 @@ export interface NewUserEvent {
   type: UserEventType;
   actor: string;
   detail: Record<string, unknown>;
-}
-
-/** Rows per statement so that `columns × rows` stays under the engine's bound-parameter limit. */
-export function chunkRows(columns: number, maxParameters: number): number {
-  return Math.max(1, Math.floor(maxParameters / columns) - 1);
 }
 
 export async function defaultCampaign(db: Db): Promise<CampaignRow> {
@@ -58,22 +53,7 @@ export interface UploadRow {
 const UPLOAD_COLUMNS = ['campaign_id', 'upn', 'upn_key', 'invite_status', 'link_secret', 'correlation_id', 'source_batch_id', 'created_at', 'updated_at'] as const;
 const EVENT_COLUMNS = ['tracked_user_id', 'at', 'type', 'actor', 'detail'] as const;
 
-/**
- * `(?, ?), (?, ?)` or `($1, $2), ($3, $4)`. The bulk statements below are written as text with
- * placeholders because building a Kysely tree of a million value nodes costs more than the insert itself.
- */
-function valueRows(dialect: BulkDialect, rows: number, columns: number, first = 1): string {
-  const out = new Array<string>(rows);
-  let n = first;
-  for (let r = 0; r < rows; r++) {
-    const cells = new Array<string>(columns);
-    for (let c = 0; c < columns; c++) cells[c] = dialect.name === 'postgres' ? `$${n++}` : '?';
-    out[r] = `(${cells.join(', ')})`;
-  }
-  return out.join(', ');
-}
-
-export type BulkDialect = Pick<DialectCapabilities, 'name' | 'maxParameters'>;
+export type BulkDialect = Pick<DialectCapabilities, 'parameters' | 'jsonRows' | 'columnRows' | 'inList' | 'rowLocks'>;
 
 interface WrittenUser {
   id: number;
@@ -98,26 +78,22 @@ function usersStatement(
   chunk: readonly UploadRow[],
   known: boolean,
 ): CompiledQuery<WrittenUser> {
-  const pg = dialect.name === 'postgres';
-  const reset = Object.entries(resetForNewCycle('')).filter(([column]) => column !== 'link_secret');
-  const source = pg
-    ? "select $1, u ->> 0, u ->> 1, $2, u ->> 2, u ->> 3, $3, $4, $4 from jsonb_array_elements($5::jsonb) as j(u)"
-    : // `where true`: SQLite needs it to tell an upsert's ON CONFLICT from a join's ON.
-      'select ?, u.value ->> 0, u.value ->> 1, ?, u.value ->> 2, u.value ->> 3, ?, ?, ? from json_each(?) as u where true';
-  let n = 6;
-  const sets = reset.map(([column]) => `${column} = ${pg ? `$${n++}` : '?'}`);
-  const text =
-    `insert into tracked_user (${UPLOAD_COLUMNS.join(', ')}) ${source}` +
-    (known
-      ? ` on conflict (campaign_id, upn_key) do update set ${sets.join(', ')}, link_secret = excluded.link_secret, ` +
-        'source_batch_id = excluded.source_batch_id, updated_at = excluded.updated_at, version = tracked_user.version + 1'
-      : '') +
-    ' returning id, upn_key';
-  const resetValues = known ? reset.map(([, value]) => value) : [];
+  const p = dialect.parameters();
+  const u = dialect.jsonRows('u', ['text', 'text', 'text', 'text'], chunk.map((r) => [r.upn, r.upn_key, r.link_secret, r.correlation_id]));
   const { campaignId, batchId, now } = upload;
-  const json = JSON.stringify(chunk.map((r) => [r.upn, r.upn_key, r.link_secret, r.correlation_id]));
-  const params = pg ? [campaignId, USER_STATUS.Pending, batchId, now, json, ...resetValues] : [campaignId, USER_STATUS.Pending, batchId, now, now, json, ...resetValues];
-  return CompiledQuery.raw(text, params);
+  // The statement is written in the order its placeholders bind. `where true`: SQLite needs it to tell
+  // an upsert's ON CONFLICT from a join's ON.
+  let text =
+    `insert into tracked_user (${UPLOAD_COLUMNS.join(', ')}) ` +
+    `select ${p.bind(campaignId)}, ${u.cell(0)}, ${u.cell(1)}, ${p.bind(USER_STATUS.Pending)}, ${u.cell(2)}, ${u.cell(3)}, ${p.bind(batchId)}, ${p.bind(now)}, ${p.bind(now)} ` +
+    `from ${u.from(p)} where true`;
+  if (known) {
+    const reset = Object.entries(resetForNewCycle('')).filter(([column]) => column !== 'link_secret');
+    text +=
+      ` on conflict (campaign_id, upn_key) do update set ${reset.map(([column, value]) => `${column} = ${p.bind(value)}`).join(', ')}, ` +
+      'link_secret = excluded.link_secret, source_batch_id = excluded.source_batch_id, updated_at = excluded.updated_at, version = tracked_user.version + 1';
+  }
+  return CompiledQuery.raw(`${text} returning id, upn_key`, p.values);
 }
 
 /**
@@ -134,20 +110,13 @@ function historyStatement(
   users: readonly WrittenUser[],
 ): CompiledQuery {
   const detailPrefix = JSON.stringify({ batchId: upload.batchId }).slice(0, -1) + ',"row":';
-  const columns = EVENT_COLUMNS.join(', ');
-  if (dialect.name === 'postgres') {
-    return CompiledQuery.raw(
-      `insert into user_event (${columns}) select u.id, $1, $2, $3, $4 || u.row || '}' from unnest($5::bigint[], $6::int[]) as u(id, row)`,
-      [upload.now, type, upload.actor, detailPrefix, users.map((u) => u.id), users.map((u) => rowOf.get(u.upn_key)!)],
-    );
-  }
-  return CompiledQuery.raw(`insert into user_event (${columns}) select u.value ->> 0, ?, ?, ?, ? || (u.value ->> 1) || '}' from json_each(?) as u`, [
-    upload.now,
-    type,
-    upload.actor,
-    detailPrefix,
-    JSON.stringify(users.map((u) => [u.id, rowOf.get(u.upn_key)!])),
-  ]);
+  const p = dialect.parameters();
+  const u = dialect.columnRows('u', ['bigint', 'int'], users.map((user) => [user.id, rowOf.get(user.upn_key)!]));
+  return CompiledQuery.raw(
+    `insert into user_event (${EVENT_COLUMNS.join(', ')}) ` +
+      `select ${u.cell(0)}, ${p.bind(upload.now)}, ${p.bind(type)}, ${p.bind(upload.actor)}, ${p.bind(detailPrefix)} || ${u.cell(1)} || '}' from ${u.from(p)}`,
+    p.values,
+  );
 }
 
 /** Inserts or resets users (as an upload does) and returns the id and key of every row. */
@@ -170,7 +139,9 @@ export async function upsertUploadedUsers(
  * a table lock: clicks, opens and the invitation workflow go on writing users meanwhile.
  */
 export async function lockCampaignForUpload(db: Db, dialect: BulkDialect, campaignId: number): Promise<void> {
-  if (dialect.name === 'postgres') await db.executeQuery(CompiledQuery.raw('select id from campaign where id = $1 for no key update', [campaignId]));
+  if (!dialect.rowLocks) return;
+  const p = dialect.parameters();
+  await db.executeQuery(CompiledQuery.raw(`select id from campaign where id = ${p.bind(campaignId)} for no key update`, p.values));
 }
 
 function* chunked<T>(items: Iterable<T>): Generator<readonly T[]> {
@@ -257,28 +228,20 @@ export async function storeUpload(db: Db, dialect: BulkDialect, upload: Upload):
 
 /** Rows per bulk upload statement (one JSON text, so no parameter limit applies). Larger chunks were no faster and left the server ~20 MiB bigger after a 100,000-row upload. */
 const UPLOAD_CHUNK = 5_000;
-const POSTGRES_ARRAY_CHUNK = 20_000;
+/** Events per statement: they travel as a few bound values, so only memory bounds it. */
+const EVENT_CHUNK = 20_000;
 
 export async function appendEvents(db: Db, events: readonly NewUserEvent[], dialect: BulkDialect): Promise<void> {
-  if (dialect.name === 'postgres') {
-    for (let i = 0; i < events.length; i += POSTGRES_ARRAY_CHUNK) {
-      const chunk = events.slice(i, i + POSTGRES_ARRAY_CHUNK);
-      const text =
-        `insert into user_event (${EVENT_COLUMNS.join(', ')}) ` +
-        'select * from unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])';
-      await db.executeQuery(
-        CompiledQuery.raw(text, [chunk.map((e) => e.tracked_user_id), chunk.map((e) => e.at), chunk.map((e) => e.type), chunk.map((e) => e.actor), chunk.map((e) => JSON.stringify(e.detail))]),
-      );
-    }
-    return;
-  }
-  const size = chunkRows(EVENT_COLUMNS.length, dialect.maxParameters);
-  for (let i = 0; i < events.length; i += size) {
-    const chunk = events.slice(i, i + size);
-    const params: unknown[] = [];
-    for (const e of chunk) params.push(e.tracked_user_id, e.at, e.type, e.actor, JSON.stringify(e.detail));
-    const text = `insert into user_event (${EVENT_COLUMNS.join(', ')}) values ${valueRows(dialect, chunk.length, EVENT_COLUMNS.length)}`;
-    await db.executeQuery(CompiledQuery.raw(text, params));
+  for (let i = 0; i < events.length; i += EVENT_CHUNK) {
+    const chunk = events.slice(i, i + EVENT_CHUNK);
+    const p = dialect.parameters();
+    const e = dialect.columnRows(
+      'e',
+      ['bigint', 'text', 'text', 'text', 'text'],
+      chunk.map((event) => [event.tracked_user_id, event.at, event.type, event.actor, JSON.stringify(event.detail)]),
+    );
+    const text = `insert into user_event (${EVENT_COLUMNS.join(', ')}) select ${EVENT_COLUMNS.map((_, c) => e.cell(c)).join(', ')} from ${e.from(p)}`;
+    await db.executeQuery(CompiledQuery.raw(text, p.values));
   }
 }
 
@@ -286,13 +249,10 @@ export type LinkHolder = Pick<TrackedUserRow, 'upn' | 'in_group' | 'link_secret'
 
 /** The owners of links, by record id, with their secrets for the caller to check; unknown ids are absent. */
 export async function findLinkHolders(db: Db, dialect: BulkDialect, ids: readonly number[]): Promise<Map<number, LinkHolder>> {
-  // One array (PostgreSQL) or JSON (SQLite) parameter whatever the count, so the statement text is reused.
-  const text =
-    dialect.name === 'postgres'
-      ? 'select id, upn, in_group, link_secret, invite_status from tracked_user where id = any($1::bigint[])'
-      : 'select id, upn, in_group, link_secret, invite_status from tracked_user where id in (select value from json_each(?))';
-  const param = dialect.name === 'postgres' ? ids : JSON.stringify(ids);
-  const rows = (await db.executeQuery<LinkHolder & { id: number }>(CompiledQuery.raw(text, [param]))).rows;
+  // One bound value whatever the count, so the statement text is reused.
+  const p = dialect.parameters();
+  const text = `select id, upn, in_group, link_secret, invite_status from tracked_user where ${dialect.inList('id', 'bigint', ids, p)}`;
+  const rows = (await db.executeQuery<LinkHolder & { id: number }>(CompiledQuery.raw(text, p.values))).rows;
   return new Map(rows.map((r) => [r.id, { upn: r.upn, in_group: r.in_group, link_secret: r.link_secret, invite_status: r.invite_status }]));
 }
 
@@ -329,22 +289,13 @@ export interface OpenStamp extends LinkToken {
  */
 export async function stampFirstOpens(db: Db, dialect: BulkDialect, stamps: readonly OpenStamp[]): Promise<Array<{ id: number; at: string }>> {
   if (stamps.length === 0) return [];
+  const p = dialect.parameters();
+  const v = dialect.columnRows('v', ['bigint', 'text', 'text'], stamps.map((s) => [s.id, s.secret, s.at]));
   const text =
-    dialect.name === 'postgres'
-      ? 'update tracked_user set email_opened_date = v.at, updated_at = v.at, version = tracked_user.version + 1 ' +
-        'from unnest($1::bigint[], $2::text[], $3::text[]) as v(id, secret, at) ' +
-        'where tracked_user.id = v.id and tracked_user.link_secret = v.secret and tracked_user.email_opened_date is null ' +
-        'returning tracked_user.id, tracked_user.email_opened_date as at'
-      : // One JSON parameter whatever the batch size, so the statement text (and SQLite's compiled plan) is reused.
-        "update tracked_user set email_opened_date = v.value ->> 2, updated_at = v.value ->> 2, version = tracked_user.version + 1 " +
-        'from json_each(?) as v ' +
-        'where tracked_user.id = v.value ->> 0 and tracked_user.link_secret = v.value ->> 1 and tracked_user.email_opened_date is null ' +
-        'returning id, email_opened_date as at';
-  const params =
-    dialect.name === 'postgres'
-      ? [stamps.map((s) => s.id), stamps.map((s) => s.secret), stamps.map((s) => s.at)]
-      : [JSON.stringify(stamps.map((s) => [s.id, s.secret, s.at]))];
-  return (await db.executeQuery<{ id: number; at: string }>(CompiledQuery.raw(text, params))).rows;
+    `update tracked_user set email_opened_date = ${v.cell(2)}, updated_at = ${v.cell(2)}, version = tracked_user.version + 1 from ${v.from(p)} ` +
+    `where tracked_user.id = ${v.cell(0)} and tracked_user.link_secret = ${v.cell(1)} and tracked_user.email_opened_date is null ` +
+    'returning id, email_opened_date as at';
+  return (await db.executeQuery<{ id: number; at: string }>(CompiledQuery.raw(text, p.values))).rows;
 }
 
 export interface UserListFilter {

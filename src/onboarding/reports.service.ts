@@ -1,7 +1,7 @@
 import { Cron } from 'croner';
 import type { Static } from '@sinclair/typebox';
 import type { Kysely } from 'kysely';
-import type { DialectName } from '../db/dialect.js';
+import type { DialectCapabilities } from '../db/capabilities.js';
 import { tryAcquireLease } from '../db/leases.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
@@ -99,7 +99,7 @@ function rate(active: number, total: number, excluded: number): number {
 
 export interface ReportServiceDeps {
   db: Kysely<Database>;
-  dialect: DialectName;
+  dialect: DialectCapabilities;
   clock: Clock;
   log: Logger;
   settings: ReportSettings;

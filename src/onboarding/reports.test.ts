@@ -51,7 +51,7 @@ for (const backend of BACKENDS) {
         const reportsOn = (instanceId: string, timeZone = 'UTC') =>
           new ReportService({
             db: storage.db,
-            dialect: storage.dialect.name,
+            dialect: storage.dialect,
             clock,
             log,
             settings: { ...config.reports, recipients: ['boss@x.test'], timeZone },

@@ -151,7 +151,7 @@ export async function portalPlugin(app: FastifyInstance, { ctx }: PortalPluginOp
 
   const campaignId = async () => Number((await onboarding.defaultCampaign(db)).id);
 
-  const reportService = new ReportService({ db, dialect: ctx.storage.dialect.name, clock: ctx.clock, log: ctx.log, settings: ctx.config.reports, branding: brandingFrom(ctx.config), instanceId: ctx.instanceId });
+  const reportService = new ReportService({ db, dialect: ctx.storage.dialect, clock: ctx.clock, log: ctx.log, settings: ctx.config.reports, branding: brandingFrom(ctx.config), instanceId: ctx.instanceId });
   const reportFilter = async (q: { batch?: string; status?: string; department?: string; from?: string; to?: string; search?: string }): Promise<ReportFilter> => ({
     campaignId: await campaignId(),
     batchId: q.batch,

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openPostgres, openSqlite, type DialectName, type Storage } from '../../src/db/dialect.js';
+import type { DialectName } from '../../src/db/capabilities.js';
+import { openPostgres, openSqlite, type Storage } from '../../src/db/dialect.js';
 import { migrateToLatest } from '../../src/db/migrations/index.js';
 
 export const TEST_DATABASE_URL = process.env.ONRAMP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

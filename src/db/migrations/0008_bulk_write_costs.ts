@@ -35,19 +35,23 @@ export const bulkWriteCosts: PortableMigration = {
       .columns(['campaign_id', 'department'])
       .where(sql.ref('department'), 'is not', null)
       .execute();
-    if (dialect.name === 'postgres') {
+    if (dialect.foreignKeysAreTriggers) {
       await sql`alter table user_event drop constraint if exists user_event_tracked_user_id_fkey`.execute(db);
       await sql`alter table tracked_user drop constraint if exists tracked_user_campaign_id_fkey`.execute(db);
+    }
+    if (!dialect.autoIdIsRowid) {
       await sql`alter table user_event drop constraint user_event_pkey`.execute(db);
       await db.schema.dropIndex('user_event_user_at').execute();
       await sql`alter table user_event add constraint user_event_pkey primary key (tracked_user_id, id)`.execute(db);
     }
   },
   async down(db, dialect) {
-    if (dialect.name === 'postgres') {
+    if (!dialect.autoIdIsRowid) {
       await sql`alter table user_event drop constraint user_event_pkey`.execute(db);
       await sql`alter table user_event add constraint user_event_pkey primary key (id)`.execute(db);
       await db.schema.createIndex('user_event_user_at').on('user_event').columns(['tracked_user_id', 'id']).execute();
+    }
+    if (dialect.foreignKeysAreTriggers) {
       await sql`alter table tracked_user add constraint tracked_user_campaign_id_fkey foreign key (campaign_id) references campaign (id) on delete cascade`.execute(db);
       await sql`alter table user_event add constraint user_event_tracked_user_id_fkey foreign key (tracked_user_id) references tracked_user (id) on delete cascade`.execute(db);
     }

@@ -1,5 +1,6 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
-import type { DialectCapabilities, Storage } from '../dialect.js';
+import type { DialectCapabilities } from '../capabilities.js';
+import type { Storage } from '../dialect.js';
 import { foundation } from './0001_foundation.js';
 import { outbox } from './0004_outbox.js';
 import { devices } from './0006_devices.js';
