@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { buildPublicApp } from '../src/app.js';
-import { loadConfig } from '../src/config/config.js';
+import { loadConfig } from '../src/onramp-config.js';
 import { openSqlite } from '../src/db/dialect.js';
 import { migrateToLatest } from '../src/db/migrations/index.js';
 import { createLogger } from '../src/lib/logger.js';

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { ConfigError, configReference, loadConfig, redactConfig, type OnrampConfig } from './config/config.js';
+import { configReference, loadConfig, redactConfig, type OnrampConfig } from './onramp-config.js';
+import { ConfigError } from './config/loader.js';
 import { openStorage, StorageUnreachableError } from './db/dialect.js';
 import { migrateToLatest, MigrationFailedError } from './db/migrations/index.js';
 import { createLogger } from './lib/logger.js';

@@ -1,4 +1,4 @@
-import type { OnrampConfig } from './config/config.js';
+import type { OnrampConfig } from './onramp-config.js';
 import type { Storage } from './db/dialect.js';
 import type { Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';

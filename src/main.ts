@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import type { OnrampConfig } from './config/config.js';
-import { redactConfig } from './config/config.js';
+import type { OnrampConfig } from './onramp-config.js';
+import { redactConfig } from './onramp-config.js';
 import { openStorage, type Storage } from './db/dialect.js';
 import { migrateToLatest } from './db/migrations/index.js';
 import { buildDeviceApp, buildPublicApp } from './app.js';

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, configReference, loadConfig, redactConfig } from '../src/config/config.js';
+import { configReference, loadConfig, redactConfig } from '../src/onramp-config.js';
+import { ConfigError } from '../src/config/loader.js';
 
 const noFile = join(tmpdir(), 'onramp-no-such-config.json');
 

@@ -2,7 +2,7 @@ import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { buildPublicApp } from '../src/app.js';
-import { loadConfig } from '../src/config/config.js';
+import { loadConfig } from '../src/onramp-config.js';
 import type { OnrampContext } from '../src/context.js';
 import { createLogger } from '../src/lib/logger.js';
 import { systemClock } from '../src/lib/clock.js';

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuthService } from '../src/auth/auth.service.js';
-import { loadConfig } from '../src/config/config.js';
+import { loadConfig } from '../src/onramp-config.js';
 import { systemClock } from '../src/lib/clock.js';
 import { createLogger } from '../src/lib/logger.js';
 import { linkTokenOf } from '../src/onboarding/onboarding.domain.js';

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import type { OnrampConfig } from '../config/config.js';
+import type { OnrampConfig } from '../onramp-config.js';
 import { openStorage } from '../db/dialect.js';
 import { migrateToLatest } from '../db/migrations/index.js';
 import { systemClock } from '../lib/clock.js';

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { buildPublicApp } from '../app.js';
-import { loadConfig } from '../config/config.js';
+import { loadConfig } from '../onramp-config.js';
 import type { OnrampContext } from '../context.js';
 import { createLogger } from '../lib/logger.js';
 import { ManualClock, HOUR_MS } from '../lib/clock.js';

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildPublicApp } from '../app.js';
 import { AuthService } from '../auth/auth.service.js';
-import { loadConfig } from '../config/config.js';
+import { loadConfig } from '../onramp-config.js';
 import type { OnrampContext } from '../context.js';
 import { DAY_MS, ManualClock } from '../lib/clock.js';
 import { createLogger } from '../lib/logger.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildDeviceApp } from '../app.js';
-import { loadConfig } from '../config/config.js';
+import { loadConfig } from '../onramp-config.js';
 import type { OnrampContext } from '../context.js';
 import { systemClock } from '../lib/clock.js';
 import { createLogger } from '../lib/logger.js';

@@ -1,4 +1,4 @@
-import type { OnrampConfig } from '../config/config.js';
+import type { OnrampConfig } from '../onramp-config.js';
 import type { Logger } from '../lib/logger.js';
 import { onboardingConfig } from '../onboarding/onboarding.config.js';
 import type { RunningSimulator } from '../simulator/index.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import type { OnrampConfig } from '../config/config.js';
+import type { OnrampConfig } from '../onramp-config.js';
 import { openStorage } from '../db/dialect.js';
 import { migrateToLatest } from '../db/migrations/index.js';
 import type { GraphPort } from '../graph/graph-port.js';

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig } from '../config/config.js';
+import { loadConfig } from '../onramp-config.js';
+import { ConfigError } from '../config/loader.js';
 import { DEFAULT_SUBJECTS, escalationEmail, userEmail, type Branding } from './email-templates.js';
 import { brandingFrom } from './invitations.scheduler.js';
 

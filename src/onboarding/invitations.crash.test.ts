@@ -14,7 +14,7 @@ import { runCli } from '../../test/support/process.js';
 import { simulatorEnv, startTestTenant, type TestTenant } from '../../test/support/simulator.js';
 import { SmtpSink } from '../../test/support/smtp.js';
 import { BACKENDS } from '../../test/support/storage.js';
-import { loadConfig } from '../config/config.js';
+import { loadConfig } from '../onramp-config.js';
 import { systemClock } from '../lib/clock.js';
 import { createLogger } from '../lib/logger.js';
 import { OnboardingService } from './onboarding.service.js';

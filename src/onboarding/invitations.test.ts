@@ -4,7 +4,7 @@ import { Value } from '@sinclair/typebox/value';
 import { BACKENDS, type TestStorage } from '../../test/support/storage.js';
 import { SmtpSink } from '../../test/support/smtp.js';
 import { startTestTenant, type TestTenant } from '../../test/support/simulator.js';
-import { loadConfig } from '../config/config.js';
+import { loadConfig } from '../onramp-config.js';
 import { DAY_MS, HOUR_MS, ManualClock } from '../lib/clock.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { mailConfig } from '../mail/mail.config.js';

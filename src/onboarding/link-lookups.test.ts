@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfig } from '../config/config.js';
+import { loadConfig } from '../onramp-config.js';
 import { ManualClock } from '../lib/clock.js';
 import { createLogger } from '../lib/logger.js';
 import { BACKENDS } from '../../test/support/storage.js';

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildPublicApp } from '../app.js';
 import { AuthService } from '../auth/auth.service.js';
-import { loadConfig } from '../config/config.js';
+import { loadConfig } from '../onramp-config.js';
 import type { OnrampContext } from '../context.js';
 import type { GraphPort } from '../graph/graph-port.js';
 import { createLogger } from '../lib/logger.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { buildPublicApp } from '../app.js';
 import { AuthService } from '../auth/auth.service.js';
-import { loadConfig } from '../config/config.js';
+import { loadConfig } from '../onramp-config.js';
 import type { OnrampContext } from '../context.js';
 import { createLogger } from '../lib/logger.js';
 import { ManualClock } from '../lib/clock.js';

@@ -4,7 +4,7 @@
  * meta refresh), so the CSP needs neither 'unsafe-inline' nor nonces.
  */
 import { createHash } from 'node:crypto';
-import type { OnrampConfig } from '../config/config.js';
+import type { OnrampConfig } from '../onramp-config.js';
 
 type Branding = OnrampConfig['onboarding']['branding'];
 

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import assert from 'node:assert/strict';
-import { loadConfig } from '../config/config.js';
+import { loadConfig } from '../onramp-config.js';
 import { createLogger } from '../lib/logger.js';
 import { ManualClock } from '../lib/clock.js';
 import { BACKENDS, type Backend, type TestStorage } from '../../test/support/storage.js';

@@ -1,4 +1,4 @@
-import type { OnrampConfig } from '../config/config.js';
+import type { OnrampConfig } from '../onramp-config.js';
 import type { Storage } from '../db/dialect.js';
 import { OnrampError } from '../errors.js';
 import type { GraphPort } from '../graph/graph-port.js';

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildPublicApp } from '../app.js';
-import { loadConfig } from '../config/config.js';
+import { loadConfig } from '../onramp-config.js';
 import type { OnrampContext } from '../context.js';
 import { ManualClock } from '../lib/clock.js';
 import { createLogger } from '../lib/logger.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Value } from '@sinclair/typebox/value';
 import { BACKENDS } from '../../test/support/storage.js';
 import { SmtpSink } from '../../test/support/smtp.js';
-import { loadConfig } from '../config/config.js';
+import { loadConfig } from '../onramp-config.js';
 import { DAY_MS, ManualClock } from '../lib/clock.js';
 import { createLogger } from '../lib/logger.js';
 import { mailConfig } from '../mail/mail.config.js';

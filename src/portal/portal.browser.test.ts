@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { buildPublicApp } from '../app.js';
-import { loadConfig } from '../config/config.js';
+import { loadConfig } from '../onramp-config.js';
 import { createLogger } from '../lib/logger.js';
 import { systemClock } from '../lib/clock.js';
 import { sqliteBackend, type TestStorage } from '../../test/support/storage.js';

@@ -5,7 +5,7 @@ import fastifyStatic from '@fastify/static';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { OnrampContext } from '../context.js';
-import { redactConfig } from '../config/config.js';
+import { redactConfig } from '../onramp-config.js';
 import { OnrampError } from '../errors.js';
 import { recordAudit, requireRole } from '../auth/auth.plugin.js';
 import * as onboarding from '../onboarding/onboarding.queries.js';

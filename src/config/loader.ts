@@ -1,48 +1,12 @@
+/**
+ * Reads, checks and documents a settings schema made with the schema kit: file, then environment,
+ * then overrides; one problem line per bad setting. Knows nothing of onramp's features: the schema
+ * they make up together is assembled in src/onramp-config.ts.
+ */
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Type, Kind, OptionalKind, type Static, type TSchema, type TObject } from '@sinclair/typebox';
+import { Kind, OptionalKind, type Static, type TSchema, type TObject } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { setting } from './schema-kit.js';
-import { serverConfig, databaseConfig, logConfig } from './server.config.js';
-import { onboardingConfig } from '../onboarding/onboarding.config.js';
-import { mailConfig } from '../mail/mail.config.js';
-import { invitationsConfig } from '../onboarding/invitations.config.js';
-import { reportsConfig } from '../onboarding/reports.config.js';
-import { deviceGatewayConfig } from '../gateway/gateway.config.js';
-import { devicesConfig } from '../devices/devices.config.js';
-import { directoryConfig } from '../directory/directory.config.js';
-import { signaturesConfig } from '../signatures/signatures.config.js';
-import { authConfig } from '../auth/auth.config.js';
-import { portalConfig } from '../portal/portal.config.js';
-import { graphConfig } from '../graph/graph.config.js';
-
-/**
- * The whole configuration. Each feature owns its section (features/<name>/<name>.config.ts);
- * this is the one place they are put together.
- */
-export const configSchema = Type.Object(
-  {
-    dataDir: setting.string({ default: './data', env: 'ONRAMP_DATA_DIR', description: 'Folder for the embedded database, the dev PKI and other local state.' }),
-    server: serverConfig,
-    database: databaseConfig,
-    log: logConfig,
-    onboarding: onboardingConfig,
-    deviceGateway: deviceGatewayConfig,
-    devices: devicesConfig,
-    directory: directoryConfig,
-    signatures: signaturesConfig,
-    auth: authConfig,
-    portal: portalConfig,
-    mail: mailConfig,
-    invitations: invitationsConfig,
-    reports: reportsConfig,
-    graph: graphConfig,
-  },
-  { additionalProperties: false },
-);
-
-export type OnrampConfig = Static<typeof configSchema>;
-
 export interface ConfigProblem {
   key: string;
   source: string;
@@ -63,7 +27,7 @@ interface LeafSetting {
 }
 
 /** Every leaf setting of the schema, in declaration order. */
-export function listSettings(schema: TObject = configSchema, prefix: string[] = []): LeafSetting[] {
+export function listSettings(schema: TObject, prefix: string[] = []): LeafSetting[] {
   const out: LeafSetting[] = [];
   for (const [key, child] of Object.entries(schema.properties)) {
     const path = [...prefix, key];
@@ -81,7 +45,7 @@ export interface LoadOptions {
   overrides?: Record<string, unknown>;
 }
 
-export function loadConfig(options: LoadOptions = {}): OnrampConfig {
+export function loadSettings<S extends TObject>(schema: S, options: LoadOptions = {}): Static<S> {
   const env = options.env ?? process.env;
   const problems: ConfigProblem[] = [];
   const filePath = options.file ?? env.ONRAMP_CONFIG_FILE ?? resolve('onramp.config.json');
@@ -96,7 +60,7 @@ export function loadConfig(options: LoadOptions = {}): OnrampConfig {
     throw new ConfigError([{ key: '(file)', source: options.file, message: 'file not found' }]);
   }
   const sources = new Map<string, string>();
-  for (const s of listSettings()) {
+  for (const s of listSettings(schema)) {
     const name = s.schema.env;
     const key = s.path.join('.');
     if (getPath(raw, s.path) !== undefined) sources.set(key, filePath);
@@ -111,8 +75,8 @@ export function loadConfig(options: LoadOptions = {}): OnrampConfig {
     setPath(raw, key.split('.'), value);
     sources.set(key, 'command line');
   }
-  const withDefaults = Value.Default(configSchema, structuredClone(raw));
-  for (const error of Value.Errors(configSchema, withDefaults)) {
+  const withDefaults = Value.Default(schema, structuredClone(raw));
+  for (const error of Value.Errors(schema, withDefaults)) {
     const key = error.path.replace(/^\//, '').replaceAll('/', '.') || '(root)';
     if (problems.some((p) => p.key === key)) continue;
     const allowed = (error.schema.anyOf as Array<{ const?: unknown }> | undefined)?.map((s) => s.const);
@@ -125,7 +89,7 @@ export function loadConfig(options: LoadOptions = {}): OnrampConfig {
     problems.push({ key, source: sources.get(key) ?? filePath, message });
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze(withDefaults) as OnrampConfig;
+  return Object.freeze(withDefaults) as Static<S>;
 }
 
 function parseEnvValue(
@@ -153,9 +117,9 @@ function parseEnvValue(
 const REDACTED = '[redacted]';
 
 /** A copy fit for logs and `onramp config check`: every secret replaced, and passwords inside URLs. */
-export function redactConfig(config: OnrampConfig): Record<string, unknown> {
+export function redactSettings<S extends TObject>(schema: S, config: Static<S>): Record<string, unknown> {
   const copy = structuredClone(config) as Record<string, unknown>;
-  for (const s of listSettings()) {
+  for (const s of listSettings(schema)) {
     const value = getPath(copy, s.path);
     if (value === undefined || !s.schema.secret) continue;
     setPath(copy, s.path, typeof value === 'string' && /^[a-z]+:\/\//i.test(value) ? redactUrl(value) : REDACTED);
@@ -169,8 +133,8 @@ function redactUrl(url: string): string {
 }
 
 /** Markdown reference of every setting, generated from the schema (docs/CONFIGURATION.md). */
-export function configReference(): string {
-  const rows = listSettings().map((s) => {
+export function settingsReference(schema: TObject): string {
+  const rows = listSettings(schema).map((s) => {
     const def = s.schema.default === undefined ? '' : `\`${JSON.stringify(s.schema.default)}\``;
     const secret = s.schema.secret ? ' **Secret**: redacted in logs and `config check`.' : '';
     return `| \`${s.path.join('.')}\` | \`${s.schema.env ?? ''}\` | ${def} | ${s.schema.description ?? ''}${secret} |`;
