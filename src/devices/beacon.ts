@@ -2,10 +2,15 @@
  * The beacon devices send at login, boot and on a schedule (the seed's 19 telemetry fields), checked
  * and normalised. Domain logic only: no HTTP, no SQL.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TOptional, type TString } from '@sinclair/typebox';
 import { OnrampError } from '../errors.js';
+import { PACKAGE_FIELDS, type PackageField } from './packages.js';
 
 const text = (maxLength = 256) => Type.String({ maxLength });
+
+function packageVersionProperties(): Record<PackageField, TOptional<TString>> {
+  return Object.fromEntries(PACKAGE_FIELDS.map((field) => [field, Type.Optional(text(64))])) as Record<PackageField, TOptional<TString>>;
+}
 const flag = Type.Union([Type.Boolean(), Type.String({ pattern: '^([Tt]rue|[Ff]alse|TRUE|FALSE|0|1)$' })]);
 
 /** Field names as the device scripts send them. Every field but upn and hostname is optional. */
@@ -19,13 +24,7 @@ export const BeaconBody = Type.Object(
     lastUseTime: Type.Optional(text(64)),
     systemBootTime: Type.Optional(text(64)),
     lastLogonTime: Type.Optional(text(64)),
-    backgroundVersion: Type.Optional(text(64)),
-    lockScreenVersion: Type.Optional(text(64)),
-    newSignatureVersion: Type.Optional(text(64)),
-    replySignatureVersion: Type.Optional(text(64)),
-    webSignatureVersion: Type.Optional(text(64)),
-    screensaverVersion: Type.Optional(text(64)),
-    teamsBackgroundVersion: Type.Optional(text(64)),
+    ...packageVersionProperties(),
     pendingReboot: Type.Optional(flag),
     compliant: Type.Optional(flag),
     location: Type.Optional(text(128)),
@@ -35,10 +34,6 @@ export const BeaconBody = Type.Object(
 export type BeaconBody = Static<typeof BeaconBody>;
 
 export const BEACON_DATE_FIELDS = ['beaconLaunchTime', 'lastUseTime', 'systemBootTime', 'lastLogonTime'] as const;
-export const PACKAGE_FIELDS = [
-  'backgroundVersion', 'lockScreenVersion', 'newSignatureVersion', 'replySignatureVersion',
-  'webSignatureVersion', 'screensaverVersion', 'teamsBackgroundVersion',
-] as const;
 
 export interface Beacon {
   upn: string;
@@ -46,7 +41,7 @@ export interface Beacon {
   operatingSystem: string;
   deviceModel: string;
   dates: Record<(typeof BEACON_DATE_FIELDS)[number], string | null>;
-  packages: Record<(typeof PACKAGE_FIELDS)[number], string>;
+  packages: Record<PackageField, string>;
   pendingReboot: boolean;
   compliant: boolean;
   /** "POINT(lon lat)" rounded; null when not sent or not kept. */

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Beacon } from './beacon.js';
 import type { DeviceStateTable } from './devices.tables.js';
+import { PACKAGE_COLUMNS, PACKAGE_VERSIONS, type PackageField } from './packages.js';
 
 export interface ReceivedBeacon {
   beacon: Beacon;
@@ -10,8 +11,7 @@ export interface ReceivedBeacon {
 
 const STATE_COLUMNS = [
   'operating_system', 'device_model', 'beacon_launch_time', 'last_use_time', 'system_boot_time', 'last_logon_time',
-  'background_version', 'lock_screen_version', 'new_signature_version', 'reply_signature_version', 'web_signature_version',
-  'screensaver_version', 'teams_background_version', 'pending_reboot', 'compliant', 'location', 'last_seen_at',
+  ...PACKAGE_COLUMNS, 'pending_reboot', 'compliant', 'location', 'last_seen_at',
 ] as const;
 
 /** The columns a beacon updates (all but the key and first_seen_at). */
@@ -23,18 +23,16 @@ function stateOf({ beacon, receivedAt }: ReceivedBeacon): Pick<DeviceStateTable,
     last_use_time: beacon.dates.lastUseTime,
     system_boot_time: beacon.dates.systemBootTime,
     last_logon_time: beacon.dates.lastLogonTime,
-    background_version: beacon.packages.backgroundVersion,
-    lock_screen_version: beacon.packages.lockScreenVersion,
-    new_signature_version: beacon.packages.newSignatureVersion,
-    reply_signature_version: beacon.packages.replySignatureVersion,
-    web_signature_version: beacon.packages.webSignatureVersion,
-    screensaver_version: beacon.packages.screensaverVersion,
-    teams_background_version: beacon.packages.teamsBackgroundVersion,
+    ...packageColumns(beacon.packages),
     pending_reboot: beacon.pendingReboot ? 1 : 0,
     compliant: beacon.compliant ? 1 : 0,
     location: beacon.location,
     last_seen_at: receivedAt,
   };
+}
+
+function packageColumns(packages: Record<PackageField, string>): Pick<DeviceStateTable, (typeof PACKAGE_COLUMNS)[number]> {
+  return Object.fromEntries(Object.entries(PACKAGE_VERSIONS).map(([field, column]) => [column, packages[field as PackageField]])) as Pick<DeviceStateTable, (typeof PACKAGE_COLUMNS)[number]>;
 }
 
 /** Rows per statement: the state upsert has 20 columns, well under either engine's parameter limit. */

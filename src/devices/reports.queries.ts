@@ -1,10 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 
-export const PACKAGE_COLUMNS = [
-  'background_version', 'lock_screen_version', 'new_signature_version', 'reply_signature_version',
-  'web_signature_version', 'screensaver_version', 'teams_background_version',
-] as const;
+import { PACKAGE_COLUMNS } from './packages.js';
 
 export interface DeviceSummary {
   devices: number;

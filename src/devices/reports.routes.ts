@@ -4,6 +4,8 @@ import { Type } from '@sinclair/typebox';
 import type { OnrampContext } from '../context.js';
 import { DAY_MS } from '../lib/clock.js';
 import { deviceSummary, listDevices, loginsPerDay, packageDistribution, type DeviceFilter } from './reports.queries.js';
+import { csvCell } from '../lib/csv.js';
+import { PACKAGE_COLUMNS } from './packages.js';
 
 // Query strings stay strings (the listeners do not coerce types): whole numbers as digit strings.
 const Count = Type.String({ pattern: '^[1-9][0-9]{0,4}$' });
@@ -11,16 +13,8 @@ const Windows = Type.Object({ staleDays: Type.Optional(Count), bootDays: Type.Op
 
 const CSV_COLUMNS = [
   'hostname', 'upn', 'operating_system', 'device_model', 'last_seen_at', 'first_seen_at', 'last_logon_time', 'system_boot_time',
-  'pending_reboot', 'compliant', 'background_version', 'lock_screen_version', 'new_signature_version', 'reply_signature_version',
-  'web_signature_version', 'screensaver_version', 'teams_background_version',
+  'pending_reboot', 'compliant', ...PACKAGE_COLUMNS,
 ] as const;
-
-/** Spreadsheet-safe CSV cell: quoted, and a leading = + - @ neutralised (CSV injection). */
-function cell(value: unknown): string {
-  let text = value === null || value === undefined ? '' : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return `"${text.replace(/"/g, '""')}"`;
-}
 
 /** Device telemetry reports on the public listener's admin API (viewer role). */
 export async function deviceReportRoutes(parent: FastifyInstance, opts: { ctx: OnrampContext; guard: preHandlerAsyncHookHandler }): Promise<void> {
@@ -67,7 +61,7 @@ export async function deviceReportRoutes(parent: FastifyInstance, opts: { ctx: O
       const c = cutoffs(req.query);
       const filter = (req.query.filter ?? 'all') as DeviceFilter;
       const rows = await listDevices(ctx.storage.db, filter, c.seenBefore, c.bootBefore, Math.min(Number(req.query.limit ?? 100_000), 100_000));
-      const lines = [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((k) => cell(r[k])).join(','))];
+      const lines = [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((k) => csvCell(r[k] as string | number | null)).join(','))];
       const name = `devices-${filter}-${ctx.clock.now().toISOString().slice(0, 10)}.csv`;
       return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}"`).send(lines.join('\r\n') + '\r\n');
     },

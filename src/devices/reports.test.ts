@@ -53,7 +53,7 @@ for (const backend of BACKENDS) {
         assert.match(csv.headers['content-type'] as string, /text\/csv/);
         const lines = csv.body.trim().split('\r\n');
         assert.equal(lines.length, 2);
-        assert.match(lines[1]!, /^"pc-3","eve@contoso.com"/);
+        assert.match(lines[1]!, /^pc-3,eve@contoso.com,/);
         assert.match(lines[1]!, /"'=HYPERLINK\(""x""\)"/, 'formula cells are neutralised');
         assert.equal((await get('/api/devices/export.csv?filter=bogus')).statusCode, 400);
       } finally {

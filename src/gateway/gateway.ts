@@ -13,7 +13,7 @@ import { toOnrampError } from '../http/common.js';
 import { AuditWriter } from './audit-writer.js';
 import { CertificateVerifier, parseForwardedCertificate, type CertificateIdentity, type VerifyOutcome } from './certificate-verifier.js';
 import { AddressMatcher, IpFilter } from './ip-filter.js';
-import { TokenBuckets } from './token-bucket.js';
+import { TokenBuckets } from '../lib/token-buckets.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -2,6 +2,7 @@
  * The onboarding emails: invitation, reminder and the manager escalation. Pure functions from data to
  * {subject, html, text}; every value placed in HTML is escaped, URLs included.
  */
+import { escapeHtml } from '../lib/html.js';
 
 export interface Branding {
   companyName: string;
@@ -33,11 +34,6 @@ export interface RenderedEmail {
   subject: string;
   html: string;
   text: string;
-}
-
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
 }
 
 /** A colour from config goes into a style attribute: anything but a hex colour falls back (no CSS injection). */

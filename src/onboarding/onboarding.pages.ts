@@ -5,12 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { OnrampConfig } from '../onramp-config.js';
+import { escapeHtml } from '../lib/html.js';
 
 type Branding = OnrampConfig['onboarding']['branding'];
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
 
 /** Where a page's body goes in its cached frame; escaped values cannot contain `<`, so cannot fake it. */
 const BODY_SLOT = '<!--body-->';

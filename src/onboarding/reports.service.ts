@@ -6,9 +6,11 @@ import { tryAcquireLease } from '../db/leases.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { DAY_MS } from '../lib/clock.js';
+import { csvCell } from '../lib/csv.js';
+import { escapeHtml } from '../lib/html.js';
 import type { Logger } from '../lib/logger.js';
 import type { MailTransport } from '../mail/transports.js';
-import { escapeHtml, type Branding } from './email-templates.js';
+import type { Branding } from './email-templates.js';
 import { ALL_USER_STATUSES, USER_STATUS } from './onboarding.domain.js';
 import type { reportsConfig } from './reports.config.js';
 import {
@@ -75,22 +77,6 @@ export const CSV_COLUMNS: ReadonlyArray<[string, (u: ExportRow) => string | numb
   ['EscalatedToManager', (u) => (u.escalated_to_manager ? 'Yes' : 'No')],
   ['EscalationDate', (u) => u.escalation_date],
 ];
-
-/** A cell that could be read as a formula, or needs quoting (RFC 4180), or has edge whitespace. */
-const NEEDS_CARE = /^[=+\-@\s]|[",\r\n]|\s$/;
-
-/**
- * One CSV cell. Spreadsheets run a cell starting with = + - @ (or a tab/CR that they strip first) as a
- * formula, so such cells get a leading apostrophe (OWASP's CSV-injection advice); then RFC 4180 quoting.
- */
-export function csvCell(value: string | number | null): string {
-  if (value === null) return '';
-  let text = String(value);
-  // Most cells need neither: one test decides (an export writes 2.4 million cells per 100,000 users).
-  if (!NEEDS_CARE.test(text)) return text;
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) || /^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
 
 function rate(active: number, total: number, excluded: number): number {
   const inScope = total - excluded;

@@ -9,7 +9,8 @@ import { createLogger } from '../lib/logger.js';
 import { mailConfig } from '../mail/mail.config.js';
 import { SmtpTransport, type MailSettings } from '../mail/transports.js';
 import { OnboardingService } from './onboarding.service.js';
-import { csvCell, CSV_COLUMNS, ReportService } from './reports.service.js';
+import { csvCell } from '../lib/csv.js';
+import { CSV_COLUMNS, ReportService } from './reports.service.js';
 
 const log = createLogger('silent');
 

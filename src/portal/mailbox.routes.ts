@@ -9,7 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { OnrampError } from '../errors.js';
 import { requireRole } from '../auth/auth.plugin.js';
 import type { RunningSimulator } from '../simulator/index.js';
-import { escapeHtml } from '../onboarding/email-templates.js';
+import { escapeHtml } from '../lib/html.js';
 
 /**
  * An email's HTML is foreign content: it is served on its own URL under a CSP sandbox (no scripts, an

@@ -6,6 +6,7 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual, X509Certificate } from 'node:crypto';
 import { SignJWT, decodeProtectedHeader, exportJWK, generateKeyPair, importX509, jwtVerify, type JWK, type CryptoKey, type JWTPayload } from 'jose';
 import type { Tenant, SimUser } from './tenant.js';
+import { escapeHtml } from '../lib/html.js';
 
 export interface SimResponse {
   status: number;
@@ -308,10 +309,6 @@ function redirectWithError(redirectUri: string, state: string | null, error: str
   target.searchParams.set('error_description', description);
   if (state !== null) target.searchParams.set('state', state);
   return { status: 302, headers: { location: target.toString() } };
-}
-
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 export function page(title: string, body: string): string {

@@ -4,8 +4,9 @@
  * records the method in the simulated tenant, which is what onramp's next check looks for.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { escapeHtml, page, type SimResponse } from './identity.js';
+import { page, type SimResponse } from './identity.js';
 import type { SimUser, Tenant } from './tenant.js';
+import { escapeHtml } from '../lib/html.js';
 
 export const SECURITY_INFO_PATH = '/mfasetup';
 const HTML = { 'content-type': 'text/html; charset=utf-8' };
