@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { simulatorEnv } from '../src/graph/connect.js';
+import { simulatorEnv } from '../src/simulator/sim-env.js';
 import { startSimulator, type RunningSimulator } from '../src/simulator/index.js';
 
 export interface BenchTenant {

@@ -12,7 +12,8 @@ import { connectGraph } from './graph/connect.js';
 import { registerCertsCommands } from './gateway/certs.command.js';
 import { registerAuthCommands } from './auth/auth.cli.js';
 import { registerSimCommand } from './simulator/sim.command.js';
-import type { RunningSimulator } from './simulator/index.js';
+import { emailGivenUp } from './onboarding/invitations.service.js';
+import { systemClock } from './lib/clock.js';
 
 const program = new Command();
 program
@@ -34,6 +35,7 @@ program
     const log = createLogger(cfg.log.level);
     const running = await startOnramp({ config: cfg, log, demo: opts.demo ?? false });
     if (opts.demo) {
+      const demoTenant = running.ctx.demoTenant;
       const lines = [
         '',
         '  onramp is running (demo)',
@@ -41,9 +43,9 @@ program
         `  Health:                     ${running.publicUrl}/healthz`,
         running.deviceUrl ? `  Device API (mTLS):          ${running.deviceUrl}/` : '  Device API (mTLS):          off (no server certificate)',
         `  Storage:                    ${running.ctx.storage.describe}`,
-        ...(running.ctx.simulator ? [`  Simulated tenant:           ${running.ctx.simulator.url}  (sent mail: the portal's Mailbox, or ${running.ctx.simulator.url}/_sim/mail)`] : []),
-        ...(running.ctx.simulator && !cfg.auth.oidc.issuer
-          ? [`  Sign in:                    "Sign in with Microsoft", then pick ${demoAdminName(running.ctx.simulator)} (Onramp.Admin)`]
+        ...(demoTenant ? [`  Simulated tenant:           ${demoTenant.url}  (sent mail: the portal's Mailbox, or ${demoTenant.url}/_sim/mail)`] : []),
+        ...(demoTenant && !cfg.auth.oidc.issuer
+          ? [`  Sign in:                    "Sign in with Microsoft", then pick ${demoTenant.adminName} (Onramp.Admin)`]
           : []),
         ...(running.publicApp.onrampAuth.setupCode
           ? [`  First-run setup code:       ${running.publicApp.onrampAuth.setupCode}  (open the portal to create the local admin)`]
@@ -110,8 +112,9 @@ configCommand
 
 registerAuthCommands(program, () => config());
 registerSimCommand(program, () => config().dataDir);
-const connectTenant = (cfg: OnrampConfig) => connectGraph(cfg, { demo: false, log: createLogger(cfg.log.level) });
-registerMailCommands(program, () => config(), connectTenant);
+const connectTenant = (cfg: OnrampConfig) => connectGraph(cfg.graph, createLogger(cfg.log.level));
+// Given up in `mail deliver` as in the server: the user goes to Error with the reason.
+registerMailCommands(program, () => config(), connectTenant, (storage) => (trx, email) => emailGivenUp(trx, email, { storage, clock: systemClock }));
 registerCampaignCommands(program, () => config(), connectTenant);
 
 /** Known start-up failures get one clear line and exit 1; anything else is a bug and shows its stack. */
@@ -129,6 +132,3 @@ function fail(err: unknown): never {
 program.parseAsync(process.argv).catch(fail);
 
 /** The simulated tenant's account holding the Onramp.Admin app role, named in the demo's start banner. */
-function demoAdminName(sim: RunningSimulator): string {
-  return [...sim.control.tenant.users.values()].find((u) => u.appRoles.includes('Onramp.Admin'))?.displayName ?? 'the account marked Onramp.Admin';
-}

@@ -3,7 +3,7 @@ import type { Storage } from './db/dialect.js';
 import type { Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
 import type { ExchangePort, GraphPort } from './graph/graph-port.js';
-import type { RunningSimulator } from './simulator/index.js';
+import type { DemoMail } from './portal/mailbox.routes.js';
 
 /**
  * What every feature is built from. Features take the parts they need in their constructors
@@ -25,6 +25,21 @@ export interface OnrampContext {
    */
   graph?: GraphPort;
   exchange?: ExchangePort;
-  /** `serve --demo`: the in-process tenant simulator the Graph client points at (mailbox view, sign-in). */
-  simulator?: RunningSimulator;
+  /** `serve --demo`: the in-process simulated tenant the Graph clients point at (wired in src/demo.ts). */
+  demoTenant?: DemoTenant;
+}
+
+/** What features may use of the demo's simulated tenant; they never see the simulator itself. */
+export interface DemoTenant {
+  url: string;
+  /** Sign-in against the tenant's identity platform (the portal's "Sign in with Microsoft"). */
+  signIn: { issuer: string; clientId: string; clientSecret: string; caPem: string };
+  /** The mailbox the invitations are sent from. */
+  sharedMailbox: string;
+  /** Display name of an account holding the Onramp.Admin role, for the start banner. */
+  adminName: string;
+  /** The mail the tenant received through Graph sendMail (the portal's Mailbox screen). */
+  receivedMail(): DemoMail[];
+  /** Subscribes to MFA registrations in the tenant; returns the unsubscribe. */
+  onRegistration(listener: () => void): () => void;
 }

@@ -11,7 +11,9 @@ import { resolveGatewayMaterial } from './gateway/gateway-material.js';
 import { scheduleDirectorySync } from './directory/directory-sync.js';
 import type { OnrampContext } from './context.js';
 import { createOnboardingJobs } from './onboarding/invitations.scheduler.js';
-import { connectGraph, withDemoTenant } from './graph/connect.js';
+import { connectGraph, type GraphConnection } from './graph/connect.js';
+import { startDemoTenant, type DemoStart } from './demo.js';
+import type { RunningSimulator } from './simulator/index.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
 
@@ -28,6 +30,8 @@ export interface RunningOnramp {
   deviceApp?: FastifyInstance;
   publicUrl: string;
   deviceUrl?: string;
+  /** `serve --demo`: the in-process tenant simulator (for the demo's own tests; features see ctx.demoTenant). */
+  simulator?: RunningSimulator;
   /** Stops accepting work, lets in-flight requests finish, then releases the database. */
   close(): Promise<void>;
 }
@@ -43,8 +47,10 @@ function deviceTls(ctx: OnrampContext): Promise<GatewayMaterial | undefined> {
 export async function startOnramp(options: StartOptions): Promise<RunningOnramp> {
   const { log } = options;
   log.info({ config: redactConfig(options.config) }, 'starting onramp');
-  const graph = await connectGraph(options.config, { demo: options.demo ?? false, log });
-  const config: OnrampConfig = graph.simulator ? withDemoTenant(options.config, graph.simulator) : options.config;
+  // The demo simulates a tenant in-process unless a real one is configured.
+  const demo: DemoStart | undefined = options.demo && !options.config.graph.tenantId ? await startDemoTenant(options.config, log) : undefined;
+  const graph: GraphConnection = demo?.graph ?? (await connectGraph(options.config.graph, log));
+  const config: OnrampConfig = demo?.config ?? options.config;
   let storage: Storage;
   try {
     storage = await openStorage({ ...config.database, dataDir: config.dataDir });
@@ -61,7 +67,7 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
     instanceId: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
     graph: graph.graph,
     exchange: graph.exchange,
-    simulator: graph.simulator,
+    demoTenant: demo?.demoTenant,
   };
   // Closed last (closers run in reverse), after the listeners stop using Graph.
   const closers: Array<() => Promise<unknown>> = [() => graph.close()];
@@ -77,12 +83,11 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
     const publicPort = new URL(publicAddress).port;
     const publicUrl = config.server.publicUrl ?? `http://localhost:${publicPort}`;
     // Invitation workflow, outbox sender, scheduled report; they stop before the listener (closers run in reverse).
-    const sim = graph.simulator;
     const onboardingJobs = createOnboardingJobs(ctx, {
       graph: graph.graph,
       publicUrl,
-      demoMailbox: sim?.sharedMailbox,
-      demoRegistrations: sim && ((listener) => sim.control.onMethodsChanged(listener)),
+      demoMailbox: ctx.demoTenant?.sharedMailbox,
+      demoRegistrations: ctx.demoTenant?.onRegistration,
     });
     onboardingJobs.start(publicApp.onboarding);
     closers.push(() => onboardingJobs.stop());
@@ -107,6 +112,7 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
       deviceApp,
       publicUrl,
       deviceUrl,
+      simulator: demo?.simulator,
       close: () =>
         (closing ??= (async () => {
           // A keep-alive connection whose request was in flight when close() began turns idle only

@@ -206,7 +206,7 @@ describe('serve --demo (startOnramp with its in-process tenant)', () => {
     };
     const running = await startOnramp({ config: loadConfig({ env }), log: createLogger('silent'), demo: true });
     try {
-      const sim = running.ctx.simulator!;
+      const sim = running.simulator!;
       const someone = [...sim.control.tenant.users.values()].find((u) => u.accountEnabled && u.userType === 'Member' && u.mail && u.methods.length === 0)!;
       const user = () => running.ctx.storage.db.selectFrom('tracked_user').selectAll().where('upn_key', '=', someone.userPrincipalName.toLowerCase()).executeTakeFirstOrThrow();
       const { token } = await new AuthService(running.ctx.storage.db, running.ctx.config.auth, systemClock).createApiToken('demo', 'admin', 'test');

@@ -32,7 +32,7 @@ import { AuditLog, AuthService, MIN_PASSWORD_LENGTH, USERNAME_PATTERN } from './
 import { randomId, sameSecret } from './secrets.js';
 import { clientNetworkKey } from '../lib/client-address.js';
 import { WindowRateLimiter } from '../lib/rate-limit.js';
-import { OidcSignIn, oidcConfigured, simulatorOidc } from './oidc.js';
+import { OidcSignIn, oidcConfigured } from './oidc.js';
 
 declare module 'fastify' {
   /** Route documentation picked up by /api/openapi.json. */
@@ -145,7 +145,10 @@ export async function authPlugin(app: FastifyInstance, { ctx }: AuthPluginOption
     },
   };
   if (oidcConfigured(config.oidc)) runtime.oidc = new OidcSignIn(config.oidc, ctx.log);
-  else if (ctx.simulator) runtime.oidc = new OidcSignIn(simulatorOidc(config.oidc, ctx.simulator), ctx.log, ctx.simulator.caPem);
+  else if (ctx.demoTenant) {
+    const { caPem, ...signIn } = ctx.demoTenant.signIn;
+    runtime.oidc = new OidcSignIn({ ...config.oidc, ...signIn, clientCertificateKeyFile: undefined, caFile: undefined }, ctx.log, caPem);
+  }
   if (config.localAdmin && (await needsFirstRunSetup(service))) {
     runtime.setupCode = randomId(9);
     ctx.log.warn({ setupCode: runtime.setupCode }, 'no local admin yet: open the portal and finish first-run setup with this code');
@@ -182,7 +185,7 @@ export async function authPlugin(app: FastifyInstance, { ctx }: AuthPluginOption
       setupRequired: config.localAdmin && runtime.setupCode !== undefined,
       demo: ctx.demo,
       /** The demo's Mailbox screen exists (the tenant simulator runs in-process). */
-      mailbox: ctx.simulator !== undefined,
+      mailbox: ctx.demoTenant !== undefined,
     };
   });
 

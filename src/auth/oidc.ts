@@ -6,7 +6,6 @@ import type { Logger } from '../lib/logger.js';
 import { OnrampError } from '../errors.js';
 import type { AuthConfig } from './auth.service.js';
 import type { Role } from './auth.model.js';
-import type { RunningSimulator } from '../simulator/index.js';
 
 /**
  * OpenID Connect sign-in (authorization code + PKCE) with openid-client v6, for Microsoft Entra ID
@@ -140,12 +139,4 @@ function parseFlow(cookie: string | undefined): FlowState | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * `serve --demo` without an identity provider configured: sign-in against the in-process tenant
- * simulator, whose users with the Onramp.Admin / Onramp.Viewer app roles can sign in.
- */
-export function simulatorOidc(c: OidcConfig, sim: Pick<RunningSimulator, 'url' | 'tenantId' | 'clientId' | 'clientSecret'>): OidcConfig & { issuer: string; clientId: string } {
-  return { ...c, issuer: `${sim.url}/${sim.tenantId}/v2.0`, clientId: sim.clientId, clientSecret: sim.clientSecret, clientCertificateKeyFile: undefined, caFile: undefined };
 }

@@ -4,14 +4,17 @@ import { openStorage } from '../db/dialect.js';
 import { migrateToLatest } from '../db/migrations/index.js';
 import { systemClock } from '../lib/clock.js';
 import { createLogger } from '../lib/logger.js';
-import type { GraphConnector } from '../onboarding/campaign.cli.js';
-import { emailGivenUp } from '../onboarding/invitations.service.js';
+import type { Storage } from '../db/dialect.js';
+import type { GraphConnector } from '../graph/connect.js';
 import { OutboxSender, type GiveUpHandler } from './outbox.js';
 import { outboxCounts } from './outbox.queries.js';
 import { createMailTransport } from './transports.js';
 
-/** `onramp mail deliver`: delivers the outbox from the command line (operations, recovery), as the server would. */
-export function registerMailCommands(program: Command, loadConfig: () => OnrampConfig, connect: GraphConnector): void {
+/**
+ * `onramp mail deliver`: delivers the outbox from the command line (operations, recovery), as the server
+ * would. `giveUp` is what the server does with an email it gives up on (onboarding puts its user in Error).
+ */
+export function registerMailCommands(program: Command, loadConfig: () => OnrampConfig, connect: GraphConnector, giveUp: (storage: Storage) => GiveUpHandler): void {
   program
     .command('mail')
     .description('outgoing email')
@@ -27,8 +30,7 @@ export function registerMailCommands(program: Command, loadConfig: () => OnrampC
       const transport = createMailTransport(config.mail, graph?.graph);
       try {
         await migrateToLatest(storage);
-        // Given up here as in the server: the user goes to Error with the reason.
-        const onGiveUp: GiveUpHandler = (trx, email) => emailGivenUp(trx, email, { storage, clock: systemClock });
+        const onGiveUp = giveUp(storage);
         const sender = new OutboxSender({ db: storage.db, clock: systemClock, log, settings: config.mail, transport, onGiveUp });
         for (;;) {
           const round = await sender.deliverDue();

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
+import type { GraphConnector } from '../graph/connect.js';
 import type { OnrampConfig } from '../onramp-config.js';
 import { openStorage } from '../db/dialect.js';
 import { migrateToLatest } from '../db/migrations/index.js';
-import type { GraphPort } from '../graph/graph-port.js';
 import { systemClock } from '../lib/clock.js';
 import { createLogger } from '../lib/logger.js';
 import { createOnboardingJobs, type OnboardingJobs } from './invitations.scheduler.js';
 
-export type GraphConnector = (config: OnrampConfig) => Promise<{ graph: GraphPort; close(): Promise<void> }>;
 
 async function withJobs<T>(config: OnrampConfig, connect: GraphConnector, work: (jobs: OnboardingJobs) => Promise<T>): Promise<T> {
   const log = createLogger(config.log.level);

@@ -8,7 +8,6 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { OnrampError } from '../errors.js';
 import { requireRole } from '../auth/auth.plugin.js';
-import type { RunningSimulator } from '../simulator/index.js';
 import { escapeHtml } from '../lib/html.js';
 
 /**
@@ -18,13 +17,25 @@ import { escapeHtml } from '../lib/html.js';
  */
 const MAIL_CSP = ["default-src 'none'", "style-src 'unsafe-inline'", 'img-src http: https: data:', "frame-ancestors 'self'", 'sandbox allow-popups allow-popups-to-escape-sandbox'].join('; ');
 
-export async function mailboxRoutes(app: FastifyInstance, { simulator }: { simulator: RunningSimulator }): Promise<void> {
+/** An email as the demo's simulated tenant received it. */
+export interface DemoMail {
+  id: string;
+  from: string;
+  to: Array<{ address: string }>;
+  subject: string;
+  sentAt: string;
+  contentType: 'html' | 'text';
+  body: string;
+  attachments: Array<{ name: string }>;
+}
+
+export async function mailboxRoutes(app: FastifyInstance, { receivedMail }: { receivedMail: () => DemoMail[] }): Promise<void> {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   // Invitations carry working sign-up links, so only admins read them.
   const guard = requireRole('admin');
 
   typed.get('/api/admin/mailbox', { preHandler: guard, schema: { tags: ['demo'], summary: 'Demo only: emails the simulated tenant received, newest first' } }, async () => {
-    const messages = simulator.control.mail().reverse();
+    const messages = receivedMail().reverse();
     return {
       messages: messages.map((m) => ({ id: m.id, from: m.from, to: m.to.map((r) => r.address), subject: m.subject, sentAt: m.sentAt, contentType: m.contentType, attachments: m.attachments.map((a) => a.name) })),
     };
@@ -34,7 +45,7 @@ export async function mailboxRoutes(app: FastifyInstance, { simulator }: { simul
     '/api/admin/mailbox/:id/body',
     { preHandler: guard, schema: { tags: ['demo'], summary: 'Demo only: one email\'s body as a sandboxed page', params: Type.Object({ id: Type.String({ maxLength: 200 }) }) } },
     async (req, reply) => {
-      const mail = simulator.control.mail().find((m) => m.id === req.params.id);
+      const mail = receivedMail().find((m) => m.id === req.params.id);
       if (!mail) throw new OnrampError('ONRAMP_ERR_NOT_FOUND', [`mail ${req.params.id}`]);
       const content = mail.contentType === 'html' ? mail.body : `<pre style="white-space:pre-wrap;font-family:inherit">${escapeHtml(mail.body)}</pre>`;
       return reply

@@ -21,7 +21,7 @@ import { systemClock } from '../lib/clock.js';
 import { sqliteBackend, type TestStorage } from '../../test/support/storage.js';
 import { startTestTenant, type TestTenant } from '../../test/support/simulator.js';
 import { createOnboardingJobs, type OnboardingJobs } from '../onboarding/invitations.scheduler.js';
-import { withDemoTenant } from '../graph/connect.js';
+import { demoTenantOf, withDemoTenant } from '../demo.js';
 
 const BUILT = existsSync(fileURLToPath(new URL('../../portal/dist/index.html', import.meta.url)));
 const XSS = '<img src=x onerror="window.__xss=1">';
@@ -203,7 +203,7 @@ describe('demo in the browser', { skip: BUILT ? false : 'portal not built: run n
     const tenant = await startTestTenant({ users: 12 });
     // As startOnramp derives it: the simulated tenant's MFA group and security-info page; runs gather triggers briefly.
     const config = withDemoTenant(loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json', ONRAMP_AUTH_COOKIE_SECURE: 'false', ONRAMP_INVITATIONS_TRIGGER_DEBOUNCE_MS: '100' } }), tenant.sim);
-    const ctx = { config, storage, log: createLogger('silent'), clock: systemClock, demo: true, instanceId: 'browser-demo', graph: tenant.graph, exchange: tenant.exchange, simulator: tenant.sim };
+    const ctx = { config, storage, log: createLogger('silent'), clock: systemClock, demo: true, instanceId: 'browser-demo', graph: tenant.graph, exchange: tenant.exchange, demoTenant: demoTenantOf(tenant.sim) };
     const app = await buildPublicApp(ctx);
     const base = await app.listen({ host: '127.0.0.1', port: 0 });
     let jobs: OnboardingJobs | undefined;

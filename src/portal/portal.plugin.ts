@@ -198,7 +198,7 @@ export async function portalPlugin(app: FastifyInstance, { ctx }: PortalPluginOp
   typed.post('/api/admin/reports/send', { preHandler: requireRole('admin'), schema: { tags: ['reports'], summary: 'Send the admin report email now (to the configured or the given recipients)', body: SendReportBody } }, async (req) => {
     const recipients = req.body.recipients ?? ctx.config.reports.recipients;
     if (recipients.length === 0) throw new OnrampError('ONRAMP_ERR_VALIDATION', ['no recipients given and none configured (reports.recipients)']);
-    transport ??= createMailTransport(ctx.config.mail, ctx.graph, ctx.simulator?.sharedMailbox);
+    transport ??= createMailTransport(ctx.config.mail, ctx.graph, ctx.demoTenant?.sharedMailbox);
     const summary = await reportService.send(transport, recipients).catch((err: unknown) => {
       if (!(err instanceof MailDeliveryError)) throw err;
       req.log.warn({ err }, 'report email not accepted by the mail transport');
@@ -256,7 +256,7 @@ export async function portalPlugin(app: FastifyInstance, { ctx }: PortalPluginOp
     return { demo: ctx.demo, config: redactConfig(ctx.config) };
   });
 
-  if (ctx.simulator) await app.register(mailboxRoutes, { simulator: ctx.simulator });
+  if (ctx.demoTenant) await app.register(mailboxRoutes, { receivedMail: ctx.demoTenant.receivedMail });
 
   // The SPA uses hash routes (#/users/12), so `/` is its only page and unknown paths stay JSON 404s.
   const indexFile = `${PORTAL_DIST}index.html`;

@@ -9,6 +9,7 @@ import { BACKENDS, type TestStorage } from '../../test/support/storage.js';
 import { AuthService } from '../auth/auth.service.js';
 import { startTestTenant } from '../../test/support/simulator.js';
 import { Agent, fetch as undiciFetch } from 'undici';
+import { demoTenantOf } from '../demo.js';
 
 async function harness(storage: TestStorage, extra: Partial<OnrampContext> = {}) {
   const clock = new ManualClock(new Date());
@@ -166,7 +167,7 @@ describe('demo: the in-process tenant simulator', () => {
   test('send report now lands in the Mailbox; mail bodies are served sandboxed; sign-in offers the simulator', async () => {
     const tenant = await startTestTenant({ users: 10 });
     const storage = await BACKENDS[0]!.open();
-    const { app, as, admin, viewer } = await harness(storage, { demo: true, simulator: tenant.sim, graph: tenant.graph });
+    const { app, as, admin, viewer } = await harness(storage, { demo: true, demoTenant: demoTenantOf(tenant.sim), graph: tenant.graph });
     try {
       const session = (await app.inject('/api/auth/session')).json();
       assert.deepEqual(session.methods, { local: true, oidc: true });
@@ -195,7 +196,7 @@ describe('demo: the in-process tenant simulator', () => {
       assert.deepEqual(who.user, { subject: adminUser.userPrincipalName, displayName: adminUser.displayName, role: 'admin', kind: 'session' });
 
       // With Secure cookies (the default), browsers refuse a __Host- cookie unless its Path is /.
-      const secureApp = await buildPublicApp({ config: loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json' } }), storage, log: createLogger('silent'), clock: new ManualClock(new Date()), demo: true, instanceId: 't', simulator: tenant.sim });
+      const secureApp = await buildPublicApp({ config: loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json' } }), storage, log: createLogger('silent'), clock: new ManualClock(new Date()), demo: true, instanceId: 't', demoTenant: demoTenantOf(tenant.sim) });
       try {
         const cookies = [(await secureApp.inject('/api/auth/oidc/login')).headers['set-cookie']].flat().map(String);
         assert.equal(cookies.length, 1);

@@ -43,7 +43,7 @@ export function registerSimCommand(program: Command, dataDir: () => string): voi
     .action(async (o: SimOptions) => {
       // Loaded here so other commands do not pay for the simulator's modules.
       const { startSimulator } = await import('./index.js');
-      const { simulatorEnv } = await import('../graph/connect.js');
+      const { simulatorEnv } = await import('./sim-env.js');
       const sim = await startSimulator({
         users: o.users,
         seed: o.seed,

@@ -1,0 +1,94 @@
+/**
+ * `serve --demo`: the one place that wires the in-process tenant simulator into onramp. Features never
+ * see the simulator; they get a `DemoTenant` on the context (sign-in, the Mailbox screen, the shared
+ * mailbox, registration events) and Graph clients pointed at it, the same production clients a real
+ * tenant gets.
+ */
+import type { DemoTenant } from './context.js';
+import type { OnrampConfig } from './onramp-config.js';
+import type { GraphConfig } from './graph/graph-client.js';
+import type { GraphConnection } from './graph/connect.js';
+import type { Logger } from './lib/logger.js';
+import { onboardingConfig } from './onboarding/onboarding.config.js';
+import type { RunningSimulator } from './simulator/index.js';
+
+/** Users in the tenant `serve --demo` simulates. */
+export const DEMO_TENANT_USERS = 200;
+
+export interface DemoStart {
+  graph: GraphConnection;
+  simulator: RunningSimulator;
+  demoTenant: DemoTenant;
+  /** The configuration with the simulated tenant's settings filled in (see `withDemoTenant`). */
+  config: OnrampConfig;
+}
+
+/**
+ * Starts a tenant simulator in-process (its CA under dataDir/simulator) and points the Graph clients at
+ * it, trusting its CA for that traffic only. Loaded only in the demo, so other starts stay quick.
+ */
+export async function startDemoTenant(config: OnrampConfig, log: Logger): Promise<DemoStart> {
+  const [{ startSimulator }, { createGraphClients }] = await Promise.all([import('./simulator/index.js'), import('./graph/graph-client.js')]);
+  const simulator = await startSimulator({ users: DEMO_TENANT_USERS, dataDir: config.dataDir });
+  const clients = createGraphClients(pointAtSimulator(config.graph, simulator), { caPem: simulator.caPem });
+  log.info({ url: simulator.url, tenantId: simulator.tenantId, users: DEMO_TENANT_USERS }, 'demo: tenant simulator started');
+  return {
+    simulator,
+    demoTenant: demoTenantOf(simulator),
+    config: withDemoTenant(config, simulator),
+    graph: {
+      graph: clients.graph,
+      exchange: clients.exchange,
+      configured: true,
+      close: async () => {
+        await clients.close();
+        await simulator.stop();
+      },
+    },
+  };
+}
+
+/** What the features may know of a running simulator. */
+export function demoTenantOf(sim: RunningSimulator): DemoTenant {
+  return {
+    url: sim.url,
+    signIn: { issuer: `${sim.url}/${sim.tenantId}/v2.0`, clientId: sim.clientId, clientSecret: sim.clientSecret, caPem: sim.caPem },
+    sharedMailbox: sim.sharedMailbox,
+    adminName: [...sim.control.tenant.users.values()].find((u) => u.appRoles.includes('Onramp.Admin'))?.displayName ?? 'the account marked Onramp.Admin',
+    receivedMail: () => sim.control.mail(),
+    onRegistration: (listener) => sim.control.onMethodsChanged(listener),
+  };
+}
+
+/** `base` with its tenant, app credential, authority and endpoints those of a running simulator. */
+export function pointAtSimulator(base: GraphConfig, sim: RunningSimulator): GraphConfig {
+  return {
+    ...base,
+    tenantId: sim.tenantId,
+    clientId: sim.clientId,
+    clientSecret: sim.clientSecret,
+    credential: 'clientSecret',
+    authorityHost: sim.authorityHost,
+    disableInstanceDiscovery: true,
+    baseUrl: sim.url,
+    exchangeBaseUrl: sim.url,
+  };
+}
+
+/**
+ * The demo's settings from its simulated tenant, unless configured: the tenant's MFA group, and its
+ * security-info page as the enrol redirect (https://aka.ms/mfasetup cannot record anything there).
+ */
+export function withDemoTenant(config: OnrampConfig, sim: Pick<RunningSimulator, 'mfaGroupId' | 'mfaSetupUrl'>): OnrampConfig {
+  const onboarding = config.onboarding;
+  return {
+    ...config,
+    onboarding: {
+      ...onboarding,
+      mfaGroupId: onboarding.mfaGroupId || sim.mfaGroupId,
+      enrolRedirectUrl: onboarding.enrolRedirectUrl === DEFAULT_ENROL_REDIRECT_URL ? sim.mfaSetupUrl : onboarding.enrolRedirectUrl,
+    },
+  };
+}
+
+const DEFAULT_ENROL_REDIRECT_URL = onboardingConfig.properties.enrolRedirectUrl.default as string;
