@@ -8,7 +8,7 @@ import { createLogger } from './lib/logger.js';
 import { startOnramp } from './main.js';
 import { registerMailCommands } from './mail/mail.cli.js';
 import { registerCampaignCommands } from './onboarding/campaign.cli.js';
-import { connectGraph } from './graph/connect.js';
+import { connectGraph, type GraphConnector } from './graph/connect.js';
 import { registerCertsCommands } from './gateway/certs.command.js';
 import { registerAuthCommands } from './auth/auth.cli.js';
 import { registerSimCommand } from './simulator/sim.command.js';
@@ -112,7 +112,7 @@ configCommand
 
 registerAuthCommands(program, () => config());
 registerSimCommand(program, () => config().dataDir);
-const connectTenant = (cfg: OnrampConfig) => connectGraph(cfg.graph, createLogger(cfg.log.level));
+const connectTenant: GraphConnector = (graph) => connectGraph(graph, createLogger(config().log.level));
 // Given up in `mail deliver` as in the server: the user goes to Error with the reason.
 registerMailCommands(program, () => config(), connectTenant, (storage) => (trx, email) => emailGivenUp(trx, email, { storage, clock: systemClock }));
 registerCampaignCommands(program, () => config(), connectTenant);

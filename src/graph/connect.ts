@@ -1,11 +1,10 @@
 import type { Logger } from '../lib/logger.js';
-import type { OnrampConfig } from '../onramp-config.js';
 import type { GraphConfig } from './graph-client.js';
 import type { ExchangePort, GraphPort } from './graph-port.js';
 import { notConfiguredGraph } from './not-configured.js';
 
 /** Connects to the tenant a configuration names (the CLI's commands take one, so tests can pass their own). */
-export type GraphConnector = (config: OnrampConfig) => Promise<Pick<GraphConnection, 'graph' | 'close'>>;
+export type GraphConnector = (config: GraphConfig) => Promise<Pick<GraphConnection, 'graph' | 'close'>>;
 
 export interface GraphConnection {
   graph: GraphPort;

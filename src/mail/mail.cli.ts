@@ -26,7 +26,7 @@ export function registerMailCommands(program: Command, loadConfig: () => OnrampC
       const log = createLogger(config.log.level);
       const storage = await openStorage({ ...config.database, dataDir: config.dataDir });
       // Graph only when the mail goes through it: an SMTP-only deployment needs no tenant for this.
-      const graph = config.mail.transport === 'graph' ? await connect(config) : undefined;
+      const graph = config.mail.transport === 'graph' ? await connect(config.graph) : undefined;
       const transport = createMailTransport(config.mail, graph?.graph);
       try {
         await migrateToLatest(storage);

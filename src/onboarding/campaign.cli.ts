@@ -14,7 +14,7 @@ async function withJobs<T>(config: OnrampConfig, connect: GraphConnector, work: 
   const storage = await openStorage({ ...config.database, dataDir: config.dataDir });
   try {
     await migrateToLatest(storage);
-    const graph = await connect(config);
+    const graph = await connect(config.graph);
     const jobs = createOnboardingJobs(
       { config, storage, log, clock: systemClock, demo: false, instanceId: `cli-${process.pid}-${randomUUID().slice(0, 8)}` },
       { graph: graph.graph, publicUrl: config.server.publicUrl ?? `http://localhost:${config.server.publicPort}` },
