@@ -354,6 +354,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         return { status: 409, body: { error: { code: 'Conflict', message: (err as Error).message } } };
       }
     }
+    if (what === 'users' && key && !sub && method === 'DELETE' && !tenant.findUser(key) && tenant.deletedUsers.has(key) && url.searchParams.get('permanently') === 'true') {
+      control.deleteUser(key, { permanently: true });
+      return { status: 204 };
+    }
     if (what === 'users' && key && !tenant.findUser(key)) return missing(key);
     if (what === 'users' && key && !sub && method === 'DELETE') {
       control.deleteUser(key, { permanently: url.searchParams.get('permanently') === 'true' });

@@ -242,6 +242,12 @@ describe('tenant simulator', () => {
     delta = await call('GET', deltaPath());
     assert.deepEqual(delta.body!.value, [{ id: b.id }]);
 
+    assert.equal((await call('DELETE', path(b), undefined, null)).status, 204);
+    assert.equal((await call('DELETE', `/_sim/users/${b.id}?permanently=true`, undefined, null)).status, 204);
+    delta = await call('GET', deltaPath());
+    assert.deepEqual(delta.body!.value, [{ id: b.id, '@removed': { reason: 'deleted' } }]);
+    assert.equal((await call('POST', `/_sim/users/${b.id}/restore`, undefined, null)).status, 404, 'gone for good');
+
     assert.equal((await call('POST', '/_sim/delta/expire', undefined, null)).status, 204);
     const gone = await call('GET', deltaPath());
     assert.equal(gone.status, 410);
