@@ -40,20 +40,34 @@ for (const backend of BACKENDS) {
         await assert.rejects(attributes.lookup(second.userPrincipalName), { code: 'ONRAMP_ERR_UNKNOWN_USER' });
         await assert.rejects(attributes.lookup(third.userPrincipalName), { code: 'ONRAMP_ERR_UNKNOWN_USER' });
 
+        // A rename after Graph expired the delta token (410 syncStateNotFound): the sync starts a full
+        // round on its own and the device lookup follows the new name.
+        const formerName = first.userPrincipalName;
+        const renamed = `renamed.${first.mailNickname}@${tenant.sim.domain}`;
+        tenant.sim.control.updateUser(formerName, { userPrincipalName: renamed });
+        tenant.sim.control.expireDeltaTokens();
+        clock.advance(60_000);
+        assert.equal(await sync.runOnce(), true);
+        assert.equal((await attributes.lookup(renamed, ['jobTitle'])).jobTitle, 'Chief Onramp Officer');
+        await assert.rejects(attributes.lookup(formerName), { code: 'ONRAMP_ERR_UNKNOWN_USER' });
+
         // Graph failing (every request 503): the sync reports it, devices still get answers, and the
         // cache age keeps growing so a device (or a dashboard) can see how stale they are.
         tenant.sim.control.setFaults({ failureRate503: 1 });
         clock.advance(600_000);
         await assert.rejects(sync.runOnce());
-        assert.equal((await attributes.lookup(first.userPrincipalName, ['jobTitle'])).jobTitle, 'Chief Onramp Officer');
+        assert.equal((await attributes.lookup(renamed, ['jobTitle'])).jobTitle, 'Chief Onramp Officer');
         assert.equal(await attributes.cacheAgeSeconds(), 600);
 
         // Throttling too, then the simulator gone altogether.
+        // A rate below 1/s still lets one request through per Retry-After (Graph's bucket refills), so
+        // another client of the same app takes that one first.
         tenant.sim.control.setFaults({ failureRate503: 0, throttlePerSecond: 0.001 });
+        await tenant.graph.listGroupMemberIds(tenant.sim.mfaGroupId);
         await assert.rejects(sync.runOnce());
         await tenant.stop();
         await assert.rejects(sync.runOnce());
-        assert.equal((await attributes.lookup(first.userPrincipalName, ['jobTitle'])).jobTitle, 'Chief Onramp Officer');
+        assert.equal((await attributes.lookup(renamed, ['jobTitle'])).jobTitle, 'Chief Onramp Officer');
       } finally {
         await tenant.stop().catch(() => {});
         await storage.close();

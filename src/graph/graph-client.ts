@@ -265,9 +265,12 @@ export class GraphClient implements GraphPort {
     const add = (row: { id: string; methodsRegistered?: string[] }) => {
       out.set(row.id, { userId: row.id, methods: [...new Set((row.methodsRegistered ?? []).map(methodFromReportName))] });
     };
+    // The documented forms only (v1.0 userRegistrationDetails): the single GET "does not support the OData
+    // query parameters", and the list "supports only the $filter and $orderBy OData query parameters" and
+    // pages with the server's @odata.nextLink. Disabled accounts are not in the report.
     if (wanted.size <= REPORT_BY_ID_THRESHOLD) {
       const ids = [...wanted];
-      const responses = await this.graph.batch(ids.map((id) => ({ method: 'GET', url: `/reports/authenticationMethods/userRegistrationDetails/${encodeURIComponent(id)}?$select=id,methodsRegistered` })));
+      const responses = await this.graph.batch(ids.map((id) => ({ method: 'GET', url: `/reports/authenticationMethods/userRegistrationDetails/${encodeURIComponent(id)}` })));
       for (const res of responses) {
         if (res.status === 404) continue;
         if (res.status !== 200) throw upstreamError(res, 'registration details');
@@ -275,7 +278,9 @@ export class GraphClient implements GraphPort {
       }
       return out;
     }
-    for await (const page of this.graph.pages<{ id: string; methodsRegistered?: string[] }>(`/reports/authenticationMethods/userRegistrationDetails?$select=id,methodsRegistered&$top=${PAGE_SIZE}`)) {
+    // Unfiltered: no documented filter narrows it to a set of ids, and guests are campaign targets when
+    // invitations.excludeGuests is off.
+    for await (const page of this.graph.pages<{ id: string; methodsRegistered?: string[] }>('/reports/authenticationMethods/userRegistrationDetails')) {
       for (const row of page) if (wanted.has(row.id)) add(row);
     }
     return out;

@@ -4,8 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { METHOD_ODATA_TYPES, REPORT_METHOD_NAMES } from '../graph/auth-methods.js';
+import type { AuthMethodKind } from '../graph/graph-port.js';
 import type { SimResponse } from './identity.js';
-import type { SimUser, Tenant } from './tenant.js';
+import { compareBy, evaluate, FilterSyntaxError, parseFilter, parseOrderBy, parseSearch, searchMatches, type ParsedFilter } from './odata.js';
+import { stableGuid, type SimUser, type Tenant } from './tenant.js';
 
 export const MAX_BATCH = 20;
 export const MAX_BIND = 20;
@@ -13,12 +15,25 @@ export const MAX_IN_VALUES = 15;
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 999;
 
+/**
+ * Graph's error shape. `innerError`'s request ids are stamped by the server with the response's own
+ * `request-id` / `client-request-id` headers (stampRequestIds), as Graph does.
+ */
 export function odataError(status: number, code: string, message: string, headers?: Record<string, string>): SimResponse {
   return {
     status,
     headers,
-    body: { error: { code, message, innerError: { date: new Date().toISOString().slice(0, 19), 'request-id': randomUUID(), 'client-request-id': randomUUID() } } },
+    body: { error: { code, message, innerError: { date: new Date().toISOString().slice(0, 19), 'request-id': '', 'client-request-id': '' } } },
   };
+}
+
+/** Puts the response's request ids into an error body's innerError (top-level answers and $batch items). */
+export function stampRequestIds(body: unknown, requestId: string, clientRequestId: string): void {
+  const inner = (body as { error?: { innerError?: Record<string, unknown> } } | null | undefined)?.error?.innerError;
+  if (inner && typeof inner === 'object') {
+    inner['request-id'] = requestId;
+    inner['client-request-id'] = clientRequestId;
+  }
 }
 
 const USER_PROPERTIES = new Set([
@@ -28,9 +43,26 @@ const USER_PROPERTIES = new Set([
 ]);
 /** What Graph returns for a user when no $select is given. */
 const DEFAULT_USER_SELECT = ['businessPhones', 'displayName', 'givenName', 'jobTitle', 'mail', 'mobilePhone', 'officeLocation', 'preferredLanguage', 'surname', 'userPrincipalName', 'id'];
+/** User properties Graph filters on without advanced query (the rest answer Request_UnsupportedQuery). */
+const USER_FILTERABLE = new Set(['id', 'userPrincipalName', 'mail', 'accountEnabled', 'userType', 'department', 'displayName', 'givenName', 'surname', 'jobTitle', 'mailNickname', 'city', 'country', 'state', 'officeLocation', 'companyName', 'employeeId', 'businessPhones', 'mobilePhone', 'postalCode', 'streetAddress']);
+/** Properties `$orderby` accepts on users without advanced query. */
+const USER_SORTABLE_BASIC = new Set(['displayName', 'userPrincipalName']);
+const USER_SEARCHABLE = new Set(['displayName', 'givenName', 'surname', 'mail', 'mailNickname', 'userPrincipalName', 'jobTitle', 'department', 'employeeId', 'officeLocation', 'city', 'country']);
+/** Graph's cap on $top for users when $expand is used (the expanded objects are fetched per user). */
+const MAX_PAGE_WITH_EXPAND = 100;
+/** The registration report's page size (Graph does not document one; it pages with @odata.nextLink). */
+const REPORT_PAGE = 100;
+/** Graph's users/delta token lifetime for directory objects. */
+export const DELTA_TOKEN_LIFETIME_MS = 7 * 24 * 3600_000;
 
 function notFound(key: string): SimResponse {
   return odataError(404, 'Request_ResourceNotFound', `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`);
+}
+
+/** Graph's answer to a query option a route does not support (the reporting routes are strict). */
+function queryOptionNotAllowed(option: string): SimResponse {
+  const name = option.replace(/^\$/, '');
+  return odataError(400, 'BadRequest', `Query option '${name.charAt(0).toUpperCase()}${name.slice(1)}' is not allowed. To allow it, set the 'AllowedQueryOptions' property on EnableQueryAttribute or QueryValidationSettings.`);
 }
 
 type Projection = { ok: true; select: string[] } | { ok: false; error: SimResponse };
@@ -49,65 +81,33 @@ function project(user: SimUser, select: string[]): Record<string, unknown> {
   return out;
 }
 
-interface Clause {
-  property: string;
-  values: Array<string | boolean>;
-}
-
-/** The part of OData $filter onramp uses: `p eq v`, `p in (v, …)`, joined by `and`. */
-export function parseFilter(text: string): { ok: true; clauses: Clause[] } | { ok: false; message: string } {
-  const clauses: Clause[] = [];
-  let rest = text.trim();
-  const literal = /^(?:'((?:[^']|'')*)'|(true|false))/;
-  while (rest.length > 0) {
-    const head = rest.match(/^(\w+)\s+(eq|in)\s+/i);
-    if (!head) return { ok: false, message: `Invalid filter clause: syntax error at '${rest.slice(0, 30)}'.` };
-    rest = rest.slice(head[0].length);
-    const values: Array<string | boolean> = [];
-    const take = (): boolean => {
-      const m = rest.match(literal);
-      if (!m) return false;
-      values.push(m[2] !== undefined ? m[2] === 'true' : m[1]!.replaceAll("''", "'"));
-      rest = rest.slice(m[0].length).trimStart();
-      return true;
-    };
-    if (head[2]!.toLowerCase() === 'eq') {
-      if (!take()) return { ok: false, message: 'Invalid filter clause: expected a literal.' };
-    } else {
-      if (!rest.startsWith('(')) return { ok: false, message: "Invalid filter clause: 'in' needs a parenthesised list." };
-      rest = rest.slice(1).trimStart();
-      while (!rest.startsWith(')')) {
-        if (!take()) return { ok: false, message: 'Invalid filter clause: expected a literal in the list.' };
-        if (rest.startsWith(',')) rest = rest.slice(1).trimStart();
-        else if (!rest.startsWith(')')) return { ok: false, message: 'Invalid filter clause: expected , or ).' };
-      }
-      rest = rest.slice(1).trimStart();
-      if (values.length > MAX_IN_VALUES) {
-        return { ok: false, message: `Too many child clauses specified in search filter expression containing 'OR' operators: ${values.length}. Max allowed: ${MAX_IN_VALUES}.` };
-      }
+/** `$filter` parsed, or Graph's 400 "Invalid filter clause" answer. */
+function filterOf(text: string): ParsedFilter | SimResponse {
+  try {
+    const parsed = parseFilter(text);
+    if (parsed.orClauses > MAX_IN_VALUES) {
+      return odataError(400, 'Request_UnsupportedQuery', `Too many child clauses specified in search filter expression containing 'OR' operators: ${parsed.orClauses}. Max allowed: ${MAX_IN_VALUES}.`);
     }
-    clauses.push({ property: head[1]!, values });
-    const and = rest.match(/^and\s+/i);
-    if (and) rest = rest.slice(and[0].length);
-    else if (rest.length > 0) return { ok: false, message: `Invalid filter clause: unexpected '${rest.slice(0, 30)}'.` };
+    return parsed;
+  } catch (err) {
+    if (err instanceof FilterSyntaxError) return odataError(400, 'BadRequest', `Invalid filter clause: ${err.message}`);
+    throw err;
   }
-  return { ok: true, clauses };
 }
 
-function matches(record: Record<string, unknown>, clauses: Clause[]): boolean {
-  return clauses.every((c) =>
-    c.values.some((v) => {
-      const actual = record[c.property];
-      return typeof v === 'string' && typeof actual === 'string' ? actual.toLowerCase() === v.toLowerCase() : actual === v;
-    }),
-  );
+/** The query options a route accepts; anything else beginning with `$` is refused as Graph's reporting routes do. */
+function onlyOptions(query: URLSearchParams, allowed: string[]): SimResponse | null {
+  for (const key of query.keys()) {
+    if (key.startsWith('$') && !allowed.includes(key.toLowerCase())) return queryOptionNotAllowed(key);
+  }
+  return null;
 }
 
-function pageSize(query: URLSearchParams, fallback = DEFAULT_PAGE): number | SimResponse {
+function pageSize(query: URLSearchParams, fallback = DEFAULT_PAGE, max = MAX_PAGE): number | SimResponse {
   const top = query.get('$top');
-  if (top === null) return fallback;
+  if (top === null) return Math.min(fallback, max);
   const n = Number(top);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) return odataError(400, 'Request_BadRequest', `Invalid page size specified: '${top}'. Must be between 1 and ${MAX_PAGE} inclusive.`);
+  if (!Number.isInteger(n) || n < 1 || n > max) return odataError(400, 'Request_BadRequest', `Invalid page size specified: '${top}'. Must be between 1 and ${max} inclusive.`);
   return n;
 }
 
@@ -118,7 +118,8 @@ function encodeToken(data: object): string {
 function decodeToken<T>(token: string | null): T | null {
   if (!token) return null;
   try {
-    return JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as T;
+    const value = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
+    return value && typeof value === 'object' ? (value as T) : null;
   } catch {
     return null;
   }
@@ -127,29 +128,99 @@ function decodeToken<T>(token: string | null): T | null {
 export interface RequestContext {
   baseUrl: string;
   appId: string;
+  /** The request carried `ConsistencyLevel: eventual` (Graph's advanced query capabilities). */
+  eventual: boolean;
+}
+
+/**
+ * Function and action segments as the SDKs write them: `delta()` (Kiota),
+ * `microsoft.graph.delta()` / `microsoft.graph.sendMail` (namespace-qualified) — all the same call.
+ */
+function canonicalSegment(segment: string): string {
+  return segment.replace(/^microsoft\.graph\./, '').replace(/\(\)$/, '');
+}
+
+/** Reads a JSON object's property regardless of case: Graph binds action parameters case-insensitively. */
+function prop(obj: unknown, name: string): unknown {
+  if (!obj || typeof obj !== 'object') return undefined;
+  const record = obj as Record<string, unknown>;
+  if (name in record) return record[name];
+  const key = Object.keys(record).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key === undefined ? undefined : record[key];
+}
+
+const METHOD_CREATED = '2024-01-15T09:30:00Z';
+
+/** One authentication method as Graph's /authentication/methods lists it, with its type's properties. */
+function methodResource(kind: AuthMethodKind, user: SimUser): Record<string, unknown> {
+  const base = { '@odata.type': METHOD_ODATA_TYPES[kind], id: stableGuid(`method:${kind}:${user.id}`) };
+  switch (kind) {
+    case 'password':
+      return { ...base, id: '28c10230-6103-485e-b985-444c60001490', password: null, createdDateTime: null };
+    case 'microsoftAuthenticator':
+      return { ...base, displayName: `${user.givenName ?? user.displayName}'s phone`, deviceTag: 'SoftwareTokenActivated', phoneAppVersion: '6.2401.0119', createdDateTime: METHOD_CREATED };
+    case 'phone':
+      return { ...base, id: '3179e48a-750b-4051-897c-87b9720928f7', phoneNumber: user.mobilePhone ?? '+1 5555550100', phoneType: 'mobile', smsSignInState: 'notAllowedByPolicy' };
+    case 'softwareOath':
+      return { ...base, secretKey: null };
+    case 'hardwareOath':
+      return { ...base, displayName: 'Hardware token', serialNumber: `HW${user.id.slice(0, 8)}`, manufacturer: 'Contoso Tokens', model: 'OTP-6', secretKey: null, timeIntervalInSeconds: 30, status: 'activated', hashFunction: 'hmacsha1', createdDateTime: METHOD_CREATED };
+    case 'fido2':
+    case 'passkey':
+      return { ...base, displayName: 'Security key', createdDateTime: METHOD_CREATED, aaGuid: 'cb69481e-8ff7-4039-93ec-0a2729a154a8', model: 'YubiKey 5 Series', attestationCertificates: [], attestationLevel: 'attested' };
+    case 'windowsHello':
+      return { ...base, displayName: `${user.displayName}'s PC`, createdDateTime: METHOD_CREATED, keyStrength: 'normal' };
+    case 'email':
+      return { ...base, id: '3ddfcfc8-9383-446f-83cc-3ab9be4be18f', emailAddress: user.mail ?? user.userPrincipalName };
+    case 'temporaryAccessPass':
+      return { ...base, temporaryAccessPass: null, createdDateTime: METHOD_CREATED, startDateTime: METHOD_CREATED, lifetimeInMinutes: 60, isUsableOnce: true, isUsable: false, methodUsabilityReason: 'Expired' };
+    case 'other':
+      return { ...base, displayName: `${user.displayName}'s Mac`, createdDateTime: METHOD_CREATED, keyStrength: 'normal', platform: 'macOS' };
+  }
 }
 
 export class GraphApi {
+  /** Tokens of another simulator run, or from before expireDeltaTokens(), are unknown here. */
+  private deltaGeneration = randomUUID();
+
   constructor(private readonly tenant: Tenant) {}
+
+  /** Makes every delta and skip token issued so far unknown, as Graph does once a token is older than ~7 days. */
+  expireDeltaTokens(): void {
+    this.deltaGeneration = randomUUID();
+  }
 
   /** One Graph v1.0 request; `path` is after `/v1.0`. */
   dispatch(method: string, path: string, query: URLSearchParams, body: unknown, ctx: RequestContext): SimResponse {
-    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    const parts = path.split('/').filter(Boolean).map(decodeURIComponent).map(canonicalSegment);
     const [root, key, sub, sub2, sub3] = parts;
     if (root === 'users' && key === 'delta' && parts.length === 2 && method === 'GET') return this.userDelta(query, ctx);
     if (root === 'users' && parts.length === 1 && method === 'GET') return this.listUsers(query, ctx);
+    if (root === 'users' && key === '$count' && parts.length === 2 && method === 'GET') return this.countUsers(query, ctx);
+    if (root === 'directory' && key === 'deletedItems') return this.deletedItems(method, parts.slice(2), ctx);
     if (root === 'users' && key !== undefined) {
       const user = this.tenant.findUser(key);
       if (!user) return notFound(key);
-      if (parts.length === 2 && method === 'GET') return this.getUser(user, query);
+      if (parts.length === 2 && method === 'GET') return this.getUser(user, query, ctx);
+      if (parts.length === 2 && method === 'PATCH') return this.patchUser(user, body);
+      if (parts.length === 2 && method === 'DELETE') {
+        this.tenant.deleteUser(user.id);
+        return { status: 204 };
+      }
       if (sub === 'manager' && parts.length === 3 && method === 'GET') {
         const manager = user.managerId ? this.tenant.users.get(user.managerId) : undefined;
         if (!manager) return notFound('manager');
         const sel = parseSelect(query.get('$select'), USER_PROPERTIES, DEFAULT_USER_SELECT, 'microsoft.graph.user');
         if (!sel.ok) return sel.error;
-        return { status: 200, body: { '@odata.type': '#microsoft.graph.user', ...project(manager, sel.select) } };
+        return { status: 200, body: { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#directoryObjects/$entity`, '@odata.type': '#microsoft.graph.user', ...project(manager, sel.select) } };
       }
-      if (sub === 'authentication' && sub2 === 'methods' && parts.length === 4 && method === 'GET') return this.userMethods(user);
+      if (sub === 'manager' && sub2 === '$ref' && parts.length === 4 && method === 'PUT') return this.setManager(user, body);
+      if (sub === 'manager' && sub2 === '$ref' && parts.length === 4 && method === 'DELETE') {
+        if (!user.managerId) return notFound('manager');
+        this.tenant.updateUser(user.id, { managerId: null });
+        return { status: 204 };
+      }
+      if (sub === 'authentication' && sub2 === 'methods' && parts.length === 4 && method === 'GET') return this.userMethods(user, ctx);
       if (sub === 'sendMail' && parts.length === 3 && method === 'POST') return this.sendMail(user, body);
     }
     if (root === 'groups' && key !== undefined) {
@@ -164,22 +235,26 @@ export class GraphApi {
       }
     }
     if (root === 'reports' && key === 'authenticationMethods' && sub === 'userRegistrationDetails' && parts.length === 3 && method === 'GET') {
-      return this.registrationReport(query, ctx);
+      // v1.0 docs: the list "supports only the $filter and $orderBy OData query parameters" ($skiptoken is our own nextLink).
+      return onlyOptions(query, ['$filter', '$orderby', '$skiptoken']) ?? this.registrationReport(query, ctx);
     }
     if (root === 'reports' && key === 'authenticationMethods' && sub === 'userRegistrationDetails' && sub2 !== undefined && parts.length === 4 && method === 'GET') {
-      const one = this.registrationReport(new URLSearchParams({ $filter: `id eq '${sub2.replaceAll("'", "''")}'`, ...(query.get('$select') ? { $select: query.get('$select')! } : {}) }), ctx);
-      const row = (one.body as { value?: unknown[] } | undefined)?.value?.[0];
-      return row ? { status: 200, body: row } : notFound(sub2);
+      // v1.0 docs: the single GET "does not support the OData query parameters".
+      const refused = onlyOptions(query, []);
+      if (refused) return refused;
+      const row = this.registrationRows().find((r) => r.id === sub2);
+      return row ? { status: 200, body: { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#reports/authenticationMethods/userRegistrationDetails/$entity`, ...row } } : notFound(sub2);
     }
     return odataError(400, 'BadRequest', `Resource not found for the segment '${parts[parts.length - 1] ?? ''}'.`);
   }
 
-  private getUser(user: SimUser, query: URLSearchParams): SimResponse {
+  private getUser(user: SimUser, query: URLSearchParams, ctx: RequestContext): SimResponse {
     const sel = parseSelect(query.get('$select'), USER_PROPERTIES, DEFAULT_USER_SELECT, 'microsoft.graph.user');
     if (!sel.ok) return sel.error;
     const expanded = this.expandManager(user, query.get('$expand'));
     if ('status' in expanded) return expanded;
-    return { status: 200, body: { ...project(user, sel.select), ...expanded.extra } };
+    const context = `${ctx.baseUrl}/v1.0/$metadata#users${query.get('$select') ? `(${sel.select.join(',')})` : ''}/$entity`;
+    return { status: 200, body: { '@odata.context': context, ...project(user, sel.select), ...expanded.extra } };
   }
 
   private expandManager(user: SimUser, expand: string | null): { extra: Record<string, unknown> } | SimResponse {
@@ -192,27 +267,75 @@ export class GraphApi {
     return { extra: manager ? { manager: { '@odata.type': '#microsoft.graph.user', ...project(manager, sel.select) } } : {} };
   }
 
+  /**
+   * Users matching `$filter` and `$search`, ordered by `$orderby`, with Graph's rules: `$search`, `$count`,
+   * `ne`/`not`/`endsWith` and `$orderby` together with `$filter` need `ConsistencyLevel: eventual`
+   * (and `$count=true` for the filter operators).
+   */
+  private queryUsers(query: URLSearchParams, ctx: RequestContext): SimUser[] | SimResponse {
+    const advanced = ctx.eventual && query.get('$count') === 'true';
+    let users = [...this.tenant.users.values()];
+    const filterText = query.get('$filter');
+    if (filterText !== null) {
+      const parsed = filterOf(filterText);
+      if ('status' in parsed) return parsed;
+      const unsupported = [...parsed.properties].find((p) => !USER_FILTERABLE.has(p));
+      if (unsupported) return odataError(400, 'Request_UnsupportedQuery', `Unsupported or invalid query filter clause specified for property '${unsupported}' of resource 'User'.`);
+      if (parsed.advanced.length > 0 && !advanced) {
+        return odataError(400, 'Request_UnsupportedQuery', `Operator '${parsed.advanced[0]}' is not supported because the required parameters might be missing. Try adding $count with a value of true and the ConsistencyLevel header with a value of eventual.`);
+      }
+      users = users.filter((u) => evaluate(parsed.root, u as unknown as Record<string, unknown>));
+    }
+    const searchText = query.get('$search');
+    if (searchText !== null) {
+      if (!ctx.eventual) return odataError(400, 'Request_UnsupportedQuery', "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'");
+      const parsed = parseSearch(searchText);
+      if (!parsed.ok) return odataError(400, 'Request_UnsupportedQuery', parsed.message);
+      const bad = parsed.clauses.find((c) => !USER_SEARCHABLE.has(c.property));
+      if (bad) return odataError(400, 'Request_UnsupportedQuery', `Unsupported search property '${bad.property}' of resource 'User'.`);
+      users = users.filter((u) => searchMatches(parsed, u as unknown as Record<string, unknown>));
+    }
+    const orderText = query.get('$orderby');
+    if (orderText !== null) {
+      const parsed = parseOrderBy(orderText);
+      if (!parsed.ok) return odataError(400, 'BadRequest', parsed.message);
+      const needsAdvanced = filterText !== null || searchText !== null || parsed.keys.some((k) => !USER_SORTABLE_BASIC.has(k.property));
+      if (needsAdvanced && !advanced) return odataError(400, 'Request_UnsupportedQuery', 'Sorting not supported for current query.');
+      const unknown = parsed.keys.find((k) => !USER_PROPERTIES.has(k.property));
+      if (unknown) return odataError(400, 'Request_BadRequest', `Could not find a property named '${unknown.property}' on type 'microsoft.graph.user'.`);
+      users.sort(compareBy<SimUser>(parsed.keys));
+    }
+    return users;
+  }
+
   private listUsers(query: URLSearchParams, ctx: RequestContext): SimResponse {
     const sel = parseSelect(query.get('$select'), USER_PROPERTIES, DEFAULT_USER_SELECT, 'microsoft.graph.user');
     if (!sel.ok) return sel.error;
-    const size = pageSize(query);
+    const count = query.get('$count');
+    if (count !== null && count !== 'true' && count !== 'false') return odataError(400, 'BadRequest', `Invalid value '${count}' for $count query option found. Valid values are 'true' or 'false'.`);
+    if (count === 'true' && !ctx.eventual) return odataError(400, 'Request_BadRequest', '$count is not currently supported without the ConsistencyLevel header set to eventual.');
+    const size = pageSize(query, DEFAULT_PAGE, query.get('$expand') ? MAX_PAGE_WITH_EXPAND : MAX_PAGE);
     if (typeof size !== 'number') return size;
-    let users = [...this.tenant.users.values()];
-    const filter = query.get('$filter');
-    if (filter) {
-      const parsed = parseFilter(filter);
-      if (!parsed.ok) return odataError(400, 'Request_UnsupportedQuery', parsed.message);
-      const unsupported = parsed.clauses.find((c) => !['id', 'userPrincipalName', 'mail', 'accountEnabled', 'userType', 'department'].includes(c.property));
-      if (unsupported) return odataError(400, 'Request_UnsupportedQuery', `Unsupported or invalid query filter clause specified for property '${unsupported.property}' of resource 'User'.`);
-      users = users.filter((u) => matches(u as unknown as Record<string, unknown>, parsed.clauses));
-    }
+    const users = this.queryUsers(query, ctx);
+    if (!Array.isArray(users)) return users;
     const rows: Record<string, unknown>[] = [];
     for (const u of users) {
       const expanded = this.expandManager(u, query.get('$expand'));
       if ('status' in expanded) return expanded;
       rows.push({ ...project(u, sel.select), ...expanded.extra });
     }
-    return this.page(rows, size, query, `${ctx.baseUrl}/v1.0/users`, `${ctx.baseUrl}/v1.0/$metadata#users`);
+    const context = `${ctx.baseUrl}/v1.0/$metadata#users${query.get('$select') ? `(${sel.select.join(',')})` : ''}`;
+    const page = this.page(rows, size, query, `${ctx.baseUrl}/v1.0/users`, context);
+    if (count === 'true') (page.body as Record<string, unknown>)['@odata.count'] = rows.length;
+    return page;
+  }
+
+  /** GET /users/$count: a plain-text number, advanced query only. */
+  private countUsers(query: URLSearchParams, ctx: RequestContext): SimResponse {
+    if (!ctx.eventual) return odataError(400, 'Request_BadRequest', 'Count is not currently supported.');
+    const users = this.queryUsers(new URLSearchParams([...query.entries(), ['$count', 'true']]), ctx);
+    if (!Array.isArray(users)) return users;
+    return { status: 200, headers: { 'content-type': 'text/plain' }, body: String(users.length) };
   }
 
   private page(rows: unknown[], size: number, query: URLSearchParams, link: string, context: string): SimResponse {
@@ -225,6 +348,66 @@ export class GraphApi {
       body['@odata.nextLink'] = `${link}?${next.toString()}`;
     }
     return { status: 200, body };
+  }
+
+  /** PATCH /users/{id}: the directory changes a campaign meets (rename, department, sign-in blocked …). */
+  private patchUser(user: SimUser, body: unknown): SimResponse {
+    if (!body || typeof body !== 'object' || Array.isArray(body)) return odataError(400, 'BadRequest', 'Empty Payload. JSON content expected.');
+    const writable = new Set(['displayName', 'givenName', 'surname', 'department', 'jobTitle', 'mobilePhone', 'officeLocation', 'city', 'country', 'state', 'postalCode', 'streetAddress', 'companyName', 'employeeId', 'accountEnabled', 'businessPhones', 'userPrincipalName', 'mail', 'mailNickname']);
+    const changes: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+      const name = [...writable].find((w) => w.toLowerCase() === k.toLowerCase());
+      if (!name) return odataError(400, 'Request_BadRequest', `Property '${k}' is read-only or does not exist on type 'microsoft.graph.user'.`);
+      const ok =
+        name === 'accountEnabled' ? typeof v === 'boolean' : name === 'businessPhones' ? Array.isArray(v) && v.every((x) => typeof x === 'string') : typeof v === 'string' || (v === null && !['displayName', 'userPrincipalName', 'mailNickname'].includes(name));
+      if (!ok) return odataError(400, 'Request_BadRequest', `Invalid value specified for property '${name}' of resource 'User'.`);
+      changes[name] = v;
+    }
+    const upn = changes.userPrincipalName;
+    if (typeof upn === 'string') {
+      const domain = upn.split('@')[1]?.toLowerCase();
+      if (!/^[^@\s]+@[^@\s]+$/.test(upn) || (domain !== this.tenant.domain.toLowerCase() && !upn.includes('#EXT#'))) {
+        return odataError(400, 'Request_BadRequest', `The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.`);
+      }
+      const other = this.tenant.findByUpn(upn);
+      if (other && other.id !== user.id) return odataError(400, 'Request_BadRequest', `Another object with the same value for property userPrincipalName already exists.`);
+    }
+    this.tenant.updateUser(user.id, changes as Partial<SimUser>);
+    return { status: 204 };
+  }
+
+  /** PUT /users/{id}/manager/$ref with `{"@odata.id": ".../users/{managerId}"}`. */
+  private setManager(user: SimUser, body: unknown): SimResponse {
+    const id = this.referencedId(prop(body, '@odata.id'));
+    if (!id) return odataError(400, 'Request_BadRequest', 'Invalid request body: expected @odata.id.');
+    const manager = this.tenant.findUser(id);
+    if (!manager) return notFound(id);
+    if (manager.id === user.id) return odataError(400, 'Request_BadRequest', 'A user cannot be their own manager.');
+    this.tenant.updateUser(user.id, { managerId: manager.id });
+    return { status: 204 };
+  }
+
+  /** /directory/deletedItems: list deleted users, get one, restore, delete permanently. */
+  private deletedItems(method: string, rest: string[], ctx: RequestContext): SimResponse {
+    const [id, action] = rest;
+    const shape = (e: { user: SimUser; deletedDateTime: string }) => ({ '@odata.type': '#microsoft.graph.user', ...project(e.user, DEFAULT_USER_SELECT), deletedDateTime: e.deletedDateTime });
+    if ((id === 'user' && rest.length === 1) && method === 'GET') {
+      return { status: 200, body: { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#directoryObjects`, value: [...this.tenant.deletedUsers.values()].map(shape) } };
+    }
+    if (id === undefined) return odataError(400, 'Request_BadRequest', "Cast is required for the deleted items collection, e.g. 'deletedItems/microsoft.graph.user'.");
+    const entry = this.tenant.deletedUsers.get(id);
+    if (!entry) return notFound(id);
+    if (rest.length === 1 && method === 'GET') return { status: 200, body: shape(entry) };
+    if (rest.length === 1 && method === 'DELETE') {
+      this.tenant.deleteUser(id, { permanently: true });
+      return { status: 204 };
+    }
+    if (action === 'restore' && rest.length === 2 && method === 'POST') {
+      if (this.tenant.findByUpn(entry.user.userPrincipalName)) return odataError(400, 'Request_BadRequest', 'Another object with the same value for property userPrincipalName already exists.');
+      const user = this.tenant.restoreUser(id);
+      return { status: 200, body: { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#directoryObjects/$entity`, '@odata.type': '#microsoft.graph.user', ...project(user, DEFAULT_USER_SELECT) } };
+    }
+    return odataError(400, 'BadRequest', `Resource not found for the segment '${rest[rest.length - 1]}'.`);
   }
 
   private listMembers(groupId: string, query: URLSearchParams, ctx: RequestContext): SimResponse {
@@ -276,108 +459,149 @@ export class GraphApi {
     return { status: 204 };
   }
 
-  private userMethods(user: SimUser): SimResponse {
+  private userMethods(user: SimUser, ctx: RequestContext): SimResponse {
     const value: Record<string, unknown>[] = [];
-    if (user.userType === 'Member' && user.accountEnabled !== undefined) {
-      value.push({ '@odata.type': METHOD_ODATA_TYPES.password, id: '28c10230-6103-485e-b985-444c60001490', password: null, createdDateTime: null });
-    }
-    for (const m of user.methods) value.push({ '@odata.type': METHOD_ODATA_TYPES[m], id: `${m}-${user.id}` });
-    return { status: 200, body: { '@odata.context': `$metadata#users('${user.id}')/authentication/methods`, value } };
+    if (user.userType === 'Member') value.push(methodResource('password', user));
+    for (const m of user.methods) if (m !== 'password') value.push(methodResource(m, user));
+    return { status: 200, body: { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#users('${user.id}')/authentication/methods`, value } };
+  }
+
+  /**
+   * The rows of userRegistrationDetails, with the documented properties. Disabled accounts are left out:
+   * Microsoft's docs say the report "doesn't work for disabled users".
+   */
+  private registrationRows(): Array<Record<string, unknown> & { id: string }> {
+    return [...this.tenant.users.values()]
+      .filter((u) => u.accountEnabled)
+      .map((u) => {
+        const names = u.methods.filter((m): m is Exclude<typeof m, 'password'> => m !== 'password').map((m) => REPORT_METHOD_NAMES[m]);
+        const mfa = u.methods.some((m) => m !== 'password' && m !== 'email');
+        const system = u.methods.includes('microsoftAuthenticator') ? 'push' : u.methods.includes('fido2') || u.methods.includes('passkey') ? 'fido2' : u.methods.includes('phone') ? 'sms' : u.methods.includes('softwareOath') || u.methods.includes('hardwareOath') ? 'oath' : null;
+        return {
+          id: u.id,
+          userPrincipalName: u.userPrincipalName,
+          userDisplayName: u.displayName,
+          userType: u.userType === 'Guest' ? 'guest' : 'member',
+          isAdmin: u.appRoles.includes('Onramp.Admin'),
+          isSsprRegistered: mfa,
+          isSsprEnabled: true,
+          isSsprCapable: mfa,
+          isMfaRegistered: mfa,
+          isMfaCapable: mfa,
+          isPasswordlessCapable: u.methods.includes('fido2') || u.methods.includes('passkey') || u.methods.includes('windowsHello'),
+          methodsRegistered: names,
+          isSystemPreferredAuthenticationMethodEnabled: true,
+          systemPreferredAuthenticationMethods: system ? [system] : [],
+          userPreferredMethodForSecondaryAuthentication: system ?? 'none',
+          lastUpdatedDateTime: METHOD_CREATED,
+        };
+      });
   }
 
   private registrationReport(query: URLSearchParams, ctx: RequestContext): SimResponse {
-    const size = pageSize(query);
-    if (typeof size !== 'number') return size;
-    let rows = [...this.tenant.users.values()].map((u) => {
-      const names = u.methods.filter((m): m is Exclude<typeof m, 'password'> => m !== 'password').map((m) => REPORT_METHOD_NAMES[m]);
-      const mfa = u.methods.some((m) => m !== 'password' && m !== 'email');
-      return {
-        id: u.id,
-        userPrincipalName: u.userPrincipalName,
-        userDisplayName: u.displayName,
-        userType: u.userType === 'Guest' ? 'guest' : 'member',
-        isAdmin: u.appRoles.includes('Onramp.Admin'),
-        isSsprRegistered: mfa,
-        isSsprEnabled: true,
-        isSsprCapable: mfa,
-        isMfaRegistered: mfa,
-        isMfaCapable: mfa,
-        isPasswordlessCapable: u.methods.includes('fido2') || u.methods.includes('passkey') || u.methods.includes('windowsHello'),
-        methodsRegistered: names,
-        isSystemPreferredAuthenticationMethodEnabled: false,
-        systemPreferredAuthenticationMethods: [],
-        userPreferredMethodForSecondaryAuthentication: names.length > 0 ? 'push' : 'none',
-        lastUpdatedDateTime: new Date().toISOString(),
-      };
-    });
-    const filter = query.get('$filter');
-    if (filter) {
-      const parsed = parseFilter(filter);
-      if (!parsed.ok) return odataError(400, 'BadRequest', parsed.message);
-      rows = rows.filter((r) => matches(r as unknown as Record<string, unknown>, parsed.clauses));
+    let rows = this.registrationRows();
+    const filterText = query.get('$filter');
+    if (filterText !== null) {
+      const parsed = filterOf(filterText);
+      if ('status' in parsed) return parsed;
+      rows = rows.filter((r) => evaluate(parsed.root, r));
     }
-    const sel = query.get('$select');
-    const projected = sel ? rows.map((r) => Object.fromEntries(sel.split(',').map((k) => [k, (r as Record<string, unknown>)[k] ?? null]))) : rows;
-    return this.page(projected, size, query, `${ctx.baseUrl}/v1.0/reports/authenticationMethods/userRegistrationDetails`, `${ctx.baseUrl}/v1.0/$metadata#reports/authenticationMethods/userRegistrationDetails`);
+    const orderText = query.get('$orderby');
+    if (orderText !== null) {
+      const parsed = parseOrderBy(orderText);
+      if (!parsed.ok) return odataError(400, 'BadRequest', parsed.message);
+      rows.sort(compareBy(parsed.keys));
+    }
+    return this.page(rows, REPORT_PAGE, query, `${ctx.baseUrl}/v1.0/reports/authenticationMethods/userRegistrationDetails`, `${ctx.baseUrl}/v1.0/$metadata#reports/authenticationMethods/userRegistrationDetails`);
   }
 
+  /** sendMail: parameters bound case-insensitively (the Kiota SDK sends `Message` / `SaveToSentItems`). */
   private sendMail(user: SimUser, body: unknown): SimResponse {
-    const message = (body as { message?: Record<string, unknown> } | null)?.message;
+    const message = prop(body, 'message') as Record<string, unknown> | undefined;
     if (!message || typeof message !== 'object') return odataError(400, 'ErrorInvalidRequest', 'Cannot read the request body.');
+    const saveToSentItems = prop(body, 'saveToSentItems');
+    if (saveToSentItems !== undefined && typeof saveToSentItems !== 'boolean') return odataError(400, 'ErrorInvalidRequest', "Invalid value for parameter 'SaveToSentItems'.");
     const recipients = (list: unknown) =>
       Array.isArray(list)
-        ? list.map((r: { emailAddress?: { address?: string; name?: string } }) => ({ address: String(r.emailAddress?.address ?? ''), ...(r.emailAddress?.name ? { name: r.emailAddress.name } : {}) }))
+        ? list.map((r: unknown) => {
+            const email = prop(r, 'emailAddress');
+            const address = prop(email, 'address');
+            const name = prop(email, 'name');
+            return { address: String(address ?? ''), ...(typeof name === 'string' && name ? { name } : {}) };
+          })
         : [];
-    const to = recipients(message.toRecipients);
+    const to = recipients(prop(message, 'toRecipients'));
     if (to.length === 0 || to.some((r) => !r.address.includes('@'))) return odataError(400, 'ErrorInvalidRecipients', 'At least one recipient is not valid.');
-    const content = message.body as { contentType?: string; content?: string } | undefined;
-    const attachments = Array.isArray(message.attachments)
-      ? (message.attachments as Array<{ name?: string; contentType?: string; contentBytes?: string }>).map((a) => ({
-          name: String(a.name ?? ''),
-          contentType: String(a.contentType ?? 'application/octet-stream'),
-          size: Buffer.from(String(a.contentBytes ?? ''), 'base64').length,
+    const content = prop(message, 'body');
+    const rawAttachments = prop(message, 'attachments');
+    const attachments = Array.isArray(rawAttachments)
+      ? rawAttachments.map((a: unknown) => ({
+          name: String(prop(a, 'name') ?? ''),
+          contentType: String(prop(a, 'contentType') ?? 'application/octet-stream'),
+          size: Buffer.from(String(prop(a, 'contentBytes') ?? ''), 'base64').length,
         }))
       : [];
+    const internetMessageId = prop(message, 'internetMessageId');
     this.tenant.mail.push({
       id: randomUUID(),
       from: user.mail ?? user.userPrincipalName,
       to,
-      cc: recipients(message.ccRecipients),
-      subject: String(message.subject ?? ''),
-      contentType: content?.contentType?.toLowerCase() === 'text' ? 'text' : 'html',
-      body: String(content?.content ?? ''),
-      internetMessageId: typeof message.internetMessageId === 'string' ? message.internetMessageId : null,
+      cc: recipients(prop(message, 'ccRecipients')),
+      subject: String(prop(message, 'subject') ?? ''),
+      contentType: String(prop(content, 'contentType') ?? '').toLowerCase() === 'text' ? 'text' : 'html',
+      body: String(prop(content, 'content') ?? ''),
+      internetMessageId: typeof internetMessageId === 'string' ? internetMessageId : null,
       attachments,
       sentAt: new Date().toISOString(),
     });
     return { status: 202 };
   }
 
+  /**
+   * users/delta: a full round, then changes since the delta token. Tokens name this simulator's token
+   * generation and their issue time: one from another run, from before expireDeltaTokens(), or older than
+   * Graph's ~7 days answers 410 Gone `syncStateNotFound` with a Location header to start a new round,
+   * as Graph does; one that does not decode answers 410 `syncStateInvalid`.
+   */
   private userDelta(query: URLSearchParams, ctx: RequestContext): SimResponse {
     const link = `${ctx.baseUrl}/v1.0/users/delta`;
-    type Round = { o: number; since: number; upTo: number; sel: string[] };
+    type Round = { g: string; t: number; o: number; since: number; upTo: number; sel: string[] };
+    const restart = (code: 'syncStateNotFound' | 'syncStateInvalid', sel: string[] | null, message: string) =>
+      odataError(410, code, message, { Location: sel ? `${link}?$select=${sel.join(',')}` : link });
+    const resume = (name: '$skiptoken' | '$deltatoken'): Round | SimResponse | null => {
+      if (!query.has(name)) return null;
+      const token = decodeToken<Partial<Round> & { s?: number }>(query.get(name));
+      const sel = Array.isArray(token?.sel) && token.sel.every((x) => typeof x === 'string' && USER_PROPERTIES.has(x)) ? token.sel : null;
+      if (!token || !sel || typeof token.t !== 'number') return restart('syncStateInvalid', sel, 'The sync state is invalid. Start a new synchronization.');
+      if (token.g !== this.deltaGeneration || Date.now() - token.t > DELTA_TOKEN_LIFETIME_MS) {
+        return restart('syncStateNotFound', sel, 'The sync state generation is not found. The delta token is expired; start a new synchronization.');
+      }
+      if (name === '$deltatoken') return { g: token.g, t: token.t, o: 0, since: Number(token.s ?? 0), upTo: this.tenant.currentSeq, sel };
+      return { g: token.g, t: token.t, o: Number(token.o ?? 0), since: Number(token.since ?? 0), upTo: Number(token.upTo ?? 0), sel };
+    };
     let round: Round;
-    const skip = decodeToken<Round>(query.get('$skiptoken'));
-    const delta = decodeToken<{ s: number; sel: string[] }>(query.get('$deltatoken'));
-    if (query.has('$skiptoken') && !skip) return odataError(400, 'Request_BadRequest', 'The skip token is not valid.');
-    if (query.has('$deltatoken') && !delta) return odataError(400, 'Request_BadRequest', 'The delta token is not valid.');
-    if (skip) round = skip;
+    const skip = resume('$skiptoken');
+    const delta = skip ? null : resume('$deltatoken');
+    const resumed = skip ?? delta;
+    if (resumed && 'status' in resumed) return resumed;
+    if (resumed) round = resumed;
     else {
       const sel = parseSelect(query.get('$select'), USER_PROPERTIES, DEFAULT_USER_SELECT, 'microsoft.graph.user');
       if (!sel.ok) return sel.error;
       if (!sel.select.includes('id')) sel.select.unshift('id');
-      round = delta ? { o: 0, since: delta.s, upTo: this.tenant.currentSeq, sel: delta.sel } : { o: 0, since: 0, upTo: this.tenant.currentSeq, sel: sel.select };
+      round = { g: this.deltaGeneration, t: Date.now(), o: 0, since: 0, upTo: this.tenant.currentSeq, sel: sel.select };
     }
     const { changed, deleted } = this.tenant.changesSince(round.since);
     const rows: Record<string, unknown>[] = [
       ...changed.map((u) => project(u, round.sel)),
-      ...(round.since > 0 ? deleted.map((id) => ({ id, '@removed': { reason: 'deleted' } })) : []),
+      // `changed`: soft-deleted (restorable); `deleted`: gone for good.
+      ...(round.since > 0 ? deleted.map((d) => ({ id: d.id, '@removed': { reason: d.reason } })) : []),
     ];
     const size = DEFAULT_PAGE;
     const slice = rows.slice(round.o, round.o + size);
     const body: Record<string, unknown> = { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#users(${round.sel.join(',')})`, value: slice };
     if (round.o + size < rows.length) body['@odata.nextLink'] = `${link}?$skiptoken=${encodeToken({ ...round, o: round.o + size })}`;
-    else body['@odata.deltaLink'] = `${link}?$deltatoken=${encodeToken({ s: Math.max(round.upTo, this.tenant.currentSeq), sel: round.sel })}`;
+    else body['@odata.deltaLink'] = `${link}?$deltatoken=${encodeToken({ g: this.deltaGeneration, t: Date.now(), s: Math.max(round.upTo, this.tenant.currentSeq), sel: round.sel })}`;
     return { status: 200, body };
   }
 

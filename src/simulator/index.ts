@@ -13,7 +13,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { createRootCa, issueServerCertificate, loadCa, type CertificateAuthority } from '../pki/pki.js';
 import type { AuthMethodKind } from '../graph/graph-port.js';
-import { GraphApi, MAX_BATCH, odataError } from './graph-api.js';
+import { GraphApi, MAX_BATCH, odataError, stampRequestIds } from './graph-api.js';
 import { IdentityPlatform, type SimResponse } from './identity.js';
 import { SECURITY_INFO_PATH, SecurityInfoPage } from './security-info.js';
 import { stableGuid, Tenant, type SentMail, type SimUser, type StoredSignature, type TenantFile } from './tenant.js';
@@ -55,10 +55,16 @@ const UserChangesSchema = Type.Partial(
       accountEnabled: Type.Boolean(),
       businessPhones: Type.Array(Type.String()),
       appRoles: Type.Array(Type.String()),
+      /** A rename: the UPN changes, the object id stays (delta sync sees the new name). */
+      userPrincipalName: Type.String({ minLength: 3, maxLength: 113, pattern: '^[^@\\s]+@[^@\\s]+$' }),
+      mail: Type.Union([Type.String(), Type.Null()]),
+      /** The manager's object id or UPN; null removes the manager. */
+      managerId: Type.Union([Type.String({ minLength: 1, maxLength: 320 }), Type.Null()]),
     },
     { additionalProperties: false },
   ),
 );
+const CertificateBodySchema = Type.Object({ certificate: Type.String({ minLength: 1, maxLength: 64 * 1024 }) }, { additionalProperties: false });
 
 export interface SimulatorOptions {
   /** Size of a generated tenant (ignored when `tenant` or `tenantFile` is given). Default 200. */
@@ -103,13 +109,19 @@ export interface SimulatorControl {
    */
   onMethodsChanged(listener: (user: SimUser) => void): () => void;
   updateUser(user: string, changes: Partial<Omit<SimUser, 'id'>>): SimUser;
-  deleteUser(user: string): void;
+  /** As Graph's DELETE /users/{id}: restorable (delta: `@removed` reason `changed`); `permanently`: reason `deleted`. */
+  deleteUser(user: string, options?: { permanently?: boolean }): void;
+  /** Restores a deleted user (POST /directory/deletedItems/{id}/restore). */
+  restoreUser(id: string): SimUser;
+  /** Every delta token issued so far becomes unknown: the next delta call answers 410 syncStateNotFound. */
+  expireDeltaTokens(): void;
   mail(): SentMail[];
   clearMail(): void;
   signature(mailbox: string): StoredSignature | undefined;
   stats(): SimulatorStats;
   resetStats(): void;
-  addClientCertificate(certPem: string): void;
+  /** Registers a certificate (PEM) on the app for certificate credentials; returns its SHA-1 thumbprint (base64url). */
+  addClientCertificate(certPem: string): string;
   /** A valid app-only access token (or an already expired one) for raw HTTP tests. */
   issueAccessToken(options?: { lifetimeSeconds?: number; audience?: string }): Promise<string>;
 }
@@ -132,22 +144,27 @@ export interface RunningSimulator {
   stop(): Promise<void>;
 }
 
-class ThrottleBuckets {
+/**
+ * One token bucket per app. It holds at least one token, so a rate below 1 per second still lets a
+ * request through once its Retry-After has passed (0.5/s: one request every 2 s).
+ */
+export class ThrottleBuckets {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
-  /** Seconds to wait, or 0 when the request may go. */
-  take(app: string, perSecond: number): number {
+  /** Whole seconds to wait (Retry-After), or 0 when the request may go. */
+  take(app: string, perSecond: number, now = Date.now()): number {
     if (perSecond <= 0) return 0;
-    const now = Date.now();
-    const b = this.buckets.get(app) ?? { tokens: perSecond, at: now };
-    b.tokens = Math.min(perSecond, b.tokens + ((now - b.at) / 1000) * perSecond);
+    const capacity = Math.max(1, perSecond);
+    const b = this.buckets.get(app) ?? { tokens: capacity, at: now };
+    b.tokens = Math.min(capacity, b.tokens + ((now - b.at) / 1000) * perSecond);
     b.at = now;
     this.buckets.set(app, b);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
+    // The epsilon absorbs float error, so a client that waited exactly Retry-After is let through.
+    if (b.tokens >= 1 - 1e-9) {
+      b.tokens = Math.max(0, b.tokens - 1);
       return 0;
     }
-    return Math.max(1, Math.ceil((1 - b.tokens) / perSecond));
+    return Math.max(1, Math.ceil((1 - b.tokens) / perSecond - 1e-9));
   }
 }
 
@@ -237,22 +254,58 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     return null;
   }
 
-  function batch(body: unknown, appId: string): SimResponse {
+  /**
+   * POST /$batch as Graph runs it: ids unique (else the whole batch is refused), item URLs relative to
+   * the version (a `/v1.0/…` item is refused with Graph's message), `dependsOn` naming earlier items
+   * (unknown ids refuse the batch; a dependent of a failed item answers 424 without running).
+   */
+  function batch(body: unknown, appId: string, requestId: string, clientRequestId: string): SimResponse {
     const requests = (body as { requests?: unknown } | null)?.requests;
     if (!Array.isArray(requests)) return odataError(400, 'BadRequest', 'Invalid batch payload: requests is required.');
     if (requests.length > MAX_BATCH) return odataError(400, 'BadRequest', `Number of batch requests exceeds the maximum of ${MAX_BATCH}.`);
+    type Item = { id?: unknown; method?: unknown; url?: unknown; body?: unknown; headers?: unknown; dependsOn?: unknown };
+    const items = requests as Item[];
     const ids = new Set<string>();
-    const responses = requests.map((item: { id?: unknown; method?: unknown; url?: unknown; body?: unknown }) => {
-      const id = typeof item.id === 'string' ? item.id : '';
-      if (!id || ids.has(id) || typeof item.url !== 'string' || typeof item.method !== 'string') {
-        return { id, status: 400, body: odataError(400, 'BadRequest', 'Batch item must have a unique id, a method and a url.').body };
+    for (const item of items) {
+      if (!item || typeof item !== 'object' || typeof item.id !== 'string' || item.id === '' || typeof item.url !== 'string' || typeof item.method !== 'string') {
+        return odataError(400, 'BadRequest', 'Invalid batch payload: each request needs an id, a method and a url.');
+      }
+      const id = item.id.toLowerCase();
+      if (ids.has(id)) return odataError(400, 'BadRequest', `Batch request id '${item.id}' is not unique. Request ids must be unique within a batch.`);
+      if (item.dependsOn !== undefined) {
+        if (!Array.isArray(item.dependsOn) || !item.dependsOn.every((d) => typeof d === 'string')) return odataError(400, 'BadRequest', `Invalid dependsOn for request '${item.id}': an array of request ids is expected.`);
+        const unknown = (item.dependsOn as string[]).find((d) => !ids.has(d.toLowerCase()));
+        if (unknown !== undefined) return odataError(400, 'BadRequest', `Request '${item.id}' depends on '${unknown}', which is not an earlier request of this batch.`);
       }
       ids.add(id);
+    }
+    const outcome = new Map<string, number>();
+    const responses = items.map((item) => {
+      const id = item.id as string;
+      const answer = (res: SimResponse) => {
+        outcome.set(id.toLowerCase(), res.status);
+        stampRequestIds(res.body, requestId, clientRequestId);
+        const type = typeof res.body === 'string' ? 'text/plain' : 'application/json';
+        return { id, status: res.status, headers: { 'Content-Type': type, ...res.headers }, ...(res.body !== undefined ? { body: res.body } : {}) };
+      };
+      const failed = ((item.dependsOn as string[] | undefined) ?? []).find((d) => {
+        const status = outcome.get(d.toLowerCase());
+        return status === undefined || status < 200 || status >= 300;
+      });
+      if (failed !== undefined) return answer(odataError(424, 'FailedDependency', `The request depends on request '${failed}', which failed.`));
+      const rawUrl = item.url as string;
+      if (/^https?:/i.test(rawUrl)) return answer(odataError(400, 'BadRequest', 'Invalid request URL: batch request URLs must be relative, e.g. /users.'));
+      const relative = `/${rawUrl.replace(/^\/+/, '')}`;
+      // Graph resolves item URLs under the batch's version, so /v1.0/users means /v1.0/v1.0/users.
+      const version = relative.match(/^\/(v1\.0|beta)(?=[/?]|$)/i);
+      if (version) return answer(odataError(400, 'BadRequest', `Resource not found for the segment '${version[1]}'.`));
       stats.batchItems++;
-      const injected = fault(appId) ?? failingRequest(item.url);
-      const url = new URL(item.url.replace(/^\/+/, ''), `${baseUrl}/v1.0/`);
-      const res = injected ?? api.dispatch(item.method.toUpperCase(), url.pathname.replace(/^\/v1\.0/, ''), url.searchParams, item.body ?? null, { baseUrl, appId });
-      return { id, status: res.status, headers: { 'Content-Type': 'application/json', ...res.headers }, ...(res.body !== undefined ? { body: res.body } : {}) };
+      const injected = fault(appId) ?? failingRequest(rawUrl);
+      if (injected) return answer(injected);
+      const url = new URL(relative.slice(1), `${baseUrl}/v1.0/`);
+      const headers = item.headers && typeof item.headers === 'object' ? (item.headers as Record<string, unknown>) : {};
+      const eventual = Object.entries(headers).some(([k, v]) => k.toLowerCase() === 'consistencylevel' && String(v).toLowerCase() === 'eventual');
+      return answer(api.dispatch((item.method as string).toUpperCase(), url.pathname.replace(/^\/v1\.0/, ''), url.searchParams, item.body ?? null, { baseUrl, appId, eventual }));
     });
     return { status: 200, body: { responses } };
   }
@@ -280,7 +333,36 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     if (what === 'tenant' && method === 'GET') {
       return { status: 200, body: { tenantId: tenant.tenantId, domain: tenant.domain, users: tenant.users.size, mfaGroupId: tenant.mfaGroupId, sharedMailbox: tenant.sharedMailbox, clientId } };
     }
+    if (what === 'delta' && key === 'expire' && method === 'POST') {
+      control.expireDeltaTokens();
+      return { status: 204 };
+    }
+    if (what === 'app' && key === 'certificates' && method === 'POST') {
+      if (!Value.Check(CertificateBodySchema, json)) return bad('expected {"certificate": "<PEM>"}');
+      try {
+        return { status: 201, body: { clientId, thumbprint: control.addClientCertificate(json.certificate) } };
+      } catch {
+        return bad('certificate is not a PEM X.509 certificate');
+      }
+    }
+    if (what === 'users' && key && sub === 'restore' && method === 'POST') {
+      const deleted = tenant.deletedUsers.get(key) ?? [...tenant.deletedUsers.values()].find((d) => d.user.userPrincipalName.toLowerCase() === key.toLowerCase());
+      if (!deleted) return { status: 404, body: { error: { code: 'NotFound', message: `no deleted simulated user ${key}` } } };
+      try {
+        return { status: 200, body: control.restoreUser(deleted.user.id) };
+      } catch (err) {
+        return { status: 409, body: { error: { code: 'Conflict', message: (err as Error).message } } };
+      }
+    }
+    if (what === 'users' && key && !sub && method === 'DELETE' && !tenant.findUser(key) && tenant.deletedUsers.has(key) && url.searchParams.get('permanently') === 'true') {
+      control.deleteUser(key, { permanently: true });
+      return { status: 204 };
+    }
     if (what === 'users' && key && !tenant.findUser(key)) return missing(key);
+    if (what === 'users' && key && !sub && method === 'DELETE') {
+      control.deleteUser(key, { permanently: url.searchParams.get('permanently') === 'true' });
+      return { status: 204 };
+    }
     if (what === 'users' && key && sub === 'mfa' && method === 'POST') {
       if (!Value.Check(MfaBodySchema, json)) return bad('expected {"registered": boolean} or {"methods": [...]}');
       const user = control.setMfa(key, 'registered' in json ? json.registered : json.methods);
@@ -288,8 +370,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     }
     if (what === 'users' && key && !sub && method === 'PATCH') {
       if (!Value.Check(UserChangesSchema, json)) return bad(`invalid changes: ${[...Value.Errors(UserChangesSchema, json)].map((e) => `${e.path} ${e.message}`).join('; ')}`);
-      const user = control.updateUser(key, json);
-      return { status: 200, body: user };
+      const changes = { ...json };
+      if (typeof changes.managerId === 'string') {
+        const manager = tenant.findUser(changes.managerId);
+        if (!manager) return bad(`no simulated user ${changes.managerId} to be the manager`);
+        changes.managerId = manager.id;
+      }
+      try {
+        return { status: 200, body: control.updateUser(key, changes) };
+      } catch (err) {
+        return bad((err as Error).message);
+      }
     }
     if (what === 'users' && key && !sub && method === 'GET') return { status: 200, body: tenant.findUser(key) };
     if (what === 'signatures' && key && method === 'GET') {
@@ -299,7 +390,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     return { status: 404, body: { error: { code: 'NotFound', message: `no simulator control route ${method} ${url.pathname}` } } };
   }
 
-  async function route(req: IncomingMessage, url: URL, raw: Buffer): Promise<SimResponse> {
+  async function route(req: IncomingMessage, url: URL, raw: Buffer, ids: { requestId: string; clientRequestId: string }): Promise<SimResponse> {
     const method = req.method ?? 'GET';
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const json = (): unknown => (raw.length > 0 ? JSON.parse(raw.toString('utf8')) : null);
@@ -347,29 +438,34 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     } catch {
       return odataError(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
     }
+    const eventual = String(req.headers.consistencylevel ?? '').toLowerCase() === 'eventual';
     if (isExchange) {
       if (!identity.matchesTenant(parts[2]!)) return odataError(400, 'BadRequest', `Tenant '${parts[2]!}' not found.`);
-      return api.invokeCommand(body, { baseUrl, appId });
+      return api.invokeCommand(body, { baseUrl, appId, eventual });
     }
-    if (parts[1] === '$batch' && parts.length === 2 && method === 'POST') return batch(body, appId);
-    return api.dispatch(method, url.pathname.replace(/^\/v1\.0/, ''), url.searchParams, body, { baseUrl, appId });
+    if (parts[1] === '$batch' && parts.length === 2 && method === 'POST') return batch(body, appId, ids.requestId, ids.clientRequestId);
+    return api.dispatch(method, url.pathname.replace(/^\/v1\.0/, ''), url.searchParams, body, { baseUrl, appId, eventual });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
+    // Graph echoes the caller's client-request-id (the SDKs send one) and otherwise uses its own id.
+    const sent = req.headers['client-request-id'];
+    const clientRequestId = typeof sent === 'string' && /^[\w.:-]{1,100}$/.test(sent) ? sent : requestId;
     let answer: SimResponse;
     try {
       const raw = await readBody(req);
       const url = new URL(req.url ?? '/', baseUrl);
-      answer = raw === null ? odataError(413, 'RequestEntityTooLarge', 'The request payload is too large.') : await route(req, url, raw);
+      answer = raw === null ? odataError(413, 'RequestEntityTooLarge', 'The request payload is too large.') : await route(req, url, raw, { requestId, clientRequestId });
     } catch (err) {
       answer = odataError(500, 'InternalServerError', `simulator error: ${(err as Error).message}`);
     }
+    stampRequestIds(answer.body, requestId, clientRequestId);
     const isText = typeof answer.body === 'string';
     const payload = answer.body === undefined ? '' : isText ? (answer.body as string) : JSON.stringify(answer.body);
     res.writeHead(answer.status, {
       'request-id': requestId,
-      'client-request-id': (req.headers['client-request-id'] as string | undefined) ?? requestId,
+      'client-request-id': clientRequestId,
       ...(answer.body !== undefined && !isText ? { 'content-type': 'application/json; odata.metadata=minimal; charset=utf-8' } : {}),
       ...answer.headers,
     });
@@ -409,7 +505,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       };
     },
     updateUser: (user, changes) => tenant.updateUser(user, changes),
-    deleteUser: (user) => tenant.deleteUser(user),
+    deleteUser: (user, o) => tenant.deleteUser(tenant.findUser(user)?.id ?? user, o),
+    restoreUser: (id) => tenant.restoreUser(id),
+    expireDeltaTokens: () => api.expireDeltaTokens(),
     mail: () => [...tenant.mail],
     clearMail: () => {
       tenant.mail.length = 0;
@@ -419,9 +517,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     resetStats: () => {
       Object.assign(stats, { graphRequests: 0, batchItems: 0, throttled: 0, injectedFailures: 0, unauthorized: 0 });
     },
-    addClientCertificate: (pem) => {
-      identity.addCertificate(pem);
-    },
+    addClientCertificate: (pem) => identity.addCertificate(pem),
     issueAccessToken: (o = {}) => identity.issueAccessToken({ audience: o.audience ?? 'https://graph.microsoft.com', lifetimeSeconds: o.lifetimeSeconds }),
   };
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 
 function int(name: string, min: number, max: number) {
@@ -16,6 +17,14 @@ function num(name: string, min: number, max: number) {
   };
 }
 
+function readPem(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`--client-certificate: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
 interface SimOptions {
   users: number;
   seed: number;
@@ -25,6 +34,7 @@ interface SimOptions {
   latency: number;
   throttle: number;
   failureRate: number;
+  clientCertificate: string[];
 }
 
 /** `onramp sim`: the tenant simulator standalone, printing the settings that point onramp at it. */
@@ -40,6 +50,12 @@ export function registerSimCommand(program: Command, dataDir: () => string): voi
     .option('--latency <ms>', 'latency added to each Graph/Exchange request', int('--latency', 0, 60_000), 0)
     .option('--throttle <rps>', 'requests per second per app before 429 (0 = off)', num('--throttle', 0, 1_000_000), 0)
     .option('--failure-rate <f>', 'fraction of Graph/Exchange requests answered 503', num('--failure-rate', 0, 1), 0)
+    .option(
+      '--client-certificate <file>',
+      'PEM certificate to register on the app for certificate credentials (repeatable; also POST /_sim/app/certificates)',
+      (file: string, list: string[]) => [...list, readPem(file)],
+      [] as string[],
+    )
     .action(async (o: SimOptions) => {
       // Loaded here so other commands do not pay for the simulator's modules.
       const { startSimulator } = await import('./index.js');
@@ -52,6 +68,7 @@ export function registerSimCommand(program: Command, dataDir: () => string): voi
         host: o.host,
         dataDir: dataDir(),
         faults: { latencyMs: o.latency, throttlePerSecond: o.throttle, failureRate503: o.failureRate },
+        clientCertificates: o.clientCertificate,
       });
       const caPath = `${dataDir()}/simulator/ca.pem`;
       process.stdout.write(
@@ -66,6 +83,8 @@ export function registerSimCommand(program: Command, dataDir: () => string): voi
           '',
           `  Sign-in (OIDC): ${sim.url}/${sim.tenantId}/v2.0/.well-known/openid-configuration`,
           `  Control: GET ${sim.url}/_sim/mail, GET|PUT ${sim.url}/_sim/faults, POST ${sim.url}/_sim/users/{upn}/mfa, GET ${sim.url}/_sim/stats`,
+          `  Certificate credentials: --client-certificate cert.pem, or POST ${sim.url}/_sim/app/certificates {"certificate":"<PEM>"}` +
+            (o.clientCertificate.length > 0 ? ` (${o.clientCertificate.length} registered)` : ''),
           '  Stop with Ctrl+C.',
           '',
         ].join('\n') + '\n',

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
-import { startSimulator, type RunningSimulator } from './index.js';
+import { startSimulator, ThrottleBuckets, type RunningSimulator } from './index.js';
+import { parseFilter, FilterSyntaxError, evaluate } from './odata.js';
 
 describe('tenant simulator', () => {
   let sim: RunningSimulator;
@@ -170,6 +171,88 @@ describe('tenant simulator', () => {
     } finally {
       unsubscribe();
     }
+  });
+
+  it('parses the $filter forms Graph supports and refuses syntax errors as BadRequest "Invalid filter clause"', async () => {
+    const f = parseFilter("(startswith(displayName,'An') or userPrincipalName eq 'o''neil@x.example') and not (accountEnabled eq false) and methodsRegistered/any(m: m eq 'fido2')");
+    assert.deepEqual(f.advanced, ['not']);
+    assert.equal(f.orClauses, 2);
+    assert.equal(evaluate(f.root, { displayName: 'Anna', accountEnabled: true, methodsRegistered: ['fido2'] }), true);
+    assert.equal(evaluate(f.root, { displayName: 'Bo', userPrincipalName: "O'Neil@x.example", accountEnabled: true, methodsRegistered: ['fido2'] }), true);
+    assert.equal(evaluate(f.root, { displayName: 'Anna', accountEnabled: false, methodsRegistered: ['fido2'] }), false);
+    for (const bad of ["userPrincipalName eq 'x", 'userPrincipalName eq', "eq 'x'", "userPrincipalName eq 'x' and", "startswith(displayName 'a')", "userPrincipalName eq 'a' userType eq 'b'"]) {
+      assert.throws(() => parseFilter(bad), FilterSyntaxError, bad);
+      const res = await call('GET', `/v1.0/users?$filter=${encodeURIComponent(bad)}`);
+      assert.equal(res.status, 400, bad);
+      assert.equal(res.body!.error.code, 'BadRequest');
+      assert.match(res.body!.error.message, /^Invalid filter clause: Syntax error/);
+    }
+  });
+
+  it('puts the response\'s request ids in innerError, in top-level answers and $batch items', async () => {
+    const res = await request(`${sim.url}/v1.0/users/nobody@x.example`, { dispatcher: agent, headers: { authorization: `Bearer ${token}`, 'client-request-id': 'my-client-id-1' } });
+    const body = (await res.body.json()) as { error: { innerError: Record<string, string> } };
+    assert.equal(body.error.innerError['request-id'], res.headers['request-id']);
+    assert.equal(body.error.innerError['client-request-id'], 'my-client-id-1');
+    assert.equal(res.headers['client-request-id'], 'my-client-id-1');
+    const batch = await call('POST', '/v1.0/$batch', { requests: [{ id: 'a', method: 'GET', url: '/users/nobody@x.example' }] });
+    assert.equal(batch.body!.responses[0].body.error.innerError['request-id'], batch.headers['request-id']);
+    const dup = await call('POST', '/v1.0/$batch', { requests: [{ id: 'a', method: 'GET', url: '/users' }, { id: 'A', method: 'GET', url: '/users' }] });
+    assert.equal(dup.status, 400);
+  });
+
+  it('lets a throttle below 1 request/s through once Retry-After has passed', () => {
+    const buckets = new ThrottleBuckets();
+    const t0 = 1_000_000;
+    assert.equal(buckets.take('app', 0.5, t0), 0, 'the first request goes');
+    assert.equal(buckets.take('app', 0.5, t0), 2, 'the next one is told to wait 2 s');
+    assert.equal(buckets.take('app', 0.5, t0 + 1000), 1);
+    assert.equal(buckets.take('app', 0.5, t0 + 2000), 0, 'and goes once it has waited');
+    assert.equal(buckets.take('slow', 0.001, t0), 0);
+    assert.equal(buckets.take('slow', 0.001, t0), 1000);
+    assert.equal(buckets.take('other', 0.5, t0), 0, 'buckets are per app');
+    assert.equal(buckets.take('app', 0, t0), 0, '0 turns throttling off');
+  });
+
+  it('plays manager changes, renames, deletions and restores through /_sim, and expires delta tokens', async () => {
+    const users = [...sim.control.tenant.users.values()].filter((u) => u.userType === 'Member' && u.accountEnabled);
+    const [a, b] = users as [typeof users[0], typeof users[0]];
+    const path = (u: { userPrincipalName: string }) => `/_sim/users/${encodeURIComponent(u.userPrincipalName)}`;
+    let res = await call('PATCH', path(a), { managerId: b.userPrincipalName }, null);
+    assert.equal(res.status, 200);
+    assert.equal(res.body!.managerId, b.id);
+    assert.equal((await call('PATCH', path(a), { managerId: 'nobody@x.example' }, null)).status, 400);
+    assert.equal((await call('PATCH', path(a), { managerId: a.id }, null)).status, 400);
+    assert.equal((await call('PATCH', path(a), { managerId: null }, null)).body!.managerId, null);
+    const renamed = `renamed.${a.mailNickname}@${sim.domain}`;
+    res = await call('PATCH', path(a), { userPrincipalName: renamed }, null);
+    assert.equal(res.body!.userPrincipalName, renamed);
+    assert.equal((await call('GET', `/v1.0/users/${encodeURIComponent(renamed)}?$select=id`)).body!.id, a.id);
+    assert.equal((await call('PATCH', path(a), { userPrincipalName: b.userPrincipalName }, null)).status, 400, 'a taken UPN');
+
+    let delta = await call('GET', '/v1.0/users/delta?$select=id');
+    while (delta.body!['@odata.nextLink']) delta = await call('GET', delta.body!['@odata.nextLink'].slice(sim.url.length));
+    const deltaPath = () => delta.body!['@odata.deltaLink'].slice(sim.url.length);
+    assert.equal((await call('DELETE', path(b), undefined, null)).status, 204);
+    assert.equal((await call('GET', `/v1.0/users/${b.id}`)).status, 404);
+    delta = await call('GET', deltaPath());
+    assert.deepEqual(delta.body!.value, [{ id: b.id, '@removed': { reason: 'changed' } }]);
+    assert.equal((await call('POST', `/_sim/users/${b.id}/restore`, undefined, null)).status, 200);
+    assert.equal((await call('GET', `/v1.0/users/${b.id}?$select=id`)).status, 200);
+    delta = await call('GET', deltaPath());
+    assert.deepEqual(delta.body!.value, [{ id: b.id }]);
+
+    assert.equal((await call('DELETE', path(b), undefined, null)).status, 204);
+    assert.equal((await call('DELETE', `/_sim/users/${b.id}?permanently=true`, undefined, null)).status, 204);
+    delta = await call('GET', deltaPath());
+    assert.deepEqual(delta.body!.value, [{ id: b.id, '@removed': { reason: 'deleted' } }]);
+    assert.equal((await call('POST', `/_sim/users/${b.id}/restore`, undefined, null)).status, 404, 'gone for good');
+
+    assert.equal((await call('POST', '/_sim/delta/expire', undefined, null)).status, 204);
+    const gone = await call('GET', deltaPath());
+    assert.equal(gone.status, 410);
+    assert.equal(gone.body!.error.code, 'syncStateNotFound');
+    assert.equal(gone.headers.location, `${sim.url}/v1.0/users/delta?$select=id`);
   });
 
   it('signs a user in with the authorization code flow (PKCE) and puts app roles in the id_token', async () => {

@@ -136,7 +136,9 @@ export class Tenant {
   private readonly byUpn = new Map<string, string>();
   /** Sequence of the last change of each user (and of deleted ones), for users/delta. */
   private readonly changedAt = new Map<string, number>();
-  private readonly deleted = new Map<string, number>();
+  private readonly deleted = new Map<string, { seq: number; reason: 'changed' | 'deleted' }>();
+  /** Soft-deleted users (Graph's deleted items), restorable. */
+  readonly deletedUsers = new Map<string, { user: SimUser; groups: string[]; deletedDateTime: string }>();
   private seq = 1;
 
   constructor(
@@ -268,6 +270,13 @@ export class Tenant {
   /** Changes attributes of a user (a delta sync sees it). UPN changes are re-indexed. */
   updateUser(key: string, changes: Partial<Omit<SimUser, 'id'>>): SimUser {
     const user = this.requireUser(key);
+    if (changes.managerId !== undefined && changes.managerId !== null) {
+      if (changes.managerId === user.id) throw new Error('a user cannot be their own manager');
+      if (!this.users.has(changes.managerId)) throw new Error(`no simulated user ${changes.managerId}`);
+    }
+    if (changes.userPrincipalName && changes.userPrincipalName.toLowerCase() !== user.userPrincipalName.toLowerCase() && this.byUpn.has(changes.userPrincipalName.toLowerCase())) {
+      throw new Error(`userPrincipalName ${changes.userPrincipalName} is taken`);
+    }
     if (changes.userPrincipalName && changes.userPrincipalName !== user.userPrincipalName) {
       this.byUpn.delete(user.userPrincipalName.toLowerCase());
       this.byUpn.set(changes.userPrincipalName.toLowerCase(), user.id);
@@ -277,13 +286,40 @@ export class Tenant {
     return user;
   }
 
-  deleteUser(key: string): void {
+  /**
+   * Deletes a user the way Graph's DELETE /users/{id} does: into the deleted items, restorable for 30
+   * days (`permanently`: as after those 30 days, or DELETE /directory/deletedItems/{id}). users/delta
+   * reports the first as `@removed: {reason: "changed"}` and the second as `"deleted"`.
+   */
+  deleteUser(key: string, options: { permanently?: boolean } = {}): void {
+    const soft = this.deletedUsers.get(key);
+    if (soft && options.permanently) {
+      this.deletedUsers.delete(key);
+      this.deleted.set(key, { seq: ++this.seq, reason: 'deleted' });
+      return;
+    }
     const user = this.requireUser(key);
+    const groups = [...this.groups.values()].filter((g) => g.members.has(user.id)).map((g) => g.id);
     this.users.delete(user.id);
     this.byUpn.delete(user.userPrincipalName.toLowerCase());
     for (const g of this.groups.values()) g.members.delete(user.id);
+    // Reports to the deleted user lose their manager, as in Entra ID (a navigation property: users/delta
+    // without `manager` selected does not report them).
+    for (const u of this.users.values()) if (u.managerId === user.id) u.managerId = null;
     this.changedAt.delete(user.id);
-    this.deleted.set(user.id, ++this.seq);
+    if (!options.permanently) this.deletedUsers.set(user.id, { user, groups, deletedDateTime: new Date().toISOString() });
+    this.deleted.set(user.id, { seq: ++this.seq, reason: options.permanently ? 'deleted' : 'changed' });
+  }
+
+  /** POST /directory/deletedItems/{id}/restore: the user comes back with its group memberships. */
+  restoreUser(id: string): SimUser {
+    const entry = this.deletedUsers.get(id);
+    if (!entry) throw new Error(`no deleted user ${id}`);
+    if (this.byUpn.has(entry.user.userPrincipalName.toLowerCase())) throw new Error(`userPrincipalName ${entry.user.userPrincipalName} is taken`);
+    this.deletedUsers.delete(id);
+    this.insertUser(entry.user);
+    for (const g of entry.groups) this.groups.get(g)?.members.add(id);
+    return entry.user;
   }
 
   /** Registers (or removes) authentication methods: the "user completed MFA setup" switch. */
@@ -308,10 +344,10 @@ export class Tenant {
     return this.seq;
   }
 
-  /** Users changed and ids deleted after `sinceSeq`, in change order. */
-  changesSince(sinceSeq: number): { changed: SimUser[]; deleted: string[] } {
+  /** Users changed and ids removed after `sinceSeq`, in change order (`reason` as in Graph's `@removed`). */
+  changesSince(sinceSeq: number): { changed: SimUser[]; deleted: Array<{ id: string; reason: 'changed' | 'deleted' }> } {
     const changed = [...this.changedAt.entries()].filter(([, s]) => s > sinceSeq).sort((a, b) => a[1] - b[1]).map(([id]) => this.users.get(id)!);
-    const deleted = [...this.deleted.entries()].filter(([, s]) => s > sinceSeq).map(([id]) => id);
+    const deleted = [...this.deleted.entries()].filter(([, d]) => d.seq > sinceSeq).sort((a, b) => a[1].seq - b[1].seq).map(([id, d]) => ({ id, reason: d.reason }));
     return { changed, deleted };
   }
 }
