@@ -83,6 +83,7 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
       publicUrl,
       demoMailbox: sim?.sharedMailbox,
       demoRegistrations: sim && ((listener) => sim.control.onMethodsChanged(listener)),
+      reports: publicApp.onboardingReports,
     });
     onboardingJobs.start(publicApp.onboarding);
     closers.push(() => onboardingJobs.stop());

@@ -37,7 +37,14 @@ export function brandingFrom(config: OnrampContext['config']): Branding {
  */
 export function createOnboardingJobs(
   ctx: Omit<OnrampContext, 'graph'>,
-  options: { graph: GraphPort; publicUrl: string; demoMailbox?: string | undefined; demoRegistrations?: ((listener: () => void) => () => void) | undefined },
+  options: {
+    graph: GraphPort;
+    publicUrl: string;
+    demoMailbox?: string | undefined;
+    demoRegistrations?: ((listener: () => void) => () => void) | undefined;
+    /** The server's one ReportService (`app.onboardingReports`); the CLI, which has no app, gets its own. */
+    reports?: ReportService | undefined;
+  },
 ): OnboardingJobs {
   const { config, storage, clock, log } = ctx;
   const branding = brandingFrom(config);
@@ -57,7 +64,7 @@ export function createOnboardingJobs(
     onEmailsQueued: () => sender?.wake(),
   });
   sender = new OutboxSender({ db: storage.db, clock, log, settings: config.mail, transport, onGiveUp: workflow.onEmailGivenUp });
-  const reports = new ReportService({ db: storage.db, dialect: storage.dialect.name, clock, log, settings: config.reports, branding, instanceId: ctx.instanceId });
+  const reports = options.reports ?? new ReportService({ db: storage.db, dialect: storage.dialect.name, clock, log, settings: config.reports, branding, instanceId: ctx.instanceId });
   let unsubscribe: Array<() => void> = [];
   const jobs: OnboardingJobs = {
     workflow,

@@ -10,6 +10,7 @@ import { OnrampError } from '../errors.js';
 import { requireRole } from '../auth/auth.plugin.js';
 import type { RunningSimulator } from '../simulator/index.js';
 import { escapeHtml } from '../onboarding/email-templates.js';
+import { MailboxAnswer } from './portal.schemas.js';
 
 /**
  * An email's HTML is foreign content: it is served on its own URL under a CSP sandbox (no scripts, an
@@ -23,7 +24,7 @@ export async function mailboxRoutes(app: FastifyInstance, { simulator }: { simul
   // Invitations carry working sign-up links, so only admins read them.
   const guard = requireRole('admin');
 
-  typed.get('/api/admin/mailbox', { preHandler: guard, schema: { tags: ['demo'], summary: 'Demo only: emails the simulated tenant received, newest first' } }, async () => {
+  typed.get('/api/admin/mailbox', { preHandler: guard, schema: { tags: ['demo'], summary: 'Demo only: emails the simulated tenant received, newest first', response: { 200: MailboxAnswer } } }, async () => {
     const messages = simulator.control.mail().reverse();
     return {
       messages: messages.map((m) => ({ id: m.id, from: m.from, to: m.to.map((r) => r.address), subject: m.subject, sentAt: m.sentAt, contentType: m.contentType, attachments: m.attachments.map((a) => a.name) })),
