@@ -8,6 +8,8 @@ import { BACKENDS } from '../../test/support/storage.js';
 import { adminApp as harness } from '../../test/support/admin-app.js';
 import { startTestTenant } from '../../test/support/simulator.js';
 import { Agent, fetch as undiciFetch } from 'undici';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 describe('demo: the in-process tenant simulator', () => {
   test('send report now lands in the Mailbox; mail bodies are served sandboxed; sign-in offers the simulator', async () => {
@@ -93,8 +95,12 @@ describe('portal shell', () => {
       assert.equal(settings.json().config.database.url, 'postgres://u:[redacted]@db.example/x');
       assert.doesNotMatch(settings.body, /hunter2/);
 
+      // The session answer the SPA starts with keeps every field under its response schema.
+      assert.deepEqual(Object.keys((await app.inject('/api/auth/session')).json()).sort(), ['csrfToken', 'demo', 'mailbox', 'methods', 'setupRequired', 'signedIn', 'user']);
+
       const doc = (await app.inject('/api/openapi.json')).json();
       assert.equal(doc.openapi, '3.1.0');
+      assert.ok(doc.paths['/api/auth/session'].get.responses['200'].content['application/json'].schema.properties.csrfToken);
       for (const path of ['/api/admin/users', '/api/admin/users/{id}', '/api/admin/users/{id}/resend', '/api/admin/reports', '/api/admin/reports/send', '/api/admin/reports/export.csv', '/api/admin/audit', '/api/auth/login', '/api/upload-users']) {
         assert.ok(doc.paths[path], `${path} documented`);
       }
@@ -117,6 +123,28 @@ describe('portal shell', () => {
     } finally {
       await app.close();
       await storage.close();
+    }
+  });
+});
+
+describe('what the SPA shares with the server', () => {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const importsOf = (text: string) => [...text.matchAll(/^\s*(?:import|export)\b[^'";]*?from\s+'([^']+)'/gm)].map((m) => m[1]!);
+
+  test('the SPA reaches into src/ only for the shared modules, which import TypeBox at most (no Node, no server code)', () => {
+    const tsconfig = JSON.parse(readFileSync(`${root}portal/tsconfig.json`, 'utf8')) as { include: string[] };
+    const shared = tsconfig.include.filter((f) => f.startsWith('../src/')).map((f) => f.slice('../'.length));
+    assert.ok(shared.includes('src/onboarding/admin.schemas.ts') && shared.includes('src/portal/portal.schemas.ts'), JSON.stringify(shared));
+    for (const file of shared) {
+      for (const spec of importsOf(readFileSync(`${root}${file}`, 'utf8'))) assert.match(spec, /^@sinclair\/typebox$/, `${file} imports ${spec}`);
+    }
+    const spaFiles = readdirSync(`${root}portal/src`, { recursive: true, encoding: 'utf8' }).filter((f) => /\.tsx?$/.test(f));
+    assert.ok(spaFiles.length > 5);
+    for (const file of spaFiles) {
+      for (const spec of importsOf(readFileSync(`${root}portal/src/${file}`, 'utf8'))) {
+        const inServer = /^(?:\.\.\/)+src\/(.+)$/.exec(spec);
+        if (inServer) assert.ok(shared.includes(`src/${inServer[1]}`), `portal/src/${file} imports ${spec}, which is not a shared module`);
+      }
     }
   });
 });
