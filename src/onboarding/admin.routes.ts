@@ -25,7 +25,6 @@ export interface AdminRoutesOptions {
   audit: (req: FastifyRequest, action: string, target: string | null, details?: unknown) => Promise<void>;
 }
 
-const Count = CountText;
 // Query strings are text (the app does not coerce types), so flags are matched as text too.
 const Flag = Type.Union([Type.Literal('true'), Type.Literal('false')]);
 
@@ -40,7 +39,7 @@ const ReportScope = {
   to: Type.Optional(Type.String({ format: 'date', description: 'Uploaded on or before this day (YYYY-MM-DD, UTC)' })),
   search: Type.Optional(Type.String({ maxLength: 200, description: 'Part of the UPN, name or department' })),
 };
-const ReportQuery = Type.Object({ ...ReportScope, days: Type.Optional(Count('Days of activity in the chart, 1-366 (default 30)')) }, { additionalProperties: false });
+const ReportQuery = Type.Object({ ...ReportScope, days: Type.Optional(CountText('Days of activity in the chart, 1-366 (default 30)')) }, { additionalProperties: false });
 const ExportQuery = Type.Object(ReportScope, { additionalProperties: false });
 const SendReportBody = Type.Object(
   { recipients: Type.Optional(Type.Array(Type.String({ format: 'email', maxLength: 320 }), { maxItems: 50, description: 'Default: reports.recipients' })) },
@@ -49,8 +48,8 @@ const SendReportBody = Type.Object(
 
 const UsersQuery = Type.Object(
   {
-    offset: Type.Optional(Count('Rows to skip')),
-    limit: Type.Optional(Count('Rows per page, 1-500 (default 50)')),
+    offset: Type.Optional(CountText('Rows to skip')),
+    limit: Type.Optional(CountText('Rows per page, 1-500 (default 50)')),
     sort: Type.Optional(Type.Union(onboarding.USER_SORT_COLUMNS.map((c) => Type.Literal(c)))),
     desc: Type.Optional(Flag),
     status: Type.Optional(Type.String({ maxLength: 40 })),

@@ -30,6 +30,12 @@ export function brandingFrom(config: OnrampContext['config']): Branding {
   };
 }
 
+/** The admin reports as a process builds them: once per server (registerOnboarding), once per CLI command. */
+export function createReportService(ctx: Omit<OnrampContext, 'graph'>): ReportService {
+  const { config, storage, clock, log } = ctx;
+  return new ReportService({ db: storage.db, dialect: storage.dialect.name, clock, log, settings: config.reports, branding: brandingFrom(config), instanceId: ctx.instanceId });
+}
+
 /**
  * The background side of onboarding (workflow, outbox sender, reports), built from the context.
  * `demoRegistrations`: in the demo, subscribes to the simulated tenant's MFA registrations so the check
@@ -64,7 +70,7 @@ export function createOnboardingJobs(
     onEmailsQueued: () => sender?.wake(),
   });
   sender = new OutboxSender({ db: storage.db, clock, log, settings: config.mail, transport, onGiveUp: workflow.onEmailGivenUp });
-  const reports = options.reports ?? new ReportService({ db: storage.db, dialect: storage.dialect.name, clock, log, settings: config.reports, branding, instanceId: ctx.instanceId });
+  const reports = options.reports ?? createReportService(ctx);
   let unsubscribe: Array<() => void> = [];
   const jobs: OnboardingJobs = {
     workflow,

@@ -14,8 +14,8 @@ import { clientNetworkKey } from '../lib/client-address.js';
 import { WindowRateLimiter } from '../lib/rate-limit.js';
 import type { LinkOwner } from './link-lookups.js';
 import { onboardingAdminRoutes, type AdminRoutesOptions } from './admin.routes.js';
-import { ReportService } from './reports.service.js';
-import { brandingFrom } from './invitations.scheduler.js';
+import type { ReportService } from './reports.service.js';
+import { createReportService } from './invitations.scheduler.js';
 
 export interface OnboardingPluginOptions {
   ctx: OnrampContext;
@@ -271,7 +271,7 @@ export async function registerOnboarding(
   const service = new OnboardingService({ storage: ctx.storage, config: ctx.config, clock: ctx.clock, log: ctx.log, graph });
   app.decorate('onboarding', service);
   app.addHook('onClose', async () => service.idle());
-  const reports = new ReportService({ db: ctx.storage.db, dialect: ctx.storage.dialect.name, clock: ctx.clock, log: ctx.log, settings: ctx.config.reports, branding: brandingFrom(ctx.config), instanceId: ctx.instanceId });
+  const reports = createReportService(ctx);
   app.decorate('onboardingReports', reports);
   await app.register(onboardingRoutes, { ctx, service, adminGuard: extra.adminGuard, actorOf: extra.actorOf, onUploaded: extra.onUploaded });
   if (extra.admin && extra.adminGuard) {
