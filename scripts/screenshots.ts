@@ -61,7 +61,7 @@ for (const [i, u] of users.entries()) {
     .execute();
 }
 // The Pending ones get real invitations, sent through the simulator: they fill the Mailbox.
-const jobs = createOnboardingJobs(ctx, { graph: graph.graph, publicUrl: base, demoMailbox: sim.sharedMailbox });
+const jobs = createOnboardingJobs(ctx, { graph: graph.graph, publicUrl: base, demoMailbox: sim.sharedMailbox, reports: app.onboardingReports });
 jobs.start(app.onboarding);
 jobs.workflow.trigger();
 for (let i = 0; i < 100 && sim.control.mail().length === 0; i++) await new Promise((r) => setTimeout(r, 100));

@@ -10,8 +10,9 @@ import { directoryRoutes } from './directory/directory.routes.js';
 import { deviceReportRoutes } from './devices/reports.routes.js';
 import { signatureRoutes } from './signatures/signatures.routes.js';
 import { authPlugin, recordAudit, requireRole } from './auth/auth.plugin.js';
-import { openApiPlugin } from './portal/openapi.js';
+import { ADMIN_API_DOCUMENT, DEVICE_API_DOCUMENT, openApiPlugin } from './http/openapi.js';
 import { portalPlugin } from './portal/portal.plugin.js';
+import { redactConfig } from './onramp-config.js';
 import { registerOnboarding } from './onboarding/onboarding.plugin.js';
 
 /** Told of requests refused before routing, which no hook sees (the device gateway audits them). */
@@ -47,15 +48,16 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandling(app, ctx.config.server.bodyLimitBytes);
   await app.register(healthRoutes, { storage: ctx.storage });
-  await app.register(openApiPlugin);
+  await app.register(openApiPlugin, ADMIN_API_DOCUMENT);
   // First: features' routes use requireRole() from it.
   await app.register(authPlugin, { ctx });
-  await app.register(portalPlugin, { ctx });
+  await app.register(portalPlugin, { ctx, redactedConfig: () => redactConfig(ctx.config) });
   await registerOnboarding(app, ctx, {
     adminGuard: requireRole('admin'),
     actorOf: (req) => req.principal?.subject ?? 'admin',
     onUploaded: (req, r) =>
       recordAudit(req, 'users.upload', r.batchId, { total: r.total, added: r.added.length, updated: r.updated.length, skipped: r.skipped.length, errors: r.errors.length }),
+    admin: { viewerGuard: requireRole('viewer'), audit: recordAudit },
   });
   await app.register(deviceReportRoutes, { ctx, guard: requireRole('viewer') });
   return app;
@@ -77,6 +79,7 @@ export async function buildDeviceApp(ctx: OnrampContext, gateway: GatewayMateria
   installErrorHandling(app, ctx.config.server.bodyLimitBytes);
   installed = installDeviceGateway(app, ctx, gateway);
   await app.register(healthRoutes, { storage: ctx.storage });
+  await app.register(openApiPlugin, DEVICE_API_DOCUMENT);
   await app.register(deviceTelemetryRoutes, { ctx });
   await app.register(directoryRoutes, { ctx });
   if (ctx.exchange) await app.register(signatureRoutes, { ctx, exchange: ctx.exchange });

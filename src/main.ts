@@ -88,6 +88,7 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
       publicUrl,
       demoMailbox: ctx.demoTenant?.sharedMailbox,
       demoRegistrations: ctx.demoTenant?.onRegistration,
+      reports: publicApp.onboardingReports,
     });
     onboardingJobs.start(publicApp.onboarding);
     closers.push(() => onboardingJobs.stop());

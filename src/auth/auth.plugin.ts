@@ -33,6 +33,7 @@ import { randomId, sameSecret } from './secrets.js';
 import { clientNetworkKey } from '../lib/client-address.js';
 import { WindowRateLimiter } from '../lib/rate-limit.js';
 import { OidcSignIn, oidcConfigured } from './oidc.js';
+import { SessionAnswer, SignedIn } from './auth.schemas.js';
 
 declare module 'fastify' {
   /** Route documentation picked up by /api/openapi.json. */
@@ -175,7 +176,7 @@ export async function authPlugin(app: FastifyInstance, { ctx }: AuthPluginOption
       expires: expiresAt,
     });
 
-  typed.get('/api/auth/session', { schema: { tags: ['auth'], summary: 'Who is signed in, how one can sign in, and the CSRF token' } }, async (req) => {
+  typed.get('/api/auth/session', { schema: { tags: ['auth'], summary: 'Who is signed in, how one can sign in, and the CSRF token', response: { 200: SessionAnswer } } }, async (req) => {
     const principal = await runtime.authenticate(req);
     return {
       signedIn: principal !== undefined,
@@ -211,6 +212,7 @@ export async function authPlugin(app: FastifyInstance, { ctx }: AuthPluginOption
           },
           { additionalProperties: false },
         ),
+        response: { 201: SignedIn },
       },
     },
     async (req, reply) => {
@@ -231,7 +233,7 @@ export async function authPlugin(app: FastifyInstance, { ctx }: AuthPluginOption
     },
   );
 
-  typed.post('/api/auth/login', { schema: { tags: ['auth'], summary: 'Sign in as a local admin', body: credentials } }, async (req, reply) => {
+  typed.post('/api/auth/login', { schema: { tags: ['auth'], summary: 'Sign in as a local admin', body: credentials, response: { 200: SignedIn } } }, async (req, reply) => {
     if (!config.localAdmin) throw new OnrampError('ONRAMP_ERR_LOCAL_ADMIN_DISABLED');
     limitAttempts(req, req.body.username);
     const check = await service.verifyLocalAdmin(req.body.username, req.body.password);

@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { OnrampContext } from '../context.js';
 import { DAY_MS } from '../lib/clock.js';
+import { DeviceSummaryAnswer, LoginsAnswer, PackagesAnswer } from './reports.schemas.js';
 import { deviceSummary, listDevices, loginsPerDay, packageDistribution, type DeviceFilter } from './reports.queries.js';
 import { csvCell } from '../lib/csv.js';
 import { PACKAGE_COLUMNS } from './packages.js';
@@ -28,26 +29,30 @@ export async function deviceReportRoutes(parent: FastifyInstance, opts: { ctx: O
     return { staleDays, bootDays, seenBefore: new Date(now - staleDays * DAY_MS).toISOString(), bootBefore: new Date(now - bootDays * DAY_MS).toISOString() };
   };
 
-  app.get('/api/devices/reports/summary', { schema: { querystring: Windows } }, async (req) => {
+  app.get('/api/devices/reports/summary', { schema: { tags: ['devices'], summary: 'Devices, users, pending reboots, non-compliant, not seen, not rebooted', querystring: Windows, response: { 200: DeviceSummaryAnswer } } }, async (req) => {
     const c = cutoffs(req.query);
     return { ...(await deviceSummary(ctx.storage.db, c.seenBefore, c.bootBefore)), staleDays: c.staleDays, bootDays: c.bootDays };
   });
 
   app.get(
     '/api/devices/reports/logins',
-    { schema: { querystring: Type.Object({ days: Type.Optional(Count) }, { additionalProperties: false }) } },
+    { schema: { tags: ['devices'], summary: 'Distinct logons per UTC day', querystring: Type.Object({ days: Type.Optional(Count) }, { additionalProperties: false }), response: { 200: LoginsAnswer } } },
     async (req) => {
       const since = new Date(ctx.clock.now().getTime() - Number(req.query.days ?? 30) * DAY_MS).toISOString().slice(0, 10);
       return { days: await loginsPerDay(ctx.storage.db, since) };
     },
   );
 
-  app.get('/api/devices/reports/packages', async () => ({ packages: await packageDistribution(ctx.storage.db) }));
+  app.get('/api/devices/reports/packages', { schema: { tags: ['devices'], summary: 'Devices per version of each deployed package', response: { 200: PackagesAnswer } } }, async () => ({ packages: await packageDistribution(ctx.storage.db) }));
 
   app.get(
     '/api/devices/export.csv',
     {
       schema: {
+        tags: ['devices'],
+        summary: 'CSV of the devices a filter selects (formulas neutralised)',
+        // For the OpenAPI document only (plain JSON Schema keeps the reply untyped): the text is sent as it is.
+        response: { 200: { content: { 'text/csv': { schema: { type: 'string' } } } } },
         querystring: Type.Composite([
           Windows,
           Type.Object({

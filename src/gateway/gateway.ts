@@ -22,6 +22,13 @@ declare module 'fastify' {
     /** The caller's address after trusted-proxy resolution. */
     deviceClientIp: string;
   }
+  interface FastifyContextConfig {
+    /**
+     * `false` on a device-listener route that acts for no user (the API document): the gateway still
+     * demands a verified certificate, but binds no body `upn` to it.
+     */
+    actsForUser?: boolean;
+  }
 }
 
 /** What the device listener is started with: TLS options, and what the verifier trusts. */
@@ -178,10 +185,11 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
     if (idWait > 0) throw throttled(reply, idWait);
   });
 
-  // Runs after body validation: every device route's body carries the `upn` it acts for.
+  // Runs after body validation: every device route's body carries the `upn` it acts for, except a
+  // route that acts for nobody (the API document, `config: { actsForUser: false }`).
   app.addHook('preHandler', async (req) => {
     const identity = req.deviceIdentity;
-    if (!identity) return;
+    if (!identity || req.routeOptions.config.actsForUser === false) return;
     const body = req.body as { upn?: unknown } | undefined;
     const claimed = typeof body?.upn === 'string' ? body.upn.trim().toLowerCase() : '';
     if (claimed === '' || claimed !== identity.upn) throw new OnrampError('ONRAMP_ERR_IDENTITY_MISMATCH');

@@ -30,6 +30,12 @@ export function brandingFrom(config: OnrampContext['config']): Branding {
   };
 }
 
+/** The admin reports as a process builds them: once per server (registerOnboarding), once per CLI command. */
+export function createReportService(ctx: Omit<OnrampContext, 'graph'>): ReportService {
+  const { config, storage, clock, log } = ctx;
+  return new ReportService({ db: storage.db, dialect: storage.dialect, clock, log, settings: config.reports, branding: brandingFrom(config), instanceId: ctx.instanceId });
+}
+
 /**
  * The background side of onboarding (workflow, outbox sender, reports), built from the context.
  * `demoRegistrations`: in the demo, subscribes to the simulated tenant's MFA registrations so the check
@@ -37,7 +43,14 @@ export function brandingFrom(config: OnrampContext['config']): Branding {
  */
 export function createOnboardingJobs(
   ctx: Omit<OnrampContext, 'graph'>,
-  options: { graph: GraphPort; publicUrl: string; demoMailbox?: string | undefined; demoRegistrations?: ((listener: () => void) => () => void) | undefined },
+  options: {
+    graph: GraphPort;
+    publicUrl: string;
+    demoMailbox?: string | undefined;
+    demoRegistrations?: ((listener: () => void) => () => void) | undefined;
+    /** The server's one ReportService (`app.onboardingReports`); the CLI, which has no app, gets its own. */
+    reports?: ReportService | undefined;
+  },
 ): OnboardingJobs {
   const { config, storage, clock, log } = ctx;
   const branding = brandingFrom(config);
@@ -57,7 +70,7 @@ export function createOnboardingJobs(
     onEmailsQueued: () => sender?.wake(),
   });
   sender = new OutboxSender({ db: storage.db, clock, log, settings: config.mail, transport, onGiveUp: workflow.onEmailGivenUp });
-  const reports = new ReportService({ db: storage.db, dialect: storage.dialect, clock, log, settings: config.reports, branding, instanceId: ctx.instanceId });
+  const reports = options.reports ?? createReportService(ctx);
   let unsubscribe: Array<() => void> = [];
   const jobs: OnboardingJobs = {
     workflow,

@@ -13,6 +13,9 @@ import { OnboardingPages, type Page } from './onboarding.pages.js';
 import { clientNetworkKey } from '../lib/client-address.js';
 import { WindowRateLimiter } from '../lib/rate-limit.js';
 import type { LinkOwner } from './link-lookups.js';
+import { onboardingAdminRoutes, type AdminRoutesOptions } from './admin.routes.js';
+import type { ReportService } from './reports.service.js';
+import { createReportService } from './invitations.scheduler.js';
 
 export interface OnboardingPluginOptions {
   ctx: OnrampContext;
@@ -239,18 +242,28 @@ export async function onboardingRoutes(instance: FastifyInstance, options: Onboa
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The onboarding service of this app: the workflow subscribes to `onUsersPending`, the portal reads. */
+    /** The onboarding service of this app: the workflow subscribes to `onUsersPending`. */
     onboarding: OnboardingService;
+    /**
+     * The one ReportService of this process: the admin API reads and sends with it, and src/main.ts hands
+     * it to the background jobs (createOnboardingJobs), whose scheduled report runs on it.
+     */
+    onboardingReports: ReportService;
   }
 }
 
+/** What the admin API needs from its host: the viewer hook and the audit log (src/auth), besides `adminGuard`. */
+export type OnboardingAdminHost = Pick<AdminRoutesOptions, 'viewerGuard' | 'audit'>;
+
 /**
- * Builds the onboarding service for this app, exposes it as `app.onboarding` and registers the routes.
+ * Builds the onboarding service and the report service for this app, exposes them as `app.onboarding`
+ * and `app.onboardingReports`, and registers the routes: the public ones, and the admin API
+ * (admin.routes.ts) when the host gives the role hooks and the audit log.
  */
 export async function registerOnboarding(
   app: FastifyInstance,
   ctx: OnrampContext,
-  extra: Pick<OnboardingPluginOptions, 'adminGuard' | 'actorOf' | 'onUploaded'> & { graph?: GraphPort | undefined } = {},
+  extra: Pick<OnboardingPluginOptions, 'adminGuard' | 'actorOf' | 'onUploaded'> & { graph?: GraphPort | undefined; admin?: OnboardingAdminHost | undefined } = {},
 ): Promise<OnboardingService> {
   // ctx.graph is being added to OnrampContext by the Graph feature; read it when present so enrolment
   // works as soon as it lands, without another edit here.
@@ -258,6 +271,12 @@ export async function registerOnboarding(
   const service = new OnboardingService({ storage: ctx.storage, config: ctx.config, clock: ctx.clock, log: ctx.log, graph });
   app.decorate('onboarding', service);
   app.addHook('onClose', async () => service.idle());
+  const reports = createReportService(ctx);
+  app.decorate('onboardingReports', reports);
   await app.register(onboardingRoutes, { ctx, service, adminGuard: extra.adminGuard, actorOf: extra.actorOf, onUploaded: extra.onUploaded });
+  if (extra.admin && extra.adminGuard) {
+    const actorOf = extra.actorOf ?? (() => 'admin');
+    await app.register(onboardingAdminRoutes, { ctx, service, reports, adminGuard: extra.adminGuard, actorOf, ...extra.admin });
+  }
   return service;
 }

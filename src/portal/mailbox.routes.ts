@@ -9,6 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { OnrampError } from '../errors.js';
 import { requireRole } from '../auth/auth.plugin.js';
 import { escapeHtml } from '../lib/html.js';
+import { MailboxAnswer } from './portal.schemas.js';
 
 /**
  * An email's HTML is foreign content: it is served on its own URL under a CSP sandbox (no scripts, an
@@ -34,7 +35,7 @@ export async function mailboxRoutes(app: FastifyInstance, { receivedMail }: { re
   // Invitations carry working sign-up links, so only admins read them.
   const guard = requireRole('admin');
 
-  typed.get('/api/admin/mailbox', { preHandler: guard, schema: { tags: ['demo'], summary: 'Demo only: emails the simulated tenant received, newest first' } }, async () => {
+  typed.get('/api/admin/mailbox', { preHandler: guard, schema: { tags: ['demo'], summary: 'Demo only: emails the simulated tenant received, newest first', response: { 200: MailboxAnswer } } }, async () => {
     const messages = receivedMail().reverse();
     return {
       messages: messages.map((m) => ({ id: m.id, from: m.from, to: m.to.map((r) => r.address), subject: m.subject, sentAt: m.sentAt, contentType: m.contentType, attachments: m.attachments.map((a) => a.name) })),

@@ -1,34 +1,10 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { api, ApiError, query } from './api.ts';
+import type { AttentionKind, DayActivity, ReportAnswer, ReportSent } from '../../../src/onboarding/admin.schemas.ts';
+import { api, ApiError, query } from '../api/client.ts';
+import { useApi } from '../api/use-api.ts';
+import { STATUSES } from './statuses.ts';
 
-interface Day {
-  day: string;
-  invites: number;
-  opens: number;
-  clicks: number;
-  activations: number;
-}
-interface AttentionUser {
-  id: number;
-  upn: string;
-  display_name: string | null;
-  department: string | null;
-  invite_status: string;
-  reminder_count: number;
-}
-type AttentionKind = 'noClick' | 'clickedNotActive' | 'escalated' | 'overdue';
-interface Report {
-  total: number;
-  byStatus: Record<string, number>;
-  completionRate: number;
-  needsAttention: Record<AttentionKind, { count: number; users: AttentionUser[] }>;
-  perBatch: Array<{ batchId: string | null; total: number; active: number; excluded: number; completionRate: number }>;
-  activity: Day[];
-  filters: { batches: string[]; departments: string[] };
-}
-
-export const STATUSES = ['Pending', 'Sent', 'Clicked', 'AddedToGroup', 'Active', 'Excluded', 'Overdue', 'Error'];
-const SERIES: Array<{ key: keyof Omit<Day, 'day'>; label: string; className: string }> = [
+const SERIES: Array<{ key: keyof Omit<DayActivity, 'day'>; label: string; className: string }> = [
   { key: 'invites', label: 'Invited', className: 's-invited' },
   { key: 'opens', label: 'Opened', className: 's-opened' },
   { key: 'clicks', label: 'Clicked', className: 's-clicked' },
@@ -44,9 +20,6 @@ const ATTENTION: Array<{ key: AttentionKind; label: string }> = [
 export function Reports({ isAdmin }: { isAdmin: boolean }) {
   const [filters, setFilters] = useState({ batch: '', status: '', department: '', from: '', to: '', search: '' });
   const [debouncedSearch, setDebouncedSearch] = useState('');
-  const [report, setReport] = useState<Report | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
   useEffect(() => {
     const t = setTimeout(() => setDebouncedSearch(filters.search), 250);
     return () => clearTimeout(t);
@@ -55,16 +28,7 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
   const scope = { ...filters, search: debouncedSearch };
   const scopeQuery = query(scope);
 
-  useEffect(() => {
-    let stale = false;
-    api<Report>(`/api/admin/reports${scopeQuery}`).then(
-      (r) => !stale && (setReport(r), setError(null)),
-      (e: Error) => !stale && setError(e.message),
-    );
-    return () => {
-      stale = true;
-    };
-  }, [scopeQuery]);
+  const { data: report, error } = useApi<ReportAnswer>(`/api/admin/reports${scopeQuery}`);
 
   const set = (k: keyof typeof filters) => (e: { target: { value: string } }) => setFilters({ ...filters, [k]: e.target.value });
 
@@ -185,7 +149,7 @@ function SendReport() {
     setOutcome(null);
     const list = recipients.split(/[\s,;]+/).filter(Boolean);
     try {
-      const res = await api<{ recipients: string[] }>('/api/admin/reports/send', { method: 'POST', body: list.length > 0 ? { recipients: list } : {} });
+      const res = await api<ReportSent>('/api/admin/reports/send', { method: 'POST', body: list.length > 0 ? { recipients: list } : {} });
       setOutcome({ ok: true, text: `Report sent to ${res.recipients.join(', ')}.` });
     } catch (err) {
       setOutcome({ ok: false, text: err instanceof ApiError ? err.message : 'Sending failed' });
@@ -206,7 +170,7 @@ function SendReport() {
 }
 
 /** Plain SVG line chart of the four milestones per day. */
-function ActivityChart({ days }: { days: Day[] }) {
+function ActivityChart({ days }: { days: DayActivity[] }) {
   const series = SERIES.map((s) => ({ ...s, values: days.map((d) => d[s.key]) }));
   const max = Math.max(1, ...series.flatMap((s) => s.values));
   const W = 720, H = 220, P = 32;

@@ -1,28 +1,8 @@
 import { useEffect, useState } from 'react';
-import { api, query } from './api.ts';
-import { STATUSES } from './Reports.tsx';
-
-export interface UserView {
-  id: number;
-  upn: string;
-  displayName: string | null;
-  department: string | null;
-  jobTitle: string | null;
-  managerUpn: string | null;
-  status: string;
-  statusReason: string | null;
-  mfaRegistrationState: string;
-  inGroup: boolean;
-  batchId: string | null;
-  reminderCount: number;
-  inviteSentDate: string | null;
-  emailOpenedDate: string | null;
-  clickedLinkDate: string | null;
-  addedToGroupDate: string | null;
-  mfaRegistrationDate: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+import type { UserDetail, UserResent, UsersPage } from '../../../src/onboarding/admin.schemas.ts';
+import { api, query } from '../api/client.ts';
+import { useApi } from '../api/use-api.ts';
+import { STATUSES } from './statuses.ts';
 
 const COLUMNS: Array<{ key: string; label: string; sort?: string }> = [
   { key: 'upn', label: 'User', sort: 'upn_key' },
@@ -46,24 +26,12 @@ export function Users() {
   const [status, setStatus] = useState(() => hashParams().get('status') ?? '');
   const [sort, setSort] = useState({ column: 'updated_at', desc: true });
   const [offset, setOffset] = useState(0);
-  const [data, setData] = useState<{ total: number; users: UserView[] } | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
   useEffect(() => {
     const t = setTimeout(() => setDebounced(search), 250);
     return () => clearTimeout(t);
   }, [search]);
   useEffect(() => setOffset(0), [debounced, status, sort]);
-  useEffect(() => {
-    let stale = false;
-    api<{ total: number; users: UserView[] }>(`/api/admin/users${query({ search: debounced, status, sort: sort.column, desc: sort.desc, offset, limit: PAGE })}`).then(
-      (d) => !stale && (setData(d), setError(null)),
-      (e: Error) => !stale && setError(e.message),
-    );
-    return () => {
-      stale = true;
-    };
-  }, [debounced, status, sort, offset]);
+  const { data, error } = useApi<UsersPage>(`/api/admin/users${query({ search: debounced, status, sort: sort.column, desc: sort.desc, offset, limit: PAGE })}`);
 
   const toggleSort = (column: string) => setSort((s) => (s.column === column ? { column, desc: !s.desc } : { column, desc: false }));
 
@@ -124,31 +92,23 @@ export function Users() {
   );
 }
 
-interface TimelineEntry {
-  at: string;
-  type: string;
-  actor: string;
-  detail: unknown;
-}
-
 export function UserPage({ id, isAdmin }: { id: string; isAdmin: boolean }) {
-  const [data, setData] = useState<{ user: UserView; timeline: TimelineEntry[] } | null>(null);
+  const { data: detail, error: loadError, reload } = useApi<UserDetail>(`/api/admin/users/${id}`);
+  const [removed, setRemoved] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    api<{ user: UserView; timeline: TimelineEntry[] }>(`/api/admin/users/${id}`).then(setData, (e: Error) => setError(e.message));
-  }, [id]);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const data = removed ? undefined : detail;
+  const error = actionError ?? loadError;
 
   const resend = async () => {
     if (!data || !window.confirm(`Start a new invitation for ${data.user.upn}? The old link stops working.`)) return;
     try {
-      const res = await api<{ user: UserView }>(`/api/admin/users/${id}/resend`, { method: 'POST' });
-      const fresh = await api<{ user: UserView; timeline: TimelineEntry[] }>(`/api/admin/users/${id}`);
-      setData(fresh);
+      const res = await api<UserResent>(`/api/admin/users/${id}/resend`, { method: 'POST' });
+      // The new cycle's events are on screen before the message that announces it.
+      await reload();
       setMessage(`Back to ${res.user.status}: the next invitation run sends a new link.`);
     } catch (e) {
-      setError((e as Error).message);
+      setActionError((e as Error).message);
     }
   };
 
@@ -157,9 +117,9 @@ export function UserPage({ id, isAdmin }: { id: string; isAdmin: boolean }) {
     try {
       await api(`/api/admin/users/${id}`, { method: 'DELETE' });
       setMessage('Removed from the campaign.');
-      setData(null);
+      setRemoved(true);
     } catch (e) {
-      setError((e as Error).message);
+      setActionError((e as Error).message);
     }
   };
 

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { api, ApiError, setCsrfToken, type SessionInfo } from './api.ts';
+import { api, ApiError, setCsrfToken, type SessionInfo, type SignedIn } from '../api/client.ts';
 
 export function SignIn({ session, onSignedIn }: { session: SessionInfo; onSignedIn: () => Promise<void> }) {
   const [username, setUsername] = useState('');
@@ -14,7 +14,7 @@ export function SignIn({ session, onSignedIn }: { session: SessionInfo; onSigned
     setBusy(true);
     setError(null);
     try {
-      const res = await api<{ csrfToken: string }>(setup ? '/api/auth/setup' : '/api/auth/login', {
+      const res = await api<SignedIn>(setup ? '/api/auth/setup' : '/api/auth/login', {
         method: 'POST',
         body: setup ? { username, password, setupCode } : { username, password },
       });

@@ -1,26 +1,10 @@
 import { useMemo, useRef, useState, type DragEvent } from 'react';
-import { isValidAddress, parseRoster, type RosterResult, type UploadResult } from '../../src/onboarding/roster-csv.ts';
-import { ApiError } from './api.ts';
-import { getCsrfToken } from './csrf.ts';
+import { isValidAddress, parseRoster, type RosterResult, type UploadResult } from '../../../src/onboarding/roster-csv.ts';
+import { postWithProgress } from '../api/client.ts';
 
-/** POST /api/upload-users with upload progress (fetch has no upload progress events). */
+/** POST /api/upload-users, reporting upload progress. */
 function send(csv: string, batchId: string, onProgress: (pct: number) => void): Promise<UploadResult> {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', '/api/upload-users');
-    xhr.setRequestHeader('content-type', 'application/json');
-    xhr.setRequestHeader('accept', 'application/json');
-    const csrf = getCsrfToken();
-    if (csrf) xhr.setRequestHeader('x-csrf-token', csrf);
-    xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(Math.round((e.loaded / e.total) * 100));
-    xhr.onload = () => {
-      const body = JSON.parse(xhr.responseText || '{}') as UploadResult & { code?: string; message?: string };
-      if (xhr.status >= 200 && xhr.status < 300) resolve(body);
-      else reject(new ApiError(xhr.status, body.code ?? 'ERROR', body.message ?? xhr.statusText));
-    };
-    xhr.onerror = () => reject(new Error('network error'));
-    xhr.send(JSON.stringify(batchId ? { csv, batchId } : { csv }));
-  });
+  return postWithProgress<UploadResult>('/api/upload-users', batchId ? { csv, batchId } : { csv }, onProgress);
 }
 
 function Preview({ parsed }: { parsed: RosterResult }) {

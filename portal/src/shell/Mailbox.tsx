@@ -1,14 +1,6 @@
-import { useCallback, useEffect, useState } from 'react';
-import { api } from './api.ts';
-
-interface Message {
-  id: string;
-  from: string;
-  to: string[];
-  subject: string;
-  sentAt: string;
-  attachments: string[];
-}
+import { useEffect, useState } from 'react';
+import type { MailboxAnswer } from '../../../src/portal/portal.schemas.ts';
+import { useApi } from '../api/use-api.ts';
 
 /**
  * Demo only: what the simulated tenant's mailboxes received (invitations, reminders, reports). The
@@ -16,25 +8,14 @@ interface Message {
  * clicking the invitation link walks the journey while this screen stays.
  */
 export function Mailbox() {
-  const [messages, setMessages] = useState<Message[] | null>(null);
+  const { data, error, reload } = useApi<MailboxAnswer>('/api/admin/mailbox');
+  const messages = data?.messages;
   const [selected, setSelected] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  const load = useCallback(async () => {
-    try {
-      const res = await api<{ messages: Message[] }>('/api/admin/mailbox');
-      setMessages(res.messages);
-      setError(null);
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  }, []);
   useEffect(() => {
-    void load();
     // New invitations arrive as the workflow runs; a demo should show them without a reload.
-    const timer = setInterval(() => void load(), 5000);
+    const timer = setInterval(() => void reload(), 5000);
     return () => clearInterval(timer);
-  }, [load]);
+  }, [reload]);
 
   const current = messages?.find((m) => m.id === selected);
   return (
@@ -44,7 +25,7 @@ export function Mailbox() {
         Emails the simulated tenant received through Microsoft Graph. Open an invitation and click its link to
         walk the journey as the user would; the user's status changes on the Users screen.
       </p>
-      <p><button type="button" onClick={() => void load()}>Refresh</button></p>
+      <p><button type="button" onClick={() => void reload()}>Refresh</button></p>
       {error && <p role="alert" className="error">{error}</p>}
       <div className="mailbox">
         <div className="table-wrap">

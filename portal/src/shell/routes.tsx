@@ -1,0 +1,59 @@
+import type { ReactNode } from 'react';
+import { Reports } from '../onboarding/Reports.tsx';
+import { UserPage, Users } from '../onboarding/Users.tsx';
+import { ManualEntry, Upload } from '../onboarding/Upload.tsx';
+import { AuditLog } from './AuditLog.tsx';
+import { Settings } from './Settings.tsx';
+import { Mailbox } from './Mailbox.tsx';
+
+/** What a screen may depend on: the caller's role and what this instance offers. */
+export interface Access {
+  isAdmin: boolean;
+  /** The demo's Mailbox exists (tenant simulator in-process). */
+  mailbox: boolean;
+}
+
+export interface Route {
+  /** A hash path (`#/users`), or a pattern whose groups are the screen's parameters (`#/users/12`). */
+  path: string | RegExp;
+  /** Shown in the sidebar, in this order; routes without a label are reached by links only. */
+  label?: string;
+  /** Who may open it; others get the default screen. */
+  allowed?: (access: Access) => boolean;
+  render: (access: Access, params: string[]) => ReactNode;
+}
+
+const adminOnly = (a: Access) => a.isAdmin;
+
+/** Every screen of the portal. A feature adds its screens here (its components live in its folder). */
+export const ROUTES: Route[] = [
+  { path: '/reports', label: 'Reports', render: (a) => <Reports isAdmin={a.isAdmin} /> },
+  { path: '/users', label: 'Users', render: () => <Users /> },
+  { path: /^\/users\/(\d+)$/, render: (a, [id]) => <UserPage id={id!} isAdmin={a.isAdmin} /> },
+  { path: '/upload', label: 'Upload', allowed: adminOnly, render: () => <Upload /> },
+  { path: '/manual', label: 'Manual entry', allowed: adminOnly, render: () => <ManualEntry /> },
+  { path: '/audit', label: 'Audit log', render: () => <AuditLog /> },
+  { path: '/settings', label: 'Settings', render: () => <Settings /> },
+  { path: '/mailbox', label: 'Mailbox (demo)', allowed: (a) => a.isAdmin && a.mailbox, render: () => <Mailbox /> },
+];
+
+export const DEFAULT_PATH = '/reports';
+
+/** The screen for a hash path (its query string already removed); the default one when none matches or may be opened. */
+export function screenFor(path: string, access: Access): ReactNode {
+  for (const route of ROUTES) {
+    if (route.allowed && !route.allowed(access)) continue;
+    if (typeof route.path === 'string') {
+      if (route.path === path) return route.render(access, []);
+    } else {
+      const match = route.path.exec(path);
+      if (match) return route.render(access, match.slice(1));
+    }
+  }
+  return ROUTES[0]!.render(access, []);
+}
+
+/** The sidebar: labelled routes the caller may open. */
+export function navigation(access: Access): Array<{ path: string; label: string }> {
+  return ROUTES.flatMap((r) => (typeof r.path === 'string' && r.label && (!r.allowed || r.allowed(access)) ? [{ path: r.path, label: r.label }] : []));
+}

@@ -1,0 +1,232 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { OnrampContext } from '../context.js';
+import { OnrampError } from '../errors.js';
+import { bounded, CountText } from '../http/query-text.js';
+import { MailDeliveryError, createMailTransport, type MailTransport } from '../mail/transports.js';
+import * as onboarding from './onboarding.queries.js';
+import { filterValues } from './reports.queries.js';
+import type { ReportFilter, ReportService } from './reports.service.js';
+import type { OnboardingService } from './onboarding.service.js';
+import { ReportAnswer, ReportSent, UserDetail, UserResent, UsersPage, type UserView } from './admin.schemas.js';
+
+export interface AdminRoutesOptions {
+  ctx: OnrampContext;
+  service: OnboardingService;
+  reports: ReportService;
+  /** Hooks from src/auth (`requireRole`): viewers read, admins change. */
+  viewerGuard: preHandlerAsyncHookHandler;
+  adminGuard: preHandlerAsyncHookHandler;
+  /** Names the caller in the user history. */
+  actorOf: (req: FastifyRequest) => string;
+  /** Writes the admin audit log (src/auth `recordAudit`). */
+  audit: (req: FastifyRequest, action: string, target: string | null, details?: unknown) => Promise<void>;
+}
+
+// Query strings are text (the app does not coerce types), so flags are matched as text too.
+const Flag = Type.Union([Type.Literal('true'), Type.Literal('false')]);
+
+const IdParams = Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}$' }) });
+
+/** The report scope as the Reports screen sets it; the tiles and the CSV export take the same one. */
+const ReportScope = {
+  batch: Type.Optional(Type.String({ maxLength: 200 })),
+  status: Type.Optional(Type.String({ maxLength: 40 })),
+  department: Type.Optional(Type.String({ maxLength: 200 })),
+  from: Type.Optional(Type.String({ format: 'date', description: 'Uploaded on or after this day (YYYY-MM-DD, UTC)' })),
+  to: Type.Optional(Type.String({ format: 'date', description: 'Uploaded on or before this day (YYYY-MM-DD, UTC)' })),
+  search: Type.Optional(Type.String({ maxLength: 200, description: 'Part of the UPN, name or department' })),
+};
+const ReportQuery = Type.Object({ ...ReportScope, days: Type.Optional(CountText('Days of activity in the chart, 1-366 (default 30)')) }, { additionalProperties: false });
+const ExportQuery = Type.Object(ReportScope, { additionalProperties: false });
+const SendReportBody = Type.Object(
+  { recipients: Type.Optional(Type.Array(Type.String({ format: 'email', maxLength: 320 }), { maxItems: 50, description: 'Default: reports.recipients' })) },
+  { additionalProperties: false },
+);
+
+const UsersQuery = Type.Object(
+  {
+    offset: Type.Optional(CountText('Rows to skip')),
+    limit: Type.Optional(CountText('Rows per page, 1-500 (default 50)')),
+    sort: Type.Optional(Type.Union(onboarding.USER_SORT_COLUMNS.map((c) => Type.Literal(c)))),
+    desc: Type.Optional(Flag),
+    status: Type.Optional(Type.String({ maxLength: 40 })),
+    batch: Type.Optional(Type.String({ maxLength: 200 })),
+    department: Type.Optional(Type.String({ maxLength: 200 })),
+    search: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * Declared for the OpenAPI document only, as plain JSON Schema so the type provider leaves the reply
+ * untyped: the export is a stream, which Fastify sends as it is (no serialiser runs), and 204 has no body.
+ */
+const CsvAnswer = { content: { 'text/csv': { schema: { type: 'string', description: 'RFC 4180, CRLF line ends, the seed\'s column names' } } } };
+const NoContent = { type: 'null', description: 'Removed; no content' };
+
+function nextDay(date: string): string {
+  return new Date(Date.parse(`${date}T00:00:00.000Z`) + 86_400_000).toISOString();
+}
+
+function userView(u: onboarding.TrackedUserRow): UserView {
+  return {
+    id: Number(u.id),
+    upn: u.upn,
+    displayName: u.display_name,
+    department: u.department,
+    jobTitle: u.job_title,
+    managerUpn: u.manager_upn,
+    status: u.invite_status,
+    statusReason: u.status_reason,
+    mfaRegistrationState: u.mfa_registration_state,
+    inGroup: u.in_group === 1,
+    batchId: u.source_batch_id,
+    reminderCount: Number(u.reminder_count),
+    inviteSentDate: u.invite_sent_date,
+    emailOpenedDate: u.email_opened_date,
+    clickedLinkDate: u.clicked_link_date,
+    addedToGroupDate: u.added_to_group_date,
+    mfaRegistrationDate: u.mfa_registration_date,
+    lastReminderDate: u.last_reminder_date,
+    escalatedToManager: u.escalated_to_manager === 1,
+    escalationDate: u.escalation_date,
+    createdAt: u.created_at,
+    updatedAt: u.updated_at,
+  };
+}
+
+/**
+ * Onboarding's admin API: the reports (tiles, CSV export, "send report now") and the tracked users
+ * (paged list, timeline, resend now, removal). Every change is audited. Response shapes: admin.schemas.ts.
+ */
+export async function onboardingAdminRoutes(parent: FastifyInstance, options: AdminRoutesOptions): Promise<void> {
+  const { ctx, service, reports, viewerGuard, adminGuard, actorOf, audit } = options;
+  const db = ctx.storage.db;
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+
+  const campaignId = async () => Number((await onboarding.defaultCampaign(db)).id);
+  const reportFilter = async (q: { batch?: string; status?: string; department?: string; from?: string; to?: string; search?: string }): Promise<ReportFilter> => ({
+    campaignId: await campaignId(),
+    batchId: q.batch,
+    status: q.status,
+    department: q.department,
+    uploadedFrom: q.from ? `${q.from}T00:00:00.000Z` : undefined,
+    uploadedBefore: q.to ? nextDay(q.to) : undefined,
+    search: q.search,
+  });
+
+  app.get(
+    '/api/admin/reports',
+    { preHandler: viewerGuard, schema: { tags: ['reports'], summary: 'Totals by status, completion, needs attention, per-batch and per-day activity', querystring: ReportQuery, response: { 200: ReportAnswer } } },
+    async (req) => {
+      const filter = await reportFilter(req.query);
+      const [summary, filters] = await Promise.all([reports.summary(filter, bounded(req.query.days, 30, 1, 366)), filterValues(db, filter.campaignId!)]);
+      return {
+        total: summary.total,
+        byStatus: summary.byStatus,
+        completionRate: summary.completionRate,
+        needsAttention: summary.needsAttention,
+        perBatch: summary.batches,
+        activity: summary.recent.perDay,
+        filters,
+      };
+    },
+  );
+
+  app.get(
+    '/api/admin/reports/export.csv',
+    {
+      preHandler: viewerGuard,
+      schema: {
+        tags: ['reports'],
+        summary: 'CSV of the tracked users the report filters select, with the seed\'s column names (streamed; formulas neutralised)',
+        querystring: ExportQuery,
+        response: { 200: CsvAnswer },
+      },
+    },
+    async (req, reply) => {
+      const filter = await reportFilter(req.query);
+      await audit(req, 'report.export', req.query.batch ?? null, req.query);
+      reply.header('content-type', 'text/csv; charset=utf-8');
+      reply.header('content-disposition', `attachment; filename="${reports.csvFileName(filter)}"`);
+      reply.header('cache-control', 'no-store');
+      return reply.send(Readable.from(reports.csv(filter)));
+    },
+  );
+
+  // Made on first use (an SMTP pool or the Graph sender), closed with the app.
+  let transport: MailTransport | undefined;
+  app.addHook('onClose', async () => transport?.close());
+  app.post(
+    '/api/admin/reports/send',
+    { preHandler: adminGuard, schema: { tags: ['reports'], summary: 'Send the admin report email now (to the configured or the given recipients)', body: SendReportBody, response: { 200: ReportSent } } },
+    async (req) => {
+      const recipients = req.body.recipients ?? ctx.config.reports.recipients;
+      if (recipients.length === 0) throw new OnrampError('ONRAMP_ERR_VALIDATION', ['no recipients given and none configured (reports.recipients)']);
+      transport ??= createMailTransport(ctx.config.mail, ctx.graph, ctx.demoTenant?.sharedMailbox);
+      const summary = await reports.send(transport, recipients).catch((err: unknown) => {
+        if (!(err instanceof MailDeliveryError)) throw err;
+        req.log.warn({ err }, 'report email not accepted by the mail transport');
+        throw new OnrampError('ONRAMP_ERR_MAIL_UNAVAILABLE', [], { cause: err });
+      });
+      await audit(req, 'report.send', recipients.join(', '), { total: summary.total, completionRate: summary.completionRate });
+      return { recipients, total: summary.total, completionRate: summary.completionRate };
+    },
+  );
+
+  app.get(
+    '/api/admin/users',
+    { preHandler: viewerGuard, schema: { tags: ['users'], summary: 'Tracked users, filtered, sorted and paged on the server', querystring: UsersQuery, response: { 200: UsersPage } } },
+    async (req) => {
+      const q = req.query;
+      const filter: onboarding.UserListFilter = { campaignId: await campaignId(), status: q.status, batchId: q.batch, department: q.department, search: q.search };
+      const page = { offset: bounded(q.offset, 0, 0, 100_000_000), limit: bounded(q.limit, 50, 1, 500), sort: q.sort ?? 'updated_at', descending: q.desc !== 'false' };
+      const [rows, total] = await Promise.all([onboarding.listUsers(db, filter, page), onboarding.countUsers(db, filter)]);
+      return { total, offset: page.offset, limit: page.limit, users: rows.map(userView) };
+    },
+  );
+
+  app.get(
+    '/api/admin/users/:id',
+    { preHandler: viewerGuard, schema: { tags: ['users'], summary: 'One user with the timeline of events', params: IdParams, response: { 200: UserDetail } } },
+    async (req) => {
+      const user = await onboarding.findById(db, Number(req.params.id));
+      if (!user) throw new OnrampError('ONRAMP_ERR_TRACKED_USER_NOT_FOUND', [req.params.id]);
+      const events = await onboarding.userEvents(db, Number(user.id));
+      return {
+        user: userView(user),
+        timeline: events.map((e) => ({ at: e.at, type: e.type, actor: e.actor, detail: JSON.parse(e.detail) as unknown })),
+      };
+    },
+  );
+
+  app.delete(
+    '/api/admin/users/:id',
+    { preHandler: adminGuard, schema: { tags: ['users'], summary: 'Remove a user from the campaign (and its history)', params: IdParams, response: { 204: NoContent } } },
+    async (req, reply) => {
+      const user = await onboarding.findById(db, Number(req.params.id));
+      if (!user) throw new OnrampError('ONRAMP_ERR_TRACKED_USER_NOT_FOUND', [req.params.id]);
+      await service.removeUser(Number(user.id), actorOf(req));
+      await audit(req, 'user.remove', user.upn, { id: Number(user.id), batch: user.source_batch_id, status: user.invite_status });
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    '/api/admin/users/:id/resend',
+    {
+      preHandler: adminGuard,
+      schema: { tags: ['users'], summary: 'Resend now: a new invitation cycle (Pending, new link; the old link stops working)', params: IdParams, response: { 200: UserResent } },
+    },
+    async (req) => {
+      const before = await onboarding.findById(db, Number(req.params.id));
+      if (!before) throw new OnrampError('ONRAMP_ERR_TRACKED_USER_NOT_FOUND', [req.params.id]);
+      const user = await service.resendNow(Number(before.id), actorOf(req));
+      await audit(req, 'user.resend', user.upn, { id: Number(user.id), previousStatus: before.invite_status });
+      return { user: userView(user) };
+    },
+  );
+}
