@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { OnrampContext } from '../context.js';
 import { OnrampError } from '../errors.js';
 import { toOnrampError } from '../http/common.js';
+import { redactUrl } from '../lib/logger.js';
 import { AuditWriter } from './audit-writer.js';
 import { CertificateVerifier, parseForwardedCertificate, type CertificateIdentity, type VerifyOutcome } from './certificate-verifier.js';
 import { AddressMatcher, IpFilter } from './ip-filter.js';
@@ -202,7 +203,7 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
       thumbprint: req.deviceIdentity?.thumbprint ?? null,
       ip: req.deviceClientIp,
       method: req.method,
-      route: req.routeOptions.url ?? req.url.split('?')[0]!,
+      route: req.routeOptions.url ?? redactUrl(req.url.split('?')[0]!),
       status: reply.statusCode,
       duration_ms: Math.round(reply.elapsedTime * 100) / 100,
       request_id: String(req.id),
@@ -223,7 +224,7 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
       thumbprint: null,
       ip: clientAddress(req, req.socket.remoteAddress ?? ''),
       method: req.method,
-      route: req.url.split('?')[0]!.slice(0, 200),
+      route: redactUrl(req.url.split('?')[0]!).slice(0, 200),
       status,
       duration_ms: 0,
       request_id: String(req.id),
