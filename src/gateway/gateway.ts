@@ -135,7 +135,9 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
       presented.push(c.raw);
     }
     const generation = verifier.generation;
-    const outcome = await verifier.verify(peerCert.raw, presented, ctx.clock.now());
+    // A resumed session (session id or ticket) is a new connection: verified again, against today's
+    // CRLs and clock, but with the intermediates of earlier chains, since it has none of its own.
+    const outcome = await verifier.verify(peerCert.raw, presented, ctx.clock.now(), { resumedSession: socket.isSessionReused() });
     socketVerdicts.set(socket, { generation, outcome });
     return outcome;
   };
