@@ -37,7 +37,8 @@ after(async () => {
 
 test('CSRF: a cookie-authenticated state change needs the session\'s x-csrf-token; a cross-site form post is refused', async () => {
   const upload = (headers: Record<string, string>) => app.inject({ method: 'POST', url: '/api/upload-users', headers, payload: { csv: 'upn\ncsrf@contoso.example\n' } });
-  for (const headers of [{ cookie: admin.cookie }, { cookie: admin.cookie, 'x-csrf-token': 'forged' }, { cookie: admin.cookie, 'x-csrf-token': '' }]) {
+  const attempts: Array<Record<string, string>> = [{ cookie: admin.cookie }, { cookie: admin.cookie, 'x-csrf-token': 'forged' }, { cookie: admin.cookie, 'x-csrf-token': '' }];
+  for (const headers of attempts) {
     const res = await upload(headers);
     assert.equal(res.statusCode, 403, res.body);
     assert.equal(res.json().code, 'ONRAMP_ERR_CSRF');
