@@ -6,101 +6,41 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Agent, request } from 'node:https';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import { buildDeviceApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config/config.js';
-import type { OnrampContext } from '../../src/context.js';
-import { resolveGatewayMaterial } from '../../src/gateway/gateway-material.js';
-import { systemClock } from '../../src/lib/clock.js';
-import { createLogger } from '../../src/lib/logger.js';
-import { createCrl, createIntermediateCa, createRootCa, issueClientCertificate, issueServerCertificate, type CertificateAuthority, type IssuedCertificate } from '../../src/pki/pki.js';
+import { Agent } from 'node:https';
+import type { IssuedCertificate } from '../../src/pki/pki.js';
 import { signatureRoutes } from '../../src/signatures/signatures.routes.js';
 import { worstCaseSignatures } from '../../bench/scenarios/signatures.js';
 import { startTestTenant, type TestTenant } from '../support/simulator.js';
-import { sqliteBackend, type TestStorage } from '../support/storage.js';
+import { startDeviceListener, type DeviceListener } from './device-listener.js';
 import { median } from './stats.js';
 
 const MAX_BYTES = 153_600;
 const LIMITS = { maxNestingDepth: 48, maxElements: 5_000 };
-const dir = mkdtempSync(join(tmpdir(), 'onramp-stall-'));
-let root: CertificateAuthority;
-let issuing: CertificateAuthority;
+let tenant: TestTenant;
+let listener: DeviceListener;
 let device: IssuedCertificate;
 let upn: string;
-let tenant: TestTenant;
-let storage: TestStorage;
-let app: FastifyInstance;
-let port: number;
 
 before(async () => {
-  root = await createRootCa('stall root');
-  issuing = await createIntermediateCa(root, 'stall issuing');
-  const server = await issueServerCertificate(issuing);
   tenant = await startTestTenant({ users: 2 });
   upn = [...tenant.sim.control.tenant.users.values()].find((u) => u.accountEnabled && u.mail)!.userPrincipalName;
-  device = await issueClientCertificate(issuing, { upn, keyType: 'ec' });
-  const file = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
-  storage = await sqliteBackend.open();
-  const config = loadConfig({
-    env: {
-      ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json',
-      ...storage.env,
-      ONRAMP_DEVICE_SERVER_CERT_FILE: file('server.pem', server.certPem + issuing.certPem),
-      ONRAMP_DEVICE_SERVER_KEY_FILE: file('server.key', server.keyPem),
-      ONRAMP_DEVICE_TRUST_ANCHORS_FILE: file('anchors.pem', root.certPem),
-      ONRAMP_DEVICE_CRL_FILES: file('issuing.crl', await createCrl(issuing, [])),
-      ONRAMP_SIGNATURES_MAX_BYTES: String(MAX_BYTES),
-      ONRAMP_SIGNATURES_MAX_NESTING_DEPTH: String(LIMITS.maxNestingDepth),
-      ONRAMP_SIGNATURES_MAX_ELEMENTS: String(LIMITS.maxElements),
-    },
+  const env = {
+    ONRAMP_SIGNATURES_MAX_BYTES: String(MAX_BYTES),
+    ONRAMP_SIGNATURES_MAX_NESTING_DEPTH: String(LIMITS.maxNestingDepth),
+    ONRAMP_SIGNATURES_MAX_ELEMENTS: String(LIMITS.maxElements),
+  };
+  listener = await startDeviceListener(env, async (app, ctx) => {
+    await app.register(signatureRoutes, { ctx, exchange: tenant.clients({ maxRetryMs: 0 }).exchange });
   });
-  const ctx: OnrampContext = { config, storage, log: createLogger('silent'), clock: systemClock, demo: false, instanceId: 'test' };
-  const material = await resolveGatewayMaterial(ctx);
-  assert.ok(material);
-  app = await buildDeviceApp(ctx, material);
-  await app.register(signatureRoutes, { ctx, exchange: tenant.clients({ maxRetryMs: 0 }).exchange });
-  port = Number(new URL(await app.listen({ host: '127.0.0.1', port: 0 })).port);
+  device = await listener.issue(upn);
 });
 
 after(async () => {
-  await app?.close();
+  await listener?.close();
   await tenant?.stop();
-  await storage?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
-function call(method: 'GET' | 'POST', path: string, body?: unknown, agent: Agent | false = false): Promise<{ status: number; json: Record<string, unknown>; ms: number }> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method,
-        ca: root.certPem,
-        servername: 'localhost',
-        agent,
-        cert: device.certPem + issuing.certPem,
-        key: device.keyPem,
-        headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<string, unknown>, ms: performance.now() - started }));
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
+const call = (method: 'GET' | 'POST', path: string, body?: unknown, agent?: Agent) => listener.call(device, method, path, body, agent ? { agent } : {});
 const signature = (signatureHtml: string) => ({ upn, signatureHtml, signatureText: 'Regards' });
 
 test('over the size limit: 413 before parsing, also when entity-encoded', async () => {
