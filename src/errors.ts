@@ -36,6 +36,8 @@ export const ERROR_CATALOGUE = {
   ONRAMP_ERR_DIRECTORY_NOT_READY: { status: 503, message: 'The directory cache has not completed its first sync yet' },
   ONRAMP_ERR_UPSTREAM_FAILED: { status: 502, message: 'Exchange Online refused the update; correlation id %s' },
   ONRAMP_ERR_MAIL_UNAVAILABLE: { status: 503, message: 'The mail relay did not take the email, so nothing was sent; check the mail settings and try again (request id in the log)' },
+  ONRAMP_ERR_SIGNATURE_TOO_COMPLEX: { status: 400, message: 'Signature HTML refused: %s (see signatures.maxNestingDepth and signatures.maxElements)' },
+  ONRAMP_ERR_SIGNATURE_BUSY: { status: 503, message: 'Too many signatures are being checked at the moment; retry in a few seconds' },
   ONRAMP_ERR_UPSTREAM_UNAVAILABLE: { status: 503, message: 'Exchange Online is unavailable or throttling; retry later (correlation id %s)' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -11,6 +11,8 @@ import { EKU } from '../pki/pki.js';
 
 const ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
 const MAX_CHAIN_DEPTH = 6;
+/** Intermediates remembered from verified chains; an organisation has a handful. */
+const MAX_KNOWN_INTERMEDIATES = 1_000;
 
 export interface CertificateIdentity {
   /** UPN from the UPN otherName SAN, else the email SAN; lower-cased. Null when the certificate has neither. */
@@ -59,6 +61,13 @@ export class CertificateVerifier {
   #crls: LoadedCrl[] = [];
   /** Issuer thumbprint → serials its (signature-checked) CRLs revoke; null: no CRL for that issuer. */
   #revokedByIssuer = new Map<string, Set<string> | null>();
+  /**
+   * Intermediate CAs of chains that verified, by thumbprint, for resumed TLS sessions: a resumed
+   * session keeps the client's certificate but not the intermediates it sent with it, so these stand
+   * in for them. Only ever used as candidates: a chain through one is verified in full (signatures,
+   * validity, path length, CRLs) like any other.
+   */
+  readonly #knownIntermediates = new Map<string, X509Certificate>();
   /** Bumped when CRLs change, so cached verdicts are recomputed. */
   generation = 0;
 
@@ -128,8 +137,10 @@ export class CertificateVerifier {
   /**
    * Verifies `leaf` (DER) with `presented` (DER, the rest of what the client or proxy sent) as candidate
    * intermediates. Reasons are for logs and the 401 body; they name the failed check, never a key.
+   * `resumedSession`: the leaf comes from a resumed TLS session, which carries no intermediates; those
+   * of earlier verified chains are the candidates then.
    */
-  async verify(leafDer: Buffer, presented: readonly Buffer[], now: Date): Promise<VerifyOutcome> {
+  async verify(leafDer: Buffer, presented: readonly Buffer[], now: Date, options: { resumedSession?: boolean } = {}): Promise<VerifyOutcome> {
     let leaf: X509Certificate;
     try {
       leaf = new X509Certificate(leafDer);
@@ -144,6 +155,7 @@ export class CertificateVerifier {
         return [];
       }
     });
+    if (options.resumedSession) intermediates.push(...this.#knownIntermediates.values());
     const chain: X509Certificate[] = [leaf];
     let anchor: X509Certificate | undefined;
     for (let current = leaf; chain.length <= MAX_CHAIN_DEPTH; ) {
@@ -192,7 +204,17 @@ export class CertificateVerifier {
         return { ok: false, reason: i === 0 ? 'certificate has been revoked' : 'an issuing CA certificate has been revoked' };
       }
     }
+    this.#remember(chain.slice(1));
     return { ok: true, identity: identityOf(leaf, issuerThumbprint), notBefore, notAfter };
+  }
+
+  #remember(intermediates: readonly X509Certificate[]): void {
+    for (const ca of intermediates) {
+      const key = thumbprintOf(ca);
+      if (this.#knownIntermediates.has(key)) continue;
+      if (this.#knownIntermediates.size >= MAX_KNOWN_INTERMEDIATES) this.#knownIntermediates.delete(this.#knownIntermediates.keys().next().value!);
+      this.#knownIntermediates.set(key, ca);
+    }
   }
 }
 

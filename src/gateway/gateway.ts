@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { OnrampContext } from '../context.js';
 import { OnrampError } from '../errors.js';
 import { toOnrampError } from '../http/common.js';
+import { redactUrl } from '../lib/logger.js';
 import { AuditWriter } from './audit-writer.js';
 import { CertificateVerifier, parseForwardedCertificate, type CertificateIdentity, type VerifyOutcome } from './certificate-verifier.js';
 import { AddressMatcher, IpFilter } from './ip-filter.js';
@@ -141,7 +142,9 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
       presented.push(c.raw);
     }
     const generation = verifier.generation;
-    const outcome = await verifier.verify(peerCert.raw, presented, ctx.clock.now());
+    // A resumed session (session id or ticket) is a new connection: verified again, against today's
+    // CRLs and clock, but with the intermediates of earlier chains, since it has none of its own.
+    const outcome = await verifier.verify(peerCert.raw, presented, ctx.clock.now(), { resumedSession: socket.isSessionReused() });
     socketVerdicts.set(socket, { generation, outcome });
     return outcome;
   };
@@ -210,7 +213,7 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
       thumbprint: req.deviceIdentity?.thumbprint ?? null,
       ip: req.deviceClientIp,
       method: req.method,
-      route: req.routeOptions.url ?? req.url.split('?')[0]!,
+      route: req.routeOptions.url ?? redactUrl(req.url.split('?')[0]!),
       status: reply.statusCode,
       duration_ms: Math.round(reply.elapsedTime * 100) / 100,
       request_id: String(req.id),
@@ -231,7 +234,7 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
       thumbprint: null,
       ip: clientAddress(req, req.socket.remoteAddress ?? ''),
       method: req.method,
-      route: req.url.split('?')[0]!.slice(0, 200),
+      route: redactUrl(req.url.split('?')[0]!).slice(0, 200),
       status,
       duration_ms: 0,
       request_id: String(req.id),

@@ -174,11 +174,8 @@ export async function onboardingRoutes(instance: FastifyInstance, options: Onboa
       if (wantsJson(req)) return reply.code(429).send(errorBody(reply, new OnrampError('ONRAMP_ERR_RATE_LIMITED')));
       return sendPage(reply, pages.tooManyRequests());
     }
-    // Answer first, work after: the answer's bytes and timing cannot depend on the address.
-    service.runInBackground(async () => {
-      await new Promise((resolve) => setImmediate(resolve));
-      await service.requestResend(email);
-    });
+    // Queued, not looked up: the answer's bytes and timing cannot depend on the address.
+    service.queueResend(email);
     if (wantsJson(req)) return reply.header('cache-control', 'no-store').send({ message: 'Request received' });
     return sendPage(reply, pages.resendReceived());
   });

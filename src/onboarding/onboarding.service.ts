@@ -22,7 +22,7 @@ import {
 import * as q from './onboarding.queries.js';
 import { LinkLookups, type LinkOwner } from './link-lookups.js';
 import { openStampWriter } from './open-stamps.js';
-import type { BatchedWriter } from '../lib/batched-writer.js';
+import { BatchedWriter } from '../lib/batched-writer.js';
 import { isValidAddress, readRoster, RosterSyntaxError, type UploadResult } from './roster-csv.js';
 
 export type { UploadResult };
@@ -62,6 +62,8 @@ export interface ListUsersOptions {
 
 /** Uploads from this size on refresh the planner's statistics (see Storage.refreshStatistics). */
 const BULK_UPLOAD_ROWS = 1_000;
+/** Resend requests waiting to be worked on; the form's rate limits keep this far off in practice. */
+const MAX_PENDING_RESENDS = 10_000;
 
 function batchIdFor(now: Date): string {
   return `batch-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
@@ -85,11 +87,24 @@ export class OnboardingService {
   readonly #listeners = new Set<UsersPendingListener>();
   readonly #background = new Set<Promise<unknown>>();
   readonly #opens: BatchedWriter<q.OpenStamp>;
+  readonly #resends: BatchedWriter<string>;
   readonly #links: LinkLookups;
 
   constructor(deps: OnboardingServiceDeps) {
     this.#deps = deps;
     this.#opens = openStampWriter(deps.storage, deps.log);
+    this.#resends = new BatchedWriter<string>({
+      what: 'resend requests',
+      log: deps.log,
+      maxBuffered: MAX_PENDING_RESENDS,
+      keyOf: (address) => address,
+      // One address failing must not fail (and so retry) the others: a retried batch would send again.
+      write: async (addresses) => {
+        for (const address of addresses) {
+          await this.requestResend(address).catch((err) => deps.log.error({ err }, 'a resend request failed'));
+        }
+      },
+    });
     this.#links = new LinkLookups(deps.storage);
   }
 
@@ -122,7 +137,7 @@ export class OnboardingService {
   /** Waits for background work and writes the buffered open stamps (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.#background.size > 0) await Promise.all([...this.#background]);
-    await this.#opens.flush();
+    await Promise.all([this.#opens.flush(), this.#resends.flush()]);
   }
 
   #now(): string {
@@ -250,6 +265,16 @@ export class OnboardingService {
   recordOpen(token: unknown): void {
     const link = parseLinkToken(token);
     if (link) this.#opens.add({ ...link, at: this.#now() });
+  }
+
+  /**
+   * The resend form's request, worked on later with others (`idle()` at once). Whether the address is
+   * in the campaign decides database work and an email; done right after the answer, that work showed
+   * in the answer's timing (it delayed what the server did next, on a loaded machine the client too).
+   * Queued, it runs on a timer, at moments unrelated to any one request.
+   */
+  queueResend(email: string): void {
+    this.#resends.add(email.trim().toLowerCase());
   }
 
   /**

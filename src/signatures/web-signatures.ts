@@ -5,7 +5,8 @@ import { OnrampError } from '../errors.js';
 import { UpstreamError, type ExchangePort } from '../graph/graph-port.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import { decodeEntities, sanitiseSignatureHtml } from './sanitise.js';
+import { decodeEntities } from './sanitise.js';
+import type { SanitiserPool } from './sanitiser-pool.js';
 import { lastSetSignature, recordSignatureUpdate } from './signatures.queries.js';
 
 export interface SignatureOptions {
@@ -25,16 +26,24 @@ export class WebSignatures {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly options: SignatureOptions,
+    private readonly sanitiser: Pick<SanitiserPool, 'sanitise'>,
   ) {}
 
   async set(upn: string, signatureHtml: string, signatureText: string, requestId: string): Promise<SignatureOutcome> {
     const mailbox = upn.trim().toLowerCase();
     // Fully entity-encoded HTML (no tag left) is how the seed's device scripts send it.
-    const html = sanitiseSignatureHtml(signatureHtml.includes('<') ? signatureHtml : decodeEntities(signatureHtml));
+    const markup = signatureHtml.includes('<') ? signatureHtml : decodeEntities(signatureHtml);
     const text = decodeEntities(signatureText);
-    if (Buffer.byteLength(html) + Buffer.byteLength(text) > this.options.maxBytes) {
-      throw new OnrampError('ONRAMP_ERR_BODY_TOO_LARGE', [this.options.maxBytes]);
+    // The size first: a signature over the limit is refused before any parsing.
+    const tooLarge = (htmlBytes: number) => htmlBytes + Buffer.byteLength(text) > this.options.maxBytes;
+    if (tooLarge(Buffer.byteLength(markup))) throw new OnrampError('ONRAMP_ERR_BODY_TOO_LARGE', [this.options.maxBytes]);
+    const sanitised = await this.sanitiser.sanitise(markup);
+    if (!sanitised.ok) {
+      throw 'busy' in sanitised ? new OnrampError('ONRAMP_ERR_SIGNATURE_BUSY') : new OnrampError('ONRAMP_ERR_SIGNATURE_TOO_COMPLEX', [sanitised.reason]);
     }
+    const html = sanitised.html;
+    // Escaping stray `<` and `&` can make the sanitised HTML longer than what was sent.
+    if (tooLarge(Buffer.byteLength(html))) throw new OnrampError('ONRAMP_ERR_BODY_TOO_LARGE', [this.options.maxBytes]);
     const contentHash = createHash('sha256').update(html).update('\0').update(text).digest('hex');
     const now = this.clock.now();
     const last = await lastSetSignature(this.db, mailbox);
