@@ -1,5 +1,5 @@
 /**
- * The portal in a real browser (Debian's chromium through playwright-core), signed in through the
+ * The portal in a real browser (Chromium through playwright-core: the system's, else the npm-packaged one), signed in through the
  * OpenID Connect flow against the tenant simulator: an admin uploads a CSV by drag and drop, filters
  * the report and exports exactly that scope, resends a user's invitation, sees hostile values as
  * text; a viewer gets no upload screen and a 403 from the API; in the demo an admin walks the journey
@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { buildPublicApp } from '../app.js';
 import { loadConfig } from '../config/config.js';
@@ -22,10 +22,10 @@ import { sqliteBackend, type TestStorage } from '../../test/support/storage.js';
 import { startTestTenant, type TestTenant } from '../../test/support/simulator.js';
 import { createOnboardingJobs, type OnboardingJobs } from '../onboarding/invitations.scheduler.js';
 import { withDemoTenant } from '../graph/connect.js';
+import { launchChromium } from '../../test/support/browser.js';
 
 const BUILT = existsSync(fileURLToPath(new URL('../../portal/dist/index.html', import.meta.url)));
 const XSS = '<img src=x onerror="window.__xss=1">';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** Clicks "Sign in with Microsoft" and picks `name` on the simulator's account page. */
 async function signInWithMicrosoft(page: Page, base: string, name: string): Promise<void> {
@@ -98,7 +98,7 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     });
     app = await buildPublicApp({ config, storage, log: createLogger('silent'), clock: systemClock, demo: false, instanceId: 'browser-test' });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
@@ -209,7 +209,7 @@ describe('demo in the browser', { skip: BUILT ? false : 'portal not built: run n
     let jobs: OnboardingJobs | undefined;
     let browser: Browser | undefined;
     try {
-      browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+      browser = await launchChromium();
       // As startOnramp wires it: uploads and simulated MFA registrations trigger the invitation run, mail goes to the simulator.
       jobs = createOnboardingJobs(ctx, { graph: tenant.graph, publicUrl: base, demoMailbox: tenant.sim.sharedMailbox, demoRegistrations: (l) => tenant.sim.control.onMethodsChanged(l) });
       jobs.start(app.onboarding);
