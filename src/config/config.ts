@@ -2,6 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Type, Kind, OptionalKind, type Static, type TSchema, type TObject } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { StartupError } from '../errors.js';
 import { setting } from './schema-kit.js';
 import { serverConfig, databaseConfig, logConfig } from './server.config.js';
 import { onboardingConfig } from '../onboarding/onboarding.config.js';
@@ -49,10 +50,11 @@ export interface ConfigProblem {
   message: string;
 }
 
-export class ConfigError extends Error {
+/** A start-up failure with a line per problem (the one kind that may name several settings at once). */
+export class ConfigError extends StartupError {
+  readonly code = 'ONRAMP_START_CONFIG_INVALID';
   constructor(readonly problems: ConfigProblem[]) {
     super(`invalid configuration:\n${problems.map((p) => `  - ${p.key} (${p.source}): ${p.message}`).join('\n')}`);
-    this.name = 'ConfigError';
   }
 }
 
