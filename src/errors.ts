@@ -65,16 +65,19 @@ export function isOnrampError(err: unknown): err is OnrampError {
  * stack. Messages name the setting, the file or address, and the reason. Start-up checks run before
  * any listener opens, so a failed start never served a request. Listed in docs/ERRORS.md.
  */
-export type StartupErrorCode =
-  | 'ONRAMP_START_CONFIG_INVALID'
-  | 'ONRAMP_START_FILE_UNREADABLE'
-  | 'ONRAMP_START_TRUST_ANCHORS_INVALID'
-  | 'ONRAMP_START_TLS_INVALID'
-  | 'ONRAMP_START_GATEWAY_INCOMPLETE'
-  | 'ONRAMP_START_PORT_IN_USE'
-  | 'ONRAMP_START_STORAGE_UNREACHABLE'
-  | 'ONRAMP_START_STORAGE_READ_ONLY'
-  | 'ONRAMP_START_MIGRATION_FAILED';
+export const STARTUP_ERROR_CODES = [
+  'ONRAMP_START_CONFIG_INVALID',
+  'ONRAMP_START_FILE_UNREADABLE',
+  'ONRAMP_START_TRUST_ANCHORS_INVALID',
+  'ONRAMP_START_TLS_INVALID',
+  'ONRAMP_START_GATEWAY_INCOMPLETE',
+  'ONRAMP_START_PORT_IN_USE',
+  'ONRAMP_START_STORAGE_UNREACHABLE',
+  'ONRAMP_START_STORAGE_READ_ONLY',
+  'ONRAMP_START_MIGRATION_FAILED',
+] as const;
+
+export type StartupErrorCode = (typeof STARTUP_ERROR_CODES)[number];
 
 export abstract class StartupError extends Error {
   abstract readonly code: StartupErrorCode;
