@@ -178,6 +178,30 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     await context.close();
   });
 
+  test('admin: an Excel "Unicode text" file (UTF-16, tab-separated) is previewed and uploaded as such; one that does not decode is refused naming its encoding', async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    page.on('dialog', (d) => void d.accept());
+    await signInWithMicrosoft(page, base, roleHolder('Onramp.Admin').displayName);
+    await page.getByRole('link', { name: 'Upload', exact: true }).click();
+    const unicodeText = Buffer.from('\uFEFFName\tUPN\tDepartment\r\nZoë Ångström\tzoe@contoso.com\tR&D, Lab\r\nYann\tyann@contoso.com\tSales\r\n', 'utf16le');
+    const file = page.getByLabel('CSV file');
+
+    await file.setInputFiles({ name: 'cut.txt', mimeType: 'text/plain', buffer: unicodeText.subarray(0, unicodeText.length - 1) });
+    assert.match(await page.getByRole('alert').innerText(), /not valid UTF-16 LE text/);
+
+    await file.setInputFiles({ name: 'unicode.txt', mimeType: 'text/plain', buffer: unicodeText });
+    assert.match(await page.locator('.preview').innerText(), /2 users to send \(column “UPN”\).*Read as UTF-16 LE text, tab-separated\./s);
+    await page.getByLabel('Batch id (optional)').fill('unicode');
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    const result = page.getByRole('status');
+    await result.getByText('Uploaded to batch unicode').waitFor();
+    assert.match(await result.innerText(), /Added: 2/);
+    const stored = await storage.db.selectFrom('tracked_user').select('upn').where('source_batch_id', '=', 'unicode').orderBy('upn').execute();
+    assert.deepEqual(stored.map((u) => u.upn), ['yann@contoso.com', 'zoe@contoso.com']);
+    await context.close();
+  });
+
   test('viewer: single sign-on with the viewer role; no upload screen, and the API answers 403 to an upload', async () => {
     const context = await browser.newContext({ ignoreHTTPSErrors: true });
     const page = await context.newPage();
