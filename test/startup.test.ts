@@ -5,13 +5,13 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { devPkiPaths, initDevPki, type DevPkiPaths } from '../src/gateway/dev-pki.js';
 import { openSqlite } from '../src/db/dialect.js';
-import { ephemeralServeEnv, LISTENING, runCli } from './support/process.js';
+import { CLI, ephemeralServeEnv, LISTENING, runCli } from './support/process.js';
 
 /** Runs `serve`, expects it to fail at start: returns the error line; asserts the rest of the contract. */
 async function failedStart(env: Record<string, string>, as?: { uid: number; gid: number }): Promise<string> {
@@ -29,8 +29,15 @@ async function failedStart(env: Record<string, string>, as?: { uid: number; gid:
   return lines[0]!;
 }
 
-// Permission bits do not bind root: as root, the read-only cases run the CLI as nobody.
-const unprivileged = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+// Permission bits do not bind root: as root, the read-only cases run the CLI as nobody, which needs
+// to reach the node binary and the checkout.
+const asRoot = process.getuid?.() === 0;
+const unprivileged = asRoot ? { uid: 65534, gid: 65534 } : undefined;
+function reachableByOthers(path: string): boolean {
+  for (let p = path; p !== dirname(p); p = dirname(p)) if ((statSync(p).mode & 0o001) === 0) return false;
+  return true;
+}
+const readOnlyCases = { skip: asRoot && !(reachableByOthers(process.execPath) && reachableByOthers(CLI)) ? `running as root, and nobody cannot reach ${process.execPath} or the checkout` : false };
 
 describe('start-up problems', { concurrency: true }, () => {
   let dir: string;
@@ -96,7 +103,7 @@ describe('start-up problems', { concurrency: true }, () => {
     assert.equal(line, `onramp: server.publicPort: 127.0.0.1:${occupiedPort} is already in use by another process (EADDRINUSE)`);
   });
 
-  test('a data directory onramp may not write to', async () => {
+  test('a data directory onramp may not write to', readOnlyCases, async () => {
     const readOnly = join(dir, 'read-only-dir');
     mkdirSync(readOnly, { mode: 0o555 });
     chmodSync(readOnly, 0o555);
@@ -104,7 +111,7 @@ describe('start-up problems', { concurrency: true }, () => {
     assert.equal(line, `onramp: dataDir: cannot write the SQLite database ${join(readOnly, 'onramp.sqlite')}: the data directory ${readOnly} is not writable: permission denied (EACCES)`);
   });
 
-  test('a read-only SQLite database file (it opened, and failed at the first write)', async () => {
+  test('a read-only SQLite database file (it opened, and failed at the first write)', readOnlyCases, async () => {
     const writable = join(dir, 'read-only-file');
     mkdirSync(writable);
     chmodSync(writable, 0o777);
