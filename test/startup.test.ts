@@ -33,11 +33,13 @@ async function failedStart(env: Record<string, string>, as?: { uid: number; gid:
 // to reach the node binary and the checkout.
 const asRoot = process.getuid?.() === 0;
 const unprivileged = asRoot ? { uid: 65534, gid: 65534 } : undefined;
-function reachableByOthers(path: string): boolean {
-  for (let p = path; p !== dirname(p); p = dirname(p)) if ((statSync(p).mode & 0o001) === 0) return false;
+/** Whether any user may use `file` (`bit`: 0o001 run, 0o004 read), and enter every directory above it. */
+function reachableByOthers(file: string, bit: number): boolean {
+  if ((statSync(file).mode & bit) === 0) return false;
+  for (let p = dirname(file); p !== dirname(p); p = dirname(p)) if ((statSync(p).mode & 0o001) === 0) return false;
   return true;
 }
-const readOnlyCases = { skip: asRoot && !(reachableByOthers(process.execPath) && reachableByOthers(CLI)) ? `running as root, and nobody cannot reach ${process.execPath} or the checkout` : false };
+const readOnlyCases = { skip: asRoot && !(reachableByOthers(process.execPath, 0o001) && reachableByOthers(CLI, 0o004)) ? `running as root, and nobody cannot reach ${process.execPath} or the checkout` : false };
 
 describe('start-up problems', { concurrency: true }, () => {
   let dir: string;
