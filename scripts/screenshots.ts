@@ -2,13 +2,12 @@
  * Regenerates docs/screenshots/*.png of the portal's main screens, wired as `serve --demo` wires them:
  * an in-process onramp on a temporary SQLite database, the tenant simulator as the tenant (sign-in,
  * Graph, mail), the invitation jobs running, sample progress on users of the simulated tenant, and
- * Debian's chromium signing in through "Sign in with Microsoft".
+ * Chromium (the system's, else the npm-packaged one: test/support/browser.ts) signing in through "Sign in with Microsoft".
  * Run: npm run build && node --import tsx scripts/screenshots.ts
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { buildPublicApp } from '../src/app.js';
 import { loadConfig } from '../src/onramp-config.js';
 import { openSqlite } from '../src/db/dialect.js';
@@ -18,6 +17,7 @@ import { systemClock } from '../src/lib/clock.js';
 import { AuthService } from '../src/auth/auth.service.js';
 import { startDemoTenant } from '../src/demo.js';
 import { createOnboardingJobs } from '../src/onboarding/invitations.scheduler.js';
+import { launchChromium } from '../test/support/browser.js';
 
 const OUT = 'docs/screenshots';
 const dir = mkdtempSync(join(tmpdir(), 'onramp-shots-'));
@@ -67,10 +67,7 @@ jobs.workflow.trigger();
 for (let i = 0; i < 100 && sim.control.mail().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
 
 mkdirSync(OUT, { recursive: true });
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 try {
   // The simulator's certificate comes from its own dev CA; onramp trusts it, the browser is told to.
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, ignoreHTTPSErrors: true });

@@ -2,8 +2,9 @@
 import { Command } from 'commander';
 import { configReference, loadConfig, redactConfig, type OnrampConfig } from './onramp-config.js';
 import { ConfigError } from './config/loader.js';
-import { openStorage, StorageUnreachableError } from './db/dialect.js';
-import { migrateToLatest, MigrationFailedError } from './db/migrations/index.js';
+import { openStorage } from './db/dialect.js';
+import { migrateToLatest } from './db/migrations/index.js';
+import { isStartupError } from './errors.js';
 import { createLogger } from './lib/logger.js';
 import { startOnramp } from './main.js';
 import { registerMailCommands } from './mail/mail.cli.js';
@@ -119,9 +120,8 @@ registerCampaignCommands(program, () => config(), connectTenant);
 
 /** Known start-up failures get one clear line and exit 1; anything else is a bug and shows its stack. */
 function fail(err: unknown): never {
-  const known = [ConfigError, StorageUnreachableError, MigrationFailedError].some((type) => err instanceof type);
   // Compared by name: the Graph client loads lazily, and importing it here would slow every command.
-  if (known || (err as Error)?.name === 'GraphNotConfiguredError') {
+  if (isStartupError(err) || (err as Error)?.name === 'GraphNotConfiguredError') {
     process.stderr.write(`onramp: ${(err as Error).message}\n`);
   } else {
     process.stderr.write(`onramp: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);

@@ -60,3 +60,125 @@ export class OnrampError extends Error {
 export function isOnrampError(err: unknown): err is OnrampError {
   return err instanceof OnrampError;
 }
+
+/**
+ * Why `onramp serve` (or another command) could not start. Each failure is its own subclass with a
+ * stable code, as jose's errors are; the CLI prints the message as one line and exits 1, without a
+ * stack. Messages name the setting, the file or address, and the reason. Start-up checks run before
+ * any listener opens, so a failed start never served a request. Listed in docs/ERRORS.md.
+ */
+export const STARTUP_ERROR_CODES = [
+  'ONRAMP_START_CONFIG_INVALID',
+  'ONRAMP_START_FILE_UNREADABLE',
+  'ONRAMP_START_TRUST_ANCHORS_INVALID',
+  'ONRAMP_START_TLS_INVALID',
+  'ONRAMP_START_GATEWAY_INCOMPLETE',
+  'ONRAMP_START_PORT_IN_USE',
+  'ONRAMP_START_STORAGE_UNREACHABLE',
+  'ONRAMP_START_STORAGE_READ_ONLY',
+  'ONRAMP_START_MIGRATION_FAILED',
+] as const;
+
+export type StartupErrorCode = (typeof STARTUP_ERROR_CODES)[number];
+
+export abstract class StartupError extends Error {
+  abstract readonly code: StartupErrorCode;
+  /** The setting to change, as its configuration key (e.g. deviceGateway.crlFiles), when one applies. */
+  readonly setting?: string;
+  readonly file?: string;
+
+  constructor(message: string, options: { setting?: string; file?: string; cause?: unknown } = {}) {
+    super(options.setting ? `${options.setting}: ${message}` : message, { cause: options.cause });
+    this.name = new.target.name;
+    this.setting = options.setting;
+    this.file = options.file;
+  }
+}
+
+export function isStartupError(err: unknown): err is StartupError {
+  return err instanceof StartupError;
+}
+
+/** The reason a file operation failed, without Node's "ENOENT: ..., open '<path>'" repetition. */
+export function fileErrorReason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  switch (e?.code) {
+    case 'ENOENT':
+      return 'no such file (ENOENT)';
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied (${e.code})`;
+    case 'EISDIR':
+      return 'is a directory, not a file (EISDIR)';
+    case 'EROFS':
+      return 'read-only file system (EROFS)';
+    default:
+      return e?.code ? `${e.code}` : String(e?.message ?? e);
+  }
+}
+
+/** A file a setting names is missing or cannot be read. */
+export class StartupFileUnreadableError extends StartupError {
+  readonly code = 'ONRAMP_START_FILE_UNREADABLE';
+  constructor(setting: string, file: string, cause: unknown) {
+    super(`cannot read ${file}: ${fileErrorReason(cause)}`, { setting, file, cause });
+  }
+}
+
+/** The trust anchors file holds no usable CA certificate. */
+export class TrustAnchorsInvalidError extends StartupError {
+  readonly code = 'ONRAMP_START_TRUST_ANCHORS_INVALID';
+  constructor(setting: string, file: string, reason: string, cause?: unknown) {
+    super(`${file} is not usable as trust anchors: ${reason}`, { setting, file, cause });
+  }
+}
+
+/** The server certificate, its key or a CRL cannot be used (malformed, or the key does not match). */
+export class TlsMaterialInvalidError extends StartupError {
+  readonly code = 'ONRAMP_START_TLS_INVALID';
+  constructor(setting: string, file: string, reason: string, cause?: unknown) {
+    super(`${file} cannot be used: ${reason}`, { setting, file, cause });
+  }
+}
+
+/** The device gateway is half configured (a certificate without its key, no trust anchors). */
+export class GatewayConfigError extends StartupError {
+  readonly code = 'ONRAMP_START_GATEWAY_INCOMPLETE';
+  constructor(setting: string, message: string) {
+    super(message, { setting });
+  }
+}
+
+/** Another process already listens on a configured port. */
+export class PortInUseError extends StartupError {
+  readonly code = 'ONRAMP_START_PORT_IN_USE';
+  constructor(setting: string, address: string, cause?: unknown) {
+    super(`${address} is already in use by another process (EADDRINUSE)`, { setting, cause });
+  }
+}
+
+/** PostgreSQL did not answer or refused the connection. */
+export class StorageUnreachableError extends StartupError {
+  readonly code = 'ONRAMP_START_STORAGE_UNREACHABLE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { setting: 'database.url', cause: options?.cause });
+  }
+}
+
+/** The SQLite database file, or the data directory it lives in, cannot be written. */
+export class StorageReadOnlyError extends StartupError {
+  readonly code = 'ONRAMP_START_STORAGE_READ_ONLY';
+  constructor(file: string, reason: string, cause?: unknown) {
+    super(`cannot write the SQLite database ${file}: ${reason}`, { setting: 'dataDir', file, cause });
+  }
+}
+
+/** A database migration failed; nothing after it ran. */
+export class MigrationFailedError extends StartupError {
+  readonly code = 'ONRAMP_START_MIGRATION_FAILED';
+  readonly migration: string | undefined;
+  constructor(migration: string | undefined, options?: { cause?: unknown }) {
+    super(`migration ${migration ?? '(unknown)'} failed: ${(options?.cause as Error | undefined)?.message ?? 'unknown error'}`, options);
+    this.migration = migration;
+  }
+}

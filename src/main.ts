@@ -16,6 +16,7 @@ import { startDemoTenant, type DemoStart } from './demo.js';
 import type { RunningSimulator } from './simulator/index.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
+import { assertPortsFree, portInUse, type ListenTarget } from './lib/listen-check.js';
 
 export interface StartOptions {
   config: OnrampConfig;
@@ -42,6 +43,15 @@ export interface RunningOnramp {
  */
 function deviceTls(ctx: OnrampContext): Promise<GatewayMaterial | undefined> {
   return resolveGatewayMaterial(ctx);
+}
+
+/** listen(), with a port taken in the moment since assertPortsFree reported as such. */
+async function listenOn(app: FastifyInstance, target: ListenTarget): Promise<string> {
+  try {
+    return await app.listen({ host: target.host, port: target.port });
+  } catch (err) {
+    throw portInUse(err, target) ?? err;
+  }
 }
 
 export async function startOnramp(options: StartOptions): Promise<RunningOnramp> {
@@ -74,14 +84,33 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
   try {
     const applied = await migrateToLatest(storage);
     if (applied.length > 0) log.info({ applied, storage: storage.describe }, 'migrations applied');
+    // Everything that can stop the start is checked before any listener opens: storage above, the
+    // device listener's TLS material and CRLs here, then the ports. A failed start never served.
+    const tls = await deviceTls(ctx);
+    const publicTarget: ListenTarget = { setting: 'server.publicPort', host: config.server.publicHost, port: config.server.publicPort };
+    const deviceTarget: ListenTarget = { setting: 'server.devicePort', host: config.server.deviceHost, port: config.server.devicePort };
+    await assertPortsFree(tls ? [publicTarget, deviceTarget] : [publicTarget]);
+
     // Devices are answered from the local directory copy; keep it current when there is a tenant to read.
     if (graph.configured) closers.push(scheduleDirectorySync(ctx, graph.graph));
 
     const publicApp = await buildPublicApp(ctx);
     closers.push(() => publicApp.close());
-    const publicAddress = await publicApp.listen({ host: config.server.publicHost, port: config.server.publicPort });
+    let deviceApp: FastifyInstance | undefined;
+    if (tls) {
+      deviceApp = await buildDeviceApp(ctx, tls);
+      const app = deviceApp;
+      closers.push(() => app.close());
+    } else {
+      log.warn('device listener is off: no server certificate configured for the device gateway');
+    }
+
+    const publicAddress = await listenOn(publicApp, publicTarget);
     const publicPort = new URL(publicAddress).port;
     const publicUrl = config.server.publicUrl ?? `http://localhost:${publicPort}`;
+    let deviceUrl: string | undefined;
+    if (deviceApp) deviceUrl = `https://localhost:${new URL(await listenOn(deviceApp, deviceTarget)).port}`;
+
     // Invitation workflow, outbox sender, scheduled report; they stop before the listener (closers run in reverse).
     const onboardingJobs = createOnboardingJobs(ctx, {
       graph: graph.graph,
@@ -92,19 +121,6 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
     });
     onboardingJobs.start(publicApp.onboarding);
     closers.push(() => onboardingJobs.stop());
-
-    let deviceApp: FastifyInstance | undefined;
-    let deviceUrl: string | undefined;
-    const tls = await deviceTls(ctx);
-    if (tls) {
-      deviceApp = await buildDeviceApp(ctx, tls);
-      const app = deviceApp;
-      closers.push(() => app.close());
-      const address = await deviceApp.listen({ host: config.server.deviceHost, port: config.server.devicePort });
-      deviceUrl = `https://localhost:${new URL(address).port}`;
-    } else {
-      log.warn('device listener is off: no server certificate configured for the device gateway');
-    }
 
     let closing: Promise<void> | undefined;
     return {

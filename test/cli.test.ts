@@ -32,7 +32,8 @@ describe('onramp CLI', () => {
     const { code } = await cli.exited;
     assert.notEqual(code, 0);
     assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
-    assert.match(cli.output(), /cannot reach PostgreSQL at 127\.0\.0\.1:1\/onramp: ECONNREFUSED/);
+    assert.match(cli.output(), /^onramp: database\.url: cannot reach PostgreSQL at 127\.0\.0\.1:1\/onramp: ECONNREFUSED/m);
+    assert.doesNotMatch(cli.output(), /Server listening|\n\s+at /);
   });
 
   test('config check prints the effective configuration without secrets', async () => {

@@ -7,16 +7,18 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Kind, OptionalKind, type Static, type TSchema, type TObject } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { StartupError } from '../errors.js';
 export interface ConfigProblem {
   key: string;
   source: string;
   message: string;
 }
 
-export class ConfigError extends Error {
+/** A start-up failure with a line per problem (the one kind that may name several settings at once). */
+export class ConfigError extends StartupError {
+  readonly code = 'ONRAMP_START_CONFIG_INVALID';
   constructor(readonly problems: ConfigProblem[]) {
     super(`invalid configuration:\n${problems.map((p) => `  - ${p.key} (${p.source}): ${p.message}`).join('\n')}`);
-    this.name = 'ConfigError';
   }
 }
 

@@ -15,12 +15,13 @@ import {
 } from 'kysely';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Database } from './schema.js';
 import { postgresCapabilities, sqliteCapabilities, type DialectCapabilities } from './capabilities.js';
+import { fileErrorReason, StorageReadOnlyError, StorageUnreachableError } from '../errors.js';
 
 export interface StorageOptions {
   url?: string;
@@ -46,12 +47,8 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-export class StorageUnreachableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StorageUnreachableError';
-  }
-}
+// Declared with the other start-up failures; re-exported for the modules that import it from here.
+export { StorageUnreachableError } from '../errors.js';
 
 export async function openStorage(options: StorageOptions): Promise<Storage> {
   return options.url ? openPostgres(options.url, options) : openSqlite(options.dataDir);
@@ -59,12 +56,8 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
 
 export function openSqlite(dataDir: string, fileName = 'onramp.sqlite'): Storage {
   const dir = resolve(dataDir);
-  mkdirSync(dir, { recursive: true });
   const file = join(dir, fileName);
-  const database = new SqliteDatabase(file);
-  // WAL lets readers (reports, portal) proceed while a writer commits; NORMAL sync is durable in WAL mode
-  // except for the last transactions on power loss, which the outbox design tolerates.
-  database.pragma('journal_mode = WAL');
+  const database = openWritableSqlite(dir, file);
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
@@ -97,6 +90,44 @@ export function openSqlite(dataDir: string, fileName = 'onramp.sqlite'): Storage
 }
 
 const SQLITE_OPTIMIZE_EVERY_MS = 60_000;
+
+/**
+ * Opens the database file for writing, or says which of file and directory cannot be written. SQLite
+ * opens a read-only file without complaint and fails only at the first write (a migration, or a user's
+ * upload much later); the directory must be writable too, for the WAL and shared-memory files beside it.
+ */
+function openWritableSqlite(dir: string, file: string): SqliteDatabase.Database {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new StorageReadOnlyError(file, `cannot create the data directory ${dir}: ${fileErrorReason(err)}`, err);
+  }
+  const writable = (path: string) => {
+    try {
+      accessSync(path, constants.W_OK);
+      return undefined;
+    } catch (err) {
+      return fileErrorReason(err);
+    }
+  };
+  const dirProblem = writable(dir);
+  if (dirProblem) throw new StorageReadOnlyError(file, `the data directory ${dir} is not writable: ${dirProblem}`);
+  const fileProblem = existsSync(file) ? writable(file) : undefined;
+  if (fileProblem) throw new StorageReadOnlyError(file, `the file is read-only: ${fileProblem}`);
+  try {
+    const database = new SqliteDatabase(file);
+    // WAL lets readers (reports, portal) proceed while a writer commits; NORMAL sync is durable in WAL mode
+    // except for the last transactions on power loss, which the outbox design tolerates.
+    database.pragma('journal_mode = WAL');
+    return database;
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? '';
+    if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM')) {
+      throw new StorageReadOnlyError(file, `${(err as Error).message} (${code})`, err);
+    }
+    throw err;
+  }
+}
 
 /**
  * A full ANALYZE of these tables on a connection of its own, in a worker thread: it reads every row

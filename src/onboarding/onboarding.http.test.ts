@@ -111,6 +111,45 @@ for (const backend of BACKENDS) {
       }
     });
 
+    test('upload: Excel "Unicode text" (UTF-16 LE and BE with BOM, tab-separated) as text/csv and as a multipart file; UTF-16 that does not decode is a 400 naming the encoding, storing nothing', async () => {
+      const storage = await backend.open();
+      const { app, admin } = await harness(storage);
+      try {
+        const unicodeText = (order: 'LE' | 'BE', rows: string[]) => {
+          const le = Buffer.from(`\uFEFFName\tUserPrincipalName\r\n${rows.join('\r\n')}\r\n`, 'utf16le');
+          return order === 'LE' ? le : le.swap16();
+        };
+        const asText = await app.inject({ method: 'POST', url: '/api/upload-users?batchId=unicode-le', headers: { ...admin, 'content-type': 'text/csv' }, payload: unicodeText('LE', ['Zoë Ångström\tzoe@example.com', 'Bob\tbob@example.com']) });
+        assert.equal(asText.statusCode, 200, asText.body);
+        assert.deepEqual(asText.json().added, ['zoe@example.com', 'bob@example.com']);
+
+        const boundary = 'utf16BOUNDARY';
+        const file = unicodeText('BE', ['Carol\tcarol@example.com']);
+        const payload = Buffer.concat([
+          Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="users.txt"\r\nContent-Type: text/plain\r\n\r\n`),
+          file,
+          Buffer.from(`\r\n--${boundary}--\r\n`),
+        ]);
+        const asFile = await app.inject({ method: 'POST', url: '/api/upload-users?batchId=unicode-be', headers: { ...admin, 'content-type': `multipart/form-data; boundary=${boundary}` }, payload });
+        assert.equal(asFile.statusCode, 200, asFile.body);
+        assert.deepEqual(asFile.json().added, ['carol@example.com']);
+
+        const cut = unicodeText('LE', ['Dave\tdave@example.com']);
+        const broken = await app.inject({ method: 'POST', url: '/api/upload-users', headers: { ...admin, 'content-type': 'text/csv' }, payload: cut.subarray(0, cut.length - 1) });
+        assert.equal(broken.statusCode, 400);
+        assert.equal(broken.json().code, 'ONRAMP_ERR_CSV_UNREADABLE');
+        assert.match(broken.json().message, /line 1: the file starts with its byte-order mark but is not valid UTF-16 LE text/);
+        assert.doesNotMatch(broken.body, /no UPN column/);
+
+        const campaign = await q.defaultCampaign(storage.db);
+        const all = await q.listUsers(storage.db, { campaignId: campaign.id }, { offset: 0, limit: 100, sort: 'upn_key', descending: false });
+        assert.deepEqual(all.map((u) => u.upn), ['bob@example.com', 'carol@example.com', 'zoe@example.com']);
+      } finally {
+        await app.close();
+        await storage.close();
+      }
+    });
+
     test('re-upload: back to Pending with a new token, reminders and escalation reset; old link dead; upload notifies the workflow hook', async () => {
       const storage = await backend.open();
       const { app, admin } = await harness(storage);

@@ -16,6 +16,7 @@ import type { LinkOwner } from './link-lookups.js';
 import { onboardingAdminRoutes, type AdminRoutesOptions } from './admin.routes.js';
 import type { ReportService } from './reports.service.js';
 import { createReportService } from './invitations.scheduler.js';
+import { decodeRoster } from './roster-csv.js';
 
 export interface OnboardingPluginOptions {
   ctx: OnrampContext;
@@ -187,7 +188,14 @@ export async function onboardingRoutes(instance: FastifyInstance, options: Onboa
       const upload = child.withTypeProvider<TypeBoxTypeProvider>();
       const limit = config.uploadLimitBytes;
       await upload.register(multipart, { limits: { fileSize: limit, files: 1, fields: 5, fieldSize: 1024 } });
-      upload.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string', bodyLimit: limit }, (_req, body, done) => done(null, body));
+      // Bytes, not a string: the file's encoding (UTF-8, or Excel's UTF-16 "Unicode text") is read from them.
+      upload.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'buffer', bodyLimit: limit }, (_req, body, done) => {
+        try {
+          done(null, rosterText(body as Buffer));
+        } catch (err) {
+          done(err as Error, undefined);
+        }
+      });
       // The upload's 413 names the upload limit, not the server's ordinary body limit.
       upload.setErrorHandler((error, req, reply) => {
         const err = toOnrampError(error as FastifyError, limit);
@@ -211,7 +219,7 @@ export async function onboardingRoutes(instance: FastifyInstance, options: Onboa
           if (req.isMultipart()) {
             for await (const part of req.parts()) {
               if (part.type === 'file') {
-                if (csv === undefined) csv = (await part.toBuffer()).toString('utf8');
+                if (csv === undefined) csv = rosterText(await part.toBuffer());
                 else await part.toBuffer();
               } else if (part.fieldname === 'batchId' && typeof part.value === 'string' && part.value !== '') {
                 batchId = part.value;
@@ -235,6 +243,13 @@ export async function onboardingRoutes(instance: FastifyInstance, options: Onboa
       );
     });
   }
+}
+
+/** The uploaded file's text in its own encoding, or the 400 that names why it cannot be read. */
+function rosterText(bytes: Buffer): string {
+  const decoded = decodeRoster(bytes);
+  if (!decoded.ok) throw new OnrampError('ONRAMP_ERR_CSV_UNREADABLE', [decoded.line, decoded.reason]);
+  return decoded.text;
 }
 
 declare module 'fastify' {

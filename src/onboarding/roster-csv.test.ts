@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRoster, type RosterParsed } from './roster-csv.js';
+import { decodeRoster, parseRoster, type RosterParsed } from './roster-csv.js';
 
 function parsed(text: string): RosterParsed {
   const r = parseRoster(text);
@@ -52,4 +52,51 @@ test('a file that cannot be read is rejected whole with the line and the reason'
 test('header only: nothing to store, still a valid file', () => {
   const r = parsed('UPN\r\n');
   assert.deepEqual([r.entries, r.total], [[], 0]);
+});
+
+/** Bytes as Excel's "Unicode text" writes them: UTF-16 with a byte-order mark (or none, as some tools). */
+function utf16(text: string, order: 'LE' | 'BE', bom = true): Uint8Array {
+  const le = Buffer.from((bom ? '\uFEFF' : '') + text, 'utf16le');
+  return order === 'LE' ? le : le.swap16();
+}
+
+const UNICODE_TEXT = 'Name\tUserPrincipalName\tDepartment\r\nZoë Ångström\tzoe@example.com\tR&D, Lab\r\nBob\tbob@example.com\tSales\r\n';
+
+for (const order of ['LE', 'BE'] as const) {
+  test(`UTF-16 ${order} with its byte-order mark, tab-separated (Excel "Unicode text"), is read as such`, () => {
+    const decoded = decodeRoster(utf16(UNICODE_TEXT, order));
+    assert.ok(decoded.ok);
+    assert.equal(decoded.encoding, `UTF-16 ${order}`);
+    const r = parsed(decoded.text);
+    assert.equal(r.delimiter, '\t');
+    assert.equal(r.upnHeader, 'UserPrincipalName');
+    assert.deepEqual(r.entries.map((e) => [e.upn, e.row]), [['zoe@example.com', 2], ['bob@example.com', 3]]);
+  });
+}
+
+test('UTF-16 without a byte-order mark is recognised by its zero bytes; UTF-8 with or without BOM stays UTF-8', () => {
+  for (const order of ['LE', 'BE'] as const) {
+    const decoded = decodeRoster(utf16(UNICODE_TEXT, order, false));
+    assert.deepEqual(decoded.ok && [decoded.encoding, parsed(decoded.text).entries.length], [`UTF-16 ${order}`, 2]);
+  }
+  for (const bytes of [Buffer.from(UNICODE_TEXT), Buffer.from('\uFEFF' + UNICODE_TEXT)]) {
+    const decoded = decodeRoster(bytes);
+    assert.deepEqual(decoded.ok && [decoded.encoding, parsed(decoded.text).entries[0]?.upn], ['UTF-8', 'zoe@example.com']);
+  }
+});
+
+test('UTF-16 that does not decode is refused naming the encoding, never "no UPN column"', () => {
+  const cut = utf16(UNICODE_TEXT, 'LE').subarray(0, 41); // an odd number of bytes: cut mid-character
+  const refused = decodeRoster(cut);
+  assert.equal(refused.ok, false);
+  assert.match(refused.ok ? '' : refused.reason, /not valid UTF-16 LE text/);
+  // Its bytes read as UTF-8 by some client before reaching the parser: named too.
+  const misread = parseRoster(Buffer.from(utf16(UNICODE_TEXT, 'LE')).toString('utf8'));
+  assert.equal(misread.ok, false);
+  assert.match(misread.ok ? '' : misread.reason, /looks like UTF-16 read as UTF-8/);
+});
+
+test('tabs win only where the header has more of them than commas or semicolons', () => {
+  assert.equal(parsed('UPN\tName, first\tDept\nada@example.com\tAda\tR&D\n').delimiter, '\t');
+  assert.equal(parsed('UPN,Name\tx,y\nada@example.com,Ada\n').delimiter, ',');
 });

@@ -2,8 +2,10 @@
  * Parses an uploaded roster (CSV of users). Isomorphic on purpose: no Node imports, so the portal parses
  * in the browser with exactly the rules the server applies.
  *
- * Rules: optional UTF-8 BOM; CRLF, LF or CR line ends; `;` or `,` delimiter (whichever the header uses
- * more: Excel writes `;` in many locales); RFC 4180 quoting (delimiters, doubled quotes and line breaks
+ * Rules: UTF-8 (optional BOM), or UTF-16 as Excel's "Unicode text" writes it (BOM FF FE or FE FF;
+ * without a BOM, recognised by its zero bytes), decoded by decodeRoster; CRLF, LF or CR line ends; `,`,
+ * `;` or tab delimiter (whichever the header uses most: Excel writes `;` in many locales, and tabs in
+ * "Unicode text"); RFC 4180 quoting (delimiters, doubled quotes and line breaks
  * inside quotes); blank lines ignored; the UPN column is the first header named UPN, UserPrincipalName or
  * Email (any case). Each row's address is checked; a UPN seen earlier in the file (any case) is skipped
  * and reported once. A file that cannot be read as CSV is rejected whole, with the line and the reason.
@@ -25,9 +27,11 @@ export interface RosterIssue {
   reason: string;
 }
 
+export type RosterDelimiter = ',' | ';' | '\t';
+
 export interface RosterParsed {
   ok: true;
-  delimiter: ',' | ';';
+  delimiter: RosterDelimiter;
   /** Header of the UPN column as written in the file. */
   upnHeader: string;
   entries: RosterEntry[];
@@ -69,19 +73,70 @@ export class RosterSyntaxError extends Error {
   }
 }
 
-function detectDelimiter(text: string): ',' | ';' {
+function detectDelimiter(text: string): RosterDelimiter {
   let commas = 0;
   let semicolons = 0;
+  let tabs = 0;
   let quoted = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 34) quoted = !quoted;
     else if (!quoted && (c === 10 || c === 13)) {
-      if (commas + semicolons > 0) break;
+      if (commas + semicolons + tabs > 0) break;
     } else if (!quoted && c === 44) commas++;
     else if (!quoted && c === 59) semicolons++;
+    else if (!quoted && c === 9) tabs++;
   }
+  if (tabs > commas && tabs > semicolons) return '\t';
   return semicolons > commas ? ';' : ',';
+}
+
+export type RosterEncoding = 'UTF-8' | 'UTF-16 LE' | 'UTF-16 BE';
+
+export interface RosterText {
+  ok: true;
+  text: string;
+  encoding: RosterEncoding;
+}
+
+/**
+ * The text of an uploaded file's bytes. Excel saves "Unicode text" as UTF-16 with a byte-order mark
+ * (FF FE little-endian, FE FF big-endian), tab-separated; other tools may leave the mark out, which
+ * shows as a zero byte beside every ASCII character (never in CSV otherwise). UTF-16 that does not
+ * decode is refused naming the encoding; anything else is read as UTF-8, as before (a stray byte
+ * becomes U+FFFD in a name, never in a valid UPN). TextDecoder is a global in Node and browsers alike.
+ */
+export function decodeRoster(bytes: Uint8Array): RosterText | RosterRejected {
+  let encoding: RosterEncoding = 'UTF-8';
+  let bom = false;
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) [encoding, bom] = ['UTF-16 LE', true];
+  else if (bytes[0] === 0xfe && bytes[1] === 0xff) [encoding, bom] = ['UTF-16 BE', true];
+  else if (!(bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)) encoding = utf16WithoutBom(bytes) ?? 'UTF-8';
+  if (encoding === 'UTF-8') return { ok: true, text: new TextDecoder('utf-8').decode(bytes), encoding };
+  try {
+    const label = encoding === 'UTF-16 LE' ? 'utf-16le' : 'utf-16be';
+    // ignoreBOM keeps the mark in the text, where readRoster drops it as it does UTF-8's.
+    return { ok: true, text: new TextDecoder(label, { fatal: true, ignoreBOM: true }).decode(bytes), encoding };
+  } catch {
+    const how = bom ? 'starts with its byte-order mark' : 'looks like it (zero bytes beside its characters)';
+    return { ok: false, line: 1, reason: `the file ${how} but is not valid ${encoding} text (cut short, or another encoding): save it again as "CSV UTF-8" or "Unicode text"` };
+  }
+}
+
+/** UTF-16 without a byte-order mark: zero bytes at most odd (LE) or even (BE) offsets of the start. */
+function utf16WithoutBom(bytes: Uint8Array): RosterEncoding | undefined {
+  const n = Math.min(bytes.length, 1024) & ~1;
+  if (n < 4) return undefined;
+  let evenZeros = 0;
+  let oddZeros = 0;
+  for (let i = 0; i < n; i += 2) {
+    if (bytes[i] === 0) evenZeros++;
+    if (bytes[i + 1] === 0) oddZeros++;
+  }
+  const pairs = n / 2;
+  if (oddZeros > pairs / 2 && evenZeros === 0) return 'UTF-16 LE';
+  if (evenZeros > pairs / 2 && oddZeros === 0) return 'UTF-16 BE';
+  return undefined;
 }
 
 /** Splits the text into records. One pass, no regex per character: 100,000 rows must stay cheap. */
@@ -161,7 +216,7 @@ export class RosterReader {
   readonly #rows: Generator<Record>;
   readonly #upnColumn: number;
 
-  constructor(rows: Generator<Record>, readonly delimiter: ',' | ';', readonly upnHeader: string, upnColumn: number) {
+  constructor(rows: Generator<Record>, readonly delimiter: RosterDelimiter, readonly upnHeader: string, upnColumn: number) {
     this.#rows = rows;
     this.#upnColumn = upnColumn;
   }
@@ -196,6 +251,12 @@ export class RosterReader {
 /** Starts reading a roster: its header, or why the file cannot be one. */
 export function readRoster(input: string): RosterReader | RosterRejected {
   const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+  // UTF-16 bytes that reached here as UTF-8 text (a client that decoded them so): say so, rather than
+  // "no UPN column" for a header that reads U\0P\0N\0.
+  const start = text.slice(0, 256);
+  if (start.includes('\u0000') || start.startsWith('\ufffd\ufffd')) {
+    return { ok: false, line: 1, reason: 'the text looks like UTF-16 read as UTF-8 (zero bytes or an undecodable byte-order mark): upload the file itself, or save it as "CSV UTF-8"' };
+  }
   const delimiter = detectDelimiter(text);
   const rows = records(text, delimiter);
   try {

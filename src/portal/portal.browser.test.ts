@@ -1,5 +1,5 @@
 /**
- * The portal in a real browser (Debian's chromium through playwright-core), signed in through the
+ * The portal in a real browser (Chromium through playwright-core: the system's, else the npm-packaged one), signed in through the
  * OpenID Connect flow against the tenant simulator: an admin uploads a CSV by drag and drop, filters
  * the report and exports exactly that scope, resends a user's invitation, sees hostile values as
  * text; a viewer gets no upload screen and a 403 from the API; in the demo an admin walks the journey
@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { buildPublicApp } from '../app.js';
 import { loadConfig } from '../onramp-config.js';
@@ -22,10 +22,10 @@ import { sqliteBackend, type TestStorage } from '../../test/support/storage.js';
 import { startTestTenant, type TestTenant } from '../../test/support/simulator.js';
 import { createOnboardingJobs, type OnboardingJobs } from '../onboarding/invitations.scheduler.js';
 import { demoTenantOf, withDemoTenant } from '../demo.js';
+import { launchChromium } from '../../test/support/browser.js';
 
 const BUILT = existsSync(fileURLToPath(new URL('../../portal/dist/index.html', import.meta.url)));
 const XSS = '<img src=x onerror="window.__xss=1">';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** Clicks "Sign in with Microsoft" and picks `name` on the simulator's account page. */
 async function signInWithMicrosoft(page: Page, base: string, name: string): Promise<void> {
@@ -98,7 +98,7 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     });
     app = await buildPublicApp({ config, storage, log: createLogger('silent'), clock: systemClock, demo: false, instanceId: 'browser-test' });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
@@ -178,6 +178,30 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     await context.close();
   });
 
+  test('admin: an Excel "Unicode text" file (UTF-16, tab-separated) is previewed and uploaded as such; one that does not decode is refused naming its encoding', async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    page.on('dialog', (d) => void d.accept());
+    await signInWithMicrosoft(page, base, roleHolder('Onramp.Admin').displayName);
+    await page.getByRole('link', { name: 'Upload', exact: true }).click();
+    const unicodeText = Buffer.from('\uFEFFName\tUPN\tDepartment\r\nZoë Ångström\tzoe@contoso.com\tR&D, Lab\r\nYann\tyann@contoso.com\tSales\r\n', 'utf16le');
+    const file = page.getByLabel('CSV file');
+
+    await file.setInputFiles({ name: 'cut.txt', mimeType: 'text/plain', buffer: unicodeText.subarray(0, unicodeText.length - 1) });
+    assert.match(await page.getByRole('alert').innerText(), /not valid UTF-16 LE text/);
+
+    await file.setInputFiles({ name: 'unicode.txt', mimeType: 'text/plain', buffer: unicodeText });
+    assert.match(await page.locator('.preview').innerText(), /2 users to send \(column “UPN”\).*Read as UTF-16 LE text, tab-separated\./s);
+    await page.getByLabel('Batch id (optional)').fill('unicode');
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    const result = page.getByRole('status');
+    await result.getByText('Uploaded to batch unicode').waitFor();
+    assert.match(await result.innerText(), /Added: 2/);
+    const stored = await storage.db.selectFrom('tracked_user').select('upn').where('source_batch_id', '=', 'unicode').orderBy('upn').execute();
+    assert.deepEqual(stored.map((u) => u.upn), ['yann@contoso.com', 'zoe@contoso.com']);
+    await context.close();
+  });
+
   test('viewer: single sign-on with the viewer role; no upload screen, and the API answers 403 to an upload', async () => {
     const context = await browser.newContext({ ignoreHTTPSErrors: true });
     const page = await context.newPage();
@@ -209,7 +233,7 @@ describe('demo in the browser', { skip: BUILT ? false : 'portal not built: run n
     let jobs: OnboardingJobs | undefined;
     let browser: Browser | undefined;
     try {
-      browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+      browser = await launchChromium();
       // As startOnramp wires it: uploads and simulated MFA registrations trigger the invitation run, mail goes to the simulator.
       jobs = createOnboardingJobs(ctx, { graph: tenant.graph, publicUrl: base, demoMailbox: tenant.sim.sharedMailbox, demoRegistrations: (l) => tenant.sim.control.onMethodsChanged(l) });
       jobs.start(app.onboarding);

@@ -13,12 +13,16 @@ export interface CliProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs the real CLI (TypeScript through tsx) as a child process with the given environment. */
-export function runCli(args: string[], env: Record<string, string> = {}, cwd?: string): CliProcess {
+/**
+ * Runs the real CLI (TypeScript through tsx) as a child process with the given environment; `as` runs
+ * it under another user (when the tests run as root, for whom permission bits do not apply).
+ */
+export function runCli(args: string[], env: Record<string, string> = {}, cwd?: string, as?: { uid: number; gid: number }): CliProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
     cwd: cwd ?? ROOT,
     env: { ...process.env, ONRAMP_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...as,
   });
   let out = '';
   const listeners = new Set<() => void>();

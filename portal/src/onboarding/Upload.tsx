@@ -1,5 +1,5 @@
 import { useMemo, useRef, useState, type DragEvent } from 'react';
-import { isValidAddress, parseRoster, type RosterResult, type UploadResult } from '../../../src/onboarding/roster-csv.ts';
+import { decodeRoster, isValidAddress, parseRoster, type RosterEncoding, type RosterResult, type UploadResult } from '../../../src/onboarding/roster-csv.ts';
 import { postWithProgress } from '../api/client.ts';
 
 /** POST /api/upload-users, reporting upload progress. */
@@ -7,13 +7,14 @@ function send(csv: string, batchId: string, onProgress: (pct: number) => void): 
   return postWithProgress<UploadResult>('/api/upload-users', batchId ? { csv, batchId } : { csv }, onProgress);
 }
 
-function Preview({ parsed }: { parsed: RosterResult }) {
+function Preview({ parsed, encoding }: { parsed: RosterResult; encoding: RosterEncoding | undefined }) {
   if (!parsed.ok) return <p role="alert" className="error">This file cannot be read as CSV: line {parsed.line}: {parsed.reason}</p>;
   const problems = [...parsed.invalid.map((p) => ({ ...p, kind: 'invalid' })), ...parsed.skipped.map((p) => ({ ...p, kind: 'skipped' }))].sort((a, b) => a.row - b.row);
   return (
     <div className="preview">
       <p>
         <strong>{parsed.entries.length}</strong> users to send (column “{parsed.upnHeader}”), {parsed.invalid.length} invalid, {parsed.skipped.length} skipped, of {parsed.total} rows.
+        {encoding && encoding !== 'UTF-8' && <> Read as {encoding} text{parsed.delimiter === '\t' ? ', tab-separated' : ''}.</>}
       </p>
       {problems.length > 0 && (
         <table className="data compact">
@@ -81,16 +82,19 @@ function useSender() {
 }
 
 export function Upload() {
-  const [file, setFile] = useState<{ name: string; text: string } | null>(null);
+  // The file's bytes are decoded here as the server would (UTF-8, or Excel's UTF-16 "Unicode text"); the
+  // text goes to the server as JSON, so what was previewed is what is stored.
+  const [file, setFile] = useState<{ name: string; text: string; encoding?: RosterEncoding; rejected?: RosterResult } | null>(null);
   const [batchId, setBatchId] = useState('');
   const [dragging, setDragging] = useState(false);
   const input = useRef<HTMLInputElement>(null);
   const sender = useSender();
-  const parsed = useMemo(() => (file ? parseRoster(file.text) : null), [file]);
+  const parsed = useMemo(() => (file ? (file.rejected ?? parseRoster(file.text)) : null), [file]);
 
   const take = async (f: File | undefined) => {
     if (!f) return;
-    setFile({ name: f.name, text: await f.text() });
+    const decoded = decodeRoster(new Uint8Array(await f.arrayBuffer()));
+    setFile(decoded.ok ? { name: f.name, text: decoded.text, encoding: decoded.encoding } : { name: f.name, text: '', rejected: decoded });
   };
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
@@ -121,7 +125,7 @@ export function Upload() {
         Batch id (optional)
         <input value={batchId} onChange={(e) => setBatchId(e.target.value)} maxLength={100} placeholder="e.g. finance-wave-1" />
       </label>
-      {parsed && <Preview parsed={parsed} />}
+      {parsed && <Preview parsed={parsed} encoding={file?.encoding} />}
       <button type="button" className="primary" disabled={!file || !parsed?.ok || parsed.entries.length === 0 || sender.progress !== null} onClick={() => file && void sender.run(file.text, batchId)}>
         Upload
       </button>

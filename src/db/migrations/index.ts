@@ -1,6 +1,7 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import type { DialectCapabilities } from '../capabilities.js';
 import type { Storage } from '../dialect.js';
+import { MigrationFailedError } from '../../errors.js';
 import { foundation } from './0001_foundation.js';
 import { outbox } from './0004_outbox.js';
 import { devices } from './0006_devices.js';
@@ -49,12 +50,8 @@ function migrator(storage: Storage): Migrator {
   });
 }
 
-export class MigrationFailedError extends Error {
-  constructor(readonly migration: string | undefined, options?: { cause?: unknown }) {
-    super(`migration ${migration ?? '(unknown)'} failed: ${(options?.cause as Error | undefined)?.message ?? 'unknown error'}`, options);
-    this.name = 'MigrationFailedError';
-  }
-}
+// Declared with the other start-up failures; re-exported for the modules that import it from here.
+export { MigrationFailedError } from '../../errors.js';
 
 export async function migrateToLatest(storage: Storage): Promise<string[]> {
   const { error, results } = await migrator(storage).migrateToLatest();
