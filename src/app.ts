@@ -46,7 +46,7 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
     trustProxy: ctx.config.server.trustProxy.length > 0 ? ctx.config.server.trustProxy : false,
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandling(app, ctx.config.server.bodyLimitBytes);
-  await app.register(healthRoutes, { storage: ctx.storage });
+  await app.register(healthRoutes, { storage: ctx.storage, jobs: ctx.jobs });
   await app.register(openApiPlugin);
   // First: features' routes use requireRole() from it.
   await app.register(authPlugin, { ctx });
@@ -76,7 +76,7 @@ export async function buildDeviceApp(ctx: OnrampContext, gateway: GatewayMateria
   } as FastifyServerOptions).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
   installErrorHandling(app, ctx.config.server.bodyLimitBytes);
   installed = installDeviceGateway(app, ctx, gateway);
-  await app.register(healthRoutes, { storage: ctx.storage });
+  await app.register(healthRoutes, { storage: ctx.storage, jobs: ctx.jobs });
   await app.register(deviceTelemetryRoutes, { ctx });
   await app.register(directoryRoutes, { ctx });
   if (ctx.exchange) await app.register(signatureRoutes, { ctx, exchange: ctx.exchange });

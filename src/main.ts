@@ -14,6 +14,7 @@ import { createOnboardingJobs } from './onboarding/invitations.scheduler.js';
 import { connectGraph, withDemoTenant } from './graph/connect.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
+import { JobBoard } from './lib/recurring-job.js';
 
 export interface StartOptions {
   config: OnrampConfig;
@@ -62,6 +63,7 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
     graph: graph.graph,
     exchange: graph.exchange,
     simulator: graph.simulator,
+    jobs: new JobBoard(),
   };
   // Closed last (closers run in reverse), after the listeners stop using Graph.
   const closers: Array<() => Promise<unknown>> = [() => graph.close()];

@@ -55,9 +55,10 @@ export function createOnboardingJobs(
     publicUrl: config.server.publicUrl ?? options.publicUrl,
     mailFrom: config.mail.from,
     onEmailsQueued: () => sender?.wake(),
+    jobs: ctx.jobs,
   });
   sender = new OutboxSender({ db: storage.db, clock, log, settings: config.mail, transport, onGiveUp: workflow.onEmailGivenUp });
-  const reports = new ReportService({ db: storage.db, dialect: storage.dialect.name, clock, log, settings: config.reports, branding, instanceId: ctx.instanceId });
+  const reports = new ReportService({ db: storage.db, dialect: storage.dialect.name, clock, log, settings: config.reports, branding, instanceId: ctx.instanceId, jobs: ctx.jobs });
   let unsubscribe: Array<() => void> = [];
   const jobs: OnboardingJobs = {
     workflow,
@@ -74,7 +75,7 @@ export function createOnboardingJobs(
     async stop() {
       for (const u of unsubscribe) u();
       unsubscribe = [];
-      reports.stop();
+      await reports.stop();
       await workflow.stop();
       await jobs.sender.stop();
       await transport.close();

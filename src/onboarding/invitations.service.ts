@@ -2,10 +2,10 @@ import type { Static } from '@sinclair/typebox';
 import type { Transaction } from 'kysely';
 import type { Storage } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
-import { releaseLease, tryAcquireLease } from '../db/leases.js';
 import type { DirectoryUser, GraphPort } from '../graph/graph-port.js';
 import { HOUR_MS, type Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
+import { everyMs, RecurringJob, type JobBoard } from '../lib/recurring-job.js';
 import { enqueueEmails, type GivenUpEmail, type GiveUpHandler, type QueuedEmail } from '../mail/outbox.js';
 import { escalationEmail, userEmail, type Branding, type EmailSubjects } from './email-templates.js';
 import type { invitationsConfig } from './invitations.config.js';
@@ -29,6 +29,8 @@ export interface InvitationServiceDeps {
   mailFrom: string;
   /** Told after a run queued emails, so they leave at once. */
   onEmailsQueued?: () => void;
+  /** Where the run's job status is shown (readiness, metrics). */
+  jobs?: JobBoard | undefined;
 }
 
 export interface RunSummary {
@@ -49,6 +51,8 @@ export interface RunSummary {
 const MAX_CONSECUTIVE_CHUNK_FAILURES = 3;
 
 const LEASE = 'onboarding.invitations';
+/** After a failed run, or one that left failed chunks, the next run comes this soon. */
+const RETRY_AFTER_FAILURE_MS = 30_000;
 
 /**
  * What any outbox sender (the service's, `onramp mail deliver`'s) does when it gives an email up: the
@@ -74,105 +78,85 @@ export async function emailGivenUp(trx: Transaction<Database>, email: GivenUpEma
  * changes, history and emails in one transaction. One run at a time across instances (a lease).
  */
 export class InvitationService {
-  #timer: NodeJS.Timeout | undefined;
-  #debounce: NodeJS.Timeout | undefined;
-  #running: Promise<RunSummary | undefined> | undefined;
-  #again = false;
-  #stopped = true;
+  /**
+   * Schedule, triggers, the lease and its heartbeat, takeover of a run whose instance died, and the
+   * error path are the recurring job's (lib/recurring-job.ts); this class is the run itself.
+   */
+  readonly job: RecurringJob<RunSummary>;
 
-  constructor(private readonly deps: InvitationServiceDeps) {}
+  constructor(private readonly deps: InvitationServiceDeps) {
+    const { settings } = deps;
+    this.job = new RecurringJob<RunSummary>({
+      name: LEASE,
+      schedule: everyMs(settings.intervalMinutes * 60_000),
+      run: () => this.#run(),
+      leftWork: (summary) => summary.failed > 0,
+      retryAfterFailureMs: RETRY_AFTER_FAILURE_MS,
+      debounceMs: settings.triggerDebounceMs,
+      log: deps.log,
+      clock: deps.clock,
+      lease: { db: deps.storage.db, holder: deps.instanceId, ttlMs: settings.leaseSeconds * 1000, resumeInterrupted: true },
+    });
+    deps.jobs?.add(this.job);
+  }
 
   get subjects(): EmailSubjects {
     const s = this.deps.settings;
     return { invitation: s.subjectInvitation, reminder: s.subjectReminder, escalation: s.subjectEscalation };
   }
 
-  /** One run now. Undefined when another instance holds the run. A call during a run waits for it and runs again. */
+  /**
+   * One run now. Undefined when another instance holds the run. A call during a run waits for it and
+   * runs again. The lease is renewed on a timer (a slow, throttled page cannot let it lapse); losing it
+   * is safe, merely wasteful: every user's write is conditional on its version.
+   */
   runOnce(): Promise<RunSummary | undefined> {
-    if (this.#running) {
-      this.#again = true;
-      return this.#running;
-    }
-    this.#running = (async () => {
-      try {
-        let summary: RunSummary | undefined;
-        do {
-          this.#again = false;
-          summary = await this.#run();
-        } while (this.#again);
-        return summary;
-      } finally {
-        this.#running = undefined;
-      }
-    })();
-    return this.#running;
+    return this.job.runNow();
   }
 
-  async #run(): Promise<RunSummary | undefined> {
-    const { storage, clock, log, instanceId, settings } = this.deps;
+  async #run(): Promise<RunSummary> {
+    const { storage, clock, log, settings } = this.deps;
     const db = storage.db;
-    const leaseMs = settings.leaseSeconds * 1000;
-    if (!(await tryAcquireLease(db, LEASE, instanceId, leaseMs, clock.now()))) {
-      log.info('invitation run skipped: another instance is running it');
-      return undefined;
-    }
-    // Renewed on a timer rather than between pages, so a slow page (throttled Graph) cannot let it lapse
-    // and a killed run blocks the next one only for leaseSeconds. Losing it is safe, merely wasteful:
-    // every user's write is conditional on its version, so two runs never both act on one user.
-    let renewing: Promise<unknown> = Promise.resolve();
-    const heartbeat = setInterval(() => {
-      renewing = tryAcquireLease(db, LEASE, instanceId, leaseMs, clock.now()).then(
-        (held) => held || log.warn('invitation run lost its lease; another instance may be running too'),
-        (err: unknown) => log.warn({ err }, 'invitation run could not renew its lease'),
-      );
-    }, leaseMs / 3);
     const summary: RunSummary = { processed: 0, invited: 0, reminded: 0, escalated: 0, activated: 0, excluded: 0, overdue: 0, skipped: 0, failed: 0 };
-    try {
-      const groups = await campaignGroups(db);
-      const members = new Map<string, Promise<Set<string>>>();
-      const membersOf = (groupId: string) => {
-        let m = members.get(groupId);
-        if (!m) {
-          const listing = this.deps.graph.listGroupMemberIds(groupId);
-          members.set(groupId, (m = listing));
-          // A failed listing is not kept: the next chunk asks again instead of failing on the same error.
-          listing.catch(() => members.get(groupId) === listing && members.delete(groupId));
-        }
-        return m;
-      };
-      const started = clock.now();
-      const checkedBefore = new Date(started.getTime() - settings.checkIntervalHours * HOUR_MS).toISOString();
-      let afterId = 0;
-      let consecutiveFailures = 0;
-      for (;;) {
-        const page = await dueUsers(db, { checkedBeforeIso: checkedBefore, afterId, limit: settings.chunkSize * settings.graphConcurrency });
-        if (page.length === 0) break;
-        afterId = page[page.length - 1]!.id;
-        const chunks: TrackedUser[][] = [];
-        for (let i = 0; i < page.length; i += settings.chunkSize) chunks.push(page.slice(i, i + settings.chunkSize));
-        const outcomes = await Promise.allSettled(
-          chunks.map((chunk) => this.#processChunk(chunk, (campaignId) => groups.get(campaignId) || this.deps.defaultGroupId, membersOf, summary)),
-        );
-        // A chunk that fails (a directory call failing past its retries) is left for the next run, which
-        // finds its users still due; the rest of the run goes on without it.
-        for (const [i, outcome] of outcomes.entries()) {
-          if (outcome.status === 'fulfilled') {
-            consecutiveFailures = 0;
-            continue;
-          }
-          summary.failed += chunks[i]!.length;
-          log.warn({ err: outcome.reason, users: chunks[i]!.length, firstUserId: chunks[i]![0]!.id }, 'invitation run: a chunk failed; its users wait for the next run');
-          if (++consecutiveFailures >= MAX_CONSECUTIVE_CHUNK_FAILURES) throw outcome.reason;
-        }
+    const groups = await campaignGroups(db);
+    const members = new Map<string, Promise<Set<string>>>();
+    const membersOf = (groupId: string) => {
+      let m = members.get(groupId);
+      if (!m) {
+        const listing = this.deps.graph.listGroupMemberIds(groupId);
+        members.set(groupId, (m = listing));
+        // A failed listing is not kept: the next chunk asks again instead of failing on the same error.
+        listing.catch(() => members.get(groupId) === listing && members.delete(groupId));
       }
-      log.info({ ...summary, ms: clock.now().getTime() - started.getTime() }, 'invitation run finished');
-      return summary;
-    } finally {
-      clearInterval(heartbeat);
-      // A renewal still on its way would otherwise land after the release and hold the lease again.
-      await renewing;
-      await releaseLease(db, LEASE, instanceId).catch(() => {});
+      return m;
+    };
+    const started = clock.now();
+    const checkedBefore = new Date(started.getTime() - settings.checkIntervalHours * HOUR_MS).toISOString();
+    let afterId = 0;
+    let consecutiveFailures = 0;
+    for (;;) {
+      const page = await dueUsers(db, { checkedBeforeIso: checkedBefore, afterId, limit: settings.chunkSize * settings.graphConcurrency });
+      if (page.length === 0) break;
+      afterId = page[page.length - 1]!.id;
+      const chunks: TrackedUser[][] = [];
+      for (let i = 0; i < page.length; i += settings.chunkSize) chunks.push(page.slice(i, i + settings.chunkSize));
+      const outcomes = await Promise.allSettled(
+        chunks.map((chunk) => this.#processChunk(chunk, (campaignId) => groups.get(campaignId) || this.deps.defaultGroupId, membersOf, summary)),
+      );
+      // A chunk that fails (a directory call failing past its retries) is left for the next run, which
+      // finds its users still due; the rest of the run goes on without it.
+      for (const [i, outcome] of outcomes.entries()) {
+        if (outcome.status === 'fulfilled') {
+          consecutiveFailures = 0;
+          continue;
+        }
+        summary.failed += chunks[i]!.length;
+        log.warn({ err: outcome.reason, users: chunks[i]!.length, firstUserId: chunks[i]![0]!.id }, 'invitation run: a chunk failed; its users wait for the next run');
+        if (++consecutiveFailures >= MAX_CONSECUTIVE_CHUNK_FAILURES) throw outcome.reason;
+      }
     }
+    log.info({ ...summary, ms: clock.now().getTime() - started.getTime() }, 'invitation run finished');
+    return summary;
   }
 
   async #processChunk(
@@ -333,26 +317,14 @@ export class InvitationService {
 
   /** Upload/resend hook: a run soon, gathering bursts of uploads into one. */
   trigger(): boolean {
-    if (this.#stopped) return false;
-    clearTimeout(this.#debounce);
-    this.#debounce = setTimeout(() => this.#runLogged(), this.deps.settings.triggerDebounceMs);
-    return true;
-  }
-
-  #runLogged(): void {
-    this.runOnce().catch((err: unknown) => this.deps.log.error({ err }, 'invitation run failed'));
+    return this.job.trigger();
   }
 
   start(): void {
-    this.#stopped = false;
-    this.#timer = setInterval(() => this.#runLogged(), this.deps.settings.intervalMinutes * 60_000);
-    this.#runLogged();
+    this.job.start();
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    clearInterval(this.#timer);
-    clearTimeout(this.#debounce);
-    await this.#running?.catch(() => {});
+    await this.job.stop();
   }
 }
