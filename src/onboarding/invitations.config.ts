@@ -16,6 +16,7 @@ export const invitationsConfig = section(
     subjectEscalation: setting.string({ default: DEFAULT_SUBJECTS.escalation, env: 'ONRAMP_INVITATIONS_SUBJECT_ESCALATION', description: 'Subject of the manager email; {name} is the employee\'s display name.' }),
     chunkSize: setting.integer({ default: 500, minimum: 1, maximum: 5000, env: 'ONRAMP_INVITATIONS_CHUNK_SIZE', description: 'Users looked up in Graph and written to the database together.' }),
     leaseSeconds: setting.integer({ default: 120, minimum: 1, maximum: 86_400, env: 'ONRAMP_INVITATIONS_LEASE_SECONDS', description: 'A run holds the workflow lease (one run at a time across instances) and renews it every third of this; when the instance running it dies, another instance takes the run over within this plus one lease poll (10 s at most).' }),
+    retryAfterFailureSeconds: setting.integer({ default: 30, minimum: 1, maximum: 3600, env: 'ONRAMP_INVITATIONS_RETRY_AFTER_FAILURE_SECONDS', description: 'After a run failed (database or directory unreachable) or left users it could not process, the next run starts this soon instead of at the next interval.' }),
     graphConcurrency: setting.integer({ default: 6, minimum: 1, maximum: 64, env: 'ONRAMP_INVITATIONS_GRAPH_CONCURRENCY', description: 'Chunks processed in parallel (each chunk\'s Graph lookups are batched).' }),
   },
   'Invitation workflow',

@@ -51,8 +51,7 @@ export interface RunSummary {
 const MAX_CONSECUTIVE_CHUNK_FAILURES = 3;
 
 const LEASE = 'onboarding.invitations';
-/** After a failed run, or one that left failed chunks, the next run comes this soon. */
-const RETRY_AFTER_FAILURE_MS = 30_000;
+
 
 /**
  * What any outbox sender (the service's, `onramp mail deliver`'s) does when it gives an email up: the
@@ -91,7 +90,7 @@ export class InvitationService {
       schedule: everyMs(settings.intervalMinutes * 60_000),
       run: () => this.#run(),
       leftWork: (summary) => summary.failed > 0,
-      retryAfterFailureMs: RETRY_AFTER_FAILURE_MS,
+      retryAfterFailureMs: settings.retryAfterFailureSeconds * 1000,
       debounceMs: settings.triggerDebounceMs,
       log: deps.log,
       clock: deps.clock,
