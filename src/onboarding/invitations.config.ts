@@ -17,6 +17,7 @@ export const invitationsConfig = section(
     chunkSize: setting.integer({ default: 500, minimum: 1, maximum: 5000, env: 'ONRAMP_INVITATIONS_CHUNK_SIZE', description: 'Users looked up in Graph and written to the database together.' }),
     leaseSeconds: setting.integer({ default: 120, minimum: 1, maximum: 86_400, env: 'ONRAMP_INVITATIONS_LEASE_SECONDS', description: 'A run holds the workflow lease (one run at a time across instances) and renews it every third of this; when the instance running it dies, another instance takes the run over within this plus one lease poll (10 s at most).' }),
     retryAfterFailureSeconds: setting.integer({ default: 30, minimum: 1, maximum: 3600, env: 'ONRAMP_INVITATIONS_RETRY_AFTER_FAILURE_SECONDS', description: 'After a run failed (database or directory unreachable) or left users it could not process, the next run starts this soon instead of at the next interval.' }),
+    maxLookupFailures: setting.integer({ default: 3, minimum: 1, maximum: 100, env: 'ONRAMP_INVITATIONS_MAX_LOOKUP_FAILURES', description: 'A user whose directory lookup fails in this many runs in a row (the others of their chunk are processed; the failing user is isolated by splitting the chunk) goes to Error with the reason; "resend" in the portal tries them again.' }),
     graphConcurrency: setting.integer({ default: 6, minimum: 1, maximum: 64, env: 'ONRAMP_INVITATIONS_GRAPH_CONCURRENCY', description: 'Chunks processed in parallel (each chunk\'s Graph lookups are batched).' }),
   },
   'Invitation workflow',
