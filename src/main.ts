@@ -48,7 +48,7 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
   const config: OnrampConfig = graph.simulator ? withDemoTenant(options.config, graph.simulator) : options.config;
   let storage: Storage;
   try {
-    storage = await openStorage({ ...config.database, dataDir: config.dataDir });
+    storage = await openStorage({ ...config.database, dataDir: config.dataDir, log });
   } catch (err) {
     await graph.close();
     throw err;
@@ -65,6 +65,7 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
     simulator: graph.simulator,
     jobs: new JobBoard(),
   };
+  for (const job of storage.backgroundJobs) ctx.jobs?.add(job);
   // Closed last (closers run in reverse), after the listeners stop using Graph.
   const closers: Array<() => Promise<unknown>> = [() => graph.close()];
   try {

@@ -27,6 +27,9 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Database } from './schema.js';
+import { systemClock } from '../lib/clock.js';
+import { createLogger, type Logger } from '../lib/logger.js';
+import { everyMs, RecurringJob } from '../lib/recurring-job.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -43,6 +46,8 @@ export interface DialectCapabilities {
 }
 
 export interface StorageOptions {
+  /** Where background work of the storage (SQLite's optimize) reports its failures. */
+  log?: Logger | undefined;
   url?: string;
   schema: string;
   dataDir: string;
@@ -54,6 +59,8 @@ export interface Storage {
   db: Kysely<Database>;
   /** Whether the store accepts writes, from the outcome of the writes made (readiness reads it). */
   health: StoreHealth;
+  /** The storage's own recurring work (SQLite's optimize), for the process's job board. */
+  backgroundJobs: ReadonlyArray<RecurringJob<unknown>>;
   dialect: DialectCapabilities;
   /** Human-readable location, for logs (never contains a password). */
   describe: string;
@@ -230,10 +237,10 @@ function trackedConnection(raw: DatabaseConnection, health: StoreHealth): Tracke
 }
 
 export async function openStorage(options: StorageOptions): Promise<Storage> {
-  return options.url ? openPostgres(options.url, options) : openSqlite(options.dataDir);
+  return options.url ? openPostgres(options.url, options) : openSqlite(options.dataDir, undefined, options.log);
 }
 
-export function openSqlite(dataDir: string, fileName = 'onramp.sqlite'): Storage {
+export function openSqlite(dataDir: string, fileName = 'onramp.sqlite', log: Logger = createLogger('silent')): Storage {
   const dir = resolve(dataDir);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, fileName);
@@ -249,21 +256,31 @@ export function openSqlite(dataDir: string, fileName = 'onramp.sqlite'): Storage
   // tables whose size changed a lot, with a bounded sample, so a run costs milliseconds.
   database.pragma('optimize = 0x10002');
   const health = new StoreHealth();
-  // A background write that fails (disk full, read-only file) must not end the process: the failure is
-  // recorded for readiness and the next minute tries again.
-  const optimizer = setInterval(() => {
-    try {
-      database.pragma('optimize');
-    } catch (err) {
-      health.recordFailure(err);
-    }
-  }, SQLITE_OPTIMIZE_EVERY_MS);
-  optimizer.unref();
+  // A background write that fails (disk full, read-only file) must not end the process: as a recurring
+  // job its failure is logged once with its cause and counted, recorded for readiness, and retried.
+  const optimizer = new RecurringJob<unknown>({
+    name: 'sqlite.optimize',
+    schedule: everyMs(SQLITE_OPTIMIZE_EVERY_MS),
+    runAtStart: false,
+    retryAfterFailureMs: SQLITE_OPTIMIZE_EVERY_MS,
+    log,
+    clock: systemClock,
+    run: async () => {
+      try {
+        database.pragma('optimize');
+      } catch (err) {
+        health.recordFailure(err);
+        throw err;
+      }
+    },
+  });
+  optimizer.start();
   const analyses = new Set<Promise<void>>();
   const db = new Kysely<Database>({ dialect: new TrackedDialect(new SqliteDialect({ database: reusingStatements(database) }), health) });
   return {
     db,
     health,
+    backgroundJobs: [optimizer],
     dialect: sqliteCapabilities,
     describe: `sqlite:${file}`,
     refreshStatistics: (tables) => {
@@ -275,7 +292,7 @@ export function openSqlite(dataDir: string, fileName = 'onramp.sqlite'): Storage
       return run.finally(() => analyses.delete(run));
     },
     close: async () => {
-      clearInterval(optimizer);
+      await optimizer.stop();
       await Promise.allSettled([...analyses]);
       await db.destroy();
     },
@@ -399,6 +416,7 @@ export async function openPostgres(url: string, options: Pick<StorageOptions, 's
   return {
     db,
     health,
+    backgroundJobs: [],
     dialect: postgresCapabilities,
     describe: `postgres:${where} schema ${schema}`,
     schema,
