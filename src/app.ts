@@ -47,7 +47,7 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
     trustProxy: ctx.config.server.trustProxy.length > 0 ? ctx.config.server.trustProxy : false,
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandling(app, ctx.config.server.bodyLimitBytes);
-  await app.register(healthRoutes, { storage: ctx.storage });
+  await app.register(healthRoutes, { storage: ctx.storage, jobs: ctx.jobs });
   await app.register(openApiPlugin, ADMIN_API_DOCUMENT);
   // First: features' routes use requireRole() from it.
   await app.register(authPlugin, { ctx });
@@ -78,7 +78,7 @@ export async function buildDeviceApp(ctx: OnrampContext, gateway: GatewayMateria
   } as FastifyServerOptions).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
   installErrorHandling(app, ctx.config.server.bodyLimitBytes);
   installed = installDeviceGateway(app, ctx, gateway);
-  await app.register(healthRoutes, { storage: ctx.storage });
+  await app.register(healthRoutes, { storage: ctx.storage, jobs: ctx.jobs });
   await app.register(openApiPlugin, DEVICE_API_DOCUMENT);
   await app.register(deviceTelemetryRoutes, { ctx });
   await app.register(directoryRoutes, { ctx });

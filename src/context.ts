@@ -2,6 +2,7 @@ import type { OnrampConfig } from './onramp-config.js';
 import type { Storage } from './db/dialect.js';
 import type { Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
+import type { JobBoard } from './lib/recurring-job.js';
 import type { ExchangePort, GraphPort } from './graph/graph-port.js';
 import type { DemoMail } from './portal/mailbox.routes.js';
 
@@ -25,6 +26,8 @@ export interface OnrampContext {
    */
   graph?: GraphPort;
   exchange?: ExchangePort;
+  /** Statuses of the process's recurring jobs (readiness, metrics); startOnramp sets it. */
+  jobs?: JobBoard;
   /** `serve --demo`: the in-process simulated tenant the Graph clients point at (wired in src/demo.ts). */
   demoTenant?: DemoTenant;
 }

@@ -17,6 +17,7 @@ import type { RunningSimulator } from './simulator/index.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
 import { assertPortsFree, portInUse, type ListenTarget } from './lib/listen-check.js';
+import { JobBoard } from './lib/recurring-job.js';
 
 export interface StartOptions {
   config: OnrampConfig;
@@ -63,7 +64,7 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
   const config: OnrampConfig = demo?.config ?? options.config;
   let storage: Storage;
   try {
-    storage = await openStorage({ ...config.database, dataDir: config.dataDir });
+    storage = await openStorage({ ...config.database, dataDir: config.dataDir, log });
   } catch (err) {
     await graph.close();
     throw err;
@@ -78,7 +79,9 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
     graph: graph.graph,
     exchange: graph.exchange,
     demoTenant: demo?.demoTenant,
+    jobs: new JobBoard(),
   };
+  for (const job of storage.backgroundJobs) ctx.jobs?.add(job);
   // Closed last (closers run in reverse), after the listeners stop using Graph.
   const closers: Array<() => Promise<unknown>> = [() => graph.close()];
   try {

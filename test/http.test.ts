@@ -26,7 +26,7 @@ describe('public listener contract', () => {
     assert.deepEqual((await app.inject('/healthz')).json(), { status: 'ok' });
     const ready = await app.inject('/readyz');
     assert.equal(ready.statusCode, 200);
-    assert.deepEqual(ready.json(), { status: 'ready' });
+    assert.deepEqual(ready.json(), { status: 'ready', jobs: [] });
     await app.close();
   });
 

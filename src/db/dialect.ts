@@ -1,10 +1,16 @@
 import {
+  CompiledQuery,
   DEFAULT_MIGRATION_LOCK_TABLE,
   DEFAULT_MIGRATION_TABLE,
   Kysely,
   PostgresDialect,
   SqliteDialect,
   sql,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type QueryResult,
+  type TransactionSettings,
   type DatabaseIntrospector,
   type DatabaseMetadata,
   type DatabaseMetadataOptions,
@@ -22,8 +28,13 @@ import { Worker } from 'node:worker_threads';
 import type { Database } from './schema.js';
 import { postgresCapabilities, sqliteCapabilities, type DialectCapabilities } from './capabilities.js';
 import { fileErrorReason, StorageReadOnlyError, StorageUnreachableError } from '../errors.js';
+import { systemClock } from '../lib/clock.js';
+import { createLogger, type Logger } from '../lib/logger.js';
+import { everyMs, RecurringJob } from '../lib/recurring-job.js';
 
 export interface StorageOptions {
+  /** Where background work of the storage (SQLite's optimize) reports its failures. */
+  log?: Logger | undefined;
   url?: string;
   schema: string;
   dataDir: string;
@@ -33,6 +44,10 @@ export interface StorageOptions {
 
 export interface Storage {
   db: Kysely<Database>;
+  /** Whether the store accepts writes, from the outcome of the writes made (readiness reads it). */
+  health: StoreHealth;
+  /** The storage's own recurring work (SQLite's optimize), for the process's job board. */
+  backgroundJobs: ReadonlyArray<RecurringJob<unknown>>;
   dialect: DialectCapabilities;
   /** Human-readable location, for logs (never contains a password). */
   describe: string;
@@ -50,11 +65,153 @@ export interface Storage {
 // Declared with the other start-up failures; re-exported for the modules that import it from here.
 export { StorageUnreachableError } from '../errors.js';
 
-export async function openStorage(options: StorageOptions): Promise<Storage> {
-  return options.url ? openPostgres(options.url, options) : openSqlite(options.dataDir);
+/**
+ * What the writes say about the store. Every statement's outcome passes through here (TrackedDialect):
+ * a failure of the store itself (disk full, read-only, I/O error, connection lost) is remembered until
+ * a write succeeds again, so readiness can say "does not accept writes" instead of answering 200 while
+ * every write fails. Errors of the statement itself (a constraint, a syntax error) say nothing about
+ * the store and are not recorded.
+ */
+export class StoreHealth {
+  lastFailure: { message: string; at: number } | null = null;
+  lastWriteOkAt = 0;
+  storeFailures = 0;
+
+  recordFailure(err: unknown): void {
+    if (!isStoreFailure(err)) return;
+    this.storeFailures++;
+    this.lastFailure = { message: storeErrorMessage(err), at: Date.now() };
+  }
+
+  recordWriteOk(): void {
+    this.lastWriteOkAt = Date.now();
+    this.lastFailure = null;
+  }
+
+  /** The failure that still stands (no write has succeeded since), if any. */
+  get failing(): string | undefined {
+    return this.lastFailure?.message;
+  }
 }
 
-export function openSqlite(dataDir: string, fileName = 'onramp.sqlite'): Storage {
+/** SQLite result codes and PostgreSQL SQLSTATE classes that mean the store, not the statement, failed. */
+const SQLITE_STORE_FAILURE = /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|CORRUPT|NOTADB|PROTOCOL)/;
+/** 08 connection, 53 insufficient resources (disk full), 57 operator intervention (terminated), 58 system, XX internal; 25006 read-only transaction. */
+const POSTGRES_STORE_FAILURE = /^(08|53|57|58|XX)|^25006$/;
+const NETWORK_FAILURE = /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|ENETUNREACH)$/;
+
+export function isStoreFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') return SQLITE_STORE_FAILURE.test(code) || POSTGRES_STORE_FAILURE.test(code) || NETWORK_FAILURE.test(code);
+  // pg reports a lost connection without a code.
+  return err instanceof Error && /Connection terminated|connection (is )?(closed|lost)|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(err.message);
+}
+
+function storeErrorMessage(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
+}
+
+/**
+ * Wraps a dialect's driver so every statement's outcome reaches StoreHealth: a failed one is recorded
+ * (when the store failed), a write or commit that succeeded clears the record.
+ */
+class TrackedDialect implements Dialect {
+  constructor(
+    private readonly inner: Dialect,
+    private readonly health: StoreHealth,
+  ) {}
+  createDriver(): Driver {
+    return new TrackedDriver(this.inner.createDriver(), this.health);
+  }
+  createQueryCompiler() {
+    return this.inner.createQueryCompiler();
+  }
+  createAdapter() {
+    return this.inner.createAdapter();
+  }
+  // Kysely hands the introspector an untyped instance: it reads catalogs, not onramp's tables.
+  createIntrospector(db: Kysely<any>): DatabaseIntrospector { // eslint-disable-line @typescript-eslint/no-explicit-any
+    return this.inner.createIntrospector(db);
+  }
+}
+
+class TrackedDriver implements Driver {
+  readonly #connections = new WeakMap<DatabaseConnection, DatabaseConnection>();
+  constructor(
+    private readonly inner: Driver,
+    private readonly health: StoreHealth,
+  ) {}
+  init() {
+    return this.inner.init();
+  }
+  async acquireConnection(): Promise<DatabaseConnection> {
+    let raw: DatabaseConnection;
+    try {
+      raw = await this.inner.acquireConnection();
+    } catch (err) {
+      this.health.recordFailure(err);
+      throw err;
+    }
+    let tracked = this.#connections.get(raw);
+    if (!tracked) this.#connections.set(raw, (tracked = trackedConnection(raw, this.health)));
+    return tracked;
+  }
+  // Transactions are begun, committed and rolled back on the driver's own connection object.
+  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings) {
+    return this.inner.beginTransaction(this.#raw(connection), settings);
+  }
+  async commitTransaction(connection: DatabaseConnection) {
+    try {
+      await this.inner.commitTransaction(this.#raw(connection));
+    } catch (err) {
+      this.health.recordFailure(err);
+      throw err;
+    }
+    this.health.recordWriteOk();
+  }
+  rollbackTransaction(connection: DatabaseConnection) {
+    return this.inner.rollbackTransaction(this.#raw(connection));
+  }
+  releaseConnection(connection: DatabaseConnection) {
+    return this.inner.releaseConnection(this.#raw(connection));
+  }
+  destroy() {
+    return this.inner.destroy();
+  }
+  #raw(connection: DatabaseConnection): DatabaseConnection {
+    return (connection as TrackedConnection)[RAW] ?? connection;
+  }
+}
+
+const RAW = Symbol('raw connection');
+type TrackedConnection = DatabaseConnection & { [RAW]: DatabaseConnection };
+
+function trackedConnection(raw: DatabaseConnection, health: StoreHealth): TrackedConnection {
+  return {
+    [RAW]: raw,
+    async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+      try {
+        const result = await raw.executeQuery<R>(compiled);
+        if (compiled.query.kind !== 'SelectQueryNode' && compiled.query.kind !== 'RawNode') health.recordWriteOk();
+        return result;
+      } catch (err) {
+        health.recordFailure(err);
+        throw err;
+      }
+    },
+    streamQuery<R>(compiled: CompiledQuery, chunkSize?: number) {
+      return raw.streamQuery<R>(compiled, chunkSize);
+    },
+  };
+}
+
+export async function openStorage(options: StorageOptions): Promise<Storage> {
+  return options.url ? openPostgres(options.url, options) : openSqlite(options.dataDir, undefined, options.log);
+}
+
+export function openSqlite(dataDir: string, fileName = 'onramp.sqlite', log: Logger = createLogger('silent')): Storage {
   const dir = resolve(dataDir);
   const file = join(dir, fileName);
   const database = openWritableSqlite(dir, file);
@@ -65,12 +222,32 @@ export function openSqlite(dataDir: string, fileName = 'onramp.sqlite'): Storage
   // SQLite's advice for long-lived connections: optimize at open and now and then; it re-analyses only
   // tables whose size changed a lot, with a bounded sample, so a run costs milliseconds.
   database.pragma('optimize = 0x10002');
-  const optimizer = setInterval(() => database.pragma('optimize'), SQLITE_OPTIMIZE_EVERY_MS);
-  optimizer.unref();
+  const health = new StoreHealth();
+  // A background write that fails (disk full, read-only file) must not end the process: as a recurring
+  // job its failure is logged once with its cause and counted, recorded for readiness, and retried.
+  const optimizer = new RecurringJob<unknown>({
+    name: 'sqlite.optimize',
+    schedule: everyMs(SQLITE_OPTIMIZE_EVERY_MS),
+    runAtStart: false,
+    retryAfterFailureMs: SQLITE_OPTIMIZE_EVERY_MS,
+    log,
+    clock: systemClock,
+    run: async () => {
+      try {
+        database.pragma('optimize');
+      } catch (err) {
+        health.recordFailure(err);
+        throw err;
+      }
+    },
+  });
+  optimizer.start();
   const analyses = new Set<Promise<void>>();
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(database) }) });
+  const db = new Kysely<Database>({ dialect: new TrackedDialect(new SqliteDialect({ database: reusingStatements(database) }), health) });
   return {
     db,
+    health,
+    backgroundJobs: [optimizer],
     dialect: sqliteCapabilities,
     describe: `sqlite:${file}`,
     refreshStatistics: (tables) => {
@@ -82,7 +259,7 @@ export function openSqlite(dataDir: string, fileName = 'onramp.sqlite'): Storage
       return run.finally(() => analyses.delete(run));
     },
     close: async () => {
-      clearInterval(optimizer);
+      await optimizer.stop();
       await Promise.allSettled([...analyses]);
       await db.destroy();
     },
@@ -173,8 +350,17 @@ const CACHEABLE_SQL_LENGTH = 4096;
  */
 function reusingStatements(database: SqliteDatabase.Database): KyselySqliteDatabase {
   const cache = new Map<string, SqliteDatabase.Statement>();
+  let noop: SqliteDatabase.Statement | undefined;
   return {
     prepare(source: string) {
+      // Kysely begins transactions deferred. A deferred transaction that has read and then writes must
+      // upgrade to a writer, and when another connection (the statistics worker's ANALYZE) wrote in
+      // between, SQLite fails it at once (SQLITE_BUSY_SNAPSHOT) instead of waiting out busy_timeout: a
+      // 500 for the upload. Beginning as a writer waits its turn instead.
+      if (source === 'begin') source = 'begin immediate';
+      // After a failed write SQLite may have rolled the transaction back itself (disk full, I/O error);
+      // Kysely's rollback then fails with "no transaction is active", which replaced the real cause.
+      else if (source === 'rollback' && !database.inTransaction) return (noop ??= database.prepare('select 0 where 0'));
       const cached = cache.get(source);
       if (cached && !cached.busy) return cached;
       const statement = database.prepare(source);
@@ -207,8 +393,17 @@ export async function openPostgres(url: string, options: Pick<StorageOptions, 's
         oid === pg.types.builtins.INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
     },
   });
-  pool.on('error', () => {
+  const health = new StoreHealth();
+  pool.on('error', (err) => {
     // An idle client lost its connection (server restart); the pool replaces it on next use.
+    health.recordFailure(err);
+  });
+  pool.on('connect', (client) => {
+    // A client checked out (a run's transaction, a delivery) has no pool listener: its connection
+    // dropping (failover, pg_terminate_backend, a pooler closing it) emitted an unhandled 'error' that
+    // ended the process. The query in flight fails on its own and its caller retries; the pool drops
+    // the broken client when it is released.
+    client.on('error', (err) => health.recordFailure(err));
   });
   try {
     const client = await pool.connect();
@@ -222,9 +417,11 @@ export async function openPostgres(url: string, options: Pick<StorageOptions, 's
     const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     throw new StorageUnreachableError(`cannot reach PostgreSQL at ${where}: ${reason}`, { cause: err });
   }
-  const db = new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool }, schema) });
+  const db = new Kysely<Database>({ dialect: new TrackedDialect(new SchemaScopedPostgresDialect({ pool }, schema), health) });
   return {
     db,
+    health,
+    backgroundJobs: [],
     dialect: postgresCapabilities,
     describe: `postgres:${where} schema ${schema}`,
     schema,

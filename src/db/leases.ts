@@ -30,3 +30,9 @@ export async function tryAcquireLease(
 export async function releaseLease(db: Kysely<Database>, name: string, holder: string): Promise<void> {
   await db.deleteFrom('lease').where('name', '=', name).where('holder', '=', holder).execute();
 }
+
+/** Who holds a lease and until when; undefined when nobody does (never taken, or released). */
+export async function leaseHolder(db: Kysely<Database>, name: string): Promise<{ holder: string; expiresAt: string } | undefined> {
+  const row = await db.selectFrom('lease').select(['holder', 'expires_at']).where('name', '=', name).executeTakeFirst();
+  return row && { holder: row.holder, expiresAt: row.expires_at };
+}

@@ -6,10 +6,10 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { tryAcquireLease } from '../db/leases.js';
 import { BatchedWriter } from '../lib/batched-writer.js';
 import { DAY_MS, HOUR_MS, type Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
+import { everyMs, RecurringJob, type JobBoard } from '../lib/recurring-job.js';
 import type { Beacon } from './beacon.js';
 import { deleteBeaconsBefore, recordBeacons, type ReceivedBeacon } from './devices.queries.js';
 
@@ -18,16 +18,27 @@ const MAX_BUFFERED = 100_000;
 
 export class BeaconWriter {
   readonly #writer: BatchedWriter<ReceivedBeacon>;
-  readonly #retentionTimer: NodeJS.Timeout;
+  /** Hourly; the lease is left to expire, so one instance of a cluster purges per half hour. */
+  readonly #retention: RecurringJob<number>;
 
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly options: { retentionDays: number; instanceId: string },
+    private readonly options: { retentionDays: number; instanceId: string; jobs?: JobBoard | undefined },
     private readonly clock: Clock,
     private readonly log: Logger,
   ) {
     this.#writer = new BatchedWriter({ what: 'device beacons', log, maxBuffered: MAX_BUFFERED, write: (batch) => recordBeacons(db, batch) });
-    this.#retentionTimer = setInterval(() => void this.purgeExpired(), HOUR_MS).unref();
+    this.#retention = new RecurringJob<number>({
+      name: 'device-beacon-retention',
+      schedule: everyMs(HOUR_MS),
+      runAtStart: false,
+      run: () => deleteBeaconsBefore(db, new Date(this.clock.now().getTime() - this.options.retentionDays * DAY_MS).toISOString()),
+      log,
+      clock,
+      lease: { db, holder: options.instanceId, ttlMs: HOUR_MS / 2, release: false },
+    });
+    options.jobs?.add(this.#retention);
+    this.#retention.start();
   }
 
   record(beacon: Beacon, receivedAt: string): void {
@@ -41,18 +52,13 @@ export class BeaconWriter {
 
   /** Deletes beacon history past retention; one instance at a time. */
   async purgeExpired(): Promise<number> {
-    try {
-      const now = this.clock.now();
-      if (!(await tryAcquireLease(this.db, 'device-beacon-retention', this.options.instanceId, HOUR_MS / 2, now))) return 0;
-      return await deleteBeaconsBefore(this.db, new Date(now.getTime() - this.options.retentionDays * DAY_MS).toISOString());
-    } catch (err) {
-      this.log.error({ err }, 'device beacon retention failed');
-      return 0;
-    }
+    // Failures are counted and logged by the job.
+    return (await this.#retention.runNow().catch(() => undefined)) ?? 0;
   }
 
   async close(): Promise<void> {
-    clearInterval(this.#retentionTimer);
+    this.options.jobs?.remove(this.#retention);
+    await this.#retention.stop();
     await this.#writer.close();
   }
 }

@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { releaseLease, tryAcquireLease } from '../db/leases.js';
 import { UpstreamError, type GraphPort } from '../graph/graph-port.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
+import { everyMs, RecurringJob, type JobBoard } from '../lib/recurring-job.js';
 import type { OnrampContext } from '../context.js';
 import { applyDirectoryPage, deleteNotSyncedSince, getDeltaLink, saveSyncState } from './directory.queries.js';
 
@@ -14,18 +14,35 @@ const LEASE = 'directory-delta-sync';
  * One instance of a cluster syncs at a time (lease); the others read the shared table.
  */
 export class DirectorySync {
+  /** Schedule, lease with heartbeat, takeover of a round whose instance died: lib/recurring-job.ts. */
+  readonly job: RecurringJob<true>;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly graph: GraphPort,
     private readonly clock: Clock,
     private readonly log: Logger,
-    private readonly instanceId: string,
-    private readonly leaseMs = 10 * 60_000,
-  ) {}
+    instanceId: string,
+    options: { intervalMs?: number; leaseMs?: number; jobs?: JobBoard | undefined } = {},
+  ) {
+    this.job = new RecurringJob<true>({
+      name: LEASE,
+      schedule: everyMs(options.intervalMs ?? null),
+      run: () => this.#runLeased(),
+      retryAfterFailureMs: 60_000,
+      log,
+      clock,
+      lease: { db, holder: instanceId, ttlMs: options.leaseMs ?? 10 * 60_000, resumeInterrupted: true },
+    });
+    options.jobs?.add(this.job);
+  }
 
   /** Runs one round if this instance gets the lease. Returns false when another instance holds it. */
   async runOnce(): Promise<boolean> {
-    if (!(await tryAcquireLease(this.db, LEASE, this.instanceId, this.leaseMs, this.clock.now()))) return false;
+    return (await this.job.runNow()) === true;
+  }
+
+  async #runLeased(): Promise<true> {
     try {
       const storedLink = await getDeltaLink(this.db);
       try {
@@ -40,11 +57,9 @@ export class DirectorySync {
       return true;
     } catch (err) {
       if (err instanceof UpstreamError && err.code === 'GraphNotConfigured') this.log.debug('directory sync skipped: no Microsoft Graph tenant configured');
-      else this.log.error({ err }, 'directory sync failed; the cache keeps serving its last state');
-      await saveSyncState(this.db, { deltaLink: await getDeltaLink(this.db), lastError: (err as Error).message }).catch(() => {});
+      // The job logs the failure (once per cause); the cache keeps serving its last state.
+      await saveSyncState(this.db, { deltaLink: await getDeltaLink(this.db).catch(() => null), lastError: (err as Error).message }).catch(() => {});
       throw err;
-    } finally {
-      await releaseLease(this.db, LEASE, this.instanceId).catch(() => {});
     }
   }
 
@@ -74,16 +89,7 @@ export class DirectorySync {
 
 /** Runs the sync at start and every `directory.syncIntervalMs`; returns a stop function that waits for a running round. */
 export function scheduleDirectorySync(ctx: OnrampContext, graph: GraphPort): () => Promise<void> {
-  const sync = new DirectorySync(ctx.storage.db, graph, ctx.clock, ctx.log, ctx.instanceId);
-  let running: Promise<unknown> | undefined;
-  const tick = () => {
-    // Failures are logged inside; the next tick retries.
-    running ??= sync.runOnce().catch(() => {}).finally(() => (running = undefined));
-  };
-  tick();
-  const timer = setInterval(tick, ctx.config.directory.syncIntervalMs).unref();
-  return async () => {
-    clearInterval(timer);
-    await running;
-  };
+  const sync = new DirectorySync(ctx.storage.db, graph, ctx.clock, ctx.log, ctx.instanceId, { intervalMs: ctx.config.directory.syncIntervalMs, jobs: ctx.jobs });
+  sync.job.start();
+  return () => sync.job.stop();
 }

@@ -1,10 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { tryAcquireLease } from '../db/leases.js';
 import type { Clock } from '../lib/clock.js';
 import { DAY_MS, HOUR_MS } from '../lib/clock.js';
 import { BatchedWriter } from '../lib/batched-writer.js';
 import type { Logger } from '../lib/logger.js';
+import { everyMs, RecurringJob, type JobBoard } from '../lib/recurring-job.js';
 import { deleteAuditBefore, insertAuditRecords, type AuditRecord } from './audit.queries.js';
 
 /** Past this many unwritten records (database down for long), new ones are dropped and counted. */
@@ -16,11 +16,12 @@ const MAX_BUFFERED = 100_000;
  */
 export class AuditWriter {
   readonly #writer: BatchedWriter<AuditRecord>;
-  readonly #retentionTimer: NodeJS.Timeout;
+  /** Hourly; the lease is left to expire, so one instance of a cluster purges per half hour. */
+  readonly #retention: RecurringJob<number>;
 
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly options: { flushIntervalMs: number; retentionDays: number; instanceId: string },
+    private readonly options: { flushIntervalMs: number; retentionDays: number; instanceId: string; jobs?: JobBoard | undefined },
     private readonly clock: Clock,
     private readonly log: Logger,
   ) {
@@ -31,7 +32,17 @@ export class AuditWriter {
       flushDelayMs: options.flushIntervalMs,
       write: (batch) => insertAuditRecords(db, batch),
     });
-    this.#retentionTimer = setInterval(() => void this.purgeExpired(), HOUR_MS).unref();
+    this.#retention = new RecurringJob<number>({
+      name: 'device-audit-retention',
+      schedule: everyMs(HOUR_MS),
+      runAtStart: false,
+      run: () => deleteAuditBefore(db, new Date(this.clock.now().getTime() - this.options.retentionDays * DAY_MS).toISOString()),
+      log,
+      clock,
+      lease: { db, holder: options.instanceId, ttlMs: HOUR_MS / 2, release: false },
+    });
+    options.jobs?.add(this.#retention);
+    this.#retention.start();
   }
 
   record(entry: AuditRecord): void {
@@ -40,18 +51,13 @@ export class AuditWriter {
 
   /** Deletes records past retention; one instance at a time. */
   async purgeExpired(): Promise<number> {
-    try {
-      const now = this.clock.now();
-      if (!(await tryAcquireLease(this.db, 'device-audit-retention', this.options.instanceId, HOUR_MS / 2, now))) return 0;
-      return await deleteAuditBefore(this.db, new Date(now.getTime() - this.options.retentionDays * DAY_MS).toISOString());
-    } catch (err) {
-      this.log.error({ err }, 'device audit retention failed');
-      return 0;
-    }
+    // Failures are counted and logged by the job.
+    return (await this.#retention.runNow().catch(() => undefined)) ?? 0;
   }
 
   async close(): Promise<void> {
-    clearInterval(this.#retentionTimer);
+    this.options.jobs?.remove(this.#retention);
+    await this.#retention.stop();
     await this.#writer.close();
   }
 }

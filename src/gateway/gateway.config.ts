@@ -6,7 +6,7 @@ export const deviceGatewayConfig = section(
     serverKeyFile: setting.optionalString({ env: 'ONRAMP_DEVICE_SERVER_KEY_FILE', description: 'PEM private key of the device listener certificate.' }),
     trustAnchorsFile: setting.optionalString({ env: 'ONRAMP_DEVICE_TRUST_ANCHORS_FILE', description: 'PEM bundle of the root CA certificates device certificates must chain to (intermediates may come from the client).' }),
     crlFiles: setting.stringList({ default: [], env: 'ONRAMP_DEVICE_CRL_FILES', description: 'PEM or DER CRL files checked for revoked device and intermediate certificates; reloaded when they change.' }),
-    crlReloadIntervalMs: setting.integer({ default: 30_000, minimum: 1000, env: 'ONRAMP_DEVICE_CRL_RELOAD_INTERVAL_MS', description: 'How often CRL files are checked for changes.' }),
+    crlReloadIntervalMs: setting.integer({ default: 30_000, minimum: 1000, maximum: 86_400_000, env: 'ONRAMP_DEVICE_CRL_RELOAD_INTERVAL_MS', description: 'How often CRL files are checked for changes.' }),
     pinnedIssuerThumbprints: setting.stringList({ default: [], env: 'ONRAMP_DEVICE_PINNED_ISSUERS', description: 'SHA-1 thumbprints (hex) of the CAs allowed to issue device certificates directly; empty: any CA under a trust anchor.' }),
     trustedProxies: setting.stringList({ default: [], env: 'ONRAMP_DEVICE_TRUSTED_PROXIES', description: 'Addresses or CIDRs of TLS-terminating proxies (APIM, nginx, Envoy) whose forwarded client-certificate header is believed.' }),
     forwardedCertHeaders: setting.stringList({ default: ['x-arr-clientcert', 'x-forwarded-client-cert'], env: 'ONRAMP_DEVICE_FORWARDED_CERT_HEADERS', description: 'Headers a trusted proxy puts the client certificate in (base64 DER, PEM, URL-encoded PEM, or Envoy XFCC).' }),
@@ -17,7 +17,7 @@ export const deviceGatewayConfig = section(
     ipRatePerSecond: setting.number({ default: 200, minimum: 0.001, env: 'ONRAMP_DEVICE_IP_RATE', description: 'Sustained requests per second allowed per client address (per instance).' }),
     ipBurst: setting.integer({ default: 2000, minimum: 1, env: 'ONRAMP_DEVICE_IP_BURST', description: 'Burst of requests allowed per client address.' }),
     auditRetentionDays: setting.integer({ default: 90, minimum: 1, env: 'ONRAMP_DEVICE_AUDIT_RETENTION_DAYS', description: 'Days device API audit records are kept.' }),
-    auditFlushIntervalMs: setting.integer({ default: 1000, minimum: 10, env: 'ONRAMP_DEVICE_AUDIT_FLUSH_MS', description: 'Audit records are written in batches at most this far apart.' }),
+    auditFlushIntervalMs: setting.integer({ default: 1000, minimum: 10, maximum: 60_000, env: 'ONRAMP_DEVICE_AUDIT_FLUSH_MS', description: 'Audit records are written in batches at most this far apart.' }),
   },
   'Device gateway: the mTLS listener devices call (see docs/DEVICE-API.md).',
 );

@@ -68,7 +68,7 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
   const perIdentity = new TokenBuckets(cfg.identityRatePerSecond, cfg.identityBurst);
   const audit = new AuditWriter(
     ctx.storage.db,
-    { flushIntervalMs: cfg.auditFlushIntervalMs, retentionDays: cfg.auditRetentionDays, instanceId: ctx.instanceId },
+    { flushIntervalMs: cfg.auditFlushIntervalMs, retentionDays: cfg.auditRetentionDays, instanceId: ctx.instanceId, jobs: ctx.jobs },
     ctx.clock,
     ctx.log,
   );

@@ -14,9 +14,9 @@ export const graphConfig = section(
     caFile: setting.optionalString({ env: 'ONRAMP_GRAPH_CA_FILE', description: 'Extra CA (PEM) trusted for identity, Graph and Exchange traffic only, e.g. the tenant simulator\'s CA. Certificate checks stay on.' }),
     mfaSource: setting.enumOf(['report', 'methods'] as const, { default: 'report', env: 'ONRAMP_GRAPH_MFA_SOURCE', description: 'Where MFA registration state comes from: the tenant-wide registration report (AuditLog.Read.All, Entra ID P1) or per-user methods in $batch (UserAuthenticationMethod.Read.All).' }),
     maxConcurrency: setting.integer({ default: 4, minimum: 1, maximum: 64, env: 'ONRAMP_GRAPH_MAX_CONCURRENCY', description: 'Most Graph HTTP requests in flight at once per instance.' }),
-    maxRetryMs: setting.integer({ default: 120_000, minimum: 0, env: 'ONRAMP_GRAPH_MAX_RETRY_MS', description: 'Longest total time one operation spends waiting to retry (Retry-After, backoff) before it fails.' }),
+    maxRetryMs: setting.integer({ default: 120_000, minimum: 0, maximum: 3_600_000, env: 'ONRAMP_GRAPH_MAX_RETRY_MS', description: 'Longest total time one operation spends waiting to retry (Retry-After, backoff) before it fails.' }),
     maxAttempts: setting.integer({ default: 8, minimum: 1, maximum: 50, env: 'ONRAMP_GRAPH_MAX_ATTEMPTS', description: 'Most attempts for one request or batch item on 429/503/504 and network errors.' }),
-    requestTimeoutMs: setting.integer({ default: 30_000, minimum: 1000, env: 'ONRAMP_GRAPH_REQUEST_TIMEOUT_MS', description: 'Timeout of one Graph/Exchange HTTP request.' }),
+    requestTimeoutMs: setting.integer({ default: 30_000, minimum: 1000, maximum: 600_000, env: 'ONRAMP_GRAPH_REQUEST_TIMEOUT_MS', description: 'Timeout of one Graph/Exchange HTTP request.' }),
   },
   'Microsoft Graph and Exchange Online',
 );

@@ -14,6 +14,11 @@ const NOT_ACTED_ON = new Set([429, 503]);
 export const BATCH_LIMIT = 20;
 
 export interface RetryPolicy {
+  /**
+   * Most attempts that fail other than by throttling (network errors, 503, 504). A 429 with its
+   * Retry-After is not counted: under sustained throttling the budget is time (maxRetryMs), as
+   * Microsoft's throttling guidance asks; counted, 8 of them took 8 s and the run gave up.
+   */
   maxAttempts: number;
   /** Longest total wait across retries of one request (or one batch item). */
   maxRetryMs: number;
@@ -49,21 +54,61 @@ export function upstreamError(res: GraphResponse, what: string): UpstreamError {
   return new UpstreamError(`${what}: ${res.status} ${code}: ${message}`, res.status, code, res.headers['request-id']);
 }
 
-/** Counting semaphore: at most `limit` holders at once, FIFO. */
-class Semaphore {
+/**
+ * How many requests may be in flight, adapting to throttling (additive increase, multiplicative
+ * decrease, as TCP does): a 429 halves the limit (at most once per second, since the requests in flight
+ * when the tenant starts throttling all come back 429 together), and each `limit` answers in a row
+ * without one raise it by one, up to the configured maximum. FIFO.
+ */
+export class AdaptiveLimiter {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
-  constructor(private readonly limit: number) {}
+  #limit: number;
+  #cleanStreak = 0;
+  #lastDecrease = 0;
+
+  constructor(private readonly max: number) {
+    this.#limit = max;
+  }
+
+  get limit(): number {
+    return this.#limit;
+  }
+
+  /** A 429: fewer requests at once. */
+  throttled(): void {
+    this.#cleanStreak = 0;
+    const now = Date.now();
+    if (now - this.#lastDecrease < 1000) return;
+    this.#lastDecrease = now;
+    this.#limit = Math.max(1, Math.floor(this.#limit / 2));
+  }
+
+  /** An answer without throttling: slowly back towards the maximum. */
+  succeeded(): void {
+    if (this.#limit >= this.max) return;
+    if (++this.#cleanStreak >= this.#limit) {
+      this.#cleanStreak = 0;
+      this.#limit++;
+      this.#wakeWaiting();
+    }
+  }
 
   async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (this.active >= this.#limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
     else this.active++;
     try {
       return await fn();
     } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
+      this.active--;
+      this.#wakeWaiting();
+    }
+  }
+
+  #wakeWaiting(): void {
+    while (this.active < this.#limit && this.waiting.length > 0) {
+      this.active++;
+      this.waiting.shift()!();
     }
   }
 }
@@ -103,13 +148,13 @@ export interface TransportOptions {
   /** Root the relative paths are resolved against, e.g. https://graph.microsoft.com/v1.0 */
   root: string;
   agent: Dispatcher;
-  limiter: Semaphore;
+  limiter: AdaptiveLimiter;
   retry: RetryPolicy;
   counters: GraphCounters;
 }
 
-export function createLimiter(limit: number): Semaphore {
-  return new Semaphore(limit);
+export function createLimiter(limit: number): AdaptiveLimiter {
+  return new AdaptiveLimiter(limit);
 }
 
 export class Transport {
@@ -172,6 +217,7 @@ export class Transport {
     const url = /^https:\/\//.test(pathOrUrl) ? pathOrUrl : `${this.o.root}${pathOrUrl}`;
     if (new URL(url).origin !== this.origin) throw new UpstreamError(`refusing to follow a link outside ${this.origin}`, 400, 'ForeignLink');
     const started = Date.now();
+    let unguided = 0;
     for (let attempt = 1; ; attempt++) {
       let res: GraphResponse | null = null;
       let failure: unknown = null;
@@ -181,14 +227,20 @@ export class Transport {
         if (err instanceof UpstreamError) throw err;
         failure = err;
       }
+      if (res?.status === 429) this.o.limiter.throttled();
+      else if (res) this.o.limiter.succeeded();
       if (res && !RETRYABLE.has(res.status)) return res;
       if (options.refusalsOnly && !(res && NOT_ACTED_ON.has(res.status))) {
         if (res) return res;
         throw new UpstreamError(`${method} ${new URL(url).pathname} failed: ${(failure as Error)?.message}`, 503, 'NetworkError', undefined, { cause: failure });
       }
       if (res) this.o.counters.throttled++;
-      const wait = (res && retryAfterMs(res.headers['retry-after'])) ?? backoffMs(attempt, this.o.retry);
-      if (attempt >= this.o.retry.maxAttempts || Date.now() - started + wait > this.o.retry.maxRetryMs) {
+      const retryAfter = res ? retryAfterMs(res.headers['retry-after']) : null;
+      // Only throttling (429 with a Retry-After above 0) is free: a failing service (503/504) spends attempts.
+      const guided = res?.status === 429 && retryAfter ? retryAfter : null;
+      if (guided === null) unguided++;
+      const wait = guided ?? retryAfter ?? backoffMs(unguided, this.o.retry);
+      if (unguided >= this.o.retry.maxAttempts || Date.now() - started + wait > this.o.retry.maxRetryMs) {
         if (res) throw upstreamError(res, `${method} ${new URL(url).pathname} gave up after ${attempt} attempts`);
         throw new UpstreamError(`${method} ${new URL(url).pathname} failed after ${attempt} attempts: ${(failure as Error)?.message}`, 503, 'NetworkError', undefined, { cause: failure });
       }
@@ -235,6 +287,7 @@ export class Transport {
   private async batchChunk(requests: readonly BatchRequest[], indexes: number[], results: GraphResponse[]): Promise<void> {
     const started = Date.now();
     let pending = indexes;
+    let unguided = 0;
     for (let attempt = 1; pending.length > 0; attempt++) {
       const body = {
         requests: pending.map((i) => {
@@ -246,8 +299,10 @@ export class Transport {
       const res = await this.send('POST', '/$batch', body);
       if (res.status !== 200) throw upstreamError(res, 'POST /$batch');
       const items = (res.body as { responses?: Array<{ id: string; status: number; headers?: Record<string, string>; body?: unknown }> }).responses ?? [];
+      // Only the items answered 429/503/504 go again; the others keep their answers.
       const retry: number[] = [];
-      let wait = 0;
+      let guidedWait = 0;
+      let anyUnguided = false;
       for (const item of items) {
         const index = Number(item.id);
         const headers = Object.fromEntries(Object.entries(item.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
@@ -255,11 +310,16 @@ export class Transport {
         if (RETRYABLE.has(item.status)) {
           this.o.counters.throttled++;
           retry.push(index);
-          wait = Math.max(wait, retryAfterMs(headers['retry-after']) ?? backoffMs(attempt, this.o.retry));
+          const retryAfter = retryAfterMs(headers['retry-after']);
+          if (item.status !== 429 || !retryAfter) anyUnguided = true;
+          guidedWait = Math.max(guidedWait, retryAfter ?? 0);
         }
       }
+      if (items.some((item) => item.status === 429)) this.o.limiter.throttled();
       if (retry.length === 0) return;
-      if (attempt >= this.o.retry.maxAttempts || Date.now() - started + wait > this.o.retry.maxRetryMs) return;
+      if (anyUnguided) unguided++;
+      const wait = Math.max(guidedWait, anyUnguided ? backoffMs(unguided, this.o.retry) : 0);
+      if (unguided >= this.o.retry.maxAttempts || Date.now() - started + wait > this.o.retry.maxRetryMs) return;
       this.o.counters.retries++;
       await sleep(wait);
       pending = retry;

@@ -88,8 +88,14 @@ export class OutboxSender {
   #running: Promise<DeliveryRound> | undefined;
   #again = false;
   #stopped = false;
+  readonly #delivered: DeliveryRound = { sent: 0, retried: 0, failed: 0 };
 
   constructor(private readonly deps: OutboxSenderDeps) {}
+
+  /** Every outcome of this sender since it was made, across all rounds (a round woken by a run included). */
+  get delivered(): DeliveryRound {
+    return { ...this.#delivered };
+  }
 
   /** Backoff before attempt `attempts + 1`: base, 2×base, 4×base … capped. */
   backoffMs(attempts: number): number {
@@ -111,9 +117,10 @@ export class OutboxSender {
           for (;;) {
             const round = await this.#deliverBatch();
             if (round === undefined) break;
-            total.sent += round.sent;
-            total.retried += round.retried;
-            total.failed += round.failed;
+            for (const k of ['sent', 'retried', 'failed'] as const) {
+              total[k] += round[k];
+              this.#delivered[k] += round[k];
+            }
           }
         } while (this.#again && !this.#stopped);
       } finally {

@@ -2,14 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import type { GraphConnector } from '../graph/connect.js';
 import type { OnrampConfig } from '../onramp-config.js';
-import { openStorage } from '../db/dialect.js';
+import { openStorage, type Storage } from '../db/dialect.js';
 import { migrateToLatest } from '../db/migrations/index.js';
 import { systemClock } from '../lib/clock.js';
 import { createLogger } from '../lib/logger.js';
+import { outboxCounts } from '../mail/outbox.queries.js';
 import { createOnboardingJobs, type OnboardingJobs } from './invitations.scheduler.js';
 
 
-async function withJobs<T>(config: OnrampConfig, connect: GraphConnector, work: (jobs: OnboardingJobs) => Promise<T>): Promise<T> {
+async function withJobs<T>(config: OnrampConfig, connect: GraphConnector, work: (jobs: OnboardingJobs, storage: Storage) => Promise<T>): Promise<T> {
   const log = createLogger(config.log.level);
   const storage = await openStorage({ ...config.database, dataDir: config.dataDir });
   try {
@@ -20,7 +21,7 @@ async function withJobs<T>(config: OnrampConfig, connect: GraphConnector, work: 
       { graph: graph.graph, publicUrl: config.server.publicUrl ?? `http://localhost:${config.server.publicPort}` },
     );
     try {
-      return await work(jobs);
+      return await work(jobs, storage);
     } finally {
       await jobs.stop();
       await graph.close();
@@ -37,15 +38,26 @@ export function registerCampaignCommands(program: Command, loadConfig: () => Onr
     .description('MFA onboarding campaign')
     .command('run')
     .description('run the invitation workflow once, then deliver the emails it queued (and any due retries)')
-    .action(async () => {
-      await withJobs(loadConfig(), connect, async (jobs) => {
+    .option('--wait', 'keep delivering (retries, claims of a crashed sender expiring) until the outbox is settled')
+    .action(async (opts: { wait?: boolean }) => {
+      const config = loadConfig();
+      await withJobs(config, connect, async (jobs, storage) => {
         const run = await jobs.workflow.runOnce();
         if (!run) {
           process.stdout.write('another instance is running the invitation workflow; nothing done\n');
           return;
         }
-        const delivery = await jobs.sender.deliverDue();
-        process.stdout.write(JSON.stringify({ run, delivery }) + '\n');
+        // Emails of the run leave while it runs (each chunk wakes the sender): what is reported is
+        // everything this process delivered, and what the outbox still holds, not one round's count.
+        for (;;) {
+          await jobs.sender.deliverDue();
+          const outbox = await outboxCounts(storage.db);
+          if (!opts.wait || ((outbox.pending ?? 0) === 0 && (outbox.sending ?? 0) === 0)) {
+            process.stdout.write(JSON.stringify({ run, delivery: jobs.sender.delivered, outbox: { pending: outbox.pending ?? 0, sending: outbox.sending ?? 0, failed: outbox.failed ?? 0 } }) + '\n');
+            return;
+          }
+          await new Promise((resolve) => setTimeout(resolve, config.mail.pollIntervalMs));
+        }
       });
     });
   program

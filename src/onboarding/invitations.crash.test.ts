@@ -124,10 +124,15 @@ for (const backend of BACKENDS) {
 
         // The dead run's lease lapses after leaseSeconds; the next run then takes over.
         await until(async () => !(await db.selectFrom('lease').select('expires_at').where('name', '=', 'onboarding.invitations').where('expires_at', '>', new Date().toISOString()).executeTakeFirst()), 'the dead run\'s lease to lapse');
-        const second = runCli(['campaign', 'run'], env);
+        const second = runCli(['campaign', 'run', '--wait'], env);
         assert.equal((await second.exited).code, 0, second.output());
-        const summary = JSON.parse(second.output().trim().split('\n').pop()!) as { run: { invited: number } };
+        const summary = JSON.parse(second.output().trim().split('\n').pop()!) as { run: { invited: number }; delivery: { sent: number }; outbox: { pending: number; sending: number } };
         assert.equal(summary.run.invited, eligible.length - afterKill.Sent!, 'the second run invites exactly those the first did not');
+        // Its report counts every email it delivered, those sent while the run went on included (it
+        // reported one delivery round's count, fewer than were delivered), and --wait leaves nothing due.
+        assert.ok(summary.delivery.sent >= summary.run.invited, `delivered ${summary.delivery.sent} of the ${summary.run.invited} queued: ${second.output()}`);
+        assert.equal(sink.received.length - acceptedBeforeKill, summary.delivery.sent, 'the report matches what the SMTP server accepted');
+        assert.deepEqual([summary.outbox.pending, summary.outbox.sending], [0, 0]);
         const deliver = runCli(['mail', 'deliver', '--wait'], env);
         assert.equal((await deliver.exited).code, 0, deliver.output());
 

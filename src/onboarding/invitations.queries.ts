@@ -88,3 +88,19 @@ export async function insertEvents(db: Db, events: readonly WorkflowEvent[], at:
       .execute();
   }
 }
+
+/** Each user's latest event (type, time, detail), to count failures in a row. */
+export async function latestEvents(db: Db, ids: readonly number[]): Promise<Map<number, { type: string; at: string; detail: string }>> {
+  const out = new Map<number, { type: string; at: string; detail: string }>();
+  for (const id of ids) {
+    const row = await db.selectFrom('user_event').select(['type', 'at', 'detail']).where('tracked_user_id', '=', id).orderBy('id', 'desc').limit(1).executeTakeFirst();
+    if (row) out.set(id, row);
+  }
+  return out;
+}
+
+/** Some tracked user the directory has answered for before (their object id is known). */
+export async function knownDirectoryUpn(db: Db): Promise<string | undefined> {
+  const row = await db.selectFrom('tracked_user').select('upn').where('object_id', 'is not', null).orderBy('id', 'desc').limit(1).executeTakeFirst();
+  return row?.upn;
+}

@@ -23,6 +23,7 @@ export const WORKFLOW_EVENT = Object.freeze({
   AddedToGroup: 'added-to-group',
   GroupAddFailed: 'group-add-failed',
   EmailFailed: 'email-failed',
+  LookupFailed: 'lookup-failed',
 } as const);
 
 export interface WorkflowRules {

@@ -33,7 +33,7 @@ export function brandingFrom(config: OnrampContext['config']): Branding {
 /** The admin reports as a process builds them: once per server (registerOnboarding), once per CLI command. */
 export function createReportService(ctx: Omit<OnrampContext, 'graph'>): ReportService {
   const { config, storage, clock, log } = ctx;
-  return new ReportService({ db: storage.db, dialect: storage.dialect, clock, log, settings: config.reports, branding: brandingFrom(config), instanceId: ctx.instanceId });
+  return new ReportService({ db: storage.db, dialect: storage.dialect, clock, log, settings: config.reports, branding: brandingFrom(config), instanceId: ctx.instanceId, jobs: ctx.jobs });
 }
 
 /**
@@ -68,6 +68,7 @@ export function createOnboardingJobs(
     publicUrl: config.server.publicUrl ?? options.publicUrl,
     mailFrom: config.mail.from,
     onEmailsQueued: () => sender?.wake(),
+    jobs: ctx.jobs,
   });
   sender = new OutboxSender({ db: storage.db, clock, log, settings: config.mail, transport, onGiveUp: workflow.onEmailGivenUp });
   const reports = options.reports ?? createReportService(ctx);
@@ -87,7 +88,7 @@ export function createOnboardingJobs(
     async stop() {
       for (const u of unsubscribe) u();
       unsubscribe = [];
-      reports.stop();
+      await reports.stop();
       await workflow.stop();
       await jobs.sender.stop();
       await transport.close();

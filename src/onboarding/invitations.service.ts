@@ -2,14 +2,14 @@ import type { Static } from '@sinclair/typebox';
 import type { Transaction } from 'kysely';
 import type { Storage } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
-import { releaseLease, tryAcquireLease } from '../db/leases.js';
-import type { DirectoryUser, GraphPort } from '../graph/graph-port.js';
+import { UpstreamError, type DirectoryUser, type GraphPort } from '../graph/graph-port.js';
 import { HOUR_MS, type Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
+import { everyMs, RecurringJob, type JobBoard } from '../lib/recurring-job.js';
 import { enqueueEmails, type GivenUpEmail, type GiveUpHandler, type QueuedEmail } from '../mail/outbox.js';
 import { escalationEmail, userEmail, type Branding, type EmailSubjects } from './email-templates.js';
 import type { invitationsConfig } from './invitations.config.js';
-import { campaignGroups, dueUsers, insertEvents, markEmailFailed, updateIfUnchanged, type TrackedUser, type TrackedUserUpdate, type WorkflowEvent } from './invitations.queries.js';
+import { campaignGroups, dueUsers, insertEvents, knownDirectoryUpn, latestEvents, markEmailFailed, updateIfUnchanged, type TrackedUser, type TrackedUserUpdate, type WorkflowEvent } from './invitations.queries.js';
 import { decide, isRegistered, WORKFLOW_EVENT, type Decision } from './invitations.rules.js';
 import { linkTokenOf, MFA_STATE, USER_STATUS } from './onboarding.domain.js';
 
@@ -29,6 +29,8 @@ export interface InvitationServiceDeps {
   mailFrom: string;
   /** Told after a run queued emails, so they leave at once. */
   onEmailsQueued?: () => void;
+  /** Where the run's job status is shown (readiness, metrics). */
+  jobs?: JobBoard | undefined;
 }
 
 export interface RunSummary {
@@ -43,12 +45,27 @@ export interface RunSummary {
   skipped: number;
   /** Users of chunks whose directory calls failed past their retries; still due, so the next run takes them again. */
   failed: number;
+  /** Users whose own lookup failed in `maxLookupFailures` runs in a row, now in Error. */
+  errored: number;
+}
+
+type GroupOf = (campaignId: number) => string;
+type MembersOf = (groupId: string) => Promise<Set<string>>;
+
+/**
+ * A directory answer about these users rather than about the directory: worth splitting the chunk to
+ * find the user it is about. Throttling, outages, network and credential failures say nothing about
+ * particular users; nor does a database error.
+ */
+function aboutTheseUsers(err: unknown): boolean {
+  return err instanceof UpstreamError && ![401, 403, 429, 503, 504].includes(err.status) && !['NetworkError', 'AuthenticationFailed', 'GraphNotConfigured'].includes(err.code);
 }
 
 /** Chunks failing one after another mean the directory is down, not one bad chunk: the run stops. */
 const MAX_CONSECUTIVE_CHUNK_FAILURES = 3;
 
 const LEASE = 'onboarding.invitations';
+
 
 /**
  * What any outbox sender (the service's, `onramp mail deliver`'s) does when it gives an email up: the
@@ -74,111 +91,186 @@ export async function emailGivenUp(trx: Transaction<Database>, email: GivenUpEma
  * changes, history and emails in one transaction. One run at a time across instances (a lease).
  */
 export class InvitationService {
-  #timer: NodeJS.Timeout | undefined;
-  #debounce: NodeJS.Timeout | undefined;
-  #running: Promise<RunSummary | undefined> | undefined;
-  #again = false;
-  #stopped = true;
+  /**
+   * Schedule, triggers, the lease and its heartbeat, takeover of a run whose instance died, and the
+   * error path are the recurring job's (lib/recurring-job.ts); this class is the run itself.
+   */
+  readonly job: RecurringJob<RunSummary>;
 
-  constructor(private readonly deps: InvitationServiceDeps) {}
+  constructor(private readonly deps: InvitationServiceDeps) {
+    const { settings } = deps;
+    this.job = new RecurringJob<RunSummary>({
+      name: LEASE,
+      schedule: everyMs(settings.intervalMinutes * 60_000),
+      run: () => this.#run(),
+      leftWork: (summary) => summary.failed > 0,
+      retryAfterFailureMs: settings.retryAfterFailureSeconds * 1000,
+      debounceMs: settings.triggerDebounceMs,
+      log: deps.log,
+      clock: deps.clock,
+      lease: { db: deps.storage.db, holder: deps.instanceId, ttlMs: settings.leaseSeconds * 1000, resumeInterrupted: true },
+    });
+    deps.jobs?.add(this.job);
+  }
 
   get subjects(): EmailSubjects {
     const s = this.deps.settings;
     return { invitation: s.subjectInvitation, reminder: s.subjectReminder, escalation: s.subjectEscalation };
   }
 
-  /** One run now. Undefined when another instance holds the run. A call during a run waits for it and runs again. */
+  /**
+   * One run now. Undefined when another instance holds the run. A call during a run waits for it and
+   * runs again. The lease is renewed on a timer (a slow, throttled page cannot let it lapse); losing it
+   * is safe, merely wasteful: every user's write is conditional on its version.
+   */
   runOnce(): Promise<RunSummary | undefined> {
-    if (this.#running) {
-      this.#again = true;
-      return this.#running;
-    }
-    this.#running = (async () => {
-      try {
-        let summary: RunSummary | undefined;
-        do {
-          this.#again = false;
-          summary = await this.#run();
-        } while (this.#again);
-        return summary;
-      } finally {
-        this.#running = undefined;
-      }
-    })();
-    return this.#running;
+    return this.job.runNow();
   }
 
-  async #run(): Promise<RunSummary | undefined> {
-    const { storage, clock, log, instanceId, settings } = this.deps;
+  async #run(): Promise<RunSummary> {
+    const { storage, clock, log, settings } = this.deps;
     const db = storage.db;
-    const leaseMs = settings.leaseSeconds * 1000;
-    if (!(await tryAcquireLease(db, LEASE, instanceId, leaseMs, clock.now()))) {
-      log.info('invitation run skipped: another instance is running it');
-      return undefined;
-    }
-    // Renewed on a timer rather than between pages, so a slow page (throttled Graph) cannot let it lapse
-    // and a killed run blocks the next one only for leaseSeconds. Losing it is safe, merely wasteful:
-    // every user's write is conditional on its version, so two runs never both act on one user.
-    let renewing: Promise<unknown> = Promise.resolve();
-    const heartbeat = setInterval(() => {
-      renewing = tryAcquireLease(db, LEASE, instanceId, leaseMs, clock.now()).then(
-        (held) => held || log.warn('invitation run lost its lease; another instance may be running too'),
-        (err: unknown) => log.warn({ err }, 'invitation run could not renew its lease'),
+    const summary: RunSummary = { processed: 0, invited: 0, reminded: 0, escalated: 0, activated: 0, excluded: 0, overdue: 0, skipped: 0, failed: 0, errored: 0 };
+    const progress = { directoryAnswered: false, probed: false };
+    const groups = await campaignGroups(db);
+    const members = new Map<string, Promise<Set<string>>>();
+    const membersOf = (groupId: string) => {
+      let m = members.get(groupId);
+      if (!m) {
+        const listing = this.deps.graph.listGroupMemberIds(groupId);
+        members.set(groupId, (m = listing));
+        // A failed listing is not kept: the next chunk asks again instead of failing on the same error.
+        listing.catch(() => members.get(groupId) === listing && members.delete(groupId));
+      }
+      return m;
+    };
+    const started = clock.now();
+    const checkedBefore = new Date(started.getTime() - settings.checkIntervalHours * HOUR_MS).toISOString();
+    let afterId = 0;
+    let consecutiveFailures = 0;
+    for (;;) {
+      const page = await dueUsers(db, { checkedBeforeIso: checkedBefore, afterId, limit: settings.chunkSize * settings.graphConcurrency });
+      if (page.length === 0) break;
+      afterId = page[page.length - 1]!.id;
+      const chunks: TrackedUser[][] = [];
+      for (let i = 0; i < page.length; i += settings.chunkSize) chunks.push(page.slice(i, i + settings.chunkSize));
+      const outcomes = await Promise.all(
+        chunks.map((chunk) => this.#processIsolating(chunk, (campaignId) => groups.get(campaignId) || this.deps.defaultGroupId, membersOf, summary, progress)),
       );
-    }, leaseMs / 3);
-    const summary: RunSummary = { processed: 0, invited: 0, reminded: 0, escalated: 0, activated: 0, excluded: 0, overdue: 0, skipped: 0, failed: 0 };
-    try {
-      const groups = await campaignGroups(db);
-      const members = new Map<string, Promise<Set<string>>>();
-      const membersOf = (groupId: string) => {
-        let m = members.get(groupId);
-        if (!m) {
-          const listing = this.deps.graph.listGroupMemberIds(groupId);
-          members.set(groupId, (m = listing));
-          // A failed listing is not kept: the next chunk asks again instead of failing on the same error.
-          listing.catch(() => members.get(groupId) === listing && members.delete(groupId));
+      // A failing chunk is split until the users it fails on are alone (see #processIsolating); each
+      // of those is noted, and goes to Error after maxLookupFailures runs in a row. A chunk that fails
+      // as a whole is left for the next run, which finds its users still due.
+      const isolated: Array<{ user: TrackedUser; reason: string }> = [];
+      // Asked once per run: a directory that failed the probe is not asked again for every page.
+      if (!progress.directoryAnswered && !progress.probed && outcomes.some((o) => o.isolated.length > 0)) {
+        progress.probed = true;
+        progress.directoryAnswered = await this.#directoryAnswers();
+      }
+      for (const [i, outcome] of outcomes.entries()) {
+        // A user failing alone is the user's problem only if the directory answered for others.
+        if (progress.directoryAnswered) isolated.push(...outcome.isolated);
+        else outcome.unprocessed.push(...outcome.isolated.map((f) => f.user));
+        if (outcome.unprocessed.length === 0) {
+          if (outcome.isolated.length < chunks[i]!.length) consecutiveFailures = 0;
+          continue;
         }
-        return m;
-      };
-      const started = clock.now();
-      const checkedBefore = new Date(started.getTime() - settings.checkIntervalHours * HOUR_MS).toISOString();
-      let afterId = 0;
-      let consecutiveFailures = 0;
-      for (;;) {
-        const page = await dueUsers(db, { checkedBeforeIso: checkedBefore, afterId, limit: settings.chunkSize * settings.graphConcurrency });
-        if (page.length === 0) break;
-        afterId = page[page.length - 1]!.id;
-        const chunks: TrackedUser[][] = [];
-        for (let i = 0; i < page.length; i += settings.chunkSize) chunks.push(page.slice(i, i + settings.chunkSize));
-        const outcomes = await Promise.allSettled(
-          chunks.map((chunk) => this.#processChunk(chunk, (campaignId) => groups.get(campaignId) || this.deps.defaultGroupId, membersOf, summary)),
-        );
-        // A chunk that fails (a directory call failing past its retries) is left for the next run, which
-        // finds its users still due; the rest of the run goes on without it.
-        for (const [i, outcome] of outcomes.entries()) {
-          if (outcome.status === 'fulfilled') {
-            consecutiveFailures = 0;
-            continue;
-          }
-          summary.failed += chunks[i]!.length;
-          log.warn({ err: outcome.reason, users: chunks[i]!.length, firstUserId: chunks[i]![0]!.id }, 'invitation run: a chunk failed; its users wait for the next run');
-          if (++consecutiveFailures >= MAX_CONSECUTIVE_CHUNK_FAILURES) throw outcome.reason;
+        summary.failed += outcome.unprocessed.length;
+        log.warn({ err: outcome.error, users: outcome.unprocessed.length, firstUserId: outcome.unprocessed[0]!.id }, 'invitation run: a chunk failed; its users wait for the next run');
+        if (++consecutiveFailures >= MAX_CONSECUTIVE_CHUNK_FAILURES) {
+          if (isolated.length > 0) await this.#noteLookupFailures(isolated, summary);
+          throw outcome.error;
         }
       }
-      log.info({ ...summary, ms: clock.now().getTime() - started.getTime() }, 'invitation run finished');
-      return summary;
-    } finally {
-      clearInterval(heartbeat);
-      // A renewal still on its way would otherwise land after the release and hold the lease again.
-      await renewing;
-      await releaseLease(db, LEASE, instanceId).catch(() => {});
+      if (isolated.length > 0) await this.#noteLookupFailures(isolated, summary);
     }
+    log.info({ ...summary, ms: clock.now().getTime() - started.getTime() }, 'invitation run finished');
+    return summary;
+  }
+
+  /**
+   * Processes a chunk; when Graph fails on it for reasons about its users (aboutTheseUsers), splits it
+   * in halves and goes on with each, so one user whose lookup always fails costs a few extra calls
+   * (log2 of the chunk size), not the other 499 users their run. When both halves fail and nothing has
+   * answered in this run yet, the directory itself is the likelier cause: the chunk is left whole. A
+   * user failing alone is returned as `isolated`; the caller decides (see #run).
+   */
+  async #processIsolating(
+    users: TrackedUser[],
+    groupOf: GroupOf,
+    membersOf: MembersOf,
+    summary: RunSummary,
+    progress: { directoryAnswered: boolean; probed: boolean },
+  ): Promise<{ unprocessed: TrackedUser[]; isolated: Array<{ user: TrackedUser; reason: string }>; error?: unknown }> {
+    try {
+      await this.#processChunk(users, groupOf, membersOf, summary);
+      progress.directoryAnswered = true;
+      return { unprocessed: [], isolated: [] };
+    } catch (err) {
+      if (!aboutTheseUsers(err)) return { unprocessed: users, isolated: [], error: err };
+      if (users.length === 1) return { unprocessed: [], isolated: [{ user: users[0]!, reason: (err as Error).message }], error: err };
+      const half = Math.ceil(users.length / 2);
+      const first = await this.#processIsolating(users.slice(0, half), groupOf, membersOf, summary, progress);
+      const second = await this.#processIsolating(users.slice(half), groupOf, membersOf, summary, progress);
+      const wholeFailed = (r: typeof first, n: number) => r.unprocessed.length + r.isolated.length === n;
+      if (!progress.directoryAnswered && wholeFailed(first, half) && wholeFailed(second, users.length - half)) return { unprocessed: users, isolated: [], error: err };
+      return { unprocessed: [...first.unprocessed, ...second.unprocessed], isolated: [...first.isolated, ...second.isolated], error: second.error ?? first.error };
+    }
+  }
+
+  /**
+   * Whether the directory answers lookups at all, asked about one user it answered for before: when
+   * only a user failing alone was due, nothing else in the run tells a failing user from a failing
+   * directory.
+   */
+  async #directoryAnswers(): Promise<boolean> {
+    const known = await knownDirectoryUpn(this.deps.storage.db);
+    if (!known) return false;
+    try {
+      await this.deps.graph.getUsersByUpn([known]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Users whose own lookup failed: a `lookup-failed` event each, counting the runs in a row (the count
+   * goes on while their latest event is a lookup failure after their last successful check); at
+   * maxLookupFailures they go to Error with the reason, in reports and their timeline. "Resend" in the
+   * portal starts them over.
+   */
+  async #noteLookupFailures(isolated: Array<{ user: TrackedUser; reason: string }>, summary: RunSummary): Promise<void> {
+    const { storage, clock, settings, log } = this.deps;
+    const nowIso = clock.now().toISOString();
+    await storage.db.transaction().execute(async (trx) => {
+      const latest = await latestEvents(trx, isolated.map((f) => f.user.id));
+      const events: WorkflowEvent[] = [];
+      for (const { user, reason } of isolated) {
+        const last = latest.get(user.id);
+        const previous = last?.type === WORKFLOW_EVENT.LookupFailed && (user.last_checked === null || last.at >= user.last_checked) ? Number((JSON.parse(last.detail) as { attempt?: number }).attempt ?? 0) : 0;
+        const attempt = previous + 1;
+        if (attempt >= settings.maxLookupFailures) {
+          const statusReason = `directory lookup failed in ${attempt} runs in a row: ${reason}`;
+          if (!(await updateIfUnchanged(trx, user.id, user.version, { invite_status: USER_STATUS.Error, status_reason: statusReason, last_checked: nowIso }, nowIso))) {
+            summary.skipped++;
+            continue;
+          }
+          summary.errored++;
+          events.push({ tracked_user_id: user.id, type: WORKFLOW_EVENT.LookupFailed, detail: { from: user.invite_status, to: USER_STATUS.Error, attempt, reason } });
+          log.warn({ trackedUserId: user.id, attempt, reason }, 'invitation run: a user whose lookup keeps failing is now in Error');
+        } else {
+          summary.failed++;
+          events.push({ tracked_user_id: user.id, type: WORKFLOW_EVENT.LookupFailed, detail: { attempt, of: settings.maxLookupFailures, reason } });
+        }
+      }
+      await insertEvents(trx, events, nowIso, storage.dialect.maxParameters);
+    });
   }
 
   async #processChunk(
     users: TrackedUser[],
-    groupOf: (campaignId: number) => string,
-    membersOf: (groupId: string) => Promise<Set<string>>,
+    groupOf: GroupOf,
+    membersOf: MembersOf,
     summary: RunSummary,
   ): Promise<void> {
     const { graph, settings, storage, clock } = this.deps;
@@ -333,26 +425,14 @@ export class InvitationService {
 
   /** Upload/resend hook: a run soon, gathering bursts of uploads into one. */
   trigger(): boolean {
-    if (this.#stopped) return false;
-    clearTimeout(this.#debounce);
-    this.#debounce = setTimeout(() => this.#runLogged(), this.deps.settings.triggerDebounceMs);
-    return true;
-  }
-
-  #runLogged(): void {
-    this.runOnce().catch((err: unknown) => this.deps.log.error({ err }, 'invitation run failed'));
+    return this.job.trigger();
   }
 
   start(): void {
-    this.#stopped = false;
-    this.#timer = setInterval(() => this.#runLogged(), this.deps.settings.intervalMinutes * 60_000);
-    this.#runLogged();
+    this.job.start();
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    clearInterval(this.#timer);
-    clearTimeout(this.#debounce);
-    await this.#running?.catch(() => {});
+    await this.job.stop();
   }
 }

@@ -238,7 +238,7 @@ for (const backend of BACKENDS) {
       }
     });
 
-    test('a chunk whose directory lookup keeps failing is left for the next run; the rest of the run goes on; failing chunk after chunk stops it', async () => {
+    test('a user whose lookup keeps failing is isolated (the rest of their chunk is processed in the same run) and goes to Error after maxLookupFailures runs; resend retries them; failing chunk after chunk stops the run', async () => {
       const storage = await backend.open();
       const names = ['a1', 'a2', 'b1', 'bad', 'c1', 'c2', 'd1'];
       const tenant = await startTestTenant({
@@ -257,12 +257,23 @@ for (const backend of BACKENDS) {
           Object.fromEntries((await storage.db.selectFrom('tracked_user').select(['upn', 'invite_status']).execute()).map((u) => [u.upn.split('@')[0], u.invite_status]));
 
         const first = await workflow(2).runOnce();
-        assert.deepEqual([first?.processed, first?.invited, first?.failed], [5, 5, 2]);
-        assert.deepEqual(await statuses(), { a1: 'Sent', a2: 'Sent', b1: 'Pending', bad: 'Pending', c1: 'Sent', c2: 'Sent', d1: 'Sent' });
+        assert.deepEqual([first?.processed, first?.invited, first?.failed, first?.errored], [6, 6, 1, 0], 'b1, in the failing chunk, is processed in the same run');
+        assert.deepEqual(await statuses(), { a1: 'Sent', a2: 'Sent', b1: 'Sent', bad: 'Pending', c1: 'Sent', c2: 'Sent', d1: 'Sent' });
+        // The second failing run in a row is noted; the third puts the user in Error with the reason.
+        assert.deepEqual([(await workflow(2).runOnce())?.failed, (await statuses()).bad], [1, 'Pending']);
+        const errorRun = await workflow(2).runOnce();
+        assert.deepEqual([errorRun?.failed, errorRun?.errored], [0, 1]);
+        const bad = await storage.db.selectFrom('tracked_user').selectAll().where('upn_key', '=', `bad@${D}`).executeTakeFirstOrThrow();
+        assert.equal(bad.invite_status, 'Error');
+        assert.match(bad.status_reason ?? '', /directory lookup failed in 3 runs in a row: .*500/);
+        const timeline = await onboarding.getUser(bad.id);
+        assert.deepEqual(timeline.events.filter((e) => e.type === 'lookup-failed').map((e) => (e.detail as { attempt: number }).attempt), [1, 2, 3]);
 
+        // "Resend" in the portal starts them over; with the fault gone they are invited.
         tenant.sim.control.setFaults({ failingNames: [] });
+        await onboarding.resendNow(bad.id, 'admin');
         const second = await workflow(2).runOnce();
-        assert.deepEqual([second?.invited, second?.failed], [2, 0]);
+        assert.deepEqual([second?.invited, second?.failed], [1, 0]);
         assert.equal((await statuses()).bad, 'Sent');
 
         // The group's member list failing once fails the chunk that asked for it, not the chunks after it:
@@ -279,7 +290,7 @@ for (const backend of BACKENDS) {
         tenant.sim.control.setFaults({ failingNames: [D] });
         const before = tenant.sim.control.stats().injectedFailures;
         await assert.rejects(workflow(1).runOnce(), /500|InternalServerError|internal server error/i);
-        assert.equal(tenant.sim.control.stats().injectedFailures - before, 3, 'three lookups, then the run stopped');
+        assert.equal(tenant.sim.control.stats().injectedFailures - before, 4, 'three lookups and one look at a user the directory answered for before, then the run stopped');
       } finally {
         await tenant.stop();
         await storage.close();

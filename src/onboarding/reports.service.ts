@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import { RecurringJob, type JobBoard } from '../lib/recurring-job.js';
 import type { Static } from '@sinclair/typebox';
 import type { Kysely } from 'kysely';
 import type { DialectCapabilities } from '../db/capabilities.js';
@@ -92,6 +93,8 @@ export interface ReportServiceDeps {
   branding: Branding;
   /** Names this instance when it takes a scheduled report's turn (see sendScheduled). */
   instanceId: string;
+  /** Where the scheduled report's job status is shown. */
+  jobs?: JobBoard | undefined;
 }
 
 const REPORT_LEASE = 'onboarding.reports';
@@ -104,7 +107,7 @@ const REPORT_LEASE_MS = 10 * 60_000;
  * portal and the CLI call it.
  */
 export class ReportService {
-  #cron: Cron | undefined;
+  #job: RecurringJob<boolean> | undefined;
   constructor(private readonly deps: ReportServiceDeps) {}
 
   async summary(filter: ReportFilter = {}, activityDays = 7): Promise<ReportSummary> {
@@ -246,17 +249,30 @@ export class ReportService {
     return true;
   }
 
-  /** Sends on the configured cron in the configured time zone; no-op without recipients. */
+  /**
+   * Sends on the configured cron in the configured time zone; no-op without recipients. A failed send
+   * is retried after a minute while the slot's lease is still this instance's (lib/recurring-job.ts).
+   */
   start(transport: MailTransport): void {
-    const { settings, log } = this.deps;
+    const { settings, log, clock } = this.deps;
     if (!settings.enabled || settings.recipients.length === 0) return;
-    this.#cron = new Cron(settings.cron, { timezone: settings.timeZone, protect: true }, async () => {
-      await this.sendScheduled(transport).catch((err: unknown) => log.error({ err }, 'scheduled admin report failed'));
+    const cron = new Cron(settings.cron, { timezone: settings.timeZone, paused: true });
+    this.#job = new RecurringJob<boolean>({
+      name: REPORT_LEASE,
+      schedule: (after) => cron.nextRun(after),
+      run: () => this.sendScheduled(transport),
+      runAtStart: false,
+      retryAfterFailureMs: 60_000,
+      log,
+      clock,
     });
-    log.info({ next: this.#cron.nextRun()?.toISOString() }, 'admin report scheduled');
+    this.deps.jobs?.add(this.#job);
+    this.#job.start();
+    log.info({ next: this.#job.status().nextRunAt }, 'admin report scheduled');
   }
 
-  stop(): void {
-    this.#cron?.stop();
+  async stop(): Promise<void> {
+    if (this.#job) this.deps.jobs?.remove(this.#job);
+    await this.#job?.stop();
   }
 }

@@ -1,0 +1,92 @@
+/**
+ * Two `onramp serve` instances on one PostgreSQL database; the one running the invitation run is
+ * killed (SIGKILL) in the middle of it. Expected: the survivor takes the interrupted run over once the
+ * lease expires (leaseSeconds, plus at most one lease poll), not at its next scheduled run an hour
+ * later, and every eligible user is invited.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/onramp-config.js';
+import { systemClock } from '../../src/lib/clock.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { OnboardingService } from '../../src/onboarding/onboarding.service.js';
+import { ephemeralServeEnv, LISTENING, runCli, type CliProcess } from '../support/process.js';
+import { simulatorEnv, startTestTenant, type TestTenant } from '../support/simulator.js';
+import { SmtpSink } from '../support/smtp.js';
+import { postgresBackend } from '../support/storage.js';
+import { D, eligibleOf, figure, lostAndDuplicates, rosterCsv, statusCounts, tenantOf, until } from './support.js';
+
+const USERS = 150;
+const LEASE_SECONDS = 3;
+
+describe('fault: two instances on one database, the lease holder killed mid-run', { skip: postgresBackend.skip }, () => {
+  let tenant: TestTenant;
+  let dir: string;
+  before(async () => {
+    tenant = await startTestTenant({ tenant: tenantOf(USERS) });
+    dir = mkdtempSync(join(tmpdir(), 'onramp-fault-lease-'));
+  });
+  after(async () => {
+    await tenant.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the survivor resumes the interrupted run within leaseSeconds + one poll; every eligible user invited', async () => {
+    const storage = await postgresBackend.open();
+    const sink = await new SmtpSink().start();
+    const env: Record<string, string> = {
+      ...storage.env,
+      ...ephemeralServeEnv(),
+      ...simulatorEnv(tenant.sim, dir),
+      ONRAMP_CONFIG_FILE: join(dir, 'no-config.json'),
+      ONRAMP_LOG_LEVEL: 'info',
+      ONRAMP_SMTP_HOST: '127.0.0.1',
+      ONRAMP_SMTP_PORT: String(sink.port),
+      ONRAMP_MAIL_FROM: `mfa@${D}`,
+      ONRAMP_MAIL_POLL_INTERVAL_MS: '200',
+      ONRAMP_MAIL_CLAIM_TTL_MS: '2000',
+      ONRAMP_INVITATIONS_CHUNK_SIZE: '10',
+      ONRAMP_INVITATIONS_GRAPH_CONCURRENCY: '1',
+      ONRAMP_INVITATIONS_LEASE_SECONDS: String(LEASE_SECONDS),
+      // The next scheduled run is an hour away: only a takeover can finish the run within the test.
+      ONRAMP_INVITATIONS_INTERVAL_MINUTES: '60',
+    };
+    const onboarding = new OnboardingService({ storage, config: loadConfig({ env }), clock: systemClock, log: createLogger('silent'), graph: tenant.graph });
+    await onboarding.upload(rosterCsv(USERS), { actor: 'test' });
+    tenant.sim.control.setFaults({ latencyMs: 30 });
+    const instances: CliProcess[] = [runCli(['serve'], env), runCli(['serve'], env)];
+    try {
+      await Promise.all(instances.map((i) => i.waitFor(LISTENING)));
+      const lease = () => storage.db.selectFrom('lease').select(['holder', 'expires_at']).where('name', '=', 'onboarding.invitations').executeTakeFirst();
+      await until(async () => (await storage.db.selectFrom('mail_outbox').select('id').limit(1).execute()).length > 0, 'the run to be under way');
+      const holding = await lease();
+      assert.ok(holding, 'a run holds the lease');
+      const holderIndex = instances.findIndex((i) => holding.holder.includes(`-${i.child.pid}-`));
+      assert.ok(holderIndex >= 0, `the holder ${holding.holder} is one of the instances`);
+      const holder = instances[holderIndex]!;
+      const survivor = instances[1 - holderIndex]!;
+      holder.child.kill('SIGKILL');
+      const killedAt = Date.now();
+      await holder.exited;
+      const sentAtKill = (await statusCounts(storage.db)).Sent ?? 0;
+      assert.ok(sentAtKill < eligibleOf(USERS).length, 'killed before the run could finish');
+
+      await survivor.waitFor(/taking the run over/, 30_000);
+      const takeoverSeconds = (Date.now() - killedAt) / 1000;
+      const eligible = eligibleOf(USERS);
+      await until(() => lostAndDuplicates(sink, eligible).lost.length === 0, 'every eligible user to be invited', 60_000);
+      await until(async () => (await statusCounts(storage.db)).Sent === eligible.length, 'every eligible user to be Sent', 20_000);
+      assert.equal(survivor.child.exitCode, null);
+      const { duplicates } = lostAndDuplicates(sink, eligible);
+      figure('lease-takeover', { leaseSeconds: LEASE_SECONDS, pollSeconds: Math.min(10, LEASE_SECONDS / 2), takeoverSeconds: Number(takeoverSeconds.toFixed(1)), sentAtKill, eligible: eligible.length, lost: 0, duplicates });
+    } finally {
+      for (const i of instances) i.child.kill('SIGKILL');
+      await Promise.all(instances.map((i) => i.exited));
+      await sink.close();
+      await storage.close();
+    }
+  });
+});

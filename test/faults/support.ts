@@ -1,0 +1,58 @@
+/**
+ * What the fault tests share: a tenant of N users (every 10th disabled, so not every user is emailed),
+ * the environment that points onramp at it and at a real SMTP server, and the checks "nobody lost,
+ * duplicates counted".
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../src/db/schema.js';
+import type { SimulatorOptions } from '../../src/simulator/index.js';
+import type { SmtpSink } from '../support/smtp.js';
+
+export const D = 'contoso.test';
+export const upnOf = (i: number) => `user${String(i).padStart(4, '0')}@${D}`;
+export const disabled = (i: number) => i % 10 === 0;
+
+export function tenantOf(users: number): NonNullable<SimulatorOptions['tenant']> {
+  return {
+    domain: D,
+    users: Array.from({ length: users }, (_, k) => k + 1).map((i) => ({
+      userPrincipalName: upnOf(i),
+      displayName: `User ${i}`,
+      mail: upnOf(i),
+      ...(disabled(i) ? { accountEnabled: false } : {}),
+    })),
+  };
+}
+
+export function eligibleOf(users: number): string[] {
+  return Array.from({ length: users }, (_, k) => k + 1).filter((i) => !disabled(i)).map(upnOf);
+}
+
+export const rosterCsv = (users: number) => `UPN\n${Array.from({ length: users }, (_, k) => upnOf(k + 1)).join('\n')}\n`;
+
+/** Polls until `check` holds (a condition to wait for, not a timing assertion). */
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+/** Every eligible user's invitation arrived at least once; returns how many arrived twice or more. */
+export function lostAndDuplicates(sink: SmtpSink, eligible: readonly string[]): { lost: string[]; duplicates: number } {
+  const lost = eligible.filter((upn) => sink.to(upn).length === 0);
+  const duplicates = eligible.reduce((n, upn) => n + Math.max(0, sink.to(upn).length - 1), 0);
+  return { lost, duplicates };
+}
+
+export async function statusCounts(db: Kysely<Database>): Promise<Record<string, number>> {
+  const rows = await db.selectFrom('tracked_user').select(['invite_status', db.fn.countAll<number>().as('n')]).groupBy('invite_status').execute();
+  return Object.fromEntries(rows.map((r) => [r.invite_status, Number(r.n)]));
+}
+
+/** A figure for docs/RELIABILITY.md, printed so the run's own output is the source. */
+export function figure(name: string, value: unknown): void {
+  process.stdout.write(`FIGURE ${name}: ${JSON.stringify(value)}\n`);
+}
