@@ -2,7 +2,7 @@ import type { OnrampConfig } from './onramp-config.js';
 import type { Storage } from './db/dialect.js';
 import type { Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
-import type { JobBoard } from './lib/recurring-job.js';
+import type { JobBoard } from './db/recurring-job.js';
 import type { ExchangePort, GraphPort } from './graph/graph-port.js';
 import type { DemoMail } from './portal/mailbox.routes.js';
 

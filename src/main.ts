@@ -17,7 +17,7 @@ import type { RunningSimulator } from './simulator/index.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
 import { assertPortsFree, portInUse, type ListenTarget } from './lib/listen-check.js';
-import { JobBoard } from './lib/recurring-job.js';
+import { JobBoard } from './db/recurring-job.js';
 
 export interface StartOptions {
   config: OnrampConfig;

@@ -30,7 +30,7 @@ import { postgresCapabilities, sqliteCapabilities, type DialectCapabilities } fr
 import { fileErrorReason, StorageReadOnlyError, StorageUnreachableError } from '../errors.js';
 import { systemClock } from '../lib/clock.js';
 import { createLogger, type Logger } from '../lib/logger.js';
-import { everyMs, RecurringJob } from '../lib/recurring-job.js';
+import { everyMs, RecurringJob } from './recurring-job.js';
 
 export interface StorageOptions {
   /** Where background work of the storage (SQLite's optimize) reports its failures. */

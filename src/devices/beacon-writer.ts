@@ -9,7 +9,7 @@ import type { Database } from '../db/schema.js';
 import { BatchedWriter } from '../lib/batched-writer.js';
 import { DAY_MS, HOUR_MS, type Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import { everyMs, RecurringJob, type JobBoard } from '../lib/recurring-job.js';
+import { everyMs, RecurringJob, type JobBoard } from '../db/recurring-job.js';
 import type { Beacon } from './beacon.js';
 import { deleteBeaconsBefore, recordBeacons, type ReceivedBeacon } from './devices.queries.js';
 

@@ -3,7 +3,7 @@ import type { Database } from '../db/schema.js';
 import { UpstreamError, type GraphPort } from '../graph/graph-port.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import { everyMs, RecurringJob, type JobBoard } from '../lib/recurring-job.js';
+import { everyMs, RecurringJob, type JobBoard } from '../db/recurring-job.js';
 import type { OnrampContext } from '../context.js';
 import { applyDirectoryPage, deleteNotSyncedSince, getDeltaLink, saveSyncState } from './directory.queries.js';
 

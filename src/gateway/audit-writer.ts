@@ -4,7 +4,7 @@ import type { Clock } from '../lib/clock.js';
 import { DAY_MS, HOUR_MS } from '../lib/clock.js';
 import { BatchedWriter } from '../lib/batched-writer.js';
 import type { Logger } from '../lib/logger.js';
-import { everyMs, RecurringJob, type JobBoard } from '../lib/recurring-job.js';
+import { everyMs, RecurringJob, type JobBoard } from '../db/recurring-job.js';
 import { deleteAuditBefore, insertAuditRecords, type AuditRecord } from './audit.queries.js';
 
 /** Past this many unwritten records (database down for long), new ones are dropped and counted. */

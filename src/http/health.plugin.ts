@@ -5,7 +5,7 @@ import { ping } from '../db/dialect.js';
 import { tryAcquireLease } from '../db/leases.js';
 import { pendingMigrations } from '../db/migrations/index.js';
 import { OnrampError } from '../errors.js';
-import { describeError, type JobBoard } from '../lib/recurring-job.js';
+import { describeError, type JobBoard } from '../db/recurring-job.js';
 import { errorBody } from './common.js';
 
 const HealthReply = Type.Object({ status: Type.String() });

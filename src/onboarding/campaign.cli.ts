@@ -6,7 +6,7 @@ import { openStorage, type Storage } from '../db/dialect.js';
 import { migrateToLatest } from '../db/migrations/index.js';
 import { systemClock } from '../lib/clock.js';
 import { createLogger } from '../lib/logger.js';
-import { outboxCounts } from '../mail/outbox.queries.js';
+import { countOutbox } from '../mail/outbox.js';
 import { createOnboardingJobs, type OnboardingJobs } from './invitations.scheduler.js';
 
 
@@ -51,7 +51,7 @@ export function registerCampaignCommands(program: Command, loadConfig: () => Onr
         // everything this process delivered, and what the outbox still holds, not one round's count.
         for (;;) {
           await jobs.sender.deliverDue();
-          const outbox = await outboxCounts(storage.db);
+          const outbox = await countOutbox(storage.db);
           if (!opts.wait || ((outbox.pending ?? 0) === 0 && (outbox.sending ?? 0) === 0)) {
             process.stdout.write(JSON.stringify({ run, delivery: jobs.sender.delivered, outbox: { pending: outbox.pending ?? 0, sending: outbox.sending ?? 0, failed: outbox.failed ?? 0 } }) + '\n');
             return;

@@ -5,7 +5,7 @@ import type { Database } from '../db/schema.js';
 import { UpstreamError, type DirectoryUser, type GraphPort } from '../graph/graph-port.js';
 import { HOUR_MS, type Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import { everyMs, RecurringJob, type JobBoard } from '../lib/recurring-job.js';
+import { everyMs, RecurringJob, type JobBoard } from '../db/recurring-job.js';
 import { enqueueEmails, type GivenUpEmail, type GiveUpHandler, type QueuedEmail } from '../mail/outbox.js';
 import { escalationEmail, userEmail, type Branding, type EmailSubjects } from './email-templates.js';
 import type { invitationsConfig } from './invitations.config.js';

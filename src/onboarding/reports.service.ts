@@ -1,5 +1,5 @@
 import { Cron } from 'croner';
-import { RecurringJob, type JobBoard } from '../lib/recurring-job.js';
+import { RecurringJob, type JobBoard } from '../db/recurring-job.js';
 import type { Static } from '@sinclair/typebox';
 import type { Kysely } from 'kysely';
 import type { DialectCapabilities } from '../db/capabilities.js';

@@ -15,10 +15,10 @@
  *   scheduled time.
  */
 import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
-import { leaseHolder, releaseLease, tryAcquireLease } from '../db/leases.js';
-import type { Clock } from './clock.js';
-import type { Logger } from './logger.js';
+import type { Database } from './schema.js';
+import { leaseHolder, releaseLease, tryAcquireLease } from './leases.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
 
 /** When the next run is due after `after`; null: no scheduled run (only triggers). */
 export type Schedule = (after: Date) => Date | null;

@@ -2,10 +2,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { tryAcquireLease } from '../db/leases.js';
+import { tryAcquireLease } from './leases.js';
 import { BACKENDS } from '../../test/support/storage.js';
-import { systemClock } from './clock.js';
-import { createLogger } from './logger.js';
+import { systemClock } from '../lib/clock.js';
+import { createLogger } from '../lib/logger.js';
 import { everyMs, JobBoard, RecurringJob } from './recurring-job.js';
 
 function capturedLog() {
