@@ -14,7 +14,7 @@ const LEASE = 'directory-delta-sync';
  * One instance of a cluster syncs at a time (lease); the others read the shared table.
  */
 export class DirectorySync {
-  /** Schedule, lease with heartbeat, takeover of a round whose instance died: lib/recurring-job.ts. */
+  /** Schedule, lease with heartbeat, takeover of a round whose instance died: db/recurring-job.ts. */
   readonly job: RecurringJob<true>;
 
   constructor(

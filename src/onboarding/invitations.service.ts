@@ -93,7 +93,7 @@ export async function emailGivenUp(trx: Transaction<Database>, email: GivenUpEma
 export class InvitationService {
   /**
    * Schedule, triggers, the lease and its heartbeat, takeover of a run whose instance died, and the
-   * error path are the recurring job's (lib/recurring-job.ts); this class is the run itself.
+   * error path are the recurring job's (db/recurring-job.ts); this class is the run itself.
    */
   readonly job: RecurringJob<RunSummary>;
 

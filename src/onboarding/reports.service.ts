@@ -251,7 +251,7 @@ export class ReportService {
 
   /**
    * Sends on the configured cron in the configured time zone; no-op without recipients. A failed send
-   * is retried after a minute while the slot's lease is still this instance's (lib/recurring-job.ts).
+   * is retried after a minute while the slot's lease is still this instance's (db/recurring-job.ts).
    */
   start(transport: MailTransport): void {
     const { settings, log, clock } = this.deps;

@@ -1,19 +1,15 @@
 /**
- * Hostile HTML rendered in a real browser (Debian's chromium through playwright-core, as the portal's
+ * Hostile HTML rendered in a real browser (Chromium through playwright-core and test/support/browser.ts, as the portal's
  * browser test): what the signature sanitiser lets through and what the invitation and escalation
  * emails make of hostile names must run no script. Every payload calls `pwned()` if it ever runs.
- * Skipped, saying so, where chromium is not installed.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../support/browser.js';
 import { DEFAULT_SUBJECTS, escalationEmail, userEmail, type Branding } from '../../src/onboarding/email-templates.js';
 import { sanitiseSignatureHtml } from '../../src/signatures/sanitise.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM}`;
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const PAYLOADS = [
   '<script>pwned()</script>',
@@ -36,7 +32,7 @@ const PAYLOADS = [
 
 let browser: Browser | undefined;
 before(async () => {
-  if (!skip) browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 after(async () => browser?.close());
 
@@ -55,12 +51,12 @@ async function runsScript(html: string): Promise<boolean> {
   }
 }
 
-test('the sanitised signature runs no script, whatever it was sent', { skip }, async () => {
+test('the sanitised signature runs no script, whatever it was sent', async () => {
   for (const payload of PAYLOADS) assert.equal(await runsScript(sanitiseSignatureHtml(payload)), false, payload);
   assert.equal(await runsScript('<img src=x onerror=pwned()>'), true, 'the detector detects (unsanitised HTML does run)');
 });
 
-test('emails built from hostile names and branding run no script', { skip }, async () => {
+test('emails built from hostile names and branding run no script', async () => {
   const branding: Branding = { companyName: PAYLOADS[1]!, logoUrl: 'javascript:pwned()', supportTeam: PAYLOADS[2]!, supportEmail: '"><script>pwned()</script>', primaryColor: 'red;}</style><script>pwned()</script>', accentColor: '#445566' };
   for (const payload of PAYLOADS) {
     const invitation = userEmail({ displayName: payload, upn: 'ann@contoso.test', token: 'tok', publicUrl: 'https://mfa.contoso.test/', branding, subjects: DEFAULT_SUBJECTS });
