@@ -151,9 +151,7 @@ export async function load(req: LoadRequest, seconds: number, options: { connect
     duration: seconds,
     timeout: 10,
     ...(options.rate ? { overallRate: options.rate } : {}),
-    ...(req.nextPath
-      ? { requests: [{ setupRequest: (r: autocannon.Request) => ({ ...r, path: req.nextPath!() }) }] }
-      : {}),
+    ...(req.nextPath ? { requests: [{ setupRequest: (r: autocannon.Request) => ({ ...r, path: req.nextPath!() }) }] } : {}),
     ...(req.tls ? { tlsOptions: { cert: req.tls.cert, key: req.tls.key, ca: req.tls.ca } } : {}),
   } as autocannon.Options);
   const statusCounts: Record<string, number> = {};

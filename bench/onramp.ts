@@ -93,7 +93,11 @@ export async function startOnrampServer(options: OnrampServerOptions): Promise<O
 }
 
 /** Runs an onramp CLI command to completion with the server's environment (same database). */
-export function runOnrampCli(args: string[], env: Record<string, string>, timeoutMs = 600_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
+export function runOnrampCli(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 600_000,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   // Asynchronous, so a slow CLI start-up can overlap other set-up work.
   const child = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), ...args], {
     cwd: ROOT,

@@ -38,8 +38,8 @@ export function renderMarkdown(r: BenchReport): string {
     '',
     'Every figure is the median of the runs listed in `docs/benchmarks.json`. The machine is shared with other',
     'work, so each figure is paired with a baseline measured in the same run; the ratio is figure ÷ baseline',
-    '(for throughput: the share of bare Fastify\'s rate onramp keeps; for times: how many times the raw',
-    'driver\'s time onramp takes).',
+    "(for throughput: the share of bare Fastify's rate onramp keeps; for times: how many times the raw",
+    "driver's time onramp takes).",
     '',
     '| Scenario | Figure | Value | Target | Status | Same-run baseline | Ratio | Note |',
     '|---|---|---|---|---|---|---|---|',
@@ -55,7 +55,9 @@ export function renderMarkdown(r: BenchReport): string {
         f.ratio === null ? '—' : `${num(f.ratio)}×`,
         (f.note ?? '').replaceAll('|', '\\|'),
         '',
-      ].join(' | ').trim(),
+      ]
+        .join(' | ')
+        .trim(),
     ),
     '',
     '## Baselines',

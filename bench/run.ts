@@ -58,7 +58,10 @@ const SCENARIOS: Array<[string, Scenario]> = [
  * memory to scenario 6); dist/ is compiled first so the figures are those of the source at hand.
  */
 function buildServer(): void {
-  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, encoding: 'utf8' });
+  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   if (tsc.status !== 0) throw new Error(`compiling onramp for the bench failed:\n${tsc.stdout}${tsc.stderr}`);
 }
 
@@ -138,9 +141,12 @@ async function main(): Promise<void> {
     durationSeconds: (performance.now() - started) / 1000,
     figures,
     baselines: {
-      'bare Fastify': 'a Fastify 5 app with one route and nothing of onramp (bench/servers/bare.ts), in its own process, same autocannon settings (50 keep-alive connections; 10 for fixed-rate runs).',
-      'bare mTLS Fastify': 'the same app over HTTPS requiring and verifying a client certificate from the bench CA (root + intermediate from src/pki/pki.ts), TLS 1.2+.',
-      'raw SQLite insert': 'better-sqlite3, WAL, synchronous=NORMAL, one prepared single-row INSERT per row in one transaction, into a table shaped like a tracking record (upn and token unique).',
+      'bare Fastify':
+        'a Fastify 5 app with one route and nothing of onramp (bench/servers/bare.ts), in its own process, same autocannon settings (50 keep-alive connections; 10 for fixed-rate runs).',
+      'bare mTLS Fastify':
+        'the same app over HTTPS requiring and verifying a client certificate from the bench CA (root + intermediate from src/pki/pki.ts), TLS 1.2+.',
+      'raw SQLite insert':
+        'better-sqlite3, WAL, synchronous=NORMAL, one prepared single-row INSERT per row in one transaction, into a table shaped like a tracking record (upn and token unique).',
       'raw PostgreSQL insert': 'pg, multi-row INSERTs of 1,000 rows in one transaction into the same table shape, in a private schema dropped afterwards.',
     },
     notes,

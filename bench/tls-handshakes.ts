@@ -17,17 +17,34 @@ import { createLogger } from '../src/lib/logger.js';
 import { createCrl, createIntermediateCa, createRootCa, issueClientCertificate, issueServerCertificate } from '../src/pki/pki.js';
 import { sqliteBackend } from '../test/support/storage.js';
 const dir = mkdtempSync(join(tmpdir(), 'onramp-handshakes-'));
-const root = await createRootCa('r'); const issuing = await createIntermediateCa(root, 'i');
+const root = await createRootCa('r');
+const issuing = await createIntermediateCa(root, 'i');
 const server = await issueServerCertificate(issuing);
 const clientKey = process.env.KEY === 'rsa' ? 'rsa' : 'ec';
 const alice = await issueClientCertificate(issuing, { upn: 'alice@contoso.com', keyType: clientKey });
-const f = (n: string, t: string) => (writeFileSync(join(dir, n), t), join(dir, n));
+const f = (n: string, t: string) => {
+  writeFileSync(join(dir, n), t);
+  return join(dir, n);
+};
 const storage = await sqliteBackend.open();
-const config = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/x', ...storage.env, ONRAMP_DEVICE_SERVER_CERT_FILE: f('s.pem', server.certPem + issuing.certPem), ONRAMP_DEVICE_SERVER_KEY_FILE: f('s.key', server.keyPem), ONRAMP_DEVICE_TRUST_ANCHORS_FILE: f('a.pem', root.certPem), ONRAMP_DEVICE_CRL_FILES: f('c.crl', await createCrl(issuing, [])), ONRAMP_DEVICE_IP_BURST: '1000000', ONRAMP_DEVICE_IP_RATE: '100000' } });
+const config = loadConfig({
+  env: {
+    ONRAMP_CONFIG_FILE: '/x',
+    ...storage.env,
+    ONRAMP_DEVICE_SERVER_CERT_FILE: f('s.pem', server.certPem + issuing.certPem),
+    ONRAMP_DEVICE_SERVER_KEY_FILE: f('s.key', server.keyPem),
+    ONRAMP_DEVICE_TRUST_ANCHORS_FILE: f('a.pem', root.certPem),
+    ONRAMP_DEVICE_CRL_FILES: f('c.crl', await createCrl(issuing, [])),
+    ONRAMP_DEVICE_IP_BURST: '1000000',
+    ONRAMP_DEVICE_IP_RATE: '100000',
+  },
+});
 const ctx = { config, storage, log: createLogger('silent'), clock: systemClock, demo: false, instanceId: 't' };
 const app = await buildDeviceApp(ctx, (await resolveGatewayMaterial(ctx))!);
 const port = Number(new URL(await app.listen({ host: '127.0.0.1', port: 0 })).port);
-f('ca.pem', root.certPem); f('cc.pem', alice.certPem + issuing.certPem); f('ck.pem', alice.keyPem);
+f('ca.pem', root.certPem);
+f('cc.pem', alice.certPem + issuing.certPem);
+f('ck.pem', alice.keyPem);
 const clientJs = `
 const https = require('node:https'); const fs = require('node:fs');
 const [port, n, mode, version, conc] = process.argv.slice(1); const dir = ${JSON.stringify(dir)};
@@ -42,14 +59,23 @@ const call = (agent) => new Promise((res, rej) => { const r = https.request({ ho
   console.log(JSON.stringify({ ms: Date.now() - t0, reused }));
 })();`;
 const N = Number(process.argv[2] ?? 2000);
-for (const version of ['TLSv1.2', 'TLSv1.3']) for (const mode of ['full', 'resumed']) {
-  const cpu0 = process.cpuUsage();
-  const out = await new Promise<string>((res) => { let s = ''; const c = spawn(process.execPath, ['-e', clientJs, String(port), String(N), mode, version, '8']); c.stdout.on('data', (d) => (s += d)); c.stderr.pipe(process.stderr); c.on('close', () => res(s)); });
-  const cpu = process.cpuUsage(cpu0);
-  const r = JSON.parse(out);
-  const perConnection = (cpu.user + cpu.system) / 1000 / N;
-  console.log(`${version} ${mode}: ${perConnection.toFixed(3)} ms server CPU per connection (${N} connections, ${r.reused} resumed, client key ${clientKey}); 10,000 agents: ${((perConnection * 10_000) / 1000).toFixed(1)} s`);
-}
+for (const version of ['TLSv1.2', 'TLSv1.3'])
+  for (const mode of ['full', 'resumed']) {
+    const cpu0 = process.cpuUsage();
+    const out = await new Promise<string>((res) => {
+      let s = '';
+      const c = spawn(process.execPath, ['-e', clientJs, String(port), String(N), mode, version, '8']);
+      c.stdout.on('data', (d) => (s += d));
+      c.stderr.pipe(process.stderr);
+      c.on('close', () => res(s));
+    });
+    const cpu = process.cpuUsage(cpu0);
+    const r = JSON.parse(out);
+    const perConnection = (cpu.user + cpu.system) / 1000 / N;
+    console.log(
+      `${version} ${mode}: ${perConnection.toFixed(3)} ms server CPU per connection (${N} connections, ${r.reused} resumed, client key ${clientKey}); 10,000 agents: ${((perConnection * 10_000) / 1000).toFixed(1)} s`,
+    );
+  }
 await app.close();
 await storage.close();
 rmSync(dir, { recursive: true, force: true });

@@ -36,21 +36,31 @@ const banner = `storage backends: sqlite runs; postgres ${postgres} [${new URL(u
 console.log(`\n=== ${banner} ===\n=== ${files.length} test files ===\n`);
 
 // Strict types are part of the contract: a type error fails the run before any test starts.
-// (ONRAMP_SKIP_TYPECHECK=1 skips it for a quick focused run while editing.)
-const typecheck = process.env.ONRAMP_SKIP_TYPECHECK === '1'
-  ? { status: 0 }
-  : spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit'], { stdio: 'inherit' });
+// (ONRAMP_SKIP_TYPECHECK=1 skips it and the lint below for a quick focused run while editing.)
+const typecheck =
+  process.env.ONRAMP_SKIP_TYPECHECK === '1'
+    ? { status: 0 }
+    : spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit'], { stdio: 'inherit' });
 if (typecheck.status !== 0) {
   console.error('\n=== typecheck failed ===');
   process.exit(1);
 }
 
+// So is the linter and the formatter's layout (Biome): `npm run format` fixes the layout.
+const lint =
+  process.env.ONRAMP_SKIP_TYPECHECK === '1'
+    ? { status: 0 }
+    : spawnSync(process.execPath, ['node_modules/@biomejs/biome/bin/biome', 'check', '.'], { stdio: 'inherit' });
+if (lint.status !== 0) {
+  console.error('\n=== lint failed (npm run format fixes the layout; the rest is in the messages above) ===');
+  process.exit(1);
+}
+
 const runId = `r${Date.now().toString(36)}`;
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=180000', ...files],
-  { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test', ONRAMP_TEST_RUN_ID: runId } },
-);
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=180000', ...files], {
+  stdio: 'inherit',
+  env: { ...process.env, NODE_ENV: 'test', ONRAMP_TEST_RUN_ID: runId },
+});
 
 // Drop this run's PostgreSQL schemas (see test/support/storage.ts for why not during the run).
 if (postgres === 'runs') {

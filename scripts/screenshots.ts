@@ -28,7 +28,17 @@ const base0 = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json'
 const demo = await startDemoTenant(base0, log);
 const { graph, simulator: sim } = demo;
 const config = demo.config;
-const ctx = { config, storage, log, clock: systemClock, demo: true, instanceId: 'screenshots', graph: graph.graph, exchange: graph.exchange, demoTenant: demo.demoTenant };
+const ctx = {
+  config,
+  storage,
+  log,
+  clock: systemClock,
+  demo: true,
+  instanceId: 'screenshots',
+  graph: graph.graph,
+  exchange: graph.exchange,
+  demoTenant: demo.demoTenant,
+};
 const app = await buildPublicApp(ctx);
 const base = await app.listen({ host: '127.0.0.1', port: 0 });
 const auth = new AuthService(storage.db, config.auth, systemClock);
@@ -37,9 +47,16 @@ const token = (await auth.createApiToken('screenshots', 'admin', 'script')).toke
 // Sample users from the simulated tenant, with progress set so the charts have something to show.
 const members = [...sim.control.tenant.users.values()].filter((u) => u.appRoles.length === 0 && u.accountEnabled && u.userType === 'Member' && u.mail);
 const statuses = ['Pending', 'Sent', 'Sent', 'Clicked', 'AddedToGroup', 'Active', 'Active', 'Active', 'Overdue', 'Excluded'];
-for (const [batch, from, to] of [['finance-wave-1', 0, 40], ['sales-wave-1', 40, 65]] as const) {
+for (const [batch, from, to] of [
+  ['finance-wave-1', 0, 40],
+  ['sales-wave-1', 40, 65],
+] as const) {
   const rows = members.slice(from, to).map((u) => u.userPrincipalName);
-  await fetch(`${base}/api/upload-users?batchId=${batch}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body: ['UPN', ...rows].join('\n') });
+  await fetch(`${base}/api/upload-users?batchId=${batch}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
+    body: ['UPN', ...rows].join('\n'),
+  });
 }
 const users = await storage.db.selectFrom('tracked_user').select(['id', 'upn_key']).orderBy('id').execute();
 const day = (d: number) => new Date(Date.now() - d * 86_400_000).toISOString();
@@ -89,7 +106,9 @@ try {
   await page.goto(base + '/#/upload');
   const transfer = await page.evaluateHandle(() => {
     const dt = new DataTransfer();
-    dt.items.add(new File(['UPN,Department\nnew.hire@contoso.com,Sales\nbroken-address,IT\nnew.hire@contoso.com,Sales\n'], 'new-hires.csv', { type: 'text/csv' }));
+    dt.items.add(
+      new File(['UPN,Department\nnew.hire@contoso.com,Sales\nbroken-address,IT\nnew.hire@contoso.com,Sales\n'], 'new-hires.csv', { type: 'text/csv' }),
+    );
     return dt;
   });
   await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer: transfer });

@@ -32,7 +32,10 @@ function baseOptions(ctx: OnrampContext, onUnrouted?: () => UnroutedListener | u
     frameworkErrors: (error, req, reply) => {
       const err = new OnrampError('ONRAMP_ERR_BAD_REQUEST', [error.message]);
       onUnrouted?.()?.(req, err.statusCode, err.code);
-      void (reply as FastifyReply).code(err.statusCode).header('x-request-id', req.id).send(errorBody(reply as FastifyReply, err));
+      void (reply as FastifyReply)
+        .code(err.statusCode)
+        .header('x-request-id', req.id)
+        .send(errorBody(reply as FastifyReply, err));
     },
   };
 }
@@ -56,7 +59,13 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
     adminGuard: requireRole('admin'),
     actorOf: (req) => req.principal?.subject ?? 'admin',
     onUploaded: (req, r) =>
-      recordAudit(req, 'users.upload', r.batchId, { total: r.total, added: r.added.length, updated: r.updated.length, skipped: r.skipped.length, errors: r.errors.length }),
+      recordAudit(req, 'users.upload', r.batchId, {
+        total: r.total,
+        added: r.added.length,
+        updated: r.updated.length,
+        skipped: r.skipped.length,
+        errors: r.errors.length,
+      }),
     admin: { viewerGuard: requireRole('viewer'), audit: recordAudit },
   });
   await app.register(deviceReportRoutes, { ctx, guard: requireRole('viewer') });

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { configReference, loadConfig, redactConfig, type OnrampConfig } from './onramp-config.js';
-import { ConfigError } from './config/loader.js';
 import { openStorage } from './db/dialect.js';
 import { migrateToLatest } from './db/migrations/index.js';
 import { isStartupError } from './errors.js';
@@ -115,7 +114,12 @@ registerAuthCommands(program, () => config());
 registerSimCommand(program, () => config().dataDir);
 const connectTenant: GraphConnector = (graph) => connectGraph(graph, createLogger(config().log.level));
 // Given up in `mail deliver` as in the server: the user goes to Error with the reason.
-registerMailCommands(program, () => config(), connectTenant, (storage) => (trx, email) => emailGivenUp(trx, email, { storage, clock: systemClock }));
+registerMailCommands(
+  program,
+  () => config(),
+  connectTenant,
+  (storage) => (trx, email) => emailGivenUp(trx, email, { storage, clock: systemClock }),
+);
 registerCampaignCommands(program, () => config(), connectTenant);
 
 /** Known start-up failures get one clear line and exit 1; anything else is a bug and shows its stack. */

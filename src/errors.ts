@@ -35,7 +35,10 @@ export const ERROR_CATALOGUE = {
   ONRAMP_ERR_ATTRIBUTE_NOT_ALLOWED: { status: 400, message: 'Attribute %s is not available; see directory.allowedAttributes' },
   ONRAMP_ERR_DIRECTORY_NOT_READY: { status: 503, message: 'The directory cache has not completed its first sync yet' },
   ONRAMP_ERR_UPSTREAM_FAILED: { status: 502, message: 'Exchange Online refused the update; correlation id %s' },
-  ONRAMP_ERR_MAIL_UNAVAILABLE: { status: 503, message: 'The mail relay did not take the email, so nothing was sent; check the mail settings and try again (request id in the log)' },
+  ONRAMP_ERR_MAIL_UNAVAILABLE: {
+    status: 503,
+    message: 'The mail relay did not take the email, so nothing was sent; check the mail settings and try again (request id in the log)',
+  },
   ONRAMP_ERR_SIGNATURE_TOO_COMPLEX: { status: 400, message: 'Signature HTML refused: %s (see signatures.maxNestingDepth and signatures.maxElements)' },
   ONRAMP_ERR_SIGNATURE_BUSY: { status: 503, message: 'Too many signatures are being checked at the moment; retry in a few seconds' },
   ONRAMP_ERR_UPSTREAM_UNAVAILABLE: { status: 503, message: 'Exchange Online is unavailable or throttling; retry later (correlation id %s)' },
@@ -50,7 +53,10 @@ export class OnrampError extends Error {
   constructor(code: OnrampErrorCode, args: ReadonlyArray<string | number> = [], options?: { cause?: unknown }) {
     const entry = ERROR_CATALOGUE[code];
     let i = 0;
-    super(entry.message.replace(/%s/g, () => String(args[i++] ?? '')), options);
+    super(
+      entry.message.replace(/%s/g, () => String(args[i++] ?? '')),
+      options,
+    );
     this.name = 'OnrampError';
     this.code = code;
     this.statusCode = entry.status;

@@ -138,7 +138,9 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
           // A keep-alive connection whose request was in flight when close() began turns idle only
           // after its response; drop such connections as they idle instead of waiting out keep-alive.
           const servers = [publicApp.server, deviceApp?.server];
-          const reaper = setInterval(() => servers.forEach((s) => s?.closeIdleConnections()), 100);
+          const reaper = setInterval(() => {
+            for (const s of servers) s?.closeIdleConnections();
+          }, 100);
           try {
             for (const close of closers.reverse()) await close();
           } finally {

@@ -25,7 +25,11 @@ test('the quick benchmark runs every scenario without breaking and writes its re
 
     const report = JSON.parse(readFileSync(join(out, 'benchmarks.json'), 'utf8')) as BenchReport;
     const broken = report.figures.filter((f) => f.status === 'broken');
-    assert.deepEqual(broken.map((f) => `${f.scenario} / ${f.metric}: ${f.note}`), [], `broken scenarios; bench log:\n${log}`);
+    assert.deepEqual(
+      broken.map((f) => `${f.scenario} / ${f.metric}: ${f.note}`),
+      [],
+      `broken scenarios; bench log:\n${log}`,
+    );
     assert.equal(code, 0, `bench exited ${code}; log:\n${log}`);
     assert.equal(report.quick, true);
 

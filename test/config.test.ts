@@ -51,7 +51,10 @@ test('a file that is not JSON is refused with its path', () => {
   const dir = mkdtempSync(join(tmpdir(), 'onramp-cfg-'));
   const file = join(dir, 'onramp.config.json');
   writeFileSync(file, '{ "server": ');
-  assert.throws(() => loadConfig({ file, env: {} }), (err: ConfigError) => err.problems[0]!.source === file && /not valid JSON/.test(err.message));
+  assert.throws(
+    () => loadConfig({ file, env: {} }),
+    (err: ConfigError) => err.problems[0]!.source === file && /not valid JSON/.test(err.message),
+  );
 });
 
 test('secrets are redacted, and URLs keep everything but the password', () => {
@@ -66,10 +69,20 @@ test('docs/CONFIGURATION.md is the generated reference', () => {
   assert.equal(doc, configReference(), 'regenerate with: node --import tsx src/cli.ts config reference > docs/CONFIGURATION.md');
 });
 
-test('single sign-on needs a tenant\'s own issuer: a multi-tenant authority would let any tenant in', () => {
-  for (const issuer of ['https://login.microsoftonline.com/common/v2.0', 'https://login.microsoftonline.com/organizations/v2.0', 'https://login.microsoftonline.com/consumers']) {
-    assert.throws(() => loadConfig({ env: { ONRAMP_CONFIG_FILE: noFile, ONRAMP_OIDC_ISSUER: issuer } }), (err: unknown) => err instanceof ConfigError && /auth\.oidc\.issuer/.test(err.message), issuer);
+test("single sign-on needs a tenant's own issuer: a multi-tenant authority would let any tenant in", () => {
+  for (const issuer of [
+    'https://login.microsoftonline.com/common/v2.0',
+    'https://login.microsoftonline.com/organizations/v2.0',
+    'https://login.microsoftonline.com/consumers',
+  ]) {
+    assert.throws(
+      () => loadConfig({ env: { ONRAMP_CONFIG_FILE: noFile, ONRAMP_OIDC_ISSUER: issuer } }),
+      (err: unknown) => err instanceof ConfigError && /auth\.oidc\.issuer/.test(err.message),
+      issuer,
+    );
   }
-  const own = loadConfig({ env: { ONRAMP_CONFIG_FILE: noFile, ONRAMP_OIDC_ISSUER: 'https://login.microsoftonline.com/8f1c2b2e-5c1d-4c5e-9d3f-2a1b0c9d8e7f/v2.0' } });
+  const own = loadConfig({
+    env: { ONRAMP_CONFIG_FILE: noFile, ONRAMP_OIDC_ISSUER: 'https://login.microsoftonline.com/8f1c2b2e-5c1d-4c5e-9d3f-2a1b0c9d8e7f/v2.0' },
+  });
   assert.match(own.auth.oidc.issuer ?? '', /8f1c2b2e/);
 });

@@ -9,7 +9,11 @@ test('every error code is documented in docs/ERRORS.md with its status', () => {
     assert.match(doc, new RegExp(`\\| \`${code}\` \\| ${status} \\|`), `${code} (${status}) missing from docs/ERRORS.md`);
   }
   const documented = [...doc.matchAll(/\| `(ONRAMP_ERR_\w+)` \|/g)].map((m) => m[1]);
-  assert.deepEqual(documented.filter((c) => !(c! in ERROR_CATALOGUE)), [], 'docs/ERRORS.md lists codes that no longer exist');
+  assert.deepEqual(
+    documented.filter((c) => !(c! in ERROR_CATALOGUE)),
+    [],
+    'docs/ERRORS.md lists codes that no longer exist',
+  );
 });
 
 test('codes are ONRAMP_ERR_ names with client or server statuses, and messages fill their slots', () => {

@@ -32,14 +32,24 @@ describe('official Microsoft SDKs against the tenant simulator', () => {
   /** The Kiota SDK as its README sets it up, with the simulator's base URL and CA. */
   const kiotaClient = (credential: TokenCredential): GraphServiceClient => {
     const auth = new AzureIdentityAuthenticationProvider(credential, SCOPES, undefined, new Set([new URL(sim.url).host]));
-    const trustingFetch = (url: string, init: RequestInit) => undiciFetch(url, { ...(init as object), dispatcher: agent } as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>;
+    const trustingFetch = (url: string, init: RequestInit) =>
+      undiciFetch(url, { ...(init as object), dispatcher: agent } as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>;
     const adapter = new GraphRequestAdapter(auth, undefined, undefined, createGraphClientFactory({ graphServiceTargetVersion: 'v1.0' }, trustingFetch));
     adapter.baseUrl = `${sim.url}/v1.0`;
     return createGraphServiceClient(adapter);
   };
   const secretCredential = () =>
-    buildCredential({ credential: 'clientSecret', tenantId: sim.tenantId, clientId: sim.clientId, clientSecret: sim.clientSecret, authorityHost: sim.url, disableInstanceDiscovery: true, caPem: sim.caPem });
-  const enabledMembers = () => [...sim.control.tenant.users.values()].filter((u) => u.userType === 'Member' && u.accountEnabled && u.userPrincipalName !== sim.sharedMailbox);
+    buildCredential({
+      credential: 'clientSecret',
+      tenantId: sim.tenantId,
+      clientId: sim.clientId,
+      clientSecret: sim.clientSecret,
+      authorityHost: sim.url,
+      disableInstanceDiscovery: true,
+      caPem: sim.caPem,
+    });
+  const enabledMembers = () =>
+    [...sim.control.tenant.users.values()].filter((u) => u.userType === 'Member' && u.accountEnabled && u.userPrincipalName !== sim.sharedMailbox);
   const kiotaError = async (call: Promise<unknown>): Promise<ODataError> => {
     try {
       await call;
@@ -89,7 +99,7 @@ describe('official Microsoft SDKs against the tenant simulator', () => {
     assert.equal(new Set(seen).size, sim.control.tenant.users.size);
   });
 
-  it('serves users/delta in the function-call forms, and sendMail with the Kiota SDK\'s PascalCase parameters', async () => {
+  it("serves users/delta in the function-call forms, and sendMail with the Kiota SDK's PascalCase parameters", async () => {
     const round = await kiota.users.delta.get({ queryParameters: { select: ['id', 'displayName', 'userPrincipalName'] } }); // GET /users/delta()
     assert.equal(round?.value?.length, 100);
     let page = round!;
@@ -105,15 +115,27 @@ describe('official Microsoft SDKs against the tenant simulator', () => {
 
     sim.control.clearMail();
     await kiota.users.byUserId(sim.sharedMailbox).sendMail.post({
-      message: { subject: 'Kiota says hello', body: { contentType: 'html', content: '<p>Hello</p>' }, toRecipients: [{ emailAddress: { address: 'ann@example.net', name: 'Ann' } }] },
+      message: {
+        subject: 'Kiota says hello',
+        body: { contentType: 'html', content: '<p>Hello</p>' },
+        toRecipients: [{ emailAddress: { address: 'ann@example.net', name: 'Ann' } }],
+      },
       saveToSentItems: false,
     });
-    await legacy.api(`/users/${sim.sharedMailbox}/microsoft.graph.sendMail`).post({ message: { subject: 'legacy', body: { contentType: 'Text', content: 'hi' }, toRecipients: [{ emailAddress: { address: 'bo@example.net' } }] } });
+    await legacy
+      .api(`/users/${sim.sharedMailbox}/microsoft.graph.sendMail`)
+      .post({ message: { subject: 'legacy', body: { contentType: 'Text', content: 'hi' }, toRecipients: [{ emailAddress: { address: 'bo@example.net' } }] } });
     const mail = sim.control.mail();
-    assert.deepEqual(mail.map((m) => [m.subject, m.to[0]!.address, m.contentType]), [['Kiota says hello', 'ann@example.net', 'html'], ['legacy', 'bo@example.net', 'text']]);
+    assert.deepEqual(
+      mail.map((m) => [m.subject, m.to[0]!.address, m.contentType]),
+      [
+        ['Kiota says hello', 'ann@example.net', 'html'],
+        ['legacy', 'bo@example.net', 'text'],
+      ],
+    );
   });
 
-  it('answers $count, $filter, $search and $orderby by Graph\'s advanced query rules', async () => {
+  it("answers $count, $filter, $search and $orderby by Graph's advanced query rules", async () => {
     const eventual = { ConsistencyLevel: 'eventual' };
     const all = sim.control.tenant.users.size;
     assert.equal(await kiota.users.count.get({ headers: eventual }), all);
@@ -129,16 +151,34 @@ describe('official Microsoft SDKs against the tenant simulator', () => {
 
     const someone = enabledMembers()[3]!;
     const prefix = someone.displayName.slice(0, 3);
-    const or = await kiota.users.get({ queryParameters: { filter: `startswith(displayName,'${prefix}') or userPrincipalName eq '${sim.sharedMailbox}'`, select: ['id', 'displayName'], top: 999 } });
-    const expected = [...sim.control.tenant.users.values()].filter((u) => u.displayName.toLowerCase().startsWith(prefix.toLowerCase()) || u.userPrincipalName === sim.sharedMailbox);
+    const or = await kiota.users.get({
+      queryParameters: {
+        filter: `startswith(displayName,'${prefix}') or userPrincipalName eq '${sim.sharedMailbox}'`,
+        select: ['id', 'displayName'],
+        top: 999,
+      },
+    });
+    const expected = [...sim.control.tenant.users.values()].filter(
+      (u) => u.displayName.toLowerCase().startsWith(prefix.toLowerCase()) || u.userPrincipalName === sim.sharedMailbox,
+    );
     assert.deepEqual(new Set(or?.value?.map((u) => u.id)), new Set(expected.map((u) => u.id)));
 
     const searchWithout = await legacyError(legacy.api('/users').search(`"displayName:${someone.givenName}"`).get());
     assert.equal(searchWithout.code, 'Request_UnsupportedQuery');
     assert.match(searchWithout.message, /ConsistencyLevel/);
-    const search = await kiota.users.get({ queryParameters: { search: `"displayName:${someone.givenName}"`, count: true, select: ['id', 'displayName'] }, headers: eventual });
+    const search = await kiota.users.get({
+      queryParameters: { search: `"displayName:${someone.givenName}"`, count: true, select: ['id', 'displayName'] },
+      headers: eventual,
+    });
     assert.ok(search?.value?.some((u) => u.id === someone.id));
-    assert.ok(search?.value?.every((u) => u.displayName!.toLowerCase().split(' ').some((w) => w.startsWith(someone.givenName!.toLowerCase()))));
+    assert.ok(
+      search?.value?.every((u) =>
+        u
+          .displayName!.toLowerCase()
+          .split(' ')
+          .some((w) => w.startsWith(someone.givenName!.toLowerCase())),
+      ),
+    );
 
     const sorted = await kiota.users.get({ queryParameters: { orderby: ['displayName desc'], select: ['displayName'], top: 999 } });
     const names = sorted!.value!.map((u) => u.displayName!.toLowerCase());
@@ -154,7 +194,9 @@ describe('official Microsoft SDKs against the tenant simulator', () => {
 
   it('shapes errors as Graph: BadRequest "Invalid filter clause", innerError ids equal to the headers and the client\'s id', async () => {
     const clientRequestId = 'b7c3a5c8-0a76-4d4f-9d26-3c1f2a9f0e11';
-    const err = await kiotaError(kiota.users.get({ queryParameters: { filter: "userPrincipalName eq 'unterminated" }, headers: { 'client-request-id': clientRequestId } }));
+    const err = await kiotaError(
+      kiota.users.get({ queryParameters: { filter: "userPrincipalName eq 'unterminated" }, headers: { 'client-request-id': clientRequestId } }),
+    );
     assert.equal(err.responseStatusCode, 400);
     assert.equal(err.errorEscaped?.code, 'BadRequest');
     assert.match(err.errorEscaped?.message ?? '', /^Invalid filter clause/);
@@ -231,10 +273,16 @@ describe('official Microsoft SDKs against the tenant simulator', () => {
 
     await kiota.users.byUserId(a!.id).manager.ref.put({ odataId: `${sim.url}/v1.0/users/${b!.id}` });
     assert.equal((await legacy.api(`/users/${a!.id}/manager`).get()).id, b!.id);
-    assert.deepEqual((await deltaSince()).map((u) => u.id), [a!.id]);
+    assert.deepEqual(
+      (await deltaSince()).map((u) => u.id),
+      [a!.id],
+    );
     await kiota.users.byUserId(a!.id).manager.ref.delete();
     assert.equal((await legacyError(legacy.api(`/users/${a!.id}/manager`).get())).statusCode, 404);
-    assert.deepEqual((await deltaSince()).map((u) => u.id), [a!.id]);
+    assert.deepEqual(
+      (await deltaSince()).map((u) => u.id),
+      [a!.id],
+    );
 
     const newName = `renamed.${b!.mailNickname}@${sim.domain}`;
     await kiota.users.byUserId(b!.id).patch({ userPrincipalName: newName });
@@ -245,10 +293,16 @@ describe('official Microsoft SDKs against the tenant simulator', () => {
     assert.deepEqual(await deltaSince(), [{ id: c!.id, '@removed': { reason: 'changed' } }]);
     const restored = await legacy.api(`/directory/deletedItems/${c!.id}/restore`).post({});
     assert.equal(restored.id, c!.id);
-    assert.deepEqual((await deltaSince()).map((u) => u.id), [c!.id]);
+    assert.deepEqual(
+      (await deltaSince()).map((u) => u.id),
+      [c!.id],
+    );
     await kiota.users.byUserId(c!.id).delete();
     await legacy.api(`/directory/deletedItems/${c!.id}`).delete();
-    assert.deepEqual((await deltaSince()).map((u) => u['@removed']?.reason), ['deleted']);
+    assert.deepEqual(
+      (await deltaSince()).map((u) => u['@removed']?.reason),
+      ['deleted'],
+    );
   });
 
   it('answers an expired delta token with 410 syncStateNotFound and a Location to start over', async () => {
@@ -279,14 +333,32 @@ describe('official Microsoft SDKs against the tenant simulator', () => {
   it('accepts a certificate credential registered through the control route', async () => {
     const ca = await createRootCa('sdk test app CA');
     const cert = await issueClientCertificate(ca, { commonName: 'sdk-app', extendedKeyUsages: [] });
-    const res = await request(`${sim.url}/_sim/app/certificates`, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ certificate: cert.certPem }) });
+    const res = await request(`${sim.url}/_sim/app/certificates`, {
+      method: 'POST',
+      dispatcher: agent,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ certificate: cert.certPem }),
+    });
     assert.equal(res.statusCode, 201);
     assert.equal(((await res.body.json()) as { clientId: string }).clientId, sim.clientId);
     const withCertificate = kiotaClient(
-      buildCredential({ credential: 'certificate', tenantId: sim.tenantId, clientId: sim.clientId, certificatePem: cert.certPem + cert.keyPem, authorityHost: sim.url, disableInstanceDiscovery: true, caPem: sim.caPem }),
+      buildCredential({
+        credential: 'certificate',
+        tenantId: sim.tenantId,
+        clientId: sim.clientId,
+        certificatePem: cert.certPem + cert.keyPem,
+        authorityHost: sim.url,
+        disableInstanceDiscovery: true,
+        caPem: sim.caPem,
+      }),
     );
     assert.equal((await withCertificate.users.get({ queryParameters: { top: 1 } }))?.value?.length, 1);
-    const bad = await request(`${sim.url}/_sim/app/certificates`, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ certificate: 'not a certificate' }) });
+    const bad = await request(`${sim.url}/_sim/app/certificates`, {
+      method: 'POST',
+      dispatcher: agent,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ certificate: 'not a certificate' }),
+    });
     assert.equal(bad.statusCode, 400);
     await bad.body.dump();
   });

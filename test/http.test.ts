@@ -65,7 +65,12 @@ describe('public listener contract', () => {
     const bad = await app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload: '{"a":' });
     assert.equal(bad.statusCode, 400);
     assert.equal(bad.json().code, 'ONRAMP_ERR_BAD_JSON');
-    const big = await app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ a: 'x'.repeat(4096) }) });
+    const big = await app.inject({
+      method: 'POST',
+      url: '/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ a: 'x'.repeat(4096) }),
+    });
     assert.equal(big.statusCode, 413);
     assert.equal(big.json().code, 'ONRAMP_ERR_BODY_TOO_LARGE');
     assert.match(big.json().message, /2048 bytes/);
@@ -93,9 +98,17 @@ describe('public listener contract', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       socket.destroy();
       const deadline = Date.now() + 5000;
-      while (!lines.some((l) => l.msg === 'request rejected' || l.level >= 50) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-      assert.deepEqual(lines.filter((l) => l.level >= 50), [], 'nothing logged as an error');
-      assert.ok(lines.some((l) => l.msg === 'request rejected'), 'the rejection is logged at info');
+      while (!lines.some((l) => l.msg === 'request rejected' || l.level >= 50) && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.deepEqual(
+        lines.filter((l) => l.level >= 50),
+        [],
+        'nothing logged as an error',
+      );
+      assert.ok(
+        lines.some((l) => l.msg === 'request rejected'),
+        'the rejection is logged at info',
+      );
     } finally {
       await app.close();
     }

@@ -41,17 +41,27 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
 function simControl(tenant: TestTenant, path: string, body: unknown): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const payload = JSON.stringify(body);
-    const req = request(`${tenant.sim.url}${path}`, { method: 'POST', ca: tenant.sim.caPem, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = request(
+      `${tenant.sim.url}${path}`,
+      { method: 'POST', ca: tenant.sim.caPem, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });
 }
 
-const unescapeAttr = (v: string) => v.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const unescapeAttr = (v: string) =>
+  v
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 for (const backend of BACKENDS) {
   describe(`MFA onboarding journey (${backend.name})`, { skip: backend.skip }, () => {
@@ -150,7 +160,9 @@ for (const backend of BACKENDS) {
         assert.equal((await user(`ann@${D}`)).clicked_link_date, null, 'the GET alone enrols nobody');
         const form = pageHtml.match(/<form method="post" action="([^"]+)">(.*?)<\/form>/s);
         assert.ok(form, 'the page has the enrol form');
-        const fields = new URLSearchParams([...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1]!, unescapeAttr(m[2]!)]));
+        const fields = new URLSearchParams(
+          [...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1]!, unescapeAttr(m[2]!)]),
+        );
         assert.ok(fields.get('csrf'), 'the form carries its CSRF token');
         const enrolled = await fetch(new URL(unescapeAttr(form[1]!), enrolUrl), {
           method: 'POST',
@@ -181,8 +193,15 @@ for (const backend of BACKENDS) {
         assert.ok(active.mfa_registration_date);
         assert.equal((await user(`ben@${D}`)).invite_status, 'Sent');
         const events = await storage.db.selectFrom('user_event').select(['type', 'at']).where('tracked_user_id', '=', active.id).orderBy('id').execute();
-        assert.deepEqual(events.map((e) => e.type), ['uploaded', 'invited', 'email-opened', 'clicked', 'added-to-group', 'activated']);
-        assert.deepEqual(events.map((e) => e.at), [...events.map((e) => e.at)].sort(), 'the history is in time order');
+        assert.deepEqual(
+          events.map((e) => e.type),
+          ['uploaded', 'invited', 'email-opened', 'clicked', 'added-to-group', 'activated'],
+        );
+        assert.deepEqual(
+          events.map((e) => e.at),
+          [...events.map((e) => e.at)].sort(),
+          'the history is in time order',
+        );
         assert.equal(sink.to(`ann@${D}`).length, 1, 'one email for ann in the whole journey');
       } finally {
         await running.close();
@@ -208,7 +227,8 @@ describe('serve --demo (startOnramp with its in-process tenant)', () => {
     try {
       const sim = running.simulator!;
       const someone = [...sim.control.tenant.users.values()].find((u) => u.accountEnabled && u.userType === 'Member' && u.mail && u.methods.length === 0)!;
-      const user = () => running.ctx.storage.db.selectFrom('tracked_user').selectAll().where('upn_key', '=', someone.userPrincipalName.toLowerCase()).executeTakeFirstOrThrow();
+      const user = () =>
+        running.ctx.storage.db.selectFrom('tracked_user').selectAll().where('upn_key', '=', someone.userPrincipalName.toLowerCase()).executeTakeFirstOrThrow();
       const { token } = await new AuthService(running.ctx.storage.db, running.ctx.config.auth, systemClock).createApiToken('demo', 'admin', 'test');
 
       const upload = await fetch(`${running.publicUrl}/api/upload-users`, {

@@ -17,7 +17,10 @@ import { CLI, ephemeralServeEnv, LISTENING, runCli } from './support/process.js'
 async function failedStart(env: Record<string, string>, as?: { uid: number; gid: number }): Promise<string> {
   const cli = runCli(['serve'], ephemeralServeEnv(env), undefined, as);
   // A start that wrongly succeeds must fail the test, not hang it.
-  void cli.waitFor(LISTENING, 120_000).then(() => cli.child.kill('SIGTERM'), () => {});
+  void cli.waitFor(LISTENING, 120_000).then(
+    () => cli.child.kill('SIGTERM'),
+    () => {},
+  );
   const { code } = await cli.exited;
   const output = cli.output();
   assert.notEqual(code, 0, output);
@@ -39,7 +42,12 @@ function reachableByOthers(file: string, bit: number): boolean {
   for (let p = dirname(file); p !== dirname(p); p = dirname(p)) if ((statSync(p).mode & 0o001) === 0) return false;
   return true;
 }
-const readOnlyCases = { skip: asRoot && !(reachableByOthers(process.execPath, 0o001) && reachableByOthers(CLI, 0o004)) ? `running as root, and nobody cannot reach ${process.execPath} or the checkout` : false };
+const readOnlyCases = {
+  skip:
+    asRoot && !(reachableByOthers(process.execPath, 0o001) && reachableByOthers(CLI, 0o004))
+      ? `running as root, and nobody cannot reach ${process.execPath} or the checkout`
+      : false,
+};
 
 describe('start-up problems', { concurrency: true }, () => {
   let dir: string;
@@ -82,7 +90,10 @@ describe('start-up problems', { concurrency: true }, () => {
 
   test('a server key that is not the certificate’s', async () => {
     const line = await failedStart({ ...dataDir('mismatch'), ...gateway, ONRAMP_DEVICE_SERVER_KEY_FILE: pki.issuingKey });
-    assert.equal(line, `onramp: deviceGateway.serverKeyFile: ${pki.issuingKey} cannot be used: this key does not belong to the server certificate ${pki.serverCert}`);
+    assert.equal(
+      line,
+      `onramp: deviceGateway.serverKeyFile: ${pki.issuingKey} cannot be used: this key does not belong to the server certificate ${pki.serverCert}`,
+    );
   });
 
   test('trust anchors that hold no certificate', async () => {
@@ -110,7 +121,10 @@ describe('start-up problems', { concurrency: true }, () => {
     mkdirSync(readOnly, { mode: 0o555 });
     chmodSync(readOnly, 0o555);
     const line = await failedStart({ ONRAMP_DATA_DIR: readOnly }, unprivileged);
-    assert.equal(line, `onramp: dataDir: cannot write the SQLite database ${join(readOnly, 'onramp.sqlite')}: the data directory ${readOnly} is not writable: permission denied (EACCES)`);
+    assert.equal(
+      line,
+      `onramp: dataDir: cannot write the SQLite database ${join(readOnly, 'onramp.sqlite')}: the data directory ${readOnly} is not writable: permission denied (EACCES)`,
+    );
   });
 
   test('a read-only SQLite database file (it opened, and failed at the first write)', readOnlyCases, async () => {

@@ -11,8 +11,14 @@ for (const backend of BACKENDS) {
     test('migrations apply once, report nothing pending, and run again as a no-op', async () => {
       const storage = await backend.open({ migrate: false });
       try {
-        assert.deepEqual(await pendingMigrations(storage), MIGRATIONS.map((m) => m.name));
-        assert.deepEqual(await migrateToLatest(storage), MIGRATIONS.map((m) => m.name));
+        assert.deepEqual(
+          await pendingMigrations(storage),
+          MIGRATIONS.map((m) => m.name),
+        );
+        assert.deepEqual(
+          await migrateToLatest(storage),
+          MIGRATIONS.map((m) => m.name),
+        );
         assert.deepEqual(await pendingMigrations(storage), []);
         assert.deepEqual(await migrateToLatest(storage), []);
       } finally {
@@ -66,9 +72,7 @@ describe('storage [postgres] several instances', { skip: postgres.skip }, () => 
   test('instances migrating one schema at the same time apply each migration once', async () => {
     const first = await postgres.open({ migrate: false });
     const schema = first.schema!;
-    const others = await Promise.all(
-      [1, 2, 3].map(() => openPostgres(TEST_DATABASE_URL, { schema, poolSize: 2, connectTimeoutMs: 3000 })),
-    );
+    const others = await Promise.all([1, 2, 3].map(() => openPostgres(TEST_DATABASE_URL, { schema, poolSize: 2, connectTimeoutMs: 3000 })));
     try {
       const applied = await Promise.all([first, ...others].map((s) => migrateToLatest(s)));
       assert.deepEqual(applied.flat().sort(), MIGRATIONS.map((m) => m.name).sort(), 'each migration applied by exactly one instance');
@@ -81,7 +85,7 @@ describe('storage [postgres] several instances', { skip: postgres.skip }, () => 
 });
 
 describe('storage [postgres] in a shared database', { skip: postgres.skip }, () => {
-  test('introspection (which the migrator runs at start) reads onramp\'s schema only, so other schemas cannot break it', async () => {
+  test("introspection (which the migrator runs at start) reads onramp's schema only, so other schemas cannot break it", async () => {
     const mine = await postgres.open();
     const neighbour = await postgres.open({ migrate: false });
     try {
@@ -89,7 +93,10 @@ describe('storage [postgres] in a shared database', { skip: postgres.skip }, () 
       await sql`create table neighbour_table (id integer)`.execute(neighbour.db);
       const tables = await mine.db.introspection.getTables();
       assert.ok(tables.length > 0);
-      assert.ok(tables.every((t) => t.schema === mine.schema), 'only tables of onramp\'s schema');
+      assert.ok(
+        tables.every((t) => t.schema === mine.schema),
+        "only tables of onramp's schema",
+      );
       assert.ok(!tables.some((t) => t.name === 'neighbour_table'));
       assert.ok(!tables.some((t) => t.name.startsWith('kysely_migration')), 'internal tables only when asked for');
       const tracked = tables.find((t) => t.name === 'tracked_user')!;

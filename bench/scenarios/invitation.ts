@@ -72,9 +72,9 @@ export async function invitationScenario(ctx: ScenarioContext): Promise<Figure[]
     let counts: Record<string, number> = {};
     for (;;) {
       counts = statusCounts(server.dataDir);
-      if ((counts['Pending'] ?? 0) === 0) break;
+      if ((counts.Pending ?? 0) === 0) break;
       // An upload that never starts a run is a broken server; no need to wait for the deadline.
-      if (counts['Pending'] === n && performance.now() - started > (ctx.sizes.quick ? 10_000 : 30_000)) {
+      if (counts.Pending === n && performance.now() - started > (ctx.sizes.quick ? 10_000 : 30_000)) {
         throw new Error(`the upload did not start an invitation run: all ${n} users still Pending`);
       }
       if (performance.now() > deadline) throw new Error(`run not finished in time; statuses ${JSON.stringify(counts)}`);
@@ -85,8 +85,8 @@ export async function invitationScenario(ctx: ScenarioContext): Promise<Figure[]
     const stats = sim.control.stats();
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
     if (total !== n) throw new Error(`${total} tracked users after the run, ${n} uploaded`);
-    if ((counts['Error'] ?? 0) > 0) throw new Error(`run left users in Error: ${JSON.stringify(counts)}`);
-    if ((counts['Sent'] ?? 0) === 0 || queued < (counts['Sent'] ?? 0)) throw new Error(`no invitations queued: statuses ${JSON.stringify(counts)}, outbox ${queued}`);
+    if ((counts.Error ?? 0) > 0) throw new Error(`run left users in Error: ${JSON.stringify(counts)}`);
+    if ((counts.Sent ?? 0) === 0 || queued < (counts.Sent ?? 0)) throw new Error(`no invitations queued: statuses ${JSON.stringify(counts)}, outbox ${queued}`);
     const note = `statuses after the run ${JSON.stringify(counts)}; ${stats.graphRequests} Graph requests (${stats.batchItems} batch items, ${stats.throttled} throttled)`;
     return [
       figure(SCENARIO, wallMetric, 's', [wall], WALL, null, note),

@@ -59,8 +59,12 @@ export async function reportsScenario(ctx: ScenarioContext): Promise<Figure[]> {
     const { ms, body } = await timedGet(pageUrl, token);
     const page = body as { total?: number; users?: unknown[] };
     // user1, user10–19, user100–199, …: 1 + 10 + 100 + … below the uploaded count.
-    const expected = Array.from({ length: String(users - 1).length }, (_, k) => 10 ** k).reduce((sum, n, k) => sum + Math.max(0, Math.min(n, users - 10 ** k)), 0);
-    if (page.total !== expected || page.users?.length !== 50) throw new Error(`filtered page: total ${page.total} (expected ${expected}), ${page.users?.length} rows (expected 50)`);
+    const expected = Array.from({ length: String(users - 1).length }, (_, k) => 10 ** k).reduce(
+      (sum, n, k) => sum + Math.max(0, Math.min(n, users - 10 ** k)),
+      0,
+    );
+    if (page.total !== expected || page.users?.length !== 50)
+      throw new Error(`filtered page: total ${page.total} (expected ${expected}), ${page.users?.length} rows (expected 50)`);
     pages.push(ms);
   }
 

@@ -15,7 +15,9 @@ import type { ScenarioContext } from './context.js';
 export function worstCaseSignatures(maxBytes: number, limits: StructureLimits): Record<string, string> {
   const depth = limits.maxNestingDepth;
   const fill = (unit: string, elementsPerUnit: number, around = { bytes: 0, elements: 0 }) =>
-    unit.repeat(Math.max(1, Math.min(Math.floor((maxBytes - around.bytes) / unit.length), Math.floor((limits.maxElements - around.elements) / elementsPerUnit))));
+    unit.repeat(
+      Math.max(1, Math.min(Math.floor((maxBytes - around.bytes) / unit.length), Math.floor((limits.maxElements - around.elements) / elementsPerUnit))),
+    );
   const styled = '<span style="color:rgb(0, 120, 212);font-family:Segoe UI, Arial;font-size:10pt">';
   return {
     'nested blocks at the depth limit': fill(`${'<div>'.repeat(depth)}x${'</div>'.repeat(depth)}`, depth),
@@ -45,6 +47,14 @@ export async function signatureSanitiserScenario(ctx: ScenarioContext): Promise<
     runs.push(worst);
   }
   return [
-    figure('7 signature sanitiser', `worst accepted signature (${cfg.maxBytes.toLocaleString('en-US')} bytes, depth ${limits.maxNestingDepth}, ${limits.maxElements.toLocaleString('en-US')} elements), off the event loop`, 'ms', runs, null, null, `slowest shape: ${slowest}`),
+    figure(
+      '7 signature sanitiser',
+      `worst accepted signature (${cfg.maxBytes.toLocaleString('en-US')} bytes, depth ${limits.maxNestingDepth}, ${limits.maxElements.toLocaleString('en-US')} elements), off the event loop`,
+      'ms',
+      runs,
+      null,
+      null,
+      `slowest shape: ${slowest}`,
+    ),
   ];
 }

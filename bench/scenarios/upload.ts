@@ -104,7 +104,10 @@ export async function uploadScenario(ctx: ScenarioContext): Promise<Figure[]> {
     const seconds = { sqlite: [] as number[], postgres: [] as number[] };
     // Alternating engines, so a noisy moment on the machine does not fall on one engine's runs only.
     for (let i = 0; i < runs; i++) {
-      for (const [engine, target] of [['sqlite', sqlite[i]], ['postgres', postgres[i]]] as const) {
+      for (const [engine, target] of [
+        ['sqlite', sqlite[i]],
+        ['postgres', postgres[i]],
+      ] as const) {
         if (!target) continue;
         seconds[engine].push(await upload(target.server, target.token, rows));
         if (target.extra) {
@@ -117,9 +120,27 @@ export async function uploadScenario(ctx: ScenarioContext): Promise<Figure[]> {
     }
     const note = (engine: string) => (runs > 1 ? `median of ${runs} first uploads, each into a fresh ${engine}` : `a first upload into a fresh ${engine}`);
     return [
-      figure(SCENARIO, `upload of ${label} rows, SQLite`, 's', seconds.sqlite, TARGET, { name: 'raw SQLite insert', value: ctx.baselines.sqliteInsertSeconds }, note('data folder')),
+      figure(
+        SCENARIO,
+        `upload of ${label} rows, SQLite`,
+        's',
+        seconds.sqlite,
+        TARGET,
+        { name: 'raw SQLite insert', value: ctx.baselines.sqliteInsertSeconds },
+        note('data folder'),
+      ),
       ...(ctx.baselines.postgresInsertSeconds !== null
-        ? [figure(SCENARIO, `upload of ${label} rows, PostgreSQL`, 's', seconds.postgres, TARGET, { name: 'raw PostgreSQL insert', value: ctx.baselines.postgresInsertSeconds }, note('schema'))]
+        ? [
+            figure(
+              SCENARIO,
+              `upload of ${label} rows, PostgreSQL`,
+              's',
+              seconds.postgres,
+              TARGET,
+              { name: 'raw PostgreSQL insert', value: ctx.baselines.postgresInsertSeconds },
+              note('schema'),
+            ),
+          ]
         : []),
     ];
   } finally {

@@ -10,9 +10,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { readFileSync } from 'node:fs';
 
 const [port, ca, cert, key] = process.argv.slice(2);
-const https = ca && cert && key
-  ? { ca: readFileSync(ca), cert: readFileSync(cert), key: readFileSync(key), requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' as const }
-  : null;
+const https =
+  ca && cert && key
+    ? { ca: readFileSync(ca), cert: readFileSync(cert), key: readFileSync(key), requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' as const }
+    : null;
 // Routes are the same over HTTP and HTTPS; only the raw server type differs (as in src/app.ts).
 const app: FastifyInstance = https ? (Fastify({ https }) as unknown as FastifyInstance) : Fastify();
 

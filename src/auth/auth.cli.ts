@@ -43,7 +43,9 @@ export function registerAuthCommands(program: Command, loadConfig: () => OnrampC
     .action(async () => {
       await withAuth(async (auth) => {
         for (const t of await auth.listApiTokens()) {
-          process.stdout.write(`${t.id}\t${t.name}\t${t.role}\t${t.token_prefix}…\tcreated ${t.created_at}\tlast used ${t.last_used_at ?? 'never'}${t.revoked_at ? `\trevoked ${t.revoked_at}` : ''}\n`);
+          process.stdout.write(
+            `${t.id}\t${t.name}\t${t.role}\t${t.token_prefix}…\tcreated ${t.created_at}\tlast used ${t.last_used_at ?? 'never'}${t.revoked_at ? `\trevoked ${t.revoked_at}` : ''}\n`,
+          );
         }
       });
     });

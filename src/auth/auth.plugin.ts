@@ -176,19 +176,23 @@ export async function authPlugin(app: FastifyInstance, { ctx }: AuthPluginOption
       expires: expiresAt,
     });
 
-  typed.get('/api/auth/session', { schema: { tags: ['auth'], summary: 'Who is signed in, how one can sign in, and the CSRF token', response: { 200: SessionAnswer } } }, async (req) => {
-    const principal = await runtime.authenticate(req);
-    return {
-      signedIn: principal !== undefined,
-      user: principal ? { subject: principal.subject, displayName: principal.displayName, role: principal.role, kind: principal.kind } : null,
-      csrfToken: principal?.csrfToken ?? null,
-      methods: { local: config.localAdmin, oidc: runtime.oidc !== undefined },
-      setupRequired: config.localAdmin && runtime.setupCode !== undefined,
-      demo: ctx.demo,
-      /** The demo's Mailbox screen exists (the tenant simulator runs in-process). */
-      mailbox: ctx.demoTenant !== undefined,
-    };
-  });
+  typed.get(
+    '/api/auth/session',
+    { schema: { tags: ['auth'], summary: 'Who is signed in, how one can sign in, and the CSRF token', response: { 200: SessionAnswer } } },
+    async (req) => {
+      const principal = await runtime.authenticate(req);
+      return {
+        signedIn: principal !== undefined,
+        user: principal ? { subject: principal.subject, displayName: principal.displayName, role: principal.role, kind: principal.kind } : null,
+        csrfToken: principal?.csrfToken ?? null,
+        methods: { local: config.localAdmin, oidc: runtime.oidc !== undefined },
+        setupRequired: config.localAdmin && runtime.setupCode !== undefined,
+        demo: ctx.demo,
+        /** The demo's Mailbox screen exists (the tenant simulator runs in-process). */
+        mailbox: ctx.demoTenant !== undefined,
+      };
+    },
+  );
 
   const credentials = Type.Object(
     {
@@ -233,20 +237,24 @@ export async function authPlugin(app: FastifyInstance, { ctx }: AuthPluginOption
     },
   );
 
-  typed.post('/api/auth/login', { schema: { tags: ['auth'], summary: 'Sign in as a local admin', body: credentials, response: { 200: SignedIn } } }, async (req, reply) => {
-    if (!config.localAdmin) throw new OnrampError('ONRAMP_ERR_LOCAL_ADMIN_DISABLED');
-    limitAttempts(req, req.body.username);
-    const check = await service.verifyLocalAdmin(req.body.username, req.body.password);
-    if (!check.ok) {
-      // An unknown name is not written down: it is often a password typed into the wrong field.
-      await auditAs(req, check.known ? req.body.username : UNKNOWN_USER_NAME, 'anonymous', 'auth.login.failed');
-      throw new OnrampError('ONRAMP_ERR_LOGIN_FAILED');
-    }
-    const session = await service.createSession({ subject: req.body.username, displayName: req.body.username, role: 'admin', method: 'local' });
-    await auditAs(req, req.body.username, 'session', 'auth.login', { method: 'local' });
-    setSessionCookie(reply, session.cookieValue, session.expiresAt);
-    return { csrfToken: session.csrfToken };
-  });
+  typed.post(
+    '/api/auth/login',
+    { schema: { tags: ['auth'], summary: 'Sign in as a local admin', body: credentials, response: { 200: SignedIn } } },
+    async (req, reply) => {
+      if (!config.localAdmin) throw new OnrampError('ONRAMP_ERR_LOCAL_ADMIN_DISABLED');
+      limitAttempts(req, req.body.username);
+      const check = await service.verifyLocalAdmin(req.body.username, req.body.password);
+      if (!check.ok) {
+        // An unknown name is not written down: it is often a password typed into the wrong field.
+        await auditAs(req, check.known ? req.body.username : UNKNOWN_USER_NAME, 'anonymous', 'auth.login.failed');
+        throw new OnrampError('ONRAMP_ERR_LOGIN_FAILED');
+      }
+      const session = await service.createSession({ subject: req.body.username, displayName: req.body.username, role: 'admin', method: 'local' });
+      await auditAs(req, req.body.username, 'session', 'auth.login', { method: 'local' });
+      setSessionCookie(reply, session.cookieValue, session.expiresAt);
+      return { csrfToken: session.csrfToken };
+    },
+  );
 
   typed.post('/api/auth/logout', { schema: { tags: ['auth'], summary: 'End the portal session' }, preHandler: requireRole('viewer') }, async (req, reply) => {
     const cookie = req.cookies[cookieName];
@@ -266,13 +274,17 @@ export async function authPlugin(app: FastifyInstance, { ctx }: AuthPluginOption
     // endpoint: the identity provider compares the two as strings.
     const redirectUri = (req: FastifyRequest) => new URL(`${origin(req)}/api/auth/oidc/callback`).href;
 
-    typed.get('/api/auth/oidc/login', { schema: { tags: ['auth'], summary: 'Start single sign-on (redirects to the identity provider)' } }, async (req, reply) => {
-      const { url, state } = await oidc.start(redirectUri(req));
-      // The PKCE verifier, state and nonce wait in a short-lived httpOnly cookie, signed by being
-      // unguessable: nothing about the flow is stored server-side until it completes.
-      reply.setCookie(flowCookie, state, { path: '/api/auth/oidc', httpOnly: true, secure: config.cookieSecure, sameSite: 'lax', maxAge: 600 });
-      return reply.redirect(url.href, 302);
-    });
+    typed.get(
+      '/api/auth/oidc/login',
+      { schema: { tags: ['auth'], summary: 'Start single sign-on (redirects to the identity provider)' } },
+      async (req, reply) => {
+        const { url, state } = await oidc.start(redirectUri(req));
+        // The PKCE verifier, state and nonce wait in a short-lived httpOnly cookie, signed by being
+        // unguessable: nothing about the flow is stored server-side until it completes.
+        reply.setCookie(flowCookie, state, { path: '/api/auth/oidc', httpOnly: true, secure: config.cookieSecure, sameSite: 'lax', maxAge: 600 });
+        return reply.redirect(url.href, 302);
+      },
+    );
 
     typed.get('/api/auth/oidc/callback', { schema: { tags: ['auth'], summary: 'Single sign-on callback' } }, async (req, reply) => {
       const flow = req.cookies[flowCookie];

@@ -45,17 +45,15 @@ export async function listApiTokens(db: Kysely<Database>) {
 }
 
 export async function revokeApiToken(db: Kysely<Database>, id: number, at: string): Promise<boolean> {
-  const result = await db
-    .updateTable('auth_api_token')
-    .set({ revoked_at: at })
-    .where('id', '=', id)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
+  const result = await db.updateTable('auth_api_token').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
 
 export async function countLocalAdmins(db: Kysely<Database>): Promise<number> {
-  const row = await db.selectFrom('auth_local_admin').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('auth_local_admin')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 

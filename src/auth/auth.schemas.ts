@@ -21,7 +21,7 @@ export const SessionAnswer = Type.Object({
   methods: Type.Object({ local: Type.Boolean(), oidc: Type.Boolean() }, { description: 'The sign-in methods this instance offers' }),
   setupRequired: Type.Boolean({ description: 'No admin exists yet: first-run setup with the logged code' }),
   demo: Type.Boolean(),
-  mailbox: Type.Boolean({ description: 'The demo\'s Mailbox screen exists (the tenant simulator runs in-process)' }),
+  mailbox: Type.Boolean({ description: "The demo's Mailbox screen exists (the tenant simulator runs in-process)" }),
 });
 export type SessionAnswer = Static<typeof SessionAnswer>;
 

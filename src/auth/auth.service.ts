@@ -5,15 +5,7 @@ import type { Clock } from '../lib/clock.js';
 import type { authConfig } from './auth.config.js';
 import { isRole, type AuditEntry, type Principal, type Role } from './auth.model.js';
 import * as q from './auth.queries.js';
-import {
-  decoyPasswordHash,
-  hashPassword,
-  hashSecret,
-  looksLikeApiToken,
-  newApiToken,
-  randomId,
-  verifyPassword,
-} from './secrets.js';
+import { decoyPasswordHash, hashPassword, hashSecret, looksLikeApiToken, newApiToken, randomId, verifyPassword } from './secrets.js';
 
 export type AuthConfig = Static<typeof authConfig>;
 

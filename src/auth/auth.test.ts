@@ -82,9 +82,17 @@ for (const backend of BACKENDS) {
         const before = (await app.inject('/api/auth/session')).json();
         assert.equal(before.signedIn, false);
         assert.equal(before.setupRequired, true);
-        const wrongCode = await app.inject({ method: 'POST', url: '/api/auth/setup', payload: { username: 'mallory', password: PASSWORD, setupCode: 'guess' } });
+        const wrongCode = await app.inject({
+          method: 'POST',
+          url: '/api/auth/setup',
+          payload: { username: 'mallory', password: PASSWORD, setupCode: 'guess' },
+        });
         assert.equal(wrongCode.json().code, 'ONRAMP_ERR_SETUP_CODE');
-        const shortPassword = await app.inject({ method: 'POST', url: '/api/auth/setup', payload: { username: 'alice', password: 'short', setupCode: app.onrampAuth.setupCode } });
+        const shortPassword = await app.inject({
+          method: 'POST',
+          url: '/api/auth/setup',
+          payload: { username: 'alice', password: 'short', setupCode: app.onrampAuth.setupCode },
+        });
         assert.equal(shortPassword.statusCode, 400);
 
         const { cookie, csrf } = await setupAdmin(app);
@@ -126,7 +134,14 @@ for (const backend of BACKENDS) {
         const entries = await audit.list({ limit: 50 });
         const actions = entries.map((e) => `${e.actor} ${e.action}`).reverse();
         // bob is no admin: his name is left out (it is often a password typed into the wrong field).
-        assert.deepEqual(actions, ['alice auth.setup', 'alice test.change', 'alice auth.login.failed', '(unknown user name) auth.login.failed', 'alice auth.login', 'alice auth.logout']);
+        assert.deepEqual(actions, [
+          'alice auth.setup',
+          'alice test.change',
+          'alice auth.login.failed',
+          '(unknown user name) auth.login.failed',
+          'alice auth.login',
+          'alice auth.logout',
+        ]);
         const change = entries.find((e) => e.action === 'test.change')!;
         assert.equal(change.target, 'thing-1');
         assert.deepEqual(change.details, { n: 1 });
@@ -159,7 +174,12 @@ for (const backend of BACKENDS) {
         await auth.setLocalAdminPassword('alice', 'another long passphrase');
         assert.equal((await app.inject({ url: '/api/test/read', headers: { cookie } })).statusCode, 401, 'the reset ended her session');
 
-        const anonymous = await app.inject({ method: 'POST', url: '/api/upload-users', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ csv: 'x'.repeat(3_000_000), extra: true }) });
+        const anonymous = await app.inject({
+          method: 'POST',
+          url: '/api/upload-users',
+          headers: { 'content-type': 'application/json' },
+          payload: JSON.stringify({ csv: 'x'.repeat(3_000_000), extra: true }),
+        });
         assert.deepEqual([anonymous.statusCode, anonymous.json().code], [401, 'ONRAMP_ERR_UNAUTHENTICATED']);
       } finally {
         await app.close();

@@ -66,7 +66,16 @@ export class OidcSignIn {
       // Entra ID accepts RS256 client assertions signed with the certificate's RSA key.
       const der = createPrivateKey(readFileSync(c.clientCertificateKeyFile)).export({ format: 'der', type: 'pkcs8' });
       const key = await crypto.subtle.importKey('pkcs8', der, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['sign']);
-      auth = client.PrivateKeyJwt(key, c.clientCertificateThumbprint ? { [client.modifyAssertion]: (header) => { header.x5t = Buffer.from(c.clientCertificateThumbprint!, 'hex').toString('base64url'); } } : undefined);
+      auth = client.PrivateKeyJwt(
+        key,
+        c.clientCertificateThumbprint
+          ? {
+              [client.modifyAssertion]: (header) => {
+                header.x5t = Buffer.from(c.clientCertificateThumbprint!, 'hex').toString('base64url');
+              },
+            }
+          : undefined,
+      );
     } else if (c.clientSecret) {
       auth = client.ClientSecretPost(c.clientSecret);
     } else {
@@ -119,7 +128,7 @@ export class OidcSignIn {
       claims = tokens.claims();
     } catch (err) {
       this.log.warn({ err }, 'OpenID Connect callback rejected');
-      throw new OnrampError('ONRAMP_ERR_OIDC_FAILED', ['the identity provider\'s answer was not accepted'], { cause: err });
+      throw new OnrampError('ONRAMP_ERR_OIDC_FAILED', ["the identity provider's answer was not accepted"], { cause: err });
     }
     if (!claims) throw new OnrampError('ONRAMP_ERR_OIDC_FAILED', ['no ID token']);
     const name = [claims.preferred_username, claims.upn, claims.email, claims.sub].find((v) => typeof v === 'string') as string;

@@ -94,10 +94,7 @@ export function loadSettings<S extends TObject>(schema: S, options: LoadOptions 
   return Object.freeze(withDefaults) as Static<S>;
 }
 
-function parseEnvValue(
-  schema: TSchema,
-  text: string,
-): { ok: true; value: unknown } | { ok: false; message: string } {
+function parseEnvValue(schema: TSchema, text: string): { ok: true; value: unknown } | { ok: false; message: string } {
   switch (schema.type) {
     case 'integer':
     case 'number': {
@@ -110,7 +107,13 @@ function parseEnvValue(
       if (/^(false|0|no|off)$/i.test(text)) return { ok: true, value: false };
       return { ok: false, message: `expected true or false, got "${text}"` };
     case 'array':
-      return { ok: true, value: text.split(',').map((s) => s.trim()).filter(Boolean) };
+      return {
+        ok: true,
+        value: text
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      };
     default:
       return { ok: true, value: text };
   }

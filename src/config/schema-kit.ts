@@ -11,10 +11,8 @@ export interface SettingOptions extends SchemaOptions {
 }
 
 export const setting = {
-  string: (o: SettingOptions & { default?: string; minLength?: number; format?: string; pattern?: string }) =>
-    Type.String(o),
-  optionalString: (o: SettingOptions & { minLength?: number; format?: string; pattern?: string }) =>
-    Type.Optional(Type.String(o)),
+  string: (o: SettingOptions & { default?: string; minLength?: number; format?: string; pattern?: string }) => Type.String(o),
+  optionalString: (o: SettingOptions & { minLength?: number; format?: string; pattern?: string }) => Type.Optional(Type.String(o)),
   integer: (o: SettingOptions & { default: number; minimum?: number; maximum?: number }) => Type.Integer(o),
   number: (o: SettingOptions & { default: number; minimum?: number; maximum?: number }) => Type.Number(o),
   boolean: (o: SettingOptions & { default: boolean }) => Type.Boolean(o),

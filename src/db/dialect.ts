@@ -1,5 +1,5 @@
 import {
-  CompiledQuery,
+  type CompiledQuery,
   DEFAULT_MIGRATION_LOCK_TABLE,
   DEFAULT_MIGRATION_TABLE,
   Kysely,
@@ -104,7 +104,10 @@ export function isStoreFailure(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string') return SQLITE_STORE_FAILURE.test(code) || POSTGRES_STORE_FAILURE.test(code) || NETWORK_FAILURE.test(code);
   // pg reports a lost connection without a code.
-  return err instanceof Error && /Connection terminated|connection (is )?(closed|lost)|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(err.message);
+  return (
+    err instanceof Error &&
+    /Connection terminated|connection (is )?(closed|lost)|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(err.message)
+  );
 }
 
 function storeErrorMessage(err: unknown): string {
@@ -132,7 +135,8 @@ class TrackedDialect implements Dialect {
     return this.inner.createAdapter();
   }
   // Kysely hands the introspector an untyped instance: it reads catalogs, not onramp's tables.
-  createIntrospector(db: Kysely<any>): DatabaseIntrospector { // eslint-disable-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: Kysely hands the introspector an untyped instance (it reads catalogs, not onramp's tables).
+  createIntrospector(db: Kysely<any>): DatabaseIntrospector {
     return this.inner.createIntrospector(db);
   }
 }
@@ -155,7 +159,10 @@ class TrackedDriver implements Driver {
       throw err;
     }
     let tracked = this.#connections.get(raw);
-    if (!tracked) this.#connections.set(raw, (tracked = trackedConnection(raw, this.health)));
+    if (!tracked) {
+      tracked = trackedConnection(raw, this.health);
+      this.#connections.set(raw, tracked);
+    }
     return tracked;
   }
   // Transactions are begun, committed and rolled back on the driver's own connection object.
@@ -360,7 +367,10 @@ function reusingStatements(database: SqliteDatabase.Database): KyselySqliteDatab
       if (source === 'begin') source = 'begin immediate';
       // After a failed write SQLite may have rolled the transaction back itself (disk full, I/O error);
       // Kysely's rollback then fails with "no transaction is active", which replaced the real cause.
-      else if (source === 'rollback' && !database.inTransaction) return (noop ??= database.prepare('select 0 where 0'));
+      else if (source === 'rollback' && !database.inTransaction) {
+        noop ??= database.prepare('select 0 where 0');
+        return noop;
+      }
       const cached = cache.get(source);
       if (cached && !cached.busy) return cached;
       const statement = database.prepare(source);
@@ -448,14 +458,16 @@ class SchemaScopedPostgresDialect extends PostgresDialect {
   }
 
   // Kysely hands the introspector an untyped instance: it reads catalogs, not onramp's tables.
-  override createIntrospector(db: Kysely<any>): DatabaseIntrospector { // eslint-disable-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: as above, Kysely's own signature.
+  override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
     return new SchemaIntrospector(db, this.schema);
   }
 }
 
 class SchemaIntrospector implements DatabaseIntrospector {
   constructor(
-    private readonly db: Kysely<any>, // eslint-disable-line @typescript-eslint/no-explicit-any
+    // biome-ignore lint/suspicious/noExplicitAny: catalog queries, not onramp's tables.
+    private readonly db: Kysely<any>,
     private readonly schema: string,
   ) {}
 
@@ -465,7 +477,15 @@ class SchemaIntrospector implements DatabaseIntrospector {
   }
 
   async getTables(options: DatabaseMetadataOptions = { withInternalKyselyTables: false }): Promise<TableMetadata[]> {
-    const { rows } = await sql<{ table_name: string; table_type: string; column_name: string | null; data_type: string | null; is_nullable: string | null; column_default: string | null; is_identity: string | null }>`
+    const { rows } = await sql<{
+      table_name: string;
+      table_type: string;
+      column_name: string | null;
+      data_type: string | null;
+      is_nullable: string | null;
+      column_default: string | null;
+      is_identity: string | null;
+    }>`
       select t.table_name, t.table_type, c.column_name, c.udt_name as data_type, c.is_nullable, c.column_default, c.is_identity
       from information_schema.tables t
       left join information_schema.columns c on c.table_schema = t.table_schema and c.table_name = t.table_name

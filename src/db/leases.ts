@@ -6,22 +6,17 @@ import type { Database } from './schema.js';
  * holder may renew it until it expires. An instance that dies stops renewing, and the lease passes on
  * after `ttlMs`. The conditional upsert is atomic on SQLite and PostgreSQL alike.
  */
-export async function tryAcquireLease(
-  db: Kysely<Database>,
-  name: string,
-  holder: string,
-  ttlMs: number,
-  now: Date = new Date(),
-): Promise<boolean> {
+export async function tryAcquireLease(db: Kysely<Database>, name: string, holder: string, ttlMs: number, now: Date = new Date()): Promise<boolean> {
   const nowIso = now.toISOString();
   const expires = new Date(now.getTime() + ttlMs).toISOString();
   const result = await db
     .insertInto('lease')
     .values({ name, holder, expires_at: expires })
     .onConflict((oc) =>
-      oc.column('name').doUpdateSet({ holder, expires_at: expires }).where((eb) =>
-        eb.or([eb('lease.holder', '=', holder), eb('lease.expires_at', '<', nowIso)]),
-      ),
+      oc
+        .column('name')
+        .doUpdateSet({ holder, expires_at: expires })
+        .where((eb) => eb.or([eb('lease.holder', '=', holder), eb('lease.expires_at', '<', nowIso)])),
     )
     .executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;

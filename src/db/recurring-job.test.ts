@@ -10,7 +10,15 @@ import { everyMs, JobBoard, RecurringJob } from './recurring-job.js';
 
 function capturedLog() {
   const lines: Array<Record<string, unknown>> = [];
-  const log = createLogger('debug', new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(JSON.parse(chunk.toString())), done()) }));
+  const log = createLogger(
+    'debug',
+    new Writable({
+      write: (chunk: Buffer, _enc, done) => {
+        lines.push(JSON.parse(chunk.toString()));
+        done();
+      },
+    }),
+  );
   return { log, lines, errors: () => lines.filter((l) => l.level === 50) };
 }
 
@@ -51,7 +59,14 @@ describe('recurring job', () => {
   test('a schedule beyond the timer limit (100,000 minutes) neither overflows nor spins; null is off', async () => {
     const { log } = capturedLog();
     let runs = 0;
-    const long = new RecurringJob({ name: 'long', schedule: everyMs(100_000 * 60_000), runAtStart: false, log, clock: systemClock, run: async () => void runs++ });
+    const long = new RecurringJob({
+      name: 'long',
+      schedule: everyMs(100_000 * 60_000),
+      runAtStart: false,
+      log,
+      clock: systemClock,
+      run: async () => void runs++,
+    });
     const off = new RecurringJob({ name: 'off', schedule: everyMs(0), runAtStart: false, log, clock: systemClock, run: async () => void runs++ });
     const warnings: Error[] = [];
     const onWarning = (w: Error) => warnings.push(w);
@@ -61,7 +76,10 @@ describe('recurring job', () => {
       off.start();
       await sleep(300);
       assert.equal(runs, 0, 'an overflowing timer fires after 1 ms, again and again');
-      assert.deepEqual(warnings.filter((w) => w.name === 'TimeoutOverflowWarning'), []);
+      assert.deepEqual(
+        warnings.filter((w) => w.name === 'TimeoutOverflowWarning'),
+        [],
+      );
       assert.equal(new Date(long.status().nextRunAt!).getTime() > Date.now() + 69 * 24 * 3_600_000, true);
       assert.equal(off.status().nextRunAt, null);
       // Off still runs when triggered (uploads start the invitation run).
@@ -92,7 +110,9 @@ for (const backend of BACKENDS) {
           log,
           clock: systemClock,
           lease: { db: storage.db, holder: 'survivor', ttlMs: 600, resumeInterrupted: true, pollMs: 200 },
-          run: async () => void (ranAt = Date.now()),
+          run: async () => {
+            ranAt = Date.now();
+          },
         });
         survivor.start();
         try {

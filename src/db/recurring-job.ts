@@ -97,7 +97,20 @@ export class RecurringJob<T = unknown> {
 
   constructor(private readonly o: RecurringJobOptions<T>) {
     this.name = o.name;
-    this.#status = { name: o.name, state: 'stopped', runs: 0, failures: 0, consecutiveFailures: 0, lastStartedAt: null, lastFinishedAt: null, lastError: null, lastErrorAt: null, skippedForLease: 0, takeovers: 0, nextRunAt: null };
+    this.#status = {
+      name: o.name,
+      state: 'stopped',
+      runs: 0,
+      failures: 0,
+      consecutiveFailures: 0,
+      lastStartedAt: null,
+      lastFinishedAt: null,
+      lastError: null,
+      lastErrorAt: null,
+      skippedForLease: 0,
+      takeovers: 0,
+      nextRunAt: null,
+    };
   }
 
   status(): RecurringJobStatus {
@@ -175,7 +188,10 @@ export class RecurringJob<T = unknown> {
   #fire(): void {
     if (this.#stopped || !this.#dueAt) return;
     // A long wait is slept in steps; each step looks at the clock again.
-    if (this.#dueAt.getTime() > this.o.clock.now().getTime()) return this.#arm();
+    if (this.#dueAt.getTime() > this.o.clock.now().getTime()) {
+      this.#arm();
+      return;
+    }
     this.#dueAt = null;
     this.runNow()
       .catch(() => {}) // counted and logged in #runOnce
@@ -209,12 +225,15 @@ export class RecurringJob<T = unknown> {
     this.#status.lastStartedAt = clock.now().toISOString();
     let renewing: Promise<unknown> = Promise.resolve();
     const heartbeat = lease
-      ? setInterval(() => {
-          renewing = tryAcquireLease(lease.db, this.#leaseName, lease.holder, lease.ttlMs, clock.now()).then(
-            (held) => held || log.warn({ job: this.name }, 'job lost its lease; another instance may be running it too'),
-            (err: unknown) => log.warn({ job: this.name, err }, 'job could not renew its lease'),
-          );
-        }, Math.max(50, lease.ttlMs / 3))
+      ? setInterval(
+          () => {
+            renewing = tryAcquireLease(lease.db, this.#leaseName, lease.holder, lease.ttlMs, clock.now()).then(
+              (held) => held || log.warn({ job: this.name }, 'job lost its lease; another instance may be running it too'),
+              (err: unknown) => log.warn({ job: this.name, err }, 'job could not renew its lease'),
+            );
+          },
+          Math.max(50, lease.ttlMs / 3),
+        )
       : undefined;
     try {
       const result = await this.o.run();
@@ -272,7 +291,10 @@ export class RecurringJob<T = unknown> {
       if (!row || row.holder === lease.holder) return;
       if (new Date(row.expiresAt).getTime() >= this.o.clock.now().getTime()) return;
       this.#status.takeovers++;
-      this.o.log.warn({ job: this.name, holder: row.holder, expiredAt: row.expiresAt }, 'job: the instance running it stopped renewing its lease; taking the run over');
+      this.o.log.warn(
+        { job: this.name, holder: row.holder, expiredAt: row.expiresAt },
+        'job: the instance running it stopped renewing its lease; taking the run over',
+      );
       this.#dueAt = null;
       clearTimeout(this.#timer);
       await this.runNow().catch(() => {});

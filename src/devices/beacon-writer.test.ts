@@ -32,9 +32,15 @@ for (const backend of BACKENDS) {
         assert.equal(state?.pending_reboot, 1);
         assert.equal(state?.first_seen_at, at(1));
         assert.equal(state?.last_seen_at, at(3));
-        assert.deepEqual((await listBeaconHistory(storage.db, 'pc-1', 'ada@contoso.com')).map((h) => JSON.parse(h.payload).packages.webSignatureVersion), ['1.0', '3.0', '2.0']);
+        assert.deepEqual(
+          (await listBeaconHistory(storage.db, 'pc-1', 'ada@contoso.com')).map((h) => JSON.parse(h.payload).packages.webSignatureVersion),
+          ['1.0', '3.0', '2.0'],
+        );
         assert.equal((await getDeviceState(storage.db, 'fleet-1099', 'ada@contoso.com'))?.last_seen_at, at(5));
-        const rows = await storage.db.selectFrom('device_beacon').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+        const rows = await storage.db
+          .selectFrom('device_beacon')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow();
         assert.equal(Number(rows.n), 1_103);
 
         // A later batch updates the state and keeps when the device was first seen.
@@ -64,7 +70,10 @@ for (const backend of BACKENDS) {
 
         assert.equal(await writer.purgeExpired(), 2);
         assert.equal(await other.purgeExpired(), 0, 'the other instance leaves the round to the lease holder');
-        assert.deepEqual((await listBeaconHistory(storage.db, 'pc-1', 'ada@contoso.com')).map((h) => h.received_at), [daysAgo(29), daysAgo(1)]);
+        assert.deepEqual(
+          (await listBeaconHistory(storage.db, 'pc-1', 'ada@contoso.com')).map((h) => h.received_at),
+          [daysAgo(29), daysAgo(1)],
+        );
         assert.deepEqual(await listBeaconHistory(storage.db, 'old-pc', 'ada@contoso.com'), []);
         assert.equal((await getDeviceState(storage.db, 'old-pc', 'ada@contoso.com'))?.last_seen_at, daysAgo(45));
       } finally {

@@ -22,10 +22,10 @@ export class BeaconWriter {
   readonly #retention: RecurringJob<number>;
 
   constructor(
-    private readonly db: Kysely<Database>,
+    db: Kysely<Database>,
     private readonly options: { retentionDays: number; instanceId: string; jobs?: JobBoard | undefined },
     private readonly clock: Clock,
-    private readonly log: Logger,
+    log: Logger,
   ) {
     this.#writer = new BatchedWriter({ what: 'device beacons', log, maxBuffered: MAX_BUFFERED, write: (batch) => recordBeacons(db, batch) });
     this.#retention = new RecurringJob<number>({

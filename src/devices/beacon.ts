@@ -60,7 +60,8 @@ function parseDate(field: string, value: string | undefined): string | null {
   const trimmed = value.trim();
   // .NET "o" format carries 7 fractional digits; Date reads at most 3.
   const t = ISO_WITH_ZONE.test(trimmed) ? Date.parse(trimmed.replace(/(\.\d{3})\d+/, '$1')) : NaN;
-  if (Number.isNaN(t)) throw new OnrampError('ONRAMP_ERR_VALIDATION', [`body.${field} is not an ISO-8601 date-time with a time zone: ${JSON.stringify(value.slice(0, 64))}`]);
+  if (Number.isNaN(t))
+    throw new OnrampError('ONRAMP_ERR_VALIDATION', [`body.${field} is not an ISO-8601 date-time with a time zone: ${JSON.stringify(value.slice(0, 64))}`]);
   return new Date(t).toISOString();
 }
 

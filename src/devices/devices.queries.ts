@@ -10,8 +10,17 @@ export interface ReceivedBeacon {
 }
 
 const STATE_COLUMNS = [
-  'operating_system', 'device_model', 'beacon_launch_time', 'last_use_time', 'system_boot_time', 'last_logon_time',
-  ...PACKAGE_COLUMNS, 'pending_reboot', 'compliant', 'location', 'last_seen_at',
+  'operating_system',
+  'device_model',
+  'beacon_launch_time',
+  'last_use_time',
+  'system_boot_time',
+  'last_logon_time',
+  ...PACKAGE_COLUMNS,
+  'pending_reboot',
+  'compliant',
+  'location',
+  'last_seen_at',
 ] as const;
 
 /** The columns a beacon updates (all but the key and first_seen_at). */
@@ -32,7 +41,10 @@ function stateOf({ beacon, receivedAt }: ReceivedBeacon): Pick<DeviceStateTable,
 }
 
 function packageColumns(packages: Record<PackageField, string>): Pick<DeviceStateTable, (typeof PACKAGE_COLUMNS)[number]> {
-  return Object.fromEntries(Object.entries(PACKAGE_VERSIONS).map(([field, column]) => [column, packages[field as PackageField]])) as Pick<DeviceStateTable, (typeof PACKAGE_COLUMNS)[number]>;
+  return Object.fromEntries(Object.entries(PACKAGE_VERSIONS).map(([field, column]) => [column, packages[field as PackageField]])) as Pick<
+    DeviceStateTable,
+    (typeof PACKAGE_COLUMNS)[number]
+  >;
 }
 
 /** Rows per statement: the state upsert has 20 columns, well under either engine's parameter limit. */
@@ -55,7 +67,12 @@ export async function recordBeacons(db: Kysely<Database>, received: readonly Rec
       if (r.receivedAt < seen.firstAt) seen.firstAt = r.receivedAt;
     }
   }
-  const states = [...latest.values()].map(({ last, firstAt }) => ({ hostname: last.beacon.hostname, upn: last.beacon.upn, first_seen_at: firstAt, ...stateOf(last) }));
+  const states = [...latest.values()].map(({ last, firstAt }) => ({
+    hostname: last.beacon.hostname,
+    upn: last.beacon.upn,
+    first_seen_at: firstAt,
+    ...stateOf(last),
+  }));
   const history = received.map(({ beacon, receivedAt }) => ({
     received_at: receivedAt,
     hostname: beacon.hostname,
@@ -73,7 +90,10 @@ export async function recordBeacons(db: Kysely<Database>, received: readonly Rec
         .execute();
     }
     for (let i = 0; i < history.length; i += ROWS_PER_STATEMENT) {
-      await trx.insertInto('device_beacon').values(history.slice(i, i + ROWS_PER_STATEMENT)).execute();
+      await trx
+        .insertInto('device_beacon')
+        .values(history.slice(i, i + ROWS_PER_STATEMENT))
+        .execute();
     }
   });
 }

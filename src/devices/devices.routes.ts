@@ -10,7 +10,12 @@ import { BeaconWriter } from './beacon-writer.js';
 export async function deviceTelemetryRoutes(parent: FastifyInstance, opts: { ctx: OnrampContext }): Promise<void> {
   const { ctx } = opts;
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  const writer = new BeaconWriter(ctx.storage.db, { retentionDays: ctx.config.devices.beaconRetentionDays, instanceId: ctx.instanceId, jobs: ctx.jobs }, ctx.clock, ctx.log);
+  const writer = new BeaconWriter(
+    ctx.storage.db,
+    { retentionDays: ctx.config.devices.beaconRetentionDays, instanceId: ctx.instanceId, jobs: ctx.jobs },
+    ctx.clock,
+    ctx.log,
+  );
   // Runs before the storage closes (src/main.ts closes listeners first): buffered beacons are written.
   app.addHook('onClose', async () => writer.close());
   app.post(

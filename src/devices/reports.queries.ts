@@ -23,12 +23,7 @@ export async function deviceSummary(db: Kysely<Database>, seenBefore: string, bo
   const base = () => db.selectFrom('device_state');
   const users = await db.selectFrom('device_state').select(sql<number>`count(distinct upn)`.as('n')).executeTakeFirst();
   // A device counts as unseen when none of its (hostname, upn) rows was seen since the cutoff.
-  const stale = await db
-    .selectFrom('device_state')
-    .select('hostname')
-    .groupBy('hostname')
-    .having(sql<string>`max(last_seen_at)`, '<', seenBefore)
-    .execute();
+  const stale = await db.selectFrom('device_state').select('hostname').groupBy('hostname').having(sql<string>`max(last_seen_at)`, '<', seenBefore).execute();
   return {
     devices: await count(),
     users: Number(users?.n ?? 0),

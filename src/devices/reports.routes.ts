@@ -13,8 +13,17 @@ const Count = Type.String({ pattern: '^[1-9][0-9]{0,4}$' });
 const Windows = Type.Object({ staleDays: Type.Optional(Count), bootDays: Type.Optional(Count) }, { additionalProperties: false });
 
 const CSV_COLUMNS = [
-  'hostname', 'upn', 'operating_system', 'device_model', 'last_seen_at', 'first_seen_at', 'last_logon_time', 'system_boot_time',
-  'pending_reboot', 'compliant', ...PACKAGE_COLUMNS,
+  'hostname',
+  'upn',
+  'operating_system',
+  'device_model',
+  'last_seen_at',
+  'first_seen_at',
+  'last_logon_time',
+  'system_boot_time',
+  'pending_reboot',
+  'compliant',
+  ...PACKAGE_COLUMNS,
 ] as const;
 
 /** Device telemetry reports on the public listener's admin API (viewer role). */
@@ -29,21 +38,43 @@ export async function deviceReportRoutes(parent: FastifyInstance, opts: { ctx: O
     return { staleDays, bootDays, seenBefore: new Date(now - staleDays * DAY_MS).toISOString(), bootBefore: new Date(now - bootDays * DAY_MS).toISOString() };
   };
 
-  app.get('/api/devices/reports/summary', { schema: { tags: ['devices'], summary: 'Devices, users, pending reboots, non-compliant, not seen, not rebooted', querystring: Windows, response: { 200: DeviceSummaryAnswer } } }, async (req) => {
-    const c = cutoffs(req.query);
-    return { ...(await deviceSummary(ctx.storage.db, c.seenBefore, c.bootBefore)), staleDays: c.staleDays, bootDays: c.bootDays };
-  });
+  app.get(
+    '/api/devices/reports/summary',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Devices, users, pending reboots, non-compliant, not seen, not rebooted',
+        querystring: Windows,
+        response: { 200: DeviceSummaryAnswer },
+      },
+    },
+    async (req) => {
+      const c = cutoffs(req.query);
+      return { ...(await deviceSummary(ctx.storage.db, c.seenBefore, c.bootBefore)), staleDays: c.staleDays, bootDays: c.bootDays };
+    },
+  );
 
   app.get(
     '/api/devices/reports/logins',
-    { schema: { tags: ['devices'], summary: 'Distinct logons per UTC day', querystring: Type.Object({ days: Type.Optional(Count) }, { additionalProperties: false }), response: { 200: LoginsAnswer } } },
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Distinct logons per UTC day',
+        querystring: Type.Object({ days: Type.Optional(Count) }, { additionalProperties: false }),
+        response: { 200: LoginsAnswer },
+      },
+    },
     async (req) => {
       const since = new Date(ctx.clock.now().getTime() - Number(req.query.days ?? 30) * DAY_MS).toISOString().slice(0, 10);
       return { days: await loginsPerDay(ctx.storage.db, since) };
     },
   );
 
-  app.get('/api/devices/reports/packages', { schema: { tags: ['devices'], summary: 'Devices per version of each deployed package', response: { 200: PackagesAnswer } } }, async () => ({ packages: await packageDistribution(ctx.storage.db) }));
+  app.get(
+    '/api/devices/reports/packages',
+    { schema: { tags: ['devices'], summary: 'Devices per version of each deployed package', response: { 200: PackagesAnswer } } },
+    async () => ({ packages: await packageDistribution(ctx.storage.db) }),
+  );
 
   app.get(
     '/api/devices/export.csv',
@@ -53,13 +84,16 @@ export async function deviceReportRoutes(parent: FastifyInstance, opts: { ctx: O
         summary: 'CSV of the devices a filter selects (formulas neutralised)',
         // For the OpenAPI document only (plain JSON Schema keeps the reply untyped): the text is sent as it is.
         response: { 200: { content: { 'text/csv': { schema: { type: 'string' } } } } },
-        querystring: Type.Composite([
-          Windows,
-          Type.Object({
-            filter: Type.Optional(Type.Union(['all', 'notSeen', 'notRebooted', 'pendingReboot', 'nonCompliant'].map((f) => Type.Literal(f)))),
-            limit: Type.Optional(Count),
-          }),
-        ], { additionalProperties: false }),
+        querystring: Type.Composite(
+          [
+            Windows,
+            Type.Object({
+              filter: Type.Optional(Type.Union(['all', 'notSeen', 'notRebooted', 'pendingReboot', 'nonCompliant'].map((f) => Type.Literal(f)))),
+              limit: Type.Optional(Count),
+            }),
+          ],
+          { additionalProperties: false },
+        ),
       },
     },
     async (req, reply) => {
@@ -68,7 +102,10 @@ export async function deviceReportRoutes(parent: FastifyInstance, opts: { ctx: O
       const rows = await listDevices(ctx.storage.db, filter, c.seenBefore, c.bootBefore, Math.min(Number(req.query.limit ?? 100_000), 100_000));
       const lines = [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((k) => csvCell(r[k] as string | number | null)).join(','))];
       const name = `devices-${filter}-${ctx.clock.now().toISOString().slice(0, 10)}.csv`;
-      return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}"`).send(lines.join('\r\n') + '\r\n');
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${name}"`)
+        .send(lines.join('\r\n') + '\r\n');
     },
   );
 }

@@ -20,16 +20,16 @@ export type DeviceSummaryAnswer = Static<typeof DeviceSummaryAnswer>;
 
 /** GET /api/devices/reports/logins */
 export const LoginsAnswer = Type.Object({
-  days: Type.Array(Type.Object({ day: Type.String({ description: 'UTC day, YYYY-MM-DD' }), logins: Type.Integer() }), { description: 'Days with logons, oldest first' }),
+  days: Type.Array(Type.Object({ day: Type.String({ description: 'UTC day, YYYY-MM-DD' }), logins: Type.Integer() }), {
+    description: 'Days with logons, oldest first',
+  }),
 });
 export type LoginsAnswer = Static<typeof LoginsAnswer>;
 
 /** GET /api/devices/reports/packages */
 export const PackagesAnswer = Type.Object({
-  packages: Type.Record(
-    Type.String(),
-    Type.Array(Type.Object({ version: Type.Union([Type.String(), Type.Null()]), devices: Type.Integer() })),
-    { description: 'Per package column (background_version, …): devices per version, null for none reported' },
-  ),
+  packages: Type.Record(Type.String(), Type.Array(Type.Object({ version: Type.Union([Type.String(), Type.Null()]), devices: Type.Integer() })), {
+    description: 'Per package column (background_version, …): devices per version, null for none reported',
+  }),
 });
 export type PackagesAnswer = Static<typeof PackagesAnswer>;

@@ -24,7 +24,15 @@ for (const backend of BACKENDS) {
       try {
         const opts = { storeLocation: false, locationDecimals: 2 };
         const send = (host: string, upn: string, at: string, extra: Record<string, unknown> = {}) =>
-          recordBeacons(storage.db, [{ beacon: normaliseBeacon({ upn, hostname: host, lastLogonTime: at, systemBootTime: ago(1), webSignatureVersion: '3.0', compliant: true, ...extra }, opts), receivedAt: at }]);
+          recordBeacons(storage.db, [
+            {
+              beacon: normaliseBeacon(
+                { upn, hostname: host, lastLogonTime: at, systemBootTime: ago(1), webSignatureVersion: '3.0', compliant: true, ...extra },
+                opts,
+              ),
+              receivedAt: at,
+            },
+          ]);
         await send('pc-1', 'ada@contoso.com', ago(1));
         await send('pc-1', 'ada@contoso.com', ago(0.5), { webSignatureVersion: '3.1' });
         await send('pc-2', 'bob@contoso.com', ago(2), { pendingReboot: true, systemBootTime: ago(40) });
@@ -39,14 +47,24 @@ for (const backend of BACKENDS) {
         assert.deepEqual(summary.json(), { devices: 3, users: 3, pendingReboot: 1, nonCompliant: 1, notSeen: 1, notRebooted: 1, staleDays: 30, bootDays: 14 });
 
         const logins = (await get('/api/devices/reports/logins?days=7')).json();
-        assert.deepEqual(logins.days, [
-          { day: ago(2).slice(0, 10), logins: 1 },
-          { day: ago(1).slice(0, 10), logins: 1 },
-          { day: ago(0.5).slice(0, 10), logins: 1 },
-        ].filter((d, i, all) => all.findIndex((x) => x.day === d.day) === i));
+        assert.deepEqual(
+          logins.days,
+          [
+            { day: ago(2).slice(0, 10), logins: 1 },
+            { day: ago(1).slice(0, 10), logins: 1 },
+            { day: ago(0.5).slice(0, 10), logins: 1 },
+          ].filter((d, i, all) => all.findIndex((x) => x.day === d.day) === i),
+        );
 
         const packages = (await get('/api/devices/reports/packages')).json().packages;
-        assert.deepEqual(packages.web_signature_version, [{ version: '3.0', devices: 1 }, { version: '3.1', devices: 1 }, { version: '=HYPERLINK("x")', devices: 1 }].sort((a, b) => (a.version < b.version ? -1 : 1)));
+        assert.deepEqual(
+          packages.web_signature_version,
+          [
+            { version: '3.0', devices: 1 },
+            { version: '3.1', devices: 1 },
+            { version: '=HYPERLINK("x")', devices: 1 },
+          ].sort((a, b) => (a.version < b.version ? -1 : 1)),
+        );
 
         const csv = await get('/api/devices/export.csv?filter=nonCompliant');
         assert.equal(csv.statusCode, 200);

@@ -17,13 +17,16 @@ for (const backend of BACKENDS) {
         // Fail fast once the simulator is made to fail: the point is what devices see meanwhile.
         const graph = tenant.clients({ maxRetryMs: 0 }).graph;
         const sync = new DirectorySync(storage.db, graph, clock, createLogger('silent'), 'test');
-        const attributes = new UserAttributes(storage.db, clock, { memoryTtlMs: 0, allowedAttributes: ['jobTitle', 'displayName', 'businessPhones', 'userPrincipalName'] });
+        const attributes = new UserAttributes(storage.db, clock, {
+          memoryTtlMs: 0,
+          allowedAttributes: ['jobTitle', 'displayName', 'businessPhones', 'userPrincipalName'],
+        });
         await assert.rejects(attributes.cacheAgeSeconds(), { code: 'ONRAMP_ERR_DIRECTORY_NOT_READY' });
 
         assert.equal(await sync.runOnce(), true);
         const users = [...tenant.sim.control.tenant.users.values()].filter((u) => u.accountEnabled);
         assert.ok(users.length >= 3);
-        const [first, second, third] = users as [typeof users[0], typeof users[0], typeof users[0]];
+        const [first, second, third] = users as [(typeof users)[0], (typeof users)[0], (typeof users)[0]];
         const seen = await attributes.lookup(first.userPrincipalName.toUpperCase());
         assert.equal(seen.displayName, first.displayName);
         assert.equal(seen.userPrincipalName, first.userPrincipalName);
@@ -35,7 +38,9 @@ for (const backend of BACKENDS) {
         clock.advance(60_000);
         assert.equal(await sync.runOnce(), true);
         assert.deepEqual(await attributes.lookup(first.userPrincipalName, ['jobTitle', 'businessPhones']), {
-          jobTitle: 'Chief Onramp Officer', businessPhones1: '+1 555 0100', businessPhones2: '+1 555 0101',
+          jobTitle: 'Chief Onramp Officer',
+          businessPhones1: '+1 555 0100',
+          businessPhones2: '+1 555 0101',
         });
         await assert.rejects(attributes.lookup(second.userPrincipalName), { code: 'ONRAMP_ERR_UNKNOWN_USER' });
         await assert.rejects(attributes.lookup(third.userPrincipalName), { code: 'ONRAMP_ERR_UNKNOWN_USER' });

@@ -89,7 +89,10 @@ export class DirectorySync {
 
 /** Runs the sync at start and every `directory.syncIntervalMs`; returns a stop function that waits for a running round. */
 export function scheduleDirectorySync(ctx: OnrampContext, graph: GraphPort): () => Promise<void> {
-  const sync = new DirectorySync(ctx.storage.db, graph, ctx.clock, ctx.log, ctx.instanceId, { intervalMs: ctx.config.directory.syncIntervalMs, jobs: ctx.jobs });
+  const sync = new DirectorySync(ctx.storage.db, graph, ctx.clock, ctx.log, ctx.instanceId, {
+    intervalMs: ctx.config.directory.syncIntervalMs,
+    jobs: ctx.jobs,
+  });
   sync.job.start();
   return () => sync.job.stop();
 }

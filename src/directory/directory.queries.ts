@@ -20,14 +20,27 @@ export async function getDeltaLink(db: Kysely<Database>): Promise<string | null>
 }
 
 /** Applies one page of changes. A UPN that moved to another object id replaces the old row. */
-export async function applyDirectoryPage(db: Kysely<Database>, upserted: readonly DirectoryProfile[], removedIds: readonly string[], now: string): Promise<void> {
+export async function applyDirectoryPage(
+  db: Kysely<Database>,
+  upserted: readonly DirectoryProfile[],
+  removedIds: readonly string[],
+  now: string,
+): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    if (removedIds.length > 0) await trx.deleteFrom('directory_user').where('id', 'in', [...removedIds]).execute();
+    if (removedIds.length > 0)
+      await trx
+        .deleteFrom('directory_user')
+        .where('id', 'in', [...removedIds])
+        .execute();
     for (const p of upserted) {
       const upnLower = p.userPrincipalName.toLowerCase();
       await trx.deleteFrom('directory_user').where('upn_lower', '=', upnLower).where('id', '!=', p.id).execute();
       const values = { upn_lower: upnLower, account_enabled: p.accountEnabled ? 1 : 0, profile: JSON.stringify(p), synced_at: now };
-      await trx.insertInto('directory_user').values({ id: p.id, ...values }).onConflict((oc) => oc.column('id').doUpdateSet(values)).execute();
+      await trx
+        .insertInto('directory_user')
+        .values({ id: p.id, ...values })
+        .onConflict((oc) => oc.column('id').doUpdateSet(values))
+        .execute();
     }
   });
 }

@@ -21,7 +21,9 @@ export function flattenProfile(profile: DirectoryProfile, attributes: readonly A
     if (Array.isArray(value)) {
       // An empty multi-valued attribute still yields name1, so templates see "" rather than nothing.
       const values = value.length > 0 ? value : [''];
-      values.forEach((v, i) => (out[`${name}${i + 1}`] = v ?? ''));
+      values.forEach((v, i) => {
+        out[`${name}${i + 1}`] = v ?? '';
+      });
     } else out[name] = value === null || value === undefined ? '' : String(value);
   }
   return out;

@@ -20,10 +20,10 @@ export class AuditWriter {
   readonly #retention: RecurringJob<number>;
 
   constructor(
-    private readonly db: Kysely<Database>,
+    db: Kysely<Database>,
     private readonly options: { flushIntervalMs: number; retentionDays: number; instanceId: string; jobs?: JobBoard | undefined },
     private readonly clock: Clock,
-    private readonly log: Logger,
+    log: Logger,
   ) {
     this.#writer = new BatchedWriter({
       what: 'device audit records',

@@ -5,7 +5,11 @@ import type { DeviceAuditTable } from './gateway.tables.js';
 export type AuditRecord = Insertable<DeviceAuditTable>;
 
 export async function insertAuditRecords(db: Kysely<Database>, records: readonly AuditRecord[]): Promise<void> {
-  if (records.length > 0) await db.insertInto('device_audit').values([...records]).execute();
+  if (records.length > 0)
+    await db
+      .insertInto('device_audit')
+      .values([...records])
+      .execute();
 }
 
 export async function deleteAuditBefore(db: Kysely<Database>, cutoffIso: string): Promise<number> {

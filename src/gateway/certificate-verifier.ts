@@ -24,9 +24,7 @@ export interface CertificateIdentity {
   issuerThumbprint: string;
 }
 
-export type VerifyOutcome =
-  | { ok: true; identity: CertificateIdentity; notBefore: number; notAfter: number }
-  | { ok: false; reason: string };
+export type VerifyOutcome = { ok: true; identity: CertificateIdentity; notBefore: number; notAfter: number } | { ok: false; reason: string };
 
 export interface VerifierOptions {
   trustAnchorsPem: string;
@@ -85,10 +83,12 @@ export class CertificateVerifier {
 
   /** Re-reads the CRL files when their size or modification time changed. Returns true when reloaded. */
   reloadCrlsIfChanged(): boolean {
-    const stamp = this.#crlFiles.map((f) => {
-      const s = statSync(f);
-      return `${f}:${s.size}:${s.mtimeMs}`;
-    }).join('|');
+    const stamp = this.#crlFiles
+      .map((f) => {
+        const s = statSync(f);
+        return `${f}:${s.size}:${s.mtimeMs}`;
+      })
+      .join('|');
     if (stamp === this.#crlStamp) return false;
     const crls: LoadedCrl[] = [];
     for (const file of this.#crlFiles) {
@@ -131,7 +131,9 @@ export class CertificateVerifier {
    * publishing or the file stopped being refreshed, so newer revocations are unknown. For a warning.
    */
   staleCrls(now: Date): string[] {
-    return this.#crls.filter(({ crl }) => crl.nextUpdate !== undefined && crl.nextUpdate.getTime() < now.getTime()).map(({ crl }) => `${crl.issuer} (next update was due ${crl.nextUpdate!.toISOString()})`);
+    return this.#crls
+      .filter(({ crl }) => crl.nextUpdate !== undefined && crl.nextUpdate.getTime() < now.getTime())
+      .map(({ crl }) => `${crl.issuer} (next update was due ${crl.nextUpdate!.toISOString()})`);
   }
 
   /**
@@ -186,7 +188,8 @@ export class CertificateVerifier {
     const cas = [...chain.slice(1), anchor];
     for (let i = 0; i < cas.length; i++) {
       const limit = pathLengthOf(cas[i]!);
-      if (limit !== undefined && i > limit) return { ok: false, reason: `the chain is longer than ${cas[i]!.subject.replace(/\n/g, ', ')} allows (path length ${limit})` };
+      if (limit !== undefined && i > limit)
+        return { ok: false, reason: `the chain is longer than ${cas[i]!.subject.replace(/\n/g, ', ')} allows (path length ${limit})` };
     }
     const ekus = leaf.keyUsage ?? [];
     if (!ekus.includes(EKU.clientAuth) && !ekus.includes(ANY_EXTENDED_KEY_USAGE)) {
@@ -278,9 +281,7 @@ function parseForwarded(value: string): { leaf: Buffer; chain: Buffer[] } | null
   const xfccChain = /(?:^|;)\s*Chain="([^"]+)"/i.exec(value);
   let text = xfcc ? decodeURIComponent(xfcc[1]!) : value.trim();
   if (!xfcc && /%2D%2D%2D%2D%2DBEGIN/i.test(text)) text = decodeURIComponent(text);
-  const pems = [text, xfccChain ? decodeURIComponent(xfccChain[1]!) : '']
-    .join('\n')
-    .match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+  const pems = [text, xfccChain ? decodeURIComponent(xfccChain[1]!) : ''].join('\n').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
   if (pems && pems.length > 0) {
     // nginx may fold PEM line breaks into spaces; the base64 body is what matters.
     const ders = pems.map((p) => Buffer.from(p.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64'));

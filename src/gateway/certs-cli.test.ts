@@ -29,21 +29,42 @@ test('onramp certs init, issue, revoke, then serve --demo uses the same dev PKI'
     await finish(['certs', 'revoke', '--cert', otherFile], env);
 
     const paths = devPkiPaths(join(dataDir, 'pki'));
-    const verifier = new CertificateVerifier({ trustAnchorsPem: readFileSync(paths.trustAnchors, 'utf8'), crlFiles: [paths.rootCrl, paths.issuingCrl], pinnedIssuerThumbprints: [] });
+    const verifier = new CertificateVerifier({
+      trustAnchorsPem: readFileSync(paths.trustAnchors, 'utf8'),
+      crlFiles: [paths.rootCrl, paths.issuingCrl],
+      pinnedIssuerThumbprints: [],
+    });
     const ada = parseForwardedCertificate(readFileSync(certFile, 'utf8'))!;
     const eve = parseForwardedCertificate(readFileSync(otherFile, 'utf8'))!;
     assert.equal((await verifier.verify(ada.leaf, ada.chain, new Date())).ok, true);
     const refused = await verifier.verify(eve.leaf, eve.chain, new Date());
     assert.equal(refused.ok, false);
 
-    const serve = runCli(['serve', '--demo'], { ...env, ONRAMP_PUBLIC_PORT: '0', ONRAMP_DEVICE_PORT: '0', ONRAMP_PUBLIC_HOST: '127.0.0.1', ONRAMP_DEVICE_HOST: '127.0.0.1' });
+    const serve = runCli(['serve', '--demo'], {
+      ...env,
+      ONRAMP_PUBLIC_PORT: '0',
+      ONRAMP_DEVICE_PORT: '0',
+      ONRAMP_PUBLIC_HOST: '127.0.0.1',
+      ONRAMP_DEVICE_HOST: '127.0.0.1',
+    });
     try {
       const port = (await serve.waitFor(/Device API \(mTLS\): +https:\/\/localhost:(\d+)/, 120_000))[1]!;
       const key = readFileSync(certFile.replace(/\.pem$/, '.key'), 'utf8');
       const status = await new Promise<number>((resolve, reject) => {
         const body = JSON.stringify({ upn: 'ADA@contoso.com', hostname: 'pc-1' });
         const req = request(
-          { host: '127.0.0.1', port, path: '/api/beacon', method: 'POST', servername: 'localhost', ca: readFileSync(paths.rootCert), cert: readFileSync(certFile), key, agent: false, headers: { 'content-type': 'application/json' } },
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/api/beacon',
+            method: 'POST',
+            servername: 'localhost',
+            ca: readFileSync(paths.rootCert),
+            cert: readFileSync(certFile),
+            key,
+            agent: false,
+            headers: { 'content-type': 'application/json' },
+          },
           (res) => {
             res.resume();
             res.on('end', () => resolve(res.statusCode ?? 0));

@@ -19,7 +19,9 @@ export function registerCertsCommands(program: Command, dataDir: () => string): 
       const created = await initDevPki(dir, { dnsNames: opts.dnsName, force: opts.force });
       const p = devPkiPaths(dir);
       out(created ? `created the dev PKI in ${dir}` : `a dev PKI already exists in ${dir} (--force replaces it)`);
-      out(`  server certificate:  ${p.serverCert}\n  server key:          ${p.serverKey}\n  trust anchors:       ${p.trustAnchors}\n  CRLs:                ${p.rootCrl}, ${p.issuingCrl}`);
+      out(
+        `  server certificate:  ${p.serverCert}\n  server key:          ${p.serverKey}\n  trust anchors:       ${p.trustAnchors}\n  CRLs:                ${p.rootCrl}, ${p.issuingCrl}`,
+      );
     });
 
   certs
@@ -32,8 +34,16 @@ export function registerCertsCommands(program: Command, dataDir: () => string): 
     .option('--days <n>', 'validity in days', '365')
     .option('--pfx-password <password>', 'password of the PFX file', 'onramp')
     .action(async (opts: { dir?: string; upn?: string; email?: string; dnsName?: string; days: string; pfxPassword: string }) => {
-      const issued = await issueDevClient(pkiDir(opts), { upn: opts.upn, email: opts.email, dnsName: opts.dnsName, days: Number(opts.days), pfxPassword: opts.pfxPassword });
-      out(`certificate: ${issued.certFile}\nkey:         ${issued.keyFile}\npfx:         ${issued.pfxFile}\nserial:      ${issued.serialNumber}\nthumbprint:  ${issued.thumbprint}`);
+      const issued = await issueDevClient(pkiDir(opts), {
+        upn: opts.upn,
+        email: opts.email,
+        dnsName: opts.dnsName,
+        days: Number(opts.days),
+        pfxPassword: opts.pfxPassword,
+      });
+      out(
+        `certificate: ${issued.certFile}\nkey:         ${issued.keyFile}\npfx:         ${issued.pfxFile}\nserial:      ${issued.serialNumber}\nthumbprint:  ${issued.thumbprint}`,
+      );
     });
 
   certs

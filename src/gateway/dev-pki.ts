@@ -7,7 +7,16 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createCrl, createIntermediateCa, createRootCa, issueClientCertificate, issueServerCertificate, loadCa, toPfx, type CertificateAuthority } from '../pki/pki.js';
+import {
+  createCrl,
+  createIntermediateCa,
+  createRootCa,
+  issueClientCertificate,
+  issueServerCertificate,
+  loadCa,
+  toPfx,
+  type CertificateAuthority,
+} from '../pki/pki.js';
 
 export interface DevPkiPaths {
   dir: string;
@@ -111,7 +120,13 @@ export async function revokeDevClient(dir: string, serialNumber: string): Promis
   const revoked = new Set(JSON.parse(readFileSync(paths.revoked, 'utf8')) as string[]);
   revoked.add(serial);
   const list = [...revoked];
-  writeFileSync(paths.issuingCrl, await createCrl(issuing, list.map((s) => ({ serialNumber: s }))));
+  writeFileSync(
+    paths.issuingCrl,
+    await createCrl(
+      issuing,
+      list.map((s) => ({ serialNumber: s })),
+    ),
+  );
   writeFileSync(paths.revoked, JSON.stringify(list, null, 2) + '\n');
   return list;
 }

@@ -26,7 +26,12 @@ export async function resolveGatewayMaterial(ctx: OnrampContext): Promise<Gatewa
   let keyFile = cfg.serverKeyFile;
   let anchorsFile = cfg.trustAnchorsFile;
   let crlFiles: readonly string[] = cfg.crlFiles;
-  const setting = { cert: 'deviceGateway.serverCertFile', key: 'deviceGateway.serverKeyFile', anchors: 'deviceGateway.trustAnchorsFile', crls: 'deviceGateway.crlFiles' };
+  const setting = {
+    cert: 'deviceGateway.serverCertFile',
+    key: 'deviceGateway.serverKeyFile',
+    anchors: 'deviceGateway.trustAnchorsFile',
+    crls: 'deviceGateway.crlFiles',
+  };
   if (!certFile && ctx.demo) {
     const dir = join(ctx.config.dataDir, 'pki');
     if (await initDevPki(dir)) ctx.log.info({ dir }, 'created the dev PKI for the device listener (onramp certs issue --upn … for a client certificate)');
@@ -40,7 +45,8 @@ export async function resolveGatewayMaterial(ctx: OnrampContext): Promise<Gatewa
   }
   if (!certFile) return undefined;
   if (!keyFile) throw new GatewayConfigError(setting.key, `deviceGateway.serverCertFile is set (${certFile}) but the server key is not`);
-  if (!anchorsFile) throw new GatewayConfigError(setting.anchors, 'required when deviceGateway.serverCertFile is set: the CA certificates device certificates chain to');
+  if (!anchorsFile)
+    throw new GatewayConfigError(setting.anchors, 'required when deviceGateway.serverCertFile is set: the CA certificates device certificates chain to');
   const read = (file: string, key: string): string => {
     try {
       return readFileSync(file, 'utf8');

@@ -11,8 +11,14 @@ import type { OnrampContext } from '../context.js';
 import { systemClock } from '../lib/clock.js';
 import { createLogger } from '../lib/logger.js';
 import {
-  EKU, createCrl, createIntermediateCa, createRootCa, issueClientCertificate, issueServerCertificate,
-  type CertificateAuthority, type IssuedCertificate,
+  EKU,
+  createCrl,
+  createIntermediateCa,
+  createRootCa,
+  issueClientCertificate,
+  issueServerCertificate,
+  type CertificateAuthority,
+  type IssuedCertificate,
 } from '../pki/pki.js';
 import { BACKENDS, sqliteBackend, type TestStorage } from '../../test/support/storage.js';
 import { resolveGatewayMaterial } from './gateway-material.js';
@@ -41,7 +47,12 @@ before(async () => {
   clients.alice = await issueClientCertificate(issuing, { upn: 'Alice@Contoso.com', ...ec });
   clients.bob = await issueClientCertificate(issuing, { email: 'bob@contoso.com', ...ec });
   clients.device = await issueClientCertificate(issuing, { dnsName: 'pc-001.contoso.com', ...ec });
-  clients.expired = await issueClientCertificate(issuing, { upn: 'old@contoso.com', notBefore: new Date(Date.now() - 10 * DAY), notAfter: new Date(Date.now() - DAY), ...ec });
+  clients.expired = await issueClientCertificate(issuing, {
+    upn: 'old@contoso.com',
+    notBefore: new Date(Date.now() - 10 * DAY),
+    notAfter: new Date(Date.now() - DAY),
+    ...ec,
+  });
   clients.future = await issueClientCertificate(issuing, { upn: 'soon@contoso.com', notBefore: new Date(Date.now() + DAY), ...ec });
   clients.serverOnly = await issueClientCertificate(issuing, { upn: 'srv@contoso.com', extendedKeyUsages: [EKU.serverAuth], ...ec });
   clients.revoked = await issueClientCertificate(issuing, { upn: 'gone@contoso.com', ...ec });
@@ -79,7 +90,11 @@ interface Running {
   storage: TestStorage;
 }
 
-async function start(storage: TestStorage, env: Record<string, string> = {}, beforeListen?: (app: FastifyInstance, ctx: OnrampContext) => Promise<void>): Promise<Running> {
+async function start(
+  storage: TestStorage,
+  env: Record<string, string> = {},
+  beforeListen?: (app: FastifyInstance, ctx: OnrampContext) => Promise<void>,
+): Promise<Running> {
   const config = loadConfig({ env: { ...gatewayEnv(env), ...storage.env } });
   const ctx: OnrampContext = { config, storage, log: createLogger('silent'), clock: systemClock, demo: false, instanceId: 'test' };
   const material = await resolveGatewayMaterial(ctx);
@@ -98,7 +113,12 @@ interface CallOptions {
   rawBody?: string;
 }
 
-async function call(port: number, path: string, body: unknown, options: CallOptions = {}): Promise<{ status: number; headers: Record<string, unknown>; json: Record<string, unknown> }> {
+async function call(
+  port: number,
+  path: string,
+  body: unknown,
+  options: CallOptions = {},
+): Promise<{ status: number; headers: Record<string, unknown>; json: Record<string, unknown> }> {
   const payload = options.rawBody ?? JSON.stringify(body);
   const chain = options.withChain === false ? '' : issuing.certPem;
   return new Promise((resolve, reject) => {
@@ -323,13 +343,18 @@ describe('gateway policies', () => {
       assert.match(String(leafOnly.json.message), /intermediate/);
       // Envoy XFCC with the chain, and the client's address in X-Forwarded-For.
       const xfcc = `Hash=abc;Cert="${encodeURIComponent(clients.alice!.certPem)}";Chain="${encodeURIComponent(clients.alice!.certPem + issuing.certPem)}"`;
-      const ok = await call(running.port, '/api/beacon', beacon('alice@contoso.com'), { headers: { 'x-forwarded-client-cert': xfcc, 'x-forwarded-for': '203.0.113.9' } });
+      const ok = await call(running.port, '/api/beacon', beacon('alice@contoso.com'), {
+        headers: { 'x-forwarded-client-cert': xfcc, 'x-forwarded-for': '203.0.113.9' },
+      });
       assert.equal(ok.status, 200, JSON.stringify(ok.json));
       // A proxy overwrites only its own header: a second configured header may be the client's, naming
       // someone else's public certificate. Refused, whichever is empty or set.
       const aliceArr = Buffer.from(new X509Certificate(clients.alice!.certPem).raw).toString('base64');
       const bobXfcc = `Cert="${encodeURIComponent(clients.bob!.certPem + issuing.certPem)}"`;
-      for (const headers of [{ 'x-arr-clientcert': aliceArr, 'x-forwarded-client-cert': bobXfcc }, { 'x-arr-clientcert': '', 'x-forwarded-client-cert': xfcc }]) {
+      for (const headers of [
+        { 'x-arr-clientcert': aliceArr, 'x-forwarded-client-cert': bobXfcc },
+        { 'x-arr-clientcert': '', 'x-forwarded-client-cert': xfcc },
+      ]) {
         const twoHeaders = await call(running.port, '/api/beacon', beacon('alice@contoso.com'), { headers });
         assert.equal(twoHeaders.status, 401);
         assert.match(String(twoHeaders.json.message), /several forwarded-certificate headers/);
@@ -438,7 +463,12 @@ for (const backend of BACKENDS) {
       try {
         const opts = { client: clients.alice };
         assert.equal((await call(running.port, '/api/beacon', beacon('alice@contoso.com'), opts)).status, 200);
-        const second = await call(running.port, '/api/beacon', beacon('alice@contoso.com', { pendingReboot: true, compliant: 'false', webSignatureVersion: '3.1.0' }), opts);
+        const second = await call(
+          running.port,
+          '/api/beacon',
+          beacon('alice@contoso.com', { pendingReboot: true, compliant: 'false', webSignatureVersion: '3.1.0' }),
+          opts,
+        );
         assert.equal(second.status, 200);
         // Beacons are buffered and written in batches; closing the app writes the buffer.
         await running.app.close();
@@ -478,10 +508,29 @@ test('location is discarded unless enabled', async () => {
 
 describe('getUserAttributes from the local directory cache', () => {
   const profile = (upn: string, extra: Partial<DirectoryProfile> = {}): DirectoryProfile => ({
-    id: `id-${upn}`, accountEnabled: true, businessPhones: ['+31 20 555 0100', '+31 20 555 0101'], city: 'Amsterdam', companyName: 'Contoso',
-    country: 'NL', department: 'Finance', displayName: 'Alice Jansen', employeeId: null, faxNumber: null, givenName: 'Alice',
-    jobTitle: 'Controller', mail: upn, mailNickname: 'alice', mobilePhone: null, officeLocation: 'HQ', postalCode: '1011',
-    state: null, streetAddress: 'Dam 1', surname: 'Jansen', interests: [], userPrincipalName: upn, ...extra,
+    id: `id-${upn}`,
+    accountEnabled: true,
+    businessPhones: ['+31 20 555 0100', '+31 20 555 0101'],
+    city: 'Amsterdam',
+    companyName: 'Contoso',
+    country: 'NL',
+    department: 'Finance',
+    displayName: 'Alice Jansen',
+    employeeId: null,
+    faxNumber: null,
+    givenName: 'Alice',
+    jobTitle: 'Controller',
+    mail: upn,
+    mailNickname: 'alice',
+    mobilePhone: null,
+    officeLocation: 'HQ',
+    postalCode: '1011',
+    state: null,
+    streetAddress: 'Dam 1',
+    surname: 'Jansen',
+    interests: [],
+    userPrincipalName: upn,
+    ...extra,
   });
 
   test('never synced: 503; then the seed order, flattened, nulls as "", with the cache age; unknown and disabled users 404', async () => {
@@ -498,9 +547,27 @@ describe('getUserAttributes from the local directory cache', () => {
       const res = await call(running.port, '/api/getUserAttributes', { upn: 'ALICE@contoso.com' }, opts);
       assert.equal(res.status, 200, JSON.stringify(res.json));
       assert.deepEqual(Object.keys(res.json), [
-        'businessPhones1', 'businessPhones2', 'city', 'companyName', 'country', 'department', 'displayName', 'employeeId', 'faxNumber',
-        'givenName', 'jobTitle', 'mail', 'mailNickname', 'mobilePhone', 'officeLocation', 'postalCode', 'state', 'streetAddress',
-        'surname', 'interests1', 'userPrincipalName',
+        'businessPhones1',
+        'businessPhones2',
+        'city',
+        'companyName',
+        'country',
+        'department',
+        'displayName',
+        'employeeId',
+        'faxNumber',
+        'givenName',
+        'jobTitle',
+        'mail',
+        'mailNickname',
+        'mobilePhone',
+        'officeLocation',
+        'postalCode',
+        'state',
+        'streetAddress',
+        'surname',
+        'interests1',
+        'userPrincipalName',
       ]);
       assert.equal(res.json.businessPhones2, '+31 20 555 0101');
       assert.equal(res.json.employeeId, '');
@@ -517,7 +584,7 @@ describe('getUserAttributes from the local directory cache', () => {
       assert.equal(disabled.status, 404);
       assert.equal(disabled.json.code, 'ONRAMP_ERR_UNKNOWN_USER');
       const other = await call(running.port, '/api/getUserAttributes', { upn: 'bob@contoso.com' }, opts);
-      assert.equal(other.status, 403, 'another user\'s attributes are never served');
+      assert.equal(other.status, 403, "another user's attributes are never served");
     } finally {
       await running.app.close();
       await storage.close();
@@ -570,7 +637,10 @@ describe('autoSetWebSignature through the Exchange adapter (tenant simulator)', 
       assert.match(String(down.json.message), new RegExp(String(down.json.requestId)));
 
       const updates = await listSignatureUpdates(storage.db, user.userPrincipalName.toLowerCase());
-      assert.deepEqual(updates.map((u) => u.result), ['set', 'skipped', 'set', 'failed']);
+      assert.deepEqual(
+        updates.map((u) => u.result),
+        ['set', 'skipped', 'set', 'failed'],
+      );
     } finally {
       await running.app.close();
       await tenant.stop();

@@ -86,7 +86,8 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
     // Said once per change: revocation quietly going stale is the failure that matters here.
     const stale = verifier.staleCrls(ctx.clock.now());
     const report = stale.join('|');
-    if (report !== staleReported && stale.length > 0) ctx.log.warn({ crls: stale }, 'device gateway: CRLs past their next update; revocations issued since are unknown');
+    if (report !== staleReported && stale.length > 0)
+      ctx.log.warn({ crls: stale }, 'device gateway: CRLs past their next update; revocations issued since are unknown');
     staleReported = report;
   }, cfg.crlReloadIntervalMs).unref();
 
@@ -96,7 +97,10 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
   const clientAddress = (req: FastifyRequest, peer: string): string => {
     if (!isTrustedProxy(peer)) return peer;
     const header = req.headers['x-forwarded-for'];
-    const hops = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((s) => s.trim()).filter(Boolean);
+    const hops = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     for (let i = hops.length - 1; i >= 0; i--) if (!isTrustedProxy(hops[i]!)) return hops[i]!;
     return hops[0] ?? peer;
   };
@@ -121,7 +125,9 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
     const cached = forwardedVerdicts.get(key);
     if (cached && cached.generation === generation) return cached.outcome;
     const parsed = parseForwardedCertificate(value);
-    const outcome: VerifyOutcome = parsed ? await verifier.verify(parsed.leaf, parsed.chain, ctx.clock.now()) : { ok: false, reason: `the ${name} header does not hold a certificate` };
+    const outcome: VerifyOutcome = parsed
+      ? await verifier.verify(parsed.leaf, parsed.chain, ctx.clock.now())
+      : { ok: false, reason: `the ${name} header does not hold a certificate` };
     if (forwardedVerdicts.size >= FORWARDED_CACHE_SIZE) forwardedVerdicts.clear();
     forwardedVerdicts.set(key, { generation, outcome });
     return outcome;
@@ -137,7 +143,7 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
     if (!peerCert || !peerCert.raw) return null;
     const presented: Buffer[] = [];
     const seen = new Set<object>([peerCert]);
-    for (let c = peerCert.issuerCertificate; c && c.raw && !seen.has(c); c = c.issuerCertificate) {
+    for (let c = peerCert.issuerCertificate; c?.raw && !seen.has(c); c = c.issuerCertificate) {
       seen.add(c);
       presented.push(c.raw);
     }

@@ -19,7 +19,6 @@ import { methodFromOdataType, methodFromReportName } from './auth-methods.js';
 import type { graphConfig } from './graph.config.js';
 import {
   PROFILE_ATTRIBUTES,
-  UpstreamError,
   type DirectoryProfile,
   type DirectoryUser,
   type ExchangePort,
@@ -270,7 +269,9 @@ export class GraphClient implements GraphPort {
     // pages with the server's @odata.nextLink. Disabled accounts are not in the report.
     if (wanted.size <= REPORT_BY_ID_THRESHOLD) {
       const ids = [...wanted];
-      const responses = await this.graph.batch(ids.map((id) => ({ method: 'GET', url: `/reports/authenticationMethods/userRegistrationDetails/${encodeURIComponent(id)}` })));
+      const responses = await this.graph.batch(
+        ids.map((id) => ({ method: 'GET', url: `/reports/authenticationMethods/userRegistrationDetails/${encodeURIComponent(id)}` })),
+      );
       for (const res of responses) {
         if (res.status === 404) continue;
         if (res.status !== 200) throw upstreamError(res, 'registration details');
@@ -287,7 +288,8 @@ export class GraphClient implements GraphPort {
   }
 
   async sendMail(fromMailbox: string, message: MailMessage): Promise<void> {
-    const recipients = (list: MailMessage['to'] | undefined) => (list ?? []).map((r) => ({ emailAddress: { address: r.address, ...(r.name ? { name: r.name } : {}) } }));
+    const recipients = (list: MailMessage['to'] | undefined) =>
+      (list ?? []).map((r) => ({ emailAddress: { address: r.address, ...(r.name ? { name: r.name } : {}) } }));
     const body = {
       message: {
         subject: message.subject,
@@ -315,14 +317,24 @@ export class GraphClient implements GraphPort {
 
   async userDelta(link?: string): Promise<UserDeltaPage> {
     const url = link ?? `/users/delta?$select=${DELTA_SELECT.join(',')}`;
-    const page = await this.graph.json<{ value?: Array<Record<string, unknown>>; '@odata.nextLink'?: string; '@odata.deltaLink'?: string }>('GET', url, undefined, 'users/delta');
+    const page = await this.graph.json<{ value?: Array<Record<string, unknown>>; '@odata.nextLink'?: string; '@odata.deltaLink'?: string }>(
+      'GET',
+      url,
+      undefined,
+      'users/delta',
+    );
     const upserted: DirectoryProfile[] = [];
     const removed: string[] = [];
     for (const item of page.value ?? []) {
       if (item['@removed']) removed.push(String(item.id));
       else upserted.push(toProfile(item));
     }
-    return { upserted, removed, ...(page['@odata.nextLink'] ? { nextLink: page['@odata.nextLink'] } : {}), ...(page['@odata.deltaLink'] ? { deltaLink: page['@odata.deltaLink'] } : {}) };
+    return {
+      upserted,
+      removed,
+      ...(page['@odata.nextLink'] ? { nextLink: page['@odata.nextLink'] } : {}),
+      ...(page['@odata.deltaLink'] ? { deltaLink: page['@odata.deltaLink'] } : {}),
+    };
   }
 
   async close(): Promise<void> {
@@ -335,7 +347,7 @@ export class ExchangeClient implements ExchangePort {
   private readonly exchange: Transport;
   private readonly agent: Dispatcher;
 
-  constructor(private readonly o: GraphClientOptions, counters: GraphCounters) {
+  constructor(o: GraphClientOptions, counters: GraphCounters) {
     this.agent = createAgent(o.caPem, o.requestTimeoutMs);
     this.exchange = new Transport({
       credential: o.credential,

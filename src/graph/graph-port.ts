@@ -55,9 +55,26 @@ export interface DirectoryProfile {
 }
 
 export const PROFILE_ATTRIBUTES = [
-  'businessPhones', 'city', 'companyName', 'country', 'department', 'displayName', 'employeeId', 'faxNumber',
-  'givenName', 'jobTitle', 'mail', 'mailNickname', 'mobilePhone', 'officeLocation', 'postalCode', 'state',
-  'streetAddress', 'surname', 'interests', 'userPrincipalName',
+  'businessPhones',
+  'city',
+  'companyName',
+  'country',
+  'department',
+  'displayName',
+  'employeeId',
+  'faxNumber',
+  'givenName',
+  'jobTitle',
+  'mail',
+  'mailNickname',
+  'mobilePhone',
+  'officeLocation',
+  'postalCode',
+  'state',
+  'streetAddress',
+  'surname',
+  'interests',
+  'userPrincipalName',
 ] as const satisfies ReadonlyArray<keyof DirectoryProfile>;
 
 /** Authentication methods, normalised from both the registration report and per-user method types. */

@@ -20,7 +20,8 @@ describe('Graph client against the simulator', () => {
     await t.stop();
   });
 
-  const members = () => [...t.sim.control.tenant.users.values()].filter((u) => u.userType === 'Member' && u.id !== t.sim.control.tenant.findByUpn(t.sim.sharedMailbox)?.id);
+  const members = () =>
+    [...t.sim.control.tenant.users.values()].filter((u) => u.userType === 'Member' && u.id !== t.sim.control.tenant.findByUpn(t.sim.sharedMailbox)?.id);
   /** The registration report leaves disabled accounts out ("doesn't work for disabled users"); onramp checks enabled ones only. */
   const enabledMembers = () => members().filter((u) => u.accountEnabled);
 
@@ -40,7 +41,9 @@ describe('Graph client against the simulator', () => {
 
   it('adds members 20 per PATCH; already-members count as ok and unknown users fail on their own', async () => {
     const group = t.sim.control.tenant.groups.get(t.sim.mfaGroupId)!;
-    const outside = members().filter((u) => !group.members.has(u.id)).slice(0, 45);
+    const outside = members()
+      .filter((u) => !group.members.has(u.id))
+      .slice(0, 45);
     const already = [...group.members][0]!;
     const unknown = '00000000-0000-4000-a000-000000000000';
     const result = await t.graph.addGroupMembers(t.sim.mfaGroupId, [...outside.map((u) => u.id), already, unknown]);
@@ -61,7 +64,12 @@ describe('Graph client against the simulator', () => {
     const many = await t.graph.getMfaRegistrations(users.map((u) => u.id));
     assert.equal(many.size, users.length);
     const methods = t.clients({ mfaSource: 'methods' }).graph;
-    const viaMethods = await methods.getMfaRegistrations(users.slice(0, 30).map((u) => u.id).concat(unknown));
+    const viaMethods = await methods.getMfaRegistrations(
+      users
+        .slice(0, 30)
+        .map((u) => u.id)
+        .concat(unknown),
+    );
     assert.equal(viaMethods.has(unknown), false);
     for (const u of users.slice(0, 30)) {
       const got = viaMethods.get(u.id)!.methods.filter((m) => m !== 'password');
@@ -77,10 +85,16 @@ describe('Graph client against the simulator', () => {
     const client = t.clients({ maxAttempts: 30 });
     t.sim.control.setFaults({ throttlePerSecond: 10 });
     try {
-      const upns = members().slice(0, 60).map((u) => u.userPrincipalName);
+      const upns = members()
+        .slice(0, 60)
+        .map((u) => u.userPrincipalName);
       const results = await Promise.all([
         client.graph.getUsersByUpn(upns),
-        client.graph.getMfaRegistrations(enabledMembers().slice(0, 30).map((u) => u.id)),
+        client.graph.getMfaRegistrations(
+          enabledMembers()
+            .slice(0, 30)
+            .map((u) => u.id),
+        ),
         client.graph.listGroupMemberIds(t.sim.mfaGroupId),
       ]);
       assert.equal([...results[0].values()].filter(Boolean).length, 60);
@@ -134,7 +148,9 @@ describe('Graph client against the simulator', () => {
     const client = t.clients({ maxAttempts: 20 });
     t.sim.control.setFaults({ failureRate503: 0.3 });
     try {
-      const upns = members().slice(0, 100).map((u) => u.userPrincipalName);
+      const upns = members()
+        .slice(0, 100)
+        .map((u) => u.userPrincipalName);
       const found = await client.graph.getUsersByUpn(upns);
       assert.equal([...found.values()].filter(Boolean).length, 100);
     } finally {
@@ -157,7 +173,10 @@ describe('Graph client against the simulator', () => {
     t.sim.control.updateUser(a!.userPrincipalName, { department: 'Research', jobTitle: 'Scientist' });
     t.sim.control.deleteUser(b!.id);
     const changes = await t.graph.userDelta(nothing.deltaLink);
-    assert.deepEqual(changes.upserted.map((u) => [u.id, u.department, u.jobTitle]), [[a!.id, 'Research', 'Scientist']]);
+    assert.deepEqual(
+      changes.upserted.map((u) => [u.id, u.department, u.jobTitle]),
+      [[a!.id, 'Research', 'Scientist']],
+    );
     assert.deepEqual(changes.removed, [b!.id]);
     assert.ok(changes.deltaLink);
     await assert.rejects(t.graph.userDelta('https://evil.example/v1.0/users/delta'), /outside/);
@@ -178,7 +197,10 @@ describe('Graph client against the simulator', () => {
     assert.equal(mail?.from, t.sim.sharedMailbox);
     assert.equal(mail?.internetMessageId, '<outbox-42@onramp>');
     assert.deepEqual(mail?.attachments, [{ name: 'logo.png', contentType: 'image/png', size: 3 }]);
-    await assert.rejects(t.graph.sendMail('nobody@contoso.example', { to: [{ address: to.mail! }], subject: 's', html: 'h', text: 't' }), (err: unknown) => err instanceof UpstreamError && err.status === 404);
+    await assert.rejects(
+      t.graph.sendMail('nobody@contoso.example', { to: [{ address: to.mail! }], subject: 's', html: 'h', text: 't' }),
+      (err: unknown) => err instanceof UpstreamError && err.status === 404,
+    );
 
     await t.exchange.setWebSignature(to.userPrincipalName, { html: '<p>Sig</p>', text: 'Sig', autoAddSignature: true, autoAddSignatureOnReply: true });
     const sig = t.sim.control.signature(to.userPrincipalName);
@@ -251,10 +273,13 @@ describe('a 1,000-user tenant', () => {
       const users = [...t.sim.control.tenant.users.values()].slice(0, 1000);
       t.sim.control.resetStats();
       const clientBefore = t.graph.counters().requests;
-      const found = await t.graph.getUsersByUpn(users.map((u) => u.userPrincipalName), { withManager: true });
+      const found = await t.graph.getUsersByUpn(
+        users.map((u) => u.userPrincipalName),
+        { withManager: true },
+      );
       assert.equal([...found.values()].filter((u) => u !== null).length, 1000);
       // As the invitation run does: registration state is read for enabled accounts only.
-      const ids = [...found.values()].filter((u) => u !== null && u.accountEnabled).map((u) => u!.id);
+      const ids = [...found.values()].filter((u) => u?.accountEnabled === true).map((u) => u!.id);
       const mfa = await t.graph.getMfaRegistrations(ids);
       const inGroup = await t.graph.listGroupMemberIds(t.sim.mfaGroupId);
       assert.equal(mfa.size, ids.length);

@@ -19,4 +19,3 @@ export const notConfiguredGraph: GraphPort & ExchangePort = {
   setWebSignature: () => Promise.reject(new GraphNotConfiguredError()),
   counters: () => ({ requests: 0, batchedItems: 0, throttled: 0, retries: 0 }),
 };
-

@@ -213,7 +213,13 @@ export class Transport {
    * answered that it did not act (429, 503); a timeout, a dropped connection or a 504 may have come
    * after it acted, so they go back to the caller, whose own retry (the outbox's) knows the risk.
    */
-  async send(method: string, pathOrUrl: string, body?: unknown, headers: Record<string, string> = {}, options: { refusalsOnly?: boolean } = {}): Promise<GraphResponse> {
+  async send(
+    method: string,
+    pathOrUrl: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    options: { refusalsOnly?: boolean } = {},
+  ): Promise<GraphResponse> {
     const url = /^https:\/\//.test(pathOrUrl) ? pathOrUrl : `${this.o.root}${pathOrUrl}`;
     if (new URL(url).origin !== this.origin) throw new UpstreamError(`refusing to follow a link outside ${this.origin}`, 400, 'ForeignLink');
     const started = Date.now();
@@ -232,7 +238,9 @@ export class Transport {
       if (res && !RETRYABLE.has(res.status)) return res;
       if (options.refusalsOnly && !(res && NOT_ACTED_ON.has(res.status))) {
         if (res) return res;
-        throw new UpstreamError(`${method} ${new URL(url).pathname} failed: ${(failure as Error)?.message}`, 503, 'NetworkError', undefined, { cause: failure });
+        throw new UpstreamError(`${method} ${new URL(url).pathname} failed: ${(failure as Error)?.message}`, 503, 'NetworkError', undefined, {
+          cause: failure,
+        });
       }
       if (res) this.o.counters.throttled++;
       const retryAfter = res ? retryAfterMs(res.headers['retry-after']) : null;
@@ -242,7 +250,13 @@ export class Transport {
       const wait = guided ?? retryAfter ?? backoffMs(unguided, this.o.retry);
       if (unguided >= this.o.retry.maxAttempts || Date.now() - started + wait > this.o.retry.maxRetryMs) {
         if (res) throw upstreamError(res, `${method} ${new URL(url).pathname} gave up after ${attempt} attempts`);
-        throw new UpstreamError(`${method} ${new URL(url).pathname} failed after ${attempt} attempts: ${(failure as Error)?.message}`, 503, 'NetworkError', undefined, { cause: failure });
+        throw new UpstreamError(
+          `${method} ${new URL(url).pathname} failed after ${attempt} attempts: ${(failure as Error)?.message}`,
+          503,
+          'NetworkError',
+          undefined,
+          { cause: failure },
+        );
       }
       this.o.counters.retries++;
       await sleep(wait);
@@ -288,11 +302,16 @@ export class Transport {
     const started = Date.now();
     let pending = indexes;
     let unguided = 0;
-    for (let attempt = 1; pending.length > 0; attempt++) {
+    while (pending.length > 0) {
       const body = {
         requests: pending.map((i) => {
           const r = requests[i]!;
-          return { id: String(i), method: r.method, url: r.url, ...(r.body !== undefined ? { body: r.body, headers: { 'Content-Type': 'application/json' } } : {}) };
+          return {
+            id: String(i),
+            method: r.method,
+            url: r.url,
+            ...(r.body !== undefined ? { body: r.body, headers: { 'Content-Type': 'application/json' } } : {}),
+          };
         }),
       };
       this.o.counters.batchedItems += pending.length;

@@ -25,7 +25,16 @@ let port: number;
 function get(path: string, client?: IssuedCertificate): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path, method: 'GET', ca: root.certPem, servername: 'localhost', agent: false, ...(client ? { cert: client.certPem, key: client.keyPem } : {}) },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'GET',
+        ca: root.certPem,
+        servername: 'localhost',
+        agent: false,
+        ...(client ? { cert: client.certPem, key: client.keyPem } : {}),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -67,7 +76,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('the device listener\'s OpenAPI document', () => {
+describe("the device listener's OpenAPI document", () => {
   test('lists the device routes from their schemas, requests and answers, under mutual TLS; nothing of the public listener, the probes or the configuration', async () => {
     const res = await get('/openapi.json', alice);
     assert.equal(res.status, 200, res.body);
@@ -94,7 +103,14 @@ describe('the device listener\'s OpenAPI document', () => {
     await app.close();
     const audited = await listAuditRecords(storage.db);
     // The first test's call, then this one's two.
-    assert.deepEqual(audited.filter((r) => r.route === '/openapi.json').map((r) => [r.status, r.upn]), [[200, 'alice@contoso.com'], [401, null], [200, 'alice@contoso.com']]);
+    assert.deepEqual(
+      audited.filter((r) => r.route === '/openapi.json').map((r) => [r.status, r.upn]),
+      [
+        [200, 'alice@contoso.com'],
+        [401, null],
+        [200, 'alice@contoso.com'],
+      ],
+    );
     app = undefined as never;
   });
 });

@@ -47,7 +47,14 @@ export async function healthRoutes(app: FastifyInstance, opts: { storage: Storag
         problem = `database does not accept writes: ${storage.health.failing ?? describeError(err)}`;
       }
     }
-    const jobs = (opts.jobs?.statuses() ?? []).map((j) => ({ name: j.name, state: j.state, failures: j.failures, consecutiveFailures: j.consecutiveFailures, lastError: j.lastError, lastFinishedAt: j.lastFinishedAt }));
+    const jobs = (opts.jobs?.statuses() ?? []).map((j) => ({
+      name: j.name,
+      state: j.state,
+      failures: j.failures,
+      consecutiveFailures: j.consecutiveFailures,
+      lastError: j.lastError,
+      lastFinishedAt: j.lastFinishedAt,
+    }));
     if (problem) return reply.code(503).send({ ...errorBody(reply, new OnrampError('ONRAMP_ERR_NOT_READY', [problem])), jobs });
     return { status: 'ready', jobs };
   });

@@ -22,13 +22,27 @@ test('the pixel and the enrol page write no per-request lines at info; other rou
   const app = await buildPublicApp(ctx);
   try {
     const idsOf = async (url: string) => (await app.inject({ url })).headers['x-request-id'] as string;
-    const quiet = [await idsOf('/api/track-open?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'), await idsOf('/api/enrol?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')];
+    const quiet = [
+      await idsOf('/api/track-open?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'),
+      await idsOf('/api/enrol?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'),
+    ];
     const logged = await idsOf('/api/resend');
     // A malformed token is a 400, logged at info on other routes: on these it is scanner noise, not logged.
     const refused = await idsOf(`/api/track-open?token=${'x'.repeat(300)}`);
-    for (const id of quiet) assert.deepEqual(lines.filter((l) => l.reqId === id), [], `no lines for ${id}`);
-    assert.ok(lines.some((l) => l.reqId === logged && l.msg === 'incoming request'), 'an ordinary route logs its requests');
-    assert.deepEqual(lines.filter((l) => l.reqId === refused), []);
+    for (const id of quiet)
+      assert.deepEqual(
+        lines.filter((l) => l.reqId === id),
+        [],
+        `no lines for ${id}`,
+      );
+    assert.ok(
+      lines.some((l) => l.reqId === logged && l.msg === 'incoming request'),
+      'an ordinary route logs its requests',
+    );
+    assert.deepEqual(
+      lines.filter((l) => l.reqId === refused),
+      [],
+    );
   } finally {
     await app.close();
     await storage.close();

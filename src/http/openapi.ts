@@ -75,8 +75,12 @@ export function buildOpenApi(operations: readonly Operation[], options: Pick<Ope
     const s = op.schema;
     const responses: Record<string, unknown> = {};
     for (const [code, body] of Object.entries((s.response ?? {}) as Record<string, unknown>)) responses[code] = response(code, body);
-    responses.default = { description: 'An error; its code is in docs/ERRORS.md', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
-    (paths[path] ??= {})[op.method.toLowerCase()] = {
+    responses.default = {
+      description: 'An error; its code is in docs/ERRORS.md',
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    };
+    paths[path] ??= {};
+    paths[path][op.method.toLowerCase()] = {
       ...(s.summary ? { summary: s.summary } : {}),
       ...(s.tags ? { tags: s.tags } : {}),
       parameters: [...parameters(s.params, 'path'), ...parameters(s.querystring, 'query')],
@@ -122,7 +126,7 @@ export const ADMIN_API_DOCUMENT: OpenApiDocumentOptions = {
     version: '1',
     description:
       'Authenticate with an API token (`Authorization: Bearer onr_…`, from `onramp token create`) or the portal session cookie; ' +
-      'cookie-authenticated calls that change state must send the session\'s `x-csrf-token` (GET /api/auth/session). ' +
+      "cookie-authenticated calls that change state must send the session's `x-csrf-token` (GET /api/auth/session). " +
       'Viewers may call GET routes; the rest need the admin role.',
   },
   securitySchemes: {
@@ -144,8 +148,8 @@ export const DEVICE_API_DOCUMENT: OpenApiDocumentOptions = {
     title: 'onramp device API',
     version: '1',
     description:
-      'Called by Windows devices over mutual TLS: a client certificate that chains to the configured trust anchors, with the user\'s UPN (or email) in its ' +
-      'subject alternative name; every body\'s `upn` must be that user. Certificate profile and proxies: docs/DEVICE-API.md.',
+      "Called by Windows devices over mutual TLS: a client certificate that chains to the configured trust anchors, with the user's UPN (or email) in its " +
+      "subject alternative name; every body's `upn` must be that user. Certificate profile and proxies: docs/DEVICE-API.md.",
   },
   securitySchemes: { mutualTLS: { type: 'mutualTLS', description: 'Client certificate with a UPN or email SAN, clientAuth EKU' } },
   security: [{ mutualTLS: [] }],

@@ -33,7 +33,10 @@ test('writes in batches, in arrival order; a failed batch is retried before what
   assert.equal(writer.pending, 5);
   assert.ok(lines.some((l) => l.level === 50 && l.msg === 'writing numbers failed; will retry'));
   await writer.close(); // writes what is left: the failed batch first
-  assert.deepEqual(written, [[1, 2, 3], [4, 5]]);
+  assert.deepEqual(written, [
+    [1, 2, 3],
+    [4, 5],
+  ]);
   assert.equal(writer.pending, 0);
 });
 
@@ -61,13 +64,25 @@ test('with keyOf, a key already waiting is not added again, and the earlier reco
   writer.add({ k: 'a', at: 4 });
   fail = false;
   await writer.close();
-  assert.deepEqual(written, [[{ k: 'a', at: 1 }, { k: 'b', at: 3 }]]);
+  assert.deepEqual(written, [
+    [
+      { k: 'a', at: 1 },
+      { k: 'b', at: 3 },
+    ],
+  ]);
 });
 
 test('past maxBuffered new records are dropped, counted and the count logged once writing works', async () => {
   const { log, lines } = logLines();
   const written: number[] = [];
-  const writer = new BatchedWriter<number>({ what: 'numbers', log, maxBuffered: 2, batchSize: 10, flushDelayMs: 60_000, write: async (b) => void written.push(...b) });
+  const writer = new BatchedWriter<number>({
+    what: 'numbers',
+    log,
+    maxBuffered: 2,
+    batchSize: 10,
+    flushDelayMs: 60_000,
+    write: async (b) => void written.push(...b),
+  });
   for (const n of [1, 2, 3, 4]) writer.add(n);
   await writer.close();
   assert.deepEqual(written, [1, 2]);

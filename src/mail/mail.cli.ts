@@ -14,7 +14,12 @@ import { createMailTransport } from './transports.js';
  * `onramp mail deliver`: delivers the outbox from the command line (operations, recovery), as the server
  * would. `giveUp` is what the server does with an email it gives up on (onboarding puts its user in Error).
  */
-export function registerMailCommands(program: Command, loadConfig: () => OnrampConfig, connect: GraphConnector, giveUp: (storage: Storage) => GiveUpHandler): void {
+export function registerMailCommands(
+  program: Command,
+  loadConfig: () => OnrampConfig,
+  connect: GraphConnector,
+  giveUp: (storage: Storage) => GiveUpHandler,
+): void {
   program
     .command('mail')
     .description('outgoing email')

@@ -53,7 +53,7 @@ for (const backend of BACKENDS) {
         await until(async () => (await sent()) === sink.received.length, 'the accepted emails to be recorded as sent');
         first.child.kill('SIGKILL');
         assert.equal((await first.exited).signal, 'SIGKILL');
-        await until(() => sink.openSessions === 0, 'the killed sender\'s connections to close');
+        await until(() => sink.openSessions === 0, "the killed sender's connections to close");
         release();
         const acceptedBeforeCrash = sink.received.length;
         const stale = await storage.db.selectFrom('mail_outbox').select('id').where('status', '=', 'sending').execute();

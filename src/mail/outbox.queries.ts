@@ -49,7 +49,11 @@ export async function claimDue(db: Kysely<Database>, claimToken: string, nowIso:
   await db
     .updateTable('mail_outbox')
     .set((eb) => ({ status: 'sending', claim_token: claimToken, claim_expires_at: expiresIso, attempts: eb('attempts', '+', 1) }))
-    .where('id', 'in', candidates.map((c) => c.id))
+    .where(
+      'id',
+      'in',
+      candidates.map((c) => c.id),
+    )
     .where(due)
     .execute();
   return db

@@ -51,7 +51,10 @@ for (const backend of BACKENDS) {
         assert.deepEqual(await sender.deliverDue(), { sent: 0, retried: 0, failed: 0 });
         assert.deepEqual(sink.received.map((m) => m.envelopeTo[0]).sort(), ['a@contoso.test', 'b@contoso.test']);
         const rows = await storage.db.selectFrom('mail_outbox').select(['message_id', 'recipient', 'status']).orderBy('id').execute();
-        assert.deepEqual(rows.map((r) => r.status), ['sent', 'sent']);
+        assert.deepEqual(
+          rows.map((r) => r.status),
+          ['sent', 'sent'],
+        );
         for (const row of rows) assert.equal(sink.to(row.recipient)[0]!.messageId, row.message_id);
         assert.match(rows[0]!.message_id, /^<[0-9a-f-]{36}@contoso\.test>$/);
       } finally {
@@ -128,7 +131,11 @@ for (const backend of BACKENDS) {
       const fixed = new SmtpTransport(settingsFor(sink, { smtpUser: 'mfa', smtpPassword: 'right' }));
       const givenUp: GivenUpEmail[] = [];
       try {
-        await enqueueEmails(storage.db, [email('a@contoso.test', 1), email('b@contoso.test', 2)], { now: clock.now(), from: 'mfa@contoso.test', maxParameters: storage.dialect.maxParameters });
+        await enqueueEmails(storage.db, [email('a@contoso.test', 1), email('b@contoso.test', 2)], {
+          now: clock.now(),
+          from: 'mfa@contoso.test',
+          maxParameters: storage.dialect.maxParameters,
+        });
         const onGiveUp = async (_trx: unknown, e: GivenUpEmail) => void givenUp.push(e);
         const misconfigured = new OutboxSender({ db: storage.db, clock, log, settings: settingsFor(sink), transport: wrong, onGiveUp });
         assert.deepEqual(await misconfigured.deliverDue(), { sent: 0, retried: 2, failed: 0 });
@@ -185,12 +192,19 @@ for (const backend of BACKENDS) {
       const transport = new SmtpTransport(settings);
       try {
         const recipients = ['a', 'b', 'c'].map((n) => `${n}@contoso.test`);
-        await enqueueEmails(storage.db, recipients.map((r) => email(r)), { now: clock.now(), from: settings.from, maxParameters: storage.dialect.maxParameters });
+        await enqueueEmails(
+          storage.db,
+          recipients.map((r) => email(r)),
+          { now: clock.now(), from: settings.from, maxParameters: storage.dialect.maxParameters },
+        );
         const sender = new OutboxSender({ db: storage.db, clock, log, settings, transport });
         assert.deepEqual(await sender.deliverDue(), { sent: 3, retried: 0, failed: 0 });
         for (const r of recipients) assert.equal(sink.to(r).length, 1, `${r} sent once`);
         const rows = await storage.db.selectFrom('mail_outbox').select(['status', 'attempts']).orderBy('id').execute();
-        assert.deepEqual(rows, recipients.map(() => ({ status: 'sent', attempts: 1 })));
+        assert.deepEqual(
+          rows,
+          recipients.map(() => ({ status: 'sent', attempts: 1 })),
+        );
       } finally {
         await transport.close();
         await sink.close();
@@ -218,7 +232,11 @@ for (const backend of BACKENDS) {
       const otherTransport = new SmtpTransport(settings);
       try {
         const recipients = ['a', 'b', 'c', 'd'].map((n) => `${n}@contoso.test`);
-        await enqueueEmails(storage.db, recipients.map((r) => email(r)), { now: clock.now(), from: settings.from, maxParameters: storage.dialect.maxParameters });
+        await enqueueEmails(
+          storage.db,
+          recipients.map((r) => email(r)),
+          { now: clock.now(), from: settings.from, maxParameters: storage.dialect.maxParameters },
+        );
         other = new OutboxSender({ db: storage.db, clock, log, settings, transport: otherTransport });
         const slow = new OutboxSender({ db: storage.db, clock, log, settings, transport });
         await slow.deliverDue();

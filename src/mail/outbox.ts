@@ -42,8 +42,6 @@ export interface GivenUpEmail {
 /** Runs inside the transaction that marks the email failed (the onboarding workflow sets the user to Error). */
 export type GiveUpHandler = (trx: Transaction<Database>, email: GivenUpEmail) => Promise<void>;
 
-
-
 function messageIdDomain(from: string): string {
   const domain = from.split('@')[1]?.trim();
   return domain && /^[a-z0-9.-]+$/i.test(domain) ? domain : 'onramp.invalid';
@@ -168,12 +166,17 @@ export class OutboxSender {
     } catch (err) {
       const failure = err instanceof MailDeliveryError ? err : new MailDeliveryError((err as Error).message, false, { cause: err });
       if (failure.permanent || row.attempts >= settings.maxAttempts) {
-        const reason = failure.permanent
-          ? `email refused: ${failure.message}`
-          : `email not delivered after ${row.attempts} attempts: ${failure.message}`;
+        const reason = failure.permanent ? `email refused: ${failure.message}` : `email not delivered after ${row.attempts} attempts: ${failure.message}`;
         await db.transaction().execute(async (trx) => {
           if (!(await markFailed(trx, row.id, claimToken, reason))) return;
-          await this.deps.onGiveUp?.(trx, { outboxId: row.id, kind: row.kind, trackedUserId: row.tracked_user_id, recipient: row.recipient, reason, queuedAt: row.created_at });
+          await this.deps.onGiveUp?.(trx, {
+            outboxId: row.id,
+            kind: row.kind,
+            trackedUserId: row.tracked_user_id,
+            recipient: row.recipient,
+            reason,
+            queuedAt: row.created_at,
+          });
         });
         log.warn({ outboxId: row.id, kind: row.kind, recipient: row.recipient, reason }, 'email given up');
         return 'failed';

@@ -7,7 +7,11 @@ import type { mailConfig } from './mail.config.js';
 
 /** Thrown by a transport. `permanent`: retrying cannot help (5xx from SMTP, 4xx from Graph). */
 export class MailDeliveryError extends Error {
-  constructor(message: string, readonly permanent: boolean, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly permanent: boolean,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'MailDeliveryError';
   }

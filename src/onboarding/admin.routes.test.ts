@@ -16,16 +16,27 @@ for (const backend of BACKENDS) {
         const denied = await app.inject({ method: 'POST', url: '/api/upload-users', headers: { ...as(viewer), 'content-type': 'text/csv' }, payload: csv });
         assert.equal(denied.statusCode, 403);
         assert.equal(denied.json().code, 'ONRAMP_ERR_FORBIDDEN');
-        const up = await app.inject({ method: 'POST', url: '/api/upload-users?batchId=wave-1', headers: { ...as(admin), 'content-type': 'text/csv' }, payload: csv });
+        const up = await app.inject({
+          method: 'POST',
+          url: '/api/upload-users?batchId=wave-1',
+          headers: { ...as(admin), 'content-type': 'text/csv' },
+          payload: csv,
+        });
         assert.equal(up.statusCode, 200, up.body);
         assert.equal(up.json().added.length, 3);
 
         const list = await app.inject({ url: '/api/admin/users?sort=upn_key&desc=false&limit=2', headers: as(viewer) });
         assert.equal(list.statusCode, 200, list.body);
         assert.equal(list.json().total, 3);
-        assert.deepEqual(list.json().users.map((u: { upn: string }) => u.upn), ['ann@contoso.com', 'bob@contoso.com']);
+        assert.deepEqual(
+          list.json().users.map((u: { upn: string }) => u.upn),
+          ['ann@contoso.com', 'bob@contoso.com'],
+        );
         const search = (await app.inject({ url: '/api/admin/users?search=BOB', headers: as(viewer) })).json();
-        assert.deepEqual(search.users.map((u: { upn: string }) => u.upn), ['bob@contoso.com']);
+        assert.deepEqual(
+          search.users.map((u: { upn: string }) => u.upn),
+          ['bob@contoso.com'],
+        );
         const badSort = await app.inject({ url: '/api/admin/users?sort=password', headers: as(viewer) });
         assert.equal(badSort.statusCode, 400);
 
@@ -81,10 +92,23 @@ describe('reports: one scope for the screen and the export; resend now', () => {
     const { app, as, admin, viewer } = await harness(storage);
     try {
       const csv = 'UPN,Department\nann@contoso.com,Sales\nbob@contoso.com,IT\ncy@contoso.com,IT\ndee@contoso.com,IT\n';
-      assert.equal((await app.inject({ method: 'POST', url: '/api/upload-users?batchId=wave-1', headers: { ...as(admin), 'content-type': 'text/csv' }, payload: csv })).statusCode, 200);
-      await app.inject({ method: 'POST', url: '/api/upload-users?batchId=wave-2', headers: { ...as(admin), 'content-type': 'text/csv' }, payload: 'UPN\neve@contoso.com\n' });
+      assert.equal(
+        (await app.inject({ method: 'POST', url: '/api/upload-users?batchId=wave-1', headers: { ...as(admin), 'content-type': 'text/csv' }, payload: csv }))
+          .statusCode,
+        200,
+      );
+      await app.inject({
+        method: 'POST',
+        url: '/api/upload-users?batchId=wave-2',
+        headers: { ...as(admin), 'content-type': 'text/csv' },
+        payload: 'UPN\neve@contoso.com\n',
+      });
       // Departments come from the directory; set them as the sync would, with one formula-looking value.
-      await storage.db.updateTable('tracked_user').set({ department: 'IT' }).where('upn_key', 'in', ['bob@contoso.com', 'cy@contoso.com', 'dee@contoso.com']).execute();
+      await storage.db
+        .updateTable('tracked_user')
+        .set({ department: 'IT' })
+        .where('upn_key', 'in', ['bob@contoso.com', 'cy@contoso.com', 'dee@contoso.com'])
+        .execute();
       await storage.db.updateTable('tracked_user').set({ department: '=HYPERLINK("x")' }).where('upn_key', '=', 'ann@contoso.com').execute();
       await storage.db.updateTable('tracked_user').set({ invite_status: 'Active' }).where('upn_key', '=', 'cy@contoso.com').execute();
       const today = new Date().toISOString().slice(0, 10);
@@ -123,8 +147,14 @@ describe('reports: one scope for the screen and the export; resend now', () => {
       const tokenAfter = (await storage.db.selectFrom('tracked_user').select('link_secret').where('id', '=', bob.id).executeTakeFirstOrThrow()).link_secret;
       assert.notEqual(tokenAfter, tokenBefore);
       const timeline = (await app.inject({ url: `/api/admin/users/${bob.id}`, headers: as(viewer) })).json().timeline;
-      assert.ok(timeline.some((e: { type: string; actor: string }) => e.type === 'resend-requested' && e.actor === 'token:ops'), JSON.stringify(timeline));
-      assert.equal((await app.inject({ method: 'POST', url: '/api/admin/users/999999/resend', headers: as(admin) })).json().code, 'ONRAMP_ERR_TRACKED_USER_NOT_FOUND');
+      assert.ok(
+        timeline.some((e: { type: string; actor: string }) => e.type === 'resend-requested' && e.actor === 'token:ops'),
+        JSON.stringify(timeline),
+      );
+      assert.equal(
+        (await app.inject({ method: 'POST', url: '/api/admin/users/999999/resend', headers: as(admin) })).json().code,
+        'ONRAMP_ERR_TRACKED_USER_NOT_FOUND',
+      );
       const audit = (await app.inject({ url: '/api/admin/audit', headers: as(viewer) })).json().entries;
       assert.ok(audit.some((e: { action: string; target: string }) => e.action === 'user.resend' && e.target === 'bob@contoso.com'));
       assert.ok(audit.some((e: { action: string; details: { department?: string } }) => e.action === 'report.export' && e.details?.department === 'IT'));
@@ -136,26 +166,40 @@ describe('reports: one scope for the screen and the export; resend now', () => {
   });
 });
 
-
 describe('admin API answers and their schemas', () => {
   test('each answer matches the schema the route declares and keeps every field it had before schemas (the serialiser drops undeclared ones)', async () => {
     const storage = await BACKENDS[0]!.open();
     const { app, as, admin, viewer } = await harness(storage);
     try {
       const csv = 'UPN,Department\nann@contoso.com,Sales\nbob@contoso.com,IT\n';
-      assert.equal((await app.inject({ method: 'POST', url: '/api/upload-users?batchId=wave-1', headers: { ...as(admin), 'content-type': 'text/csv' }, payload: csv })).statusCode, 200);
+      assert.equal(
+        (await app.inject({ method: 'POST', url: '/api/upload-users?batchId=wave-1', headers: { ...as(admin), 'content-type': 'text/csv' }, payload: csv }))
+          .statusCode,
+        200,
+      );
       // Bob was invited long ago and never clicked: he is on a "needs attention" list, with all its columns.
-      await storage.db.updateTable('tracked_user').set({ invite_status: 'Sent', invite_sent_date: '2000-01-01T00:00:00.000Z', manager_upn: 'boss@contoso.com' }).where('upn_key', '=', 'bob@contoso.com').execute();
+      await storage.db
+        .updateTable('tracked_user')
+        .set({ invite_status: 'Sent', invite_sent_date: '2000-01-01T00:00:00.000Z', manager_upn: 'boss@contoso.com' })
+        .where('upn_key', '=', 'bob@contoso.com')
+        .execute();
 
       const report = (await app.inject({ url: '/api/admin/reports', headers: as(viewer) })).json();
       assert.ok(Value.Check(ReportAnswer, report), JSON.stringify([...Value.Errors(ReportAnswer, report)].slice(0, 3)));
       assert.deepEqual(Object.keys(report).sort(), ['activity', 'byStatus', 'completionRate', 'filters', 'needsAttention', 'perBatch', 'total']);
       assert.deepEqual(Object.keys(report.needsAttention).sort(), ['clickedNotActive', 'escalated', 'noClick', 'overdue']);
       const waiting = report.needsAttention.noClick.users[0]!;
-      assert.deepEqual(
-        Object.keys(waiting).sort(),
-        ['clicked_link_date', 'department', 'display_name', 'id', 'invite_sent_date', 'invite_status', 'manager_upn', 'reminder_count', 'upn'],
-      );
+      assert.deepEqual(Object.keys(waiting).sort(), [
+        'clicked_link_date',
+        'department',
+        'display_name',
+        'id',
+        'invite_sent_date',
+        'invite_status',
+        'manager_upn',
+        'reminder_count',
+        'upn',
+      ]);
       assert.equal(waiting.manager_upn, 'boss@contoso.com');
       assert.equal(report.byStatus.Sent, 1, 'the status record keeps its keys');
 
@@ -163,9 +207,28 @@ describe('admin API answers and their schemas', () => {
       assert.ok(Value.Check(UsersPage, page));
       assert.deepEqual(Object.keys(page).sort(), ['limit', 'offset', 'total', 'users']);
       const userFields = [
-        'addedToGroupDate', 'batchId', 'clickedLinkDate', 'createdAt', 'department', 'displayName', 'emailOpenedDate', 'escalatedToManager', 'escalationDate', 'id',
-        'inGroup', 'inviteSentDate', 'jobTitle', 'lastReminderDate', 'managerUpn', 'mfaRegistrationDate', 'mfaRegistrationState', 'reminderCount', 'status', 'statusReason',
-        'updatedAt', 'upn',
+        'addedToGroupDate',
+        'batchId',
+        'clickedLinkDate',
+        'createdAt',
+        'department',
+        'displayName',
+        'emailOpenedDate',
+        'escalatedToManager',
+        'escalationDate',
+        'id',
+        'inGroup',
+        'inviteSentDate',
+        'jobTitle',
+        'lastReminderDate',
+        'managerUpn',
+        'mfaRegistrationDate',
+        'mfaRegistrationState',
+        'reminderCount',
+        'status',
+        'statusReason',
+        'updatedAt',
+        'upn',
       ];
       assert.deepEqual(Object.keys(page.users[0]!).sort(), userFields);
       assert.equal(page.users[0]!.inGroup, false);
@@ -210,14 +273,14 @@ describe('admin API answers and their schemas', () => {
       assert.ok(doc.paths['/api/admin/reports/export.csv'].get.responses['200'].content['text/csv']);
       assert.equal(doc.paths['/api/admin/users/{id}'].delete.responses['204'].content, undefined);
       assert.ok(doc.paths['/api/admin/audit'].get.responses['200'].content['application/json'].schema.properties.entries);
-      assert.equal(doc.paths['/api/upload-users'].post.requestBody.content['text/csv'].schema.type, 'string', 'a route\'s content types are listed as declared');
+      assert.equal(doc.paths['/api/upload-users'].post.requestBody.content['text/csv'].schema.type, 'string', "a route's content types are listed as declared");
     } finally {
       await app.close();
       await storage.close();
     }
   });
 
-  test('one ReportService: the admin API\'s is the one the background jobs are handed', async () => {
+  test("one ReportService: the admin API's is the one the background jobs are handed", async () => {
     const storage = await BACKENDS[0]!.open();
     const { app, ctx } = await harness(storage);
     try {

@@ -39,7 +39,10 @@ const ReportScope = {
   to: Type.Optional(Type.String({ format: 'date', description: 'Uploaded on or before this day (YYYY-MM-DD, UTC)' })),
   search: Type.Optional(Type.String({ maxLength: 200, description: 'Part of the UPN, name or department' })),
 };
-const ReportQuery = Type.Object({ ...ReportScope, days: Type.Optional(CountText('Days of activity in the chart, 1-366 (default 30)')) }, { additionalProperties: false });
+const ReportQuery = Type.Object(
+  { ...ReportScope, days: Type.Optional(CountText('Days of activity in the chart, 1-366 (default 30)')) },
+  { additionalProperties: false },
+);
 const ExportQuery = Type.Object(ReportScope, { additionalProperties: false });
 const SendReportBody = Type.Object(
   { recipients: Type.Optional(Type.Array(Type.String({ format: 'email', maxLength: 320 }), { maxItems: 50, description: 'Default: reports.recipients' })) },
@@ -64,7 +67,7 @@ const UsersQuery = Type.Object(
  * Declared for the OpenAPI document only, as plain JSON Schema so the type provider leaves the reply
  * untyped: the export is a stream, which Fastify sends as it is (no serialiser runs), and 204 has no body.
  */
-const CsvAnswer = { content: { 'text/csv': { schema: { type: 'string', description: 'RFC 4180, CRLF line ends, the seed\'s column names' } } } };
+const CsvAnswer = { content: { 'text/csv': { schema: { type: 'string', description: "RFC 4180, CRLF line ends, the seed's column names" } } } };
 const NoContent = { type: 'null', description: 'Removed; no content' };
 
 function nextDay(date: string): string {
@@ -108,7 +111,14 @@ export async function onboardingAdminRoutes(parent: FastifyInstance, options: Ad
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
 
   const campaignId = async () => Number((await onboarding.defaultCampaign(db)).id);
-  const reportFilter = async (q: { batch?: string; status?: string; department?: string; from?: string; to?: string; search?: string }): Promise<ReportFilter> => ({
+  const reportFilter = async (q: {
+    batch?: string;
+    status?: string;
+    department?: string;
+    from?: string;
+    to?: string;
+    search?: string;
+  }): Promise<ReportFilter> => ({
     campaignId: await campaignId(),
     batchId: q.batch,
     status: q.status,
@@ -120,7 +130,15 @@ export async function onboardingAdminRoutes(parent: FastifyInstance, options: Ad
 
   app.get(
     '/api/admin/reports',
-    { preHandler: viewerGuard, schema: { tags: ['reports'], summary: 'Totals by status, completion, needs attention, per-batch and per-day activity', querystring: ReportQuery, response: { 200: ReportAnswer } } },
+    {
+      preHandler: viewerGuard,
+      schema: {
+        tags: ['reports'],
+        summary: 'Totals by status, completion, needs attention, per-batch and per-day activity',
+        querystring: ReportQuery,
+        response: { 200: ReportAnswer },
+      },
+    },
     async (req) => {
       const filter = await reportFilter(req.query);
       const [summary, filters] = await Promise.all([reports.summary(filter, bounded(req.query.days, 30, 1, 366)), filterValues(db, filter.campaignId!)]);
@@ -142,7 +160,7 @@ export async function onboardingAdminRoutes(parent: FastifyInstance, options: Ad
       preHandler: viewerGuard,
       schema: {
         tags: ['reports'],
-        summary: 'CSV of the tracked users the report filters select, with the seed\'s column names (streamed; formulas neutralised)',
+        summary: "CSV of the tracked users the report filters select, with the seed's column names (streamed; formulas neutralised)",
         querystring: ExportQuery,
         response: { 200: CsvAnswer },
       },
@@ -162,7 +180,15 @@ export async function onboardingAdminRoutes(parent: FastifyInstance, options: Ad
   app.addHook('onClose', async () => transport?.close());
   app.post(
     '/api/admin/reports/send',
-    { preHandler: adminGuard, schema: { tags: ['reports'], summary: 'Send the admin report email now (to the configured or the given recipients)', body: SendReportBody, response: { 200: ReportSent } } },
+    {
+      preHandler: adminGuard,
+      schema: {
+        tags: ['reports'],
+        summary: 'Send the admin report email now (to the configured or the given recipients)',
+        body: SendReportBody,
+        response: { 200: ReportSent },
+      },
+    },
     async (req) => {
       const recipients = req.body.recipients ?? ctx.config.reports.recipients;
       if (recipients.length === 0) throw new OnrampError('ONRAMP_ERR_VALIDATION', ['no recipients given and none configured (reports.recipients)']);
@@ -179,11 +205,25 @@ export async function onboardingAdminRoutes(parent: FastifyInstance, options: Ad
 
   app.get(
     '/api/admin/users',
-    { preHandler: viewerGuard, schema: { tags: ['users'], summary: 'Tracked users, filtered, sorted and paged on the server', querystring: UsersQuery, response: { 200: UsersPage } } },
+    {
+      preHandler: viewerGuard,
+      schema: { tags: ['users'], summary: 'Tracked users, filtered, sorted and paged on the server', querystring: UsersQuery, response: { 200: UsersPage } },
+    },
     async (req) => {
       const q = req.query;
-      const filter: onboarding.UserListFilter = { campaignId: await campaignId(), status: q.status, batchId: q.batch, department: q.department, search: q.search };
-      const page = { offset: bounded(q.offset, 0, 0, 100_000_000), limit: bounded(q.limit, 50, 1, 500), sort: q.sort ?? 'updated_at', descending: q.desc !== 'false' };
+      const filter: onboarding.UserListFilter = {
+        campaignId: await campaignId(),
+        status: q.status,
+        batchId: q.batch,
+        department: q.department,
+        search: q.search,
+      };
+      const page = {
+        offset: bounded(q.offset, 0, 0, 100_000_000),
+        limit: bounded(q.limit, 50, 1, 500),
+        sort: q.sort ?? 'updated_at',
+        descending: q.desc !== 'false',
+      };
       const [rows, total] = await Promise.all([onboarding.listUsers(db, filter, page), onboarding.countUsers(db, filter)]);
       return { total, offset: page.offset, limit: page.limit, users: rows.map(userView) };
     },
@@ -205,7 +245,10 @@ export async function onboardingAdminRoutes(parent: FastifyInstance, options: Ad
 
   app.delete(
     '/api/admin/users/:id',
-    { preHandler: adminGuard, schema: { tags: ['users'], summary: 'Remove a user from the campaign (and its history)', params: IdParams, response: { 204: NoContent } } },
+    {
+      preHandler: adminGuard,
+      schema: { tags: ['users'], summary: 'Remove a user from the campaign (and its history)', params: IdParams, response: { 204: NoContent } },
+    },
     async (req, reply) => {
       const user = await onboarding.findById(db, Number(req.params.id));
       if (!user) throw new OnrampError('ONRAMP_ERR_TRACKED_USER_NOT_FOUND', [req.params.id]);
@@ -219,7 +262,12 @@ export async function onboardingAdminRoutes(parent: FastifyInstance, options: Ad
     '/api/admin/users/:id/resend',
     {
       preHandler: adminGuard,
-      schema: { tags: ['users'], summary: 'Resend now: a new invitation cycle (Pending, new link; the old link stops working)', params: IdParams, response: { 200: UserResent } },
+      schema: {
+        tags: ['users'],
+        summary: 'Resend now: a new invitation cycle (Pending, new link; the old link stops working)',
+        params: IdParams,
+        response: { 200: UserResent },
+      },
     },
     async (req) => {
       const before = await onboarding.findById(db, Number(req.params.id));

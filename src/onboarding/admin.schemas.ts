@@ -37,7 +37,10 @@ export type AttentionUser = Static<typeof AttentionUser>;
 
 export const ATTENTION_KINDS = ['noClick', 'clickedNotActive', 'escalated', 'overdue'] as const;
 export type AttentionKind = (typeof ATTENTION_KINDS)[number];
-const AttentionList = Type.Object({ count: Type.Integer(), users: Type.Array(AttentionUser, { description: 'The longest-waiting ones (reports.attentionListSize)' }) });
+const AttentionList = Type.Object({
+  count: Type.Integer(),
+  users: Type.Array(AttentionUser, { description: 'The longest-waiting ones (reports.attentionListSize)' }),
+});
 
 export const BatchCompletion = Type.Object({
   batchId: Nullable(Type.String()),
@@ -98,7 +101,7 @@ export const TimelineEntry = Type.Object({
   at: Timestamp,
   type: Type.String(),
   actor: Type.String(),
-  detail: Type.Unknown({ description: 'The event\'s details as recorded (an object, or null)' }),
+  detail: Type.Unknown({ description: "The event's details as recorded (an object, or null)" }),
 });
 export type TimelineEntry = Static<typeof TimelineEntry>;
 

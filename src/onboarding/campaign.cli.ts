@@ -9,7 +9,6 @@ import { createLogger } from '../lib/logger.js';
 import { countOutbox } from '../mail/outbox.js';
 import { createOnboardingJobs, type OnboardingJobs } from './invitations.scheduler.js';
 
-
 async function withJobs<T>(config: OnrampConfig, connect: GraphConnector, work: (jobs: OnboardingJobs, storage: Storage) => Promise<T>): Promise<T> {
   const log = createLogger(config.log.level);
   const storage = await openStorage({ ...config.database, dataDir: config.dataDir });
@@ -53,7 +52,13 @@ export function registerCampaignCommands(program: Command, loadConfig: () => Onr
           await jobs.sender.deliverDue();
           const outbox = await countOutbox(storage.db);
           if (!opts.wait || ((outbox.pending ?? 0) === 0 && (outbox.sending ?? 0) === 0)) {
-            process.stdout.write(JSON.stringify({ run, delivery: jobs.sender.delivered, outbox: { pending: outbox.pending ?? 0, sending: outbox.sending ?? 0, failed: outbox.failed ?? 0 } }) + '\n');
+            process.stdout.write(
+              JSON.stringify({
+                run,
+                delivery: jobs.sender.delivered,
+                outbox: { pending: outbox.pending ?? 0, sending: outbox.sending ?? 0, failed: outbox.failed ?? 0 },
+              }) + '\n',
+            );
             return;
           }
           await new Promise((resolve) => setTimeout(resolve, config.mail.pollIntervalMs));

@@ -15,7 +15,14 @@ const branding: Branding = {
 };
 
 test('the invitation greets by display name, links enrol/open/resend with the token, and escapes every value', () => {
-  const mail = userEmail({ displayName: '<script>alert(1)</script> Ann', upn: 'ann@contoso.test', token: 'tok_EN-abc', publicUrl: 'https://mfa.contoso.test/', branding, subjects: DEFAULT_SUBJECTS });
+  const mail = userEmail({
+    displayName: '<script>alert(1)</script> Ann',
+    upn: 'ann@contoso.test',
+    token: 'tok_EN-abc',
+    publicUrl: 'https://mfa.contoso.test/',
+    branding,
+    subjects: DEFAULT_SUBJECTS,
+  });
   assert.equal(mail.subject, 'Action Required: Set Up Multi-Factor Authentication (MFA)');
   assert.match(mail.html, /Dear &lt;script&gt;alert\(1\)&lt;\/script&gt; Ann,/);
   assert.doesNotMatch(mail.html, /<script>/);
@@ -69,12 +76,39 @@ test('the manager email names the employee and the reminders sent', () => {
 test('branding.accentColor from config colours the button of every email; a value that is not #rrggbb is refused at load', () => {
   const env = { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json', ONRAMP_BRAND_PRIMARY_COLOR: '#123456', ONRAMP_BRAND_ACCENT_COLOR: '#abcdef' };
   const fromConfig = brandingFrom(loadConfig({ env }));
-  const invitation = userEmail({ displayName: 'Ann', upn: 'ann@contoso.test', token: 't', publicUrl: 'https://mfa.contoso.test', branding: fromConfig, subjects: DEFAULT_SUBJECTS });
-  const reminder = userEmail({ displayName: 'Ann', upn: 'ann@contoso.test', token: 't', publicUrl: 'https://mfa.contoso.test', branding: fromConfig, subjects: DEFAULT_SUBJECTS, reminderNumber: 1 });
-  const escalation = escalationEmail({ managerName: 'Mia', managerUpn: 'mia@contoso.test', employee: { displayName: 'Ann', upn: 'ann@contoso.test', department: null, jobTitle: null }, remindersSent: 2, inviteSentDate: null, branding: fromConfig, subjects: DEFAULT_SUBJECTS });
+  const invitation = userEmail({
+    displayName: 'Ann',
+    upn: 'ann@contoso.test',
+    token: 't',
+    publicUrl: 'https://mfa.contoso.test',
+    branding: fromConfig,
+    subjects: DEFAULT_SUBJECTS,
+  });
+  const reminder = userEmail({
+    displayName: 'Ann',
+    upn: 'ann@contoso.test',
+    token: 't',
+    publicUrl: 'https://mfa.contoso.test',
+    branding: fromConfig,
+    subjects: DEFAULT_SUBJECTS,
+    reminderNumber: 1,
+  });
+  const escalation = escalationEmail({
+    managerName: 'Mia',
+    managerUpn: 'mia@contoso.test',
+    employee: { displayName: 'Ann', upn: 'ann@contoso.test', department: null, jobTitle: null },
+    remindersSent: 2,
+    inviteSentDate: null,
+    branding: fromConfig,
+    subjects: DEFAULT_SUBJECTS,
+  });
   for (const mail of [invitation, reminder]) assert.match(mail.html, /token=t" style="background:#abcdef;/);
   for (const mail of [invitation, reminder, escalation]) assert.match(mail.html, /background:#123456;border-bottom:4px solid #abcdef;/);
   for (const bad of ['red', '#abc', '#abcdef;background:url(x)', '#12345g']) {
-    assert.throws(() => loadConfig({ env: { ...env, ONRAMP_BRAND_ACCENT_COLOR: bad } }), (err: unknown) => err instanceof ConfigError && /accentColor/.test(err.message), bad);
+    assert.throws(
+      () => loadConfig({ env: { ...env, ONRAMP_BRAND_ACCENT_COLOR: bad } }),
+      (err: unknown) => err instanceof ConfigError && /accentColor/.test(err.message),
+      bad,
+    );
   }
 });

@@ -92,7 +92,15 @@ for (const backend of BACKENDS) {
       };
       const db = storage.db;
       const statusCounts = async () =>
-        Object.fromEntries((await db.selectFrom('tracked_user').select(['invite_status', db.fn.countAll<number>().as('n')]).groupBy('invite_status').execute()).map((r) => [r.invite_status, Number(r.n)]));
+        Object.fromEntries(
+          (
+            await db
+              .selectFrom('tracked_user')
+              .select(['invite_status', db.fn.countAll<number>().as('n')])
+              .groupBy('invite_status')
+              .execute()
+          ).map((r) => [r.invite_status, Number(r.n)]),
+        );
       const outbox = () => db.selectFrom('mail_outbox').select(['tracked_user_id', 'recipient', 'message_id', 'status', 'kind']).execute();
       try {
         const config = loadConfig({ env });
@@ -119,14 +127,30 @@ for (const backend of BACKENDS) {
         assert.ok((afterKill.Sent ?? 0) >= CHUNK / 2 && (afterKill.Pending ?? 0) >= USERS / 2, `killed mid-run: ${JSON.stringify(afterKill)}`);
         const rowsAfterKill = await outbox();
         assert.equal(rowsAfterKill.length, afterKill.Sent, 'an invitation in the outbox exactly for each user marked Sent');
-        assert.ok(rowsAfterKill.some((r) => r.status === 'sending'), 'the kill left claimed emails behind');
+        assert.ok(
+          rowsAfterKill.some((r) => r.status === 'sending'),
+          'the kill left claimed emails behind',
+        );
         const acceptedBeforeKill = sink.received.length;
 
         // The dead run's lease lapses after leaseSeconds; the next run then takes over.
-        await until(async () => !(await db.selectFrom('lease').select('expires_at').where('name', '=', 'onboarding.invitations').where('expires_at', '>', new Date().toISOString()).executeTakeFirst()), 'the dead run\'s lease to lapse');
+        await until(
+          async () =>
+            !(await db
+              .selectFrom('lease')
+              .select('expires_at')
+              .where('name', '=', 'onboarding.invitations')
+              .where('expires_at', '>', new Date().toISOString())
+              .executeTakeFirst()),
+          "the dead run's lease to lapse",
+        );
         const second = runCli(['campaign', 'run', '--wait'], env);
         assert.equal((await second.exited).code, 0, second.output());
-        const summary = JSON.parse(second.output().trim().split('\n').pop()!) as { run: { invited: number }; delivery: { sent: number }; outbox: { pending: number; sending: number } };
+        const summary = JSON.parse(second.output().trim().split('\n').pop()!) as {
+          run: { invited: number };
+          delivery: { sent: number };
+          outbox: { pending: number; sending: number };
+        };
         assert.equal(summary.run.invited, eligible.length - afterKill.Sent!, 'the second run invites exactly those the first did not');
         // Its report counts every email it delivered, those sent while the run went on included (it
         // reported one delivery round's count, fewer than were delivered), and --wait leaves nothing due.
@@ -143,15 +167,26 @@ for (const backend of BACKENDS) {
 
         const users = await db.selectFrom('tracked_user').select(['id', 'upn', 'invite_status']).execute();
         const rows = await outbox();
-        const sentUserIds = users.filter((u) => u.invite_status === 'Sent').map((u) => u.id).sort((a, b) => a - b);
-        assert.deepEqual(rows.map((r) => r.tracked_user_id).sort((a, b) => a! - b!), sentUserIds, 'one outbox row per Sent user, none for anyone else');
+        const sentUserIds = users
+          .filter((u) => u.invite_status === 'Sent')
+          .map((u) => u.id)
+          .sort((a, b) => a - b);
+        assert.deepEqual(
+          rows.map((r) => r.tracked_user_id).sort((a, b) => a! - b!),
+          sentUserIds,
+          'one outbox row per Sent user, none for anyone else',
+        );
         for (const row of rows) {
           assert.equal(row.status, 'sent');
           assert.equal(row.kind, 'invitation');
           assert.equal(sink.to(row.recipient)[0]!.messageId, row.message_id);
         }
         const invitedEvents = await db.selectFrom('user_event').select('tracked_user_id').where('type', '=', 'invited').execute();
-        assert.deepEqual(invitedEvents.map((e) => e.tracked_user_id).sort((a, b) => a - b), sentUserIds, 'one "invited" event per Sent user');
+        assert.deepEqual(
+          invitedEvents.map((e) => e.tracked_user_id).sort((a, b) => a - b),
+          sentUserIds,
+          'one "invited" event per Sent user',
+        );
       } finally {
         release();
         await sink.close();

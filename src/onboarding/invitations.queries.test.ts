@@ -24,7 +24,11 @@ for (const backend of BACKENDS) {
           db.updateTable('tracked_user').set(patch).where('id', '=', id(name)).execute();
         await set('stale', { invite_status: USER_STATUS.Sent, last_checked: '2026-01-01T09:00:00.000Z' });
         await set('fresh', { invite_status: USER_STATUS.Sent, last_checked: '2026-01-05T08:00:00.000Z' });
-        await set('clicked', { invite_status: USER_STATUS.AddedToGroup, last_checked: '2026-01-05T08:00:00.000Z', clicked_link_date: '2026-01-05T08:30:00.000Z' });
+        await set('clicked', {
+          invite_status: USER_STATUS.AddedToGroup,
+          last_checked: '2026-01-05T08:00:00.000Z',
+          clicked_link_date: '2026-01-05T08:30:00.000Z',
+        });
         await set('active', { invite_status: USER_STATUS.Active, last_checked: '2026-01-01T09:00:00.000Z' });
         // Overdue and Error users get no email but are still checked (a late registration makes them Active).
         await set('overdue', { invite_status: USER_STATUS.Overdue, last_checked: '2026-01-01T09:00:00.000Z' });

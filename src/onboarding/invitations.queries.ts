@@ -84,7 +84,9 @@ export async function insertEvents(db: Db, events: readonly WorkflowEvent[], at:
   for (let i = 0; i < events.length; i += size) {
     await db
       .insertInto('user_event')
-      .values(events.slice(i, i + size).map((e) => ({ tracked_user_id: e.tracked_user_id, at, type: e.type, actor: 'system', detail: JSON.stringify(e.detail) })))
+      .values(
+        events.slice(i, i + size).map((e) => ({ tracked_user_id: e.tracked_user_id, at, type: e.type, actor: 'system', detail: JSON.stringify(e.detail) })),
+      )
       .execute();
   }
 }
@@ -93,7 +95,13 @@ export async function insertEvents(db: Db, events: readonly WorkflowEvent[], at:
 export async function latestEvents(db: Db, ids: readonly number[]): Promise<Map<number, { type: string; at: string; detail: string }>> {
   const out = new Map<number, { type: string; at: string; detail: string }>();
   for (const id of ids) {
-    const row = await db.selectFrom('user_event').select(['type', 'at', 'detail']).where('tracked_user_id', '=', id).orderBy('id', 'desc').limit(1).executeTakeFirst();
+    const row = await db
+      .selectFrom('user_event')
+      .select(['type', 'at', 'detail'])
+      .where('tracked_user_id', '=', id)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     if (row) out.set(id, row);
   }
   return out;

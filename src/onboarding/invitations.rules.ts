@@ -85,4 +85,3 @@ export const QUIET_STATUSES: readonly UserStatus[] = [USER_STATUS.Overdue, USER_
 
 /** Statuses the workflow looks at again (Pending always; these when their check is due). */
 export const CHECKED_STATUSES: readonly UserStatus[] = [USER_STATUS.Sent, USER_STATUS.Clicked, USER_STATUS.AddedToGroup, ...QUIET_STATUSES];
-

@@ -33,7 +33,16 @@ export function brandingFrom(config: OnrampContext['config']): Branding {
 /** The admin reports as a process builds them: once per server (registerOnboarding), once per CLI command. */
 export function createReportService(ctx: Omit<OnrampContext, 'graph'>): ReportService {
   const { config, storage, clock, log } = ctx;
-  return new ReportService({ db: storage.db, dialect: storage.dialect, clock, log, settings: config.reports, branding: brandingFrom(config), instanceId: ctx.instanceId, jobs: ctx.jobs });
+  return new ReportService({
+    db: storage.db,
+    dialect: storage.dialect,
+    clock,
+    log,
+    settings: config.reports,
+    branding: brandingFrom(config),
+    instanceId: ctx.instanceId,
+    jobs: ctx.jobs,
+  });
 }
 
 /**

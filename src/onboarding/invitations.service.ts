@@ -9,7 +9,18 @@ import { everyMs, RecurringJob, type JobBoard } from '../db/recurring-job.js';
 import { enqueueEmails, type GivenUpEmail, type GiveUpHandler, type QueuedEmail } from '../mail/outbox.js';
 import { escalationEmail, userEmail, type Branding, type EmailSubjects } from './email-templates.js';
 import type { invitationsConfig } from './invitations.config.js';
-import { campaignGroups, dueUsers, insertEvents, knownDirectoryUpn, latestEvents, markEmailFailed, updateIfUnchanged, type TrackedUser, type TrackedUserUpdate, type WorkflowEvent } from './invitations.queries.js';
+import {
+  campaignGroups,
+  dueUsers,
+  insertEvents,
+  knownDirectoryUpn,
+  latestEvents,
+  markEmailFailed,
+  updateIfUnchanged,
+  type TrackedUser,
+  type TrackedUserUpdate,
+  type WorkflowEvent,
+} from './invitations.queries.js';
 import { decide, isRegistered, WORKFLOW_EVENT, type Decision } from './invitations.rules.js';
 import { linkTokenOf, MFA_STATE, USER_STATUS } from './onboarding.domain.js';
 
@@ -58,14 +69,17 @@ type MembersOf = (groupId: string) => Promise<Set<string>>;
  * particular users; nor does a database error.
  */
 function aboutTheseUsers(err: unknown): boolean {
-  return err instanceof UpstreamError && ![401, 403, 429, 503, 504].includes(err.status) && !['NetworkError', 'AuthenticationFailed', 'GraphNotConfigured'].includes(err.code);
+  return (
+    err instanceof UpstreamError &&
+    ![401, 403, 429, 503, 504].includes(err.status) &&
+    !['NetworkError', 'AuthenticationFailed', 'GraphNotConfigured'].includes(err.code)
+  );
 }
 
 /** Chunks failing one after another mean the directory is down, not one bad chunk: the run stops. */
 const MAX_CONSECUTIVE_CHUNK_FAILURES = 3;
 
 const LEASE = 'onboarding.invitations';
-
 
 /**
  * What any outbox sender (the service's, `onramp mail deliver`'s) does when it gives an email up: the
@@ -130,7 +144,18 @@ export class InvitationService {
   async #run(): Promise<RunSummary> {
     const { storage, clock, log, settings } = this.deps;
     const db = storage.db;
-    const summary: RunSummary = { processed: 0, invited: 0, reminded: 0, escalated: 0, activated: 0, excluded: 0, overdue: 0, skipped: 0, failed: 0, errored: 0 };
+    const summary: RunSummary = {
+      processed: 0,
+      invited: 0,
+      reminded: 0,
+      escalated: 0,
+      activated: 0,
+      excluded: 0,
+      overdue: 0,
+      skipped: 0,
+      failed: 0,
+      errored: 0,
+    };
     const progress = { directoryAnswered: false, probed: false };
     const groups = await campaignGroups(db);
     const members = new Map<string, Promise<Set<string>>>();
@@ -138,7 +163,8 @@ export class InvitationService {
       let m = members.get(groupId);
       if (!m) {
         const listing = this.deps.graph.listGroupMemberIds(groupId);
-        members.set(groupId, (m = listing));
+        m = listing;
+        members.set(groupId, listing);
         // A failed listing is not kept: the next chunk asks again instead of failing on the same error.
         listing.catch(() => members.get(groupId) === listing && members.delete(groupId));
       }
@@ -175,7 +201,10 @@ export class InvitationService {
           continue;
         }
         summary.failed += outcome.unprocessed.length;
-        log.warn({ err: outcome.error, users: outcome.unprocessed.length, firstUserId: outcome.unprocessed[0]!.id }, 'invitation run: a chunk failed; its users wait for the next run');
+        log.warn(
+          { err: outcome.error, users: outcome.unprocessed.length, firstUserId: outcome.unprocessed[0]!.id },
+          'invitation run: a chunk failed; its users wait for the next run',
+        );
         if (++consecutiveFailures >= MAX_CONSECUTIVE_CHUNK_FAILURES) {
           if (isolated.length > 0) await this.#noteLookupFailures(isolated, summary);
           throw outcome.error;
@@ -212,8 +241,13 @@ export class InvitationService {
       const first = await this.#processIsolating(users.slice(0, half), groupOf, membersOf, summary, progress);
       const second = await this.#processIsolating(users.slice(half), groupOf, membersOf, summary, progress);
       const wholeFailed = (r: typeof first, n: number) => r.unprocessed.length + r.isolated.length === n;
-      if (!progress.directoryAnswered && wholeFailed(first, half) && wholeFailed(second, users.length - half)) return { unprocessed: users, isolated: [], error: err };
-      return { unprocessed: [...first.unprocessed, ...second.unprocessed], isolated: [...first.isolated, ...second.isolated], error: second.error ?? first.error };
+      if (!progress.directoryAnswered && wholeFailed(first, half) && wholeFailed(second, users.length - half))
+        return { unprocessed: users, isolated: [], error: err };
+      return {
+        unprocessed: [...first.unprocessed, ...second.unprocessed],
+        isolated: [...first.isolated, ...second.isolated],
+        error: second.error ?? first.error,
+      };
     }
   }
 
@@ -243,20 +277,38 @@ export class InvitationService {
     const { storage, clock, settings, log } = this.deps;
     const nowIso = clock.now().toISOString();
     await storage.db.transaction().execute(async (trx) => {
-      const latest = await latestEvents(trx, isolated.map((f) => f.user.id));
+      const latest = await latestEvents(
+        trx,
+        isolated.map((f) => f.user.id),
+      );
       const events: WorkflowEvent[] = [];
       for (const { user, reason } of isolated) {
         const last = latest.get(user.id);
-        const previous = last?.type === WORKFLOW_EVENT.LookupFailed && (user.last_checked === null || last.at >= user.last_checked) ? Number((JSON.parse(last.detail) as { attempt?: number }).attempt ?? 0) : 0;
+        const previous =
+          last?.type === WORKFLOW_EVENT.LookupFailed && (user.last_checked === null || last.at >= user.last_checked)
+            ? Number((JSON.parse(last.detail) as { attempt?: number }).attempt ?? 0)
+            : 0;
         const attempt = previous + 1;
         if (attempt >= settings.maxLookupFailures) {
           const statusReason = `directory lookup failed in ${attempt} runs in a row: ${reason}`;
-          if (!(await updateIfUnchanged(trx, user.id, user.version, { invite_status: USER_STATUS.Error, status_reason: statusReason, last_checked: nowIso }, nowIso))) {
+          if (
+            !(await updateIfUnchanged(
+              trx,
+              user.id,
+              user.version,
+              { invite_status: USER_STATUS.Error, status_reason: statusReason, last_checked: nowIso },
+              nowIso,
+            ))
+          ) {
             summary.skipped++;
             continue;
           }
           summary.errored++;
-          events.push({ tracked_user_id: user.id, type: WORKFLOW_EVENT.LookupFailed, detail: { from: user.invite_status, to: USER_STATUS.Error, attempt, reason } });
+          events.push({
+            tracked_user_id: user.id,
+            type: WORKFLOW_EVENT.LookupFailed,
+            detail: { from: user.invite_status, to: USER_STATUS.Error, attempt, reason },
+          });
           log.warn({ trackedUserId: user.id, attempt, reason }, 'invitation run: a user whose lookup keeps failing is now in Error');
         } else {
           summary.failed++;
@@ -267,16 +319,14 @@ export class InvitationService {
     });
   }
 
-  async #processChunk(
-    users: TrackedUser[],
-    groupOf: GroupOf,
-    membersOf: MembersOf,
-    summary: RunSummary,
-  ): Promise<void> {
+  async #processChunk(users: TrackedUser[], groupOf: GroupOf, membersOf: MembersOf, summary: RunSummary): Promise<void> {
     const { graph, settings, storage, clock } = this.deps;
-    const directory = await graph.getUsersByUpn(users.map((u) => u.upn), { withManager: true });
+    const directory = await graph.getUsersByUpn(
+      users.map((u) => u.upn),
+      { withManager: true },
+    );
     const found = (u: TrackedUser) => directory.get(u.upn_key) ?? directory.get(u.upn.toLowerCase()) ?? null;
-    const lookups = users.map((u) => found(u)).filter((d): d is DirectoryUser => d !== null && d.accountEnabled);
+    const lookups = users.map((u) => found(u)).filter((d): d is DirectoryUser => d?.accountEnabled === true);
     const registrations = lookups.length > 0 ? await graph.getMfaRegistrations(lookups.map((d) => d.id)) : new Map();
     const now = clock.now();
     const nowIso = now.toISOString();
@@ -300,10 +350,12 @@ export class InvitationService {
     }
     const addResults = new Map<string, { ok: boolean; message?: string }>();
     for (const [groupId, ids] of toAdd) {
-      for (const [id, result] of await graph.addGroupMembers(groupId, ids)) addResults.set(id, result.ok ? { ok: true } : { ok: false, message: `${result.status} ${result.code}: ${result.message}` });
+      for (const [id, result] of await graph.addGroupMembers(groupId, ids))
+        addResults.set(id, result.ok ? { ok: true } : { ok: false, message: `${result.status} ${result.code}: ${result.message}` });
     }
 
-    const rows: Array<{ user: TrackedUser; patch: TrackedUserUpdate; events: WorkflowEvent[]; emails: QueuedEmail[]; count: keyof RunSummary | undefined }> = [];
+    const rows: Array<{ user: TrackedUser; patch: TrackedUserUpdate; events: WorkflowEvent[]; emails: QueuedEmail[]; count: keyof RunSummary | undefined }> =
+      [];
     for (const p of planned) rows.push({ user: p.user, ...this.#plan(p, addResults, nowIso) });
 
     await storage.db.transaction().execute(async (trx) => {
@@ -333,7 +385,8 @@ export class InvitationService {
     const { user, dir, decision } = p;
     const events: WorkflowEvent[] = [];
     const emails: QueuedEmail[] = [];
-    const event = (type: string, detail: Record<string, unknown> = {}) => events.push({ tracked_user_id: user.id, type, detail: { from: user.invite_status, ...detail } });
+    const event = (type: string, detail: Record<string, unknown> = {}) =>
+      events.push({ tracked_user_id: user.id, type, detail: { from: user.invite_status, ...detail } });
     const patch: TrackedUserUpdate = { last_checked: nowIso };
     if (dir) {
       Object.assign(patch, {
@@ -396,7 +449,12 @@ export class InvitationService {
             const mail = escalationEmail({
               managerName: dir?.managerDisplayName ?? null,
               managerUpn: dir?.managerUpn ?? managerAddress,
-              employee: { displayName: dir?.displayName ?? user.display_name, upn: user.upn, department: dir?.department ?? null, jobTitle: dir?.jobTitle ?? null },
+              employee: {
+                displayName: dir?.displayName ?? user.display_name,
+                upn: user.upn,
+                department: dir?.department ?? null,
+                jobTitle: dir?.jobTitle ?? null,
+              },
               remindersSent: decision.reminderNumber,
               inviteSentDate: user.invite_sent_date,
               branding: this.deps.branding,

@@ -67,7 +67,9 @@ for (const backend of BACKENDS) {
         await onboarding.upload(`UPN\n${upns.join('\n')}\n`, { actor: 'test' });
         const status = async () =>
           Object.fromEntries(
-            (await storage.db.selectFrom('tracked_user').select(['upn', 'invite_status', 'status_reason', 'reminder_count', 'escalated_to_manager']).execute()).map((u) => [
+            (
+              await storage.db.selectFrom('tracked_user').select(['upn', 'invite_status', 'status_reason', 'reminder_count', 'escalated_to_manager']).execute()
+            ).map((u) => [
               u.upn.split('@')[0],
               `${u.invite_status}${u.status_reason ? ` (${u.status_reason})` : ''} r${u.reminder_count}${u.escalated_to_manager ? ' esc' : ''}`,
             ]),
@@ -89,7 +91,10 @@ for (const backend of BACKENDS) {
           reject: 'Error (email refused: SMTP 550: 550 mailbox unavailable) r0',
           ghost: 'Excluded (not found in the directory) r0',
         });
-        assert.ok(tenant.sim.control.tenant.groups.get(tenant.sim.mfaGroupId)!.members.has(tenant.sim.control.tenant.findByUpn(`carl@${D}`)!.id), 'carl added to the group');
+        assert.ok(
+          tenant.sim.control.tenant.groups.get(tenant.sim.mfaGroupId)!.members.has(tenant.sim.control.tenant.findByUpn(`carl@${D}`)!.id),
+          'carl added to the group',
+        );
         // The seed deleted the MFA methods of registered users not yet in the group; we only read them.
         assert.deepEqual(tenant.sim.control.tenant.findByUpn(`carl@${D}`)!.methods, ['microsoftAuthenticator'], "carl's methods untouched");
         const ann = await storage.db.selectFrom('tracked_user').selectAll().where('upn_key', '=', `ann@${D}`).executeTakeFirstOrThrow();
@@ -128,23 +133,33 @@ for (const backend of BACKENDS) {
         const s = await status();
         assert.equal(s.ann, 'Overdue (not registered for MFA after 5 reminders) r5 esc');
         assert.equal(s.noman, 'Active r2');
-        assert.deepEqual(sink.to(`ann@${D}`).map((m) => m.subject), [
-          'Action Required: Set Up Multi-Factor Authentication (MFA)',
-          ...[1, 2, 3, 4, 5].map((n) => `Reminder #${n}: MFA Setup Still Pending`),
-        ]);
+        assert.deepEqual(
+          sink.to(`ann@${D}`).map((m) => m.subject),
+          ['Action Required: Set Up Multi-Factor Authentication (MFA)', ...[1, 2, 3, 4, 5].map((n) => `Reminder #${n}: MFA Setup Still Pending`)],
+        );
         const managerMail = sink.to(`mia@${D}`);
-        assert.deepEqual(managerMail.map((m) => m.subject), ['Manager Action Required: Ann <Sales> Has Not Completed MFA Setup', 'Manager Action Required: Late Manager Has Not Completed MFA Setup'], 'each escalated once');
+        assert.deepEqual(
+          managerMail.map((m) => m.subject),
+          ['Manager Action Required: Ann <Sales> Has Not Completed MFA Setup', 'Manager Action Required: Late Manager Has Not Completed MFA Setup'],
+          'each escalated once',
+        );
         assert.match(managerMail[0]!.parsed.text ?? '', /2 reminders have been sent/);
         assert.match(managerMail[1]!.parsed.text ?? '', /3 reminders have been sent/);
         const late = await storage.db.selectFrom('tracked_user').selectAll().where('upn_key', '=', `late@${D}`).executeTakeFirstOrThrow();
         const lateEvents = await storage.db.selectFrom('user_event').select('type').where('tracked_user_id', '=', late.id).orderBy('id').execute();
-        assert.deepEqual(lateEvents.map((e) => e.type).filter((t) => t !== 'uploaded'), ['invited', 'reminded', 'reminded', 'escalation-skipped', 'reminded', 'escalated', 'reminded', 'reminded', 'overdue']);
+        assert.deepEqual(
+          lateEvents.map((e) => e.type).filter((t) => t !== 'uploaded'),
+          ['invited', 'reminded', 'reminded', 'escalation-skipped', 'reminded', 'escalated', 'reminded', 'reminded', 'overdue'],
+        );
         assert.equal(late.escalated_to_manager, 1);
         const noman = await storage.db.selectFrom('tracked_user').selectAll().where('upn_key', '=', `noman@${D}`).executeTakeFirstOrThrow();
         assert.equal(noman.notes, 'no manager in the directory: escalation not sent');
         assert.ok(noman.mfa_registration_date);
         const events = await storage.db.selectFrom('user_event').select('type').where('tracked_user_id', '=', ann.id).orderBy('id').execute();
-        assert.deepEqual(events.map((e) => e.type).filter((t) => t !== 'uploaded'), ['invited', 'reminded', 'reminded', 'escalated', 'reminded', 'reminded', 'reminded', 'overdue']);
+        assert.deepEqual(
+          events.map((e) => e.type).filter((t) => t !== 'uploaded'),
+          ['invited', 'reminded', 'reminded', 'escalated', 'reminded', 'reminded', 'reminded', 'overdue'],
+        );
         assert.ok(tenant.sim.control.stats().injectedFailures > 0, 'the run met 503s');
 
         // Overdue (ann) and Error (reject) get no more email, yet registering later still makes them Active.
@@ -163,7 +178,11 @@ for (const backend of BACKENDS) {
         assert.deepEqual(tenant.sim.control.tenant.findByUpn(`ann@${D}`)!.methods, ['fido2'], "ann's methods untouched");
         assert.equal(await outboxRows(), queued);
         const annAfter = await storage.db.selectFrom('user_event').select('type').where('tracked_user_id', '=', ann.id).orderBy('id').execute();
-        assert.deepEqual(annAfter.map((e) => e.type).slice(-4), ['reminded', 'overdue', 'added-to-group', 'activated'], 'checked, not emailed, then added and activated');
+        assert.deepEqual(
+          annAfter.map((e) => e.type).slice(-4),
+          ['reminded', 'overdue', 'added-to-group', 'activated'],
+          'checked, not emailed, then added and activated',
+        );
       } finally {
         await transport.close();
         await sink.close();
@@ -207,7 +226,15 @@ for (const backend of BACKENDS) {
         refusals.set(`bob@${D}`, { code: 550, message: 'no such mailbox' });
         clock.advance(HOUR_MS);
         await sender.deliverDue();
-        assert.equal(await storage.db.selectFrom('mail_outbox').select('status').where('recipient', '=', `bob@${D}`).executeTakeFirstOrThrow().then((r) => r.status), 'failed');
+        assert.equal(
+          await storage.db
+            .selectFrom('mail_outbox')
+            .select('status')
+            .where('recipient', '=', `bob@${D}`)
+            .executeTakeFirstOrThrow()
+            .then((r) => r.status),
+          'failed',
+        );
         assert.equal((await user('bob')).invite_status, 'Pending', 'a stale failure does not put the new cycle in Error');
         refusals.delete(`bob@${D}`);
         await workflow.runOnce();
@@ -223,7 +250,12 @@ for (const backend of BACKENDS) {
           if (n === 2) {
             const ann = await user('ann');
             assert.deepEqual([ann.invite_status, ann.reminder_count, ann.escalated_to_manager], ['Sent', 2, 1]);
-            const failed = await storage.db.selectFrom('user_event').select(['type', 'detail']).where('tracked_user_id', '=', ann.id).where('type', '=', 'email-failed').execute();
+            const failed = await storage.db
+              .selectFrom('user_event')
+              .select(['type', 'detail'])
+              .where('tracked_user_id', '=', ann.id)
+              .where('type', '=', 'email-failed')
+              .execute();
             assert.equal(failed.length, 1);
             assert.deepEqual(JSON.parse(failed[0]!.detail).kind, 'escalation');
           }
@@ -254,10 +286,16 @@ for (const backend of BACKENDS) {
           workflowFor({ storage, tenant, clock, settings: { ...config.invitations, chunkSize, graphConcurrency: 1 }, logger });
         await onboarding.upload(`UPN\n${names.map((n) => `${n}@${D}`).join('\n')}\n`, { actor: 'test' });
         const statuses = async () =>
-          Object.fromEntries((await storage.db.selectFrom('tracked_user').select(['upn', 'invite_status']).execute()).map((u) => [u.upn.split('@')[0], u.invite_status]));
+          Object.fromEntries(
+            (await storage.db.selectFrom('tracked_user').select(['upn', 'invite_status']).execute()).map((u) => [u.upn.split('@')[0], u.invite_status]),
+          );
 
         const first = await workflow(2).runOnce();
-        assert.deepEqual([first?.processed, first?.invited, first?.failed, first?.errored], [6, 6, 1, 0], 'b1, in the failing chunk, is processed in the same run');
+        assert.deepEqual(
+          [first?.processed, first?.invited, first?.failed, first?.errored],
+          [6, 6, 1, 0],
+          'b1, in the failing chunk, is processed in the same run',
+        );
         assert.deepEqual(await statuses(), { a1: 'Sent', a2: 'Sent', b1: 'Sent', bad: 'Pending', c1: 'Sent', c2: 'Sent', d1: 'Sent' });
         // The second failing run in a row is noted; the third puts the user in Error with the reason.
         assert.deepEqual([(await workflow(2).runOnce())?.failed, (await statuses()).bad], [1, 'Pending']);
@@ -267,7 +305,10 @@ for (const backend of BACKENDS) {
         assert.equal(bad.invite_status, 'Error');
         assert.match(bad.status_reason ?? '', /directory lookup failed in 3 runs in a row: .*500/);
         const timeline = await onboarding.getUser(bad.id);
-        assert.deepEqual(timeline.events.filter((e) => e.type === 'lookup-failed').map((e) => (e.detail as { attempt: number }).attempt), [1, 2, 3]);
+        assert.deepEqual(
+          timeline.events.filter((e) => e.type === 'lookup-failed').map((e) => (e.detail as { attempt: number }).attempt),
+          [1, 2, 3],
+        );
 
         // "Resend" in the portal starts them over; with the fault gone they are invited.
         tenant.sim.control.setFaults({ failingNames: [] });
@@ -290,7 +331,11 @@ for (const backend of BACKENDS) {
         tenant.sim.control.setFaults({ failingNames: [D] });
         const before = tenant.sim.control.stats().injectedFailures;
         await assert.rejects(workflow(1).runOnce(), /500|InternalServerError|internal server error/i);
-        assert.equal(tenant.sim.control.stats().injectedFailures - before, 4, 'three lookups and one look at a user the directory answered for before, then the run stopped');
+        assert.equal(
+          tenant.sim.control.stats().injectedFailures - before,
+          4,
+          'three lookups and one look at a user the directory answered for before, then the run stopped',
+        );
       } finally {
         await tenant.stop();
         await storage.close();

@@ -26,7 +26,15 @@ describe('enrol link against the tenant simulator', () => {
       const storage = await backend.open();
       const clock = new ManualClock('2026-03-02T08:00:00.000Z');
       const config = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json', ONRAMP_ONBOARDING_MFA_GROUP_ID: tenant.sim.mfaGroupId } });
-      const ctx: OnrampContext & { graph: GraphPort } = { config, storage, log: createLogger('silent'), clock, demo: false, instanceId: 'test', graph: tenant.graph };
+      const ctx: OnrampContext & { graph: GraphPort } = {
+        config,
+        storage,
+        log: createLogger('silent'),
+        clock,
+        demo: false,
+        instanceId: 'test',
+        graph: tenant.graph,
+      };
       const app = await buildPublicApp(ctx);
       try {
         const group = tenant.sim.control.tenant.groups.get(tenant.sim.mfaGroupId)!;
@@ -34,7 +42,12 @@ describe('enrol link against the tenant simulator', () => {
         assert.ok(user, 'the simulated tenant has a member outside the MFA group');
         group.members.delete(user.id);
         const token = (await new AuthService(storage.db, config.auth, clock).createApiToken('ci', 'admin', 'test')).token;
-        const up = await app.inject({ method: 'POST', url: '/api/upload-users', headers: { authorization: `Bearer ${token}` }, payload: { csv: `UPN\n${user.userPrincipalName.toUpperCase()}\n` } });
+        const up = await app.inject({
+          method: 'POST',
+          url: '/api/upload-users',
+          headers: { authorization: `Bearer ${token}` },
+          payload: { csv: `UPN\n${user.userPrincipalName.toUpperCase()}\n` },
+        });
         assert.equal(up.statusCode, 200, up.body);
         const campaign = await q.defaultCampaign(storage.db);
         const row = await q.findByUpnKey(storage.db, campaign.id, user.userPrincipalName.toLowerCase());
@@ -58,7 +71,10 @@ describe('enrol link against the tenant simulator', () => {
         const repeat = await app.inject({ method: 'POST', url: '/api/enrol', headers: HTML, payload: { token: linkTokenOf(row), csrf } });
         assert.match(repeat.body, /Already registered/);
         assert.equal(group.members.has(user.id), false, 'no second group add');
-        assert.deepEqual((await app.onboarding.getUser(row.id)).events.map((e) => e.type), ['uploaded', 'clicked', 'added-to-group']);
+        assert.deepEqual(
+          (await app.onboarding.getUser(row.id)).events.map((e) => e.type),
+          ['uploaded', 'clicked', 'added-to-group'],
+        );
       } finally {
         await app.close();
         await storage.close();

@@ -52,7 +52,7 @@ for (const backend of BACKENDS) {
         const anonymous = await uploadJson(app, {}, 'UPN\na@example.com\n');
         assert.equal(anonymous.statusCode, 401);
         assert.equal((await uploadJson(app, viewer, 'UPN\na@example.com\n')).statusCode, 403);
-        assert.equal((await q.countUsers(storage.db, { campaignId: (await q.defaultCampaign(storage.db)).id })), 0);
+        assert.equal(await q.countUsers(storage.db, { campaignId: (await q.defaultCampaign(storage.db)).id }), 0);
 
         const json = await uploadJson(app, admin, '\uFEFFName;UPN\r\nAda;Ada@Example.com\r\n\r\nAda again;ada@example.com\r\nBad;nope\r\n', 'wave-1');
         assert.equal(json.statusCode, 200, json.body);
@@ -66,7 +66,12 @@ for (const backend of BACKENDS) {
           triggered: false,
         });
 
-        const text = await app.inject({ method: 'POST', url: '/api/upload-users?batchId=wave-2', headers: { ...admin, 'content-type': 'text/csv' }, payload: 'upn\nbob@example.com\nADA@example.com\n' });
+        const text = await app.inject({
+          method: 'POST',
+          url: '/api/upload-users?batchId=wave-2',
+          headers: { ...admin, 'content-type': 'text/csv' },
+          payload: 'upn\nbob@example.com\nADA@example.com\n',
+        });
         assert.equal(text.statusCode, 200, text.body);
         assert.deepEqual([text.json().batchId, text.json().added, text.json().updated], ['wave-2', ['bob@example.com'], ['ADA@example.com']]);
 
@@ -104,7 +109,14 @@ for (const backend of BACKENDS) {
 
         const campaign = await q.defaultCampaign(storage.db);
         const all = await q.listUsers(storage.db, { campaignId: campaign.id }, { offset: 0, limit: 100, sort: 'upn_key', descending: false });
-        assert.deepEqual(all.map((u) => [u.upn, u.source_batch_id]), [['Ada@Example.com', 'wave-2'], ['bob@example.com', 'wave-2'], ['carol@example.com', 'wave-3']]);
+        assert.deepEqual(
+          all.map((u) => [u.upn, u.source_batch_id]),
+          [
+            ['Ada@Example.com', 'wave-2'],
+            ['bob@example.com', 'wave-2'],
+            ['carol@example.com', 'wave-3'],
+          ],
+        );
       } finally {
         await app.close();
         await storage.close();
@@ -119,7 +131,12 @@ for (const backend of BACKENDS) {
           const le = Buffer.from(`\uFEFFName\tUserPrincipalName\r\n${rows.join('\r\n')}\r\n`, 'utf16le');
           return order === 'LE' ? le : le.swap16();
         };
-        const asText = await app.inject({ method: 'POST', url: '/api/upload-users?batchId=unicode-le', headers: { ...admin, 'content-type': 'text/csv' }, payload: unicodeText('LE', ['Zoë Ångström\tzoe@example.com', 'Bob\tbob@example.com']) });
+        const asText = await app.inject({
+          method: 'POST',
+          url: '/api/upload-users?batchId=unicode-le',
+          headers: { ...admin, 'content-type': 'text/csv' },
+          payload: unicodeText('LE', ['Zoë Ångström\tzoe@example.com', 'Bob\tbob@example.com']),
+        });
         assert.equal(asText.statusCode, 200, asText.body);
         assert.deepEqual(asText.json().added, ['zoe@example.com', 'bob@example.com']);
 
@@ -130,12 +147,22 @@ for (const backend of BACKENDS) {
           file,
           Buffer.from(`\r\n--${boundary}--\r\n`),
         ]);
-        const asFile = await app.inject({ method: 'POST', url: '/api/upload-users?batchId=unicode-be', headers: { ...admin, 'content-type': `multipart/form-data; boundary=${boundary}` }, payload });
+        const asFile = await app.inject({
+          method: 'POST',
+          url: '/api/upload-users?batchId=unicode-be',
+          headers: { ...admin, 'content-type': `multipart/form-data; boundary=${boundary}` },
+          payload,
+        });
         assert.equal(asFile.statusCode, 200, asFile.body);
         assert.deepEqual(asFile.json().added, ['carol@example.com']);
 
         const cut = unicodeText('LE', ['Dave\tdave@example.com']);
-        const broken = await app.inject({ method: 'POST', url: '/api/upload-users', headers: { ...admin, 'content-type': 'text/csv' }, payload: cut.subarray(0, cut.length - 1) });
+        const broken = await app.inject({
+          method: 'POST',
+          url: '/api/upload-users',
+          headers: { ...admin, 'content-type': 'text/csv' },
+          payload: cut.subarray(0, cut.length - 1),
+        });
         assert.equal(broken.statusCode, 400);
         assert.equal(broken.json().code, 'ONRAMP_ERR_CSV_UNREADABLE');
         assert.match(broken.json().message, /line 1: the file starts with its byte-order mark but is not valid UTF-16 LE text/);
@@ -143,7 +170,10 @@ for (const backend of BACKENDS) {
 
         const campaign = await q.defaultCampaign(storage.db);
         const all = await q.listUsers(storage.db, { campaignId: campaign.id }, { offset: 0, limit: 100, sort: 'upn_key', descending: false });
-        assert.deepEqual(all.map((u) => u.upn), ['bob@example.com', 'carol@example.com', 'zoe@example.com']);
+        assert.deepEqual(
+          all.map((u) => u.upn),
+          ['bob@example.com', 'carol@example.com', 'zoe@example.com'],
+        );
       } finally {
         await app.close();
         await storage.close();
@@ -164,7 +194,20 @@ for (const backend of BACKENDS) {
         const before = await byUpn(storage, 'ada@example.com');
         assert.match(before.link_secret, /^[A-Za-z0-9_-]{43}$/);
         // As if the workflow had emailed and reminded twice and escalated.
-        await q.updateUser(storage.db, before.id, before.version, { invite_status: USER_STATUS.Overdue, reminder_count: 5, last_reminder_date: '2026-03-01T00:00:00.000Z', escalated_to_manager: 1, escalation_date: '2026-03-01T00:00:00.000Z', invite_sent_date: '2026-02-01T00:00:00.000Z' }, '2026-03-01T00:00:00.000Z');
+        await q.updateUser(
+          storage.db,
+          before.id,
+          before.version,
+          {
+            invite_status: USER_STATUS.Overdue,
+            reminder_count: 5,
+            last_reminder_date: '2026-03-01T00:00:00.000Z',
+            escalated_to_manager: 1,
+            escalation_date: '2026-03-01T00:00:00.000Z',
+            invite_sent_date: '2026-02-01T00:00:00.000Z',
+          },
+          '2026-03-01T00:00:00.000Z',
+        );
 
         const again = await uploadJson(app, admin, 'UPN\nADA@example.com\n', 'b2');
         assert.deepEqual([again.json().added, again.json().updated], [[], ['ADA@example.com']]);
@@ -172,7 +215,15 @@ for (const backend of BACKENDS) {
         assert.equal(after.upn, 'ada@example.com', 'first spelling kept');
         assert.notEqual(after.link_secret, before.link_secret);
         assert.deepEqual(
-          [after.invite_status, after.reminder_count, after.last_reminder_date, after.escalated_to_manager, after.escalation_date, after.invite_sent_date, after.source_batch_id],
+          [
+            after.invite_status,
+            after.reminder_count,
+            after.last_reminder_date,
+            after.escalated_to_manager,
+            after.escalation_date,
+            after.invite_sent_date,
+            after.source_batch_id,
+          ],
           [USER_STATUS.Pending, 0, null, 0, null, null, 'b2'],
         );
         const old = await app.inject({ url: `/api/enrol?token=${linkTokenOf(before)}`, headers: HTML });
@@ -221,7 +272,12 @@ for (const backend of BACKENDS) {
         assert.match(forged.body, /Set up MFA now/);
         assert.equal((await byUpn(storage, 'ada@example.com')).clicked_link_date, null, 'a forged form enrols nothing');
 
-        const done = await app.inject({ method: 'POST', url: '/api/enrol', headers: { ...HTML, 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${linkTokenOf(ada)}&csrf=${csrf}` });
+        const done = await app.inject({
+          method: 'POST',
+          url: '/api/enrol',
+          headers: { ...HTML, 'content-type': 'application/x-www-form-urlencoded' },
+          payload: `token=${linkTokenOf(ada)}&csrf=${csrf}`,
+        });
         assert.equal(done.statusCode, 200);
         assert.match(done.body, /You are enrolled/);
         assert.match(done.body, /<meta http-equiv="refresh" content="6;url=https:\/\/aka\.ms\/mfasetup">/);
@@ -233,8 +289,17 @@ for (const backend of BACKENDS) {
         const json = await app.inject({ url: `/api/enrol?token=${linkTokenOf(ada)}`, headers: JSON_ACCEPT });
         assert.equal(json.json().userEmail, 'ada@example.com');
         const repeatJson = await app.inject({ method: 'POST', url: '/api/enrol', headers: JSON_ACCEPT, payload: { token: linkTokenOf(ada), csrf } });
-        assert.deepEqual(repeatJson.json(), { success: true, message: 'Already registered', userEmail: 'ada@example.com', addedToGroup: false, alreadyInGroup: true });
-        assert.deepEqual((await app.onboarding.getUser(ada.id)).events.map((e) => e.type), ['uploaded', 'clicked']);
+        assert.deepEqual(repeatJson.json(), {
+          success: true,
+          message: 'Already registered',
+          userEmail: 'ada@example.com',
+          addedToGroup: false,
+          alreadyInGroup: true,
+        });
+        assert.deepEqual(
+          (await app.onboarding.getUser(ada.id)).events.map((e) => e.type),
+          ['uploaded', 'clicked'],
+        );
 
         for (const token of ['nope', "' or 1 eq 1", 'A'.repeat(43)]) {
           const res = await app.inject({ url: `/api/enrol?token=${encodeURIComponent(token)}`, headers: HTML });
@@ -261,12 +326,21 @@ for (const backend of BACKENDS) {
         assert.match(failed.body, /Please try again/);
         const noted = await byUpn(storage, 'bob@example.com');
         assert.deepEqual([noted.invite_status, noted.in_group, noted.status_reason], [USER_STATUS.Clicked, 0, 'group add failed: no MFA group configured']);
-        assert.deepEqual((await app.onboarding.getUser(bob.id)).events.map((e) => e.type), ['uploaded', 'clicked', 'group-add-failed']);
+        assert.deepEqual(
+          (await app.onboarding.getUser(bob.id)).events.map((e) => e.type),
+          ['uploaded', 'clicked', 'group-add-failed'],
+        );
 
         const carol = await byUpn(storage, 'carol@example.com');
         await q.updateUser(storage.db, carol.id, carol.version, { in_group: 1 }, '2026-03-02T07:00:00.000Z');
         const oneClick = await app.inject({ url: `/api/track-mfa-click?token=${linkTokenOf(carol)}`, headers: JSON_ACCEPT });
-        assert.deepEqual(oneClick.json(), { success: true, message: 'Enrolled: continue to MFA setup', userEmail: 'carol@example.com', addedToGroup: false, alreadyInGroup: true });
+        assert.deepEqual(oneClick.json(), {
+          success: true,
+          message: 'Enrolled: continue to MFA setup',
+          userEmail: 'carol@example.com',
+          addedToGroup: false,
+          alreadyInGroup: true,
+        });
         assert.equal((await byUpn(storage, 'carol@example.com')).clicked_link_date, '2026-03-02T08:00:00.000Z');
       } finally {
         await app.close();
@@ -274,7 +348,7 @@ for (const backend of BACKENDS) {
       }
     });
 
-    test('links: a malformed token is an unknown one, never a validation error; a missing form value shows the confirmation again; an Excluded user\'s link leads nowhere; the forms\' 413 names their limit', async () => {
+    test("links: a malformed token is an unknown one, never a validation error; a missing form value shows the confirmation again; an Excluded user's link leads nowhere; the forms' 413 names their limit", async () => {
       const storage = await backend.open();
       const { app, admin } = await harness(storage);
       try {
@@ -287,7 +361,12 @@ for (const backend of BACKENDS) {
           assert.deepEqual([pixel.statusCode, pixel.headers['content-type'], pixel.rawPayload.length], [200, 'image/gif', 43], query);
         }
 
-        const noCsrf = await app.inject({ method: 'POST', url: '/api/enrol', headers: { ...HTML, 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${linkTokenOf(ada)}` });
+        const noCsrf = await app.inject({
+          method: 'POST',
+          url: '/api/enrol',
+          headers: { ...HTML, 'content-type': 'application/x-www-form-urlencoded' },
+          payload: `token=${linkTokenOf(ada)}`,
+        });
         assert.equal(noCsrf.statusCode, 200);
         assert.match(noCsrf.body, /<form method="post" action="\/api\/enrol">/);
         const staleJson = await app.inject({ method: 'POST', url: '/api/enrol', headers: JSON_ACCEPT, payload: { token: linkTokenOf(ada), csrf: 'stale' } });
@@ -300,14 +379,25 @@ for (const backend of BACKENDS) {
         const eve = await byUpn(storage, 'eve@example.com');
         const csrf = /name="csrf" value="([^"]+)"/.exec((await app.inject({ url: `/api/enrol?token=${linkTokenOf(eve)}`, headers: HTML })).body)?.[1];
         assert.ok(csrf);
-        await q.updateUser(storage.db, eve.id, eve.version, { invite_status: USER_STATUS.Excluded, status_reason: 'account disabled' }, '2026-03-02T07:00:00.000Z');
+        await q.updateUser(
+          storage.db,
+          eve.id,
+          eve.version,
+          { invite_status: USER_STATUS.Excluded, status_reason: 'account disabled' },
+          '2026-03-02T07:00:00.000Z',
+        );
         assert.equal((await app.inject({ url: `/api/enrol?token=${linkTokenOf(eve)}`, headers: HTML })).statusCode, 404);
         const excluded = await app.inject({ method: 'POST', url: '/api/enrol', headers: HTML, payload: { token: linkTokenOf(eve), csrf } });
         assert.deepEqual([excluded.statusCode, /Link not recognised/.test(excluded.body)], [404, true]);
         const after = await byUpn(storage, 'eve@example.com');
         assert.deepEqual([after.invite_status, after.clicked_link_date, after.in_group], [USER_STATUS.Excluded, null, 0]);
 
-        const tooBig = await app.inject({ method: 'POST', url: '/api/resend', headers: { ...JSON_ACCEPT, 'content-type': 'application/x-www-form-urlencoded' }, payload: `email=${'a'.repeat(5000)}` });
+        const tooBig = await app.inject({
+          method: 'POST',
+          url: '/api/resend',
+          headers: { ...JSON_ACCEPT, 'content-type': 'application/x-www-form-urlencoded' },
+          payload: `email=${'a'.repeat(5000)}`,
+        });
         assert.equal(tooBig.statusCode, 413);
         assert.match(tooBig.json().message, /limit of 4096 bytes/);
       } finally {
@@ -339,7 +429,10 @@ for (const backend of BACKENDS) {
         // Stamps are buffered and written together (src/onboarding/open-stamps.ts); idle() writes them now.
         await app.onboarding.idle();
         assert.equal((await byUpn(storage, 'ada@example.com')).email_opened_date, '2026-03-02T08:02:00.000Z');
-        assert.deepEqual((await app.onboarding.getUser(ada.id)).events.map((e) => e.type), ['uploaded', 'email-opened']);
+        assert.deepEqual(
+          (await app.onboarding.getUser(ada.id)).events.map((e) => e.type),
+          ['uploaded', 'email-opened'],
+        );
       } finally {
         await app.close();
         await storage.close();
@@ -359,7 +452,12 @@ for (const backend of BACKENDS) {
         const form = await app.inject({ url: '/api/resend', headers: HTML });
         assert.match(form.body, /<form method="post" action="\/api\/resend">/);
         const known = await app.inject({ method: 'POST', url: '/api/resend', headers: HTML, payload: { email: 'ADA@example.com' } });
-        const unknown = await app.inject({ method: 'POST', url: '/api/resend', headers: { ...HTML, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'email=nobody%40example.com' });
+        const unknown = await app.inject({
+          method: 'POST',
+          url: '/api/resend',
+          headers: { ...HTML, 'content-type': 'application/x-www-form-urlencoded' },
+          payload: 'email=nobody%40example.com',
+        });
         const active = await app.inject({ method: 'POST', url: '/api/resend', headers: HTML, payload: { email: 'bob@example.com' } });
         assert.equal(known.statusCode, 200);
         assert.equal(known.body, unknown.body);
@@ -376,7 +474,8 @@ for (const backend of BACKENDS) {
         assert.deepEqual([bobAfter.invite_status, bobAfter.link_secret], [USER_STATUS.Active, bob.link_secret]);
 
         // Per address: 3 an hour (the default). Ada has used 1.
-        for (let i = 0; i < 2; i++) assert.equal((await app.inject({ method: 'POST', url: '/api/resend', headers: JSON_ACCEPT, payload: { email: 'ada@example.com' } })).statusCode, 200);
+        for (let i = 0; i < 2; i++)
+          assert.equal((await app.inject({ method: 'POST', url: '/api/resend', headers: JSON_ACCEPT, payload: { email: 'ada@example.com' } })).statusCode, 200);
         const limited = await app.inject({ method: 'POST', url: '/api/resend', headers: JSON_ACCEPT, payload: { email: 'ada@example.com' } });
         assert.equal(limited.statusCode, 429);
         assert.equal(limited.json().code, 'ONRAMP_ERR_RATE_LIMITED');

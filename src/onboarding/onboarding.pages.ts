@@ -74,7 +74,10 @@ export class OnboardingPages {
   notRecognised(): Page {
     return {
       status: 404,
-      html: this.#layout('Link not recognised', '<p>This link is not valid or has been replaced by a newer one. Use the link in your most recent email, or request a new one.</p><p><a class="button" href="/api/resend">Get a new link</a></p>'),
+      html: this.#layout(
+        'Link not recognised',
+        '<p>This link is not valid or has been replaced by a newer one. Use the link in your most recent email, or request a new one.</p><p><a class="button" href="/api/resend">Get a new link</a></p>',
+      ),
     };
   }
 
@@ -142,7 +145,10 @@ export class OnboardingPages {
   resendReceived(): Page {
     return {
       status: 200,
-      html: this.#layout('Request received', '<p>If this address is part of the MFA rollout, a new setup link will arrive by email shortly. Older links no longer work.</p>'),
+      html: this.#layout(
+        'Request received',
+        '<p>If this address is part of the MFA rollout, a new setup link will arrive by email shortly. Older links no longer work.</p>',
+      ),
     };
   }
 

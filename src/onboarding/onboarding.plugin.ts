@@ -101,9 +101,23 @@ export async function onboardingRoutes(instance: FastifyInstance, options: Onboa
           case 'already-registered':
             return { status: 200, success: true, message: 'Already registered', userEmail: outcome.upn, addedToGroup: false, alreadyInGroup: outcome.inGroup };
           case 'enrolled':
-            return { status: 200, success: true, message: 'Enrolled: continue to MFA setup', userEmail: outcome.upn, addedToGroup: !outcome.alreadyInGroup, alreadyInGroup: outcome.alreadyInGroup };
+            return {
+              status: 200,
+              success: true,
+              message: 'Enrolled: continue to MFA setup',
+              userEmail: outcome.upn,
+              addedToGroup: !outcome.alreadyInGroup,
+              alreadyInGroup: outcome.alreadyInGroup,
+            };
           case 'failed':
-            return { status: 503, success: false, message: 'Could not finish enrolment; please try again later', userEmail: outcome.upn, addedToGroup: false, alreadyInGroup: false };
+            return {
+              status: 503,
+              success: false,
+              message: 'Could not finish enrolment; please try again later',
+              userEmail: outcome.upn,
+              addedToGroup: false,
+              alreadyInGroup: false,
+            };
         }
       })();
       const { status, ...json } = body;
@@ -275,7 +289,10 @@ export type OnboardingAdminHost = Pick<AdminRoutesOptions, 'viewerGuard' | 'audi
 export async function registerOnboarding(
   app: FastifyInstance,
   ctx: OnrampContext,
-  extra: Pick<OnboardingPluginOptions, 'adminGuard' | 'actorOf' | 'onUploaded'> & { graph?: GraphPort | undefined; admin?: OnboardingAdminHost | undefined } = {},
+  extra: Pick<OnboardingPluginOptions, 'adminGuard' | 'actorOf' | 'onUploaded'> & {
+    graph?: GraphPort | undefined;
+    admin?: OnboardingAdminHost | undefined;
+  } = {},
 ): Promise<OnboardingService> {
   // ctx.graph is being added to OnrampContext by the Graph feature; read it when present so enrolment
   // works as soon as it lands, without another edit here.

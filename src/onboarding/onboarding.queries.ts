@@ -50,7 +50,17 @@ export interface UploadRow {
   correlation_id: string;
 }
 
-const UPLOAD_COLUMNS = ['campaign_id', 'upn', 'upn_key', 'invite_status', 'link_secret', 'correlation_id', 'source_batch_id', 'created_at', 'updated_at'] as const;
+const UPLOAD_COLUMNS = [
+  'campaign_id',
+  'upn',
+  'upn_key',
+  'invite_status',
+  'link_secret',
+  'correlation_id',
+  'source_batch_id',
+  'created_at',
+  'updated_at',
+] as const;
 const EVENT_COLUMNS = ['tracked_user_id', 'at', 'type', 'actor', 'detail'] as const;
 
 export type BulkDialect = Pick<DialectCapabilities, 'parameters' | 'jsonRows' | 'columnRows' | 'inList' | 'rowLocks'>;
@@ -79,7 +89,11 @@ function usersStatement(
   known: boolean,
 ): CompiledQuery<WrittenUser> {
   const p = dialect.parameters();
-  const u = dialect.jsonRows('u', ['text', 'text', 'text', 'text'], chunk.map((r) => [r.upn, r.upn_key, r.link_secret, r.correlation_id]));
+  const u = dialect.jsonRows(
+    'u',
+    ['text', 'text', 'text', 'text'],
+    chunk.map((r) => [r.upn, r.upn_key, r.link_secret, r.correlation_id]),
+  );
   const { campaignId, batchId, now } = upload;
   // The statement is written in the order its placeholders bind. `where true`: SQLite needs it to tell
   // an upsert's ON CONFLICT from a join's ON.
@@ -111,7 +125,11 @@ function historyStatement(
 ): CompiledQuery {
   const detailPrefix = JSON.stringify({ batchId: upload.batchId }).slice(0, -1) + ',"row":';
   const p = dialect.parameters();
-  const u = dialect.columnRows('u', ['bigint', 'int'], users.map((user) => [user.id, rowOf.get(user.upn_key)!]));
+  const u = dialect.columnRows(
+    'u',
+    ['bigint', 'int'],
+    users.map((user) => [user.id, rowOf.get(user.upn_key)!]),
+  );
   return CompiledQuery.raw(
     `insert into user_event (${EVENT_COLUMNS.join(', ')}) ` +
       `select ${u.cell(0)}, ${p.bind(upload.now)}, ${p.bind(type)}, ${p.bind(upload.actor)}, ${p.bind(detailPrefix)} || ${u.cell(1)} || '}' from ${u.from(p)}`,
@@ -179,7 +197,10 @@ function prepareChunk(dialect: BulkDialect, upload: Upload, chunk: readonly Uplo
   const known = chunk.filter((e) => upload.existing.has(e.upn_key));
   const fresh = chunk.filter((e) => !upload.existing.has(e.upn_key));
   const parts: PreparedPart[] = [];
-  for (const [part, isKnown] of [[known, true], [fresh, false]] as const) {
+  for (const [part, isKnown] of [
+    [known, true],
+    [fresh, false],
+  ] as const) {
     if (part.length === 0) continue;
     const secrets = newLinkSecrets(part.length);
     const rows = part.map((e, i) => ({ upn: e.upn, upn_key: e.upn_key, link_secret: secrets[i]!, correlation_id: randomUUID() }));
@@ -290,7 +311,11 @@ export interface OpenStamp extends LinkToken {
 export async function stampFirstOpens(db: Db, dialect: BulkDialect, stamps: readonly OpenStamp[]): Promise<Array<{ id: number; at: string }>> {
   if (stamps.length === 0) return [];
   const p = dialect.parameters();
-  const v = dialect.columnRows('v', ['bigint', 'text', 'text'], stamps.map((s) => [s.id, s.secret, s.at]));
+  const v = dialect.columnRows(
+    'v',
+    ['bigint', 'text', 'text'],
+    stamps.map((s) => [s.id, s.secret, s.at]),
+  );
   const text =
     `update tracked_user set email_opened_date = ${v.cell(2)}, updated_at = ${v.cell(2)}, version = tracked_user.version + 1 from ${v.from(p)} ` +
     `where tracked_user.id = ${v.cell(0)} and tracked_user.link_secret = ${v.cell(1)} and tracked_user.email_opened_date is null ` +
@@ -307,7 +332,16 @@ export interface UserListFilter {
   search?: string | undefined;
 }
 
-export const USER_SORT_COLUMNS = ['upn_key', 'invite_status', 'updated_at', 'created_at', 'department', 'display_name', 'reminder_count', 'source_batch_id'] as const;
+export const USER_SORT_COLUMNS = [
+  'upn_key',
+  'invite_status',
+  'updated_at',
+  'created_at',
+  'department',
+  'display_name',
+  'reminder_count',
+  'source_batch_id',
+] as const;
 export type UserSortColumn = (typeof USER_SORT_COLUMNS)[number];
 
 function filtered(db: Db, f: UserListFilter) {
@@ -344,7 +378,9 @@ export async function listUsers(
 }
 
 export async function countUsers(db: Db, filter: UserListFilter): Promise<number> {
-  const row = await filtered(db, filter).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await filtered(db, filter)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 

@@ -34,19 +34,43 @@ for (const backend of BACKENDS) {
 
         const all = await service.listUsers({ limit: 2, sort: 'upn_key', descending: true });
         assert.deepEqual([all.total, all.items.map((u) => u.upn)], [4, ['dave@example.com', 'carol_x@example.com']]);
-        assert.deepEqual((await service.listUsers({ offset: 2, limit: 2 })).items.map((u) => u.upn), ['carol_x@example.com', 'dave@example.com']);
-        assert.deepEqual((await service.listUsers({ batchId: 'wave-2' })).items.map((u) => u.upn), ['dave@example.com']);
-        assert.deepEqual((await service.listUsers({ status: USER_STATUS.Sent })).items.map((u) => u.upn), ['bob@example.com']);
-        assert.deepEqual((await service.listUsers({ department: 'Finance' })).items.map((u) => u.upn), ['bob@example.com']);
-        assert.deepEqual((await service.listUsers({ search: 'BUILDER' })).items.map((u) => u.upn), ['bob@example.com']);
+        assert.deepEqual(
+          (await service.listUsers({ offset: 2, limit: 2 })).items.map((u) => u.upn),
+          ['carol_x@example.com', 'dave@example.com'],
+        );
+        assert.deepEqual(
+          (await service.listUsers({ batchId: 'wave-2' })).items.map((u) => u.upn),
+          ['dave@example.com'],
+        );
+        assert.deepEqual(
+          (await service.listUsers({ status: USER_STATUS.Sent })).items.map((u) => u.upn),
+          ['bob@example.com'],
+        );
+        assert.deepEqual(
+          (await service.listUsers({ department: 'Finance' })).items.map((u) => u.upn),
+          ['bob@example.com'],
+        );
+        assert.deepEqual(
+          (await service.listUsers({ search: 'BUILDER' })).items.map((u) => u.upn),
+          ['bob@example.com'],
+        );
         // LIKE wildcards in the search are literal: "_x" matches only carol_x.
-        assert.deepEqual((await service.listUsers({ search: '_x' })).items.map((u) => u.upn), ['carol_x@example.com']);
+        assert.deepEqual(
+          (await service.listUsers({ search: '_x' })).items.map((u) => u.upn),
+          ['carol_x@example.com'],
+        );
 
         const renewed = await service.resendNow(bob.id, 'admin:alice');
         assert.notEqual(renewed.link_secret, bob.link_secret);
         const detail = await service.getUser(bob.id);
         assert.equal(detail.user.invite_status, USER_STATUS.Pending);
-        assert.deepEqual(detail.events.map((e) => [e.type, e.actor]), [['uploaded', 'admin:alice'], ['resend-requested', 'admin:alice']]);
+        assert.deepEqual(
+          detail.events.map((e) => [e.type, e.actor]),
+          [
+            ['uploaded', 'admin:alice'],
+            ['resend-requested', 'admin:alice'],
+          ],
+        );
         assert.deepEqual(detail.events[1]!.detail, { previousStatus: 'Sent' });
 
         await service.removeUser(bob.id, 'admin:alice');
@@ -61,8 +85,14 @@ for (const backend of BACKENDS) {
         const csv = 'UPN\nada@example.com\nbob@example.com\n';
         // Connections open beforehand (PostgreSQL), so both transactions really run at the same time.
         await Promise.all([service.listUsers(), service.listUsers()]);
-        const results = await Promise.all([service.upload(csv, { batchId: 'a', actor: 'admin:alice' }), service.upload(csv, { batchId: 'b', actor: 'admin:bob' })]);
-        assert.deepEqual(results.map((r) => [r.added.length, r.updated.length]).sort(), [[0, 2], [2, 0]]);
+        const results = await Promise.all([
+          service.upload(csv, { batchId: 'a', actor: 'admin:alice' }),
+          service.upload(csv, { batchId: 'b', actor: 'admin:bob' }),
+        ]);
+        assert.deepEqual(results.map((r) => [r.added.length, r.updated.length]).sort(), [
+          [0, 2],
+          [2, 0],
+        ]);
         const page = await service.listUsers();
         assert.equal(page.total, 2);
         const events = (await service.getUser(page.items[0]!.id)).events.map((e) => e.type).sort();
@@ -102,13 +132,20 @@ for (const backend of BACKENDS) {
         await service.idle();
         const estimated =
           backend.name === 'sqlite'
-            ? Number((await sql<{ stat: string }>`select stat from sqlite_stat1 where idx = 'tracked_user_campaign_upn'`.execute(db)).rows[0]?.stat.split(' ')[0])
+            ? Number(
+                (await sql<{ stat: string }>`select stat from sqlite_stat1 where idx = 'tracked_user_campaign_upn'`.execute(db)).rows[0]?.stat.split(' ')[0],
+              )
             : Number((await sql<{ n: number }>`select reltuples::int as n from pg_class where oid = 'tracked_user'::regclass`.execute(db)).rows[0]?.n);
         assert.ok(estimated >= 12_000, `planner statistics see ${estimated} users`);
         const users = await db.selectFrom('tracked_user').select(['id', 'upn', 'link_secret']).execute();
         assert.equal(users.length, 12_500);
         assert.equal(new Set(users.map((u) => u.link_secret)).size, 12_500, 'every user has their own secret');
-        const events = await db.selectFrom('user_event').select(['tracked_user_id', 'type', 'detail']).where('at', '=', '2026-03-02T08:00:00.000Z').orderBy('id').execute();
+        const events = await db
+          .selectFrom('user_event')
+          .select(['tracked_user_id', 'type', 'detail'])
+          .where('at', '=', '2026-03-02T08:00:00.000Z')
+          .orderBy('id')
+          .execute();
         const byUser = new Map<number, Array<{ type: string; detail: unknown }>>();
         for (const e of events) byUser.set(e.tracked_user_id, [...(byUser.get(e.tracked_user_id) ?? []), { type: e.type, detail: JSON.parse(e.detail) }]);
         for (const u of users) {

@@ -27,7 +27,6 @@ import { isValidAddress, readRoster, RosterSyntaxError, type UploadResult } from
 
 export type { UploadResult };
 
-
 /** Told to `onUsersPending` listeners after users became Pending (committed). */
 export interface UsersPendingEvent {
   source: 'upload' | 'resend' | 'admin';
@@ -66,7 +65,10 @@ const BULK_UPLOAD_ROWS = 1_000;
 const MAX_PENDING_RESENDS = 10_000;
 
 function batchIdFor(now: Date): string {
-  return `batch-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  return `batch-${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}`;
 }
 
 export interface OnboardingServiceDeps {
@@ -232,7 +234,11 @@ export class OnboardingService {
       return { kind: 'failed', upn: found.upn, reason: failure };
     }
     const fresh = (await q.findById(this.#deps.storage.db, clicked.id)) ?? clicked;
-    await this.#apply(fresh, { ...addedToGroupPatch(fresh, this.#now()), object_id: objectId }, { type: USER_EVENT.AddedToGroup, actor: ACTOR_USER, detail: {} });
+    await this.#apply(
+      fresh,
+      { ...addedToGroupPatch(fresh, this.#now()), object_id: objectId },
+      { type: USER_EVENT.AddedToGroup, actor: ACTOR_USER, detail: {} },
+    );
     return { kind: 'enrolled', upn: found.upn, alreadyInGroup: false };
   }
 
@@ -287,7 +293,13 @@ export class OnboardingService {
     const campaign = await q.defaultCampaign(this.#deps.storage.db);
     const user = await q.findByUpnKey(this.#deps.storage.db, campaign.id, upnKey(address));
     if (!user || !canResend(user)) return;
-    if (await this.#apply(user, resetForNewCycle(newLinkSecret()), { type: USER_EVENT.ResendRequested, actor: ACTOR_USER, detail: { previousStatus: user.invite_status } })) {
+    if (
+      await this.#apply(user, resetForNewCycle(newLinkSecret()), {
+        type: USER_EVENT.ResendRequested,
+        actor: ACTOR_USER,
+        detail: { previousStatus: user.invite_status },
+      })
+    ) {
       this.#notify({ source: 'resend', campaignId: campaign.id, count: 1 });
     }
   }
@@ -297,7 +309,13 @@ export class OnboardingService {
   async listUsers(options: ListUsersOptions = {}): Promise<UserPage> {
     const db = this.#deps.storage.db;
     const campaign = await q.defaultCampaign(db);
-    const filter: q.UserListFilter = { campaignId: campaign.id, status: options.status, batchId: options.batchId, department: options.department, search: options.search };
+    const filter: q.UserListFilter = {
+      campaignId: campaign.id,
+      status: options.status,
+      batchId: options.batchId,
+      department: options.department,
+      search: options.search,
+    };
     const [total, items] = await Promise.all([
       q.countUsers(db, filter),
       q.listUsers(db, filter, {
@@ -329,7 +347,11 @@ export class OnboardingService {
   async resendNow(id: number, actor: string): Promise<q.TrackedUserRow> {
     const user = await q.findById(this.#deps.storage.db, id);
     if (!user) throw new OnrampError('ONRAMP_ERR_TRACKED_USER_NOT_FOUND', [id]);
-    const updated = await this.#apply(user, resetForNewCycle(newLinkSecret()), { type: USER_EVENT.ResendRequested, actor, detail: { previousStatus: user.invite_status } });
+    const updated = await this.#apply(user, resetForNewCycle(newLinkSecret()), {
+      type: USER_EVENT.ResendRequested,
+      actor,
+      detail: { previousStatus: user.invite_status },
+    });
     if (!updated) return this.resendNow(id, actor);
     this.#notify({ source: 'admin', campaignId: user.campaign_id, count: 1 });
     return updated;

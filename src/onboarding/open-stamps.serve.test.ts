@@ -29,8 +29,13 @@ for (const backend of BACKENDS) {
         assert.equal((await cli.exited).code, 0);
 
         const after = await q.listUsers(storage.db, { campaignId: campaign.id }, { offset: 0, limit: 500, sort: 'upn_key', descending: false });
-        assert.deepEqual(after.filter((u) => u.email_opened_date === null).map((u) => u.upn), []);
-        const opened = await Promise.all(after.map(async (u) => (await q.userEvents(storage.db, u.id)).filter((e) => e.type === USER_EVENT.EmailOpened).length));
+        assert.deepEqual(
+          after.filter((u) => u.email_opened_date === null).map((u) => u.upn),
+          [],
+        );
+        const opened = await Promise.all(
+          after.map(async (u) => (await q.userEvents(storage.db, u.id)).filter((e) => e.type === USER_EVENT.EmailOpened).length),
+        );
         assert.deepEqual(new Set(opened), new Set([1]));
       } finally {
         await storage.close();

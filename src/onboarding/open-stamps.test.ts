@@ -45,7 +45,11 @@ for (const backend of BACKENDS) {
 
         const after = await users(storage);
         assert.deepEqual(new Set(after.map((u) => u.email_opened_date)), new Set([firstOpen]));
-        for (const u of [after[0]!, after[599]!, after[1_199]!]) assert.deepEqual((await openEvents(storage, u.id)).map((e) => e.at), [firstOpen]);
+        for (const u of [after[0]!, after[599]!, after[1_199]!])
+          assert.deepEqual(
+            (await openEvents(storage, u.id)).map((e) => e.at),
+            [firstOpen],
+          );
 
         // A later open, in a later write: the stamp and the history stay as they were.
         clock.advance(3_600_000);
@@ -59,7 +63,7 @@ for (const backend of BACKENDS) {
       }
     });
 
-    test("closing the app writes the opens it answered but had not written yet", async () => {
+    test('closing the app writes the opens it answered but had not written yet', async () => {
       const storage = await backend.open();
       const clock = new ManualClock('2026-03-02T08:00:00.000Z');
       const ctx: OnrampContext = { config, storage, log: createLogger('silent'), clock, demo: false, instanceId: 'test' };

@@ -144,7 +144,13 @@ export class ReportService {
     const perDay: DayActivity[] = [];
     for (let i = 0; i < days; i++) {
       const day = new Date(since.getTime() + i * DAY_MS).toISOString().slice(0, 10);
-      perDay.push({ day, invites: counts[0]!.get(day) ?? 0, opens: counts[1]!.get(day) ?? 0, clicks: counts[2]!.get(day) ?? 0, activations: counts[3]!.get(day) ?? 0 });
+      perDay.push({
+        day,
+        invites: counts[0]!.get(day) ?? 0,
+        opens: counts[1]!.get(day) ?? 0,
+        clicks: counts[2]!.get(day) ?? 0,
+        activations: counts[3]!.get(day) ?? 0,
+      });
     }
     return perDay;
   }
@@ -180,7 +186,9 @@ export class ReportService {
 
   /** The date in the reports' time zone: Monday's 09:00 report in Auckland is dated Monday, not UTC's Sunday. */
   #today(): string {
-    return new Intl.DateTimeFormat('en-CA', { timeZone: this.deps.settings.timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(this.deps.clock.now());
+    return new Intl.DateTimeFormat('en-CA', { timeZone: this.deps.settings.timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+      this.deps.clock.now(),
+    );
   }
 
   renderEmail(summary: ReportSummary): { subject: string; html: string; text: string } {
@@ -203,19 +211,56 @@ export class ReportService {
       '<h3>By status</h3>',
       table(['Status', 'Users'], statusRows),
       `<h3>Last ${a.days} days</h3>`,
-      table(['Day', 'Invites', 'Opens', 'Clicks', 'Activations'], [...a.perDay.map((d) => [d.day, String(d.invites), String(d.opens), String(d.clicks), String(d.activations)]), ['Total', String(a.invites), String(a.opens), String(a.clicks), String(a.activations)]]),
+      table(
+        ['Day', 'Invites', 'Opens', 'Clicks', 'Activations'],
+        [
+          ...a.perDay.map((d) => [d.day, String(d.invites), String(d.opens), String(d.clicks), String(d.activations)]),
+          ['Total', String(a.invites), String(a.opens), String(a.clicks), String(a.activations)],
+        ],
+      ),
       '<h3>Needs attention</h3>',
     ];
-    const text: string[] = [subject, '', 'By status:', ...statusRows.map(([s, n]) => `  ${s}: ${n}`), '', `Last ${a.days} days: ${a.invites} invites, ${a.opens} opens, ${a.clicks} clicks, ${a.activations} activations`, '', 'Needs attention:'];
+    const text: string[] = [
+      subject,
+      '',
+      'By status:',
+      ...statusRows.map(([s, n]) => `  ${s}: ${n}`),
+      '',
+      `Last ${a.days} days: ${a.invites} invites, ${a.opens} opens, ${a.clicks} clicks, ${a.activations} activations`,
+      '',
+      'Needs attention:',
+    ];
     for (const [kind, label] of Object.entries(attentionLabels) as Array<[AttentionKind, string]>) {
       const list = summary.needsAttention[kind];
       html.push(`<h4>${escapeHtml(label)}: ${list.count}</h4>`);
-      if (list.users.length > 0) html.push(table(['User', 'Name', 'Department', 'Status', 'Reminders'], list.users.map((u) => [u.upn, u.display_name ?? '', u.department ?? '', u.invite_status, String(u.reminder_count)])));
+      if (list.users.length > 0)
+        html.push(
+          table(
+            ['User', 'Name', 'Department', 'Status', 'Reminders'],
+            list.users.map((u) => [u.upn, u.display_name ?? '', u.department ?? '', u.invite_status, String(u.reminder_count)]),
+          ),
+        );
       text.push(`  ${label}: ${list.count}`, ...list.users.map((u) => `    ${u.upn} (${u.invite_status}, ${u.reminder_count} reminders)`));
     }
-    html.push('<h3>Completion per batch</h3>', table(['Batch', 'Users', 'Active', 'Completion %'], summary.batches.map((x) => [x.batchId ?? '(none)', String(x.total), String(x.active), String(x.completionRate)])));
-    text.push('', 'Completion per batch:', ...summary.batches.map((x) => `  ${x.batchId ?? '(none)'}: ${x.active}/${x.total} (${x.completionRate}%)`), '', 'All records are attached as CSV.');
-    return { subject, html: `<!doctype html><html><body style="font-family:Segoe UI,Arial,sans-serif">${html.join('\n')}</body></html>`, text: text.join('\n') };
+    html.push(
+      '<h3>Completion per batch</h3>',
+      table(
+        ['Batch', 'Users', 'Active', 'Completion %'],
+        summary.batches.map((x) => [x.batchId ?? '(none)', String(x.total), String(x.active), String(x.completionRate)]),
+      ),
+    );
+    text.push(
+      '',
+      'Completion per batch:',
+      ...summary.batches.map((x) => `  ${x.batchId ?? '(none)'}: ${x.active}/${x.total} (${x.completionRate}%)`),
+      '',
+      'All records are attached as CSV.',
+    );
+    return {
+      subject,
+      html: `<!doctype html><html><body style="font-family:Segoe UI,Arial,sans-serif">${html.join('\n')}</body></html>`,
+      text: text.join('\n'),
+    };
   }
 
   /** Sends the report now to `recipients` (default: configured), with the CSV of all records attached. */
@@ -228,7 +273,9 @@ export class ReportService {
     await transport.send({
       to: recipients.map((address) => ({ address })),
       ...email,
-      attachments: [{ filename: this.csvFileName(), contentType: 'text/csv; charset=utf-8', content: Buffer.concat([Buffer.from('\ufeff', 'utf8'), ...parts]) }],
+      attachments: [
+        { filename: this.csvFileName(), contentType: 'text/csv; charset=utf-8', content: Buffer.concat([Buffer.from('\ufeff', 'utf8'), ...parts]) },
+      ],
     });
     this.deps.log.info({ recipients: recipients.length, total: summary.total, completionRate: summary.completionRate }, 'admin report sent');
     return summary;

@@ -42,7 +42,14 @@ for (const backend of BACKENDS) {
         await onboarding.upload('UPN\ne@x.test\nf@x.test\n', { actor: 't', batchId: 'wave-2' });
         const at = (days: number) => new Date(clock.now().getTime() - days * DAY_MS).toISOString();
         const set = (upn: string, patch: Record<string, unknown>) => storage.db.updateTable('tracked_user').set(patch).where('upn_key', '=', upn).execute();
-        await set('a@x.test', { invite_status: 'Active', invite_sent_date: at(5), email_opened_date: at(4), clicked_link_date: at(4), mfa_registration_date: at(1), display_name: '=cmd|calc' });
+        await set('a@x.test', {
+          invite_status: 'Active',
+          invite_sent_date: at(5),
+          email_opened_date: at(4),
+          clicked_link_date: at(4),
+          mfa_registration_date: at(1),
+          display_name: '=cmd|calc',
+        });
         await set('b@x.test', { invite_status: 'Sent', invite_sent_date: at(4) });
         await set('c@x.test', { invite_status: 'Clicked', invite_sent_date: at(2), clicked_link_date: at(1) });
         await set('d@x.test', { invite_status: 'Overdue', invite_sent_date: at(40), escalated_to_manager: 1, reminder_count: 5 });
@@ -66,12 +73,27 @@ for (const backend of BACKENDS) {
         assert.equal(s.completionRate, 20, '1 active of 5 not excluded');
         assert.deepEqual({ ...s.recent, perDay: undefined }, { days: 7, invites: 4, opens: 1, clicks: 2, activations: 1, perDay: undefined });
         assert.equal(s.recent.perDay.length, 7);
-        assert.deepEqual(s.recent.perDay.find((d) => d.day === '2026-03-09'), { day: '2026-03-09', invites: 1, opens: 0, clicks: 1, activations: 1 });
-        assert.deepEqual(s.needsAttention.noClick.users.map((u) => u.upn), ['b@x.test']);
-        assert.deepEqual(s.needsAttention.clickedNotActive.users.map((u) => u.upn), ['c@x.test']);
+        assert.deepEqual(
+          s.recent.perDay.find((d) => d.day === '2026-03-09'),
+          { day: '2026-03-09', invites: 1, opens: 0, clicks: 1, activations: 1 },
+        );
+        assert.deepEqual(
+          s.needsAttention.noClick.users.map((u) => u.upn),
+          ['b@x.test'],
+        );
+        assert.deepEqual(
+          s.needsAttention.clickedNotActive.users.map((u) => u.upn),
+          ['c@x.test'],
+        );
         assert.equal(s.needsAttention.escalated.count, 1);
         assert.equal(s.needsAttention.overdue.count, 1);
-        assert.deepEqual(s.batches.map((b) => [b.batchId, b.total, b.active, b.completionRate]), [['wave-1', 4, 1, 25], ['wave-2', 2, 0, 0]]);
+        assert.deepEqual(
+          s.batches.map((b) => [b.batchId, b.total, b.active, b.completionRate]),
+          [
+            ['wave-1', 4, 1, 25],
+            ['wave-2', 2, 0, 0],
+          ],
+        );
         const wave2 = await reports.summary({ batchId: 'wave-2' });
         assert.equal(wave2.total, 2);
 
@@ -81,7 +103,10 @@ for (const backend of BACKENDS) {
         assert.equal(lines.length, 7);
         assert.equal(lines[0], CSV_COLUMNS.map(([n]) => n).join(','));
         assert.match(lines[0]!, /^UPN,InviteStatus,StatusReason,MFARegistrationState,InGroup,InviteSentDate,ClickedLinkDate/);
-        assert.ok(lines.some((l) => l.includes(",'=cmd|calc,")), 'formula neutralised');
+        assert.ok(
+          lines.some((l) => l.includes(",'=cmd|calc,")),
+          'formula neutralised',
+        );
         // Typed cells survive the trip through the database's JSON rows: InGroup and EscalatedToManager as
         // Yes/No, ReminderCount a number, empty dates empty.
         for (const line of lines.slice(1).filter((l) => !l.includes('"'))) {

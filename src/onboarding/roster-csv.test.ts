@@ -11,22 +11,40 @@ function parsed(text: string): RosterParsed {
 test('BOM, CRLF and the UPN column found by any of its names in any case', () => {
   const r = parsed('\uFEFFName,UserPrincipalName\r\nAda,ada@example.com\r\nBob,bob@example.com\r\n');
   assert.equal(r.upnHeader, 'UserPrincipalName');
-  assert.deepEqual(r.entries.map((e) => [e.upn, e.row]), [['ada@example.com', 2], ['bob@example.com', 3]]);
+  assert.deepEqual(
+    r.entries.map((e) => [e.upn, e.row]),
+    [
+      ['ada@example.com', 2],
+      ['bob@example.com', 3],
+    ],
+  );
   assert.equal(parsed('EMAIL\nx@example.com').entries[0]?.key, 'x@example.com');
 });
 
 test('semicolon files (Excel in many locales), quoted fields with delimiters, doubled quotes and line breaks', () => {
   const r = parsed('Name;UPN;Note\n"Lovelace; Ada";ada@example.com;"said ""hi""\nover two lines"\nBob;bob@example.com;x\n');
   assert.equal(r.delimiter, ';');
-  assert.deepEqual(r.entries.map((e) => [e.upn, e.row]), [['ada@example.com', 2], ['bob@example.com', 4]]);
+  assert.deepEqual(
+    r.entries.map((e) => [e.upn, e.row]),
+    [
+      ['ada@example.com', 2],
+      ['bob@example.com', 4],
+    ],
+  );
   const c = parsed('"UPN","Name"\n"carol@example.com","Carol, C."\n');
   assert.equal(c.delimiter, ',');
-  assert.deepEqual(c.entries.map((e) => e.upn), ['carol@example.com']);
+  assert.deepEqual(
+    c.entries.map((e) => e.upn),
+    ['carol@example.com'],
+  );
 });
 
 test('blank lines ignored; duplicates (any case) reported once and stored once; invalid addresses reported with rows', () => {
   const r = parsed('UPN\n\nada@example.com\n  \nADA@Example.com\nnot-an-address\n;\nbob@example.com\nada@EXAMPLE.com\n\n');
-  assert.deepEqual(r.entries.map((e) => e.upn), ['ada@example.com', 'bob@example.com']);
+  assert.deepEqual(
+    r.entries.map((e) => e.upn),
+    ['ada@example.com', 'bob@example.com'],
+  );
   assert.deepEqual(r.skipped, [
     { upn: 'ADA@Example.com', row: 5, reason: 'duplicate of row 3' },
     { upn: 'ada@EXAMPLE.com', row: 9, reason: 'duplicate of row 3' },
@@ -70,7 +88,13 @@ for (const order of ['LE', 'BE'] as const) {
     const r = parsed(decoded.text);
     assert.equal(r.delimiter, '\t');
     assert.equal(r.upnHeader, 'UserPrincipalName');
-    assert.deepEqual(r.entries.map((e) => [e.upn, e.row]), [['zoe@example.com', 2], ['bob@example.com', 3]]);
+    assert.deepEqual(
+      r.entries.map((e) => [e.upn, e.row]),
+      [
+        ['zoe@example.com', 2],
+        ['bob@example.com', 3],
+      ],
+    );
   });
 }
 

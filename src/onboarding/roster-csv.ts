@@ -67,7 +67,10 @@ interface Record {
 
 /** Where and why the text stops being CSV. */
 export class RosterSyntaxError extends Error {
-  constructor(readonly line: number, reason: string) {
+  constructor(
+    readonly line: number,
+    reason: string,
+  ) {
     super(reason);
     this.name = 'RosterSyntaxError';
   }
@@ -119,7 +122,11 @@ export function decodeRoster(bytes: Uint8Array): RosterText | RosterRejected {
     return { ok: true, text: new TextDecoder(label, { fatal: true, ignoreBOM: true }).decode(bytes), encoding };
   } catch {
     const how = bom ? 'starts with its byte-order mark' : 'looks like it (zero bytes beside its characters)';
-    return { ok: false, line: 1, reason: `the file ${how} but is not valid ${encoding} text (cut short, or another encoding): save it again as "CSV UTF-8" or "Unicode text"` };
+    return {
+      ok: false,
+      line: 1,
+      reason: `the file ${how} but is not valid ${encoding} text (cut short, or another encoding): save it again as "CSV UTF-8" or "Unicode text"`,
+    };
   }
 }
 
@@ -216,7 +223,12 @@ export class RosterReader {
   readonly #rows: Generator<Record>;
   readonly #upnColumn: number;
 
-  constructor(rows: Generator<Record>, readonly delimiter: RosterDelimiter, readonly upnHeader: string, upnColumn: number) {
+  constructor(
+    rows: Generator<Record>,
+    readonly delimiter: RosterDelimiter,
+    readonly upnHeader: string,
+    upnColumn: number,
+  ) {
     this.#rows = rows;
     this.#upnColumn = upnColumn;
   }
@@ -255,7 +267,11 @@ export function readRoster(input: string): RosterReader | RosterRejected {
   // "no UPN column" for a header that reads U\0P\0N\0.
   const start = text.slice(0, 256);
   if (start.includes('\u0000') || start.startsWith('\ufffd\ufffd')) {
-    return { ok: false, line: 1, reason: 'the text looks like UTF-16 read as UTF-8 (zero bytes or an undecodable byte-order mark): upload the file itself, or save it as "CSV UTF-8"' };
+    return {
+      ok: false,
+      line: 1,
+      reason: 'the text looks like UTF-16 read as UTF-8 (zero bytes or an undecodable byte-order mark): upload the file itself, or save it as "CSV UTF-8"',
+    };
   }
   const delimiter = detectDelimiter(text);
   const rows = records(text, delimiter);
@@ -281,7 +297,15 @@ export function parseRoster(input: string): RosterResult {
   if (!reader.ok) return reader;
   try {
     const entries = [...reader.entries()];
-    return { ok: true, delimiter: reader.delimiter, upnHeader: reader.upnHeader, entries, skipped: reader.skipped, invalid: reader.invalid, total: reader.total };
+    return {
+      ok: true,
+      delimiter: reader.delimiter,
+      upnHeader: reader.upnHeader,
+      entries,
+      skipped: reader.skipped,
+      invalid: reader.invalid,
+      total: reader.total,
+    };
   } catch (err) {
     if (err instanceof RosterSyntaxError) return { ok: false, line: err.line, reason: err.message };
     throw err;

@@ -101,7 +101,11 @@ export async function createRootCa(name = 'onramp dev root CA', validity: Validi
   return { ...describe(cert, await keyPem(keys.privateKey)), name, cert, keys };
 }
 
-export async function createIntermediateCa(issuer: CertificateAuthority, name = 'onramp dev issuing CA', validity: Validity = {}): Promise<CertificateAuthority> {
+export async function createIntermediateCa(
+  issuer: CertificateAuthority,
+  name = 'onramp dev issuing CA',
+  validity: Validity = {},
+): Promise<CertificateAuthority> {
   const keys = (await webcrypto.subtle.generateKey(RSA, true, ['sign', 'verify'])) as CryptoKeyPair;
   const cert = await signWith(issuer, `CN=${name}`, keys.publicKey, { notBefore: validity.notBefore ?? days(-1), notAfter: validity.notAfter ?? days(1825) }, [
     new x509.BasicConstraintsExtension(true, 0, true),
@@ -180,7 +184,11 @@ export interface RevokedEntry {
 }
 
 /** A CRL signed by `issuer` listing `revoked`; PEM. */
-export async function createCrl(issuer: CertificateAuthority, revoked: RevokedEntry[], validity: { thisUpdate?: Date; nextUpdate?: Date } = {}): Promise<string> {
+export async function createCrl(
+  issuer: CertificateAuthority,
+  revoked: RevokedEntry[],
+  validity: { thisUpdate?: Date; nextUpdate?: Date } = {},
+): Promise<string> {
   const crl = await x509.X509CrlGenerator.create({
     issuer: issuer.cert.subject,
     thisUpdate: validity.thisUpdate ?? days(-1 / 24),

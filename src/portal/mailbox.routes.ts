@@ -16,7 +16,13 @@ import { MailboxAnswer } from './portal.schemas.js';
  * opaque origin, so no access to the portal or its cookies), shown in a sandboxed iframe. Inline styles
  * and remote images are allowed, as a mail client shows them; links open in a new tab.
  */
-const MAIL_CSP = ["default-src 'none'", "style-src 'unsafe-inline'", 'img-src http: https: data:', "frame-ancestors 'self'", 'sandbox allow-popups allow-popups-to-escape-sandbox'].join('; ');
+const MAIL_CSP = [
+  "default-src 'none'",
+  "style-src 'unsafe-inline'",
+  'img-src http: https: data:',
+  "frame-ancestors 'self'",
+  'sandbox allow-popups allow-popups-to-escape-sandbox',
+].join('; ');
 
 /** An email as the demo's simulated tenant received it. */
 export interface DemoMail {
@@ -35,16 +41,34 @@ export async function mailboxRoutes(app: FastifyInstance, { receivedMail }: { re
   // Invitations carry working sign-up links, so only admins read them.
   const guard = requireRole('admin');
 
-  typed.get('/api/admin/mailbox', { preHandler: guard, schema: { tags: ['demo'], summary: 'Demo only: emails the simulated tenant received, newest first', response: { 200: MailboxAnswer } } }, async () => {
-    const messages = receivedMail().reverse();
-    return {
-      messages: messages.map((m) => ({ id: m.id, from: m.from, to: m.to.map((r) => r.address), subject: m.subject, sentAt: m.sentAt, contentType: m.contentType, attachments: m.attachments.map((a) => a.name) })),
-    };
-  });
+  typed.get(
+    '/api/admin/mailbox',
+    {
+      preHandler: guard,
+      schema: { tags: ['demo'], summary: 'Demo only: emails the simulated tenant received, newest first', response: { 200: MailboxAnswer } },
+    },
+    async () => {
+      const messages = receivedMail().reverse();
+      return {
+        messages: messages.map((m) => ({
+          id: m.id,
+          from: m.from,
+          to: m.to.map((r) => r.address),
+          subject: m.subject,
+          sentAt: m.sentAt,
+          contentType: m.contentType,
+          attachments: m.attachments.map((a) => a.name),
+        })),
+      };
+    },
+  );
 
   typed.get(
     '/api/admin/mailbox/:id/body',
-    { preHandler: guard, schema: { tags: ['demo'], summary: 'Demo only: one email\'s body as a sandboxed page', params: Type.Object({ id: Type.String({ maxLength: 200 }) }) } },
+    {
+      preHandler: guard,
+      schema: { tags: ['demo'], summary: "Demo only: one email's body as a sandboxed page", params: Type.Object({ id: Type.String({ maxLength: 200 }) }) },
+    },
     async (req, reply) => {
       const mail = receivedMail().find((m) => m.id === req.params.id);
       if (!mail) throw new OnrampError('ONRAMP_ERR_NOT_FOUND', [`mail ${req.params.id}`]);

@@ -155,7 +155,9 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     await page.locator('.tile', { hasText: 'Tracked users' }).getByText('1', { exact: true }).waitFor();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()]);
     assert.match(download.suggestedFilename(), /^mfa-report-\d{4}-\d{2}-\d{2}\.csv$/);
-    const exported = readFileSync((await download.path())!, 'utf8').trim().split('\r\n');
+    const exported = readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\r\n');
     assert.equal(exported.length, 2, 'the export holds the one user the screen counts');
     assert.match(exported[1]!, /^bob@contoso\.com,/);
 
@@ -173,8 +175,13 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
 
     await page.getByRole('link', { name: 'Audit log' }).click();
     await page.getByRole('cell', { name: 'user.resend' }).waitFor();
-    for (const action of ['auth.login', 'users.upload', 'report.export']) assert.equal(await page.getByRole('cell', { name: action, exact: true }).count() > 0, true, action);
-    assert.deepEqual(violations.filter((v) => /Content Security Policy/i.test(v)), [], 'the SPA runs under its CSP');
+    for (const action of ['auth.login', 'users.upload', 'report.export'])
+      assert.equal((await page.getByRole('cell', { name: action, exact: true }).count()) > 0, true, action);
+    assert.deepEqual(
+      violations.filter((v) => /Content Security Policy/i.test(v)),
+      [],
+      'the SPA runs under its CSP',
+    );
     await context.close();
   });
 
@@ -198,7 +205,10 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     await result.getByText('Uploaded to batch unicode').waitFor();
     assert.match(await result.innerText(), /Added: 2/);
     const stored = await storage.db.selectFrom('tracked_user').select('upn').where('source_batch_id', '=', 'unicode').orderBy('upn').execute();
-    assert.deepEqual(stored.map((u) => u.upn), ['yann@contoso.com', 'zoe@contoso.com']);
+    assert.deepEqual(
+      stored.map((u) => u.upn),
+      ['yann@contoso.com', 'zoe@contoso.com'],
+    );
     await context.close();
   });
 
@@ -213,7 +223,11 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     assert.equal(await page.getByRole('button', { name: 'Send report now' }).count(), 0);
     const status = await page.evaluate(async () => {
       const { csrfToken } = (await (await fetch('/api/auth/session')).json()) as { csrfToken: string };
-      const res = await fetch('/api/upload-users', { method: 'POST', headers: { 'content-type': 'text/csv', 'x-csrf-token': csrfToken }, body: 'UPN\nx@contoso.com\n' });
+      const res = await fetch('/api/upload-users', {
+        method: 'POST',
+        headers: { 'content-type': 'text/csv', 'x-csrf-token': csrfToken },
+        body: 'UPN\nx@contoso.com\n',
+      });
       return res.status;
     });
     assert.equal(status, 403);
@@ -226,8 +240,23 @@ describe('demo in the browser', { skip: BUILT ? false : 'portal not built: run n
     const storage = await sqliteBackend.open();
     const tenant = await startTestTenant({ users: 12 });
     // As startOnramp derives it: the simulated tenant's MFA group and security-info page; runs gather triggers briefly.
-    const config = withDemoTenant(loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json', ONRAMP_AUTH_COOKIE_SECURE: 'false', ONRAMP_INVITATIONS_TRIGGER_DEBOUNCE_MS: '100' } }), tenant.sim);
-    const ctx = { config, storage, log: createLogger('silent'), clock: systemClock, demo: true, instanceId: 'browser-demo', graph: tenant.graph, exchange: tenant.exchange, demoTenant: demoTenantOf(tenant.sim) };
+    const config = withDemoTenant(
+      loadConfig({
+        env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json', ONRAMP_AUTH_COOKIE_SECURE: 'false', ONRAMP_INVITATIONS_TRIGGER_DEBOUNCE_MS: '100' },
+      }),
+      tenant.sim,
+    );
+    const ctx = {
+      config,
+      storage,
+      log: createLogger('silent'),
+      clock: systemClock,
+      demo: true,
+      instanceId: 'browser-demo',
+      graph: tenant.graph,
+      exchange: tenant.exchange,
+      demoTenant: demoTenantOf(tenant.sim),
+    };
     const app = await buildPublicApp(ctx);
     const base = await app.listen({ host: '127.0.0.1', port: 0 });
     let jobs: OnboardingJobs | undefined;
@@ -235,7 +264,12 @@ describe('demo in the browser', { skip: BUILT ? false : 'portal not built: run n
     try {
       browser = await launchChromium();
       // As startOnramp wires it: uploads and simulated MFA registrations trigger the invitation run, mail goes to the simulator.
-      jobs = createOnboardingJobs(ctx, { graph: tenant.graph, publicUrl: base, demoMailbox: tenant.sim.sharedMailbox, demoRegistrations: (l) => tenant.sim.control.onMethodsChanged(l) });
+      jobs = createOnboardingJobs(ctx, {
+        graph: tenant.graph,
+        publicUrl: base,
+        demoMailbox: tenant.sim.sharedMailbox,
+        demoRegistrations: (l) => tenant.sim.control.onMethodsChanged(l),
+      });
       jobs.start(app.onboarding);
       const context = await browser.newContext({ ignoreHTTPSErrors: true });
       const page = await context.newPage();
@@ -246,11 +280,16 @@ describe('demo in the browser', { skip: BUILT ? false : 'portal not built: run n
       await signInWithMicrosoft(page, base, admin.displayName);
 
       // Someone with no MFA methods yet, so the run invites them rather than finding them done.
-      const member = [...tenant.sim.control.tenant.users.values()].find((u) => u.appRoles.length === 0 && u.accountEnabled && u.userType === 'Member' && u.mail && u.methods.length === 0)!;
+      const member = [...tenant.sim.control.tenant.users.values()].find(
+        (u) => u.appRoles.length === 0 && u.accountEnabled && u.userType === 'Member' && u.mail && u.methods.length === 0,
+      )!;
       await page.getByRole('link', { name: 'Manual entry' }).click();
       await page.getByLabel(/User principal names/).fill(member.userPrincipalName);
       await page.getByRole('button', { name: 'Add users' }).click();
-      await page.getByRole('status').getByText(/Added: 1/).waitFor();
+      await page
+        .getByRole('status')
+        .getByText(/Added: 1/)
+        .waitFor();
 
       await page.getByRole('link', { name: 'Mailbox (demo)' }).click();
       assert.deepEqual(await unlabelledControls(page), []);

@@ -77,15 +77,34 @@ export async function portalPlugin(app: FastifyInstance, { ctx, redactedConfig }
     }
   });
 
-  typed.get('/api/admin/audit', { preHandler: requireRole('viewer'), schema: { tags: ['audit'], summary: 'Audit log, newest first (keyset paging with beforeId)', querystring: AuditQuery, response: { 200: AuditPage } } }, async (req) => {
-    const q = req.query;
-    const entries = await app.onrampAuth.audit.list({ limit: bounded(q.limit, 100, 1, 500), beforeId: q.beforeId === undefined ? undefined : Number(q.beforeId), actor: q.actor, action: q.action });
-    return { entries };
-  });
+  typed.get(
+    '/api/admin/audit',
+    {
+      preHandler: requireRole('viewer'),
+      schema: { tags: ['audit'], summary: 'Audit log, newest first (keyset paging with beforeId)', querystring: AuditQuery, response: { 200: AuditPage } },
+    },
+    async (req) => {
+      const q = req.query;
+      const entries = await app.onrampAuth.audit.list({
+        limit: bounded(q.limit, 100, 1, 500),
+        beforeId: q.beforeId === undefined ? undefined : Number(q.beforeId),
+        actor: q.actor,
+        action: q.action,
+      });
+      return { entries };
+    },
+  );
 
-  typed.get('/api/admin/settings', { preHandler: requireRole('viewer'), schema: { tags: ['settings'], summary: 'Effective configuration, secrets redacted', response: { 200: SettingsAnswer } } }, async () => {
-    return { demo: ctx.demo, config: redactedConfig() };
-  });
+  typed.get(
+    '/api/admin/settings',
+    {
+      preHandler: requireRole('viewer'),
+      schema: { tags: ['settings'], summary: 'Effective configuration, secrets redacted', response: { 200: SettingsAnswer } },
+    },
+    async () => {
+      return { demo: ctx.demo, config: redactedConfig() };
+    },
+  );
 
   if (ctx.demoTenant) await app.register(mailboxRoutes, { receivedMail: ctx.demoTenant.receivedMail });
 

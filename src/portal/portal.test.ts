@@ -40,12 +40,23 @@ describe('demo: the in-process tenant simulator', () => {
       const adminUser = people.find((u) => u.appRoles.includes('Onramp.Admin'))!;
       const signedIn = await signInAs(adminUser.userPrincipalName);
       assert.equal(signedIn.statusCode, 302);
-      const sessionCookie = [signedIn.headers['set-cookie']].flat().map(String).find((c) => c.startsWith('onramp_session='))!;
+      const sessionCookie = [signedIn.headers['set-cookie']]
+        .flat()
+        .map(String)
+        .find((c) => c.startsWith('onramp_session='))!;
       const who = (await app.inject({ url: '/api/auth/session', headers: { cookie: sessionCookie.split(';')[0]! } })).json();
       assert.deepEqual(who.user, { subject: adminUser.userPrincipalName, displayName: adminUser.displayName, role: 'admin', kind: 'session' });
 
       // With Secure cookies (the default), browsers refuse a __Host- cookie unless its Path is /.
-      const secureApp = await buildPublicApp({ config: loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json' } }), storage, log: createLogger('silent'), clock: new ManualClock(new Date()), demo: true, instanceId: 't', demoTenant: demoTenantOf(tenant.sim) });
+      const secureApp = await buildPublicApp({
+        config: loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json' } }),
+        storage,
+        log: createLogger('silent'),
+        clock: new ManualClock(new Date()),
+        demo: true,
+        instanceId: 't',
+        demoTenant: demoTenantOf(tenant.sim),
+      });
       try {
         const cookies = [(await secureApp.inject('/api/auth/oidc/login')).headers['set-cookie']].flat().map(String);
         assert.equal(cookies.length, 1);
@@ -59,7 +70,10 @@ describe('demo: the in-process tenant simulator', () => {
       const noRecipients = await app.inject({ method: 'POST', url: '/api/admin/reports/send', headers: as(admin), payload: {} });
       assert.equal(noRecipients.statusCode, 400);
       assert.equal(noRecipients.json().code, 'ONRAMP_ERR_VALIDATION');
-      assert.equal((await app.inject({ method: 'POST', url: '/api/admin/reports/send', headers: as(viewer), payload: { recipients: ['boss@contoso.com'] } })).statusCode, 403);
+      assert.equal(
+        (await app.inject({ method: 'POST', url: '/api/admin/reports/send', headers: as(viewer), payload: { recipients: ['boss@contoso.com'] } })).statusCode,
+        403,
+      );
       const sent = await app.inject({ method: 'POST', url: '/api/admin/reports/send', headers: as(admin), payload: { recipients: ['boss@contoso.com'] } });
       assert.equal(sent.statusCode, 200, sent.body);
       assert.equal(sent.json().total, 1);
@@ -97,12 +111,30 @@ describe('portal shell', () => {
       assert.doesNotMatch(settings.body, /hunter2/);
 
       // The session answer the SPA starts with keeps every field under its response schema.
-      assert.deepEqual(Object.keys((await app.inject('/api/auth/session')).json()).sort(), ['csrfToken', 'demo', 'mailbox', 'methods', 'setupRequired', 'signedIn', 'user']);
+      assert.deepEqual(Object.keys((await app.inject('/api/auth/session')).json()).sort(), [
+        'csrfToken',
+        'demo',
+        'mailbox',
+        'methods',
+        'setupRequired',
+        'signedIn',
+        'user',
+      ]);
 
       const doc = (await app.inject('/api/openapi.json')).json();
       assert.equal(doc.openapi, '3.1.0');
       assert.ok(doc.paths['/api/auth/session'].get.responses['200'].content['application/json'].schema.properties.csrfToken);
-      for (const path of ['/api/admin/users', '/api/admin/users/{id}', '/api/admin/users/{id}/resend', '/api/admin/reports', '/api/admin/reports/send', '/api/admin/reports/export.csv', '/api/admin/audit', '/api/auth/login', '/api/upload-users']) {
+      for (const path of [
+        '/api/admin/users',
+        '/api/admin/users/{id}',
+        '/api/admin/users/{id}/resend',
+        '/api/admin/reports',
+        '/api/admin/reports/send',
+        '/api/admin/reports/export.csv',
+        '/api/admin/audit',
+        '/api/auth/login',
+        '/api/upload-users',
+      ]) {
         assert.ok(doc.paths[path], `${path} documented`);
       }
       assert.ok(doc.paths['/api/admin/users'].get.parameters.some((p: { name: string }) => p.name === 'search'));
@@ -117,7 +149,11 @@ describe('portal shell', () => {
       assert.doesNotMatch(String(page.headers['content-security-policy']), /unsafe-inline/);
       assert.equal(page.headers['x-frame-options'], 'DENY');
 
-      const allowed = await app.inject({ method: 'OPTIONS', url: '/api/admin/users', headers: { origin: 'https://admin.example.org', 'access-control-request-method': 'GET' } });
+      const allowed = await app.inject({
+        method: 'OPTIONS',
+        url: '/api/admin/users',
+        headers: { origin: 'https://admin.example.org', 'access-control-request-method': 'GET' },
+      });
       assert.equal(allowed.headers['access-control-allow-origin'], 'https://admin.example.org');
       const foreign = await app.inject({ url: '/api/admin/users', headers: { origin: 'https://evil.example', ...as(viewer) } });
       assert.equal(foreign.headers['access-control-allow-origin'], undefined);

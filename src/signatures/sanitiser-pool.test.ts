@@ -25,7 +25,13 @@ test('the pool sanitises in a worker, refuses a job past its time, and one past 
   } finally {
     await pool.close();
   }
-  const slow = new SanitiserPool({ threads: 1, timeoutMs: 1, maxQueued: 2, limits: { maxNestingDepth: 64, maxElements: 100_000 }, log: createLogger('silent') });
+  const slow = new SanitiserPool({
+    threads: 1,
+    timeoutMs: 1,
+    maxQueued: 2,
+    limits: { maxNestingDepth: 64, maxElements: 100_000 },
+    log: createLogger('silent'),
+  });
   try {
     await slow.sanitise('<b>warm-up</b>').catch(() => undefined);
     const outcome = await slow.sanitise('<span style="color:red">x</span>'.repeat(20_000));

@@ -2,12 +2,43 @@ import { section, setting } from '../config/schema-kit.js';
 
 export const signaturesConfig = section(
   {
-    autoAddSignature: setting.boolean({ default: true, env: 'ONRAMP_SIGNATURES_AUTO_ADD', description: 'Set-MailboxMessageConfiguration -AutoAddSignature with every web signature update.' }),
-    autoAddSignatureOnReply: setting.boolean({ default: true, env: 'ONRAMP_SIGNATURES_AUTO_ADD_ON_REPLY', description: 'Set-MailboxMessageConfiguration -AutoAddSignatureOnReply with every web signature update.' }),
-    dedupeHours: setting.number({ default: 8, minimum: 0, env: 'ONRAMP_SIGNATURES_DEDUPE_HOURS', description: 'An update with the same content as the last one set for that mailbox less than this long ago is skipped (devices resend every 8 hours).' }),
-    maxBytes: setting.integer({ default: 153_600, minimum: 1024, env: 'ONRAMP_SIGNATURES_MAX_BYTES', description: 'Largest signature (HTML plus text, after entity decoding) accepted; larger ones get 413 before the HTML is parsed.' }),
-    maxNestingDepth: setting.integer({ default: 48, minimum: 8, maximum: 256, env: 'ONRAMP_SIGNATURES_MAX_NESTING_DEPTH', description: 'Deepest element nesting accepted in signature HTML (a Word/Outlook signature nests about 16 deep); deeper gets 400 ONRAMP_ERR_SIGNATURE_TOO_COMPLEX.' }),
-    maxElements: setting.integer({ default: 5_000, minimum: 100, maximum: 100_000, env: 'ONRAMP_SIGNATURES_MAX_ELEMENTS', description: 'Most elements accepted in signature HTML (signatures have tens to hundreds); more gets 400 ONRAMP_ERR_SIGNATURE_TOO_COMPLEX.' }),
+    autoAddSignature: setting.boolean({
+      default: true,
+      env: 'ONRAMP_SIGNATURES_AUTO_ADD',
+      description: 'Set-MailboxMessageConfiguration -AutoAddSignature with every web signature update.',
+    }),
+    autoAddSignatureOnReply: setting.boolean({
+      default: true,
+      env: 'ONRAMP_SIGNATURES_AUTO_ADD_ON_REPLY',
+      description: 'Set-MailboxMessageConfiguration -AutoAddSignatureOnReply with every web signature update.',
+    }),
+    dedupeHours: setting.number({
+      default: 8,
+      minimum: 0,
+      env: 'ONRAMP_SIGNATURES_DEDUPE_HOURS',
+      description: 'An update with the same content as the last one set for that mailbox less than this long ago is skipped (devices resend every 8 hours).',
+    }),
+    maxBytes: setting.integer({
+      default: 153_600,
+      minimum: 1024,
+      env: 'ONRAMP_SIGNATURES_MAX_BYTES',
+      description: 'Largest signature (HTML plus text, after entity decoding) accepted; larger ones get 413 before the HTML is parsed.',
+    }),
+    maxNestingDepth: setting.integer({
+      default: 48,
+      minimum: 8,
+      maximum: 256,
+      env: 'ONRAMP_SIGNATURES_MAX_NESTING_DEPTH',
+      description:
+        'Deepest element nesting accepted in signature HTML (a Word/Outlook signature nests about 16 deep); deeper gets 400 ONRAMP_ERR_SIGNATURE_TOO_COMPLEX.',
+    }),
+    maxElements: setting.integer({
+      default: 5_000,
+      minimum: 100,
+      maximum: 100_000,
+      env: 'ONRAMP_SIGNATURES_MAX_ELEMENTS',
+      description: 'Most elements accepted in signature HTML (signatures have tens to hundreds); more gets 400 ONRAMP_ERR_SIGNATURE_TOO_COMPLEX.',
+    }),
   },
   'Outlook web signatures devices upload through the device API (autoSetWebSignature).',
 );

@@ -37,7 +37,11 @@ export async function signatureRoutes(parent: FastifyInstance, opts: { ctx: Onra
       bodyLimit: limit * 6 + 4096,
       schema: {
         body: Type.Object(
-          { upn: Type.String({ minLength: 3, maxLength: 256 }), signatureHtml: Type.String({ maxLength: limit * 6 }), signatureText: Type.String({ maxLength: limit * 6 }) },
+          {
+            upn: Type.String({ minLength: 3, maxLength: 256 }),
+            signatureHtml: Type.String({ maxLength: limit * 6 }),
+            signatureText: Type.String({ maxLength: limit * 6 }),
+          },
           { additionalProperties: false },
         ),
         response: { 200: Type.Object({ result: Type.Union([Type.Literal('set'), Type.Literal('skipped')]), contentHash: Type.String() }) },

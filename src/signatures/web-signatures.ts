@@ -49,7 +49,14 @@ export class WebSignatures {
     const last = await lastSetSignature(this.db, mailbox);
     const windowMs = this.options.dedupeHours * 3_600_000;
     if (last && last.content_hash === contentHash && now.getTime() - Date.parse(last.requested_at) < windowMs) {
-      await recordSignatureUpdate(this.db, { mailbox, content_hash: contentHash, requested_at: now.toISOString(), result: 'skipped', error: null, request_id: requestId });
+      await recordSignatureUpdate(this.db, {
+        mailbox,
+        content_hash: contentHash,
+        requested_at: now.toISOString(),
+        result: 'skipped',
+        error: null,
+        request_id: requestId,
+      });
       return { result: 'skipped', contentHash };
     }
     try {
@@ -61,13 +68,27 @@ export class WebSignatures {
       });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      await recordSignatureUpdate(this.db, { mailbox, content_hash: contentHash, requested_at: now.toISOString(), result: 'failed', error: message.slice(0, 500), request_id: requestId });
+      await recordSignatureUpdate(this.db, {
+        mailbox,
+        content_hash: contentHash,
+        requested_at: now.toISOString(),
+        result: 'failed',
+        error: message.slice(0, 500),
+        request_id: requestId,
+      });
       this.log.warn({ err, mailbox, requestId }, 'setting the web signature failed upstream');
       const status = err instanceof UpstreamError ? err.status : 0;
       const throttledOrDown = status === 429 || status === 503 || status === 504 || status === 0;
       throw new OnrampError(throttledOrDown ? 'ONRAMP_ERR_UPSTREAM_UNAVAILABLE' : 'ONRAMP_ERR_UPSTREAM_FAILED', [requestId], { cause: err });
     }
-    await recordSignatureUpdate(this.db, { mailbox, content_hash: contentHash, requested_at: now.toISOString(), result: 'set', error: null, request_id: requestId });
+    await recordSignatureUpdate(this.db, {
+      mailbox,
+      content_hash: contentHash,
+      requested_at: now.toISOString(),
+      result: 'set',
+      error: null,
+      request_id: requestId,
+    });
     return { result: 'set', contentHash };
   }
 }

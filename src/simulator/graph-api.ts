@@ -37,17 +37,85 @@ export function stampRequestIds(body: unknown, requestId: string, clientRequestI
 }
 
 const USER_PROPERTIES = new Set([
-  'id', 'userPrincipalName', 'displayName', 'givenName', 'surname', 'mail', 'mailNickname', 'department', 'jobTitle',
-  'accountEnabled', 'userType', 'businessPhones', 'mobilePhone', 'faxNumber', 'city', 'state', 'country', 'postalCode',
-  'streetAddress', 'officeLocation', 'companyName', 'employeeId', 'interests', 'preferredLanguage',
+  'id',
+  'userPrincipalName',
+  'displayName',
+  'givenName',
+  'surname',
+  'mail',
+  'mailNickname',
+  'department',
+  'jobTitle',
+  'accountEnabled',
+  'userType',
+  'businessPhones',
+  'mobilePhone',
+  'faxNumber',
+  'city',
+  'state',
+  'country',
+  'postalCode',
+  'streetAddress',
+  'officeLocation',
+  'companyName',
+  'employeeId',
+  'interests',
+  'preferredLanguage',
 ]);
 /** What Graph returns for a user when no $select is given. */
-const DEFAULT_USER_SELECT = ['businessPhones', 'displayName', 'givenName', 'jobTitle', 'mail', 'mobilePhone', 'officeLocation', 'preferredLanguage', 'surname', 'userPrincipalName', 'id'];
+const DEFAULT_USER_SELECT = [
+  'businessPhones',
+  'displayName',
+  'givenName',
+  'jobTitle',
+  'mail',
+  'mobilePhone',
+  'officeLocation',
+  'preferredLanguage',
+  'surname',
+  'userPrincipalName',
+  'id',
+];
 /** User properties Graph filters on without advanced query (the rest answer Request_UnsupportedQuery). */
-const USER_FILTERABLE = new Set(['id', 'userPrincipalName', 'mail', 'accountEnabled', 'userType', 'department', 'displayName', 'givenName', 'surname', 'jobTitle', 'mailNickname', 'city', 'country', 'state', 'officeLocation', 'companyName', 'employeeId', 'businessPhones', 'mobilePhone', 'postalCode', 'streetAddress']);
+const USER_FILTERABLE = new Set([
+  'id',
+  'userPrincipalName',
+  'mail',
+  'accountEnabled',
+  'userType',
+  'department',
+  'displayName',
+  'givenName',
+  'surname',
+  'jobTitle',
+  'mailNickname',
+  'city',
+  'country',
+  'state',
+  'officeLocation',
+  'companyName',
+  'employeeId',
+  'businessPhones',
+  'mobilePhone',
+  'postalCode',
+  'streetAddress',
+]);
 /** Properties `$orderby` accepts on users without advanced query. */
 const USER_SORTABLE_BASIC = new Set(['displayName', 'userPrincipalName']);
-const USER_SEARCHABLE = new Set(['displayName', 'givenName', 'surname', 'mail', 'mailNickname', 'userPrincipalName', 'jobTitle', 'department', 'employeeId', 'officeLocation', 'city', 'country']);
+const USER_SEARCHABLE = new Set([
+  'displayName',
+  'givenName',
+  'surname',
+  'mail',
+  'mailNickname',
+  'userPrincipalName',
+  'jobTitle',
+  'department',
+  'employeeId',
+  'officeLocation',
+  'city',
+  'country',
+]);
 /** Graph's cap on $top for users when $expand is used (the expanded objects are fetched per user). */
 const MAX_PAGE_WITH_EXPAND = 100;
 /** The registration report's page size (Graph does not document one; it pages with @odata.nextLink). */
@@ -62,14 +130,21 @@ function notFound(key: string): SimResponse {
 /** Graph's answer to a query option a route does not support (the reporting routes are strict). */
 function queryOptionNotAllowed(option: string): SimResponse {
   const name = option.replace(/^\$/, '');
-  return odataError(400, 'BadRequest', `Query option '${name.charAt(0).toUpperCase()}${name.slice(1)}' is not allowed. To allow it, set the 'AllowedQueryOptions' property on EnableQueryAttribute or QueryValidationSettings.`);
+  return odataError(
+    400,
+    'BadRequest',
+    `Query option '${name.charAt(0).toUpperCase()}${name.slice(1)}' is not allowed. To allow it, set the 'AllowedQueryOptions' property on EnableQueryAttribute or QueryValidationSettings.`,
+  );
 }
 
 type Projection = { ok: true; select: string[] } | { ok: false; error: SimResponse };
 
 function parseSelect(raw: string | null, allowed: Set<string>, fallback: string[], type: string): Projection {
   if (!raw) return { ok: true, select: fallback };
-  const select = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const select = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = select.find((s) => !allowed.has(s));
   if (bad) return { ok: false, error: odataError(400, 'Request_BadRequest', `Could not find a property named '${bad}' on type '${type}'.`) };
   return { ok: true, select };
@@ -77,7 +152,7 @@ function parseSelect(raw: string | null, allowed: Set<string>, fallback: string[
 
 function project(user: SimUser, select: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const key of select) out[key] = key === 'preferredLanguage' ? 'en-US' : (user as unknown as Record<string, unknown>)[key] ?? null;
+  for (const key of select) out[key] = key === 'preferredLanguage' ? 'en-US' : ((user as unknown as Record<string, unknown>)[key] ?? null);
   return out;
 }
 
@@ -86,7 +161,11 @@ function filterOf(text: string): ParsedFilter | SimResponse {
   try {
     const parsed = parseFilter(text);
     if (parsed.orClauses > MAX_IN_VALUES) {
-      return odataError(400, 'Request_UnsupportedQuery', `Too many child clauses specified in search filter expression containing 'OR' operators: ${parsed.orClauses}. Max allowed: ${MAX_IN_VALUES}.`);
+      return odataError(
+        400,
+        'Request_UnsupportedQuery',
+        `Too many child clauses specified in search filter expression containing 'OR' operators: ${parsed.orClauses}. Max allowed: ${MAX_IN_VALUES}.`,
+      );
     }
     return parsed;
   } catch (err) {
@@ -107,7 +186,8 @@ function pageSize(query: URLSearchParams, fallback = DEFAULT_PAGE, max = MAX_PAG
   const top = query.get('$top');
   if (top === null) return Math.min(fallback, max);
   const n = Number(top);
-  if (!Number.isInteger(n) || n < 1 || n > max) return odataError(400, 'Request_BadRequest', `Invalid page size specified: '${top}'. Must be between 1 and ${max} inclusive.`);
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    return odataError(400, 'Request_BadRequest', `Invalid page size specified: '${top}'. Must be between 1 and ${max} inclusive.`);
   return n;
 }
 
@@ -158,22 +238,62 @@ function methodResource(kind: AuthMethodKind, user: SimUser): Record<string, unk
     case 'password':
       return { ...base, id: '28c10230-6103-485e-b985-444c60001490', password: null, createdDateTime: null };
     case 'microsoftAuthenticator':
-      return { ...base, displayName: `${user.givenName ?? user.displayName}'s phone`, deviceTag: 'SoftwareTokenActivated', phoneAppVersion: '6.2401.0119', createdDateTime: METHOD_CREATED };
+      return {
+        ...base,
+        displayName: `${user.givenName ?? user.displayName}'s phone`,
+        deviceTag: 'SoftwareTokenActivated',
+        phoneAppVersion: '6.2401.0119',
+        createdDateTime: METHOD_CREATED,
+      };
     case 'phone':
-      return { ...base, id: '3179e48a-750b-4051-897c-87b9720928f7', phoneNumber: user.mobilePhone ?? '+1 5555550100', phoneType: 'mobile', smsSignInState: 'notAllowedByPolicy' };
+      return {
+        ...base,
+        id: '3179e48a-750b-4051-897c-87b9720928f7',
+        phoneNumber: user.mobilePhone ?? '+1 5555550100',
+        phoneType: 'mobile',
+        smsSignInState: 'notAllowedByPolicy',
+      };
     case 'softwareOath':
       return { ...base, secretKey: null };
     case 'hardwareOath':
-      return { ...base, displayName: 'Hardware token', serialNumber: `HW${user.id.slice(0, 8)}`, manufacturer: 'Contoso Tokens', model: 'OTP-6', secretKey: null, timeIntervalInSeconds: 30, status: 'activated', hashFunction: 'hmacsha1', createdDateTime: METHOD_CREATED };
+      return {
+        ...base,
+        displayName: 'Hardware token',
+        serialNumber: `HW${user.id.slice(0, 8)}`,
+        manufacturer: 'Contoso Tokens',
+        model: 'OTP-6',
+        secretKey: null,
+        timeIntervalInSeconds: 30,
+        status: 'activated',
+        hashFunction: 'hmacsha1',
+        createdDateTime: METHOD_CREATED,
+      };
     case 'fido2':
     case 'passkey':
-      return { ...base, displayName: 'Security key', createdDateTime: METHOD_CREATED, aaGuid: 'cb69481e-8ff7-4039-93ec-0a2729a154a8', model: 'YubiKey 5 Series', attestationCertificates: [], attestationLevel: 'attested' };
+      return {
+        ...base,
+        displayName: 'Security key',
+        createdDateTime: METHOD_CREATED,
+        aaGuid: 'cb69481e-8ff7-4039-93ec-0a2729a154a8',
+        model: 'YubiKey 5 Series',
+        attestationCertificates: [],
+        attestationLevel: 'attested',
+      };
     case 'windowsHello':
       return { ...base, displayName: `${user.displayName}'s PC`, createdDateTime: METHOD_CREATED, keyStrength: 'normal' };
     case 'email':
       return { ...base, id: '3ddfcfc8-9383-446f-83cc-3ab9be4be18f', emailAddress: user.mail ?? user.userPrincipalName };
     case 'temporaryAccessPass':
-      return { ...base, temporaryAccessPass: null, createdDateTime: METHOD_CREATED, startDateTime: METHOD_CREATED, lifetimeInMinutes: 60, isUsableOnce: true, isUsable: false, methodUsabilityReason: 'Expired' };
+      return {
+        ...base,
+        temporaryAccessPass: null,
+        createdDateTime: METHOD_CREATED,
+        startDateTime: METHOD_CREATED,
+        lifetimeInMinutes: 60,
+        isUsableOnce: true,
+        isUsable: false,
+        methodUsabilityReason: 'Expired',
+      };
     case 'other':
       return { ...base, displayName: `${user.displayName}'s Mac`, createdDateTime: METHOD_CREATED, keyStrength: 'normal', platform: 'macOS' };
   }
@@ -212,7 +332,14 @@ export class GraphApi {
         if (!manager) return notFound('manager');
         const sel = parseSelect(query.get('$select'), USER_PROPERTIES, DEFAULT_USER_SELECT, 'microsoft.graph.user');
         if (!sel.ok) return sel.error;
-        return { status: 200, body: { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#directoryObjects/$entity`, '@odata.type': '#microsoft.graph.user', ...project(manager, sel.select) } };
+        return {
+          status: 200,
+          body: {
+            '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#directoryObjects/$entity`,
+            '@odata.type': '#microsoft.graph.user',
+            ...project(manager, sel.select),
+          },
+        };
       }
       if (sub === 'manager' && sub2 === '$ref' && parts.length === 4 && method === 'PUT') return this.setManager(user, body);
       if (sub === 'manager' && sub2 === '$ref' && parts.length === 4 && method === 'DELETE') {
@@ -238,12 +365,21 @@ export class GraphApi {
       // v1.0 docs: the list "supports only the $filter and $orderBy OData query parameters" ($skiptoken is our own nextLink).
       return onlyOptions(query, ['$filter', '$orderby', '$skiptoken']) ?? this.registrationReport(query, ctx);
     }
-    if (root === 'reports' && key === 'authenticationMethods' && sub === 'userRegistrationDetails' && sub2 !== undefined && parts.length === 4 && method === 'GET') {
+    if (
+      root === 'reports' &&
+      key === 'authenticationMethods' &&
+      sub === 'userRegistrationDetails' &&
+      sub2 !== undefined &&
+      parts.length === 4 &&
+      method === 'GET'
+    ) {
       // v1.0 docs: the single GET "does not support the OData query parameters".
       const refused = onlyOptions(query, []);
       if (refused) return refused;
       const row = this.registrationRows().find((r) => r.id === sub2);
-      return row ? { status: 200, body: { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#reports/authenticationMethods/userRegistrationDetails/$entity`, ...row } } : notFound(sub2);
+      return row
+        ? { status: 200, body: { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#reports/authenticationMethods/userRegistrationDetails/$entity`, ...row } }
+        : notFound(sub2);
     }
     return odataError(400, 'BadRequest', `Resource not found for the segment '${parts[parts.length - 1] ?? ''}'.`);
   }
@@ -280,15 +416,29 @@ export class GraphApi {
       const parsed = filterOf(filterText);
       if ('status' in parsed) return parsed;
       const unsupported = [...parsed.properties].find((p) => !USER_FILTERABLE.has(p));
-      if (unsupported) return odataError(400, 'Request_UnsupportedQuery', `Unsupported or invalid query filter clause specified for property '${unsupported}' of resource 'User'.`);
+      if (unsupported)
+        return odataError(
+          400,
+          'Request_UnsupportedQuery',
+          `Unsupported or invalid query filter clause specified for property '${unsupported}' of resource 'User'.`,
+        );
       if (parsed.advanced.length > 0 && !advanced) {
-        return odataError(400, 'Request_UnsupportedQuery', `Operator '${parsed.advanced[0]}' is not supported because the required parameters might be missing. Try adding $count with a value of true and the ConsistencyLevel header with a value of eventual.`);
+        return odataError(
+          400,
+          'Request_UnsupportedQuery',
+          `Operator '${parsed.advanced[0]}' is not supported because the required parameters might be missing. Try adding $count with a value of true and the ConsistencyLevel header with a value of eventual.`,
+        );
       }
       users = users.filter((u) => evaluate(parsed.root, u as unknown as Record<string, unknown>));
     }
     const searchText = query.get('$search');
     if (searchText !== null) {
-      if (!ctx.eventual) return odataError(400, 'Request_UnsupportedQuery', "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'");
+      if (!ctx.eventual)
+        return odataError(
+          400,
+          'Request_UnsupportedQuery',
+          "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
+        );
       const parsed = parseSearch(searchText);
       if (!parsed.ok) return odataError(400, 'Request_UnsupportedQuery', parsed.message);
       const bad = parsed.clauses.find((c) => !USER_SEARCHABLE.has(c.property));
@@ -312,8 +462,10 @@ export class GraphApi {
     const sel = parseSelect(query.get('$select'), USER_PROPERTIES, DEFAULT_USER_SELECT, 'microsoft.graph.user');
     if (!sel.ok) return sel.error;
     const count = query.get('$count');
-    if (count !== null && count !== 'true' && count !== 'false') return odataError(400, 'BadRequest', `Invalid value '${count}' for $count query option found. Valid values are 'true' or 'false'.`);
-    if (count === 'true' && !ctx.eventual) return odataError(400, 'Request_BadRequest', '$count is not currently supported without the ConsistencyLevel header set to eventual.');
+    if (count !== null && count !== 'true' && count !== 'false')
+      return odataError(400, 'BadRequest', `Invalid value '${count}' for $count query option found. Valid values are 'true' or 'false'.`);
+    if (count === 'true' && !ctx.eventual)
+      return odataError(400, 'Request_BadRequest', '$count is not currently supported without the ConsistencyLevel header set to eventual.');
     const size = pageSize(query, DEFAULT_PAGE, query.get('$expand') ? MAX_PAGE_WITH_EXPAND : MAX_PAGE);
     if (typeof size !== 'number') return size;
     const users = this.queryUsers(query, ctx);
@@ -353,13 +505,37 @@ export class GraphApi {
   /** PATCH /users/{id}: the directory changes a campaign meets (rename, department, sign-in blocked …). */
   private patchUser(user: SimUser, body: unknown): SimResponse {
     if (!body || typeof body !== 'object' || Array.isArray(body)) return odataError(400, 'BadRequest', 'Empty Payload. JSON content expected.');
-    const writable = new Set(['displayName', 'givenName', 'surname', 'department', 'jobTitle', 'mobilePhone', 'officeLocation', 'city', 'country', 'state', 'postalCode', 'streetAddress', 'companyName', 'employeeId', 'accountEnabled', 'businessPhones', 'userPrincipalName', 'mail', 'mailNickname']);
+    const writable = new Set([
+      'displayName',
+      'givenName',
+      'surname',
+      'department',
+      'jobTitle',
+      'mobilePhone',
+      'officeLocation',
+      'city',
+      'country',
+      'state',
+      'postalCode',
+      'streetAddress',
+      'companyName',
+      'employeeId',
+      'accountEnabled',
+      'businessPhones',
+      'userPrincipalName',
+      'mail',
+      'mailNickname',
+    ]);
     const changes: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
       const name = [...writable].find((w) => w.toLowerCase() === k.toLowerCase());
       if (!name) return odataError(400, 'Request_BadRequest', `Property '${k}' is read-only or does not exist on type 'microsoft.graph.user'.`);
       const ok =
-        name === 'accountEnabled' ? typeof v === 'boolean' : name === 'businessPhones' ? Array.isArray(v) && v.every((x) => typeof x === 'string') : typeof v === 'string' || (v === null && !['displayName', 'userPrincipalName', 'mailNickname'].includes(name));
+        name === 'accountEnabled'
+          ? typeof v === 'boolean'
+          : name === 'businessPhones'
+            ? Array.isArray(v) && v.every((x) => typeof x === 'string')
+            : typeof v === 'string' || (v === null && !['displayName', 'userPrincipalName', 'mailNickname'].includes(name));
       if (!ok) return odataError(400, 'Request_BadRequest', `Invalid value specified for property '${name}' of resource 'User'.`);
       changes[name] = v;
     }
@@ -367,10 +543,15 @@ export class GraphApi {
     if (typeof upn === 'string') {
       const domain = upn.split('@')[1]?.toLowerCase();
       if (!/^[^@\s]+@[^@\s]+$/.test(upn) || (domain !== this.tenant.domain.toLowerCase() && !upn.includes('#EXT#'))) {
-        return odataError(400, 'Request_BadRequest', `The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.`);
+        return odataError(
+          400,
+          'Request_BadRequest',
+          `The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.`,
+        );
       }
       const other = this.tenant.findByUpn(upn);
-      if (other && other.id !== user.id) return odataError(400, 'Request_BadRequest', `Another object with the same value for property userPrincipalName already exists.`);
+      if (other && other.id !== user.id)
+        return odataError(400, 'Request_BadRequest', `Another object with the same value for property userPrincipalName already exists.`);
     }
     this.tenant.updateUser(user.id, changes as Partial<SimUser>);
     return { status: 204 };
@@ -390,11 +571,19 @@ export class GraphApi {
   /** /directory/deletedItems: list deleted users, get one, restore, delete permanently. */
   private deletedItems(method: string, rest: string[], ctx: RequestContext): SimResponse {
     const [id, action] = rest;
-    const shape = (e: { user: SimUser; deletedDateTime: string }) => ({ '@odata.type': '#microsoft.graph.user', ...project(e.user, DEFAULT_USER_SELECT), deletedDateTime: e.deletedDateTime });
-    if ((id === 'user' && rest.length === 1) && method === 'GET') {
-      return { status: 200, body: { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#directoryObjects`, value: [...this.tenant.deletedUsers.values()].map(shape) } };
+    const shape = (e: { user: SimUser; deletedDateTime: string }) => ({
+      '@odata.type': '#microsoft.graph.user',
+      ...project(e.user, DEFAULT_USER_SELECT),
+      deletedDateTime: e.deletedDateTime,
+    });
+    if (id === 'user' && rest.length === 1 && method === 'GET') {
+      return {
+        status: 200,
+        body: { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#directoryObjects`, value: [...this.tenant.deletedUsers.values()].map(shape) },
+      };
     }
-    if (id === undefined) return odataError(400, 'Request_BadRequest', "Cast is required for the deleted items collection, e.g. 'deletedItems/microsoft.graph.user'.");
+    if (id === undefined)
+      return odataError(400, 'Request_BadRequest', "Cast is required for the deleted items collection, e.g. 'deletedItems/microsoft.graph.user'.");
     const entry = this.tenant.deletedUsers.get(id);
     if (!entry) return notFound(id);
     if (rest.length === 1 && method === 'GET') return { status: 200, body: shape(entry) };
@@ -403,9 +592,17 @@ export class GraphApi {
       return { status: 204 };
     }
     if (action === 'restore' && rest.length === 2 && method === 'POST') {
-      if (this.tenant.findByUpn(entry.user.userPrincipalName)) return odataError(400, 'Request_BadRequest', 'Another object with the same value for property userPrincipalName already exists.');
+      if (this.tenant.findByUpn(entry.user.userPrincipalName))
+        return odataError(400, 'Request_BadRequest', 'Another object with the same value for property userPrincipalName already exists.');
       const user = this.tenant.restoreUser(id);
-      return { status: 200, body: { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#directoryObjects/$entity`, '@odata.type': '#microsoft.graph.user', ...project(user, DEFAULT_USER_SELECT) } };
+      return {
+        status: 200,
+        body: {
+          '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#directoryObjects/$entity`,
+          '@odata.type': '#microsoft.graph.user',
+          ...project(user, DEFAULT_USER_SELECT),
+        },
+      };
     }
     return odataError(400, 'BadRequest', `Resource not found for the segment '${rest[rest.length - 1]}'.`);
   }
@@ -434,7 +631,8 @@ export class GraphApi {
     const group = this.tenant.groups.get(groupId)!;
     const binds = (body as Record<string, unknown> | null)?.['members@odata.bind'];
     if (!Array.isArray(binds)) return odataError(400, 'Request_BadRequest', 'Invalid request body: expected members@odata.bind.');
-    if (binds.length > MAX_BIND) return odataError(400, 'Request_BadRequest', `The request exceeds the limit of ${MAX_BIND} members that can be added in a single request.`);
+    if (binds.length > MAX_BIND)
+      return odataError(400, 'Request_BadRequest', `The request exceeds the limit of ${MAX_BIND} members that can be added in a single request.`);
     const ids: string[] = [];
     for (const ref of binds) {
       const id = this.referencedId(ref);
@@ -454,7 +652,8 @@ export class GraphApi {
     const id = this.referencedId((body as Record<string, unknown> | null)?.['@odata.id']);
     if (!id) return odataError(400, 'Request_BadRequest', 'Invalid request body: expected @odata.id.');
     if (!this.tenant.users.has(id)) return notFound(id);
-    if (group.members.has(id)) return odataError(400, 'Request_BadRequest', "One or more added object references already exist for the following modified properties: 'members'.");
+    if (group.members.has(id))
+      return odataError(400, 'Request_BadRequest', "One or more added object references already exist for the following modified properties: 'members'.");
     group.members.add(id);
     return { status: 204 };
   }
@@ -476,7 +675,15 @@ export class GraphApi {
       .map((u) => {
         const names = u.methods.filter((m): m is Exclude<typeof m, 'password'> => m !== 'password').map((m) => REPORT_METHOD_NAMES[m]);
         const mfa = u.methods.some((m) => m !== 'password' && m !== 'email');
-        const system = u.methods.includes('microsoftAuthenticator') ? 'push' : u.methods.includes('fido2') || u.methods.includes('passkey') ? 'fido2' : u.methods.includes('phone') ? 'sms' : u.methods.includes('softwareOath') || u.methods.includes('hardwareOath') ? 'oath' : null;
+        const system = u.methods.includes('microsoftAuthenticator')
+          ? 'push'
+          : u.methods.includes('fido2') || u.methods.includes('passkey')
+            ? 'fido2'
+            : u.methods.includes('phone')
+              ? 'sms'
+              : u.methods.includes('softwareOath') || u.methods.includes('hardwareOath')
+                ? 'oath'
+                : null;
         return {
           id: u.id,
           userPrincipalName: u.userPrincipalName,
@@ -512,7 +719,13 @@ export class GraphApi {
       if (!parsed.ok) return odataError(400, 'BadRequest', parsed.message);
       rows.sort(compareBy(parsed.keys));
     }
-    return this.page(rows, REPORT_PAGE, query, `${ctx.baseUrl}/v1.0/reports/authenticationMethods/userRegistrationDetails`, `${ctx.baseUrl}/v1.0/$metadata#reports/authenticationMethods/userRegistrationDetails`);
+    return this.page(
+      rows,
+      REPORT_PAGE,
+      query,
+      `${ctx.baseUrl}/v1.0/reports/authenticationMethods/userRegistrationDetails`,
+      `${ctx.baseUrl}/v1.0/$metadata#reports/authenticationMethods/userRegistrationDetails`,
+    );
   }
 
   /** sendMail: parameters bound case-insensitively (the Kiota SDK sends `Message` / `SaveToSentItems`). */
@@ -520,7 +733,8 @@ export class GraphApi {
     const message = prop(body, 'message') as Record<string, unknown> | undefined;
     if (!message || typeof message !== 'object') return odataError(400, 'ErrorInvalidRequest', 'Cannot read the request body.');
     const saveToSentItems = prop(body, 'saveToSentItems');
-    if (saveToSentItems !== undefined && typeof saveToSentItems !== 'boolean') return odataError(400, 'ErrorInvalidRequest', "Invalid value for parameter 'SaveToSentItems'.");
+    if (saveToSentItems !== undefined && typeof saveToSentItems !== 'boolean')
+      return odataError(400, 'ErrorInvalidRequest', "Invalid value for parameter 'SaveToSentItems'.");
     const recipients = (list: unknown) =>
       Array.isArray(list)
         ? list.map((r: unknown) => {
@@ -601,7 +815,9 @@ export class GraphApi {
     const slice = rows.slice(round.o, round.o + size);
     const body: Record<string, unknown> = { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#users(${round.sel.join(',')})`, value: slice };
     if (round.o + size < rows.length) body['@odata.nextLink'] = `${link}?$skiptoken=${encodeToken({ ...round, o: round.o + size })}`;
-    else body['@odata.deltaLink'] = `${link}?$deltatoken=${encodeToken({ g: this.deltaGeneration, t: Date.now(), s: Math.max(round.upTo, this.tenant.currentSeq), sel: round.sel })}`;
+    else
+      body['@odata.deltaLink'] =
+        `${link}?$deltatoken=${encodeToken({ g: this.deltaGeneration, t: Date.now(), s: Math.max(round.upTo, this.tenant.currentSeq), sel: round.sel })}`;
     return { status: 200, body };
   }
 
@@ -615,23 +831,42 @@ export class GraphApi {
     if (name !== 'Set-MailboxMessageConfiguration' && name !== 'Get-MailboxMessageConfiguration') {
       return odataError(400, 'BadRequest', `The term '${name}' is not recognized as a name of a cmdlet available in this session.`);
     }
-    if (typeof identity !== 'string' || identity.length === 0) return odataError(400, 'BadRequest', "Cannot validate argument on parameter 'Identity'. The argument is null or empty.");
+    if (typeof identity !== 'string' || identity.length === 0)
+      return odataError(400, 'BadRequest', "Cannot validate argument on parameter 'Identity'. The argument is null or empty.");
     const user = this.tenant.findUser(identity) ?? [...this.tenant.users.values()].find((u) => u.mail?.toLowerCase() === identity.toLowerCase());
     if (!user || !user.mail) {
-      return odataError(404, 'NotFound', `|Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException|The operation couldn't be performed because object '${identity}' couldn't be found on 'SIM01A001DC001.sim.prod.outlook.com'.`);
+      return odataError(
+        404,
+        'NotFound',
+        `|Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException|The operation couldn't be performed because object '${identity}' couldn't be found on 'SIM01A001DC001.sim.prod.outlook.com'.`,
+      );
     }
     const mailbox = user.mail.toLowerCase();
     const context = `${ctx.baseUrl}/adminapi/beta/${this.tenant.tenantId}/$metadata#Collection(Exchange.GenericHashTable)`;
     if (name === 'Get-MailboxMessageConfiguration') {
       const s = this.tenant.signatures.get(mailbox);
-      return { status: 200, body: { '@odata.context': context, value: [{ Identity: user.displayName, SignatureHtml: s?.html ?? '', SignatureText: s?.text ?? '', AutoAddSignature: s?.autoAddSignature ?? false, AutoAddSignatureOnReply: s?.autoAddSignatureOnReply ?? false }] } };
+      return {
+        status: 200,
+        body: {
+          '@odata.context': context,
+          value: [
+            {
+              Identity: user.displayName,
+              SignatureHtml: s?.html ?? '',
+              SignatureText: s?.text ?? '',
+              AutoAddSignature: s?.autoAddSignature ?? false,
+              AutoAddSignatureOnReply: s?.autoAddSignatureOnReply ?? false,
+            },
+          ],
+        },
+      };
     }
     const prev = this.tenant.signatures.get(mailbox);
     const bool = (v: unknown, fallback: boolean) => (typeof v === 'boolean' ? v : fallback);
     this.tenant.signatures.set(mailbox, {
       mailbox,
-      html: typeof params.SignatureHtml === 'string' ? params.SignatureHtml : prev?.html ?? '',
-      text: typeof params.SignatureText === 'string' ? params.SignatureText : prev?.text ?? '',
+      html: typeof params.SignatureHtml === 'string' ? params.SignatureHtml : (prev?.html ?? ''),
+      text: typeof params.SignatureText === 'string' ? params.SignatureText : (prev?.text ?? ''),
       autoAddSignature: bool(params.AutoAddSignature, prev?.autoAddSignature ?? false),
       autoAddSignatureOnReply: bool(params.AutoAddSignatureOnReply, prev?.autoAddSignatureOnReply ?? false),
       updatedAt: new Date().toISOString(),

@@ -23,7 +23,14 @@ export interface AccessTokenClaims extends JWTPayload {
 }
 
 /** Application permissions the simulated app is granted (carried in the token's roles, informational). */
-const APP_PERMISSIONS = ['User.Read.All', 'GroupMember.ReadWrite.All', 'AuditLog.Read.All', 'UserAuthenticationMethod.Read.All', 'Mail.Send', 'Exchange.ManageAsApp'];
+const APP_PERMISSIONS = [
+  'User.Read.All',
+  'GroupMember.ReadWrite.All',
+  'AuditLog.Read.All',
+  'UserAuthenticationMethod.Read.All',
+  'Mail.Send',
+  'Exchange.ManageAsApp',
+];
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 interface PendingCode {
@@ -36,7 +43,10 @@ interface PendingCode {
 }
 
 export function oauthError(status: number, error: string, description: string): SimResponse {
-  return { status, body: { error, error_description: description, error_codes: [], timestamp: new Date().toISOString(), trace_id: randomUUID(), correlation_id: randomUUID() } };
+  return {
+    status,
+    body: { error, error_description: description, error_codes: [], timestamp: new Date().toISOString(), trace_id: randomUUID(), correlation_id: randomUUID() },
+  };
 }
 
 export class IdentityPlatform {
@@ -125,22 +135,33 @@ export class IdentityPlatform {
 
   async token(form: URLSearchParams, basicAuth: { id: string; secret: string } | null): Promise<SimResponse> {
     const clientId = form.get('client_id') ?? basicAuth?.id;
-    if (clientId !== this.clientId) return oauthError(400, 'unauthorized_client', `AADSTS700016: Application with identifier '${clientId ?? ''}' was not found in the directory.`);
+    if (clientId !== this.clientId)
+      return oauthError(400, 'unauthorized_client', `AADSTS700016: Application with identifier '${clientId ?? ''}' was not found in the directory.`);
     const grant = form.get('grant_type');
     if (grant === 'client_credentials') {
       const auth = await this.authenticateClient(form, basicAuth);
       if (auth) return auth;
       const scope = form.get('scope') ?? '';
-      if (!/\/\.default$/.test(scope)) return oauthError(400, 'invalid_scope', 'AADSTS1002012: The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.');
+      if (!/\/\.default$/.test(scope))
+        return oauthError(
+          400,
+          'invalid_scope',
+          'AADSTS1002012: The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.',
+        );
       const resource = scope.replace(/\/\.default$/, '');
       const accessToken = await this.issueAccessToken({ audience: resource });
-      return { status: 200, body: { token_type: 'Bearer', expires_in: this.tokenLifetimeSeconds, ext_expires_in: this.tokenLifetimeSeconds, access_token: accessToken } };
+      return {
+        status: 200,
+        body: { token_type: 'Bearer', expires_in: this.tokenLifetimeSeconds, ext_expires_in: this.tokenLifetimeSeconds, access_token: accessToken },
+      };
     }
     if (grant === 'authorization_code') {
       const code = this.codes.get(form.get('code') ?? '');
-      if (!code || code.expiresAt < Date.now()) return oauthError(400, 'invalid_grant', 'AADSTS70008: The provided authorization code or refresh token has expired or is invalid.');
+      if (!code || code.expiresAt < Date.now())
+        return oauthError(400, 'invalid_grant', 'AADSTS70008: The provided authorization code or refresh token has expired or is invalid.');
       this.codes.delete(form.get('code')!);
-      if (form.get('redirect_uri') !== code.redirectUri) return oauthError(400, 'invalid_grant', 'AADSTS50148: The redirect_uri does not match the one of the authorization request.');
+      if (form.get('redirect_uri') !== code.redirectUri)
+        return oauthError(400, 'invalid_grant', 'AADSTS50148: The redirect_uri does not match the one of the authorization request.');
       const verifier = form.get('code_verifier');
       if (code.codeChallenge) {
         if (!verifier || createHash('sha256').update(verifier).digest('base64url') !== code.codeChallenge) {
@@ -156,7 +177,17 @@ export class IdentityPlatform {
       if (!user) return oauthError(400, 'invalid_grant', 'AADSTS50034: The user account does not exist in the directory.');
       const idToken = await this.issueIdToken(user, code.nonce);
       const accessToken = await this.issueAccessToken({ audience: '00000003-0000-0000-c000-000000000000', user });
-      return { status: 200, body: { token_type: 'Bearer', scope: code.scope, expires_in: this.tokenLifetimeSeconds, ext_expires_in: this.tokenLifetimeSeconds, access_token: accessToken, id_token: idToken } };
+      return {
+        status: 200,
+        body: {
+          token_type: 'Bearer',
+          scope: code.scope,
+          expires_in: this.tokenLifetimeSeconds,
+          ext_expires_in: this.tokenLifetimeSeconds,
+          access_token: accessToken,
+          id_token: idToken,
+        },
+      };
     }
     return oauthError(400, 'unsupported_grant_type', `AADSTS70003: The app requested an unsupported grant type '${grant ?? ''}'.`);
   }
@@ -168,7 +199,11 @@ export class IdentityPlatform {
       const a = Buffer.from(secret);
       const b = Buffer.from(this.clientSecret);
       if (a.length === b.length && timingSafeEqual(a, b)) return null;
-      return oauthError(401, 'invalid_client', `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${this.clientId}'.`);
+      return oauthError(
+        401,
+        'invalid_client',
+        `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${this.clientId}'.`,
+      );
     }
     const assertion = form.get('client_assertion');
     if (assertion && form.get('client_assertion_type') === ASSERTION_TYPE) {
@@ -176,14 +211,23 @@ export class IdentityPlatform {
         const header = decodeProtectedHeader(assertion);
         const thumb = (header['x5t#S256'] as string | undefined) ?? header.x5t;
         const pem = thumb ? this.certificates.get(thumb) : undefined;
-        if (!pem || !header.alg) return oauthError(401, 'invalid_client', `AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on application.`);
+        if (!pem || !header.alg)
+          return oauthError(
+            401,
+            'invalid_client',
+            `AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on application.`,
+          );
         const key = await importX509(pem, header.alg);
         await jwtVerify(assertion, key, {
           // Entra tolerates clock skew on assertions; MSAL stamps nbf with the client's clock.
           clockTolerance: 300,
           issuer: this.clientId,
           subject: this.clientId,
-          audience: [`${this.baseUrl()}/${this.tenant.tenantId}/oauth2/v2.0/token`, `${this.baseUrl()}/${this.tenant.tenantId}/v2.0`, `${this.baseUrl()}/${this.tenant.domain}/oauth2/v2.0/token`],
+          audience: [
+            `${this.baseUrl()}/${this.tenant.tenantId}/oauth2/v2.0/token`,
+            `${this.baseUrl()}/${this.tenant.tenantId}/v2.0`,
+            `${this.baseUrl()}/${this.tenant.domain}/oauth2/v2.0/token`,
+          ],
         });
         return null;
       } catch (err) {
@@ -197,7 +241,13 @@ export class IdentityPlatform {
     this.tokensIssued++;
     const now = Math.floor(Date.now() / 1000);
     const claims: AccessTokenClaims = { appid: this.clientId, azp: this.clientId, tid: this.tenant.tenantId, ver: '2.0' };
-    if (options.user) Object.assign(claims, { oid: options.user.id, scp: 'openid profile email', name: options.user.displayName, preferred_username: options.user.userPrincipalName });
+    if (options.user)
+      Object.assign(claims, {
+        oid: options.user.id,
+        scp: 'openid profile email',
+        name: options.user.displayName,
+        preferred_username: options.user.userPrincipalName,
+      });
     else Object.assign(claims, { roles: APP_PERMISSIONS, oid: this.clientId, idtyp: 'app' });
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'RS256', kid: this.kid, typ: 'JWT' })
@@ -238,11 +288,18 @@ export class IdentityPlatform {
     const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (!token) return { ok: false, message: 'Access token is empty.' };
     try {
-      const { payload } = await jwtVerify<AccessTokenClaims>(token, { ...this.jwk, alg: 'RS256' } as JWK & { alg: string }, { issuer: this.issuer, clockTolerance: 0 });
+      const { payload } = await jwtVerify<AccessTokenClaims>(token, { ...this.jwk, alg: 'RS256' } as JWK & { alg: string }, {
+        issuer: this.issuer,
+        clockTolerance: 0,
+      });
       return { ok: true, claims: payload };
     } catch (err) {
       const code = (err as { code?: string }).code;
-      return { ok: false, message: code === 'ERR_JWT_EXPIRED' ? 'Lifetime validation failed, the token is expired.' : 'Access token validation failure. Invalid audience or signature.' };
+      return {
+        ok: false,
+        message:
+          code === 'ERR_JWT_EXPIRED' ? 'Lifetime validation failed, the token is expired.' : 'Access token validation failure. Invalid audience or signature.',
+      };
     }
   }
 
@@ -253,15 +310,28 @@ export class IdentityPlatform {
   authorize(query: URLSearchParams): SimResponse {
     const clientId = query.get('client_id');
     const redirectUri = query.get('redirect_uri');
-    if (clientId !== this.clientId) return { status: 400, headers: { 'content-type': 'text/html; charset=utf-8' }, body: page('Sign-in error', `<p>AADSTS700016: Application with identifier '${escapeHtml(clientId ?? '')}' was not found in the directory.</p>`) };
-    if (!redirectUri || !/^https?:\/\//.test(redirectUri)) return { status: 400, headers: { 'content-type': 'text/html; charset=utf-8' }, body: page('Sign-in error', '<p>AADSTS90102: redirect_uri value must be a valid absolute URI.</p>') };
-    if (query.get('response_type') !== 'code') return redirectWithError(redirectUri, query.get('state'), 'unsupported_response_type', 'AADSTS700054: response_type must be code.');
+    if (clientId !== this.clientId)
+      return {
+        status: 400,
+        headers: { 'content-type': 'text/html; charset=utf-8' },
+        body: page('Sign-in error', `<p>AADSTS700016: Application with identifier '${escapeHtml(clientId ?? '')}' was not found in the directory.</p>`),
+      };
+    if (!redirectUri || !/^https?:\/\//.test(redirectUri))
+      return {
+        status: 400,
+        headers: { 'content-type': 'text/html; charset=utf-8' },
+        body: page('Sign-in error', '<p>AADSTS90102: redirect_uri value must be a valid absolute URI.</p>'),
+      };
+    if (query.get('response_type') !== 'code')
+      return redirectWithError(redirectUri, query.get('state'), 'unsupported_response_type', 'AADSTS700054: response_type must be code.');
     const method = query.get('code_challenge_method');
-    if (query.get('code_challenge') && method !== 'S256') return redirectWithError(redirectUri, query.get('state'), 'invalid_request', 'AADSTS501491: code_challenge_method must be S256.');
+    if (query.get('code_challenge') && method !== 'S256')
+      return redirectWithError(redirectUri, query.get('state'), 'invalid_request', 'AADSTS501491: code_challenge_method must be S256.');
     const hint = query.get('login_hint');
     if (hint) {
       const user = this.tenant.findByUpn(hint);
-      if (!user || !user.accountEnabled) return redirectWithError(redirectUri, query.get('state'), 'access_denied', 'AADSTS50057: The user account is disabled or does not exist.');
+      if (!user || !user.accountEnabled)
+        return redirectWithError(redirectUri, query.get('state'), 'access_denied', 'AADSTS50057: The user account is disabled or does not exist.');
       const code = randomBytes(24).toString('base64url');
       this.codes.set(code, {
         userId: user.id,
@@ -284,7 +354,10 @@ export class IdentityPlatform {
       q.set('login_hint', u.userPrincipalName);
       return `<li><a href="?${escapeHtml(q.toString())}">${escapeHtml(u.displayName)}</a> &lt;${escapeHtml(u.userPrincipalName)}&gt; ${u.appRoles.map((r) => `<b>${escapeHtml(r)}</b>`).join(' ')}</li>`;
     };
-    const hidden = [...query.entries()].filter(([k]) => k !== 'login_hint').map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`).join('');
+    const hidden = [...query.entries()]
+      .filter(([k]) => k !== 'login_hint')
+      .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
+      .join('');
     return {
       status: 200,
       headers: { 'content-type': 'text/html; charset=utf-8' },
@@ -299,7 +372,11 @@ export class IdentityPlatform {
   logout(query: URLSearchParams): SimResponse {
     const target = query.get('post_logout_redirect_uri');
     if (target && /^https?:\/\//.test(target)) return { status: 302, headers: { location: target } };
-    return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: page('Signed out', '<p>You have signed out of the simulated tenant.</p>') };
+    return {
+      status: 200,
+      headers: { 'content-type': 'text/html; charset=utf-8' },
+      body: page('Signed out', '<p>You have signed out of the simulated tenant.</p>'),
+    };
   }
 }
 

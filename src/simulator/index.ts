@@ -35,7 +35,19 @@ const FaultsSchema = Type.Object(
 );
 export type Faults = Static<typeof FaultsSchema>;
 
-const METHOD_KINDS = ['microsoftAuthenticator', 'phone', 'softwareOath', 'hardwareOath', 'fido2', 'passkey', 'windowsHello', 'email', 'temporaryAccessPass', 'password', 'other'] as const;
+const METHOD_KINDS = [
+  'microsoftAuthenticator',
+  'phone',
+  'softwareOath',
+  'hardwareOath',
+  'fido2',
+  'passkey',
+  'windowsHello',
+  'email',
+  'temporaryAccessPass',
+  'password',
+  'other',
+] as const;
 const MfaBodySchema = Type.Union([
   Type.Object({ registered: Type.Boolean() }, { additionalProperties: false }),
   Type.Object({ methods: Type.Array(Type.Union(METHOD_KINDS.map((k) => Type.Literal(k)))) }, { additionalProperties: false }),
@@ -217,7 +229,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   for (const pem of options.clientCertificates ?? []) identity.addCertificate(pem);
   const api = new GraphApi(tenant);
   let faults: Faults = Value.Default(FaultsSchema, { latencyMs: 0, throttlePerSecond: 0, failureRate503: 0, failingNames: [], ...options.faults }) as Faults;
-  if (!Value.Check(FaultsSchema, faults)) throw new Error(`invalid simulator faults: ${[...Value.Errors(FaultsSchema, faults)].map((e) => `${e.path} ${e.message}`).join('; ')}`);
+  if (!Value.Check(FaultsSchema, faults))
+    throw new Error(`invalid simulator faults: ${[...Value.Errors(FaultsSchema, faults)].map((e) => `${e.path} ${e.message}`).join('; ')}`);
   const throttle = new ThrottleBuckets();
   const stats: SimulatorStats = { graphRequests: 0, batchItems: 0, throttled: 0, injectedFailures: 0, tokensIssued: 0, unauthorized: 0 };
   const methodListeners = new Set<(user: SimUser) => void>();
@@ -267,15 +280,24 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     const items = requests as Item[];
     const ids = new Set<string>();
     for (const item of items) {
-      if (!item || typeof item !== 'object' || typeof item.id !== 'string' || item.id === '' || typeof item.url !== 'string' || typeof item.method !== 'string') {
+      if (
+        !item ||
+        typeof item !== 'object' ||
+        typeof item.id !== 'string' ||
+        item.id === '' ||
+        typeof item.url !== 'string' ||
+        typeof item.method !== 'string'
+      ) {
         return odataError(400, 'BadRequest', 'Invalid batch payload: each request needs an id, a method and a url.');
       }
       const id = item.id.toLowerCase();
       if (ids.has(id)) return odataError(400, 'BadRequest', `Batch request id '${item.id}' is not unique. Request ids must be unique within a batch.`);
       if (item.dependsOn !== undefined) {
-        if (!Array.isArray(item.dependsOn) || !item.dependsOn.every((d) => typeof d === 'string')) return odataError(400, 'BadRequest', `Invalid dependsOn for request '${item.id}': an array of request ids is expected.`);
+        if (!Array.isArray(item.dependsOn) || !item.dependsOn.every((d) => typeof d === 'string'))
+          return odataError(400, 'BadRequest', `Invalid dependsOn for request '${item.id}': an array of request ids is expected.`);
         const unknown = (item.dependsOn as string[]).find((d) => !ids.has(d.toLowerCase()));
-        if (unknown !== undefined) return odataError(400, 'BadRequest', `Request '${item.id}' depends on '${unknown}', which is not an earlier request of this batch.`);
+        if (unknown !== undefined)
+          return odataError(400, 'BadRequest', `Request '${item.id}' depends on '${unknown}', which is not an earlier request of this batch.`);
       }
       ids.add(id);
     }
@@ -305,7 +327,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       const url = new URL(relative.slice(1), `${baseUrl}/v1.0/`);
       const headers = item.headers && typeof item.headers === 'object' ? (item.headers as Record<string, unknown>) : {};
       const eventual = Object.entries(headers).some(([k, v]) => k.toLowerCase() === 'consistencylevel' && String(v).toLowerCase() === 'eventual');
-      return answer(api.dispatch((item.method as string).toUpperCase(), url.pathname.replace(/^\/v1\.0/, ''), url.searchParams, item.body ?? null, { baseUrl, appId, eventual }));
+      return answer(
+        api.dispatch((item.method as string).toUpperCase(), url.pathname.replace(/^\/v1\.0/, ''), url.searchParams, item.body ?? null, {
+          baseUrl,
+          appId,
+          eventual,
+        }),
+      );
     });
     return { status: 200, body: { responses } };
   }
@@ -326,12 +354,23 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     if (what === 'faults' && method === 'GET') return { status: 200, body: faults };
     if (what === 'faults' && (method === 'PUT' || method === 'PATCH')) {
       const next = { ...faults, ...(json as object) };
-      if (!Value.Check(FaultsSchema, next)) return bad(`invalid faults: ${[...Value.Errors(FaultsSchema, next)].map((e) => `${e.path} ${e.message}`).join('; ')}`);
+      if (!Value.Check(FaultsSchema, next))
+        return bad(`invalid faults: ${[...Value.Errors(FaultsSchema, next)].map((e) => `${e.path} ${e.message}`).join('; ')}`);
       return { status: 200, body: control.setFaults(next) };
     }
     if (what === 'stats' && method === 'GET') return { status: 200, body: control.stats() };
     if (what === 'tenant' && method === 'GET') {
-      return { status: 200, body: { tenantId: tenant.tenantId, domain: tenant.domain, users: tenant.users.size, mfaGroupId: tenant.mfaGroupId, sharedMailbox: tenant.sharedMailbox, clientId } };
+      return {
+        status: 200,
+        body: {
+          tenantId: tenant.tenantId,
+          domain: tenant.domain,
+          users: tenant.users.size,
+          mfaGroupId: tenant.mfaGroupId,
+          sharedMailbox: tenant.sharedMailbox,
+          clientId,
+        },
+      };
     }
     if (what === 'delta' && key === 'expire' && method === 'POST') {
       control.expireDeltaTokens();
@@ -346,7 +385,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       }
     }
     if (what === 'users' && key && sub === 'restore' && method === 'POST') {
-      const deleted = tenant.deletedUsers.get(key) ?? [...tenant.deletedUsers.values()].find((d) => d.user.userPrincipalName.toLowerCase() === key.toLowerCase());
+      const deleted =
+        tenant.deletedUsers.get(key) ?? [...tenant.deletedUsers.values()].find((d) => d.user.userPrincipalName.toLowerCase() === key.toLowerCase());
       if (!deleted) return { status: 404, body: { error: { code: 'NotFound', message: `no deleted simulated user ${key}` } } };
       try {
         return { status: 200, body: control.restoreUser(deleted.user.id) };
@@ -354,7 +394,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         return { status: 409, body: { error: { code: 'Conflict', message: (err as Error).message } } };
       }
     }
-    if (what === 'users' && key && !sub && method === 'DELETE' && !tenant.findUser(key) && tenant.deletedUsers.has(key) && url.searchParams.get('permanently') === 'true') {
+    if (
+      what === 'users' &&
+      key &&
+      !sub &&
+      method === 'DELETE' &&
+      !tenant.findUser(key) &&
+      tenant.deletedUsers.has(key) &&
+      url.searchParams.get('permanently') === 'true'
+    ) {
       control.deleteUser(key, { permanently: true });
       return { status: 204 };
     }
@@ -369,7 +417,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       return { status: 200, body: { id: user.id, userPrincipalName: user.userPrincipalName, methods: user.methods } };
     }
     if (what === 'users' && key && !sub && method === 'PATCH') {
-      if (!Value.Check(UserChangesSchema, json)) return bad(`invalid changes: ${[...Value.Errors(UserChangesSchema, json)].map((e) => `${e.path} ${e.message}`).join('; ')}`);
+      if (!Value.Check(UserChangesSchema, json))
+        return bad(`invalid changes: ${[...Value.Errors(UserChangesSchema, json)].map((e) => `${e.path} ${e.message}`).join('; ')}`);
       const changes = { ...json };
       if (typeof changes.managerId === 'string') {
         const manager = tenant.findUser(changes.managerId);
@@ -405,7 +454,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     const isExchange = parts[0] === 'adminapi' && parts[1] === 'beta' && parts[3] === 'InvokeCommand' && parts.length === 4;
     if (!isGraph && !isExchange) {
       const [tenantSegment, a, b, c] = parts;
-      if (!tenantSegment || !identity.matchesTenant(tenantSegment)) return odataError(400, 'invalid_tenant', `AADSTS90002: Tenant '${tenantSegment ?? ''}' not found.`);
+      if (!tenantSegment || !identity.matchesTenant(tenantSegment))
+        return odataError(400, 'invalid_tenant', `AADSTS90002: Tenant '${tenantSegment ?? ''}' not found.`);
       if (a === 'v2.0' && b === '.well-known' && c === 'openid-configuration' && method === 'GET') return identity.openidConfiguration();
       if (a === 'discovery' && b === 'v2.0' && c === 'keys' && method === 'GET') return identity.jwks();
       if (a === 'oauth2' && b === 'v2.0' && c === 'authorize' && method === 'GET') return identity.authorize(url.searchParams);
@@ -436,7 +486,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     try {
       body = json();
     } catch {
-      return odataError(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
+      return odataError(
+        400,
+        'BadRequest',
+        'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
+      );
     }
     const eventual = String(req.headers.consistencylevel ?? '').toLowerCase() === 'eventual';
     if (isExchange) {
@@ -456,7 +510,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     try {
       const raw = await readBody(req);
       const url = new URL(req.url ?? '/', baseUrl);
-      answer = raw === null ? odataError(413, 'RequestEntityTooLarge', 'The request payload is too large.') : await route(req, url, raw, { requestId, clientRequestId });
+      answer =
+        raw === null
+          ? odataError(413, 'RequestEntityTooLarge', 'The request payload is too large.')
+          : await route(req, url, raw, { requestId, clientRequestId });
     } catch (err) {
       answer = odataError(500, 'InternalServerError', `simulator error: ${(err as Error).message}`);
     }
@@ -512,7 +569,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     clearMail: () => {
       tenant.mail.length = 0;
     },
-    signature: (mailbox) => tenant.signatures.get(mailbox.toLowerCase()) ?? [...tenant.signatures.values()].find((s) => tenant.findUser(mailbox)?.mail?.toLowerCase() === s.mailbox),
+    signature: (mailbox) =>
+      tenant.signatures.get(mailbox.toLowerCase()) ?? [...tenant.signatures.values()].find((s) => tenant.findUser(mailbox)?.mail?.toLowerCase() === s.mailbox),
     stats: () => ({ ...stats, tokensIssued: identity.tokensIssued }),
     resetStats: () => {
       Object.assign(stats, { graphRequests: 0, batchItems: 0, throttled: 0, injectedFailures: 0, unauthorized: 0 });

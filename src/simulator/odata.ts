@@ -217,7 +217,8 @@ function equal(actual: unknown, value: Literal): boolean {
 }
 
 function order(actual: unknown, value: Literal): number | null {
-  if (typeof actual === 'string' && typeof value === 'string') return actual.toLowerCase() < value.toLowerCase() ? -1 : actual.toLowerCase() > value.toLowerCase() ? 1 : 0;
+  if (typeof actual === 'string' && typeof value === 'string')
+    return actual.toLowerCase() < value.toLowerCase() ? -1 : actual.toLowerCase() > value.toLowerCase() ? 1 : 0;
   if (typeof actual === 'number' && typeof value === 'number') return actual - value;
   return null;
 }
@@ -269,7 +270,13 @@ export function parseSearch(text: string): ParsedSearch {
   while (rest.length > 0) {
     const m = rest.match(/^"([A-Za-z]+):([^"]*)"/);
     if (!m) return { ok: false, message: `Syntax error: invalid $search clause at '${rest.slice(0, 40)}'. Clauses are written "property:value".` };
-    clauses.push({ property: m[1]!, words: m[2]!.toLowerCase().split(/[\s.@_-]+/).filter(Boolean) });
+    clauses.push({
+      property: m[1]!,
+      words: m[2]!
+        .toLowerCase()
+        .split(/[\s.@_-]+/)
+        .filter(Boolean),
+    });
     rest = rest.slice(m[0].length).trim();
     if (rest.length === 0) break;
     const j = rest.match(/^(AND|OR)\s+/);
@@ -287,7 +294,10 @@ export function searchMatches(search: { clauses: SearchClause[]; joiner: 'AND' |
   const one = (c: SearchClause) => {
     const value = record[c.property];
     if (typeof value !== 'string') return false;
-    const tokens = value.toLowerCase().split(/[\s.@_-]+/).filter(Boolean);
+    const tokens = value
+      .toLowerCase()
+      .split(/[\s.@_-]+/)
+      .filter(Boolean);
     return c.words.every((w) => tokens.some((t) => t.startsWith(w)));
   };
   return search.joiner === 'AND' ? search.clauses.every(one) : search.clauses.some(one);
@@ -311,7 +321,18 @@ export function compareBy<T extends object>(keys: Array<{ property: string; desc
       const x = (a as Record<string, unknown>)[k.property];
       const y = (b as Record<string, unknown>)[k.property];
       // Graph sorts nulls first in ascending order.
-      const c = x === y ? 0 : x === null || x === undefined ? -1 : y === null || y === undefined ? 1 : String(x).toLowerCase() < String(y).toLowerCase() ? -1 : String(x).toLowerCase() > String(y).toLowerCase() ? 1 : 0;
+      const c =
+        x === y
+          ? 0
+          : x === null || x === undefined
+            ? -1
+            : y === null || y === undefined
+              ? 1
+              : String(x).toLowerCase() < String(y).toLowerCase()
+                ? -1
+                : String(x).toLowerCase() > String(y).toLowerCase()
+                  ? 1
+                  : 0;
       if (c !== 0) return k.descending ? -c : c;
     }
     return 0;

@@ -27,9 +27,14 @@ export class SecurityInfoPage {
   show(query: URLSearchParams): SimResponse {
     const hint = query.get('login_hint')?.toLowerCase();
     const group = this.tenant.groups.get(this.tenant.mfaGroupId);
-    const waiting = [...this.tenant.users.values()].filter((u) => u.accountEnabled && u.userType === 'Member' && u.methods.length === 0 && group?.members.has(u.id));
+    const waiting = [...this.tenant.users.values()].filter(
+      (u) => u.accountEnabled && u.userType === 'Member' && u.methods.length === 0 && group?.members.has(u.id),
+    );
     const options = waiting
-      .map((u) => `<option value="${escapeHtml(u.userPrincipalName)}"${u.userPrincipalName.toLowerCase() === hint ? ' selected' : ''}>${escapeHtml(u.displayName)} &lt;${escapeHtml(u.userPrincipalName)}&gt;</option>`)
+      .map(
+        (u) =>
+          `<option value="${escapeHtml(u.userPrincipalName)}"${u.userPrincipalName.toLowerCase() === hint ? ' selected' : ''}>${escapeHtml(u.displayName)} &lt;${escapeHtml(u.userPrincipalName)}&gt;</option>`,
+      )
       .join('');
     const form =
       waiting.length === 0
@@ -37,7 +42,14 @@ export class SecurityInfoPage {
         : `<form method="post" action="${SECURITY_INFO_PATH}"><input type="hidden" name="form_key" value="${escapeHtml(this.#formKey)}">` +
           `<p><label for="upn">Your account</label><br><select id="upn" name="upn" required>${options}</select></p>` +
           '<p><button type="submit">Register Microsoft Authenticator</button></p></form>';
-    return { status: 200, headers: HTML, body: page('Security info (simulated tenant)', `${standIn(this.tenant.domain)}<p>Accounts that were enrolled for MFA and have no method registered yet:</p>${form}`) };
+    return {
+      status: 200,
+      headers: HTML,
+      body: page(
+        'Security info (simulated tenant)',
+        `${standIn(this.tenant.domain)}<p>Accounts that were enrolled for MFA and have no method registered yet:</p>${form}`,
+      ),
+    };
   }
 
   /** POST: adds Microsoft Authenticator to the user's methods. */
@@ -45,10 +57,19 @@ export class SecurityInfoPage {
     const key = Buffer.from(form.get('form_key') ?? '');
     const expected = Buffer.from(this.#formKey);
     if (key.length !== expected.length || !timingSafeEqual(key, expected)) {
-      return { status: 403, headers: HTML, body: page('Security info (simulated tenant)', '<p>This form has expired (the simulator restarted). Go back, reload the page and try again.</p>') };
+      return {
+        status: 403,
+        headers: HTML,
+        body: page('Security info (simulated tenant)', '<p>This form has expired (the simulator restarted). Go back, reload the page and try again.</p>'),
+      };
     }
     const user = this.tenant.findByUpn(form.get('upn') ?? '');
-    if (!user || !user.accountEnabled) return { status: 404, headers: HTML, body: page('Security info (simulated tenant)', '<p>AADSTS50034: The user account does not exist in the directory or is disabled.</p>') };
+    if (!user || !user.accountEnabled)
+      return {
+        status: 404,
+        headers: HTML,
+        body: page('Security info (simulated tenant)', '<p>AADSTS50034: The user account does not exist in the directory or is disabled.</p>'),
+      };
     this.register(user);
     return {
       status: 200,

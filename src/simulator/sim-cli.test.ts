@@ -12,7 +12,10 @@ describe('onramp sim', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'onramp-sim-'));
     const appCert = await issueClientCertificate(await createRootCa('app credential CA'), { commonName: 'onramp-app', extendedKeyUsages: [] });
     writeFileSync(join(dataDir, 'app.pem'), appCert.certPem);
-    const cli = runCli(['sim', '--users', '30', '--throttle', '50', '--client-certificate', join(dataDir, 'app.pem')], { ONRAMP_DATA_DIR: dataDir, ONRAMP_CONFIG_FILE: join(dataDir, 'none.json') });
+    const cli = runCli(['sim', '--users', '30', '--throttle', '50', '--client-certificate', join(dataDir, 'app.pem')], {
+      ONRAMP_DATA_DIR: dataDir,
+      ONRAMP_CONFIG_FILE: join(dataDir, 'none.json'),
+    });
     try {
       const [, url] = await cli.waitFor(/listening on (https:\/\/\S+)/, 60_000);
       await cli.waitFor(/ONRAMP_GRAPH_TENANT_ID=([0-9a-f-]{36})/);

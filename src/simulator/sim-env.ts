@@ -4,7 +4,10 @@ import type { RunningSimulator } from './index.js';
  * The environment that points an onramp process at a running simulator (what `onramp sim` prints, and
  * what tests and the bench give the processes they spawn); `caFile` holds the simulator's CA.
  */
-export function simulatorEnv(sim: Pick<RunningSimulator, 'tenantId' | 'clientId' | 'clientSecret' | 'authorityHost' | 'url' | 'mfaGroupId'>, caFile: string): Record<string, string> {
+export function simulatorEnv(
+  sim: Pick<RunningSimulator, 'tenantId' | 'clientId' | 'clientSecret' | 'authorityHost' | 'url' | 'mfaGroupId'>,
+  caFile: string,
+): Record<string, string> {
   return {
     ONRAMP_GRAPH_TENANT_ID: sim.tenantId,
     ONRAMP_GRAPH_CLIENT_ID: sim.clientId,
@@ -17,4 +20,3 @@ export function simulatorEnv(sim: Pick<RunningSimulator, 'tenantId' | 'clientId'
     ONRAMP_ONBOARDING_MFA_GROUP_ID: sim.mfaGroupId,
   };
 }
-

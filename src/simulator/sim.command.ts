@@ -90,7 +90,10 @@ export function registerSimCommand(program: Command, dataDir: () => string): voi
         ].join('\n') + '\n',
       );
       const stop = () => {
-        sim.stop().then(() => process.exit(0), () => process.exit(1));
+        sim.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);

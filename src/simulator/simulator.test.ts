@@ -23,7 +23,8 @@ describe('tenant simulator', () => {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.body.text();
-    return { status: res.statusCode, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, any>) : null }; // any: ad-hoc JSON in assertions
+    // biome-ignore lint/suspicious/noExplicitAny: ad-hoc JSON in assertions
+    return { status: res.statusCode, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, any>) : null };
   };
 
   before(async () => {
@@ -46,7 +47,10 @@ describe('tenant simulator', () => {
     }
     const users = [...sim.control.tenant.users.values()];
     assert.ok(users.some((u) => u.userType === 'Guest') || users.length < 40, 'some guests');
-    assert.ok(users.some((u) => !u.accountEnabled), 'some disabled accounts');
+    assert.ok(
+      users.some((u) => !u.accountEnabled),
+      'some disabled accounts',
+    );
     assert.ok(users.some((u) => u.methods.length === 0) && users.some((u) => u.methods.length > 0), 'a mix of MFA states');
     assert.ok(users.filter((u) => u.managerId).length > users.length / 2, 'most users have a manager');
   });
@@ -69,7 +73,8 @@ describe('tenant simulator', () => {
   });
 
   it('rejects a 21-request batch and answers items independently', async () => {
-    const items = (n: number) => Array.from({ length: n }, (_, i) => ({ id: String(i + 1), method: 'GET', url: i === 0 ? '/users/nobody@x.example' : '/users?$top=1' }));
+    const items = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({ id: String(i + 1), method: 'GET', url: i === 0 ? '/users/nobody@x.example' : '/users?$top=1' }));
     const tooMany = await call('POST', '/v1.0/$batch', { requests: items(21) });
     assert.equal(tooMany.status, 400);
     const ok = await call('POST', '/v1.0/$batch', { requests: items(20) });
@@ -79,7 +84,7 @@ describe('tenant simulator', () => {
     assert.equal(statuses.filter((s: number) => s === 200).length, 19);
   });
 
-  it('rejects 21 members in one PATCH and an already-member add, with Graph\'s message', async () => {
+  it("rejects 21 members in one PATCH and an already-member add, with Graph's message", async () => {
     const ids = [...sim.control.tenant.users.values()].filter((u) => !sim.control.tenant.groups.get(sim.mfaGroupId)!.members.has(u.id)).map((u) => u.id);
     const bind = (list: string[]) => ({ 'members@odata.bind': list.map((id) => `https://graph.microsoft.com/v1.0/directoryObjects/${id}`) });
     const tooMany = await call('PATCH', `/v1.0/groups/${sim.mfaGroupId}`, bind(ids.slice(0, 21)));
@@ -102,7 +107,7 @@ describe('tenant simulator', () => {
     let pages = 0;
     while (next) {
       const page = await call('GET', next.replace(sim.url, ''));
-      page.body!.value.forEach((u: { id: string }) => seen.add(u.id));
+      for (const u of page.body!.value as Array<{ id: string }>) seen.add(u.id);
       next = page.body!['@odata.nextLink'];
       pages++;
     }
@@ -145,7 +150,11 @@ describe('tenant simulator', () => {
     sim.control.updateUser(user.id, { displayName: '<img src=x onerror=alert(1)>' });
     sim.control.tenant.groups.get(sim.mfaGroupId)!.members.add(user.id);
     const page = async (init?: { body: string }) => {
-      const res = await request(sim.mfaSetupUrl, { method: init ? 'POST' : 'GET', dispatcher: agent, ...(init ? { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: init.body } : {}) });
+      const res = await request(sim.mfaSetupUrl, {
+        method: init ? 'POST' : 'GET',
+        dispatcher: agent,
+        ...(init ? { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: init.body } : {}),
+      });
       return { status: res.statusCode, html: await res.body.text() };
     };
     const shown = await page();
@@ -174,13 +183,22 @@ describe('tenant simulator', () => {
   });
 
   it('parses the $filter forms Graph supports and refuses syntax errors as BadRequest "Invalid filter clause"', async () => {
-    const f = parseFilter("(startswith(displayName,'An') or userPrincipalName eq 'o''neil@x.example') and not (accountEnabled eq false) and methodsRegistered/any(m: m eq 'fido2')");
+    const f = parseFilter(
+      "(startswith(displayName,'An') or userPrincipalName eq 'o''neil@x.example') and not (accountEnabled eq false) and methodsRegistered/any(m: m eq 'fido2')",
+    );
     assert.deepEqual(f.advanced, ['not']);
     assert.equal(f.orClauses, 2);
     assert.equal(evaluate(f.root, { displayName: 'Anna', accountEnabled: true, methodsRegistered: ['fido2'] }), true);
     assert.equal(evaluate(f.root, { displayName: 'Bo', userPrincipalName: "O'Neil@x.example", accountEnabled: true, methodsRegistered: ['fido2'] }), true);
     assert.equal(evaluate(f.root, { displayName: 'Anna', accountEnabled: false, methodsRegistered: ['fido2'] }), false);
-    for (const bad of ["userPrincipalName eq 'x", 'userPrincipalName eq', "eq 'x'", "userPrincipalName eq 'x' and", "startswith(displayName 'a')", "userPrincipalName eq 'a' userType eq 'b'"]) {
+    for (const bad of [
+      "userPrincipalName eq 'x",
+      'userPrincipalName eq',
+      "eq 'x'",
+      "userPrincipalName eq 'x' and",
+      "startswith(displayName 'a')",
+      "userPrincipalName eq 'a' userType eq 'b'",
+    ]) {
       assert.throws(() => parseFilter(bad), FilterSyntaxError, bad);
       const res = await call('GET', `/v1.0/users?$filter=${encodeURIComponent(bad)}`);
       assert.equal(res.status, 400, bad);
@@ -189,15 +207,23 @@ describe('tenant simulator', () => {
     }
   });
 
-  it('puts the response\'s request ids in innerError, in top-level answers and $batch items', async () => {
-    const res = await request(`${sim.url}/v1.0/users/nobody@x.example`, { dispatcher: agent, headers: { authorization: `Bearer ${token}`, 'client-request-id': 'my-client-id-1' } });
+  it("puts the response's request ids in innerError, in top-level answers and $batch items", async () => {
+    const res = await request(`${sim.url}/v1.0/users/nobody@x.example`, {
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${token}`, 'client-request-id': 'my-client-id-1' },
+    });
     const body = (await res.body.json()) as { error: { innerError: Record<string, string> } };
     assert.equal(body.error.innerError['request-id'], res.headers['request-id']);
     assert.equal(body.error.innerError['client-request-id'], 'my-client-id-1');
     assert.equal(res.headers['client-request-id'], 'my-client-id-1');
     const batch = await call('POST', '/v1.0/$batch', { requests: [{ id: 'a', method: 'GET', url: '/users/nobody@x.example' }] });
     assert.equal(batch.body!.responses[0].body.error.innerError['request-id'], batch.headers['request-id']);
-    const dup = await call('POST', '/v1.0/$batch', { requests: [{ id: 'a', method: 'GET', url: '/users' }, { id: 'A', method: 'GET', url: '/users' }] });
+    const dup = await call('POST', '/v1.0/$batch', {
+      requests: [
+        { id: 'a', method: 'GET', url: '/users' },
+        { id: 'A', method: 'GET', url: '/users' },
+      ],
+    });
     assert.equal(dup.status, 400);
   });
 
@@ -216,7 +242,7 @@ describe('tenant simulator', () => {
 
   it('plays manager changes, renames, deletions and restores through /_sim, and expires delta tokens', async () => {
     const users = [...sim.control.tenant.users.values()].filter((u) => u.userType === 'Member' && u.accountEnabled);
-    const [a, b] = users as [typeof users[0], typeof users[0]];
+    const [a, b] = users as [(typeof users)[0], (typeof users)[0]];
     const path = (u: { userPrincipalName: string }) => `/_sim/users/${encodeURIComponent(u.userPrincipalName)}`;
     let res = await call('PATCH', path(a), { managerId: b.userPrincipalName }, null);
     assert.equal(res.status, 200);
@@ -263,9 +289,17 @@ describe('tenant simulator', () => {
     const challenge = createHash('sha256').update(verifier).digest('base64url');
     const redirect = 'http://localhost:9999/auth/callback';
     const authorize = new URL(config.authorization_endpoint);
-    Object.entries({ client_id: sim.clientId, redirect_uri: redirect, response_type: 'code', scope: 'openid profile', state: 's1', nonce: 'n1', code_challenge: challenge, code_challenge_method: 'S256' }).forEach(([k, v]) =>
-      authorize.searchParams.set(k, v),
-    );
+    for (const [k, v] of Object.entries({
+      client_id: sim.clientId,
+      redirect_uri: redirect,
+      response_type: 'code',
+      scope: 'openid profile',
+      state: 's1',
+      nonce: 'n1',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    }))
+      authorize.searchParams.set(k, v);
     const picker = await request(authorize, { dispatcher: agent });
     assert.equal(picker.statusCode, 200);
     assert.match(await picker.body.text(), new RegExp(admin.userPrincipalName.replace('.', '\\.')));
@@ -275,8 +309,21 @@ describe('tenant simulator', () => {
     assert.equal(redirected.statusCode, 302);
     const location = new URL(String(redirected.headers.location));
     assert.equal(location.searchParams.get('state'), 's1');
-    const form = (v: string) => new URLSearchParams({ grant_type: 'authorization_code', client_id: sim.clientId, client_secret: sim.clientSecret, code: location.searchParams.get('code')!, redirect_uri: redirect, code_verifier: v });
-    const tokenRes = await request(config.token_endpoint, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form(verifier).toString() });
+    const form = (v: string) =>
+      new URLSearchParams({
+        grant_type: 'authorization_code',
+        client_id: sim.clientId,
+        client_secret: sim.clientSecret,
+        code: location.searchParams.get('code')!,
+        redirect_uri: redirect,
+        code_verifier: v,
+      });
+    const tokenRes = await request(config.token_endpoint, {
+      method: 'POST',
+      dispatcher: agent,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form(verifier).toString(),
+    });
     const tokens = (await tokenRes.body.json()) as { id_token: string };
     assert.equal(tokenRes.statusCode, 200);
     const jwks = createLocalJWKSet((await call('GET', new URL(config.jwks_uri).pathname, undefined, null)).body as JSONWebKeySet);
@@ -285,7 +332,12 @@ describe('tenant simulator', () => {
     assert.equal(payload.nonce, 'n1');
     assert.equal(payload.preferred_username, admin.userPrincipalName);
     // A code works once.
-    const reuse = await request(config.token_endpoint, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form(verifier).toString() });
+    const reuse = await request(config.token_endpoint, {
+      method: 'POST',
+      dispatcher: agent,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form(verifier).toString(),
+    });
     assert.equal(reuse.statusCode, 400);
     await reuse.body.text();
   });

@@ -96,8 +96,90 @@ export function stableGuid(name: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-const GIVEN = ['Aisha', 'Ben', 'Camille', 'Daniel', 'Elena', 'Farid', 'Grace', 'Hiroshi', 'Ines', 'Jonas', 'Kemi', 'Lucas', 'Maya', 'Nikolai', 'Olivia', 'Pedro', 'Quinn', 'Rosa', 'Samir', 'Tara', 'Umar', 'Vera', 'William', 'Xin', 'Yasmin', 'Zoe', 'Anders', 'Bianca', 'Chidi', 'Dana', 'Emil', 'Fatima', 'Gustavo', 'Hannah', 'Ivan', 'Julia', 'Karim', 'Lena', 'Mateo', 'Nora'];
-const FAMILY = ['Adeyemi', 'Becker', 'Chen', 'Dubois', 'Eriksson', 'Fernandes', 'Garcia', 'Hansen', 'Ibrahim', 'Jensen', 'Kowalski', 'Lopez', 'Muller', 'Nakamura', 'Okafor', 'Petrov', 'Quintero', 'Rossi', 'Schmidt', 'Tanaka', 'Usman', 'Varga', 'Williams', 'Xu', 'Yilmaz', 'Zielinski', 'Andersson', 'Brown', 'Costa', 'Dimitrov', 'Evans', 'Fischer', 'Gonzalez', 'Horvat', 'Ito', 'Jovanovic', 'Khan', 'Larsen', 'Moreau', 'Novak'];
+const GIVEN = [
+  'Aisha',
+  'Ben',
+  'Camille',
+  'Daniel',
+  'Elena',
+  'Farid',
+  'Grace',
+  'Hiroshi',
+  'Ines',
+  'Jonas',
+  'Kemi',
+  'Lucas',
+  'Maya',
+  'Nikolai',
+  'Olivia',
+  'Pedro',
+  'Quinn',
+  'Rosa',
+  'Samir',
+  'Tara',
+  'Umar',
+  'Vera',
+  'William',
+  'Xin',
+  'Yasmin',
+  'Zoe',
+  'Anders',
+  'Bianca',
+  'Chidi',
+  'Dana',
+  'Emil',
+  'Fatima',
+  'Gustavo',
+  'Hannah',
+  'Ivan',
+  'Julia',
+  'Karim',
+  'Lena',
+  'Mateo',
+  'Nora',
+];
+const FAMILY = [
+  'Adeyemi',
+  'Becker',
+  'Chen',
+  'Dubois',
+  'Eriksson',
+  'Fernandes',
+  'Garcia',
+  'Hansen',
+  'Ibrahim',
+  'Jensen',
+  'Kowalski',
+  'Lopez',
+  'Muller',
+  'Nakamura',
+  'Okafor',
+  'Petrov',
+  'Quintero',
+  'Rossi',
+  'Schmidt',
+  'Tanaka',
+  'Usman',
+  'Varga',
+  'Williams',
+  'Xu',
+  'Yilmaz',
+  'Zielinski',
+  'Andersson',
+  'Brown',
+  'Costa',
+  'Dimitrov',
+  'Evans',
+  'Fischer',
+  'Gonzalez',
+  'Horvat',
+  'Ito',
+  'Jovanovic',
+  'Khan',
+  'Larsen',
+  'Moreau',
+  'Novak',
+];
 const DEPARTMENTS: Array<{ name: string; titles: string[] }> = [
   { name: 'Finance', titles: ['Accountant', 'Financial Analyst', 'Controller'] },
   { name: 'Human Resources', titles: ['HR Partner', 'Recruiter', 'Payroll Specialist'] },
@@ -178,7 +260,17 @@ export class Tenant {
       if (isManager) managersByDept.set(dept.name, [...deptManagers, id]);
       const roll = random();
       const methods: AuthMethodKind[] =
-        roll < 0.35 ? [] : roll < 0.6 ? ['microsoftAuthenticator'] : roll < 0.8 ? ['microsoftAuthenticator', 'phone'] : roll < 0.9 ? ['phone'] : roll < 0.95 ? ['softwareOath'] : ['fido2', 'microsoftAuthenticator'];
+        roll < 0.35
+          ? []
+          : roll < 0.6
+            ? ['microsoftAuthenticator']
+            : roll < 0.8
+              ? ['microsoftAuthenticator', 'phone']
+              : roll < 0.9
+                ? ['phone']
+                : roll < 0.95
+                  ? ['softwareOath']
+                  : ['fido2', 'microsoftAuthenticator'];
       const upn = guest ? `${nick.replace('.', '_')}_partner.example#EXT#@${domain}` : `${nick}@${domain}`;
       const phoneSuffix = String(1000 + i).slice(-4);
       tenant.insertUser({
@@ -247,7 +339,8 @@ export class Tenant {
       tenant.groups.set(id, { id, displayName: g.displayName, members });
     }
     if (!tenant.groups.has(tenant.mfaGroupId)) tenant.groups.set(tenant.mfaGroupId, { id: tenant.mfaGroupId, displayName: mfaName, members: new Set() });
-    if (!tenant.findByUpn(tenant.sharedMailbox)) tenant.insertUser(sharedMailboxUser(tenant.sharedMailbox, stableGuid(`user:file:shared:${tenant.sharedMailbox}`)));
+    if (!tenant.findByUpn(tenant.sharedMailbox))
+      tenant.insertUser(sharedMailboxUser(tenant.sharedMailbox, stableGuid(`user:file:shared:${tenant.sharedMailbox}`)));
     return tenant;
   }
 
@@ -274,7 +367,11 @@ export class Tenant {
       if (changes.managerId === user.id) throw new Error('a user cannot be their own manager');
       if (!this.users.has(changes.managerId)) throw new Error(`no simulated user ${changes.managerId}`);
     }
-    if (changes.userPrincipalName && changes.userPrincipalName.toLowerCase() !== user.userPrincipalName.toLowerCase() && this.byUpn.has(changes.userPrincipalName.toLowerCase())) {
+    if (
+      changes.userPrincipalName &&
+      changes.userPrincipalName.toLowerCase() !== user.userPrincipalName.toLowerCase() &&
+      this.byUpn.has(changes.userPrincipalName.toLowerCase())
+    ) {
       throw new Error(`userPrincipalName ${changes.userPrincipalName} is taken`);
     }
     if (changes.userPrincipalName && changes.userPrincipalName !== user.userPrincipalName) {
@@ -346,8 +443,14 @@ export class Tenant {
 
   /** Users changed and ids removed after `sinceSeq`, in change order (`reason` as in Graph's `@removed`). */
   changesSince(sinceSeq: number): { changed: SimUser[]; deleted: Array<{ id: string; reason: 'changed' | 'deleted' }> } {
-    const changed = [...this.changedAt.entries()].filter(([, s]) => s > sinceSeq).sort((a, b) => a[1] - b[1]).map(([id]) => this.users.get(id)!);
-    const deleted = [...this.deleted.entries()].filter(([, d]) => d.seq > sinceSeq).sort((a, b) => a[1].seq - b[1].seq).map(([id, d]) => ({ id, reason: d.reason }));
+    const changed = [...this.changedAt.entries()]
+      .filter(([, s]) => s > sinceSeq)
+      .sort((a, b) => a[1] - b[1])
+      .map(([id]) => this.users.get(id)!);
+    const deleted = [...this.deleted.entries()]
+      .filter(([, d]) => d.seq > sinceSeq)
+      .sort((a, b) => a[1].seq - b[1].seq)
+      .map(([id, d]) => ({ id, reason: d.reason }));
     return { changed, deleted };
   }
 }

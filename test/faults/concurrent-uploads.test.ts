@@ -36,7 +36,10 @@ for (const backend of BACKENDS) {
         const upload = (department: string) =>
           onboarding.upload(departmentRoster(department, ROWS), { actor: 'test', batchId: department }).then(
             (r) => r.added.length,
-            (err: Error) => (errors.push(`${department}: ${err.message}`), 0),
+            (err: Error) => {
+              errors.push(`${department}: ${err.message}`);
+              return 0;
+            },
           );
         let added = 0;
         for (const department of ['sales', 'finance', 'legal', 'hr']) added += await upload(department);
@@ -44,7 +47,10 @@ for (const backend of BACKENDS) {
         await onboarding.idle();
         assert.deepEqual(errors, []);
         assert.equal(added, 6 * ROWS);
-        const { n } = await storage.db.selectFrom('tracked_user').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+        const { n } = await storage.db
+          .selectFrom('tracked_user')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow();
         assert.equal(Number(n), 6 * ROWS);
         figure(`concurrent-uploads-${backend.name}`, { rowsPerUpload: ROWS, backToBack: 4, atOnce: 2, errors: errors.length });
       } finally {

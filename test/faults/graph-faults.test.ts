@@ -59,7 +59,15 @@ describe('fault: Graph throttled and a poison user', () => {
       assert.deepEqual(await statusCounts(storage.db), { Sent: USERS - disabledCount, Excluded: disabledCount });
       // Batch items count one each against the throttle, as Graph counts them.
       const admitted = after.batchItems - before.batchItems + (after.graphRequests - before.graphRequests) - (after.throttled - before.throttled);
-      figure('throttled-5-per-second', { users: USERS, runs: 1, processed: `${(100 * summary.processed) / USERS}%`, seconds: Number(seconds.toFixed(1)), requestsAdmitted: admitted, idealSeconds: Number((admitted / 5).toFixed(1)), throttledAnswers: after.throttled - before.throttled });
+      figure('throttled-5-per-second', {
+        users: USERS,
+        runs: 1,
+        processed: `${(100 * summary.processed) / USERS}%`,
+        seconds: Number(seconds.toFixed(1)),
+        requestsAdmitted: admitted,
+        idealSeconds: Number((admitted / 5).toFixed(1)),
+        throttledAnswers: after.throttled - before.throttled,
+      });
     } finally {
       await tenant.stop();
       await storage.close();
@@ -71,14 +79,20 @@ describe('fault: Graph throttled and a poison user', () => {
     const poison = upnOf(Math.floor(USERS / 2) + 1);
     const tenant = await startTestTenant({ tenant: tenantOf(USERS), faults: { failingNames: [poison] } });
     try {
-      await new OnboardingService({ storage, config: loadConfig({ env: {} }), clock: systemClock, log, graph: tenant.graph }).upload(rosterCsv(USERS), { actor: 'test' });
+      await new OnboardingService({ storage, config: loadConfig({ env: {} }), clock: systemClock, log, graph: tenant.graph }).upload(rosterCsv(USERS), {
+        actor: 'test',
+      });
       const workflow = workflowFor(storage, tenant);
       const first = await workflow.runOnce();
       assert.deepEqual([first?.processed, first?.failed], [USERS - 1, 1], 'everybody but the failing user in the first run');
       const runs = [first];
       for (let i = 1; i < 3; i++) runs.push(await workflow.runOnce());
       assert.equal(runs[2]?.errored, 1);
-      const user = await storage.db.selectFrom('tracked_user').select(['invite_status', 'status_reason']).where('upn_key', '=', poison).executeTakeFirstOrThrow();
+      const user = await storage.db
+        .selectFrom('tracked_user')
+        .select(['invite_status', 'status_reason'])
+        .where('upn_key', '=', poison)
+        .executeTakeFirstOrThrow();
       assert.equal(user.invite_status, 'Error');
       assert.match(user.status_reason ?? '', /directory lookup failed in 3 runs in a row/);
       const counts = await statusCounts(storage.db);

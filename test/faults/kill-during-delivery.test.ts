@@ -65,12 +65,22 @@ for (const backend of BACKENDS) {
         for (const row of rows) {
           const got = sink.to(row.recipient);
           assert.ok(got.length >= 1, `${row.recipient} got its email`);
-          assert.ok(got.every((m) => m.messageId === row.message_id), 'every copy carries the stored Message-ID');
+          assert.ok(
+            got.every((m) => m.messageId === row.message_id),
+            'every copy carries the stored Message-ID',
+          );
           duplicates += got.length - 1;
         }
         assert.ok(killed >= 1, 'at least one kill landed mid-delivery');
         assert.ok(duplicates <= killed * CONCURRENCY, `${duplicates} duplicates after ${killed} kills with ${CONCURRENCY} connections`);
-        figure(`kill-during-delivery-${backend.name}`, { emails: EMAILS, kills: killed, smtpConnections: CONCURRENCY, lost: 0, duplicates, duplicatesPerKill: Number((duplicates / killed).toFixed(2)) });
+        figure(`kill-during-delivery-${backend.name}`, {
+          emails: EMAILS,
+          kills: killed,
+          smtpConnections: CONCURRENCY,
+          lost: 0,
+          duplicates,
+          duplicatesPerKill: Number((duplicates / killed).toFixed(2)),
+        });
       } finally {
         await sink.close();
         await storage.close();

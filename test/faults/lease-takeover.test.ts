@@ -81,7 +81,15 @@ describe('fault: two instances on one database, the lease holder killed mid-run'
       await until(async () => (await statusCounts(storage.db)).Sent === eligible.length, 'every eligible user to be Sent', 20_000);
       assert.equal(survivor.child.exitCode, null);
       const { duplicates } = lostAndDuplicates(sink, eligible);
-      figure('lease-takeover', { leaseSeconds: LEASE_SECONDS, pollSeconds: Math.min(10, LEASE_SECONDS / 2), takeoverSeconds: Number(takeoverSeconds.toFixed(1)), sentAtKill, eligible: eligible.length, lost: 0, duplicates });
+      figure('lease-takeover', {
+        leaseSeconds: LEASE_SECONDS,
+        pollSeconds: Math.min(10, LEASE_SECONDS / 2),
+        takeoverSeconds: Number(takeoverSeconds.toFixed(1)),
+        sentAtKill,
+        eligible: eligible.length,
+        lost: 0,
+        duplicates,
+      });
     } finally {
       for (const i of instances) i.child.kill('SIGKILL');
       await Promise.all(instances.map((i) => i.exited));

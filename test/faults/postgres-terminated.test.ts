@@ -51,10 +51,11 @@ async function startProxy(target: URL): Promise<{ port: number; cut(): void; res
     restore() {
       refusing = false;
     },
-    close: () => new Promise((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -82,7 +83,13 @@ describe('fault: PostgreSQL backends terminated and the database unreachable', {
     const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await admin.connect();
     const terminate = async () =>
-      Number((await admin.query('select count(*) filter (where pg_terminate_backend(pid)) as n from pg_stat_activity where application_name = $1', [applicationName])).rows[0].n);
+      Number(
+        (
+          await admin.query('select count(*) filter (where pg_terminate_backend(pid)) as n from pg_stat_activity where application_name = $1', [
+            applicationName,
+          ])
+        ).rows[0].n,
+      );
     const env: Record<string, string> = {
       ...storage.env,
       ...ephemeralServeEnv(),
@@ -100,7 +107,13 @@ describe('fault: PostgreSQL backends terminated and the database unreachable', {
       ONRAMP_INVITATIONS_GRAPH_CONCURRENCY: '1',
       ONRAMP_INVITATIONS_RETRY_AFTER_FAILURE_SECONDS: '1',
     };
-    const onboarding = new OnboardingService({ storage, config: loadConfig({ env: { ...env, ...storage.env } }), clock: systemClock, log: createLogger('silent'), graph: tenant.graph });
+    const onboarding = new OnboardingService({
+      storage,
+      config: loadConfig({ env: { ...env, ...storage.env } }),
+      clock: systemClock,
+      log: createLogger('silent'),
+      graph: tenant.graph,
+    });
     await onboarding.upload(rosterCsv(USERS), { actor: 'test' });
     tenant.sim.control.setFaults({ latencyMs: 20 });
     const server = runCli(['serve'], env);
@@ -110,10 +123,15 @@ describe('fault: PostgreSQL backends terminated and the database unreachable', {
       const base = (await server.waitFor(LISTENING))[1]!;
       // Waits end at once, failing, if the server exits (the defect: an unhandled 'error' event ended it).
       const until = (check: () => boolean | Promise<boolean>, what: string, timeoutMs?: number) =>
-        waitUntil(async () => {
-          if (server.child.exitCode !== null || server.child.signalCode !== null) throw new Error(`the server exited while waiting for ${what}:\n${server.output().slice(-3000)}`);
-          return check();
-        }, what, timeoutMs);
+        waitUntil(
+          async () => {
+            if (server.child.exitCode !== null || server.child.signalCode !== null)
+              throw new Error(`the server exited while waiting for ${what}:\n${server.output().slice(-3000)}`);
+            return check();
+          },
+          what,
+          timeoutMs,
+        );
       const readyz = async () => (await fetch(`${base}/readyz`).catch(() => null))?.status ?? 0;
 
       // 1. Mid-run: a chunk has committed, the run is on the next ones.
@@ -139,7 +157,15 @@ describe('fault: PostgreSQL backends terminated and the database unreachable', {
       assert.ok(terminated.midRun! > 0 && terminated.idle! > 0, `backends were terminated: ${JSON.stringify(terminated)}`);
       assert.doesNotMatch(server.output(), /Unhandled 'error' event|uncaughtException/);
       const { duplicates } = lostAndDuplicates(sink, eligible);
-      figure('postgres-terminated', { users: USERS, eligible: eligible.length, terminatedBackends: terminated, processExits: 0, lost: 0, duplicates, readiness: '503 while unreachable, then 200' });
+      figure('postgres-terminated', {
+        users: USERS,
+        eligible: eligible.length,
+        terminatedBackends: terminated,
+        processExits: 0,
+        lost: 0,
+        duplicates,
+        readiness: '503 while unreachable, then 200',
+      });
     } finally {
       server.child.kill('SIGTERM');
       await server.exited;

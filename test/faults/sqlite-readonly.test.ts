@@ -42,7 +42,15 @@ describe('fault: SQLite refuses writes mid-run, then accepts them again', () => 
     const storage = await sqliteBackend.open();
     const sink = await new SmtpSink().start();
     const lines: Array<{ level: number; msg: string; err?: { message?: string } }> = [];
-    const log = createLogger('info', new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString())), done()) }));
+    const log = createLogger(
+      'info',
+      new Writable({
+        write: (chunk: Buffer, _e, done) => {
+          lines.push(JSON.parse(chunk.toString()));
+          done();
+        },
+      }),
+    );
     const env: Record<string, string> = {
       ...storage.env,
       ...ephemeralServeEnv(),
@@ -71,9 +79,20 @@ describe('fault: SQLite refuses writes mid-run, then accepts them again', () => 
       await until(async () => (await storage.db.selectFrom('mail_outbox').select('id').limit(1).execute()).length > 0, 'the first chunk to commit');
       await sql`pragma query_only = 1`.execute(running.ctx.storage.db);
       let unready: Awaited<ReturnType<typeof ready>> | undefined;
-      await until(async () => (unready = await ready()).status === 503, 'readiness to say not ready', 15_000);
+      await until(
+        async () => {
+          unready = await ready();
+          return unready.status === 503;
+        },
+        'readiness to say not ready',
+        15_000,
+      );
       assert.match(unready!.body.message ?? '', /does not accept writes: attempt to write a readonly database \(SQLITE_READONLY\)/);
-      await until(() => (running.ctx.jobs?.statuses().find((j) => j.name === 'onboarding.invitations')?.failures ?? 0) > 0, 'the run to fail on the refused writes', 15_000);
+      await until(
+        () => (running.ctx.jobs?.statuses().find((j) => j.name === 'onboarding.invitations')?.failures ?? 0) > 0,
+        'the run to fail on the refused writes',
+        15_000,
+      );
       const failuresWhileReadOnly = running.ctx.jobs!.statuses().find((j) => j.name === 'onboarding.invitations')!.failures;
 
       await sql`pragma query_only = 0`.execute(running.ctx.storage.db);
@@ -85,9 +104,23 @@ describe('fault: SQLite refuses writes mid-run, then accepts them again', () => 
       const { duplicates } = lostAndDuplicates(sink, eligible);
       const jobErrors = lines.filter((l) => l.level === 50 && /job failed/.test(l.msg));
       assert.ok(jobErrors.length >= 1, 'the failure is logged');
-      assert.ok(jobErrors.every((l) => !/no transaction is active/.test(l.msg)), 'with its cause, not the failed rollback');
-      assert.ok(jobErrors.length < failuresWhileReadOnly + 2, `logged once per cause, not once per retry: ${jobErrors.length} lines for ${failuresWhileReadOnly}+ failures`);
-      figure('sqlite-readonly', { users: USERS, eligible: eligible.length, lost: 0, duplicates, runFailuresWhileReadOnly: failuresWhileReadOnly, processExits: 0, readiness: '503 then 200' });
+      assert.ok(
+        jobErrors.every((l) => !/no transaction is active/.test(l.msg)),
+        'with its cause, not the failed rollback',
+      );
+      assert.ok(
+        jobErrors.length < failuresWhileReadOnly + 2,
+        `logged once per cause, not once per retry: ${jobErrors.length} lines for ${failuresWhileReadOnly}+ failures`,
+      );
+      figure('sqlite-readonly', {
+        users: USERS,
+        eligible: eligible.length,
+        lost: 0,
+        duplicates,
+        runFailuresWhileReadOnly: failuresWhileReadOnly,
+        processExits: 0,
+        readiness: '503 then 200',
+      });
     } finally {
       await running.close();
       await sink.close();

@@ -26,7 +26,9 @@ export function tenantOf(users: number): NonNullable<SimulatorOptions['tenant']>
 }
 
 export function eligibleOf(users: number): string[] {
-  return Array.from({ length: users }, (_, k) => k + 1).filter((i) => !disabled(i)).map(upnOf);
+  return Array.from({ length: users }, (_, k) => k + 1)
+    .filter((i) => !disabled(i))
+    .map(upnOf);
 }
 
 export const rosterCsv = (users: number) => `UPN\n${Array.from({ length: users }, (_, k) => upnOf(k + 1)).join('\n')}\n`;
@@ -48,7 +50,11 @@ export function lostAndDuplicates(sink: SmtpSink, eligible: readonly string[]): 
 }
 
 export async function statusCounts(db: Kysely<Database>): Promise<Record<string, number>> {
-  const rows = await db.selectFrom('tracked_user').select(['invite_status', db.fn.countAll<number>().as('n')]).groupBy('invite_status').execute();
+  const rows = await db
+    .selectFrom('tracked_user')
+    .select(['invite_status', db.fn.countAll<number>().as('n')])
+    .groupBy('invite_status')
+    .execute();
   return Object.fromEntries(rows.map((r) => [r.invite_status, Number(r.n)]));
 }
 

@@ -3,7 +3,7 @@
  * certificate, a CRL file per CA (rewritable), and buildDeviceApp listening on loopback.
  */
 import assert from 'node:assert/strict';
-import { Agent, request } from 'node:https';
+import { type Agent, request } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,15 @@ import type { OnrampContext } from '../../src/context.js';
 import { resolveGatewayMaterial } from '../../src/gateway/gateway-material.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { createCrl, createIntermediateCa, createRootCa, issueClientCertificate, issueServerCertificate, type CertificateAuthority, type IssuedCertificate } from '../../src/pki/pki.js';
+import {
+  createCrl,
+  createIntermediateCa,
+  createRootCa,
+  issueClientCertificate,
+  issueServerCertificate,
+  type CertificateAuthority,
+  type IssuedCertificate,
+} from '../../src/pki/pki.js';
 import { sqliteBackend, type TestStorage } from '../support/storage.js';
 
 export interface DeviceAnswer {
@@ -37,16 +45,28 @@ export interface DeviceListener {
   /** Rewrites the issuing CA's CRL (the listener re-reads it on its reload interval). */
   revoke(serials: string[]): Promise<void>;
   /** One call with `client` (sent with its intermediate); a new connection unless `agent` keeps or resumes one. */
-  call(client: IssuedCertificate, method: 'GET' | 'POST', path: string, body?: unknown, options?: { agent?: Agent; rawBody?: string; headers?: Record<string, string> }): Promise<DeviceAnswer>;
+  call(
+    client: IssuedCertificate,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    options?: { agent?: Agent; rawBody?: string; headers?: Record<string, string> },
+  ): Promise<DeviceAnswer>;
   close(): Promise<void>;
 }
 
-export async function startDeviceListener(env: Record<string, string> = {}, beforeListen?: (app: FastifyInstance, ctx: OnrampContext) => Promise<void>): Promise<DeviceListener> {
+export async function startDeviceListener(
+  env: Record<string, string> = {},
+  beforeListen?: (app: FastifyInstance, ctx: OnrampContext) => Promise<void>,
+): Promise<DeviceListener> {
   const dir = mkdtempSync(join(tmpdir(), 'onramp-security-'));
   const root = await createRootCa('security root');
   const issuing = await createIntermediateCa(root, 'security issuing');
   const server = await issueServerCertificate(issuing);
-  const file = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
+  const file = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
   const issuingCrl = file('issuing.crl', await createCrl(issuing, []));
   const storage = await sqliteBackend.open();
   const config = loadConfig({
@@ -82,13 +102,23 @@ export async function startDeviceListener(env: Record<string, string> = {}, befo
           servername: 'localhost',
           cert: client.certPem + issuing.certPem,
           key: client.keyPem,
-          headers: { ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }), ...options.headers },
+          headers: {
+            ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+            ...options.headers,
+          },
         },
         (res) => {
           const resumed = (res.socket as TLSSocket).isSessionReused();
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, resumed, json: JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<string, unknown>, ms: performance.now() - started }));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              resumed,
+              json: JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<string, unknown>,
+              ms: performance.now() - started,
+            }),
+          );
         },
       );
       req.on('error', reject);
@@ -103,7 +133,14 @@ export async function startDeviceListener(env: Record<string, string> = {}, befo
     storage,
     app,
     issue: (upn) => issueClientCertificate(issuing, { upn, keyType: 'ec' }),
-    revoke: async (serials) => writeFileSync(issuingCrl, await createCrl(issuing, serials.map((serialNumber) => ({ serialNumber })))),
+    revoke: async (serials) =>
+      writeFileSync(
+        issuingCrl,
+        await createCrl(
+          issuing,
+          serials.map((serialNumber) => ({ serialNumber })),
+        ),
+      ),
     call,
     close: async () => {
       await app.close();

@@ -46,10 +46,14 @@ test('look-alike identities are someone else: 403 (or 400 for what the schema re
 });
 
 test('duplicate keys: the binding checks the value the route acts on (the last), never another', async () => {
-  const asBob = await post('{"upn":"alice@contoso.com","hostname":"PC-D1","operatingSystem":"W","beaconLaunchTime":"2026-11-23T08:00:00Z","upn":"bob@contoso.com"}');
+  const asBob = await post(
+    '{"upn":"alice@contoso.com","hostname":"PC-D1","operatingSystem":"W","beaconLaunchTime":"2026-11-23T08:00:00Z","upn":"bob@contoso.com"}',
+  );
   assert.equal(asBob.status, 403);
   assert.equal(await getDeviceState(listener.storage.db, 'pc-d1', 'bob@contoso.com'), undefined);
-  const asAlice = await post('{"upn":"bob@contoso.com","hostname":"PC-D2","operatingSystem":"W","beaconLaunchTime":"2026-11-23T08:00:00Z","upn":"alice@contoso.com"}');
+  const asAlice = await post(
+    '{"upn":"bob@contoso.com","hostname":"PC-D2","operatingSystem":"W","beaconLaunchTime":"2026-11-23T08:00:00Z","upn":"alice@contoso.com"}',
+  );
   assert.equal(asAlice.status, 200);
   assert.equal(asAlice.json.upn, 'alice@contoso.com');
 });

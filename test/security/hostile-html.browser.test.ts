@@ -10,7 +10,6 @@ import { launchChromium } from '../support/browser.js';
 import { DEFAULT_SUBJECTS, escalationEmail, userEmail, type Branding } from '../../src/onboarding/email-templates.js';
 import { sanitiseSignatureHtml } from '../../src/signatures/sanitise.js';
 
-
 const PAYLOADS = [
   '<script>pwned()</script>',
   '<img src=x onerror=pwned()>',
@@ -57,9 +56,23 @@ test('the sanitised signature runs no script, whatever it was sent', async () =>
 });
 
 test('emails built from hostile names and branding run no script', async () => {
-  const branding: Branding = { companyName: PAYLOADS[1]!, logoUrl: 'javascript:pwned()', supportTeam: PAYLOADS[2]!, supportEmail: '"><script>pwned()</script>', primaryColor: 'red;}</style><script>pwned()</script>', accentColor: '#445566' };
+  const branding: Branding = {
+    companyName: PAYLOADS[1]!,
+    logoUrl: 'javascript:pwned()',
+    supportTeam: PAYLOADS[2]!,
+    supportEmail: '"><script>pwned()</script>',
+    primaryColor: 'red;}</style><script>pwned()</script>',
+    accentColor: '#445566',
+  };
   for (const payload of PAYLOADS) {
-    const invitation = userEmail({ displayName: payload, upn: 'ann@contoso.test', token: 'tok', publicUrl: 'https://mfa.contoso.test/', branding, subjects: DEFAULT_SUBJECTS });
+    const invitation = userEmail({
+      displayName: payload,
+      upn: 'ann@contoso.test',
+      token: 'tok',
+      publicUrl: 'https://mfa.contoso.test/',
+      branding,
+      subjects: DEFAULT_SUBJECTS,
+    });
     assert.equal(await runsScript(invitation.html), false, `invitation: ${payload}`);
     const escalation = escalationEmail({
       managerName: payload,

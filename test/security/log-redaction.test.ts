@@ -27,13 +27,21 @@ test('redactUrl keeps route words and parameter names and replaces query values 
 test('no log line holds a live link token after requests that miss the route or fail on it', async () => {
   const storage = await sqliteBackend.open();
   const lines: string[] = [];
-  const sink = new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) });
+  const sink = new Writable({
+    write: (chunk, _encoding, done) => {
+      lines.push(String(chunk));
+      done();
+    },
+  });
   const config = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json', ...storage.env } });
   const app = await buildPublicApp({ config, storage, log: createLogger('debug', sink), clock: systemClock, demo: false, instanceId: 'test' });
   try {
     const auth = new AuthService(storage.db, config.auth, systemClock);
     const admin = { authorization: `Bearer ${(await auth.createApiToken('ci', 'admin', 'test')).token}` };
-    assert.equal((await app.inject({ method: 'POST', url: '/api/upload-users', headers: admin, payload: { csv: 'upn\nada@contoso.example\n' } })).statusCode, 200);
+    assert.equal(
+      (await app.inject({ method: 'POST', url: '/api/upload-users', headers: admin, payload: { csv: 'upn\nada@contoso.example\n' } })).statusCode,
+      200,
+    );
     const user = await q.findByUpnKey(storage.db, (await q.defaultCampaign(storage.db)).id, 'ada@contoso.example');
     assert.ok(user);
     const token = linkTokenOf(user);
@@ -58,7 +66,12 @@ test('no log line holds a live link token after requests that miss the route or 
       ['POST', `/api/resend?token=${token}`],
     ];
     for (const [method, url] of probes) {
-      const res = await app.inject({ method: method as 'GET', url, headers: { 'content-type': 'application/json' }, payload: method === 'GET' || method === 'OPTIONS' ? undefined : '{' });
+      const res = await app.inject({
+        method: method as 'GET',
+        url,
+        headers: { 'content-type': 'application/json' },
+        payload: method === 'GET' || method === 'OPTIONS' ? undefined : '{',
+      });
       assert.ok(res.statusCode >= 400, `${method} ${url} answered ${res.statusCode}`);
     }
     const log = lines.join('');

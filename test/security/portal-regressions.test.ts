@@ -25,7 +25,11 @@ before(async () => {
   storage = await sqliteBackend.open();
   const config = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json', ONRAMP_AUTH_COOKIE_SECURE: 'false', ...storage.env } });
   app = await buildPublicApp({ config, storage, log: createLogger('silent'), clock: systemClock, demo: false, instanceId: 'test' });
-  const setup = await app.inject({ method: 'POST', url: '/api/auth/setup', payload: { username: 'alice', password: PASSWORD, setupCode: app.onrampAuth.setupCode } });
+  const setup = await app.inject({
+    method: 'POST',
+    url: '/api/auth/setup',
+    payload: { username: 'alice', password: PASSWORD, setupCode: app.onrampAuth.setupCode },
+  });
   assert.equal(setup.statusCode, 201, setup.body);
   admin = { cookie: `${SESSION}=${cookieOf(setup)}`, csrf: setup.json().csrfToken };
 });
@@ -35,25 +39,44 @@ after(async () => {
   await storage?.close();
 });
 
-test('CSRF: a cookie-authenticated state change needs the session\'s x-csrf-token; a cross-site form post is refused', async () => {
-  const upload = (headers: Record<string, string>) => app.inject({ method: 'POST', url: '/api/upload-users', headers, payload: { csv: 'upn\ncsrf@contoso.example\n' } });
-  const attempts: Array<Record<string, string>> = [{ cookie: admin.cookie }, { cookie: admin.cookie, 'x-csrf-token': 'forged' }, { cookie: admin.cookie, 'x-csrf-token': '' }];
+test("CSRF: a cookie-authenticated state change needs the session's x-csrf-token; a cross-site form post is refused", async () => {
+  const upload = (headers: Record<string, string>) =>
+    app.inject({ method: 'POST', url: '/api/upload-users', headers, payload: { csv: 'upn\ncsrf@contoso.example\n' } });
+  const attempts: Array<Record<string, string>> = [
+    { cookie: admin.cookie },
+    { cookie: admin.cookie, 'x-csrf-token': 'forged' },
+    { cookie: admin.cookie, 'x-csrf-token': '' },
+  ];
   for (const headers of attempts) {
     const res = await upload(headers);
     assert.equal(res.statusCode, 403, res.body);
     assert.equal(res.json().code, 'ONRAMP_ERR_CSRF');
   }
-  const form = await app.inject({ method: 'POST', url: '/api/upload-users', headers: { cookie: admin.cookie, 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' }, payload: 'csv=upn%0Aa%40b.c' });
+  const form = await app.inject({
+    method: 'POST',
+    url: '/api/upload-users',
+    headers: { cookie: admin.cookie, 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' },
+    payload: 'csv=upn%0Aa%40b.c',
+  });
   assert.ok(form.statusCode === 403 || form.statusCode === 415, form.body);
   assert.equal((await upload({ cookie: admin.cookie, 'x-csrf-token': admin.csrf })).statusCode, 200);
   // No CORS for origins that are not configured: the browser would not let evil.example read answers.
-  const preflight = await app.inject({ method: 'OPTIONS', url: '/api/admin/users', headers: { origin: 'https://evil.example', 'access-control-request-method': 'DELETE' } });
+  const preflight = await app.inject({
+    method: 'OPTIONS',
+    url: '/api/admin/users',
+    headers: { origin: 'https://evil.example', 'access-control-request-method': 'DELETE' },
+  });
   assert.equal(preflight.headers['access-control-allow-origin'], undefined);
 });
 
 test('session fixation: a session id chosen before sign-in is never adopted; sign-in issues a new one', async () => {
   const planted = 'a'.repeat(43);
-  const login = await app.inject({ method: 'POST', url: '/api/auth/login', headers: { cookie: `${SESSION}=${planted}` }, payload: { username: 'alice', password: PASSWORD } });
+  const login = await app.inject({
+    method: 'POST',
+    url: '/api/auth/login',
+    headers: { cookie: `${SESSION}=${planted}` },
+    payload: { username: 'alice', password: PASSWORD },
+  });
   assert.equal(login.statusCode, 200, login.body);
   const issued = cookieOf(login);
   assert.ok(issued && issued !== planted);
@@ -68,7 +91,10 @@ test('CSV export: cells a spreadsheet would run as formulas are neutralised', as
   assert.equal(up.statusCode, 200, up.body);
   const exported = await app.inject({ url: '/api/admin/reports/export.csv', headers: { cookie: admin.cookie } });
   assert.equal(exported.statusCode, 200);
-  const cells = exported.body.split(/\r?\n/).flatMap((line) => line.split(',')).map((c) => c.replace(/^"|"$/g, ''));
+  const cells = exported.body
+    .split(/\r?\n/)
+    .flatMap((line) => line.split(','))
+    .map((c) => c.replace(/^"|"$/g, ''));
   for (const cell of cells) assert.doesNotMatch(cell, /^[=+\-@\t\r]/, `a cell starts like a formula: ${cell}`);
   assert.ok(exported.body.includes("'+cmd@contoso.example") && exported.body.includes("'-2+3@contoso.example"), exported.body);
 });
@@ -85,11 +111,15 @@ test('upload: unknown fields and __proto__ keys change nothing (mass assignment,
 });
 
 test('no user enumeration: resend and enrol answers are the same for members and strangers; errors carry no stack', async () => {
-  const ask = (email: string) => app.inject({ method: 'POST', url: '/api/resend', headers: { accept: 'application/json', 'user-agent': 'script' }, payload: { email } });
+  const ask = (email: string) =>
+    app.inject({ method: 'POST', url: '/api/resend', headers: { accept: 'application/json', 'user-agent': 'script' }, payload: { email } });
   const member = await ask('+cmd@contoso.example');
   const stranger = await ask('nobody-here@contoso.example');
   assert.deepEqual([member.statusCode, member.body], [stranger.statusCode, stranger.body]);
-  const unknownLink = await app.inject({ url: '/api/enrol?token=1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', headers: { accept: 'application/json', 'user-agent': 'script' } });
+  const unknownLink = await app.inject({
+    url: '/api/enrol?token=1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+    headers: { accept: 'application/json', 'user-agent': 'script' },
+  });
   const malformedLink = await app.inject({ url: '/api/enrol?token=%00%00', headers: { accept: 'application/json', 'user-agent': 'script' } });
   assert.deepEqual([unknownLink.statusCode, unknownLink.json().message], [malformedLink.statusCode, malformedLink.json().message]);
   const broken = await app.inject({ method: 'POST', url: '/api/auth/login', headers: { 'content-type': 'application/json' }, payload: '{"username":' });

@@ -32,12 +32,19 @@ function post(port: number, agent: Agent, email: string): Promise<{ ms: number; 
         path: '/api/resend',
         method: 'POST',
         agent,
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), accept: 'text/html', 'user-agent': 'Mozilla/5.0' },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'content-length': Buffer.byteLength(body),
+          accept: 'text/html',
+          'user-agent': 'Mozilla/5.0',
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6, status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        res.on('end', () =>
+          resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6, status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+        );
       },
     );
     req.on('error', reject);
@@ -51,7 +58,9 @@ for (const backend of [sqliteBackend]) {
   describe(`resend timing [${backend.name}]`, () => {
     test(`answers for addresses in the campaign and unknown ones are indistinguishable by time (AUC <= 0.55 over ${PER_CATEGORY} each), and the known ones are resent`, async () => {
       const storage = await backend.open();
-      const config = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json', ...storage.env, ONRAMP_ONBOARDING_RESEND_PER_IP_PER_HOUR: '1000000' } });
+      const config = loadConfig({
+        env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json', ...storage.env, ONRAMP_ONBOARDING_RESEND_PER_IP_PER_HOUR: '1000000' },
+      });
       const ctx: OnrampContext = { config, storage, log: createLogger('silent'), clock: systemClock, demo: false, instanceId: 'test' };
       const app = await buildPublicApp(ctx);
       const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -79,7 +88,11 @@ for (const backend of [sqliteBackend]) {
         assert.ok(score <= 0.55 && score >= 0.45, figures);
 
         await app.onboarding.idle();
-        const resent = await storage.db.selectFrom('user_event').select((eb) => eb.fn.countAll<number>().as('n')).where('type', '=', USER_EVENT.ResendRequested).executeTakeFirstOrThrow();
+        const resent = await storage.db
+          .selectFrom('user_event')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('type', '=', USER_EVENT.ResendRequested)
+          .executeTakeFirstOrThrow();
         assert.equal(Number(resent.n), PER_CATEGORY, 'every member asked once and only them');
       } finally {
         agent.destroy();

@@ -74,7 +74,10 @@ test('while the worst accepted signatures are sanitised, /healthz answers at onc
   );
   let uploading = true;
   let lastUpload = 0;
-  void uploads.then(() => ((uploading = false), (lastUpload = performance.now())));
+  void uploads.then(() => {
+    uploading = false;
+    lastUpload = performance.now();
+  });
   // Probes on one kept-alive connection, so each measures the server's event loop, not a handshake.
   const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
   await call('GET', '/healthz', undefined, keepAlive);
@@ -87,11 +90,18 @@ test('while the worst accepted signatures are sanitised, /healthz answers at onc
   }
   const answers = await uploads;
   keepAlive.destroy();
-  assert.deepEqual(answers.map((a) => a.status), [...shapes.map(() => 200), 400, 400], JSON.stringify(answers.map((a) => a.json)));
+  assert.deepEqual(
+    answers.map((a) => a.status),
+    [...shapes.map(() => 200), 400, 400],
+    JSON.stringify(answers.map((a) => a.json)),
+  );
   // Answered while the sanitiser worked (not queued behind it): several probes came back before the
   // last upload did, and typically within 100 ms (a median: one probe can lose its core to a neighbour).
   const during = probes.filter((p) => p.answeredAt < lastUpload);
   assert.ok(during.length >= 3, `only ${during.length} health probes answered during the uploads`);
   const typical = median(during.map((p) => p.ms));
-  assert.ok(typical <= 100, `health probes took ${typical.toFixed(1)} ms (median of ${during.length}; max ${Math.max(...during.map((p) => p.ms)).toFixed(1)} ms)`);
+  assert.ok(
+    typical <= 100,
+    `health probes took ${typical.toFixed(1)} ms (median of ${during.length}; max ${Math.max(...during.map((p) => p.ms)).toFixed(1)} ms)`,
+  );
 });

@@ -24,7 +24,8 @@ after(async () => listener?.close());
 
 const beacon = (upn: string) => ({ upn, hostname: 'PC-042', operatingSystem: 'Windows 11 Enterprise', beaconLaunchTime: '2026-11-23T08:00:00Z' });
 /** A new connection per call (no keep-alive) through `agent`, whose session cache resumes TLS. */
-const call = (agent: Agent, client: IssuedCertificate, upn: string) => listener.call(client, 'POST', '/api/beacon', beacon(upn), { agent, headers: { connection: 'close' } });
+const call = (agent: Agent, client: IssuedCertificate, upn: string) =>
+  listener.call(client, 'POST', '/api/beacon', beacon(upn), { agent, headers: { connection: 'close' } });
 const resumingAgent = (version: 'TLSv1.2' | 'TLSv1.3') => new Agent({ keepAlive: false, maxVersion: version, minVersion: version });
 
 for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
@@ -34,9 +35,16 @@ for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
       try {
         const answers = [];
         for (let i = 0; i < 5; i++) answers.push(await call(agent, alice, 'alice@contoso.com'));
-        assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 200], JSON.stringify(answers.map((a) => a.json)));
+        assert.deepEqual(
+          answers.map((a) => a.status),
+          [200, 200, 200, 200, 200],
+          JSON.stringify(answers.map((a) => a.json)),
+        );
         assert.equal(answers[0]!.resumed, false);
-        assert.ok(answers.slice(1).every((a) => a.resumed), 'the client resumed its session (else this test tests nothing)');
+        assert.ok(
+          answers.slice(1).every((a) => a.resumed),
+          'the client resumed its session (else this test tests nothing)',
+        );
       } finally {
         agent.destroy();
       }

@@ -36,7 +36,9 @@ export class SmtpSink {
             allowInsecureAuth: true,
             disabledCommands: ['STARTTLS'],
             onAuth: (auth, _session, callback) =>
-              auth.password === options.password ? callback(null, { user: auth.username }) : callback(Object.assign(new Error('authentication failed'), { responseCode: 535 })),
+              auth.password === options.password
+                ? callback(null, { user: auth.username })
+                : callback(Object.assign(new Error('authentication failed'), { responseCode: 535 })),
           }),
       logger: false,
       onConnect: (session, callback) => {

@@ -52,7 +52,12 @@ function errorFrom(status: number, statusText: string, text: string): ApiError {
 export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
   const method = options.method ?? 'GET';
   const json = options.body !== undefined;
-  const res = await fetch(path, { method, headers: headersFor(method, json), body: json ? JSON.stringify(options.body) : undefined, credentials: 'same-origin' });
+  const res = await fetch(path, {
+    method,
+    headers: headersFor(method, json),
+    body: json ? JSON.stringify(options.body) : undefined,
+    credentials: 'same-origin',
+  });
   if (res.status === 204) return undefined as T;
   const text = await res.text();
   if (!res.ok) throw errorFrom(res.status, res.statusText, text);

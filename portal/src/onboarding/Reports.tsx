@@ -40,21 +40,31 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
           Batch
           <select value={filters.batch} onChange={set('batch')}>
             <option value="">All batches</option>
-            {report?.filters.batches.map((b) => <option key={b} value={b}>{b}</option>)}
+            {report?.filters.batches.map((b) => (
+              <option key={b} value={b}>
+                {b}
+              </option>
+            ))}
           </select>
         </label>
         <label>
           Status
           <select value={filters.status} onChange={set('status')}>
             <option value="">Any status</option>
-            {STATUSES.map((s) => <option key={s}>{s}</option>)}
+            {STATUSES.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
           </select>
         </label>
         <label>
           Department
           <select value={filters.department} onChange={set('department')}>
             <option value="">All departments</option>
-            {report?.filters.departments.map((d) => <option key={d} value={d}>{d}</option>)}
+            {report?.filters.departments.map((d) => (
+              <option key={d} value={d}>
+                {d}
+              </option>
+            ))}
           </select>
         </label>
         <label>
@@ -69,30 +79,58 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
           Search
           <input type="search" placeholder="UPN, name or department" value={filters.search} onChange={set('search')} />
         </label>
-        <a className="button" href={`/api/admin/reports/export.csv${scopeQuery}`} download>Export CSV</a>
+        <a className="button" href={`/api/admin/reports/export.csv${scopeQuery}`} download>
+          Export CSV
+        </a>
       </form>
-      {error && <p role="alert" className="error">{error}</p>}
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
       {report && (
         <>
           <div className="tiles">
-            <div className="tile"><span className="label">Tracked users</span><span className="value">{report.total.toLocaleString()}</span></div>
-            <div className="tile"><span className="label">Completion</span><span className="value">{report.completionRate}%</span>
+            <div className="tile">
+              <span className="label">Tracked users</span>
+              <span className="value">{report.total.toLocaleString()}</span>
+            </div>
+            <div className="tile">
+              <span className="label">Completion</span>
+              <span className="value">{report.completionRate}%</span>
               <div className="bar" role="progressbar" aria-valuenow={report.completionRate} aria-valuemin={0} aria-valuemax={100} aria-label="Completion rate">
                 <div className="fill" style={{ width: `${report.completionRate}%` }} />
               </div>
               <span className="muted small">Active among users not Excluded</span>
             </div>
-            <div className="tile"><span className="label">Needs attention</span><span className="value">{(report.byStatus.Overdue ?? 0) + (report.byStatus.Error ?? 0)}</span>
-              <span className="muted"><a href="#/users?status=Overdue">Overdue {report.byStatus.Overdue ?? 0}</a> · <a href="#/users?status=Error">Error {report.byStatus.Error ?? 0}</a></span>
+            <div className="tile">
+              <span className="label">Needs attention</span>
+              <span className="value">{(report.byStatus.Overdue ?? 0) + (report.byStatus.Error ?? 0)}</span>
+              <span className="muted">
+                <a href="#/users?status=Overdue">Overdue {report.byStatus.Overdue ?? 0}</a> ·{' '}
+                <a href="#/users?status=Error">Error {report.byStatus.Error ?? 0}</a>
+              </span>
             </div>
           </div>
           {isAdmin && <SendReport />}
           <h2>By status</h2>
           <table className="data compact">
-            <thead><tr><th scope="col">Status</th><th scope="col" className="num">Users</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">Status</th>
+                <th scope="col" className="num">
+                  Users
+                </th>
+              </tr>
+            </thead>
             <tbody>
               {STATUSES.map((s) => (
-                <tr key={s}><td><span className={`status st-${s}`}>{s}</span></td><td className="num">{(report.byStatus[s] ?? 0).toLocaleString()}</td></tr>
+                <tr key={s}>
+                  <td>
+                    <span className={`status st-${s}`}>{s}</span>
+                  </td>
+                  <td className="num">{(report.byStatus[s] ?? 0).toLocaleString()}</td>
+                </tr>
               ))}
             </tbody>
           </table>
@@ -104,11 +142,18 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
               const list = report.needsAttention[key];
               return (
                 <div key={key} className="card">
-                  <h3>{label}: {list.count.toLocaleString()}</h3>
+                  <h3>
+                    {label}: {list.count.toLocaleString()}
+                  </h3>
                   {list.users.length > 0 && (
                     <ul>
                       {list.users.map((u) => (
-                        <li key={u.id}><a href={`#/users/${u.id}`}>{u.upn}</a> <span className="muted">{u.invite_status}, {u.reminder_count} reminders</span></li>
+                        <li key={u.id}>
+                          <a href={`#/users/${u.id}`}>{u.upn}</a>{' '}
+                          <span className="muted">
+                            {u.invite_status}, {u.reminder_count} reminders
+                          </span>
+                        </li>
                       ))}
                     </ul>
                   )}
@@ -119,7 +164,21 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
           </div>
           <h2>Per batch</h2>
           <table className="data">
-            <thead><tr><th scope="col">Batch</th><th scope="col" className="num">Users</th><th scope="col" className="num">Active</th><th scope="col" className="num">Excluded</th><th scope="col">Completion</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">Batch</th>
+                <th scope="col" className="num">
+                  Users
+                </th>
+                <th scope="col" className="num">
+                  Active
+                </th>
+                <th scope="col" className="num">
+                  Excluded
+                </th>
+                <th scope="col">Completion</th>
+              </tr>
+            </thead>
             <tbody>
               {report.perBatch.map((b) => (
                 <tr key={b.batchId ?? '(none)'}>
@@ -127,7 +186,12 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
                   <td className="num">{b.total.toLocaleString()}</td>
                   <td className="num">{b.active.toLocaleString()}</td>
                   <td className="num">{b.excluded.toLocaleString()}</td>
-                  <td><div className="bar small" aria-hidden="true"><div className="fill" style={{ width: `${b.completionRate}%` }} /></div> {b.completionRate}%</td>
+                  <td>
+                    <div className="bar small" aria-hidden="true">
+                      <div className="fill" style={{ width: `${b.completionRate}%` }} />
+                    </div>{' '}
+                    {b.completionRate}%
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -163,8 +227,14 @@ function SendReport() {
         Report recipients
         <input type="text" value={recipients} onChange={(e) => setRecipients(e.target.value)} placeholder="default: reports.recipients" size={36} />
       </label>
-      <button type="submit" disabled={busy}>Send report now</button>
-      {outcome && <p role={outcome.ok ? 'status' : 'alert'} className={outcome.ok ? 'ok' : 'error'}>{outcome.text}</p>}
+      <button type="submit" disabled={busy}>
+        Send report now
+      </button>
+      {outcome && (
+        <p role={outcome.ok ? 'status' : 'alert'} className={outcome.ok ? 'ok' : 'error'}>
+          {outcome.text}
+        </p>
+      )}
     </form>
   );
 }
@@ -173,7 +243,9 @@ function SendReport() {
 function ActivityChart({ days }: { days: DayActivity[] }) {
   const series = SERIES.map((s) => ({ ...s, values: days.map((d) => d[s.key]) }));
   const max = Math.max(1, ...series.flatMap((s) => s.values));
-  const W = 720, H = 220, P = 32;
+  const W = 720,
+    H = 220,
+    P = 32;
   const x = (i: number) => P + (i * (W - 2 * P)) / Math.max(1, days.length - 1);
   const y = (v: number) => H - P - (v * (H - 2 * P)) / max;
   const first = days[0]?.day ?? '';
@@ -182,17 +254,27 @@ function ActivityChart({ days }: { days: DayActivity[] }) {
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`Invitations, opens, clicks and activations per day since ${first}`}>
         <line x1={P} y1={H - P} x2={W - P} y2={H - P} className="axis" />
         <line x1={P} y1={P} x2={P} y2={H - P} className="axis" />
-        <text x={P - 6} y={P + 4} textAnchor="end" className="tick">{max}</text>
-        <text x={P - 6} y={H - P + 4} textAnchor="end" className="tick">0</text>
-        <text x={P} y={H - 8} className="tick">{first}</text>
-        <text x={W - P} y={H - 8} textAnchor="end" className="tick">{days[days.length - 1]?.day}</text>
+        <text x={P - 6} y={P + 4} textAnchor="end" className="tick">
+          {max}
+        </text>
+        <text x={P - 6} y={H - P + 4} textAnchor="end" className="tick">
+          0
+        </text>
+        <text x={P} y={H - 8} className="tick">
+          {first}
+        </text>
+        <text x={W - P} y={H - 8} textAnchor="end" className="tick">
+          {days[days.length - 1]?.day}
+        </text>
         {series.map((s) => (
           <polyline key={s.key} className={`series ${s.className}`} points={s.values.map((v, i) => `${x(i)},${y(v)}`).join(' ')} />
         ))}
       </svg>
       <figcaption className="legend">
         {series.map((s) => (
-          <span key={s.key}><span className={`swatch ${s.className}`} aria-hidden="true" /> {s.label} ({s.values.reduce((a, b) => a + b, 0)})</span>
+          <span key={s.key}>
+            <span className={`swatch ${s.className}`} aria-hidden="true" /> {s.label} ({s.values.reduce((a, b) => a + b, 0)})
+          </span>
         ))}
       </figcaption>
     </figure>

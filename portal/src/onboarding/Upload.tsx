@@ -8,22 +8,43 @@ function send(csv: string, batchId: string, onProgress: (pct: number) => void): 
 }
 
 function Preview({ parsed, encoding }: { parsed: RosterResult; encoding: RosterEncoding | undefined }) {
-  if (!parsed.ok) return <p role="alert" className="error">This file cannot be read as CSV: line {parsed.line}: {parsed.reason}</p>;
-  const problems = [...parsed.invalid.map((p) => ({ ...p, kind: 'invalid' })), ...parsed.skipped.map((p) => ({ ...p, kind: 'skipped' }))].sort((a, b) => a.row - b.row);
+  if (!parsed.ok)
+    return (
+      <p role="alert" className="error">
+        This file cannot be read as CSV: line {parsed.line}: {parsed.reason}
+      </p>
+    );
+  const problems = [...parsed.invalid.map((p) => ({ ...p, kind: 'invalid' })), ...parsed.skipped.map((p) => ({ ...p, kind: 'skipped' }))].sort(
+    (a, b) => a.row - b.row,
+  );
   return (
     <div className="preview">
       <p>
-        <strong>{parsed.entries.length}</strong> users to send (column “{parsed.upnHeader}”), {parsed.invalid.length} invalid, {parsed.skipped.length} skipped, of {parsed.total} rows.
-        {encoding && encoding !== 'UTF-8' && <> Read as {encoding} text{parsed.delimiter === '\t' ? ', tab-separated' : ''}.</>}
+        <strong>{parsed.entries.length}</strong> users to send (column “{parsed.upnHeader}”), {parsed.invalid.length} invalid, {parsed.skipped.length} skipped,
+        of {parsed.total} rows.
+        {encoding && encoding !== 'UTF-8' && (
+          <>
+            {' '}
+            Read as {encoding} text{parsed.delimiter === '\t' ? ', tab-separated' : ''}.
+          </>
+        )}
       </p>
       {problems.length > 0 && (
         <table className="data compact">
           <caption>Rows with problems</caption>
-          <thead><tr><th scope="col">Line</th><th scope="col">Value</th><th scope="col">Problem</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">Line</th>
+              <th scope="col">Value</th>
+              <th scope="col">Problem</th>
+            </tr>
+          </thead>
           <tbody>
             {problems.slice(0, 200).map((p) => (
               <tr key={`${p.kind}-${p.row}`} className={p.kind === 'invalid' ? 'row-error' : 'row-warn'}>
-                <td className="num">{p.row}</td><td>{p.upn}</td><td>{p.reason}</td>
+                <td className="num">{p.row}</td>
+                <td>{p.upn}</td>
+                <td>{p.reason}</td>
               </tr>
             ))}
           </tbody>
@@ -32,7 +53,11 @@ function Preview({ parsed, encoding }: { parsed: RosterResult; encoding: RosterE
       {parsed.entries.length > 0 && (
         <details>
           <summary>First users</summary>
-          <ul>{parsed.entries.slice(0, 20).map((e) => <li key={e.key}>{e.upn}</li>)}</ul>
+          <ul>
+            {parsed.entries.slice(0, 20).map((e) => (
+              <li key={e.key}>{e.upn}</li>
+            ))}
+          </ul>
         </details>
       )}
     </div>
@@ -41,20 +66,47 @@ function Preview({ parsed, encoding }: { parsed: RosterResult; encoding: RosterE
 
 function Result({ result }: { result: UploadResult }) {
   return (
+    // biome-ignore lint/a11y/useSemanticElements: a live region holding a heading and a list, which <output> (phrasing content only) cannot
     <div role="status" className="result">
       <h2>Uploaded to batch {result.batchId}</h2>
       <ul className="counts">
-        <li>Added: <strong>{result.added.length}</strong></li>
-        <li>Updated: <strong>{result.updated.length}</strong></li>
-        <li>Skipped: <strong>{result.skipped.length}</strong></li>
-        <li>Errors: <strong>{result.errors.length}</strong></li>
+        <li>
+          Added: <strong>{result.added.length}</strong>
+        </li>
+        <li>
+          Updated: <strong>{result.updated.length}</strong>
+        </li>
+        <li>
+          Skipped: <strong>{result.skipped.length}</strong>
+        </li>
+        <li>
+          Errors: <strong>{result.errors.length}</strong>
+        </li>
       </ul>
       {(result.skipped.length > 0 || result.errors.length > 0) && (
         <table className="data compact">
-          <thead><tr><th scope="col">Line</th><th scope="col">User</th><th scope="col">Reason</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">Line</th>
+              <th scope="col">User</th>
+              <th scope="col">Reason</th>
+            </tr>
+          </thead>
           <tbody>
-            {result.skipped.map((s) => <tr key={`s${s.row}`} className="row-warn"><td className="num">{s.row}</td><td>{s.upn}</td><td>{s.reason}</td></tr>)}
-            {result.errors.map((s) => <tr key={`e${s.row}`} className="row-error"><td className="num">{s.row}</td><td>{s.upn}</td><td>{s.error}</td></tr>)}
+            {result.skipped.map((s) => (
+              <tr key={`s${s.row}`} className="row-warn">
+                <td className="num">{s.row}</td>
+                <td>{s.upn}</td>
+                <td>{s.reason}</td>
+              </tr>
+            ))}
+            {result.errors.map((s) => (
+              <tr key={`e${s.row}`} className="row-error">
+                <td className="num">{s.row}</td>
+                <td>{s.upn}</td>
+                <td>{s.error}</td>
+              </tr>
+            ))}
           </tbody>
         </table>
       )}
@@ -105,7 +157,10 @@ export function Upload() {
   return (
     <section aria-labelledby="upload-title">
       <h1 id="upload-title">Upload users</h1>
-      <p className="muted">A CSV with a UPN, UserPrincipalName or Email column; other columns are ignored. Checked here with the same rules as the server before anything is sent.</p>
+      <p className="muted">
+        A CSV with a UPN, UserPrincipalName or Email column; other columns are ignored. Checked here with the same rules as the server before anything is sent.
+      </p>
+      {/* biome-ignore lint/a11y/noStaticElementInteractions: a drop target for the mouse; the file input inside it is the keyboard's way */}
       <div
         className={`dropzone${dragging ? ' over' : ''}`}
         data-testid="dropzone"
@@ -117,20 +172,43 @@ export function Upload() {
         onDrop={onDrop}
       >
         <p>Drop a CSV file here, or</p>
-        <button type="button" onClick={() => input.current?.click()}>Choose a file…</button>
-        <input ref={input} type="file" accept=".csv,text/csv,text/plain" className="visually-hidden" tabIndex={-1} aria-label="CSV file" onChange={(e) => void take(e.target.files?.[0])} />
-        {file && <p>Selected: <strong>{file.name}</strong></p>}
+        <button type="button" onClick={() => input.current?.click()}>
+          Choose a file…
+        </button>
+        <input
+          ref={input}
+          type="file"
+          accept=".csv,text/csv,text/plain"
+          className="visually-hidden"
+          tabIndex={-1}
+          aria-label="CSV file"
+          onChange={(e) => void take(e.target.files?.[0])}
+        />
+        {file && (
+          <p>
+            Selected: <strong>{file.name}</strong>
+          </p>
+        )}
       </div>
       <label>
         Batch id (optional)
         <input value={batchId} onChange={(e) => setBatchId(e.target.value)} maxLength={100} placeholder="e.g. finance-wave-1" />
       </label>
       {parsed && <Preview parsed={parsed} encoding={file?.encoding} />}
-      <button type="button" className="primary" disabled={!file || !parsed?.ok || parsed.entries.length === 0 || sender.progress !== null} onClick={() => file && void sender.run(file.text, batchId)}>
+      <button
+        type="button"
+        className="primary"
+        disabled={!file || !parsed?.ok || parsed.entries.length === 0 || sender.progress !== null}
+        onClick={() => file && void sender.run(file.text, batchId)}
+      >
         Upload
       </button>
       {sender.progress !== null && <progress max={100} value={sender.progress} aria-label="Upload progress" />}
-      {sender.error && <p role="alert" className="error">{sender.error}</p>}
+      {sender.error && (
+        <p role="alert" className="error">
+          {sender.error}
+        </p>
+      )}
       {sender.result && <Result result={sender.result} />}
     </section>
   );
@@ -138,7 +216,10 @@ export function Upload() {
 
 /** Addresses separated by new lines, commas or semicolons. */
 function splitAddresses(text: string): string[] {
-  return text.split(/[\n\r,;]+/).map((s) => s.trim()).filter(Boolean);
+  return text
+    .split(/[\n\r,;]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 export function ManualEntry() {
@@ -156,16 +237,31 @@ export function ManualEntry() {
         <textarea rows={10} value={text} onChange={(e) => setText(e.target.value)} aria-describedby="manual-check" />
       </label>
       <p id="manual-check" aria-live="polite">
-        {addresses.length} addresses{invalid.length > 0 && <span className="error">, {invalid.length} not valid: {invalid.slice(0, 5).join(', ')}{invalid.length > 5 ? '…' : ''}</span>}
+        {addresses.length} addresses
+        {invalid.length > 0 && (
+          <span className="error">
+            , {invalid.length} not valid: {invalid.slice(0, 5).join(', ')}
+            {invalid.length > 5 ? '…' : ''}
+          </span>
+        )}
       </p>
       <label>
         Batch id (optional)
         <input value={batchId} onChange={(e) => setBatchId(e.target.value)} maxLength={100} />
       </label>
-      <button type="button" className="primary" disabled={addresses.length === 0 || invalid.length > 0 || sender.progress !== null} onClick={() => void sender.run(['UPN', ...addresses].join('\n'), batchId)}>
+      <button
+        type="button"
+        className="primary"
+        disabled={addresses.length === 0 || invalid.length > 0 || sender.progress !== null}
+        onClick={() => void sender.run(['UPN', ...addresses].join('\n'), batchId)}
+      >
         Add users
       </button>
-      {sender.error && <p role="alert" className="error">{sender.error}</p>}
+      {sender.error && (
+        <p role="alert" className="error">
+          {sender.error}
+        </p>
+      )}
       {sender.result && <Result result={sender.result} />}
     </section>
   );

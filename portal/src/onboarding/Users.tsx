@@ -30,6 +30,7 @@ export function Users() {
     const t = setTimeout(() => setDebounced(search), 250);
     return () => clearTimeout(t);
   }, [search]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new search, filter or sort starts at the first page again
   useEffect(() => setOffset(0), [debounced, status, sort]);
   const { data, error } = useApi<UsersPage>(`/api/admin/users${query({ search: debounced, status, sort: sort.column, desc: sort.desc, offset, limit: PAGE })}`);
 
@@ -38,6 +39,7 @@ export function Users() {
   return (
     <section aria-labelledby="users-title">
       <h1 id="users-title">Users</h1>
+      {/* biome-ignore lint/a11y/useSemanticElements: <search> is too new for the browsers admins may use */}
       <form className="filters" role="search" onSubmit={(e) => e.preventDefault()}>
         <label>
           Search
@@ -47,11 +49,17 @@ export function Users() {
           Status
           <select value={status} onChange={(e) => setStatus(e.target.value)}>
             <option value="">Any status</option>
-            {STATUSES.map((s) => <option key={s}>{s}</option>)}
+            {STATUSES.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
           </select>
         </label>
       </form>
-      {error && <p role="alert" className="error">{error}</p>}
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
       <div className="table-wrap">
         <table className="data">
           <thead>
@@ -68,24 +76,40 @@ export function Users() {
           <tbody>
             {data?.users.map((u) => (
               <tr key={u.id}>
-                <td><a href={`#/users/${u.id}`}>{u.upn}</a></td>
+                <td>
+                  <a href={`#/users/${u.id}`}>{u.upn}</a>
+                </td>
                 <td>{u.displayName}</td>
                 <td>{u.department}</td>
-                <td><span className={`status st-${u.status}`}>{u.status}</span></td>
+                <td>
+                  <span className={`status st-${u.status}`}>{u.status}</span>
+                </td>
                 <td>{u.batchId}</td>
                 <td className="num">{u.reminderCount}</td>
                 <td>{u.updatedAt.slice(0, 16).replace('T', ' ')}</td>
               </tr>
             ))}
-            {data && data.users.length === 0 && <tr><td colSpan={COLUMNS.length} className="muted">No users match.</td></tr>}
+            {data && data.users.length === 0 && (
+              <tr>
+                <td colSpan={COLUMNS.length} className="muted">
+                  No users match.
+                </td>
+              </tr>
+            )}
           </tbody>
         </table>
       </div>
       {data && (
         <nav className="pager" aria-label="Pages">
-          <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>Previous</button>
-          <span aria-live="polite">{data.total === 0 ? 0 : offset + 1}–{Math.min(offset + PAGE, data.total)} of {data.total.toLocaleString()}</span>
-          <button type="button" disabled={offset + PAGE >= data.total} onClick={() => setOffset(offset + PAGE)}>Next</button>
+          <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
+            Previous
+          </button>
+          <span aria-live="polite">
+            {data.total === 0 ? 0 : offset + 1}–{Math.min(offset + PAGE, data.total)} of {data.total.toLocaleString()}
+          </span>
+          <button type="button" disabled={offset + PAGE >= data.total} onClick={() => setOffset(offset + PAGE)}>
+            Next
+          </button>
         </nav>
       )}
     </section>
@@ -125,31 +149,57 @@ export function UserPage({ id, isAdmin }: { id: string; isAdmin: boolean }) {
 
   return (
     <section aria-labelledby="user-title">
-      <p><a href="#/users">← Users</a></p>
-      {error && <p role="alert" className="error">{error}</p>}
-      {message && <p role="status" className="ok">{message}</p>}
+      <p>
+        <a href="#/users">← Users</a>
+      </p>
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      {message && (
+        // biome-ignore lint/a11y/useSemanticElements: a one-line live message, announced as a status
+        <p role="status" className="ok">
+          {message}
+        </p>
+      )}
       {data && (
         <>
           <h1 id="user-title">{data.user.displayName ?? data.user.upn}</h1>
           <dl className="facts">
-            <dt>UPN</dt><dd>{data.user.upn}</dd>
-            <dt>Status</dt><dd><span className={`status st-${data.user.status}`}>{data.user.status}</span> {data.user.statusReason}</dd>
-            <dt>MFA</dt><dd>{data.user.mfaRegistrationState}</dd>
-            <dt>Department</dt><dd>{data.user.department}</dd>
-            <dt>Job title</dt><dd>{data.user.jobTitle}</dd>
-            <dt>Manager</dt><dd>{data.user.managerUpn}</dd>
-            <dt>Batch</dt><dd>{data.user.batchId}</dd>
-            <dt>Reminders</dt><dd>{data.user.reminderCount}</dd>
+            <dt>UPN</dt>
+            <dd>{data.user.upn}</dd>
+            <dt>Status</dt>
+            <dd>
+              <span className={`status st-${data.user.status}`}>{data.user.status}</span> {data.user.statusReason}
+            </dd>
+            <dt>MFA</dt>
+            <dd>{data.user.mfaRegistrationState}</dd>
+            <dt>Department</dt>
+            <dd>{data.user.department}</dd>
+            <dt>Job title</dt>
+            <dd>{data.user.jobTitle}</dd>
+            <dt>Manager</dt>
+            <dd>{data.user.managerUpn}</dd>
+            <dt>Batch</dt>
+            <dd>{data.user.batchId}</dd>
+            <dt>Reminders</dt>
+            <dd>{data.user.reminderCount}</dd>
           </dl>
           {isAdmin && (
             <div className="actions">
-              <button type="button" onClick={() => void resend()}>Resend now</button>
-              <button type="button" className="danger" onClick={() => void remove()}>Remove from campaign</button>
+              <button type="button" onClick={() => void resend()}>
+                Resend now
+              </button>
+              <button type="button" className="danger" onClick={() => void remove()}>
+                Remove from campaign
+              </button>
             </div>
           )}
           <h2>Timeline</h2>
           <ol className="timeline">
             {data.timeline.map((e, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: events have no id; the timeline is rendered whole and never reordered
               <li key={i}>
                 <time dateTime={e.at}>{e.at.slice(0, 19).replace('T', ' ')} UTC</time>
                 <span className="event">{e.type}</span>

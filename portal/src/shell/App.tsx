@@ -32,8 +32,18 @@ export function App() {
     void refresh();
   }, [refresh]);
 
-  if (error) return <main className="centered"><p role="alert">Cannot reach onramp: {error}</p></main>;
-  if (!session) return <main className="centered"><p>Loading…</p></main>;
+  if (error)
+    return (
+      <main className="centered">
+        <p role="alert">Cannot reach onramp: {error}</p>
+      </main>
+    );
+  if (!session)
+    return (
+      <main className="centered">
+        <p>Loading…</p>
+      </main>
+    );
   if (!session.signedIn || !session.user) return <SignIn session={session} onSignedIn={refresh} />;
 
   const access = { isAdmin: session.user.role === 'admin', mailbox: session.mailbox };
@@ -46,25 +56,43 @@ export function App() {
 
   return (
     <div className="layout">
-      <a className="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>Skip to content</a>
+      {/* biome-ignore lint/a11y/useValidAnchor: with hash routes the link's default jump would change the route; it moves focus instead */}
+      <a
+        className="skip"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
+        Skip to content
+      </a>
       <header className="topbar">
-        <a className="brand" href={`#${DEFAULT_PATH}`}>onramp</a>
+        <a className="brand" href={`#${DEFAULT_PATH}`}>
+          onramp
+        </a>
         <span className="who">
           {session.user.displayName} <span className={`badge role-${session.user.role}`}>{session.user.role}</span>
           {session.demo && <span className="badge demo">demo</span>}
         </span>
-        <button type="button" className="link" onClick={() => void signOut()}>Sign out</button>
+        <button type="button" className="link" onClick={() => void signOut()}>
+          Sign out
+        </button>
       </header>
       <nav className="sidebar" aria-label="Main">
         <ul>
           {navigation(access).map((n) => (
             <li key={n.path}>
-              <a href={`#${n.path}`} aria-current={path.startsWith(n.path) ? 'page' : undefined}>{n.label}</a>
+              <a href={`#${n.path}`} aria-current={path.startsWith(n.path) ? 'page' : undefined}>
+                {n.label}
+              </a>
             </li>
           ))}
         </ul>
       </nav>
-      <main className="content" id="main" tabIndex={-1}>{screenFor(path, access)}</main>
+      <main className="content" id="main" tabIndex={-1}>
+        {screenFor(path, access)}
+      </main>
     </div>
   );
 }

@@ -20,15 +20,30 @@ export function AuditLog() {
   return (
     <section aria-labelledby="audit-title">
       <h1 id="audit-title">Audit log</h1>
-      {error && <p role="alert" className="error">{error}</p>}
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
       <div className="table-wrap">
         <table className="data">
-          <thead><tr><th scope="col">When (UTC)</th><th scope="col">Who</th><th scope="col">What</th><th scope="col">Target</th><th scope="col">From</th><th scope="col">Details</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">When (UTC)</th>
+              <th scope="col">Who</th>
+              <th scope="col">What</th>
+              <th scope="col">Target</th>
+              <th scope="col">From</th>
+              <th scope="col">Details</th>
+            </tr>
+          </thead>
           <tbody>
             {entries.map((e) => (
               <tr key={e.id}>
                 <td>{e.at.slice(0, 19).replace('T', ' ')}</td>
-                <td>{e.actor} <span className="muted">({e.actorKind})</span></td>
+                <td>
+                  {e.actor} <span className="muted">({e.actorKind})</span>
+                </td>
                 <td>{e.action}</td>
                 <td>{e.target}</td>
                 <td>{e.ip}</td>
@@ -38,7 +53,11 @@ export function AuditLog() {
           </tbody>
         </table>
       </div>
-      {more && entries.length > 0 && <button type="button" onClick={() => setBeforeId(entries[entries.length - 1]!.id)}>Older entries</button>}
+      {more && entries.length > 0 && (
+        <button type="button" onClick={() => setBeforeId(entries[entries.length - 1]!.id)}>
+          Older entries
+        </button>
+      )}
     </section>
   );
 }

@@ -20,29 +20,53 @@ export function Mailbox() {
   const current = messages?.find((m) => m.id === selected);
   return (
     <section aria-labelledby="mailbox-title">
-      <h1 id="mailbox-title">Mailbox <span className="badge demo">demo</span></h1>
+      <h1 id="mailbox-title">
+        Mailbox <span className="badge demo">demo</span>
+      </h1>
       <p className="muted">
-        Emails the simulated tenant received through Microsoft Graph. Open an invitation and click its link to
-        walk the journey as the user would; the user's status changes on the Users screen.
+        Emails the simulated tenant received through Microsoft Graph. Open an invitation and click its link to walk the journey as the user would; the user's
+        status changes on the Users screen.
       </p>
-      <p><button type="button" onClick={() => void reload()}>Refresh</button></p>
-      {error && <p role="alert" className="error">{error}</p>}
+      <p>
+        <button type="button" onClick={() => void reload()}>
+          Refresh
+        </button>
+      </p>
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
       <div className="mailbox">
         <div className="table-wrap">
           <table className="data">
             <caption className="visually-hidden">Received emails, newest first</caption>
-            <thead><tr><th scope="col">Subject</th><th scope="col">To</th><th scope="col">Received (UTC)</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">Subject</th>
+                <th scope="col">To</th>
+                <th scope="col">Received (UTC)</th>
+              </tr>
+            </thead>
             <tbody>
               {messages?.map((m) => (
                 <tr key={m.id} className={m.id === selected ? 'selected' : undefined}>
                   <td>
-                    <button type="button" className="link" aria-pressed={m.id === selected} onClick={() => setSelected(m.id)}>{m.subject || '(no subject)'}</button>
+                    <button type="button" className="link" aria-pressed={m.id === selected} onClick={() => setSelected(m.id)}>
+                      {m.subject || '(no subject)'}
+                    </button>
                   </td>
                   <td>{m.to.join(', ')}</td>
                   <td>{m.sentAt.slice(0, 19).replace('T', ' ')}</td>
                 </tr>
               ))}
-              {messages && messages.length === 0 && <tr><td colSpan={3} className="muted">No emails yet. Upload users; the invitation run sends them.</td></tr>}
+              {messages && messages.length === 0 && (
+                <tr>
+                  <td colSpan={3} className="muted">
+                    No emails yet. Upload users; the invitation run sends them.
+                  </td>
+                </tr>
+              )}
             </tbody>
           </table>
         </div>
@@ -50,10 +74,18 @@ export function Mailbox() {
           <article className="card message" aria-label="Selected email">
             <h2>{current.subject}</h2>
             <dl className="facts">
-              <dt>From</dt><dd>{current.from}</dd>
-              <dt>To</dt><dd>{current.to.join(', ')}</dd>
-              <dt>Received</dt><dd>{current.sentAt}</dd>
-              {current.attachments.length > 0 && <><dt>Attachments</dt><dd>{current.attachments.join(', ')}</dd></>}
+              <dt>From</dt>
+              <dd>{current.from}</dd>
+              <dt>To</dt>
+              <dd>{current.to.join(', ')}</dd>
+              <dt>Received</dt>
+              <dd>{current.sentAt}</dd>
+              {current.attachments.length > 0 && (
+                <>
+                  <dt>Attachments</dt>
+                  <dd>{current.attachments.join(', ')}</dd>
+                </>
+              )}
             </dl>
             <iframe
               key={current.id}

@@ -34,18 +34,22 @@ export function SignIn({ session, onSignedIn }: { session: SessionInfo; onSigned
         <p className="muted">MFA onboarding for Microsoft 365 — admin portal</p>
         {session.methods.oidc && (
           <p>
-            <a className="button primary wide" href="/api/auth/oidc/login">Sign in with Microsoft</a>
+            <a className="button primary wide" href="/api/auth/oidc/login">
+              Sign in with Microsoft
+            </a>
           </p>
         )}
         {session.methods.oidc && session.demo && (
-          <p className="note">Demo: "Sign in with Microsoft" goes to the simulated tenant. Pick the account marked Onramp.Admin (or Onramp.Viewer for read-only).</p>
+          <p className="note">
+            Demo: "Sign in with Microsoft" goes to the simulated tenant. Pick the account marked Onramp.Admin (or Onramp.Viewer for read-only).
+          </p>
         )}
         {session.methods.local && (
           <form onSubmit={(e) => void submit(e)} aria-label={setup ? 'First-run setup' : 'Local admin sign-in'}>
             {setup && (
               <p className="note">
-                No admin exists yet. Choose a user name and a password (12 characters or more). The setup code is
-                printed by <code>onramp serve</code> and in its log.
+                No admin exists yet. Choose a user name and a password (12 characters or more). The setup code is printed by <code>onramp serve</code> and in
+                its log.
               </p>
             )}
             {session.methods.oidc && <p className="muted divider">or, as the local admin</p>}
@@ -55,7 +59,15 @@ export function SignIn({ session, onSignedIn }: { session: SessionInfo; onSigned
             </label>
             <label>
               Password
-              <input name="password" type="password" autoComplete={setup ? 'new-password' : 'current-password'} required minLength={setup ? 12 : 1} value={password} onChange={(e) => setPassword(e.target.value)} />
+              <input
+                name="password"
+                type="password"
+                autoComplete={setup ? 'new-password' : 'current-password'}
+                required
+                minLength={setup ? 12 : 1}
+                value={password}
+                onChange={(e) => setPassword(e.target.value)}
+              />
             </label>
             {setup && (
               <label>
@@ -63,8 +75,14 @@ export function SignIn({ session, onSignedIn }: { session: SessionInfo; onSigned
                 <input name="setupCode" required value={setupCode} onChange={(e) => setSetupCode(e.target.value)} />
               </label>
             )}
-            {error && <p role="alert" className="error">{error}</p>}
-            <button type="submit" className="primary" disabled={busy}>{setup ? 'Create admin and sign in' : 'Sign in'}</button>
+            {error && (
+              <p role="alert" className="error">
+                {error}
+              </p>
+            )}
+            <button type="submit" className="primary" disabled={busy}>
+              {setup ? 'Create admin and sign in' : 'Sign in'}
+            </button>
           </form>
         )}
       </div>

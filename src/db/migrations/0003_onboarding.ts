@@ -10,10 +10,7 @@ export const onboarding: PortableMigration = {
       .addColumn('is_default', 'integer', (c) => c.notNull().defaultTo(0))
       .addColumn('created_at', 'text', (c) => c.notNull())
       .execute();
-    await db
-      .insertInto('campaign')
-      .values({ name: 'Default', mfa_group_id: null, is_default: 1, created_at: new Date().toISOString() })
-      .execute();
+    await db.insertInto('campaign').values({ name: 'Default', mfa_group_id: null, is_default: 1, created_at: new Date().toISOString() }).execute();
 
     await dialect
       .addAutoId(db.schema.createTable('tracked_user'), 'id')

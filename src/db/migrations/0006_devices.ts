@@ -55,6 +55,11 @@ export const devices: PortableMigration = {
 
 // Written out here rather than imported: a migration must not change when feature code does.
 const PACKAGE_COLUMNS = [
-  'background_version', 'lock_screen_version', 'new_signature_version', 'reply_signature_version',
-  'web_signature_version', 'screensaver_version', 'teams_background_version',
+  'background_version',
+  'lock_screen_version',
+  'new_signature_version',
+  'reply_signature_version',
+  'web_signature_version',
+  'screensaver_version',
+  'teams_background_version',
 ];

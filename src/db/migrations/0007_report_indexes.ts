@@ -19,8 +19,18 @@ export const reportIndexes: PortableMigration = {
       .columns(['campaign_id', 'invite_status', 'invite_sent_date'])
       .where(sql.ref('invite_sent_date'), 'is not', null)
       .execute();
-    await db.schema.createIndex('tracked_user_sent_day').on('tracked_user').columns(['campaign_id', 'invite_sent_date']).where(sql.ref('invite_sent_date'), 'is not', null).execute();
-    await db.schema.createIndex('tracked_user_opened_day').on('tracked_user').columns(['campaign_id', 'email_opened_date']).where(sql.ref('email_opened_date'), 'is not', null).execute();
+    await db.schema
+      .createIndex('tracked_user_sent_day')
+      .on('tracked_user')
+      .columns(['campaign_id', 'invite_sent_date'])
+      .where(sql.ref('invite_sent_date'), 'is not', null)
+      .execute();
+    await db.schema
+      .createIndex('tracked_user_opened_day')
+      .on('tracked_user')
+      .columns(['campaign_id', 'email_opened_date'])
+      .where(sql.ref('email_opened_date'), 'is not', null)
+      .execute();
     // Clicks per day, and "clicked, not active" (its status is in the index, so the count reads no row).
     await db.schema
       .createIndex('tracked_user_clicked_day')
@@ -42,7 +52,15 @@ export const reportIndexes: PortableMigration = {
       .execute();
   },
   async down(db) {
-    for (const name of ['tracked_user_escalated', 'tracked_user_activated_day', 'tracked_user_clicked_day', 'tracked_user_opened_day', 'tracked_user_sent_day', 'tracked_user_invited', 'tracked_user_batch_status']) {
+    for (const name of [
+      'tracked_user_escalated',
+      'tracked_user_activated_day',
+      'tracked_user_clicked_day',
+      'tracked_user_opened_day',
+      'tracked_user_sent_day',
+      'tracked_user_invited',
+      'tracked_user_batch_status',
+    ]) {
       await db.schema.dropIndex(name).execute();
     }
     await db.schema.createIndex('tracked_user_batch').on('tracked_user').columns(['campaign_id', 'source_batch_id']).execute();

@@ -52,8 +52,12 @@ export const bulkWriteCosts: PortableMigration = {
       await db.schema.createIndex('user_event_user_at').on('user_event').columns(['tracked_user_id', 'id']).execute();
     }
     if (dialect.foreignKeysAreTriggers) {
-      await sql`alter table tracked_user add constraint tracked_user_campaign_id_fkey foreign key (campaign_id) references campaign (id) on delete cascade`.execute(db);
-      await sql`alter table user_event add constraint user_event_tracked_user_id_fkey foreign key (tracked_user_id) references tracked_user (id) on delete cascade`.execute(db);
+      await sql`alter table tracked_user add constraint tracked_user_campaign_id_fkey foreign key (campaign_id) references campaign (id) on delete cascade`.execute(
+        db,
+      );
+      await sql`alter table user_event add constraint user_event_tracked_user_id_fkey foreign key (tracked_user_id) references tracked_user (id) on delete cascade`.execute(
+        db,
+      );
     }
     await db.schema.dropIndex('tracked_user_department').execute();
     await db.schema.createIndex('tracked_user_department').on('tracked_user').columns(['campaign_id', 'department']).execute();

@@ -19,12 +19,24 @@ import { bulkWriteCosts } from './0008_bulk_write_costs.js';
 export interface PortableMigration {
   name: string;
   // Migrations see the database as it was when they were written, not today's `Database` type.
-  up(db: Kysely<any>, dialect: DialectCapabilities): Promise<void>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  down(db: Kysely<any>, dialect: DialectCapabilities): Promise<void>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: see above
+  up(db: Kysely<any>, dialect: DialectCapabilities): Promise<void>;
+  // biome-ignore lint/suspicious/noExplicitAny: see above
+  down(db: Kysely<any>, dialect: DialectCapabilities): Promise<void>;
 }
 
 /** In order. Names sort lexicographically, so they carry a number prefix. */
-export const MIGRATIONS: readonly PortableMigration[] = [foundation, directory, onboarding, outbox, auth, devices, webSignatures, reportIndexes, bulkWriteCosts];
+export const MIGRATIONS: readonly PortableMigration[] = [
+  foundation,
+  directory,
+  onboarding,
+  outbox,
+  auth,
+  devices,
+  webSignatures,
+  reportIndexes,
+  bulkWriteCosts,
+];
 
 class PortableProvider implements MigrationProvider {
   constructor(private readonly dialect: DialectCapabilities) {}
