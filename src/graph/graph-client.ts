@@ -40,8 +40,14 @@ export type GraphConfig = Static<typeof graphConfig>;
 export const UPNS_PER_FILTER = 15;
 export const MEMBERS_PER_PATCH = 20;
 const PAGE_SIZE = 999;
-/** Below this many users, registration state is read by id in $batch rather than the whole report. */
+/** Up to this many users, registration state is read by id in $batch rather than from the whole report. */
 const REPORT_BY_ID_THRESHOLD = 200;
+/**
+ * How long a full read of the registration report serves later asks. An invitation run asks chunk by
+ * chunk; without reuse each chunk paged through the whole tenant's report. Microsoft's report itself
+ * lags behind registrations by far more than this.
+ */
+const REPORT_REUSE_MS = 60_000;
 const USER_SELECT = ['id', 'userPrincipalName', 'displayName', 'mail', 'department', 'jobTitle', 'accountEnabled', 'userType'];
 const MANAGER_EXPAND = 'manager($select=id,userPrincipalName,displayName,mail)';
 /** `interests` is served only on single-user GETs, never by users/delta, so delta rounds leave it out. */
@@ -279,12 +285,37 @@ export class GraphClient implements GraphPort {
       }
       return out;
     }
-    // Unfiltered: no documented filter narrows it to a set of ids, and guests are campaign targets when
-    // invitations.excludeGuests is off.
-    for await (const page of this.graph.pages<{ id: string; methodsRegistered?: string[] }>('/reports/authenticationMethods/userRegistrationDetails')) {
-      for (const row of page) if (wanted.has(row.id)) add(row);
+    const report = await this.#registrationReport();
+    for (const id of wanted) {
+      const row = report.get(id);
+      if (row) add(row);
     }
     return out;
+  }
+
+  #report: { at: number; rows: Promise<Map<string, { id: string; methodsRegistered?: string[] }>> } | undefined;
+
+  /**
+   * The whole registration report, read once and shared by the asks of the next REPORT_REUSE_MS (and by
+   * those that arrive while it is being read). Unfiltered: no documented filter narrows it to a set of
+   * ids, and guests are campaign targets when invitations.excludeGuests is off. A failed read is not kept.
+   */
+  #registrationReport(): Promise<Map<string, { id: string; methodsRegistered?: string[] }>> {
+    const now = Date.now();
+    if (this.#report && now - this.#report.at < REPORT_REUSE_MS) return this.#report.rows;
+    const rows = (async () => {
+      const byId = new Map<string, { id: string; methodsRegistered?: string[] }>();
+      for await (const page of this.graph.pages<{ id: string; methodsRegistered?: string[] }>('/reports/authenticationMethods/userRegistrationDetails')) {
+        for (const row of page) byId.set(row.id, row);
+      }
+      return byId;
+    })();
+    const entry = { at: now, rows };
+    this.#report = entry;
+    rows.catch(() => {
+      if (this.#report === entry) this.#report = undefined;
+    });
+    return rows;
   }
 
   async sendMail(fromMailbox: string, message: MailMessage): Promise<void> {
