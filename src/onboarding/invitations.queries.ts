@@ -43,20 +43,6 @@ export async function campaignGroups(db: Db): Promise<Map<number, string | null>
 }
 
 /**
- * Applies one user's changes if nobody changed the row since it was read (an upload or a click racing
- * the run): returns false then, and the caller drops that user's emails; the next run sees the new state.
- */
-export async function updateIfUnchanged(trx: Transaction<Database>, id: number, version: number, patch: TrackedUserUpdate, nowIso: string): Promise<boolean> {
-  const result = await trx
-    .updateTable('tracked_user')
-    .set({ ...patch, updated_at: nowIso, version: version + 1 })
-    .where('id', '=', id)
-    .where('version', '=', version)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
-}
-
-/**
  * Delivery given up: the user goes to Error with the reason, unless they finished meanwhile or the email
  * belongs to an earlier cycle (queued before the current invitation, or the user is back to Pending
  * awaiting one): a stale failure must not silence the new cycle.

@@ -16,12 +16,12 @@ import {
   knownDirectoryUpn,
   latestEvents,
   markEmailFailed,
-  updateIfUnchanged,
   type TrackedUser,
   type TrackedUserUpdate,
   type WorkflowEvent,
 } from './invitations.queries.js';
 import { decide, isRegistered, WORKFLOW_EVENT, type Decision } from './invitations.rules.js';
+import { updateUser } from './onboarding.queries.js';
 import { linkTokenOf, MFA_STATE, USER_STATUS } from './onboarding.domain.js';
 
 export type InvitationSettings = Static<typeof invitationsConfig>;
@@ -292,13 +292,7 @@ export class InvitationService {
         if (attempt >= settings.maxLookupFailures) {
           const statusReason = `directory lookup failed in ${attempt} runs in a row: ${reason}`;
           if (
-            !(await updateIfUnchanged(
-              trx,
-              user.id,
-              user.version,
-              { invite_status: USER_STATUS.Error, status_reason: statusReason, last_checked: nowIso },
-              nowIso,
-            ))
+            !(await updateUser(trx, user.id, user.version, { invite_status: USER_STATUS.Error, status_reason: statusReason, last_checked: nowIso }, nowIso))
           ) {
             summary.skipped++;
             continue;
@@ -362,7 +356,7 @@ export class InvitationService {
       const events: WorkflowEvent[] = [];
       const emails: QueuedEmail[] = [];
       for (const row of rows) {
-        if (!(await updateIfUnchanged(trx, row.user.id, row.user.version, row.patch, nowIso))) {
+        if (!(await updateUser(trx, row.user.id, row.user.version, row.patch, nowIso))) {
           summary.skipped++;
           continue;
         }

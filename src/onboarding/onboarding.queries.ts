@@ -4,7 +4,17 @@
  * one transaction without holding SQL themselves.
  */
 import { randomUUID } from 'node:crypto';
-import { CompiledQuery, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import {
+  CompiledQuery,
+  sql,
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type Selectable,
+  type SqlBool,
+  type Transaction,
+  type Updateable,
+} from 'kysely';
 import type { DialectCapabilities } from '../db/capabilities.js';
 import type { Database } from '../db/schema.js';
 import { newLinkSecrets, resetForNewCycle, USER_EVENT, USER_STATUS, type LinkToken, type TrackedUserPatch, type UserEventType } from './onboarding.domain.js';
@@ -289,7 +299,13 @@ export async function findByUpnKey(db: Db, campaignId: number, key: string): Pro
  * Applies a patch if the row is still at `expectedVersion` (optimistic concurrency); returns whether
  * it did. Two clicks racing on one link: one wins, the other sees the new state and says so.
  */
-export async function updateUser(db: Db, id: number, expectedVersion: number, patch: TrackedUserPatch, now: string): Promise<boolean> {
+export async function updateUser(
+  db: Db,
+  id: number,
+  expectedVersion: number,
+  patch: TrackedUserPatch | Updateable<Database['tracked_user']>,
+  now: string,
+): Promise<boolean> {
   const result = await db
     .updateTable('tracked_user')
     .set({ ...patch, updated_at: now, version: expectedVersion + 1 })
@@ -323,6 +339,16 @@ export async function stampFirstOpens(db: Db, dialect: BulkDialect, stamps: read
   return (await db.executeQuery<{ id: number; at: string }>(CompiledQuery.raw(text, p.values))).rows;
 }
 
+/**
+ * A user whose UPN, display name or department contains `search`, case-insensitively; LIKE wildcards in
+ * it are matched literally. The users list and the reports search alike.
+ */
+export function matchesSearch(eb: ExpressionBuilder<Database, 'tracked_user'>, search: string): Expression<SqlBool> {
+  const text = `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const pattern = sql<string>`${text} escape '\\'`;
+  return eb.or([eb('upn_key', 'like', pattern), eb(eb.fn('lower', ['display_name']), 'like', pattern), eb(eb.fn('lower', ['department']), 'like', pattern)]);
+}
+
 export interface UserListFilter {
   campaignId: number;
   status?: string | undefined;
@@ -350,15 +376,8 @@ function filtered(db: Db, f: UserListFilter) {
   if (f.batchId !== undefined) q = q.where('source_batch_id', '=', f.batchId);
   if (f.department !== undefined) q = q.where('department', '=', f.department);
   if (f.search !== undefined && f.search !== '') {
-    // LIKE wildcards in the search text are matched literally.
-    const pattern = `%${f.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    q = q.where((eb) =>
-      eb.or([
-        eb('upn_key', 'like', sql<string>`${pattern} escape '\\'`),
-        eb(eb.fn('lower', ['display_name']), 'like', sql<string>`${pattern} escape '\\'`),
-        eb(eb.fn('lower', ['department']), 'like', sql<string>`${pattern} escape '\\'`),
-      ]),
-    );
+    const search = f.search;
+    q = q.where((eb) => matchesSearch(eb, search));
   }
   return q;
 }

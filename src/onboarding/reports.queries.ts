@@ -4,6 +4,7 @@ import type { DialectCapabilities } from '../db/capabilities.js';
 import type { Database } from '../db/schema.js';
 import { USER_STATUS } from './onboarding.domain.js';
 import type { TrackedUser } from './invitations.queries.js';
+import { matchesSearch } from './onboarding.queries.js';
 
 /**
  * Which tracked users a report covers. The portal's tiles, the CSV export and the emailed report all
@@ -33,12 +34,7 @@ function scope(eb: Eb, filter: ReportFilter): Expression<SqlBool> {
   if (filter.uploadedFrom !== undefined) parts.push(eb('created_at', '>=', filter.uploadedFrom));
   if (filter.uploadedBefore !== undefined) parts.push(eb('created_at', '<', filter.uploadedBefore));
   if (filter.search !== undefined && filter.search !== '') {
-    // LIKE wildcards in the search text are matched literally (as the users list does).
-    const text = `%${filter.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const pattern = sql<string>`${text} escape '\\'`;
-    parts.push(
-      eb.or([eb('upn_key', 'like', pattern), eb(eb.fn('lower', ['display_name']), 'like', pattern), eb(eb.fn('lower', ['department']), 'like', pattern)]),
-    );
+    parts.push(matchesSearch(eb, filter.search));
   }
   return eb.and(parts);
 }
