@@ -4,37 +4,27 @@
  * lease expires (leaseSeconds, plus at most one lease poll), not at its next scheduled run an hour
  * later, and every eligible user is invited.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/onramp-config.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { OnboardingService } from '../../src/onboarding/onboarding.service.js';
 import { ephemeralServeEnv, LISTENING, runCli, type CliProcess } from '../support/process.js';
-import { simulatorEnv, startTestTenant, type TestTenant } from '../support/simulator.js';
+import { simulatorEnv } from '../support/simulator.js';
 import { SmtpSink } from '../support/smtp.js';
 import { postgresBackend } from '../support/storage.js';
-import { D, eligibleOf, figure, lostAndDuplicates, rosterCsv, statusCounts, tenantOf, until } from './support.js';
+import { D, faultTenant, eligibleOf, figure, lostAndDuplicates, rosterCsv, statusCounts, until } from './support.js';
 
 const USERS = 150;
 const LEASE_SECONDS = 3;
 
 describe('fault: two instances on one database, the lease holder killed mid-run', { skip: postgresBackend.skip }, () => {
-  let tenant: TestTenant;
-  let dir: string;
-  before(async () => {
-    tenant = await startTestTenant({ tenant: tenantOf(USERS) });
-    dir = mkdtempSync(join(tmpdir(), 'onramp-fault-lease-'));
-  });
-  after(async () => {
-    await tenant.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const fixture = faultTenant(USERS, 'lease');
 
   test('the survivor resumes the interrupted run within leaseSeconds + one poll; every eligible user invited', async () => {
+    const { tenant, dir } = fixture;
     const storage = await postgresBackend.open();
     const sink = await new SmtpSink().start();
     const env: Record<string, string> = {

@@ -5,11 +5,9 @@
  * forwarding). Expected: the process never exits, readiness says not ready while the database cannot
  * be reached and ready after, the run completes by itself, nobody is lost.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -18,10 +16,10 @@ import { systemClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { OnboardingService } from '../../src/onboarding/onboarding.service.js';
 import { ephemeralServeEnv, LISTENING, runCli } from '../support/process.js';
-import { simulatorEnv, startTestTenant, type TestTenant } from '../support/simulator.js';
+import { simulatorEnv } from '../support/simulator.js';
 import { SmtpSink } from '../support/smtp.js';
 import { postgresBackend, TEST_DATABASE_URL } from '../support/storage.js';
-import { D, eligibleOf, figure, lostAndDuplicates, rosterCsv, statusCounts, tenantOf, until as waitUntil } from './support.js';
+import { D, faultTenant, eligibleOf, figure, lostAndDuplicates, rosterCsv, statusCounts, until as waitUntil } from './support.js';
 
 const USERS = 300;
 
@@ -60,18 +58,10 @@ async function startProxy(target: URL): Promise<{ port: number; cut(): void; res
 }
 
 describe('fault: PostgreSQL backends terminated and the database unreachable', { skip: postgresBackend.skip }, () => {
-  let tenant: TestTenant;
-  let dir: string;
-  before(async () => {
-    tenant = await startTestTenant({ tenant: tenantOf(USERS) });
-    dir = mkdtempSync(join(tmpdir(), 'onramp-fault-pg-'));
-  });
-  after(async () => {
-    await tenant.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const fixture = faultTenant(USERS, 'pg');
 
   test('terminated mid-run, mid-delivery and idle, and unreachable for a while: 0 process exits, readiness false then true, run complete, 0 lost', async () => {
+    const { tenant, dir } = fixture;
     const storage = await postgresBackend.open();
     const sink = await new SmtpSink().start();
     const proxy = await startProxy(new URL(TEST_DATABASE_URL));

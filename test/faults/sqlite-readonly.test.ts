@@ -6,10 +6,8 @@
  * failures are counted by the job and logged with their cause, and the run finishes by itself with
  * nobody lost.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { sql } from 'kysely';
@@ -19,26 +17,18 @@ import { createLogger } from '../../src/lib/logger.js';
 import { startOnramp } from '../../src/main.js';
 import { OnboardingService } from '../../src/onboarding/onboarding.service.js';
 import { ephemeralServeEnv } from '../support/process.js';
-import { simulatorEnv, startTestTenant, type TestTenant } from '../support/simulator.js';
+import { simulatorEnv } from '../support/simulator.js';
 import { SmtpSink } from '../support/smtp.js';
 import { sqliteBackend } from '../support/storage.js';
-import { D, eligibleOf, figure, lostAndDuplicates, rosterCsv, statusCounts, tenantOf, until } from './support.js';
+import { D, faultTenant, eligibleOf, figure, lostAndDuplicates, rosterCsv, statusCounts, until } from './support.js';
 
 const USERS = 200;
 
 describe('fault: SQLite refuses writes mid-run, then accepts them again', () => {
-  let tenant: TestTenant;
-  let dir: string;
-  before(async () => {
-    tenant = await startTestTenant({ tenant: tenantOf(USERS) });
-    dir = mkdtempSync(join(tmpdir(), 'onramp-fault-ro-'));
-  });
-  after(async () => {
-    await tenant.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const fixture = faultTenant(USERS, 'ro');
 
   test('0 process exits, readiness false (with the cause) then true, the run completes by itself, 0 lost', async () => {
+    const { tenant, dir } = fixture;
     const storage = await sqliteBackend.open();
     const sink = await new SmtpSink().start();
     const lines: Array<{ level: number; msg: string; err?: { message?: string } }> = [];

@@ -7,6 +7,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../src/db/schema.js';
 import type { SimulatorOptions } from '../../src/simulator/index.js';
+import { after, before } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestTenant, type TestTenant } from '../support/simulator.js';
 import type { SmtpSink } from '../support/smtp.js';
 
 export const D = 'contoso.test';
@@ -22,6 +27,31 @@ export function tenantOf(users: number): NonNullable<SimulatorOptions['tenant']>
       mail: upnOf(i),
       ...(disabled(i) ? { accountEnabled: false } : {}),
     })),
+  };
+}
+
+/**
+ * A simulated tenant of `users` and a scratch folder for the fault suite whose describe() calls this:
+ * started before its tests, removed after them.
+ */
+export function faultTenant(users: number, prefix: string): { readonly tenant: TestTenant; readonly dir: string } {
+  let tenant: TestTenant | undefined;
+  let dir: string | undefined;
+  before(async () => {
+    tenant = await startTestTenant({ tenant: tenantOf(users) });
+    dir = mkdtempSync(join(tmpdir(), `onramp-fault-${prefix}-`));
+  });
+  after(async () => {
+    await tenant?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get tenant() {
+      return tenant!;
+    },
+    get dir() {
+      return dir!;
+    },
   };
 }
 
