@@ -9,6 +9,8 @@ export interface DirectoryUserTable {
   synced_at: string;
   /** The manager's object id, from users/delta (`manager@delta`). */
   manager_id: string | null;
+  /** The profile's mail, lower-cased: how mailboxes are found and paged. */
+  mail_lower: string | null;
 }
 
 /** A group rules or variables name; its transitive user members are refreshed by a recurring job. */

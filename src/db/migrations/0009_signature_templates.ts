@@ -91,6 +91,10 @@ export const signatureTemplates: PortableMigration = {
 
     // The directory: managers from users/delta, transitive members of the groups rules and variables name.
     await db.schema.alterTable('directory_user').addColumn('manager_id', 'text').execute();
+    await db.schema.alterTable('directory_user').addColumn('mail_lower', 'text').execute();
+    await db.schema.createIndex('directory_user_mail').on('directory_user').column('mail_lower').execute();
+    // The next sync runs a full round, which fills both new columns.
+    await db.updateTable('directory_sync_state').set({ delta_link: null }).execute();
     await db.schema
       .createTable('directory_group')
       .addColumn('id', 'text', (c) => c.primaryKey())
@@ -109,6 +113,8 @@ export const signatureTemplates: PortableMigration = {
   async down(db) {
     await db.schema.dropTable('directory_group_member').execute();
     await db.schema.dropTable('directory_group').execute();
+    await db.schema.dropIndex('directory_user_mail').execute();
+    await db.schema.alterTable('directory_user').dropColumn('mail_lower').execute();
     await db.schema.alterTable('directory_user').dropColumn('manager_id').execute();
     await db.schema.dropTable('signature_asset').execute();
     await db.schema.dropTable('signature_variable_group_value').execute();
