@@ -12,6 +12,7 @@ import { onboarding } from './0003_onboarding.js';
 import { reportIndexes } from './0007_report_indexes.js';
 import { bulkWriteCosts } from './0008_bulk_write_costs.js';
 import { signatureTemplates } from './0009_signature_templates.js';
+import { signatureDeployment } from './0010_signature_deployment.js';
 
 /**
  * A migration written once for both engines. It receives the engine's capabilities for the few DDL
@@ -38,6 +39,7 @@ export const MIGRATIONS: readonly PortableMigration[] = [
   reportIndexes,
   bulkWriteCosts,
   signatureTemplates,
+  signatureDeployment,
 ];
 
 class PortableProvider implements MigrationProvider {
