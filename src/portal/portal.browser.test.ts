@@ -283,13 +283,18 @@ describe('demo in the browser', { skip: BUILT ? false : 'portal not built: run n
       const member = [...tenant.sim.control.tenant.users.values()].find(
         (u) => u.appRoles.length === 0 && u.accountEnabled && u.userType === 'Member' && u.mail && u.methods.length === 0,
       )!;
+      // And an address the directory does not know: the result says so once the run has looked.
+      const unknown = `nobody-here@${member.userPrincipalName.split('@')[1]}`;
       await page.getByRole('link', { name: 'Manual entry' }).click();
-      await page.getByLabel(/User principal names/).fill(member.userPrincipalName);
+      await page.getByLabel(/User principal names/).fill(`${member.userPrincipalName}\n${unknown}`);
       await page.getByRole('button', { name: 'Add users' }).click();
-      await page
-        .getByRole('status')
-        .getByText(/Added: 1/)
-        .waitFor();
+      const added = page.getByRole('status');
+      await added.getByText(/Added: 2/).waitFor();
+      await added.getByText(/All 2 checked against the directory/).waitFor({ timeout: 20_000 });
+      assert.match(await added.innerText(), /Not found in the directory: 1/);
+      await page.getByRole('link', { name: 'Reports' }).click();
+      assert.match(await page.locator('.tile', { hasText: 'Needs attention' }).innerText(), /Cannot be invited 1[\s\S]*1 not found in the directory/);
+      assert.match(await page.locator('.card', { hasText: 'Cannot be invited' }).innerText(), new RegExp(`${unknown}\\s+not found in the directory`));
 
       await page.getByRole('link', { name: 'Mailbox (demo)' }).click();
       assert.deepEqual(await unlabelledControls(page), []);

@@ -1,6 +1,8 @@
-import { useMemo, useRef, useState, type DragEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import { decodeRoster, isValidAddress, parseRoster, type RosterEncoding, type RosterResult, type UploadResult } from '../../../src/onboarding/roster-csv.ts';
-import { postWithProgress } from '../api/client.ts';
+import type { ReportAnswer } from '../../../src/onboarding/admin.schemas.ts';
+import { postWithProgress, query } from '../api/client.ts';
+import { useApi } from '../api/use-api.ts';
 
 /** POST /api/upload-users, reporting upload progress. */
 function send(csv: string, batchId: string, onProgress: (pct: number) => void): Promise<UploadResult> {
@@ -64,6 +66,46 @@ function Preview({ parsed, encoding }: { parsed: RosterResult; encoding: RosterE
   );
 }
 
+/**
+ * What the invitation run found of an upload's users in the directory: asked again every few seconds
+ * while some are still waiting for it, so users not found (a typo, someone who left) or disabled show
+ * here rather than only as Excluded later.
+ */
+function DirectoryCheck({ batchId }: { batchId: string }) {
+  const [waiting, setWaiting] = useState(true);
+  const { data } = useApi<ReportAnswer>(`/api/admin/reports${query({ batch: batchId, days: 1 })}`, waiting ? { refreshMs: 3_000 } : {});
+  const batch = data?.perBatch.find((b) => b.batchId === batchId);
+  const pending = batch?.pending ?? 0;
+  useEffect(() => {
+    if (batch && pending === 0) setWaiting(false);
+  }, [batch, pending]);
+  if (!batch) return null;
+  const usersLink = `#/users?status=Excluded&batch=${encodeURIComponent(batchId)}`;
+  return (
+    <div className="directory-check">
+      <h3>Directory check</h3>
+      {pending > 0 ? (
+        <p>
+          {pending.toLocaleString()} of {batch.total.toLocaleString()} still to be checked against the directory by the invitation run…
+        </p>
+      ) : (
+        <p>All {batch.total.toLocaleString()} checked against the directory.</p>
+      )}
+      <ul className="counts">
+        <li className={batch.notFound > 0 ? 'warn' : undefined}>
+          Not found in the directory: <strong>{batch.notFound > 0 ? <a href={usersLink}>{batch.notFound.toLocaleString()}</a> : 0}</strong>
+        </li>
+        <li className={batch.disabled > 0 ? 'warn' : undefined}>
+          Account disabled: <strong>{batch.disabled > 0 ? <a href={usersLink}>{batch.disabled.toLocaleString()}</a> : 0}</strong>
+        </li>
+        <li>
+          Other exclusions: <strong>{(batch.excluded - batch.notFound - batch.disabled).toLocaleString()}</strong>
+        </li>
+      </ul>
+    </div>
+  );
+}
+
 function Result({ result }: { result: UploadResult }) {
   return (
     // biome-ignore lint/a11y/useSemanticElements: a live region holding a heading and a list, which <output> (phrasing content only) cannot
@@ -83,6 +125,7 @@ function Result({ result }: { result: UploadResult }) {
           Errors: <strong>{result.errors.length}</strong>
         </li>
       </ul>
+      {(result.added.length > 0 || result.updated.length > 0) && <DirectoryCheck batchId={result.batchId} />}
       {(result.skipped.length > 0 || result.errors.length > 0) && (
         <table className="data compact">
           <thead>
