@@ -76,7 +76,7 @@ for (const backend of BACKENDS) {
         const upload = audit.entries.find((e: { action: string }) => e.action === 'users.upload');
         assert.equal(upload.actor, 'token:ops');
         assert.equal(upload.target, 'wave-1');
-        assert.deepEqual(upload.details, { total: 3, added: 3, updated: 0, skipped: 0, errors: 0 });
+        assert.deepEqual(upload.details, { total: 3, added: 3, unchanged: 0, reset: 0, skipped: 0, errors: 0 });
         assert.equal((await app.inject({ url: '/api/admin/audit' })).statusCode, 401);
       } finally {
         await app.close();

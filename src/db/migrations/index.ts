@@ -11,6 +11,7 @@ import { auth } from './0005_auth.js';
 import { onboarding } from './0003_onboarding.js';
 import { reportIndexes } from './0007_report_indexes.js';
 import { bulkWriteCosts } from './0008_bulk_write_costs.js';
+import { replacedLinks } from './0011_replaced_links.js';
 
 /**
  * A migration written once for both engines. It receives the engine's capabilities for the few DDL
@@ -36,6 +37,7 @@ export const MIGRATIONS: readonly PortableMigration[] = [
   webSignatures,
   reportIndexes,
   bulkWriteCosts,
+  replacedLinks,
 ];
 
 class PortableProvider implements MigrationProvider {
