@@ -7,10 +7,10 @@
  */
 import { createHash } from 'node:crypto';
 import { Parser } from 'htmlparser2';
-import { Liquid, type Template } from 'liquidjs';
+import type { Template } from 'liquidjs';
 import type { SignatureImage, TemplateProblem } from '../model.js';
 import { SIGNATURE_TAGS } from '../sanitise.js';
-import { dateFilter, formatPhone } from './filters.js';
+import { engine } from './engine.js';
 import { lineAndColumn, OTHER_GLOBALS, offsetOf, PERSON_ATTRIBUTES, PERSON_NAMESPACES, SourceMap, translateSeedSyntax } from './syntax.js';
 
 export interface TemplateLimits {
@@ -34,57 +34,13 @@ export interface CompiledTemplate {
   readonly placeholders: readonly string[];
   /** Images written into the template itself as `data:` URIs, by hash (kept out of every render's parse). */
   readonly images: ReadonlyMap<string, SignatureImage>;
+  /** The Liquid the source became (seed placeholders translated, data-onramp-if as `{% if %}`). */
+  readonly liquidSource: string;
   /** The parsed Liquid: only renderSignature reads it. */
   readonly liquid: Template[];
 }
 
 export type CompileResult = { ok: true; template: CompiledTemplate; placeholders: string[] } | { ok: false; problems: TemplateProblem[] };
-
-/** The tags templates may use: conditionals, comments, raw text, assign. No loops, no files, no layouts. */
-const TAGS = new Set(['if', 'unless', 'case', 'comment', '#', 'raw', 'assign', 'echo']);
-/** Liquid's string filters that cannot produce markup (no `raw`, `newline_to_br`, …), plus ours. */
-const FILTERS = new Set([
-  'append',
-  'capitalize',
-  'default',
-  'downcase',
-  'lstrip',
-  'normalize_whitespace',
-  'prepend',
-  'remove',
-  'remove_first',
-  'replace',
-  'replace_first',
-  'rstrip',
-  'size',
-  'slice',
-  'strip',
-  'strip_newlines',
-  'truncate',
-  'truncatewords',
-  'upcase',
-  'url_encode',
-]);
-
-function makeEngine(): Liquid {
-  const liquid = new Liquid({
-    outputEscape: 'escape',
-    strictFilters: true,
-    // An empty attribute is as absent as a missing one: `{% if user.mobilePhone %}` is false for "".
-    jsTruthy: true,
-    ownPropertyOnly: true,
-    relativeReference: false,
-    templates: {},
-  });
-  for (const name of Object.keys(liquid.tags)) if (!TAGS.has(name)) delete liquid.tags[name];
-  for (const name of Object.keys(liquid.filters)) if (!FILTERS.has(name)) delete liquid.filters[name];
-  liquid.registerFilter('phone', formatPhone);
-  liquid.registerFilter('date', dateFilter);
-  return liquid;
-}
-
-/** One engine for all templates: its configuration is the language. */
-export const engine = makeEngine();
 
 /** Elements that are active content, or change how the rest of the page is read. */
 const UNSAFE_ELEMENTS = new Set([
@@ -368,6 +324,11 @@ export function compileTemplate(source: string, options: CompileOptions): Compil
   const bytes = Buffer.byteLength(source, 'utf8');
   if (bytes > options.limits.maxBytes) return { ok: false, problems: [at(0, `the template is ${bytes} bytes, more than ${options.limits.maxBytes}`)] };
 
+  // The renderer marks values and images with control characters; a template has no use for them.
+  for (const m of source.matchAll(/\p{Cc}/gu)) {
+    if (m[0] === '\n' || m[0] === '\r' || m[0] === '\t') continue;
+    problems.push({ offset: m.index, message: `control character U+${m[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()} is not allowed` });
+  }
   const seed = translateSeedSyntax(source);
   for (const p of seed.problems) problems.push(p);
   const html = scanHtml(seed.text, options);
@@ -414,5 +375,5 @@ export function compileTemplate(source: string, options: CompileOptions): Compil
     return { ok: false, problems: [...unique.values()] };
   }
   const list = [...placeholders].sort();
-  return { ok: true, template: { source, placeholders: list, images: html.images, liquid }, placeholders: list };
+  return { ok: true, template: { source, placeholders: list, images: html.images, liquidSource: liquidSource.text, liquid }, placeholders: list };
 }

@@ -29,9 +29,16 @@ const NAMED_COLOURS: Record<string, [number, number, number]> = {
   teal: [0, 128, 128],
 };
 const LINK_COLOUR: [number, number, number] = [5, 99, 193];
+/** Where a picture's hex goes once the document is done (NUL never appears in escaped RTF text). */
+const PICTURE_MARK = '\u0000';
+const PICTURE_MARKS = new RegExp(`${PICTURE_MARK}([0-9a-f]{64})${PICTURE_MARK}`, 'g');
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the characters rtfEscape rewrites.
+const RTF_SPECIAL = /[\\{}\t\u00a0\u0000-\u001f\u007f-\uffff]/;
 
 /** RTF text: `\ { }` escaped, tabs and hard spaces as control words, everything above ASCII as `\uN?`. */
 export function rtfEscape(text: string): string {
+  if (!RTF_SPECIAL.test(text)) return text;
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes; per UTF-16 unit, so astral characters become their surrogate pair.
   return text.replace(/[\\{}\t\u00a0\u0000-\u001f\u007f-\uffff]/g, (c) => {
     if (c === '\\' || c === '{' || c === '}') return `\\${c}`;
@@ -79,6 +86,62 @@ interface OpenGroup {
   closing: string;
 }
 
+type Formatting = Array<string | { font: string } | { colour: [number, number, number] }>;
+const FORMATTING_CACHE = new Map<string, Formatting>();
+const FORMATTING_CACHE_ENTRIES = 1024;
+
+/** An element's formatting as control words, with fonts and colours still to be numbered in a document's tables. */
+function readFormatting(tag: string, attributes: Readonly<Record<string, string>>): Formatting {
+  const out: Formatting = [];
+  let words = '';
+  if (tag === 'b' || tag === 'strong' || tag === 'th') words += '\\b';
+  else if (tag === 'i' || tag === 'em') words += '\\i';
+  else if (tag === 'u') words += '\\ul';
+  else if (tag === 's' || tag === 'strike') words += '\\strike';
+  else if (tag === 'sup') words += '\\super';
+  else if (tag === 'sub') words += '\\sub';
+  else if (tag in HEADING_SIZES) words += `\\b\\fs${HEADING_SIZES[tag]}`;
+  else if (tag === 'small') words += '\\fs18';
+  else if (tag === 'big') words += '\\fs28';
+  if (attributes.dir === 'rtl') words += '\\rtlpar\\rtlch';
+  else if (attributes.dir === 'ltr') words += '\\ltrpar\\ltrch';
+  if (tag === 'font') {
+    if (attributes.face) {
+      out.push(words, { font: attributes.face });
+      words = '';
+    }
+    const size = attributes.size ? FONT_SIZES[attributes.size.trim()] : undefined;
+    if (size) words += `\\fs${size * 2}`;
+    const colour = attributes.color ? parseColour(attributes.color) : undefined;
+    if (colour) {
+      out.push(words, { colour });
+      words = '';
+    }
+  }
+  for (const [property, value] of styleDeclarations(attributes.style)) {
+    if (property === 'color') {
+      const colour = parseColour(value);
+      if (colour) {
+        out.push(words, { colour });
+        words = '';
+      }
+    } else if (property === 'font-family') {
+      out.push(words, { font: value });
+      words = '';
+    } else if (property === 'font-size') {
+      const size = parseFontSize(value);
+      if (size) words += `\\fs${size}`;
+    } else if (property === 'font-weight') words += /bold|[6-9]00/.test(value) ? '\\b' : '\\b0';
+    else if (property === 'font-style') words += value.includes('italic') ? '\\i' : '\\i0';
+    else if (property === 'text-decoration') {
+      if (value.includes('underline')) words += '\\ul';
+      else if (value.includes('none')) words += '\\ul0';
+    }
+  }
+  out.push(words);
+  return out.filter((f) => f !== '');
+}
+
 export class RtfWriter implements SignatureSink {
   readonly #fonts: string[] = [DEFAULT_FONT];
   readonly #colours: string[] = [];
@@ -88,6 +151,7 @@ export class RtfWriter implements SignatureSink {
   #pendingSpace = false;
   #cellsInRow = 0;
   readonly #open: OpenGroup[] = [];
+  readonly #pictures = new Map<string, { hash: string; bytes: Buffer }>();
 
   #font(name: string): number {
     const clean = name
@@ -115,44 +179,19 @@ export class RtfWriter implements SignatureSink {
     this.#pendingSpace = false;
   }
 
+  /** Control words for an element, from its tag and styling; styles repeat, so their reading is kept. */
   #formatting(tag: string, attributes: Readonly<Record<string, string>>): string {
+    const key = `${tag}\u0000${attributes.style ?? ''}\u0000${attributes.dir ?? ''}\u0000${attributes.face ?? ''}\u0000${attributes.size ?? ''}\u0000${attributes.color ?? ''}`;
+    let formatting = FORMATTING_CACHE.get(key);
+    if (formatting === undefined) {
+      formatting = readFormatting(tag, attributes);
+      if (FORMATTING_CACHE.size >= FORMATTING_CACHE_ENTRIES) FORMATTING_CACHE.clear();
+      FORMATTING_CACHE.set(key, formatting);
+    }
     let words = '';
-    if (tag === 'b' || tag === 'strong' || tag === 'th') words += '\\b';
-    else if (tag === 'i' || tag === 'em') words += '\\i';
-    else if (tag === 'u') words += '\\ul';
-    else if (tag === 's' || tag === 'strike') words += '\\strike';
-    else if (tag === 'sup') words += '\\super';
-    else if (tag === 'sub') words += '\\sub';
-    else if (tag in HEADING_SIZES) words += `\\b\\fs${HEADING_SIZES[tag]}`;
-    else if (tag === 'small') words += '\\fs18';
-    else if (tag === 'big') words += '\\fs28';
-    if (attributes.dir === 'rtl') words += '\\rtlpar\\rtlch';
-    else if (attributes.dir === 'ltr') words += '\\ltrpar\\ltrch';
-    if (tag === 'font') {
-      if (attributes.face) words += `\\f${this.#font(attributes.face)}`;
-      const size = attributes.size ? FONT_SIZES[attributes.size.trim()] : undefined;
-      if (size) words += `\\fs${size * 2}`;
-      const colour = attributes.color ? parseColour(attributes.color) : undefined;
-      if (colour) words += `\\cf${this.#colour(colour)}`;
-    }
-    for (const [property, value] of styleDeclarations(attributes.style)) {
-      if (property === 'color') {
-        const colour = parseColour(value);
-        if (colour) words += `\\cf${this.#colour(colour)}`;
-      } else if (property === 'font-family') words += `\\f${this.#font(value)}`;
-      else if (property === 'font-size') {
-        const size = parseFontSize(value);
-        if (size) words += `\\fs${size}`;
-      } else if (property === 'font-weight') words += /bold|[6-9]00/.test(value) ? '\\b' : '\\b0';
-      else if (property === 'font-style') words += value.includes('italic') ? '\\i' : '\\i0';
-      else if (property === 'text-decoration') {
-        if (value.includes('underline')) words += '\\ul';
-        else if (value.includes('none')) words += '\\ul0';
-      }
-    }
+    for (const f of formatting) words += typeof f === 'string' ? f : 'font' in f ? `\\f${this.#font(f.font)}` : `\\cf${this.#colour(f.colour)}`;
     return words;
   }
-
   open(tag: string, attributes: Readonly<Record<string, string>>, image?: ResolvedImage): void {
     if (tag === 'br') {
       this.#body += '\\line\n';
@@ -226,15 +265,19 @@ export class RtfWriter implements SignatureSink {
     const pixelsHigh = image.height ?? height;
     if (this.#pendingSpace && this.#lineHasContent) this.#body += ' ';
     this.#pendingSpace = false;
-    this.#body += `{\\pict${blip}\\picw${pixelsWide}\\pich${pixelsHigh}\\picwgoal${width * 15}\\pichgoal${height * 15}\n${hexOf(image)}}`;
+    this.#pictures.set(image.hash, image);
+    this.#body += `{\\pict${blip}\\picw${pixelsWide}\\pich${pixelsHigh}\\picwgoal${width * 15}\\pichgoal${height * 15}\n${PICTURE_MARK}${image.hash}${PICTURE_MARK}}`;
     this.#lineHasContent = true;
   }
 
-  finish(): string {
+  /** The document, and the same with each picture's hex replaced by its SHA-256 (what the signature's hash reads). */
+  finish(): { document: string; withImageHashes: string } {
     for (const group of this.#open.splice(0).reverse()) this.#body += group.closing;
     const fonts = this.#fonts.map((f, i) => `{\\f${i}\\fnil\\fcharset0 ${rtfEscape(f)};}`).join('');
     const colours = `{\\colortbl ;${this.#colours.join('')}}`;
-    return `{\\rtf1\\ansi\\ansicpg1252\\deff0\\uc1{\\fonttbl${fonts}}\n${colours}\n\\viewkind4\\pard\\f0\\fs${DEFAULT_SIZE} ${this.#body}}`;
+    const withImageHashes = `{\\rtf1\\ansi\\ansicpg1252\\deff0\\uc1{\\fonttbl${fonts}}\n${colours}\n\\viewkind4\\pard\\f0\\fs${DEFAULT_SIZE} ${this.#body}}`;
+    const document = this.#pictures.size > 0 ? withImageHashes.replace(PICTURE_MARKS, (_, h: string) => hexOf(this.#pictures.get(h)!)) : withImageHashes;
+    return { document, withImageHashes };
   }
 }
 
