@@ -216,7 +216,7 @@ export class StoredSignaturePlanner implements SignaturePlanner {
   }
 
   /** "Why this signature?" for a directory user or mailbox at a moment. */
-  async explain(key: string, at: Date): Promise<Explanation> {
+  async explain(key: string, at = this.o.clock.now()): Promise<Explanation> {
     const person = await this.#person(key);
     const { facts } = await this.#subjectOf(person);
     const outcome = evaluateRules((await this.#rules()).rules, facts, at);

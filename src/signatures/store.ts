@@ -154,18 +154,16 @@ export class SignatureStore {
 
   async createTemplate(body: CreateTemplateBody, actor: string): Promise<TemplateDetail> {
     await this.compileForSave(body.source);
-    const id = await this.o.db
-      .transaction()
-      .execute((trx) =>
-        q.insertTemplate(trx, {
-          name: body.name,
-          description: body.description ?? '',
-          source: body.source,
-          comment: body.comment ?? '',
-          actor,
-          now: this.#now(),
-        }),
-      );
+    const id = await this.o.db.transaction().execute((trx) =>
+      q.insertTemplate(trx, {
+        name: body.name,
+        description: body.description ?? '',
+        source: body.source,
+        comment: body.comment ?? '',
+        actor,
+        now: this.#now(),
+      }),
+    );
     if (id === undefined) throw new OnrampError('ONRAMP_ERR_TEMPLATE_NAME_TAKEN', [body.name]);
     this.#changed('template', id);
     return this.getTemplate(id);
