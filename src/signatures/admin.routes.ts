@@ -312,10 +312,13 @@ export async function signatureAdminRoutes(parent: FastifyInstance, options: Sig
   await app.register(async (child) => {
     const upload = child.withTypeProvider<TypeBoxTypeProvider>();
     const limit = options.maxAssetBytes;
-    // One byte over the limit is still read, so an oversized image gets the asset's own 400, not a 413.
-    await upload.register(multipart, { limits: { fileSize: limit + 1, files: 1, fields: 2, fieldSize: 1024 } });
+    await upload.register(multipart, { limits: { fileSize: limit, files: 1, fields: 2, fieldSize: 1024 } });
     upload.setErrorHandler((error, req, reply) => {
-      const err = toOnrampError(error as FastifyError, limit);
+      // The file limit is the asset limit: the answer names the setting, as for any refused image.
+      const err =
+        (error as FastifyError).code === 'FST_REQ_FILE_TOO_LARGE'
+          ? new OnrampError('ONRAMP_ERR_ASSET_REJECTED', [`the file is over the limit of ${limit} bytes (signatures.maxAssetBytes)`])
+          : toOnrampError(error as FastifyError, limit);
       if (err.statusCode >= 500) req.log.error({ err: error }, 'request failed');
       return reply.code(err.statusCode).send(errorBody(reply, err));
     });
