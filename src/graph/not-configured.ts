@@ -17,6 +17,10 @@ export const notConfiguredGraph: GraphPort & ExchangePort = {
   getMfaRegistrations: () => Promise.reject(new GraphNotConfiguredError()),
   sendMail: () => Promise.reject(new GraphNotConfiguredError()),
   userDelta: () => Promise.reject(new GraphNotConfiguredError()),
+  getUserPhoto: () => Promise.reject(new GraphNotConfiguredError()),
   setWebSignature: () => Promise.reject(new GraphNotConfiguredError()),
+  getWebSignature: () => Promise.reject(new GraphNotConfiguredError()),
+  roamingSignaturesEnabled: () => Promise.reject(new GraphNotConfiguredError()),
   counters: () => ({ requests: 0, batchedItems: 0, throttled: 0, retries: 0 }),
+  exchangeCounters: () => ({ cmdlets: {}, throttled: 0, retries: 0 }),
 };

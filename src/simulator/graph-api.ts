@@ -125,6 +125,10 @@ const REPORT_PAGE = 100;
 /** Graph's users/delta token lifetime for directory objects. */
 export const DELTA_TOKEN_LIFETIME_MS = 7 * 24 * 3600_000;
 
+function imageNotFound(): SimResponse {
+  return odataError(404, 'ImageNotFound', "Exception of type 'Microsoft.Fast.Profile.Core.Exception.ImageNotFoundException' was thrown.");
+}
+
 function notFound(key: string): SimResponse {
   return odataError(404, 'Request_ResourceNotFound', `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`);
 }
@@ -350,6 +354,8 @@ export class GraphApi {
         return { status: 204 };
       }
       if (sub === 'authentication' && sub2 === 'methods' && parts.length === 4 && method === 'GET') return this.userMethods(user, ctx);
+      if (sub === 'photo' && parts.length === 3 && method === 'GET') return this.photoMetadata(user, ctx);
+      if (sub === 'photo' && sub2 === '$value' && parts.length === 4 && method === 'GET') return this.photoValue(user);
       if (sub === 'sendMail' && parts.length === 3 && method === 'POST') return this.sendMail(user, body);
     }
     if (root === 'groups' && key !== undefined) {
@@ -865,12 +871,63 @@ export class GraphApi {
     return row;
   }
 
+  /** GET /users/{id}/photo: the profilePhoto's metadata, or Graph's 404 ImageNotFound. */
+  private photoMetadata(user: SimUser, ctx: RequestContext): SimResponse {
+    const photo = this.tenant.photoOf(user.id);
+    if (!photo) return imageNotFound();
+    return {
+      status: 200,
+      body: {
+        '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#users('${user.id}')/photo/$entity`,
+        '@odata.mediaContentType': photo.contentType,
+        '@odata.mediaEtag': photo.etag,
+        id: `${photo.width}X${photo.height}`,
+        width: photo.width,
+        height: photo.height,
+      },
+    };
+  }
+
+  /** GET /users/{id}/photo/$value: the bytes, as Graph sends them (binary, the photo's content type). */
+  private photoValue(user: SimUser): SimResponse {
+    const photo = this.tenant.photoOf(user.id);
+    if (!photo) return imageNotFound();
+    return { status: 200, headers: { 'Content-Type': photo.contentType, ETag: photo.etag }, body: photo.bytes };
+  }
+
   /** POST /adminapi/beta/{tenant}/InvokeCommand: the cmdlets onramp runs. */
   invokeCommand(body: unknown, ctx: RequestContext): SimResponse {
     const input = (body as { CmdletInput?: { CmdletName?: unknown; Parameters?: Record<string, unknown> } } | null)?.CmdletInput;
     const name = input?.CmdletName;
     const params = input?.Parameters ?? {};
     if (typeof name !== 'string') return odataError(400, 'BadRequest', 'CmdletInput.CmdletName is required.');
+    const context = `${ctx.baseUrl}/adminapi/beta/${this.tenant.tenantId}/$metadata#Collection(Exchange.GenericHashTable)`;
+    if (name === 'Get-OrganizationConfig') {
+      return {
+        status: 200,
+        body: {
+          '@odata.context': context,
+          value: [
+            {
+              Identity: `${this.tenant.domain}`,
+              Name: this.tenant.domain,
+              PostponeRoamingSignaturesUntilLater: this.tenant.organization.postponeRoamingSignaturesUntilLater,
+            },
+          ],
+        },
+      };
+    }
+    if (name === 'Set-OrganizationConfig') {
+      const postpone = params.PostponeRoamingSignaturesUntilLater;
+      if (postpone !== undefined && typeof postpone !== 'boolean')
+        return odataError(
+          400,
+          'BadRequest',
+          "Cannot process argument transformation on parameter 'PostponeRoamingSignaturesUntilLater'. A boolean is expected.",
+        );
+      if (typeof postpone === 'boolean') this.tenant.organization.postponeRoamingSignaturesUntilLater = postpone;
+      return { status: 200, body: { '@odata.context': context, value: [] } };
+    }
     const identity = params.Identity;
     if (name !== 'Set-MailboxMessageConfiguration' && name !== 'Get-MailboxMessageConfiguration') {
       return odataError(400, 'BadRequest', `The term '${name}' is not recognized as a name of a cmdlet available in this session.`);
@@ -886,7 +943,6 @@ export class GraphApi {
       );
     }
     const mailbox = user.mail.toLowerCase();
-    const context = `${ctx.baseUrl}/adminapi/beta/${this.tenant.tenantId}/$metadata#Collection(Exchange.GenericHashTable)`;
     if (name === 'Get-MailboxMessageConfiguration') {
       const s = this.tenant.signatures.get(mailbox);
       return {
@@ -904,6 +960,12 @@ export class GraphApi {
           ],
         },
       };
+    }
+    // Microsoft: the signature parameters "don't work if the Outlook roaming signatures feature is
+    // enabled". The cmdlet still succeeds, and the stored signature stays as it was.
+    if (!this.tenant.organization.postponeRoamingSignaturesUntilLater) {
+      this.tenant.ignoredSignatureUpdates++;
+      return { status: 200, body: { '@odata.context': context, value: [] } };
     }
     const prev = this.tenant.signatures.get(mailbox);
     const bool = (v: unknown, fallback: boolean) => (typeof v === 'boolean' ? v : fallback);

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { AuthMethodKind } from '../graph/graph-port.js';
+import { generatedPhoto, type SimPhoto } from './photos.js';
 
 export interface SimUser {
   id: string;
@@ -217,6 +218,15 @@ export class Tenant {
   readonly groups = new Map<string, SimGroup>();
   readonly mail: SentMail[] = [];
   readonly signatures = new Map<string, StoredSignature>();
+  /**
+   * Get-/Set-OrganizationConfig. New tenants have roaming signatures on (Microsoft's default, the
+   * parameter is false), and while they are, Set-MailboxMessageConfiguration -SignatureHtml does nothing.
+   */
+  readonly organization = { postponeRoamingSignaturesUntilLater: false };
+  /** Set-MailboxMessageConfiguration calls that succeeded but changed nothing because roaming was on. */
+  ignoredSignatureUpdates = 0;
+  /** Photos set or removed through the control API; everyone else has their generated one. */
+  private readonly photos = new Map<string, SimPhoto | null>();
   private readonly byUpn = new Map<string, string>();
   /** Sequence of the last change of each user (and of deleted ones), for users/delta. */
   private readonly changedAt = new Map<string, number>();
@@ -359,6 +369,15 @@ export class Tenant {
   }
 
   /** By object id or UPN, as Graph's /users/{id | userPrincipalName}. */
+  photoOf(userId: string): SimPhoto | null {
+    if (!this.photos.has(userId)) this.photos.set(userId, generatedPhoto(userId));
+    return this.photos.get(userId) ?? null;
+  }
+
+  setPhoto(userId: string, photo: SimPhoto | null): void {
+    this.photos.set(userId, photo);
+  }
+
   findUser(key: string): SimUser | undefined {
     return this.users.get(key) ?? this.findByUpn(key);
   }

@@ -12,6 +12,8 @@ import { onboarding } from './0003_onboarding.js';
 import { reportIndexes } from './0007_report_indexes.js';
 import { bulkWriteCosts } from './0008_bulk_write_costs.js';
 import { signatureTemplates } from './0009_signature_templates.js';
+import { signatureDeployment } from './0010_signature_deployment.js';
+import { replacedLinks } from './0011_replaced_links.js';
 
 /**
  * A migration written once for both engines. It receives the engine's capabilities for the few DDL
@@ -38,6 +40,8 @@ export const MIGRATIONS: readonly PortableMigration[] = [
   reportIndexes,
   bulkWriteCosts,
   signatureTemplates,
+  signatureDeployment,
+  replacedLinks,
 ];
 
 class PortableProvider implements MigrationProvider {
