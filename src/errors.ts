@@ -48,6 +48,7 @@ export const ERROR_CATALOGUE = {
     status: 409,
     message: 'Template %s was saved by someone else meanwhile: your edit started from version %s, the current one is %s; reload it and apply your change again',
   },
+  ONRAMP_ERR_TEMPLATE_NAME_TAKEN: { status: 409, message: 'There is already a template named %s' },
   ONRAMP_ERR_TEMPLATE_IN_USE: { status: 409, message: 'Template %s is used by rules %s; change or delete those rules first' },
   ONRAMP_ERR_RULE_INVALID: { status: 400, message: 'Rule refused: %s' },
   ONRAMP_ERR_ASSET_REJECTED: { status: 400, message: 'Image refused: %s' },
