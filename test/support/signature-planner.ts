@@ -16,10 +16,10 @@ type Users = { sorted: Array<{ mailbox: string; profile: DirectoryProfile }>; by
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 export function renderProfile(profile: DirectoryProfile, template: string): RenderedSignature {
-  const fill = (escape: (s: string) => string) =>
+  const fill = (encode: (s: string) => string) =>
     template.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
       const value = (profile as unknown as Record<string, unknown>)[name];
-      return escape(Array.isArray(value) ? String(value[0] ?? '') : String(value ?? ''));
+      return encode(Array.isArray(value) ? String(value[0] ?? '') : String(value ?? ''));
     });
   const webHtml = fill(escapeHtml);
   const txt = fill((s) => s).replace(/<[^>]+>/g, '');
