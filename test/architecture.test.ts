@@ -23,6 +23,8 @@ const FEATURES = new Set(LAYERS[2]);
 const FEATURE_DEPENDENCIES: Record<string, readonly string[]> = {
   onboarding: ['mail', 'auth'],
   portal: ['auth', 'mail'],
+  // A mailbox's deployment state shows the signature versions its user's devices reported.
+  signatures: ['devices'],
 };
 
 /** The contract every feature is built from: types only, erased at build, so no runtime arrow runs up. */

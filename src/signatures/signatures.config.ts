@@ -66,7 +66,8 @@ export const signaturesConfig = section(
       minimum: 0,
       maximum: 30 * 86_400_000,
       env: 'ONRAMP_SIGNATURES_PHOTO_TTL_MS',
-      description: 'A cached photo is checked with Graph again after this long (or at once after a directory change of the user); unchanged photos are not downloaded again.',
+      description:
+        'A cached photo is checked with Graph again after this long (or at once after a directory change of the user); unchanged photos are not downloaded again.',
     }),
     photoTimeoutMs: setting.integer({
       default: 1_500,
