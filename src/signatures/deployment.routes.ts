@@ -48,9 +48,9 @@ export async function deploymentRoutes(parent: FastifyInstance, o: DeploymentRou
 
   app.post(
     '/api/signatures/deployments',
-    { preHandler: o.adminGuard, schema: { body: Type.Optional(StartDeploymentBody), response: { 202: DeploymentRun } } },
+    { preHandler: o.adminGuard, schema: { body: StartDeploymentBody, response: { 202: DeploymentRun } } },
     async (req, reply) => {
-      const mailboxes = req.body?.mailboxes;
+      const mailboxes = req.body.mailboxes;
       const run = await o.deployment.request({ trigger: 'manual', mailboxes, by: o.actorOf(req) });
       await o.audit(req, 'signatures.deploy', String(run.id), { mailboxes: mailboxes?.length ?? 'all' });
       return reply.code(202).send(toRun(run));
