@@ -31,6 +31,7 @@ import {
   type UserDeltaPage,
   type UserPhoto,
   type WebSignature,
+  UpstreamError,
 } from './graph-port.js';
 import { isGraphConfigured } from './connect.js';
 import { notConfiguredGraph } from './not-configured.js';
@@ -53,7 +54,8 @@ const REPORT_REUSE_MS = 60_000;
 const USER_SELECT = ['id', 'userPrincipalName', 'displayName', 'mail', 'department', 'jobTitle', 'accountEnabled', 'userType'];
 const MANAGER_EXPAND = 'manager($select=id,userPrincipalName,displayName,mail)';
 /** `interests` is served only on single-user GETs, never by users/delta, so delta rounds leave it out. */
-const DELTA_SELECT = ['id', 'accountEnabled', ...PROFILE_ATTRIBUTES.filter((a) => a !== 'interests')];
+// `manager` makes users/delta report manager changes as `manager@delta`.
+const DELTA_SELECT = ['id', 'accountEnabled', ...PROFILE_ATTRIBUTES.filter((a) => a !== 'interests'), 'manager'];
 const ALREADY_MEMBER = /already exist/i;
 
 type AdditionalPolicy = NonNullable<ClientSecretCredentialOptions['additionalPolicies']>[number];
@@ -149,7 +151,16 @@ function toProfile(u: Record<string, unknown>): DirectoryProfile {
     surname: str('surname'),
     interests: list('interests'),
     userPrincipalName: String(u.userPrincipalName ?? ''),
+    ...managerOf(u),
   };
+}
+
+/** `manager@delta`: an entry without `@removed` names the manager; only removed ones mean none. */
+function managerOf(u: Record<string, unknown>): { managerId?: string | null } {
+  const delta = u['manager@delta'];
+  if (!Array.isArray(delta)) return {};
+  const current = (delta as Array<Record<string, unknown>>).find((m) => !m['@removed'] && typeof m.id === 'string');
+  return { managerId: current ? String(current.id) : null };
 }
 
 function toDirectoryUser(u: Record<string, unknown>, withManager: boolean): DirectoryUser {
@@ -224,6 +235,22 @@ export class GraphClient implements GraphPort {
       for (const m of page) ids.add(m.id);
     }
     return ids;
+  }
+
+  async listTransitiveUserIds(groupIds: readonly string[]): Promise<Map<string, Set<string>>> {
+    const out = new Map<string, Set<string>>();
+    for (const groupId of new Set(groupIds)) {
+      const ids = new Set<string>();
+      try {
+        const url = `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?$select=id&$top=${PAGE_SIZE}`;
+        for await (const page of this.graph.pages<{ id: string }>(url)) for (const m of page) ids.add(m.id);
+      } catch (err) {
+        if (err instanceof UpstreamError && err.status === 404) continue;
+        throw err;
+      }
+      out.set(groupId, ids);
+    }
+    return out;
   }
 
   async addGroupMembers(groupId: string, userIds: readonly string[]): Promise<Map<string, ItemResult>> {

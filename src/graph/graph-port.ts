@@ -52,6 +52,11 @@ export interface DirectoryProfile {
   surname: string | null;
   interests: string[];
   userPrincipalName: string;
+  /**
+   * The manager's object id from users/delta (`manager@delta`): null when taken away, absent when this
+   * page says nothing about it (Graph sends it only when the manager changed).
+   */
+  managerId?: string | null;
 }
 
 export const PROFILE_ATTRIBUTES = [
@@ -137,6 +142,11 @@ export interface GraphPort {
   getUsersByUpn(upns: readonly string[], options?: { withManager?: boolean }): Promise<Map<string, DirectoryUser | null>>;
   /** Member object ids of a group (all pages). */
   listGroupMemberIds(groupId: string): Promise<Set<string>>;
+  /**
+   * User members of each group, nested groups' included at any depth (transitiveMembers, all pages).
+   * Keyed by group id; a group Graph does not know is absent from the map.
+   */
+  listTransitiveUserIds(groupIds: readonly string[]): Promise<Map<string, Set<string>>>;
   /** Adds users to a group, up to 20 per request; "already a member" counts as ok. Keyed by user id. */
   addGroupMembers(groupId: string, userIds: readonly string[]): Promise<Map<string, ItemResult>>;
   /**

@@ -62,6 +62,8 @@ const USER_PROPERTIES = new Set([
   'interests',
   'preferredLanguage',
 ]);
+/** users/delta also tracks the manager (`$select=…,manager` → `manager@delta`). */
+const DELTA_PROPERTIES = new Set([...USER_PROPERTIES, 'manager']);
 /** What Graph returns for a user when no $select is given. */
 const DEFAULT_USER_SELECT = [
   'businessPhones',
@@ -361,6 +363,8 @@ export class GraphApi {
       if (!group) return notFound(key);
       if (parts.length === 2 && method === 'PATCH') return this.patchGroup(group.id, body);
       if (sub === 'members' && parts.length === 3 && method === 'GET') return this.listMembers(group.id, query, ctx);
+      if (sub === 'transitiveMembers' && (parts.length === 3 || (parts.length === 4 && sub2 === 'user')) && method === 'GET')
+        return this.listTransitiveMembers(group.id, parts.length === 4, query, ctx);
       if (sub === 'members' && sub2 === '$ref' && parts.length === 4 && method === 'POST') return this.addMemberRef(group.id, body);
       if (sub === 'members' && sub2 !== undefined && sub3 === '$ref' && parts.length === 5 && method === 'DELETE') {
         if (!group.members.delete(sub2)) return notFound(sub2);
@@ -621,9 +625,32 @@ export class GraphApi {
     if (typeof size !== 'number') return size;
     const rows = [...group.members].sort().flatMap((id) => {
       const u = this.tenant.users.get(id);
-      return u ? [{ '@odata.type': '#microsoft.graph.user', ...project(u, sel.select) }] : [];
+      if (u) return [{ '@odata.type': '#microsoft.graph.user', ...project(u, sel.select) }];
+      const nested = this.tenant.groups.get(id);
+      return nested ? [{ '@odata.type': '#microsoft.graph.group', id: nested.id, displayName: nested.displayName }] : [];
     });
     return this.page(rows, size, query, `${ctx.baseUrl}/v1.0/groups/${groupId}/members`, `${ctx.baseUrl}/v1.0/$metadata#directoryObjects`);
+  }
+
+  /**
+   * GET /groups/{id}/transitiveMembers (users and nested groups at any depth), or
+   * /transitiveMembers/microsoft.graph.user (users only), as Graph pages them.
+   */
+  private listTransitiveMembers(groupId: string, usersOnly: boolean, query: URLSearchParams, ctx: RequestContext): SimResponse {
+    const sel = parseSelect(query.get('$select'), USER_PROPERTIES, DEFAULT_USER_SELECT, usersOnly ? 'microsoft.graph.user' : 'microsoft.graph.directoryObject');
+    if (!sel.ok) return sel.error;
+    const size = pageSize(query);
+    if (typeof size !== 'number') return size;
+    const { users, groups } = this.tenant.transitiveMembers(groupId);
+    const rows: unknown[] = [...users].sort().flatMap((id) => {
+      const u = this.tenant.users.get(id);
+      return u ? [{ '@odata.type': '#microsoft.graph.user', ...project(u, sel.select) }] : [];
+    });
+    if (!usersOnly)
+      for (const id of [...groups].sort())
+        rows.push({ '@odata.type': '#microsoft.graph.group', id, displayName: this.tenant.groups.get(id)?.displayName ?? null });
+    const path = `groups/${groupId}/transitiveMembers${usersOnly ? '/microsoft.graph.user' : ''}`;
+    return this.page(rows, size, query, `${ctx.baseUrl}/v1.0/${path}`, `${ctx.baseUrl}/v1.0/$metadata#${usersOnly ? 'users' : 'directoryObjects'}`);
   }
 
   private referencedId(ref: unknown): string | null {
@@ -791,7 +818,7 @@ export class GraphApi {
     const resume = (name: '$skiptoken' | '$deltatoken'): Round | SimResponse | null => {
       if (!query.has(name)) return null;
       const token = decodeToken<Partial<Round> & { s?: number }>(query.get(name));
-      const sel = Array.isArray(token?.sel) && token.sel.every((x) => typeof x === 'string' && USER_PROPERTIES.has(x)) ? token.sel : null;
+      const sel = Array.isArray(token?.sel) && token.sel.every((x) => typeof x === 'string' && DELTA_PROPERTIES.has(x)) ? token.sel : null;
       if (!token || !sel || typeof token.t !== 'number') return restart('syncStateInvalid', sel, 'The sync state is invalid. Start a new synchronization.');
       if (token.g !== this.deltaGeneration || Date.now() - token.t > DELTA_TOKEN_LIFETIME_MS) {
         return restart('syncStateNotFound', sel, 'The sync state generation is not found. The delta token is expired; start a new synchronization.');
@@ -806,14 +833,14 @@ export class GraphApi {
     if (resumed && 'status' in resumed) return resumed;
     if (resumed) round = resumed;
     else {
-      const sel = parseSelect(query.get('$select'), USER_PROPERTIES, DEFAULT_USER_SELECT, 'microsoft.graph.user');
+      const sel = parseSelect(query.get('$select'), DELTA_PROPERTIES, DEFAULT_USER_SELECT, 'microsoft.graph.user');
       if (!sel.ok) return sel.error;
       if (!sel.select.includes('id')) sel.select.unshift('id');
       round = { g: this.deltaGeneration, t: Date.now(), o: 0, since: 0, upTo: this.tenant.currentSeq, sel: sel.select };
     }
     const { changed, deleted } = this.tenant.changesSince(round.since);
     const rows: Record<string, unknown>[] = [
-      ...changed.map((u) => project(u, round.sel)),
+      ...changed.map((u) => this.deltaRow(u, round.sel, round.since > 0)),
       // `changed`: soft-deleted (restorable); `deleted`: gone for good.
       ...(round.since > 0 ? deleted.map((d) => ({ id: d.id, '@removed': { reason: d.reason } })) : []),
     ];
@@ -825,6 +852,23 @@ export class GraphApi {
       body['@odata.deltaLink'] =
         `${link}?$deltatoken=${encodeToken({ g: this.deltaGeneration, t: Date.now(), s: Math.max(round.upTo, this.tenant.currentSeq), sel: round.sel })}`;
     return { status: 200, body };
+  }
+
+  /**
+   * A user as users/delta shows it. With `manager` selected, `manager@delta` carries the manager's id; in
+   * a round of changes a user without a manager carries a removed entry, so a sync clears a manager that
+   * was taken away (Graph sends it only when the manager changed; sending it with every change is the same
+   * to a client that applies it).
+   */
+  private deltaRow(user: SimUser, select: readonly string[], changesOnly: boolean): Record<string, unknown> {
+    if (!select.includes('manager')) return project(user, [...select]);
+    const row = project(
+      user,
+      select.filter((key) => key !== 'manager'),
+    );
+    if (user.managerId) row['manager@delta'] = [{ '@odata.type': '#microsoft.graph.user', id: user.managerId }];
+    else if (changesOnly) row['manager@delta'] = [{ '@odata.type': '#microsoft.graph.user', '@removed': { reason: 'deleted' } }];
+    return row;
   }
 
   /** GET /users/{id}/photo: the profilePhoto's metadata, or Graph's 404 ImageNotFound. */
