@@ -42,6 +42,9 @@ export const ERROR_CATALOGUE = {
   ONRAMP_ERR_SIGNATURE_TOO_COMPLEX: { status: 400, message: 'Signature HTML refused: %s (see signatures.maxNestingDepth and signatures.maxElements)' },
   ONRAMP_ERR_SIGNATURE_BUSY: { status: 503, message: 'Too many signatures are being checked at the moment; retry in a few seconds' },
   ONRAMP_ERR_UPSTREAM_UNAVAILABLE: { status: 503, message: 'Exchange Online is unavailable or throttling; retry later (correlation id %s)' },
+  ONRAMP_ERR_DEPLOYMENT_NOT_FOUND: { status: 404, message: 'No signature deployment %s' },
+  ONRAMP_ERR_NOTHING_TO_RETRY: { status: 409, message: 'Signature deployment %s has no failed mailboxes to retry' },
+  ONRAMP_ERR_NO_SIGNATURES: { status: 404, message: 'No signatures are assigned to %s' },
   ONRAMP_ERR_TEMPLATE_INVALID: { status: 400, message: 'The template has %s problem(s), nothing was stored: %s' },
   ONRAMP_ERR_SIGNATURE_ITEM_NOT_FOUND: { status: 404, message: 'No %s %s' },
   ONRAMP_ERR_VERSION_CONFLICT: {
