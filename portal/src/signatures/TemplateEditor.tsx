@@ -258,7 +258,8 @@ export function TemplateEditor({ id, isAdmin }: { id: string; isAdmin: boolean }
       setComment('');
       show(saved);
       setMessage(`Saved as version ${saved.currentVersion}.`);
-      if (!template) window.location.hash = `#/signatures/templates/${saved.id}`;
+      // The address becomes the saved template's without a hashchange: the screen, its preview and message stay.
+      if (!template) window.history.replaceState(null, '', `#/signatures/templates/${saved.id}`);
     } catch (err) {
       const problems = problemsOf(err);
       if (problems.length > 0) setSaveProblems(problems);
@@ -273,7 +274,7 @@ export function TemplateEditor({ id, isAdmin }: { id: string; isAdmin: boolean }
       <p>
         <a href="#/signatures/templates">← Templates</a>
       </p>
-      <h1 id="editor-title">{isNew ? 'New template' : (template?.name ?? 'Template')}</h1>
+      <h1 id="editor-title">{template?.name ?? (isNew ? 'New template' : 'Template')}</h1>
       <Alert text={loadError ?? error} />
       <Status text={message} />
       {(isNew || template) && (
@@ -316,7 +317,7 @@ export function TemplateEditor({ id, isAdmin }: { id: string; isAdmin: boolean }
                       <input type="text" maxLength={500} value={comment} onChange={(e) => setComment(e.target.value)} />
                     </label>
                     <button type="submit" className="primary">
-                      {isNew ? 'Save template' : 'Save new version'}
+                      {template ? 'Save new version' : 'Save template'}
                     </button>
                   </div>
                 )}
