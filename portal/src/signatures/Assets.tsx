@@ -1,7 +1,8 @@
 import { type DragEvent, useState } from 'react';
 import { api } from '../api/client.ts';
 import { useApi } from '../api/use-api.ts';
-import { type Asset, type AssetsAnswer, PATHS } from './api.ts';
+import type { SettingsAnswer } from '../../../src/portal/portal.schemas.ts';
+import { type Asset, type AssetList, PATHS } from './api.ts';
 import { Alert, Status, utc } from './shared.tsx';
 
 /** The image types Outlook shows in signatures, known by their first bytes (as the server checks them). */
@@ -11,13 +12,19 @@ const SIGNATURES: Array<{ type: string; bytes: number[] }> = [
   { type: 'GIF', bytes: [0x47, 0x49, 0x46, 0x38] },
 ];
 
+/** The upload limit from the settings in effect, so a file over it is refused before it is sent. */
+function maxAssetBytesOf(settings: SettingsAnswer | undefined): number | null {
+  const section = settings?.config.signatures as { maxAssetBytes?: unknown } | undefined;
+  return typeof section?.maxAssetBytes === 'number' ? section.maxAssetBytes : null;
+}
+
 async function imageTypeOf(file: File): Promise<string | null> {
   const head = new Uint8Array(await file.slice(0, 8).arrayBuffer());
   return SIGNATURES.find((s) => s.bytes.every((b, i) => head[i] === b))?.type ?? null;
 }
 
 function AssetRow({ asset }: { asset: Asset }) {
-  const reference = `asset:${asset.hash}`;
+  const reference = asset.reference;
   const [copied, setCopied] = useState(false);
   const copy = async () => {
     await navigator.clipboard.writeText(reference);
@@ -26,12 +33,12 @@ function AssetRow({ asset }: { asset: Asset }) {
   };
   return (
     <li className="card asset">
-      <img className="thumb" src={PATHS.asset(asset.hash)} alt={`Thumbnail of ${asset.originalName}`} loading="lazy" />
+      <img className="thumb" src={asset.url} alt={`Thumbnail of ${asset.originalName}`} loading="lazy" />
       <div className="asset-facts">
         <strong className="asset-name">{asset.originalName}</strong>
         <span className="muted small">
           {asset.contentType}
-          {asset.width && asset.height ? `, ${asset.width}×${asset.height}` : ''}, {asset.size.toLocaleString()} bytes, {utc(asset.uploadedAt)}
+          {`, ${asset.width}×${asset.height} px`}, {asset.size.toLocaleString()} bytes, {utc(asset.uploadedAt)}
         </span>
         <div className="reference">
           <input type="text" readOnly value={reference} aria-label={`Reference to ${asset.originalName}`} onFocus={(e) => e.target.select()} />
@@ -46,7 +53,9 @@ function AssetRow({ asset }: { asset: Asset }) {
 
 /** Logos and banners for templates: uploaded once, referred to by content hash (`<img src="asset:…">`). */
 export function Assets({ isAdmin }: { isAdmin: boolean }) {
-  const { data, error, reload } = useApi<AssetsAnswer>(PATHS.assets);
+  const { data, error, reload } = useApi<AssetList>(PATHS.assets);
+  const { data: settings } = useApi<SettingsAnswer>('/api/admin/settings');
+  const maxBytes = maxAssetBytesOf(settings);
   const [problem, setProblem] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [over, setOver] = useState(false);
@@ -57,14 +66,16 @@ export function Assets({ isAdmin }: { isAdmin: boolean }) {
     setProblem(null);
     const type = await imageTypeOf(file);
     if (!type) return setProblem(`${file.name} is not a PNG, JPEG or GIF image (judged by its content, not its name); nothing was uploaded.`);
-    if (data?.maxBytes && file.size > data.maxBytes)
-      return setProblem(`${file.name} is ${file.size.toLocaleString()} bytes; the limit is ${data.maxBytes.toLocaleString()} bytes. Nothing was uploaded.`);
+    if (maxBytes && file.size > maxBytes)
+      return setProblem(
+        `${file.name} is ${file.size.toLocaleString()} bytes; the limit is ${maxBytes.toLocaleString()} bytes (signatures.maxAssetBytes). Nothing was uploaded.`,
+      );
     const form = new FormData();
     form.append('file', file, file.name);
     setBusy(true);
     try {
       const asset = await api<Asset>(PATHS.assets, { method: 'POST', body: form });
-      setMessage(`Uploaded ${file.name}: refer to it as asset:${asset.hash}`);
+      setMessage(`Uploaded ${file.name}: refer to it as ${asset.reference}`);
       await reload();
     } catch (err) {
       setProblem((err as Error).message);
@@ -98,7 +109,7 @@ export function Assets({ isAdmin }: { isAdmin: boolean }) {
           onDragLeave={() => setOver(false)}
           onDrop={onDrop}
         >
-          <p>Drop a PNG, JPEG or GIF here{data?.maxBytes ? ` (up to ${Math.round(data.maxBytes / 1024).toLocaleString()} KB)` : ''}, or</p>
+          <p>Drop a PNG, JPEG or GIF here{maxBytes ? ` (up to ${Math.round(maxBytes / 1024).toLocaleString()} KB)` : ''}, or</p>
           <label>
             Image file
             <input

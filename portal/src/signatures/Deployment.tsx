@@ -1,14 +1,31 @@
 import { useEffect, useState } from 'react';
 import { api } from '../api/client.ts';
 import { useApi } from '../api/use-api.ts';
-import { type DeploymentAnswer, type DeploymentRun, type FailuresAnswer, type MailboxStateAnswer, PATHS } from './api.ts';
+import { type DeploymentRun, type DeploymentStatus, type MailboxOutcomePage, type MailboxState, PATHS, type RoamingState } from './api.ts';
 import { Alert, Status, utc } from './shared.tsx';
 
-const POLL_RUNNING_MS = 1000;
+const POLL_ACTIVE_MS = 1000;
 const POLL_IDLE_MS = 10_000;
+/** The most mailboxes one retry names (the start route's limit). */
+const RETRY_BATCH = 1000;
+
+function active(run: DeploymentRun | null): boolean {
+  return run?.state === 'queued' || run?.state === 'running';
+}
 
 function percentOf(run: DeploymentRun): number {
-  return run.total === 0 ? 100 : Math.min(100, Math.round((run.done / run.total) * 100));
+  if (run.total === 0) return run.state === 'done' ? 100 : 0;
+  return Math.min(100, Math.round((run.processed / run.total) * 100));
+}
+
+function RoamingWarning({ roaming }: { roaming: RoamingState }) {
+  return (
+    <div className="note" role="alert">
+      <strong>Exchange ignores pushed signatures in this tenant: roaming signatures are on.</strong> {roaming.explanation} An Exchange administrator turns them
+      off in Exchange Online PowerShell with <code>{roaming.fix}</code>
+      {roaming.checkedAt && <span className="muted small"> (checked {utc(roaming.checkedAt)})</span>}
+    </div>
+  );
 }
 
 function RunProgress({ run }: { run: DeploymentRun }) {
@@ -19,13 +36,16 @@ function RunProgress({ run }: { run: DeploymentRun }) {
         Push #{run.id} <span className={`status run-${run.state}`}>{run.state}</span>
       </h2>
       <p className="muted small">
-        Started {utc(run.startedAt)} ({run.trigger}){run.finishedAt ? `, finished ${utc(run.finishedAt)}` : ''}
+        {run.trigger} push, asked {utc(run.requestedAt)}
+        {run.requestedBy ? ` by ${run.requestedBy}` : ''}
+        {run.startedAt ? `, started ${utc(run.startedAt)}` : ''}
+        {run.finishedAt ? `, finished ${utc(run.finishedAt)}` : ''}
       </p>
       <div className="bar" role="progressbar" aria-label="Mailboxes done" aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent}>
-        <div className={`fill${run.failed > 0 ? ' with-failures' : ''}`} style={{ width: `${percent}%` }} />
+        <div className={`fill${run.failed > 0 || run.blocked > 0 ? ' with-failures' : ''}`} style={{ width: `${percent}%` }} />
       </div>
-      <p aria-live="polite">
-        {run.done.toLocaleString()} of {run.total.toLocaleString()} mailboxes ({percent}%)
+      <p aria-live="polite" className="run-count">
+        {run.processed.toLocaleString()} of {run.total.toLocaleString()} mailboxes ({percent}%)
       </p>
       <ul className="counts">
         <li>
@@ -37,16 +57,21 @@ function RunProgress({ run }: { run: DeploymentRun }) {
         <li>
           Failed: <strong>{run.failed.toLocaleString()}</strong>
         </li>
+        <li>
+          Blocked: <strong>{run.blocked.toLocaleString()}</strong>
+        </li>
       </ul>
+      {run.note && <p>{run.note}</p>}
     </section>
   );
 }
 
 /** Expected signatures (what the rules decide now) beside what was deployed where. */
-function MailboxState() {
+function MailboxLookup() {
   const [mailbox, setMailbox] = useState('');
   const [asked, setAsked] = useState<string | null>(null);
-  const { data, error } = useApi<MailboxStateAnswer>(asked);
+  const { data, error } = useApi<MailboxState>(asked);
+  const exchange = data?.exchange ?? null;
   return (
     <section className="card" aria-labelledby="mailbox-state-title">
       <h2 id="mailbox-state-title">A mailbox's signatures</h2>
@@ -66,14 +91,15 @@ function MailboxState() {
       <Alert text={error} />
       {data && (
         <>
-          <h3>Expected</h3>
-          {data.expected ? (
+          <h3>Expected now</h3>
+          {data.expected && data.expected.signatures.length > 0 ? (
             <div className="table-wrap">
               <table className="data compact">
                 <thead>
                   <tr>
                     <th scope="col">Signature</th>
                     <th scope="col">Template version</th>
+                    <th scope="col">Default for</th>
                     <th scope="col">Hash</th>
                   </tr>
                 </thead>
@@ -82,8 +108,9 @@ function MailboxState() {
                     <tr key={s.name}>
                       <td>{s.name}</td>
                       <td>
-                        <a href={`#/signatures/templates/${s.templateId}`}>v{s.templateVersion}</a>
+                        <a href={`#/signatures/templates/${s.templateId}`}>version {s.templateVersion}</a>
                       </td>
+                      <td>{s.defaultFor.length > 0 ? s.defaultFor.join(', ') : 'offered only'}</td>
                       <td>
                         <code className="hash">{s.hash.slice(0, 12)}</code>
                       </td>
@@ -96,43 +123,34 @@ function MailboxState() {
             <p className="muted">No rule gives this mailbox a signature.</p>
           )}
           <h3>Deployed</h3>
-          <div className="table-wrap">
-            <table className="data compact">
-              <thead>
-                <tr>
-                  <th scope="col">Where</th>
-                  <th scope="col">Result</th>
-                  <th scope="col">Hash</th>
-                  <th scope="col">When</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.deployed.map((d) => {
-                  const current = data.expected !== null && d.hash === data.expected.setHash;
-                  return (
-                    <tr key={d.where} className={current ? undefined : 'row-warn'}>
-                      <td>{d.where}</td>
-                      <td>
-                        {d.result}
-                        {!current && <span className="muted"> (not the expected set)</span>}
-                      </td>
-                      <td>
-                        <code className="hash">{d.hash?.slice(0, 12) ?? '—'}</code>
-                      </td>
-                      <td>{utc(d.at)}</td>
-                    </tr>
-                  );
-                })}
-                {data.deployed.length === 0 && (
-                  <tr>
-                    <td colSpan={4} className="muted">
-                      Not deployed anywhere yet.
-                    </td>
-                  </tr>
-                )}
-              </tbody>
-            </table>
-          </div>
+          <dl className="facts">
+            <dt>Exchange (web)</dt>
+            <dd>
+              {exchange ? (
+                <>
+                  <span className={`status ${exchange.upToDate ? 'st-Active' : 'st-Error'}`}>{exchange.upToDate ? 'up to date' : 'not up to date'}</span>{' '}
+                  {exchange.result}
+                  {exchange.reason ? `: ${exchange.reason}` : ''}, {utc(exchange.pushedAt ?? exchange.attemptedAt)}
+                  {exchange.replyDiffers && (
+                    <span className="muted"> — the reply default differs, and Exchange keeps one web signature (the new-mail one)</span>
+                  )}
+                </>
+              ) : (
+                'not pushed yet'
+              )}
+            </dd>
+            {data.devices.map((d) => (
+              <div className="fact" key={d.hostname}>
+                <dt>Device {d.hostname}</dt>
+                <dd>
+                  new <code className="hash">{d.newSignatureVersion.slice(0, 12) || '—'}</code>, reply{' '}
+                  <code className="hash">{d.replySignatureVersion.slice(0, 12) || '—'}</code>, web{' '}
+                  <code className="hash">{d.webSignatureVersion.slice(0, 12) || '—'}</code>, seen {utc(d.lastSeenAt)}
+                </dd>
+              </div>
+            ))}
+          </dl>
+          {data.roaming.enabled && <RoamingWarning roaming={data.roaming} />}
         </>
       )}
     </section>
@@ -141,23 +159,23 @@ function MailboxState() {
 
 /** The server-side push to Outlook on the web / new Outlook: progress, the roaming-signatures block, failures, retry. */
 export function Deployment({ isAdmin }: { isAdmin: boolean }) {
-  const { data, error, reload } = useApi<DeploymentAnswer>(PATHS.deployment);
-  const run = data?.run ?? null;
-  const running = run?.state === 'running';
-  const { data: failures, reload: reloadFailures } = useApi<FailuresAnswer>(run && run.failed > 0 ? `${PATHS.deploymentFailures}?run=${run.id}` : null);
+  const { data, error, reload } = useApi<DeploymentStatus>(PATHS.deployments);
+  const run = data?.current ?? null;
+  const busy = active(run);
+  const { data: failures, reload: reloadFailures } = useApi<MailboxOutcomePage>(run && run.failed > 0 ? PATHS.failures : null);
   const [message, setMessage] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
 
   useEffect(() => {
-    const timer = setInterval(() => void reload(), running ? POLL_RUNNING_MS : POLL_IDLE_MS);
+    const timer = setInterval(() => void reload(), busy ? POLL_ACTIVE_MS : POLL_IDLE_MS);
     return () => clearInterval(timer);
-  }, [reload, running]);
+  }, [reload, busy]);
   // biome-ignore lint/correctness/useExhaustiveDependencies: new failures arrive as the run's count grows
   useEffect(() => void reloadFailures(), [run?.failed]);
 
-  const act = async (path: string, done: string) => {
+  const start = async (mailboxes: string[] | undefined, done: string) => {
     try {
-      await api(path, { method: 'POST', body: {} });
+      await api(PATHS.deployments, { method: 'POST', body: mailboxes ? { mailboxes } : {} });
       setActionError(null);
       setMessage(done);
       await reload();
@@ -165,37 +183,40 @@ export function Deployment({ isAdmin }: { isAdmin: boolean }) {
       setActionError((err as Error).message);
     }
   };
+  const failed = failures?.items ?? [];
 
   return (
     <section aria-labelledby="deployment-title">
       <h1 id="deployment-title">Signature deployment</h1>
       <p className="muted">
-        onramp sets each mailbox's web signature in Exchange Online (Outlook on the web and new Outlook) whenever templates, rules or the directory change, and
-        on a schedule. Unchanged signatures are not sent again.
+        onramp sets each mailbox's web signature in Exchange Online (Outlook on the web and new Outlook) when templates, rules or the directory change, and on a
+        schedule. Unchanged signatures are not sent again.
       </p>
-      {data?.roamingSignatures && (
-        <div className="note" role="alert">
-          <strong>Exchange ignores pushed signatures in this tenant:</strong> roaming signatures are on, and while they are,{' '}
-          <code>Set-MailboxMessageConfiguration -SignatureHtml</code> changes nothing. onramp does not push until they are off. To turn them off, run in
-          Exchange Online PowerShell: <code>Set-OrganizationConfig -PostponeRoamingSignaturesUntilLater $true</code>
-        </div>
-      )}
+      {data?.roaming.enabled && <RoamingWarning roaming={data.roaming} />}
       <Alert text={error ?? actionError} />
       <Status text={message} />
       {isAdmin && (
         <div className="actions">
-          <button type="button" className="primary" disabled={running} onClick={() => void act(PATHS.deploymentStart, 'Push started.')}>
+          <button type="button" className="primary" disabled={busy} onClick={() => void start(undefined, 'Push started.')}>
             Start deployment
           </button>
-          {run && run.failed > 0 && !running && (
-            <button type="button" onClick={() => void act(PATHS.deploymentRetry, 'Retrying the failed mailboxes.')}>
-              Retry failed ({run.failed.toLocaleString()})
+          {failed.length > 0 && !busy && (
+            <button
+              type="button"
+              onClick={() =>
+                void start(
+                  failed.slice(0, RETRY_BATCH).map((f) => f.mailbox),
+                  `Retrying ${Math.min(failed.length, RETRY_BATCH).toLocaleString()} failed mailboxes.`,
+                )
+              }
+            >
+              Retry failed
             </button>
           )}
         </div>
       )}
       {run ? <RunProgress run={run} /> : data && <p className="muted">No push has run yet.</p>}
-      {failures && failures.failures.length > 0 && (
+      {failed.length > 0 && (
         <div className="table-wrap">
           <table className="data">
             <caption>Failures</caption>
@@ -207,18 +228,55 @@ export function Deployment({ isAdmin }: { isAdmin: boolean }) {
               </tr>
             </thead>
             <tbody>
-              {failures.failures.map((f) => (
+              {failed.map((f) => (
                 <tr key={f.mailbox} className="row-error">
                   <td>{f.mailbox}</td>
                   <td>{f.reason}</td>
-                  <td>{utc(f.at)}</td>
+                  <td>{utc(f.attemptedAt)}</td>
                 </tr>
               ))}
             </tbody>
           </table>
         </div>
       )}
-      <MailboxState />
+      {data && data.recent.length > 1 && (
+        <details>
+          <summary>Earlier pushes</summary>
+          <div className="table-wrap">
+            <table className="data">
+              <thead>
+                <tr>
+                  <th scope="col">Push</th>
+                  <th scope="col">Trigger</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Asked</th>
+                  <th scope="col">Set</th>
+                  <th scope="col">Unchanged</th>
+                  <th scope="col">Failed</th>
+                  <th scope="col">Blocked</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.recent.map((r) => (
+                  <tr key={r.id}>
+                    <td className="num">#{r.id}</td>
+                    <td>{r.trigger}</td>
+                    <td>
+                      <span className={`status run-${r.state}`}>{r.state}</span>
+                    </td>
+                    <td>{utc(r.requestedAt)}</td>
+                    <td className="num">{r.set.toLocaleString()}</td>
+                    <td className="num">{r.unchanged.toLocaleString()}</td>
+                    <td className="num">{r.failed.toLocaleString()}</td>
+                    <td className="num">{r.blocked.toLocaleString()}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </details>
+      )}
+      <MailboxLookup />
     </section>
   );
 }

@@ -3,14 +3,17 @@ import { api } from '../api/client.ts';
 import { useApi } from '../api/use-api.ts';
 import {
   type AttributeOperator,
-  type ExplainAnswer,
+  type ChosenTemplate,
+  type Explanation,
   PATHS,
   type Rule,
-  type RuleConditions,
+  type RuleCriteria,
   type RuleDefaults,
   type RuleInput,
-  type RulesAnswer,
-  type TemplatesAnswer,
+  type RuleKind,
+  type RuleList,
+  type TemplateList,
+  type TimeWindow,
 } from './api.ts';
 import { Alert, Status, usePreviewUser } from './shared.tsx';
 
@@ -22,8 +25,10 @@ const DEFAULTS: Array<{ value: RuleDefaults; label: string }> = [
 ];
 const OPERATORS: Array<{ value: AttributeOperator; label: string }> = [
   { value: 'equals', label: 'equals' },
+  { value: 'notEquals', label: 'does not equal' },
   { value: 'contains', label: 'contains' },
   { value: 'startsWith', label: 'starts with' },
+  { value: 'endsWith', label: 'ends with' },
   { value: 'notEmpty', label: 'is not empty' },
   { value: 'empty', label: 'is empty' },
 ];
@@ -57,7 +62,7 @@ interface ConditionsDraft {
   operator: AttributeOperator;
   value: string;
 }
-function draftOf(c: RuleConditions): ConditionsDraft {
+function draftOf(c: RuleCriteria): ConditionsDraft {
   const a = c.attributes?.[0];
   return {
     lists: Object.fromEntries(LISTS.map((l) => [l.key, listText(c[l.key])])) as Record<ListKey, string>,
@@ -67,8 +72,8 @@ function draftOf(c: RuleConditions): ConditionsDraft {
     value: a?.value ?? '',
   };
 }
-function conditionsOf(d: ConditionsDraft, known: RuleConditions): RuleConditions {
-  const out: RuleConditions = {};
+function conditionsOf(d: ConditionsDraft, known: RuleCriteria): RuleCriteria {
+  const out: RuleCriteria = {};
   for (const l of LISTS) {
     const values = listOf(d.lists[l.key]);
     if (values) out[l.key] = values;
@@ -131,11 +136,13 @@ function ConditionsFields({ legend, draft, onChange }: { legend: string; draft: 
 }
 
 function RuleForm({ rule, onSaved, onCancel }: { rule: Rule | null; onSaved: (message: string) => void; onCancel: () => void }) {
-  const { data: templates } = useApi<TemplatesAnswer>(PATHS.templates);
+  const { data: templates } = useApi<TemplateList>(PATHS.templates);
   const [name, setName] = useState(rule?.name ?? '');
   const [enabled, setEnabled] = useState(rule?.enabled ?? true);
   const [templateId, setTemplateId] = useState<number | ''>(rule?.templateId ?? '');
+  const [kind, setKind] = useState<RuleKind>(rule?.kind ?? 'signature');
   const [defaults, setDefaults] = useState<RuleDefaults>(rule?.defaults ?? 'both');
+  const [window, setWindow] = useState<TimeWindow>(rule?.window ?? { from: '', to: '', timeZone: BROWSER_TIME_ZONE });
   const [conditions, setConditions] = useState(() => draftOf(rule?.conditions ?? {}));
   const [exclusions, setExclusions] = useState(() => draftOf(rule?.exclusions ?? {}));
   const [error, setError] = useState<string | null>(null);
@@ -146,11 +153,15 @@ function RuleForm({ rule, onSaved, onCancel }: { rule: Rule | null; onSaved: (me
 
   const save = async () => {
     if (templateId === '') return setError('Choose a template (create one on the Templates screen first).');
+    const windowed = window.from !== '' || window.to !== '';
+    if (windowed && (window.from === '' || window.to === '' || !window.timeZone)) return setError('A time window needs a start, an end and a time zone.');
     const body: RuleInput = {
       name,
       enabled,
+      kind,
       templateId,
       defaults,
+      window: windowed ? window : null,
       conditions: conditionsOf(conditions, rule?.conditions ?? {}),
       exclusions: conditionsOf(exclusions, rule?.exclusions ?? {}),
     };
@@ -199,10 +210,34 @@ function RuleForm({ rule, onSaved, onCancel }: { rule: Rule | null; onSaved: (me
             ))}
           </select>
         </label>
+        <label>
+          Kind
+          <select value={kind} onChange={(e) => setKind(e.target.value as RuleKind)}>
+            <option value="signature">Signature: chooses the template</option>
+            <option value="banner">Banner: adds the template inside the signatures</option>
+          </select>
+        </label>
         <label className="inline">
           <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} /> Enabled
         </label>
       </div>
+      <fieldset className="conditions">
+        <legend>Time window (optional; campaigns)</legend>
+        <div className="filters">
+          <label>
+            From (local time)
+            <input type="datetime-local" value={window.from} onChange={(e) => setWindow({ ...window, from: e.target.value.slice(0, 16) })} />
+          </label>
+          <label>
+            Until (local time, not included)
+            <input type="datetime-local" value={window.to} onChange={(e) => setWindow({ ...window, to: e.target.value.slice(0, 16) })} />
+          </label>
+          <label>
+            Time zone
+            <input type="text" value={window.timeZone} placeholder="Europe/Berlin" onChange={(e) => setWindow({ ...window, timeZone: e.target.value })} />
+          </label>
+        </div>
+      </fieldset>
       <ConditionsFields legend="Applies to" draft={conditions} onChange={setConditions} />
       <details>
         <summary>Exclusions</summary>
@@ -220,12 +255,18 @@ function RuleForm({ rule, onSaved, onCancel }: { rule: Rule | null; onSaved: (me
   );
 }
 
+const BROWSER_TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+function chosen(t: ChosenTemplate | null): string {
+  return t ? `${t.templateName} (rule “${t.ruleName}”)` : 'none';
+}
+
 /** "Why this signature?": every rule's verdict for one user, with its reasons. */
 function TestAgainstUser() {
   const [user, setUser] = usePreviewUser();
   const [at, setAt] = useState('');
   const [asked, setAsked] = useState<string | null>(null);
-  const { data, error } = useApi<ExplainAnswer>(asked);
+  const { data, error } = useApi<Explanation>(asked);
   return (
     <section className="card" aria-labelledby="explain-title">
       <h2 id="explain-title">Test against a user</h2>
@@ -248,6 +289,26 @@ function TestAgainstUser() {
       </form>
       <Alert text={error} />
       {data && (
+        <dl className="facts">
+          <dt>New mail</dt>
+          <dd>{chosen(data.newMail)}</dd>
+          <dt>Replies and forwards</dt>
+          <dd>{chosen(data.reply)}</dd>
+          {data.offered.length > 0 && (
+            <>
+              <dt>Also offered</dt>
+              <dd>{data.offered.map((t) => t.templateName).join(', ')}</dd>
+            </>
+          )}
+          {data.banners.length > 0 && (
+            <>
+              <dt>Banners</dt>
+              <dd>{data.banners.map((t) => t.templateName).join(', ')}</dd>
+            </>
+          )}
+        </dl>
+      )}
+      {data && (
         <ol className="verdicts" aria-label={`Verdicts for ${data.user}`}>
           {data.verdicts.map((v) => (
             <li key={v.ruleId} className={v.matched ? 'matched' : 'unmatched'}>
@@ -266,7 +327,7 @@ function TestAgainstUser() {
   );
 }
 
-function summary(c: RuleConditions): string {
+function summary(c: RuleCriteria): string {
   const parts: string[] = [];
   for (const l of LISTS) if (c[l.key]?.length) parts.push(`${l.label.toLowerCase()}: ${c[l.key]!.join(', ')}`);
   if (c.groups?.length) parts.push(`groups: ${c.groups.map((g) => g.displayName).join(', ')}`);
@@ -279,8 +340,7 @@ function summary(c: RuleConditions): string {
  * dragging a row or with its Up/Down buttons, which is what keyboard and screen-reader users have.
  */
 export function Rules({ isAdmin }: { isAdmin: boolean }) {
-  const { data, error, reload } = useApi<RulesAnswer>(PATHS.rules);
-  const { data: templates } = useApi<TemplatesAnswer>(PATHS.templates);
+  const { data, error, reload } = useApi<RuleList>(PATHS.rules);
   const [order, setOrder] = useState<Rule[]>([]);
   const [editing, setEditing] = useState<Rule | 'new' | null>(null);
   const [dragged, setDragged] = useState<number | null>(null);
@@ -291,8 +351,6 @@ export function Rules({ isAdmin }: { isAdmin: boolean }) {
     if (data) setOrder([...data.rules].sort((a, b) => a.priority - b.priority));
   }, [data]);
 
-  const templateName = (id: number) => templates?.templates.find((t) => t.id === id)?.name ?? `#${id}`;
-
   const move = async (from: number, to: number) => {
     if (from === to || to < 0 || to >= order.length) return;
     const next = [...order];
@@ -300,7 +358,7 @@ export function Rules({ isAdmin }: { isAdmin: boolean }) {
     next.splice(to, 0, rule!);
     setOrder(next);
     try {
-      await api(PATHS.ruleOrder, { method: 'POST', body: { ids: next.map((r) => r.id) } });
+      await api(PATHS.ruleOrder, { method: 'PUT', body: { ids: next.map((r) => r.id) } });
       setActionError(null);
       setMessage(`“${rule!.name}” is now number ${to + 1} of ${next.length}.`);
       await reload();
@@ -370,7 +428,9 @@ export function Rules({ isAdmin }: { isAdmin: boolean }) {
               <strong className="rule-name">{rule.name}</strong>
               {!rule.enabled && <span className="status">disabled</span>}
               <span className="muted">
-                → {templateName(rule.templateId)} ({DEFAULTS.find((d) => d.value === rule.defaults)?.label.toLowerCase()})
+                → {rule.kind === 'banner' ? 'banner ' : ''}
+                {rule.templateName} ({DEFAULTS.find((d) => d.value === rule.defaults)?.label.toLowerCase()})
+                {rule.window && ` ${rule.window.from.replace('T', ' ')} → ${rule.window.to.replace('T', ' ')} ${rule.window.timeZone}`}
               </span>
             </div>
             <p className="small">

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, api } from '../api/client.ts';
 import { useApi } from '../api/use-api.ts';
-import { type DiffAnswer, PATHS, type PreviewAnswer, type TemplateDetail, type TemplateProblem, type VersionsAnswer } from './api.ts';
+import { PATHS, type Preview, type TemplateDetail, type TemplateDiff, type TemplateProblem, type TemplateVersionList } from './api.ts';
 import { SignaturePreview } from './SignaturePreview.tsx';
 import { Alert, Status, problemsOf, usePreviewUser, utc } from './shared.tsx';
 import { SourceEditor, type SourceEditorHandle } from './SourceEditor.tsx';
@@ -16,6 +16,20 @@ const STARTER = `<table cellpadding="0" cellspacing="0">
 </table>
 `;
 const PREVIEW_DELAY_MS = 400;
+/** Whom the preview shows before a directory user is chosen. */
+const MADE_UP_PERSON = {
+  user: {
+    displayName: 'Alex Example',
+    givenName: 'Alex',
+    surname: 'Example',
+    jobTitle: 'Sales Manager',
+    department: 'Sales',
+    mail: 'alex.example@contoso.com',
+    businessPhone: '+1 425 555 0100',
+    mobilePhone: '+1 425 555 0199',
+    companyName: 'Contoso',
+  },
+};
 const FORMATS = [
   { key: 'web', label: 'Web' },
   { key: 'htm', label: 'HTM' },
@@ -49,9 +63,9 @@ function ProblemList({ problems, refused, onGoTo }: { problems: TemplateProblem[
 }
 
 /** The live preview: the source as it stands, rendered for the chosen user, in each of Outlook's formats. */
-function Preview({ source, onProblems }: { source: string; onProblems: (p: TemplateProblem[]) => void }) {
+function LivePreview({ source, onProblems }: { source: string; onProblems: (p: TemplateProblem[]) => void }) {
   const [user, setUser] = usePreviewUser();
-  const [answer, setAnswer] = useState<PreviewAnswer | null>(null);
+  const [answer, setAnswer] = useState<Preview | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [format, setFormat] = useState<Format>('web');
   const asked = useRef(0);
@@ -62,8 +76,8 @@ function Preview({ source, onProblems }: { source: string; onProblems: (p: Templ
     const ask = ++asked.current;
     const timer = setTimeout(async () => {
       try {
-        const body = user.trim() ? { source, user: user.trim() } : { source };
-        const res = await api<PreviewAnswer>(PATHS.preview, { method: 'POST', body });
+        const body = user.trim() ? { source, user: user.trim() } : { source, person: MADE_UP_PERSON };
+        const res = await api<Preview>(PATHS.preview, { method: 'POST', body });
         if (ask !== asked.current) return;
         setAnswer(res);
         setError(null);
@@ -83,7 +97,7 @@ function Preview({ source, onProblems }: { source: string; onProblems: (p: Templ
       <h2 id="preview-title">Preview</h2>
       <label>
         Preview as (user principal name)
-        <input type="text" value={user} placeholder="someone@contoso.com" onChange={(e) => setUser(e.target.value)} />
+        <input type="text" value={user} placeholder="empty: a made-up Alex Example" onChange={(e) => setUser(e.target.value)} />
       </label>
       <fieldset className="segmented">
         <legend className="visually-hidden">Format</legend>
@@ -143,9 +157,9 @@ function DiffView({ patch }: { patch: string }) {
 }
 
 function Versions({ template, isAdmin, onRolledBack }: { template: TemplateDetail; isAdmin: boolean; onRolledBack: (t: TemplateDetail) => void }) {
-  const { data, error, reload } = useApi<VersionsAnswer>(PATHS.versions(template.id));
+  const { data, error, reload } = useApi<TemplateVersionList>(PATHS.versions(template.id));
   const [compare, setCompare] = useState<{ from: number; to: number } | null>(null);
-  const { data: diff, error: diffError } = useApi<DiffAnswer>(compare ? PATHS.diff(template.id, compare.from, compare.to) : null);
+  const { data: diff, error: diffError } = useApi<TemplateDiff>(compare ? PATHS.diff(template.id, compare.from, compare.to) : null);
   const [actionError, setActionError] = useState<string | null>(null);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: a save or a rollback adds a version
@@ -211,7 +225,7 @@ function Versions({ template, isAdmin, onRolledBack }: { template: TemplateDetai
             Version {compare.from} → {compare.to}
           </h3>
           <Alert text={diffError} />
-          {diff && <DiffView patch={diff.patch} />}
+          {diff && <DiffView patch={diff.unified} />}
         </div>
       )}
     </section>
@@ -322,7 +336,7 @@ export function TemplateEditor({ id, isAdmin }: { id: string; isAdmin: boolean }
                   </div>
                 )}
               </div>
-              <Preview source={source} onProblems={setPreviewProblems} />
+              <LivePreview source={source} onProblems={setPreviewProblems} />
             </div>
           </form>
           {template && (

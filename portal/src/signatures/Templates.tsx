@@ -1,8 +1,8 @@
 import { useApi } from '../api/use-api.ts';
-import { PATHS, type TemplatesAnswer } from './api.ts';
+import { PATHS, type TemplateList } from './api.ts';
 
 export function Templates({ isAdmin }: { isAdmin: boolean }) {
-  const { data, error } = useApi<TemplatesAnswer>(PATHS.templates);
+  const { data, error } = useApi<TemplateList>(PATHS.templates);
   return (
     <section aria-labelledby="templates-title">
       <h1 id="templates-title">Signature templates</h1>

@@ -1,27 +1,14 @@
 /**
- * The signature screens' view of the admin API: the paths in one place and the answers' types.
- * Provisional: written before src/signatures/admin.schemas.ts and deployment.schemas.ts existed; the
- * types are replaced by the schemas' static types as they land, the screens keep their names.
+ * The signature screens' view of the admin API: the paths in one place, and the answers' types.
+ * Until src/signatures/admin.schemas.ts and deployment.schemas.ts are on this branch, the types below
+ * copy their `Static` types field for field under the same names (read from the branches that write
+ * them); then this file re-exports those instead and the screens stay as they are.
  */
-
-/** As src/signatures/model.ts declares them (that module uses Node's Buffer, which the SPA has not). */
-export interface TemplateProblem {
-  line: number;
-  column: number;
-  message: string;
-}
-export interface RuleVerdict {
-  ruleId: number;
-  ruleName: string;
-  matched: boolean;
-  reasons: string[];
-}
 
 export const PATHS = {
   templates: '/api/signatures/templates',
   template: (id: number | string) => `/api/signatures/templates/${id}`,
   versions: (id: number | string) => `/api/signatures/templates/${id}/versions`,
-  version: (id: number | string, version: number) => `/api/signatures/templates/${id}/versions/${version}`,
   diff: (id: number | string, from: number, to: number) => `/api/signatures/templates/${id}/diff?from=${from}&to=${to}`,
   rollback: (id: number | string) => `/api/signatures/templates/${id}/rollback`,
   preview: '/api/signatures/preview',
@@ -30,59 +17,57 @@ export const PATHS = {
   ruleOrder: '/api/signatures/rules/order',
   explain: (user: string, at?: string) => `/api/signatures/explain?user=${encodeURIComponent(user)}${at ? `&at=${encodeURIComponent(at)}` : ''}`,
   assets: '/api/signatures/assets',
-  asset: (hash: string) => `/api/signatures/assets/${hash}`,
-  deployment: '/api/signatures/deployment',
-  deploymentStart: '/api/signatures/deployment/start',
-  deploymentRetry: '/api/signatures/deployment/retry',
-  deploymentFailures: '/api/signatures/deployment/failures',
+  deployments: '/api/signatures/deployments',
+  failures: '/api/signatures/mailboxes?result=failed',
   mailboxState: (mailbox: string) => `/api/signatures/mailboxes/${encodeURIComponent(mailbox)}/state`,
-  directoryUsers: (search: string) => `/api/signatures/users?search=${encodeURIComponent(search)}`,
 } as const;
 
+// ---------------------------------------------------------------- admin.schemas.ts
+
+export interface TemplateProblem {
+  line: number;
+  column: number;
+  message: string;
+}
 export interface TemplateSummary {
   id: number;
   name: string;
   description: string;
   currentVersion: number;
+  createdAt: string;
   updatedAt: string;
   updatedBy: string;
 }
-export interface TemplatesAnswer {
+export interface TemplateList {
   templates: TemplateSummary[];
 }
 export interface TemplateDetail extends TemplateSummary {
   source: string;
+  placeholders: string[];
+  usedBy: Array<{ id: number; name: string }>;
 }
-export interface TemplateVersion {
+export interface TemplateVersionSummary {
   version: number;
   createdAt: string;
   createdBy: string;
-  comment: string | null;
+  comment: string;
 }
-export interface VersionsAnswer {
-  versions: TemplateVersion[];
+export interface TemplateVersionList {
+  templateId: number;
+  versions: TemplateVersionSummary[];
 }
-export interface VersionDetail extends TemplateVersion {
-  source: string;
-}
-export interface DiffAnswer {
+export interface TemplateDiff {
+  templateId: number;
   from: number;
   to: number;
-  /** A unified diff of the two sources. */
-  patch: string;
+  unified: string;
+  hunks: Array<{ oldStart: number; oldLines: number; newStart: number; newLines: number; lines: string[] }>;
 }
 
-export interface PreviewAnswer {
-  webHtml: string;
-  htm: string;
-  rtf: string;
-  txt: string;
-  files: Array<{ path: string; contentType: string; size: number }>;
-}
-
+export type RuleKind = 'signature' | 'banner';
 export type RuleDefaults = 'new' | 'reply' | 'both' | 'none';
-export type AttributeOperator = 'equals' | 'contains' | 'startsWith' | 'empty' | 'notEmpty';
-export interface RuleConditions {
+export type AttributeOperator = 'equals' | 'notEquals' | 'contains' | 'startsWith' | 'endsWith' | 'empty' | 'notEmpty';
+export interface RuleCriteria {
   groups?: Array<{ id: string; displayName: string }>;
   departments?: string[];
   offices?: string[];
@@ -92,68 +77,135 @@ export interface RuleConditions {
   users?: string[];
   mailboxes?: string[];
 }
+export interface TimeWindow {
+  from: string;
+  to: string;
+  timeZone: string;
+}
 export interface RuleInput {
   name: string;
   enabled: boolean;
+  kind: RuleKind;
   templateId: number;
   defaults: RuleDefaults;
-  conditions: RuleConditions;
-  exclusions: RuleConditions;
+  conditions: RuleCriteria;
+  exclusions: RuleCriteria;
+  window: TimeWindow | null;
 }
 export interface Rule extends RuleInput {
   id: number;
   priority: number;
+  templateName: string;
+  createdAt: string;
+  updatedAt: string;
+  updatedBy: string;
 }
-export interface RulesAnswer {
+export interface RuleList {
   rules: Rule[];
 }
-export interface ExplainAnswer {
+export interface RuleVerdict {
+  ruleId: number;
+  ruleName: string;
+  matched: boolean;
+  reasons: string[];
+}
+export interface ChosenTemplate {
+  ruleId: number;
+  ruleName: string;
+  templateId: number;
+  templateName: string;
+}
+export interface Explanation {
   user: string;
+  mailbox: string;
+  at: string;
+  newMail: ChosenTemplate | null;
+  reply: ChosenTemplate | null;
+  offered: ChosenTemplate[];
+  banners: ChosenTemplate[];
   verdicts: RuleVerdict[];
 }
-
 export interface Asset {
   hash: string;
-  contentType: string;
+  contentType: 'image/png' | 'image/jpeg' | 'image/gif';
   size: number;
-  width: number | null;
-  height: number | null;
+  width: number;
+  height: number;
   originalName: string;
+  uploadedBy: string;
   uploadedAt: string;
+  reference: string;
+  url: string;
 }
-export interface AssetsAnswer {
+export interface AssetList {
   assets: Asset[];
-  /** The upload limit (signatures setting), so the screen can refuse a file before sending it. */
-  maxBytes?: number;
+}
+export interface Preview {
+  webHtml: string;
+  htm: string;
+  rtf: string;
+  txt: string;
+  files: Array<{ path: string; contentType: string; size: number; base64: string }>;
+  hash: string;
+  placeholders: string[];
 }
 
+// ---------------------------------------------------------------- deployment.schemas.ts
+
+export type DeploymentState = 'queued' | 'running' | 'done' | 'blocked' | 'failed';
 export interface DeploymentRun {
   id: number;
-  trigger: string;
-  state: 'running' | 'done' | 'failed' | 'blocked';
+  trigger: 'change' | 'directory' | 'schedule' | 'manual' | 'retry';
+  state: DeploymentState;
+  requestedBy: string | null;
+  requestedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  scopeSize: number | null;
   total: number;
-  done: number;
+  processed: number;
   set: number;
   unchanged: number;
   failed: number;
-  startedAt: string;
-  finishedAt: string | null;
+  blocked: number;
+  roamingEnabled: boolean | null;
+  note: string | null;
 }
-export interface DeploymentAnswer {
-  run: DeploymentRun | null;
-  /** Exchange ignores pushed web signatures while roaming signatures are on for the tenant. */
-  roamingSignatures: boolean | null;
+export interface RoamingState {
+  enabled: boolean | null;
+  checkedAt: string | null;
+  fix: string;
+  explanation: string;
 }
-export interface DeploymentFailure {
+export interface DeploymentStatus {
+  current: DeploymentRun | null;
+  recent: DeploymentRun[];
+  roaming: RoamingState;
+}
+export type MailboxResult = 'set' | 'unchanged' | 'failed' | 'blocked' | 'none' | 'gone';
+export interface MailboxOutcome {
   mailbox: string;
-  reason: string;
-  at: string;
+  userPrincipalName: string | null;
+  result: MailboxResult;
+  reason: string | null;
+  attemptedAt: string;
+  pushedAt: string | null;
+  upToDate: boolean;
+  replyDiffers: boolean;
+  runId: number | null;
 }
-export interface FailuresAnswer {
-  failures: DeploymentFailure[];
+export interface MailboxOutcomePage {
+  items: MailboxOutcome[];
+  nextAfter: string | null;
 }
-export interface MailboxStateAnswer {
+export interface MailboxState {
   mailbox: string;
-  expected: { setHash: string; signatures: Array<{ name: string; templateId: number; templateVersion: number; hash: string }> } | null;
-  deployed: Array<{ where: string; hash: string | null; result: string; at: string }>;
+  userPrincipalName: string | null;
+  expected: {
+    setHash: string;
+    signatures: Array<{ templateId: number; templateVersion: number; name: string; defaultFor: Array<'new' | 'reply'>; hash: string }>;
+  } | null;
+  exchange: MailboxOutcome | null;
+  devices: Array<{ hostname: string; newSignatureVersion: string; replySignatureVersion: string; webSignatureVersion: string; lastSeenAt: string }>;
+  roaming: RoamingState;
 }
