@@ -168,7 +168,7 @@ export class Transport {
     return this.o.root;
   }
 
-  private async once(method: string, url: string, body: unknown, headers: Record<string, string>): Promise<GraphResponse> {
+  private async once(method: string, url: string, body: unknown, headers: Record<string, string>, binary: boolean): Promise<GraphResponse> {
     // The credential's own pipeline already retried transient token-endpoint failures; what reaches
     // here (bad secret, unregistered certificate) will not heal by retrying.
     let token: Awaited<ReturnType<TokenCredential['getToken']>>;
@@ -190,6 +190,11 @@ export class Transport {
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
+    const flat: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+    // Media (a photo's $value) stays bytes; error answers are JSON either way.
+    if (binary && res.statusCode >= 200 && res.statusCode < 300)
+      return { status: res.statusCode, headers: flat, body: Buffer.from(await res.body.arrayBuffer()) };
     const text = await res.body.text();
     let parsed: unknown = null;
     if (text.length > 0) {
@@ -199,8 +204,6 @@ export class Transport {
         parsed = text;
       }
     }
-    const flat: Record<string, string> = {};
-    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
     return { status: res.statusCode, headers: flat, body: parsed };
   }
 
@@ -218,7 +221,7 @@ export class Transport {
     pathOrUrl: string,
     body?: unknown,
     headers: Record<string, string> = {},
-    options: { refusalsOnly?: boolean } = {},
+    options: { refusalsOnly?: boolean; binary?: boolean; onAnswer?: (res: GraphResponse | null) => void } = {},
   ): Promise<GraphResponse> {
     const url = /^https:\/\//.test(pathOrUrl) ? pathOrUrl : `${this.o.root}${pathOrUrl}`;
     if (new URL(url).origin !== this.origin) throw new UpstreamError(`refusing to follow a link outside ${this.origin}`, 400, 'ForeignLink');
@@ -228,11 +231,12 @@ export class Transport {
       let res: GraphResponse | null = null;
       let failure: unknown = null;
       try {
-        res = await this.o.limiter.run(() => this.once(method, url, body, headers));
+        res = await this.o.limiter.run(() => this.once(method, url, body, headers, options.binary ?? false));
       } catch (err) {
         if (err instanceof UpstreamError) throw err;
         failure = err;
       }
+      options.onAnswer?.(res);
       if (res?.status === 429) this.o.limiter.throttled();
       else if (res) this.o.limiter.succeeded();
       if (res && !RETRYABLE.has(res.status)) return res;

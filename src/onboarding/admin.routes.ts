@@ -146,6 +146,8 @@ export async function onboardingAdminRoutes(parent: FastifyInstance, options: Ad
         total: summary.total,
         byStatus: summary.byStatus,
         completionRate: summary.completionRate,
+        completionOfAll: summary.completionOfAll,
+        excludedReasons: summary.excludedReasons,
         needsAttention: summary.needsAttention,
         perBatch: summary.batches,
         activity: summary.recent.perDay,

@@ -315,11 +315,17 @@ export function parseRoster(input: string): RosterResult {
 /** What `POST /api/upload-users` answers; here so the portal (a browser bundle) shares the type. */
 export interface UploadResult {
   batchId: string;
+  /** New to the campaign: Pending, invited by the next run. */
   added: string[];
-  updated: string[];
+  /** Already in the campaign and left as they were: the link they have keeps working. */
+  unchanged: string[];
+  /** Already in the campaign and started again (asked for): a new link; the old one offers a fresh one. */
+  reset: string[];
   skipped: Array<{ upn: string; row: number; reason: string }>;
   errors: Array<{ upn: string; row: number; error: string }>;
   total: number;
   /** Whether a listener (the invitation workflow) started or scheduled a run. */
   triggered: boolean;
+  /** A preview: what the upload would do; nothing was stored. */
+  dryRun: boolean;
 }

@@ -137,12 +137,31 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     }, csv);
     await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer: transfer });
     await page.getByText('roster.csv').waitFor();
-    assert.match(await page.locator('.preview').innerText(), /2 users to send.*1 invalid/s);
+    assert.match(await page.locator('.preview').innerText(), /2 users in the file.*1 invalid/s);
+    await page.locator('.preview').getByText('New: 2').waitFor();
+    assert.match(await page.locator('.preview').innerText(), /Rows left out: 1/);
     await page.getByLabel('Batch id (optional)').fill('wave-1');
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
     const result = page.getByRole('status');
     await result.getByText('Uploaded to batch wave-1').waitFor();
     assert.match(await result.innerText(), /Added: 2/);
+    // Stored: the form is empty again, so a second click cannot send the file twice.
+    assert.equal(await page.getByText('roster.csv').count(), 0);
+    assert.equal(await page.getByRole('button', { name: 'Upload', exact: true }).isDisabled(), true);
+
+    // The same users again: the preview says, per row, that they stay as they are unless a new invitation is asked for.
+    await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer: transfer });
+    await page.locator('.preview').getByText('Unchanged: 2').waitFor();
+    await page.locator('.preview summary').click();
+    assert.match(await page.locator('.preview table').first().innerText(), /ann@contoso\.com\s+Already in the campaign: unchanged, their link keeps working/);
+    await page.getByLabel(/Send a new invitation to users already in the campaign/).check();
+    await page.locator('.preview').getByText('New invitation: 2').waitFor();
+    assert.match(await page.locator('.preview table').first().innerText(), /ann@contoso\.com\s+Already in the campaign: will get a new invitation/);
+    await page.getByLabel(/Send a new invitation to users already in the campaign/).uncheck();
+    await page.locator('.preview').getByText('Unchanged: 2').waitFor();
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await result.getByText(/Unchanged: 2/).waitFor();
+    assert.equal((await storage.db.selectFrom('tracked_user').select('source_batch_id').where('upn_key', '=', 'ann@contoso.com').executeTakeFirst())?.source_batch_id, 'wave-1');
 
     // Directory data is outside onramp's control: hostile values must render as text.
     await storage.db.updateTable('tracked_user').set({ display_name: XSS, department: XSS }).where('upn_key', '=', 'ann@contoso.com').execute();
@@ -198,7 +217,7 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     assert.match(await page.getByRole('alert').innerText(), /not valid UTF-16 LE text/);
 
     await file.setInputFiles({ name: 'unicode.txt', mimeType: 'text/plain', buffer: unicodeText });
-    assert.match(await page.locator('.preview').innerText(), /2 users to send \(column “UPN”\).*Read as UTF-16 LE text, tab-separated\./s);
+    assert.match(await page.locator('.preview').innerText(), /2 users in the file \(column “UPN”\).*Read as UTF-16 LE text, tab-separated\./s);
     await page.getByLabel('Batch id (optional)').fill('unicode');
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
     const result = page.getByRole('status');
@@ -283,13 +302,18 @@ describe('demo in the browser', { skip: BUILT ? false : 'portal not built: run n
       const member = [...tenant.sim.control.tenant.users.values()].find(
         (u) => u.appRoles.length === 0 && u.accountEnabled && u.userType === 'Member' && u.mail && u.methods.length === 0,
       )!;
+      // And an address the directory does not know: the result says so once the run has looked.
+      const unknown = `nobody-here@${member.userPrincipalName.split('@')[1]}`;
       await page.getByRole('link', { name: 'Manual entry' }).click();
-      await page.getByLabel(/User principal names/).fill(member.userPrincipalName);
+      await page.getByLabel(/User principal names/).fill(`${member.userPrincipalName}\n${unknown}`);
       await page.getByRole('button', { name: 'Add users' }).click();
-      await page
-        .getByRole('status')
-        .getByText(/Added: 1/)
-        .waitFor();
+      const added = page.getByRole('status');
+      await added.getByText(/Added: 2/).waitFor();
+      await added.getByText(/All 2 checked against the directory/).waitFor({ timeout: 20_000 });
+      assert.match(await added.innerText(), /Not found in the directory: 1/);
+      await page.getByRole('link', { name: 'Reports' }).click();
+      assert.match(await page.locator('.tile', { hasText: 'Needs attention' }).innerText(), /Cannot be invited 1[\s\S]*1 not found in the directory/);
+      assert.match(await page.locator('.card', { hasText: 'Cannot be invited' }).innerText(), new RegExp(`${unknown}\\s+not found in the directory`));
 
       await page.getByRole('link', { name: 'Mailbox (demo)' }).click();
       assert.deepEqual(await unlabelledControls(page), []);

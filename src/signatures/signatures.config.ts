@@ -39,6 +39,14 @@ export const signaturesConfig = section(
       env: 'ONRAMP_SIGNATURES_MAX_ELEMENTS',
       description: 'Most elements accepted in signature HTML (signatures have tens to hundreds); more gets 400 ONRAMP_ERR_SIGNATURE_TOO_COMPLEX.',
     }),
+    maxAssetBytes: setting.integer({
+      default: 1_048_576,
+      minimum: 1024,
+      maximum: 10_485_760,
+      env: 'ONRAMP_SIGNATURES_MAX_ASSET_BYTES',
+      description:
+        'Largest template image (logo, banner) the admin API accepts; larger gets 400 ONRAMP_ERR_ASSET_REJECTED. Images travel inside every signature, so keep them small.',
+    }),
   },
   'Outlook web signatures devices upload through the device API (autoSetWebSignature).',
 );

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { UserDetail, UserResent, UsersPage } from '../../../src/onboarding/admin.schemas.ts';
 import { api, query } from '../api/client.ts';
-import { useApi } from '../api/use-api.ts';
+import { LIVE_REFRESH_MS, useApi } from '../api/use-api.ts';
 import { STATUSES } from './statuses.ts';
 
 const COLUMNS: Array<{ key: string; label: string; sort?: string }> = [
@@ -24,6 +24,7 @@ export function Users() {
   const [search, setSearch] = useState('');
   const [debounced, setDebounced] = useState('');
   const [status, setStatus] = useState(() => hashParams().get('status') ?? '');
+  const [batch, setBatch] = useState(() => hashParams().get('batch') ?? '');
   const [sort, setSort] = useState({ column: 'updated_at', desc: true });
   const [offset, setOffset] = useState(0);
   useEffect(() => {
@@ -31,8 +32,11 @@ export function Users() {
     return () => clearTimeout(t);
   }, [search]);
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new search, filter or sort starts at the first page again
-  useEffect(() => setOffset(0), [debounced, status, sort]);
-  const { data, error } = useApi<UsersPage>(`/api/admin/users${query({ search: debounced, status, sort: sort.column, desc: sort.desc, offset, limit: PAGE })}`);
+  useEffect(() => setOffset(0), [debounced, status, batch, sort]);
+  const { data, error } = useApi<UsersPage>(
+    `/api/admin/users${query({ search: debounced, status, batch, sort: sort.column, desc: sort.desc, offset, limit: PAGE })}`,
+    { refreshMs: LIVE_REFRESH_MS },
+  );
 
   const toggleSort = (column: string) => setSort((s) => (s.column === column ? { column, desc: !s.desc } : { column, desc: false }));
 
@@ -54,6 +58,11 @@ export function Users() {
             ))}
           </select>
         </label>
+        {batch && (
+          <button type="button" className="chip" onClick={() => setBatch('')} aria-label={`Batch ${batch}: show all batches`}>
+            Batch: {batch} ✕
+          </button>
+        )}
       </form>
       {error && (
         <p role="alert" className="error">
@@ -83,6 +92,7 @@ export function Users() {
                 <td>{u.department}</td>
                 <td>
                   <span className={`status st-${u.status}`}>{u.status}</span>
+                  {u.statusReason && <span className="muted small"> {u.statusReason}</span>}
                 </td>
                 <td>{u.batchId}</td>
                 <td className="num">{u.reminderCount}</td>
@@ -117,8 +127,9 @@ export function Users() {
 }
 
 export function UserPage({ id, isAdmin }: { id: string; isAdmin: boolean }) {
-  const { data: detail, error: loadError, reload } = useApi<UserDetail>(`/api/admin/users/${id}`);
   const [removed, setRemoved] = useState(false);
+  // Live while shown; a removed user is not asked for again.
+  const { data: detail, error: loadError, reload } = useApi<UserDetail>(removed ? null : `/api/admin/users/${id}`, { refreshMs: LIVE_REFRESH_MS });
   const [message, setMessage] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const data = removed ? undefined : detail;
