@@ -6,8 +6,6 @@ import { Alert, Status, utc } from './shared.tsx';
 
 const POLL_ACTIVE_MS = 1000;
 const POLL_IDLE_MS = 10_000;
-/** The most mailboxes one retry names (the start route's limit). */
-const RETRY_BATCH = 1000;
 
 function active(run: DeploymentRun | null): boolean {
   return run?.state === 'queued' || run?.state === 'running';
@@ -159,10 +157,10 @@ function MailboxLookup() {
 
 /** The server-side push to Outlook on the web / new Outlook: progress, the roaming-signatures block, failures, retry. */
 export function Deployment({ isAdmin }: { isAdmin: boolean }) {
-  const { data, error, reload } = useApi<DeploymentStatus>(PATHS.deployments);
+  const { data, error, reload } = useApi<DeploymentStatus>(PATHS.deployment);
   const run = data?.current ?? null;
   const busy = active(run);
-  const { data: failures, reload: reloadFailures } = useApi<MailboxOutcomePage>(run && run.failed > 0 ? PATHS.failures : null);
+  const { data: failures, reload: reloadFailures } = useApi<MailboxOutcomePage>(run && run.failed > 0 ? PATHS.failures(run.id) : null);
   const [message, setMessage] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
 
@@ -173,9 +171,9 @@ export function Deployment({ isAdmin }: { isAdmin: boolean }) {
   // biome-ignore lint/correctness/useExhaustiveDependencies: new failures arrive as the run's count grows
   useEffect(() => void reloadFailures(), [run?.failed]);
 
-  const start = async (mailboxes: string[] | undefined, done: string) => {
+  const act = async (path: string, done: string) => {
     try {
-      await api(PATHS.deployments, { method: 'POST', body: mailboxes ? { mailboxes } : {} });
+      await api(path, { method: 'POST', body: {} });
       setActionError(null);
       setMessage(done);
       await reload();
@@ -197,20 +195,15 @@ export function Deployment({ isAdmin }: { isAdmin: boolean }) {
       <Status text={message} />
       {isAdmin && (
         <div className="actions">
-          <button type="button" className="primary" disabled={busy} onClick={() => void start(undefined, 'Push started.')}>
+          <button type="button" className="primary" disabled={busy} onClick={() => void act(PATHS.deployments, 'Push started.')}>
             Start deployment
           </button>
-          {failed.length > 0 && !busy && (
+          {run && run.failed > 0 && !busy && (
             <button
               type="button"
-              onClick={() =>
-                void start(
-                  failed.slice(0, RETRY_BATCH).map((f) => f.mailbox),
-                  `Retrying ${Math.min(failed.length, RETRY_BATCH).toLocaleString()} failed mailboxes.`,
-                )
-              }
+              onClick={() => void act(PATHS.retry(run.id), `Retrying the ${run.failed.toLocaleString()} failed mailboxes of push #${run.id}.`)}
             >
-              Retry failed
+              Retry failed ({run.failed.toLocaleString()})
             </button>
           )}
         </div>

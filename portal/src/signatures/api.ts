@@ -48,7 +48,9 @@ export const PATHS = {
   ruleOrder: '/api/signatures/rules/order',
   explain: (user: string, at?: string) => `/api/signatures/explain?user=${encodeURIComponent(user)}${at ? `&at=${encodeURIComponent(at)}` : ''}`,
   assets: '/api/signatures/assets',
+  deployment: '/api/signatures/deployment',
   deployments: '/api/signatures/deployments',
-  failures: '/api/signatures/mailboxes?result=failed',
+  failures: (run: number) => `/api/signatures/deployments/${run}/failures`,
+  retry: (run: number) => `/api/signatures/deployments/${run}/retry`,
   mailboxState: (mailbox: string) => `/api/signatures/mailboxes/${encodeURIComponent(mailbox)}/state`,
 } as const;
