@@ -1,5 +1,6 @@
 import { html } from '@codemirror/lang-html';
 import { type Diagnostic, lintGutter, setDiagnostics } from '@codemirror/lint';
+import { EditorState } from '@codemirror/state';
 import { EditorView, basicSetup } from 'codemirror';
 import { forwardRef, useEffect, useImperativeHandle, useRef } from 'react';
 import type { TemplateProblem } from './api.ts';
@@ -14,6 +15,8 @@ interface Props {
   onChange: (value: string) => void;
   problems: TemplateProblem[];
   label: string;
+  /** Viewers read the source; only admins change it. */
+  readOnly?: boolean;
 }
 
 /** A problem's position as a document offset (clamped: the source may have changed since it was found). */
@@ -35,7 +38,7 @@ const THEME = EditorView.theme({
  * element, which the portal's CSP (style-src 'self') refuses, while in a shadow root it adopts a
  * constructed stylesheet, which CSP allows. So the editor lives in a shadow root of its own.
  */
-export const SourceEditor = forwardRef<SourceEditorHandle, Props>(function SourceEditor({ value, onChange, problems, label }, ref) {
+export const SourceEditor = forwardRef<SourceEditorHandle, Props>(function SourceEditor({ value, onChange, problems, label, readOnly = false }, ref) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const changed = useRef(onChange);
@@ -57,6 +60,7 @@ export const SourceEditor = forwardRef<SourceEditorHandle, Props>(function Sourc
         lintGutter(),
         THEME,
         EditorView.lineWrapping,
+        EditorState.readOnly.of(readOnly),
         EditorView.contentAttributes.of({ 'aria-label': label }),
         EditorView.updateListener.of((u) => u.docChanged && changed.current(u.state.doc.toString())),
       ],

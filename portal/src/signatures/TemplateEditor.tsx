@@ -282,6 +282,17 @@ export function TemplateEditor({ id, isAdmin }: { id: string; isAdmin: boolean }
     }
   };
 
+  const remove = async () => {
+    if (!template || !window.confirm(`Delete the template “${template.name}” with all its versions?`)) return;
+    try {
+      await api(PATHS.template(template.id), { method: 'DELETE' });
+      window.location.hash = '#/signatures/templates';
+    } catch (err) {
+      // Refused while a rule chooses it (409, naming the rules).
+      setError((err as Error).message);
+    }
+  };
+
   const problems = saveProblems ?? previewProblems;
   return (
     <section aria-labelledby="editor-title">
@@ -291,6 +302,18 @@ export function TemplateEditor({ id, isAdmin }: { id: string; isAdmin: boolean }
       <h1 id="editor-title">{template?.name ?? (isNew ? 'New template' : 'Template')}</h1>
       <Alert text={loadError ?? error} />
       <Status text={message} />
+      {template && (
+        <p className="muted small">
+          Version {template.currentVersion}, saved {utc(template.updatedAt)} by {template.updatedBy}.{' '}
+          {template.usedBy.length > 0 ? (
+            <>
+              Chosen by {template.usedBy.length === 1 ? 'the rule' : 'the rules'} {template.usedBy.map((r) => `“${r.name}”`).join(', ')}.
+            </>
+          ) : (
+            'No rule chooses it yet.'
+          )}
+        </p>
+      )}
       {(isNew || template) && (
         <>
           <form
@@ -317,6 +340,7 @@ export function TemplateEditor({ id, isAdmin }: { id: string; isAdmin: boolean }
                   ref={editor}
                   value={source}
                   label="Template source"
+                  readOnly={!isAdmin}
                   problems={problems}
                   onChange={(s) => {
                     setSource(s);
@@ -348,6 +372,13 @@ export function TemplateEditor({ id, isAdmin }: { id: string; isAdmin: boolean }
                 setMessage(`Rolled back: saved as version ${t.currentVersion}.`);
               }}
             />
+          )}
+          {template && isAdmin && (
+            <div className="actions">
+              <button type="button" className="danger" onClick={() => void remove()}>
+                Delete template
+              </button>
+            </div>
           )}
         </>
       )}
