@@ -23,7 +23,7 @@ async function imageTypeOf(file: File): Promise<string | null> {
   return SIGNATURES.find((s) => s.bytes.every((b, i) => head[i] === b))?.type ?? null;
 }
 
-function AssetRow({ asset }: { asset: Asset }) {
+function AssetRow({ asset, onDelete }: { asset: Asset; onDelete: (() => void) | null }) {
   const reference = asset.reference;
   const [copied, setCopied] = useState(false);
   const copy = async () => {
@@ -46,6 +46,13 @@ function AssetRow({ asset }: { asset: Asset }) {
             {copied ? 'Copied' : 'Copy'}
           </button>
         </div>
+        {onDelete && (
+          <p>
+            <button type="button" className="link" aria-label={`Delete ${asset.originalName}`} onClick={onDelete}>
+              Delete
+            </button>
+          </p>
+        )}
       </div>
     </li>
   );
@@ -81,6 +88,17 @@ export function Assets({ isAdmin }: { isAdmin: boolean }) {
       setProblem((err as Error).message);
     } finally {
       setBusy(false);
+    }
+  };
+
+  const remove = async (asset: Asset) => {
+    if (!window.confirm(`Delete ${asset.originalName}? Templates that show it render without it.`)) return;
+    try {
+      await api(PATHS.asset(asset.hash), { method: 'DELETE' });
+      setMessage(`Deleted ${asset.originalName}.`);
+      await reload();
+    } catch (err) {
+      setProblem((err as Error).message);
     }
   };
 
@@ -129,7 +147,7 @@ export function Assets({ isAdmin }: { isAdmin: boolean }) {
       <Status text={message} />
       <ul className="assets" aria-label="Uploaded images">
         {data?.assets.map((a) => (
-          <AssetRow key={a.hash} asset={a} />
+          <AssetRow key={a.hash} asset={a} onDelete={isAdmin ? () => void remove(a) : null} />
         ))}
         {data && data.assets.length === 0 && <li className="muted">No images yet.</li>}
       </ul>

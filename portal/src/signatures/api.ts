@@ -48,6 +48,7 @@ export const PATHS = {
   ruleOrder: '/api/signatures/rules/order',
   explain: (user: string, at?: string) => `/api/signatures/explain?user=${encodeURIComponent(user)}${at ? `&at=${encodeURIComponent(at)}` : ''}`,
   assets: '/api/signatures/assets',
+  asset: (hash: string) => `/api/signatures/assets/${hash}`,
   deployment: '/api/signatures/deployment',
   deployments: '/api/signatures/deployments',
   failures: (run: number) => `/api/signatures/deployments/${run}/failures`,
