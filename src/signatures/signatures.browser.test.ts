@@ -226,6 +226,11 @@ describe(
       await page.reload();
       await page.locator('.rule-list .rule-name').first().waitFor();
       assert.deepEqual(await names(), ['Nobody', `${user.department} team`], 'the order is stored');
+      // Dragging a row onto another puts it in that place.
+      const rule = (name: string) => page.locator('.rule-list .rule').filter({ has: page.locator('.rule-name', { hasText: new RegExp(`^${name}$`) }) });
+      await rule(`${user.department} team`).dragTo(rule('Nobody'));
+      await page.getByRole('status').getByText(`“${user.department} team” is now number 1 of 2.`).waitFor();
+      assert.deepEqual(await names(), [`${user.department} team`, 'Nobody']);
 
       await page.getByLabel('User principal name').fill(user.userPrincipalName);
       await page.getByRole('button', { name: 'Test', exact: true }).click();

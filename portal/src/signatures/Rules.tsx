@@ -416,7 +416,12 @@ export function Rules({ isAdmin }: { isAdmin: boolean }) {
             key={rule.id}
             className={`card rule${dragged === i ? ' dragging' : ''}${rule.enabled ? '' : ' disabled'}`}
             draggable={isAdmin}
-            onDragStart={() => setDragged(i)}
+            onDragStart={(e) => {
+              // Firefox starts a drag only with data on it.
+              e.dataTransfer.setData('text/plain', String(rule.id));
+              e.dataTransfer.effectAllowed = 'move';
+              setDragged(i);
+            }}
             onDragEnd={() => setDragged(null)}
             onDragOver={(e) => e.preventDefault()}
             onDrop={(e) => onDrop(e, i)}
