@@ -161,7 +161,10 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     await page.locator('.preview').getByText('Unchanged: 2').waitFor();
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
     await result.getByText(/Unchanged: 2/).waitFor();
-    assert.equal((await storage.db.selectFrom('tracked_user').select('source_batch_id').where('upn_key', '=', 'ann@contoso.com').executeTakeFirst())?.source_batch_id, 'wave-1');
+    assert.equal(
+      (await storage.db.selectFrom('tracked_user').select('source_batch_id').where('upn_key', '=', 'ann@contoso.com').executeTakeFirst())?.source_batch_id,
+      'wave-1',
+    );
 
     // Directory data is outside onramp's control: hostile values must render as text.
     await storage.db.updateTable('tracked_user').set({ display_name: XSS, department: XSS }).where('upn_key', '=', 'ann@contoso.com').execute();
@@ -181,6 +184,11 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     assert.match(exported[1]!, /^bob@contoso\.com,/);
 
     await page.getByRole('link', { name: 'Users' }).click();
+    // The file's Department column was kept: the filter slices by it.
+    await page.getByLabel('Department').selectOption('IT');
+    await page.getByText('1–1 of 1').waitFor();
+    assert.equal(await page.getByRole('link', { name: 'bob@contoso.com' }).count(), 1);
+    await page.getByLabel('Department').selectOption('');
     await page.getByRole('link', { name: 'ann@contoso.com' }).click();
     await page.getByRole('heading', { name: 'Timeline' }).waitFor();
     assert.match(await page.locator('.timeline').innerText(), /uploaded/);
