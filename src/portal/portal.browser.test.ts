@@ -239,6 +239,24 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     await context.close();
   });
 
+  test("an account without an onramp role gets the portal's page saying so, with a way back, not a JSON error", async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    const nobody = [...tenant.sim.control.tenant.users.values()].find((u) => u.appRoles.length === 0 && u.accountEnabled)!;
+    await page.goto(base + '/');
+    await page.getByRole('link', { name: 'Sign in with Microsoft' }).click();
+    await page.getByRole('heading', { name: 'Sign in (simulated tenant)' }).waitFor();
+    await page.getByRole('link', { name: nobody.displayName, exact: true }).click();
+    await page.getByRole('heading', { name: 'No access to onramp yet' }).waitFor();
+    assert.match(await page.locator('main').innerText(), /Ask an onramp administrator to give your account the Onramp\.Admin or Onramp\.Viewer role/);
+    assert.equal(await page.title(), 'No access - onramp');
+    assert.deepEqual(await lowContrastText(page), []);
+    await page.getByRole('button', { name: 'Back to sign-in' }).click();
+    await page.getByRole('link', { name: 'Sign in with Microsoft' }).waitFor();
+    assert.equal(new URL(page.url()).search, '');
+    await context.close();
+  });
+
   test('viewer: single sign-on with the viewer role; no upload screen, and the API answers 403 to an upload', async () => {
     const context = await browser.newContext({ ignoreHTTPSErrors: true });
     const page = await context.newPage();
