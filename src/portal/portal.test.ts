@@ -37,6 +37,17 @@ describe('demo: the in-process tenant simulator', () => {
       const nobody = await signInAs(people.find((u) => u.appRoles.length === 0 && u.accountEnabled)!.userPrincipalName);
       assert.equal(nobody.statusCode, 403, nobody.body);
       assert.equal(nobody.json().code, 'ONRAMP_ERR_NO_ROLE');
+      // A browser is sent to the portal's page saying so, not left on a JSON answer.
+      const start = await app.inject('/api/auth/oidc/login');
+      const authorize = new URL(String(start.headers.location));
+      authorize.searchParams.set('login_hint', people.find((u) => u.appRoles.length === 0 && u.accountEnabled)!.userPrincipalName);
+      const answer = await undiciFetch(authorize, { dispatcher: new Agent({ connect: { ca: tenant.sim.caPem } }), redirect: 'manual' });
+      const callback = new URL(answer.headers.get('location')!);
+      const browser = await app.inject({
+        url: callback.pathname + callback.search,
+        headers: { accept: 'text/html,application/xhtml+xml', cookie: String(start.headers['set-cookie']).split(';')[0]! },
+      });
+      assert.deepEqual([browser.statusCode, browser.headers.location], [302, '/?signin=no-role']);
       const adminUser = people.find((u) => u.appRoles.includes('Onramp.Admin'))!;
       const signedIn = await signInAs(adminUser.userPrincipalName);
       assert.equal(signedIn.statusCode, 302);
