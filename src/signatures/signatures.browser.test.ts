@@ -45,13 +45,38 @@ async function signInWithMicrosoft(page: Page, base: string, name: string): Prom
   await page.getByRole('heading', { name: 'Reports' }).waitFor();
 }
 
-/** Replaces the CodeMirror document by typing, as an admin would (select all, then the new text). */
+/** The editor's document as CodeMirror shows it (one DOM line per document line). */
+function editorText(page: Page): Promise<string> {
+  return page.evaluate(() =>
+    Array.from(document.querySelector('.source-editor')!.shadowRoot!.querySelectorAll('.cm-line'))
+      .map((l) => l.textContent)
+      .join('\n'),
+  );
+}
+
+/** Waits (up to `ms`) until the editor shows `text`. */
+async function editorShows(page: Page, text: string, ms: number): Promise<boolean> {
+  for (const deadline = Date.now() + ms; Date.now() < deadline; await page.waitForTimeout(50)) if ((await editorText(page)) === text) return true;
+  return false;
+}
+
+/**
+ * Replaces the CodeMirror document by typing, as an admin would (select all, delete, then the new
+ * text), and waits until it shows. Text inserted while CodeMirror is still redrawing after the delete
+ * can be dropped with the old DOM, so the insert waits for the empty editor and is tried again once.
+ */
 async function typeSource(page: Page, text: string): Promise<void> {
-  await page.getByLabel('Template source').click();
-  await page.keyboard.press('ControlOrMeta+a');
-  await page.keyboard.press('Delete');
-  // Typed without the editor's auto-closing of brackets and tags getting in the way.
-  await page.keyboard.insertText(text);
+  const editor = page.getByLabel('Template source');
+  for (let attempt = 1; ; attempt++) {
+    await editor.click();
+    await editor.press('ControlOrMeta+a');
+    await editor.press('Delete');
+    await editorShows(page, '', 2000);
+    // Inserted as one input, without the editor's auto-closing of brackets and tags getting in the way.
+    await page.keyboard.insertText(text);
+    if (await editorShows(page, text, 2000)) return;
+    assert.ok(attempt < 2, `the editor shows what was typed: ${JSON.stringify(await editorText(page))}`);
+  }
 }
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -173,7 +198,9 @@ describe(
 
       await page.getByRole('button', { name: 'Save template' }).click();
       await page.getByRole('status').getByText('Saved as version 1.').waitFor();
-      await typeSource(page, '<p><strong>{{ user.displayName }}</strong> · {{ user.jobTitle }}</p>');
+      await typeSource(page, '<p><strong>{{ user.displayName }}</strong> · {{ user.jobTitle }}</p><p>Version two</p>');
+      // Saved once the preview shows it, so the screen holds the new text (CodeMirror reads typing from the DOM).
+      await preview.getByText('Version two').waitFor();
       await page.getByLabel('Comment for this version (optional)').fill('job title instead of department');
       await page.getByRole('button', { name: 'Save new version' }).click();
       await page.getByRole('status').getByText('Saved as version 2.').waitFor();
@@ -202,8 +229,11 @@ describe(
 
       // Invalid: an unknown attribute on line 2. The problem names line and column and moves the cursor there.
       await typeSource(page, '<p>{{ user.displayName }}</p>\n<p>{{ user.shoeSize }}</p>');
-      await page.getByRole('button', { name: 'Save new version' }).click();
       const problems = page.locator('.problems');
+      // The live preview finds it first; saving then refuses it too.
+      await problems.getByText('One problem').waitFor();
+      assert.doesNotMatch(await problems.innerText(), /nothing was saved/);
+      await page.getByRole('button', { name: 'Save new version' }).click();
       await problems.getByText('(nothing was saved)').waitFor();
       const jump = problems.getByRole('button', { name: /^Line 2, column \d+$/ });
       assert.match(await problems.innerText(), /shoeSize/);
