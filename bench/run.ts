@@ -23,6 +23,7 @@ import { devicesScenario } from './scenarios/devices.js';
 import { invitationScenario } from './scenarios/invitation.js';
 import { memoryScenario } from './scenarios/memory.js';
 import { reportsScenario } from './scenarios/reports.js';
+import { signatureRenderingScenario } from './scenarios/signature-rendering.js';
 import { signatureSanitiserScenario } from './scenarios/signatures.js';
 import { trackingScenario } from './scenarios/tracking.js';
 import { uploadScenario } from './scenarios/upload.js';
@@ -51,6 +52,7 @@ const SCENARIOS: Array<[string, Scenario]> = [
   ['5 reports', reportsScenario],
   ['6 memory', memoryScenario],
   ['7 signature sanitiser', signatureSanitiserScenario],
+  ['8 signature rendering', signatureRenderingScenario],
 ];
 
 /**

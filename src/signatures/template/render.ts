@@ -15,6 +15,7 @@ import type { CompiledTemplate } from './compile.js';
 import { renderCollecting } from './engine.js';
 import { isoDay, RenderMoment } from './filters.js';
 import { RtfWriter } from './rtf.js';
+import { fillMarks } from './writers.js';
 import { PERSON_NAMESPACES } from './syntax.js';
 import { type ResolvedImage, TextWriter } from './writers.js';
 
@@ -36,6 +37,8 @@ const KEPT = new Set(SIGNATURE_TAGS);
 const COMMON_ATTRIBUTES = new Set(SIGNATURE_ATTRIBUTES['*']);
 const ATTRIBUTES_OF = new Map(Object.entries(SIGNATURE_ATTRIBUTES).map(([tag, names]) => [tag, new Set(names)]));
 const VOID = new Set(['br', 'img', 'hr', 'col']);
+/** Elements whose own text is only the whitespace between their rows and cells. */
+const TABLE_STRUCTURE = new Set(['table', 'thead', 'tbody', 'tfoot', 'tr', 'colgroup']);
 /** Content that is never text, should such an element ever reach the pass. */
 const DROPPED_WITH_CONTENT = new Set(['script', 'style', 'textarea', 'title', 'noscript', 'template', 'iframe', 'object', 'svg', 'math']);
 const LINK_SCHEME = /^(?:https?:|mailto:|tel:)/i;
@@ -47,7 +50,6 @@ const PHOTO_REF = 'onramp-photo:';
 const ASSET_REF = 'asset:';
 /** Stands for an image's data: URI in web HTML until the end, so the hash reads the image's SHA-256, not its base64. */
 const IMAGE_MARK = '\u0000';
-const IMAGE_MARKS = new RegExp(`${IMAGE_MARK}([0-9a-f]{64})${IMAGE_MARK}`, 'g');
 /** Stands for a value Liquid printed, in the skeleton a render is parsed from. */
 const VALUE_MARK = '\u0001';
 
@@ -76,10 +78,12 @@ function keptStyle(style: string): string {
 const BASE64_CACHE = new Map<string, string>();
 const BASE64_CACHE_ENTRIES = 64;
 
-function dataUri(image: SignatureImage): string {
+/** A data: URI; a template's own images (logos) are remembered, people's photos are not (each is used once). */
+function dataUri(image: SignatureImage, shared: boolean): string {
   let uri = BASE64_CACHE.get(image.hash);
   if (uri === undefined) {
     uri = `data:${image.contentType};base64,${image.bytes.toString('base64')}`;
+    if (!shared) return uri;
     if (BASE64_CACHE.size >= BASE64_CACHE_ENTRIES) BASE64_CACHE.delete(BASE64_CACHE.keys().next().value!);
     BASE64_CACHE.set(image.hash, uri);
   }
@@ -154,12 +158,12 @@ type Parts = Array<string | number>;
 /** One step of a skeleton's program, replayed for every subject that renders to that skeleton. */
 type Op =
   /** An element whose attributes are all static: checked once, written as is. */
-  | { kind: 'open'; tag: string; html: string; attributes: Record<string, string> }
+  | { kind: 'open'; tag: string; html: string; htm: string; attributes: Record<string, string> }
   /** An element with values in its attributes, or an image: checked at every render. */
   | { kind: 'dynamic'; tag: string; attributes: Array<[string, Parts]> }
   | { kind: 'close'; tag: string }
-  /** Text: `html` holds the static parts already escaped. */
-  | { kind: 'text'; parts: Parts; html: Parts };
+  /** Text: `html` and `htm` hold the static parts already escaped (and, for the HTM, ASCII). */
+  | { kind: 'text'; parts: Parts; html: Parts; htm: Parts };
 
 interface Program {
   ops: Op[];
@@ -184,7 +188,9 @@ function partsOf(text: string, counter: { next: number }): Parts {
 function buildProgram(skeleton: string): Program {
   const ops: Op[] = [];
   const counter = { next: 0 };
+  /** Open elements: kept or not, and their names (whitespace between table rows is no text). */
   const open: boolean[] = [];
+  const names: string[] = [];
   let dropDepth = 0;
   const parser = new Parser(
     {
@@ -199,15 +205,21 @@ function buildProgram(skeleton: string): Program {
         const dynamic = tag === 'img' || names.some((name) => attributes[name]!.includes(VALUE_MARK));
         if (!KEPT.has(tag)) {
           for (const name of names) partsOf(attributes[name]!, counter);
-          if (!VOID.has(tag)) open.push(false);
+          if (!VOID.has(tag)) {
+            open.push(false);
+            names.push(tag);
+          }
           return;
         }
         if (dynamic) ops.push({ kind: 'dynamic', tag, attributes: names.map((name) => [name, partsOf(attributes[name]!, counter)]) });
         else {
           const start = elementStart(tag, attributes, () => undefined);
-          if (start) ops.push({ kind: 'open', tag, html: start.web, attributes: start.kept });
+          if (start) ops.push({ kind: 'open', tag, html: start.web, htm: asciiHtml(start.htm), attributes: start.kept });
         }
-        if (!VOID.has(tag)) open.push(true);
+        if (!VOID.has(tag)) {
+          open.push(true);
+          names.push(tag);
+        }
       },
       onclosetag(tag) {
         if (dropDepth > 0) {
@@ -215,12 +227,15 @@ function buildProgram(skeleton: string): Program {
           return;
         }
         if (VOID.has(tag)) return;
+        names.pop();
         if (open.pop()) ops.push({ kind: 'close', tag });
       },
       ontext(data) {
         const parts = partsOf(data, counter);
         if (dropDepth > 0) return;
-        ops.push({ kind: 'text', parts, html: parts.map((p) => (typeof p === 'string' ? escapeText(p) : p)) });
+        if (parts.length === 1 && TABLE_STRUCTURE.has(names[names.length - 1] ?? '') && (parts[0] as string).trim() === '') return;
+        const html = parts.map((p) => (typeof p === 'string' ? escapeText(p) : p));
+        ops.push({ kind: 'text', parts, html, htm: html.map((p) => (typeof p === 'string' ? asciiHtml(p) : p)) });
       },
     },
     { decodeEntities: true, recognizeSelfClosing: true },
@@ -242,6 +257,8 @@ interface ElementStart {
 /** An image a source names, and how web HTML and the HTM refer to it. */
 interface ImageSource {
   image: SignatureImage;
+  /** A template image (used by every render) rather than a person's photo. */
+  shared: boolean;
   web: string;
   htm: string;
 }
@@ -270,7 +287,7 @@ function elementStart(tag: string, attributes: Record<string, string>, resolve: 
     } else if (name === 'src') {
       const resolved = resolve(raw.trim());
       if (resolved) {
-        image = { image: resolved.image, ...displayedSize(resolved.image, attributes) };
+        image = { image: resolved.image, shared: resolved.shared, ...displayedSize(resolved.image, attributes) };
         webSrc = resolved.web;
         htmSrc = resolved.htm;
       } else if (IMAGE_URL.test(raw.replace(CONTROL_AND_SPACE, ''))) webSrc = htmSrc = escapeAttribute(raw);
@@ -332,6 +349,7 @@ export function renderSignature(template: CompiledTemplate, subject: SignatureSu
   const fileOf = new Map<string, string>();
   const fileHash = new Map<string, string>();
   const marked = new Map<string, SignatureImage>();
+  const photoHashes = new Set<string>();
 
   const fileFor = (image: SignatureImage): string => {
     let path = fileOf.get(image.hash);
@@ -346,7 +364,8 @@ export function renderSignature(template: CompiledTemplate, subject: SignatureSu
   };
   const resolve = (src: string): ImageSource | undefined => {
     let image: SignatureImage | undefined;
-    if (src.startsWith(PHOTO_REF)) image = subject.photos[src.slice(PHOTO_REF.length) as (typeof PERSON_NAMESPACES)[number]];
+    const shared = !src.startsWith(PHOTO_REF);
+    if (!shared) image = subject.photos[src.slice(PHOTO_REF.length) as (typeof PERSON_NAMESPACES)[number]];
     else if (src.startsWith(ASSET_REF)) {
       const hash = src.slice(ASSET_REF.length);
       image = template.images.get(hash) ?? options.assets?.(hash);
@@ -356,9 +375,10 @@ export function renderSignature(template: CompiledTemplate, subject: SignatureSu
     if (urlMode) webSrc = escapeAttribute(`${baseUrl}/${image.hash}.${EXTENSIONS[image.contentType]}`);
     else {
       marked.set(image.hash, image);
+      if (!shared) photoHashes.add(image.hash);
       webSrc = `${IMAGE_MARK}${image.hash}${IMAGE_MARK}`;
     }
-    return { image, web: webSrc, htm: fileFor(image) };
+    return { image, shared, web: webSrc, htm: fileFor(image) };
   };
 
   for (const op of program.ops) {
@@ -366,15 +386,20 @@ export function renderSignature(template: CompiledTemplate, subject: SignatureSu
       for (let i = 0; i < op.parts.length; i++) {
         const part = op.parts[i]!;
         const value = typeof part === 'string' ? part : values[part]!;
-        const html = typeof part === 'string' ? (op.html[i] as string) : escapeText(value);
-        web += html;
-        htm += html;
+        if (typeof part === 'string') {
+          web += op.html[i] as string;
+          htm += op.htm[i] as string;
+        } else {
+          const html = escapeText(value);
+          web += html;
+          htm += asciiHtml(html);
+        }
         text.text(value);
         rtf.text(value);
       }
     } else if (op.kind === 'open') {
       web += op.html;
-      htm += op.html;
+      htm += op.htm;
       text.open(op.tag, op.attributes);
       rtf.open(op.tag, op.attributes);
     } else if (op.kind === 'close') {
@@ -388,21 +413,31 @@ export function renderSignature(template: CompiledTemplate, subject: SignatureSu
       const start = elementStart(op.tag, attributes, resolve);
       if (!start) continue;
       web += start.web;
-      htm += start.htm;
+      htm += asciiHtml(start.htm);
       text.open(op.tag, start.kept);
       rtf.open(op.tag, start.kept, start.image);
     }
   }
 
-  const webHtml = marked.size > 0 ? web.replace(IMAGE_MARKS, (_, h: string) => dataUri(marked.get(h)!)) : web;
+  const webHtml = marked.size > 0 ? fillMarks(web, IMAGE_MARK, (h) => dataUri(marked.get(h)!, !photoHashes.has(h))) : web;
   const htmDocument = outlookHtm(htm);
   const txt = text.finish();
   const rtfDocument = rtf.finish();
-  // Images count by their SHA-256 (the bytes' content address) rather than by their encoded copies:
-  // hashing 30 KB of base64 and hex per signature was a sixth of the render.
-  let hashed = `${web}\u0000${htmDocument}\u0000${rtfDocument.withImageHashes}\u0000${txt}`;
+  // The hash reads every output, in forms that are cheap to hash and still tell every change apart:
+  // images by their SHA-256 (the bytes' content address) instead of 30 KB of base64 and hex, and the
+  // web HTML through the HTM, which is the same fragment in ASCII with the images as files (so web
+  // HTML adds only how it refers to images). Hashing it all as written was a fifth of the render.
+  let hashed = `${urlMode ? `url ${baseUrl}` : 'inline'}\u0000${htmDocument}\u0000${rtfDocument.withImageHashes}\u0000${txt}`;
   for (const file of files) hashed += `\u0000${file.path}\u0000${fileHash.get(file.path)}`;
   return { webHtml, htm: htmDocument, rtf: rtfDocument.document, txt, files, hash: hash('sha256', hashed) };
+}
+
+const NON_ASCII = /[\u0080-\u{10ffff}]/u;
+const NON_ASCII_ALL = /[\u0080-\u{10ffff}]/gu;
+
+/** HTML with every character above ASCII as a numeric reference (one per code point). */
+function asciiHtml(html: string): string {
+  return NON_ASCII.test(html) ? html.replace(NON_ASCII_ALL, (c) => `&#${c.codePointAt(0)};`) : html;
 }
 
 /** As sanitize-html escapes text: `& < >`. */
@@ -420,7 +455,6 @@ function escapeAttribute(value: string): string {
  * character above ASCII also written as a numeric reference, so the file reads right even where
  * Outlook or Word takes it for windows-1252.
  */
-function outlookHtm(body: string): string {
-  const ascii = body.replace(/[\u0080-\u{10ffff}]/gu, (c) => `&#${c.codePointAt(0)};`);
+function outlookHtm(ascii: string): string {
   return `<html>\r\n<head>\r\n<meta http-equiv="Content-Type" content="text/html; charset=utf-8">\r\n<meta name="Generator" content="onramp">\r\n</head>\r\n<body>\r\n${ascii}\r\n</body>\r\n</html>\r\n`;
 }

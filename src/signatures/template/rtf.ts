@@ -6,7 +6,7 @@
  * character above U+007F is `\uN?` (signed 16-bit; astral characters as their UTF-16 surrogate pair),
  * so no code page can garble an umlaut. Unsupported styling is left out, never approximated.
  */
-import { BLOCK_ELEMENTS, CELL_ELEMENTS, HTML_WHITESPACE, type ResolvedImage, type SignatureSink } from './writers.js';
+import { BLOCK_ELEMENTS, CELL_ELEMENTS, fillMarks, HTML_WHITESPACE, type ResolvedImage, type SignatureSink } from './writers.js';
 
 const DEFAULT_FONT = 'Calibri';
 /** Half-points: 11 pt, Outlook's default. */
@@ -31,7 +31,6 @@ const NAMED_COLOURS: Record<string, [number, number, number]> = {
 const LINK_COLOUR: [number, number, number] = [5, 99, 193];
 /** Where a picture's hex goes once the document is done (NUL never appears in escaped RTF text). */
 const PICTURE_MARK = '\u0000';
-const PICTURE_MARKS = new RegExp(`${PICTURE_MARK}([0-9a-f]{64})${PICTURE_MARK}`, 'g');
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the characters rtfEscape rewrites.
 const RTF_SPECIAL = /[\\{}\t\u00a0\u0000-\u001f\u007f-\uffff]/;
@@ -151,7 +150,7 @@ export class RtfWriter implements SignatureSink {
   #pendingSpace = false;
   #cellsInRow = 0;
   readonly #open: OpenGroup[] = [];
-  readonly #pictures = new Map<string, { hash: string; bytes: Buffer }>();
+  readonly #pictures = new Map<string, ResolvedImage>();
 
   #font(name: string): number {
     const clean = name
@@ -257,7 +256,8 @@ export class RtfWriter implements SignatureSink {
     this.#pendingSpace = collapsed.endsWith(' ');
   }
 
-  #picture({ image, width, height }: ResolvedImage): void {
+  #picture(resolved: ResolvedImage): void {
+    const { image, width, height } = resolved;
     const blip = image.contentType === 'image/png' ? '\\pngblip' : image.contentType === 'image/jpeg' ? '\\jpegblip' : undefined;
     // RTF has no GIF picture type; Outlook shows its alt text's absence better than a broken box.
     if (!blip) return;
@@ -265,7 +265,7 @@ export class RtfWriter implements SignatureSink {
     const pixelsHigh = image.height ?? height;
     if (this.#pendingSpace && this.#lineHasContent) this.#body += ' ';
     this.#pendingSpace = false;
-    this.#pictures.set(image.hash, image);
+    this.#pictures.set(image.hash, resolved);
     this.#body += `{\\pict${blip}\\picw${pixelsWide}\\pich${pixelsHigh}\\picwgoal${width * 15}\\pichgoal${height * 15}\n${PICTURE_MARK}${image.hash}${PICTURE_MARK}}`;
     this.#lineHasContent = true;
   }
@@ -276,19 +276,20 @@ export class RtfWriter implements SignatureSink {
     const fonts = this.#fonts.map((f, i) => `{\\f${i}\\fnil\\fcharset0 ${rtfEscape(f)};}`).join('');
     const colours = `{\\colortbl ;${this.#colours.join('')}}`;
     const withImageHashes = `{\\rtf1\\ansi\\ansicpg1252\\deff0\\uc1{\\fonttbl${fonts}}\n${colours}\n\\viewkind4\\pard\\f0\\fs${DEFAULT_SIZE} ${this.#body}}`;
-    const document = this.#pictures.size > 0 ? withImageHashes.replace(PICTURE_MARKS, (_, h: string) => hexOf(this.#pictures.get(h)!)) : withImageHashes;
+    const document = this.#pictures.size > 0 ? fillMarks(withImageHashes, PICTURE_MARK, (h) => hexOf(this.#pictures.get(h)!)) : withImageHashes;
     return { document, withImageHashes };
   }
 }
 
-/** Hex of an image's bytes, remembered for the images seen most recently (logos repeat in every render). */
+/** Hex of an image's bytes; a template's own images (logos) are remembered, people's photos are not (each is used once). */
 const HEX_CACHE = new Map<string, string>();
 const HEX_CACHE_ENTRIES = 64;
 
-function hexOf(image: { hash: string; bytes: Buffer }): string {
+function hexOf({ image, shared }: ResolvedImage): string {
   let hex = HEX_CACHE.get(image.hash);
   if (hex === undefined) {
     hex = image.bytes.toString('hex');
+    if (!shared) return hex;
     if (HEX_CACHE.size >= HEX_CACHE_ENTRIES) HEX_CACHE.delete(HEX_CACHE.keys().next().value!);
     HEX_CACHE.set(image.hash, hex);
   }

@@ -7,6 +7,8 @@ import type { SignatureImage } from '../model.js';
 
 export interface ResolvedImage {
   image: SignatureImage;
+  /** A template image every render uses (its encodings are worth remembering), not a person's photo. */
+  shared: boolean;
   /** Displayed size in CSS pixels (attributes, style, or the image's own). */
   width: number;
   height: number;
@@ -43,6 +45,17 @@ export const BLOCK_ELEMENTS = new Set([
   'tfoot',
 ]);
 export const CELL_ELEMENTS = new Set(['td', 'th']);
+
+/**
+ * Replaces each `<mark>key<mark>` in a text with `fill(key)`: how images' encoded bytes go into an
+ * output once it is written (splitting is several times faster than a replace with a callback).
+ */
+export function fillMarks(text: string, mark: string, fill: (key: string) => string): string {
+  const pieces = text.split(mark);
+  let out = '';
+  for (let i = 0; i < pieces.length; i++) out += i % 2 === 1 ? fill(pieces[i]!) : pieces[i]!;
+  return out;
+}
 
 /** HTML's whitespace (not U+00A0, which stays a hard space). */
 export const HTML_WHITESPACE = /[ \t\n\r\f]+/g;
