@@ -150,6 +150,8 @@ async function main(): Promise<void> {
       'raw SQLite insert':
         'better-sqlite3, WAL, synchronous=NORMAL, one prepared single-row INSERT per row in one transaction, into a table shaped like a tracking record (upn and token unique).',
       'raw PostgreSQL insert': 'pg, multi-row INSERTs of 1,000 rows in one transaction into the same table shape, in a private schema dropped afterwards.',
+      'bare Liquid render':
+        'liquidjs 10 rendering the same compiled signature template (its Liquid source, HTML-escaping outputs) for the same subjects, HTML string only, timed by CPU time in the bench process.',
     },
     notes,
   };
