@@ -15,7 +15,7 @@ import type { CompiledTemplate } from './compile.js';
 import { renderCollecting } from './engine.js';
 import { isoDay, RenderMoment } from './filters.js';
 import { RtfWriter } from './rtf.js';
-import { fillMarks } from './writers.js';
+import { fillMarks, type InlineText, inlineText } from './writers.js';
 import { PERSON_NAMESPACES } from './syntax.js';
 import { type ResolvedImage, TextWriter } from './writers.js';
 
@@ -162,8 +162,8 @@ type Op =
   /** An element with values in its attributes, or an image: checked at every render. */
   | { kind: 'dynamic'; tag: string; attributes: Array<[string, Parts]> }
   | { kind: 'close'; tag: string }
-  /** Text: `html` and `htm` hold the static parts already escaped (and, for the HTM, ASCII). */
-  | { kind: 'text'; parts: Parts; html: Parts; htm: Parts };
+  /** Text: `html` and `htm` hold the static parts already escaped (and, for the HTM, ASCII), `inline` as laid out. */
+  | { kind: 'text'; parts: Parts; html: Parts; htm: Parts; inline: Array<InlineText | number> };
 
 interface Program {
   ops: Op[];
@@ -235,7 +235,13 @@ function buildProgram(skeleton: string): Program {
         if (dropDepth > 0) return;
         if (parts.length === 1 && TABLE_STRUCTURE.has(names[names.length - 1] ?? '') && (parts[0] as string).trim() === '') return;
         const html = parts.map((p) => (typeof p === 'string' ? escapeText(p) : p));
-        ops.push({ kind: 'text', parts, html, htm: html.map((p) => (typeof p === 'string' ? asciiHtml(p) : p)) });
+        ops.push({
+          kind: 'text',
+          parts,
+          html,
+          htm: html.map((p) => (typeof p === 'string' ? asciiHtml(p) : p)),
+          inline: parts.map((p) => (typeof p === 'string' ? inlineText(p) : p)),
+        });
       },
     },
     { decodeEntities: true, recognizeSelfClosing: true },
@@ -394,8 +400,9 @@ export function renderSignature(template: CompiledTemplate, subject: SignatureSu
           web += html;
           htm += asciiHtml(html);
         }
-        text.text(value);
-        rtf.text(value);
+        const inline = typeof part === 'string' ? (op.inline[i] as InlineText) : inlineText(value);
+        text.text(inline);
+        rtf.text(inline);
       }
     } else if (op.kind === 'open') {
       web += op.html;
