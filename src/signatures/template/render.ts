@@ -213,7 +213,7 @@ function buildProgram(skeleton: string): Program {
         }
         if (dynamic) ops.push({ kind: 'dynamic', tag, attributes: names.map((name) => [name, partsOf(attributes[name]!, counter)]) });
         else {
-          const start = elementStart(tag, attributes, () => undefined);
+          const start = elementStart(tag, attributes, undefined);
           if (start) ops.push({ kind: 'open', tag, html: start.web, htm: asciiHtml(start.htm), attributes: start.kept });
         }
         if (!VOID.has(tag)) {
@@ -274,7 +274,7 @@ interface ImageSource {
  * properties, links keep http(s)/mailto/tel, images resolve (photo, asset) or keep an https/cid URL.
  * `undefined`: the element goes (an image with nothing to show).
  */
-function elementStart(tag: string, attributes: Record<string, string>, resolve: (src: string) => ImageSource | undefined): ElementStart | undefined {
+function elementStart(tag: string, attributes: Record<string, string>, images: RenderImages | undefined): ElementStart | undefined {
   const own = ATTRIBUTES_OF.get(tag);
   const kept: Record<string, string> = {};
   let written = '';
@@ -291,7 +291,7 @@ function elementStart(tag: string, attributes: Record<string, string>, resolve: 
     } else if (name === 'href') {
       if (!LINK_SCHEME.test(raw.replace(CONTROL_AND_SPACE, ''))) continue;
     } else if (name === 'src') {
-      const resolved = resolve(raw.trim());
+      const resolved = images?.resolve(raw.trim());
       if (resolved) {
         image = { image: resolved.image, shared: resolved.shared, ...displayedSize(resolved.image, attributes) };
         webSrc = resolved.web;
@@ -338,55 +338,72 @@ function fill(parts: Parts, values: string[]): string {
   return out;
 }
 
+/** The images one render uses: resolved from photos and assets, numbered as files in order of first use. */
+class RenderImages {
+  readonly used: Array<{ image: SignatureImage; shared: boolean; file: SignatureFile; src: ImageSource }> = [];
+  /** Whether web HTML holds image marks to fill in. */
+  inWeb = false;
+  readonly #folder: string;
+  readonly #folderInSrc: string;
+  readonly #baseUrl: string;
+  readonly #urlMode: boolean;
+
+  constructor(
+    private readonly template: CompiledTemplate,
+    private readonly subject: SignatureSubject,
+    private readonly options: RenderOptions,
+  ) {
+    this.#folder = `${options.name.replace(/[\\/:*?"<>|]/g, '_')}_files`;
+    this.#folderInSrc = encodeURIComponent(this.#folder);
+    this.#baseUrl = (options.publicBaseUrl ?? '').replace(/\/+$/, '');
+    this.#urlMode = options.imageMode === 'url';
+  }
+
+  /** How web HTML refers to images, for the hash (the HTM stands in for the rest of it). */
+  get webForm(): string {
+    return this.#urlMode ? `url ${this.#baseUrl}` : 'inline';
+  }
+
+  resolve(src: string): ImageSource | undefined {
+    let image: SignatureImage | undefined;
+    const shared = !src.startsWith(PHOTO_REF);
+    if (!shared) image = this.subject.photos[src.slice(PHOTO_REF.length) as (typeof PERSON_NAMESPACES)[number]];
+    else if (src.startsWith(ASSET_REF)) {
+      const hash = src.slice(ASSET_REF.length);
+      image = this.template.images.get(hash) ?? this.options.assets?.(hash);
+    }
+    if (!image) return undefined;
+    const known = this.used.find((u) => u.image.hash === image.hash);
+    if (known) return known.src;
+    const name = `image${String(this.used.length + 1).padStart(3, '0')}.${EXTENSIONS[image.contentType]}`;
+    const file = { path: `${this.#folder}/${name}`, contentType: image.contentType, bytes: image.bytes };
+    let web: string;
+    if (this.#urlMode) web = escapeAttribute(`${this.#baseUrl}/${image.hash}.${EXTENSIONS[image.contentType]}`);
+    else {
+      web = `${IMAGE_MARK}${image.hash}${IMAGE_MARK}`;
+      this.inWeb = true;
+    }
+    const resolved: ImageSource = { image, shared, web, htm: `${this.#folderInSrc}/${name}` };
+    this.used.push({ image, shared, file, src: resolved });
+    return resolved;
+  }
+
+  dataUri(hash: string): string {
+    const used = this.used.find((u) => u.image.hash === hash)!;
+    return dataUri(used.image, used.shared);
+  }
+}
+
 /** Renders one template for one subject in the four forms (synchronous: no I/O, images come resolved). */
 export function renderSignature(template: CompiledTemplate, subject: SignatureSubject, options: RenderOptions): RenderedSignature {
   const { skeleton, values } = renderCollecting(template.liquid, renderScope(subject, options));
   const program = programFor(template, skeleton);
-  const folder = `${options.name.replace(/[\\/:*?"<>|]/g, '_')}_files`;
-  const folderInSrc = encodeURIComponent(folder);
-  const baseUrl = (options.publicBaseUrl ?? '').replace(/\/+$/, '');
-  const urlMode = options.imageMode === 'url';
 
   let web = '';
   let htm = '';
   const text = new TextWriter();
   const rtf = new RtfWriter();
-  const files: SignatureFile[] = [];
-  const fileOf = new Map<string, string>();
-  const fileHash = new Map<string, string>();
-  const marked = new Map<string, SignatureImage>();
-  const photoHashes = new Set<string>();
-
-  const fileFor = (image: SignatureImage): string => {
-    let path = fileOf.get(image.hash);
-    if (path === undefined) {
-      const file = `image${String(files.length + 1).padStart(3, '0')}.${EXTENSIONS[image.contentType]}`;
-      files.push({ path: `${folder}/${file}`, contentType: image.contentType, bytes: image.bytes });
-      fileHash.set(`${folder}/${file}`, image.hash);
-      path = `${folderInSrc}/${file}`;
-      fileOf.set(image.hash, path);
-    }
-    return path;
-  };
-  const resolve = (src: string): ImageSource | undefined => {
-    let image: SignatureImage | undefined;
-    const shared = !src.startsWith(PHOTO_REF);
-    if (!shared) image = subject.photos[src.slice(PHOTO_REF.length) as (typeof PERSON_NAMESPACES)[number]];
-    else if (src.startsWith(ASSET_REF)) {
-      const hash = src.slice(ASSET_REF.length);
-      image = template.images.get(hash) ?? options.assets?.(hash);
-    }
-    if (!image) return undefined;
-    let webSrc: string;
-    if (urlMode) webSrc = escapeAttribute(`${baseUrl}/${image.hash}.${EXTENSIONS[image.contentType]}`);
-    else {
-      marked.set(image.hash, image);
-      if (!shared) photoHashes.add(image.hash);
-      webSrc = `${IMAGE_MARK}${image.hash}${IMAGE_MARK}`;
-    }
-    return { image, shared, web: webSrc, htm: fileFor(image) };
-  };
-
+  const images = new RenderImages(template, subject, options);
   for (const op of program.ops) {
     if (op.kind === 'text') {
       for (let i = 0; i < op.parts.length; i++) {
@@ -417,7 +434,7 @@ export function renderSignature(template: CompiledTemplate, subject: SignatureSu
     } else {
       const attributes: Record<string, string> = {};
       for (const [name, parts] of op.attributes) attributes[name] = fill(parts, values);
-      const start = elementStart(op.tag, attributes, resolve);
+      const start = elementStart(op.tag, attributes, images);
       if (!start) continue;
       web += start.web;
       htm += asciiHtml(start.htm);
@@ -426,7 +443,7 @@ export function renderSignature(template: CompiledTemplate, subject: SignatureSu
     }
   }
 
-  const webHtml = marked.size > 0 ? fillMarks(web, IMAGE_MARK, (h) => dataUri(marked.get(h)!, !photoHashes.has(h))) : web;
+  const webHtml = images.inWeb ? fillMarks(web, IMAGE_MARK, (h) => images.dataUri(h)) : web;
   const htmDocument = outlookHtm(htm);
   const txt = text.finish();
   const rtfDocument = rtf.finish();
@@ -434,9 +451,9 @@ export function renderSignature(template: CompiledTemplate, subject: SignatureSu
   // images by their SHA-256 (the bytes' content address) instead of 30 KB of base64 and hex, and the
   // web HTML through the HTM, which is the same fragment in ASCII with the images as files (so web
   // HTML adds only how it refers to images). Hashing it all as written was a fifth of the render.
-  let hashed = `${urlMode ? `url ${baseUrl}` : 'inline'}\u0000${htmDocument}\u0000${rtfDocument.withImageHashes}\u0000${txt}`;
-  for (const file of files) hashed += `\u0000${file.path}\u0000${fileHash.get(file.path)}`;
-  return { webHtml, htm: htmDocument, rtf: rtfDocument.document, txt, files, hash: hash('sha256', hashed) };
+  let hashed = `${images.webForm}\u0000${htmDocument}\u0000${rtfDocument.withImageHashes}\u0000${txt}`;
+  for (const used of images.used) hashed += `\u0000${used.file.path}\u0000${used.image.hash}`;
+  return { webHtml, htm: htmDocument, rtf: rtfDocument.document, txt, files: images.used.map((u) => u.file), hash: hash('sha256', hashed) };
 }
 
 const NON_ASCII = /[\u0080-\u{10ffff}]/u;
