@@ -179,6 +179,10 @@ test('hostile directory values are text in every output, and a placeholder canno
   assert.equal(out.txt, '<img src=x onerror=alert(1)>\r\njavascript:alert(1)');
   assert.equal(readRtf(out.rtf).links.length, 0);
   assert.doesNotMatch(out.htm, /<img src=x|onmouseover="/);
+
+  // The renderer's own marks in a value are dropped, and the values after it stay in their places.
+  const marks = renderSignature(compile('<p>{{ user.displayName }}|{{ user.jobTitle }}</p>'), subject({ displayName: 'a\u0001b\u0000c', jobTitle: 'T' }), at);
+  assert.equal(marks.webHtml, '<p>abc|T</p>');
 });
 
 test('the sanitiser finds nothing to remove in what the renderer writes', () => {

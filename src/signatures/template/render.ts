@@ -313,21 +313,20 @@ function elementStart(tag: string, attributes: Record<string, string>, images: R
 }
 
 /** Skeletons a template rendered to, and their programs: a template has a handful (its conditions' outcomes). */
-const PROGRAMS = new WeakMap<CompiledTemplate, Map<string, Program>>();
-const PROGRAMS_PER_TEMPLATE = 256;
+const PROGRAMS = new WeakMap<CompiledTemplate, Array<{ skeleton: string; program: Program }>>();
+const PROGRAMS_PER_TEMPLATE = 64;
 
 function programFor(template: CompiledTemplate, skeleton: string): Program {
   let programs = PROGRAMS.get(template);
   if (!programs) {
-    programs = new Map();
+    programs = [];
     PROGRAMS.set(template, programs);
   }
-  let program = programs.get(skeleton);
-  if (!program) {
-    program = buildProgram(skeleton);
-    if (programs.size >= PROGRAMS_PER_TEMPLATE) programs.clear();
-    programs.set(skeleton, program);
-  }
+  // A plain comparison, not a map: a fresh 2 KB key would be hashed in full at every render.
+  for (const entry of programs) if (entry.skeleton.length === skeleton.length && entry.skeleton === skeleton) return entry.program;
+  const program = buildProgram(skeleton);
+  if (programs.length >= PROGRAMS_PER_TEMPLATE) programs.shift();
+  programs.push({ skeleton, program });
   return program;
 }
 
