@@ -220,7 +220,10 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
   return options.url ? openPostgres(options.url, options) : openSqlite(options.dataDir, undefined, options.log);
 }
 
-export function openSqlite(dataDir: string, fileName = 'onramp.sqlite', log: Logger = createLogger('silent')): Storage {
+/** The embedded database's file name under dataDir (`onramp backup`/`restore` find it there). */
+export const SQLITE_FILE_NAME = 'onramp.sqlite';
+
+export function openSqlite(dataDir: string, fileName = SQLITE_FILE_NAME, log: Logger = createLogger('silent')): Storage {
   const dir = resolve(dataDir);
   const file = join(dir, fileName);
   const database = openWritableSqlite(dir, file);
