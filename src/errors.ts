@@ -99,6 +99,8 @@ export const STARTUP_ERROR_CODES = [
   'ONRAMP_START_STORAGE_UNREACHABLE',
   'ONRAMP_START_STORAGE_READ_ONLY',
   'ONRAMP_START_MIGRATION_FAILED',
+  'ONRAMP_START_BACKUP_FAILED',
+  'ONRAMP_START_RESTORE_REFUSED',
 ] as const;
 
 export type StartupErrorCode = (typeof STARTUP_ERROR_CODES)[number];
@@ -202,5 +204,21 @@ export class MigrationFailedError extends StartupError {
   constructor(migration: string | undefined, options?: { cause?: unknown }) {
     super(`migration ${migration ?? '(unknown)'} failed: ${(options?.cause as Error | undefined)?.message ?? 'unknown error'}`, options);
     this.migration = migration;
+  }
+}
+
+/** `onramp backup` could not write a consistent copy (or the storage is PostgreSQL: use pg_dump). */
+export class BackupFailedError extends StartupError {
+  readonly code = 'ONRAMP_START_BACKUP_FAILED';
+  constructor(message: string, options: { file?: string; cause?: unknown } = {}) {
+    super(message, options);
+  }
+}
+
+/** `onramp restore` refused the file or the moment; the live database is untouched. */
+export class RestoreRefusedError extends StartupError {
+  readonly code = 'ONRAMP_START_RESTORE_REFUSED';
+  constructor(message: string, options: { file?: string; cause?: unknown } = {}) {
+    super(message, options);
   }
 }
