@@ -25,6 +25,7 @@ import { memoryScenario } from './scenarios/memory.js';
 import { reportsScenario } from './scenarios/reports.js';
 import { signatureRenderingScenario } from './scenarios/signature-rendering.js';
 import { signatureSanitiserScenario } from './scenarios/signatures.js';
+import { signaturePushScenario } from './scenarios/signature-push.js';
 import { trackingScenario } from './scenarios/tracking.js';
 import { uploadScenario } from './scenarios/upload.js';
 import { makePki, ROOT } from './support.js';
@@ -53,6 +54,7 @@ const SCENARIOS: Array<[string, Scenario]> = [
   ['6 memory', memoryScenario],
   ['7 signature sanitiser', signatureSanitiserScenario],
   ['8 signature rendering', signatureRenderingScenario],
+  ['9 signature push', signaturePushScenario],
 ];
 
 /**
