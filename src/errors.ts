@@ -42,6 +42,9 @@ export const ERROR_CATALOGUE = {
   ONRAMP_ERR_SIGNATURE_TOO_COMPLEX: { status: 400, message: 'Signature HTML refused: %s (see signatures.maxNestingDepth and signatures.maxElements)' },
   ONRAMP_ERR_SIGNATURE_BUSY: { status: 503, message: 'Too many signatures are being checked at the moment; retry in a few seconds' },
   ONRAMP_ERR_UPSTREAM_UNAVAILABLE: { status: 503, message: 'Exchange Online is unavailable or throttling; retry later (correlation id %s)' },
+  ONRAMP_ERR_DEPLOYMENT_NOT_FOUND: { status: 404, message: 'No signature deployment %s' },
+  ONRAMP_ERR_NOTHING_TO_RETRY: { status: 409, message: 'Signature deployment %s has no failed mailboxes to retry' },
+  ONRAMP_ERR_NO_SIGNATURES: { status: 404, message: 'No signatures are assigned to %s' },
   ONRAMP_ERR_TEMPLATE_INVALID: { status: 400, message: 'The template has %s problem(s), nothing was stored: %s' },
   ONRAMP_ERR_SIGNATURE_ITEM_NOT_FOUND: { status: 404, message: 'No %s %s' },
   ONRAMP_ERR_VERSION_CONFLICT: {
@@ -96,6 +99,8 @@ export const STARTUP_ERROR_CODES = [
   'ONRAMP_START_STORAGE_UNREACHABLE',
   'ONRAMP_START_STORAGE_READ_ONLY',
   'ONRAMP_START_MIGRATION_FAILED',
+  'ONRAMP_START_BACKUP_FAILED',
+  'ONRAMP_START_RESTORE_REFUSED',
 ] as const;
 
 export type StartupErrorCode = (typeof STARTUP_ERROR_CODES)[number];
@@ -199,5 +204,21 @@ export class MigrationFailedError extends StartupError {
   constructor(migration: string | undefined, options?: { cause?: unknown }) {
     super(`migration ${migration ?? '(unknown)'} failed: ${(options?.cause as Error | undefined)?.message ?? 'unknown error'}`, options);
     this.migration = migration;
+  }
+}
+
+/** `onramp backup` could not write a consistent copy (or the storage is PostgreSQL: use pg_dump). */
+export class BackupFailedError extends StartupError {
+  readonly code = 'ONRAMP_START_BACKUP_FAILED';
+  constructor(message: string, options: { file?: string; cause?: unknown } = {}) {
+    super(message, options);
+  }
+}
+
+/** `onramp restore` refused the file or the moment; the live database is untouched. */
+export class RestoreRefusedError extends StartupError {
+  readonly code = 'ONRAMP_START_RESTORE_REFUSED';
+  constructor(message: string, options: { file?: string; cause?: unknown } = {}) {
+    super(message, options);
   }
 }

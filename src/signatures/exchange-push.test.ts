@@ -146,7 +146,7 @@ for (const backend of BACKENDS) {
       let a: SignatureDeployment | undefined;
       const stopping: SignaturePlanner = {
         mailboxesInScope: (after, limit) => planner.mailboxesInScope(after, limit),
-        expectedFor: (mailbox, at) => {
+        expectedFor: (mailbox) => {
           if (++planned === 7) void a!.stop();
           return planner.expectedFor(mailbox);
         },

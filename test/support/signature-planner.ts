@@ -16,10 +16,10 @@ type Users = { sorted: Array<{ mailbox: string; profile: DirectoryProfile }>; by
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 export function renderProfile(profile: DirectoryProfile, template: string): RenderedSignature {
-  const fill = (escape: (s: string) => string) =>
+  const fill = (encode: (s: string) => string) =>
     template.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
       const value = (profile as unknown as Record<string, unknown>)[name];
-      return escape(Array.isArray(value) ? String(value[0] ?? '') : String(value ?? ''));
+      return encode(Array.isArray(value) ? String(value[0] ?? '') : String(value ?? ''));
     });
   const webHtml = fill(escapeHtml);
   const txt = fill((s) => s).replace(/<[^>]+>/g, '');
@@ -75,16 +75,16 @@ export class DirectoryPlanner implements SignaturePlanner {
     };
   }
 
-  #cache: { at: number; users: Users } | undefined;
+  #cache: Users | undefined;
 
-  /** Forgets the directory copy read so far (after a sync the test made). */
+  /** Forgets the directory copy read so far: call it after changing the directory. */
   refresh(): void {
     this.#cache = undefined;
   }
 
-  /** The directory copy, read at most every 200 ms (a 10,000-mailbox run asks once per mailbox). */
+  /** The directory copy, read once until refresh() (a 10,000-mailbox run asks once per mailbox). */
   async #users(): Promise<Users> {
-    if (this.#cache && Date.now() - this.#cache.at < 200) return this.#cache.users;
+    if (this.#cache) return this.#cache;
     const rows = await this.db.selectFrom('directory_user').select(['profile', 'account_enabled']).where('account_enabled', '=', 1).execute();
     const sorted = rows
       .map((r) => JSON.parse(r.profile) as DirectoryProfile)
@@ -92,7 +92,7 @@ export class DirectoryPlanner implements SignaturePlanner {
       .map((profile) => ({ mailbox: profile.mail!.toLowerCase(), profile }))
       .sort((a, b) => (a.mailbox < b.mailbox ? -1 : a.mailbox > b.mailbox ? 1 : 0));
     const users = { sorted, byMailbox: new Map(sorted.map((u) => [u.mailbox, u])) };
-    this.#cache = { at: Date.now(), users };
+    this.#cache = users;
     return users;
   }
 }
