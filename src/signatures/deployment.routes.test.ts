@@ -13,10 +13,9 @@ import { adminApp } from '../../test/support/admin-app.js';
 import { DirectoryPlanner } from '../../test/support/signature-planner.js';
 import { startTestTenant, type TestTenant } from '../../test/support/simulator.js';
 import { BACKENDS, type TestStorage } from '../../test/support/storage.js';
-import { DeploymentState } from './deployment-state.js';
-import { deploymentRoutes } from './deployment.routes.js';
+import { createPhotoSource, registerSignatureDeployment } from './deployment.plugin.js';
 import type { DeploymentRun, DeploymentStatus, MailboxOutcomePage, MailboxState } from './deployment.schemas.js';
-import { SignatureDeployment } from './exchange-push.js';
+import type { SignatureDeployment } from './exchange-push.js';
 
 for (const backend of BACKENDS) {
   describe(`signature deployment admin API [${backend.name}]`, { skip: backend.skip }, () => {
@@ -42,24 +41,23 @@ for (const backend of BACKENDS) {
       storage = await backend.open();
       const log = createLogger('silent');
       assert.equal(await new DirectorySync(storage.db, t.graph, { now: () => new Date() }, log, 'sync').runOnce(), true);
-      const built = await adminApp(storage);
+      const built = await adminApp(storage, { graph: t.graph, exchange: t.exchange });
       app = built.app;
       admin = built.as(built.admin);
       viewer = built.as(built.viewer);
       const planner = new DirectoryPlanner(storage.db);
       mailboxes = await planner.mailboxesInScope(null, 100);
-      deployment = new SignatureDeployment(storage.db, t.exchange, planner, built.ctx.clock, log, 'test', { pollMs: 3_600_000 });
-      await app.register(deploymentRoutes, {
-        deployment,
-        state: new DeploymentState(storage.db, planner, built.ctx.clock),
+      const feature = await registerSignatureDeployment(app, built.ctx, {
+        planner,
+        photos: createPhotoSource(built.ctx),
         viewerGuard: requireRole('viewer'),
         adminGuard: requireRole('admin'),
         actorOf: (req) => req.principal?.subject ?? 'admin',
         audit: recordAudit,
       });
+      deployment = feature.deployment;
     });
     after(async () => {
-      await deployment.stop();
       await app.close();
       await storage.close();
       await t.stop();
@@ -77,6 +75,11 @@ for (const backend of BACKENDS) {
       assert.equal(started.status, 202);
       assert.equal(started.body.state, 'queued');
       assert.equal(started.body.trigger, 'manual');
+      const audited = await storage.db.selectFrom('auth_audit_log').select(['action', 'target', 'actor']).where('action', '=', 'signatures.deploy').execute();
+      assert.deepEqual(
+        audited.map((a) => a.target),
+        [String(started.body.id)],
+      );
       await deployment.job.runNow();
 
       const status = await get<DeploymentStatus>('/api/signatures/deployment');

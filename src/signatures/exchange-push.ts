@@ -104,6 +104,8 @@ export class SignatureDeployment {
       schedule: everyMs(this.#o.pollMs),
       run: () => this.#work(),
       retryAfterFailureMs: 30_000,
+      // A burst of template or rule edits is one run, not one per save.
+      debounceMs: 1_000,
       log,
       clock,
       lease: { db, holder: instanceId, ttlMs: this.#o.leaseMs, resumeInterrupted: true },

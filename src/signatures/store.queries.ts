@@ -157,7 +157,12 @@ export async function ruleIds(db: Db): Promise<number[]> {
 
 /** Priorities 1…n in the given order (rules are few: tens, so one update each). */
 export async function setRuleOrder(trx: Db, ids: readonly number[]): Promise<void> {
-  for (const [index, id] of ids.entries()) await trx.updateTable('signature_rule').set({ priority: index + 1 }).where('id', '=', id).execute();
+  for (const [index, id] of ids.entries())
+    await trx
+      .updateTable('signature_rule')
+      .set({ priority: index + 1 })
+      .where('id', '=', id)
+      .execute();
 }
 
 // ---------------------------------------------------------------------------------------------- variables
@@ -191,7 +196,11 @@ export async function replaceVariable(trx: Db, v: VariableRows): Promise<void> {
     .execute();
   await trx.deleteFrom('signature_variable_user_value').where('variable_name', '=', name).execute();
   await trx.deleteFrom('signature_variable_group_value').where('variable_name', '=', name).execute();
-  if (v.users.length > 0) await trx.insertInto('signature_variable_user_value').values(v.users.map((u) => ({ variable_name: name, ...u }))).execute();
+  if (v.users.length > 0)
+    await trx
+      .insertInto('signature_variable_user_value')
+      .values(v.users.map((u) => ({ variable_name: name, ...u })))
+      .execute();
   if (v.groups.length > 0)
     await trx
       .insertInto('signature_variable_group_value')
