@@ -185,7 +185,7 @@ function toDirectoryUser(u: Record<string, unknown>, withManager: boolean): Dire
 }
 
 export class GraphClient implements GraphPort {
-  readonly counts: GraphCounters = { requests: 0, batchedItems: 0, throttled: 0, retries: 0 };
+  readonly counts: GraphCounters = { requests: 0, batchedItems: 0, throttled: 0, retries: 0, responses: new Map() };
   private readonly graph: Transport;
   private readonly agent: Dispatcher;
 
@@ -436,6 +436,7 @@ export class ExchangeClient implements ExchangePort {
       limiter: createLimiter(o.exchangeMaxConcurrency),
       retry: o.retry,
       counters,
+      api: 'exchange',
     });
   }
 

@@ -135,6 +135,8 @@ export interface GraphCounters {
   /** 429/503/504 answers received (whole responses and batch items). */
   throttled: number;
   retries: number;
+  /** Answers by `"<api> <status>"` (api: graph, exchange; status "error" when none came), for metrics. */
+  responses?: Map<string, number>;
 }
 
 export interface GraphPort {

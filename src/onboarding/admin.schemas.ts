@@ -69,6 +69,10 @@ export const ReportAnswer = Type.Object({
   activity: Type.Array(DayActivity, { description: 'One entry per UTC day of the asked window, oldest first' }),
   filters: Type.Object({ batches: Type.Array(Type.String()), departments: Type.Array(Type.String()) }, { description: 'Values for the filter pickers' }),
 });
+
+/** GET /api/admin/users/filters: the values the Users screen's pickers offer. */
+export const UserFilters = Type.Object({ batches: Type.Array(Type.String()), departments: Type.Array(Type.String()) });
+export type UserFilters = Static<typeof UserFilters>;
 export type ReportAnswer = Static<typeof ReportAnswer>;
 
 /** POST /api/admin/reports/send */

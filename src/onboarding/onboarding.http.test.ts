@@ -188,6 +188,33 @@ for (const backend of BACKENDS) {
       }
     });
 
+    test('profile columns of the file are stored (the Department filter slices them); a reset keeps what the file leaves out', async () => {
+      const storage = await backend.open();
+      const { app, admin } = await harness(storage);
+      try {
+        const csv = 'UPN;DisplayName;Department;ManagerUPN\nann@example.com;Ann Ames;Sales;boss@example.com\nbob@example.com;Bob Berg;IT;\n';
+        assert.equal((await uploadJson(app, admin, csv, 'w1')).statusCode, 200);
+        const ann = await byUpn(storage, 'ann@example.com');
+        assert.deepEqual([ann.display_name, ann.department, ann.job_title, ann.manager_upn], ['Ann Ames', 'Sales', null, 'boss@example.com']);
+        const sales = (await app.inject({ url: '/api/admin/users?department=Sales', headers: admin })).json();
+        assert.deepEqual(
+          sales.users.map((u: { upn: string; displayName: string }) => [u.upn, u.displayName]),
+          [['ann@example.com', 'Ann Ames']],
+        );
+        const report = (await app.inject({ url: '/api/admin/reports?department=IT', headers: admin })).json();
+        assert.equal(report.total, 1);
+        assert.deepEqual(report.filters.departments, ['IT', 'Sales']);
+        assert.deepEqual((await app.inject({ url: '/api/admin/users/filters', headers: admin })).json(), { batches: ['w1'], departments: ['IT', 'Sales'] });
+
+        await uploadJson(app, admin, 'UPN,Department\nann@example.com,Marketing\n', 'w2', { resetExisting: true });
+        const reset = await byUpn(storage, 'ann@example.com');
+        assert.deepEqual([reset.display_name, reset.department, reset.manager_upn], ['Ann Ames', 'Marketing', 'boss@example.com']);
+      } finally {
+        await app.close();
+        await storage.close();
+      }
+    });
+
     test('re-add: an invited user keeps their link unless a reset is asked for; the preview says which; the replaced link offers a fresh one, to the address on file', async () => {
       const storage = await backend.open();
       const { app, admin } = await harness(storage);

@@ -48,11 +48,20 @@ export async function existingUpnKeys(db: Db, campaignId: number): Promise<Set<s
   return new Set(rows.map((r) => r.upn_key));
 }
 
-/** A user as an upload names them: the spelling given, its key, and the line of the file. */
+/** What a roster may say about a user besides the UPN (see PROFILE_HEADERS in roster-csv.ts). */
+export interface UploadProfile {
+  display_name: string | null;
+  department: string | null;
+  job_title: string | null;
+  manager_upn: string | null;
+}
+
+/** A user as an upload names them: the spelling given, its key, the line of the file, and the profile columns if any. */
 export interface UploadEntry {
   upn: string;
   upn_key: string;
   row: number;
+  profile?: UploadProfile | undefined;
 }
 
 export interface UploadRow {
@@ -60,6 +69,7 @@ export interface UploadRow {
   upn_key: string;
   link_secret: string;
   correlation_id: string;
+  profile?: UploadProfile | undefined;
 }
 
 const UPLOAD_COLUMNS = [
@@ -72,7 +82,12 @@ const UPLOAD_COLUMNS = [
   'source_batch_id',
   'created_at',
   'updated_at',
+  'display_name',
+  'department',
+  'job_title',
+  'manager_upn',
 ] as const;
+const PROFILE_COLUMNS = ['display_name', 'department', 'job_title', 'manager_upn'] as const;
 const EVENT_COLUMNS = ['tracked_user_id', 'at', 'type', 'actor', 'detail'] as const;
 
 export type BulkDialect = Pick<DialectCapabilities, 'parameters' | 'jsonRows' | 'columnRows' | 'inList' | 'rowLocks'>;
@@ -101,23 +116,32 @@ function usersStatement(
   known: boolean,
 ): CompiledQuery<WrittenUser> {
   const p = dialect.parameters();
+  // A row without profile columns ends after its fourth cell: reading a cell past the end gives null on
+  // both engines, so a plain roster's JSON is no bigger for them.
   const u = dialect.jsonRows(
     'u',
-    ['text', 'text', 'text', 'text'],
-    chunk.map((r) => [r.upn, r.upn_key, r.link_secret, r.correlation_id]),
+    ['text', 'text', 'text', 'text', 'text', 'text', 'text', 'text'],
+    chunk.map((r) =>
+      r.profile
+        ? [r.upn, r.upn_key, r.link_secret, r.correlation_id, r.profile.display_name, r.profile.department, r.profile.job_title, r.profile.manager_upn]
+        : [r.upn, r.upn_key, r.link_secret, r.correlation_id],
+    ),
   );
   const { campaignId, batchId, now } = upload;
   // The statement is written in the order its placeholders bind. `where true`: SQLite needs it to tell
   // an upsert's ON CONFLICT from a join's ON.
   let text =
     `insert into tracked_user (${UPLOAD_COLUMNS.join(', ')}) ` +
-    `select ${p.bind(campaignId)}, ${u.cell(0)}, ${u.cell(1)}, ${p.bind(USER_STATUS.Pending)}, ${u.cell(2)}, ${u.cell(3)}, ${p.bind(batchId)}, ${p.bind(now)}, ${p.bind(now)} ` +
+    `select ${p.bind(campaignId)}, ${u.cell(0)}, ${u.cell(1)}, ${p.bind(USER_STATUS.Pending)}, ${u.cell(2)}, ${u.cell(3)}, ${p.bind(batchId)}, ${p.bind(now)}, ${p.bind(now)}, ` +
+    `${u.cell(4)}, ${u.cell(5)}, ${u.cell(6)}, ${u.cell(7)} ` +
     `from ${u.from(p)} where true`;
   if (known) {
     const reset = Object.entries(resetForNewCycle('', '')).filter(([column]) => column !== 'link_secret' && column !== 'previous_link_secret');
+    // A reset user keeps the profile they had where the file says nothing (the directory's, once found).
     text +=
       ` on conflict (campaign_id, upn_key) do update set ${reset.map(([column, value]) => `${column} = ${p.bind(value)}`).join(', ')}, ` +
       'previous_link_secret = tracked_user.link_secret, link_secret = excluded.link_secret, source_batch_id = excluded.source_batch_id, ' +
+      `${PROFILE_COLUMNS.map((c) => `${c} = coalesce(excluded.${c}, tracked_user.${c})`).join(', ')}, ` +
       'updated_at = excluded.updated_at, version = tracked_user.version + 1';
   }
   return CompiledQuery.raw(`${text} returning id, upn_key`, p.values);
@@ -216,7 +240,7 @@ function prepareChunk(dialect: BulkDialect, upload: Upload, chunk: readonly Uplo
   ] as const) {
     if (part.length === 0) continue;
     const secrets = newLinkSecrets(part.length);
-    const rows = part.map((e, i) => ({ upn: e.upn, upn_key: e.upn_key, link_secret: secrets[i]!, correlation_id: randomUUID() }));
+    const rows = part.map((e, i) => ({ upn: e.upn, upn_key: e.upn_key, link_secret: secrets[i]!, correlation_id: randomUUID(), profile: e.profile }));
     parts.push({
       users: usersStatement(dialect, upload, rows, isKnown),
       event: isKnown ? USER_EVENT.Reuploaded : USER_EVENT.Uploaded,

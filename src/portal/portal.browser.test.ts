@@ -161,7 +161,10 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     await page.locator('.preview').getByText('Unchanged: 2').waitFor();
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
     await result.getByText(/Unchanged: 2/).waitFor();
-    assert.equal((await storage.db.selectFrom('tracked_user').select('source_batch_id').where('upn_key', '=', 'ann@contoso.com').executeTakeFirst())?.source_batch_id, 'wave-1');
+    assert.equal(
+      (await storage.db.selectFrom('tracked_user').select('source_batch_id').where('upn_key', '=', 'ann@contoso.com').executeTakeFirst())?.source_batch_id,
+      'wave-1',
+    );
 
     // Directory data is outside onramp's control: hostile values must render as text.
     await storage.db.updateTable('tracked_user').set({ display_name: XSS, department: XSS }).where('upn_key', '=', 'ann@contoso.com').execute();
@@ -181,6 +184,11 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     assert.match(exported[1]!, /^bob@contoso\.com,/);
 
     await page.getByRole('link', { name: 'Users' }).click();
+    // The file's Department column was kept: the filter slices by it.
+    await page.getByLabel('Department').selectOption('IT');
+    await page.getByText('1–1 of 1').waitFor();
+    assert.equal(await page.getByRole('link', { name: 'bob@contoso.com' }).count(), 1);
+    await page.getByLabel('Department').selectOption('');
     await page.getByRole('link', { name: 'ann@contoso.com' }).click();
     await page.getByRole('heading', { name: 'Timeline' }).waitFor();
     assert.match(await page.locator('.timeline').innerText(), /uploaded/);
@@ -228,6 +236,71 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
       stored.map((u) => u.upn),
       ['yann@contoso.com', 'zoe@contoso.com'],
     );
+    await context.close();
+  });
+
+  test('phone width (360 and 390 px): no screen is wider than the phone, the tabs and Sign out are on screen; each screen has its title and gets the focus; unknown routes say so', async () => {
+    const user = await storage.db.selectFrom('tracked_user').select('id').orderBy('id').executeTakeFirstOrThrow();
+    const screens: Array<[string, string, string]> = [
+      ['#/reports', 'Reports', 'Reports'],
+      ['#/users', 'Users', 'Users'],
+      [`#/users/${user.id}`, 'User', ''],
+      ['#/upload', 'Upload', 'Upload users'],
+      ['#/manual', 'Manual entry', 'Manual entry'],
+      ['#/audit', 'Audit log', 'Audit log'],
+      ['#/settings', 'Settings', 'Settings'],
+      ['#/no-such-screen', 'Not found', 'Page not found'],
+    ];
+    for (const width of [360, 390]) {
+      const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width, height: 780 } });
+      const page = await context.newPage();
+      await signInWithMicrosoft(page, base, roleHolder('Onramp.Admin').displayName);
+      for (const [hash, title, heading] of screens) {
+        await page.goto(`${base}/${hash}`);
+        await page.waitForFunction((t) => document.title === `${t} - onramp`, title);
+        await page.locator('#main h1').first().waitFor();
+        if (heading) assert.equal(await page.locator('#main h1').first().innerText(), heading);
+        await page.waitForTimeout(150);
+        const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+        // The widest elements that stick out, to say what to fix.
+        const culprits = await page.evaluate((w) => {
+          const out: string[] = [];
+          for (const el of Array.from(document.querySelectorAll('body *'))) {
+            const r = el.getBoundingClientRect();
+            if (r.right > w + 1 && !el.closest('.table-wrap')) out.push(`${el.tagName.toLowerCase()}.${el.className} ${Math.round(r.right)}`);
+          }
+          return out.slice(0, 8);
+        }, width);
+        assert.ok(wide <= width, `${hash} at ${width} px is ${wide} px wide: ${culprits.join(', ')}`);
+        for (const control of [page.getByRole('button', { name: 'Sign out' }), ...(await page.locator('nav.sidebar a').all())]) {
+          const box = (await control.boundingBox())!;
+          assert.ok(box.x >= 0 && box.x + box.width <= width, `${await control.innerText()} is on screen at ${width} px on ${hash}`);
+        }
+      }
+      // Moving to another screen moves the focus to its heading.
+      await page.goto(`${base}/#/reports`);
+      await page.getByRole('heading', { name: 'Reports' }).waitFor();
+      await page.locator('nav.sidebar').getByRole('link', { name: 'Users', exact: true }).click();
+      await page.waitForFunction(() => document.activeElement?.id === 'users-title');
+      await context.close();
+    }
+  });
+
+  test("an account without an onramp role gets the portal's page saying so, with a way back, not a JSON error", async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    const nobody = [...tenant.sim.control.tenant.users.values()].find((u) => u.appRoles.length === 0 && u.accountEnabled)!;
+    await page.goto(base + '/');
+    await page.getByRole('link', { name: 'Sign in with Microsoft' }).click();
+    await page.getByRole('heading', { name: 'Sign in (simulated tenant)' }).waitFor();
+    await page.getByRole('link', { name: nobody.displayName, exact: true }).click();
+    await page.getByRole('heading', { name: 'No access to onramp yet' }).waitFor();
+    assert.match(await page.locator('main').innerText(), /Ask an onramp administrator to give your account the Onramp\.Admin or Onramp\.Viewer role/);
+    assert.equal(await page.title(), 'No access - onramp');
+    assert.deepEqual(await lowContrastText(page), []);
+    await page.getByRole('button', { name: 'Back to sign-in' }).click();
+    await page.getByRole('link', { name: 'Sign in with Microsoft' }).waitFor();
+    assert.equal(new URL(page.url()).search, '');
     await context.close();
   });
 

@@ -39,6 +39,11 @@ export const signaturesConfig = section(
       env: 'ONRAMP_SIGNATURES_MAX_ELEMENTS',
       description: 'Most elements accepted in signature HTML (signatures have tens to hundreds); more gets 400 ONRAMP_ERR_SIGNATURE_TOO_COMPLEX.',
     }),
+    timeZone: setting.string({
+      default: 'UTC',
+      env: 'ONRAMP_SIGNATURES_TIME_ZONE',
+      description: "IANA time zone signatures are rendered in (the template's now and today; a preview may choose another), e.g. Europe/Berlin.",
+    }),
     deploymentIntervalMs: setting.integer({
       default: 86_400_000,
       minimum: 0,

@@ -134,26 +134,28 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
           </div>
           {isAdmin && <SendReport />}
           <h2>By status</h2>
-          <table className="data compact">
-            <thead>
-              <tr>
-                <th scope="col">Status</th>
-                <th scope="col" className="num">
-                  Users
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {STATUSES.map((s) => (
-                <tr key={s}>
-                  <td>
-                    <span className={`status st-${s}`}>{s}</span>
-                  </td>
-                  <td className="num">{(report.byStatus[s] ?? 0).toLocaleString()}</td>
+          <div className="table-wrap">
+            <table className="data compact">
+              <thead>
+                <tr>
+                  <th scope="col">Status</th>
+                  <th scope="col" className="num">
+                    Users
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {STATUSES.map((s) => (
+                  <tr key={s}>
+                    <td>
+                      <span className={`status st-${s}`}>{s}</span>
+                    </td>
+                    <td className="num">{(report.byStatus[s] ?? 0).toLocaleString()}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
           <h2>Progress over time</h2>
           <ActivityChart days={report.activity} />
           <h2>Needs attention</h2>
@@ -184,49 +186,51 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
             })}
           </div>
           <h2>Per batch</h2>
-          <table className="data">
-            <thead>
-              <tr>
-                <th scope="col">Batch</th>
-                <th scope="col" className="num">
-                  Users
-                </th>
-                <th scope="col" className="num">
-                  Active
-                </th>
-                <th scope="col" className="num">
-                  Not found in directory
-                </th>
-                <th scope="col" className="num">
-                  Disabled
-                </th>
-                <th scope="col" className="num">
-                  Excluded in all
-                </th>
-                <th scope="col">Completion</th>
-              </tr>
-            </thead>
-            <tbody>
-              {report.perBatch.map((b) => (
-                <tr key={b.batchId ?? '(none)'}>
-                  <td>{b.batchId ?? '(none)'}</td>
-                  <td className="num">{b.total.toLocaleString()}</td>
-                  <td className="num">{b.active.toLocaleString()}</td>
-                  <td className="num">
-                    {b.notFound > 0 ? <a href={`#/users?status=Excluded&batch=${encodeURIComponent(b.batchId ?? '')}`}>{b.notFound.toLocaleString()}</a> : 0}
-                  </td>
-                  <td className="num">{b.disabled.toLocaleString()}</td>
-                  <td className="num">{b.excluded.toLocaleString()}</td>
-                  <td>
-                    <div className="bar small" aria-hidden="true">
-                      <div className="fill" style={{ width: `${b.completionRate}%` }} />
-                    </div>{' '}
-                    {b.completionRate}%
-                  </td>
+          <div className="table-wrap">
+            <table className="data">
+              <thead>
+                <tr>
+                  <th scope="col">Batch</th>
+                  <th scope="col" className="num">
+                    Users
+                  </th>
+                  <th scope="col" className="num">
+                    Active
+                  </th>
+                  <th scope="col" className="num">
+                    Not found in directory
+                  </th>
+                  <th scope="col" className="num">
+                    Disabled
+                  </th>
+                  <th scope="col" className="num">
+                    Excluded in all
+                  </th>
+                  <th scope="col">Completion</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {report.perBatch.map((b) => (
+                  <tr key={b.batchId ?? '(none)'}>
+                    <td>{b.batchId ?? '(none)'}</td>
+                    <td className="num">{b.total.toLocaleString()}</td>
+                    <td className="num">{b.active.toLocaleString()}</td>
+                    <td className="num">
+                      {b.notFound > 0 ? <a href={`#/users?status=Excluded&batch=${encodeURIComponent(b.batchId ?? '')}`}>{b.notFound.toLocaleString()}</a> : 0}
+                    </td>
+                    <td className="num">{b.disabled.toLocaleString()}</td>
+                    <td className="num">{b.excluded.toLocaleString()}</td>
+                    <td>
+                      <div className="bar small" aria-hidden="true">
+                        <div className="fill" style={{ width: `${b.completionRate}%` }} />
+                      </div>{' '}
+                      {b.completionRate}%
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </>
       )}
     </section>
@@ -256,7 +260,7 @@ function SendReport() {
     <form className="filters send-report" onSubmit={(e) => void send(e)} aria-label="Send report now">
       <label>
         Report recipients
-        <input type="text" value={recipients} onChange={(e) => setRecipients(e.target.value)} placeholder="default: reports.recipients" size={36} />
+        <input type="text" value={recipients} onChange={(e) => setRecipients(e.target.value)} placeholder="default: reports.recipients" />
       </label>
       <button type="submit" disabled={busy}>
         Send report now

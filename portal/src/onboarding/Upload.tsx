@@ -104,27 +104,29 @@ function Preview({ parsed, encoding, preview }: { parsed: RosterResult; encoding
       {parsed.entries.length > 0 && (
         <details>
           <summary>Per row{parsed.entries.length > LISTED_ROWS ? ` (the first ${LISTED_ROWS})` : ''}</summary>
-          <table className="data compact">
-            <thead>
-              <tr>
-                <th scope="col">Line</th>
-                <th scope="col">User</th>
-                <th scope="col">What happens</th>
-              </tr>
-            </thead>
-            <tbody>
-              {parsed.entries.slice(0, LISTED_ROWS).map((e) => {
-                const outcome = outcomes?.get(e.key);
-                return (
-                  <tr key={e.key} className={outcome === 'reset' ? 'row-warn' : undefined}>
-                    <td className="num">{e.row}</td>
-                    <td>{e.upn}</td>
-                    <td>{outcome ? OUTCOME_TEXT[outcome] : 'Checking…'}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
+          <div className="table-wrap">
+            <table className="data compact">
+              <thead>
+                <tr>
+                  <th scope="col">Line</th>
+                  <th scope="col">User</th>
+                  <th scope="col">What happens</th>
+                </tr>
+              </thead>
+              <tbody>
+                {parsed.entries.slice(0, LISTED_ROWS).map((e) => {
+                  const outcome = outcomes?.get(e.key);
+                  return (
+                    <tr key={e.key} className={outcome === 'reset' ? 'row-warn' : undefined}>
+                      <td className="num">{e.row}</td>
+                      <td>{e.upn}</td>
+                      <td>{outcome ? OUTCOME_TEXT[outcome] : 'Checking…'}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
         </details>
       )}
       <Problems skipped={parsed.skipped} errors={parsed.invalid.map((i) => ({ upn: i.upn, row: i.row, error: i.reason }))} caption="Rows left out" />
@@ -139,28 +141,30 @@ function Problems({ skipped, errors, caption }: { skipped: UploadResult['skipped
   );
   if (rows.length === 0) return null;
   return (
-    <table className="data compact">
-      <caption>
-        {caption}: {rows.length.toLocaleString()}
-        {rows.length > LISTED_ROWS ? ` (the first ${LISTED_ROWS} listed)` : ''}
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">Line</th>
-          <th scope="col">Value</th>
-          <th scope="col">Problem</th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.slice(0, LISTED_ROWS).map((p) => (
-          <tr key={`${p.kind}-${p.row}`} className={p.kind === 'invalid' ? 'row-error' : 'row-warn'}>
-            <td className="num">{p.row}</td>
-            <td>{p.upn}</td>
-            <td>{p.reason}</td>
+    <div className="table-wrap">
+      <table className="data compact">
+        <caption>
+          {caption}: {rows.length.toLocaleString()}
+          {rows.length > LISTED_ROWS ? ` (the first ${LISTED_ROWS} listed)` : ''}
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Line</th>
+            <th scope="col">Value</th>
+            <th scope="col">Problem</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {rows.slice(0, LISTED_ROWS).map((p) => (
+            <tr key={`${p.kind}-${p.row}`} className={p.kind === 'invalid' ? 'row-error' : 'row-warn'}>
+              <td className="num">{p.row}</td>
+              <td>{p.upn}</td>
+              <td>{p.reason}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

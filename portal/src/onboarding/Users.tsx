@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { UserDetail, UserResent, UsersPage } from '../../../src/onboarding/admin.schemas.ts';
+import type { UserDetail, UserFilters, UserResent, UsersPage } from '../../../src/onboarding/admin.schemas.ts';
 import { api, query } from '../api/client.ts';
 import { LIVE_REFRESH_MS, useApi } from '../api/use-api.ts';
 import { STATUSES } from './statuses.ts';
@@ -25,6 +25,8 @@ export function Users() {
   const [debounced, setDebounced] = useState('');
   const [status, setStatus] = useState(() => hashParams().get('status') ?? '');
   const [batch, setBatch] = useState(() => hashParams().get('batch') ?? '');
+  const [department, setDepartment] = useState(() => hashParams().get('department') ?? '');
+  const { data: filters } = useApi<UserFilters>('/api/admin/users/filters');
   const [sort, setSort] = useState({ column: 'updated_at', desc: true });
   const [offset, setOffset] = useState(0);
   useEffect(() => {
@@ -32,9 +34,9 @@ export function Users() {
     return () => clearTimeout(t);
   }, [search]);
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new search, filter or sort starts at the first page again
-  useEffect(() => setOffset(0), [debounced, status, batch, sort]);
+  useEffect(() => setOffset(0), [debounced, status, batch, department, sort]);
   const { data, error } = useApi<UsersPage>(
-    `/api/admin/users${query({ search: debounced, status, batch, sort: sort.column, desc: sort.desc, offset, limit: PAGE })}`,
+    `/api/admin/users${query({ search: debounced, status, batch, department, sort: sort.column, desc: sort.desc, offset, limit: PAGE })}`,
     { refreshMs: LIVE_REFRESH_MS },
   );
 
@@ -58,11 +60,29 @@ export function Users() {
             ))}
           </select>
         </label>
-        {batch && (
-          <button type="button" className="chip" onClick={() => setBatch('')} aria-label={`Batch ${batch}: show all batches`}>
-            Batch: {batch} ✕
-          </button>
-        )}
+        <label>
+          Batch
+          <select value={batch} onChange={(e) => setBatch(e.target.value)}>
+            <option value="">All batches</option>
+            {/* A batch from a link is offered even before the list has loaded. */}
+            {[...new Set([...(batch ? [batch] : []), ...(filters?.batches ?? [])])].map((b) => (
+              <option key={b} value={b}>
+                {b}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Department
+          <select value={department} onChange={(e) => setDepartment(e.target.value)}>
+            <option value="">All departments</option>
+            {[...new Set([...(department ? [department] : []), ...(filters?.departments ?? [])])].map((d) => (
+              <option key={d} value={d}>
+                {d}
+              </option>
+            ))}
+          </select>
+        </label>
       </form>
       {error && (
         <p role="alert" className="error">
