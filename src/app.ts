@@ -16,6 +16,8 @@ import { redactConfig } from './onramp-config.js';
 import { registerOnboarding } from './onboarding/onboarding.plugin.js';
 import { metricsRoute } from './observability/metrics.js';
 import { installHttpTracing } from './observability/tracing.js';
+import { registerSignatureAdmin } from './signatures/signatures.plugin.js';
+import { liquidSignatureEngine } from './signatures/template-engine.js';
 
 /** Told of requests refused before routing, which no hook sees (the device gateway audits them). */
 type UnroutedListener = (req: FastifyRequest, status: number, code: string) => void;
@@ -75,6 +77,14 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
     admin: { viewerGuard: requireRole('viewer'), audit: recordAudit },
   });
   await app.register(deviceReportRoutes, { ctx, guard: requireRole('viewer') });
+  const signatures = ctx.config.signatures;
+  await registerSignatureAdmin(app, ctx, {
+    engine: liquidSignatureEngine({ maxBytes: signatures.maxBytes, maxNestingDepth: signatures.maxNestingDepth, maxElements: signatures.maxElements }),
+    viewerGuard: requireRole('viewer'),
+    adminGuard: requireRole('admin'),
+    actorOf: (req) => req.principal?.subject ?? 'admin',
+    audit: recordAudit,
+  });
   return app;
 }
 

@@ -123,6 +123,12 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
 
     const publicApp = await buildPublicApp(ctx);
     closers.push(() => publicApp.close());
+    // Members of the groups signature rules name, read again on a schedule (one instance at a time).
+    const signatureGroups = publicApp.signatures.groups;
+    if (graph.configured && signatureGroups) {
+      signatureGroups.job.start();
+      closers.push(() => signatureGroups.job.stop());
+    }
     let deviceApp: FastifyInstance | undefined;
     if (tls) {
       deviceApp = await buildDeviceApp(ctx, tls);

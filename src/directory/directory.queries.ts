@@ -81,8 +81,16 @@ const ENTRY = ['id', 'account_enabled', 'profile', 'manager_id'] as const;
 
 /** A user by UPN or, failing that, by mail address (lower-cased key), enabled or not. */
 export async function entryByUpnOrMail(db: Kysely<Database>, key: string): Promise<DirectoryEntryRow | undefined> {
-  const byUpn = await db.selectFrom('directory_user').select(ENTRY).where('upn_lower', '=', key).executeTakeFirst();
-  return byUpn ?? db.selectFrom('directory_user').select(ENTRY).where('mail_lower', '=', key).orderBy('account_enabled', 'desc').executeTakeFirst();
+  const rows = await db
+    .selectFrom('directory_user')
+    .select([...ENTRY, 'upn_lower'])
+    .where((eb) => eb.or([eb('upn_lower', '=', key), eb('mail_lower', '=', key)]))
+    .execute();
+  // The UPN wins; among mail matches an enabled account does.
+  const best = rows.find((r) => r.upn_lower === key) ?? rows.sort((a, b) => b.account_enabled - a.account_enabled)[0];
+  if (!best) return undefined;
+  const { upn_lower: _, ...entry } = best;
+  return entry;
 }
 
 export async function entryById(db: Kysely<Database>, id: string): Promise<DirectoryEntryRow | undefined> {
