@@ -72,6 +72,9 @@ export async function registerSignatureDeployment(
     },
   };
   app.decorate('signatureDeployment', feature);
+  // The push works in the background of the app that carries its routes, so "Deploy now" runs where it
+  // was asked; one instance at a time by lease. Without Exchange (contexts built by hand) it stays off.
+  if (ctx.exchange) app.addHook('onReady', async () => deployment.start());
   app.addHook('onClose', () => deployment.stop());
   await app.register(deploymentRoutes, {
     deployment,
