@@ -2,10 +2,12 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { AttentionKind, DayActivity, ReportAnswer, ReportSent } from '../../../src/onboarding/admin.schemas.ts';
 import { api, ApiError, query } from '../api/client.ts';
 import { LIVE_REFRESH_MS, useApi } from '../api/use-api.ts';
-import { STATUSES } from './statuses.ts';
+import { isValidAddress } from '../../../src/onboarding/roster-csv.ts';
+import { STATUS_TEXT, STATUSES } from './statuses.ts';
+import { plural } from '../shell/words.ts';
 
 const SERIES: Array<{ key: keyof Omit<DayActivity, 'day'>; label: string; className: string }> = [
-  { key: 'invites', label: 'Invited', className: 's-invited' },
+  { key: 'invites', label: 'Sent', className: 's-invited' },
   { key: 'opens', label: 'Opened', className: 's-opened' },
   { key: 'clicks', label: 'Clicked', className: 's-clicked' },
   { key: 'activations', label: 'Active', className: 's-activated' },
@@ -19,11 +21,6 @@ const ATTENTION: Array<{ key: AttentionKind; label: string }> = [
   { key: 'clickedNotActive', label: 'Clicked, not active' },
 ];
 
-/** "1 reminder", "2 reminders". */
-export function plural(n: number, word: string): string {
-  return `${n.toLocaleString()} ${word}${n === 1 ? '' : 's'}`;
-}
-
 export function Reports({ isAdmin }: { isAdmin: boolean }) {
   const [filters, setFilters] = useState({ batch: '', status: '', department: '', from: '', to: '', search: '' });
   const [debouncedSearch, setDebouncedSearch] = useState('');
@@ -31,9 +28,10 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
     const t = setTimeout(() => setDebouncedSearch(filters.search), 250);
     return () => clearTimeout(t);
   }, [filters.search]);
-  // The tiles and the CSV export take the same scope, so the export holds exactly the users counted here.
-  const scope = { ...filters, search: debouncedSearch };
-  const scopeQuery = query(scope);
+  // The tiles ask once typing pauses; the export and the report email take the filters as they are
+  // now, so a click right after typing exports what was typed (the tiles catch up a moment later).
+  const scopeQuery = query({ ...filters, search: debouncedSearch });
+  const exportQuery = query(filters);
 
   const { data: report, error } = useApi<ReportAnswer>(`/api/admin/reports${scopeQuery}`, { refreshMs: LIVE_REFRESH_MS });
 
@@ -87,7 +85,7 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
           Search
           <input type="search" placeholder="UPN, name or department" value={filters.search} onChange={set('search')} />
         </label>
-        <a className="button" href={`/api/admin/reports/export.csv${scopeQuery}`} download>
+        <a className="button" href={`/api/admin/reports/export.csv${exportQuery}`} download>
           Export CSV
         </a>
       </form>
@@ -132,7 +130,7 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
               )}
             </div>
           </div>
-          {isAdmin && <SendReport />}
+          {isAdmin && <SendReport filters={filters} />}
           <h2>By status</h2>
           <div className="table-wrap">
             <table className="data compact">
@@ -237,19 +235,45 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
   );
 }
 
-/** "Send report now": the scheduled admin report email, to the configured recipients or the ones typed here. */
-function SendReport() {
+type ReportFilters = { batch: string; status: string; department: string; from: string; to: string; search: string };
+
+/** The filters in words, for saying what the report covers ("batch wave-1, department Sales"); empty: none. */
+function filtersText(f: ReportFilters): string {
+  return [
+    f.batch && `batch ${f.batch}`,
+    f.status && `status ${f.status}`,
+    f.department && `department ${f.department}`,
+    f.from && `uploaded from ${f.from}`,
+    f.to && `uploaded to ${f.to}`,
+    f.search && `matching “${f.search}”`,
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
+/**
+ * "Send report now": the report email, with the CSV attached, of the users the filters select (or of
+ * the whole campaign without filters), to the usual recipients or the ones typed here.
+ */
+function SendReport({ filters }: { filters: ReportFilters }) {
   const [recipients, setRecipients] = useState('');
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | null>(null);
+  const list = recipients.split(/[\s,;]+/).filter(Boolean);
+  const invalid = list.filter((a) => !isValidAddress(a));
+  const covers = filtersText(filters);
   const send = async (e: FormEvent) => {
     e.preventDefault();
+    if (invalid.length > 0) return;
     setBusy(true);
     setOutcome(null);
-    const list = recipients.split(/[\s,;]+/).filter(Boolean);
+    const scope = Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== ''));
     try {
-      const res = await api<ReportSent>('/api/admin/reports/send', { method: 'POST', body: list.length > 0 ? { recipients: list } : {} });
-      setOutcome({ ok: true, text: `Report sent to ${res.recipients.join(', ')}.` });
+      const res = await api<ReportSent>('/api/admin/reports/send', { method: 'POST', body: list.length > 0 ? { recipients: list, ...scope } : scope });
+      setOutcome({
+        ok: true,
+        text: `Report of ${res.scope ? `the users of ${res.scope}` : 'the whole campaign'} (${plural(res.total, 'user')}) sent to ${res.recipients.join(', ')}.`,
+      });
     } catch (err) {
       setOutcome({ ok: false, text: err instanceof ApiError ? err.message : 'Sending failed' });
     } finally {
@@ -260,11 +284,27 @@ function SendReport() {
     <form className="filters send-report" onSubmit={(e) => void send(e)} aria-label="Send report now">
       <label>
         Report recipients
-        <input type="text" value={recipients} onChange={(e) => setRecipients(e.target.value)} placeholder="default: reports.recipients" />
+        <input
+          type="text"
+          value={recipients}
+          onChange={(e) => setRecipients(e.target.value)}
+          placeholder="Empty: the usual recipients"
+          aria-describedby="send-report-scope"
+          aria-invalid={invalid.length > 0}
+        />
       </label>
-      <button type="submit" disabled={busy}>
+      <button type="submit" disabled={busy || invalid.length > 0}>
         Send report now
       </button>
+      <p id="send-report-scope" className="muted small">
+        {invalid.length > 0 ? (
+          <span className="error">Not an email address: {invalid.join(', ')}</span>
+        ) : covers ? (
+          `Sends the report and CSV of the users these filters select (${covers}), not the whole campaign.`
+        ) : (
+          'Sends the report and CSV of the whole campaign (no filters are set).'
+        )}
+      </p>
       {outcome && (
         <p role={outcome.ok ? 'status' : 'alert'} className={outcome.ok ? 'ok' : 'error'}>
           {outcome.text}
