@@ -302,7 +302,7 @@ export class ReportService {
     );
     return {
       subject,
-      html: `<!doctype html><html><body style="font-family:Segoe UI,Arial,sans-serif">${html.join('\n')}</body></html>`,
+      html: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head><body style="font-family:Segoe UI,Arial,sans-serif">${html.join('\n')}</body></html>`,
       text: text.join('\n'),
     };
   }

@@ -171,6 +171,15 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
 
     await page.getByRole('link', { name: 'Reports' }).click();
     await page.getByText('Tracked users').waitFor();
+    // The chart: labelled axes, a tooltip per point, a range to pick, and its figures as a table.
+    assert.deepEqual(await page.locator('.chart .axis-title').allTextContents(), ['Day (UTC)', 'Users']);
+    assert.equal(await page.locator('.chart circle.point').count(), 4 * 30);
+    assert.match((await page.locator('.chart circle.point title').first().textContent()) ?? '', /^\d{4}-\d{2}-\d{2}: Sent \d+$/);
+    await page.getByLabel('Range').selectOption('7');
+    await page.waitForFunction(() => document.querySelectorAll('.chart circle.point').length === 4 * 7);
+    await page.locator('.chart-data summary').click();
+    assert.equal(await page.locator('.chart-data tbody tr').count(), 7);
+    assert.match(await page.locator('.chart-data thead').innerText(), /Day\s+Sent\s+Opened\s+Clicked\s+Active/);
     assert.deepEqual(await unlabelledControls(page), []);
     assert.deepEqual(await lowContrastText(page), []);
     // Exported at once after typing, before the tiles have asked: the export still takes the search.
@@ -186,6 +195,7 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     assert.match(await page.locator('#send-report-scope').innerText(), /users these filters select \(matching “bob”\), not the whole campaign/);
 
     await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
     // The file's Department column was kept: the filter slices by it.
     await page.getByLabel('Department').selectOption('IT');
     await page.getByText('1–1 of 1').waitFor();
