@@ -24,6 +24,7 @@ import { invitationScenario } from './scenarios/invitation.js';
 import { memoryScenario } from './scenarios/memory.js';
 import { reportsScenario } from './scenarios/reports.js';
 import { signatureSanitiserScenario } from './scenarios/signatures.js';
+import { signaturePushScenario } from './scenarios/signature-push.js';
 import { trackingScenario } from './scenarios/tracking.js';
 import { uploadScenario } from './scenarios/upload.js';
 import { makePki, ROOT } from './support.js';
@@ -51,6 +52,7 @@ const SCENARIOS: Array<[string, Scenario]> = [
   ['5 reports', reportsScenario],
   ['6 memory', memoryScenario],
   ['7 signature sanitiser', signatureSanitiserScenario],
+  ['9 signature push', signaturePushScenario],
 ];
 
 /**

@@ -9,42 +9,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { buildDeviceApp } from '../src/app.js';
-import { loadConfig } from '../src/onramp-config.js';
-import { resolveGatewayMaterial } from '../src/gateway/gateway-material.js';
-import { systemClock } from '../src/lib/clock.js';
-import { createLogger } from '../src/lib/logger.js';
-import { createCrl, createIntermediateCa, createRootCa, issueClientCertificate, issueServerCertificate } from '../src/pki/pki.js';
-import { sqliteBackend } from '../test/support/storage.js';
-const dir = mkdtempSync(join(tmpdir(), 'onramp-handshakes-'));
-const root = await createRootCa('r');
-const issuing = await createIntermediateCa(root, 'i');
-const server = await issueServerCertificate(issuing);
+import { issueClientCertificate } from '../src/pki/pki.js';
+import { startDeviceListener } from '../test/security/device-listener.js';
+
+const listener = await startDeviceListener({ ONRAMP_DEVICE_IP_BURST: '1000000', ONRAMP_DEVICE_IP_RATE: '100000' });
+const { port, root, issuing } = listener;
 const clientKey = process.env.KEY === 'rsa' ? 'rsa' : 'ec';
 const alice = await issueClientCertificate(issuing, { upn: 'alice@contoso.com', keyType: clientKey });
-const f = (n: string, t: string) => {
-  writeFileSync(join(dir, n), t);
-  return join(dir, n);
-};
-const storage = await sqliteBackend.open();
-const config = loadConfig({
-  env: {
-    ONRAMP_CONFIG_FILE: '/x',
-    ...storage.env,
-    ONRAMP_DEVICE_SERVER_CERT_FILE: f('s.pem', server.certPem + issuing.certPem),
-    ONRAMP_DEVICE_SERVER_KEY_FILE: f('s.key', server.keyPem),
-    ONRAMP_DEVICE_TRUST_ANCHORS_FILE: f('a.pem', root.certPem),
-    ONRAMP_DEVICE_CRL_FILES: f('c.crl', await createCrl(issuing, [])),
-    ONRAMP_DEVICE_IP_BURST: '1000000',
-    ONRAMP_DEVICE_IP_RATE: '100000',
-  },
-});
-const ctx = { config, storage, log: createLogger('silent'), clock: systemClock, demo: false, instanceId: 't' };
-const app = await buildDeviceApp(ctx, (await resolveGatewayMaterial(ctx))!);
-const port = Number(new URL(await app.listen({ host: '127.0.0.1', port: 0 })).port);
-f('ca.pem', root.certPem);
-f('cc.pem', alice.certPem + issuing.certPem);
-f('ck.pem', alice.keyPem);
+// The clients run in a child process, which reads its certificate from files.
+const dir = mkdtempSync(join(tmpdir(), 'onramp-handshakes-'));
+writeFileSync(join(dir, 'ca.pem'), root.certPem);
+writeFileSync(join(dir, 'cc.pem'), alice.certPem + issuing.certPem);
+writeFileSync(join(dir, 'ck.pem'), alice.keyPem);
 const clientJs = `
 const https = require('node:https'); const fs = require('node:fs');
 const [port, n, mode, version, conc] = process.argv.slice(1); const dir = ${JSON.stringify(dir)};
@@ -76,6 +52,5 @@ for (const version of ['TLSv1.2', 'TLSv1.3'])
       `${version} ${mode}: ${perConnection.toFixed(3)} ms server CPU per connection (${N} connections, ${r.reused} resumed, client key ${clientKey}); 10,000 agents: ${((perConnection * 10_000) / 1000).toFixed(1)} s`,
     );
   }
-await app.close();
-await storage.close();
+await listener.close();
 rmSync(dir, { recursive: true, force: true });

@@ -14,6 +14,8 @@ import { ADMIN_API_DOCUMENT, DEVICE_API_DOCUMENT, openApiPlugin } from './http/o
 import { portalPlugin } from './portal/portal.plugin.js';
 import { redactConfig } from './onramp-config.js';
 import { registerOnboarding } from './onboarding/onboarding.plugin.js';
+import { metricsRoute } from './observability/metrics.js';
+import { installHttpTracing } from './observability/tracing.js';
 
 /** Told of requests refused before routing, which no hook sees (the device gateway audits them). */
 type UnroutedListener = (req: FastifyRequest, status: number, code: string) => void;
@@ -50,6 +52,9 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
     trustProxy: ctx.config.server.trustProxy.length > 0 ? ctx.config.server.trustProxy : false,
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandling(app, ctx.config.server.bodyLimitBytes);
+  installHttpTracing(app, 'public');
+  ctx.metrics?.instrument(app, 'public');
+  if (ctx.metrics && ctx.config.telemetry.metricsToken) metricsRoute(app, ctx.metrics, ctx.config.telemetry.metricsToken);
   await app.register(healthRoutes, { storage: ctx.storage, jobs: ctx.jobs });
   await app.register(openApiPlugin, ADMIN_API_DOCUMENT);
   // First: features' routes use requireRole() from it.
@@ -87,6 +92,8 @@ export async function buildDeviceApp(ctx: OnrampContext, gateway: GatewayMateria
     https: { ...gateway.tls, minVersion: 'TLSv1.2' },
   } as FastifyServerOptions).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
   installErrorHandling(app, ctx.config.server.bodyLimitBytes);
+  installHttpTracing(app, 'device');
+  ctx.metrics?.instrument(app, 'device');
   installed = installDeviceGateway(app, ctx, gateway);
   await app.register(healthRoutes, { storage: ctx.storage, jobs: ctx.jobs });
   await app.register(openApiPlugin, DEVICE_API_DOCUMENT);

@@ -194,13 +194,13 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
     if (idWait > 0) throw throttled(reply, idWait);
   });
 
-  // Runs after body validation: every device route's body carries the `upn` it acts for, except a
-  // route that acts for nobody (the API document, `config: { actsForUser: false }`).
+  // Runs after validation: every device route carries the `upn` it acts for, in its body (POST) or its
+  // query string (GET), except a route that acts for nobody (the API document, `config: { actsForUser: false }`).
   app.addHook('preHandler', async (req) => {
     const identity = req.deviceIdentity;
     if (!identity || req.routeOptions.config.actsForUser === false) return;
-    const body = req.body as { upn?: unknown } | undefined;
-    const claimed = typeof body?.upn === 'string' ? body.upn.trim().toLowerCase() : '';
+    const carrier = (req.method === 'GET' || req.method === 'HEAD' ? req.query : req.body) as { upn?: unknown } | undefined;
+    const claimed = typeof carrier?.upn === 'string' ? carrier.upn.trim().toLowerCase() : '';
     if (claimed === '' || claimed !== identity.upn) throw new OnrampError('ONRAMP_ERR_IDENTITY_MISMATCH');
   });
 
@@ -213,6 +213,7 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
   // a shutdown that follows the last response still writes it.
   app.addHook('onSend', async (req, reply, payload) => {
     const code = refusals.get(req);
+    if (code) ctx.metrics?.gatewayRefused(code);
     audit.record({
       at: ctx.clock.now().toISOString(),
       upn: req.deviceIdentity?.upn ?? null,
@@ -233,7 +234,8 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
     await audit.close();
   });
 
-  const recordUnrouted = (req: FastifyRequest, status: number, code: string) =>
+  const recordUnrouted = (req: FastifyRequest, status: number, code: string) => {
+    ctx.metrics?.gatewayRefused(code);
     audit.record({
       at: ctx.clock.now().toISOString(),
       upn: null,
@@ -246,5 +248,6 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
       request_id: String(req.id),
       code,
     });
+  };
   return { verifier, audit, recordUnrouted };
 }

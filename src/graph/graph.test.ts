@@ -8,13 +8,14 @@ import { createRootCa, issueClientCertificate } from '../pki/pki.js';
 import { startTestTenant, type TestTenant } from '../../test/support/simulator.js';
 import { notConfiguredGraph } from './not-configured.js';
 import { UpstreamError } from './graph-port.js';
+import type { GraphClients } from './graph-client.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('Graph client against the simulator', () => {
   let t: TestTenant;
   before(async () => {
-    t = await startTestTenant({ users: 250, seed: 3 });
+    t = await startTestTenant({ users: 250, seed: 3, roamingSignatures: false });
   });
   after(async () => {
     await t.stop();
@@ -266,6 +267,33 @@ describe('a 1,000-user tenant', () => {
       group.members.clear();
       for (const id of saved) group.members.add(id);
     }
+  });
+
+  it('reads the whole registration report once for the asks of the next minute, and keeps no failed read', async () => {
+    const ids = [...t.sim.control.tenant.users.values()].filter((u) => u.accountEnabled).map((u) => u.id);
+    assert.ok(ids.length > 400, 'enough users for the report path');
+    const graphRequests = (client: GraphClients) => client.graph.counters().requests;
+    const fresh = t.clients({ maxRetryMs: 1000, maxAttempts: 2 });
+
+    t.sim.control.setFaults({ failingNames: ['userRegistrationDetails'] });
+    try {
+      await assert.rejects(fresh.graph.getMfaRegistrations(ids.slice(0, 300)), UpstreamError);
+    } finally {
+      t.sim.control.setFaults({ failingNames: [] });
+    }
+    // The failed read is not served again: the next ask pages through the report.
+    let before = graphRequests(fresh);
+    const first = await fresh.graph.getMfaRegistrations(ids.slice(0, 300));
+    const pagesOfOneRead = graphRequests(fresh) - before;
+    assert.equal(first.size, 300);
+    assert.ok(pagesOfOneRead >= 2, `the report spans several pages (${pagesOfOneRead})`);
+
+    // Chunks asked later, and asked at the same time, share that read: no request at all.
+    before = graphRequests(fresh);
+    const [second, third] = await Promise.all([fresh.graph.getMfaRegistrations(ids.slice(300)), fresh.graph.getMfaRegistrations(ids.slice(0, 250))]);
+    assert.equal(graphRequests(fresh) - before, 0);
+    assert.equal(second.size, ids.length - 300);
+    assert.equal(third.size, 250);
   });
 
   it('stays at or below 0.15 Graph HTTP requests per user for a full check', async () => {

@@ -59,24 +59,6 @@ export async function markEmailFailed(trx: Transaction<Database>, id: number, fa
   return Number(result.numUpdatedRows) === 1;
 }
 
-export interface WorkflowEvent {
-  tracked_user_id: number;
-  type: string;
-  detail: Record<string, unknown>;
-}
-
-export async function insertEvents(db: Db, events: readonly WorkflowEvent[], at: string, maxParameters: number): Promise<void> {
-  const size = Math.max(1, Math.floor(maxParameters / 5) - 1);
-  for (let i = 0; i < events.length; i += size) {
-    await db
-      .insertInto('user_event')
-      .values(
-        events.slice(i, i + size).map((e) => ({ tracked_user_id: e.tracked_user_id, at, type: e.type, actor: 'system', detail: JSON.stringify(e.detail) })),
-      )
-      .execute();
-  }
-}
-
 /** Each user's latest event (type, time, detail), to count failures in a row. */
 export async function latestEvents(db: Db, ids: readonly number[]): Promise<Map<number, { type: string; at: string; detail: string }>> {
   const out = new Map<number, { type: string; at: string; detail: string }>();

@@ -25,6 +25,7 @@ export const WORKFLOW_EVENT = Object.freeze({
   EmailFailed: 'email-failed',
   LookupFailed: 'lookup-failed',
 } as const);
+export type WorkflowEventType = (typeof WORKFLOW_EVENT)[keyof typeof WORKFLOW_EVENT];
 
 export interface WorkflowRules {
   reminderIntervalDays: number;

@@ -9,20 +9,10 @@ import { everyMs, RecurringJob, type JobBoard } from '../db/recurring-job.js';
 import { enqueueEmails, type GivenUpEmail, type GiveUpHandler, type QueuedEmail } from '../mail/outbox.js';
 import { escalationEmail, userEmail, type Branding, type EmailSubjects } from './email-templates.js';
 import type { invitationsConfig } from './invitations.config.js';
-import {
-  campaignGroups,
-  dueUsers,
-  insertEvents,
-  knownDirectoryUpn,
-  latestEvents,
-  markEmailFailed,
-  type TrackedUser,
-  type TrackedUserUpdate,
-  type WorkflowEvent,
-} from './invitations.queries.js';
-import { decide, isRegistered, WORKFLOW_EVENT, type Decision } from './invitations.rules.js';
-import { updateUser } from './onboarding.queries.js';
-import { linkTokenOf, MFA_STATE, USER_STATUS } from './onboarding.domain.js';
+import { campaignGroups, dueUsers, knownDirectoryUpn, latestEvents, markEmailFailed, type TrackedUser, type TrackedUserUpdate } from './invitations.queries.js';
+import { decide, isRegistered, WORKFLOW_EVENT, type Decision, type WorkflowEventType } from './invitations.rules.js';
+import { appendEvents, updateUser, type BulkDialect, type NewUserEvent } from './onboarding.queries.js';
+import { ACTOR_SYSTEM, linkTokenOf, MFA_STATE, USER_STATUS } from './onboarding.domain.js';
 
 export type InvitationSettings = Static<typeof invitationsConfig>;
 
@@ -81,6 +71,17 @@ const MAX_CONSECUTIVE_CHUNK_FAILURES = 3;
 
 const LEASE = 'onboarding.invitations';
 
+/** What the workflow notes in a user's history; written as the system's, at the run's time. */
+type WorkflowEvent = Pick<NewUserEvent, 'tracked_user_id' | 'type' | 'detail'>;
+
+function appendWorkflowEvents(trx: Transaction<Database>, events: readonly WorkflowEvent[], at: string, dialect: BulkDialect): Promise<void> {
+  return appendEvents(
+    trx,
+    events.map((e) => ({ ...e, at, actor: ACTOR_SYSTEM })),
+    dialect,
+  );
+}
+
 /**
  * What any outbox sender (the service's, `onramp mail deliver`'s) does when it gives an email up: the
  * user goes to Error with the reason and an `email-failed` event (see markEmailFailed for when not).
@@ -91,11 +92,10 @@ export async function emailGivenUp(trx: Transaction<Database>, email: GivenUpEma
   if (email.trackedUserId === null) return;
   const nowIso = deps.clock.now().toISOString();
   const failed = { tracked_user_id: email.trackedUserId, type: WORKFLOW_EVENT.EmailFailed };
-  const maxParameters = deps.storage.dialect.maxParameters;
   if (email.kind === 'escalation') {
-    await insertEvents(trx, [{ ...failed, detail: { kind: email.kind, to: email.recipient, reason: email.reason } }], nowIso, maxParameters);
+    await appendWorkflowEvents(trx, [{ ...failed, detail: { kind: email.kind, to: email.recipient, reason: email.reason } }], nowIso, deps.storage.dialect);
   } else if (await markEmailFailed(trx, email.trackedUserId, email, nowIso)) {
-    await insertEvents(trx, [{ ...failed, detail: { to: USER_STATUS.Error, kind: email.kind, reason: email.reason } }], nowIso, maxParameters);
+    await appendWorkflowEvents(trx, [{ ...failed, detail: { to: USER_STATUS.Error, kind: email.kind, reason: email.reason } }], nowIso, deps.storage.dialect);
   }
 }
 
@@ -309,7 +309,7 @@ export class InvitationService {
           events.push({ tracked_user_id: user.id, type: WORKFLOW_EVENT.LookupFailed, detail: { attempt, of: settings.maxLookupFailures, reason } });
         }
       }
-      await insertEvents(trx, events, nowIso, storage.dialect.maxParameters);
+      await appendWorkflowEvents(trx, events, nowIso, storage.dialect);
     });
   }
 
@@ -365,7 +365,7 @@ export class InvitationService {
         events.push(...row.events);
         emails.push(...row.emails);
       }
-      await insertEvents(trx, events, nowIso, storage.dialect.maxParameters);
+      await appendWorkflowEvents(trx, events, nowIso, storage.dialect);
       await enqueueEmails(trx, emails, { now, from: this.deps.mailFrom, maxParameters: storage.dialect.maxParameters });
     });
     if (rows.some((r) => r.emails.length > 0)) this.deps.onEmailsQueued?.();
@@ -379,7 +379,7 @@ export class InvitationService {
     const { user, dir, decision } = p;
     const events: WorkflowEvent[] = [];
     const emails: QueuedEmail[] = [];
-    const event = (type: string, detail: Record<string, unknown> = {}) =>
+    const event = (type: WorkflowEventType, detail: Record<string, unknown> = {}) =>
       events.push({ tracked_user_id: user.id, type, detail: { from: user.invite_status, ...detail } });
     const patch: TrackedUserUpdate = { last_checked: nowIso };
     if (dir) {

@@ -19,6 +19,8 @@ import type { DialectCapabilities } from '../db/capabilities.js';
 import type { Database } from '../db/schema.js';
 import { newLinkSecrets, resetForNewCycle, USER_EVENT, USER_STATUS, type LinkToken, type TrackedUserPatch, type UserEventType } from './onboarding.domain.js';
 
+import type { WorkflowEventType } from './invitations.rules.js';
+
 export type Db = Kysely<Database> | Transaction<Database>;
 export type CampaignRow = Selectable<Database['campaign']>;
 export type TrackedUserRow = Selectable<Database['tracked_user']>;
@@ -27,7 +29,7 @@ export type UserEventRow = Selectable<Database['user_event']>;
 export interface NewUserEvent {
   tracked_user_id: number;
   at: string;
-  type: UserEventType;
+  type: UserEventType | WorkflowEventType;
   actor: string;
   detail: Record<string, unknown>;
 }

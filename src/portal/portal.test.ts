@@ -188,6 +188,8 @@ describe('portal shell', () => {
         headers: { origin: 'https://admin.example.org', 'access-control-request-method': 'GET' },
       });
       assert.equal(allowed.headers['access-control-allow-origin'], 'https://admin.example.org');
+      // The signature admin API saves templates and reorders rules with PUT.
+      assert.match(String(allowed.headers['access-control-allow-methods']), /\bPUT\b/);
       const foreign = await app.inject({ url: '/api/admin/users', headers: { origin: 'https://evil.example', ...as(viewer) } });
       assert.equal(foreign.headers['access-control-allow-origin'], undefined);
     } finally {

@@ -6,16 +6,14 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { loadConfig } from '../../src/onramp-config.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { OnboardingService } from '../../src/onboarding/onboarding.service.js';
-import { ephemeralServeEnv, LISTENING, runCli, type CliProcess } from '../support/process.js';
-import { simulatorEnv } from '../support/simulator.js';
+import { LISTENING, runCli, type CliProcess } from '../support/process.js';
 import { SmtpSink } from '../support/smtp.js';
 import { postgresBackend } from '../support/storage.js';
-import { D, faultTenant, eligibleOf, figure, lostAndDuplicates, rosterCsv, statusCounts, until } from './support.js';
+import { faultServeEnv, faultTenant, eligibleOf, figure, lostAndDuplicates, rosterCsv, statusCounts, until } from './support.js';
 
 const USERS = 150;
 const LEASE_SECONDS = 3;
@@ -24,25 +22,17 @@ describe('fault: two instances on one database, the lease holder killed mid-run'
   const fixture = faultTenant(USERS, 'lease');
 
   test('the survivor resumes the interrupted run within leaseSeconds + one poll; every eligible user invited', async () => {
-    const { tenant, dir } = fixture;
+    const { tenant } = fixture;
     const storage = await postgresBackend.open();
     const sink = await new SmtpSink().start();
     const env: Record<string, string> = {
       ...storage.env,
-      ...ephemeralServeEnv(),
-      ...simulatorEnv(tenant.sim, dir),
-      ONRAMP_CONFIG_FILE: join(dir, 'no-config.json'),
-      ONRAMP_LOG_LEVEL: 'info',
-      ONRAMP_SMTP_HOST: '127.0.0.1',
-      ONRAMP_SMTP_PORT: String(sink.port),
-      ONRAMP_MAIL_FROM: `mfa@${D}`,
-      ONRAMP_MAIL_POLL_INTERVAL_MS: '200',
-      ONRAMP_MAIL_CLAIM_TTL_MS: '2000',
-      ONRAMP_INVITATIONS_CHUNK_SIZE: '10',
-      ONRAMP_INVITATIONS_GRAPH_CONCURRENCY: '1',
-      ONRAMP_INVITATIONS_LEASE_SECONDS: String(LEASE_SECONDS),
-      // The next scheduled run is an hour away: only a takeover can finish the run within the test.
-      ONRAMP_INVITATIONS_INTERVAL_MINUTES: '60',
+      ...faultServeEnv(fixture, sink.port, {
+        ONRAMP_LOG_LEVEL: 'info',
+        ONRAMP_INVITATIONS_LEASE_SECONDS: String(LEASE_SECONDS),
+        // The next scheduled run is an hour away: only a takeover can finish the run within the test.
+        ONRAMP_INVITATIONS_INTERVAL_MINUTES: '60',
+      }),
     };
     const onboarding = new OnboardingService({ storage, config: loadConfig({ env }), clock: systemClock, log: createLogger('silent'), graph: tenant.graph });
     await onboarding.upload(rosterCsv(USERS), { actor: 'test' });

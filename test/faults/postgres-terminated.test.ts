@@ -8,18 +8,16 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig } from '../../src/onramp-config.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { OnboardingService } from '../../src/onboarding/onboarding.service.js';
-import { ephemeralServeEnv, LISTENING, runCli } from '../support/process.js';
-import { simulatorEnv } from '../support/simulator.js';
+import { LISTENING, runCli } from '../support/process.js';
 import { SmtpSink } from '../support/smtp.js';
 import { postgresBackend, TEST_DATABASE_URL } from '../support/storage.js';
-import { D, faultTenant, eligibleOf, figure, lostAndDuplicates, rosterCsv, statusCounts, until as waitUntil } from './support.js';
+import { faultServeEnv, faultTenant, eligibleOf, figure, lostAndDuplicates, rosterCsv, statusCounts, until as waitUntil } from './support.js';
 
 const USERS = 300;
 
@@ -61,7 +59,7 @@ describe('fault: PostgreSQL backends terminated and the database unreachable', {
   const fixture = faultTenant(USERS, 'pg');
 
   test('terminated mid-run, mid-delivery and idle, and unreachable for a while: 0 process exits, readiness false then true, run complete, 0 lost', async () => {
-    const { tenant, dir } = fixture;
+    const { tenant } = fixture;
     const storage = await postgresBackend.open();
     const sink = await new SmtpSink().start();
     const proxy = await startProxy(new URL(TEST_DATABASE_URL));
@@ -82,20 +80,12 @@ describe('fault: PostgreSQL backends terminated and the database unreachable', {
       );
     const env: Record<string, string> = {
       ...storage.env,
-      ...ephemeralServeEnv(),
-      ...simulatorEnv(tenant.sim, dir),
-      ONRAMP_DATABASE_URL: url.toString(),
-      ONRAMP_DATABASE_CONNECT_TIMEOUT_MS: '1000',
-      ONRAMP_CONFIG_FILE: join(dir, 'no-config.json'),
-      ONRAMP_LOG_LEVEL: 'info',
-      ONRAMP_SMTP_HOST: '127.0.0.1',
-      ONRAMP_SMTP_PORT: String(sink.port),
-      ONRAMP_MAIL_FROM: `mfa@${D}`,
-      ONRAMP_MAIL_POLL_INTERVAL_MS: '200',
-      ONRAMP_MAIL_CLAIM_TTL_MS: '2000',
-      ONRAMP_INVITATIONS_CHUNK_SIZE: '10',
-      ONRAMP_INVITATIONS_GRAPH_CONCURRENCY: '1',
-      ONRAMP_INVITATIONS_RETRY_AFTER_FAILURE_SECONDS: '1',
+      ...faultServeEnv(fixture, sink.port, {
+        ONRAMP_DATABASE_URL: url.toString(),
+        ONRAMP_DATABASE_CONNECT_TIMEOUT_MS: '1000',
+        ONRAMP_LOG_LEVEL: 'info',
+        ONRAMP_INVITATIONS_RETRY_AFTER_FAILURE_SECONDS: '1',
+      }),
     };
     const onboarding = new OnboardingService({
       storage,

@@ -8,7 +8,6 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { sql } from 'kysely';
 import { loadConfig } from '../../src/onramp-config.js';
@@ -16,11 +15,9 @@ import { systemClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { startOnramp } from '../../src/main.js';
 import { OnboardingService } from '../../src/onboarding/onboarding.service.js';
-import { ephemeralServeEnv } from '../support/process.js';
-import { simulatorEnv } from '../support/simulator.js';
 import { SmtpSink } from '../support/smtp.js';
 import { sqliteBackend } from '../support/storage.js';
-import { D, faultTenant, eligibleOf, figure, lostAndDuplicates, rosterCsv, statusCounts, until } from './support.js';
+import { faultServeEnv, faultTenant, eligibleOf, figure, lostAndDuplicates, rosterCsv, statusCounts, until } from './support.js';
 
 const USERS = 200;
 
@@ -28,7 +25,7 @@ describe('fault: SQLite refuses writes mid-run, then accepts them again', () => 
   const fixture = faultTenant(USERS, 'ro');
 
   test('0 process exits, readiness false (with the cause) then true, the run completes by itself, 0 lost', async () => {
-    const { tenant, dir } = fixture;
+    const { tenant } = fixture;
     const storage = await sqliteBackend.open();
     const sink = await new SmtpSink().start();
     const lines: Array<{ level: number; msg: string; err?: { message?: string } }> = [];
@@ -43,17 +40,9 @@ describe('fault: SQLite refuses writes mid-run, then accepts them again', () => 
     );
     const env: Record<string, string> = {
       ...storage.env,
-      ...ephemeralServeEnv(),
-      ...simulatorEnv(tenant.sim, dir),
-      ONRAMP_CONFIG_FILE: join(dir, 'no-config.json'),
-      ONRAMP_SMTP_HOST: '127.0.0.1',
-      ONRAMP_SMTP_PORT: String(sink.port),
-      ONRAMP_MAIL_FROM: `mfa@${D}`,
-      ONRAMP_MAIL_POLL_INTERVAL_MS: '200',
-      ONRAMP_MAIL_CLAIM_TTL_MS: '2000',
-      ONRAMP_INVITATIONS_CHUNK_SIZE: '10',
-      ONRAMP_INVITATIONS_GRAPH_CONCURRENCY: '1',
-      ONRAMP_INVITATIONS_RETRY_AFTER_FAILURE_SECONDS: '1',
+      ...faultServeEnv(fixture, sink.port, {
+        ONRAMP_INVITATIONS_RETRY_AFTER_FAILURE_SECONDS: '1',
+      }),
     };
     const config = loadConfig({ env });
     const onboarding = new OnboardingService({ storage, config, clock: systemClock, log: createLogger('silent'), graph: tenant.graph });

@@ -11,7 +11,8 @@ import { after, before } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestTenant, type TestTenant } from '../support/simulator.js';
+import { ephemeralServeEnv } from '../support/process.js';
+import { simulatorEnv, startTestTenant, type TestTenant } from '../support/simulator.js';
 import type { SmtpSink } from '../support/smtp.js';
 
 export const D = 'contoso.test';
@@ -52,6 +53,26 @@ export function faultTenant(users: number, prefix: string): { readonly tenant: T
     get dir() {
       return dir!;
     },
+  };
+}
+
+/**
+ * What an onramp under fault runs with, over the caller's storage: ephemeral ports, the simulated tenant,
+ * the SMTP sink, chunks of 10 users one Graph call at a time and fast polls, so a fault lands mid-run.
+ */
+export function faultServeEnv(fixture: { tenant: TestTenant; dir: string }, smtpPort: number, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...ephemeralServeEnv(),
+    ...simulatorEnv(fixture.tenant.sim, fixture.dir),
+    ONRAMP_CONFIG_FILE: join(fixture.dir, 'no-config.json'),
+    ONRAMP_SMTP_HOST: '127.0.0.1',
+    ONRAMP_SMTP_PORT: String(smtpPort),
+    ONRAMP_MAIL_FROM: `mfa@${D}`,
+    ONRAMP_MAIL_POLL_INTERVAL_MS: '200',
+    ONRAMP_MAIL_CLAIM_TTL_MS: '2000',
+    ONRAMP_INVITATIONS_CHUNK_SIZE: '10',
+    ONRAMP_INVITATIONS_GRAPH_CONCURRENCY: '1',
+    ...extra,
   };
 }
 

@@ -1,5 +1,9 @@
-import type { ReactNode } from 'react';
+import { lazy, type ReactNode, Suspense } from 'react';
 import { Reports } from '../onboarding/Reports.tsx';
+import { Assets } from '../signatures/Assets.tsx';
+import { Deployment } from '../signatures/Deployment.tsx';
+import { Rules } from '../signatures/Rules.tsx';
+import { Templates } from '../signatures/Templates.tsx';
 import { UserPage, Users } from '../onboarding/Users.tsx';
 import { ManualEntry, Upload } from '../onboarding/Upload.tsx';
 import { AuditLog } from './AuditLog.tsx';
@@ -28,6 +32,9 @@ export interface Route {
 
 const adminOnly = (a: Access) => a.isAdmin;
 
+/** The template editor brings CodeMirror: loaded when first opened, so the other screens start without it. */
+const TemplateEditor = lazy(() => import('../signatures/TemplateEditor.tsx').then((m) => ({ default: m.TemplateEditor })));
+
 /** Every screen of the portal. A feature adds its screens here (its components live in its folder). */
 export const ROUTES: Route[] = [
   { path: '/reports', label: 'Reports', render: (a) => <Reports isAdmin={a.isAdmin} /> },
@@ -35,6 +42,18 @@ export const ROUTES: Route[] = [
   { path: /^\/users\/(\d+)$/, title: 'User', render: (a, [id]) => <UserPage id={id!} isAdmin={a.isAdmin} /> },
   { path: '/upload', label: 'Upload', allowed: adminOnly, render: () => <Upload /> },
   { path: '/manual', label: 'Manual entry', allowed: adminOnly, render: () => <ManualEntry /> },
+  { path: '/signatures/templates', label: 'Signature templates', render: (a) => <Templates isAdmin={a.isAdmin} /> },
+  {
+    path: /^\/signatures\/templates\/(\d+|new)$/,
+    render: (a, [id]) => (
+      <Suspense fallback={<p>Loading the editor…</p>}>
+        <TemplateEditor key={id} id={id!} isAdmin={a.isAdmin} />
+      </Suspense>
+    ),
+  },
+  { path: '/signatures/rules', label: 'Signature rules', render: (a) => <Rules isAdmin={a.isAdmin} /> },
+  { path: '/signatures/assets', label: 'Signature images', render: (a) => <Assets isAdmin={a.isAdmin} /> },
+  { path: '/signatures/deployment', label: 'Signature deployment', render: (a) => <Deployment isAdmin={a.isAdmin} /> },
   { path: '/audit', label: 'Audit log', render: () => <AuditLog /> },
   { path: '/settings', label: 'Settings', render: () => <Settings /> },
   { path: '/mailbox', label: 'Mailbox (demo)', allowed: (a) => a.isAdmin && a.mailbox, render: () => <Mailbox /> },

@@ -11,6 +11,8 @@ import { auth } from './0005_auth.js';
 import { onboarding } from './0003_onboarding.js';
 import { reportIndexes } from './0007_report_indexes.js';
 import { bulkWriteCosts } from './0008_bulk_write_costs.js';
+import { signatureTemplates } from './0009_signature_templates.js';
+import { signatureDeployment } from './0010_signature_deployment.js';
 import { replacedLinks } from './0011_replaced_links.js';
 
 /**
@@ -37,6 +39,8 @@ export const MIGRATIONS: readonly PortableMigration[] = [
   webSignatures,
   reportIndexes,
   bulkWriteCosts,
+  signatureTemplates,
+  signatureDeployment,
   replacedLinks,
 ];
 
