@@ -186,3 +186,42 @@ test('the YAML subset reader refuses what it does not understand instead of misr
     z: ['a', 'b'],
   });
 });
+
+test('main.bicep sets only settings onramp reads, and the forwarded-certificate header API Management sends', () => {
+  const bicep = read('deploy/azure/main.bicep');
+  const names = [...bicep.matchAll(/name: '(ONRAMP_\w+)'/g)].map((m) => m[1]!);
+  assert.ok(names.length > 10);
+  for (const name of names) assert.ok(knownEnv.has(name), `${name} is a setting onramp reads`);
+  assert.match(bicep, /name: 'ONRAMP_DEVICE_FORWARDED_CERT_HEADERS', value: 'x-arr-clientcert'/);
+  assert.match(bicep, /<set-header name="X-ARR-ClientCert" exists-action="override">/);
+  assert.match(bicep, /<set-header name="X-Forwarded-Client-Cert" exists-action="delete" \/>/, 'the other configured header cannot be smuggled in');
+  assert.match(bicep, /name: 'ONRAMP_GRAPH_CREDENTIAL', value: 'managedIdentity'/);
+});
+
+test(
+  'app-registration.sh grants exactly the application permissions docs/GRAPH.md lists, per option',
+  { skip: !existsSync('/bin/bash') && 'no bash' },
+  async () => {
+    const documented = read('docs/GRAPH.md');
+    const granted = async (...options: string[]) => {
+      const out = await new Promise<string>((done, fail) =>
+        execFile('/bin/bash', ['deploy/azure/app-registration.sh', '--dry-run', ...options], { cwd: ROOT }, (err, stdout) => (err ? fail(err) : done(stdout))),
+      );
+      return [...out.matchAll(/^granting (\S+)$/gm)].map((m) => m[1]!).sort();
+    };
+    const all = await granted();
+    assert.deepEqual(all, ['AuditLog.Read.All', 'Exchange.ManageAsApp', 'GroupMember.ReadWrite.All', 'Mail.Send', 'User.Read.All']);
+    for (const permission of all) assert.ok(documented.includes(`\`${permission}\``), `${permission} is in docs/GRAPH.md`);
+    assert.deepEqual(await granted('--mfa-source', 'methods', '--no-mail', '--no-signatures'), [
+      'GroupMember.ReadWrite.All',
+      'User.Read.All',
+      'UserAuthenticationMethod.Read.All',
+    ]);
+    assert.deepEqual(await granted('--managed-identity', '11111111-2222-3333-4444-555555555555', '--no-signatures'), [
+      'AuditLog.Read.All',
+      'GroupMember.ReadWrite.All',
+      'Mail.Send',
+      'User.Read.All',
+    ]);
+  },
+);
