@@ -165,10 +165,15 @@ test('compose.yaml: the proxy address onramp trusts is the one nginx has, and ng
     'mounted files exist',
   );
   for (const upstream of ['onramp-1:8080', 'onramp-2:8080', 'onramp-1:8443', 'onramp-2:8443']) assert.ok(conf.includes(`server ${upstream}`), upstream);
-  const forwarded = /proxy_set_header (X-Forwarded-Client-Cert|X-ARR-ClientCert) '?Cert=/i.exec(conf)?.[1];
+  // The header nginx fills from the certificate (through a map, so no certificate means no header).
+  const variable = /map \$ssl_client_escaped_cert \$(\w+) \{[^}]*default 'Cert="\$ssl_client_escaped_cert"';/.exec(conf)?.[1];
+  assert.ok(variable, 'the certificate in XFCC form, nothing without one');
+  const forwarded = new RegExp(`proxy_set_header (\\S+) \\$${variable};`).exec(conf)?.[1];
   assert.ok(forwarded);
   assert.deepEqual(String(env.ONRAMP_DEVICE_FORWARDED_CERT_HEADERS).split(','), [forwarded.toLowerCase()], 'exactly the one header nginx sets');
   assert.match(conf, /ssl_verify_client optional_no_ca;/, 'nginx leaves the verdict to onramp');
+  assert.match(String(env.ONRAMP_DEVICE_TRUST_ANCHORS_FILE), /forwarded-anchors\.pem$/, 'nginx forwards the leaf alone: the issuing CA is an anchor');
+  assert.match(read('deploy/compose.yaml'), /cat \/pki\/trust-anchors\.pem \/pki\/issuing-ca\.pem > \/pki\/forwarded-anchors\.pem/);
 });
 
 test('compose.yaml: every required variable is in example.env', () => {

@@ -62,7 +62,7 @@ param deviceServerCertPem string
 param deviceServerKeyPem string
 
 @secure()
-@description('PEM root CA certificates device certificates must chain to.')
+@description('PEM root CA and issuing CA certificates of the device certificates: API Management forwards the device certificate without its chain, so the issuing CAs must be anchors too.')
 param deviceTrustAnchorsPem string
 
 @secure()
