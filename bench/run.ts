@@ -25,6 +25,7 @@ import { memoryScenario } from './scenarios/memory.js';
 import { reportsScenario } from './scenarios/reports.js';
 import { signatureSanitiserScenario } from './scenarios/signatures.js';
 import { trackingScenario } from './scenarios/tracking.js';
+import { metricsScenario } from './scenarios/metrics.js';
 import { uploadScenario } from './scenarios/upload.js';
 import { makePki, ROOT } from './support.js';
 import { startBenchTenant } from './tenant.js';
@@ -51,6 +52,7 @@ const SCENARIOS: Array<[string, Scenario]> = [
   ['5 reports', reportsScenario],
   ['6 memory', memoryScenario],
   ['7 signature sanitiser', signatureSanitiserScenario],
+  ['8 metrics', metricsScenario],
 ];
 
 /**
