@@ -24,6 +24,7 @@ import { invitationScenario } from './scenarios/invitation.js';
 import { memoryScenario } from './scenarios/memory.js';
 import { reportsScenario } from './scenarios/reports.js';
 import { signatureSanitiserScenario } from './scenarios/signatures.js';
+import { signaturePushScenario } from './scenarios/signature-push.js';
 import { trackingScenario } from './scenarios/tracking.js';
 import { metricsScenario } from './scenarios/metrics.js';
 import { uploadScenario } from './scenarios/upload.js';
@@ -52,7 +53,9 @@ const SCENARIOS: Array<[string, Scenario]> = [
   ['5 reports', reportsScenario],
   ['6 memory', memoryScenario],
   ['7 signature sanitiser', signatureSanitiserScenario],
-  ['8 metrics', metricsScenario],
+  ['9 signature push', signaturePushScenario],
+  // 8 is the signature rendering benchmark (bench/scenarios/signature-rendering.ts), not registered here yet.
+  ['10 metrics', metricsScenario],
 ];
 
 /**

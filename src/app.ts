@@ -67,7 +67,8 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
       recordAudit(req, 'users.upload', r.batchId, {
         total: r.total,
         added: r.added.length,
-        updated: r.updated.length,
+        unchanged: r.unchanged.length,
+        reset: r.reset.length,
         skipped: r.skipped.length,
         errors: r.errors.length,
       }),

@@ -42,6 +42,19 @@ export const ERROR_CATALOGUE = {
   ONRAMP_ERR_SIGNATURE_TOO_COMPLEX: { status: 400, message: 'Signature HTML refused: %s (see signatures.maxNestingDepth and signatures.maxElements)' },
   ONRAMP_ERR_SIGNATURE_BUSY: { status: 503, message: 'Too many signatures are being checked at the moment; retry in a few seconds' },
   ONRAMP_ERR_UPSTREAM_UNAVAILABLE: { status: 503, message: 'Exchange Online is unavailable or throttling; retry later (correlation id %s)' },
+  ONRAMP_ERR_DEPLOYMENT_NOT_FOUND: { status: 404, message: 'No signature deployment %s' },
+  ONRAMP_ERR_NOTHING_TO_RETRY: { status: 409, message: 'Signature deployment %s has no failed mailboxes to retry' },
+  ONRAMP_ERR_NO_SIGNATURES: { status: 404, message: 'No signatures are assigned to %s' },
+  ONRAMP_ERR_TEMPLATE_INVALID: { status: 400, message: 'The template has %s problem(s), nothing was stored: %s' },
+  ONRAMP_ERR_SIGNATURE_ITEM_NOT_FOUND: { status: 404, message: 'No %s %s' },
+  ONRAMP_ERR_VERSION_CONFLICT: {
+    status: 409,
+    message: 'Template %s was saved by someone else meanwhile: your edit started from version %s, the current one is %s; reload it and apply your change again',
+  },
+  ONRAMP_ERR_TEMPLATE_NAME_TAKEN: { status: 409, message: 'There is already a template named %s' },
+  ONRAMP_ERR_TEMPLATE_IN_USE: { status: 409, message: 'Template %s is used by rules %s; change or delete those rules first' },
+  ONRAMP_ERR_RULE_INVALID: { status: 400, message: 'Rule refused: %s' },
+  ONRAMP_ERR_ASSET_REJECTED: { status: 400, message: 'Image refused: %s' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type OnrampErrorCode = keyof typeof ERROR_CATALOGUE;
@@ -49,8 +62,10 @@ export type OnrampErrorCode = keyof typeof ERROR_CATALOGUE;
 export class OnrampError extends Error {
   readonly code: OnrampErrorCode;
   readonly statusCode: number;
+  /** Extra fields of the error body a client acts on (e.g. a template's `problems` with line and column). */
+  readonly details: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(code: OnrampErrorCode, args: ReadonlyArray<string | number> = [], options?: { cause?: unknown }) {
+  constructor(code: OnrampErrorCode, args: ReadonlyArray<string | number> = [], options?: { cause?: unknown; details?: Record<string, unknown> }) {
     const entry = ERROR_CATALOGUE[code];
     let i = 0;
     super(
@@ -60,6 +75,7 @@ export class OnrampError extends Error {
     this.name = 'OnrampError';
     this.code = code;
     this.statusCode = entry.status;
+    this.details = options?.details;
   }
 }
 

@@ -23,6 +23,9 @@ const FEATURES = new Set(LAYERS[2]);
 const FEATURE_DEPENDENCIES: Record<string, readonly string[]> = {
   onboarding: ['mail', 'auth'],
   portal: ['auth', 'mail'],
+  // Rules and templates read people, managers and group memberships from the directory copy; a mailbox's
+  // deployment state shows the signature versions its user's devices reported.
+  signatures: ['directory', 'devices'],
 };
 
 /** The contract every feature is built from: types only, erased at build, so no runtime arrow runs up. */

@@ -1,5 +1,5 @@
 /**
- * Scenario 8: what metrics cost on a hot path. The email pixel (`GET /api/track-open`) on an instance
+ * Scenario 10: what metrics cost on a hot path. The email pixel (`GET /api/track-open`) on an instance
  * with the metrics listener on, next to the same route on the main instance (metrics off) measured in
  * the same scenario, runs alternating so the machine's noise falls on both. Both instances serve the
  * same SQLite database, so the same issued tokens answer on either. The scrape after the load must
@@ -12,7 +12,7 @@ import type { ScenarioContext } from './context.js';
 import { issuedTokens } from './tracking.js';
 import { mainToken } from './upload.js';
 
-const SCENARIO = '8 metrics';
+const SCENARIO = '10 metrics';
 const ROUTE = '/api/track-open';
 
 export async function metricsScenario(ctx: ScenarioContext): Promise<Figure[]> {

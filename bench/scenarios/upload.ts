@@ -20,7 +20,7 @@ export function rosterCsv(rows: number, upns?: readonly string[]): string {
 interface UploadAnswer {
   batchId?: string;
   added?: unknown[];
-  updated?: unknown[];
+  reset?: unknown[];
   skipped?: unknown[];
   errors?: unknown[];
   total?: number;
@@ -39,7 +39,7 @@ export async function upload(server: OnrampServer, token: string, rows: number, 
   const seconds = (performance.now() - started) / 1000;
   if (res.status !== 200) throw new Error(`upload answered ${res.status}: ${text.slice(0, 300)}`);
   const answer = JSON.parse(text) as UploadAnswer;
-  const stored = (answer.added?.length ?? 0) + (answer.updated?.length ?? 0);
+  const stored = (answer.added?.length ?? 0) + (answer.reset?.length ?? 0);
   if (stored !== rows || (answer.errors?.length ?? 0) > 0 || (answer.skipped?.length ?? 0) > 0) {
     throw new Error(`upload of ${rows} rows stored ${stored} (skipped ${answer.skipped?.length}, errors ${answer.errors?.length})`);
   }

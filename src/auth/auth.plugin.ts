@@ -64,6 +64,9 @@ export interface AuthRuntime {
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export const CSRF_HEADER = 'x-csrf-token';
 
+/** The sign-in screen's notice for an account that signed in but holds no onramp role (`/?signin=no-role`). */
+export const NO_ROLE_NOTICE = 'no-role';
+
 /** A preHandler that lets the request through only for a caller holding `role` (admin ⊇ viewer). */
 export function requireRole(role: Role): preHandlerAsyncHookHandler {
   return async function checkRole(req: FastifyRequest) {
@@ -295,6 +298,8 @@ export async function authPlugin(app: FastifyInstance, { ctx }: AuthPluginOption
       const identity = await oidc.finish(currentUrl, flow);
       if (!identity.role) {
         await auditAs(req, identity.subject, 'anonymous', 'auth.oidc.no-role');
+        // A browser lands on the portal's own page saying so (with a way back); scripts get the JSON error.
+        if ((req.headers.accept ?? '').includes('text/html')) return reply.redirect(`/?signin=${NO_ROLE_NOTICE}`, 302);
         throw new OnrampError('ONRAMP_ERR_NO_ROLE');
       }
       const session = await service.createSession({ subject: identity.subject, displayName: identity.displayName, role: identity.role, method: 'oidc' });

@@ -65,6 +65,8 @@ export interface DialectCapabilities {
   readonly foreignKeysAreTriggers: boolean;
   /** An auto id is the table's rowid (SQLite): as a primary key it costs no index of its own. */
   readonly autoIdIsRowid: boolean;
+  /** The column type for bytes (read back as a Buffer by both drivers). */
+  readonly binaryType: 'blob' | 'bytea';
 }
 
 const postgresTypes: Record<BulkType, string> = { bigint: 'bigint', int: 'int', text: 'text' };
@@ -110,6 +112,7 @@ export const sqliteCapabilities: DialectCapabilities = {
   rowLocks: false,
   foreignKeysAreTriggers: false,
   autoIdIsRowid: true,
+  binaryType: 'blob',
 };
 
 export const postgresCapabilities: DialectCapabilities = {
@@ -134,4 +137,5 @@ export const postgresCapabilities: DialectCapabilities = {
   rowLocks: true,
   foreignKeysAreTriggers: true,
   autoIdIsRowid: false,
+  binaryType: 'bytea',
 };

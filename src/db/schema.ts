@@ -13,7 +13,17 @@ import type { GatewayTables } from '../gateway/gateway.tables.js';
 import type { DevicesTables } from '../devices/devices.tables.js';
 import type { DirectoryTables } from '../directory/directory.tables.js';
 import type { SignaturesTables } from '../signatures/signatures.tables.js';
+import type { SignatureDeploymentTables } from '../signatures/deployment.tables.js';
 import type { AuthTables } from '../auth/auth.tables.js';
 import type { OnboardingTables } from '../onboarding/onboarding.tables.js';
 
-export interface Database extends FoundationTables, OnboardingTables, AuthTables, GatewayTables, DevicesTables, MailTables, DirectoryTables, SignaturesTables {}
+export interface Database
+  extends FoundationTables,
+    OnboardingTables,
+    AuthTables,
+    GatewayTables,
+    DevicesTables,
+    MailTables,
+    DirectoryTables,
+    SignaturesTables,
+    SignatureDeploymentTables {}

@@ -111,3 +111,13 @@ export async function getDeviceState(db: Kysely<Database>, hostname: string, upn
 export async function listBeaconHistory(db: Kysely<Database>, hostname: string, upn: string) {
   return db.selectFrom('device_beacon').selectAll().where('hostname', '=', hostname).where('upn', '=', upn).orderBy('id').execute();
 }
+
+/** The signature versions each of a user's devices last reported (signew/sigreply/sigweb), newest first. */
+export async function signatureVersionsOf(db: Kysely<Database>, upn: string) {
+  return db
+    .selectFrom('device_state')
+    .select(['hostname', 'new_signature_version', 'reply_signature_version', 'web_signature_version', 'last_seen_at'])
+    .where('upn', '=', upn.toLowerCase())
+    .orderBy('last_seen_at', 'desc')
+    .execute();
+}

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { UpstreamError, type GraphPort } from '../graph/graph-port.js';
+import { UpstreamError, type DirectoryProfile, type GraphPort } from '../graph/graph-port.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { everyMs, RecurringJob, type JobBoard } from '../db/recurring-job.js';
@@ -8,6 +8,13 @@ import type { OnrampContext } from '../context.js';
 import { applyDirectoryPage, deleteNotSyncedSince, getDeltaLink, saveSyncState } from './directory.queries.js';
 
 const LEASE = 'directory-delta-sync';
+
+/**
+ * Told after a delta round which users changed (upserted profiles, removed object ids), so what is
+ * derived from them (signatures) is redone for those users only. Full rounds are not reported: they
+ * restate everyone, and what depends on the directory has its own schedule for that.
+ */
+export type DirectoryChangeListener = (changes: { upserted: DirectoryProfile[]; removed: string[] }) => Promise<void>;
 
 /**
  * Keeps the directory cache current with Graph users/delta: a full round first, then only changes.
@@ -23,7 +30,7 @@ export class DirectorySync {
     private readonly clock: Clock,
     private readonly log: Logger,
     instanceId: string,
-    options: { intervalMs?: number; leaseMs?: number; jobs?: JobBoard | undefined } = {},
+    private readonly options: { intervalMs?: number; leaseMs?: number; jobs?: JobBoard | undefined; onChanged?: DirectoryChangeListener } = {},
   ) {
     this.job = new RecurringJob<true>({
       name: LEASE,
@@ -68,10 +75,16 @@ export class DirectorySync {
     const roundStart = this.clock.now().toISOString();
     let next: string | undefined = link;
     let changed = 0;
+    const upserted: DirectoryProfile[] = [];
+    const removed: string[] = [];
     for (;;) {
       const page = await this.graph.userDelta(next);
       await applyDirectoryPage(this.db, page.upserted, page.removed, this.clock.now().toISOString());
       changed += page.upserted.length + page.removed.length;
+      if (!full && this.options.onChanged) {
+        upserted.push(...page.upserted);
+        removed.push(...page.removed);
+      }
       if (page.nextLink) {
         next = page.nextLink;
         continue;
@@ -82,16 +95,20 @@ export class DirectorySync {
       }
       await saveSyncState(this.db, { deltaLink: page.deltaLink ?? null, lastSyncAt: this.clock.now().toISOString(), lastError: null });
       this.log.info({ full, changed }, 'directory sync round complete');
+      // The cache is current whatever the listener does; its failure is its own, logged, not the sync's.
+      if (upserted.length + removed.length > 0)
+        await this.options.onChanged?.({ upserted, removed }).catch((err: unknown) => this.log.warn({ err }, 'directory change listener failed'));
       return;
     }
   }
 }
 
 /** Runs the sync at start and every `directory.syncIntervalMs`; returns a stop function that waits for a running round. */
-export function scheduleDirectorySync(ctx: OnrampContext, graph: GraphPort): () => Promise<void> {
+export function scheduleDirectorySync(ctx: OnrampContext, graph: GraphPort, onChanged?: DirectoryChangeListener): () => Promise<void> {
   const sync = new DirectorySync(ctx.storage.db, graph, ctx.clock, ctx.log, ctx.instanceId, {
     intervalMs: ctx.config.directory.syncIntervalMs,
     jobs: ctx.jobs,
+    onChanged,
   });
   sync.job.start();
   return () => sync.job.stop();

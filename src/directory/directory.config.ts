@@ -11,6 +11,14 @@ export const directoryConfig = section(
       description:
         'How often the local directory cache pulls changes from Graph (users/delta); one instance of a cluster does it. 0: only at start (no schedule). At most 7 days.',
     }),
+    groupRefreshIntervalMs: setting.integer({
+      default: 900_000,
+      minimum: 0,
+      maximum: 604_800_000,
+      env: 'ONRAMP_DIRECTORY_GROUP_REFRESH_INTERVAL_MS',
+      description:
+        'How often the transitive members of the groups signature rules and variables name are read again from Graph (also right after a rule or variable changes); one instance of a cluster does it. 0: only at start and on change. At most 7 days.',
+    }),
     memoryTtlMs: setting.integer({
       default: 30_000,
       minimum: 0,

@@ -595,7 +595,7 @@ describe('getUserAttributes from the local directory cache', () => {
 describe('autoSetWebSignature through the Exchange adapter (tenant simulator)', () => {
   test('sets it sanitised, skips the same content within 8 h, records each update; upstream failure → 503 with a correlation id', async () => {
     const storage = await sqliteBackend.open();
-    const tenant = await startTestTenant({ users: 4 });
+    const tenant = await startTestTenant({ users: 4, roamingSignatures: false });
     const exchange = tenant.clients({ maxRetryMs: 0 }).exchange;
     const running = await start(storage, {}, async (app, ctx) => {
       await app.register(signatureRoutes, { ctx, exchange });

@@ -194,13 +194,13 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
     if (idWait > 0) throw throttled(reply, idWait);
   });
 
-  // Runs after body validation: every device route's body carries the `upn` it acts for, except a
-  // route that acts for nobody (the API document, `config: { actsForUser: false }`).
+  // Runs after validation: every device route carries the `upn` it acts for, in its body (POST) or its
+  // query string (GET), except a route that acts for nobody (the API document, `config: { actsForUser: false }`).
   app.addHook('preHandler', async (req) => {
     const identity = req.deviceIdentity;
     if (!identity || req.routeOptions.config.actsForUser === false) return;
-    const body = req.body as { upn?: unknown } | undefined;
-    const claimed = typeof body?.upn === 'string' ? body.upn.trim().toLowerCase() : '';
+    const carrier = (req.method === 'GET' || req.method === 'HEAD' ? req.query : req.body) as { upn?: unknown } | undefined;
+    const claimed = typeof carrier?.upn === 'string' ? carrier.upn.trim().toLowerCase() : '';
     if (claimed === '' || claimed !== identity.upn) throw new OnrampError('ONRAMP_ERR_IDENTITY_MISMATCH');
   });
 

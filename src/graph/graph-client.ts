@@ -21,6 +21,7 @@ import {
   PROFILE_ATTRIBUTES,
   type DirectoryProfile,
   type DirectoryUser,
+  type ExchangeCounters,
   type ExchangePort,
   type GraphCounters,
   type GraphPort,
@@ -28,7 +29,9 @@ import {
   type MailMessage,
   type MfaRegistration,
   type UserDeltaPage,
+  type UserPhoto,
   type WebSignature,
+  UpstreamError,
 } from './graph-port.js';
 import { isGraphConfigured } from './connect.js';
 import { notConfiguredGraph } from './not-configured.js';
@@ -51,7 +54,8 @@ const REPORT_REUSE_MS = 60_000;
 const USER_SELECT = ['id', 'userPrincipalName', 'displayName', 'mail', 'department', 'jobTitle', 'accountEnabled', 'userType'];
 const MANAGER_EXPAND = 'manager($select=id,userPrincipalName,displayName,mail)';
 /** `interests` is served only on single-user GETs, never by users/delta, so delta rounds leave it out. */
-const DELTA_SELECT = ['id', 'accountEnabled', ...PROFILE_ATTRIBUTES.filter((a) => a !== 'interests')];
+// `manager` makes users/delta report manager changes as `manager@delta`.
+const DELTA_SELECT = ['id', 'accountEnabled', ...PROFILE_ATTRIBUTES.filter((a) => a !== 'interests'), 'manager'];
 const ALREADY_MEMBER = /already exist/i;
 
 type AdditionalPolicy = NonNullable<ClientSecretCredentialOptions['additionalPolicies']>[number];
@@ -114,6 +118,7 @@ export interface GraphClientOptions {
   caPem?: string;
   mfaSource: 'report' | 'methods';
   maxConcurrency: number;
+  exchangeMaxConcurrency: number;
   retry: RetryPolicy;
   requestTimeoutMs: number;
 }
@@ -146,7 +151,16 @@ function toProfile(u: Record<string, unknown>): DirectoryProfile {
     surname: str('surname'),
     interests: list('interests'),
     userPrincipalName: String(u.userPrincipalName ?? ''),
+    ...managerOf(u),
   };
+}
+
+/** `manager@delta`: an entry without `@removed` names the manager; only removed ones mean none. */
+function managerOf(u: Record<string, unknown>): { managerId?: string | null } {
+  const delta = u['manager@delta'];
+  if (!Array.isArray(delta)) return {};
+  const current = (delta as Array<Record<string, unknown>>).find((m) => !m['@removed'] && typeof m.id === 'string');
+  return { managerId: current ? String(current.id) : null };
 }
 
 function toDirectoryUser(u: Record<string, unknown>, withManager: boolean): DirectoryUser {
@@ -221,6 +235,22 @@ export class GraphClient implements GraphPort {
       for (const m of page) ids.add(m.id);
     }
     return ids;
+  }
+
+  async listTransitiveUserIds(groupIds: readonly string[]): Promise<Map<string, Set<string>>> {
+    const out = new Map<string, Set<string>>();
+    for (const groupId of new Set(groupIds)) {
+      const ids = new Set<string>();
+      try {
+        const url = `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?$select=id&$top=${PAGE_SIZE}`;
+        for await (const page of this.graph.pages<{ id: string }>(url)) for (const m of page) ids.add(m.id);
+      } catch (err) {
+        if (err instanceof UpstreamError && err.status === 404) continue;
+        throw err;
+      }
+      out.set(groupId, ids);
+    }
+    return out;
   }
 
   async addGroupMembers(groupId: string, userIds: readonly string[]): Promise<Map<string, ItemResult>> {
@@ -368,15 +398,33 @@ export class GraphClient implements GraphPort {
     };
   }
 
+  async getUserPhoto(userId: string, knownEtag?: string | null): Promise<UserPhoto | null> {
+    const path = `/users/${encodeURIComponent(userId)}/photo`;
+    const meta = await this.graph.send('GET', path);
+    if (meta.status === 404) return null;
+    if (meta.status !== 200) throw upstreamError(meta, 'photo');
+    const etag = (meta.body as { '@odata.mediaEtag'?: string } | null)?.['@odata.mediaEtag'] ?? null;
+    if (etag && knownEtag === etag) return { unchanged: true, etag };
+    const value = await this.graph.send('GET', `${path}/$value`, undefined, { accept: 'image/*' }, { binary: true });
+    // Removed between the two requests.
+    if (value.status === 404) return null;
+    if (value.status !== 200 || !Buffer.isBuffer(value.body)) throw upstreamError(value, 'photo $value');
+    return { unchanged: false, bytes: value.body, contentType: value.headers['content-type']?.split(';')[0]?.trim() ?? 'application/octet-stream', etag };
+  }
+
   async close(): Promise<void> {
     await this.agent.close();
   }
 }
 
-/** Set-MailboxMessageConfiguration through Exchange Online's admin API (InvokeCommand). */
+/** One InvokeCommand answer's rows (`value`), as the admin API returns cmdlet output. */
+type CmdletRows = Array<Record<string, unknown>>;
+
+/** Exchange Online's admin API (InvokeCommand): the mailbox message configuration and the organisation's roaming flag. */
 export class ExchangeClient implements ExchangePort {
   private readonly exchange: Transport;
   private readonly agent: Dispatcher;
+  readonly #counts: ExchangeCounters = { cmdlets: {}, throttled: 0, retries: 0 };
 
   constructor(o: GraphClientOptions, counters: GraphCounters) {
     this.agent = createAgent(o.caPem, o.requestTimeoutMs);
@@ -385,28 +433,66 @@ export class ExchangeClient implements ExchangePort {
       scope: `${new URL(o.exchangeBaseUrl).origin}/.default`,
       root: `${o.exchangeBaseUrl.replace(/\/+$/, '')}/adminapi/beta/${encodeURIComponent(o.tenantId)}`,
       agent: this.agent,
-      limiter: createLimiter(o.maxConcurrency),
+      limiter: createLimiter(o.exchangeMaxConcurrency),
       retry: o.retry,
       counters,
       api: 'exchange',
     });
   }
 
-  async setWebSignature(mailbox: string, signature: WebSignature): Promise<void> {
-    const body = {
-      CmdletInput: {
-        CmdletName: 'Set-MailboxMessageConfiguration',
-        Parameters: {
-          Identity: mailbox,
-          SignatureHtml: signature.html,
-          SignatureText: signature.text,
-          AutoAddSignature: signature.autoAddSignature,
-          AutoAddSignatureOnReply: signature.autoAddSignatureOnReply,
+  exchangeCounters(): ExchangeCounters {
+    return { ...this.#counts, cmdlets: { ...this.#counts.cmdlets } };
+  }
+
+  /** Runs one cmdlet (429 and Retry-After honoured by the transport's retry policy); its output rows. */
+  async #cmdlet(name: string, parameters: Record<string, unknown>, anchor: string | null): Promise<CmdletRows> {
+    const body = { CmdletInput: { CmdletName: name, Parameters: parameters } };
+    let attempts = 0;
+    const res = await this.exchange.send(
+      'POST',
+      '/InvokeCommand',
+      body,
+      { 'X-ResponseFormat': 'json', ...(anchor ? { 'X-AnchorMailbox': `UPN:${anchor}` } : {}) },
+      {
+        onAnswer: (answer) => {
+          this.#counts.cmdlets[name] = (this.#counts.cmdlets[name] ?? 0) + 1;
+          if (answer?.status === 429) this.#counts.throttled++;
+          if (attempts++ > 0) this.#counts.retries++;
         },
       },
+    );
+    if (res.status < 200 || res.status >= 300) throw upstreamError(res, name);
+    return (res.body as { value?: CmdletRows } | null)?.value ?? [];
+  }
+
+  async setWebSignature(mailbox: string, signature: WebSignature): Promise<void> {
+    await this.#cmdlet(
+      'Set-MailboxMessageConfiguration',
+      {
+        Identity: mailbox,
+        SignatureHtml: signature.html,
+        SignatureText: signature.text,
+        AutoAddSignature: signature.autoAddSignature,
+        AutoAddSignatureOnReply: signature.autoAddSignatureOnReply,
+      },
+      mailbox,
+    );
+  }
+
+  async getWebSignature(mailbox: string): Promise<WebSignature> {
+    const [row] = await this.#cmdlet('Get-MailboxMessageConfiguration', { Identity: mailbox }, mailbox);
+    return {
+      html: typeof row?.SignatureHtml === 'string' ? row.SignatureHtml : '',
+      text: typeof row?.SignatureText === 'string' ? row.SignatureText : '',
+      autoAddSignature: row?.AutoAddSignature === true,
+      autoAddSignatureOnReply: row?.AutoAddSignatureOnReply === true,
     };
-    const res = await this.exchange.send('POST', '/InvokeCommand', body, { 'X-ResponseFormat': 'json', 'X-AnchorMailbox': `UPN:${mailbox}` });
-    if (res.status < 200 || res.status >= 300) throw upstreamError(res, 'Set-MailboxMessageConfiguration');
+  }
+
+  async roamingSignaturesEnabled(): Promise<boolean> {
+    const [row] = await this.#cmdlet('Get-OrganizationConfig', {}, null);
+    // Absent means a tenant that never had the setting: roaming is Microsoft's default.
+    return row?.PostponeRoamingSignaturesUntilLater !== true;
   }
 
   async close(): Promise<void> {
@@ -444,6 +530,7 @@ export function createGraphClients(config: GraphConfig, overrides: { caPem?: str
     caPem,
     mfaSource: config.mfaSource as GraphClientOptions['mfaSource'],
     maxConcurrency: config.maxConcurrency,
+    exchangeMaxConcurrency: config.exchangeMaxConcurrency,
     retry: { maxAttempts: config.maxAttempts, maxRetryMs: config.maxRetryMs },
     requestTimeoutMs: config.requestTimeoutMs,
   };

@@ -52,6 +52,11 @@ export interface DirectoryProfile {
   surname: string | null;
   interests: string[];
   userPrincipalName: string;
+  /**
+   * The manager's object id from users/delta (`manager@delta`): null when taken away, absent when this
+   * page says nothing about it (Graph sends it only when the manager changed).
+   */
+  managerId?: string | null;
 }
 
 export const PROFILE_ATTRIBUTES = [
@@ -139,6 +144,11 @@ export interface GraphPort {
   getUsersByUpn(upns: readonly string[], options?: { withManager?: boolean }): Promise<Map<string, DirectoryUser | null>>;
   /** Member object ids of a group (all pages). */
   listGroupMemberIds(groupId: string): Promise<Set<string>>;
+  /**
+   * User members of each group, nested groups' included at any depth (transitiveMembers, all pages).
+   * Keyed by group id; a group Graph does not know is absent from the map.
+   */
+  listTransitiveUserIds(groupIds: readonly string[]): Promise<Map<string, Set<string>>>;
   /** Adds users to a group, up to 20 per request; "already a member" counts as ok. Keyed by user id. */
   addGroupMembers(groupId: string, userIds: readonly string[]): Promise<Map<string, ItemResult>>;
   /**
@@ -150,8 +160,16 @@ export interface GraphPort {
   sendMail(fromMailbox: string, message: MailMessage): Promise<void>;
   /** One page of users/delta. Without a link starts a full round. */
   userDelta(link?: string): Promise<UserDeltaPage>;
+  /**
+   * A user's profile photo (`/users/{id}/photo`, then `/photo/$value`); null when they have none
+   * (Graph's 404 ImageNotFound). With `knownEtag` equal to the photo's current `@odata.mediaEtag`, the
+   * bytes are not downloaded again (`unchanged`).
+   */
+  getUserPhoto(userId: string, knownEtag?: string | null): Promise<UserPhoto | null>;
   counters(): GraphCounters;
 }
+
+export type UserPhoto = { unchanged: false; bytes: Buffer; contentType: string; etag: string | null } | { unchanged: true; etag: string };
 
 export interface WebSignature {
   html: string;
@@ -160,9 +178,26 @@ export interface WebSignature {
   autoAddSignatureOnReply: boolean;
 }
 
-/** Exchange Online operations; today Set-MailboxMessageConfiguration through the admin API's InvokeCommand. */
+/** Exchange Online operations through the admin API's InvokeCommand. */
 export interface ExchangePort {
+  /** Set-MailboxMessageConfiguration. Has no effect while roaming signatures are on (roamingSignaturesEnabled). */
   setWebSignature(mailbox: string, signature: WebSignature): Promise<void>;
+  /** Get-MailboxMessageConfiguration: the web signature Exchange holds for the mailbox (to verify a push). */
+  getWebSignature(mailbox: string): Promise<WebSignature>;
+  /**
+   * Get-OrganizationConfig: true while Outlook roaming signatures are on for the tenant
+   * (PostponeRoamingSignaturesUntilLater false, Microsoft's default), when setWebSignature does nothing.
+   */
+  roamingSignaturesEnabled(): Promise<boolean>;
+  exchangeCounters(): ExchangeCounters;
+}
+
+export interface ExchangeCounters {
+  /** InvokeCommand calls by cmdlet (each attempt counts). */
+  cmdlets: Record<string, number>;
+  /** 429 answers to InvokeCommand. */
+  throttled: number;
+  retries: number;
 }
 
 /** Failure talking to Graph/Exchange after retries; features map it to 502/503 with a correlation id. */

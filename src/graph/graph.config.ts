@@ -60,6 +60,14 @@ export const graphConfig = section(
       env: 'ONRAMP_GRAPH_MAX_CONCURRENCY',
       description: 'Most Graph HTTP requests in flight at once per instance.',
     }),
+    exchangeMaxConcurrency: setting.integer({
+      default: 8,
+      minimum: 1,
+      maximum: 64,
+      env: 'ONRAMP_EXCHANGE_MAX_CONCURRENCY',
+      description:
+        "Most Exchange admin API (InvokeCommand) calls in flight at once per instance: below Exchange Online's 9 concurrent PowerShell operations per tenant (PowerShellMaxTenantConcurrency). Halved for a while after a 429.",
+    }),
     maxRetryMs: setting.integer({
       default: 120_000,
       minimum: 0,

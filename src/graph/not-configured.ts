@@ -12,10 +12,15 @@ export class GraphNotConfiguredError extends UpstreamError {
 export const notConfiguredGraph: GraphPort & ExchangePort = {
   getUsersByUpn: () => Promise.reject(new GraphNotConfiguredError()),
   listGroupMemberIds: () => Promise.reject(new GraphNotConfiguredError()),
+  listTransitiveUserIds: () => Promise.reject(new GraphNotConfiguredError()),
   addGroupMembers: () => Promise.reject(new GraphNotConfiguredError()),
   getMfaRegistrations: () => Promise.reject(new GraphNotConfiguredError()),
   sendMail: () => Promise.reject(new GraphNotConfiguredError()),
   userDelta: () => Promise.reject(new GraphNotConfiguredError()),
+  getUserPhoto: () => Promise.reject(new GraphNotConfiguredError()),
   setWebSignature: () => Promise.reject(new GraphNotConfiguredError()),
+  getWebSignature: () => Promise.reject(new GraphNotConfiguredError()),
+  roamingSignaturesEnabled: () => Promise.reject(new GraphNotConfiguredError()),
   counters: () => ({ requests: 0, batchedItems: 0, throttled: 0, retries: 0 }),
+  exchangeCounters: () => ({ cmdlets: {}, throttled: 0, retries: 0 }),
 };

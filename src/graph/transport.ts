@@ -175,13 +175,13 @@ export class Transport {
   }
 
   /** One attempt, counted by its answer's status and traced as a client span when tracing is on. */
-  private once(method: string, url: string, body: unknown, headers: Record<string, string>): Promise<GraphResponse> {
+  private once(method: string, url: string, body: unknown, headers: Record<string, string>, binary: boolean): Promise<GraphResponse> {
     const api = this.o.api ?? 'graph';
     return inSpan(`${api} ${method}`, this.spanAttributes, async (span) => {
       span?.setAttribute('http.request.method', method);
       let status = 'error';
       try {
-        const res = await this.attempt(method, url, body, headers);
+        const res = await this.attempt(method, url, body, headers, binary);
         status = String(res.status);
         span?.setAttribute('http.response.status_code', res.status);
         return res;
@@ -192,7 +192,7 @@ export class Transport {
     });
   }
 
-  private async attempt(method: string, url: string, body: unknown, headers: Record<string, string>): Promise<GraphResponse> {
+  private async attempt(method: string, url: string, body: unknown, headers: Record<string, string>, binary: boolean): Promise<GraphResponse> {
     // The credential's own pipeline already retried transient token-endpoint failures; what reaches
     // here (bad secret, unregistered certificate) will not heal by retrying.
     let token: Awaited<ReturnType<TokenCredential['getToken']>>;
@@ -214,6 +214,11 @@ export class Transport {
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
+    const flat: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+    // Media (a photo's $value) stays bytes; error answers are JSON either way.
+    if (binary && res.statusCode >= 200 && res.statusCode < 300)
+      return { status: res.statusCode, headers: flat, body: Buffer.from(await res.body.arrayBuffer()) };
     const text = await res.body.text();
     let parsed: unknown = null;
     if (text.length > 0) {
@@ -223,8 +228,6 @@ export class Transport {
         parsed = text;
       }
     }
-    const flat: Record<string, string> = {};
-    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
     return { status: res.statusCode, headers: flat, body: parsed };
   }
 
@@ -242,7 +245,7 @@ export class Transport {
     pathOrUrl: string,
     body?: unknown,
     headers: Record<string, string> = {},
-    options: { refusalsOnly?: boolean } = {},
+    options: { refusalsOnly?: boolean; binary?: boolean; onAnswer?: (res: GraphResponse | null) => void } = {},
   ): Promise<GraphResponse> {
     const url = /^https:\/\//.test(pathOrUrl) ? pathOrUrl : `${this.o.root}${pathOrUrl}`;
     if (new URL(url).origin !== this.origin) throw new UpstreamError(`refusing to follow a link outside ${this.origin}`, 400, 'ForeignLink');
@@ -252,11 +255,12 @@ export class Transport {
       let res: GraphResponse | null = null;
       let failure: unknown = null;
       try {
-        res = await this.o.limiter.run(() => this.once(method, url, body, headers));
+        res = await this.o.limiter.run(() => this.once(method, url, body, headers, options.binary ?? false));
       } catch (err) {
         if (err instanceof UpstreamError) throw err;
         failure = err;
       }
+      options.onAnswer?.(res);
       if (res?.status === 429) this.o.limiter.throttled();
       else if (res) this.o.limiter.succeeded();
       if (res && !RETRYABLE.has(res.status)) return res;

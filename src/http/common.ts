@@ -25,6 +25,7 @@ export interface ErrorBody {
 
 export function errorBody(reply: FastifyReply, err: OnrampError): ErrorBody {
   return {
+    ...err.details,
     statusCode: err.statusCode,
     code: err.code,
     error: httpReason(err.statusCode),

@@ -43,7 +43,7 @@ for (const backend of BACKENDS) {
         const report = (await app.inject({ url: '/api/admin/reports?batch=wave-1', headers: as(viewer) })).json();
         assert.equal(report.total, 3);
         assert.equal(report.completionRate, 0);
-        assert.deepEqual(report.perBatch, [{ batchId: 'wave-1', total: 3, active: 0, excluded: 0, completionRate: 0 }]);
+        assert.deepEqual(report.perBatch, [{ batchId: 'wave-1', total: 3, active: 0, excluded: 0, notFound: 0, disabled: 0, pending: 3, completionRate: 0 }]);
         assert.equal(report.activity.length, 30);
         assert.deepEqual(report.filters.batches, ['wave-1']);
         assert.equal((await app.inject({ url: '/api/admin/reports?batch=other', headers: as(viewer) })).json().total, 0);
@@ -76,7 +76,7 @@ for (const backend of BACKENDS) {
         const upload = audit.entries.find((e: { action: string }) => e.action === 'users.upload');
         assert.equal(upload.actor, 'token:ops');
         assert.equal(upload.target, 'wave-1');
-        assert.deepEqual(upload.details, { total: 3, added: 3, updated: 0, skipped: 0, errors: 0 });
+        assert.deepEqual(upload.details, { total: 3, added: 3, unchanged: 0, reset: 0, skipped: 0, errors: 0 });
         assert.equal((await app.inject({ url: '/api/admin/audit' })).statusCode, 401);
       } finally {
         await app.close();
@@ -186,8 +186,18 @@ describe('admin API answers and their schemas', () => {
 
       const report = (await app.inject({ url: '/api/admin/reports', headers: as(viewer) })).json();
       assert.ok(Value.Check(ReportAnswer, report), JSON.stringify([...Value.Errors(ReportAnswer, report)].slice(0, 3)));
-      assert.deepEqual(Object.keys(report).sort(), ['activity', 'byStatus', 'completionRate', 'filters', 'needsAttention', 'perBatch', 'total']);
-      assert.deepEqual(Object.keys(report.needsAttention).sort(), ['clickedNotActive', 'escalated', 'noClick', 'overdue']);
+      assert.deepEqual(Object.keys(report).sort(), [
+        'activity',
+        'byStatus',
+        'completionOfAll',
+        'completionRate',
+        'excludedReasons',
+        'filters',
+        'needsAttention',
+        'perBatch',
+        'total',
+      ]);
+      assert.deepEqual(Object.keys(report.needsAttention).sort(), ['clickedNotActive', 'error', 'escalated', 'noClick', 'overdue', 'unreachable']);
       const waiting = report.needsAttention.noClick.users[0]!;
       assert.deepEqual(Object.keys(waiting).sort(), [
         'clicked_link_date',
@@ -198,6 +208,7 @@ describe('admin API answers and their schemas', () => {
         'invite_status',
         'manager_upn',
         'reminder_count',
+        'status_reason',
         'upn',
       ]);
       assert.equal(waiting.manager_upn, 'boss@contoso.com');

@@ -10,7 +10,7 @@ import * as onboarding from './onboarding.queries.js';
 import { filterValues } from './reports.queries.js';
 import type { ReportFilter, ReportService } from './reports.service.js';
 import type { OnboardingService } from './onboarding.service.js';
-import { ReportAnswer, ReportSent, UserDetail, UserResent, UsersPage, type UserView } from './admin.schemas.js';
+import { ReportAnswer, ReportSent, UserDetail, UserFilters, UserResent, UsersPage, type UserView } from './admin.schemas.js';
 
 export interface AdminRoutesOptions {
   ctx: OnrampContext;
@@ -146,6 +146,8 @@ export async function onboardingAdminRoutes(parent: FastifyInstance, options: Ad
         total: summary.total,
         byStatus: summary.byStatus,
         completionRate: summary.completionRate,
+        completionOfAll: summary.completionOfAll,
+        excludedReasons: summary.excludedReasons,
         needsAttention: summary.needsAttention,
         perBatch: summary.batches,
         activity: summary.recent.perDay,
@@ -227,6 +229,19 @@ export async function onboardingAdminRoutes(parent: FastifyInstance, options: Ad
       const [rows, total] = await Promise.all([onboarding.listUsers(db, filter, page), onboarding.countUsers(db, filter)]);
       return { total, offset: page.offset, limit: page.limit, users: rows.map(userView) };
     },
+  );
+
+  app.get(
+    '/api/admin/users/filters',
+    {
+      preHandler: viewerGuard,
+      schema: {
+        tags: ['users'],
+        summary: 'Batches and departments of the campaign, for the filter pickers (500 each at most)',
+        response: { 200: UserFilters },
+      },
+    },
+    async () => filterValues(db, await campaignId()),
   );
 
   app.get(

@@ -28,6 +28,7 @@ export const AttentionUser = Type.Object({
   display_name: Nullable(Type.String()),
   department: Nullable(Type.String()),
   invite_status: Type.String(),
+  status_reason: Nullable(Type.String({ description: 'Why the user is Excluded, in Error or Overdue' })),
   invite_sent_date: Nullable(Timestamp),
   clicked_link_date: Nullable(Timestamp),
   reminder_count: Type.Integer(),
@@ -35,7 +36,7 @@ export const AttentionUser = Type.Object({
 });
 export type AttentionUser = Static<typeof AttentionUser>;
 
-export const ATTENTION_KINDS = ['noClick', 'clickedNotActive', 'escalated', 'overdue'] as const;
+export const ATTENTION_KINDS = ['noClick', 'clickedNotActive', 'escalated', 'overdue', 'unreachable', 'error'] as const;
 export type AttentionKind = (typeof ATTENTION_KINDS)[number];
 const AttentionList = Type.Object({
   count: Type.Integer(),
@@ -47,19 +48,31 @@ export const BatchCompletion = Type.Object({
   total: Type.Integer(),
   active: Type.Integer(),
   excluded: Type.Integer(),
+  notFound: Type.Integer({ description: 'Excluded: not found in the directory' }),
+  disabled: Type.Integer({ description: 'Excluded: account disabled' }),
+  pending: Type.Integer({ description: 'Not yet looked at by the invitation run' }),
   completionRate: Type.Number({ description: 'Percent, one decimal' }),
 });
+export type BatchCompletion = Static<typeof BatchCompletion>;
 
 /** GET /api/admin/reports */
 export const ReportAnswer = Type.Object({
   total: Type.Integer(),
   byStatus: Type.Record(Type.String(), Type.Integer(), { description: 'Users per status, every status listed' }),
   completionRate: Type.Number({ description: 'Active ÷ (total − Excluded), percent with one decimal' }),
+  completionOfAll: Type.Number({ description: 'Active ÷ total, percent with one decimal' }),
+  excludedReasons: Type.Array(Type.Object({ reason: Type.String(), count: Type.Integer() }), {
+    description: 'Excluded users per reason (not found in the directory, account disabled…), most first',
+  }),
   needsAttention: Type.Object(Object.fromEntries(ATTENTION_KINDS.map((k) => [k, AttentionList])) as Record<AttentionKind, typeof AttentionList>),
   perBatch: Type.Array(BatchCompletion),
   activity: Type.Array(DayActivity, { description: 'One entry per UTC day of the asked window, oldest first' }),
   filters: Type.Object({ batches: Type.Array(Type.String()), departments: Type.Array(Type.String()) }, { description: 'Values for the filter pickers' }),
 });
+
+/** GET /api/admin/users/filters: the values the Users screen's pickers offer. */
+export const UserFilters = Type.Object({ batches: Type.Array(Type.String()), departments: Type.Array(Type.String()) });
+export type UserFilters = Static<typeof UserFilters>;
 export type ReportAnswer = Static<typeof ReportAnswer>;
 
 /** POST /api/admin/reports/send */

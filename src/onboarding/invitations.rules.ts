@@ -46,6 +46,13 @@ export interface UserSnapshot {
   added_to_group_date: string | null;
 }
 
+/** Why the workflow leaves a user out (status_reason of Excluded users); the reports count by these. */
+export const EXCLUSION_REASON = Object.freeze({
+  NotFound: 'not found in the directory',
+  Disabled: 'account disabled',
+  Guest: 'guest account',
+} as const);
+
 export type Decision =
   | { kind: 'exclude'; reason: string }
   | { kind: 'activate'; needsGroupAdd: boolean }
@@ -67,9 +74,9 @@ export function decide(
   now: Date,
   rules: WorkflowRules,
 ): Decision {
-  if (!directory) return { kind: 'exclude', reason: 'not found in the directory' };
-  if (!directory.accountEnabled) return { kind: 'exclude', reason: 'account disabled' };
-  if (rules.excludeGuests && directory.userType.toLowerCase() === 'guest') return { kind: 'exclude', reason: 'guest account' };
+  if (!directory) return { kind: 'exclude', reason: EXCLUSION_REASON.NotFound };
+  if (!directory.accountEnabled) return { kind: 'exclude', reason: EXCLUSION_REASON.Disabled };
+  if (rules.excludeGuests && directory.userType.toLowerCase() === 'guest') return { kind: 'exclude', reason: EXCLUSION_REASON.Guest };
   if (registered) return { kind: 'activate', needsGroupAdd: !inGroup };
   if (user.invite_status === USER_STATUS.Pending) return { kind: 'invite' };
   if (QUIET_STATUSES.includes(user.invite_status as UserStatus)) return { kind: 'wait' };

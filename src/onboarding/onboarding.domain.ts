@@ -109,6 +109,11 @@ export function linkOpensFor(user: { link_secret: string; invite_status: string 
   return secretMatches(user, link) && user.invite_status !== USER_STATUS.Excluded;
 }
 
+/** Whether a link is the user's link from before their last new cycle (its email was superseded). */
+export function isReplacedLink(user: { previous_link_secret: string | null }, link: LinkToken): boolean {
+  return user.previous_link_secret !== null && secretMatches({ link_secret: user.previous_link_secret }, link);
+}
+
 /** The key UPNs are unique and compared by within a campaign. */
 export function upnKey(upn: string): string {
   return upn.trim().toLowerCase();
@@ -135,6 +140,7 @@ export interface TrackedUserPatch {
   reminder_count?: number;
   source_batch_id?: string | null;
   link_secret?: string;
+  previous_link_secret?: string | null;
   email_opened_date?: string | null;
   escalated_to_manager?: number;
   escalation_date?: string | null;
@@ -143,16 +149,18 @@ export interface TrackedUserPatch {
 }
 
 /**
- * The re-upload (and resend) reset rule: the user starts a fresh invitation cycle. Status Pending, a new
- * token (old links stop working), reminders and escalation cleared, the invitation's own stamps (sent,
- * opened, clicked) cleared so the new link works; what is true of the person (group membership, MFA
- * state, directory fields) is kept and refreshed by the next workflow run.
+ * The reset rule (a re-upload that asks for it, a resend): the user starts a fresh invitation cycle.
+ * Status Pending, a new token (the old link no longer enrols; it offers a fresh link instead, see
+ * `isReplacedLink`), reminders and escalation cleared, the invitation's own stamps (sent, opened,
+ * clicked) cleared so the new link works; what is true of the person (group membership, MFA state,
+ * directory fields) is kept and refreshed by the next workflow run.
  */
-export function resetForNewCycle(linkSecret: string): TrackedUserPatch {
+export function resetForNewCycle(linkSecret: string, previousLinkSecret: string): TrackedUserPatch {
   return {
     invite_status: USER_STATUS.Pending,
     status_reason: null,
     link_secret: linkSecret,
+    previous_link_secret: previousLinkSecret,
     invite_sent_date: null,
     email_opened_date: null,
     clicked_link_date: null,

@@ -30,8 +30,14 @@ async function byUpn(storage: TestStorage, upn: string): Promise<q.TrackedUserRo
   return row;
 }
 
-async function uploadJson(app: FastifyInstance, headers: Record<string, string>, csv: string, batchId?: string) {
-  return app.inject({ method: 'POST', url: '/api/upload-users', headers, payload: { csv, ...(batchId ? { batchId } : {}) } });
+async function uploadJson(
+  app: FastifyInstance,
+  headers: Record<string, string>,
+  csv: string,
+  batchId?: string,
+  flags: { resetExisting?: boolean; dryRun?: boolean } = {},
+) {
+  return app.inject({ method: 'POST', url: '/api/upload-users', headers, payload: { csv, ...(batchId ? { batchId } : {}), ...flags } });
 }
 
 function multipartBody(boundary: string, fields: Record<string, string>, file: string): string {
@@ -59,11 +65,13 @@ for (const backend of BACKENDS) {
         assert.deepEqual(json.json(), {
           batchId: 'wave-1',
           added: ['Ada@Example.com'],
-          updated: [],
+          unchanged: [],
+          reset: [],
           skipped: [{ upn: 'ada@example.com', row: 4, reason: 'duplicate of row 2' }],
           errors: [{ upn: 'nope', row: 5, error: 'not a valid address (expected name@domain)' }],
           total: 3,
           triggered: false,
+          dryRun: false,
         });
 
         const text = await app.inject({
@@ -73,7 +81,7 @@ for (const backend of BACKENDS) {
           payload: 'upn\nbob@example.com\nADA@example.com\n',
         });
         assert.equal(text.statusCode, 200, text.body);
-        assert.deepEqual([text.json().batchId, text.json().added, text.json().updated], ['wave-2', ['bob@example.com'], ['ADA@example.com']]);
+        assert.deepEqual([text.json().batchId, text.json().added, text.json().unchanged], ['wave-2', ['bob@example.com'], ['ADA@example.com']]);
 
         const boundary = 'xyzBOUNDARY';
         const multi = await app.inject({
@@ -112,7 +120,7 @@ for (const backend of BACKENDS) {
         assert.deepEqual(
           all.map((u) => [u.upn, u.source_batch_id]),
           [
-            ['Ada@Example.com', 'wave-2'],
+            ['Ada@Example.com', 'wave-1'],
             ['bob@example.com', 'wave-2'],
             ['carol@example.com', 'wave-3'],
           ],
@@ -180,7 +188,34 @@ for (const backend of BACKENDS) {
       }
     });
 
-    test('re-upload: back to Pending with a new token, reminders and escalation reset; old link dead; upload notifies the workflow hook', async () => {
+    test('profile columns of the file are stored (the Department filter slices them); a reset keeps what the file leaves out', async () => {
+      const storage = await backend.open();
+      const { app, admin } = await harness(storage);
+      try {
+        const csv = 'UPN;DisplayName;Department;ManagerUPN\nann@example.com;Ann Ames;Sales;boss@example.com\nbob@example.com;Bob Berg;IT;\n';
+        assert.equal((await uploadJson(app, admin, csv, 'w1')).statusCode, 200);
+        const ann = await byUpn(storage, 'ann@example.com');
+        assert.deepEqual([ann.display_name, ann.department, ann.job_title, ann.manager_upn], ['Ann Ames', 'Sales', null, 'boss@example.com']);
+        const sales = (await app.inject({ url: '/api/admin/users?department=Sales', headers: admin })).json();
+        assert.deepEqual(
+          sales.users.map((u: { upn: string; displayName: string }) => [u.upn, u.displayName]),
+          [['ann@example.com', 'Ann Ames']],
+        );
+        const report = (await app.inject({ url: '/api/admin/reports?department=IT', headers: admin })).json();
+        assert.equal(report.total, 1);
+        assert.deepEqual(report.filters.departments, ['IT', 'Sales']);
+        assert.deepEqual((await app.inject({ url: '/api/admin/users/filters', headers: admin })).json(), { batches: ['w1'], departments: ['IT', 'Sales'] });
+
+        await uploadJson(app, admin, 'UPN,Department\nann@example.com,Marketing\n', 'w2', { resetExisting: true });
+        const reset = await byUpn(storage, 'ann@example.com');
+        assert.deepEqual([reset.display_name, reset.department, reset.manager_upn], ['Ann Ames', 'Marketing', 'boss@example.com']);
+      } finally {
+        await app.close();
+        await storage.close();
+      }
+    });
+
+    test('re-add: an invited user keeps their link unless a reset is asked for; the preview says which; the replaced link offers a fresh one, to the address on file', async () => {
       const storage = await backend.open();
       const { app, admin } = await harness(storage);
       try {
@@ -208,12 +243,31 @@ for (const backend of BACKENDS) {
           },
           '2026-03-01T00:00:00.000Z',
         );
+        const invited = await byUpn(storage, 'ada@example.com');
 
-        const again = await uploadJson(app, admin, 'UPN\nADA@example.com\n', 'b2');
-        assert.deepEqual([again.json().added, again.json().updated], [[], ['ADA@example.com']]);
+        // Listed again (by hand or in another file): nothing changes, the link in their email keeps working.
+        const kept = await uploadJson(app, admin, 'UPN\nADA@example.com\nbob@example.com\n', 'b2');
+        assert.deepEqual([kept.json().added, kept.json().unchanged, kept.json().reset], [['bob@example.com'], ['ADA@example.com'], []]);
+        assert.deepEqual(await byUpn(storage, 'ada@example.com'), invited);
+        const stillWorks = await app.inject({ url: `/api/enrol?token=${linkTokenOf(before)}`, headers: HTML });
+        assert.equal(stillWorks.statusCode, 200);
+        assert.match(stillWorks.body, /Set up MFA now/);
+
+        // The preview of a reset: per user what would happen, nothing stored.
+        const preview = await uploadJson(app, admin, 'UPN\nada@example.com\ncy@example.com\n', 'b3', { resetExisting: true, dryRun: true });
+        assert.deepEqual(
+          [preview.json().added, preview.json().unchanged, preview.json().reset, preview.json().dryRun],
+          [['cy@example.com'], [], ['ada@example.com'], true],
+        );
+        assert.deepEqual(await byUpn(storage, 'ada@example.com'), invited);
+        assert.equal(await q.findByUpnKey(storage.db, before.campaign_id, 'cy@example.com'), undefined);
+
+        const again = await uploadJson(app, admin, 'UPN\nADA@example.com\n', 'b3', { resetExisting: true });
+        assert.deepEqual([again.json().added, again.json().unchanged, again.json().reset], [[], [], ['ADA@example.com']]);
         const after = await byUpn(storage, 'ada@example.com');
         assert.equal(after.upn, 'ada@example.com', 'first spelling kept');
         assert.notEqual(after.link_secret, before.link_secret);
+        assert.equal(after.previous_link_secret, before.link_secret);
         assert.deepEqual(
           [
             after.invite_status,
@@ -224,22 +278,48 @@ for (const backend of BACKENDS) {
             after.invite_sent_date,
             after.source_batch_id,
           ],
-          [USER_STATUS.Pending, 0, null, 0, null, null, 'b2'],
+          [USER_STATUS.Pending, 0, null, 0, null, null, 'b3'],
         );
+
+        // The old email's link: not a dead end, and no address on the page.
         const old = await app.inject({ url: `/api/enrol?token=${linkTokenOf(before)}`, headers: HTML });
-        assert.equal(old.statusCode, 404);
-        assert.match(old.body, /Link not recognised/);
+        assert.equal(old.statusCode, 200);
+        assert.match(old.body, /This link has been replaced/);
+        assert.doesNotMatch(old.body, /ada@example\.com/);
+        const csrf = /name="csrf" value="([^"]+)"/.exec(old.body)![1]!;
+        // A stranger's token of the same shape gets the ordinary page.
+        const stranger = await app.inject({ url: `/api/enrol?token=${before.id}.${'A'.repeat(43)}`, headers: HTML });
+        assert.equal(stranger.statusCode, 404);
+        assert.match(stranger.body, /Link not recognised/);
+
+        const forged = await app.inject({
+          method: 'POST',
+          url: '/api/fresh-link',
+          headers: HTML,
+          payload: { token: linkTokenOf(before), csrf: 'x'.repeat(43) },
+        });
+        const asked = await app.inject({ method: 'POST', url: '/api/fresh-link', headers: HTML, payload: { token: linkTokenOf(before), csrf } });
+        assert.equal(forged.body, asked.body, 'the same answer whether it did anything');
+        assert.match(asked.body, /Request received/);
+        await app.onboarding.idle();
+        const fresh = await byUpn(storage, 'ada@example.com');
+        assert.notEqual(fresh.link_secret, after.link_secret);
+        assert.equal(fresh.previous_link_secret, after.link_secret);
+
         const history = await app.onboarding.getUser(after.id);
         assert.deepEqual(
-          history.events.map((e) => [e.type, e.actor, e.detail]),
+          history.events.map((e) => [e.type, e.actor]),
           [
-            ['uploaded', 'token:ci', { batchId: 'b1', row: 2 }],
-            ['reuploaded', 'token:ci', { batchId: 'b2', row: 2 }],
+            ['uploaded', 'token:ci'],
+            ['reuploaded', 'token:ci'],
+            ['resend-requested', 'user'],
           ],
         );
         assert.deepEqual(seen, [
           { source: 'upload', campaignId: after.campaign_id, count: 1, batchId: 'b1' },
           { source: 'upload', campaignId: after.campaign_id, count: 1, batchId: 'b2' },
+          { source: 'upload', campaignId: after.campaign_id, count: 1, batchId: 'b3' },
+          { source: 'resend', campaignId: after.campaign_id, count: 1 },
         ]);
       } finally {
         await app.close();
@@ -468,7 +548,9 @@ for (const backend of BACKENDS) {
         const renewed = await byUpn(storage, 'ada@example.com');
         assert.notEqual(renewed.link_secret, ada.link_secret);
         assert.deepEqual([renewed.invite_status, renewed.reminder_count], [USER_STATUS.Pending, 0]);
-        assert.equal((await app.inject({ url: `/api/enrol?token=${linkTokenOf(ada)}`, headers: HTML })).statusCode, 404);
+        const replaced = await app.inject({ url: `/api/enrol?token=${linkTokenOf(ada)}`, headers: HTML });
+        assert.match(replaced.body, /This link has been replaced/, 'the old link no longer enrols');
+        assert.doesNotMatch(replaced.body, /Set up MFA now/);
         assert.equal((await app.inject({ url: `/api/enrol?token=${linkTokenOf(renewed)}`, headers: HTML })).statusCode, 200);
         const bobAfter = await byUpn(storage, 'bob@example.com');
         assert.deepEqual([bobAfter.invite_status, bobAfter.link_secret], [USER_STATUS.Active, bob.link_secret]);

@@ -81,6 +81,32 @@ export class OnboardingPages {
     };
   }
 
+  /**
+   * The link of an email a newer invitation replaced (a reset upload, a resend). Shows no address: the
+   * fresh link goes to the one on file, whoever presses the button.
+   */
+  replaced(token: string, csrf: string): Page {
+    return {
+      status: 200,
+      html: this.#layout(
+        'This link has been replaced',
+        '<p>A newer invitation was sent after this one, so this link no longer works. Use the link in your most recent email, or get a fresh one: it is sent to the address this invitation went to.</p>' +
+          `<form method="post" action="/api/fresh-link"><input type="hidden" name="token" value="${escapeHtml(token)}"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}"><button type="submit">Email me a fresh link</button></form>`,
+      ),
+    };
+  }
+
+  /** The same bytes whatever the token was. */
+  freshLinkRequested(): Page {
+    return {
+      status: 200,
+      html: this.#layout(
+        'Request received',
+        '<p>If you still need to set up multi-factor authentication, a fresh link arrives by email shortly, at the address the invitation went to. Older links no longer work.</p>',
+      ),
+    };
+  }
+
   confirm(upn: string, token: string, csrf: string): Page {
     return {
       status: 200,

@@ -45,12 +45,23 @@ const LinkQuery = Type.Object({ token: Type.Optional(Type.Unknown()) });
 const linkTokenText = (token: unknown): string => (typeof token === 'string' && token.length <= 200 ? token : '');
 /** A missing or stale `csrf` shows the confirmation again (below), so only its size is checked here. */
 const EnrolForm = Type.Object({ token: Type.String({ maxLength: 200 }), csrf: Type.Optional(Type.String({ maxLength: 200 })) });
+/** Names the replaced-link page's form in its CSRF value, so an enrol form's value is not one. */
+const FRESH_LINK_FORM = 'fresh-link';
 /** The public forms' bodies are a token and a code, or an address. */
 const FORM_BODY_LIMIT = 4096;
 const ResendForm = Type.Object({ email: Type.String({ maxLength: 320 }) });
 const BATCH_ID = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9 ._:@-]*$' });
-const UploadJson = Type.Object({ csv: Type.String(), batchId: Type.Optional(BATCH_ID) }, { additionalProperties: false });
-const UploadQuery = Type.Object({ batchId: Type.Optional(BATCH_ID) });
+const UploadOptions = {
+  batchId: Type.Optional(BATCH_ID),
+  resetExisting: Type.Optional(
+    Type.Boolean({ description: 'Start a new invitation cycle (new link) for users already in the campaign; default: leave them as they are' }),
+  ),
+  dryRun: Type.Optional(Type.Boolean({ description: 'Answer what the upload would do, per user, without storing anything' })),
+};
+const UploadJson = Type.Object({ csv: Type.String(), ...UploadOptions }, { additionalProperties: false });
+// Query strings are text (the app does not coerce types): the flags are matched as text.
+const QueryFlag = Type.Union([Type.Literal('true'), Type.Literal('false')]);
+const UploadQuery = Type.Object({ batchId: Type.Optional(BATCH_ID), resetExisting: Type.Optional(QueryFlag), dryRun: Type.Optional(QueryFlag) });
 
 /** The seed answered JSON to `Accept: application/json` and to callers without a User-Agent (scripts). */
 function wantsJson(req: FastifyRequest): boolean {
@@ -73,9 +84,9 @@ export async function onboardingRoutes(instance: FastifyInstance, options: Onboa
   await app.register(formbody, { bodyLimit: FORM_BODY_LIMIT });
 
   /** The enrol form's CSRF value: bound to the link's token, unforgeable without the server key. */
-  const csrfFor = (token: string) => createHmac('sha256', linkKey).update(`enrol:${token}`).digest('base64url');
-  const csrfValid = (token: string, sent: string) => {
-    const expected = Buffer.from(csrfFor(token));
+  const csrfFor = (token: string, form = 'enrol') => createHmac('sha256', linkKey).update(`${form}:${token}`).digest('base64url');
+  const csrfValid = (token: string, sent: string, form = 'enrol') => {
+    const expected = Buffer.from(csrfFor(token, form));
     const given = Buffer.from(sent);
     return expected.length === given.length && timingSafeEqual(expected, given);
   };
@@ -92,7 +103,7 @@ export async function onboardingRoutes(instance: FastifyInstance, options: Onboa
       .send(page.html);
   }
 
-  function sendOutcome(req: FastifyRequest, reply: FastifyReply, outcome: EnrolOutcome, token: string) {
+  async function sendOutcome(req: FastifyRequest, reply: FastifyReply, outcome: EnrolOutcome, token: string) {
     if (wantsJson(req)) {
       const body = (() => {
         switch (outcome.kind) {
@@ -125,6 +136,8 @@ export async function onboardingRoutes(instance: FastifyInstance, options: Onboa
     }
     switch (outcome.kind) {
       case 'unknown':
+        // The link of an email a newer one replaced: offer a fresh link rather than a dead end.
+        if (await service.isReplacedLink(token)) return sendPage(reply, pages.replaced(token, csrfFor(token, FRESH_LINK_FORM)));
         return sendPage(reply, pages.notRecognised());
       case 'already-registered':
         return sendPage(reply, pages.alreadyRegistered(outcome.upn));
@@ -181,6 +194,15 @@ export async function onboardingRoutes(instance: FastifyInstance, options: Onboa
       .send(TRANSPARENT_GIF);
   });
 
+  // The replaced link's offer: a fresh link to the address on file. The answer is the same page whatever
+  // the token, and the work is queued with the resend form's, so neither tells whether it was one.
+  app.post('/api/fresh-link', { bodyLimit: FORM_BODY_LIMIT, schema: { body: EnrolForm } }, async (req, reply) => {
+    const { token, csrf = '' } = req.body;
+    if (!perIp.take(clientNetworkKey(req.ip)) || !perAddress.take(`link:${token}`)) return sendPage(reply, pages.tooManyRequests());
+    if (csrfValid(token, csrf, FRESH_LINK_FORM)) await service.queueFreshLink(token);
+    return sendPage(reply, pages.freshLinkRequested());
+  });
+
   app.get('/api/resend', async (_req, reply) => sendPage(reply, pages.resendForm()));
 
   app.post('/api/resend', { bodyLimit: FORM_BODY_LIMIT, schema: { body: ResendForm } }, async (req, reply) => {
@@ -230,6 +252,8 @@ export async function onboardingRoutes(instance: FastifyInstance, options: Onboa
         async (req) => {
           let csv: string | undefined;
           let batchId = req.query.batchId;
+          let resetExisting = req.query.resetExisting === 'true';
+          let dryRun = req.query.dryRun === 'true';
           if (req.isMultipart()) {
             for await (const part of req.parts()) {
               if (part.type === 'file') {
@@ -243,15 +267,17 @@ export async function onboardingRoutes(instance: FastifyInstance, options: Onboa
           } else if (typeof req.body === 'string') {
             csv = req.body;
           } else {
-            const body = req.body as { csv: string; batchId?: string };
+            const body = req.body as { csv: string; batchId?: string; resetExisting?: boolean; dryRun?: boolean };
             csv = body.csv;
             batchId = body.batchId ?? batchId;
+            resetExisting = body.resetExisting ?? resetExisting;
+            dryRun = body.dryRun ?? dryRun;
           }
           if (batchId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9 ._:@-]{0,99}$/.test(batchId)) {
             throw new OnrampError('ONRAMP_ERR_VALIDATION', ['batchId must be 1-100 letters, digits, spaces or ._:@-']);
           }
-          const result = await service.upload(csv, { batchId, actor: actorOf(req) });
-          await options.onUploaded?.(req, result);
+          const result = await service.upload(csv, { batchId, actor: actorOf(req), resetExisting, dryRun });
+          if (!dryRun) await options.onUploaded?.(req, result);
           return result;
         },
       );

@@ -42,17 +42,26 @@ export async function campaignById(db: Db, id: number): Promise<CampaignRow | un
   return db.selectFrom('campaign').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** Every UPN key already in a campaign (one query, for the upload's added/updated split). */
+/** Every UPN key already in a campaign (one query, for the upload's added/unchanged/reset split). */
 export async function existingUpnKeys(db: Db, campaignId: number): Promise<Set<string>> {
   const rows = await db.selectFrom('tracked_user').select('upn_key').where('campaign_id', '=', campaignId).execute();
   return new Set(rows.map((r) => r.upn_key));
 }
 
-/** A user as an upload names them: the spelling given, its key, and the line of the file. */
+/** What a roster may say about a user besides the UPN (see PROFILE_HEADERS in roster-csv.ts). */
+export interface UploadProfile {
+  display_name: string | null;
+  department: string | null;
+  job_title: string | null;
+  manager_upn: string | null;
+}
+
+/** A user as an upload names them: the spelling given, its key, the line of the file, and the profile columns if any. */
 export interface UploadEntry {
   upn: string;
   upn_key: string;
   row: number;
+  profile?: UploadProfile | undefined;
 }
 
 export interface UploadRow {
@@ -60,6 +69,7 @@ export interface UploadRow {
   upn_key: string;
   link_secret: string;
   correlation_id: string;
+  profile?: UploadProfile | undefined;
 }
 
 const UPLOAD_COLUMNS = [
@@ -72,7 +82,12 @@ const UPLOAD_COLUMNS = [
   'source_batch_id',
   'created_at',
   'updated_at',
+  'display_name',
+  'department',
+  'job_title',
+  'manager_upn',
 ] as const;
+const PROFILE_COLUMNS = ['display_name', 'department', 'job_title', 'manager_upn'] as const;
 const EVENT_COLUMNS = ['tracked_user_id', 'at', 'type', 'actor', 'detail'] as const;
 
 export type BulkDialect = Pick<DialectCapabilities, 'parameters' | 'jsonRows' | 'columnRows' | 'inList' | 'rowLocks'>;
@@ -83,7 +98,7 @@ interface WrittenUser {
 }
 
 /**
- * Inserts new users or resets existing ones (the re-upload rule of `resetForNewCycle`), one chunk,
+ * Inserts new users or resets existing ones (`resetForNewCycle`, when the upload asks for it), one chunk,
  * returning each row's id and key. The first-given spelling of the UPN is kept. However many rows it
  * holds, the chunk is a handful of parameters: the rows travel as one JSON array (jsonb on
  * PostgreSQL, json_each() on SQLite), which V8 writes natively and both engines read in one pass; the
@@ -101,23 +116,33 @@ function usersStatement(
   known: boolean,
 ): CompiledQuery<WrittenUser> {
   const p = dialect.parameters();
+  // A row without profile columns ends after its fourth cell: reading a cell past the end gives null on
+  // both engines, so a plain roster's JSON is no bigger for them.
   const u = dialect.jsonRows(
     'u',
-    ['text', 'text', 'text', 'text'],
-    chunk.map((r) => [r.upn, r.upn_key, r.link_secret, r.correlation_id]),
+    ['text', 'text', 'text', 'text', 'text', 'text', 'text', 'text'],
+    chunk.map((r) =>
+      r.profile
+        ? [r.upn, r.upn_key, r.link_secret, r.correlation_id, r.profile.display_name, r.profile.department, r.profile.job_title, r.profile.manager_upn]
+        : [r.upn, r.upn_key, r.link_secret, r.correlation_id],
+    ),
   );
   const { campaignId, batchId, now } = upload;
   // The statement is written in the order its placeholders bind. `where true`: SQLite needs it to tell
   // an upsert's ON CONFLICT from a join's ON.
   let text =
     `insert into tracked_user (${UPLOAD_COLUMNS.join(', ')}) ` +
-    `select ${p.bind(campaignId)}, ${u.cell(0)}, ${u.cell(1)}, ${p.bind(USER_STATUS.Pending)}, ${u.cell(2)}, ${u.cell(3)}, ${p.bind(batchId)}, ${p.bind(now)}, ${p.bind(now)} ` +
+    `select ${p.bind(campaignId)}, ${u.cell(0)}, ${u.cell(1)}, ${p.bind(USER_STATUS.Pending)}, ${u.cell(2)}, ${u.cell(3)}, ${p.bind(batchId)}, ${p.bind(now)}, ${p.bind(now)}, ` +
+    `${u.cell(4)}, ${u.cell(5)}, ${u.cell(6)}, ${u.cell(7)} ` +
     `from ${u.from(p)} where true`;
   if (known) {
-    const reset = Object.entries(resetForNewCycle('')).filter(([column]) => column !== 'link_secret');
+    const reset = Object.entries(resetForNewCycle('', '')).filter(([column]) => column !== 'link_secret' && column !== 'previous_link_secret');
+    // A reset user keeps the profile they had where the file says nothing (the directory's, once found).
     text +=
       ` on conflict (campaign_id, upn_key) do update set ${reset.map(([column, value]) => `${column} = ${p.bind(value)}`).join(', ')}, ` +
-      'link_secret = excluded.link_secret, source_batch_id = excluded.source_batch_id, updated_at = excluded.updated_at, version = tracked_user.version + 1';
+      'previous_link_secret = tracked_user.link_secret, link_secret = excluded.link_secret, source_batch_id = excluded.source_batch_id, ' +
+      `${PROFILE_COLUMNS.map((c) => `${c} = coalesce(excluded.${c}, tracked_user.${c})`).join(', ')}, ` +
+      'updated_at = excluded.updated_at, version = tracked_user.version + 1';
   }
   return CompiledQuery.raw(`${text} returning id, upn_key`, p.values);
 }
@@ -215,7 +240,7 @@ function prepareChunk(dialect: BulkDialect, upload: Upload, chunk: readonly Uplo
   ] as const) {
     if (part.length === 0) continue;
     const secrets = newLinkSecrets(part.length);
-    const rows = part.map((e, i) => ({ upn: e.upn, upn_key: e.upn_key, link_secret: secrets[i]!, correlation_id: randomUUID() }));
+    const rows = part.map((e, i) => ({ upn: e.upn, upn_key: e.upn_key, link_secret: secrets[i]!, correlation_id: randomUUID(), profile: e.profile }));
     parts.push({
       users: usersStatement(dialect, upload, rows, isKnown),
       event: isKnown ? USER_EVENT.Reuploaded : USER_EVENT.Uploaded,
@@ -235,7 +260,7 @@ async function writeChunk(db: Db, dialect: BulkDialect, upload: Upload, parts: r
 
 /**
  * An upload, users and their history, written in the caller's transaction as its entries come: users
- * already in the campaign reset, new ones inserted (each with a new link secret and correlation id),
+ * already in the campaign reset (the caller passes only those it resets), new ones inserted (each with a new link secret and correlation id),
  * and one event per user (`{ batchId, row }`) by the ids the users statements return.
  *
  * Each chunk is read from the roster and prepared (its rows, secrets and JSON) while the database still
@@ -287,6 +312,11 @@ export async function findLinkHolders(db: Db, dialect: BulkDialect, ids: readonl
   const text = `select id, upn, in_group, link_secret, invite_status from tracked_user where ${dialect.inList('id', 'bigint', ids, p)}`;
   const rows = (await db.executeQuery<LinkHolder & { id: number }>(CompiledQuery.raw(text, p.values))).rows;
   return new Map(rows.map((r) => [r.id, { upn: r.upn, in_group: r.in_group, link_secret: r.link_secret, invite_status: r.invite_status }]));
+}
+
+/** What the replaced-link check reads of a record (the previous secret stays here). */
+export async function previousLinkOf(db: Db, id: number): Promise<Pick<TrackedUserRow, 'upn' | 'previous_link_secret'> | undefined> {
+  return db.selectFrom('tracked_user').select(['upn', 'previous_link_secret']).where('id', '=', id).executeTakeFirst();
 }
 
 export async function findById(db: Db, id: number): Promise<TrackedUserRow | undefined> {

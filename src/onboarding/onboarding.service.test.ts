@@ -86,10 +86,10 @@ for (const backend of BACKENDS) {
         // Connections open beforehand (PostgreSQL), so both transactions really run at the same time.
         await Promise.all([service.listUsers(), service.listUsers()]);
         const results = await Promise.all([
-          service.upload(csv, { batchId: 'a', actor: 'admin:alice' }),
-          service.upload(csv, { batchId: 'b', actor: 'admin:bob' }),
+          service.upload(csv, { batchId: 'a', actor: 'admin:alice', resetExisting: true }),
+          service.upload(csv, { batchId: 'b', actor: 'admin:bob', resetExisting: true }),
         ]);
-        assert.deepEqual(results.map((r) => [r.added.length, r.updated.length]).sort(), [
+        assert.deepEqual(results.map((r) => [r.added.length, r.reset.length]).sort(), [
           [0, 2],
           [2, 0],
         ]);
@@ -124,8 +124,8 @@ for (const backend of BACKENDS) {
         const upns = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `user${from + i}@example.com`);
         await service.upload(['UPN', ...upns(0, 6_000)].join('\n'), { batchId: 'first', actor: 'test' });
         // 6,000 of these 12,500 are known (reset in chunks), 6,500 are new: chunks of both kinds.
-        const second = await service.upload(['UPN', ...upns(0, 12_500)].join('\n'), { batchId: 'second', actor: 'test' });
-        assert.deepEqual([second.added.length, second.updated.length], [6_500, 6_000]);
+        const second = await service.upload(['UPN', ...upns(0, 12_500)].join('\n'), { batchId: 'second', actor: 'test', resetExisting: true });
+        assert.deepEqual([second.added.length, second.reset.length], [6_500, 6_000]);
         const { db } = storage;
         // A bulk upload refreshes the planner's statistics (in the background), so the next queries plan
         // for 12,500 users rather than an empty table.

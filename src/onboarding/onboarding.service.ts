@@ -11,6 +11,7 @@ import {
   clickPatch,
   decideEnrol,
   groupAddFailedPatch,
+  isReplacedLink,
   linkOpensFor,
   newLinkSecret,
   parseLinkToken,
@@ -147,50 +148,87 @@ export class OnboardingService {
   }
 
   /**
-   * Reads and stores a roster in ONE transaction: nothing is half-written. Uploads to the campaign take
-   * turns; one query reads its existing keys; chunked bulk statements write the users and their events
-   * while the rest of the file is still being read (see q.storeUpload), and a file that stops being
-   * CSV halfway rolls all of it back.
+   * Reads and stores a roster in ONE transaction: nothing is half-written. Users new to the campaign are
+   * added (Pending); users already in it stay as they are, their link working, unless `resetExisting`
+   * asks for a new invitation cycle for them (a new link; the old one then offers a fresh link). Uploads
+   * to the campaign take turns; one query reads its existing keys; chunked bulk statements write the
+   * users and their events while the rest of the file is still being read (see q.storeUpload), and a
+   * file that stops being CSV halfway rolls all of it back. `dryRun` answers the same without writing
+   * (the portal's per-row preview).
    */
-  async upload(csv: string, options: { batchId?: string | undefined; actor: string }): Promise<UploadResult> {
+  async upload(
+    csv: string,
+    options: { batchId?: string | undefined; actor: string; resetExisting?: boolean | undefined; dryRun?: boolean | undefined },
+  ): Promise<UploadResult> {
     const roster = readRoster(csv);
     if (!roster.ok) throw new OnrampError('ONRAMP_ERR_CSV_UNREADABLE', [roster.line, roster.reason]);
     const now = this.#now();
     const batchId = options.batchId ?? batchIdFor(this.#deps.clock.now());
     const { db, dialect } = this.#deps.storage;
     const added: string[] = [];
-    const updated: string[] = [];
+    const unchanged: string[] = [];
+    const reset: string[] = [];
+    const classified = (existing: ReadonlySet<string>) =>
+      (function* () {
+        for (const e of roster.entries()) {
+          if (!existing.has(e.key)) added.push(e.upn);
+          else if (options.resetExisting) reset.push(e.upn);
+          else {
+            unchanged.push(e.upn);
+            continue;
+          }
+          yield {
+            upn: e.upn,
+            upn_key: e.key,
+            row: e.row,
+            profile: e.profile && {
+              display_name: e.profile.displayName,
+              department: e.profile.department,
+              job_title: e.profile.jobTitle,
+              manager_upn: e.profile.managerUpn,
+            },
+          };
+        }
+      })();
+    const unreadable = (err: unknown): never => {
+      if (err instanceof RosterSyntaxError) throw new OnrampError('ONRAMP_ERR_CSV_UNREADABLE', [err.line, err.message]);
+      throw err;
+    };
+    const answer = (triggered: boolean): UploadResult => ({
+      batchId,
+      added,
+      unchanged,
+      reset,
+      skipped: roster.skipped,
+      errors: roster.invalid.map((i) => ({ upn: i.upn, row: i.row, error: i.reason })),
+      total: roster.total,
+      triggered,
+      dryRun: options.dryRun === true,
+    });
+    if (options.dryRun) {
+      const campaign = await q.defaultCampaign(db);
+      const existing = await q.existingUpnKeys(db, campaign.id);
+      try {
+        // Reading the entries is the work: the lists fill as they are classified.
+        Array.from(classified(existing));
+      } catch (err) {
+        unreadable(err);
+      }
+      return answer(false);
+    }
     const campaignId = await db
       .transaction()
       .execute(async (trx) => {
         const campaign = await q.defaultCampaign(trx);
         await q.lockCampaignForUpload(trx, dialect, campaign.id);
         const existing = await q.existingUpnKeys(trx, campaign.id);
-        const entries = (function* () {
-          for (const e of roster.entries()) {
-            (existing.has(e.key) ? updated : added).push(e.upn);
-            yield { upn: e.upn, upn_key: e.key, row: e.row };
-          }
-        })();
-        await q.storeUpload(trx, dialect, { campaignId: campaign.id, batchId, now, actor: options.actor, entries, existing });
+        await q.storeUpload(trx, dialect, { campaignId: campaign.id, batchId, now, actor: options.actor, entries: classified(existing), existing });
         return campaign.id;
       })
-      .catch((err: unknown) => {
-        if (err instanceof RosterSyntaxError) throw new OnrampError('ONRAMP_ERR_CSV_UNREADABLE', [err.line, err.message]);
-        throw err;
-      });
-    const count = added.length + updated.length;
+      .catch(unreadable);
+    const count = added.length + reset.length;
     if (count >= BULK_UPLOAD_ROWS) this.runInBackground(() => this.#deps.storage.refreshStatistics(['tracked_user']));
-    const triggered = count > 0 && this.#notify({ source: 'upload', campaignId, count, batchId });
-    return {
-      batchId,
-      added,
-      updated,
-      skipped: roster.skipped,
-      errors: roster.invalid.map((i) => ({ upn: i.upn, row: i.row, error: i.reason })),
-      total: roster.total,
-      triggered,
-    };
+    return answer(count > 0 && this.#notify({ source: 'upload', campaignId, count, batchId }));
   }
 
   /** The user a link belongs to, or undefined (malformed tokens never reach the database). */
@@ -199,6 +237,28 @@ export class OnboardingService {
     if (!link) return undefined;
     const user = await q.findById(this.#deps.storage.db, link.id);
     return user && linkOpensFor(user, link) ? user : undefined;
+  }
+
+  /**
+   * Whether a link that no longer opens is its user's link from before their last new cycle: the page
+   * then offers a fresh link (sent to the address on file) instead of a dead end.
+   */
+  async isReplacedLink(token: unknown): Promise<boolean> {
+    const link = parseLinkToken(token);
+    if (!link) return false;
+    const user = await q.previousLinkOf(this.#deps.storage.db, link.id);
+    return user !== undefined && isReplacedLink(user, link);
+  }
+
+  /**
+   * A fresh link for the holder of a replaced one, worked on later as the resend form's requests are:
+   * always to the address on file, so the page asks for nothing and tells nothing.
+   */
+  async queueFreshLink(token: unknown): Promise<void> {
+    const link = parseLinkToken(token);
+    if (!link) return;
+    const user = await q.previousLinkOf(this.#deps.storage.db, link.id);
+    if (user && isReplacedLink(user, link)) this.queueResend(user.upn);
   }
 
   /** Who a link belongs to, for the confirmation page (which changes nothing). */
@@ -294,7 +354,7 @@ export class OnboardingService {
     const user = await q.findByUpnKey(this.#deps.storage.db, campaign.id, upnKey(address));
     if (!user || !canResend(user)) return;
     if (
-      await this.#apply(user, resetForNewCycle(newLinkSecret()), {
+      await this.#apply(user, resetForNewCycle(newLinkSecret(), user.link_secret), {
         type: USER_EVENT.ResendRequested,
         actor: ACTOR_USER,
         detail: { previousStatus: user.invite_status },
@@ -347,7 +407,7 @@ export class OnboardingService {
   async resendNow(id: number, actor: string): Promise<q.TrackedUserRow> {
     const user = await q.findById(this.#deps.storage.db, id);
     if (!user) throw new OnrampError('ONRAMP_ERR_TRACKED_USER_NOT_FOUND', [id]);
-    const updated = await this.#apply(user, resetForNewCycle(newLinkSecret()), {
+    const updated = await this.#apply(user, resetForNewCycle(newLinkSecret(), user.link_secret), {
       type: USER_EVENT.ResendRequested,
       actor,
       detail: { previousStatus: user.invite_status },

@@ -41,6 +41,8 @@ export interface OnboardingTables {
     source_batch_id: string | null;
     /** 256-bit random, URL-safe; unique; replaced on re-upload and resend. */
     link_secret: string;
+    /** The secret before the last new cycle: its link offers a fresh one (migration 0011). */
+    previous_link_secret: Generated<string | null>;
     correlation_id: string;
     notes: string | null;
     display_name: string | null;

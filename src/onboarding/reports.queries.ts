@@ -4,6 +4,7 @@ import type { DialectCapabilities } from '../db/capabilities.js';
 import type { Database } from '../db/schema.js';
 import { USER_STATUS } from './onboarding.domain.js';
 import type { TrackedUser } from './invitations.queries.js';
+import { EXCLUSION_REASON } from './invitations.rules.js';
 import { matchesSearch } from './onboarding.queries.js';
 
 /**
@@ -70,7 +71,7 @@ export async function activityPerDay(db: Kysely<Database>, filter: ReportFilter,
   return new Map(rows.map((r) => [r.day, Number(r.n)]));
 }
 
-export type AttentionKind = 'noClick' | 'clickedNotActive' | 'escalated' | 'overdue';
+export type AttentionKind = 'noClick' | 'clickedNotActive' | 'escalated' | 'overdue' | 'unreachable' | 'error';
 
 function attention(eb: Eb, kind: AttentionKind, noClickBeforeIso: string): Expression<SqlBool> {
   switch (kind) {
@@ -83,15 +84,24 @@ function attention(eb: Eb, kind: AttentionKind, noClickBeforeIso: string): Expre
     case 'overdue':
       // Overdue users were all invited; saying so lets both engines read the invited-users index.
       return eb.and([eb('invite_status', '=', USER_STATUS.Overdue), eb('invite_sent_date', 'is not', null)]);
+    case 'unreachable':
+      return eb('invite_status', '=', USER_STATUS.Excluded);
+    case 'error':
+      return eb('invite_status', '=', USER_STATUS.Error);
   }
 }
 
-/** Longest waiting first: since the click for users who clicked, since the invitation for the rest. */
-const ATTENTION_ORDER: Record<AttentionKind, 'invite_sent_date' | 'clicked_link_date'> = {
+/**
+ * Longest waiting first: since the click for users who clicked, since the invitation for the rest;
+ * users never invited (excluded, in error) in the order they were added.
+ */
+const ATTENTION_ORDER: Record<AttentionKind, 'invite_sent_date' | 'clicked_link_date' | 'id'> = {
   noClick: 'invite_sent_date',
   clickedNotActive: 'clicked_link_date',
   escalated: 'invite_sent_date',
   overdue: 'invite_sent_date',
+  unreachable: 'id',
+  error: 'id',
 };
 
 export interface AttentionUser {
@@ -100,6 +110,8 @@ export interface AttentionUser {
   display_name: string | null;
   department: string | null;
   invite_status: string;
+  /** Why the user is Excluded or in Error (or Overdue). */
+  status_reason: string | null;
   invite_sent_date: string | null;
   clicked_link_date: string | null;
   reminder_count: number;
@@ -123,33 +135,89 @@ export async function needsAttention(
       .executeTakeFirstOrThrow(),
     db
       .selectFrom('tracked_user')
-      .select(['id', 'upn', 'display_name', 'department', 'invite_status', 'invite_sent_date', 'clicked_link_date', 'reminder_count', 'manager_upn'])
+      .select([
+        'id',
+        'upn',
+        'display_name',
+        'department',
+        'invite_status',
+        'status_reason',
+        'invite_sent_date',
+        'clicked_link_date',
+        'reminder_count',
+        'manager_upn',
+      ])
       .where(where)
       .orderBy(ATTENTION_ORDER[kind])
-      .orderBy('id')
+      .$if(ATTENTION_ORDER[kind] !== 'id', (q) => q.orderBy('id'))
       .limit(limit)
       .execute(),
   ]);
   return { count: Number(count.n), users };
 }
 
-export async function completionPerBatch(
-  db: Kysely<Database>,
-  filter: ReportFilter,
-): Promise<Array<{ batchId: string | null; total: number; active: number; excluded: number }>> {
+/** How many Excluded users there are per reason (not found in the directory, disabled…), most first. */
+export async function excludedByReason(db: Kysely<Database>, filter: ReportFilter): Promise<Array<{ reason: string; count: number }>> {
   const rows = await db
     .selectFrom('tracked_user')
-    .select((eb) => [
-      'source_batch_id',
-      eb.fn.countAll<number>().as('total'),
-      eb.fn.sum<number>(eb.case().when('invite_status', '=', USER_STATUS.Active).then(1).else(0).end()).as('active'),
-      eb.fn.sum<number>(eb.case().when('invite_status', '=', USER_STATUS.Excluded).then(1).else(0).end()).as('excluded'),
-    ])
+    .select(['status_reason', (eb) => eb.fn.countAll<number>().as('n')])
+    .where((eb) => eb.and([scope(eb, filter), eb('invite_status', '=', USER_STATUS.Excluded)]))
+    .groupBy('status_reason')
+    .execute();
+  return rows
+    .map((r) => ({ reason: r.status_reason ?? 'no reason recorded', count: Number(r.n) }))
+    .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
+}
+
+export interface BatchCounts {
+  batchId: string | null;
+  total: number;
+  active: number;
+  excluded: number;
+  /** Excluded because the directory has no such user (a typo, or someone who left). */
+  notFound: number;
+  /** Excluded because the account is disabled. */
+  disabled: number;
+  /** Not yet looked at by the invitation run. */
+  pending: number;
+}
+
+export async function completionPerBatch(db: Kysely<Database>, filter: ReportFilter): Promise<BatchCounts[]> {
+  const rows = await db
+    .selectFrom('tracked_user')
+    .select((eb) => {
+      const excludedFor = (reason: string) =>
+        eb.fn.sum<number>(
+          eb
+            .case()
+            .when(eb.and([eb('invite_status', '=', USER_STATUS.Excluded), eb('status_reason', '=', reason)]))
+            .then(1)
+            .else(0)
+            .end(),
+        );
+      return [
+        'source_batch_id',
+        eb.fn.countAll<number>().as('total'),
+        eb.fn.sum<number>(eb.case().when('invite_status', '=', USER_STATUS.Active).then(1).else(0).end()).as('active'),
+        eb.fn.sum<number>(eb.case().when('invite_status', '=', USER_STATUS.Excluded).then(1).else(0).end()).as('excluded'),
+        excludedFor(EXCLUSION_REASON.NotFound).as('not_found'),
+        excludedFor(EXCLUSION_REASON.Disabled).as('disabled'),
+        eb.fn.sum<number>(eb.case().when('invite_status', '=', USER_STATUS.Pending).then(1).else(0).end()).as('pending'),
+      ];
+    })
     .where((eb) => scope(eb, filter))
     .groupBy('source_batch_id')
     .orderBy('source_batch_id')
     .execute();
-  return rows.map((r) => ({ batchId: r.source_batch_id, total: Number(r.total), active: Number(r.active ?? 0), excluded: Number(r.excluded ?? 0) }));
+  return rows.map((r) => ({
+    batchId: r.source_batch_id,
+    total: Number(r.total),
+    active: Number(r.active ?? 0),
+    excluded: Number(r.excluded ?? 0),
+    notFound: Number(r.not_found ?? 0),
+    disabled: Number(r.disabled ?? 0),
+    pending: Number(r.pending ?? 0),
+  }));
 }
 
 /** The columns the CSV export shows (plus the id it pages by); the token and bookkeeping columns stay in the database. */

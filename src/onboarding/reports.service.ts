@@ -19,11 +19,13 @@ import {
   activityPerDay,
   completionPerBatch,
   countsByStatus,
+  excludedByReason,
   exportPage,
   needsAttention,
   type ActivityKind,
   type AttentionKind,
   type AttentionUser,
+  type BatchCounts,
   type ExportRow,
   type ReportFilter,
 } from './reports.queries.js';
@@ -45,10 +47,14 @@ export interface ReportSummary {
   byStatus: Record<string, number>;
   /** Active ÷ (total − Excluded), in percent with one decimal; 0 when nobody is in scope. */
   completionRate: number;
+  /** Active ÷ total: the same figure counting the users the campaign cannot reach. */
+  completionOfAll: number;
+  /** Excluded users by reason (not found in the directory, account disabled…), most first. */
+  excludedReasons: Array<{ reason: string; count: number }>;
   /** Activity over the last `days` UTC days, today included (7 for the email; the portal's chart asks for more). */
   recent: { days: number; invites: number; opens: number; clicks: number; activations: number; perDay: DayActivity[] };
   needsAttention: Record<AttentionKind, { count: number; users: AttentionUser[] }>;
-  batches: Array<{ batchId: string | null; total: number; active: number; excluded: number; completionRate: number }>;
+  batches: Array<BatchCounts & { completionRate: number }>;
 }
 
 /** The seed's tracking-list column names, in its order, and where each comes from. TrackingToken is left out: it is a credential. */
@@ -78,6 +84,22 @@ export const CSV_COLUMNS: ReadonlyArray<[string, (u: ExportRow) => string | numb
   ['EscalatedToManager', (u) => (u.escalated_to_manager ? 'Yes' : 'No')],
   ['EscalationDate', (u) => u.escalation_date],
 ];
+
+/** "1 reminder", "2 reminders". */
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** Completion both ways, and who is left out and why, in one sentence. */
+function completionSentence(s: ReportSummary): string {
+  const excluded = s.byStatus[USER_STATUS.Excluded] ?? 0;
+  const active = s.byStatus[USER_STATUS.Active] ?? 0;
+  const why = s.excludedReasons.map((r) => `${r.count} ${r.reason}`).join(', ');
+  return (
+    `${active} of ${s.total} users are active (${s.completionOfAll}%); of the ${s.total - excluded} who can be invited, ${s.completionRate}%.` +
+    (excluded > 0 ? ` ${plural(excluded, 'user')} cannot be invited: ${why}.` : '')
+  );
+}
 
 function rate(active: number, total: number, excluded: number): number {
   const inScope = total - excluded;
@@ -114,12 +136,13 @@ export class ReportService {
     const { db, clock, settings } = this.deps;
     const now = clock.now();
     const noClickBefore = new Date(now.getTime() - settings.noClickAfterDays * DAY_MS).toISOString();
-    const attentionKinds: AttentionKind[] = ['noClick', 'clickedNotActive', 'escalated', 'overdue'];
-    const [statusCounts, perDay, attention, batches] = await Promise.all([
+    const attentionKinds: AttentionKind[] = ['noClick', 'clickedNotActive', 'escalated', 'overdue', 'unreachable', 'error'];
+    const [statusCounts, perDay, attention, batches, excludedReasons] = await Promise.all([
       countsByStatus(db, filter),
       this.#activity(filter, activityDays),
       Promise.all(attentionKinds.map((k) => needsAttention(db, filter, k, noClickBefore, settings.attentionListSize))),
       completionPerBatch(db, filter),
+      excludedByReason(db, filter),
     ]);
     const byStatus = Object.fromEntries(ALL_USER_STATUSES.map((s) => [s, statusCounts.get(s) ?? 0]));
     const total = [...statusCounts.values()].reduce((a, b) => a + b, 0);
@@ -129,6 +152,8 @@ export class ReportService {
       total,
       byStatus,
       completionRate: rate(byStatus[USER_STATUS.Active] ?? 0, total, byStatus[USER_STATUS.Excluded] ?? 0),
+      completionOfAll: rate(byStatus[USER_STATUS.Active] ?? 0, total, 0),
+      excludedReasons,
       recent: { days: activityDays, invites: sum('invites'), opens: sum('opens'), clicks: sum('clicks'), activations: sum('activations'), perDay },
       needsAttention: Object.fromEntries(attentionKinds.map((k, i) => [k, attention[i]!])) as ReportSummary['needsAttention'],
       batches: batches.map((b) => ({ ...b, completionRate: rate(b.active, b.total, b.excluded) })),
@@ -202,12 +227,14 @@ export class ReportService {
       clickedNotActive: 'Clicked but not active',
       escalated: 'Escalated to manager',
       overdue: 'Overdue',
+      unreachable: 'Cannot be invited (excluded)',
+      error: 'In error',
     };
     const table = (head: string[], rows: string[][]) =>
       `<table cellpadding="4" cellspacing="0" border="1" style="border-collapse:collapse;border-color:#e5e7eb;font-size:13px"><tr>${head.map((h) => `<th align="left">${escapeHtml(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('')}</table>`;
     const html: string[] = [
       `<h2>${escapeHtml(b.companyName)} MFA rollout: ${summary.completionRate}% complete</h2>`,
-      `<p>${summary.total} users tracked on ${escapeHtml(date)}. Completion counts Active users among those not Excluded.</p>`,
+      `<p>${summary.total} users tracked on ${escapeHtml(date)}. ${escapeHtml(completionSentence(summary))}</p>`,
       '<h3>By status</h3>',
       table(['Status', 'Users'], statusRows),
       `<h3>Last ${a.days} days</h3>`,
@@ -223,6 +250,8 @@ export class ReportService {
     const text: string[] = [
       subject,
       '',
+      completionSentence(summary),
+      '',
       'By status:',
       ...statusRows.map(([s, n]) => `  ${s}: ${n}`),
       '',
@@ -236,23 +265,35 @@ export class ReportService {
       if (list.users.length > 0)
         html.push(
           table(
-            ['User', 'Name', 'Department', 'Status', 'Reminders'],
-            list.users.map((u) => [u.upn, u.display_name ?? '', u.department ?? '', u.invite_status, String(u.reminder_count)]),
+            ['User', 'Name', 'Department', 'Status', 'Reason', 'Reminders'],
+            list.users.map((u) => [u.upn, u.display_name ?? '', u.department ?? '', u.invite_status, u.status_reason ?? '', String(u.reminder_count)]),
           ),
         );
-      text.push(`  ${label}: ${list.count}`, ...list.users.map((u) => `    ${u.upn} (${u.invite_status}, ${u.reminder_count} reminders)`));
+      text.push(
+        `  ${label}: ${list.count}`,
+        ...list.users.map((u) => `    ${u.upn} (${u.invite_status}${u.status_reason ? `: ${u.status_reason}` : ''}, ${plural(u.reminder_count, 'reminder')})`),
+      );
     }
     html.push(
       '<h3>Completion per batch</h3>',
       table(
-        ['Batch', 'Users', 'Active', 'Completion %'],
-        summary.batches.map((x) => [x.batchId ?? '(none)', String(x.total), String(x.active), String(x.completionRate)]),
+        ['Batch', 'Users', 'Active', 'Not found in directory', 'Disabled', 'Completion %'],
+        summary.batches.map((x) => [
+          x.batchId ?? '(none)',
+          String(x.total),
+          String(x.active),
+          String(x.notFound),
+          String(x.disabled),
+          String(x.completionRate),
+        ]),
       ),
     );
     text.push(
       '',
       'Completion per batch:',
-      ...summary.batches.map((x) => `  ${x.batchId ?? '(none)'}: ${x.active}/${x.total} (${x.completionRate}%)`),
+      ...summary.batches.map(
+        (x) => `  ${x.batchId ?? '(none)'}: ${x.active}/${x.total} (${x.completionRate}%)${x.notFound > 0 ? `, ${x.notFound} not found in the directory` : ''}`,
+      ),
       '',
       'All records are attached as CSV.',
     );

@@ -29,6 +29,58 @@ test('CSV cells that a spreadsheet would run as a formula are neutralised, then 
 
 for (const backend of BACKENDS) {
   describe(`admin reports (${backend.name})`, { skip: backend.skip }, () => {
+    test('unreachable users are counted by reason, listed under needs attention, per batch, and completion is shown both ways', async () => {
+      const storage = await backend.open();
+      const clock = new ManualClock('2026-03-10T09:00:00.000Z');
+      const config = loadConfig({ env: {} });
+      try {
+        const onboarding = new OnboardingService({ storage, config, clock, log });
+        await onboarding.upload('UPN\na@x.test\nb@x.test\nc@x.test\nd@x.test\ne@x.test\n', { actor: 't', batchId: 'wave-1' });
+        const set = (upn: string, patch: Record<string, unknown>) => storage.db.updateTable('tracked_user').set(patch).where('upn_key', '=', upn).execute();
+        await set('a@x.test', { invite_status: 'Active' });
+        await set('b@x.test', { invite_status: 'Excluded', status_reason: 'not found in the directory' });
+        await set('c@x.test', { invite_status: 'Excluded', status_reason: 'not found in the directory' });
+        await set('d@x.test', { invite_status: 'Excluded', status_reason: 'account disabled' });
+        const reports = new ReportService({
+          db: storage.db,
+          dialect: storage.dialect,
+          clock,
+          log,
+          settings: config.reports,
+          branding: { companyName: 'Contoso', supportTeam: 'IT', supportEmail: 'it@x.test', primaryColor: '#0078d4' },
+          instanceId: 'one',
+        });
+        const s = await reports.summary();
+        assert.equal(s.completionRate, 50, '1 active of the 2 who can be invited');
+        assert.equal(s.completionOfAll, 20, '1 active of all 5');
+        assert.deepEqual(s.excludedReasons, [
+          { reason: 'not found in the directory', count: 2 },
+          { reason: 'account disabled', count: 1 },
+        ]);
+        assert.equal(s.needsAttention.unreachable.count, 3);
+        assert.deepEqual(
+          s.needsAttention.unreachable.users.map((u) => [u.upn, u.status_reason]),
+          [
+            ['b@x.test', 'not found in the directory'],
+            ['c@x.test', 'not found in the directory'],
+            ['d@x.test', 'account disabled'],
+          ],
+        );
+        assert.deepEqual(
+          s.batches.map((b) => [b.batchId, b.total, b.notFound, b.disabled, b.pending]),
+          [['wave-1', 5, 2, 1, 1]],
+        );
+        const { text } = reports.renderEmail(s);
+        assert.match(
+          text,
+          /1 of 5 users are active \(20%\); of the 2 who can be invited, 50%\. 3 users cannot be invited: 2 not found in the directory, 1 account disabled\./,
+        );
+        assert.match(text, /b@x\.test \(Excluded: not found in the directory, 0 reminders\)/);
+      } finally {
+        await storage.close();
+      }
+    });
+
     test('summary figures, needs-attention lists, per-batch completion, and the emailed report with its CSV', async () => {
       const storage = await backend.open();
       const sink = await new SmtpSink().start();

@@ -124,3 +124,22 @@ test('tabs win only where the header has more of them than commas or semicolons'
   assert.equal(parsed('UPN\tName, first\tDept\nada@example.com\tAda\tR&D\n').delimiter, '\t');
   assert.equal(parsed('UPN,Name\tx,y\nada@example.com,Ada\n').delimiter, ',');
 });
+
+test('profile columns besides the UPN are kept, found by their usual headers; empty cells and a manager that is not an address are null', () => {
+  const r = parsed(
+    'Display Name,UPN,department,Job_Title,ManagerUPN,Other\n' +
+      'Ada Lovelace,ada@example.com,Research,Analyst,boss@example.com,x\n' +
+      'Bob,bob@example.com,,Clerk,not a manager,y\n',
+  );
+  assert.deepEqual(r.profileHeaders, { displayName: 'Display Name', department: 'department', jobTitle: 'Job_Title', managerUpn: 'ManagerUPN' });
+  assert.deepEqual(
+    r.entries.map((e) => e.profile),
+    [
+      { displayName: 'Ada Lovelace', department: 'Research', jobTitle: 'Analyst', managerUpn: 'boss@example.com' },
+      { displayName: 'Bob', department: null, jobTitle: 'Clerk', managerUpn: null },
+    ],
+  );
+  // A file of UPNs only carries no profile at all.
+  assert.equal(parsed('UPN\nx@example.com\n').entries[0]?.profile, undefined);
+  assert.equal(parsed(`UPN,Department\nx@example.com,${'d'.repeat(300)}\n`).entries[0]?.profile?.department?.length, 256);
+});

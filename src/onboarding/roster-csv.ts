@@ -13,12 +13,36 @@
 
 export const UPN_HEADERS: readonly string[] = ['upn', 'userprincipalname', 'email'];
 
+/**
+ * Columns kept besides the UPN, by header (any case, spaces and underscores ignored). They describe
+ * users the directory does not know; for users it finds, the invitation run writes the directory's
+ * values over them.
+ */
+export const PROFILE_HEADERS = {
+  displayName: ['displayname', 'name', 'fullname'],
+  department: ['department', 'dept'],
+  jobTitle: ['jobtitle'],
+  managerUpn: ['managerupn', 'manager', 'manageremail', 'managermail'],
+} as const;
+export type ProfileField = keyof typeof PROFILE_HEADERS;
+const PROFILE_FIELDS = Object.keys(PROFILE_HEADERS) as ProfileField[];
+/** Longer values are cut: these are labels for filters and lists, not documents. */
+const MAX_PROFILE_LENGTH = 256;
+
+/** The profile columns a file has, by the header as written. */
+export type ProfileHeaders = { [F in ProfileField]?: string };
+
+/** What a row says about its user besides the UPN; null where the file has no such column or the cell is empty. */
+export type RosterProfile = { [F in ProfileField]: string | null };
+
 export interface RosterEntry {
   upn: string;
   /** Lower-case UPN: the identity within a campaign. */
   key: string;
   /** Line of the file the row starts on (the header is usually line 1). */
   row: number;
+  /** The profile columns of the row; undefined when the file has none of them. */
+  profile?: RosterProfile;
 }
 
 export interface RosterIssue {
@@ -34,6 +58,8 @@ export interface RosterParsed {
   delimiter: RosterDelimiter;
   /** Header of the UPN column as written in the file. */
   upnHeader: string;
+  /** The profile columns found, by the header written in the file. */
+  profileHeaders: ProfileHeaders;
   entries: RosterEntry[];
   /** Rows left out on purpose (duplicates within the file, empty UPN cells). */
   skipped: RosterIssue[];
@@ -222,15 +248,31 @@ export class RosterReader {
   total = 0;
   readonly #rows: Generator<Record>;
   readonly #upnColumn: number;
+  readonly #profileColumns: ReadonlyArray<[ProfileField, number]>;
 
   constructor(
     rows: Generator<Record>,
     readonly delimiter: RosterDelimiter,
     readonly upnHeader: string,
     upnColumn: number,
+    /** Profile columns by header as written. */
+    readonly profileHeaders: ProfileHeaders = {},
+    profileColumns: ReadonlyArray<[ProfileField, number]> = [],
   ) {
     this.#rows = rows;
     this.#upnColumn = upnColumn;
+    this.#profileColumns = profileColumns;
+  }
+
+  #profile(fields: readonly string[]): RosterProfile | undefined {
+    if (this.#profileColumns.length === 0) return undefined;
+    const profile: RosterProfile = { displayName: null, department: null, jobTitle: null, managerUpn: null };
+    for (const [field, column] of this.#profileColumns) {
+      const value = (fields[column] ?? '').trim().slice(0, MAX_PROFILE_LENGTH);
+      // A manager must be an address to be escalated to; anything else is left out rather than mailed.
+      if (value !== '' && (field !== 'managerUpn' || isValidAddress(value))) profile[field] = value;
+    }
+    return profile;
   }
 
   *entries(): Generator<RosterEntry> {
@@ -255,7 +297,8 @@ export class RosterReader {
         continue;
       }
       firstRow.set(key, row);
-      yield { upn, key, row };
+      const profile = this.#profile(record.fields);
+      yield profile ? { upn, key, row, profile } : { upn, key, row };
     }
   }
 }
@@ -280,9 +323,23 @@ export function readRoster(input: string): RosterReader | RosterRejected {
     for (let next = rows.next(); !next.done; next = rows.next()) {
       const header = next.value;
       if (isBlank(header.fields)) continue;
-      const upnColumn = header.fields.findIndex((h) => UPN_HEADERS.includes(h.trim().toLowerCase()));
+      const names = header.fields.map((h) =>
+        h
+          .trim()
+          .toLowerCase()
+          .replace(/[\s_]+/g, ''),
+      );
+      const upnColumn = names.findIndex((h) => UPN_HEADERS.includes(h));
       if (upnColumn === -1) return { ok: false, line: header.line, reason: 'no UPN column: the header needs a column named UPN, UserPrincipalName or Email' };
-      return new RosterReader(rows, delimiter, header.fields[upnColumn]!.trim(), upnColumn);
+      const profileColumns: Array<[ProfileField, number]> = [];
+      const profileHeaders: ProfileHeaders = {};
+      for (const field of PROFILE_FIELDS) {
+        const column = names.findIndex((h, i) => i !== upnColumn && (PROFILE_HEADERS[field] as readonly string[]).includes(h));
+        if (column === -1) continue;
+        profileColumns.push([field, column]);
+        profileHeaders[field] = header.fields[column]!.trim();
+      }
+      return new RosterReader(rows, delimiter, header.fields[upnColumn]!.trim(), upnColumn, profileHeaders, profileColumns);
     }
   } catch (err) {
     if (err instanceof RosterSyntaxError) return { ok: false, line: err.line, reason: err.message };
@@ -301,6 +358,7 @@ export function parseRoster(input: string): RosterResult {
       ok: true,
       delimiter: reader.delimiter,
       upnHeader: reader.upnHeader,
+      profileHeaders: reader.profileHeaders,
       entries,
       skipped: reader.skipped,
       invalid: reader.invalid,
@@ -315,11 +373,17 @@ export function parseRoster(input: string): RosterResult {
 /** What `POST /api/upload-users` answers; here so the portal (a browser bundle) shares the type. */
 export interface UploadResult {
   batchId: string;
+  /** New to the campaign: Pending, invited by the next run. */
   added: string[];
-  updated: string[];
+  /** Already in the campaign and left as they were: the link they have keeps working. */
+  unchanged: string[];
+  /** Already in the campaign and started again (asked for): a new link; the old one offers a fresh one. */
+  reset: string[];
   skipped: Array<{ upn: string; row: number; reason: string }>;
   errors: Array<{ upn: string; row: number; error: string }>;
   total: number;
   /** Whether a listener (the invitation workflow) started or scheduled a run. */
   triggered: boolean;
+  /** A preview: what the upload would do; nothing was stored. */
+  dryRun: boolean;
 }

@@ -137,12 +137,34 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     }, csv);
     await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer: transfer });
     await page.getByText('roster.csv').waitFor();
-    assert.match(await page.locator('.preview').innerText(), /2 users to send.*1 invalid/s);
+    assert.match(await page.locator('.preview').innerText(), /2 users in the file.*1 invalid/s);
+    await page.locator('.preview').getByText('New: 2').waitFor();
+    assert.match(await page.locator('.preview').innerText(), /Rows left out: 1/);
     await page.getByLabel('Batch id (optional)').fill('wave-1');
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
     const result = page.getByRole('status');
     await result.getByText('Uploaded to batch wave-1').waitFor();
     assert.match(await result.innerText(), /Added: 2/);
+    // Stored: the form is empty again, so a second click cannot send the file twice.
+    assert.equal(await page.getByText('roster.csv').count(), 0);
+    assert.equal(await page.getByRole('button', { name: 'Upload', exact: true }).isDisabled(), true);
+
+    // The same users again: the preview says, per row, that they stay as they are unless a new invitation is asked for.
+    await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer: transfer });
+    await page.locator('.preview').getByText('Unchanged: 2').waitFor();
+    await page.locator('.preview summary').click();
+    assert.match(await page.locator('.preview table').first().innerText(), /ann@contoso\.com\s+Already in the campaign: unchanged, their link keeps working/);
+    await page.getByLabel(/Send a new invitation to users already in the campaign/).check();
+    await page.locator('.preview').getByText('New invitation: 2').waitFor();
+    assert.match(await page.locator('.preview table').first().innerText(), /ann@contoso\.com\s+Already in the campaign: will get a new invitation/);
+    await page.getByLabel(/Send a new invitation to users already in the campaign/).uncheck();
+    await page.locator('.preview').getByText('Unchanged: 2').waitFor();
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await result.getByText(/Unchanged: 2/).waitFor();
+    assert.equal(
+      (await storage.db.selectFrom('tracked_user').select('source_batch_id').where('upn_key', '=', 'ann@contoso.com').executeTakeFirst())?.source_batch_id,
+      'wave-1',
+    );
 
     // Directory data is outside onramp's control: hostile values must render as text.
     await storage.db.updateTable('tracked_user').set({ display_name: XSS, department: XSS }).where('upn_key', '=', 'ann@contoso.com').execute();
@@ -162,6 +184,11 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     assert.match(exported[1]!, /^bob@contoso\.com,/);
 
     await page.getByRole('link', { name: 'Users' }).click();
+    // The file's Department column was kept: the filter slices by it.
+    await page.getByLabel('Department').selectOption('IT');
+    await page.getByText('1–1 of 1').waitFor();
+    assert.equal(await page.getByRole('link', { name: 'bob@contoso.com' }).count(), 1);
+    await page.getByLabel('Department').selectOption('');
     await page.getByRole('link', { name: 'ann@contoso.com' }).click();
     await page.getByRole('heading', { name: 'Timeline' }).waitFor();
     assert.match(await page.locator('.timeline').innerText(), /uploaded/);
@@ -198,7 +225,7 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     assert.match(await page.getByRole('alert').innerText(), /not valid UTF-16 LE text/);
 
     await file.setInputFiles({ name: 'unicode.txt', mimeType: 'text/plain', buffer: unicodeText });
-    assert.match(await page.locator('.preview').innerText(), /2 users to send \(column “UPN”\).*Read as UTF-16 LE text, tab-separated\./s);
+    assert.match(await page.locator('.preview').innerText(), /2 users in the file \(column “UPN”\).*Read as UTF-16 LE text, tab-separated\./s);
     await page.getByLabel('Batch id (optional)').fill('unicode');
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
     const result = page.getByRole('status');
@@ -209,6 +236,71 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
       stored.map((u) => u.upn),
       ['yann@contoso.com', 'zoe@contoso.com'],
     );
+    await context.close();
+  });
+
+  test('phone width (360 and 390 px): no screen is wider than the phone, the tabs and Sign out are on screen; each screen has its title and gets the focus; unknown routes say so', async () => {
+    const user = await storage.db.selectFrom('tracked_user').select('id').orderBy('id').executeTakeFirstOrThrow();
+    const screens: Array<[string, string, string]> = [
+      ['#/reports', 'Reports', 'Reports'],
+      ['#/users', 'Users', 'Users'],
+      [`#/users/${user.id}`, 'User', ''],
+      ['#/upload', 'Upload', 'Upload users'],
+      ['#/manual', 'Manual entry', 'Manual entry'],
+      ['#/audit', 'Audit log', 'Audit log'],
+      ['#/settings', 'Settings', 'Settings'],
+      ['#/no-such-screen', 'Not found', 'Page not found'],
+    ];
+    for (const width of [360, 390]) {
+      const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width, height: 780 } });
+      const page = await context.newPage();
+      await signInWithMicrosoft(page, base, roleHolder('Onramp.Admin').displayName);
+      for (const [hash, title, heading] of screens) {
+        await page.goto(`${base}/${hash}`);
+        await page.waitForFunction((t) => document.title === `${t} - onramp`, title);
+        await page.locator('#main h1').first().waitFor();
+        if (heading) assert.equal(await page.locator('#main h1').first().innerText(), heading);
+        await page.waitForTimeout(150);
+        const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+        // The widest elements that stick out, to say what to fix.
+        const culprits = await page.evaluate((w) => {
+          const out: string[] = [];
+          for (const el of Array.from(document.querySelectorAll('body *'))) {
+            const r = el.getBoundingClientRect();
+            if (r.right > w + 1 && !el.closest('.table-wrap')) out.push(`${el.tagName.toLowerCase()}.${el.className} ${Math.round(r.right)}`);
+          }
+          return out.slice(0, 8);
+        }, width);
+        assert.ok(wide <= width, `${hash} at ${width} px is ${wide} px wide: ${culprits.join(', ')}`);
+        for (const control of [page.getByRole('button', { name: 'Sign out' }), ...(await page.locator('nav.sidebar a').all())]) {
+          const box = (await control.boundingBox())!;
+          assert.ok(box.x >= 0 && box.x + box.width <= width, `${await control.innerText()} is on screen at ${width} px on ${hash}`);
+        }
+      }
+      // Moving to another screen moves the focus to its heading.
+      await page.goto(`${base}/#/reports`);
+      await page.getByRole('heading', { name: 'Reports' }).waitFor();
+      await page.locator('nav.sidebar').getByRole('link', { name: 'Users', exact: true }).click();
+      await page.waitForFunction(() => document.activeElement?.id === 'users-title');
+      await context.close();
+    }
+  });
+
+  test("an account without an onramp role gets the portal's page saying so, with a way back, not a JSON error", async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    const nobody = [...tenant.sim.control.tenant.users.values()].find((u) => u.appRoles.length === 0 && u.accountEnabled)!;
+    await page.goto(base + '/');
+    await page.getByRole('link', { name: 'Sign in with Microsoft' }).click();
+    await page.getByRole('heading', { name: 'Sign in (simulated tenant)' }).waitFor();
+    await page.getByRole('link', { name: nobody.displayName, exact: true }).click();
+    await page.getByRole('heading', { name: 'No access to onramp yet' }).waitFor();
+    assert.match(await page.locator('main').innerText(), /Ask an onramp administrator to give your account the Onramp\.Admin or Onramp\.Viewer role/);
+    assert.equal(await page.title(), 'No access - onramp');
+    assert.deepEqual(await lowContrastText(page), []);
+    await page.getByRole('button', { name: 'Back to sign-in' }).click();
+    await page.getByRole('link', { name: 'Sign in with Microsoft' }).waitFor();
+    assert.equal(new URL(page.url()).search, '');
     await context.close();
   });
 
@@ -283,13 +375,18 @@ describe('demo in the browser', { skip: BUILT ? false : 'portal not built: run n
       const member = [...tenant.sim.control.tenant.users.values()].find(
         (u) => u.appRoles.length === 0 && u.accountEnabled && u.userType === 'Member' && u.mail && u.methods.length === 0,
       )!;
+      // And an address the directory does not know: the result says so once the run has looked.
+      const unknown = `nobody-here@${member.userPrincipalName.split('@')[1]}`;
       await page.getByRole('link', { name: 'Manual entry' }).click();
-      await page.getByLabel(/User principal names/).fill(member.userPrincipalName);
+      await page.getByLabel(/User principal names/).fill(`${member.userPrincipalName}\n${unknown}`);
       await page.getByRole('button', { name: 'Add users' }).click();
-      await page
-        .getByRole('status')
-        .getByText(/Added: 1/)
-        .waitFor();
+      const added = page.getByRole('status');
+      await added.getByText(/Added: 2/).waitFor();
+      await added.getByText(/All 2 checked against the directory/).waitFor({ timeout: 20_000 });
+      assert.match(await added.innerText(), /Not found in the directory: 1/);
+      await page.getByRole('link', { name: 'Reports' }).click();
+      assert.match(await page.locator('.tile', { hasText: 'Needs attention' }).innerText(), /Cannot be invited 1[\s\S]*1 not found in the directory/);
+      assert.match(await page.locator('.card', { hasText: 'Cannot be invited' }).innerText(), new RegExp(`${unknown}\\s+not found in the directory`));
 
       await page.getByRole('link', { name: 'Mailbox (demo)' }).click();
       assert.deepEqual(await unlabelledControls(page), []);

@@ -70,7 +70,7 @@ export async function portalPlugin(app: FastifyInstance, { ctx, redactedConfig }
     reply.header('access-control-allow-credentials', 'true');
     reply.header('vary', 'Origin');
     if (req.method === 'OPTIONS') {
-      reply.header('access-control-allow-methods', 'GET, POST, DELETE');
+      reply.header('access-control-allow-methods', 'GET, POST, PUT, DELETE');
       reply.header('access-control-allow-headers', 'content-type, authorization, x-csrf-token');
       reply.header('access-control-max-age', '600');
       return reply.code(204).send();

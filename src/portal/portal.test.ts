@@ -37,6 +37,17 @@ describe('demo: the in-process tenant simulator', () => {
       const nobody = await signInAs(people.find((u) => u.appRoles.length === 0 && u.accountEnabled)!.userPrincipalName);
       assert.equal(nobody.statusCode, 403, nobody.body);
       assert.equal(nobody.json().code, 'ONRAMP_ERR_NO_ROLE');
+      // A browser is sent to the portal's page saying so, not left on a JSON answer.
+      const start = await app.inject('/api/auth/oidc/login');
+      const authorize = new URL(String(start.headers.location));
+      authorize.searchParams.set('login_hint', people.find((u) => u.appRoles.length === 0 && u.accountEnabled)!.userPrincipalName);
+      const answer = await undiciFetch(authorize, { dispatcher: new Agent({ connect: { ca: tenant.sim.caPem } }), redirect: 'manual' });
+      const callback = new URL(answer.headers.get('location')!);
+      const browser = await app.inject({
+        url: callback.pathname + callback.search,
+        headers: { accept: 'text/html,application/xhtml+xml', cookie: String(start.headers['set-cookie']).split(';')[0]! },
+      });
+      assert.deepEqual([browser.statusCode, browser.headers.location], [302, '/?signin=no-role']);
       const adminUser = people.find((u) => u.appRoles.includes('Onramp.Admin'))!;
       const signedIn = await signInAs(adminUser.userPrincipalName);
       assert.equal(signedIn.statusCode, 302);
@@ -155,6 +166,8 @@ describe('portal shell', () => {
         headers: { origin: 'https://admin.example.org', 'access-control-request-method': 'GET' },
       });
       assert.equal(allowed.headers['access-control-allow-origin'], 'https://admin.example.org');
+      // The signature admin API saves templates and reorders rules with PUT.
+      assert.match(String(allowed.headers['access-control-allow-methods']), /\bPUT\b/);
       const foreign = await app.inject({ url: '/api/admin/users', headers: { origin: 'https://evil.example', ...as(viewer) } });
       assert.equal(foreign.headers['access-control-allow-origin'], undefined);
     } finally {

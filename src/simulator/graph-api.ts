@@ -62,6 +62,8 @@ const USER_PROPERTIES = new Set([
   'interests',
   'preferredLanguage',
 ]);
+/** users/delta also tracks the manager (`$select=…,manager` → `manager@delta`). */
+const DELTA_PROPERTIES = new Set([...USER_PROPERTIES, 'manager']);
 /** What Graph returns for a user when no $select is given. */
 const DEFAULT_USER_SELECT = [
   'businessPhones',
@@ -122,6 +124,10 @@ const MAX_PAGE_WITH_EXPAND = 100;
 const REPORT_PAGE = 100;
 /** Graph's users/delta token lifetime for directory objects. */
 export const DELTA_TOKEN_LIFETIME_MS = 7 * 24 * 3600_000;
+
+function imageNotFound(): SimResponse {
+  return odataError(404, 'ImageNotFound', "Exception of type 'Microsoft.Fast.Profile.Core.Exception.ImageNotFoundException' was thrown.");
+}
 
 function notFound(key: string): SimResponse {
   return odataError(404, 'Request_ResourceNotFound', `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`);
@@ -348,6 +354,8 @@ export class GraphApi {
         return { status: 204 };
       }
       if (sub === 'authentication' && sub2 === 'methods' && parts.length === 4 && method === 'GET') return this.userMethods(user, ctx);
+      if (sub === 'photo' && parts.length === 3 && method === 'GET') return this.photoMetadata(user, ctx);
+      if (sub === 'photo' && sub2 === '$value' && parts.length === 4 && method === 'GET') return this.photoValue(user);
       if (sub === 'sendMail' && parts.length === 3 && method === 'POST') return this.sendMail(user, body);
     }
     if (root === 'groups' && key !== undefined) {
@@ -355,6 +363,8 @@ export class GraphApi {
       if (!group) return notFound(key);
       if (parts.length === 2 && method === 'PATCH') return this.patchGroup(group.id, body);
       if (sub === 'members' && parts.length === 3 && method === 'GET') return this.listMembers(group.id, query, ctx);
+      if (sub === 'transitiveMembers' && (parts.length === 3 || (parts.length === 4 && sub2 === 'user')) && method === 'GET')
+        return this.listTransitiveMembers(group.id, parts.length === 4, query, ctx);
       if (sub === 'members' && sub2 === '$ref' && parts.length === 4 && method === 'POST') return this.addMemberRef(group.id, body);
       if (sub === 'members' && sub2 !== undefined && sub3 === '$ref' && parts.length === 5 && method === 'DELETE') {
         if (!group.members.delete(sub2)) return notFound(sub2);
@@ -615,9 +625,32 @@ export class GraphApi {
     if (typeof size !== 'number') return size;
     const rows = [...group.members].sort().flatMap((id) => {
       const u = this.tenant.users.get(id);
-      return u ? [{ '@odata.type': '#microsoft.graph.user', ...project(u, sel.select) }] : [];
+      if (u) return [{ '@odata.type': '#microsoft.graph.user', ...project(u, sel.select) }];
+      const nested = this.tenant.groups.get(id);
+      return nested ? [{ '@odata.type': '#microsoft.graph.group', id: nested.id, displayName: nested.displayName }] : [];
     });
     return this.page(rows, size, query, `${ctx.baseUrl}/v1.0/groups/${groupId}/members`, `${ctx.baseUrl}/v1.0/$metadata#directoryObjects`);
+  }
+
+  /**
+   * GET /groups/{id}/transitiveMembers (users and nested groups at any depth), or
+   * /transitiveMembers/microsoft.graph.user (users only), as Graph pages them.
+   */
+  private listTransitiveMembers(groupId: string, usersOnly: boolean, query: URLSearchParams, ctx: RequestContext): SimResponse {
+    const sel = parseSelect(query.get('$select'), USER_PROPERTIES, DEFAULT_USER_SELECT, usersOnly ? 'microsoft.graph.user' : 'microsoft.graph.directoryObject');
+    if (!sel.ok) return sel.error;
+    const size = pageSize(query);
+    if (typeof size !== 'number') return size;
+    const { users, groups } = this.tenant.transitiveMembers(groupId);
+    const rows: unknown[] = [...users].sort().flatMap((id) => {
+      const u = this.tenant.users.get(id);
+      return u ? [{ '@odata.type': '#microsoft.graph.user', ...project(u, sel.select) }] : [];
+    });
+    if (!usersOnly)
+      for (const id of [...groups].sort())
+        rows.push({ '@odata.type': '#microsoft.graph.group', id, displayName: this.tenant.groups.get(id)?.displayName ?? null });
+    const path = `groups/${groupId}/transitiveMembers${usersOnly ? '/microsoft.graph.user' : ''}`;
+    return this.page(rows, size, query, `${ctx.baseUrl}/v1.0/${path}`, `${ctx.baseUrl}/v1.0/$metadata#${usersOnly ? 'users' : 'directoryObjects'}`);
   }
 
   private referencedId(ref: unknown): string | null {
@@ -785,7 +818,7 @@ export class GraphApi {
     const resume = (name: '$skiptoken' | '$deltatoken'): Round | SimResponse | null => {
       if (!query.has(name)) return null;
       const token = decodeToken<Partial<Round> & { s?: number }>(query.get(name));
-      const sel = Array.isArray(token?.sel) && token.sel.every((x) => typeof x === 'string' && USER_PROPERTIES.has(x)) ? token.sel : null;
+      const sel = Array.isArray(token?.sel) && token.sel.every((x) => typeof x === 'string' && DELTA_PROPERTIES.has(x)) ? token.sel : null;
       if (!token || !sel || typeof token.t !== 'number') return restart('syncStateInvalid', sel, 'The sync state is invalid. Start a new synchronization.');
       if (token.g !== this.deltaGeneration || Date.now() - token.t > DELTA_TOKEN_LIFETIME_MS) {
         return restart('syncStateNotFound', sel, 'The sync state generation is not found. The delta token is expired; start a new synchronization.');
@@ -800,14 +833,14 @@ export class GraphApi {
     if (resumed && 'status' in resumed) return resumed;
     if (resumed) round = resumed;
     else {
-      const sel = parseSelect(query.get('$select'), USER_PROPERTIES, DEFAULT_USER_SELECT, 'microsoft.graph.user');
+      const sel = parseSelect(query.get('$select'), DELTA_PROPERTIES, DEFAULT_USER_SELECT, 'microsoft.graph.user');
       if (!sel.ok) return sel.error;
       if (!sel.select.includes('id')) sel.select.unshift('id');
       round = { g: this.deltaGeneration, t: Date.now(), o: 0, since: 0, upTo: this.tenant.currentSeq, sel: sel.select };
     }
     const { changed, deleted } = this.tenant.changesSince(round.since);
     const rows: Record<string, unknown>[] = [
-      ...changed.map((u) => project(u, round.sel)),
+      ...changed.map((u) => this.deltaRow(u, round.sel, round.since > 0)),
       // `changed`: soft-deleted (restorable); `deleted`: gone for good.
       ...(round.since > 0 ? deleted.map((d) => ({ id: d.id, '@removed': { reason: d.reason } })) : []),
     ];
@@ -821,12 +854,80 @@ export class GraphApi {
     return { status: 200, body };
   }
 
+  /**
+   * A user as users/delta shows it. With `manager` selected, `manager@delta` carries the manager's id; in
+   * a round of changes a user without a manager carries a removed entry, so a sync clears a manager that
+   * was taken away (Graph sends it only when the manager changed; sending it with every change is the same
+   * to a client that applies it).
+   */
+  private deltaRow(user: SimUser, select: readonly string[], changesOnly: boolean): Record<string, unknown> {
+    if (!select.includes('manager')) return project(user, [...select]);
+    const row = project(
+      user,
+      select.filter((key) => key !== 'manager'),
+    );
+    if (user.managerId) row['manager@delta'] = [{ '@odata.type': '#microsoft.graph.user', id: user.managerId }];
+    else if (changesOnly) row['manager@delta'] = [{ '@odata.type': '#microsoft.graph.user', '@removed': { reason: 'deleted' } }];
+    return row;
+  }
+
+  /** GET /users/{id}/photo: the profilePhoto's metadata, or Graph's 404 ImageNotFound. */
+  private photoMetadata(user: SimUser, ctx: RequestContext): SimResponse {
+    const photo = this.tenant.photoOf(user.id);
+    if (!photo) return imageNotFound();
+    return {
+      status: 200,
+      body: {
+        '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#users('${user.id}')/photo/$entity`,
+        '@odata.mediaContentType': photo.contentType,
+        '@odata.mediaEtag': photo.etag,
+        id: `${photo.width}X${photo.height}`,
+        width: photo.width,
+        height: photo.height,
+      },
+    };
+  }
+
+  /** GET /users/{id}/photo/$value: the bytes, as Graph sends them (binary, the photo's content type). */
+  private photoValue(user: SimUser): SimResponse {
+    const photo = this.tenant.photoOf(user.id);
+    if (!photo) return imageNotFound();
+    return { status: 200, headers: { 'Content-Type': photo.contentType, ETag: photo.etag }, body: photo.bytes };
+  }
+
   /** POST /adminapi/beta/{tenant}/InvokeCommand: the cmdlets onramp runs. */
   invokeCommand(body: unknown, ctx: RequestContext): SimResponse {
     const input = (body as { CmdletInput?: { CmdletName?: unknown; Parameters?: Record<string, unknown> } } | null)?.CmdletInput;
     const name = input?.CmdletName;
     const params = input?.Parameters ?? {};
     if (typeof name !== 'string') return odataError(400, 'BadRequest', 'CmdletInput.CmdletName is required.');
+    const context = `${ctx.baseUrl}/adminapi/beta/${this.tenant.tenantId}/$metadata#Collection(Exchange.GenericHashTable)`;
+    if (name === 'Get-OrganizationConfig') {
+      return {
+        status: 200,
+        body: {
+          '@odata.context': context,
+          value: [
+            {
+              Identity: `${this.tenant.domain}`,
+              Name: this.tenant.domain,
+              PostponeRoamingSignaturesUntilLater: this.tenant.organization.postponeRoamingSignaturesUntilLater,
+            },
+          ],
+        },
+      };
+    }
+    if (name === 'Set-OrganizationConfig') {
+      const postpone = params.PostponeRoamingSignaturesUntilLater;
+      if (postpone !== undefined && typeof postpone !== 'boolean')
+        return odataError(
+          400,
+          'BadRequest',
+          "Cannot process argument transformation on parameter 'PostponeRoamingSignaturesUntilLater'. A boolean is expected.",
+        );
+      if (typeof postpone === 'boolean') this.tenant.organization.postponeRoamingSignaturesUntilLater = postpone;
+      return { status: 200, body: { '@odata.context': context, value: [] } };
+    }
     const identity = params.Identity;
     if (name !== 'Set-MailboxMessageConfiguration' && name !== 'Get-MailboxMessageConfiguration') {
       return odataError(400, 'BadRequest', `The term '${name}' is not recognized as a name of a cmdlet available in this session.`);
@@ -842,7 +943,6 @@ export class GraphApi {
       );
     }
     const mailbox = user.mail.toLowerCase();
-    const context = `${ctx.baseUrl}/adminapi/beta/${this.tenant.tenantId}/$metadata#Collection(Exchange.GenericHashTable)`;
     if (name === 'Get-MailboxMessageConfiguration') {
       const s = this.tenant.signatures.get(mailbox);
       return {
@@ -860,6 +960,12 @@ export class GraphApi {
           ],
         },
       };
+    }
+    // Microsoft: the signature parameters "don't work if the Outlook roaming signatures feature is
+    // enabled". The cmdlet still succeeds, and the stored signature stays as it was.
+    if (!this.tenant.organization.postponeRoamingSignaturesUntilLater) {
+      this.tenant.ignoredSignatureUpdates++;
+      return { status: 200, body: { '@odata.context': context, value: [] } };
     }
     const prev = this.tenant.signatures.get(mailbox);
     const bool = (v: unknown, fallback: boolean) => (typeof v === 'boolean' ? v : fallback);

@@ -16,6 +16,7 @@ import type { AuthMethodKind } from '../graph/graph-port.js';
 import { GraphApi, MAX_BATCH, odataError, stampRequestIds } from './graph-api.js';
 import { IdentityPlatform, type SimResponse } from './identity.js';
 import { SECURITY_INFO_PATH, SecurityInfoPage } from './security-info.js';
+import { etagOf } from './photos.js';
 import { stableGuid, Tenant, type SentMail, type SimUser, type StoredSignature, type TenantFile } from './tenant.js';
 
 export { Tenant, type SimUser, type SentMail, type StoredSignature, type TenantFile } from './tenant.js';
@@ -30,6 +31,15 @@ const FaultsSchema = Type.Object(
     failureRate503: Type.Number({ minimum: 0, maximum: 1 }),
     /** Graph requests and batch items whose URL names one of these (a UPN, a group id) answer 500, every time: a directory object Graph keeps failing on. */
     failingNames: Type.Array(Type.String({ minLength: 1, maxLength: 320 }), { maxItems: 1000 }),
+    /** Added before every Exchange InvokeCommand answer, on top of latencyMs. */
+    exchangeLatencyMs: Type.Integer({ minimum: 0, maximum: 60_000 }),
+    /**
+     * InvokeCommand calls one app may have in flight in the tenant; the next one is answered 429 with
+     * Retry-After (Exchange's PowerShellMaxTenantConcurrency is 9). 0 = unlimited.
+     */
+    exchangeMaxConcurrency: Type.Integer({ minimum: 0, maximum: 10_000 }),
+    /** InvokeCommand calls per second allowed per app (a budget of its own, apart from Graph's); 0 = unlimited. */
+    exchangeThrottlePerSecond: Type.Number({ minimum: 0 }),
   },
   { additionalProperties: false },
 );
@@ -94,6 +104,12 @@ export interface SimulatorOptions {
   tokenLifetimeSeconds?: number;
   /** Certificates (PEM) registered on the app for certificate credentials. */
   clientCertificates?: string[];
+  /**
+   * Outlook roaming signatures on for the tenant (Microsoft's default for every tenant today:
+   * PostponeRoamingSignaturesUntilLater false). While on, Set-MailboxMessageConfiguration's signature
+   * parameters succeed and change nothing. Default true.
+   */
+  roamingSignatures?: boolean;
   clientSecret?: string;
 }
 
@@ -107,6 +123,12 @@ export interface SimulatorStats {
   injectedFailures: number;
   tokensIssued: number;
   unauthorized: number;
+  /** InvokeCommand calls by cmdlet name (answered, throttled ones excluded). */
+  cmdlets: Record<string, number>;
+  /** InvokeCommand calls answered 429 (concurrency or rate). */
+  exchangeThrottled: number;
+  /** Set-MailboxMessageConfiguration calls that changed nothing because roaming signatures were on. */
+  ignoredSignatureUpdates: number;
 }
 
 export interface SimulatorControl {
@@ -130,6 +152,10 @@ export interface SimulatorControl {
   mail(): SentMail[];
   clearMail(): void;
   signature(mailbox: string): StoredSignature | undefined;
+  /** Set-OrganizationConfig -PostponeRoamingSignaturesUntilLater (true turns roaming signatures off). */
+  setRoamingSignatures(on: boolean): void;
+  /** Replaces a user's photo (PNG or JPEG bytes) or removes it (null). */
+  setPhoto(user: string, photo: { bytes: Buffer; contentType: 'image/png' | 'image/jpeg'; width: number; height: number } | null): void;
   stats(): SimulatorStats;
   resetStats(): void;
   /** Registers a certificate (PEM) on the app for certificate credentials; returns its SHA-1 thumbprint (base64url). */
@@ -228,11 +254,33 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   await identity.init();
   for (const pem of options.clientCertificates ?? []) identity.addCertificate(pem);
   const api = new GraphApi(tenant);
-  let faults: Faults = Value.Default(FaultsSchema, { latencyMs: 0, throttlePerSecond: 0, failureRate503: 0, failingNames: [], ...options.faults }) as Faults;
+  tenant.organization.postponeRoamingSignaturesUntilLater = options.roamingSignatures === false;
+  let faults: Faults = Value.Default(FaultsSchema, {
+    latencyMs: 0,
+    throttlePerSecond: 0,
+    failureRate503: 0,
+    failingNames: [],
+    exchangeLatencyMs: 0,
+    exchangeMaxConcurrency: 0,
+    exchangeThrottlePerSecond: 0,
+    ...options.faults,
+  }) as Faults;
   if (!Value.Check(FaultsSchema, faults))
     throw new Error(`invalid simulator faults: ${[...Value.Errors(FaultsSchema, faults)].map((e) => `${e.path} ${e.message}`).join('; ')}`);
   const throttle = new ThrottleBuckets();
-  const stats: SimulatorStats = { graphRequests: 0, batchItems: 0, throttled: 0, injectedFailures: 0, tokensIssued: 0, unauthorized: 0 };
+  const exchangeThrottle = new ThrottleBuckets();
+  const exchangeInFlight = new Map<string, number>();
+  const stats: SimulatorStats = {
+    graphRequests: 0,
+    batchItems: 0,
+    throttled: 0,
+    injectedFailures: 0,
+    tokensIssued: 0,
+    unauthorized: 0,
+    cmdlets: {},
+    exchangeThrottled: 0,
+    ignoredSignatureUpdates: 0,
+  };
   const methodListeners = new Set<(user: SimUser) => void>();
   const securityInfo = new SecurityInfoPage(tenant, (user) => control.setMfa(user.id, [...new Set([...user.methods, 'microsoftAuthenticator' as const])]));
 
@@ -432,11 +480,49 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       }
     }
     if (what === 'users' && key && !sub && method === 'GET') return { status: 200, body: tenant.findUser(key) };
+    if (what === 'organization' && method === 'GET') return { status: 200, body: { ...tenant.organization } };
+    if (what === 'organization' && (method === 'PUT' || method === 'PATCH')) {
+      const postpone = (json as { postponeRoamingSignaturesUntilLater?: unknown } | null)?.postponeRoamingSignaturesUntilLater;
+      if (typeof postpone !== 'boolean') return bad('expected {"postponeRoamingSignaturesUntilLater": boolean}');
+      control.setRoamingSignatures(!postpone);
+      return { status: 200, body: { ...tenant.organization } };
+    }
     if (what === 'signatures' && key && method === 'GET') {
       const s = control.signature(key);
       return s ? { status: 200, body: s } : { status: 404, body: { error: { code: 'NotFound', message: `no signature stored for ${key}` } } };
     }
     return { status: 404, body: { error: { code: 'NotFound', message: `no simulator control route ${method} ${url.pathname}` } } };
+  }
+
+  /**
+   * InvokeCommand with Exchange's own budget: calls in flight per app (PowerShellMaxTenantConcurrency)
+   * and a rate, both answered 429 with Retry-After, then its latency; a failing name (the mailbox in
+   * Identity) answers 500 as Graph requests do.
+   */
+  async function invokeCommand(body: unknown, appId: string, eventual: boolean): Promise<SimResponse> {
+    const inFlight = exchangeInFlight.get(appId) ?? 0;
+    const wait = exchangeThrottle.take(appId, faults.exchangeThrottlePerSecond);
+    if ((faults.exchangeMaxConcurrency > 0 && inFlight >= faults.exchangeMaxConcurrency) || wait > 0) {
+      stats.exchangeThrottled++;
+      return odataError(429, 'TooManyRequests', 'The request was throttled: too many concurrent requests for this tenant. Retry after the given time.', {
+        'Retry-After': String(Math.max(1, wait)),
+      });
+    }
+    exchangeInFlight.set(appId, inFlight + 1);
+    try {
+      if (faults.exchangeLatencyMs > 0) await sleep(faults.exchangeLatencyMs);
+      const input = (body as { CmdletInput?: { CmdletName?: unknown; Parameters?: { Identity?: unknown } } } | null)?.CmdletInput;
+      const name = typeof input?.CmdletName === 'string' ? input.CmdletName : '';
+      const mailbox = input?.Parameters?.Identity;
+      if (typeof mailbox === 'string') {
+        const failing = failingRequest(mailbox);
+        if (failing) return failing;
+      }
+      stats.cmdlets[name] = (stats.cmdlets[name] ?? 0) + 1;
+      return api.invokeCommand(body, { baseUrl, appId, eventual });
+    } finally {
+      exchangeInFlight.set(appId, (exchangeInFlight.get(appId) ?? 1) - 1);
+    }
   }
 
   async function route(req: IncomingMessage, url: URL, raw: Buffer, ids: { requestId: string; clientRequestId: string }): Promise<SimResponse> {
@@ -495,7 +581,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     const eventual = String(req.headers.consistencylevel ?? '').toLowerCase() === 'eventual';
     if (isExchange) {
       if (!identity.matchesTenant(parts[2]!)) return odataError(400, 'BadRequest', `Tenant '${parts[2]!}' not found.`);
-      return api.invokeCommand(body, { baseUrl, appId, eventual });
+      return invokeCommand(body, appId, eventual);
     }
     if (parts[1] === '$batch' && parts.length === 2 && method === 'POST') return batch(body, appId, ids.requestId, ids.clientRequestId);
     return api.dispatch(method, url.pathname.replace(/^\/v1\.0/, ''), url.searchParams, body, { baseUrl, appId, eventual });
@@ -518,8 +604,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       answer = odataError(500, 'InternalServerError', `simulator error: ${(err as Error).message}`);
     }
     stampRequestIds(answer.body, requestId, clientRequestId);
-    const isText = typeof answer.body === 'string';
-    const payload = answer.body === undefined ? '' : isText ? (answer.body as string) : JSON.stringify(answer.body);
+    // Strings (HTML pages) and bytes (photos) go as they are, with their own content type.
+    const isText = typeof answer.body === 'string' || Buffer.isBuffer(answer.body);
+    const payload = answer.body === undefined ? '' : isText ? (answer.body as string | Buffer) : JSON.stringify(answer.body);
     res.writeHead(answer.status, {
       'request-id': requestId,
       'client-request-id': clientRequestId,
@@ -571,9 +658,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     },
     signature: (mailbox) =>
       tenant.signatures.get(mailbox.toLowerCase()) ?? [...tenant.signatures.values()].find((s) => tenant.findUser(mailbox)?.mail?.toLowerCase() === s.mailbox),
-    stats: () => ({ ...stats, tokensIssued: identity.tokensIssued }),
+    setRoamingSignatures: (on) => {
+      tenant.organization.postponeRoamingSignaturesUntilLater = !on;
+    },
+    setPhoto: (key, photo) => {
+      const user = tenant.findUser(key);
+      if (!user) throw new Error(`no simulated user ${key}`);
+      tenant.setPhoto(user.id, photo ? { ...photo, etag: etagOf(photo.bytes) } : null);
+    },
+    stats: () => ({ ...stats, cmdlets: { ...stats.cmdlets }, ignoredSignatureUpdates: tenant.ignoredSignatureUpdates, tokensIssued: identity.tokensIssued }),
     resetStats: () => {
-      Object.assign(stats, { graphRequests: 0, batchItems: 0, throttled: 0, injectedFailures: 0, unauthorized: 0 });
+      Object.assign(stats, { graphRequests: 0, batchItems: 0, throttled: 0, injectedFailures: 0, unauthorized: 0, cmdlets: {}, exchangeThrottled: 0 });
+      tenant.ignoredSignatureUpdates = 0;
     },
     addClientCertificate: (pem) => identity.addCertificate(pem),
     issueAccessToken: (o = {}) => identity.issueAccessToken({ audience: o.audience ?? 'https://graph.microsoft.com', lifetimeSeconds: o.lifetimeSeconds }),

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { AuthMethodKind } from '../graph/graph-port.js';
+import { generatedPhoto, type SimPhoto } from './photos.js';
 
 export interface SimUser {
   id: string;
@@ -41,6 +42,7 @@ export interface SimUser {
 export interface SimGroup {
   id: string;
   displayName: string;
+  /** User ids and, for nested groups, group ids. */
   members: Set<string>;
 }
 
@@ -49,6 +51,7 @@ export interface TenantFile {
   tenantId?: string;
   domain?: string;
   users: Array<Partial<SimUser> & { userPrincipalName: string }>;
+  /** Members by user id or UPN, or nested groups by id or display name (groups listed earlier). */
   groups?: Array<{ id?: string; displayName: string; members?: string[] }>;
   /** UPN of the shared mailbox onramp sends as (created when missing). */
   sharedMailbox?: string;
@@ -215,6 +218,15 @@ export class Tenant {
   readonly groups = new Map<string, SimGroup>();
   readonly mail: SentMail[] = [];
   readonly signatures = new Map<string, StoredSignature>();
+  /**
+   * Get-/Set-OrganizationConfig. New tenants have roaming signatures on (Microsoft's default, the
+   * parameter is false), and while they are, Set-MailboxMessageConfiguration -SignatureHtml does nothing.
+   */
+  readonly organization = { postponeRoamingSignaturesUntilLater: false };
+  /** Set-MailboxMessageConfiguration calls that succeeded but changed nothing because roaming was on. */
+  ignoredSignatureUpdates = 0;
+  /** Photos set or removed through the control API; everyone else has their generated one. */
+  private readonly photos = new Map<string, SimPhoto | null>();
   private readonly byUpn = new Map<string, string>();
   /** Sequence of the last change of each user (and of deleted ones), for users/delta. */
   private readonly changedAt = new Map<string, number>();
@@ -335,7 +347,8 @@ export class Tenant {
     for (const u of tenant.users.values()) if (u.managerId && !tenant.users.has(u.managerId)) u.managerId = tenant.findByUpn(u.managerId)?.id ?? null;
     for (const g of file.groups ?? []) {
       const id = g.id ?? stableGuid(`group:file:${g.displayName}`);
-      const members = new Set((g.members ?? []).map((m) => tenant.users.get(m)?.id ?? tenant.findByUpn(m)?.id).filter((m): m is string => !!m));
+      const nested = (m: string) => tenant.groups.get(m)?.id ?? [...tenant.groups.values()].find((other) => other.displayName === m)?.id;
+      const members = new Set((g.members ?? []).map((m) => tenant.users.get(m)?.id ?? tenant.findByUpn(m)?.id ?? nested(m)).filter((m): m is string => !!m));
       tenant.groups.set(id, { id, displayName: g.displayName, members });
     }
     if (!tenant.groups.has(tenant.mfaGroupId)) tenant.groups.set(tenant.mfaGroupId, { id: tenant.mfaGroupId, displayName: mfaName, members: new Set() });
@@ -356,8 +369,52 @@ export class Tenant {
   }
 
   /** By object id or UPN, as Graph's /users/{id | userPrincipalName}. */
+  photoOf(userId: string): SimPhoto | null {
+    if (!this.photos.has(userId)) this.photos.set(userId, generatedPhoto(userId));
+    return this.photos.get(userId) ?? null;
+  }
+
+  setPhoto(userId: string, photo: SimPhoto | null): void {
+    this.photos.set(userId, photo);
+  }
+
   findUser(key: string): SimUser | undefined {
     return this.users.get(key) ?? this.findByUpn(key);
+  }
+
+  /** Creates a group whose members are users (by id or UPN) or other groups (by id): nested groups. */
+  addGroup(displayName: string, members: readonly string[] = [], id = stableGuid(`group:added:${displayName}`)): SimGroup {
+    if (this.groups.has(id)) throw new Error(`group ${id} exists`);
+    const group: SimGroup = { id, displayName, members: new Set() };
+    this.groups.set(id, group);
+    for (const m of members) this.addGroupMember(id, m);
+    return group;
+  }
+
+  /** Adds a user (by id or UPN) or a group (by id) to a group. */
+  addGroupMember(groupId: string, member: string): void {
+    const group = this.groups.get(groupId);
+    if (!group) throw new Error(`no simulated group ${groupId}`);
+    const id = this.groups.has(member) ? member : this.requireUser(member).id;
+    if (id === groupId) throw new Error('a group cannot contain itself');
+    group.members.add(id);
+  }
+
+  /** Every user in a group and in the groups nested in it, at any depth (cycles are cut). */
+  transitiveMembers(groupId: string): { users: Set<string>; groups: Set<string> } {
+    const users = new Set<string>();
+    const groups = new Set<string>();
+    const pending = [groupId];
+    for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+      for (const m of this.groups.get(next)?.members ?? []) {
+        if (this.users.has(m)) users.add(m);
+        else if (this.groups.has(m) && m !== groupId && !groups.has(m)) {
+          groups.add(m);
+          pending.push(m);
+        }
+      }
+    }
+    return { users, groups };
   }
 
   /** Changes attributes of a user (a delta sync sees it). UPN changes are re-indexed. */

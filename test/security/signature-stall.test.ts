@@ -22,7 +22,7 @@ let device: IssuedCertificate;
 let upn: string;
 
 before(async () => {
-  tenant = await startTestTenant({ users: 2 });
+  tenant = await startTestTenant({ users: 2, roamingSignatures: false });
   upn = [...tenant.sim.control.tenant.users.values()].find((u) => u.accountEnabled && u.mail)!.userPrincipalName;
   const env = {
     ONRAMP_SIGNATURES_MAX_BYTES: String(MAX_BYTES),

@@ -16,14 +16,16 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The whole error body, for answers that say more than code and message (a template's `problems`). */
+    readonly body: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
   }
 }
 
 export interface RequestOptions {
-  method?: 'GET' | 'POST' | 'DELETE';
-  /** Sent as JSON. */
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Sent as JSON, or as multipart/form-data when it is FormData (the browser writes the boundary). */
   body?: unknown;
 }
 
@@ -45,17 +47,19 @@ function parsed(text: string): unknown {
 
 /** An error answer as ApiError: the catalogue's code and message when the body has them, else the status line. */
 function errorFrom(status: number, statusText: string, text: string): ApiError {
-  const body = parsed(text) as { code?: unknown; message?: unknown };
-  return new ApiError(status, typeof body.code === 'string' ? body.code : 'ERROR', typeof body.message === 'string' ? body.message : statusText);
+  const answer = parsed(text);
+  const body = (answer !== null && typeof answer === 'object' ? answer : {}) as Record<string, unknown>;
+  return new ApiError(status, typeof body.code === 'string' ? body.code : 'ERROR', typeof body.message === 'string' ? body.message : statusText, body);
 }
 
 export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
   const method = options.method ?? 'GET';
-  const json = options.body !== undefined;
+  const form = options.body instanceof FormData;
+  const json = options.body !== undefined && !form;
   const res = await fetch(path, {
     method,
     headers: headersFor(method, json),
-    body: json ? JSON.stringify(options.body) : undefined,
+    body: form ? (options.body as FormData) : json ? JSON.stringify(options.body) : undefined,
     credentials: 'same-origin',
   });
   if (res.status === 204) return undefined as T;

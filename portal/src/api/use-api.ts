@@ -10,12 +10,16 @@ export interface ApiData<T> {
   reload: () => Promise<void>;
 }
 
+/** How often screens that follow a running campaign ask again (live updates). */
+export const LIVE_REFRESH_MS = 5_000;
+
 /**
  * The one data hook of the portal: GET `path` whenever it changes (null: nothing yet). An answer that
  * arrives after the path moved on is dropped, so a slow answer to an old filter never overwrites the
- * current one.
+ * current one. With `refreshMs` it asks again on that period while the tab is visible (live updates:
+ * statuses change as the invitation run and the users' clicks go on).
  */
-export function useApi<T>(path: string | null): ApiData<T> {
+export function useApi<T>(path: string | null, options: { refreshMs?: number } = {}): ApiData<T> {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
   const current = useRef(path);
@@ -37,5 +41,13 @@ export function useApi<T>(path: string | null): ApiData<T> {
   const reload = useCallback(async () => {
     if (current.current !== null) await load(current.current);
   }, [load]);
+  const { refreshMs } = options;
+  useEffect(() => {
+    if (!refreshMs || path === null) return;
+    const timer = setInterval(() => {
+      if (!document.hidden) void load(path);
+    }, refreshMs);
+    return () => clearInterval(timer);
+  }, [path, refreshMs, load]);
   return { data, error, reload };
 }

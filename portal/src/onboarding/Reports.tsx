@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { AttentionKind, DayActivity, ReportAnswer, ReportSent } from '../../../src/onboarding/admin.schemas.ts';
 import { api, ApiError, query } from '../api/client.ts';
-import { useApi } from '../api/use-api.ts';
+import { LIVE_REFRESH_MS, useApi } from '../api/use-api.ts';
 import { STATUSES } from './statuses.ts';
 
 const SERIES: Array<{ key: keyof Omit<DayActivity, 'day'>; label: string; className: string }> = [
@@ -11,11 +11,18 @@ const SERIES: Array<{ key: keyof Omit<DayActivity, 'day'>; label: string; classN
   { key: 'activations', label: 'Active', className: 's-activated' },
 ];
 const ATTENTION: Array<{ key: AttentionKind; label: string }> = [
+  { key: 'unreachable', label: 'Cannot be invited (excluded)' },
+  { key: 'error', label: 'In error' },
   { key: 'overdue', label: 'Overdue' },
   { key: 'escalated', label: 'Escalated to manager' },
   { key: 'noClick', label: 'Invited, no click yet' },
   { key: 'clickedNotActive', label: 'Clicked, not active' },
 ];
+
+/** "1 reminder", "2 reminders". */
+export function plural(n: number, word: string): string {
+  return `${n.toLocaleString()} ${word}${n === 1 ? '' : 's'}`;
+}
 
 export function Reports({ isAdmin }: { isAdmin: boolean }) {
   const [filters, setFilters] = useState({ batch: '', status: '', department: '', from: '', to: '', search: '' });
@@ -28,8 +35,9 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
   const scope = { ...filters, search: debouncedSearch };
   const scopeQuery = query(scope);
 
-  const { data: report, error } = useApi<ReportAnswer>(`/api/admin/reports${scopeQuery}`);
+  const { data: report, error } = useApi<ReportAnswer>(`/api/admin/reports${scopeQuery}`, { refreshMs: LIVE_REFRESH_MS });
 
+  const excluded = report?.byStatus.Excluded ?? 0;
   const set = (k: keyof typeof filters) => (e: { target: { value: string } }) => setFilters({ ...filters, [k]: e.target.value });
 
   return (
@@ -101,39 +109,53 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
               <div className="bar" role="progressbar" aria-valuenow={report.completionRate} aria-valuemin={0} aria-valuemax={100} aria-label="Completion rate">
                 <div className="fill" style={{ width: `${report.completionRate}%` }} />
               </div>
-              <span className="muted small">Active among users not Excluded</span>
+              <span className="muted small">
+                of the {(report.total - excluded).toLocaleString()} users who can be invited; {report.completionOfAll}% of all {report.total.toLocaleString()}
+              </span>
             </div>
             <div className="tile">
               <span className="label">Needs attention</span>
-              <span className="value">{(report.byStatus.Overdue ?? 0) + (report.byStatus.Error ?? 0)}</span>
+              <span className="value">{(excluded + (report.byStatus.Overdue ?? 0) + (report.byStatus.Error ?? 0)).toLocaleString()}</span>
               <span className="muted">
+                <a href="#/users?status=Excluded">Cannot be invited {excluded.toLocaleString()}</a> ·{' '}
                 <a href="#/users?status=Overdue">Overdue {report.byStatus.Overdue ?? 0}</a> ·{' '}
                 <a href="#/users?status=Error">Error {report.byStatus.Error ?? 0}</a>
               </span>
+              {report.excludedReasons.length > 0 && (
+                <ul className="muted small reasons">
+                  {report.excludedReasons.map((r) => (
+                    <li key={r.reason}>
+                      {r.count.toLocaleString()} {r.reason}
+                    </li>
+                  ))}
+                </ul>
+              )}
             </div>
           </div>
           {isAdmin && <SendReport />}
           <h2>By status</h2>
-          <table className="data compact">
-            <thead>
-              <tr>
-                <th scope="col">Status</th>
-                <th scope="col" className="num">
-                  Users
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {STATUSES.map((s) => (
-                <tr key={s}>
-                  <td>
-                    <span className={`status st-${s}`}>{s}</span>
-                  </td>
-                  <td className="num">{(report.byStatus[s] ?? 0).toLocaleString()}</td>
+          <div className="table-wrap">
+            <table className="data compact">
+              <thead>
+                <tr>
+                  <th scope="col">Status</th>
+                  <th scope="col" className="num">
+                    Users
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {STATUSES.map((s) => (
+                  <tr key={s}>
+                    <td>
+                      <span className={`status st-${s}`}>{s}</span>
+                    </td>
+                    <td className="num">{(report.byStatus[s] ?? 0).toLocaleString()}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
           <h2>Progress over time</h2>
           <ActivityChart days={report.activity} />
           <h2>Needs attention</h2>
@@ -151,7 +173,8 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
                         <li key={u.id}>
                           <a href={`#/users/${u.id}`}>{u.upn}</a>{' '}
                           <span className="muted">
-                            {u.invite_status}, {u.reminder_count} reminders
+                            {u.status_reason ?? u.invite_status}
+                            {u.invite_sent_date ? `, ${plural(u.reminder_count, 'reminder')}` : ''}
                           </span>
                         </li>
                       ))}
@@ -163,39 +186,51 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
             })}
           </div>
           <h2>Per batch</h2>
-          <table className="data">
-            <thead>
-              <tr>
-                <th scope="col">Batch</th>
-                <th scope="col" className="num">
-                  Users
-                </th>
-                <th scope="col" className="num">
-                  Active
-                </th>
-                <th scope="col" className="num">
-                  Excluded
-                </th>
-                <th scope="col">Completion</th>
-              </tr>
-            </thead>
-            <tbody>
-              {report.perBatch.map((b) => (
-                <tr key={b.batchId ?? '(none)'}>
-                  <td>{b.batchId ?? '(none)'}</td>
-                  <td className="num">{b.total.toLocaleString()}</td>
-                  <td className="num">{b.active.toLocaleString()}</td>
-                  <td className="num">{b.excluded.toLocaleString()}</td>
-                  <td>
-                    <div className="bar small" aria-hidden="true">
-                      <div className="fill" style={{ width: `${b.completionRate}%` }} />
-                    </div>{' '}
-                    {b.completionRate}%
-                  </td>
+          <div className="table-wrap">
+            <table className="data">
+              <thead>
+                <tr>
+                  <th scope="col">Batch</th>
+                  <th scope="col" className="num">
+                    Users
+                  </th>
+                  <th scope="col" className="num">
+                    Active
+                  </th>
+                  <th scope="col" className="num">
+                    Not found in directory
+                  </th>
+                  <th scope="col" className="num">
+                    Disabled
+                  </th>
+                  <th scope="col" className="num">
+                    Excluded in all
+                  </th>
+                  <th scope="col">Completion</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {report.perBatch.map((b) => (
+                  <tr key={b.batchId ?? '(none)'}>
+                    <td>{b.batchId ?? '(none)'}</td>
+                    <td className="num">{b.total.toLocaleString()}</td>
+                    <td className="num">{b.active.toLocaleString()}</td>
+                    <td className="num">
+                      {b.notFound > 0 ? <a href={`#/users?status=Excluded&batch=${encodeURIComponent(b.batchId ?? '')}`}>{b.notFound.toLocaleString()}</a> : 0}
+                    </td>
+                    <td className="num">{b.disabled.toLocaleString()}</td>
+                    <td className="num">{b.excluded.toLocaleString()}</td>
+                    <td>
+                      <div className="bar small" aria-hidden="true">
+                        <div className="fill" style={{ width: `${b.completionRate}%` }} />
+                      </div>{' '}
+                      {b.completionRate}%
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </>
       )}
     </section>
@@ -225,7 +260,7 @@ function SendReport() {
     <form className="filters send-report" onSubmit={(e) => void send(e)} aria-label="Send report now">
       <label>
         Report recipients
-        <input type="text" value={recipients} onChange={(e) => setRecipients(e.target.value)} placeholder="default: reports.recipients" size={36} />
+        <input type="text" value={recipients} onChange={(e) => setRecipients(e.target.value)} placeholder="default: reports.recipients" />
       </label>
       <button type="submit" disabled={busy}>
         Send report now

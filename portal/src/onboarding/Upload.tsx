@@ -1,27 +1,86 @@
-import { useMemo, useRef, useState, type DragEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import { decodeRoster, isValidAddress, parseRoster, type RosterEncoding, type RosterResult, type UploadResult } from '../../../src/onboarding/roster-csv.ts';
-import { postWithProgress } from '../api/client.ts';
+import type { ReportAnswer } from '../../../src/onboarding/admin.schemas.ts';
+import { api, ApiError, postWithProgress, query } from '../api/client.ts';
+import { useApi } from '../api/use-api.ts';
 
-/** POST /api/upload-users, reporting upload progress. */
-function send(csv: string, batchId: string, onProgress: (pct: number) => void): Promise<UploadResult> {
-  return postWithProgress<UploadResult>('/api/upload-users', batchId ? { csv, batchId } : { csv }, onProgress);
+/** What an upload sends besides the file: its batch, and whether users already in the campaign start again. */
+interface UploadOptions {
+  batchId: string;
+  resetExisting: boolean;
 }
 
-function Preview({ parsed, encoding }: { parsed: RosterResult; encoding: RosterEncoding | undefined }) {
+function uploadBody(csv: string, options: UploadOptions, dryRun: boolean) {
+  return { csv, ...(options.batchId ? { batchId: options.batchId } : {}), resetExisting: options.resetExisting, dryRun };
+}
+
+/** POST /api/upload-users, reporting upload progress. */
+function send(csv: string, options: UploadOptions, onProgress: (pct: number) => void): Promise<UploadResult> {
+  return postWithProgress<UploadResult>('/api/upload-users', uploadBody(csv, options, false), onProgress);
+}
+
+/** Rows listed on screen at most; the counts cover all of them. */
+const LISTED_ROWS = 50;
+
+/**
+ * The server's answer to the same upload as a dry run: per user whether they are new, already in the
+ * campaign and left as they are, or would start again with a new link. Asked again when the file or
+ * the reset choice changes; nothing is stored.
+ */
+function usePreview(csv: string | null, options: UploadOptions): { preview: UploadResult | null; error: string | null } {
+  const [preview, setPreview] = useState<UploadResult | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const { batchId, resetExisting } = options;
+  useEffect(() => {
+    setPreview(null);
+    setError(null);
+    if (csv === null) return;
+    let current = true;
+    const timer = setTimeout(() => {
+      api<UploadResult>('/api/upload-users', { method: 'POST', body: uploadBody(csv, { batchId, resetExisting }, true) }).then(
+        (answer) => current && setPreview(answer),
+        (err: unknown) => current && setError(err instanceof ApiError ? err.message : 'The preview could not be made'),
+      );
+    }, 300);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [csv, batchId, resetExisting]);
+  return { preview, error };
+}
+
+type Outcome = 'added' | 'unchanged' | 'reset';
+const OUTCOME_TEXT: Record<Outcome, string> = {
+  added: 'New: invited by the next run',
+  unchanged: 'Already in the campaign: unchanged, their link keeps working',
+  reset: 'Already in the campaign: will get a new invitation (the old link offers a fresh one)',
+};
+
+function outcomesOf(result: UploadResult): Map<string, Outcome> {
+  const out = new Map<string, Outcome>();
+  for (const kind of ['added', 'unchanged', 'reset'] as const) for (const upn of result[kind]) out.set(upn.toLowerCase(), kind);
+  return out;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString()} ${n === 1 ? one : many}`;
+}
+
+/** The rows the file gives with what the upload would do to each, and the rows it leaves out, once. */
+function Preview({ parsed, encoding, preview }: { parsed: RosterResult; encoding: RosterEncoding | undefined; preview: UploadResult | null }) {
   if (!parsed.ok)
     return (
       <p role="alert" className="error">
         This file cannot be read as CSV: line {parsed.line}: {parsed.reason}
       </p>
     );
-  const problems = [...parsed.invalid.map((p) => ({ ...p, kind: 'invalid' })), ...parsed.skipped.map((p) => ({ ...p, kind: 'skipped' }))].sort(
-    (a, b) => a.row - b.row,
-  );
+  const outcomes = preview ? outcomesOf(preview) : null;
   return (
     <div className="preview">
       <p>
-        <strong>{parsed.entries.length}</strong> users to send (column “{parsed.upnHeader}”), {parsed.invalid.length} invalid, {parsed.skipped.length} skipped,
-        of {parsed.total} rows.
+        <strong>{plural(parsed.entries.length, 'user')}</strong> in the file (column “{parsed.upnHeader}”), {parsed.invalid.length} invalid,{' '}
+        {parsed.skipped.length} skipped, of {plural(parsed.total, 'row')}.
         {encoding && encoding !== 'UTF-8' && (
           <>
             {' '}
@@ -29,37 +88,141 @@ function Preview({ parsed, encoding }: { parsed: RosterResult; encoding: RosterE
           </>
         )}
       </p>
-      {problems.length > 0 && (
-        <table className="data compact">
-          <caption>Rows with problems</caption>
-          <thead>
-            <tr>
-              <th scope="col">Line</th>
-              <th scope="col">Value</th>
-              <th scope="col">Problem</th>
-            </tr>
-          </thead>
-          <tbody>
-            {problems.slice(0, 200).map((p) => (
-              <tr key={`${p.kind}-${p.row}`} className={p.kind === 'invalid' ? 'row-error' : 'row-warn'}>
-                <td className="num">{p.row}</td>
-                <td>{p.upn}</td>
-                <td>{p.reason}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+      {preview && (
+        <ul className="counts" aria-label="What the upload does">
+          <li>
+            New: <strong>{preview.added.length.toLocaleString()}</strong>
+          </li>
+          <li>
+            Unchanged: <strong>{preview.unchanged.length.toLocaleString()}</strong>
+          </li>
+          <li className={preview.reset.length > 0 ? 'warn' : undefined}>
+            New invitation: <strong>{preview.reset.length.toLocaleString()}</strong>
+          </li>
+        </ul>
       )}
       {parsed.entries.length > 0 && (
         <details>
-          <summary>First users</summary>
-          <ul>
-            {parsed.entries.slice(0, 20).map((e) => (
-              <li key={e.key}>{e.upn}</li>
-            ))}
-          </ul>
+          <summary>Per row{parsed.entries.length > LISTED_ROWS ? ` (the first ${LISTED_ROWS})` : ''}</summary>
+          <div className="table-wrap">
+            <table className="data compact">
+              <thead>
+                <tr>
+                  <th scope="col">Line</th>
+                  <th scope="col">User</th>
+                  <th scope="col">What happens</th>
+                </tr>
+              </thead>
+              <tbody>
+                {parsed.entries.slice(0, LISTED_ROWS).map((e) => {
+                  const outcome = outcomes?.get(e.key);
+                  return (
+                    <tr key={e.key} className={outcome === 'reset' ? 'row-warn' : undefined}>
+                      <td className="num">{e.row}</td>
+                      <td>{e.upn}</td>
+                      <td>{outcome ? OUTCOME_TEXT[outcome] : 'Checking…'}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
         </details>
       )}
+      <Problems skipped={parsed.skipped} errors={parsed.invalid.map((i) => ({ upn: i.upn, row: i.row, error: i.reason }))} caption="Rows left out" />
+    </div>
+  );
+}
+
+/** Rows left out (invalid addresses, duplicates, empty cells), in file order, the first LISTED_ROWS of them. */
+function Problems({ skipped, errors, caption }: { skipped: UploadResult['skipped']; errors: UploadResult['errors']; caption: string }) {
+  const rows = [...errors.map((e) => ({ ...e, reason: e.error, kind: 'invalid' })), ...skipped.map((p) => ({ ...p, kind: 'skipped' }))].sort(
+    (a, b) => a.row - b.row,
+  );
+  if (rows.length === 0) return null;
+  return (
+    <div className="table-wrap">
+      <table className="data compact">
+        <caption>
+          {caption}: {rows.length.toLocaleString()}
+          {rows.length > LISTED_ROWS ? ` (the first ${LISTED_ROWS} listed)` : ''}
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Line</th>
+            <th scope="col">Value</th>
+            <th scope="col">Problem</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.slice(0, LISTED_ROWS).map((p) => (
+            <tr key={`${p.kind}-${p.row}`} className={p.kind === 'invalid' ? 'row-error' : 'row-warn'}>
+              <td className="num">{p.row}</td>
+              <td>{p.upn}</td>
+              <td>{p.reason}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** Said before anything is sent: what the upload sets going. */
+function WhatHappensNext() {
+  return (
+    <p className="muted small">
+      What happens next: the invitation run looks up each new user in the directory and emails the invitation to those it finds, then sends reminders until they
+      have registered for MFA. Users not found in the directory or disabled get no email; they show under “Needs attention” in Reports.
+    </p>
+  );
+}
+
+function ResetChoice({ value, onChange }: { value: boolean; onChange: (v: boolean) => void }) {
+  return (
+    <label className="check">
+      <input type="checkbox" checked={value} onChange={(e) => onChange(e.target.checked)} />
+      Send a new invitation to users already in the campaign (the link they have stops enrolling and offers a fresh one)
+    </label>
+  );
+}
+
+/**
+ * What the invitation run found of an upload's users in the directory: asked again every few seconds
+ * while some are still waiting for it, so users not found (a typo, someone who left) or disabled show
+ * here rather than only as Excluded later.
+ */
+function DirectoryCheck({ batchId }: { batchId: string }) {
+  const [waiting, setWaiting] = useState(true);
+  const { data } = useApi<ReportAnswer>(`/api/admin/reports${query({ batch: batchId, days: 1 })}`, waiting ? { refreshMs: 3_000 } : {});
+  const batch = data?.perBatch.find((b) => b.batchId === batchId);
+  const pending = batch?.pending ?? 0;
+  useEffect(() => {
+    if (batch && pending === 0) setWaiting(false);
+  }, [batch, pending]);
+  if (!batch) return null;
+  const usersLink = `#/users?status=Excluded&batch=${encodeURIComponent(batchId)}`;
+  return (
+    <div className="directory-check">
+      <h3>Directory check</h3>
+      {pending > 0 ? (
+        <p>
+          {pending.toLocaleString()} of {batch.total.toLocaleString()} still to be checked against the directory by the invitation run…
+        </p>
+      ) : (
+        <p>All {batch.total.toLocaleString()} checked against the directory.</p>
+      )}
+      <ul className="counts">
+        <li className={batch.notFound > 0 ? 'warn' : undefined}>
+          Not found in the directory: <strong>{batch.notFound > 0 ? <a href={usersLink}>{batch.notFound.toLocaleString()}</a> : 0}</strong>
+        </li>
+        <li className={batch.disabled > 0 ? 'warn' : undefined}>
+          Account disabled: <strong>{batch.disabled > 0 ? <a href={usersLink}>{batch.disabled.toLocaleString()}</a> : 0}</strong>
+        </li>
+        <li>
+          Other exclusions: <strong>{(batch.excluded - batch.notFound - batch.disabled).toLocaleString()}</strong>
+        </li>
+      </ul>
     </div>
   );
 }
@@ -71,59 +234,36 @@ function Result({ result }: { result: UploadResult }) {
       <h2>Uploaded to batch {result.batchId}</h2>
       <ul className="counts">
         <li>
-          Added: <strong>{result.added.length}</strong>
+          Added: <strong>{result.added.length.toLocaleString()}</strong>
         </li>
         <li>
-          Updated: <strong>{result.updated.length}</strong>
+          Unchanged: <strong>{result.unchanged.length.toLocaleString()}</strong>
         </li>
         <li>
-          Skipped: <strong>{result.skipped.length}</strong>
+          New invitation: <strong>{result.reset.length.toLocaleString()}</strong>
         </li>
         <li>
-          Errors: <strong>{result.errors.length}</strong>
+          Left out: <strong>{(result.skipped.length + result.errors.length).toLocaleString()}</strong>
         </li>
       </ul>
-      {(result.skipped.length > 0 || result.errors.length > 0) && (
-        <table className="data compact">
-          <thead>
-            <tr>
-              <th scope="col">Line</th>
-              <th scope="col">User</th>
-              <th scope="col">Reason</th>
-            </tr>
-          </thead>
-          <tbody>
-            {result.skipped.map((s) => (
-              <tr key={`s${s.row}`} className="row-warn">
-                <td className="num">{s.row}</td>
-                <td>{s.upn}</td>
-                <td>{s.reason}</td>
-              </tr>
-            ))}
-            {result.errors.map((s) => (
-              <tr key={`e${s.row}`} className="row-error">
-                <td className="num">{s.row}</td>
-                <td>{s.upn}</td>
-                <td>{s.error}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      {(result.added.length > 0 || result.reset.length > 0) && <DirectoryCheck batchId={result.batchId} />}
+      <Problems skipped={result.skipped} errors={result.errors} caption="Rows left out" />
     </div>
   );
 }
 
-function useSender() {
+/** Sends an upload; `onStored` runs after a success (the screens clear their form). */
+function useSender(onStored: () => void) {
   const [progress, setProgress] = useState<number | null>(null);
   const [result, setResult] = useState<UploadResult | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const run = async (csv: string, batchId: string) => {
+  const run = async (csv: string, options: UploadOptions) => {
     setError(null);
     setResult(null);
     setProgress(0);
     try {
-      setResult(await send(csv, batchId, setProgress));
+      setResult(await send(csv, options, setProgress));
+      onStored();
     } catch (e) {
       setError((e as Error).message);
     } finally {
@@ -138,10 +278,18 @@ export function Upload() {
   // text goes to the server as JSON, so what was previewed is what is stored.
   const [file, setFile] = useState<{ name: string; text: string; encoding?: RosterEncoding; rejected?: RosterResult } | null>(null);
   const [batchId, setBatchId] = useState('');
+  const [resetExisting, setResetExisting] = useState(false);
   const [dragging, setDragging] = useState(false);
   const input = useRef<HTMLInputElement>(null);
-  const sender = useSender();
+  const sender = useSender(() => {
+    // Stored: the form starts empty, so the same file is not sent twice by a second click.
+    setFile(null);
+    setBatchId('');
+    setResetExisting(false);
+    if (input.current) input.current.value = '';
+  });
   const parsed = useMemo(() => (file ? (file.rejected ?? parseRoster(file.text)) : null), [file]);
+  const { preview, error: previewError } = usePreview(parsed?.ok && parsed.entries.length > 0 ? (file?.text ?? null) : null, { batchId, resetExisting });
 
   const take = async (f: File | undefined) => {
     if (!f) return;
@@ -153,12 +301,14 @@ export function Upload() {
     setDragging(false);
     void take(e.dataTransfer.files[0]);
   };
+  const busy = sender.progress !== null;
 
   return (
     <section aria-labelledby="upload-title">
       <h1 id="upload-title">Upload users</h1>
       <p className="muted">
-        A CSV with a UPN, UserPrincipalName or Email column; other columns are ignored. Checked here with the same rules as the server before anything is sent.
+        A CSV with a UPN, UserPrincipalName or Email column. DisplayName, Department, JobTitle and ManagerUPN columns are kept for users the directory does not
+        know. Checked here with the same rules as the server before anything is stored.
       </p>
       {/* biome-ignore lint/a11y/noStaticElementInteractions: a drop target for the mouse; the file input inside it is the keyboard's way */}
       <div
@@ -172,7 +322,7 @@ export function Upload() {
         onDrop={onDrop}
       >
         <p>Drop a CSV file here, or</p>
-        <button type="button" onClick={() => input.current?.click()}>
+        <button type="button" onClick={() => input.current?.click()} disabled={busy}>
           Choose a file…
         </button>
         <input
@@ -192,23 +342,32 @@ export function Upload() {
       </div>
       <label>
         Batch id (optional)
-        <input value={batchId} onChange={(e) => setBatchId(e.target.value)} maxLength={100} placeholder="e.g. finance-wave-1" />
+        <input value={batchId} onChange={(e) => setBatchId(e.target.value)} maxLength={100} placeholder="e.g. finance-wave-1" disabled={busy} />
       </label>
-      {parsed && <Preview parsed={parsed} encoding={file?.encoding} />}
-      <button
-        type="button"
-        className="primary"
-        disabled={!file || !parsed?.ok || parsed.entries.length === 0 || sender.progress !== null}
-        onClick={() => file && void sender.run(file.text, batchId)}
-      >
-        Upload
-      </button>
-      {sender.progress !== null && <progress max={100} value={sender.progress} aria-label="Upload progress" />}
+      <ResetChoice value={resetExisting} onChange={setResetExisting} />
+      {parsed?.ok && parsed.entries.length > 0 && <WhatHappensNext />}
+      <div className="actions">
+        <button
+          type="button"
+          className="primary"
+          disabled={!file || !parsed?.ok || parsed.entries.length === 0 || busy}
+          onClick={() => file && void sender.run(file.text, { batchId, resetExisting })}
+        >
+          Upload
+        </button>
+        {busy && <progress max={100} value={sender.progress ?? 0} aria-label="Upload progress" />}
+      </div>
       {sender.error && (
         <p role="alert" className="error">
           {sender.error}
         </p>
       )}
+      {previewError && (
+        <p role="alert" className="error">
+          {previewError}
+        </p>
+      )}
+      {parsed && <Preview parsed={parsed} encoding={file?.encoding} preview={preview} />}
       {sender.result && <Result result={sender.result} />}
     </section>
   );
@@ -222,39 +381,56 @@ function splitAddresses(text: string): string[] {
     .filter(Boolean);
 }
 
+/** Manual entries of a day share one batch, so the batch filters are not cluttered with one per click. */
+function manualBatchId(): string {
+  return `manual-${new Date().toISOString().slice(0, 10)}`;
+}
+
 export function ManualEntry() {
   const [text, setText] = useState('');
   const [batchId, setBatchId] = useState('');
-  const sender = useSender();
+  const [resetExisting, setResetExisting] = useState(false);
+  const sender = useSender(() => {
+    setText('');
+    setBatchId('');
+    setResetExisting(false);
+  });
   const addresses = splitAddresses(text);
   const invalid = addresses.filter((a) => !isValidAddress(a));
+  const csv = addresses.length > 0 && invalid.length === 0 ? ['UPN', ...addresses].join('\n') : null;
+  const options = { batchId: batchId || manualBatchId(), resetExisting };
+  const { preview } = usePreview(csv, options);
+  const busy = sender.progress !== null;
 
   return (
     <section aria-labelledby="manual-title">
       <h1 id="manual-title">Manual entry</h1>
       <label>
         User principal names, separated by new lines, commas or semicolons
-        <textarea rows={10} value={text} onChange={(e) => setText(e.target.value)} aria-describedby="manual-check" />
+        <textarea rows={10} value={text} onChange={(e) => setText(e.target.value)} aria-describedby="manual-check" disabled={busy} />
       </label>
       <p id="manual-check" aria-live="polite">
-        {addresses.length} addresses
+        {plural(addresses.length, 'address', 'addresses')}
         {invalid.length > 0 && (
           <span className="error">
             , {invalid.length} not valid: {invalid.slice(0, 5).join(', ')}
             {invalid.length > 5 ? '…' : ''}
           </span>
         )}
+        {preview && invalid.length === 0 && (
+          <>
+            : {preview.added.length} new, {preview.unchanged.length} already in the campaign (unchanged)
+            {preview.reset.length > 0 ? `, ${preview.reset.length} will get a new invitation` : ''}
+          </>
+        )}
       </p>
       <label>
         Batch id (optional)
-        <input value={batchId} onChange={(e) => setBatchId(e.target.value)} maxLength={100} />
+        <input value={batchId} onChange={(e) => setBatchId(e.target.value)} maxLength={100} placeholder={manualBatchId()} disabled={busy} />
       </label>
-      <button
-        type="button"
-        className="primary"
-        disabled={addresses.length === 0 || invalid.length > 0 || sender.progress !== null}
-        onClick={() => void sender.run(['UPN', ...addresses].join('\n'), batchId)}
-      >
+      <ResetChoice value={resetExisting} onChange={setResetExisting} />
+      {csv && <WhatHappensNext />}
+      <button type="button" className="primary" disabled={csv === null || busy} onClick={() => csv && void sender.run(csv, options)}>
         Add users
       </button>
       {sender.error && (

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
-import type { UserDetail, UserResent, UsersPage } from '../../../src/onboarding/admin.schemas.ts';
+import type { UserDetail, UserFilters, UserResent, UsersPage } from '../../../src/onboarding/admin.schemas.ts';
 import { api, query } from '../api/client.ts';
-import { useApi } from '../api/use-api.ts';
+import { LIVE_REFRESH_MS, useApi } from '../api/use-api.ts';
 import { STATUSES } from './statuses.ts';
 
 const COLUMNS: Array<{ key: string; label: string; sort?: string }> = [
@@ -24,6 +24,9 @@ export function Users() {
   const [search, setSearch] = useState('');
   const [debounced, setDebounced] = useState('');
   const [status, setStatus] = useState(() => hashParams().get('status') ?? '');
+  const [batch, setBatch] = useState(() => hashParams().get('batch') ?? '');
+  const [department, setDepartment] = useState(() => hashParams().get('department') ?? '');
+  const { data: filters } = useApi<UserFilters>('/api/admin/users/filters');
   const [sort, setSort] = useState({ column: 'updated_at', desc: true });
   const [offset, setOffset] = useState(0);
   useEffect(() => {
@@ -31,8 +34,11 @@ export function Users() {
     return () => clearTimeout(t);
   }, [search]);
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new search, filter or sort starts at the first page again
-  useEffect(() => setOffset(0), [debounced, status, sort]);
-  const { data, error } = useApi<UsersPage>(`/api/admin/users${query({ search: debounced, status, sort: sort.column, desc: sort.desc, offset, limit: PAGE })}`);
+  useEffect(() => setOffset(0), [debounced, status, batch, department, sort]);
+  const { data, error } = useApi<UsersPage>(
+    `/api/admin/users${query({ search: debounced, status, batch, department, sort: sort.column, desc: sort.desc, offset, limit: PAGE })}`,
+    { refreshMs: LIVE_REFRESH_MS },
+  );
 
   const toggleSort = (column: string) => setSort((s) => (s.column === column ? { column, desc: !s.desc } : { column, desc: false }));
 
@@ -51,6 +57,29 @@ export function Users() {
             <option value="">Any status</option>
             {STATUSES.map((s) => (
               <option key={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Batch
+          <select value={batch} onChange={(e) => setBatch(e.target.value)}>
+            <option value="">All batches</option>
+            {/* A batch from a link is offered even before the list has loaded. */}
+            {[...new Set([...(batch ? [batch] : []), ...(filters?.batches ?? [])])].map((b) => (
+              <option key={b} value={b}>
+                {b}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Department
+          <select value={department} onChange={(e) => setDepartment(e.target.value)}>
+            <option value="">All departments</option>
+            {[...new Set([...(department ? [department] : []), ...(filters?.departments ?? [])])].map((d) => (
+              <option key={d} value={d}>
+                {d}
+              </option>
             ))}
           </select>
         </label>
@@ -83,6 +112,7 @@ export function Users() {
                 <td>{u.department}</td>
                 <td>
                   <span className={`status st-${u.status}`}>{u.status}</span>
+                  {u.statusReason && <span className="muted small"> {u.statusReason}</span>}
                 </td>
                 <td>{u.batchId}</td>
                 <td className="num">{u.reminderCount}</td>
@@ -117,8 +147,9 @@ export function Users() {
 }
 
 export function UserPage({ id, isAdmin }: { id: string; isAdmin: boolean }) {
-  const { data: detail, error: loadError, reload } = useApi<UserDetail>(`/api/admin/users/${id}`);
   const [removed, setRemoved] = useState(false);
+  // Live while shown; a removed user is not asked for again.
+  const { data: detail, error: loadError, reload } = useApi<UserDetail>(removed ? null : `/api/admin/users/${id}`, { refreshMs: LIVE_REFRESH_MS });
   const [message, setMessage] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const data = removed ? undefined : detail;

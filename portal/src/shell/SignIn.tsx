@@ -1,7 +1,37 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError, setCsrfToken, type SessionInfo, type SignedIn } from '../api/client.ts';
 
+/**
+ * Where single sign-on sends an account that signed in but holds neither onramp role: what happened,
+ * what to do (ask an admin for the role), and the ways on (another account, back to sign-in).
+ */
+function NoRole({ session, onBack }: { session: SessionInfo; onBack: () => void }) {
+  return (
+    <main className="centered">
+      <div className="card signin">
+        <h1>No access to onramp yet</h1>
+        <p>
+          You signed in with Microsoft, but your account has no role in onramp. Ask an onramp administrator to give your account the{' '}
+          <strong>Onramp.Admin</strong> or <strong>Onramp.Viewer</strong> role (in Entra ID: Enterprise applications → onramp → Users and groups), then sign in
+          again.
+        </p>
+        <p className="actions">
+          {session.methods.oidc && (
+            <a className="button primary" href="/api/auth/oidc/login">
+              Sign in with another account
+            </a>
+          )}
+          <button type="button" onClick={onBack}>
+            Back to sign-in
+          </button>
+        </p>
+      </div>
+    </main>
+  );
+}
+
 export function SignIn({ session, onSignedIn }: { session: SessionInfo; onSignedIn: () => Promise<void> }) {
+  const [notice, setNotice] = useState(() => new URLSearchParams(window.location.search).get('signin'));
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [setupCode, setSetupCode] = useState('');
@@ -26,6 +56,20 @@ export function SignIn({ session, onSignedIn }: { session: SessionInfo; onSigned
       setBusy(false);
     }
   };
+
+  useEffect(() => {
+    document.title = notice === 'no-role' ? 'No access - onramp' : 'Sign in - onramp';
+  }, [notice]);
+  if (notice === 'no-role')
+    return (
+      <NoRole
+        session={session}
+        onBack={() => {
+          window.history.replaceState(null, '', '/');
+          setNotice(null);
+        }}
+      />
+    );
 
   return (
     <main className="centered">

@@ -1,10 +1,15 @@
-import type { ReactNode } from 'react';
+import { lazy, type ReactNode, Suspense } from 'react';
 import { Reports } from '../onboarding/Reports.tsx';
+import { Assets } from '../signatures/Assets.tsx';
+import { Deployment } from '../signatures/Deployment.tsx';
+import { Rules } from '../signatures/Rules.tsx';
+import { Templates } from '../signatures/Templates.tsx';
 import { UserPage, Users } from '../onboarding/Users.tsx';
 import { ManualEntry, Upload } from '../onboarding/Upload.tsx';
 import { AuditLog } from './AuditLog.tsx';
 import { Settings } from './Settings.tsx';
 import { Mailbox } from './Mailbox.tsx';
+import { NotFound } from './NotFound.tsx';
 
 /** What a screen may depend on: the caller's role and what this instance offers. */
 export interface Access {
@@ -18,6 +23,8 @@ export interface Route {
   path: string | RegExp;
   /** Shown in the sidebar, in this order; routes without a label are reached by links only. */
   label?: string;
+  /** The page title's first part (the label when not given). */
+  title?: string;
   /** Who may open it; others get the default screen. */
   allowed?: (access: Access) => boolean;
   render: (access: Access, params: string[]) => ReactNode;
@@ -25,13 +32,28 @@ export interface Route {
 
 const adminOnly = (a: Access) => a.isAdmin;
 
+/** The template editor brings CodeMirror: loaded when first opened, so the other screens start without it. */
+const TemplateEditor = lazy(() => import('../signatures/TemplateEditor.tsx').then((m) => ({ default: m.TemplateEditor })));
+
 /** Every screen of the portal. A feature adds its screens here (its components live in its folder). */
 export const ROUTES: Route[] = [
   { path: '/reports', label: 'Reports', render: (a) => <Reports isAdmin={a.isAdmin} /> },
   { path: '/users', label: 'Users', render: () => <Users /> },
-  { path: /^\/users\/(\d+)$/, render: (a, [id]) => <UserPage id={id!} isAdmin={a.isAdmin} /> },
+  { path: /^\/users\/(\d+)$/, title: 'User', render: (a, [id]) => <UserPage id={id!} isAdmin={a.isAdmin} /> },
   { path: '/upload', label: 'Upload', allowed: adminOnly, render: () => <Upload /> },
   { path: '/manual', label: 'Manual entry', allowed: adminOnly, render: () => <ManualEntry /> },
+  { path: '/signatures/templates', label: 'Signature templates', render: (a) => <Templates isAdmin={a.isAdmin} /> },
+  {
+    path: /^\/signatures\/templates\/(\d+|new)$/,
+    render: (a, [id]) => (
+      <Suspense fallback={<p>Loading the editor…</p>}>
+        <TemplateEditor key={id} id={id!} isAdmin={a.isAdmin} />
+      </Suspense>
+    ),
+  },
+  { path: '/signatures/rules', label: 'Signature rules', render: (a) => <Rules isAdmin={a.isAdmin} /> },
+  { path: '/signatures/assets', label: 'Signature images', render: (a) => <Assets isAdmin={a.isAdmin} /> },
+  { path: '/signatures/deployment', label: 'Signature deployment', render: (a) => <Deployment isAdmin={a.isAdmin} /> },
   { path: '/audit', label: 'Audit log', render: () => <AuditLog /> },
   { path: '/settings', label: 'Settings', render: () => <Settings /> },
   { path: '/mailbox', label: 'Mailbox (demo)', allowed: (a) => a.isAdmin && a.mailbox, render: () => <Mailbox /> },
@@ -39,18 +61,19 @@ export const ROUTES: Route[] = [
 
 export const DEFAULT_PATH = '/reports';
 
-/** The screen for a hash path (its query string already removed); the default one when none matches or may be opened. */
-export function screenFor(path: string, access: Access): ReactNode {
+/** The screen for a hash path (its query string already removed), with its title; "not found" when none matches or may be opened. */
+export function screenFor(path: string, access: Access): { screen: ReactNode; title: string } {
   for (const route of ROUTES) {
     if (route.allowed && !route.allowed(access)) continue;
+    const title = route.title ?? route.label ?? 'onramp';
     if (typeof route.path === 'string') {
-      if (route.path === path) return route.render(access, []);
+      if (route.path === path) return { screen: route.render(access, []), title };
     } else {
       const match = route.path.exec(path);
-      if (match) return route.render(access, match.slice(1));
+      if (match) return { screen: route.render(access, match.slice(1)), title };
     }
   }
-  return ROUTES[0]!.render(access, []);
+  return { screen: <NotFound path={path} home={DEFAULT_PATH} />, title: 'Not found' };
 }
 
 /** The sidebar: labelled routes the caller may open. */

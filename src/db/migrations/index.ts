@@ -11,6 +11,9 @@ import { auth } from './0005_auth.js';
 import { onboarding } from './0003_onboarding.js';
 import { reportIndexes } from './0007_report_indexes.js';
 import { bulkWriteCosts } from './0008_bulk_write_costs.js';
+import { signatureTemplates } from './0009_signature_templates.js';
+import { signatureDeployment } from './0010_signature_deployment.js';
+import { replacedLinks } from './0011_replaced_links.js';
 
 /**
  * A migration written once for both engines. It receives the engine's capabilities for the few DDL
@@ -36,6 +39,9 @@ export const MIGRATIONS: readonly PortableMigration[] = [
   webSignatures,
   reportIndexes,
   bulkWriteCosts,
+  signatureTemplates,
+  signatureDeployment,
+  replacedLinks,
 ];
 
 class PortableProvider implements MigrationProvider {

@@ -1,0 +1,137 @@
+/**
+ * What the render pass tells each output: the rendered signature HTML as elements and text, after
+ * the allow-list (only kept elements, kept attributes, resolved images). The plain-text and RTF
+ * writers build their output from these calls; the HTML outputs are written by the pass itself.
+ */
+import type { SignatureImage } from '../model.js';
+
+export interface ResolvedImage {
+  image: SignatureImage;
+  /** Displayed size in CSS pixels (attributes, style, or the image's own). */
+  width: number;
+  height: number;
+}
+
+export interface SignatureSink {
+  open(tag: string, attributes: Readonly<Record<string, string>>, image?: ResolvedImage): void;
+  close(tag: string): void;
+  text(text: string): void;
+}
+
+/** Elements that start and end a line in text and RTF. */
+export const BLOCK_ELEMENTS = new Set([
+  'p',
+  'div',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'table',
+  'tr',
+  'ul',
+  'ol',
+  'li',
+  'blockquote',
+  'pre',
+  'center',
+  'caption',
+  'hr',
+  'thead',
+  'tbody',
+  'tfoot',
+]);
+export const CELL_ELEMENTS = new Set(['td', 'th']);
+
+/** HTML's whitespace (not U+00A0, which stays a hard space). */
+export const HTML_WHITESPACE = /[ \t\n\r\f]+/g;
+
+/** The text a link shows and where it goes, when they differ enough to print both. */
+export function linkTarget(href: string, shown: string): string | undefined {
+  const target = href.replace(/^mailto:/i, '').replace(/^tel:/i, '');
+  const plain = (s: string) =>
+    s
+      .trim()
+      .toLowerCase()
+      .replace(/^https?:\/\//, '')
+      .replace(/\/$/, '');
+  if (plain(target) === plain(shown)) return undefined;
+  if (/^tel:/i.test(href) && target.replace(/[^\d+]/g, '') === shown.replace(/[^\d+]/g, '')) return undefined;
+  return target;
+}
+
+/**
+ * Plain text as Outlook's .txt signature and Exchange's SignatureText take it: one line per block
+ * and per `<br>`, table cells of a row separated by a tab, links as `text <url>` (just the text when
+ * it is the address), no images, at most one empty line in a row, CRLF line ends.
+ */
+export class TextWriter implements SignatureSink {
+  readonly #lines: string[] = [];
+  #line = '';
+  #pendingSpace = false;
+  #cellsInRow = 0;
+  readonly #links: Array<{ href: string; from: number; line: number }> = [];
+
+  #newline(): void {
+    this.#lines.push(this.#line.trimEnd());
+    this.#line = '';
+    this.#pendingSpace = false;
+  }
+
+  #block(): void {
+    if (this.#line.trim() !== '') this.#newline();
+    else this.#line = '';
+  }
+
+  open(tag: string, attributes: Readonly<Record<string, string>>): void {
+    if (tag === 'br') this.#newline();
+    else if (tag === 'a' && attributes.href) this.#links.push({ href: attributes.href, from: this.#line.length, line: this.#lines.length });
+    else if (tag === 'tr') {
+      this.#block();
+      this.#cellsInRow = 0;
+    } else if (CELL_ELEMENTS.has(tag)) {
+      if (this.#cellsInRow > 0 && this.#line.trim() !== '') {
+        this.#line += '\t';
+        this.#pendingSpace = false;
+      }
+    } else if (BLOCK_ELEMENTS.has(tag)) this.#block();
+    if (tag === 'li') this.#line = '- ';
+  }
+
+  close(tag: string): void {
+    if (tag === 'a') {
+      const link = this.#links.pop();
+      if (!link) return;
+      const shown = link.line === this.#lines.length ? this.#line.slice(link.from) : this.#line;
+      const target = linkTarget(link.href, shown);
+      if (target) {
+        this.#line += `${this.#line.endsWith(' ') || this.#line === '' ? '' : ' '}<${target}>`;
+        this.#pendingSpace = false;
+      }
+    } else if (CELL_ELEMENTS.has(tag)) {
+      if (this.#line.trim() !== '') this.#cellsInRow++;
+    } else if (BLOCK_ELEMENTS.has(tag)) this.#block();
+  }
+
+  text(text: string): void {
+    const collapsed = text.replace(HTML_WHITESPACE, ' ');
+    if (collapsed === ' ') {
+      if (this.#line !== '') this.#pendingSpace = true;
+      return;
+    }
+    const leading = collapsed.startsWith(' ');
+    const body = collapsed.trim() === '' ? '' : collapsed.replace(/^ | $/g, '');
+    if ((leading || this.#pendingSpace) && this.#line !== '' && !this.#line.endsWith(' ') && !this.#line.endsWith('\t')) this.#line += ' ';
+    this.#line += body;
+    this.#pendingSpace = collapsed.endsWith(' ');
+  }
+
+  finish(): string {
+    this.#newline();
+    const lines = this.#lines.map((l) => l.replace(/\u00a0/g, ' ').trimEnd());
+    while (lines.length > 0 && lines[0] === '') lines.shift();
+    while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+    return lines.filter((l, i) => l !== '' || lines[i - 1] !== '').join('\r\n');
+  }
+}
