@@ -105,6 +105,7 @@ test('photos render when the person has one and leave no trace when not; assets 
       '<td><img src="asset:logo" alt="Contoso"><img src="asset:{hash}"><img src="{{ photo.manager }}"></td></tr></table>'.replace('{hash}', banner.hash),
     { assets: { logo: logo.hash } },
   );
+  assert.deepEqual(template.assets, [logo.hash, banner.hash], 'the assets to load before rendering, by hash');
   const photo = png('ada', 96, 96);
   const assets = (hash: string) => [logo, banner].find((a) => a.hash === hash);
   const withPhoto = renderSignature(template, subject({ displayName: 'Ada' }, { photos: { user: photo } }), { ...at, assets });
