@@ -56,7 +56,6 @@ const SCENARIOS: Array<[string, Scenario]> = [
   ['7 signature sanitiser', signatureSanitiserScenario],
   ['8 signature rendering', signatureRenderingScenario],
   ['9 signature push', signaturePushScenario],
-  // 8 is the signature rendering benchmark (bench/scenarios/signature-rendering.ts), not registered here yet.
   ['10 metrics', metricsScenario],
 ];
 
