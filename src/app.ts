@@ -18,6 +18,9 @@ import { metricsRoute } from './observability/metrics.js';
 import { installHttpTracing } from './observability/tracing.js';
 import { registerSignatureAdmin } from './signatures/signatures.plugin.js';
 import { liquidSignatureEngine } from './signatures/template-engine.js';
+import { createPhotoSource, registerSignatureDeployment } from './signatures/deployment.plugin.js';
+import { deviceSignatureRoutes } from './signatures/device-signatures.routes.js';
+import type { SignaturePlanner } from './signatures/model.js';
 
 /** Told of requests refused before routing, which no hook sees (the device gateway audits them). */
 type UnroutedListener = (req: FastifyRequest, status: number, code: string) => void;
@@ -78,8 +81,19 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
   });
   await app.register(deviceReportRoutes, { ctx, guard: requireRole('viewer') });
   const signatures = ctx.config.signatures;
-  await registerSignatureAdmin(app, ctx, {
+  const photos = createPhotoSource(ctx);
+  const signatureFeature = await registerSignatureAdmin(app, ctx, {
     engine: liquidSignatureEngine({ maxBytes: signatures.maxBytes, maxNestingDepth: signatures.maxNestingDepth, maxElements: signatures.maxElements }),
+    photos,
+    viewerGuard: requireRole('viewer'),
+    adminGuard: requireRole('admin'),
+    actorOf: (req) => req.principal?.subject ?? 'admin',
+    audit: recordAudit,
+  });
+  await registerSignatureDeployment(app, ctx, {
+    planner: signatureFeature.planner,
+    photos,
+    onSignaturesChanged: (listener) => signatureFeature.store.onChange(listener),
     viewerGuard: requireRole('viewer'),
     adminGuard: requireRole('admin'),
     actorOf: (req) => req.principal?.subject ?? 'admin',
@@ -92,7 +106,7 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
  * The device listener: the mTLS gateway in front of the personalization API. TLS is terminated here
  * (or, behind a trusted proxy, the forwarded client certificate is verified the same way).
  */
-export async function buildDeviceApp(ctx: OnrampContext, gateway: GatewayMaterial): Promise<FastifyInstance> {
+export async function buildDeviceApp(ctx: OnrampContext, gateway: GatewayMaterial, signatures?: { planner: SignaturePlanner }): Promise<FastifyInstance> {
   // An HTTPS Fastify instance differs from an HTTP one only in its raw server (requests are still
   // http.IncomingMessage, over a TLSSocket), so it is typed as the common FastifyInstance that
   // features' plugins are written for.
@@ -110,5 +124,7 @@ export async function buildDeviceApp(ctx: OnrampContext, gateway: GatewayMateria
   await app.register(deviceTelemetryRoutes, { ctx });
   await app.register(directoryRoutes, { ctx });
   if (ctx.exchange) await app.register(signatureRoutes, { ctx, exchange: ctx.exchange });
+  // The public app's planner: devices get the same rendered sets the Exchange push sends.
+  if (signatures) await app.register(deviceSignatureRoutes, { planner: signatures.planner });
   return app;
 }

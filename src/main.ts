@@ -118,11 +118,11 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
       telemetry.metricsPort === undefined ? undefined : { setting: 'telemetry.metricsPort', host: telemetry.metricsHost, port: telemetry.metricsPort };
     await assertPortsFree([publicTarget, ...(tls ? [deviceTarget] : []), ...(metricsTarget ? [metricsTarget] : [])]);
 
-    // Devices are answered from the local directory copy; keep it current when there is a tenant to read.
-    if (graph.configured) closers.push(scheduleDirectorySync(ctx, graph.graph));
-
     const publicApp = await buildPublicApp(ctx);
     closers.push(() => publicApp.close());
+    // Devices are answered from the local directory copy; keep it current when there is a tenant to read.
+    // A delta round's changed users get their signatures re-rendered and re-pushed (and photos re-read).
+    if (graph.configured) closers.push(scheduleDirectorySync(ctx, graph.graph, publicApp.signatureDeployment.directoryChanged));
     // Members of the groups signature rules name, read again on a schedule (one instance at a time).
     const signatureGroups = publicApp.signatures.groups;
     if (graph.configured && signatureGroups) {
@@ -131,7 +131,7 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
     }
     let deviceApp: FastifyInstance | undefined;
     if (tls) {
-      deviceApp = await buildDeviceApp(ctx, tls);
+      deviceApp = await buildDeviceApp(ctx, tls, { planner: publicApp.signatures.planner });
       const app = deviceApp;
       closers.push(() => app.close());
     } else {
