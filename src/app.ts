@@ -14,6 +14,13 @@ import { ADMIN_API_DOCUMENT, DEVICE_API_DOCUMENT, openApiPlugin } from './http/o
 import { portalPlugin } from './portal/portal.plugin.js';
 import { redactConfig } from './onramp-config.js';
 import { registerOnboarding } from './onboarding/onboarding.plugin.js';
+import { metricsRoute } from './observability/metrics.js';
+import { installHttpTracing } from './observability/tracing.js';
+import { registerSignatureAdmin } from './signatures/signatures.plugin.js';
+import { liquidSignatureEngine } from './signatures/template-engine.js';
+import { createPhotoSource, registerSignatureDeployment } from './signatures/deployment.plugin.js';
+import { deviceSignatureRoutes } from './signatures/device-signatures.routes.js';
+import type { SignaturePlanner } from './signatures/model.js';
 
 /** Told of requests refused before routing, which no hook sees (the device gateway audits them). */
 type UnroutedListener = (req: FastifyRequest, status: number, code: string) => void;
@@ -50,6 +57,9 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
     trustProxy: ctx.config.server.trustProxy.length > 0 ? ctx.config.server.trustProxy : false,
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandling(app, ctx.config.server.bodyLimitBytes);
+  installHttpTracing(app, 'public');
+  ctx.metrics?.instrument(app, 'public');
+  if (ctx.metrics && ctx.config.telemetry.metricsToken) metricsRoute(app, ctx.metrics, ctx.config.telemetry.metricsToken);
   await app.register(healthRoutes, { storage: ctx.storage, jobs: ctx.jobs });
   await app.register(openApiPlugin, ADMIN_API_DOCUMENT);
   // First: features' routes use requireRole() from it.
@@ -70,6 +80,25 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
     admin: { viewerGuard: requireRole('viewer'), audit: recordAudit },
   });
   await app.register(deviceReportRoutes, { ctx, guard: requireRole('viewer') });
+  const signatures = ctx.config.signatures;
+  const photos = createPhotoSource(ctx);
+  const signatureFeature = await registerSignatureAdmin(app, ctx, {
+    engine: liquidSignatureEngine({ maxBytes: signatures.maxBytes, maxNestingDepth: signatures.maxNestingDepth, maxElements: signatures.maxElements }),
+    photos,
+    viewerGuard: requireRole('viewer'),
+    adminGuard: requireRole('admin'),
+    actorOf: (req) => req.principal?.subject ?? 'admin',
+    audit: recordAudit,
+  });
+  await registerSignatureDeployment(app, ctx, {
+    planner: signatureFeature.planner,
+    photos,
+    onSignaturesChanged: (listener) => signatureFeature.store.onChange(listener),
+    viewerGuard: requireRole('viewer'),
+    adminGuard: requireRole('admin'),
+    actorOf: (req) => req.principal?.subject ?? 'admin',
+    audit: recordAudit,
+  });
   return app;
 }
 
@@ -77,7 +106,7 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
  * The device listener: the mTLS gateway in front of the personalization API. TLS is terminated here
  * (or, behind a trusted proxy, the forwarded client certificate is verified the same way).
  */
-export async function buildDeviceApp(ctx: OnrampContext, gateway: GatewayMaterial): Promise<FastifyInstance> {
+export async function buildDeviceApp(ctx: OnrampContext, gateway: GatewayMaterial, signatures?: { planner: SignaturePlanner }): Promise<FastifyInstance> {
   // An HTTPS Fastify instance differs from an HTTP one only in its raw server (requests are still
   // http.IncomingMessage, over a TLSSocket), so it is typed as the common FastifyInstance that
   // features' plugins are written for.
@@ -87,11 +116,15 @@ export async function buildDeviceApp(ctx: OnrampContext, gateway: GatewayMateria
     https: { ...gateway.tls, minVersion: 'TLSv1.2' },
   } as FastifyServerOptions).withTypeProvider<TypeBoxTypeProvider>() as unknown as FastifyInstance;
   installErrorHandling(app, ctx.config.server.bodyLimitBytes);
+  installHttpTracing(app, 'device');
+  ctx.metrics?.instrument(app, 'device');
   installed = installDeviceGateway(app, ctx, gateway);
   await app.register(healthRoutes, { storage: ctx.storage, jobs: ctx.jobs });
   await app.register(openApiPlugin, DEVICE_API_DOCUMENT);
   await app.register(deviceTelemetryRoutes, { ctx });
   await app.register(directoryRoutes, { ctx });
   if (ctx.exchange) await app.register(signatureRoutes, { ctx, exchange: ctx.exchange });
+  // The public app's planner: devices get the same rendered sets the Exchange push sends.
+  if (signatures) await app.register(deviceSignatureRoutes, { planner: signatures.planner });
   return app;
 }

@@ -14,6 +14,7 @@ import { registerAuthCommands } from './auth/auth.cli.js';
 import { registerSimCommand } from './simulator/sim.command.js';
 import { emailGivenUp } from './onboarding/invitations.service.js';
 import { systemClock } from './lib/clock.js';
+import { registerBackupCommands } from './db/backup.command.js';
 
 const program = new Command();
 program
@@ -95,6 +96,7 @@ program
   });
 
 registerCertsCommands(program, () => config().dataDir);
+registerBackupCommands(program, () => config());
 
 const configCommand = program.command('config').description('inspect configuration');
 configCommand

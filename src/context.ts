@@ -5,6 +5,7 @@ import type { Logger } from './lib/logger.js';
 import type { JobBoard } from './db/recurring-job.js';
 import type { ExchangePort, GraphPort } from './graph/graph-port.js';
 import type { DemoMail } from './portal/mailbox.routes.js';
+import type { OnrampMetrics } from './observability/metrics.js';
 
 /**
  * What every feature is built from. Features take the parts they need in their constructors
@@ -28,6 +29,8 @@ export interface OnrampContext {
   exchange?: ExchangePort;
   /** Statuses of the process's recurring jobs (readiness, metrics); startOnramp sets it. */
   jobs?: JobBoard;
+  /** Prometheus metrics of this instance, when `telemetry` asks for them (docs/OPERATIONS.md). */
+  metrics?: OnrampMetrics;
   /** `serve --demo`: the in-process simulated tenant the Graph clients point at (wired in src/demo.ts). */
   demoTenant?: DemoTenant;
 }

@@ -54,6 +54,7 @@ export const ERROR_CATALOGUE = {
   ONRAMP_ERR_TEMPLATE_NAME_TAKEN: { status: 409, message: 'There is already a template named %s' },
   ONRAMP_ERR_TEMPLATE_IN_USE: { status: 409, message: 'Template %s is used by rules %s; change or delete those rules first' },
   ONRAMP_ERR_RULE_INVALID: { status: 400, message: 'Rule refused: %s' },
+  ONRAMP_ERR_GRAPH_UNAVAILABLE: { status: 503, message: 'Microsoft Graph could not answer: %s' },
   ONRAMP_ERR_ASSET_REJECTED: { status: 400, message: 'Image refused: %s' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
@@ -99,6 +100,8 @@ export const STARTUP_ERROR_CODES = [
   'ONRAMP_START_STORAGE_UNREACHABLE',
   'ONRAMP_START_STORAGE_READ_ONLY',
   'ONRAMP_START_MIGRATION_FAILED',
+  'ONRAMP_START_BACKUP_FAILED',
+  'ONRAMP_START_RESTORE_REFUSED',
 ] as const;
 
 export type StartupErrorCode = (typeof STARTUP_ERROR_CODES)[number];
@@ -202,5 +205,21 @@ export class MigrationFailedError extends StartupError {
   constructor(migration: string | undefined, options?: { cause?: unknown }) {
     super(`migration ${migration ?? '(unknown)'} failed: ${(options?.cause as Error | undefined)?.message ?? 'unknown error'}`, options);
     this.migration = migration;
+  }
+}
+
+/** `onramp backup` could not write a consistent copy (or the storage is PostgreSQL: use pg_dump). */
+export class BackupFailedError extends StartupError {
+  readonly code = 'ONRAMP_START_BACKUP_FAILED';
+  constructor(message: string, options: { file?: string; cause?: unknown } = {}) {
+    super(message, options);
+  }
+}
+
+/** `onramp restore` refused the file or the moment; the live database is untouched. */
+export class RestoreRefusedError extends StartupError {
+  readonly code = 'ONRAMP_START_RESTORE_REFUSED';
+  constructor(message: string, options: { file?: string; cause?: unknown } = {}) {
+    super(message, options);
   }
 }

@@ -18,6 +18,11 @@ import { systemClock, type Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
 import { assertPortsFree, portInUse, type ListenTarget } from './lib/listen-check.js';
 import { JobBoard } from './db/recurring-job.js';
+import { OnrampMetrics } from './observability/metrics.js';
+import { startMetricsListener } from './observability/metrics-listener.js';
+import { startTracing } from './observability/tracing.js';
+import { outboxBacklogOf } from './mail/outbox.js';
+import { lastSyncAt } from './directory/directory.queries.js';
 
 export interface StartOptions {
   config: OnrampConfig;
@@ -32,6 +37,8 @@ export interface RunningOnramp {
   deviceApp?: FastifyInstance;
   publicUrl: string;
   deviceUrl?: string;
+  /** The metrics listener's address, when `telemetry.metricsPort` is set. */
+  metricsUrl?: string;
   /** `serve --demo`: the in-process tenant simulator (for the demo's own tests; features see ctx.demoTenant). */
   simulator?: RunningSimulator;
   /** Stops accepting work, lets in-flight requests finish, then releases the database. */
@@ -82,9 +89,24 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
     jobs: new JobBoard(),
   };
   for (const job of storage.backgroundJobs) ctx.jobs?.add(job);
+  const { telemetry } = config;
+  if (telemetry.metricsPort !== undefined || telemetry.metricsToken) {
+    ctx.metrics = new OnrampMetrics({
+      storage,
+      clock: ctx.clock,
+      jobs: ctx.jobs,
+      graph: graph.graph,
+      outboxBacklog: () => outboxBacklogOf(storage.db),
+      directorySyncedAt: () => lastSyncAt(storage.db),
+    });
+  }
   // Closed last (closers run in reverse), after the listeners stop using Graph.
   const closers: Array<() => Promise<unknown>> = [() => graph.close()];
   try {
+    // Before the listeners are built: their request spans are installed only when tracing runs.
+    if (telemetry.otlpEndpoint) {
+      closers.push(await startTracing({ endpoint: telemetry.otlpEndpoint, serviceName: telemetry.serviceName, instanceId: ctx.instanceId }));
+    }
     const applied = await migrateToLatest(storage);
     if (applied.length > 0) log.info({ applied, storage: storage.describe }, 'migrations applied');
     // Everything that can stop the start is checked before any listener opens: storage above, the
@@ -92,16 +114,24 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
     const tls = await deviceTls(ctx);
     const publicTarget: ListenTarget = { setting: 'server.publicPort', host: config.server.publicHost, port: config.server.publicPort };
     const deviceTarget: ListenTarget = { setting: 'server.devicePort', host: config.server.deviceHost, port: config.server.devicePort };
-    await assertPortsFree(tls ? [publicTarget, deviceTarget] : [publicTarget]);
-
-    // Devices are answered from the local directory copy; keep it current when there is a tenant to read.
-    if (graph.configured) closers.push(scheduleDirectorySync(ctx, graph.graph));
+    const metricsTarget: ListenTarget | undefined =
+      telemetry.metricsPort === undefined ? undefined : { setting: 'telemetry.metricsPort', host: telemetry.metricsHost, port: telemetry.metricsPort };
+    await assertPortsFree([publicTarget, ...(tls ? [deviceTarget] : []), ...(metricsTarget ? [metricsTarget] : [])]);
 
     const publicApp = await buildPublicApp(ctx);
     closers.push(() => publicApp.close());
+    // Devices are answered from the local directory copy; keep it current when there is a tenant to read.
+    // A delta round's changed users get their signatures re-rendered and re-pushed (and photos re-read).
+    if (graph.configured) closers.push(scheduleDirectorySync(ctx, graph.graph, publicApp.signatureDeployment.directoryChanged));
+    // Members of the groups signature rules name, read again on a schedule (one instance at a time).
+    const signatureGroups = publicApp.signatures.groups;
+    if (graph.configured && signatureGroups) {
+      signatureGroups.job.start();
+      closers.push(() => signatureGroups.job.stop());
+    }
     let deviceApp: FastifyInstance | undefined;
     if (tls) {
-      deviceApp = await buildDeviceApp(ctx, tls);
+      deviceApp = await buildDeviceApp(ctx, tls, { planner: publicApp.signatures.planner });
       const app = deviceApp;
       closers.push(() => app.close());
     } else {
@@ -113,6 +143,13 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
     const publicUrl = config.server.publicUrl ?? `http://localhost:${publicPort}`;
     let deviceUrl: string | undefined;
     if (deviceApp) deviceUrl = `https://localhost:${new URL(await listenOn(deviceApp, deviceTarget)).port}`;
+    let metricsUrl: string | undefined;
+    if (ctx.metrics && metricsTarget) {
+      const listener = await startMetricsListener(ctx.metrics, metricsTarget);
+      closers.push(() => listener.close());
+      metricsUrl = listener.url;
+      log.info({ url: `${metricsUrl}/metrics` }, 'metrics listener started');
+    }
 
     // Invitation workflow, outbox sender, scheduled report; they stop before the listener (closers run in reverse).
     const onboardingJobs = createOnboardingJobs(ctx, {
@@ -132,6 +169,7 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
       deviceApp,
       publicUrl,
       deviceUrl,
+      metricsUrl,
       simulator: demo?.simulator,
       close: () =>
         (closing ??= (async () => {

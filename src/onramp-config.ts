@@ -13,6 +13,7 @@ import { signaturesConfig } from './signatures/signatures.config.js';
 import { authConfig } from './auth/auth.config.js';
 import { portalConfig } from './portal/portal.config.js';
 import { graphConfig } from './graph/graph.config.js';
+import { telemetryConfig } from './observability/observability.config.js';
 
 /**
  * The whole configuration. Each feature owns its section (`<feature>/<name>.config.ts`); they are put
@@ -36,6 +37,7 @@ export const configSchema = Type.Object(
     invitations: invitationsConfig,
     reports: reportsConfig,
     graph: graphConfig,
+    telemetry: telemetryConfig,
   },
   { additionalProperties: false },
 );

@@ -13,7 +13,7 @@ const SRC = resolve('src');
 /** Lower layers first; a unit may import its own layer and those below. */
 const LAYERS: ReadonlyArray<readonly string[]> = [
   ['lib', 'config', 'pki', 'errors.ts'],
-  ['db', 'http', 'graph'],
+  ['db', 'http', 'graph', 'observability'],
   ['auth', 'mail', 'onboarding', 'directory', 'devices', 'gateway', 'signatures', 'portal', 'simulator'],
   ['app.ts', 'main.ts', 'cli.ts', 'demo.ts', 'onramp-config.ts', 'context.ts'],
 ];

@@ -14,6 +14,7 @@ export const setting = {
   string: (o: SettingOptions & { default?: string; minLength?: number; format?: string; pattern?: string }) => Type.String(o),
   optionalString: (o: SettingOptions & { minLength?: number; format?: string; pattern?: string }) => Type.Optional(Type.String(o)),
   integer: (o: SettingOptions & { default: number; minimum?: number; maximum?: number }) => Type.Integer(o),
+  optionalInteger: (o: SettingOptions & { minimum?: number; maximum?: number }) => Type.Optional(Type.Integer(o)),
   number: (o: SettingOptions & { default: number; minimum?: number; maximum?: number }) => Type.Number(o),
   boolean: (o: SettingOptions & { default: boolean }) => Type.Boolean(o),
   enumOf: <const T extends readonly string[]>(values: T, o: SettingOptions & { default: T[number] }) =>

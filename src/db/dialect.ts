@@ -59,6 +59,8 @@ export interface Storage {
    * index, sorting every row for every page (2.6 s instead of 1.7 s).
    */
   refreshStatistics(tables: readonly string[]): Promise<void>;
+  /** PostgreSQL's connection pool right now (metrics); SQLite has one connection and no pool. */
+  poolStats?: () => { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 
@@ -218,7 +220,10 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
   return options.url ? openPostgres(options.url, options) : openSqlite(options.dataDir, undefined, options.log);
 }
 
-export function openSqlite(dataDir: string, fileName = 'onramp.sqlite', log: Logger = createLogger('silent')): Storage {
+/** The embedded database's file name under dataDir (`onramp backup`/`restore` find it there). */
+export const SQLITE_FILE_NAME = 'onramp.sqlite';
+
+export function openSqlite(dataDir: string, fileName = SQLITE_FILE_NAME, log: Logger = createLogger('silent')): Storage {
   const dir = resolve(dataDir);
   const file = join(dir, fileName);
   const database = openWritableSqlite(dir, file);
@@ -435,6 +440,7 @@ export async function openPostgres(url: string, options: Pick<StorageOptions, 's
     dialect: postgresCapabilities,
     describe: `postgres:${where} schema ${schema}`,
     schema,
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     // Autovacuum would, within a minute or so; ANALYZE reads a sample (30,000 rows by default).
     refreshStatistics: async (tables) => {
       if (tables.length > 0) await sql`analyze ${sql.join(tables.map((t) => sql.id(t)))}`.execute(db);

@@ -19,6 +19,7 @@ import type { Database } from './schema.js';
 import { leaseHolder, releaseLease, tryAcquireLease } from './leases.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
+import { inSpan } from '../observability/tracing.js';
 
 /** When the next run is due after `after`; null: no scheduled run (only triggers). */
 export type Schedule = (after: Date) => Date | null;
@@ -94,6 +95,7 @@ export class RecurringJob<T = unknown> {
   #again = false;
   #lastLoggedError: string | null = null;
   readonly #status: RecurringJobStatus;
+  readonly #runObservers = new Set<RunObserver>();
 
   constructor(private readonly o: RecurringJobOptions<T>) {
     this.name = o.name;
@@ -115,6 +117,12 @@ export class RecurringJob<T = unknown> {
 
   status(): RecurringJobStatus {
     return { ...this.#status, nextRunAt: this.#dueAt?.toISOString() ?? null };
+  }
+
+  /** Told after every run (metrics: durations); returns the unsubscribe. */
+  observeRuns(observer: RunObserver): () => void {
+    this.#runObservers.add(observer);
+    return () => this.#runObservers.delete(observer);
   }
 
   start(): void {
@@ -223,6 +231,8 @@ export class RecurringJob<T = unknown> {
     }
     this.#status.state = 'running';
     this.#status.lastStartedAt = clock.now().toISOString();
+    const started = performance.now();
+    let ok = false;
     let renewing: Promise<unknown> = Promise.resolve();
     const heartbeat = lease
       ? setInterval(
@@ -236,7 +246,8 @@ export class RecurringJob<T = unknown> {
         )
       : undefined;
     try {
-      const result = await this.o.run();
+      const result = await inSpan(`job ${this.name}`, { 'onramp.job': this.name }, () => this.o.run());
+      ok = true;
       if (this.o.leftWork?.(result)) this.#followUp = true;
       this.#status.runs++;
       if (this.#status.consecutiveFailures > 0) log.info({ job: this.name, after: this.#status.consecutiveFailures }, 'job recovered');
@@ -265,6 +276,11 @@ export class RecurringJob<T = unknown> {
       this.#status.state = this.#stopped ? 'stopped' : 'idle';
       this.#status.lastFinishedAt = clock.now().toISOString();
       this.o.onRunEnd?.(this.status());
+      if (this.#runObservers.size > 0) {
+        const status = this.status();
+        const seconds = (performance.now() - started) / 1000;
+        for (const observe of this.#runObservers) observe(status, seconds, ok);
+      }
     }
   }
 
@@ -313,19 +329,37 @@ export function describeError(err: unknown): string {
 }
 
 /** The jobs of one process, for readiness and metrics. */
-export class JobBoard {
-  readonly #jobs = new Set<{ status(): RecurringJobStatus }>();
+/** A run's end: the status after it, how long it took, and whether it succeeded. */
+export type RunObserver = (status: RecurringJobStatus, seconds: number, ok: boolean) => void;
 
-  add<J extends { status(): RecurringJobStatus }>(job: J): J {
-    this.#jobs.add(job);
+interface BoardJob {
+  status(): RecurringJobStatus;
+  observeRuns?(observer: RunObserver): () => void;
+}
+
+export class JobBoard {
+  readonly #jobs = new Map<BoardJob, (() => void) | undefined>();
+  readonly #observers = new Set<RunObserver>();
+
+  add<J extends BoardJob>(job: J): J {
+    const unsubscribe = job.observeRuns?.((status, seconds, ok) => {
+      for (const observe of this.#observers) observe(status, seconds, ok);
+    });
+    this.#jobs.set(job, unsubscribe);
     return job;
   }
 
-  remove(job: { status(): RecurringJobStatus }): void {
+  remove(job: BoardJob): void {
+    this.#jobs.get(job)?.();
     this.#jobs.delete(job);
   }
 
+  /** Told of every run of every job on the board, present and future. */
+  observeRuns(observer: RunObserver): void {
+    this.#observers.add(observer);
+  }
+
   statuses(): RecurringJobStatus[] {
-    return [...this.#jobs].map((j) => j.status());
+    return [...this.#jobs.keys()].map((j) => j.status());
   }
 }

@@ -81,8 +81,16 @@ const ENTRY = ['id', 'account_enabled', 'profile', 'manager_id'] as const;
 
 /** A user by UPN or, failing that, by mail address (lower-cased key), enabled or not. */
 export async function entryByUpnOrMail(db: Kysely<Database>, key: string): Promise<DirectoryEntryRow | undefined> {
-  const byUpn = await db.selectFrom('directory_user').select(ENTRY).where('upn_lower', '=', key).executeTakeFirst();
-  return byUpn ?? db.selectFrom('directory_user').select(ENTRY).where('mail_lower', '=', key).orderBy('account_enabled', 'desc').executeTakeFirst();
+  const rows = await db
+    .selectFrom('directory_user')
+    .select([...ENTRY, 'upn_lower'])
+    .where((eb) => eb.or([eb('upn_lower', '=', key), eb('mail_lower', '=', key)]))
+    .execute();
+  // The UPN wins; among mail matches an enabled account does.
+  const best = rows.find((r) => r.upn_lower === key) ?? rows.sort((a, b) => b.account_enabled - a.account_enabled)[0];
+  if (!best) return undefined;
+  const { upn_lower: _, ...entry } = best;
+  return entry;
 }
 
 export async function entryById(db: Kysely<Database>, id: string): Promise<DirectoryEntryRow | undefined> {
@@ -119,6 +127,12 @@ export async function trackGroups(db: Kysely<Database>, groups: ReadonlyArray<{ 
   return added;
 }
 
+/** Tracked groups whose members have been read at least once. */
+export async function refreshedGroupIds(db: Kysely<Database>): Promise<string[]> {
+  const rows = await db.selectFrom('directory_group').select('id').where('refreshed_at', 'is not', null).execute();
+  return rows.map((r) => r.id);
+}
+
 export async function trackedGroupIds(db: Kysely<Database>): Promise<string[]> {
   const rows = await db.selectFrom('directory_group').select('id').orderBy('id').execute();
   return rows.map((r) => r.id);
@@ -134,9 +148,11 @@ export async function untrackGroupsExcept(db: Kysely<Database>, keep: readonly s
   });
 }
 
-/** Replaces a group's members with what Graph answered, in one transaction. */
-export async function replaceGroupMembers(db: Kysely<Database>, groupId: string, userIds: ReadonlySet<string>, now: string): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+/** Replaces a group's members with what Graph answered, in one transaction; true when they changed. */
+export async function replaceGroupMembers(db: Kysely<Database>, groupId: string, userIds: ReadonlySet<string>, now: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const before = await trx.selectFrom('directory_group_member').select('user_id').where('group_id', '=', groupId).execute();
+    const changed = before.length !== userIds.size || before.some((r) => !userIds.has(r.user_id));
     await trx.deleteFrom('directory_group_member').where('group_id', '=', groupId).execute();
     const ids = [...userIds];
     for (let i = 0; i < ids.length; i += 500) {
@@ -146,6 +162,7 @@ export async function replaceGroupMembers(db: Kysely<Database>, groupId: string,
         .execute();
     }
     await trx.updateTable('directory_group').set({ refreshed_at: now, last_error: null }).where('id', '=', groupId).execute();
+    return changed;
   });
 }
 

@@ -213,6 +213,7 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
   // a shutdown that follows the last response still writes it.
   app.addHook('onSend', async (req, reply, payload) => {
     const code = refusals.get(req);
+    if (code) ctx.metrics?.gatewayRefused(code);
     audit.record({
       at: ctx.clock.now().toISOString(),
       upn: req.deviceIdentity?.upn ?? null,
@@ -233,7 +234,8 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
     await audit.close();
   });
 
-  const recordUnrouted = (req: FastifyRequest, status: number, code: string) =>
+  const recordUnrouted = (req: FastifyRequest, status: number, code: string) => {
+    ctx.metrics?.gatewayRefused(code);
     audit.record({
       at: ctx.clock.now().toISOString(),
       upn: null,
@@ -246,5 +248,6 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
       request_id: String(req.id),
       code,
     });
+  };
   return { verifier, audit, recordUnrouted };
 }

@@ -185,7 +185,7 @@ function toDirectoryUser(u: Record<string, unknown>, withManager: boolean): Dire
 }
 
 export class GraphClient implements GraphPort {
-  readonly counts: GraphCounters = { requests: 0, batchedItems: 0, throttled: 0, retries: 0 };
+  readonly counts: GraphCounters = { requests: 0, batchedItems: 0, throttled: 0, retries: 0, responses: new Map() };
   private readonly graph: Transport;
   private readonly agent: Dispatcher;
 
@@ -251,6 +251,20 @@ export class GraphClient implements GraphPort {
       out.set(groupId, ids);
     }
     return out;
+  }
+
+  async findGroups(prefix: string, limit: number): Promise<Array<{ id: string; displayName: string }>> {
+    // OData string literals double their single quotes.
+    const filter = encodeURIComponent(`startswith(displayName,'${prefix.replaceAll("'", "''")}')`);
+    const top = Math.max(1, Math.min(limit, PAGE_SIZE));
+    const page = await this.graph.json<{ value?: Array<{ id: string; displayName: string | null }> }>(
+      'GET',
+      `/groups?$filter=${filter}&$select=id,displayName&$top=${top}`,
+    );
+    return (page.value ?? [])
+      .map((g) => ({ id: g.id, displayName: g.displayName ?? '' }))
+      .sort((a, b) => a.displayName.localeCompare(b.displayName))
+      .slice(0, limit);
   }
 
   async addGroupMembers(groupId: string, userIds: readonly string[]): Promise<Map<string, ItemResult>> {
@@ -436,6 +450,7 @@ export class ExchangeClient implements ExchangePort {
       limiter: createLimiter(o.exchangeMaxConcurrency),
       retry: o.retry,
       counters,
+      api: 'exchange',
     });
   }
 

@@ -135,6 +135,8 @@ export interface GraphCounters {
   /** 429/503/504 answers received (whole responses and batch items). */
   throttled: number;
   retries: number;
+  /** Answers by `"<api> <status>"` (api: graph, exchange; status "error" when none came), for metrics. */
+  responses?: Map<string, number>;
 }
 
 export interface GraphPort {
@@ -147,6 +149,8 @@ export interface GraphPort {
    * Keyed by group id; a group Graph does not know is absent from the map.
    */
   listTransitiveUserIds(groupIds: readonly string[]): Promise<Map<string, Set<string>>>;
+  /** Groups whose display name starts with `prefix` (case-insensitive), by name, at most `limit`. */
+  findGroups(prefix: string, limit: number): Promise<Array<{ id: string; displayName: string }>>;
   /** Adds users to a group, up to 20 per request; "already a member" counts as ok. Keyed by user id. */
   addGroupMembers(groupId: string, userIds: readonly string[]): Promise<Map<string, ItemResult>>;
   /**

@@ -7,6 +7,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { Agent, request, type Dispatcher } from 'undici';
 import { UpstreamError, type GraphCounters } from './graph-port.js';
+import { inSpan } from '../observability/tracing.js';
 
 const RETRYABLE = new Set([429, 503, 504]);
 /** Answers that say the request was not carried out. */
@@ -151,6 +152,8 @@ export interface TransportOptions {
   limiter: AdaptiveLimiter;
   retry: RetryPolicy;
   counters: GraphCounters;
+  /** Names the API in metrics and spans. Default graph. */
+  api?: 'graph' | 'exchange';
 }
 
 export function createLimiter(limit: number): AdaptiveLimiter {
@@ -159,16 +162,37 @@ export function createLimiter(limit: number): AdaptiveLimiter {
 
 export class Transport {
   private readonly origin: string;
+  /** Span attributes of every attempt, made once. */
+  private readonly spanAttributes: Record<string, string>;
 
   constructor(private readonly o: TransportOptions) {
     this.origin = new URL(o.root).origin;
+    this.spanAttributes = { 'server.address': new URL(o.root).host, 'onramp.api': o.api ?? 'graph' };
   }
 
   get root(): string {
     return this.o.root;
   }
 
-  private async once(method: string, url: string, body: unknown, headers: Record<string, string>, binary: boolean): Promise<GraphResponse> {
+  /** One attempt, counted by its answer's status and traced as a client span when tracing is on. */
+  private once(method: string, url: string, body: unknown, headers: Record<string, string>, binary: boolean): Promise<GraphResponse> {
+    const api = this.o.api ?? 'graph';
+    return inSpan(`${api} ${method}`, this.spanAttributes, async (span) => {
+      span?.setAttribute('http.request.method', method);
+      let status = 'error';
+      try {
+        const res = await this.attempt(method, url, body, headers, binary);
+        status = String(res.status);
+        span?.setAttribute('http.response.status_code', res.status);
+        return res;
+      } finally {
+        const responses = this.o.counters.responses;
+        if (responses) responses.set(`${api} ${status}`, (responses.get(`${api} ${status}`) ?? 0) + 1);
+      }
+    });
+  }
+
+  private async attempt(method: string, url: string, body: unknown, headers: Record<string, string>, binary: boolean): Promise<GraphResponse> {
     // The credential's own pipeline already retried transient token-endpoint failures; what reaches
     // here (bad secret, unregistered certificate) will not heal by retrying.
     let token: Awaited<ReturnType<TokenCredential['getToken']>>;

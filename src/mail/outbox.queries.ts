@@ -113,3 +113,13 @@ export async function outboxCounts(db: Db): Promise<Record<string, number>> {
     .execute();
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
+
+/** Emails not yet sent or given up, and the oldest one's queue time: read by the index on status. */
+export async function outboxBacklog(db: Db): Promise<{ queued: number; oldestQueuedAt: string | null }> {
+  const row = await db
+    .selectFrom('mail_outbox')
+    .select([(eb) => eb.fn.countAll<number | string>().as('n'), (eb) => eb.fn.min<string | null>('created_at').as('oldest')])
+    .where('status', 'in', ['pending', 'sending'])
+    .executeTakeFirst();
+  return { queued: Number(row?.n ?? 0), oldestQueuedAt: row?.oldest ?? null };
+}

@@ -5,7 +5,18 @@ import type { MailMessage } from '../graph/graph-port.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { MailDeliveryError, type MailSettings, type MailTransport } from './transports.js';
-import { claimDue, insertOutbox, markFailed, markRetry, markSent, outboxCounts, releaseClaim, type OutboxInsert, type OutboxRow } from './outbox.queries.js';
+import {
+  claimDue,
+  insertOutbox,
+  markFailed,
+  markRetry,
+  markSent,
+  outboxBacklog,
+  outboxCounts,
+  releaseClaim,
+  type OutboxInsert,
+  type OutboxRow,
+} from './outbox.queries.js';
 
 /**
  * The outbox: emails are rows written in the same transaction as the status change that causes them,
@@ -84,6 +95,11 @@ export interface OutboxSenderDeps {
 /** Emails in the outbox by status (pending, sending, sent, failed): what the CLI reports after a run. */
 export function countOutbox(db: Parameters<typeof outboxCounts>[0]): Promise<Record<string, number>> {
   return outboxCounts(db);
+}
+
+/** The backlog metrics read at each scrape (src/observability/metrics.ts). */
+export function outboxBacklogOf(db: Parameters<typeof outboxBacklog>[0]): ReturnType<typeof outboxBacklog> {
+  return outboxBacklog(db);
 }
 
 export class OutboxSender {

@@ -104,6 +104,8 @@ export class SignatureDeployment {
       schedule: everyMs(this.#o.pollMs),
       run: () => this.#work(),
       retryAfterFailureMs: 30_000,
+      // A burst of template or rule edits is one run, not one per save.
+      debounceMs: 1_000,
       log,
       clock,
       lease: { db, holder: instanceId, ttlMs: this.#o.leaseMs, resumeInterrupted: true },
@@ -208,7 +210,14 @@ export class SignatureDeployment {
   async #execute(run: q.RunRow): Promise<RunSummary> {
     const scope = run.scope === null ? null : (JSON.parse(run.scope) as string[]);
     if (run.state === 'queued') {
-      const roaming = await this.exchange.roamingSignaturesEnabled();
+      let roaming: boolean;
+      try {
+        roaming = await this.exchange.roamingSignaturesEnabled();
+      } catch (err) {
+        // Stays queued (the job tries again); the note tells the portal why nothing moves.
+        await q.updateRun(this.db, run.id, { note: `Exchange Online could not be asked for the roaming-signatures setting: ${(err as Error).message}` });
+        throw err;
+      }
       const total = scope ? scope.length : await this.#countInScope();
       run = { ...run, state: 'running', started_at: this.clock.now().toISOString(), roaming_enabled: roaming ? 1 : 0, total };
       await q.updateRun(this.db, run.id, {

@@ -5,8 +5,9 @@
  *
  * A mailbox is a directory entry found by mail address or UPN; its subject's user is that entry, so a
  * shared mailbox (a user object with mail, usually sign-in disabled) renders with its own attributes.
- * Compiled templates are cached per template version (versions never change), rules and current
- * versions for a second (and dropped at once on a change in this process), assets for good (content-addressed).
+ * Compiled templates are cached per template version (versions never change); rules, current versions
+ * and shared variable values for a second (and dropped at once on a change in this process); assets for
+ * good (content-addressed).
  */
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
@@ -45,6 +46,8 @@ interface Snapshot {
   versions: Map<number, { version: number; source: string; name: string }>;
   /** Mailboxes rules list (lower-cased), which come into scope even when their account is disabled. */
   listedMailboxes: string[];
+  variables: Awaited<ReturnType<typeof q.sharedVariableValues>>;
+  knownGroups: ReadonlySet<string>;
 }
 
 export interface PlannerOptions {
@@ -73,7 +76,11 @@ export class StoredSignaturePlanner implements SignaturePlanner {
     const now = Date.now();
     if (this.#snapshot && now - this.#snapshot.at < SNAPSHOT_TTL_MS) return this.#snapshot;
     const rules = (await this.o.store.listRules()).map(ruleDefinition);
-    const rows = await q.currentVersions(this.o.db, [...new Set(rules.map((r) => r.templateId))]);
+    const [rows, variables, knownGroups] = await Promise.all([
+      q.currentVersions(this.o.db, [...new Set(rules.map((r) => r.templateId))]),
+      q.sharedVariableValues(this.o.db),
+      this.o.directory.knownGroups(),
+    ]);
     const listed = new Set<string>();
     for (const r of rules) if (r.enabled) for (const m of r.conditions.mailboxes ?? []) listed.add(m.trim().toLowerCase());
     this.#snapshot = {
@@ -81,6 +88,8 @@ export class StoredSignaturePlanner implements SignaturePlanner {
       rules,
       versions: new Map(rows.map((r) => [Number(r.template_id), { version: r.version, source: r.source, name: r.name }])),
       listedMailboxes: [...listed].sort(),
+      variables,
+      knownGroups,
     };
     return this.#snapshot;
   }
@@ -132,10 +141,12 @@ export class StoredSignaturePlanner implements SignaturePlanner {
 
   /** The directory subject of a mailbox, with the facts rules look at. */
   async #subjectOf(person: DirectoryPerson): Promise<{ subject: SignatureSubject; facts: SubjectFacts }> {
-    const manager = person.managerId ? await this.o.directory.personById(person.managerId) : null;
-    const groupIds = await this.o.directory.groupIdsOf(person.id);
-    const variables = await q.variablesFor(this.o.db, person.userPrincipalName.toLowerCase(), groupIds);
-    const [userPhoto, managerPhoto] = await Promise.all([this.#photo(person), this.#photo(manager)]);
+    // Independent reads go out together: on PostgreSQL each is a round trip.
+    const [manager, groupIds] = await Promise.all([
+      person.managerId ? this.o.directory.personById(person.managerId) : null,
+      this.o.directory.groupIdsOf(person.id),
+    ]);
+    const [variables, userPhoto, managerPhoto] = await Promise.all([this.#variablesOf(person, groupIds), this.#photo(person), this.#photo(manager)]);
     const photos = {
       ...(userPhoto ? { user: userPhoto, mailbox: userPhoto } : {}),
       ...(managerPhoto ? { manager: managerPhoto, mailboxManager: managerPhoto } : {}),
@@ -153,8 +164,20 @@ export class StoredSignaturePlanner implements SignaturePlanner {
       mailbox: (person.mail ?? person.userPrincipalName).toLowerCase(),
       attributes: person.attributes,
       groupIds,
+      knownGroups: (await this.#rules()).knownGroups,
     };
     return { subject, facts };
+  }
+
+  /** Each variable: the user's own value over the first listed group they are in over the default. */
+  async #variablesOf(person: DirectoryPerson, groupIds: ReadonlySet<string>): Promise<Record<string, string>> {
+    const shared = (await this.#rules()).variables;
+    const out: Record<string, string> = {};
+    for (const d of shared.defaults) out[d.name] = d.default_value;
+    for (const g of shared.groups) if (groupIds.has(g.group_id)) out[g.variable_name] = g.value;
+    if (shared.anyUserValues)
+      for (const own of await q.userVariableValues(this.o.db, person.userPrincipalName.toLowerCase())) out[own.variable_name] = own.value;
+    return out;
   }
 
   async #person(key: string): Promise<DirectoryPerson> {

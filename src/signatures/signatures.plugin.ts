@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { OnrampContext } from '../context.js';
 import { DirectoryFacts } from '../directory/directory-facts.js';
 import { GroupMembership } from '../directory/group-membership.js';
+import { notConfiguredGraph } from '../graph/not-configured.js';
 import { signatureAdminRoutes, type SignatureAdminOptions } from './admin.routes.js';
 import type { SignatureEngine } from './engine.js';
 import type { PhotoSource } from './model.js';
@@ -45,8 +46,17 @@ export async function registerSignatureAdmin(app: FastifyInstance, ctx: OnrampCo
     timeZone: cfg.timeZone,
     photos: host.photos,
   });
+  // Someone joining or leaving a group rules name is a change like a rule edit (deployments re-plan).
+  groups?.onChanged((ids) => store.groupMembersChanged(ids));
   const feature: SignatureFeature = { store, planner, groups };
   app.decorate('signatures', feature);
-  await app.register(signatureAdminRoutes, { ...host, store, planner, maxAssetBytes: cfg.maxAssetBytes });
+  const graph = ctx.graph ?? notConfiguredGraph;
+  await app.register(signatureAdminRoutes, {
+    ...host,
+    store,
+    planner,
+    maxAssetBytes: cfg.maxAssetBytes,
+    findGroups: (prefix, limit) => graph.findGroups(prefix, limit),
+  });
   return feature;
 }

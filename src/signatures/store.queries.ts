@@ -215,19 +215,27 @@ export async function deleteVariable(trx: Db, name: string): Promise<boolean> {
   return Number(r.numDeletedRows) === 1;
 }
 
-/** Every variable's value for one user: their own over the first listed group they are in over the default. */
-export async function variablesFor(db: Db, upnLower: string, groupIds: ReadonlySet<string>): Promise<Record<string, string>> {
-  const [defaults, own, groups] = await Promise.all([
+/** The values every user shares: defaults, and group values with the first listed group last (it wins when written last). */
+export async function sharedVariableValues(db: Db): Promise<{
+  defaults: Array<{ name: string; default_value: string }>;
+  groups: Array<{ variable_name: string; group_id: string; value: string }>;
+  anyUserValues: boolean;
+}> {
+  const [defaults, groups, anyUser] = await Promise.all([
     db.selectFrom('signature_variable').select(['name', 'default_value']).execute(),
-    db.selectFrom('signature_variable_user_value').select(['variable_name', 'value']).where('upn_lower', '=', upnLower).execute(),
-    db.selectFrom('signature_variable_group_value').select(['variable_name', 'group_id', 'value']).orderBy('position', 'desc').execute(),
+    db
+      .selectFrom('signature_variable_group_value')
+      .select(['variable_name', 'group_id', 'value'])
+      .orderBy('variable_name')
+      .orderBy('position', 'desc')
+      .execute(),
+    db.selectFrom('signature_variable_user_value').select('variable_name').limit(1).executeTakeFirst(),
   ]);
-  const out: Record<string, string> = {};
-  for (const d of defaults) out[d.name] = d.default_value;
-  // Descending positions: the first listed group is written last and wins.
-  for (const g of groups) if (groupIds.has(g.group_id)) out[g.variable_name] = g.value;
-  for (const o of own) out[o.variable_name] = o.value;
-  return out;
+  return { defaults, groups, anyUserValues: anyUser !== undefined };
+}
+
+export async function userVariableValues(db: Db, upnLower: string): Promise<Array<{ variable_name: string; value: string }>> {
+  return db.selectFrom('signature_variable_user_value').select(['variable_name', 'value']).where('upn_lower', '=', upnLower).execute();
 }
 
 /** Groups variables name (their memberships are kept in the directory copy). */

@@ -34,6 +34,8 @@ interface SimOptions {
   latency: number;
   throttle: number;
   failureRate: number;
+  exchangeConcurrency: number;
+  roamingSignatures: boolean;
   clientCertificate: string[];
 }
 
@@ -51,6 +53,16 @@ export function registerSimCommand(program: Command, dataDir: () => string): voi
     .option('--throttle <rps>', 'requests per second per app before 429 (0 = off)', num('--throttle', 0, 1_000_000), 0)
     .option('--failure-rate <f>', 'fraction of Graph/Exchange requests answered 503', num('--failure-rate', 0, 1), 0)
     .option(
+      '--exchange-concurrency <n>',
+      'Exchange InvokeCommand calls in flight per app before 429 (0 = unlimited; Exchange Online: 9)',
+      int('--exchange-concurrency', 0, 10_000),
+      0,
+    )
+    .option(
+      '--no-roaming-signatures',
+      'start with roaming signatures off (PostponeRoamingSignaturesUntilLater $true), so Set-MailboxMessageConfiguration takes effect',
+    )
+    .option(
       '--client-certificate <file>',
       'PEM certificate to register on the app for certificate credentials (repeatable; also POST /_sim/app/certificates)',
       (file: string, list: string[]) => [...list, readPem(file)],
@@ -67,7 +79,8 @@ export function registerSimCommand(program: Command, dataDir: () => string): voi
         port: o.port,
         host: o.host,
         dataDir: dataDir(),
-        faults: { latencyMs: o.latency, throttlePerSecond: o.throttle, failureRate503: o.failureRate },
+        faults: { latencyMs: o.latency, throttlePerSecond: o.throttle, failureRate503: o.failureRate, exchangeMaxConcurrency: o.exchangeConcurrency },
+        roamingSignatures: o.roamingSignatures,
         clientCertificates: o.clientCertificate,
       });
       const caPath = `${dataDir()}/simulator/ca.pem`;
@@ -83,6 +96,7 @@ export function registerSimCommand(program: Command, dataDir: () => string): voi
           '',
           `  Sign-in (OIDC): ${sim.url}/${sim.tenantId}/v2.0/.well-known/openid-configuration`,
           `  Control: GET ${sim.url}/_sim/mail, GET|PUT ${sim.url}/_sim/faults, POST ${sim.url}/_sim/users/{upn}/mfa, GET ${sim.url}/_sim/stats`,
+          `  Roaming signatures are ${o.roamingSignatures ? 'on (web signatures set by onramp have no effect)' : 'off'}: PUT ${sim.url}/_sim/organization {"postponeRoamingSignaturesUntilLater": true} turns them off`,
           `  Certificate credentials: --client-certificate cert.pem, or POST ${sim.url}/_sim/app/certificates {"certificate":"<PEM>"}` +
             (o.clientCertificate.length > 0 ? ` (${o.clientCertificate.length} registered)` : ''),
           '  Stop with Ctrl+C.',
