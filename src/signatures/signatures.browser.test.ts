@@ -303,6 +303,32 @@ describe('signature screens in the browser', { skip: BUILT ? false : 'portal not
     assert.deepEqual(await accessibilityViolations(page), []);
   });
 
+  test('viewer: reads templates, rules, images and deployment, with nothing to change (no save, no reorder, no upload, no push) and a read-only source', async () => {
+    const viewerContext = await browser.newContext({ ignoreHTTPSErrors: true });
+    try {
+      const viewerPage = await viewerContext.newPage();
+      const viewer = [...tenant.sim.control.tenant.users.values()].find((u) => u.appRoles.includes('Onramp.Viewer'))!;
+      await signInWithMicrosoft(viewerPage, base, viewer.displayName);
+      await viewerPage.getByRole('link', { name: 'Signature templates' }).click();
+      await viewerPage.getByRole('link', { name: 'Contoso standard' }).click();
+      await viewerPage.getByRole('heading', { name: 'Versions' }).waitFor();
+      assert.equal(await viewerPage.getByLabel('Template source').getAttribute('aria-readonly'), 'true');
+      for (const name of ['Save new version', 'Delete template', /^Roll back/])
+        assert.equal(await viewerPage.getByRole('button', { name }).count(), 0, String(name));
+      await viewerPage.getByRole('link', { name: 'Signature rules' }).click();
+      await viewerPage.locator('.rule-list .rule-name').first().waitFor();
+      assert.equal(await viewerPage.getByRole('button', { name: /New rule|Move|Edit|Delete/ }).count(), 0);
+      await viewerPage.getByRole('link', { name: 'Signature images' }).click();
+      await viewerPage.locator('.asset').first().waitFor();
+      assert.equal(await viewerPage.getByLabel('Image file').count(), 0);
+      await viewerPage.getByRole('link', { name: 'Signature deployment' }).click();
+      await viewerPage.locator('#run-title').waitFor();
+      assert.equal(await viewerPage.getByRole('button', { name: /Start deployment|Retry/ }).count(), 0);
+    } finally {
+      await viewerContext.close();
+    }
+  });
+
   test('at 390 px every signature screen fits without sideways scrolling, and the SPA ran under its CSP', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     for (const screen of SCREENS) {
