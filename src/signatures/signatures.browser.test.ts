@@ -76,6 +76,30 @@ async function typeSource(page: Page, text: string): Promise<void> {
 /** The signature preview shows the admin's own HTML as recipients will see it (missing alt texts and all): not the portal's to judge. */
 const accessibilityViolations = (page: Page) => axeViolations(page, { exclude: ['.signature-preview'] });
 
+/** The push the deployment screen shows, as "Push #<id> <state>". */
+async function shownRun(page: Page): Promise<{ id: number; state: string }> {
+  const title = (
+    await page
+      .locator('#run-title')
+      .innerText({ timeout: 1000 })
+      .catch(() => '')
+  ).match(/Push #(\d+)\s+(\w+)/);
+  return title ? { id: Number(title[1]), state: title[2]! } : { id: 0, state: '' };
+}
+
+/** Starts a push with `button` and waits until the screen shows a newer run than before finished in `state`. */
+async function pushAndWait(page: Page, button: string, state: 'done' | 'blocked'): Promise<number> {
+  const before = (await shownRun(page)).id;
+  await page.getByRole('button', { name: button }).click();
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const run = await shownRun(page);
+    if (run.id > before && run.state === state) return run.id;
+    assert.ok(Date.now() < deadline, `push after #${before} ${state}: the screen shows #${run.id} ${run.state}`);
+    await page.waitForTimeout(100);
+  }
+}
+
 async function horizontalOverflow(page: Page): Promise<number> {
   return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 }
@@ -97,7 +121,8 @@ describe('signature screens in the browser', { skip: BUILT ? false : 'portal not
 
   before(async () => {
     storage = await sqliteBackend.open();
-    tenant = await startTestTenant({ users: 12 });
+    // Exchange calls give up after half a second of retries, so a failing mailbox fails quickly.
+    tenant = await startTestTenant({ users: 12, graph: { maxRetryMs: 500 } });
     dir = mkdtempSync(join(tmpdir(), 'onramp-sig-browser-'));
     writeFileSync(join(dir, 'sim-ca.pem'), tenant.sim.caPem);
     const config = loadConfig({
@@ -280,18 +305,29 @@ describe('signature screens in the browser', { skip: BUILT ? false : 'portal not
   test('deployment: blocked with the roaming-signatures warning while they are on; once off, the progress bar reaches done and the simulator mailbox holds the HTML', async () => {
     const user = member();
     await page.getByRole('link', { name: 'Signature deployment' }).click();
-    await page.getByRole('button', { name: 'Start deployment' }).click();
-    await page.locator('#run-title .status.run-blocked').waitFor({ timeout: 20_000 });
+    await pushAndWait(page, 'Start deployment', 'blocked');
     assert.match(
       await page.getByRole('alert').first().innerText(),
       /roaming signatures are on[\s\S]*Set-OrganizationConfig -PostponeRoamingSignaturesUntilLater \$true/,
     );
     assert.equal(tenant.sim.control.tenant.signatures.get(user.mail!.toLowerCase()), undefined, 'nothing claimed to be set');
 
+    // Roaming off, and Exchange failing for one mailbox: the run finishes and names it with the reason.
     tenant.sim.control.setRoamingSignatures(false);
-    await page.getByRole('button', { name: 'Start deployment' }).click();
-    await page.locator('#run-title .status.run-done').waitFor({ timeout: 30_000 });
+    tenant.sim.control.setFaults({ failingNames: [user.mail!] });
+    await pushAndWait(page, 'Start deployment', 'done');
     assert.equal(await page.getByRole('progressbar', { name: 'Mailboxes done' }).getAttribute('aria-valuenow'), '100');
+    const failure = page.getByRole('table', { name: 'Failures' }).getByRole('row').filter({ hasText: user.mail! });
+    await failure.waitFor();
+    const [, reason] = await failure.getByRole('cell').allInnerTexts();
+    assert.ok(reason && reason.length > 10, `the failure says why: ${reason}`);
+    assert.equal(tenant.sim.control.tenant.signatures.get(user.mail!.toLowerCase()), undefined);
+
+    tenant.sim.control.setFaults({ failingNames: [] });
+    // The retry is a run of its own over the one failed mailbox.
+    await pushAndWait(page, 'Retry failed (1)', 'done');
+    assert.equal(await page.locator('.run-count').innerText(), '1 of 1 mailboxes (100%)');
+    assert.equal(await page.getByRole('table', { name: 'Failures' }).count(), 0);
     const stored = tenant.sim.control.tenant.signatures.get(user.mail!.toLowerCase());
     assert.ok(stored, 'the simulator holds a web signature for the rule’s user');
     assert.match(stored.html, new RegExp(user.displayName));

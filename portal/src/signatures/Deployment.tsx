@@ -181,7 +181,8 @@ export function Deployment({ isAdmin }: { isAdmin: boolean }) {
       setActionError((err as Error).message);
     }
   };
-  const failed = failures?.items ?? [];
+  // The hook keeps its last answer when the path goes: only this run's failures are shown.
+  const failed = run && run.failed > 0 ? (failures?.items ?? []).filter((f) => f.runId === run.id) : [];
 
   return (
     <section aria-labelledby="deployment-title">
