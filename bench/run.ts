@@ -23,6 +23,7 @@ import { devicesScenario } from './scenarios/devices.js';
 import { invitationScenario } from './scenarios/invitation.js';
 import { memoryScenario } from './scenarios/memory.js';
 import { reportsScenario } from './scenarios/reports.js';
+import { signatureRenderingScenario } from './scenarios/signature-rendering.js';
 import { signatureSanitiserScenario } from './scenarios/signatures.js';
 import { signaturePushScenario } from './scenarios/signature-push.js';
 import { trackingScenario } from './scenarios/tracking.js';
@@ -52,6 +53,7 @@ const SCENARIOS: Array<[string, Scenario]> = [
   ['5 reports', reportsScenario],
   ['6 memory', memoryScenario],
   ['7 signature sanitiser', signatureSanitiserScenario],
+  ['8 signature rendering', signatureRenderingScenario],
   ['9 signature push', signaturePushScenario],
 ];
 
@@ -150,6 +152,8 @@ async function main(): Promise<void> {
       'raw SQLite insert':
         'better-sqlite3, WAL, synchronous=NORMAL, one prepared single-row INSERT per row in one transaction, into a table shaped like a tracking record (upn and token unique).',
       'raw PostgreSQL insert': 'pg, multi-row INSERTs of 1,000 rows in one transaction into the same table shape, in a private schema dropped afterwards.',
+      'bare Liquid render':
+        'liquidjs 10 rendering the same compiled signature template (its Liquid source, HTML-escaping outputs) for the same subjects, HTML string only, timed by CPU time in the bench process.',
     },
     notes,
   };

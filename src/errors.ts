@@ -54,6 +54,7 @@ export const ERROR_CATALOGUE = {
   ONRAMP_ERR_TEMPLATE_NAME_TAKEN: { status: 409, message: 'There is already a template named %s' },
   ONRAMP_ERR_TEMPLATE_IN_USE: { status: 409, message: 'Template %s is used by rules %s; change or delete those rules first' },
   ONRAMP_ERR_RULE_INVALID: { status: 400, message: 'Rule refused: %s' },
+  ONRAMP_ERR_GRAPH_UNAVAILABLE: { status: 503, message: 'Microsoft Graph could not answer: %s' },
   ONRAMP_ERR_ASSET_REJECTED: { status: 400, message: 'Image refused: %s' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

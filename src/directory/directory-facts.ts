@@ -6,7 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { DirectoryProfile } from '../graph/graph-port.js';
-import { entryById, entryByUpnOrMail, groupIdsOfUser, mailboxPage, type DirectoryEntryRow } from './directory.queries.js';
+import { entryById, entryByUpnOrMail, groupIdsOfUser, mailboxPage, refreshedGroupIds, type DirectoryEntryRow } from './directory.queries.js';
 
 export interface DirectoryPerson {
   id: string;
@@ -58,6 +58,11 @@ export class DirectoryFacts {
   /** The tracked groups (those rules and variables name) the user is in, nested membership included. */
   async groupIdsOf(userId: string): Promise<Set<string>> {
     return new Set(await groupIdsOfUser(this.db, userId));
+  }
+
+  /** The groups whose members have been read from Graph at least once (until then nobody is a member). */
+  async knownGroups(): Promise<Set<string>> {
+    return new Set(await refreshedGroupIds(this.db));
   }
 
   /** Enabled users' mail addresses (lower-cased), in order, after `after`. */

@@ -127,6 +127,12 @@ export async function trackGroups(db: Kysely<Database>, groups: ReadonlyArray<{ 
   return added;
 }
 
+/** Tracked groups whose members have been read at least once. */
+export async function refreshedGroupIds(db: Kysely<Database>): Promise<string[]> {
+  const rows = await db.selectFrom('directory_group').select('id').where('refreshed_at', 'is not', null).execute();
+  return rows.map((r) => r.id);
+}
+
 export async function trackedGroupIds(db: Kysely<Database>): Promise<string[]> {
   const rows = await db.selectFrom('directory_group').select('id').orderBy('id').execute();
   return rows.map((r) => r.id);

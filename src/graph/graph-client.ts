@@ -253,6 +253,20 @@ export class GraphClient implements GraphPort {
     return out;
   }
 
+  async findGroups(prefix: string, limit: number): Promise<Array<{ id: string; displayName: string }>> {
+    // OData string literals double their single quotes.
+    const filter = encodeURIComponent(`startswith(displayName,'${prefix.replaceAll("'", "''")}')`);
+    const top = Math.max(1, Math.min(limit, PAGE_SIZE));
+    const page = await this.graph.json<{ value?: Array<{ id: string; displayName: string | null }> }>(
+      'GET',
+      `/groups?$filter=${filter}&$select=id,displayName&$top=${top}`,
+    );
+    return (page.value ?? [])
+      .map((g) => ({ id: g.id, displayName: g.displayName ?? '' }))
+      .sort((a, b) => a.displayName.localeCompare(b.displayName))
+      .slice(0, limit);
+  }
+
   async addGroupMembers(groupId: string, userIds: readonly string[]): Promise<Map<string, ItemResult>> {
     const ids = [...new Set(userIds)];
     const results = new Map<string, ItemResult>();

@@ -149,6 +149,8 @@ export interface GraphPort {
    * Keyed by group id; a group Graph does not know is absent from the map.
    */
   listTransitiveUserIds(groupIds: readonly string[]): Promise<Map<string, Set<string>>>;
+  /** Groups whose display name starts with `prefix` (case-insensitive), by name, at most `limit`. */
+  findGroups(prefix: string, limit: number): Promise<Array<{ id: string; displayName: string }>>;
   /** Adds users to a group, up to 20 per request; "already a member" counts as ok. Keyed by user id. */
   addGroupMembers(groupId: string, userIds: readonly string[]): Promise<Map<string, ItemResult>>;
   /**

@@ -34,13 +34,40 @@ export function errorBody(reply: FastifyReply, err: OnrampError): ErrorBody {
   };
 }
 
+/** One schema failure as people read it: which field (items counted from 1), and what is wrong with it. */
+export function validationProblem(
+  v: { instancePath: string; keyword: string; message?: string | undefined; params: Record<string, unknown> },
+  context: string,
+): string {
+  const segments = v.instancePath.split('/').filter(Boolean);
+  const field = segments.map((p) => (/^\d+$/.test(p) ? `item ${Number(p) + 1}` : `"${p}"`)).join(' ');
+  const where = field === '' ? `the ${context === 'querystring' ? 'query string' : context}` : `${context === 'body' ? '' : `${context} `}${field}`;
+  const what = ((): string => {
+    switch (v.keyword) {
+      case 'format':
+        return v.params.format === 'email' ? 'is not a valid email address' : `is not a valid ${String(v.params.format)}`;
+      case 'required':
+        return `needs "${String(v.params.missingProperty)}"`;
+      case 'additionalProperties':
+        return `has an unknown field "${String(v.params.additionalProperty)}"`;
+      case 'maxItems':
+        return `has more than ${String(v.params.limit)} entries`;
+      case 'maxLength':
+        return `is longer than ${String(v.params.limit)} characters`;
+      case 'minLength':
+        return Number(v.params.limit) === 1 ? 'is empty' : `is shorter than ${String(v.params.limit)} characters`;
+      default:
+        return v.message ?? 'is invalid';
+    }
+  })();
+  return `${where} ${what}`;
+}
+
 /** Maps Fastify's own errors to the catalogue; anything unknown becomes a 500 that says nothing inside. */
 export function toOnrampError(err: FastifyError & { validationContext?: string }, bodyLimit: number): OnrampError {
   if (err instanceof OnrampError) return err;
   if (err.validation) {
-    const detail = err.validation
-      .map((v) => `${err.validationContext ?? 'body'}${v.instancePath.replaceAll('/', '.')} ${v.message ?? 'is invalid'}`)
-      .join('; ');
+    const detail = err.validation.map((v) => validationProblem(v, err.validationContext ?? 'body')).join('; ');
     return new OnrampError('ONRAMP_ERR_VALIDATION', [detail]);
   }
   switch (err.code) {

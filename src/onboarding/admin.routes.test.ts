@@ -56,6 +56,7 @@ for (const backend of BACKENDS) {
         const csvRes = await app.inject({ url: '/api/admin/reports/export.csv?batch=wave-1', headers: as(viewer) });
         assert.equal(csvRes.statusCode, 200);
         assert.match(String(csvRes.headers['content-disposition']), /mfa-report-wave-1-\d{4}-\d{2}-\d{2}\.csv/);
+        assert.ok(csvRes.rawPayload.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf])), 'UTF-8 byte-order mark first, for Excel');
         const lines = csvRes.body.trim().split('\r\n');
         assert.match(lines[0]!, /UPN/);
         assert.equal(lines.length, 4);

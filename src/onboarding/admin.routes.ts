@@ -45,9 +45,25 @@ const ReportQuery = Type.Object(
 );
 const ExportQuery = Type.Object(ReportScope, { additionalProperties: false });
 const SendReportBody = Type.Object(
-  { recipients: Type.Optional(Type.Array(Type.String({ format: 'email', maxLength: 320 }), { maxItems: 50, description: 'Default: reports.recipients' })) },
+  {
+    recipients: Type.Optional(Type.Array(Type.String({ format: 'email', maxLength: 320 }), { maxItems: 50, description: 'Default: reports.recipients' })),
+    ...ReportScope,
+  },
   { additionalProperties: false },
 );
+
+/** The scope of a report in words, for its email ("batch wave-1, department Sales"); undefined: the whole campaign. */
+function scopeText(q: { batch?: string; status?: string; department?: string; from?: string; to?: string; search?: string }): string | undefined {
+  const parts = [
+    q.batch && `batch ${q.batch}`,
+    q.status && `status ${q.status}`,
+    q.department && `department ${q.department}`,
+    q.from && `uploaded from ${q.from}`,
+    q.to && `uploaded to ${q.to}`,
+    q.search && `matching “${q.search}”`,
+  ].filter(Boolean);
+  return parts.length > 0 ? parts.join(', ') : undefined;
+}
 
 const UsersQuery = Type.Object(
   {
@@ -67,8 +83,18 @@ const UsersQuery = Type.Object(
  * Declared for the OpenAPI document only, as plain JSON Schema so the type provider leaves the reply
  * untyped: the export is a stream, which Fastify sends as it is (no serialiser runs), and 204 has no body.
  */
-const CsvAnswer = { content: { 'text/csv': { schema: { type: 'string', description: "RFC 4180, CRLF line ends, the seed's column names" } } } };
+const CsvAnswer = {
+  content: {
+    'text/csv': { schema: { type: 'string', description: "UTF-8 with a byte-order mark (for Excel), RFC 4180, CRLF line ends, the seed's column names" } },
+  },
+};
 const NoContent = { type: 'null', description: 'Removed; no content' };
+
+/** UTF-8's byte-order mark first: without it Excel reads the file in the local code page ("mÃ¼ller"). */
+async function* withByteOrderMark(rows: AsyncIterable<string>): AsyncGenerator<string> {
+  yield '\ufeff';
+  yield* rows;
+}
 
 function nextDay(date: string): string {
   return new Date(Date.parse(`${date}T00:00:00.000Z`) + 86_400_000).toISOString();
@@ -173,7 +199,7 @@ export async function onboardingAdminRoutes(parent: FastifyInstance, options: Ad
       reply.header('content-type', 'text/csv; charset=utf-8');
       reply.header('content-disposition', `attachment; filename="${reports.csvFileName(filter)}"`);
       reply.header('cache-control', 'no-store');
-      return reply.send(Readable.from(reports.csv(filter)));
+      return reply.send(Readable.from(withByteOrderMark(reports.csv(filter))));
     },
   );
 
@@ -186,22 +212,30 @@ export async function onboardingAdminRoutes(parent: FastifyInstance, options: Ad
       preHandler: adminGuard,
       schema: {
         tags: ['reports'],
-        summary: 'Send the admin report email now (to the configured or the given recipients)',
+        summary: 'Send the admin report email now (to the configured or the given recipients), of the whole campaign or of the scope given',
         body: SendReportBody,
         response: { 200: ReportSent },
       },
     },
     async (req) => {
-      const recipients = req.body.recipients ?? ctx.config.reports.recipients;
-      if (recipients.length === 0) throw new OnrampError('ONRAMP_ERR_VALIDATION', ['no recipients given and none configured (reports.recipients)']);
+      const { recipients: given, ...scope } = req.body;
+      const recipients = given ?? ctx.config.reports.recipients;
+      if (recipients.length === 0) {
+        throw new OnrampError('ONRAMP_ERR_VALIDATION', ['no recipients given, and no usual recipients are configured (the reports.recipients setting)']);
+      }
       transport ??= createMailTransport(ctx.config.mail, ctx.graph, ctx.demoTenant?.sharedMailbox);
-      const summary = await reports.send(transport, recipients).catch((err: unknown) => {
+      const summary = await reports.send(transport, recipients, await reportFilter(scope), scopeText(scope)).catch((err: unknown) => {
         if (!(err instanceof MailDeliveryError)) throw err;
         req.log.warn({ err }, 'report email not accepted by the mail transport');
         throw new OnrampError('ONRAMP_ERR_MAIL_UNAVAILABLE', [], { cause: err });
       });
-      await audit(req, 'report.send', recipients.join(', '), { total: summary.total, completionRate: summary.completionRate });
-      return { recipients, total: summary.total, completionRate: summary.completionRate };
+      const scopeWords = scopeText(scope);
+      await audit(req, 'report.send', recipients.join(', '), {
+        total: summary.total,
+        completionRate: summary.completionRate,
+        ...(scopeWords ? { scope: scopeWords } : {}),
+      });
+      return { recipients, total: summary.total, completionRate: summary.completionRate, scope: scopeWords ?? null };
     },
   );
 

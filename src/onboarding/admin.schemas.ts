@@ -76,7 +76,12 @@ export type UserFilters = Static<typeof UserFilters>;
 export type ReportAnswer = Static<typeof ReportAnswer>;
 
 /** POST /api/admin/reports/send */
-export const ReportSent = Type.Object({ recipients: Type.Array(Type.String()), total: Type.Integer(), completionRate: Type.Number() });
+export const ReportSent = Type.Object({
+  recipients: Type.Array(Type.String()),
+  total: Type.Integer(),
+  completionRate: Type.Number(),
+  scope: Nullable(Type.String({ description: 'The users it covered, in words; null: the whole campaign' })),
+});
 export type ReportSent = Static<typeof ReportSent>;
 
 /** A tracked user as the admin API shows it (the link secret and bookkeeping columns stay in the database). */

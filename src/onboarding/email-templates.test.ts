@@ -24,6 +24,10 @@ test('the invitation greets by display name, links enrol/open/resend with the to
     subjects: DEFAULT_SUBJECTS,
   });
   assert.equal(mail.subject, 'Action Required: Set Up Multi-Factor Authentication (MFA)');
+  assert.match(
+    mail.html,
+    /^<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>Action Required: Set Up Multi-Factor Authentication \(MFA\)<\/title><\/head>/,
+  );
   assert.match(mail.html, /Dear &lt;script&gt;alert\(1\)&lt;\/script&gt; Ann,/);
   assert.doesNotMatch(mail.html, /<script>/);
   assert.match(mail.html, /Contoso &lt;Ltd&gt; &amp; &quot;Co&quot;/);

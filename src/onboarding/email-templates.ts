@@ -64,7 +64,8 @@ export function trackingLinks(publicUrl: string, token: string) {
   };
 }
 
-function layout(branding: Branding, bodyHtml: string, footerHtml: string): string {
+/** The email's document: its language and title (the subject) name it for screen readers and mail clients' previews. */
+function layout(branding: Branding, title: string, bodyHtml: string, footerHtml: string): string {
   const color = safeColor(branding.primaryColor);
   const logo = safeUrl(branding.logoUrl);
   const header = logo
@@ -72,7 +73,7 @@ function layout(branding: Branding, bodyHtml: string, footerHtml: string): strin
     : `<strong style="font-size:20px;color:#ffffff">${escapeHtml(branding.companyName)}</strong>`;
   return [
     '<!doctype html>',
-    '<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"></head>',
+    `<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeHtml(title)}</title></head>`,
     '<body style="margin:0;padding:0;background:#f3f4f6;font-family:Segoe UI,Arial,sans-serif;color:#1f2937">',
     '<table role="presentation" width="100%" cellpadding="0" cellspacing="0"><tr><td align="center" style="padding:24px">',
     '<table role="presentation" width="600" cellpadding="0" cellspacing="0" style="max-width:600px;background:#ffffff;border-radius:8px">',
@@ -148,7 +149,7 @@ export function userEmail(input: UserEmailInput): RenderedEmail {
   ]
     .filter((line, i) => i > 0 || line !== '')
     .join('\n');
-  return { subject, html: layout(branding, body, footer), text };
+  return { subject, html: layout(branding, subject, body, footer), text };
 }
 
 export interface EscalationEmailInput {
@@ -173,5 +174,5 @@ export function escalationEmail(input: EscalationEmailInput): RenderedEmail {
   const support = supportLine(branding);
   const body = [`<p>Dear ${escapeHtml(managerName)},</p>`, `<p>${escapeHtml(summary)}</p>`, `<p>${escapeHtml(ask)}</p>`].join('\n');
   const text = [`Dear ${managerName},`, '', summary, '', ask, '', support.text].join('\n');
-  return { subject, html: layout(branding, body, support.html), text };
+  return { subject, html: layout(branding, subject, body, support.html), text };
 }

@@ -17,11 +17,12 @@ export const onboardingConfig = section(
       description: "Where users are sent after enrolling (MFA setup). In --demo, left at the default: the tenant simulator's stand-in page.",
     }),
     redirectDelaySeconds: setting.integer({
-      default: 6,
+      default: 0,
       minimum: 0,
       maximum: 60,
       env: 'ONRAMP_ONBOARDING_REDIRECT_DELAY_SECONDS',
-      description: 'Seconds the confirmation page shows before redirecting.',
+      description:
+        '0 (default): the "You are enrolled" page waits for the user to press "Continue to MFA setup". More: it also moves on by itself after this many seconds (a timed redirect, which people who read slowly or use a screen reader may not finish the page before; accessibility checks flag it).',
     }),
     oneClickEnrol: setting.boolean({
       default: false,

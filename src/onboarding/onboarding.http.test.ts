@@ -360,7 +360,10 @@ for (const backend of BACKENDS) {
         });
         assert.equal(done.statusCode, 200);
         assert.match(done.body, /You are enrolled/);
-        assert.match(done.body, /<meta http-equiv="refresh" content="6;url=https:\/\/aka\.ms\/mfasetup">/);
+        // No timed redirect by default, and no claim that MFA is on before a method is registered.
+        assert.doesNotMatch(done.body, /http-equiv="refresh"/);
+        assert.doesNotMatch(done.body, /MFA is enabled/);
+        assert.match(done.body, /<a class="button" href="https:\/\/aka\.ms\/mfasetup">Continue to MFA setup<\/a>/);
         const after = await byUpn(storage, 'ada@example.com');
         assert.deepEqual([after.invite_status, after.clicked_link_date, after.in_group], [USER_STATUS.Clicked, '2026-03-02T08:00:00.000Z', 1]);
 

@@ -1,7 +1,7 @@
 /**
  * The HTML pages users see from email links. Every value is escaped; the only style is one stylesheet
- * whose hash goes in the Content-Security-Policy, and there is no script at all (the redirect is a
- * meta refresh), so the CSP needs neither 'unsafe-inline' nor nonces.
+ * whose hash goes in the Content-Security-Policy, and there is no script at all (a configured timed
+ * redirect is a meta refresh), so the CSP needs neither 'unsafe-inline' nor nonces.
  */
 import { createHash } from 'node:crypto';
 import type { OnrampConfig } from '../onramp-config.js';
@@ -113,12 +113,16 @@ export class OnboardingPages {
       html: this.#layout(
         'Set up multi-factor authentication',
         `<p>This sets up multi-factor authentication (MFA) for <strong>${escapeHtml(upn)}</strong>.</p>` +
-          '<ol class="steps"><li>Press the button: we enable MFA for your account.</li><li>You are taken to Microsoft to register the Authenticator app or your phone.</li></ol>' +
+          '<ol class="steps"><li>Press the button: we prepare your account for MFA.</li><li>Then register the Authenticator app or your phone with Microsoft.</li></ol>' +
           `<form method="post" action="/api/enrol"><input type="hidden" name="token" value="${escapeHtml(token)}"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}"><button type="submit">Set up MFA now</button></form>`,
       ),
     };
   }
 
+  /**
+   * Step 1 done: the account is in the MFA group. Nothing is registered yet, so the page says the
+   * next step is the user's, and waits for them unless a timed redirect is configured.
+   */
   enrolled(upn: string): Page {
     const url = this.config.enrolRedirectUrl;
     const delay = this.config.redirectDelaySeconds;
@@ -126,10 +130,11 @@ export class OnboardingPages {
       status: 200,
       html: this.#layout(
         'You are enrolled',
-        `<p class="ok">&#10004; Step 1 of 2 done: MFA is enabled for <strong>${escapeHtml(upn)}</strong>.</p>` +
-          `<p>Step 2 of 2: register your methods. You are taken there in ${delay} seconds.</p>` +
+        `<p class="ok">&#10004; Step 1 of 2 done: <strong>${escapeHtml(upn)}</strong> is ready for multi-factor authentication.</p>` +
+          '<p>Step 2 of 2: register a method (the Microsoft Authenticator app or your phone). Until you do, MFA is not set up for your account.</p>' +
+          (delay > 0 ? `<p>You are taken there in ${delay} seconds.</p>` : '') +
           `<p><a class="button" href="${escapeHtml(url)}">Continue to MFA setup</a></p>`,
-        `<meta http-equiv="refresh" content="${delay};url=${escapeHtml(url)}">`,
+        delay > 0 ? `<meta http-equiv="refresh" content="${delay};url=${escapeHtml(url)}">` : '',
       ),
     };
   }

@@ -216,7 +216,8 @@ export class ReportService {
     );
   }
 
-  renderEmail(summary: ReportSummary): { subject: string; html: string; text: string } {
+  /** The report email; `scope` says which users it covers when not the whole campaign ("batch wave-1"). */
+  renderEmail(summary: ReportSummary, scope?: string): { subject: string; html: string; text: string } {
     const b = this.deps.branding;
     const date = this.#today();
     const subject = `MFA Rollout Report - ${date} - ${summary.completionRate}% Complete`;
@@ -234,6 +235,7 @@ export class ReportService {
       `<table cellpadding="4" cellspacing="0" border="1" style="border-collapse:collapse;border-color:#e5e7eb;font-size:13px"><tr>${head.map((h) => `<th align="left">${escapeHtml(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('')}</table>`;
     const html: string[] = [
       `<h2>${escapeHtml(b.companyName)} MFA rollout: ${summary.completionRate}% complete</h2>`,
+      ...(scope ? [`<p><strong>Only the users of: ${escapeHtml(scope)}.</strong></p>`] : []),
       `<p>${summary.total} users tracked on ${escapeHtml(date)}. ${escapeHtml(completionSentence(summary))}</p>`,
       '<h3>By status</h3>',
       table(['Status', 'Users'], statusRows),
@@ -249,6 +251,7 @@ export class ReportService {
     ];
     const text: string[] = [
       subject,
+      ...(scope ? ['', `Only the users of: ${scope}.`] : []),
       '',
       completionSentence(summary),
       '',
@@ -299,23 +302,35 @@ export class ReportService {
     );
     return {
       subject,
-      html: `<!doctype html><html><body style="font-family:Segoe UI,Arial,sans-serif">${html.join('\n')}</body></html>`,
+      html: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head><body style="font-family:Segoe UI,Arial,sans-serif">${html.join('\n')}</body></html>`,
       text: text.join('\n'),
     };
   }
 
-  /** Sends the report now to `recipients` (default: configured), with the CSV of all records attached. */
-  async send(transport: MailTransport, recipients: readonly string[] = this.deps.settings.recipients): Promise<ReportSummary> {
+  /**
+   * Sends the report now to `recipients` (default: configured), with the CSV of its records attached:
+   * the whole campaign, or the users `filter` selects (then `scope` names them in the email).
+   */
+  async send(
+    transport: MailTransport,
+    recipients: readonly string[] = this.deps.settings.recipients,
+    filter: ReportFilter = {},
+    scope?: string,
+  ): Promise<ReportSummary> {
     if (recipients.length === 0) throw new Error('no report recipients configured (reports.recipients)');
-    const summary = await this.summary();
+    const summary = await this.summary(filter);
     const parts: Buffer[] = [];
-    for await (const chunk of this.csv()) parts.push(Buffer.from(chunk, 'utf8'));
-    const email = this.renderEmail(summary);
+    for await (const chunk of this.csv(filter)) parts.push(Buffer.from(chunk, 'utf8'));
+    const email = this.renderEmail(summary, scope);
     await transport.send({
       to: recipients.map((address) => ({ address })),
       ...email,
       attachments: [
-        { filename: this.csvFileName(), contentType: 'text/csv; charset=utf-8', content: Buffer.concat([Buffer.from('\ufeff', 'utf8'), ...parts]) },
+        {
+          filename: this.csvFileName(filter),
+          contentType: 'text/csv; charset=utf-8',
+          content: Buffer.concat([Buffer.from('\ufeff', 'utf8'), ...parts]),
+        },
       ],
     });
     this.deps.log.info({ recipients: recipients.length, total: summary.total, completionRate: summary.completionRate }, 'admin report sent');

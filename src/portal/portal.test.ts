@@ -85,9 +85,18 @@ describe('demo: the in-process tenant simulator', () => {
         (await app.inject({ method: 'POST', url: '/api/admin/reports/send', headers: as(viewer), payload: { recipients: ['boss@contoso.com'] } })).statusCode,
         403,
       );
+      // A mistyped address is named in words, not as a schema path.
+      const typo = await app.inject({
+        method: 'POST',
+        url: '/api/admin/reports/send',
+        headers: as(admin),
+        payload: { recipients: ['boss@contoso.com', 'boss'] },
+      });
+      assert.equal(typo.statusCode, 400);
+      assert.equal(typo.json().message, 'Invalid request: "recipients" item 2 is not a valid email address');
       const sent = await app.inject({ method: 'POST', url: '/api/admin/reports/send', headers: as(admin), payload: { recipients: ['boss@contoso.com'] } });
       assert.equal(sent.statusCode, 200, sent.body);
-      assert.equal(sent.json().total, 1);
+      assert.deepEqual([sent.json().total, sent.json().scope], [1, null]);
 
       assert.equal((await app.inject({ url: '/api/admin/mailbox', headers: as(viewer) })).statusCode, 403, 'invitations carry live links: admins only');
       const box = (await app.inject({ url: '/api/admin/mailbox', headers: as(admin) })).json();
@@ -101,6 +110,19 @@ describe('demo: the in-process tenant simulator', () => {
       assert.doesNotMatch(String(body.headers['content-security-policy']), /script-src|allow-scripts|allow-same-origin/);
       assert.match(body.body, /^<!doctype html><meta charset="utf-8"><base target="_blank">/);
       assert.match(body.body, /<h3>By status<\/h3>/);
+      // The report of a scope says so, and covers only it.
+      const scoped = await app.inject({
+        method: 'POST',
+        url: '/api/admin/reports/send',
+        headers: as(admin),
+        payload: { recipients: ['boss@contoso.com'], batch: 'nothing-here' },
+      });
+      assert.deepEqual([scoped.json().total, scoped.json().scope], [0, 'batch nothing-here']);
+      const scopedMail = (await app.inject({ url: '/api/admin/mailbox', headers: as(admin) }))
+        .json()
+        .messages.find((m: { id: string }) => m.id !== box.messages[0].id);
+      const scopedBody = await app.inject({ url: `/api/admin/mailbox/${scopedMail.id}/body`, headers: as(admin) });
+      assert.match(scopedBody.body, /Only the users of: batch nothing-here\./);
       assert.equal((await app.inject({ url: '/api/admin/mailbox/nope/body', headers: as(admin) })).statusCode, 404);
       const audit = (await app.inject({ url: '/api/admin/audit', headers: as(viewer) })).json().entries;
       assert.ok(audit.some((e: { action: string; target: string }) => e.action === 'report.send' && e.target === 'boss@contoso.com'));

@@ -234,6 +234,11 @@ for (const backend of BACKENDS) {
         assert.equal((await app.inject({ method: 'DELETE', url: '/api/signatures/variables/pronouns', headers: as(admin) })).statusCode, 204);
         assert.deepEqual((await app.inject({ url: '/api/signatures/variables', headers: as(viewer) })).json().variables, []);
 
+        const noTenant = await app.inject({ url: '/api/signatures/groups?search=Sales', headers: as(viewer) });
+        assert.equal(noTenant.statusCode, 503);
+        assert.equal(noTenant.json().code, 'ONRAMP_ERR_GRAPH_UNAVAILABLE');
+        assert.match(noTenant.json().message, /not configured/);
+
         const doc = (await app.inject('/api/openapi.json')).json();
         assert.ok(doc.paths['/api/signatures/templates/{id}'].put.requestBody.content['application/json'].schema.properties.baseVersion);
         assert.ok(doc.paths['/api/signatures/rules/order'].put);

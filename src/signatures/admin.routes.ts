@@ -8,12 +8,14 @@ import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { OnrampError } from '../errors.js';
+import { UpstreamError } from '../graph/graph-port.js';
 import { errorBody, toOnrampError } from '../http/common.js';
 import {
   Asset,
   AssetList,
   CreateTemplateBody,
   Explanation,
+  GroupList,
   Preview,
   PreviewBody,
   RollbackTemplateBody,
@@ -46,6 +48,8 @@ export interface SignatureAdminOptions {
   actorOf: (req: FastifyRequest) => string;
   /** Writes the admin audit log (src/auth `recordAudit`). */
   audit: (req: FastifyRequest, action: string, target: string | null, details?: unknown) => Promise<void>;
+  /** Entra groups by the start of their name (GraphPort.findGroups), for rules' group pickers. */
+  findGroups: (prefix: string, limit: number) => Promise<Array<{ id: string; displayName: string }>>;
 }
 
 const IdParams = Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}$' }) }, { additionalProperties: false });
@@ -65,6 +69,10 @@ const ExplainQuery = Type.Object(
     user: Type.String({ minLength: 3, maxLength: 256, description: 'UPN or mail address' }),
     at: Type.Optional(Type.String({ format: 'date-time', description: 'The moment to judge time windows at (default now)' })),
   },
+  { additionalProperties: false },
+);
+const GroupQuery = Type.Object(
+  { search: Type.String({ minLength: 1, maxLength: 120, description: 'Start of the display name' }) },
   { additionalProperties: false },
 );
 const NoContent = { type: 'null', description: 'Removed; no content' };
@@ -224,6 +232,27 @@ export async function signatureAdminRoutes(parent: FastifyInstance, options: Sig
       await store.deleteRule(id(req.params));
       await audit(req, 'signatures.rule.delete', req.params.id);
       return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    '/api/signatures/groups',
+    {
+      preHandler: viewerGuard,
+      schema: {
+        tags,
+        summary: 'Entra groups whose name starts with the search text (from Microsoft Graph)',
+        querystring: GroupQuery,
+        response: { 200: GroupList },
+      },
+    },
+    async (req) => {
+      try {
+        return { groups: await options.findGroups(req.query.search, 25) };
+      } catch (err) {
+        if (err instanceof UpstreamError) throw new OnrampError('ONRAMP_ERR_GRAPH_UNAVAILABLE', [err.message], { cause: err });
+        throw err;
+      }
     },
   );
 

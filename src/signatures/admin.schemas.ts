@@ -135,6 +135,12 @@ export const GroupReference = Type.Object(
 );
 export type GroupReference = Static<typeof GroupReference>;
 
+/** GET /api/signatures/groups?search=<start of the name>: Entra groups for a rule's group picker. */
+export const GroupList = Type.Object({
+  groups: Type.Array(Type.Object({ id: Type.String(), displayName: Type.String() }), { description: 'By name, at most 25' }),
+});
+export type GroupList = Static<typeof GroupList>;
+
 export const AttributeCondition = Type.Object(
   {
     attribute: Type.String({ minLength: 1, maxLength: 64, description: 'A directory attribute, e.g. jobTitle or extensionAttribute1' }),

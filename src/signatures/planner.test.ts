@@ -26,6 +26,15 @@ for (const backend of BACKENDS) {
         const sales = t.addGroup('Sales', [emea.id]);
         await new DirectorySync(storage.db, tenant.graph, ctx.clock, createLogger('silent'), 'test').runOnce();
 
+        // The rule editor's group picker: Entra groups by the start of their name.
+        const found = await app.inject({ url: '/api/signatures/groups?search=sales', headers: as(viewer) });
+        assert.equal(found.statusCode, 200, found.body);
+        assert.deepEqual(found.json().groups, [
+          { id: sales.id, displayName: 'Sales' },
+          { id: emea.id, displayName: 'Sales EMEA' },
+        ]);
+        assert.deepEqual((await app.inject({ url: `/api/signatures/groups?search=${encodeURIComponent("O'Brien")}`, headers: as(viewer) })).json().groups, []);
+
         const template = async (name: string, source: string) => {
           const r = await app.inject({ method: 'POST', url: '/api/signatures/templates', headers: as(admin), payload: { name, source } });
           assert.equal(r.statusCode, 201, r.body);

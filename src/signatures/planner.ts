@@ -47,6 +47,7 @@ interface Snapshot {
   /** Mailboxes rules list (lower-cased), which come into scope even when their account is disabled. */
   listedMailboxes: string[];
   variables: Awaited<ReturnType<typeof q.sharedVariableValues>>;
+  knownGroups: ReadonlySet<string>;
 }
 
 export interface PlannerOptions {
@@ -75,9 +76,10 @@ export class StoredSignaturePlanner implements SignaturePlanner {
     const now = Date.now();
     if (this.#snapshot && now - this.#snapshot.at < SNAPSHOT_TTL_MS) return this.#snapshot;
     const rules = (await this.o.store.listRules()).map(ruleDefinition);
-    const [rows, variables] = await Promise.all([
+    const [rows, variables, knownGroups] = await Promise.all([
       q.currentVersions(this.o.db, [...new Set(rules.map((r) => r.templateId))]),
       q.sharedVariableValues(this.o.db),
+      this.o.directory.knownGroups(),
     ]);
     const listed = new Set<string>();
     for (const r of rules) if (r.enabled) for (const m of r.conditions.mailboxes ?? []) listed.add(m.trim().toLowerCase());
@@ -87,6 +89,7 @@ export class StoredSignaturePlanner implements SignaturePlanner {
       versions: new Map(rows.map((r) => [Number(r.template_id), { version: r.version, source: r.source, name: r.name }])),
       listedMailboxes: [...listed].sort(),
       variables,
+      knownGroups,
     };
     return this.#snapshot;
   }
@@ -161,6 +164,7 @@ export class StoredSignaturePlanner implements SignaturePlanner {
       mailbox: (person.mail ?? person.userPrincipalName).toLowerCase(),
       attributes: person.attributes,
       groupIds,
+      knownGroups: (await this.#rules()).knownGroups,
     };
     return { subject, facts };
   }

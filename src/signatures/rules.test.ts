@@ -60,6 +60,13 @@ describe('rule evaluation', () => {
       reason: /^not matched: not a member of group Finance$/,
     },
     {
+      name: 'a group whose members were never read says so',
+      rule: { conditions: { groups: [{ id: 'g-new', displayName: 'New hires' }] } },
+      facts: { ...anna, knownGroups: new Set(['g-sales', 'g-sales-emea']) },
+      matched: false,
+      reason: /^not matched: not a member of group New hires \(the members of New hires have not been read from Microsoft Graph yet\)$/,
+    },
+    {
       name: 'every criterion must hold',
       rule: { conditions: { departments: ['Sales'], countries: ['France'] } },
       matched: false,

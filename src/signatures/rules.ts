@@ -34,6 +34,8 @@ export interface SubjectFacts {
   attributes: PersonAttributes;
   /** Every group the user is a member of, transitively (of the groups rules name). */
   groupIds: ReadonlySet<string>;
+  /** Groups whose members the directory copy has read; absent: all. A reason says when a group's were not. */
+  knownGroups?: ReadonlySet<string>;
 }
 
 export interface Banner extends ChosenTemplate {
@@ -123,10 +125,12 @@ function checks(criteria: RuleCriteria, facts: SubjectFacts): Check[] {
   if (criteria.groups?.length) {
     const member = criteria.groups.filter((g) => facts.groupIds.has(g.id));
     const names = (gs: typeof member) => gs.map((g) => g.displayName || g.id).join(', ');
+    const unread = facts.knownGroups ? criteria.groups.filter((g) => !facts.knownGroups!.has(g.id)) : [];
+    const caveat = unread.length > 0 ? ` (the members of ${names(unread)} have not been read from Microsoft Graph yet)` : '';
     out.push(
       member.length > 0
         ? { holds: true, text: `member of group ${names(member)}` }
-        : { holds: false, text: `not a member of ${criteria.groups.length > 1 ? 'any of groups' : 'group'} ${names(criteria.groups)}` },
+        : { holds: false, text: `not a member of ${criteria.groups.length > 1 ? 'any of groups' : 'group'} ${names(criteria.groups)}${caveat}` },
     );
   }
   if (criteria.departments?.length) out.push(listCheck('department', attributeValue(attributes, 'department'), criteria.departments));

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { OnrampContext } from '../context.js';
 import { DirectoryFacts } from '../directory/directory-facts.js';
 import { GroupMembership } from '../directory/group-membership.js';
+import { notConfiguredGraph } from '../graph/not-configured.js';
 import { signatureAdminRoutes, type SignatureAdminOptions } from './admin.routes.js';
 import type { SignatureEngine } from './engine.js';
 import type { PhotoSource } from './model.js';
@@ -47,6 +48,13 @@ export async function registerSignatureAdmin(app: FastifyInstance, ctx: OnrampCo
   });
   const feature: SignatureFeature = { store, planner, groups };
   app.decorate('signatures', feature);
-  await app.register(signatureAdminRoutes, { ...host, store, planner, maxAssetBytes: cfg.maxAssetBytes });
+  const graph = ctx.graph ?? notConfiguredGraph;
+  await app.register(signatureAdminRoutes, {
+    ...host,
+    store,
+    planner,
+    maxAssetBytes: cfg.maxAssetBytes,
+    findGroups: (prefix, limit) => graph.findGroups(prefix, limit),
+  });
   return feature;
 }

@@ -358,6 +358,7 @@ export class GraphApi {
       if (sub === 'photo' && sub2 === '$value' && parts.length === 4 && method === 'GET') return this.photoValue(user);
       if (sub === 'sendMail' && parts.length === 3 && method === 'POST') return this.sendMail(user, body);
     }
+    if (root === 'groups' && parts.length === 1 && method === 'GET') return this.listGroups(query, ctx);
     if (root === 'groups' && key !== undefined) {
       const group = this.tenant.groups.get(key);
       if (!group) return notFound(key);
@@ -630,6 +631,22 @@ export class GraphApi {
       return nested ? [{ '@odata.type': '#microsoft.graph.group', id: nested.id, displayName: nested.displayName }] : [];
     });
     return this.page(rows, size, query, `${ctx.baseUrl}/v1.0/groups/${groupId}/members`, `${ctx.baseUrl}/v1.0/$metadata#directoryObjects`);
+  }
+
+  /** GET /groups with `$filter` (e.g. `startswith(displayName,'Sales')`), `$select` of id and displayName, `$top`. */
+  private listGroups(query: URLSearchParams, ctx: RequestContext): SimResponse {
+    const refused = onlyOptions(query, ['$filter', '$select', '$top', '$skiptoken']);
+    if (refused) return refused;
+    const size = pageSize(query);
+    if (typeof size !== 'number') return size;
+    const filterText = query.get('$filter');
+    const filter = filterText ? filterOf(filterText) : null;
+    if (filter && 'status' in filter) return filter;
+    const rows = [...this.tenant.groups.values()]
+      .map((g) => ({ id: g.id, displayName: g.displayName }))
+      .filter((g) => !filter || evaluate(filter.root, g))
+      .sort((a, b) => a.displayName.localeCompare(b.displayName) || a.id.localeCompare(b.id));
+    return this.page(rows, size, query, `${ctx.baseUrl}/v1.0/groups`, `${ctx.baseUrl}/v1.0/$metadata#groups(id,displayName)`);
   }
 
   /**

@@ -2,10 +2,12 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { AttentionKind, DayActivity, ReportAnswer, ReportSent } from '../../../src/onboarding/admin.schemas.ts';
 import { api, ApiError, query } from '../api/client.ts';
 import { LIVE_REFRESH_MS, useApi } from '../api/use-api.ts';
-import { STATUSES } from './statuses.ts';
+import { isValidAddress } from '../../../src/onboarding/roster-csv.ts';
+import { STATUS_TEXT, STATUSES } from './statuses.ts';
+import { plural } from '../shell/words.ts';
 
 const SERIES: Array<{ key: keyof Omit<DayActivity, 'day'>; label: string; className: string }> = [
-  { key: 'invites', label: 'Invited', className: 's-invited' },
+  { key: 'invites', label: 'Sent', className: 's-invited' },
   { key: 'opens', label: 'Opened', className: 's-opened' },
   { key: 'clicks', label: 'Clicked', className: 's-clicked' },
   { key: 'activations', label: 'Active', className: 's-activated' },
@@ -19,23 +21,21 @@ const ATTENTION: Array<{ key: AttentionKind; label: string }> = [
   { key: 'clickedNotActive', label: 'Clicked, not active' },
 ];
 
-/** "1 reminder", "2 reminders". */
-export function plural(n: number, word: string): string {
-  return `${n.toLocaleString()} ${word}${n === 1 ? '' : 's'}`;
-}
-
 export function Reports({ isAdmin }: { isAdmin: boolean }) {
   const [filters, setFilters] = useState({ batch: '', status: '', department: '', from: '', to: '', search: '' });
   const [debouncedSearch, setDebouncedSearch] = useState('');
+  const [days, setDays] = useState<number>(30);
   useEffect(() => {
     const t = setTimeout(() => setDebouncedSearch(filters.search), 250);
     return () => clearTimeout(t);
   }, [filters.search]);
-  // The tiles and the CSV export take the same scope, so the export holds exactly the users counted here.
-  const scope = { ...filters, search: debouncedSearch };
-  const scopeQuery = query(scope);
+  // The tiles ask once typing pauses; the export and the report email take the filters as they are
+  // now, so a click right after typing exports what was typed (the tiles catch up a moment later).
+  const exportQuery = query(filters);
 
-  const { data: report, error } = useApi<ReportAnswer>(`/api/admin/reports${scopeQuery}`, { refreshMs: LIVE_REFRESH_MS });
+  const { data: report, error } = useApi<ReportAnswer>(`/api/admin/reports${query({ ...filters, search: debouncedSearch, days })}`, {
+    refreshMs: LIVE_REFRESH_MS,
+  });
 
   const excluded = report?.byStatus.Excluded ?? 0;
   const set = (k: keyof typeof filters) => (e: { target: { value: string } }) => setFilters({ ...filters, [k]: e.target.value });
@@ -87,7 +87,7 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
           Search
           <input type="search" placeholder="UPN, name or department" value={filters.search} onChange={set('search')} />
         </label>
-        <a className="button" href={`/api/admin/reports/export.csv${scopeQuery}`} download>
+        <a className="button" href={`/api/admin/reports/export.csv${exportQuery}`} download>
           Export CSV
         </a>
       </form>
@@ -132,7 +132,7 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
               )}
             </div>
           </div>
-          {isAdmin && <SendReport />}
+          {isAdmin && <SendReport filters={filters} />}
           <h2>By status</h2>
           <div className="table-wrap">
             <table className="data compact">
@@ -148,7 +148,7 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
                 {STATUSES.map((s) => (
                   <tr key={s}>
                     <td>
-                      <span className={`status st-${s}`}>{s}</span>
+                      <span className={`status st-${s}`}>{s}</span> <span className="muted small">{STATUS_TEXT[s]}</span>
                     </td>
                     <td className="num">{(report.byStatus[s] ?? 0).toLocaleString()}</td>
                   </tr>
@@ -156,7 +156,19 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
               </tbody>
             </table>
           </div>
-          <h2>Progress over time</h2>
+          <div className="chart-head">
+            <h2>Progress over time</h2>
+            <label>
+              Range
+              <select value={days} onChange={(e) => setDays(Number(e.target.value))}>
+                {RANGES.map((n) => (
+                  <option key={n} value={n}>
+                    Last {n} days
+                  </option>
+                ))}
+              </select>
+            </label>
+          </div>
           <ActivityChart days={report.activity} />
           <h2>Needs attention</h2>
           <div className="attention">
@@ -237,19 +249,45 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
   );
 }
 
-/** "Send report now": the scheduled admin report email, to the configured recipients or the ones typed here. */
-function SendReport() {
+type ReportFilters = { batch: string; status: string; department: string; from: string; to: string; search: string };
+
+/** The filters in words, for saying what the report covers ("batch wave-1, department Sales"); empty: none. */
+function filtersText(f: ReportFilters): string {
+  return [
+    f.batch && `batch ${f.batch}`,
+    f.status && `status ${f.status}`,
+    f.department && `department ${f.department}`,
+    f.from && `uploaded from ${f.from}`,
+    f.to && `uploaded to ${f.to}`,
+    f.search && `matching “${f.search}”`,
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
+/**
+ * "Send report now": the report email, with the CSV attached, of the users the filters select (or of
+ * the whole campaign without filters), to the usual recipients or the ones typed here.
+ */
+function SendReport({ filters }: { filters: ReportFilters }) {
   const [recipients, setRecipients] = useState('');
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | null>(null);
+  const list = recipients.split(/[\s,;]+/).filter(Boolean);
+  const invalid = list.filter((a) => !isValidAddress(a));
+  const covers = filtersText(filters);
   const send = async (e: FormEvent) => {
     e.preventDefault();
+    if (invalid.length > 0) return;
     setBusy(true);
     setOutcome(null);
-    const list = recipients.split(/[\s,;]+/).filter(Boolean);
+    const scope = Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== ''));
     try {
-      const res = await api<ReportSent>('/api/admin/reports/send', { method: 'POST', body: list.length > 0 ? { recipients: list } : {} });
-      setOutcome({ ok: true, text: `Report sent to ${res.recipients.join(', ')}.` });
+      const res = await api<ReportSent>('/api/admin/reports/send', { method: 'POST', body: list.length > 0 ? { recipients: list, ...scope } : scope });
+      setOutcome({
+        ok: true,
+        text: `Report of ${res.scope ? `the users of ${res.scope}` : 'the whole campaign'} (${plural(res.total, 'user')}) sent to ${res.recipients.join(', ')}.`,
+      });
     } catch (err) {
       setOutcome({ ok: false, text: err instanceof ApiError ? err.message : 'Sending failed' });
     } finally {
@@ -260,11 +298,27 @@ function SendReport() {
     <form className="filters send-report" onSubmit={(e) => void send(e)} aria-label="Send report now">
       <label>
         Report recipients
-        <input type="text" value={recipients} onChange={(e) => setRecipients(e.target.value)} placeholder="default: reports.recipients" />
+        <input
+          type="text"
+          value={recipients}
+          onChange={(e) => setRecipients(e.target.value)}
+          placeholder="Empty: the usual recipients"
+          aria-describedby="send-report-scope"
+          aria-invalid={invalid.length > 0}
+        />
       </label>
-      <button type="submit" disabled={busy}>
+      <button type="submit" disabled={busy || invalid.length > 0}>
         Send report now
       </button>
+      <p id="send-report-scope" className="muted small">
+        {invalid.length > 0 ? (
+          <span className="error">Not an email address: {invalid.join(', ')}</span>
+        ) : covers ? (
+          `Sends the report and CSV of the users these filters select (${covers}), not the whole campaign.`
+        ) : (
+          'Sends the report and CSV of the whole campaign (no filters are set).'
+        )}
+      </p>
       {outcome && (
         <p role={outcome.ok ? 'status' : 'alert'} className={outcome.ok ? 'ok' : 'error'}>
           {outcome.text}
@@ -274,44 +328,124 @@ function SendReport() {
   );
 }
 
-/** Plain SVG line chart of the four milestones per day. */
+/** The chart's time ranges, in days of activity (the API takes 1-366). */
+const RANGES = [7, 30, 90, 365] as const;
+
+/** "2026-03-04" → "4 Mar" (UTC, as the days are). */
+function shortDay(day: string): string {
+  return new Date(`${day}T00:00:00Z`).toLocaleDateString(undefined, { day: 'numeric', month: 'short', timeZone: 'UTC' });
+}
+
+/** Up to `count` evenly spaced values from 0 to max, whole numbers, max included. */
+function ticks(max: number, count = 4): number[] {
+  const step = Math.max(1, Math.ceil(max / count));
+  const out: number[] = [];
+  for (let v = 0; v < max; v += step) out.push(v);
+  out.push(max);
+  return out;
+}
+
+/**
+ * Plain SVG line chart of the four milestones per day: labelled axes, a tooltip per point (its SVG
+ * title), and the same figures as a table for screen readers and anyone who wants the numbers.
+ */
 function ActivityChart({ days }: { days: DayActivity[] }) {
   const series = SERIES.map((s) => ({ ...s, values: days.map((d) => d[s.key]) }));
   const max = Math.max(1, ...series.flatMap((s) => s.values));
   const W = 720,
-    H = 220,
-    P = 32;
-  const x = (i: number) => P + (i * (W - 2 * P)) / Math.max(1, days.length - 1);
-  const y = (v: number) => H - P - (v * (H - 2 * P)) / max;
+    H = 260,
+    left = 48,
+    right = 16,
+    top = 16,
+    bottom = 48;
+  const x = (i: number) => left + (i * (W - left - right)) / Math.max(1, days.length - 1);
+  const y = (v: number) => H - bottom - (v * (H - top - bottom)) / max;
   const first = days[0]?.day ?? '';
+  const last = days[days.length - 1]?.day ?? '';
+  // About six day labels whatever the range.
+  const dayStep = Math.max(1, Math.ceil(days.length / 6));
   return (
     <figure className="chart">
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`Invitations, opens, clicks and activations per day since ${first}`}>
-        <line x1={P} y1={H - P} x2={W - P} y2={H - P} className="axis" />
-        <line x1={P} y1={P} x2={P} y2={H - P} className="axis" />
-        <text x={P - 6} y={P + 4} textAnchor="end" className="tick">
-          {max}
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        role="img"
+        aria-label={`Sent, opened, clicked and active per day from ${first} to ${last}; the figures are in the table below`}
+      >
+        {ticks(max).map((v) => (
+          <g key={`y${v}`}>
+            <line x1={left} y1={y(v)} x2={W - right} y2={y(v)} className="grid" />
+            <text x={left - 6} y={y(v) + 4} textAnchor="end" className="tick">
+              {v}
+            </text>
+          </g>
+        ))}
+        {days.map((d, i) =>
+          i % dayStep === 0 || i === days.length - 1 ? (
+            <text key={`x${d.day}`} x={x(i)} y={H - bottom + 16} textAnchor="middle" className="tick">
+              {shortDay(d.day)}
+            </text>
+          ) : null,
+        )}
+        <line x1={left} y1={H - bottom} x2={W - right} y2={H - bottom} className="axis" />
+        <line x1={left} y1={top} x2={left} y2={H - bottom} className="axis" />
+        <text x={(left + W - right) / 2} y={H - 8} textAnchor="middle" className="axis-title">
+          Day (UTC)
         </text>
-        <text x={P - 6} y={H - P + 4} textAnchor="end" className="tick">
-          0
-        </text>
-        <text x={P} y={H - 8} className="tick">
-          {first}
-        </text>
-        <text x={W - P} y={H - 8} textAnchor="end" className="tick">
-          {days[days.length - 1]?.day}
+        <text x={12} y={(top + H - bottom) / 2} textAnchor="middle" transform={`rotate(-90 12 ${(top + H - bottom) / 2})`} className="axis-title">
+          Users
         </text>
         {series.map((s) => (
-          <polyline key={s.key} className={`series ${s.className}`} points={s.values.map((v, i) => `${x(i)},${y(v)}`).join(' ')} />
+          <g key={s.key}>
+            <polyline className={`series ${s.className}`} points={s.values.map((v, i) => `${x(i)},${y(v)}`).join(' ')} />
+            {s.values.map((v, i) => (
+              <circle key={days[i]!.day} cx={x(i)} cy={y(v)} r={days.length > 90 ? 2 : 3.5} className={`point ${s.className}`}>
+                <title>
+                  {days[i]!.day}: {s.label} {v}
+                </title>
+              </circle>
+            ))}
+          </g>
         ))}
       </svg>
       <figcaption className="legend">
         {series.map((s) => (
           <span key={s.key}>
-            <span className={`swatch ${s.className}`} aria-hidden="true" /> {s.label} ({s.values.reduce((a, b) => a + b, 0)})
+            <span className={`swatch ${s.className}`} aria-hidden="true" /> {s.label} ({s.values.reduce((a, b) => a + b, 0).toLocaleString()})
           </span>
         ))}
       </figcaption>
+      <details className="chart-data">
+        <summary>The figures as a table</summary>
+        <div className="table-wrap">
+          <table className="data compact">
+            <caption>
+              Users per day, {first} to {last} (UTC)
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Day</th>
+                {SERIES.map((s) => (
+                  <th key={s.key} scope="col" className="num">
+                    {s.label}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {days.map((d) => (
+                <tr key={d.day}>
+                  <th scope="row">{d.day}</th>
+                  {SERIES.map((s) => (
+                    <td key={s.key} className="num">
+                      {d[s.key].toLocaleString()}
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </details>
     </figure>
   );
 }

@@ -3,6 +3,7 @@ import { decodeRoster, isValidAddress, parseRoster, type RosterEncoding, type Ro
 import type { ReportAnswer } from '../../../src/onboarding/admin.schemas.ts';
 import { api, ApiError, postWithProgress, query } from '../api/client.ts';
 import { useApi } from '../api/use-api.ts';
+import { plural } from '../shell/words.ts';
 
 /** What an upload sends besides the file: its batch, and whether users already in the campaign start again. */
 interface UploadOptions {
@@ -61,10 +62,6 @@ function outcomesOf(result: UploadResult): Map<string, Outcome> {
   const out = new Map<string, Outcome>();
   for (const kind of ['added', 'unchanged', 'reset'] as const) for (const upn of result[kind]) out.set(upn.toLowerCase(), kind);
   return out;
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n.toLocaleString()} ${n === 1 ? one : many}`;
 }
 
 /** The rows the file gives with what the upload would do to each, and the rows it leaves out, once. */

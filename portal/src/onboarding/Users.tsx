@@ -3,6 +3,7 @@ import type { UserDetail, UserFilters, UserResent, UsersPage } from '../../../sr
 import { api, query } from '../api/client.ts';
 import { LIVE_REFRESH_MS, useApi } from '../api/use-api.ts';
 import { STATUSES } from './statuses.ts';
+import { actorText, eventSentence } from './timeline.ts';
 
 const COLUMNS: Array<{ key: string; label: string; sort?: string }> = [
   { key: 'upn', label: 'User', sort: 'upn_key' },
@@ -233,11 +234,8 @@ export function UserPage({ id, isAdmin }: { id: string; isAdmin: boolean }) {
               // biome-ignore lint/suspicious/noArrayIndexKey: events have no id; the timeline is rendered whole and never reordered
               <li key={i}>
                 <time dateTime={e.at}>{e.at.slice(0, 19).replace('T', ' ')} UTC</time>
-                <span className="event">{e.type}</span>
-                <span className="muted">by {e.actor}</span>
-                {e.detail !== null && typeof e.detail === 'object' && Object.keys(e.detail).length > 0 && (
-                  <code className="detail">{JSON.stringify(e.detail)}</code>
-                )}
+                <span className="event">{eventSentence(e.type, e.detail)}</span>
+                <span className="muted">{actorText(e.actor)}</span>
               </li>
             ))}
           </ol>

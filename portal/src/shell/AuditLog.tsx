@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { AuditEntry, AuditPage } from '../../../src/portal/portal.schemas.ts';
 import { query } from '../api/client.ts';
 import { useApi } from '../api/use-api.ts';
+import { auditActionText, detailsText } from './words.ts';
 
 const PAGE = 100;
 
@@ -44,10 +45,12 @@ export function AuditLog() {
                 <td>
                   {e.actor} <span className="muted">({e.actorKind})</span>
                 </td>
-                <td>{e.action}</td>
+                <td>
+                  {auditActionText(e.action)} <span className="muted small">{e.action}</span>
+                </td>
                 <td>{e.target}</td>
                 <td>{e.ip}</td>
-                <td>{e.details === null ? '' : <code className="detail">{JSON.stringify(e.details)}</code>}</td>
+                <td>{detailsText(e.details)}</td>
               </tr>
             ))}
           </tbody>

@@ -1,4 +1,4 @@
-import { type DragEvent, useEffect, useState } from 'react';
+import { type DragEvent, useEffect, useId, useState } from 'react';
 import { api } from '../api/client.ts';
 import { useApi } from '../api/use-api.ts';
 import {
@@ -137,6 +137,7 @@ function ConditionsFields({ legend, draft, onChange }: { legend: string; draft: 
 
 function RuleForm({ rule, onSaved, onCancel }: { rule: Rule | null; onSaved: (message: string) => void; onCancel: () => void }) {
   const { data: templates } = useApi<TemplateList>(PATHS.templates);
+  const ids = useId();
   const [name, setName] = useState(rule?.name ?? '');
   const [enabled, setEnabled] = useState(rule?.enabled ?? true);
   const [templateId, setTemplateId] = useState<number | ''>(rule?.templateId ?? '');
@@ -190,33 +191,34 @@ function RuleForm({ rule, onSaved, onCancel }: { rule: Rule | null; onSaved: (me
           Rule name
           <input type="text" required maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
         </label>
-        <label>
-          Template
-          <select value={templateId} required onChange={(e) => setTemplateId(Number(e.target.value))}>
+        {/* Label beside the select, not around it: a wrapping label's text would include the options'. */}
+        <div className="field">
+          <label htmlFor={`${ids}-template`}>Template</label>
+          <select id={`${ids}-template`} value={templateId} required onChange={(e) => setTemplateId(Number(e.target.value))}>
             {templates?.templates.map((t) => (
               <option key={t.id} value={t.id}>
                 {t.name}
               </option>
             ))}
           </select>
-        </label>
-        <label>
-          Default for
-          <select value={defaults} onChange={(e) => setDefaults(e.target.value as RuleDefaults)}>
+        </div>
+        <div className="field">
+          <label htmlFor={`${ids}-defaults`}>Default for</label>
+          <select id={`${ids}-defaults`} value={defaults} onChange={(e) => setDefaults(e.target.value as RuleDefaults)}>
             {DEFAULTS.map((d) => (
               <option key={d.value} value={d.value}>
                 {d.label}
               </option>
             ))}
           </select>
-        </label>
-        <label>
-          Kind
-          <select value={kind} onChange={(e) => setKind(e.target.value as RuleKind)}>
+        </div>
+        <div className="field">
+          <label htmlFor={`${ids}-kind`}>Kind</label>
+          <select id={`${ids}-kind`} value={kind} onChange={(e) => setKind(e.target.value as RuleKind)}>
             <option value="signature">Signature: chooses the template</option>
             <option value="banner">Banner: adds the template inside the signatures</option>
           </select>
-        </label>
+        </div>
         <label className="inline">
           <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} /> Enabled
         </label>

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readRtf } from '../../../test/support/rtf-reader.js';
 import type { PersonAttributes, SignatureImage, SignatureSubject } from '../model.js';
 import { sanitiseSignatureHtml } from '../sanitise.js';
@@ -178,6 +179,10 @@ test('hostile directory values are text in every output, and a placeholder canno
   assert.equal(out.txt, '<img src=x onerror=alert(1)>\r\njavascript:alert(1)');
   assert.equal(readRtf(out.rtf).links.length, 0);
   assert.doesNotMatch(out.htm, /<img src=x|onmouseover="/);
+
+  // The renderer's own marks in a value are dropped, and the values after it stay in their places.
+  const marks = renderSignature(compile('<p>{{ user.displayName }}|{{ user.jobTitle }}</p>'), subject({ displayName: 'a\u0001b\u0000c', jobTitle: 'T' }), at);
+  assert.equal(marks.webHtml, '<p>abc|T</p>');
 });
 
 test('the sanitiser finds nothing to remove in what the renderer writes', () => {
@@ -274,4 +279,37 @@ test('the hash is stable for the same render and changes with any output', () =>
   assert.notEqual(renderSignature(template, subject({ displayName: 'Ada' }, { photos: { user: png('q') } }), at).hash, one.hash);
   assert.notEqual(renderSignature(template, subject({ displayName: 'Ada' }), at).hash, one.hash);
   assert.notEqual(renderSignature(template, subject({ displayName: 'Ada' }, { photos: { user: photo } }), { ...at, name: 'Other' }).hash, one.hash);
+});
+
+test('the complete example of docs/SIGNATURES.md compiles and renders as the page says', () => {
+  const docs = readFileSync(new URL('../../../docs/SIGNATURES.md', import.meta.url), 'utf8');
+  const example = /## A complete example\s+```html\n([\s\S]*?)```/.exec(docs)?.[1];
+  assert.ok(example, 'the example is in the docs');
+  const logo = png('logo', 160, 40);
+  const banner = png('banner', 400, 80);
+  const template = compile(example, { assets: { logo: logo.hash, 'xmas-banner': banner.hash } });
+  const assets = (hash: string) => [logo, banner].find((a) => a.hash === hash);
+  const ada = subject(
+    { displayName: 'Ada Lovelace', jobTitle: 'Analyst', department: '', mobilePhone: '+44 (0)20 7946 0000', mail: 'ada@contoso.com' },
+    { variables: { pronouns: 'she/her', company: 'Contoso Ltd' }, photos: { user: png('ada', 96, 96) } },
+  );
+  const december = renderSignature(template, ada, { ...at, now: new Date('2026-12-10T12:00:00Z'), assets });
+  assert.equal(december.txt, ['Ada Lovelace she/her', 'Analyst ·', 'Mobile: +44 20 7946 0000', 'ada@contoso.com', 'Contoso Ltd'].join('\r\n'));
+  assert.match(december.webHtml, /<a href="tel:\+442079460000">\+44 20 7946 0000<\/a>/);
+  assert.equal(december.files.length, 3, 'photo, banner and logo');
+  const january = renderSignature(template, subject({ displayName: 'Bob' }), { ...at, now: new Date('2027-01-10T12:00:00Z'), assets });
+  assert.equal(january.txt, 'Bob');
+  assert.deepEqual(
+    january.files.map((f) => f.bytes.equals(logo.bytes)),
+    [true],
+    'no photo, no banner in January: only the logo',
+  );
+});
+
+test('unless and case work as in Liquid', () => {
+  const template = compile(
+    '<p>{% unless user.mobilePhone %}no mobile{% endunless %}|{% case user.country %}{% when "DE" %}Grüße{% when "FR" %}Salutations{% else %}Regards{% endcase %}</p>',
+  );
+  assert.equal(renderSignature(template, subject({ country: 'DE' }), at).txt, 'no mobile|Grüße');
+  assert.equal(renderSignature(template, subject({ country: 'US', mobilePhone: '1' }), at).txt, '|Regards');
 });

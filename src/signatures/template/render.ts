@@ -15,6 +15,7 @@ import type { CompiledTemplate } from './compile.js';
 import { renderCollecting } from './engine.js';
 import { isoDay, RenderMoment } from './filters.js';
 import { RtfWriter } from './rtf.js';
+import { fillMarks, type InlineText, inlineText } from './writers.js';
 import { PERSON_NAMESPACES } from './syntax.js';
 import { type ResolvedImage, TextWriter } from './writers.js';
 
@@ -36,6 +37,8 @@ const KEPT = new Set(SIGNATURE_TAGS);
 const COMMON_ATTRIBUTES = new Set(SIGNATURE_ATTRIBUTES['*']);
 const ATTRIBUTES_OF = new Map(Object.entries(SIGNATURE_ATTRIBUTES).map(([tag, names]) => [tag, new Set(names)]));
 const VOID = new Set(['br', 'img', 'hr', 'col']);
+/** Elements whose own text is only the whitespace between their rows and cells. */
+const TABLE_STRUCTURE = new Set(['table', 'thead', 'tbody', 'tfoot', 'tr', 'colgroup']);
 /** Content that is never text, should such an element ever reach the pass. */
 const DROPPED_WITH_CONTENT = new Set(['script', 'style', 'textarea', 'title', 'noscript', 'template', 'iframe', 'object', 'svg', 'math']);
 const LINK_SCHEME = /^(?:https?:|mailto:|tel:)/i;
@@ -47,7 +50,6 @@ const PHOTO_REF = 'onramp-photo:';
 const ASSET_REF = 'asset:';
 /** Stands for an image's data: URI in web HTML until the end, so the hash reads the image's SHA-256, not its base64. */
 const IMAGE_MARK = '\u0000';
-const IMAGE_MARKS = new RegExp(`${IMAGE_MARK}([0-9a-f]{64})${IMAGE_MARK}`, 'g');
 /** Stands for a value Liquid printed, in the skeleton a render is parsed from. */
 const VALUE_MARK = '\u0001';
 
@@ -76,10 +78,12 @@ function keptStyle(style: string): string {
 const BASE64_CACHE = new Map<string, string>();
 const BASE64_CACHE_ENTRIES = 64;
 
-function dataUri(image: SignatureImage): string {
+/** A data: URI; a template's own images (logos) are remembered, people's photos are not (each is used once). */
+function dataUri(image: SignatureImage, shared: boolean): string {
   let uri = BASE64_CACHE.get(image.hash);
   if (uri === undefined) {
     uri = `data:${image.contentType};base64,${image.bytes.toString('base64')}`;
+    if (!shared) return uri;
     if (BASE64_CACHE.size >= BASE64_CACHE_ENTRIES) BASE64_CACHE.delete(BASE64_CACHE.keys().next().value!);
     BASE64_CACHE.set(image.hash, uri);
   }
@@ -154,12 +158,12 @@ type Parts = Array<string | number>;
 /** One step of a skeleton's program, replayed for every subject that renders to that skeleton. */
 type Op =
   /** An element whose attributes are all static: checked once, written as is. */
-  | { kind: 'open'; tag: string; html: string; attributes: Record<string, string> }
+  | { kind: 'open'; tag: string; html: string; htm: string; attributes: Record<string, string> }
   /** An element with values in its attributes, or an image: checked at every render. */
   | { kind: 'dynamic'; tag: string; attributes: Array<[string, Parts]> }
   | { kind: 'close'; tag: string }
-  /** Text: `html` holds the static parts already escaped. */
-  | { kind: 'text'; parts: Parts; html: Parts };
+  /** Text: `html` and `htm` hold the static parts already escaped (and, for the HTM, ASCII), `inline` as laid out. */
+  | { kind: 'text'; parts: Parts; html: Parts; htm: Parts; inline: Array<InlineText | number> };
 
 interface Program {
   ops: Op[];
@@ -184,7 +188,9 @@ function partsOf(text: string, counter: { next: number }): Parts {
 function buildProgram(skeleton: string): Program {
   const ops: Op[] = [];
   const counter = { next: 0 };
+  /** Open elements: kept or not, and their names (whitespace between table rows is no text). */
   const open: boolean[] = [];
+  const names: string[] = [];
   let dropDepth = 0;
   const parser = new Parser(
     {
@@ -199,15 +205,21 @@ function buildProgram(skeleton: string): Program {
         const dynamic = tag === 'img' || names.some((name) => attributes[name]!.includes(VALUE_MARK));
         if (!KEPT.has(tag)) {
           for (const name of names) partsOf(attributes[name]!, counter);
-          if (!VOID.has(tag)) open.push(false);
+          if (!VOID.has(tag)) {
+            open.push(false);
+            names.push(tag);
+          }
           return;
         }
         if (dynamic) ops.push({ kind: 'dynamic', tag, attributes: names.map((name) => [name, partsOf(attributes[name]!, counter)]) });
         else {
-          const start = elementStart(tag, attributes, () => undefined);
-          if (start) ops.push({ kind: 'open', tag, html: start.web, attributes: start.kept });
+          const start = elementStart(tag, attributes, undefined);
+          if (start) ops.push({ kind: 'open', tag, html: start.web, htm: asciiHtml(start.htm), attributes: start.kept });
         }
-        if (!VOID.has(tag)) open.push(true);
+        if (!VOID.has(tag)) {
+          open.push(true);
+          names.push(tag);
+        }
       },
       onclosetag(tag) {
         if (dropDepth > 0) {
@@ -215,12 +227,21 @@ function buildProgram(skeleton: string): Program {
           return;
         }
         if (VOID.has(tag)) return;
+        names.pop();
         if (open.pop()) ops.push({ kind: 'close', tag });
       },
       ontext(data) {
         const parts = partsOf(data, counter);
         if (dropDepth > 0) return;
-        ops.push({ kind: 'text', parts, html: parts.map((p) => (typeof p === 'string' ? escapeText(p) : p)) });
+        if (parts.length === 1 && TABLE_STRUCTURE.has(names[names.length - 1] ?? '') && (parts[0] as string).trim() === '') return;
+        const html = parts.map((p) => (typeof p === 'string' ? escapeText(p) : p));
+        ops.push({
+          kind: 'text',
+          parts,
+          html,
+          htm: html.map((p) => (typeof p === 'string' ? asciiHtml(p) : p)),
+          inline: parts.map((p) => (typeof p === 'string' ? inlineText(p) : p)),
+        });
       },
     },
     { decodeEntities: true, recognizeSelfClosing: true },
@@ -242,6 +263,8 @@ interface ElementStart {
 /** An image a source names, and how web HTML and the HTM refer to it. */
 interface ImageSource {
   image: SignatureImage;
+  /** A template image (used by every render) rather than a person's photo. */
+  shared: boolean;
   web: string;
   htm: string;
 }
@@ -251,7 +274,7 @@ interface ImageSource {
  * properties, links keep http(s)/mailto/tel, images resolve (photo, asset) or keep an https/cid URL.
  * `undefined`: the element goes (an image with nothing to show).
  */
-function elementStart(tag: string, attributes: Record<string, string>, resolve: (src: string) => ImageSource | undefined): ElementStart | undefined {
+function elementStart(tag: string, attributes: Record<string, string>, images: RenderImages | undefined): ElementStart | undefined {
   const own = ATTRIBUTES_OF.get(tag);
   const kept: Record<string, string> = {};
   let written = '';
@@ -268,9 +291,9 @@ function elementStart(tag: string, attributes: Record<string, string>, resolve: 
     } else if (name === 'href') {
       if (!LINK_SCHEME.test(raw.replace(CONTROL_AND_SPACE, ''))) continue;
     } else if (name === 'src') {
-      const resolved = resolve(raw.trim());
+      const resolved = images?.resolve(raw.trim());
       if (resolved) {
-        image = { image: resolved.image, ...displayedSize(resolved.image, attributes) };
+        image = { image: resolved.image, shared: resolved.shared, ...displayedSize(resolved.image, attributes) };
         webSrc = resolved.web;
         htmSrc = resolved.htm;
       } else if (IMAGE_URL.test(raw.replace(CONTROL_AND_SPACE, ''))) webSrc = htmSrc = escapeAttribute(raw);
@@ -290,21 +313,20 @@ function elementStart(tag: string, attributes: Record<string, string>, resolve: 
 }
 
 /** Skeletons a template rendered to, and their programs: a template has a handful (its conditions' outcomes). */
-const PROGRAMS = new WeakMap<CompiledTemplate, Map<string, Program>>();
-const PROGRAMS_PER_TEMPLATE = 256;
+const PROGRAMS = new WeakMap<CompiledTemplate, Array<{ skeleton: string; program: Program }>>();
+const PROGRAMS_PER_TEMPLATE = 64;
 
 function programFor(template: CompiledTemplate, skeleton: string): Program {
   let programs = PROGRAMS.get(template);
   if (!programs) {
-    programs = new Map();
+    programs = [];
     PROGRAMS.set(template, programs);
   }
-  let program = programs.get(skeleton);
-  if (!program) {
-    program = buildProgram(skeleton);
-    if (programs.size >= PROGRAMS_PER_TEMPLATE) programs.clear();
-    programs.set(skeleton, program);
-  }
+  // A plain comparison, not a map: a fresh 2 KB key would be hashed in full at every render.
+  for (const entry of programs) if (entry.skeleton.length === skeleton.length && entry.skeleton === skeleton) return entry.program;
+  const program = buildProgram(skeleton);
+  if (programs.length >= PROGRAMS_PER_TEMPLATE) programs.shift();
+  programs.push({ skeleton, program });
   return program;
 }
 
@@ -315,66 +337,92 @@ function fill(parts: Parts, values: string[]): string {
   return out;
 }
 
+/** The images one render uses: resolved from photos and assets, numbered as files in order of first use. */
+class RenderImages {
+  readonly used: Array<{ image: SignatureImage; shared: boolean; file: SignatureFile; src: ImageSource }> = [];
+  /** Whether web HTML holds image marks to fill in. */
+  inWeb = false;
+  readonly #folder: string;
+  readonly #folderInSrc: string;
+  readonly #baseUrl: string;
+  readonly #urlMode: boolean;
+
+  constructor(
+    private readonly template: CompiledTemplate,
+    private readonly subject: SignatureSubject,
+    private readonly options: RenderOptions,
+  ) {
+    this.#folder = `${options.name.replace(/[\\/:*?"<>|]/g, '_')}_files`;
+    this.#folderInSrc = encodeURIComponent(this.#folder);
+    this.#baseUrl = (options.publicBaseUrl ?? '').replace(/\/+$/, '');
+    this.#urlMode = options.imageMode === 'url';
+  }
+
+  /** How web HTML refers to images, for the hash (the HTM stands in for the rest of it). */
+  get webForm(): string {
+    return this.#urlMode ? `url ${this.#baseUrl}` : 'inline';
+  }
+
+  resolve(src: string): ImageSource | undefined {
+    let image: SignatureImage | undefined;
+    const shared = !src.startsWith(PHOTO_REF);
+    if (!shared) image = this.subject.photos[src.slice(PHOTO_REF.length) as (typeof PERSON_NAMESPACES)[number]];
+    else if (src.startsWith(ASSET_REF)) {
+      const hash = src.slice(ASSET_REF.length);
+      image = this.template.images.get(hash) ?? this.options.assets?.(hash);
+    }
+    if (!image) return undefined;
+    const known = this.used.find((u) => u.image.hash === image.hash);
+    if (known) return known.src;
+    const name = `image${String(this.used.length + 1).padStart(3, '0')}.${EXTENSIONS[image.contentType]}`;
+    const file = { path: `${this.#folder}/${name}`, contentType: image.contentType, bytes: image.bytes };
+    let web: string;
+    if (this.#urlMode) web = escapeAttribute(`${this.#baseUrl}/${image.hash}.${EXTENSIONS[image.contentType]}`);
+    else {
+      web = `${IMAGE_MARK}${image.hash}${IMAGE_MARK}`;
+      this.inWeb = true;
+    }
+    const resolved: ImageSource = { image, shared, web, htm: `${this.#folderInSrc}/${name}` };
+    this.used.push({ image, shared, file, src: resolved });
+    return resolved;
+  }
+
+  dataUri(hash: string): string {
+    const used = this.used.find((u) => u.image.hash === hash)!;
+    return dataUri(used.image, used.shared);
+  }
+}
+
 /** Renders one template for one subject in the four forms (synchronous: no I/O, images come resolved). */
 export function renderSignature(template: CompiledTemplate, subject: SignatureSubject, options: RenderOptions): RenderedSignature {
   const { skeleton, values } = renderCollecting(template.liquid, renderScope(subject, options));
   const program = programFor(template, skeleton);
-  const folder = `${options.name.replace(/[\\/:*?"<>|]/g, '_')}_files`;
-  const folderInSrc = encodeURIComponent(folder);
-  const baseUrl = (options.publicBaseUrl ?? '').replace(/\/+$/, '');
-  const urlMode = options.imageMode === 'url';
 
   let web = '';
   let htm = '';
   const text = new TextWriter();
   const rtf = new RtfWriter();
-  const files: SignatureFile[] = [];
-  const fileOf = new Map<string, string>();
-  const fileHash = new Map<string, string>();
-  const marked = new Map<string, SignatureImage>();
-
-  const fileFor = (image: SignatureImage): string => {
-    let path = fileOf.get(image.hash);
-    if (path === undefined) {
-      const file = `image${String(files.length + 1).padStart(3, '0')}.${EXTENSIONS[image.contentType]}`;
-      files.push({ path: `${folder}/${file}`, contentType: image.contentType, bytes: image.bytes });
-      fileHash.set(`${folder}/${file}`, image.hash);
-      path = `${folderInSrc}/${file}`;
-      fileOf.set(image.hash, path);
-    }
-    return path;
-  };
-  const resolve = (src: string): ImageSource | undefined => {
-    let image: SignatureImage | undefined;
-    if (src.startsWith(PHOTO_REF)) image = subject.photos[src.slice(PHOTO_REF.length) as (typeof PERSON_NAMESPACES)[number]];
-    else if (src.startsWith(ASSET_REF)) {
-      const hash = src.slice(ASSET_REF.length);
-      image = template.images.get(hash) ?? options.assets?.(hash);
-    }
-    if (!image) return undefined;
-    let webSrc: string;
-    if (urlMode) webSrc = escapeAttribute(`${baseUrl}/${image.hash}.${EXTENSIONS[image.contentType]}`);
-    else {
-      marked.set(image.hash, image);
-      webSrc = `${IMAGE_MARK}${image.hash}${IMAGE_MARK}`;
-    }
-    return { image, web: webSrc, htm: fileFor(image) };
-  };
-
+  const images = new RenderImages(template, subject, options);
   for (const op of program.ops) {
     if (op.kind === 'text') {
       for (let i = 0; i < op.parts.length; i++) {
         const part = op.parts[i]!;
         const value = typeof part === 'string' ? part : values[part]!;
-        const html = typeof part === 'string' ? (op.html[i] as string) : escapeText(value);
-        web += html;
-        htm += html;
-        text.text(value);
-        rtf.text(value);
+        if (typeof part === 'string') {
+          web += op.html[i] as string;
+          htm += op.htm[i] as string;
+        } else {
+          const html = escapeText(value);
+          web += html;
+          htm += asciiHtml(html);
+        }
+        const inline = typeof part === 'string' ? (op.inline[i] as InlineText) : inlineText(value);
+        text.text(inline);
+        rtf.text(inline);
       }
     } else if (op.kind === 'open') {
       web += op.html;
-      htm += op.html;
+      htm += op.htm;
       text.open(op.tag, op.attributes);
       rtf.open(op.tag, op.attributes);
     } else if (op.kind === 'close') {
@@ -385,24 +433,34 @@ export function renderSignature(template: CompiledTemplate, subject: SignatureSu
     } else {
       const attributes: Record<string, string> = {};
       for (const [name, parts] of op.attributes) attributes[name] = fill(parts, values);
-      const start = elementStart(op.tag, attributes, resolve);
+      const start = elementStart(op.tag, attributes, images);
       if (!start) continue;
       web += start.web;
-      htm += start.htm;
+      htm += asciiHtml(start.htm);
       text.open(op.tag, start.kept);
       rtf.open(op.tag, start.kept, start.image);
     }
   }
 
-  const webHtml = marked.size > 0 ? web.replace(IMAGE_MARKS, (_, h: string) => dataUri(marked.get(h)!)) : web;
+  const webHtml = images.inWeb ? fillMarks(web, IMAGE_MARK, (h) => images.dataUri(h)) : web;
   const htmDocument = outlookHtm(htm);
   const txt = text.finish();
   const rtfDocument = rtf.finish();
-  // Images count by their SHA-256 (the bytes' content address) rather than by their encoded copies:
-  // hashing 30 KB of base64 and hex per signature was a sixth of the render.
-  let hashed = `${web}\u0000${htmDocument}\u0000${rtfDocument.withImageHashes}\u0000${txt}`;
-  for (const file of files) hashed += `\u0000${file.path}\u0000${fileHash.get(file.path)}`;
-  return { webHtml, htm: htmDocument, rtf: rtfDocument.document, txt, files, hash: hash('sha256', hashed) };
+  // The hash reads every output, in forms that are cheap to hash and still tell every change apart:
+  // images by their SHA-256 (the bytes' content address) instead of 30 KB of base64 and hex, and the
+  // web HTML through the HTM, which is the same fragment in ASCII with the images as files (so web
+  // HTML adds only how it refers to images). Hashing it all as written was a fifth of the render.
+  let hashed = `${images.webForm}\u0000${htmDocument}\u0000${rtfDocument.withImageHashes}\u0000${txt}`;
+  for (const used of images.used) hashed += `\u0000${used.file.path}\u0000${used.image.hash}`;
+  return { webHtml, htm: htmDocument, rtf: rtfDocument.document, txt, files: images.used.map((u) => u.file), hash: hash('sha256', hashed) };
+}
+
+const NON_ASCII = /[\u0080-\u{10ffff}]/u;
+const NON_ASCII_ALL = /[\u0080-\u{10ffff}]/gu;
+
+/** HTML with every character above ASCII as a numeric reference (one per code point). */
+function asciiHtml(html: string): string {
+  return NON_ASCII.test(html) ? html.replace(NON_ASCII_ALL, (c) => `&#${c.codePointAt(0)};`) : html;
 }
 
 /** As sanitize-html escapes text: `& < >`. */
@@ -420,7 +478,6 @@ function escapeAttribute(value: string): string {
  * character above ASCII also written as a numeric reference, so the file reads right even where
  * Outlook or Word takes it for windows-1252.
  */
-function outlookHtm(body: string): string {
-  const ascii = body.replace(/[\u0080-\u{10ffff}]/gu, (c) => `&#${c.codePointAt(0)};`);
+function outlookHtm(ascii: string): string {
   return `<html>\r\n<head>\r\n<meta http-equiv="Content-Type" content="text/html; charset=utf-8">\r\n<meta name="Generator" content="onramp">\r\n</head>\r\n<body>\r\n${ascii}\r\n</body>\r\n</html>\r\n`;
 }

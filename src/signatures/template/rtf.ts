@@ -6,7 +6,7 @@
  * character above U+007F is `\uN?` (signed 16-bit; astral characters as their UTF-16 surrogate pair),
  * so no code page can garble an umlaut. Unsupported styling is left out, never approximated.
  */
-import { BLOCK_ELEMENTS, CELL_ELEMENTS, HTML_WHITESPACE, type ResolvedImage, type SignatureSink } from './writers.js';
+import { BLOCK_ELEMENTS, CELL_ELEMENTS, fillMarks, type InlineText, type ResolvedImage, type SignatureSink } from './writers.js';
 
 const DEFAULT_FONT = 'Calibri';
 /** Half-points: 11 pt, Outlook's default. */
@@ -28,10 +28,9 @@ const NAMED_COLOURS: Record<string, [number, number, number]> = {
   purple: [128, 0, 128],
   teal: [0, 128, 128],
 };
-const LINK_COLOUR: [number, number, number] = [5, 99, 193];
+const LINK_COLOUR = colourEntry([5, 99, 193]);
 /** Where a picture's hex goes once the document is done (NUL never appears in escaped RTF text). */
 const PICTURE_MARK = '\u0000';
-const PICTURE_MARKS = new RegExp(`${PICTURE_MARK}([0-9a-f]{64})${PICTURE_MARK}`, 'g');
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the characters rtfEscape rewrites.
 const RTF_SPECIAL = /[\\{}\t\u00a0\u0000-\u001f\u007f-\uffff]/;
@@ -50,7 +49,17 @@ export function rtfEscape(text: string): string {
   });
 }
 
-function parseColour(value: string): [number, number, number] | undefined {
+function colourEntry([r, g, b]: [number, number, number]): string {
+  return `\\red${r}\\green${g}\\blue${b};`;
+}
+
+/** A CSS colour as a colour-table entry. */
+function parseColour(value: string): string | undefined {
+  const rgb = parseRgb(value);
+  return rgb && colourEntry(rgb);
+}
+
+function parseRgb(value: string): [number, number, number] | undefined {
   const v = value.trim().toLowerCase();
   const hex = /^#([0-9a-f]{3}|[0-9a-f]{6})$/.exec(v);
   if (hex) {
@@ -86,8 +95,10 @@ interface OpenGroup {
   closing: string;
 }
 
-type Formatting = Array<string | { font: string } | { colour: [number, number, number] }>;
+/** Control words, and fonts and colours (as colour-table entries) still to be numbered in a document. */
+type Formatting = Array<string | { font: string } | { colour: string }>;
 const FORMATTING_CACHE = new Map<string, Formatting>();
+const FORMATTING_BY_ATTRIBUTES = new WeakMap<object, Formatting>();
 const FORMATTING_CACHE_ENTRIES = 1024;
 
 /** An element's formatting as control words, with fonts and colours still to be numbered in a document's tables. */
@@ -151,7 +162,7 @@ export class RtfWriter implements SignatureSink {
   #pendingSpace = false;
   #cellsInRow = 0;
   readonly #open: OpenGroup[] = [];
-  readonly #pictures = new Map<string, { hash: string; bytes: Buffer }>();
+  readonly #pictures = new Map<string, ResolvedImage>();
 
   #font(name: string): number {
     const clean = name
@@ -165,9 +176,8 @@ export class RtfWriter implements SignatureSink {
     return this.#fonts.length - 1;
   }
 
-  /** Index in the colour table (1-based: entry 0 is "auto"). */
-  #colour([r, g, b]: [number, number, number]): number {
-    const entry = `\\red${r}\\green${g}\\blue${b};`;
+  /** Index in the colour table (1-based: entry 0 is "auto") of an entry such as `\red0\green0\blue0;`. */
+  #colour(entry: string): number {
     let at = this.#colours.indexOf(entry);
     if (at === -1) at = this.#colours.push(entry) - 1;
     return at + 1;
@@ -181,13 +191,19 @@ export class RtfWriter implements SignatureSink {
 
   /** Control words for an element, from its tag and styling; styles repeat, so their reading is kept. */
   #formatting(tag: string, attributes: Readonly<Record<string, string>>): string {
-    const key = `${tag}\u0000${attributes.style ?? ''}\u0000${attributes.dir ?? ''}\u0000${attributes.face ?? ''}\u0000${attributes.size ?? ''}\u0000${attributes.color ?? ''}`;
-    let formatting = FORMATTING_CACHE.get(key);
+    // Static elements hand over the same attributes object at every render.
+    let formatting = FORMATTING_BY_ATTRIBUTES.get(attributes);
     if (formatting === undefined) {
-      formatting = readFormatting(tag, attributes);
-      if (FORMATTING_CACHE.size >= FORMATTING_CACHE_ENTRIES) FORMATTING_CACHE.clear();
-      FORMATTING_CACHE.set(key, formatting);
+      const key = `${tag}\u0000${attributes.style ?? ''}\u0000${attributes.dir ?? ''}\u0000${attributes.face ?? ''}\u0000${attributes.size ?? ''}\u0000${attributes.color ?? ''}`;
+      formatting = FORMATTING_CACHE.get(key);
+      if (formatting === undefined) {
+        formatting = readFormatting(tag, attributes);
+        if (FORMATTING_CACHE.size >= FORMATTING_CACHE_ENTRIES) FORMATTING_CACHE.clear();
+        FORMATTING_CACHE.set(key, formatting);
+      }
+      FORMATTING_BY_ATTRIBUTES.set(attributes, formatting);
     }
+    if (formatting.length === 0) return '';
     let words = '';
     for (const f of formatting) words += typeof f === 'string' ? f : 'font' in f ? `\\f${this.#font(f.font)}` : `\\cf${this.#colour(f.colour)}`;
     return words;
@@ -236,28 +252,29 @@ export class RtfWriter implements SignatureSink {
 
   close(tag: string): void {
     if (tag === 'br' || tag === 'img') return;
-    const at = this.#open.findLastIndex((g) => g.tag === tag);
+    const open = this.#open;
+    let at = open.length - 1;
+    while (at >= 0 && open[at]!.tag !== tag) at--;
     if (at === -1) return;
-    for (const group of this.#open.splice(at).reverse()) this.#body += group.closing;
+    while (open.length > at) this.#body += open.pop()!.closing;
     if (CELL_ELEMENTS.has(tag)) {
       if (this.#lineHasContent) this.#cellsInRow++;
     } else if (BLOCK_ELEMENTS.has(tag)) this.#paragraph();
   }
 
-  text(text: string): void {
-    const collapsed = text.replace(HTML_WHITESPACE, ' ');
-    if (collapsed.trim() === '') {
-      if (this.#lineHasContent && collapsed !== '') this.#pendingSpace = true;
+  text({ blank, leading, trailing, body }: InlineText): void {
+    if (blank) {
+      if (this.#lineHasContent && (leading || trailing)) this.#pendingSpace = true;
       return;
     }
-    const leading = collapsed.startsWith(' ');
     if ((leading || this.#pendingSpace) && this.#lineHasContent) this.#body += ' ';
-    this.#body += rtfEscape(collapsed.trim());
+    this.#body += rtfEscape(body);
     this.#lineHasContent = true;
-    this.#pendingSpace = collapsed.endsWith(' ');
+    this.#pendingSpace = trailing;
   }
 
-  #picture({ image, width, height }: ResolvedImage): void {
+  #picture(resolved: ResolvedImage): void {
+    const { image, width, height } = resolved;
     const blip = image.contentType === 'image/png' ? '\\pngblip' : image.contentType === 'image/jpeg' ? '\\jpegblip' : undefined;
     // RTF has no GIF picture type; Outlook shows its alt text's absence better than a broken box.
     if (!blip) return;
@@ -265,7 +282,7 @@ export class RtfWriter implements SignatureSink {
     const pixelsHigh = image.height ?? height;
     if (this.#pendingSpace && this.#lineHasContent) this.#body += ' ';
     this.#pendingSpace = false;
-    this.#pictures.set(image.hash, image);
+    this.#pictures.set(image.hash, resolved);
     this.#body += `{\\pict${blip}\\picw${pixelsWide}\\pich${pixelsHigh}\\picwgoal${width * 15}\\pichgoal${height * 15}\n${PICTURE_MARK}${image.hash}${PICTURE_MARK}}`;
     this.#lineHasContent = true;
   }
@@ -276,19 +293,20 @@ export class RtfWriter implements SignatureSink {
     const fonts = this.#fonts.map((f, i) => `{\\f${i}\\fnil\\fcharset0 ${rtfEscape(f)};}`).join('');
     const colours = `{\\colortbl ;${this.#colours.join('')}}`;
     const withImageHashes = `{\\rtf1\\ansi\\ansicpg1252\\deff0\\uc1{\\fonttbl${fonts}}\n${colours}\n\\viewkind4\\pard\\f0\\fs${DEFAULT_SIZE} ${this.#body}}`;
-    const document = this.#pictures.size > 0 ? withImageHashes.replace(PICTURE_MARKS, (_, h: string) => hexOf(this.#pictures.get(h)!)) : withImageHashes;
+    const document = this.#pictures.size > 0 ? fillMarks(withImageHashes, PICTURE_MARK, (h) => hexOf(this.#pictures.get(h)!)) : withImageHashes;
     return { document, withImageHashes };
   }
 }
 
-/** Hex of an image's bytes, remembered for the images seen most recently (logos repeat in every render). */
+/** Hex of an image's bytes; a template's own images (logos) are remembered, people's photos are not (each is used once). */
 const HEX_CACHE = new Map<string, string>();
 const HEX_CACHE_ENTRIES = 64;
 
-function hexOf(image: { hash: string; bytes: Buffer }): string {
+function hexOf({ image, shared }: ResolvedImage): string {
   let hex = HEX_CACHE.get(image.hash);
   if (hex === undefined) {
     hex = image.bytes.toString('hex');
+    if (!shared) return hex;
     if (HEX_CACHE.size >= HEX_CACHE_ENTRIES) HEX_CACHE.delete(HEX_CACHE.keys().next().value!);
     HEX_CACHE.set(image.hash, hex);
   }

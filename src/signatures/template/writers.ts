@@ -7,6 +7,8 @@ import type { SignatureImage } from '../model.js';
 
 export interface ResolvedImage {
   image: SignatureImage;
+  /** A template image every render uses (its encodings are worth remembering), not a person's photo. */
+  shared: boolean;
   /** Displayed size in CSS pixels (attributes, style, or the image's own). */
   width: number;
   height: number;
@@ -15,7 +17,26 @@ export interface ResolvedImage {
 export interface SignatureSink {
   open(tag: string, attributes: Readonly<Record<string, string>>, image?: ResolvedImage): void;
   close(tag: string): void;
-  text(text: string): void;
+  text(text: InlineText): void;
+}
+
+/** A run of text as HTML lays it out: whitespace collapsed, its edges noted (read once, for every writer). */
+export interface InlineText {
+  /** Nothing but collapsible whitespace (or nothing at all). */
+  blank: boolean;
+  /** It starts / ends with collapsible whitespace. */
+  leading: boolean;
+  trailing: boolean;
+  /** Collapsed, without its edge spaces. */
+  body: string;
+}
+
+export function inlineText(text: string): InlineText {
+  const collapsed = HTML_WHITESPACE.test(text) ? text.replace(HTML_WHITESPACE_ALL, ' ') : text;
+  const leading = collapsed.startsWith(' ');
+  const trailing = collapsed.endsWith(' ');
+  const body = collapsed.slice(leading ? 1 : 0, trailing && collapsed.length > 1 ? -1 : undefined);
+  return { blank: body === '' || body === ' ', leading, trailing, body: body === ' ' ? '' : body };
 }
 
 /** Elements that start and end a line in text and RTF. */
@@ -44,8 +65,20 @@ export const BLOCK_ELEMENTS = new Set([
 ]);
 export const CELL_ELEMENTS = new Set(['td', 'th']);
 
+/**
+ * Replaces each `<mark>key<mark>` in a text with `fill(key)`: how images' encoded bytes go into an
+ * output once it is written (splitting is several times faster than a replace with a callback).
+ */
+export function fillMarks(text: string, mark: string, fill: (key: string) => string): string {
+  const pieces = text.split(mark);
+  let out = '';
+  for (let i = 0; i < pieces.length; i++) out += i % 2 === 1 ? fill(pieces[i]!) : pieces[i]!;
+  return out;
+}
+
 /** HTML's whitespace (not U+00A0, which stays a hard space). */
-export const HTML_WHITESPACE = /[ \t\n\r\f]+/g;
+export const HTML_WHITESPACE = /[\t\n\r\f]| {2}/;
+const HTML_WHITESPACE_ALL = /[ \t\n\r\f]+/g;
 
 /** The text a link shows and where it goes, when they differ enough to print both. */
 export function linkTarget(href: string, shown: string): string | undefined {
@@ -114,17 +147,14 @@ export class TextWriter implements SignatureSink {
     } else if (BLOCK_ELEMENTS.has(tag)) this.#block();
   }
 
-  text(text: string): void {
-    const collapsed = text.replace(HTML_WHITESPACE, ' ');
-    if (collapsed === ' ') {
+  text({ blank, leading, trailing, body }: InlineText): void {
+    if (blank && (leading || trailing)) {
       if (this.#line !== '') this.#pendingSpace = true;
       return;
     }
-    const leading = collapsed.startsWith(' ');
-    const body = collapsed.trim() === '' ? '' : collapsed.replace(/^ | $/g, '');
     if ((leading || this.#pendingSpace) && this.#line !== '' && !this.#line.endsWith(' ') && !this.#line.endsWith('\t')) this.#line += ' ';
     this.#line += body;
-    this.#pendingSpace = collapsed.endsWith(' ');
+    this.#pendingSpace = trailing;
   }
 
   finish(): string {
