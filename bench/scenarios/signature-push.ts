@@ -47,6 +47,7 @@ export async function signaturePushScenario(ctx: ScenarioContext): Promise<Figur
       maxElements: number;
       timeZone: string;
       maxAssetBytes: number;
+      deploymentConcurrency: number;
     };
     const engine = liquidSignatureEngine({ maxBytes: cfg.maxBytes, maxNestingDepth: cfg.maxNestingDepth, maxElements: cfg.maxElements });
     const store = new SignatureStore({ db: storage.db, engine, clock: systemClock, maxAssetBytes: cfg.maxAssetBytes });
@@ -82,7 +83,11 @@ export async function signaturePushScenario(ctx: ScenarioContext): Promise<Figur
     await sync.runOnce();
     const mailboxes = (await planner.mailboxesInScope(null, 1_000_000)).length;
     const concurrency = config.exchangeMaxConcurrency;
-    deployment = new SignatureDeployment(storage.db, clients.exchange, planner, systemClock, log, 'bench', { concurrency, pageSize: 200, pollMs: 3_600_000 });
+    deployment = new SignatureDeployment(storage.db, clients.exchange, planner, systemClock, log, 'bench', {
+      concurrency: cfg.deploymentConcurrency,
+      pageSize: 200,
+      pollMs: 3_600_000,
+    });
 
     sim.control.setRoamingSignatures(false);
     sim.control.setFaults({ exchangeLatencyMs: LATENCY_MS, exchangeMaxConcurrency: TENANT_CONCURRENCY });
