@@ -23,10 +23,6 @@ import { loadConfig } from '../onramp-config.js';
 import { createLogger } from '../lib/logger.js';
 import { systemClock } from '../lib/clock.js';
 import { DirectorySync } from '../directory/directory-sync.js';
-import { recordAudit, requireRole } from '../auth/auth.plugin.js';
-import { DeploymentState } from './deployment-state.js';
-import { deploymentRoutes } from './deployment.routes.js';
-import { SignatureDeployment } from './exchange-push.js';
 import { sqliteBackend, type TestStorage } from '../../test/support/storage.js';
 import { startTestTenant, type TestTenant } from '../../test/support/simulator.js';
 import { launchChromium } from '../../test/support/browser.js';
@@ -85,7 +81,6 @@ describe(
     let storage: TestStorage;
     let tenant: TestTenant;
     let app: FastifyInstance;
-    let deployment: SignatureDeployment;
     let browser: Browser;
     let context: BrowserContext;
     let page: Page;
@@ -126,19 +121,8 @@ describe(
         graph: tenant.graph,
         exchange: tenant.exchange,
       });
-      // The push as the deployment's own tests wire it, over the app's planner; it looks for queued runs often.
-      const planner = app.signatures.planner;
-      deployment = new SignatureDeployment(storage.db, tenant.exchange, planner, systemClock, log, 'sig-browser', { pollMs: 200 });
-      await app.register(deploymentRoutes, {
-        deployment,
-        state: new DeploymentState(storage.db, planner, systemClock),
-        viewerGuard: requireRole('viewer'),
-        adminGuard: requireRole('admin'),
-        actorOf: (req) => req.principal?.subject ?? 'admin',
-        audit: recordAudit,
-      });
+      // The push runs with the app (src/app.ts wires it over the app's planner) once it listens.
       base = await app.listen({ host: '127.0.0.1', port: 0 });
-      deployment.start();
       browser = await launchChromium();
       context = await browser.newContext({ ignoreHTTPSErrors: true });
       page = await context.newPage();
@@ -150,7 +134,6 @@ describe(
     after(async () => {
       await context?.close();
       await browser?.close();
-      await deployment?.stop();
       await app?.close();
       await storage?.close();
       await tenant?.stop();
