@@ -27,6 +27,7 @@ import { signatureRenderingScenario } from './scenarios/signature-rendering.js';
 import { signatureSanitiserScenario } from './scenarios/signatures.js';
 import { signaturePushScenario } from './scenarios/signature-push.js';
 import { trackingScenario } from './scenarios/tracking.js';
+import { metricsScenario } from './scenarios/metrics.js';
 import { uploadScenario } from './scenarios/upload.js';
 import { makePki, ROOT } from './support.js';
 import { startBenchTenant } from './tenant.js';
@@ -55,6 +56,7 @@ const SCENARIOS: Array<[string, Scenario]> = [
   ['7 signature sanitiser', signatureSanitiserScenario],
   ['8 signature rendering', signatureRenderingScenario],
   ['9 signature push', signaturePushScenario],
+  ['10 metrics', metricsScenario],
 ];
 
 /**

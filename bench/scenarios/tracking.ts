@@ -15,7 +15,7 @@ const P99: Target = { op: '<=', value: 20 };
 const SCENARIO = '3 tracking links';
 
 /** The link tokens onramp issued (`<id>.<secret>`), read from its embedded database (the bench is not a client of SQL otherwise). */
-function issuedTokens(dataDir: string, limit: number): string[] {
+export function issuedTokens(dataDir: string, limit: number): string[] {
   const db = new Database(join(dataDir, 'onramp.sqlite'), { readonly: true, fileMustExist: true });
   try {
     return (db.prepare("select id || '.' || link_secret as t from tracked_user limit ?").all(limit) as Array<{ t: string }>).map((r) => r.t);

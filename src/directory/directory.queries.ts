@@ -148,9 +148,11 @@ export async function untrackGroupsExcept(db: Kysely<Database>, keep: readonly s
   });
 }
 
-/** Replaces a group's members with what Graph answered, in one transaction. */
-export async function replaceGroupMembers(db: Kysely<Database>, groupId: string, userIds: ReadonlySet<string>, now: string): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+/** Replaces a group's members with what Graph answered, in one transaction; true when they changed. */
+export async function replaceGroupMembers(db: Kysely<Database>, groupId: string, userIds: ReadonlySet<string>, now: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const before = await trx.selectFrom('directory_group_member').select('user_id').where('group_id', '=', groupId).execute();
+    const changed = before.length !== userIds.size || before.some((r) => !userIds.has(r.user_id));
     await trx.deleteFrom('directory_group_member').where('group_id', '=', groupId).execute();
     const ids = [...userIds];
     for (let i = 0; i < ids.length; i += 500) {
@@ -160,6 +162,7 @@ export async function replaceGroupMembers(db: Kysely<Database>, groupId: string,
         .execute();
     }
     await trx.updateTable('directory_group').set({ refreshed_at: now, last_error: null }).where('id', '=', groupId).execute();
+    return changed;
   });
 }
 

@@ -19,6 +19,8 @@ for (const backend of BACKENDS) {
         const sync = new DirectorySync(storage.db, tenant.graph, clock, log, 'test');
         const groups = new GroupMembership(storage.db, tenant.graph, clock, log, 'test');
         const facts = new DirectoryFacts(storage.db);
+        const told: string[][] = [];
+        groups.onChanged((ids) => told.push(ids));
         const t = tenant.sim.control.tenant;
         const users = [...t.users.values()].filter((u) => u.accountEnabled && u.mail && u.userType === 'Member');
         const withManager = users.find((u) => u.managerId)!;
@@ -38,6 +40,9 @@ for (const backend of BACKENDS) {
         assert.deepEqual([...(await facts.groupIdsOf(a.id))], [sales.id], 'a is in Sales through Sales EMEA');
         assert.deepEqual([...(await facts.groupIdsOf(b.id))], [sales.id]);
         assert.deepEqual([...(await facts.groupIdsOf(c.id))], []);
+        assert.deepEqual(told, [[sales.id]], 'the first read is a change');
+        await groups.job.runNow();
+        assert.equal(told.length, 1, 'a refresh that finds the same members says nothing');
 
         // A nested change shows after the next refresh; a manager change after the next delta round.
         t.addGroupMember(emea.id, c.id);
@@ -45,6 +50,7 @@ for (const backend of BACKENDS) {
         await groups.job.runNow();
         await sync.runOnce();
         assert.deepEqual([...(await facts.groupIdsOf(c.id))], [sales.id]);
+        assert.deepEqual(told, [[sales.id], [sales.id]], 'a member joined through the nested group');
         assert.equal((await facts.person(withManager.userPrincipalName))?.managerId, c.id);
         tenant.sim.control.updateUser(withManager.userPrincipalName, { managerId: null });
         await sync.runOnce();

@@ -19,6 +19,7 @@ export interface NamedGroup {
 
 export class GroupMembership {
   readonly job: RecurringJob<number>;
+  readonly #listeners: Array<(groupIds: string[]) => void> = [];
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -56,20 +57,28 @@ export class GroupMembership {
     if (added.length > 0) await this.job.runNow().catch(() => undefined);
   }
 
+  /** Told after a refresh which groups' members changed (signatures re-plan the mailboxes). */
+  onChanged(listener: (groupIds: string[]) => void): void {
+    this.#listeners.push(listener);
+  }
+
   /** Reads every tracked group's members; returns how many groups were refreshed. */
   async #refresh(): Promise<number> {
     const ids = await trackedGroupIds(this.db);
     if (ids.length === 0) return 0;
     const members = await this.graph.listTransitiveUserIds(ids);
     const now = this.clock.now().toISOString();
+    const changed: string[] = [];
     for (const id of ids) {
       const users = members.get(id);
-      if (users) await replaceGroupMembers(this.db, id, users, now);
-      else {
+      if (users) {
+        if (await replaceGroupMembers(this.db, id, users, now)) changed.push(id);
+      } else {
         this.log.warn({ groupId: id }, 'a group signature rules name is not in the directory; its members are left as they were');
         await markGroupFailed(this.db, id, 'not found in Microsoft Graph');
       }
     }
+    if (changed.length > 0) for (const listener of this.#listeners) listener(changed);
     return ids.length;
   }
 }

@@ -162,9 +162,12 @@ export function createLimiter(limit: number): AdaptiveLimiter {
 
 export class Transport {
   private readonly origin: string;
+  /** Span attributes of every attempt, made once. */
+  private readonly spanAttributes: Record<string, string>;
 
   constructor(private readonly o: TransportOptions) {
     this.origin = new URL(o.root).origin;
+    this.spanAttributes = { 'server.address': new URL(o.root).host, 'onramp.api': o.api ?? 'graph' };
   }
 
   get root(): string {
@@ -174,7 +177,8 @@ export class Transport {
   /** One attempt, counted by its answer's status and traced as a client span when tracing is on. */
   private once(method: string, url: string, body: unknown, headers: Record<string, string>, binary: boolean): Promise<GraphResponse> {
     const api = this.o.api ?? 'graph';
-    return inSpan(`${api} ${method}`, { 'http.request.method': method, 'server.address': new URL(url).host, 'onramp.api': api }, async (span) => {
+    return inSpan(`${api} ${method}`, this.spanAttributes, async (span) => {
+      span?.setAttribute('http.request.method', method);
       let status = 'error';
       try {
         const res = await this.attempt(method, url, body, headers, binary);

@@ -5,7 +5,7 @@
  * state somewhere (jobs, Graph counters, the outbox, directory sync, the pool) is read at scrape time.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onResponseHookHandler } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { JobBoard } from '../db/recurring-job.js';
 import type { Storage } from '../db/dialect.js';
@@ -40,9 +40,6 @@ export class OnrampMetrics {
   readonly #latency: Histogram<'listener' | 'method' | 'route'>;
   readonly #refusals: Counter<'code'>;
   readonly #jobDuration: Histogram<'job' | 'outcome'>;
-  /** Per listener, per route (Fastify's route config object: one per registered route), per method. */
-  readonly #routes = new Map<string, WeakMap<object, Record<string, RouteSeries>>>();
-  readonly #unmatched = new Map<string, Record<string, RouteSeries>>();
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -76,33 +73,40 @@ export class OnrampMetrics {
     registerScrapeMetrics(registers, sources);
   }
 
-  /** Counts and times every request of `app` as `listener`. */
+  /**
+   * Counts and times every request of `app` as `listener`. Call before the routes are registered: each
+   * route gets its own hook holding its series, so a request costs no lookup of its route (Fastify's
+   * `req.routeOptions` builds an object per read); the one root hook counts only unmatched URLs.
+   */
   instrument(app: FastifyInstance, listener: string): void {
-    const routes = new WeakMap<object, Record<string, RouteSeries>>();
-    this.#routes.set(listener, routes);
-    const unmatched: Record<string, RouteSeries> = {};
-    this.#unmatched.set(listener, unmatched);
-    app.addHook('onResponse', (req, reply, done) => {
-      const method = KNOWN_METHODS.has(req.method) ? req.method : 'OTHER';
-      const { url, config } = req.routeOptions;
-      let byMethod = unmatched;
-      if (url !== undefined) {
-        byMethod = routes.get(config) ?? {};
-        if (!routes.has(config)) routes.set(config, byMethod);
-      }
-      let series = byMethod[method];
+    const record = (byMethod: Record<string, RouteSeries>, route: string, method: string, status: number, ms: number) => {
+      const known = KNOWN_METHODS.has(method) ? method : 'OTHER';
+      let series = byMethod[known];
       if (!series) {
-        const route = url ?? UNMATCHED;
-        series = { latency: this.#latency.labels({ listener, method, route }), byStatus: new Map() };
-        byMethod[method] = series;
+        series = { latency: this.#latency.labels({ listener, method: known, route }), byStatus: new Map() };
+        byMethod[known] = series;
       }
-      let counter = series.byStatus.get(reply.statusCode);
+      let counter = series.byStatus.get(status);
       if (!counter) {
-        counter = this.#requests.labels({ listener, method, route: url ?? UNMATCHED, status: String(reply.statusCode) });
-        series.byStatus.set(reply.statusCode, counter);
+        counter = this.#requests.labels({ listener, method: known, route, status: String(status) });
+        series.byStatus.set(status, counter);
       }
       counter.inc();
-      series.latency.observe(reply.elapsedTime / 1000);
+      series.latency.observe(ms / 1000);
+    };
+    app.addHook('onRoute', (route) => {
+      const byMethod: Record<string, RouteSeries> = {};
+      const url = route.url;
+      const hook: onResponseHookHandler = (req, reply, done) => {
+        record(byMethod, url, req.method, reply.statusCode, reply.elapsedTime);
+        done();
+      };
+      const existing = route.onResponse;
+      route.onResponse = existing === undefined ? [hook] : [...(Array.isArray(existing) ? existing : [existing]), hook];
+    });
+    const unmatched: Record<string, RouteSeries> = {};
+    app.addHook('onResponse', (req, reply, done) => {
+      if (req.is404) record(unmatched, UNMATCHED, req.method, reply.statusCode, reply.elapsedTime);
       done();
     });
   }

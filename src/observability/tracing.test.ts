@@ -7,6 +7,12 @@ import { RecurringJob } from '../db/recurring-job.js';
 import { systemClock } from '../lib/clock.js';
 import { createLogger } from '../lib/logger.js';
 import { startTestTenant } from '../../test/support/simulator.js';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startOnramp } from '../main.js';
+import { loadConfig } from '../onramp-config.js';
+import { ephemeralServeEnv } from '../../test/support/process.js';
 import { installHttpTracing, startTracing, tracingActive } from './tracing.js';
 
 interface ExportedSpan {
@@ -38,8 +44,24 @@ async function startReceiver() {
   return { url: `http://127.0.0.1:${port}/v1/traces`, spans, contentTypes, close: () => new Promise((r) => server.close(r)) };
 }
 
-test('off by default: nothing of OpenTelemetry is active', () => {
+function sources(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) sources(path, out);
+    else if (name.endsWith('.ts') && !name.endsWith('.test.ts')) out.push(path);
+  }
+  return out;
+}
+
+test('off by default, and then nothing of OpenTelemetry is loaded: only tracing.ts imports it, at start, dynamically', () => {
   assert.equal(tracingActive(), false);
+  const runtimeImports: string[] = [];
+  for (const file of sources('src')) {
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/^\s*import\s+(type\s+)?[^;]*?from\s+'(@opentelemetry\/[^']+)'/gm)) if (!m[1]) runtimeImports.push(`${file}: ${m[2]}`);
+    if (!file.endsWith('observability/tracing.ts') && /import\('@opentelemetry\//.test(text)) runtimeImports.push(`${file}: dynamic`);
+  }
+  assert.deepEqual(runtimeImports, []);
 });
 
 test('spans reach an OTLP receiver; Graph calls are children of the job run and of the HTTP request', async () => {
@@ -96,4 +118,27 @@ test('spans reach an OTLP receiver; Graph calls are children of the job run and 
   const status = httpSpan.attributes.find((a) => a.key === 'http.response.status_code');
   assert.deepEqual(status?.value, { intValue: 200 });
   assert.equal(tracingActive(), false, 'stopped');
+});
+
+test('with telemetry.otlpEndpoint set, a serving instance exports a span per request at its route pattern', async () => {
+  const receiver = await startReceiver();
+  const dir = mkdtempSync(join(tmpdir(), 'onramp-traces-'));
+  const env = { ...ephemeralServeEnv(), ONRAMP_DATA_DIR: dir, ONRAMP_CONFIG_FILE: join(dir, 'none.json'), ONRAMP_OTLP_ENDPOINT: receiver.url };
+  const running = await startOnramp({ config: loadConfig({ env }), log: createLogger('silent') });
+  try {
+    assert.equal(tracingActive(), true);
+    assert.equal((await fetch(`${running.publicUrl}/healthz`)).status, 200);
+    assert.equal((await fetch(`${running.publicUrl}/api/admin/users/42`)).status, 401);
+  } finally {
+    // close() stops tracing, which flushes the spans still buffered.
+    await running.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  await receiver.close();
+  assert.equal(tracingActive(), false);
+  const names = receiver.spans.map((s) => s.name);
+  assert.ok(names.includes('GET /healthz'), names.join(', '));
+  const admin = receiver.spans.find((s) => s.name === 'GET /api/admin/users/:id');
+  assert.ok(admin, 'named by the route pattern, not the URL');
+  assert.deepEqual(admin.attributes.find((a) => a.key === 'http.response.status_code')?.value, { intValue: 401 });
 });

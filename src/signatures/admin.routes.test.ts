@@ -67,17 +67,31 @@ for (const backend of BACKENDS) {
         assert.equal(stale.statusCode, 409);
         assert.equal(stale.json().code, 'ONRAMP_ERR_VERSION_CONFLICT');
         assert.match(stale.json().message, /version 1, the current one is 2/);
-        const badSave = await put({ baseVersion: 2, source: '{% if user.mail %}<p>unclosed</p>' });
+        // Two saves from the same base at the same moment: exactly one wins.
+        const racing = await Promise.all([put({ baseVersion: 2, source: '<p>a</p>' }), put({ baseVersion: 2, source: '<p>b</p>' })]);
+        assert.deepEqual(racing.map((r) => r.statusCode).sort(), [200, 409]);
+        const winner = racing.find((r) => r.statusCode === 200)!.json();
+        assert.equal(winner.currentVersion, 3);
+        const undo = await app.inject({
+          method: 'POST',
+          url: `/api/signatures/templates/${t.id}/rollback`,
+          headers: as(admin),
+          payload: { version: 2, baseVersion: 3 },
+        });
+        assert.equal(undo.json().currentVersion, 4);
+        const badSave = await put({ baseVersion: 4, source: '{% if user.mail %}<p>unclosed</p>' });
         assert.equal(badSave.statusCode, 400);
         assert.equal(badSave.json().problems[0].line, 1);
 
         const current = (await app.inject({ url: `/api/signatures/templates/${t.id}`, headers: as(viewer) })).json();
         assert.equal(current.source, SOURCE_V2);
-        assert.equal(current.currentVersion, 2);
+        assert.equal(current.currentVersion, 4);
         const versions = (await app.inject({ url: `/api/signatures/templates/${t.id}/versions`, headers: as(viewer) })).json().versions;
         assert.deepEqual(
           versions.map((v: { version: number; comment: string }) => [v.version, v.comment]),
           [
+            [4, 'Rolled back to version 2'],
+            [3, ''],
             [2, 'bold name'],
             [1, 'first'],
           ],
@@ -93,20 +107,20 @@ for (const backend of BACKENDS) {
           method: 'POST',
           url: `/api/signatures/templates/${t.id}/rollback`,
           headers: as(admin),
-          payload: { version: 1, baseVersion: 2 },
+          payload: { version: 1, baseVersion: 4 },
         });
         assert.equal(rolled.statusCode, 200, rolled.body);
-        assert.equal(rolled.json().currentVersion, 3);
+        assert.equal(rolled.json().currentVersion, 5);
         assert.equal(rolled.json().source, SOURCE_V1);
         assert.equal(
-          (await app.inject({ url: `/api/signatures/templates/${t.id}/versions/3`, headers: as(viewer) })).json().comment,
+          (await app.inject({ url: `/api/signatures/templates/${t.id}/versions/5`, headers: as(viewer) })).json().comment,
           'Rolled back to version 1',
         );
         const staleRollback = await app.inject({
           method: 'POST',
           url: `/api/signatures/templates/${t.id}/rollback`,
           headers: as(admin),
-          payload: { version: 2, baseVersion: 2 },
+          payload: { version: 2, baseVersion: 4 },
         });
         assert.equal(staleRollback.statusCode, 409);
 
@@ -137,7 +151,7 @@ for (const backend of BACKENDS) {
           'signatures.template.delete',
         ])
           assert.ok(actions.includes(action), `${action} audited`);
-        assert.equal(actions.filter((a) => a === 'signatures.template.update').length, 1, 'refused saves are not audited as changes');
+        assert.equal(actions.filter((a) => a === 'signatures.template.update').length, 2, 'refused saves are not audited as changes');
       } finally {
         await app.close();
         await storage.close();

@@ -46,6 +46,8 @@ export async function registerSignatureAdmin(app: FastifyInstance, ctx: OnrampCo
     timeZone: cfg.timeZone,
     photos: host.photos,
   });
+  // Someone joining or leaving a group rules name is a change like a rule edit (deployments re-plan).
+  groups?.onChanged((ids) => store.groupMembersChanged(ids));
   const feature: SignatureFeature = { store, planner, groups };
   app.decorate('signatures', feature);
   const graph = ctx.graph ?? notConfiguredGraph;

@@ -33,7 +33,8 @@ import * as q from './store.queries.js';
 
 /** What changed, for listeners (the deployment re-plans on template and rule changes). */
 export interface StoreChange {
-  kind: 'template' | 'rule' | 'variable' | 'asset';
+  /** `group`: the members of groups rules or variables name changed in the directory copy. */
+  kind: 'template' | 'rule' | 'variable' | 'asset' | 'group';
   id: string;
 }
 
@@ -115,6 +116,11 @@ export class SignatureStore {
   /** Called after every committed change. */
   onChange(listener: (change: StoreChange) => void): void {
     this.#listeners.push(listener);
+  }
+
+  /** The directory's group refresh found new members for these groups: what rules decide may differ now. */
+  groupMembersChanged(groupIds: readonly string[]): void {
+    this.#changed('group', groupIds.join(','));
   }
 
   #changed(kind: StoreChange['kind'], id: string | number): void {

@@ -34,6 +34,8 @@ export interface CompiledTemplate {
   readonly placeholders: readonly string[];
   /** Images written into the template itself as `data:` URIs, by hash (kept out of every render's parse). */
   readonly images: ReadonlyMap<string, SignatureImage>;
+  /** The SHA-256 of every template asset its images name (`asset:` by hash or by name): what to load before rendering. */
+  readonly assets: readonly string[];
   /** The Liquid the source became (seed placeholders translated, data-onramp-if as `{% if %}`). */
   readonly liquidSource: string;
   /** The parsed Liquid: only renderSignature reads it. */
@@ -111,6 +113,7 @@ interface HtmlScan {
   problems: Array<{ offset: number; message: string }>;
   edits: Edit[];
   images: Map<string, SignatureImage>;
+  assets: Set<string>;
 }
 
 function imageFromDataUri(kind: string, base64: string): SignatureImage {
@@ -127,7 +130,7 @@ function placeholdersIn(text: string): string[] {
 }
 
 function scanHtml(text: string, options: CompileOptions): HtmlScan {
-  const scan: HtmlScan = { problems: [], edits: [], images: new Map() };
+  const scan: HtmlScan = { problems: [], edits: [], images: new Map(), assets: new Set() };
   const problem = (offset: number, message: string) => scan.problems.push({ offset, message });
   const stack: OpenElement[] = [];
   const attributes: Array<{ name: string; value: string; start: number; end: number }> = [];
@@ -182,7 +185,9 @@ function scanHtml(text: string, options: CompileOptions): HtmlScan {
         if (named) {
           const valueStart = text.indexOf(a.value, a.start + name.length);
           scan.edits.push({ at: valueStart, remove: a.value.length, insert: `asset:${named}`, pointAt: valueStart, order: 1 });
-        } else if (!/^[0-9a-f]{64}$/.test(ref)) problem(a.start, `unknown asset "${ref}"`);
+          scan.assets.add(named);
+        } else if (/^[0-9a-f]{64}$/.test(ref)) scan.assets.add(ref);
+        else problem(a.start, `unknown asset "${ref}"`);
       } else if (!placeholder && !/^(?:https?:\/\/|cid:)/i.test(url))
         problem(a.start, 'an image source is asset:<name or sha256>, {{ photo.user }} (or manager, mailbox, mailboxManager), https://… or a data:image');
       return;
@@ -375,5 +380,9 @@ export function compileTemplate(source: string, options: CompileOptions): Compil
     return { ok: false, problems: [...unique.values()] };
   }
   const list = [...placeholders].sort();
-  return { ok: true, template: { source, placeholders: list, images: html.images, liquidSource: liquidSource.text, liquid }, placeholders: list };
+  return {
+    ok: true,
+    template: { source, placeholders: list, images: html.images, assets: [...html.assets], liquidSource: liquidSource.text, liquid },
+    placeholders: list,
+  };
 }

@@ -105,6 +105,7 @@ test('photos render when the person has one and leave no trace when not; assets 
       '<td><img src="asset:logo" alt="Contoso"><img src="asset:{hash}"><img src="{{ photo.manager }}"></td></tr></table>'.replace('{hash}', banner.hash),
     { assets: { logo: logo.hash } },
   );
+  assert.deepEqual(template.assets, [logo.hash, banner.hash], 'the assets to load before rendering, by hash');
   const photo = png('ada', 96, 96);
   const assets = (hash: string) => [logo, banner].find((a) => a.hash === hash);
   const withPhoto = renderSignature(template, subject({ displayName: 'Ada' }, { photos: { user: photo } }), { ...at, assets });
@@ -312,4 +313,28 @@ test('unless and case work as in Liquid', () => {
   );
   assert.equal(renderSignature(template, subject({ country: 'DE' }), at).txt, 'no mobile|Grüße');
   assert.equal(renderSignature(template, subject({ country: 'US', mobilePhone: '1' }), at).txt, '|Regards');
+});
+
+test('a render does not depend on the renders before it (programs, styles and encodings are cached)', () => {
+  const logo = png('logo', 120, 40);
+  const template = compile(
+    '<table style="color:#333"><tr><td><img src="{{ photo.user }}" width="48"></td><td><b style="color:#0078d4">{{ user.displayName }}</b><br>' +
+      '<span data-onramp-if="user.mobilePhone">M: {{ user.mobilePhone }}<br></span>{% if var.x %}<i>{{ var.x }}</i>{% endif %}<img src="asset:logo"></td></tr></table>',
+    { assets: { logo: logo.hash } },
+  );
+  const options = { ...at, assets: () => logo };
+  const people = Array.from({ length: 40 }, (_, i) =>
+    subject(
+      { displayName: `Person ${i} Ünal`, mobilePhone: i % 2 ? `+49 ${i}` : null },
+      { variables: i % 3 ? { x: `v${i}` } : {}, photos: i % 4 ? { user: png(`p${i}`, 48, 48) } : {} },
+    ),
+  );
+  const cold = people.map((p) => renderSignature(compile(template.source, { assets: { logo: logo.hash } }), p, options));
+  const warm = people.map((p) => renderSignature(template, p, options));
+  const again = people
+    .reverse()
+    .map((p) => renderSignature(template, p, options))
+    .reverse();
+  assert.deepEqual(warm, cold);
+  assert.deepEqual(again, cold);
 });

@@ -1,11 +1,13 @@
 /**
- * Rendering, synchronous and without I/O: Liquid fills the compiled template for one subject (every
- * value HTML-escaped on output), then one htmlparser2 pass over the result writes all four outputs
- * at once. The pass rebuilds the HTML from the sanitiser's own allow-list (src/signatures/sanitise.ts:
- * its elements, attributes, style properties and URL schemes), so what a directory value could smuggle
- * past the escaping, and what a compiler bug could let through, is dropped here again; a test holds
- * the sanitiser to finding nothing left to remove. Running sanitize-html itself on every render would
- * cost more than the rest of the render together (bench: signature rendering).
+ * Rendering, synchronous and without I/O. Liquid fills the compiled template for one subject, printing
+ * a mark instead of each value (engine.ts collects the values), so its output, the skeleton, depends
+ * only on which conditions held. Each skeleton is parsed once (htmlparser2) into a program built from
+ * the sanitiser's own allow-list (src/signatures/sanitise.ts: its elements, attributes, style
+ * properties and URL schemes); a render replays the program with the values put back as text into the
+ * four writers at once. Values are never parsed as HTML, attribute values that came from placeholders
+ * are checked again (link schemes, image sources), and a test holds the sanitiser to finding nothing
+ * left to remove. Running sanitize-html itself on every render would cost more than the rest of the
+ * render together (bench: signature rendering).
  */
 import { hash } from 'node:crypto';
 import { Parser } from 'htmlparser2';
