@@ -406,7 +406,7 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     for (const [name, html] of [
       ['enrolled', pages.enrolled('ann@contoso.com').html],
       ['already registered', pages.alreadyRegistered('ann@contoso.com').html],
-    ]) {
+    ] as const) {
       await page.setContent(html);
       await check(name);
     }
@@ -439,7 +439,7 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
         }).html,
       ],
       ['report email', reports.renderEmail(await reports.summary()).html],
-    ]) {
+    ] as const) {
       await page.setContent(html);
       await check(name, { bestPractices: false });
     }
