@@ -13,6 +13,7 @@ export const notConfiguredGraph: GraphPort & ExchangePort = {
   getUsersByUpn: () => Promise.reject(new GraphNotConfiguredError()),
   listGroupMemberIds: () => Promise.reject(new GraphNotConfiguredError()),
   listTransitiveUserIds: () => Promise.reject(new GraphNotConfiguredError()),
+  listTransitiveUsers: () => Promise.reject(new GraphNotConfiguredError()),
   addGroupMembers: () => Promise.reject(new GraphNotConfiguredError()),
   getMfaRegistrations: () => Promise.reject(new GraphNotConfiguredError()),
   sendMail: () => Promise.reject(new GraphNotConfiguredError()),

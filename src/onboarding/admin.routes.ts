@@ -10,7 +10,7 @@ import * as onboarding from './onboarding.queries.js';
 import { filterValues } from './reports.queries.js';
 import type { ReportFilter, ReportService } from './reports.service.js';
 import type { OnboardingService } from './onboarding.service.js';
-import { ReportAnswer, ReportSent, UserDetail, UserFilters, UserResent, UsersPage, type UserView } from './admin.schemas.js';
+import { ReportAnswer, ReportSent, UserDetail, UserFilters, UserResent, UsersAdded, UsersPage, type UserView } from './admin.schemas.js';
 
 export interface AdminRoutesOptions {
   ctx: OnrampContext;
@@ -64,6 +64,16 @@ function scopeText(q: { batch?: string; status?: string; department?: string; fr
   ].filter(Boolean);
   return parts.length > 0 ? parts.join(', ') : undefined;
 }
+
+const FromGroupBody = Type.Object(
+  {
+    groupId: Type.String({ pattern: '^[0-9A-Za-z-]{1,64}$', description: 'Object id of the Entra group' }),
+    batchId: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9 ._:@-]*$' })),
+    resetExisting: Type.Optional(Type.Boolean()),
+    dryRun: Type.Optional(Type.Boolean({ description: 'Answer what it would do, storing nothing' })),
+  },
+  { additionalProperties: false },
+);
 
 const UsersQuery = Type.Object(
   {
@@ -262,6 +272,33 @@ export async function onboardingAdminRoutes(parent: FastifyInstance, options: Ad
       };
       const [rows, total] = await Promise.all([onboarding.listUsers(db, filter, page), onboarding.countUsers(db, filter)]);
       return { total, offset: page.offset, limit: page.limit, users: rows.map(userView) };
+    },
+  );
+
+  app.post(
+    '/api/admin/users/from-group',
+    {
+      preHandler: adminGuard,
+      schema: {
+        tags: ['users'],
+        summary: "Add the members of an Entra group (nested groups' too) to the campaign; again later, only those who joined since",
+        body: FromGroupBody,
+        response: { 200: UsersAdded },
+      },
+    },
+    async (req) => {
+      const { groupId, batchId, resetExisting, dryRun } = req.body;
+      const result = await service.addGroup(groupId, { batchId, actor: actorOf(req), resetExisting, dryRun });
+      if (!dryRun) {
+        await audit(req, 'users.add-group', groupId, {
+          batch: result.batchId,
+          total: result.total,
+          added: result.added.length,
+          unchanged: result.unchanged.length,
+          reset: result.reset.length,
+        });
+      }
+      return result;
     },
   );
 

@@ -130,3 +130,19 @@ export type UserDetail = Static<typeof UserDetail>;
 /** POST /api/admin/users/:id/resend */
 export const UserResent = Type.Object({ user: UserView });
 export type UserResent = Static<typeof UserResent>;
+
+const Issue = Type.Object({ upn: Type.String(), row: Type.Integer(), reason: Type.String() });
+
+/** POST /api/admin/users/from-group (and, undeclared, POST /api/upload-users): what adding users did or would do. */
+export const UsersAdded = Type.Object({
+  batchId: Type.String(),
+  added: Type.Array(Type.String(), { description: 'New to the campaign' }),
+  unchanged: Type.Array(Type.String(), { description: 'Already in the campaign, left as they were' }),
+  reset: Type.Array(Type.String(), { description: 'Already in the campaign, started again with a new link' }),
+  skipped: Type.Array(Issue),
+  errors: Type.Array(Type.Object({ upn: Type.String(), row: Type.Integer(), error: Type.String() })),
+  total: Type.Integer(),
+  triggered: Type.Boolean(),
+  dryRun: Type.Boolean(),
+});
+export type UsersAdded = Static<typeof UsersAdded>;

@@ -24,7 +24,7 @@ import * as q from './onboarding.queries.js';
 import { LinkLookups, type LinkOwner } from './link-lookups.js';
 import { openStampWriter } from './open-stamps.js';
 import { BatchedWriter } from '../lib/batched-writer.js';
-import { isValidAddress, readRoster, RosterSyntaxError, type UploadResult } from './roster-csv.js';
+import { isValidAddress, readRoster, RosterSyntaxError, type RosterEntry, type RosterIssue, type UploadResult } from './roster-csv.js';
 
 export type { UploadResult };
 
@@ -58,6 +58,22 @@ export interface ListUsersOptions {
   limit?: number;
   sort?: q.UserSortColumn;
   descending?: boolean;
+}
+
+/** How users are added: to which batch, by whom, whether users already in the campaign start again, or only a preview. */
+export interface AddOptions {
+  batchId?: string | undefined;
+  actor: string;
+  resetExisting?: boolean | undefined;
+  dryRun?: boolean | undefined;
+}
+
+/** Users to add, as a roster file or a group gives them, with the rows left out on the way. */
+interface RosterSource {
+  entries(): Iterable<RosterEntry>;
+  readonly skipped: RosterIssue[];
+  readonly invalid: RosterIssue[];
+  readonly total: number;
 }
 
 /** Uploads from this size on refresh the planner's statistics (see Storage.refreshStatistics). */
@@ -156,12 +172,53 @@ export class OnboardingService {
    * file that stops being CSV halfway rolls all of it back. `dryRun` answers the same without writing
    * (the portal's per-row preview).
    */
-  async upload(
-    csv: string,
-    options: { batchId?: string | undefined; actor: string; resetExisting?: boolean | undefined; dryRun?: boolean | undefined },
-  ): Promise<UploadResult> {
+  async upload(csv: string, options: AddOptions): Promise<UploadResult> {
     const roster = readRoster(csv);
     if (!roster.ok) throw new OnrampError('ONRAMP_ERR_CSV_UNREADABLE', [roster.line, roster.reason]);
+    return this.#add(roster, options);
+  }
+
+  /**
+   * Targets an Entra group: its user members, nested groups' included (transitiveMembers, through
+   * Graph), are added as an upload of them would add them, with their names, departments and job
+   * titles. Run again, it adds only those who joined the group since; the others stay as they are
+   * (unless `resetExisting`). Batch: `group-<id>` unless given.
+   */
+  async addGroup(groupId: string, options: AddOptions): Promise<UploadResult> {
+    const graph = this.#deps.graph;
+    if (!graph) throw new OnrampError('ONRAMP_ERR_VALIDATION', ['Microsoft Graph is not configured, so groups cannot be read']);
+    const members = await graph.listTransitiveUsers(groupId);
+    if (!members) throw new OnrampError('ONRAMP_ERR_GROUP_NOT_FOUND', [groupId]);
+    const skipped: RosterIssue[] = [];
+    const invalid: RosterIssue[] = [];
+    const source: RosterSource = {
+      skipped,
+      invalid,
+      total: members.length,
+      *entries() {
+        const seen = new Set<string>();
+        for (const [i, m] of members.entries()) {
+          const key = upnKey(m.userPrincipalName);
+          // A member reached through two nested groups is one user.
+          if (seen.has(key)) continue;
+          seen.add(key);
+          if (!isValidAddress(m.userPrincipalName)) {
+            invalid.push({ upn: m.userPrincipalName, row: i + 1, reason: 'not a valid address (expected name@domain)' });
+            continue;
+          }
+          yield {
+            upn: m.userPrincipalName,
+            key,
+            row: i + 1,
+            profile: { displayName: m.displayName, department: m.department, jobTitle: m.jobTitle, managerUpn: null },
+          };
+        }
+      },
+    };
+    return this.#add(source, { ...options, batchId: options.batchId ?? `group-${groupId.slice(0, 36)}` });
+  }
+
+  async #add(roster: RosterSource, options: AddOptions): Promise<UploadResult> {
     const now = this.#now();
     const batchId = options.batchId ?? batchIdFor(this.#deps.clock.now());
     const { db, dialect } = this.#deps.storage;

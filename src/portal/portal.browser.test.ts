@@ -571,6 +571,20 @@ describe('demo in the browser', { skip: BUILT ? false : 'portal not built: run n
         await page.getByRole('heading', { name: 'Timeline' }).waitFor();
       }
       assert.match(await page.locator('.timeline').innerText(), /Added to the MFA group[\s\S]*Registered for MFA: Active/);
+
+      // Targeting by group: its members through Graph, nested groups' included; again, only newcomers.
+      const others = [...tenant.sim.control.tenant.users.values()].filter((u) => u.id !== member.id && u.userType === 'Member').slice(0, 3);
+      tenant.sim.control.tenant.groups.set('grp-nested', { id: 'grp-nested', displayName: 'Nested', members: new Set([others[1]!.id]) });
+      tenant.sim.control.tenant.groups.set('grp-sales', { id: 'grp-sales', displayName: 'Sales', members: new Set([others[0]!.id, 'grp-nested']) });
+      await page.getByRole('link', { name: 'Manual entry' }).click();
+      await page.getByLabel('Group object id').fill('grp-sales');
+      await page.getByText('2 members: 2 new, 0 already in the campaign.').waitFor();
+      await page.getByRole('button', { name: 'Add members' }).click();
+      await page.locator('#group-title ~ .result').getByText('Uploaded to batch group-grp-sales').waitFor();
+      assert.match(await page.locator('#group-title ~ .result').innerText(), /Added: 2/);
+      tenant.sim.control.tenant.groups.get('grp-nested')!.members.add(others[2]!.id);
+      await page.getByLabel('Group object id').fill('grp-sales');
+      await page.getByText('3 members: 1 new, 2 already in the campaign.').waitFor();
       await context.close();
     } finally {
       await browser?.close();
