@@ -48,6 +48,18 @@ for (const backend of BACKENDS) {
         assert.deepEqual(report.filters.batches, ['wave-1']);
         assert.equal((await app.inject({ url: '/api/admin/reports?batch=other', headers: as(viewer) })).json().total, 0);
 
+        // Without the jobs in this process (a bare app), the run's state says so and "run now" starts nothing.
+        assert.deepEqual((await app.inject({ url: '/api/admin/campaign/run', headers: as(viewer) })).json(), {
+          available: false,
+          running: false,
+          nextRunAt: null,
+          lastFinishedAt: null,
+          lastError: null,
+          lastSummary: null,
+        });
+        assert.equal((await app.inject({ method: 'POST', url: '/api/admin/campaign/run', headers: as(viewer) })).statusCode, 403);
+        assert.equal((await app.inject({ method: 'POST', url: '/api/admin/campaign/run', headers: as(admin) })).json().triggered, false);
+
         const unsent = await app.inject({ method: 'POST', url: '/api/admin/reports/send', headers: as(admin), payload: { recipients: ['boss@contoso.com'] } });
         assert.equal(unsent.statusCode, 503, unsent.body);
         assert.equal(unsent.json().code, 'ONRAMP_ERR_MAIL_UNAVAILABLE');

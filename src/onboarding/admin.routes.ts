@@ -10,7 +10,7 @@ import * as onboarding from './onboarding.queries.js';
 import { filterValues } from './reports.queries.js';
 import type { ReportFilter, ReportService } from './reports.service.js';
 import type { OnboardingService } from './onboarding.service.js';
-import { ReportAnswer, ReportSent, UserDetail, UserFilters, UserResent, UsersAdded, UsersPage, type UserView } from './admin.schemas.js';
+import { CampaignRun, ReportAnswer, ReportSent, UserDetail, UserFilters, UserResent, UsersAdded, UsersPage, type UserView } from './admin.schemas.js';
 
 export interface AdminRoutesOptions {
   ctx: OnrampContext;
@@ -272,6 +272,36 @@ export async function onboardingAdminRoutes(parent: FastifyInstance, options: Ad
       };
       const [rows, total] = await Promise.all([onboarding.listUsers(db, filter, page), onboarding.countUsers(db, filter)]);
       return { total, offset: page.offset, limit: page.limit, users: rows.map(userView) };
+    },
+  );
+
+  const runState = (): CampaignRun => {
+    const control = service.runControl;
+    if (!control) return { available: false, running: false, nextRunAt: null, lastFinishedAt: null, lastError: null, lastSummary: null };
+    return { available: true, ...control.status() };
+  };
+  app.get(
+    '/api/admin/campaign/run',
+    {
+      preHandler: viewerGuard,
+      schema: {
+        tags: ['campaign'],
+        summary: "The invitation run: running now, the next scheduled run, the last run's outcome",
+        response: { 200: CampaignRun },
+      },
+    },
+    async () => runState(),
+  );
+  app.post(
+    '/api/admin/campaign/run',
+    {
+      preHandler: adminGuard,
+      schema: { tags: ['campaign'], summary: 'Run invitations now (a run starts within the trigger debounce)', response: { 200: CampaignRun } },
+    },
+    async (req) => {
+      const triggered = service.runControl?.runNow() ?? false;
+      await audit(req, 'campaign.run', null, { triggered });
+      return { ...runState(), triggered };
     },
   );
 

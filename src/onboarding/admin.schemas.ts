@@ -146,3 +146,23 @@ export const UsersAdded = Type.Object({
   dryRun: Type.Boolean(),
 });
 export type UsersAdded = Static<typeof UsersAdded>;
+
+/** GET/POST /api/admin/campaign/run: the invitation run's state on this instance. */
+export const CampaignRun = Type.Object({
+  available: Type.Boolean({ description: 'Whether this instance runs the invitation job (false: a test app or no jobs)' }),
+  running: Type.Boolean(),
+  nextRunAt: Nullable(Timestamp),
+  lastFinishedAt: Nullable(Timestamp),
+  lastError: Nullable(Type.String()),
+  lastSummary: Nullable(
+    Type.Object({
+      finishedAt: Timestamp,
+      summary: Type.Record(Type.String(), Type.Integer(), {
+        description: 'processed, invited, reminded, escalated, activated, excluded, overdue, skipped, failed, errored',
+      }),
+    }),
+  ),
+  /** Set by POST: whether a run was started or scheduled. */
+  triggered: Type.Optional(Type.Boolean()),
+});
+export type CampaignRun = Static<typeof CampaignRun>;

@@ -38,6 +38,22 @@ export interface UsersPendingEvent {
 /** Returns true when it started or scheduled an invitation run. */
 export type UsersPendingListener = (event: UsersPendingEvent) => boolean;
 
+/** The invitation run as the portal controls it; attached by the jobs when they start (invitations.scheduler.ts). */
+export interface CampaignRunControl {
+  /** Starts a run soon (the job's debounced trigger); false when none could be started or scheduled. */
+  runNow(): boolean;
+  status(): CampaignRunStatus;
+}
+
+export interface CampaignRunStatus {
+  running: boolean;
+  nextRunAt: string | null;
+  lastFinishedAt: string | null;
+  lastError: string | null;
+  /** What the last run on this instance did (another instance's runs are not known here). */
+  lastSummary: { finishedAt: string; summary: Record<string, number> } | null;
+}
+
 export type EnrolOutcome =
   | { kind: 'unknown' }
   | { kind: 'already-registered'; upn: string; inGroup: boolean }
@@ -125,6 +141,21 @@ export class OnboardingService {
       },
     });
     this.#links = new LinkLookups(deps.storage);
+  }
+
+  #runControl: CampaignRunControl | undefined;
+
+  /** The jobs hand over their control of the invitation run; returns the detach function. */
+  attachRunControl(control: CampaignRunControl): () => void {
+    this.#runControl = control;
+    return () => {
+      if (this.#runControl === control) this.#runControl = undefined;
+    };
+  }
+
+  /** The invitation run's control, when the jobs run in this process (not in a test app or the CLI). */
+  get runControl(): CampaignRunControl | undefined {
+    return this.#runControl;
   }
 
   /** Subscribe to "users became Pending" (upload, resend); returns the unsubscribe function. */

@@ -572,6 +572,14 @@ describe('demo in the browser', { skip: BUILT ? false : 'portal not built: run n
       }
       assert.match(await page.locator('.timeline').innerText(), /Added to the MFA group[\s\S]*Registered for MFA: Active/);
 
+      // The invitation run on Reports: what the last run did, the next one, and "Run invitations now".
+      await page.getByRole('link', { name: 'Reports' }).click();
+      const runCard = page.locator('.card.run');
+      await runCard.getByText(/Last run: .*, looked at \d+ users?: /).waitFor();
+      assert.match(await runCard.innerText(), /(Next run: |Running now)/);
+      await runCard.getByRole('button', { name: 'Run invitations now' }).click();
+      await runCard.getByRole('status').getByText('A run starts in a moment.').waitFor();
+
       // Targeting by group: its members through Graph, nested groups' included; again, only newcomers.
       const others = [...tenant.sim.control.tenant.users.values()].filter((u) => u.id !== member.id && u.userType === 'Member').slice(0, 3);
       tenant.sim.control.tenant.groups.set('grp-nested', { id: 'grp-nested', displayName: 'Nested', members: new Set([others[1]!.id]) });

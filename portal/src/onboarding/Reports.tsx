@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import type { AttentionKind, DayActivity, ReportAnswer, ReportSent } from '../../../src/onboarding/admin.schemas.ts';
+import type { AttentionKind, CampaignRun, DayActivity, ReportAnswer, ReportSent } from '../../../src/onboarding/admin.schemas.ts';
 import { api, ApiError, query } from '../api/client.ts';
 import { LIVE_REFRESH_MS, useApi } from '../api/use-api.ts';
 import { isValidAddress } from '../../../src/onboarding/roster-csv.ts';
@@ -132,6 +132,7 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
               )}
             </div>
           </div>
+          <RunCard isAdmin={isAdmin} />
           {isAdmin && <SendReport filters={filters} />}
           <h2>By status</h2>
           <div className="table-wrap">
@@ -246,6 +247,75 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
         </>
       )}
     </section>
+  );
+}
+
+/** The run summary's counts in words, the ones that happened: "3 invited, 1 reminded". */
+const RUN_WORDS: Array<[string, string]> = [
+  ['invited', 'invited'],
+  ['reminded', 'reminded'],
+  ['escalated', 'escalated to their manager'],
+  ['activated', 'became Active'],
+  ['excluded', 'excluded'],
+  ['overdue', 'became Overdue'],
+  ['failed', 'left for the next run (directory unavailable)'],
+  ['errored', 'in Error'],
+];
+
+function when(iso: string): string {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/** The invitation run: when it runs next, what the last run did, and (admins) "Run invitations now". */
+function RunCard({ isAdmin }: { isAdmin: boolean }) {
+  const { data: run, reload } = useApi<CampaignRun>('/api/admin/campaign/run', { refreshMs: LIVE_REFRESH_MS });
+  const [message, setMessage] = useState<string | null>(null);
+  if (!run) return null;
+  const runNow = async () => {
+    try {
+      const answer = await api<CampaignRun>('/api/admin/campaign/run', { method: 'POST' });
+      setMessage(answer.triggered ? 'A run starts in a moment.' : 'No run could be started here.');
+      await reload();
+    } catch (err) {
+      setMessage(err instanceof ApiError ? err.message : 'Could not start a run');
+    }
+  };
+  const last = run.lastSummary;
+  const did = last
+    ? RUN_WORDS.filter(([k]) => (last.summary[k] ?? 0) > 0)
+        .map(([k, words]) => `${(last.summary[k] ?? 0).toLocaleString()} ${words}`)
+        .join(', ') || 'nothing to do'
+    : null;
+  return (
+    <div className="card run">
+      <h2>Invitation run</h2>
+      {!run.available ? (
+        <p className="muted">The invitation run does not run in this process.</p>
+      ) : (
+        <ul className="plain">
+          <li>{run.running ? 'Running now.' : run.nextRunAt ? `Next run: ${when(run.nextRunAt)}.` : 'No run scheduled.'}</li>
+          <li>
+            {last
+              ? `Last run: ${when(last.finishedAt)}, looked at ${plural(last.summary.processed ?? 0, 'user')}: ${did}.`
+              : run.lastFinishedAt
+                ? `Last run: ${when(run.lastFinishedAt)}.`
+                : 'No run yet since this instance started.'}
+          </li>
+          {run.lastError && <li className="error">The last attempt failed: {run.lastError}</li>}
+        </ul>
+      )}
+      {isAdmin && run.available && (
+        <p className="actions">
+          <button type="button" onClick={() => void runNow()} disabled={run.running}>
+            Run invitations now
+          </button>
+          {message && (
+            // biome-ignore lint/a11y/useSemanticElements: a one-line live message, announced as a status
+            <span role="status">{message}</span>
+          )}
+        </p>
+      )}
+    </div>
   );
 }
 

@@ -30,10 +30,12 @@ const AUDIT_ACTIONS: Record<string, string> = {
   'auth.login.failed': 'Failed sign-in',
   'auth.oidc.no-role': 'Signed in without an onramp role (refused)',
   'users.upload': 'Uploaded users',
+  'users.add-group': "Added a group's members",
   'user.remove': 'Removed a user from the campaign',
   'user.resend': 'Started a new invitation for a user',
   'report.export': 'Exported the report as CSV',
   'report.send': 'Sent the report email',
+  'campaign.run': 'Asked for an invitation run now',
 };
 
 export function auditActionText(action: string): string {
