@@ -10,7 +10,7 @@ import * as onboarding from './onboarding.queries.js';
 import { filterValues } from './reports.queries.js';
 import type { ReportFilter, ReportService } from './reports.service.js';
 import type { OnboardingService } from './onboarding.service.js';
-import { CampaignRun, ReportAnswer, ReportSent, UserDetail, UserFilters, UserResent, UsersAdded, UsersPage, type UserView } from './admin.schemas.js';
+import { BulkDone, CampaignRun, ReportAnswer, ReportSent, UserDetail, UserFilters, UserResent, UsersAdded, UsersPage, type UserView } from './admin.schemas.js';
 
 export interface AdminRoutesOptions {
   ctx: OnrampContext;
@@ -71,6 +71,19 @@ const FromGroupBody = Type.Object(
     batchId: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9 ._:@-]*$' })),
     resetExisting: Type.Optional(Type.Boolean()),
     dryRun: Type.Optional(Type.Boolean({ description: 'Answer what it would do, storing nothing' })),
+  },
+  { additionalProperties: false },
+);
+
+const BulkBody = Type.Object(
+  {
+    action: Type.Union([Type.Literal('resend'), Type.Literal('exclude'), Type.Literal('remove')]),
+    /** The Users screen's filter, as its list query takes it. */
+    status: Type.Optional(Type.String({ maxLength: 40 })),
+    batch: Type.Optional(Type.String({ maxLength: 200 })),
+    department: Type.Optional(Type.String({ maxLength: 200 })),
+    search: Type.Optional(Type.String({ maxLength: 200 })),
+    expectedCount: Type.Integer({ minimum: 1, description: 'The number of users the admin confirmed; another count by now changes nothing (409)' }),
   },
   { additionalProperties: false },
 );
@@ -329,6 +342,25 @@ export async function onboardingAdminRoutes(parent: FastifyInstance, options: Ad
         });
       }
       return result;
+    },
+  );
+
+  app.post(
+    '/api/admin/users/bulk',
+    {
+      preHandler: adminGuard,
+      schema: {
+        tags: ['users'],
+        summary: 'Resend, exclude or remove the users a filter selects, all or none, once the count is confirmed',
+        body: BulkBody,
+        response: { 200: BulkDone },
+      },
+    },
+    async (req) => {
+      const { action, expectedCount, status, batch, department, search } = req.body;
+      const done = await service.bulk(action, { status, batchId: batch, department, search }, expectedCount, actorOf(req));
+      await audit(req, `users.bulk-${action}`, null, { filter: { status, batch, department, search }, selected: done.selected, changed: done.changed });
+      return done;
     },
   );
 

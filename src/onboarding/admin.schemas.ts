@@ -166,3 +166,11 @@ export const CampaignRun = Type.Object({
   triggered: Type.Optional(Type.Boolean()),
 });
 export type CampaignRun = Static<typeof CampaignRun>;
+
+/** POST /api/admin/users/bulk */
+export const BulkDone = Type.Object({
+  action: Type.Union([Type.Literal('resend'), Type.Literal('exclude'), Type.Literal('remove')]),
+  selected: Type.Integer({ description: 'Users the filter selected (the confirmed count)' }),
+  changed: Type.Integer({ description: 'Users changed (Active users are not resent, Excluded ones not excluded again)' }),
+});
+export type BulkDone = Static<typeof BulkDone>;

@@ -92,6 +92,19 @@ interface RosterSource {
   readonly total: number;
 }
 
+export type BulkAction = 'resend' | 'exclude' | 'remove';
+export interface BulkOutcome {
+  action: BulkAction;
+  /** Users the filter selected (the confirmed count). */
+  selected: number;
+  /** Users changed: Active ones are not resent, Excluded ones not excluded again. */
+  changed: number;
+}
+/** The status reason of users an admin left out. */
+export const EXCLUDED_BY_ADMIN = 'left out by an admin';
+/** Users per bulk statement. */
+const BULK_CHUNK = 5_000;
+
 /** Uploads from this size on refresh the planner's statistics (see Storage.refreshStatistics). */
 const BULK_UPLOAD_ROWS = 1_000;
 /** Resend requests waiting to be worked on; the form's rate limits keep this far off in practice. */
@@ -482,6 +495,48 @@ export class OnboardingService {
     if (!user) throw new OnrampError('ONRAMP_ERR_TRACKED_USER_NOT_FOUND', [id]);
     const events = (await q.userEvents(db, id)).map((e) => ({ ...e, detail: JSON.parse(e.detail) as unknown }));
     return { user, events };
+  }
+
+  /**
+   * A bulk action on the users a filter selects, all or nothing, in one transaction: `resend` starts a
+   * new invitation cycle for each who is not Active, `exclude` leaves them out of the emails (marked
+   * Excluded with the reason), `remove` deletes them with their history. `expectedCount` is the count
+   * the admin confirmed: when the filter selects another number by now, nothing is changed (409).
+   */
+  async bulk(action: BulkAction, filter: Omit<q.UserListFilter, 'campaignId'>, expectedCount: number, actor: string): Promise<BulkOutcome> {
+    const { db, dialect } = this.#deps.storage;
+    const now = this.#now();
+    const outcome = await db.transaction().execute(async (trx) => {
+      const campaign = await q.defaultCampaign(trx);
+      await q.lockCampaignForUpload(trx, dialect, campaign.id);
+      const ids = await q.matchingUserIds(trx, { ...filter, campaignId: campaign.id });
+      if (ids.length !== expectedCount) throw new OnrampError('ONRAMP_ERR_BULK_COUNT_CHANGED', [ids.length, expectedCount]);
+      let changed = 0;
+      for (let i = 0; i < ids.length; i += BULK_CHUNK) {
+        const chunk = ids.slice(i, i + BULK_CHUNK);
+        if (action === 'remove') {
+          changed += await q.deleteUsers(trx, dialect, chunk);
+          continue;
+        }
+        const done = action === 'resend' ? await q.resetUsers(trx, dialect, chunk, now) : await q.excludeUsers(trx, dialect, chunk, EXCLUDED_BY_ADMIN, now);
+        const event = action === 'resend' ? USER_EVENT.ResendRequested : USER_EVENT.MarkedExcluded;
+        await q.appendEvents(
+          trx,
+          done.map((id) => ({
+            tracked_user_id: id,
+            at: now,
+            type: event,
+            actor,
+            detail: action === 'resend' ? { bulk: true } : { reason: EXCLUDED_BY_ADMIN },
+          })),
+          dialect,
+        );
+        changed += done.length;
+      }
+      return { campaignId: campaign.id, selected: ids.length, changed };
+    });
+    if (action === 'resend' && outcome.changed > 0) this.#notify({ source: 'admin', campaignId: outcome.campaignId, count: outcome.changed });
+    return { action, selected: outcome.selected, changed: outcome.changed };
   }
 
   /** Removes the user from the campaign with their history (their links stop working). */

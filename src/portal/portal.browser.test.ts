@@ -206,6 +206,14 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     await page.getByLabel('Department').selectOption('IT');
     await page.getByText('1–1 of 1').waitFor();
     assert.equal(await page.getByRole('link', { name: 'bob@contoso.com' }).count(), 1);
+    // A bulk action on what the filters select, confirmed with its count.
+    const asked: string[] = [];
+    page.on('dialog', (d) => asked.push(d.message()));
+    await page.getByLabel(/With all 1 user these filters select/).selectOption('exclude');
+    await page.getByRole('button', { name: 'Apply to 1 user…' }).click();
+    await page.getByRole('status').getByText('1 of 1 marked Excluded.').waitFor();
+    assert.deepEqual(asked, ['Mark 1 user as Excluded? They get no more email.']);
+    await page.getByRole('cell', { name: /Excluded left out by an admin/ }).waitFor();
     await page.getByLabel('Department').selectOption('');
     await page.getByRole('link', { name: 'ann@contoso.com' }).click();
     await page.getByRole('heading', { name: 'Timeline' }).waitFor();

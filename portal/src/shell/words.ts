@@ -36,6 +36,9 @@ const AUDIT_ACTIONS: Record<string, string> = {
   'report.export': 'Exported the report as CSV',
   'report.send': 'Sent the report email',
   'campaign.run': 'Asked for an invitation run now',
+  'users.bulk-resend': 'Resent the invitation to filtered users',
+  'users.bulk-exclude': 'Left filtered users out of the campaign',
+  'users.bulk-remove': 'Removed filtered users from the campaign',
 };
 
 export function auditActionText(action: string): string {
