@@ -10,7 +10,19 @@ import * as onboarding from './onboarding.queries.js';
 import { filterValues } from './reports.queries.js';
 import type { ReportFilter, ReportService } from './reports.service.js';
 import type { OnboardingService } from './onboarding.service.js';
-import { BulkDone, CampaignRun, ReportAnswer, ReportSent, UserDetail, UserFilters, UserResent, UsersAdded, UsersPage, type UserView } from './admin.schemas.js';
+import {
+  BatchPaused,
+  BulkDone,
+  CampaignRun,
+  ReportAnswer,
+  ReportSent,
+  UserDetail,
+  UserFilters,
+  UserResent,
+  UsersAdded,
+  UsersPage,
+  type UserView,
+} from './admin.schemas.js';
 
 export interface AdminRoutesOptions {
   ctx: OnrampContext;
@@ -74,6 +86,8 @@ const FromGroupBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+const BatchBody = Type.Object({ batch: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
 
 const BulkBody = Type.Object(
   {
@@ -190,7 +204,12 @@ export async function onboardingAdminRoutes(parent: FastifyInstance, options: Ad
     },
     async (req) => {
       const filter = await reportFilter(req.query);
-      const [summary, filters] = await Promise.all([reports.summary(filter, bounded(req.query.days, 30, 1, 366)), filterValues(db, filter.campaignId!)]);
+      const [summary, filters, paused] = await Promise.all([
+        reports.summary(filter, bounded(req.query.days, 30, 1, 366)),
+        filterValues(db, filter.campaignId!),
+        onboarding.pausedBatches(db, filter.campaignId!),
+      ]);
+      const pausedIds = new Set(paused.map((p) => p.batch_id));
       return {
         total: summary.total,
         byStatus: summary.byStatus,
@@ -198,7 +217,7 @@ export async function onboardingAdminRoutes(parent: FastifyInstance, options: Ad
         completionOfAll: summary.completionOfAll,
         excludedReasons: summary.excludedReasons,
         needsAttention: summary.needsAttention,
-        perBatch: summary.batches,
+        perBatch: summary.batches.map((b) => ({ ...b, paused: b.batchId !== null && pausedIds.has(b.batchId) })),
         activity: summary.recent.perDay,
         filters,
       };
@@ -344,6 +363,35 @@ export async function onboardingAdminRoutes(parent: FastifyInstance, options: Ad
       return result;
     },
   );
+
+  for (const [verb, pause] of [
+    ['pause', true],
+    ['resume', false],
+  ] as const) {
+    app.post(
+      `/api/admin/batches/${verb}`,
+      {
+        preHandler: adminGuard,
+        schema: {
+          tags: ['campaign'],
+          summary: pause ? 'Pause a batch: the invitation run leaves its users alone (no emails, no checks) until it is resumed' : 'Resume a paused batch',
+          body: BatchBody,
+          response: { 200: BatchPaused },
+        },
+      },
+      async (req) => {
+        const id = await campaignId();
+        const { batch } = req.body;
+        const changed = pause
+          ? await onboarding.pauseBatch(db, id, batch, actorOf(req), ctx.clock.now().toISOString())
+          : await onboarding.resumeBatch(db, id, batch);
+        if (changed) await audit(req, `batch.${verb}`, batch);
+        // Resumed users are due at once, not a whole interval later.
+        if (changed && !pause) service.runControl?.runNow();
+        return { batch, paused: pause, changed };
+      },
+    );
+  }
 
   app.post(
     '/api/admin/users/bulk',

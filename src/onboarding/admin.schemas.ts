@@ -52,6 +52,7 @@ export const BatchCompletion = Type.Object({
   disabled: Type.Integer({ description: 'Excluded: account disabled' }),
   pending: Type.Integer({ description: 'Not yet looked at by the invitation run' }),
   completionRate: Type.Number({ description: 'Percent, one decimal' }),
+  paused: Type.Boolean({ description: 'Paused: the invitation run leaves its users alone until resumed' }),
 });
 export type BatchCompletion = Static<typeof BatchCompletion>;
 
@@ -174,3 +175,11 @@ export const BulkDone = Type.Object({
   changed: Type.Integer({ description: 'Users changed (Active users are not resent, Excluded ones not excluded again)' }),
 });
 export type BulkDone = Static<typeof BulkDone>;
+
+/** POST /api/admin/batches/pause and /resume */
+export const BatchPaused = Type.Object({
+  batch: Type.String(),
+  paused: Type.Boolean(),
+  changed: Type.Boolean({ description: 'False when it already was so' }),
+});
+export type BatchPaused = Static<typeof BatchPaused>;

@@ -491,3 +491,23 @@ export async function deleteUsers(db: Db, dialect: BulkDialect, ids: readonly nu
   const result = await db.executeQuery(CompiledQuery.raw(`delete from tracked_user where ${dialect.inList('id', 'bigint', ids, users)}`, users.values));
   return Number(result.numAffectedRows ?? 0);
 }
+
+/** Pauses a batch (again: no change); returns whether it was running. */
+export async function pauseBatch(db: Db, campaignId: number, batchId: string, actor: string, now: string): Promise<boolean> {
+  const result = await db
+    .insertInto('paused_batch')
+    .values({ campaign_id: campaignId, batch_id: batchId, paused_at: now, paused_by: actor })
+    .onConflict((oc) => oc.columns(['campaign_id', 'batch_id']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+}
+
+/** Resumes a batch; returns whether it was paused. */
+export async function resumeBatch(db: Db, campaignId: number, batchId: string): Promise<boolean> {
+  const result = await db.deleteFrom('paused_batch').where('campaign_id', '=', campaignId).where('batch_id', '=', batchId).executeTakeFirst();
+  return Number(result.numDeletedRows) === 1;
+}
+
+export async function pausedBatches(db: Db, campaignId: number): Promise<Array<{ batch_id: string; paused_at: string; paused_by: string }>> {
+  return db.selectFrom('paused_batch').select(['batch_id', 'paused_at', 'paused_by']).where('campaign_id', '=', campaignId).orderBy('batch_id').execute();
+}

@@ -186,6 +186,12 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     await page.locator('.chart-data summary').click();
     assert.equal(await page.locator('.chart-data tbody tr').count(), 7);
     assert.match(await page.locator('.chart-data thead').innerText(), /Day\s+Sent\s+Opened\s+Clicked\s+Active/);
+    // A batch paused from its row, then resumed.
+    await page.getByRole('button', { name: 'Pause batch wave-1' }).click();
+    await page.getByRole('button', { name: 'Resume batch wave-1' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Resume batch wave-1' }).innerText(), 'Paused: resume');
+    await page.getByRole('button', { name: 'Resume batch wave-1' }).click();
+    await page.getByRole('button', { name: 'Pause batch wave-1' }).waitFor();
     assert.deepEqual(await unlabelledControls(page), []);
     assert.deepEqual(await lowContrastText(page), []);
     // Exported at once after typing, before the tiles have asked: the export still takes the search.

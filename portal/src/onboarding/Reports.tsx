@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import type { AttentionKind, CampaignRun, DayActivity, ReportAnswer, ReportSent } from '../../../src/onboarding/admin.schemas.ts';
+import type { AttentionKind, BatchPaused, CampaignRun, DayActivity, ReportAnswer, ReportSent } from '../../../src/onboarding/admin.schemas.ts';
 import { api, ApiError, query } from '../api/client.ts';
 import { LIVE_REFRESH_MS, useApi } from '../api/use-api.ts';
 import { isValidAddress } from '../../../src/onboarding/roster-csv.ts';
@@ -33,7 +33,11 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
   // now, so a click right after typing exports what was typed (the tiles catch up a moment later).
   const exportQuery = query(filters);
 
-  const { data: report, error } = useApi<ReportAnswer>(`/api/admin/reports${query({ ...filters, search: debouncedSearch, days })}`, {
+  const {
+    data: report,
+    error,
+    reload,
+  } = useApi<ReportAnswer>(`/api/admin/reports${query({ ...filters, search: debouncedSearch, days })}`, {
     refreshMs: LIVE_REFRESH_MS,
   });
 
@@ -220,6 +224,7 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
                     Excluded in all
                   </th>
                   <th scope="col">Completion</th>
+                  {isAdmin && <th scope="col">Invitations</th>}
                 </tr>
               </thead>
               <tbody>
@@ -239,6 +244,7 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
                       </div>{' '}
                       {b.completionRate}%
                     </td>
+                    {isAdmin && <td>{b.batchId !== null && <PauseButton batch={b.batchId} paused={b.paused} onChanged={reload} />}</td>}
                   </tr>
                 ))}
               </tbody>
@@ -247,6 +253,25 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
         </>
       )}
     </section>
+  );
+}
+
+/** Pauses or resumes a batch's invitations (the run leaves a paused batch's users alone). */
+function PauseButton({ batch, paused, onChanged }: { batch: string; paused: boolean; onChanged: () => Promise<void> }) {
+  const [busy, setBusy] = useState(false);
+  const toggle = async () => {
+    setBusy(true);
+    try {
+      await api<BatchPaused>(`/api/admin/batches/${paused ? 'resume' : 'pause'}`, { method: 'POST', body: { batch } });
+      await onChanged();
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <button type="button" className="small" onClick={() => void toggle()} disabled={busy} aria-label={`${paused ? 'Resume' : 'Pause'} batch ${batch}`}>
+      {paused ? 'Paused: resume' : 'Pause'}
+    </button>
   );
 }
 

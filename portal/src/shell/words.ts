@@ -36,6 +36,8 @@ const AUDIT_ACTIONS: Record<string, string> = {
   'report.export': 'Exported the report as CSV',
   'report.send': 'Sent the report email',
   'campaign.run': 'Asked for an invitation run now',
+  'batch.pause': 'Paused the invitations of a batch',
+  'batch.resume': 'Resumed the invitations of a batch',
   'users.bulk-resend': 'Resent the invitation to filtered users',
   'users.bulk-exclude': 'Left filtered users out of the campaign',
   'users.bulk-remove': 'Removed filtered users from the campaign',
