@@ -32,6 +32,11 @@ export async function startDemoTenant(config: OnrampConfig, log: Logger): Promis
   const simulator = await startSimulator({ users: DEMO_TENANT_USERS, dataDir: config.dataDir });
   const clients = createGraphClients(pointAtSimulator(config.graph, simulator), { caPem: simulator.caPem });
   log.info({ url: simulator.url, tenantId: simulator.tenantId, users: DEMO_TENANT_USERS }, 'demo: tenant simulator started');
+  // As in Microsoft's tenants, roaming signatures start on, so the signature deployment shows them blocking it.
+  log.info(
+    `demo: roaming signatures are on in the simulated tenant, so web signature pushes are reported blocked; ` +
+      `the stand-in for Set-OrganizationConfig -PostponeRoamingSignaturesUntilLater $true is PUT ${simulator.url}/_sim/organization {"postponeRoamingSignaturesUntilLater": true}`,
+  );
   return {
     simulator,
     demoTenant: demoTenantOf(simulator),

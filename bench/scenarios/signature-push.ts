@@ -1,7 +1,9 @@
 /**
- * Scenario 9: the server-side push of web signatures to Exchange Online (issue 18). Every enabled
- * mailbox of the bench tenant (10,000 in a full run) is pushed by onramp's deployment job, in this
- * process, through the production Exchange client, to the simulator answering InvokeCommand after
+ * Scenario 9: the server-side push of web signatures to Exchange Online (issue 18). One template and
+ * a rule for everyone, through the signature store; every mailbox in scope of the bench tenant (10,000
+ * in a full run) is planned and rendered by the store's planner with the template engine and pushed by
+ * onramp's deployment job, in this process, through the production Exchange client, to the simulator
+ * answering InvokeCommand after
  * 30 ms and allowing 9 calls in flight per tenant (Exchange's PowerShellMaxTenantConcurrency; more get
  * 429). The baseline is the run's own floor: calls × latency ÷ the concurrency onramp uses. Then one
  * user's directory change: how many mailboxes are re-rendered and re-pushed (target: that one).
@@ -18,7 +20,12 @@ import { systemClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { pointAtSimulator } from '../../src/demo.js';
 import { SignatureDeployment } from '../../src/signatures/exchange-push.js';
-import { DirectoryPlanner } from '../../test/support/signature-planner.js';
+import { DirectoryFacts } from '../../src/directory/directory-facts.js';
+import type { SignaturePlanner } from '../../src/signatures/model.js';
+import { StoredSignaturePlanner } from '../../src/signatures/planner.js';
+import { signaturesConfig } from '../../src/signatures/signatures.config.js';
+import { SignatureStore } from '../../src/signatures/store.js';
+import { liquidSignatureEngine } from '../../src/signatures/template-engine.js';
 import { figure, type Figure } from '../harness.js';
 import type { ScenarioContext } from './context.js';
 
@@ -34,7 +41,41 @@ export async function signaturePushScenario(ctx: ScenarioContext): Promise<Figur
   const before = sim.control.faults();
   try {
     await migrateToLatest(storage);
-    const planner = new DirectoryPlanner(storage.db);
+    const cfg = Value.Default(signaturesConfig, {}) as {
+      maxBytes: number;
+      maxNestingDepth: number;
+      maxElements: number;
+      timeZone: string;
+      maxAssetBytes: number;
+      deploymentConcurrency: number;
+    };
+    const engine = liquidSignatureEngine({ maxBytes: cfg.maxBytes, maxNestingDepth: cfg.maxNestingDepth, maxElements: cfg.maxElements });
+    const store = new SignatureStore({ db: storage.db, engine, clock: systemClock, maxAssetBytes: cfg.maxAssetBytes });
+    const stored = new StoredSignaturePlanner({
+      db: storage.db,
+      store,
+      engine,
+      directory: new DirectoryFacts(storage.db),
+      clock: systemClock,
+      timeZone: cfg.timeZone,
+    });
+    // Counts the mailboxes planned (each is rendered), to show who a directory change re-renders.
+    const rendered = new Set<string>();
+    const planner: SignaturePlanner = {
+      mailboxesInScope: (after, limit) => stored.mailboxesInScope(after, limit),
+      expectedFor: (mailbox, at) => {
+        rendered.add(mailbox);
+        return stored.expectedFor(mailbox, at);
+      },
+    };
+    const template = await store.createTemplate(
+      { name: 'Contoso', source: '<p><b>{{ user.displayName }}</b></p>\n<p>{{ user.jobTitle }} · {{ user.department }}</p>\n<p>{{ user.mail }}</p>\n' },
+      'bench',
+    );
+    await store.createRule(
+      { name: 'Everyone', enabled: true, kind: 'signature', templateId: template.id, defaults: 'both', conditions: {}, exclusions: {}, window: null },
+      'bench',
+    );
     let deployment: SignatureDeployment | undefined;
     const sync = new DirectorySync(storage.db, clients.graph, systemClock, log, 'bench', {
       onChanged: async (changes) => deployment?.directoryChanged(changes),
@@ -42,7 +83,11 @@ export async function signaturePushScenario(ctx: ScenarioContext): Promise<Figur
     await sync.runOnce();
     const mailboxes = (await planner.mailboxesInScope(null, 1_000_000)).length;
     const concurrency = config.exchangeMaxConcurrency;
-    deployment = new SignatureDeployment(storage.db, clients.exchange, planner, systemClock, log, 'bench', { concurrency, pageSize: 200, pollMs: 3_600_000 });
+    deployment = new SignatureDeployment(storage.db, clients.exchange, planner, systemClock, log, 'bench', {
+      concurrency: cfg.deploymentConcurrency,
+      pageSize: 200,
+      pollMs: 3_600_000,
+    });
 
     sim.control.setRoamingSignatures(false);
     sim.control.setFaults({ exchangeLatencyMs: LATENCY_MS, exchangeMaxConcurrency: TENANT_CONCURRENCY });
@@ -61,12 +106,11 @@ export async function signaturePushScenario(ctx: ScenarioContext): Promise<Figur
     const changed = [...sim.control.tenant.users.values()].find((u) => u.accountEnabled && u.mail && u.userType === 'Member')!;
     sim.control.updateUser(changed.id, { displayName: `${changed.displayName} Jr.` });
     sim.control.resetStats();
-    planner.rendered.clear();
-    planner.refresh();
+    rendered.clear();
     await sync.runOnce();
     const after = await deployment.job.runNow();
     const rePushed = sim.control.stats().cmdlets['Set-MailboxMessageConfiguration'] ?? 0;
-    const reRendered = planner.rendered.size;
+    const reRendered = rendered.size;
     if (after?.set !== 1) throw new Error(`after one user's directory change the run set ${after?.set} mailboxes`);
 
     const scale = `${mailboxes.toLocaleString('en-US')} mailboxes, Exchange ${LATENCY_MS} ms per call, ${concurrency} in flight (tenant allows ${TENANT_CONCURRENCY})`;

@@ -37,6 +37,15 @@ for (const backend of BACKENDS) {
       const res = await app.inject({ method: 'POST', url, headers, payload: payload as Record<string, unknown> });
       return { status: res.statusCode, body: res.json() as T };
     };
+    /** The run a save queued (the store tells the deployment after it answered): the first after `previous`. */
+    const queuedAfter = async (previous: number) => {
+      for (let i = 0; i < 100; i++) {
+        const current = (await get<DeploymentStatus>('/api/signatures/deployment')).body.recent.find((r) => r.id > previous);
+        if (current) return current;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`no run queued after ${previous}`);
+    };
     /** The background push finishing run `id` (or a later one). */
     const finished = async (id: number) => {
       for (let i = 0; i < 200; i++) {
@@ -91,9 +100,10 @@ for (const backend of BACKENDS) {
         window: null,
       });
       assert.equal(rule.status, 201);
-      const queued = (await get<DeploymentStatus>('/api/signatures/deployment')).body.current;
-      assert.equal(queued?.trigger, 'change', 'the two saves queued one run');
-      const run = await finished(queued!.id);
+      const queued = await queuedAfter(0);
+      assert.equal(queued.trigger, 'change');
+      const run = await finished(queued.id);
+      assert.equal((await get<DeploymentStatus>('/api/signatures/deployment')).body.recent.length, 1, 'the two saves queued one run');
       assert.equal(run.state, 'blocked');
       assert.deepEqual([run.blocked, run.set, run.total], [mailboxes.length, 0, mailboxes.length]);
       assert.equal(t.sim.control.stats().cmdlets['Set-MailboxMessageConfiguration'] ?? 0, 0, 'nothing pretended to set');
@@ -133,6 +143,7 @@ for (const backend of BACKENDS) {
     it('lists a run’s failures with reasons and retries them; pages mailboxes', async () => {
       t.sim.control.setFaults({ failingNames: [mailboxes[2]!] });
       // A new template version: the store's change queues a full push.
+      const previous = (await get<DeploymentStatus>('/api/signatures/deployment')).body.recent[0]!.id;
       const saved = await app.inject({
         method: 'PUT',
         url: `/api/signatures/templates/${templateId}`,
@@ -140,7 +151,7 @@ for (const backend of BACKENDS) {
         payload: { source: '<p><b>{{ user.displayName }}</b></p>\n<p>{{ user.jobTitle }}</p>\n', baseVersion: 1 },
       });
       assert.equal(saved.statusCode, 200, saved.body);
-      const run = (await get<DeploymentStatus>('/api/signatures/deployment')).body.current!;
+      const run = await queuedAfter(previous);
       assert.equal(run.trigger, 'change');
       await finished(run.id);
       t.sim.control.setFaults({ failingNames: [] });

@@ -92,6 +92,17 @@ describe('GET /api/signatures on the device listener', () => {
     assert.equal((own.json as { upn: string }).upn, bob);
   });
 
+  it('is in the device API document, with its query and the 304', async () => {
+    const doc = await listener.call(await listener.issue(ada), 'GET', '/openapi.json');
+    const operation = (doc.json.paths as Record<string, { get?: { parameters?: Array<{ name: string; in: string }>; responses?: object } }>)['/api/signatures']
+      ?.get;
+    assert.deepEqual(
+      operation?.parameters?.map((p) => [p.name, p.in]),
+      [['upn', 'query']],
+    );
+    assert.ok(operation?.responses && '200' in operation.responses && '304' in operation.responses);
+  });
+
   it('answers 404 for a user the directory does not know', async () => {
     const stranger = 'carol@contoso.example';
     const answer = await listener.call(await listener.issue(stranger), 'GET', `/api/signatures?upn=${stranger}`);

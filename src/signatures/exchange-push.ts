@@ -39,7 +39,7 @@ export interface DeploymentOptions {
   leaseMs: number;
 }
 
-export const DEFAULT_DEPLOYMENT_OPTIONS: DeploymentOptions = { concurrency: 8, pageSize: 200, intervalMs: null, pollMs: 30_000, leaseMs: 120_000 };
+export const DEFAULT_DEPLOYMENT_OPTIONS: DeploymentOptions = { concurrency: 16, pageSize: 200, intervalMs: null, pollMs: 30_000, leaseMs: 120_000 };
 
 export const ROAMING_REASON = `roaming signatures are on for the tenant: Exchange ignores web signatures set by an admin; run ${ROAMING_FIX}`;
 

@@ -53,11 +53,12 @@ export const signaturesConfig = section(
         'A full push of the expected web signatures to Exchange Online this often (0 = only on template/rule changes, directory changes and admin requests). Unchanged mailboxes cost no Exchange call.',
     }),
     deploymentConcurrency: setting.integer({
-      default: 8,
+      default: 16,
       minimum: 1,
       maximum: 64,
       env: 'ONRAMP_SIGNATURES_DEPLOYMENT_CONCURRENCY',
-      description: 'Mailboxes a push plans and sends at once; Exchange calls are further limited by graph.exchangeMaxConcurrency.',
+      description:
+        'Mailboxes a push plans and sends at once. Exchange calls are limited by graph.exchangeMaxConcurrency; more here keeps that many in flight while others are being planned.',
     }),
     photoSize: setting.integer({
       default: 96,
