@@ -234,6 +234,11 @@ describe('signature screens in the browser', { skip: BUILT ? false : 'portal not
     await page.reload();
     await page.getByRole('heading', { name: 'Contoso standard' }).waitFor();
     assert.equal(await page.getByRole('row').filter({ hasText: 'current' }).getByRole('cell').first().innerText(), '3current', 'nothing was stored');
+
+    // As of a chosen moment: the preview renders the template's dates (and campaigns) then.
+    await typeSource(page, '<p>{{ user.displayName }}, {{ now | date: "%Y" }}</p>');
+    await page.getByLabel(/^As of/).fill('2031-05-01T10:00');
+    await preview.getByText(`${user.displayName}, 2031`).waitFor();
   });
 
   test('rules: create one for a department, reorder with the keyboard buttons, test against a user shows matched and not matched with reasons', async () => {

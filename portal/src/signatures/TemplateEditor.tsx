@@ -65,6 +65,7 @@ function ProblemList({ problems, refused, onGoTo }: { problems: TemplateProblem[
 /** The live preview: the source as it stands, rendered for the chosen user, in each of Outlook's formats. */
 function LivePreview({ source, onProblems }: { source: string; onProblems: (p: TemplateProblem[]) => void }) {
   const [user, setUser] = usePreviewUser();
+  const [at, setAt] = useState('');
   const [answer, setAnswer] = useState<Preview | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [format, setFormat] = useState<Format>('web');
@@ -76,7 +77,10 @@ function LivePreview({ source, onProblems }: { source: string; onProblems: (p: T
     const ask = ++asked.current;
     const timer = setTimeout(async () => {
       try {
-        const body = user.trim() ? { source, user: user.trim() } : { source, person: MADE_UP_PERSON };
+        const who = user.trim() ? { user: user.trim() } : { person: MADE_UP_PERSON };
+        // A local date and time in the browser's zone, as campaigns' windows are written.
+        const when = at ? { at: new Date(at).toISOString(), timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone } : {};
+        const body = { source, ...who, ...when };
         const res = await api<Preview>(PATHS.preview, { method: 'POST', body });
         if (ask !== asked.current) return;
         setAnswer(res);
@@ -90,7 +94,7 @@ function LivePreview({ source, onProblems }: { source: string; onProblems: (p: T
       }
     }, PREVIEW_DELAY_MS);
     return () => clearTimeout(timer);
-  }, [source, user]);
+  }, [source, user, at]);
 
   return (
     <section className="card preview-pane" aria-labelledby="preview-title">
@@ -98,6 +102,10 @@ function LivePreview({ source, onProblems }: { source: string; onProblems: (p: T
       <label>
         Preview as (user principal name)
         <input type="text" value={user} placeholder="empty: a made-up Alex Example" onChange={(e) => setUser(e.target.value)} />
+      </label>
+      <label>
+        As of (optional: campaigns and dates in the template)
+        <input type="datetime-local" value={at} onChange={(e) => setAt(e.target.value)} />
       </label>
       <fieldset className="segmented">
         <legend className="visually-hidden">Format</legend>
