@@ -18,6 +18,7 @@ import { AuthService } from '../src/auth/auth.service.js';
 import { startDemoTenant } from '../src/demo.js';
 import { createOnboardingJobs } from '../src/onboarding/invitations.scheduler.js';
 import { launchChromium } from '../test/support/browser.js';
+import { DirectorySync } from '../src/directory/directory-sync.js';
 
 const OUT = 'docs/screenshots';
 const dir = mkdtempSync(join(tmpdir(), 'onramp-shots-'));
@@ -83,6 +84,62 @@ jobs.start(app.onboarding);
 jobs.workflow.trigger();
 for (let i = 0; i < 100 && sim.control.mail().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
 
+// Signatures: the directory copy, a template with a logo, two rules, and a push (roaming signatures off).
+await new DirectorySync(storage.db, graph.graph, systemClock, log, 'screenshots').runOnce();
+const api = async <T>(path: string, method: string, body: unknown): Promise<T> => {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body instanceof FormData ? {} : { 'content-type': 'application/json' }) },
+    body: body instanceof FormData ? body : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+};
+const sharp = (await import('sharp')).default;
+const logo = await sharp({ create: { width: 120, height: 32, channels: 3, background: '#0b2545' } })
+  .png()
+  .toBuffer();
+const upload = new FormData();
+upload.append('file', new Blob([new Uint8Array(logo)], { type: 'image/png' }), 'contoso-logo.png');
+const asset = await api<{ hash: string }>('/api/signatures/assets', 'POST', upload);
+const source = [
+  '<table cellpadding="0" cellspacing="0" style="font-family: Arial, sans-serif; font-size: 10pt; color: #1b1f24">',
+  '  <tr><td style="padding-bottom: 6px"><strong style="font-size: 11pt">{{ user.displayName }}</strong><br>',
+  '    {{ user.jobTitle }}{% if user.department %}, {{ user.department }}{% endif %}</td></tr>',
+  '  <tr><td>{% if user.mobilePhone %}Mobile {{ user.mobilePhone }}<br>{% endif %}<a href="mailto:{{ user.mail }}">{{ user.mail }}</a></td></tr>',
+  `  <tr><td style="padding-top: 8px"><img src="asset:${asset.hash}" width="120" height="32" alt="Contoso"></td></tr>`,
+  '</table>',
+].join('\n');
+const template = await api<{ id: number; currentVersion: number }>('/api/signatures/templates', 'POST', {
+  name: 'Contoso standard',
+  description: 'Everyone’s signature for new mail and replies',
+  source,
+  comment: 'first version',
+});
+await api('/api/signatures/templates/' + template.id, 'PUT', {
+  baseVersion: template.currentVersion,
+  source: source.replace('Mobile ', 'Mobile: '),
+  comment: 'a colon after Mobile',
+});
+const person = members.find((u) => u.department)!;
+const criteria = { departments: [person.department!] };
+for (const [name, conditions] of [
+  [`${person.department} team`, criteria],
+  ['Everyone else', {}],
+] as const)
+  await api('/api/signatures/rules', 'POST', {
+    name,
+    enabled: true,
+    kind: 'signature',
+    templateId: template.id,
+    defaults: 'both',
+    conditions,
+    exclusions: {},
+    window: null,
+  });
+sim.control.setRoamingSignatures(false);
+await api('/api/signatures/deployments', 'POST', {});
+
 mkdirSync(OUT, { recursive: true });
 const browser = await launchChromium();
 try {
@@ -124,6 +181,26 @@ try {
   await page.goto(base + '/#/audit');
   await page.locator('table.data tbody tr').first().waitFor();
   await page.screenshot({ path: `${OUT}/audit.png` });
+  await page.goto(`${base}/#/signatures/templates/${template.id}`);
+  await page.getByLabel('Preview as (user principal name)').fill(person.userPrincipalName);
+  await page.getByRole('document', { name: 'Signature preview' }).getByText(person.displayName).waitFor();
+  await page.getByRole('button', { name: 'Changes in version 2' }).click();
+  await page.locator('pre.diff').waitFor();
+  await page.screenshot({ path: `${OUT}/signature-editor.png`, fullPage: true });
+  await page.goto(base + '/#/signatures/rules');
+  await page.getByLabel('User principal name').fill(person.userPrincipalName);
+  await page.getByRole('button', { name: 'Test', exact: true }).click();
+  await page.locator('.verdicts li.matched').first().waitFor();
+  await page.screenshot({ path: `${OUT}/signature-rules.png`, fullPage: true });
+  await page.goto(base + '/#/signatures/assets');
+  await page.locator('.asset img.thumb').first().waitFor();
+  await page.screenshot({ path: `${OUT}/signature-images.png` });
+  await page.goto(base + '/#/signatures/deployment');
+  await page.locator('#run-title .status.run-done').waitFor({ timeout: 30_000 });
+  await page.getByLabel('Mailbox', { exact: true }).fill(person.mail!);
+  await page.getByRole('button', { name: 'Show' }).click();
+  await page.getByText('up to date', { exact: true }).waitFor();
+  await page.screenshot({ path: `${OUT}/signature-deployment.png`, fullPage: true });
 } finally {
   await browser.close();
   await jobs.stop();

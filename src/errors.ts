@@ -24,6 +24,11 @@ export const ERROR_CATALOGUE = {
   ONRAMP_ERR_SETUP_DONE: { status: 409, message: 'First-run setup is already done; sign in instead' },
   ONRAMP_ERR_SETUP_CODE: { status: 403, message: 'Wrong setup code; it is in the log of the onramp instance you reached' },
   ONRAMP_ERR_OIDC_FAILED: { status: 400, message: 'Single sign-on failed: %s' },
+  ONRAMP_ERR_BULK_COUNT_CHANGED: {
+    status: 409,
+    message: 'The filter selects %s users now, not the %s that were confirmed: look at the list again and confirm the new count',
+  },
+  ONRAMP_ERR_GROUP_NOT_FOUND: { status: 404, message: 'No group with id %s in the directory' },
   ONRAMP_ERR_NO_ROLE: { status: 403, message: 'You signed in, but your account has neither the admin nor the viewer role for onramp' },
   ONRAMP_ERR_CLIENT_CERT_REQUIRED: { status: 401, message: 'A client certificate is required' },
   ONRAMP_ERR_CLIENT_CERT_REJECTED: { status: 401, message: 'Client certificate rejected: %s' },

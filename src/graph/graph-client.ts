@@ -25,6 +25,7 @@ import {
   type ExchangePort,
   type GraphCounters,
   type GraphPort,
+  type GroupMemberUser,
   type ItemResult,
   type MailMessage,
   type MfaRegistration,
@@ -265,6 +266,27 @@ export class GraphClient implements GraphPort {
       .map((g) => ({ id: g.id, displayName: g.displayName ?? '' }))
       .sort((a, b) => a.displayName.localeCompare(b.displayName))
       .slice(0, limit);
+  }
+
+  async listTransitiveUsers(groupId: string): Promise<GroupMemberUser[] | undefined> {
+    const users: GroupMemberUser[] = [];
+    const url = `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?$select=id,userPrincipalName,displayName,department,jobTitle&$top=${PAGE_SIZE}`;
+    try {
+      for await (const page of this.graph.pages<GroupMemberUser>(url)) {
+        for (const u of page)
+          users.push({
+            id: u.id,
+            userPrincipalName: u.userPrincipalName,
+            displayName: u.displayName ?? null,
+            department: u.department ?? null,
+            jobTitle: u.jobTitle ?? null,
+          });
+      }
+    } catch (err) {
+      if (err instanceof UpstreamError && err.status === 404) return undefined;
+      throw err;
+    }
+    return users;
   }
 
   async addGroupMembers(groupId: string, userIds: readonly string[]): Promise<Map<string, ItemResult>> {

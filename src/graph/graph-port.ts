@@ -124,6 +124,15 @@ export interface UserDeltaPage {
   nextLink?: string;
 }
 
+/** A user member of a group, as a campaign targets them. */
+export interface GroupMemberUser {
+  id: string;
+  userPrincipalName: string;
+  displayName: string | null;
+  department: string | null;
+  jobTitle: string | null;
+}
+
 /** Outcome per item of a bulk write. */
 export type ItemResult = { ok: true } | { ok: false; status: number; code: string; message: string };
 
@@ -151,6 +160,11 @@ export interface GraphPort {
   listTransitiveUserIds(groupIds: readonly string[]): Promise<Map<string, Set<string>>>;
   /** Groups whose display name starts with `prefix` (case-insensitive), by name, at most `limit`. */
   findGroups(prefix: string, limit: number): Promise<Array<{ id: string; displayName: string }>>;
+  /**
+   * The user members of a group, nested groups' included at any depth (transitiveMembers, all pages),
+   * with what a campaign shows of them; undefined when Graph does not know the group.
+   */
+  listTransitiveUsers(groupId: string): Promise<GroupMemberUser[] | undefined>;
   /** Adds users to a group, up to 20 per request; "already a member" counts as ok. Keyed by user id. */
   addGroupMembers(groupId: string, userIds: readonly string[]): Promise<Map<string, ItemResult>>;
   /**

@@ -14,6 +14,7 @@ export const notConfiguredGraph: GraphPort & ExchangePort = {
   listGroupMemberIds: () => Promise.reject(new GraphNotConfiguredError()),
   listTransitiveUserIds: () => Promise.reject(new GraphNotConfiguredError()),
   findGroups: () => Promise.reject(new GraphNotConfiguredError()),
+  listTransitiveUsers: () => Promise.reject(new GraphNotConfiguredError()),
   addGroupMembers: () => Promise.reject(new GraphNotConfiguredError()),
   getMfaRegistrations: () => Promise.reject(new GraphNotConfiguredError()),
   sendMail: () => Promise.reject(new GraphNotConfiguredError()),

@@ -43,10 +43,33 @@ for (const backend of BACKENDS) {
         const report = (await app.inject({ url: '/api/admin/reports?batch=wave-1', headers: as(viewer) })).json();
         assert.equal(report.total, 3);
         assert.equal(report.completionRate, 0);
-        assert.deepEqual(report.perBatch, [{ batchId: 'wave-1', total: 3, active: 0, excluded: 0, notFound: 0, disabled: 0, pending: 3, completionRate: 0 }]);
+        assert.deepEqual(report.perBatch, [
+          { batchId: 'wave-1', total: 3, active: 0, excluded: 0, notFound: 0, disabled: 0, pending: 3, completionRate: 0, paused: false },
+        ]);
         assert.equal(report.activity.length, 30);
         assert.deepEqual(report.filters.batches, ['wave-1']);
         assert.equal((await app.inject({ url: '/api/admin/reports?batch=other', headers: as(viewer) })).json().total, 0);
+
+        // A batch paused and resumed: shown on the report, admins only, audited.
+        const pause = (verb: string, who = admin) =>
+          app.inject({ method: 'POST', url: `/api/admin/batches/${verb}`, headers: as(who), payload: { batch: 'wave-1' } });
+        assert.equal((await pause('pause', viewer)).statusCode, 403);
+        assert.deepEqual((await pause('pause')).json(), { batch: 'wave-1', paused: true, changed: true });
+        assert.equal((await app.inject({ url: '/api/admin/reports', headers: as(viewer) })).json().perBatch[0].paused, true);
+        assert.deepEqual((await pause('resume')).json(), { batch: 'wave-1', paused: false, changed: true });
+        assert.equal((await app.inject({ url: '/api/admin/reports', headers: as(viewer) })).json().perBatch[0].paused, false);
+
+        // Without the jobs in this process (a bare app), the run's state says so and "run now" starts nothing.
+        assert.deepEqual((await app.inject({ url: '/api/admin/campaign/run', headers: as(viewer) })).json(), {
+          available: false,
+          running: false,
+          nextRunAt: null,
+          lastFinishedAt: null,
+          lastError: null,
+          lastSummary: null,
+        });
+        assert.equal((await app.inject({ method: 'POST', url: '/api/admin/campaign/run', headers: as(viewer) })).statusCode, 403);
+        assert.equal((await app.inject({ method: 'POST', url: '/api/admin/campaign/run', headers: as(admin) })).json().triggered, false);
 
         const unsent = await app.inject({ method: 'POST', url: '/api/admin/reports/send', headers: as(admin), payload: { recipients: ['boss@contoso.com'] } });
         assert.equal(unsent.statusCode, 503, unsent.body);

@@ -10,7 +10,19 @@ import * as onboarding from './onboarding.queries.js';
 import { filterValues } from './reports.queries.js';
 import type { ReportFilter, ReportService } from './reports.service.js';
 import type { OnboardingService } from './onboarding.service.js';
-import { ReportAnswer, ReportSent, UserDetail, UserFilters, UserResent, UsersPage, type UserView } from './admin.schemas.js';
+import {
+  BatchPaused,
+  BulkDone,
+  CampaignRun,
+  ReportAnswer,
+  ReportSent,
+  UserDetail,
+  UserFilters,
+  UserResent,
+  UsersAdded,
+  UsersPage,
+  type UserView,
+} from './admin.schemas.js';
 
 export interface AdminRoutesOptions {
   ctx: OnrampContext;
@@ -64,6 +76,31 @@ function scopeText(q: { batch?: string; status?: string; department?: string; fr
   ].filter(Boolean);
   return parts.length > 0 ? parts.join(', ') : undefined;
 }
+
+const FromGroupBody = Type.Object(
+  {
+    groupId: Type.String({ pattern: '^[0-9A-Za-z-]{1,64}$', description: 'Object id of the Entra group' }),
+    batchId: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9 ._:@-]*$' })),
+    resetExisting: Type.Optional(Type.Boolean()),
+    dryRun: Type.Optional(Type.Boolean({ description: 'Answer what it would do, storing nothing' })),
+  },
+  { additionalProperties: false },
+);
+
+const BatchBody = Type.Object({ batch: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+
+const BulkBody = Type.Object(
+  {
+    action: Type.Union([Type.Literal('resend'), Type.Literal('exclude'), Type.Literal('remove')]),
+    /** The Users screen's filter, as its list query takes it. */
+    status: Type.Optional(Type.String({ maxLength: 40 })),
+    batch: Type.Optional(Type.String({ maxLength: 200 })),
+    department: Type.Optional(Type.String({ maxLength: 200 })),
+    search: Type.Optional(Type.String({ maxLength: 200 })),
+    expectedCount: Type.Integer({ minimum: 1, description: 'The number of users the admin confirmed; another count by now changes nothing (409)' }),
+  },
+  { additionalProperties: false },
+);
 
 const UsersQuery = Type.Object(
   {
@@ -167,7 +204,12 @@ export async function onboardingAdminRoutes(parent: FastifyInstance, options: Ad
     },
     async (req) => {
       const filter = await reportFilter(req.query);
-      const [summary, filters] = await Promise.all([reports.summary(filter, bounded(req.query.days, 30, 1, 366)), filterValues(db, filter.campaignId!)]);
+      const [summary, filters, paused] = await Promise.all([
+        reports.summary(filter, bounded(req.query.days, 30, 1, 366)),
+        filterValues(db, filter.campaignId!),
+        onboarding.pausedBatches(db, filter.campaignId!),
+      ]);
+      const pausedIds = new Set(paused.map((p) => p.batch_id));
       return {
         total: summary.total,
         byStatus: summary.byStatus,
@@ -175,7 +217,7 @@ export async function onboardingAdminRoutes(parent: FastifyInstance, options: Ad
         completionOfAll: summary.completionOfAll,
         excludedReasons: summary.excludedReasons,
         needsAttention: summary.needsAttention,
-        perBatch: summary.batches,
+        perBatch: summary.batches.map((b) => ({ ...b, paused: b.batchId !== null && pausedIds.has(b.batchId) })),
         activity: summary.recent.perDay,
         filters,
       };
@@ -262,6 +304,111 @@ export async function onboardingAdminRoutes(parent: FastifyInstance, options: Ad
       };
       const [rows, total] = await Promise.all([onboarding.listUsers(db, filter, page), onboarding.countUsers(db, filter)]);
       return { total, offset: page.offset, limit: page.limit, users: rows.map(userView) };
+    },
+  );
+
+  const runState = (): CampaignRun => {
+    const control = service.runControl;
+    if (!control) return { available: false, running: false, nextRunAt: null, lastFinishedAt: null, lastError: null, lastSummary: null };
+    return { available: true, ...control.status() };
+  };
+  app.get(
+    '/api/admin/campaign/run',
+    {
+      preHandler: viewerGuard,
+      schema: {
+        tags: ['campaign'],
+        summary: "The invitation run: running now, the next scheduled run, the last run's outcome",
+        response: { 200: CampaignRun },
+      },
+    },
+    async () => runState(),
+  );
+  app.post(
+    '/api/admin/campaign/run',
+    {
+      preHandler: adminGuard,
+      schema: { tags: ['campaign'], summary: 'Run invitations now (a run starts within the trigger debounce)', response: { 200: CampaignRun } },
+    },
+    async (req) => {
+      const triggered = service.runControl?.runNow() ?? false;
+      await audit(req, 'campaign.run', null, { triggered });
+      return { ...runState(), triggered };
+    },
+  );
+
+  app.post(
+    '/api/admin/users/from-group',
+    {
+      preHandler: adminGuard,
+      schema: {
+        tags: ['users'],
+        summary: "Add the members of an Entra group (nested groups' too) to the campaign; again later, only those who joined since",
+        body: FromGroupBody,
+        response: { 200: UsersAdded },
+      },
+    },
+    async (req) => {
+      const { groupId, batchId, resetExisting, dryRun } = req.body;
+      const result = await service.addGroup(groupId, { batchId, actor: actorOf(req), resetExisting, dryRun });
+      if (!dryRun) {
+        await audit(req, 'users.add-group', groupId, {
+          batch: result.batchId,
+          total: result.total,
+          added: result.added.length,
+          unchanged: result.unchanged.length,
+          reset: result.reset.length,
+        });
+      }
+      return result;
+    },
+  );
+
+  for (const [verb, pause] of [
+    ['pause', true],
+    ['resume', false],
+  ] as const) {
+    app.post(
+      `/api/admin/batches/${verb}`,
+      {
+        preHandler: adminGuard,
+        schema: {
+          tags: ['campaign'],
+          summary: pause ? 'Pause a batch: the invitation run leaves its users alone (no emails, no checks) until it is resumed' : 'Resume a paused batch',
+          body: BatchBody,
+          response: { 200: BatchPaused },
+        },
+      },
+      async (req) => {
+        const id = await campaignId();
+        const { batch } = req.body;
+        const changed = pause
+          ? await onboarding.pauseBatch(db, id, batch, actorOf(req), ctx.clock.now().toISOString())
+          : await onboarding.resumeBatch(db, id, batch);
+        if (changed) await audit(req, `batch.${verb}`, batch);
+        // Resumed users are due at once, not a whole interval later.
+        if (changed && !pause) service.runControl?.runNow();
+        return { batch, paused: pause, changed };
+      },
+    );
+  }
+
+  app.post(
+    '/api/admin/users/bulk',
+    {
+      preHandler: adminGuard,
+      schema: {
+        tags: ['users'],
+        summary: 'Resend, exclude or remove the users a filter selects, all or none, once the count is confirmed',
+        body: BulkBody,
+        response: { 200: BulkDone },
+      },
+    },
+    async (req) => {
+      const { action, expectedCount, status, batch, department, search } = req.body;
+      const done = await service.bulk(action, { status, batchId: batch, department, search }, expectedCount, actorOf(req));
+      await audit(req, `users.bulk-${action}`, null, { filter: { status, batch, department, search }, selected: done.selected, changed: done.changed });
+      return done;
     },
   );
 

@@ -52,6 +52,7 @@ export const BatchCompletion = Type.Object({
   disabled: Type.Integer({ description: 'Excluded: account disabled' }),
   pending: Type.Integer({ description: 'Not yet looked at by the invitation run' }),
   completionRate: Type.Number({ description: 'Percent, one decimal' }),
+  paused: Type.Boolean({ description: 'Paused: the invitation run leaves its users alone until resumed' }),
 });
 export type BatchCompletion = Static<typeof BatchCompletion>;
 
@@ -130,3 +131,55 @@ export type UserDetail = Static<typeof UserDetail>;
 /** POST /api/admin/users/:id/resend */
 export const UserResent = Type.Object({ user: UserView });
 export type UserResent = Static<typeof UserResent>;
+
+const Issue = Type.Object({ upn: Type.String(), row: Type.Integer(), reason: Type.String() });
+
+/** POST /api/admin/users/from-group (and, undeclared, POST /api/upload-users): what adding users did or would do. */
+export const UsersAdded = Type.Object({
+  batchId: Type.String(),
+  added: Type.Array(Type.String(), { description: 'New to the campaign' }),
+  unchanged: Type.Array(Type.String(), { description: 'Already in the campaign, left as they were' }),
+  reset: Type.Array(Type.String(), { description: 'Already in the campaign, started again with a new link' }),
+  skipped: Type.Array(Issue),
+  errors: Type.Array(Type.Object({ upn: Type.String(), row: Type.Integer(), error: Type.String() })),
+  total: Type.Integer(),
+  triggered: Type.Boolean(),
+  dryRun: Type.Boolean(),
+});
+export type UsersAdded = Static<typeof UsersAdded>;
+
+/** GET/POST /api/admin/campaign/run: the invitation run's state on this instance. */
+export const CampaignRun = Type.Object({
+  available: Type.Boolean({ description: 'Whether this instance runs the invitation job (false: a test app or no jobs)' }),
+  running: Type.Boolean(),
+  nextRunAt: Nullable(Timestamp),
+  lastFinishedAt: Nullable(Timestamp),
+  lastError: Nullable(Type.String()),
+  lastSummary: Nullable(
+    Type.Object({
+      finishedAt: Timestamp,
+      summary: Type.Record(Type.String(), Type.Integer(), {
+        description: 'processed, invited, reminded, escalated, activated, excluded, overdue, skipped, failed, errored',
+      }),
+    }),
+  ),
+  /** Set by POST: whether a run was started or scheduled. */
+  triggered: Type.Optional(Type.Boolean()),
+});
+export type CampaignRun = Static<typeof CampaignRun>;
+
+/** POST /api/admin/users/bulk */
+export const BulkDone = Type.Object({
+  action: Type.Union([Type.Literal('resend'), Type.Literal('exclude'), Type.Literal('remove')]),
+  selected: Type.Integer({ description: 'Users the filter selected (the confirmed count)' }),
+  changed: Type.Integer({ description: 'Users changed (Active users are not resent, Excluded ones not excluded again)' }),
+});
+export type BulkDone = Static<typeof BulkDone>;
+
+/** POST /api/admin/batches/pause and /resume */
+export const BatchPaused = Type.Object({
+  batch: Type.String(),
+  paused: Type.Boolean(),
+  changed: Type.Boolean({ description: 'False when it already was so' }),
+});
+export type BatchPaused = Static<typeof BatchPaused>;

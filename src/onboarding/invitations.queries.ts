@@ -10,7 +10,7 @@ export type TrackedUserUpdate = Updateable<Database['tracked_user']>;
 
 /**
  * Users the run handles, in id order after `afterId`: Pending ones, and invited ones whose last check
- * is older than `checkedBeforeIso` or who clicked their link since it.
+ * is older than `checkedBeforeIso` or who clicked their link since it; none of a paused batch.
  */
 export async function dueUsers(db: Db, options: { checkedBeforeIso: string; afterId: number; limit: number }): Promise<TrackedUser[]> {
   return db
@@ -31,6 +31,16 @@ export async function dueUsers(db: Db, options: { checkedBeforeIso: string; afte
           ]),
         ]),
       ]),
+    )
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('paused_batch')
+            .select('paused_batch.batch_id')
+            .whereRef('paused_batch.campaign_id', '=', 'tracked_user.campaign_id')
+            .whereRef('paused_batch.batch_id', '=', 'tracked_user.source_batch_id'),
+        ),
+      ),
     )
     .orderBy('id')
     .limit(options.limit)

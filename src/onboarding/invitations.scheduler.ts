@@ -89,7 +89,20 @@ export function createOnboardingJobs(
     transport,
     start(onboarding) {
       const trigger = () => workflow.trigger();
-      unsubscribe = [onboarding?.onUsersPending(trigger), options.demoRegistrations?.(trigger)].filter((u) => u !== undefined);
+      const control = onboarding?.attachRunControl({
+        runNow: trigger,
+        status: () => {
+          const job = workflow.job.status();
+          return {
+            running: job.state === 'running',
+            nextRunAt: job.nextRunAt,
+            lastFinishedAt: job.lastFinishedAt,
+            lastError: job.lastError,
+            lastSummary: workflow.lastRun ? { finishedAt: workflow.lastRun.finishedAt, summary: { ...workflow.lastRun.summary } } : null,
+          };
+        },
+      });
+      unsubscribe = [onboarding?.onUsersPending(trigger), options.demoRegistrations?.(trigger), control].filter((u) => u !== undefined);
       workflow.start();
       jobs.sender.start();
       reports.start(transport);

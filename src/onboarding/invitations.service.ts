@@ -213,8 +213,12 @@ export class InvitationService {
       if (isolated.length > 0) await this.#noteLookupFailures(isolated, summary);
     }
     log.info({ ...summary, ms: clock.now().getTime() - started.getTime() }, 'invitation run finished');
+    this.lastRun = { finishedAt: clock.now().toISOString(), summary };
     return summary;
   }
+
+  /** The last run this instance finished, and what it did (the portal's campaign status). */
+  lastRun: { finishedAt: string; summary: RunSummary } | undefined;
 
   /**
    * Processes a chunk; when Graph fails on it for reasons about its users (aboutTheseUsers), splits it

@@ -13,6 +13,7 @@ import { SmtpTransport, type MailSettings } from '../mail/transports.js';
 import { linkTokenOf } from './onboarding.domain.js';
 import { InvitationService, type InvitationSettings } from './invitations.service.js';
 import { OnboardingService } from './onboarding.service.js';
+import { defaultCampaign, pauseBatch, resumeBatch } from './onboarding.queries.js';
 
 const log = createLogger('silent');
 const D = 'contoso.test';
@@ -267,6 +268,36 @@ for (const backend of BACKENDS) {
         await sink.close();
         await tenant.stop();
         await storage.close();
+      }
+    });
+
+    test('a paused batch is left alone by the run (no invitation) until it is resumed', async () => {
+      const storage = await backend.open();
+      const tenant = await startTestTenant({
+        tenant: { domain: D, users: ['p1', 'p2'].map((n) => ({ userPrincipalName: `${n}@${D}`, displayName: n, mail: `${n}@${D}` })) },
+      });
+      const clock = new ManualClock('2026-01-05T09:00:00.000Z');
+      const config = loadConfig({ env: {} });
+      try {
+        const onboarding = new OnboardingService({ storage, config, clock, log, graph: tenant.graph });
+        await onboarding.upload(`UPN\np1@${D}\n`, { actor: 'test', batchId: 'paused-wave' });
+        await onboarding.upload(`UPN\np2@${D}\n`, { actor: 'test', batchId: 'running-wave' });
+        const campaign = await defaultCampaign(storage.db);
+        assert.equal(await pauseBatch(storage.db, campaign.id, 'paused-wave', 'admin:test', clock.now().toISOString()), true);
+        assert.equal(await pauseBatch(storage.db, campaign.id, 'paused-wave', 'admin:test', clock.now().toISOString()), false, 'already paused');
+        const statuses = async () =>
+          Object.fromEntries(
+            (await storage.db.selectFrom('tracked_user').select(['upn', 'invite_status']).execute()).map((u) => [u.upn.split('@')[0], u.invite_status]),
+          );
+        const workflow = workflowFor({ storage, tenant, clock, settings: config.invitations });
+        assert.equal((await workflow.runOnce())?.invited, 1);
+        assert.deepEqual(await statuses(), { p1: 'Pending', p2: 'Sent' });
+        assert.equal(await resumeBatch(storage.db, campaign.id, 'paused-wave'), true);
+        assert.equal((await workflow.runOnce())?.invited, 1);
+        assert.deepEqual(await statuses(), { p1: 'Sent', p2: 'Sent' });
+      } finally {
+        await storage.close();
+        await tenant.stop();
       }
     });
 

@@ -39,6 +39,8 @@ export const USER_EVENT = Object.freeze({
   EmailOpened: 'email-opened',
   ResendRequested: 'resend-requested',
   Removed: 'removed',
+  /** An admin's bulk action left the user out of the campaign's emails. */
+  MarkedExcluded: 'marked-excluded',
 } as const);
 export type UserEventType = (typeof USER_EVENT)[keyof typeof USER_EVENT];
 

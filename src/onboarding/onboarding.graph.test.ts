@@ -22,6 +22,73 @@ describe('enrol link against the tenant simulator', () => {
   after(async () => tenant.stop());
 
   for (const backend of BACKENDS) {
+    test(
+      `an Entra group's members, nested groups' too, are added with their profile; run again, only those who joined since [${backend.name}]`,
+      { skip: backend.skip },
+      async () => {
+        const storage = await backend.open();
+        const clock = new ManualClock('2026-03-02T08:00:00.000Z');
+        const config = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json' } });
+        const ctx: OnrampContext & { graph: GraphPort } = {
+          config,
+          storage,
+          log: createLogger('silent'),
+          clock,
+          demo: false,
+          instanceId: 'test',
+          graph: tenant.graph,
+        };
+        const app = await buildPublicApp(ctx);
+        const sim = tenant.sim.control.tenant;
+        const [outer, inner] = [`outer-${backend.name}`, `inner-${backend.name}`];
+        try {
+          const people = [...sim.users.values()].filter((u) => u.userType === 'Member').slice(0, 4);
+          sim.groups.set(outer, { id: outer, displayName: 'Finance', members: new Set([people[0]!.id, inner]) });
+          // people[1] is in both: one user in the campaign.
+          sim.groups.set(inner, { id: inner, displayName: 'Finance EMEA', members: new Set([people[1]!.id, people[2]!.id]) });
+          sim.groups.get(outer)!.members.add(people[1]!.id);
+          const token = (await new AuthService(storage.db, config.auth, clock).createApiToken('ci', 'admin', 'test')).token;
+          const fromGroup = (body: Record<string, unknown>) =>
+            app.inject({
+              method: 'POST',
+              url: '/api/admin/users/from-group',
+              headers: { authorization: `Bearer ${token}` },
+              payload: { groupId: outer, ...body },
+            });
+          const upns = (list: string[]) => list.map((u) => u.toLowerCase()).sort();
+          const firstThree = upns(people.slice(0, 3).map((p) => p.userPrincipalName));
+
+          const preview = await fromGroup({ dryRun: true });
+          assert.equal(preview.statusCode, 200, preview.body);
+          assert.deepEqual([upns(preview.json().added), preview.json().dryRun], [firstThree, true]);
+          assert.equal(await q.countUsers(storage.db, { campaignId: (await q.defaultCampaign(storage.db)).id }), 0, 'a preview stores nothing');
+
+          const first = (await fromGroup({})).json();
+          assert.deepEqual([upns(first.added), first.batchId], [firstThree, `group-${outer}`]);
+          const stored = await q.findByUpnKey(storage.db, (await q.defaultCampaign(storage.db)).id, people[2]!.userPrincipalName.toLowerCase());
+          assert.deepEqual([stored?.display_name, stored?.department], [people[2]!.displayName, people[2]!.department]);
+
+          sim.groups.get(inner)!.members.add(people[3]!.id);
+          const again = (await fromGroup({})).json();
+          assert.deepEqual(upns(again.added), [people[3]!.userPrincipalName.toLowerCase()]);
+          assert.deepEqual(upns(again.unchanged), firstThree);
+
+          const missing = await app.inject({
+            method: 'POST',
+            url: '/api/admin/users/from-group',
+            headers: { authorization: `Bearer ${token}` },
+            payload: { groupId: 'no-such-group' },
+          });
+          assert.deepEqual([missing.statusCode, missing.json().code], [404, 'ONRAMP_ERR_GROUP_NOT_FOUND']);
+        } finally {
+          sim.groups.delete(outer);
+          sim.groups.delete(inner);
+          await app.close();
+          await storage.close();
+        }
+      },
+    );
+
     test(`a click adds the user to the MFA group once, visible in the tenant [${backend.name}]`, { skip: backend.skip }, async () => {
       const storage = await backend.open();
       const clock = new ManualClock('2026-03-02T08:00:00.000Z');

@@ -215,6 +215,55 @@ for (const backend of BACKENDS) {
       }
     });
 
+    test('bulk actions on filtered users: only at the confirmed count, all or nothing; resend, exclude and remove', async () => {
+      const storage = await backend.open();
+      const { app, admin, viewer } = await harness(storage);
+      try {
+        await uploadJson(app, admin, 'UPN,Department\na@x.test,Sales\nb@x.test,Sales\nc@x.test,IT\nd@x.test,IT\ne@x.test,IT\n', 'w1');
+        await storage.db.updateTable('tracked_user').set({ invite_status: USER_STATUS.Sent }).where('upn_key', 'in', ['a@x.test', 'b@x.test']).execute();
+        await storage.db.updateTable('tracked_user').set({ invite_status: USER_STATUS.Active }).where('upn_key', '=', 'c@x.test').execute();
+        const bulk = (body: Record<string, unknown>, headers = admin) => app.inject({ method: 'POST', url: '/api/admin/users/bulk', headers, payload: body });
+        const before = await byUpn(storage, 'a@x.test');
+
+        assert.equal((await bulk({ action: 'resend', status: 'Sent', expectedCount: 2 }, viewer)).statusCode, 403);
+        const stale = await bulk({ action: 'resend', status: 'Sent', expectedCount: 3 });
+        assert.deepEqual([stale.statusCode, stale.json().code], [409, 'ONRAMP_ERR_BULK_COUNT_CHANGED']);
+        assert.deepEqual(await byUpn(storage, 'a@x.test'), before, 'nothing changed');
+
+        const resent = await bulk({ action: 'resend', status: 'Sent', expectedCount: 2 });
+        assert.deepEqual(resent.json(), { action: 'resend', selected: 2, changed: 2 });
+        const after = await byUpn(storage, 'a@x.test');
+        assert.deepEqual([after.invite_status, after.previous_link_secret], [USER_STATUS.Pending, before.link_secret]);
+        assert.notEqual(after.link_secret, before.link_secret);
+        assert.match((await app.inject({ url: `/api/enrol?token=${linkTokenOf(before)}`, headers: HTML })).body, /This link has been replaced/);
+        const secrets = new Set([(await byUpn(storage, 'a@x.test')).link_secret, (await byUpn(storage, 'b@x.test')).link_secret]);
+        assert.equal(secrets.size, 2, 'each their own new link');
+
+        // Active users are not started again: IT has c (Active), d and e.
+        assert.deepEqual((await bulk({ action: 'resend', department: 'IT', expectedCount: 3 })).json(), { action: 'resend', selected: 3, changed: 2 });
+        assert.deepEqual((await bulk({ action: 'exclude', department: 'IT', search: 'd@', expectedCount: 1 })).json(), {
+          action: 'exclude',
+          selected: 1,
+          changed: 1,
+        });
+        const d = await byUpn(storage, 'd@x.test');
+        assert.deepEqual([d.invite_status, d.status_reason], [USER_STATUS.Excluded, 'left out by an admin']);
+        assert.deepEqual(
+          (await app.onboarding.getUser(d.id)).events.map((e) => e.type),
+          ['uploaded', 'resend-requested', 'marked-excluded'],
+        );
+
+        assert.deepEqual((await bulk({ action: 'remove', department: 'Sales', expectedCount: 2 })).json(), { action: 'remove', selected: 2, changed: 2 });
+        assert.equal(await q.findByUpnKey(storage.db, before.campaign_id, 'a@x.test'), undefined);
+        assert.equal((await storage.db.selectFrom('user_event').select('id').where('tracked_user_id', '=', before.id).execute()).length, 0);
+        const audit = (await app.inject({ url: '/api/admin/audit', headers: admin })).json().entries.map((e: { action: string }) => e.action);
+        for (const action of ['users.bulk-resend', 'users.bulk-exclude', 'users.bulk-remove']) assert.ok(audit.includes(action), action);
+      } finally {
+        await app.close();
+        await storage.close();
+      }
+    });
+
     test('re-add: an invited user keeps their link unless a reset is asked for; the preview says which; the replaced link offers a fresh one, to the address on file', async () => {
       const storage = await backend.open();
       const { app, admin } = await harness(storage);

@@ -444,3 +444,70 @@ export async function deleteUser(db: Db, id: number): Promise<boolean> {
   const result = await db.deleteFrom('tracked_user').where('id', '=', id).executeTakeFirst();
   return Number(result.numDeletedRows) === 1;
 }
+
+/** The ids of a filter's users, oldest first (bulk actions act on exactly these). */
+export async function matchingUserIds(db: Db, filter: UserListFilter): Promise<number[]> {
+  const rows = await filtered(db, filter).select('id').orderBy('id').execute();
+  return rows.map((r) => Number(r.id));
+}
+
+/**
+ * A new invitation cycle (`resetForNewCycle`) for many users at once, each with their own new secret
+ * and the old one kept as the previous; Active users are left as they are. Returns the ids reset.
+ */
+export async function resetUsers(db: Db, dialect: BulkDialect, ids: readonly number[], now: string): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const p = dialect.parameters();
+  const reset = Object.entries(resetForNewCycle('', '')).filter(([column]) => column !== 'link_secret' && column !== 'previous_link_secret');
+  const secrets = newLinkSecrets(ids.length);
+  const v = dialect.columnRows(
+    'v',
+    ['bigint', 'text'],
+    ids.map((id, i) => [id, secrets[i]!]),
+  );
+  const text =
+    `update tracked_user set ${reset.map(([column, value]) => `${column} = ${p.bind(value)}`).join(', ')}, ` +
+    `previous_link_secret = tracked_user.link_secret, link_secret = ${v.cell(1)}, updated_at = ${p.bind(now)}, version = tracked_user.version + 1 ` +
+    `from ${v.from(p)} where tracked_user.id = ${v.cell(0)} and tracked_user.invite_status <> ${p.bind(USER_STATUS.Active)} returning tracked_user.id as id`;
+  return (await db.executeQuery<{ id: number }>(CompiledQuery.raw(text, p.values))).rows.map((r) => Number(r.id));
+}
+
+/** Marks users Excluded with a reason (the workflow leaves Excluded users alone); returns the ids changed. */
+export async function excludeUsers(db: Db, dialect: BulkDialect, ids: readonly number[], reason: string, now: string): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const p = dialect.parameters();
+  const text =
+    `update tracked_user set invite_status = ${p.bind(USER_STATUS.Excluded)}, status_reason = ${p.bind(reason)}, updated_at = ${p.bind(now)}, ` +
+    `version = version + 1 where ${dialect.inList('id', 'bigint', ids, p)} and invite_status <> ${p.bind(USER_STATUS.Excluded)} returning id`;
+  return (await db.executeQuery<{ id: number }>(CompiledQuery.raw(text, p.values))).rows.map((r) => Number(r.id));
+}
+
+/** Removes users and their history; returns how many were removed. */
+export async function deleteUsers(db: Db, dialect: BulkDialect, ids: readonly number[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const events = dialect.parameters();
+  await db.executeQuery(CompiledQuery.raw(`delete from user_event where ${dialect.inList('tracked_user_id', 'bigint', ids, events)}`, events.values));
+  const users = dialect.parameters();
+  const result = await db.executeQuery(CompiledQuery.raw(`delete from tracked_user where ${dialect.inList('id', 'bigint', ids, users)}`, users.values));
+  return Number(result.numAffectedRows ?? 0);
+}
+
+/** Pauses a batch (again: no change); returns whether it was running. */
+export async function pauseBatch(db: Db, campaignId: number, batchId: string, actor: string, now: string): Promise<boolean> {
+  const result = await db
+    .insertInto('paused_batch')
+    .values({ campaign_id: campaignId, batch_id: batchId, paused_at: now, paused_by: actor })
+    .onConflict((oc) => oc.columns(['campaign_id', 'batch_id']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+}
+
+/** Resumes a batch; returns whether it was paused. */
+export async function resumeBatch(db: Db, campaignId: number, batchId: string): Promise<boolean> {
+  const result = await db.deleteFrom('paused_batch').where('campaign_id', '=', campaignId).where('batch_id', '=', batchId).executeTakeFirst();
+  return Number(result.numDeletedRows) === 1;
+}
+
+export async function pausedBatches(db: Db, campaignId: number): Promise<Array<{ batch_id: string; paused_at: string; paused_by: string }>> {
+  return db.selectFrom('paused_batch').select(['batch_id', 'paused_at', 'paused_by']).where('campaign_id', '=', campaignId).orderBy('batch_id').execute();
+}

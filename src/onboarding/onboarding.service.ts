@@ -24,7 +24,7 @@ import * as q from './onboarding.queries.js';
 import { LinkLookups, type LinkOwner } from './link-lookups.js';
 import { openStampWriter } from './open-stamps.js';
 import { BatchedWriter } from '../lib/batched-writer.js';
-import { isValidAddress, readRoster, RosterSyntaxError, type UploadResult } from './roster-csv.js';
+import { isValidAddress, readRoster, RosterSyntaxError, type RosterEntry, type RosterIssue, type UploadResult } from './roster-csv.js';
 
 export type { UploadResult };
 
@@ -37,6 +37,22 @@ export interface UsersPendingEvent {
 }
 /** Returns true when it started or scheduled an invitation run. */
 export type UsersPendingListener = (event: UsersPendingEvent) => boolean;
+
+/** The invitation run as the portal controls it; attached by the jobs when they start (invitations.scheduler.ts). */
+export interface CampaignRunControl {
+  /** Starts a run soon (the job's debounced trigger); false when none could be started or scheduled. */
+  runNow(): boolean;
+  status(): CampaignRunStatus;
+}
+
+export interface CampaignRunStatus {
+  running: boolean;
+  nextRunAt: string | null;
+  lastFinishedAt: string | null;
+  lastError: string | null;
+  /** What the last run on this instance did (another instance's runs are not known here). */
+  lastSummary: { finishedAt: string; summary: Record<string, number> } | null;
+}
 
 export type EnrolOutcome =
   | { kind: 'unknown' }
@@ -59,6 +75,35 @@ export interface ListUsersOptions {
   sort?: q.UserSortColumn;
   descending?: boolean;
 }
+
+/** How users are added: to which batch, by whom, whether users already in the campaign start again, or only a preview. */
+export interface AddOptions {
+  batchId?: string | undefined;
+  actor: string;
+  resetExisting?: boolean | undefined;
+  dryRun?: boolean | undefined;
+}
+
+/** Users to add, as a roster file or a group gives them, with the rows left out on the way. */
+interface RosterSource {
+  entries(): Iterable<RosterEntry>;
+  readonly skipped: RosterIssue[];
+  readonly invalid: RosterIssue[];
+  readonly total: number;
+}
+
+export type BulkAction = 'resend' | 'exclude' | 'remove';
+export interface BulkOutcome {
+  action: BulkAction;
+  /** Users the filter selected (the confirmed count). */
+  selected: number;
+  /** Users changed: Active ones are not resent, Excluded ones not excluded again. */
+  changed: number;
+}
+/** The status reason of users an admin left out. */
+export const EXCLUDED_BY_ADMIN = 'left out by an admin';
+/** Users per bulk statement. */
+const BULK_CHUNK = 5_000;
 
 /** Uploads from this size on refresh the planner's statistics (see Storage.refreshStatistics). */
 const BULK_UPLOAD_ROWS = 1_000;
@@ -111,6 +156,21 @@ export class OnboardingService {
     this.#links = new LinkLookups(deps.storage);
   }
 
+  #runControl: CampaignRunControl | undefined;
+
+  /** The jobs hand over their control of the invitation run; returns the detach function. */
+  attachRunControl(control: CampaignRunControl): () => void {
+    this.#runControl = control;
+    return () => {
+      if (this.#runControl === control) this.#runControl = undefined;
+    };
+  }
+
+  /** The invitation run's control, when the jobs run in this process (not in a test app or the CLI). */
+  get runControl(): CampaignRunControl | undefined {
+    return this.#runControl;
+  }
+
   /** Subscribe to "users became Pending" (upload, resend); returns the unsubscribe function. */
   onUsersPending(listener: UsersPendingListener): () => void {
     this.#listeners.add(listener);
@@ -156,12 +216,53 @@ export class OnboardingService {
    * file that stops being CSV halfway rolls all of it back. `dryRun` answers the same without writing
    * (the portal's per-row preview).
    */
-  async upload(
-    csv: string,
-    options: { batchId?: string | undefined; actor: string; resetExisting?: boolean | undefined; dryRun?: boolean | undefined },
-  ): Promise<UploadResult> {
+  async upload(csv: string, options: AddOptions): Promise<UploadResult> {
     const roster = readRoster(csv);
     if (!roster.ok) throw new OnrampError('ONRAMP_ERR_CSV_UNREADABLE', [roster.line, roster.reason]);
+    return this.#add(roster, options);
+  }
+
+  /**
+   * Targets an Entra group: its user members, nested groups' included (transitiveMembers, through
+   * Graph), are added as an upload of them would add them, with their names, departments and job
+   * titles. Run again, it adds only those who joined the group since; the others stay as they are
+   * (unless `resetExisting`). Batch: `group-<id>` unless given.
+   */
+  async addGroup(groupId: string, options: AddOptions): Promise<UploadResult> {
+    const graph = this.#deps.graph;
+    if (!graph) throw new OnrampError('ONRAMP_ERR_VALIDATION', ['Microsoft Graph is not configured, so groups cannot be read']);
+    const members = await graph.listTransitiveUsers(groupId);
+    if (!members) throw new OnrampError('ONRAMP_ERR_GROUP_NOT_FOUND', [groupId]);
+    const skipped: RosterIssue[] = [];
+    const invalid: RosterIssue[] = [];
+    const source: RosterSource = {
+      skipped,
+      invalid,
+      total: members.length,
+      *entries() {
+        const seen = new Set<string>();
+        for (const [i, m] of members.entries()) {
+          const key = upnKey(m.userPrincipalName);
+          // A member reached through two nested groups is one user.
+          if (seen.has(key)) continue;
+          seen.add(key);
+          if (!isValidAddress(m.userPrincipalName)) {
+            invalid.push({ upn: m.userPrincipalName, row: i + 1, reason: 'not a valid address (expected name@domain)' });
+            continue;
+          }
+          yield {
+            upn: m.userPrincipalName,
+            key,
+            row: i + 1,
+            profile: { displayName: m.displayName, department: m.department, jobTitle: m.jobTitle, managerUpn: null },
+          };
+        }
+      },
+    };
+    return this.#add(source, { ...options, batchId: options.batchId ?? `group-${groupId.slice(0, 36)}` });
+  }
+
+  async #add(roster: RosterSource, options: AddOptions): Promise<UploadResult> {
     const now = this.#now();
     const batchId = options.batchId ?? batchIdFor(this.#deps.clock.now());
     const { db, dialect } = this.#deps.storage;
@@ -394,6 +495,48 @@ export class OnboardingService {
     if (!user) throw new OnrampError('ONRAMP_ERR_TRACKED_USER_NOT_FOUND', [id]);
     const events = (await q.userEvents(db, id)).map((e) => ({ ...e, detail: JSON.parse(e.detail) as unknown }));
     return { user, events };
+  }
+
+  /**
+   * A bulk action on the users a filter selects, all or nothing, in one transaction: `resend` starts a
+   * new invitation cycle for each who is not Active, `exclude` leaves them out of the emails (marked
+   * Excluded with the reason), `remove` deletes them with their history. `expectedCount` is the count
+   * the admin confirmed: when the filter selects another number by now, nothing is changed (409).
+   */
+  async bulk(action: BulkAction, filter: Omit<q.UserListFilter, 'campaignId'>, expectedCount: number, actor: string): Promise<BulkOutcome> {
+    const { db, dialect } = this.#deps.storage;
+    const now = this.#now();
+    const outcome = await db.transaction().execute(async (trx) => {
+      const campaign = await q.defaultCampaign(trx);
+      await q.lockCampaignForUpload(trx, dialect, campaign.id);
+      const ids = await q.matchingUserIds(trx, { ...filter, campaignId: campaign.id });
+      if (ids.length !== expectedCount) throw new OnrampError('ONRAMP_ERR_BULK_COUNT_CHANGED', [ids.length, expectedCount]);
+      let changed = 0;
+      for (let i = 0; i < ids.length; i += BULK_CHUNK) {
+        const chunk = ids.slice(i, i + BULK_CHUNK);
+        if (action === 'remove') {
+          changed += await q.deleteUsers(trx, dialect, chunk);
+          continue;
+        }
+        const done = action === 'resend' ? await q.resetUsers(trx, dialect, chunk, now) : await q.excludeUsers(trx, dialect, chunk, EXCLUDED_BY_ADMIN, now);
+        const event = action === 'resend' ? USER_EVENT.ResendRequested : USER_EVENT.MarkedExcluded;
+        await q.appendEvents(
+          trx,
+          done.map((id) => ({
+            tracked_user_id: id,
+            at: now,
+            type: event,
+            actor,
+            detail: action === 'resend' ? { bulk: true } : { reason: EXCLUDED_BY_ADMIN },
+          })),
+          dialect,
+        );
+        changed += done.length;
+      }
+      return { campaignId: campaign.id, selected: ids.length, changed };
+    });
+    if (action === 'resend' && outcome.changed > 0) this.#notify({ source: 'admin', campaignId: outcome.campaignId, count: outcome.changed });
+    return { action, selected: outcome.selected, changed: outcome.changed };
   }
 
   /** Removes the user from the campaign with their history (their links stop working). */

@@ -60,6 +60,15 @@ export interface OnboardingTables {
     version: Generated<number>;
   };
 
+  /** A batch whose users the invitation run leaves alone until it is resumed (migration 0012). */
+  paused_batch: {
+    campaign_id: number;
+    batch_id: string;
+    paused_at: string;
+    /** Who paused it (the audit log has the rest). */
+    paused_by: string;
+  };
+
   /** Append-only history of a tracked user: who/what/when, shown per user in the portal. */
   user_event: {
     id: Generated<number>;

@@ -186,6 +186,12 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     await page.locator('.chart-data summary').click();
     assert.equal(await page.locator('.chart-data tbody tr').count(), 7);
     assert.match(await page.locator('.chart-data thead').innerText(), /Day\s+Sent\s+Opened\s+Clicked\s+Active/);
+    // A batch paused from its row, then resumed.
+    await page.getByRole('button', { name: 'Pause batch wave-1' }).click();
+    await page.getByRole('button', { name: 'Resume batch wave-1' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Resume batch wave-1' }).innerText(), 'Paused: resume');
+    await page.getByRole('button', { name: 'Resume batch wave-1' }).click();
+    await page.getByRole('button', { name: 'Pause batch wave-1' }).waitFor();
     assert.deepEqual(await unlabelledControls(page), []);
     assert.deepEqual(await lowContrastText(page), []);
     // Exported at once after typing, before the tiles have asked: the export still takes the search.
@@ -206,6 +212,14 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     await page.getByLabel('Department').selectOption('IT');
     await page.getByText('1–1 of 1').waitFor();
     assert.equal(await page.getByRole('link', { name: 'bob@contoso.com' }).count(), 1);
+    // A bulk action on what the filters select, confirmed with its count.
+    const asked: string[] = [];
+    page.on('dialog', (d) => asked.push(d.message()));
+    await page.getByLabel(/With all 1 user these filters select/).selectOption('exclude');
+    await page.getByRole('button', { name: 'Apply to 1 user…' }).click();
+    await page.getByRole('status').getByText('1 of 1 marked Excluded.').waitFor();
+    assert.deepEqual(asked, ['Mark 1 user as Excluded? They get no more email.']);
+    await page.getByRole('cell', { name: /Excluded left out by an admin/ }).waitFor();
     await page.getByLabel('Department').selectOption('');
     await page.getByRole('link', { name: 'ann@contoso.com' }).click();
     await page.getByRole('heading', { name: 'Timeline' }).waitFor();
@@ -406,7 +420,7 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     for (const [name, html] of [
       ['enrolled', pages.enrolled('ann@contoso.com').html],
       ['already registered', pages.alreadyRegistered('ann@contoso.com').html],
-    ] satisfies Array<[string, string]>) {
+    ] as const) {
       await page.setContent(html);
       await check(name);
     }
@@ -439,7 +453,7 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
         }).html,
       ],
       ['report email', reports.renderEmail(await reports.summary()).html],
-    ] satisfies Array<[string, string]>) {
+    ] as const) {
       await page.setContent(html);
       await check(name, { bestPractices: false });
     }
@@ -571,6 +585,28 @@ describe('demo in the browser', { skip: BUILT ? false : 'portal not built: run n
         await page.getByRole('heading', { name: 'Timeline' }).waitFor();
       }
       assert.match(await page.locator('.timeline').innerText(), /Added to the MFA group[\s\S]*Registered for MFA: Active/);
+
+      // The invitation run on Reports: what the last run did, the next one, and "Run invitations now".
+      await page.getByRole('link', { name: 'Reports' }).click();
+      const runCard = page.locator('.card.run');
+      await runCard.getByText(/Last run: .*, looked at \d+ users?: /).waitFor();
+      assert.match(await runCard.innerText(), /(Next run: |Running now)/);
+      await runCard.getByRole('button', { name: 'Run invitations now' }).click();
+      await runCard.getByRole('status').getByText('A run starts in a moment.').waitFor();
+
+      // Targeting by group: its members through Graph, nested groups' included; again, only newcomers.
+      const others = [...tenant.sim.control.tenant.users.values()].filter((u) => u.id !== member.id && u.userType === 'Member').slice(0, 3);
+      tenant.sim.control.tenant.groups.set('grp-nested', { id: 'grp-nested', displayName: 'Nested', members: new Set([others[1]!.id]) });
+      tenant.sim.control.tenant.groups.set('grp-sales', { id: 'grp-sales', displayName: 'Sales', members: new Set([others[0]!.id, 'grp-nested']) });
+      await page.getByRole('link', { name: 'Manual entry' }).click();
+      await page.getByLabel('Group object id').fill('grp-sales');
+      await page.getByText('2 members: 2 new, 0 already in the campaign.').waitFor();
+      await page.getByRole('button', { name: 'Add members' }).click();
+      await page.locator('#group-title ~ .result').getByText('Uploaded to batch group-grp-sales').waitFor();
+      assert.match(await page.locator('#group-title ~ .result').innerText(), /Added: 2/);
+      tenant.sim.control.tenant.groups.get('grp-nested')!.members.add(others[2]!.id);
+      await page.getByLabel('Group object id').fill('grp-sales');
+      await page.getByText('3 members: 1 new, 2 already in the campaign.').waitFor();
       await context.close();
     } finally {
       await browser?.close();

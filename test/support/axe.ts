@@ -18,16 +18,21 @@ interface AxeResult {
 
 /**
  * The page's accessibility violations. `bestPractices` adds axe's best-practice rules (landmarks,
- * one h1…), which make sense for the portal's screens and pages, not for an email's body.
+ * one h1…), which make sense for the portal's screens and pages, not for an email's body. `exclude`
+ * leaves out parts that show content the page does not author (CSS selectors), e.g. a signature preview.
  */
-export async function axeViolations(page: Page, options: { bestPractices?: boolean } = {}): Promise<string[]> {
+export async function axeViolations(page: Page, options: { bestPractices?: boolean; exclude?: string[] } = {}): Promise<string[]> {
   const loaded = await page.evaluate(() => typeof (globalThis as { axe?: unknown }).axe !== 'undefined');
   if (!loaded) await page.evaluate(AXE_SOURCE);
   const tags = options.bestPractices === false ? WCAG_AA : [...WCAG_AA, 'best-practice'];
   const result = (await page.evaluate(
-    // biome-ignore lint/suspicious/noExplicitAny: axe is a global the evaluated source defines in the page
-    (runOnly) => (globalThis as any).axe.run(document, { runOnly: { type: 'tag', values: runOnly }, resultTypes: ['violations'] }),
-    tags,
+    ({ runOnly, exclude }) =>
+      // biome-ignore lint/suspicious/noExplicitAny: axe is a global the evaluated source defines in the page
+      (globalThis as any).axe.run(exclude.length > 0 ? { exclude: exclude.map((selector) => [selector]) } : document, {
+        runOnly: { type: 'tag', values: runOnly },
+        resultTypes: ['violations'],
+      }),
+    { runOnly: tags, exclude: options.exclude ?? [] },
   )) as AxeResult;
   return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }

@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import type { AttentionKind, DayActivity, ReportAnswer, ReportSent } from '../../../src/onboarding/admin.schemas.ts';
+import type { AttentionKind, BatchPaused, CampaignRun, DayActivity, ReportAnswer, ReportSent } from '../../../src/onboarding/admin.schemas.ts';
 import { api, ApiError, query } from '../api/client.ts';
 import { LIVE_REFRESH_MS, useApi } from '../api/use-api.ts';
 import { isValidAddress } from '../../../src/onboarding/roster-csv.ts';
@@ -33,7 +33,11 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
   // now, so a click right after typing exports what was typed (the tiles catch up a moment later).
   const exportQuery = query(filters);
 
-  const { data: report, error } = useApi<ReportAnswer>(`/api/admin/reports${query({ ...filters, search: debouncedSearch, days })}`, {
+  const {
+    data: report,
+    error,
+    reload,
+  } = useApi<ReportAnswer>(`/api/admin/reports${query({ ...filters, search: debouncedSearch, days })}`, {
     refreshMs: LIVE_REFRESH_MS,
   });
 
@@ -132,6 +136,7 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
               )}
             </div>
           </div>
+          <RunCard isAdmin={isAdmin} />
           {isAdmin && <SendReport filters={filters} />}
           <h2>By status</h2>
           <div className="table-wrap">
@@ -219,6 +224,7 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
                     Excluded in all
                   </th>
                   <th scope="col">Completion</th>
+                  {isAdmin && <th scope="col">Invitations</th>}
                 </tr>
               </thead>
               <tbody>
@@ -238,6 +244,7 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
                       </div>{' '}
                       {b.completionRate}%
                     </td>
+                    {isAdmin && <td>{b.batchId !== null && <PauseButton batch={b.batchId} paused={b.paused} onChanged={reload} />}</td>}
                   </tr>
                 ))}
               </tbody>
@@ -246,6 +253,94 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
         </>
       )}
     </section>
+  );
+}
+
+/** Pauses or resumes a batch's invitations (the run leaves a paused batch's users alone). */
+function PauseButton({ batch, paused, onChanged }: { batch: string; paused: boolean; onChanged: () => Promise<void> }) {
+  const [busy, setBusy] = useState(false);
+  const toggle = async () => {
+    setBusy(true);
+    try {
+      await api<BatchPaused>(`/api/admin/batches/${paused ? 'resume' : 'pause'}`, { method: 'POST', body: { batch } });
+      await onChanged();
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <button type="button" className="small" onClick={() => void toggle()} disabled={busy} aria-label={`${paused ? 'Resume' : 'Pause'} batch ${batch}`}>
+      {paused ? 'Paused: resume' : 'Pause'}
+    </button>
+  );
+}
+
+/** The run summary's counts in words, the ones that happened: "3 invited, 1 reminded". */
+const RUN_WORDS: Array<[string, string]> = [
+  ['invited', 'invited'],
+  ['reminded', 'reminded'],
+  ['escalated', 'escalated to their manager'],
+  ['activated', 'became Active'],
+  ['excluded', 'excluded'],
+  ['overdue', 'became Overdue'],
+  ['failed', 'left for the next run (directory unavailable)'],
+  ['errored', 'in Error'],
+];
+
+function when(iso: string): string {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/** The invitation run: when it runs next, what the last run did, and (admins) "Run invitations now". */
+function RunCard({ isAdmin }: { isAdmin: boolean }) {
+  const { data: run, reload } = useApi<CampaignRun>('/api/admin/campaign/run', { refreshMs: LIVE_REFRESH_MS });
+  const [message, setMessage] = useState<string | null>(null);
+  if (!run) return null;
+  const runNow = async () => {
+    try {
+      const answer = await api<CampaignRun>('/api/admin/campaign/run', { method: 'POST' });
+      setMessage(answer.triggered ? 'A run starts in a moment.' : 'No run could be started here.');
+      await reload();
+    } catch (err) {
+      setMessage(err instanceof ApiError ? err.message : 'Could not start a run');
+    }
+  };
+  const last = run.lastSummary;
+  const did = last
+    ? RUN_WORDS.filter(([k]) => (last.summary[k] ?? 0) > 0)
+        .map(([k, words]) => `${(last.summary[k] ?? 0).toLocaleString()} ${words}`)
+        .join(', ') || 'nothing to do'
+    : null;
+  return (
+    <div className="card run">
+      <h2>Invitation run</h2>
+      {!run.available ? (
+        <p className="muted">The invitation run does not run in this process.</p>
+      ) : (
+        <ul className="plain">
+          <li>{run.running ? 'Running now.' : run.nextRunAt ? `Next run: ${when(run.nextRunAt)}.` : 'No run scheduled.'}</li>
+          <li>
+            {last
+              ? `Last run: ${when(last.finishedAt)}, looked at ${plural(last.summary.processed ?? 0, 'user')}: ${did}.`
+              : run.lastFinishedAt
+                ? `Last run: ${when(run.lastFinishedAt)}.`
+                : 'No run yet since this instance started.'}
+          </li>
+          {run.lastError && <li className="error">The last attempt failed: {run.lastError}</li>}
+        </ul>
+      )}
+      {isAdmin && run.available && (
+        <p className="actions">
+          <button type="button" onClick={() => void runNow()} disabled={run.running}>
+            Run invitations now
+          </button>
+          {message && (
+            // biome-ignore lint/a11y/useSemanticElements: a one-line live message, announced as a status
+            <span role="status">{message}</span>
+          )}
+        </p>
+      )}
+    </div>
   );
 }
 

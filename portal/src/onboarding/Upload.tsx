@@ -436,6 +436,92 @@ export function ManualEntry() {
         </p>
       )}
       {sender.result && <Result result={sender.result} />}
+      <GroupEntry />
+    </section>
+  );
+}
+
+const GROUP_ID = /^[0-9A-Za-z-]{1,64}$/;
+
+function fromGroup(groupId: string, resetExisting: boolean, dryRun: boolean): Promise<UploadResult> {
+  return api<UploadResult>('/api/admin/users/from-group', { method: 'POST', body: { groupId, resetExisting, dryRun } });
+}
+
+/**
+ * Targeting by Entra group: its members, nested groups' included, resolved through Graph. The preview
+ * (a dry run) says how many are new; adding again later adds only those who joined since.
+ */
+export function GroupEntry() {
+  const [groupId, setGroupId] = useState('');
+  const [resetExisting, setResetExisting] = useState(false);
+  const [preview, setPreview] = useState<UploadResult | null>(null);
+  const [result, setResult] = useState<UploadResult | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const id = groupId.trim();
+  useEffect(() => {
+    setPreview(null);
+    setError(null);
+    if (!GROUP_ID.test(id)) return;
+    let current = true;
+    const timer = setTimeout(() => {
+      fromGroup(id, resetExisting, true).then(
+        (answer) => current && setPreview(answer),
+        (err: unknown) => current && setError(err instanceof ApiError ? err.message : 'The group could not be read'),
+      );
+    }, 400);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [id, resetExisting]);
+  const add = async () => {
+    setBusy(true);
+    setError(null);
+    setResult(null);
+    try {
+      setResult(await fromGroup(id, resetExisting, false));
+      setGroupId('');
+      setResetExisting(false);
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : 'Adding failed');
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section aria-labelledby="group-title">
+      <h2 id="group-title">Add the members of an Entra group</h2>
+      <p className="muted small">
+        Members of nested groups are included. Adding the same group again later adds only the people who joined it since; the others stay as they are.
+      </p>
+      <label>
+        Group object id
+        <input
+          value={groupId}
+          onChange={(e) => setGroupId(e.target.value)}
+          placeholder="e.g. 0f3c…-…"
+          maxLength={64}
+          disabled={busy}
+          aria-describedby="group-check"
+        />
+      </label>
+      <ResetChoice value={resetExisting} onChange={setResetExisting} />
+      <p id="group-check" aria-live="polite">
+        {preview &&
+          `${plural(preview.total, 'member')}: ${preview.added.length.toLocaleString()} new, ${preview.unchanged.length.toLocaleString()} already in the campaign${
+            preview.reset.length > 0 ? `, ${preview.reset.length.toLocaleString()} will get a new invitation` : ''
+          }.`}
+      </p>
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      <button type="button" className="primary" disabled={!preview || busy} onClick={() => void add()}>
+        Add members
+      </button>
+      {result && <Result result={result} />}
     </section>
   );
 }

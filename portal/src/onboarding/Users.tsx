@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
-import type { UserDetail, UserFilters, UserResent, UsersPage } from '../../../src/onboarding/admin.schemas.ts';
-import { api, query } from '../api/client.ts';
+import type { BulkDone, UserDetail, UserFilters, UserResent, UsersPage } from '../../../src/onboarding/admin.schemas.ts';
+import { api, ApiError, query } from '../api/client.ts';
 import { LIVE_REFRESH_MS, useApi } from '../api/use-api.ts';
 import { STATUSES } from './statuses.ts';
 import { actorText, eventSentence } from './timeline.ts';
@@ -21,7 +21,70 @@ function hashParams(): URLSearchParams {
   return new URLSearchParams(i >= 0 ? window.location.hash.slice(i + 1) : '');
 }
 
-export function Users() {
+const BULK: Record<BulkDone['action'], { label: string; confirm: (n: string) => string; done: (d: BulkDone) => string }> = {
+  resend: {
+    label: 'Resend the invitation',
+    confirm: (n) => `Start a new invitation for ${n}? Their current links stop enrolling (they offer a fresh one). Active users are left as they are.`,
+    done: (d) => `New invitation for ${d.changed.toLocaleString()} of ${d.selected.toLocaleString()}; the next run sends them.`,
+  },
+  exclude: {
+    label: 'Leave out of the campaign (Excluded)',
+    confirm: (n) => `Mark ${n} as Excluded? They get no more email.`,
+    done: (d) => `${d.changed.toLocaleString()} of ${d.selected.toLocaleString()} marked Excluded.`,
+  },
+  remove: {
+    label: 'Remove from the campaign',
+    confirm: (n) => `Remove ${n} from the campaign, with their history? This cannot be undone.`,
+    done: (d) => `${d.changed.toLocaleString()} removed.`,
+  },
+};
+
+/** Acts on every user the filters select (all pages), after a confirmation that states the count. */
+function BulkActions({ total, filter, onDone }: { total: number; filter: Record<string, string>; onDone: () => Promise<void> }) {
+  const [action, setAction] = useState<BulkDone['action']>('resend');
+  const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const who = `${total.toLocaleString()} user${total === 1 ? '' : 's'}`;
+  const run = async () => {
+    if (!window.confirm(BULK[action].confirm(who))) return;
+    setBusy(true);
+    setOutcome(null);
+    try {
+      const scope = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== ''));
+      const done = await api<BulkDone>('/api/admin/users/bulk', { method: 'POST', body: { action, ...scope, expectedCount: total } });
+      setOutcome({ ok: true, text: BULK[action].done(done) });
+      await onDone();
+    } catch (err) {
+      setOutcome({ ok: false, text: err instanceof ApiError ? err.message : 'The action failed' });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="filters bulk" aria-label="Bulk action" onSubmit={(e) => e.preventDefault()}>
+      <label>
+        With all {who} these filters select
+        <select value={action} onChange={(e) => setAction(e.target.value as BulkDone['action'])}>
+          {Object.entries(BULK).map(([key, b]) => (
+            <option key={key} value={key}>
+              {b.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="button" onClick={() => void run()} disabled={busy || total === 0}>
+        Apply to {who}…
+      </button>
+      {outcome && (
+        <p role={outcome.ok ? 'status' : 'alert'} className={outcome.ok ? 'ok' : 'error'}>
+          {outcome.text}
+        </p>
+      )}
+    </form>
+  );
+}
+
+export function Users({ isAdmin }: { isAdmin: boolean }) {
   const [search, setSearch] = useState('');
   const [debounced, setDebounced] = useState('');
   const [status, setStatus] = useState(() => hashParams().get('status') ?? '');
@@ -36,7 +99,7 @@ export function Users() {
   }, [search]);
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new search, filter or sort starts at the first page again
   useEffect(() => setOffset(0), [debounced, status, batch, department, sort]);
-  const { data, error } = useApi<UsersPage>(
+  const { data, error, reload } = useApi<UsersPage>(
     `/api/admin/users${query({ search: debounced, status, batch, department, sort: sort.column, desc: sort.desc, offset, limit: PAGE })}`,
     { refreshMs: LIVE_REFRESH_MS },
   );
@@ -90,6 +153,7 @@ export function Users() {
           {error}
         </p>
       )}
+      {isAdmin && data && <BulkActions total={data.total} filter={{ status, batch, department, search: debounced }} onDone={reload} />}
       <div className="table-wrap">
         <table className="data">
           <thead>

@@ -17,8 +17,10 @@ const SENTENCES: Record<string, (d: Detail) => string> = {
   'added-to-group': (d) => (d.by === 'workflow' ? 'Added to the MFA group by the invitation run' : 'Added to the MFA group'),
   'group-add-failed': (d) => `Could not be added to the MFA group: ${text(d.reason)}`,
   'email-opened': () => 'Opened the invitation email',
-  'resend-requested': (d) => `A new invitation was asked for${d.previousStatus ? ` (was ${text(d.previousStatus)})` : ''}: the old link offers a fresh one`,
+  'resend-requested': (d) =>
+    `A new invitation was asked for${d.previousStatus ? ` (was ${text(d.previousStatus)})` : ''}${d.bulk ? ' for many users at once' : ''}: the old link offers a fresh one`,
   removed: () => 'Removed from the campaign',
+  'marked-excluded': (d) => `Excluded: ${text(d.reason)}; no email is sent`,
   invited: (d) => `Invitation sent${d.address ? ` to ${text(d.address)}` : ''}`,
   reminded: (d) => `Reminder ${text(d.reminder)} sent${d.address ? ` to ${text(d.address)}` : ''}`,
   escalated: (d) => `Escalated to their manager${d.manager ? ` (${text(d.manager)})` : ''}`,

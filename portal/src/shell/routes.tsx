@@ -38,7 +38,7 @@ const TemplateEditor = lazy(() => import('../signatures/TemplateEditor.tsx').the
 /** Every screen of the portal. A feature adds its screens here (its components live in its folder). */
 export const ROUTES: Route[] = [
   { path: '/reports', label: 'Reports', render: (a) => <Reports isAdmin={a.isAdmin} /> },
-  { path: '/users', label: 'Users', render: () => <Users /> },
+  { path: '/users', label: 'Users', render: (a) => <Users isAdmin={a.isAdmin} /> },
   { path: /^\/users\/(\d+)$/, title: 'User', render: (a, [id]) => <UserPage id={id!} isAdmin={a.isAdmin} /> },
   { path: '/upload', label: 'Upload', allowed: adminOnly, render: () => <Upload /> },
   { path: '/manual', label: 'Manual entry', allowed: adminOnly, render: () => <ManualEntry /> },

@@ -30,10 +30,17 @@ const AUDIT_ACTIONS: Record<string, string> = {
   'auth.login.failed': 'Failed sign-in',
   'auth.oidc.no-role': 'Signed in without an onramp role (refused)',
   'users.upload': 'Uploaded users',
+  'users.add-group': "Added a group's members",
   'user.remove': 'Removed a user from the campaign',
   'user.resend': 'Started a new invitation for a user',
   'report.export': 'Exported the report as CSV',
   'report.send': 'Sent the report email',
+  'campaign.run': 'Asked for an invitation run now',
+  'batch.pause': 'Paused the invitations of a batch',
+  'batch.resume': 'Resumed the invitations of a batch',
+  'users.bulk-resend': 'Resent the invitation to filtered users',
+  'users.bulk-exclude': 'Left filtered users out of the campaign',
+  'users.bulk-remove': 'Removed filtered users from the campaign',
 };
 
 export function auditActionText(action: string): string {

@@ -222,7 +222,7 @@ function Versions({ template, isAdmin, onRolledBack }: { template: TemplateDetai
       {compare && (
         <div className="card">
           <h3>
-            Version {compare.from} → {compare.to}
+            Changes from version {compare.from} to {compare.to}
           </h3>
           <Alert text={diffError} />
           {diff && <DiffView patch={diff.unified} />}

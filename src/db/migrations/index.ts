@@ -14,6 +14,7 @@ import { bulkWriteCosts } from './0008_bulk_write_costs.js';
 import { signatureTemplates } from './0009_signature_templates.js';
 import { signatureDeployment } from './0010_signature_deployment.js';
 import { replacedLinks } from './0011_replaced_links.js';
+import { pausedBatches } from './0012_paused_batches.js';
 
 /**
  * A migration written once for both engines. It receives the engine's capabilities for the few DDL
@@ -42,6 +43,7 @@ export const MIGRATIONS: readonly PortableMigration[] = [
   signatureTemplates,
   signatureDeployment,
   replacedLinks,
+  pausedBatches,
 ];
 
 class PortableProvider implements MigrationProvider {
