@@ -49,13 +49,14 @@ export async function signaturePushScenario(ctx: ScenarioContext): Promise<Figur
       maxAssetBytes: number;
       deploymentConcurrency: number;
     };
+    const directory = new DirectoryFacts(storage.db);
     const engine = liquidSignatureEngine({ maxBytes: cfg.maxBytes, maxNestingDepth: cfg.maxNestingDepth, maxElements: cfg.maxElements });
     const store = new SignatureStore({ db: storage.db, engine, clock: systemClock, maxAssetBytes: cfg.maxAssetBytes });
     const stored = new StoredSignaturePlanner({
       db: storage.db,
       store,
       engine,
-      directory: new DirectoryFacts(storage.db),
+      directory,
       clock: systemClock,
       timeZone: cfg.timeZone,
     });
@@ -87,6 +88,7 @@ export async function signaturePushScenario(ctx: ScenarioContext): Promise<Figur
       concurrency: cfg.deploymentConcurrency,
       pageSize: 200,
       pollMs: 3_600_000,
+      reportsOf: (ids) => directory.mailboxesReportingTo(ids),
     });
 
     sim.control.setRoamingSignatures(false);
@@ -102,8 +104,11 @@ export async function signaturePushScenario(ctx: ScenarioContext): Promise<Figur
       throw new Error(`push of ${mailboxes} mailboxes ended ${JSON.stringify(summary)} with ${sets} Set-MailboxMessageConfiguration calls`);
     const floor = (mailboxes * LATENCY_MS) / 1000 / Math.min(concurrency, TENANT_CONCURRENCY);
 
-    // One user changes in the directory: the delta round tells the deployment, which re-pushes that user only.
-    const changed = [...sim.control.tenant.users.values()].find((u) => u.accountEnabled && u.mail && u.userType === 'Member')!;
+    // One user (who manages nobody: a manager's reports are re-rendered with them) changes in the
+    // directory: the delta round tells the deployment, which re-renders and re-pushes that user only.
+    const users = [...sim.control.tenant.users.values()];
+    const managers = new Set(users.map((u) => u.managerId));
+    const changed = users.find((u) => u.accountEnabled && u.mail && u.userType === 'Member' && !managers.has(u.id))!;
     sim.control.updateUser(changed.id, { displayName: `${changed.displayName} Jr.` });
     sim.control.resetStats();
     rendered.clear();

@@ -6,7 +6,15 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { DirectoryProfile } from '../graph/graph-port.js';
-import { entryById, entryByUpnOrMail, groupIdsOfUser, mailboxPage, refreshedGroupIds, type DirectoryEntryRow } from './directory.queries.js';
+import {
+  entryById,
+  entryByUpnOrMail,
+  groupIdsOfUser,
+  mailboxPage,
+  refreshedGroupIds,
+  type DirectoryEntryRow,
+  mailboxesReportingTo,
+} from './directory.queries.js';
 
 export interface DirectoryPerson {
   id: string;
@@ -63,6 +71,11 @@ export class DirectoryFacts {
   /** The groups whose members have been read from Graph at least once (until then nobody is a member). */
   async knownGroups(): Promise<Set<string>> {
     return new Set(await refreshedGroupIds(this.db));
+  }
+
+  /** The mail addresses of the enabled users these people manage (their signatures may show the manager). */
+  async mailboxesReportingTo(managerIds: readonly string[]): Promise<string[]> {
+    return mailboxesReportingTo(this.db, managerIds);
   }
 
   /** Enabled users' mail addresses (lower-cased), in order, after `after`. */

@@ -105,6 +105,19 @@ export async function mailboxPage(db: Kysely<Database>, after: string | null, li
   return rows.map((r) => r.mail_lower!);
 }
 
+/** Enabled users' mail addresses (lower-cased) whose manager is one of `managerIds`. */
+export async function mailboxesReportingTo(db: Kysely<Database>, managerIds: readonly string[]): Promise<string[]> {
+  if (managerIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('directory_user')
+    .select('mail_lower')
+    .where('manager_id', 'in', managerIds)
+    .where('account_enabled', '=', 1)
+    .where('mail_lower', 'is not', null)
+    .execute();
+  return rows.map((r) => r.mail_lower!);
+}
+
 export async function groupIdsOfUser(db: Kysely<Database>, userId: string): Promise<string[]> {
   const rows = await db.selectFrom('directory_group_member').select('group_id').where('user_id', '=', userId).execute();
   return rows.map((r) => r.group_id);

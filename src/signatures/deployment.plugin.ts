@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { OnrampContext } from '../context.js';
 import type { DirectoryProfile } from '../graph/graph-port.js';
+import { DirectoryFacts } from '../directory/directory-facts.js';
 import { notConfiguredGraph } from '../graph/not-configured.js';
 import { DeploymentState } from './deployment-state.js';
 import { deploymentRoutes, type DeploymentRoutesOptions } from './deployment.routes.js';
@@ -49,6 +50,7 @@ export async function registerSignatureDeployment(
   host: SignatureDeploymentHost,
 ): Promise<SignatureDeploymentFeature> {
   const cfg = ctx.config.signatures;
+  const directory = new DirectoryFacts(ctx.storage.db);
   const deployment = new SignatureDeployment(
     ctx.storage.db,
     ctx.exchange ?? notConfiguredGraph,
@@ -56,7 +58,11 @@ export async function registerSignatureDeployment(
     ctx.clock,
     ctx.log,
     ctx.instanceId,
-    { concurrency: cfg.deploymentConcurrency, intervalMs: cfg.deploymentIntervalMs },
+    {
+      concurrency: cfg.deploymentConcurrency,
+      intervalMs: cfg.deploymentIntervalMs,
+      reportsOf: (managerIds) => directory.mailboxesReportingTo(managerIds),
+    },
     ctx.jobs,
   );
   host.onSignaturesChanged?.(() => {

@@ -4,6 +4,7 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { DirectoryFacts } from '../directory/directory-facts.js';
 import { DirectorySync } from '../directory/directory-sync.js';
 import { systemClock } from '../lib/clock.js';
 import { createLogger } from '../lib/logger.js';
@@ -194,6 +195,28 @@ for (const backend of BACKENDS) {
       assert.deepEqual([...planner.rendered.keys()], [all[3]]);
       assert.equal(sets(), 1);
       assert.equal((await t.exchange.getWebSignature(all[3]!)).html, '<p>Åsa Signatür (v4)</p>');
+    });
+
+    it("re-renders a manager's direct reports with the manager (their signatures may show them), re-pushing only what changed", async () => {
+      const directory = new DirectoryFacts(storage.db);
+      const d = deployment({ reportsOf: (ids) => directory.mailboxesReportingTo(ids) });
+      listening = d;
+      const all = new Set(await mailboxes());
+      const users = [...t.sim.control.tenant.users.values()];
+      const manager = users.find(
+        (m) => m.mail && all.has(m.mail.toLowerCase()) && users.some((u) => u.managerId === m.id && u.mail && all.has(u.mail.toLowerCase())),
+      )!;
+      const reports = users.filter((u) => u.managerId === manager.id && u.mail && all.has(u.mail.toLowerCase())).map((u) => u.mail!.toLowerCase());
+      t.sim.control.resetStats();
+      planner.rendered.clear();
+      planner.refresh();
+      t.sim.control.updateUser(manager.id, { displayName: `${manager.displayName} Sr.` });
+      await sync.runOnce();
+      const summary = await d.job.runNow();
+      assert.deepEqual([...planner.rendered.keys()].sort(), [manager.mail!.toLowerCase(), ...reports].sort());
+      assert.equal(summary?.set, 1, "only the manager's own signature changed");
+      assert.equal(summary?.unchanged, reports.length);
+      assert.equal(sets(), 1);
     });
 
     it('records a failing mailbox with its reason and sets it on "retry failed"; a different reply default is reported', async () => {

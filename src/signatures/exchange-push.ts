@@ -36,6 +36,8 @@ export interface DeploymentOptions {
   intervalMs: number | null;
   /** How often an idle instance looks for runs other instances queued. */
   pollMs: number;
+  /** The mailboxes of the users these people manage: a manager's change re-renders their reports too. */
+  reportsOf?: (managerIds: readonly string[]) => Promise<string[]>;
   leaseMs: number;
 }
 
@@ -190,10 +192,13 @@ export class SignatureDeployment {
 
   /**
    * The directory-sync hook (a delta round's changed users): their signatures are re-rendered and
-   * re-pushed, nobody else's. Removed users need nothing: Exchange drops their mailboxes itself.
+   * re-pushed, and their direct reports' (whose signatures may show them as manager), nobody else's.
+   * Removed users need nothing: Exchange drops their mailboxes itself.
    */
   async directoryChanged(changes: { upserted: readonly DirectoryProfile[] }): Promise<void> {
-    const mailboxes = changes.upserted.flatMap((p) => (p.mail && p.accountEnabled ? [p.mail] : []));
+    const own = changes.upserted.flatMap((p) => (p.mail && p.accountEnabled ? [p.mail] : []));
+    const reports = (await this.#o.reportsOf?.(changes.upserted.map((p) => p.id))) ?? [];
+    const mailboxes = [...own, ...reports];
     if (mailboxes.length > 0) await this.request({ trigger: 'directory', mailboxes });
   }
 
