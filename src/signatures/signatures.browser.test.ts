@@ -3,7 +3,7 @@
  * the tenant simulator and its synced directory: an admin writes a template in the editor and watches
  * the live preview show a directory user's name, saves versions, reads the diff and rolls back; an
  * invalid template shows its problem at the line and saves nothing; rules are created, reordered with
- * the keyboard buttons and tested against a user; a PNG is uploaded (a renamed program is not); a
+ * the keyboard buttons and tested against a user; groups are picked by name (a transitive member matches); a PNG is uploaded (a renamed program is not); a
  * deployment is blocked while roaming signatures are on and, once they are off, reaches done with the
  * simulator's mailbox holding the rendered HTML; at 390 px nothing overflows sideways. Needs the built
  * SPA (npm run build).
@@ -137,6 +137,9 @@ describe('signature screens in the browser', { skip: BUILT ? false : 'portal not
       },
     });
     const log = createLogger('silent');
+    // Nested groups for the rules' group picker: the member is in Sales through Sales EMEA.
+    const emea = tenant.sim.control.tenant.addGroup('Sales EMEA', [member().id]);
+    tenant.sim.control.tenant.addGroup('Sales', [emea.id]);
     // Templates and rules read the directory copy: one full round of delta sync from the simulator.
     await new DirectorySync(storage.db, tenant.graph, systemClock, log, 'sig-browser').runOnce();
     app = await buildPublicApp({
@@ -281,6 +284,48 @@ describe('signature screens in the browser', { skip: BUILT ? false : 'portal not
     assert.match(await unmatched.innerText(), /Nobody[\s\S]*No such department/i);
     assert.match(await page.locator('.facts').innerText(), /New mail\s+Contoso standard/);
     assert.deepEqual(await accessibilityViolations(page), []);
+  });
+
+  test('rules: the group picker finds groups by the start of their name, shows names and keeps them through an edit; the transitive member matches', async () => {
+    const user = member();
+    await page.getByRole('link', { name: 'Signature rules' }).click();
+    await page.getByRole('button', { name: 'New rule' }).click();
+    await page.getByLabel('Rule name').fill('Sales people');
+    await page.getByLabel('Template', { exact: true }).selectOption({ label: 'Contoso standard' });
+    const applies = page.locator('fieldset', { hasText: 'Applies to' });
+    await applies.getByLabel('Groups (members at any depth)').fill('sal');
+    const matches = applies.getByRole('list', { name: 'Matching groups' });
+    await matches.getByRole('button', { name: 'Add group Sales EMEA' }).waitFor();
+    assert.deepEqual(await matches.getByRole('button').allInnerTexts(), ['Sales', 'Sales EMEA']);
+    await matches.getByRole('button', { name: 'Add group Sales', exact: true }).click();
+    const chosen = applies.getByRole('list', { name: 'Chosen groups' });
+    assert.deepEqual(await chosen.getByRole('listitem').allInnerTexts(), ['Sales ×']);
+    assert.equal(await applies.getByLabel('Groups (members at any depth)').inputValue(), '', 'the search is cleared once a group is added');
+    // A search that finds nothing says so; an exclusion picked and removed again leaves no exclusion.
+    await page.getByText('Exclusions').click();
+    const except = page.locator('fieldset', { hasText: 'Except' });
+    await except.getByLabel('Groups (members at any depth)').fill('Sales E');
+    await except.getByRole('button', { name: 'Add group Sales EMEA' }).click();
+    await except.getByRole('button', { name: 'Remove group Sales EMEA' }).click();
+    await except.getByLabel('Groups (members at any depth)').fill('Nonexistent');
+    await except.getByText('No group starts with “Nonexistent”.').waitFor();
+    await page.getByRole('button', { name: 'Create rule' }).click();
+    await page.getByRole('status').getByText('Rule “Sales people” created.').waitFor();
+    const row = page.locator('.rule-list .rule').filter({ has: page.locator('.rule-name', { hasText: /^Sales people$/ }) });
+    assert.match(await row.innerText(), /groups: Sales(?! EMEA)/);
+    assert.doesNotMatch(await row.innerText(), /except/);
+    // The stored rule names the group by id; editing shows its name again.
+    await page.getByRole('button', { name: 'Edit “Sales people”' }).click();
+    assert.deepEqual(await page.locator('fieldset', { hasText: 'Applies to' }).locator('.chosen-groups li').allInnerTexts(), ['Sales ×']);
+    assert.deepEqual(await accessibilityViolations(page), []);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+
+    await page.getByLabel('User principal name').fill(user.userPrincipalName);
+    await page.getByRole('button', { name: 'Test', exact: true }).click();
+    const verdict = page.getByRole('list', { name: `Verdicts for ${user.userPrincipalName}` }).locator('li.matched', { hasText: 'Sales people' });
+    assert.match(await verdict.innerText(), /member of group Sales/i);
+    await page.getByRole('button', { name: 'Delete “Sales people”' }).click();
+    await page.getByRole('status').getByText('Rule “Sales people” deleted.').waitFor();
   });
 
   test('assets: a PNG is uploaded and listed with its thumbnail and reference; a program renamed .png is refused', async () => {
