@@ -1,4 +1,4 @@
-import { useEffect, useId, useState } from 'react';
+import { type ReactNode, useEffect, useId, useState } from 'react';
 import { api } from '../api/client.ts';
 import { type GroupList, type GroupReference, PATHS } from './api.ts';
 
@@ -6,11 +6,22 @@ import { type GroupList, type GroupReference, PATHS } from './api.ts';
 const SEARCH_DELAY_MS = 250;
 
 /**
- * Entra groups chosen by typing the start of their name (GET /api/signatures/groups?search=): shows
- * names, keeps ids, so admins never paste object ids. Matches are buttons, chosen groups have a
- * remove button each: plain controls that keyboards and screen readers handle without a combobox.
+ * A search field for Entra groups by the start of their name (GET /api/signatures/groups?search=):
+ * matches are buttons that hand their group to `onPick`, plain controls that keyboards and screen
+ * readers handle without a combobox. Groups in `exclude` are not offered again; `children` stand
+ * between the label and the field (the chosen groups).
  */
-export function GroupPicker({ label, value, onChange }: { label: string; value: GroupReference[]; onChange: (groups: GroupReference[]) => void }) {
+export function GroupSearch({
+  label,
+  exclude,
+  onPick,
+  children,
+}: {
+  label: string;
+  exclude: readonly GroupReference[];
+  onPick: (group: GroupReference) => void;
+  children?: ReactNode;
+}) {
   const ids = useId();
   const [search, setSearch] = useState('');
   const [matches, setMatches] = useState<GroupReference[] | null>(null);
@@ -35,23 +46,12 @@ export function GroupPicker({ label, value, onChange }: { label: string; value: 
     };
   }, [search]);
 
-  const chosen = new Set(value.map((g) => g.id));
-  const offered = matches?.filter((g) => !chosen.has(g.id)) ?? [];
+  const excluded = new Set(exclude.map((g) => g.id));
+  const offered = matches?.filter((g) => !excluded.has(g.id)) ?? [];
   return (
-    <div className="group-picker">
+    <>
       <label htmlFor={`${ids}-search`}>{label}</label>
-      {value.length > 0 && (
-        <ul className="chosen-groups" aria-label="Chosen groups">
-          {value.map((g) => (
-            <li key={g.id} title={g.id}>
-              {g.displayName}{' '}
-              <button type="button" aria-label={`Remove group ${g.displayName}`} onClick={() => onChange(value.filter((v) => v.id !== g.id))}>
-                ×
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
+      {children}
       <input
         id={`${ids}-search`}
         type="search"
@@ -69,7 +69,7 @@ export function GroupPicker({ label, value, onChange }: { label: string; value: 
                 type="button"
                 aria-label={`Add group ${g.displayName}`}
                 onClick={() => {
-                  onChange([...value, { id: g.id, displayName: g.displayName }]);
+                  onPick({ id: g.id, displayName: g.displayName });
                   setSearch('');
                 }}
               >
@@ -84,6 +84,28 @@ export function GroupPicker({ label, value, onChange }: { label: string; value: 
           )}
         </ul>
       )}
+    </>
+  );
+}
+
+/** Several groups chosen by name (see GroupSearch): shows names, keeps ids, so admins never paste object ids. */
+export function GroupPicker({ label, value, onChange }: { label: string; value: GroupReference[]; onChange: (groups: GroupReference[]) => void }) {
+  return (
+    <div className="group-picker">
+      <GroupSearch label={label} exclude={value} onPick={(group) => onChange([...value, group])}>
+        {value.length > 0 && (
+          <ul className="chosen-groups" aria-label="Chosen groups">
+            {value.map((g) => (
+              <li key={g.id} title={g.id}>
+                {g.displayName}{' '}
+                <button type="button" aria-label={`Remove group ${g.displayName}`} onClick={() => onChange(value.filter((v) => v.id !== g.id))}>
+                  ×
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+      </GroupSearch>
     </div>
   );
 }

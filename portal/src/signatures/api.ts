@@ -26,6 +26,9 @@ export type {
   TemplateVersionList,
   TemplateVersionSummary,
   TimeWindow,
+  Variable,
+  VariableInput,
+  VariableList,
 } from '../../../src/signatures/admin.schemas.ts';
 export type {
   DeploymentRun,
@@ -50,6 +53,8 @@ export const PATHS = {
   ruleOrder: '/api/signatures/rules/order',
   groups: (search: string) => `/api/signatures/groups?search=${encodeURIComponent(search)}`,
   explain: (user: string, at?: string) => `/api/signatures/explain?user=${encodeURIComponent(user)}${at ? `&at=${encodeURIComponent(at)}` : ''}`,
+  variables: '/api/signatures/variables',
+  variable: (name: string) => `/api/signatures/variables/${encodeURIComponent(name)}`,
   assets: '/api/signatures/assets',
   asset: (hash: string) => `/api/signatures/assets/${hash}`,
   deployment: '/api/signatures/deployment',
