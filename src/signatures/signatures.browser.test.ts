@@ -399,7 +399,8 @@ describe('signature screens in the browser', { skip: BUILT ? false : 'portal not
     const item = page.locator('.asset', { hasText: 'logo.png' });
     assert.match(await item.innerText(), /image\/png, 40×20 px/);
     assert.equal(await item.locator('img.thumb').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), 40, 'the thumbnail loads');
-    assert.match(await item.getByLabel('Reference to logo.png').inputValue(), /asset:[0-9a-f]{64}/);
+    assert.equal(await item.getByLabel('Reference to logo.png by name').inputValue(), 'asset:logo');
+    assert.match(await item.getByLabel('Reference to exactly this logo.png').inputValue(), /^asset:[0-9a-f]{64}$/);
 
     await page.getByLabel('Image file').setInputFiles({ name: 'setup.png', mimeType: 'image/png', buffer: Buffer.from('MZ\x90\x00\x03\x00\x00\x00\x04\x00') });
     await page
