@@ -17,6 +17,23 @@ export const addinConfig = section(
       env: 'ONRAMP_ADDIN_SCOPE',
       description: "Delegated scope the add-in's token must carry in scp (exposed by the API app).",
     }),
+    manifestId: setting.optionalString({
+      pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+      env: 'ONRAMP_ADDIN_MANIFEST_ID',
+      description: "The add-in's GUID in its manifest (default: derived from apiClientId, so it stays the same). A new id is another add-in to Outlook.",
+    }),
+    manifestVersion: setting.string({
+      default: '1.0.0.0',
+      pattern: '^\\d+\\.\\d+\\.\\d+\\.\\d+$',
+      env: 'ONRAMP_ADDIN_MANIFEST_VERSION',
+      description: 'Four-part version in the manifest; raise it when re-uploading a changed manifest.',
+    }),
+    displayName: setting.string({
+      default: 'onramp signatures',
+      minLength: 1,
+      env: 'ONRAMP_ADDIN_DISPLAY_NAME',
+      description: 'Name of the add-in in Outlook and the admin center.',
+    }),
     clockSkewSeconds: setting.integer({
       default: 60,
       minimum: 0,

@@ -1,6 +1,7 @@
 /**
  * The Outlook add-in on the public listener, when `addin.apiClientId` and `graph.tenantId` are set:
- * its API (tokens validated against the tenant in `graph`) over the signatures' planner.
+ * its API (tokens validated against the tenant in `graph`) over the signatures' planner, its manifest
+ * and icons.
  */
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
@@ -8,6 +9,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import type { OnrampContext } from '../context.js';
 import type { SignaturePlanner } from '../signatures/model.js';
 import { addinRoutes } from './addin.routes.js';
+import { addinFileRoutes, derivedGuid } from './addin-files.routes.js';
 import { AddinTokenValidator } from './token-validator.js';
 
 export async function registerAddin(app: FastifyInstance, ctx: OnrampContext, opts: { planner: SignaturePlanner }): Promise<AddinTokenValidator | undefined> {
@@ -22,6 +24,21 @@ export async function registerAddin(app: FastifyInstance, ctx: OnrampContext, op
     fetch: graph.caFile ? fetchTrusting(readFileSync(graph.caFile, 'utf8')) : undefined,
   });
   await app.register(addinRoutes, { planner: opts.planner, validator });
+  const apiAppIdUri = addin.apiAppIdUri ?? `api://${addin.apiClientId}`;
+  await app.register(addinFileRoutes, {
+    publicUrl: ctx.config.server.publicUrl,
+    color: ctx.config.onboarding.branding.primaryColor,
+    manifest: {
+      id: addin.manifestId ?? derivedGuid(`onramp-addin:${addin.apiClientId}`),
+      version: addin.manifestVersion,
+      providerName: ctx.config.onboarding.branding.companyName,
+      displayName: addin.displayName,
+      description: 'Inserts your organisation signature as you write, and lets you pick another of yours.',
+      apiClientId: addin.apiClientId,
+      apiAppIdUri,
+      scope: addin.scope,
+    },
+  });
   return validator;
 }
 
