@@ -9,6 +9,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import type { OnrampContext } from '../context.js';
 import type { SignaturePlanner } from '../signatures/model.js';
 import { addinRoutes } from './addin.routes.js';
+import { addinReportWriter } from './addin-reports.js';
 import { addinFileRoutes, derivedGuid } from './addin-files.routes.js';
 import { AddinTokenValidator } from './token-validator.js';
 
@@ -23,7 +24,9 @@ export async function registerAddin(app: FastifyInstance, ctx: OnrampContext, op
     clockSkewSeconds: addin.clockSkewSeconds,
     fetch: graph.caFile ? fetchTrusting(readFileSync(graph.caFile, 'utf8')) : undefined,
   });
-  await app.register(addinRoutes, { planner: opts.planner, validator });
+  const reports = addinReportWriter(ctx.storage, ctx.log);
+  app.addHook('onClose', () => reports.close());
+  await app.register(addinRoutes, { planner: opts.planner, validator, record: (report) => reports.add(report) });
   const apiAppIdUri = addin.apiAppIdUri ?? `api://${addin.apiClientId}`;
   await app.register(addinFileRoutes, {
     publicUrl: ctx.config.server.publicUrl,

@@ -17,6 +17,11 @@ import { DirectoryPlanner } from '../../test/support/signature-planner.js';
 import type { SignaturePlanner } from '../signatures/model.js';
 import { addinRoutes } from './addin.routes.js';
 import { AddinTokenValidator } from './token-validator.js';
+import { addinReportWriter } from './addin-reports.js';
+import { addinStatesOf } from './addin.queries.js';
+import { createLogger } from '../lib/logger.js';
+import type { BatchedWriter } from '../lib/batched-writer.js';
+import type { AddinReport } from './addin.routes.js';
 
 const API_CLIENT_ID = '6f1c2a9e-3b7d-4e55-9a10-0c2d8e4f7a31';
 const ADDIN_CLIENT_ID = 'a7e0d3c4-1f2b-4c5d-8e9f-001122334455';
@@ -31,6 +36,7 @@ describe('GET /api/addin/signatures', () => {
   let ada: SimUser;
   let bob: SimUser;
   let jwksFetches = 0;
+  let reports: BatchedWriter<AddinReport>;
 
   const tokenFor = (user: SimUser, o: { audience?: string; scope?: string; lifetimeSeconds?: number; shiftSeconds?: number; tenantId?: string } = {}) =>
     sim.control.issueUserToken({
@@ -79,9 +85,10 @@ describe('GET /api/addin/signatures', () => {
       fetch: simFetch,
       keyRefetchCooldownMs: 60_000,
     });
+    reports = addinReportWriter(storage, createLogger('silent'));
     app = Fastify();
     installErrorHandling(app, 1_048_576);
-    await app.register(addinRoutes, { planner, validator });
+    await app.register(addinRoutes, { planner, validator, record: (r) => reports.add(r) });
     await app.ready();
   });
   after(async () => {
@@ -129,7 +136,7 @@ describe('GET /api/addin/signatures', () => {
     };
     const bare = Fastify();
     installErrorHandling(bare, 1_048_576);
-    await bare.register(addinRoutes, { planner: noReplies, validator });
+    await bare.register(addinRoutes, { planner: noReplies, validator, record: () => {} });
     const res = await bare.inject({ url: '/api/addin/signatures?compose=reply', headers: { authorization: `Bearer ${await tokenFor(ada)}` } });
     await bare.close();
     assert.equal(res.statusCode, 200, res.body);
@@ -202,5 +209,30 @@ describe('GET /api/addin/signatures', () => {
       assert.equal((await get(forged)).statusCode, 401);
     }
     assert.ok(jwksFetches - before <= 1, `${jwksFetches - before} key fetches for 5 unknown kids`);
+  });
+
+  it('records what the add-in reports for its own mailbox (latest per platform and kind of mail), and refuses others', async () => {
+    const token = await tokenFor(ada);
+    const post = (body: object, t: string | null = token) =>
+      app.inject({ method: 'POST', url: '/api/addin/events', payload: body, headers: t ? { authorization: `Bearer ${t}` } : {} });
+    const version = 'a'.repeat(64);
+    const mailbox = ada.mail!.toUpperCase();
+    assert.equal((await post({ mailbox, compose: 'new', outcome: 'failed', reason: 'timeout', platform: 'OfficeOnline' })).statusCode, 202);
+    assert.equal((await post({ mailbox, compose: 'new', outcome: 'inserted', version, platform: 'OfficeOnline', hostVersion: '16.0.1' })).statusCode, 202);
+    assert.equal((await post({ mailbox, compose: 'reply', outcome: 'none', platform: 'PC' })).statusCode, 202);
+    assert.equal((await post({ mailbox: bob.mail!, compose: 'new', outcome: 'inserted', version, platform: 'PC' })).statusCode, 403);
+    assert.equal((await post({ mailbox, compose: 'new', outcome: 'inserted', version, platform: 'PC' }, null)).statusCode, 401);
+    const bad = await post({ mailbox, compose: 'later', outcome: 'inserted', platform: 'PC' });
+    assert.equal(bad.statusCode, 400);
+    await reports.flush();
+    const states = await addinStatesOf(storage.db, ada.mail!);
+    assert.deepEqual(
+      states.map((s) => [s.platform, s.compose, s.outcome, s.version, s.reason, s.host_version, s.reported_by]),
+      [
+        ['officeonline', 'new', 'inserted', version, null, '16.0.1', ada.userPrincipalName.toLowerCase()],
+        ['pc', 'reply', 'none', null, null, null, ada.userPrincipalName.toLowerCase()],
+      ],
+    );
+    assert.deepEqual(await addinStatesOf(storage.db, bob.mail!), []);
   });
 });

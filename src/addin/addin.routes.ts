@@ -7,13 +7,16 @@
  * of mail (`signature: null` when none is the default for it, e.g. no signature on replies) and every
  * signature the user may pick instead in the taskpane. The ETag is the set's version and the compose
  * kind: an add-in holding it gets 304.
+ *
+ * POST /api/addin/events: what the add-in did on an event (inserted which version, nothing, or failed),
+ * answered 202 at once and written in batches, the latest per mailbox, platform and kind of mail.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { OnrampError } from '../errors.js';
 import { HOT_ROUTE_LOG_LEVEL } from '../http/common.js';
-import type { SignaturePlanner } from '../signatures/model.js';
+import type { ExpectedMailboxSignatures, SignaturePlanner } from '../signatures/model.js';
 import type { AddinTokenValidator, AddinUser } from './token-validator.js';
 
 const Query = Type.Object(
@@ -40,6 +43,26 @@ export const AddinSignatures = Type.Object({
   alternatives: Type.Array(AddinSignature, { description: 'Every signature of the mailbox, for the taskpane' }),
 });
 
+export const AddinEvent = Type.Object(
+  {
+    mailbox: Type.String({ minLength: 3, maxLength: 320 }),
+    compose: Type.Union([Type.Literal('new'), Type.Literal('reply'), Type.Literal('appointment')]),
+    outcome: Type.Union([Type.Literal('inserted'), Type.Literal('none'), Type.Literal('failed')]),
+    version: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: 'The inserted signature version' })),
+    reason: Type.Optional(Type.String({ maxLength: 200, description: "Why it failed (the add-in's short reason)" })),
+    platform: Type.String({ minLength: 1, maxLength: 40, description: 'Office.context.diagnostics.platform' }),
+    hostVersion: Type.Optional(Type.String({ maxLength: 40, description: 'Office.context.diagnostics.version' })),
+  },
+  { additionalProperties: false },
+);
+export type AddinEvent = Static<typeof AddinEvent>;
+
+/** A report of the add-in, as recorded. */
+export interface AddinReport extends AddinEvent {
+  reportedBy: string;
+  reportedAt: string;
+}
+
 /** An If-None-Match header naming this ETag (or `*`). */
 function matches(ifNoneMatch: string | undefined, etag: string): boolean {
   if (!ifNoneMatch) return false;
@@ -59,7 +82,22 @@ export async function authenticate(validator: AddinTokenValidator, authorization
   throw new OnrampError('ONRAMP_ERR_ADDIN_TOKEN_INVALID', [verdict.detail], { details: { reason: verdict.reason } });
 }
 
-export async function addinRoutes(parent: FastifyInstance, opts: { planner: SignaturePlanner; validator: AddinTokenValidator }): Promise<void> {
+/**
+ * The signatures of the asked mailbox when it is the token user's own: the planner resolves an address to
+ * its directory entry, whose UPN must be the token's. Shared mailboxes have their own entry (and UPN) and
+ * are refused until onramp knows who may send as them.
+ */
+async function ownMailbox(planner: SignaturePlanner, user: AddinUser, mailbox: string | undefined): Promise<ExpectedMailboxSignatures> {
+  const asked = (mailbox ?? user.userPrincipalName).trim().toLowerCase();
+  const expected = await planner.expectedFor(asked);
+  if (!expected || expected.userPrincipalName.toLowerCase() !== user.userPrincipalName) throw new OnrampError('ONRAMP_ERR_ADDIN_MAILBOX_NOT_ALLOWED', [asked]);
+  return expected;
+}
+
+export async function addinRoutes(
+  parent: FastifyInstance,
+  opts: { planner: SignaturePlanner; validator: AddinTokenValidator; record: (report: AddinReport) => void },
+): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/api/addin/signatures',
@@ -69,12 +107,7 @@ export async function addinRoutes(parent: FastifyInstance, opts: { planner: Sign
     },
     async (req, reply) => {
       const user = await authenticate(opts.validator, req.headers.authorization, reply);
-      const asked = (req.query.mailbox ?? user.userPrincipalName).trim().toLowerCase();
-      const expected = await opts.planner.expectedFor(asked);
-      // Own mailbox only: the planner resolves an address to its directory entry, whose UPN must be the
-      // token's. Shared mailboxes have their own entry (and UPN) and are refused until delegation is known.
-      if (!expected || expected.userPrincipalName.toLowerCase() !== user.userPrincipalName)
-        throw new OnrampError('ONRAMP_ERR_ADDIN_MAILBOX_NOT_ALLOWED', [asked]);
+      const expected = await ownMailbox(opts.planner, user, req.query.mailbox);
       const compose = req.query.compose;
       const etag = `"${expected.setHash}.${compose}"`;
       reply.header('etag', etag).header('cache-control', 'private, no-cache').header('vary', 'authorization');
@@ -82,6 +115,17 @@ export async function addinRoutes(parent: FastifyInstance, opts: { planner: Sign
       const shaped = expected.signatures.map((s) => ({ name: s.name, webHtml: s.rendered.webHtml, version: s.rendered.hash }));
       const chosen = expected.signatures.findIndex((s) => s.defaultFor.includes(compose));
       return { mailbox: expected.mailbox, compose, setHash: expected.setHash, signature: chosen === -1 ? null : shaped[chosen]!, alternatives: shaped };
+    },
+  );
+
+  app.post(
+    '/api/addin/events',
+    { logLevel: HOT_ROUTE_LOG_LEVEL, bodyLimit: 4096, schema: { body: AddinEvent, response: { 202: Type.Null({ description: 'Recorded' }) } } },
+    async (req, reply) => {
+      const user = await authenticate(opts.validator, req.headers.authorization, reply);
+      const expected = await ownMailbox(opts.planner, user, req.body.mailbox);
+      opts.record({ ...req.body, mailbox: expected.mailbox, reportedBy: user.userPrincipalName, reportedAt: new Date().toISOString() });
+      return reply.code(202).send(null);
     },
   );
 }
