@@ -4,12 +4,17 @@
  * and icons are what every user's Outlook downloads.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import sharp from 'sharp';
 import { escapeHtml } from '../lib/html.js';
-import { addinManifest, ICON_SIZES, type ManifestOptions } from './manifest.js';
+import { ADDIN_PATHS, addinManifest, ICON_SIZES, LAUNCH_HANDLERS, type ManifestOptions } from './manifest.js';
+
+/** The event runtime (a classic script, see addin/runtime.js); the same path from src/addin and dist/addin. */
+const RUNTIME_JS = readFileSync(new URL('../../addin/runtime.js', import.meta.url), 'utf8');
+const OFFICE_JS = 'https://appsforoffice.microsoft.com/lib/1/hosted/office.js';
 
 export interface AddinFilesOptions {
   /** Everything but baseUrl; baseUrl is server.publicUrl, or the origin the request came to. */
@@ -17,6 +22,8 @@ export interface AddinFilesOptions {
   publicUrl: string | undefined;
   /** Colour of the icon (the brand's primary colour). */
   color: string;
+  /** How long the runtime waits for onramp before it inserts the cached signature (default 3 s of Outlook's few). */
+  fetchBudgetMs?: number;
 }
 
 /** A GUID derived from a seed (RFC 4122 layout, version 5-like): the same configuration, the same add-in id. */
@@ -47,8 +54,27 @@ export async function addinFileRoutes(parent: FastifyInstance, opts: AddinFilesO
     return png;
   };
 
+  const baseUrlOf = (req: { protocol: string; host: string }) => (opts.publicUrl ?? `${req.protocol}://${req.host}`).replace(/\/+$/, '');
+
+  app.get(ADDIN_PATHS.runtimeJs, async (req, reply) => {
+    const settings = { baseUrl: baseUrlOf(req), handlers: LAUNCH_HANDLERS, fetchBudgetMs: opts.fetchBudgetMs ?? 3000 };
+    return reply
+      .type('text/javascript; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .send(`var ONRAMP_ADDIN = ${JSON.stringify(settings).replace(/</g, '\\u003c')};\n${RUNTIME_JS}`);
+  });
+
+  app.get(ADDIN_PATHS.runtimeHtml, async (_req, reply) =>
+    reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .send(
+        `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>onramp signatures</title><script src="${OFFICE_JS}"></script><script src="${ADDIN_PATHS.runtimeJs}"></script></head><body></body></html>`,
+      ),
+  );
+
   app.get('/addin/manifest.xml', async (req, reply) => {
-    const baseUrl = (opts.publicUrl ?? `${req.protocol}://${req.host}`).replace(/\/+$/, '');
+    const baseUrl = baseUrlOf(req);
     return reply
       .type('application/xml; charset=utf-8')
       .header('content-disposition', 'inline; filename="onramp-addin-manifest.xml"')
