@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import sharp from 'sharp';
@@ -14,7 +14,9 @@ import { ADDIN_PATHS, addinManifest, ICON_SIZES, LAUNCH_HANDLERS, type ManifestO
 
 /** The event runtime (a classic script, see addin/runtime.js); the same path from src/addin and dist/addin. */
 const RUNTIME_JS = readFileSync(new URL('../../addin/runtime.js', import.meta.url), 'utf8');
+const TASKPANE_JS = readFileSync(new URL('../../addin/taskpane.js', import.meta.url), 'utf8');
 const OFFICE_JS = 'https://appsforoffice.microsoft.com/lib/1/hosted/office.js';
+const TASKPANE_JS_PATH = '/addin/taskpane.js';
 
 export interface AddinFilesOptions {
   /** Everything but baseUrl; baseUrl is server.publicUrl, or the origin the request came to. */
@@ -56,13 +58,27 @@ export async function addinFileRoutes(parent: FastifyInstance, opts: AddinFilesO
 
   const baseUrlOf = (req: { protocol: string; host: string }) => (opts.publicUrl ?? `${req.protocol}://${req.host}`).replace(/\/+$/, '');
 
-  app.get(ADDIN_PATHS.runtimeJs, async (req, reply) => {
+  const script = (source: string) => async (req: { protocol: string; host: string }, reply: FastifyReply) => {
     const settings = { baseUrl: baseUrlOf(req), handlers: LAUNCH_HANDLERS, fetchBudgetMs: opts.fetchBudgetMs ?? 3000 };
     return reply
       .type('text/javascript; charset=utf-8')
       .header('cache-control', 'no-cache')
-      .send(`var ONRAMP_ADDIN = ${JSON.stringify(settings).replace(/</g, '\\u003c')};\n${RUNTIME_JS}`);
-  });
+      .send(`var ONRAMP_ADDIN = ${JSON.stringify(settings).replace(/</g, '\\u003c')};\n${source}`);
+  };
+  app.get(ADDIN_PATHS.runtimeJs, script(RUNTIME_JS));
+  app.get(TASKPANE_JS_PATH, script(TASKPANE_JS));
+
+  app.get(ADDIN_PATHS.taskpane, async (_req, reply) =>
+    reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .send(
+        `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>Signatures</title>
+<style>body{font-family:system-ui,sans-serif;margin:1rem}ul{list-style:none;padding:0}li{margin:.4rem 0}button{font:inherit;padding:.4rem .8rem;min-width:12rem;text-align:left}button[aria-current]{font-weight:600}</style>
+<script src="${OFFICE_JS}"></script><script src="${TASKPANE_JS_PATH}"></script></head>
+<body><main><h1>Signatures</h1><p id="status" role="status">Loading your signatures…</p><ul id="signatures"></ul></main></body></html>`,
+      ),
+  );
 
   app.get(ADDIN_PATHS.runtimeHtml, async (_req, reply) =>
     reply

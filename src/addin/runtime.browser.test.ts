@@ -35,6 +35,8 @@ window.Office = {
   CoercionType: { Html: 'html', Text: 'text' },
   MailboxEnums: { ComposeType: { NewMail: 'newMail', Reply: 'reply', Forward: 'forward' } },
   actions: { associate: (name, handler) => { officeHost.handlers[name] = handler; } },
+  // The test says when Office is ready (after it has set the token and mailbox).
+  onReady: (callback) => new Promise((resolve) => { officeHost.ready = () => resolve(callback({ host: 'Outlook', platform: 'OfficeOnline' })); }),
   auth: { getAccessToken: async (options) => { officeHost.calls.push(['getAccessToken', options]); return officeHost.token; } },
   context: {
     diagnostics: { platform: 'OfficeOnline', version: '16.0.18000.0' },
@@ -58,6 +60,8 @@ describe('the add-in event runtime in the browser', () => {
   let reports: BatchedWriter<AddinReport>;
   let planner: DirectoryPlanner;
   let ada: SimUser;
+  let base: string;
+  let token: string;
 
   // Page code as strings: the test runner's transpiler wraps functions in helpers the page does not have.
   /** Runs a launch event's handler as Outlook does; resolves with the milliseconds until event.completed(). */
@@ -112,12 +116,12 @@ describe('the add-in event runtime in the browser', () => {
         scope: 'Signatures.Read',
       },
     });
-    const base = await app.listen({ host: '127.0.0.1', port: 0 });
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
     browser = await launchChromium();
     page = await browser.newPage();
     await page.route('https://appsforoffice.microsoft.com/**', (route) => route.fulfill({ contentType: 'text/javascript', body: OFFICE_STAND_IN }));
     await page.goto(`${base}/addin/runtime.html`);
-    const token = await sim.control.issueUserToken({ user: ada.userPrincipalName, audience: `api://${API_CLIENT_ID}`, scope: 'Signatures.Read' });
+    token = await sim.control.issueUserToken({ user: ada.userPrincipalName, audience: `api://${API_CLIENT_ID}`, scope: 'Signatures.Read' });
     await setHost({ token, mailbox: ada.mail });
   });
   after(async () => {
@@ -176,6 +180,30 @@ describe('the add-in event runtime in the browser', () => {
       assert.match(state?.reason ?? '', /longer than/);
     } finally {
       await page.unroute('**/api/addin/signatures**');
+    }
+  });
+
+  it('the taskpane lists the mailbox signatures, marks the default, and inserts the one picked', async () => {
+    planner.replyTemplate = '<p>-- {{displayName}} (reply)</p>';
+    const pane = await browser.newPage();
+    try {
+      await pane.route('https://appsforoffice.microsoft.com/**', (route) => route.fulfill({ contentType: 'text/javascript', body: OFFICE_STAND_IN }));
+      await pane.goto(`${base}/addin/taskpane.html`);
+      await pane.evaluate(`Object.assign(officeHost, ${JSON.stringify({ token, mailbox: ada.mail, composeType: 'reply' })}); officeHost.ready()`);
+      const buttons = pane.getByRole('button');
+      await buttons.nth(1).waitFor();
+      assert.deepEqual(await buttons.allTextContents(), ['Contoso', 'Contoso reply']);
+      assert.equal(await buttons.nth(1).getAttribute('aria-current'), 'true');
+      await pane.getByRole('button', { name: 'Contoso', exact: true }).click();
+      await pane.getByText('Inserted “Contoso”.').waitFor();
+      const inserted = (await pane.evaluate('officeHost.calls')) as unknown[][];
+      const insert = inserted.find((c) => c[0] === 'setSignatureAsync')!;
+      assert.match(String(insert[1]), new RegExp(ada.displayName));
+      assert.doesNotMatch(String(insert[1]), /\(reply\)/);
+      assert.ok(inserted.some((c) => c[0] === 'getAccessToken' && (c[1] as { allowSignInPrompt: boolean }).allowSignInPrompt));
+    } finally {
+      planner.replyTemplate = null;
+      await pane.close();
     }
   });
 });
