@@ -37,6 +37,7 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/portal/dist ./portal/dist
+COPY addin ./addin
 COPY package.json ./
 RUN mkdir -p /var/lib/onramp && chown node:node /var/lib/onramp
 USER node

@@ -21,6 +21,7 @@ import { liquidSignatureEngine } from './signatures/template-engine.js';
 import { createPhotoSource, registerSignatureDeployment } from './signatures/deployment.plugin.js';
 import { deviceSignatureRoutes } from './signatures/device-signatures.routes.js';
 import type { SignaturePlanner } from './signatures/model.js';
+import { registerAddin } from './addin/addin.plugin.js';
 
 /** Told of requests refused before routing, which no hook sees (the device gateway audits them). */
 type UnroutedListener = (req: FastifyRequest, status: number, code: string) => void;
@@ -99,6 +100,7 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
     actorOf: (req) => req.principal?.subject ?? 'admin',
     audit: recordAudit,
   });
+  await registerAddin(app, ctx, { planner: signatureFeature.planner });
   return app;
 }
 

@@ -61,6 +61,9 @@ export const ERROR_CATALOGUE = {
   ONRAMP_ERR_RULE_INVALID: { status: 400, message: 'Rule refused: %s' },
   ONRAMP_ERR_GRAPH_UNAVAILABLE: { status: 503, message: 'Microsoft Graph could not answer: %s' },
   ONRAMP_ERR_ASSET_REJECTED: { status: 400, message: 'Image refused: %s' },
+  ONRAMP_ERR_ADDIN_TOKEN_INVALID: { status: 401, message: 'Add-in token refused: %s' },
+  ONRAMP_ERR_ADDIN_KEYS_UNAVAILABLE: { status: 503, message: "The tenant's token keys could not be read: %s" },
+  ONRAMP_ERR_ADDIN_MAILBOX_NOT_ALLOWED: { status: 403, message: 'Mailbox %s is not one the signed-in user may take signatures for' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type OnrampErrorCode = keyof typeof ERROR_CATALOGUE;

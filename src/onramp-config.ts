@@ -10,6 +10,7 @@ import { deviceGatewayConfig } from './gateway/gateway.config.js';
 import { devicesConfig } from './devices/devices.config.js';
 import { directoryConfig } from './directory/directory.config.js';
 import { signaturesConfig } from './signatures/signatures.config.js';
+import { addinConfig } from './addin/addin.config.js';
 import { authConfig } from './auth/auth.config.js';
 import { portalConfig } from './portal/portal.config.js';
 import { graphConfig } from './graph/graph.config.js';
@@ -31,6 +32,7 @@ export const configSchema = Type.Object(
     devices: devicesConfig,
     directory: directoryConfig,
     signatures: signaturesConfig,
+    addin: addinConfig,
     auth: authConfig,
     portal: portalConfig,
     mail: mailConfig,

@@ -14,7 +14,7 @@ const SRC = resolve('src');
 const LAYERS: ReadonlyArray<readonly string[]> = [
   ['lib', 'config', 'pki', 'errors.ts'],
   ['db', 'http', 'graph', 'observability'],
-  ['auth', 'mail', 'onboarding', 'directory', 'devices', 'gateway', 'signatures', 'portal', 'simulator'],
+  ['auth', 'mail', 'onboarding', 'directory', 'devices', 'gateway', 'signatures', 'addin', 'portal', 'simulator'],
   ['app.ts', 'main.ts', 'cli.ts', 'demo.ts', 'onramp-config.ts', 'context.ts'],
 ];
 const FEATURES = new Set(LAYERS[2]);
@@ -26,6 +26,8 @@ const FEATURE_DEPENDENCIES: Record<string, readonly string[]> = {
   // Rules and templates read people, managers and group memberships from the directory copy; a mailbox's
   // deployment state shows the signature versions its user's devices reported.
   signatures: ['directory', 'devices'],
+  // The add-in serves the planner's rendered signatures (model.ts, never the signatures' SQL).
+  addin: ['signatures'],
 };
 
 /** The contract every feature is built from: types only, erased at build, so no runtime arrow runs up. */

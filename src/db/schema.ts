@@ -16,6 +16,7 @@ import type { SignaturesTables } from '../signatures/signatures.tables.js';
 import type { SignatureDeploymentTables } from '../signatures/deployment.tables.js';
 import type { AuthTables } from '../auth/auth.tables.js';
 import type { OnboardingTables } from '../onboarding/onboarding.tables.js';
+import type { AddinTables } from '../addin/addin.tables.js';
 
 export interface Database
   extends FoundationTables,
@@ -26,4 +27,5 @@ export interface Database
     MailTables,
     DirectoryTables,
     SignaturesTables,
-    SignatureDeploymentTables {}
+    SignatureDeploymentTables,
+    AddinTables {}

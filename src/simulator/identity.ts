@@ -240,21 +240,38 @@ export class IdentityPlatform {
     return oauthError(401, 'invalid_client', "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
   }
 
-  async issueAccessToken(options: { audience: string; user?: SimUser; lifetimeSeconds?: number }): Promise<string> {
+  /**
+   * An access token. With a user it is delegated (`scp`, `oid`, `preferred_username`), as Entra issues
+   * one to a client for an API: `clientId` is the calling client (`azp`), e.g. the add-in's public
+   * client through nested app authentication, and `scope` the API's delegated scopes it was granted.
+   */
+  async issueAccessToken(options: {
+    audience: string;
+    user?: SimUser;
+    lifetimeSeconds?: number;
+    scope?: string;
+    clientId?: string;
+    /** Seconds to move iat/nbf/exp by (negative: a token issued in the past, e.g. already expired). */
+    shiftSeconds?: number;
+    /** Another tenant's token, signed with the same keys (Entra's signing keys are common to all tenants). */
+    tenantId?: string;
+  }): Promise<string> {
     this.tokensIssued++;
-    const now = Math.floor(Date.now() / 1000);
-    const claims: AccessTokenClaims = { appid: this.clientId, azp: this.clientId, tid: this.tenant.tenantId, ver: '2.0' };
+    const now = Math.floor(Date.now() / 1000) + (options.shiftSeconds ?? 0);
+    const client = options.clientId ?? this.clientId;
+    const tenantId = options.tenantId ?? this.tenant.tenantId;
+    const claims: AccessTokenClaims = { appid: client, azp: client, azpacr: '0', tid: tenantId, ver: '2.0' };
     if (options.user)
       Object.assign(claims, {
         oid: options.user.id,
-        scp: 'openid profile email',
+        scp: options.scope ?? 'openid profile email',
         name: options.user.displayName,
         preferred_username: options.user.userPrincipalName,
       });
     else Object.assign(claims, { roles: APP_PERMISSIONS, oid: this.clientId, idtyp: 'app' });
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'RS256', kid: this.kid, typ: 'JWT' })
-      .setIssuer(this.issuer)
+      .setIssuer(`${this.baseUrl()}/${tenantId}/v2.0`)
       .setAudience(options.audience)
       .setSubject(options.user?.id ?? this.clientId)
       .setIssuedAt(now)

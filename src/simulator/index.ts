@@ -22,6 +22,20 @@ import { stableGuid, Tenant, type SentMail, type SimUser, type StoredSignature, 
 
 export { Tenant, type SimUser, type SentMail, type StoredSignature, type TenantFile } from './tenant.js';
 
+/** POST /_sim/tokens/user: mint a delegated token for a user (the add-in's NAA token in tests). */
+const UserTokenRequest = Type.Object(
+  {
+    user: Type.String({ minLength: 1 }),
+    audience: Type.String({ minLength: 1 }),
+    scope: Type.String(),
+    clientId: Type.Optional(Type.String({ minLength: 1 })),
+    lifetimeSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
+    shiftSeconds: Type.Optional(Type.Integer()),
+    tenantId: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+
 const FaultsSchema = Type.Object(
   {
     /** Added before every Graph/Exchange answer. */
@@ -163,6 +177,20 @@ export interface SimulatorControl {
   addClientCertificate(certPem: string): string;
   /** A valid app-only access token (or an already expired one) for raw HTTP tests. */
   issueAccessToken(options?: { lifetimeSeconds?: number; audience?: string }): Promise<string>;
+  /**
+   * A delegated token for a user of the tenant, as Entra issues one to a client (e.g. the Outlook
+   * add-in through nested app authentication) for an API: `audience` is the API's app id URI or client
+   * id, `scope` its granted delegated scopes (space-separated). Also `POST /_sim/tokens/user`.
+   */
+  issueUserToken(options: {
+    user: string;
+    audience: string;
+    scope: string;
+    clientId?: string;
+    lifetimeSeconds?: number;
+    shiftSeconds?: number;
+    tenantId?: string;
+  }): Promise<string>;
 }
 
 export interface RunningSimulator {
@@ -404,6 +432,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       return { status: 200, body: control.setFaults(next) };
     }
     if (what === 'stats' && method === 'GET') return { status: 200, body: control.stats() };
+    if (what === 'tokens' && key === 'user' && method === 'POST') {
+      if (!Value.Check(UserTokenRequest, json))
+        return bad(`invalid token request: ${[...Value.Errors(UserTokenRequest, json)].map((e) => `${e.path} ${e.message}`).join('; ')}`);
+      if (!tenant.findUser(json.user)?.accountEnabled) return missing(json.user);
+      return { status: 200, body: { token_type: 'Bearer', access_token: await control.issueUserToken(json) } };
+    }
     if (what === 'tenant' && method === 'GET') {
       return {
         status: 200,
@@ -670,6 +704,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     },
     addClientCertificate: (pem) => identity.addCertificate(pem),
     issueAccessToken: (o = {}) => identity.issueAccessToken({ audience: o.audience ?? 'https://graph.microsoft.com', lifetimeSeconds: o.lifetimeSeconds }),
+    issueUserToken: ({ user, ...o }) => {
+      const found = tenant.findUser(user);
+      if (!found || !found.accountEnabled) throw new Error(`no enabled simulated user ${user}`);
+      return identity.issueAccessToken({ ...o, user: found });
+    },
   };
 
   return {

@@ -5,8 +5,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { Agent, request } from 'undici';
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { Agent, request, fetch as undiciFetch } from 'undici';
+import { createLocalJWKSet, createRemoteJWKSet, customFetch, jwtVerify, type JSONWebKeySet } from 'jose';
 import { startSimulator, ThrottleBuckets, type RunningSimulator } from './index.js';
 import { parseFilter, FilterSyntaxError, evaluate } from './odata.js';
 
@@ -127,6 +127,27 @@ describe('tenant simulator', () => {
     assert.ok(Number(throttled[0]!.headers['retry-after']) >= 1);
     assert.equal((await call('PUT', '/_sim/faults', { throttlePerSecond: -1 }, null)).status, 400);
     await call('PUT', '/_sim/faults', { throttlePerSecond: 0 }, null);
+  });
+
+  it("mints a user's delegated token through /_sim/tokens/user, shaped and signed as Entra's", async () => {
+    const user = [...sim.control.tenant.users.values()].find((u) => u.userType === 'Member' && u.accountEnabled)!;
+    const res = await call(
+      'POST',
+      '/_sim/tokens/user',
+      { user: user.userPrincipalName, audience: 'api://onramp', scope: 'Signatures.Read', clientId: 'addin' },
+      null,
+    );
+    assert.equal(res.status, 200);
+    const jwks = createRemoteJWKSet(new URL(`${sim.url}/${sim.tenantId}/discovery/v2.0/keys`), {
+      [customFetch]: ((url: string, init?: object) => undiciFetch(url, { ...init, dispatcher: agent })) as unknown as typeof fetch,
+    });
+    const { payload } = await jwtVerify(res.body!.access_token, jwks, { issuer: `${sim.url}/${sim.tenantId}/v2.0`, audience: 'api://onramp' });
+    assert.deepEqual(
+      [payload.scp, payload.oid, payload.preferred_username, payload.azp, payload.tid, payload.ver],
+      ['Signatures.Read', user.id, user.userPrincipalName, 'addin', sim.tenantId, '2.0'],
+    );
+    assert.equal((await call('POST', '/_sim/tokens/user', { user: 'nobody@x.example', audience: 'a', scope: 's' }, null)).status, 404);
+    assert.equal((await call('POST', '/_sim/tokens/user', { user: user.userPrincipalName }, null)).status, 400);
   });
 
   it('flips MFA state and lists sent mail through /_sim', async () => {

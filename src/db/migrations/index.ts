@@ -15,6 +15,7 @@ import { signatureTemplates } from './0009_signature_templates.js';
 import { signatureDeployment } from './0010_signature_deployment.js';
 import { replacedLinks } from './0011_replaced_links.js';
 import { pausedBatches } from './0012_paused_batches.js';
+import { addinSignatureState } from './0013_addin_signature_state.js';
 
 /**
  * A migration written once for both engines. It receives the engine's capabilities for the few DDL
@@ -44,6 +45,7 @@ export const MIGRATIONS: readonly PortableMigration[] = [
   signatureDeployment,
   replacedLinks,
   pausedBatches,
+  addinSignatureState,
 ];
 
 class PortableProvider implements MigrationProvider {
