@@ -28,7 +28,8 @@ import type {
   SignatureSubject,
   SignatureUse,
 } from './model.js';
-import { evaluateRules, isTimeZone, type RuleDefinition, type RulesOutcome, type SubjectFacts } from './rules.js';
+import { isTimeZone } from '../lib/time-zones.js';
+import { evaluateRules, type RuleDefinition, type RulesOutcome, type SubjectFacts } from './rules.js';
 import type { SignatureStore } from './store.js';
 import { ruleDefinition } from './store.js';
 import * as q from './store.queries.js';

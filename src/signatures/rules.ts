@@ -10,6 +10,7 @@
  */
 import type { AttributeCondition, ChosenTemplate, RuleCriteria, RuleDefaults, RuleKind, TimeWindow } from './admin.schemas.js';
 import type { PersonAttributes, RuleVerdict, SignatureUse } from './model.js';
+import { isTimeZone, wallClock } from '../lib/time-zones.js';
 
 export interface RuleDefinition {
   id: number;
@@ -149,34 +150,10 @@ function checks(criteria: RuleCriteria, facts: SubjectFacts): Check[] {
   return out;
 }
 
-const localFormatters = new Map<string, Intl.DateTimeFormat>();
-
 /** `at` as wall-clock time in `timeZone`, `YYYY-MM-DDTHH:mm`: windows compare as text, so DST changes need no arithmetic. */
 export function localTime(at: Date, timeZone: string): string {
-  let format = localFormatters.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    });
-    localFormatters.set(timeZone, format);
-  }
-  const parts = Object.fromEntries(format.formatToParts(at).map((p) => [p.type, p.value]));
-  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
-}
-
-export function isTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
+  const t = wallClock(at, timeZone);
+  return `${t.year}-${t.month}-${t.day}T${t.hour}:${t.minute}`;
 }
 
 /** Why a rule cannot be stored (beyond its schema), or null. */

@@ -2,6 +2,7 @@
  * Our filters: `phone` (one spelling of phone numbers) and `date` (in the render's time zone).
  * Liquid's own `upcase`, `downcase`, `capitalize`, `default`, … stay as Liquid defines them.
  */
+import { wallClock } from '../../lib/time-zones.js';
 
 /**
  * `{{ user.mobilePhone | phone }}`: the number as written, with its separators made regular: a
@@ -40,29 +41,9 @@ export class RenderMoment {
   }
 }
 
-const FORMATTERS = new Map<string, Intl.DateTimeFormat>();
-
-function partsIn(date: Date, timeZone: string): Record<string, string> {
-  let formatter = FORMATTERS.get(timeZone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-GB', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    });
-    FORMATTERS.set(timeZone, formatter);
-  }
-  return Object.fromEntries(formatter.formatToParts(date).map((p) => [p.type, p.value]));
-}
-
 /** `YYYY-MM-DD` of a moment in a time zone: `today` in templates, for `{% if today >= "2026-12-01" %}`. */
 export function isoDay(date: Date, timeZone: string): string {
-  const p = partsIn(date, timeZone);
+  const p = wallClock(date, timeZone);
   return `${p.year}-${p.month}-${p.day}`;
 }
 
@@ -71,7 +52,7 @@ export function isoDay(date: Date, timeZone: string): string {
  * zone (`now`) or UTC (a date string from the directory).
  */
 export function formatDate(value: Date, format: string, timeZone: string): string {
-  const p = partsIn(value, timeZone);
+  const p = wallClock(value, timeZone);
   const codes: Record<string, string> = {
     Y: p.year!,
     y: p.year!.slice(-2),
