@@ -40,6 +40,27 @@ export function addinManifest(o: ManifestOptions): string {
   const a = (value: string) => escapeHtml(value);
   const url = (path: string) => a(`${o.baseUrl}${path}`);
   const icons = (prefix: string) => ([16, 32, 80] as const).map((size) => `<bt:Image size="${size}" resid="${prefix}${size}"/>`).join('\n                  ');
+  // The "pick another signature" button, on the compose surfaces of messages and of appointments.
+  const commandSurface = (surface: string, idSuffix: string) => `            <ExtensionPoint xsi:type="${surface}">
+              <OfficeTab id="TabDefault">
+                <Group id="onrampSignatureGroup${idSuffix}">
+                  <Label resid="Group.Label"/>
+                  <Control xsi:type="Button" id="onrampPickSignature${idSuffix}">
+                    <Label resid="Pick.Label"/>
+                    <Supertip>
+                      <Title resid="Pick.Label"/>
+                      <Description resid="Pick.Tooltip"/>
+                    </Supertip>
+                    <Icon>
+                  ${icons('Icon.')}
+                    </Icon>
+                    <Action xsi:type="ShowTaskpane">
+                      <SourceLocation resid="Taskpane.Url"/>
+                    </Action>
+                  </Control>
+                </Group>
+              </OfficeTab>
+            </ExtensionPoint>`;
   return `<?xml version="1.0" encoding="UTF-8"?>
 <OfficeApp xmlns="http://schemas.microsoft.com/office/appforoffice/1.1" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:bt="http://schemas.microsoft.com/office/officeappbasictypes/1.0" xmlns:mailappor="http://schemas.microsoft.com/office/mailappversionoverrides/1.0" xsi:type="MailApp">
   <Id>${a(o.id)}</Id>
@@ -92,46 +113,8 @@ export function addinManifest(o: ManifestOptions): string {
           <DesktopFormFactor>
             <SupportsSharedFolders>true</SupportsSharedFolders>
             <FunctionFile resid="Runtime.Url"/>
-            <ExtensionPoint xsi:type="MessageComposeCommandSurface">
-              <OfficeTab id="TabDefault">
-                <Group id="onrampSignatureGroup">
-                  <Label resid="Group.Label"/>
-                  <Control xsi:type="Button" id="onrampPickSignature">
-                    <Label resid="Pick.Label"/>
-                    <Supertip>
-                      <Title resid="Pick.Label"/>
-                      <Description resid="Pick.Tooltip"/>
-                    </Supertip>
-                    <Icon>
-                  ${icons('Icon.')}
-                    </Icon>
-                    <Action xsi:type="ShowTaskpane">
-                      <SourceLocation resid="Taskpane.Url"/>
-                    </Action>
-                  </Control>
-                </Group>
-              </OfficeTab>
-            </ExtensionPoint>
-            <ExtensionPoint xsi:type="AppointmentOrganizerCommandSurface">
-              <OfficeTab id="TabDefault">
-                <Group id="onrampSignatureGroupAppointment">
-                  <Label resid="Group.Label"/>
-                  <Control xsi:type="Button" id="onrampPickSignatureAppointment">
-                    <Label resid="Pick.Label"/>
-                    <Supertip>
-                      <Title resid="Pick.Label"/>
-                      <Description resid="Pick.Tooltip"/>
-                    </Supertip>
-                    <Icon>
-                  ${icons('Icon.')}
-                    </Icon>
-                    <Action xsi:type="ShowTaskpane">
-                      <SourceLocation resid="Taskpane.Url"/>
-                    </Action>
-                  </Control>
-                </Group>
-              </OfficeTab>
-            </ExtensionPoint>
+${commandSurface('MessageComposeCommandSurface', '')}
+${commandSurface('AppointmentOrganizerCommandSurface', 'Appointment')}
             <ExtensionPoint xsi:type="LaunchEvent">
               <LaunchEvents>
                 <LaunchEvent Type="OnNewMessageCompose" FunctionName="${LAUNCH_HANDLERS.newMessage}"/>
