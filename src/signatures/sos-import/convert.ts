@@ -95,8 +95,8 @@ function asset(path: string, bytes: Buffer): ImportedAsset {
  */
 function mapPlaceholders(source: string, original: string | undefined, result: ConvertedTemplate): string {
   const seen = new Set<string>();
-  for (const match of original?.matchAll(SOS_PLACEHOLDER) ?? []) {
-    result.placeholders.push({ placeholder: classifyPlaceholder(match[1]!), line: lineAt(original, match.index) });
+  for (const match of (original ?? '').matchAll(SOS_PLACEHOLDER)) {
+    result.placeholders.push({ placeholder: classifyPlaceholder(match[1]!), line: lineAt(original ?? '', match.index) });
     seen.add(match[0]);
   }
   return source.replace(SOS_PLACEHOLDER, (whole, name: string) => {
