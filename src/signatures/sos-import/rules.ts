@@ -231,3 +231,11 @@ export function describeTag(tag: SosTag): string {
       return tag.kind;
   }
 }
+
+/** A GroupLookup over Graph's name search: only an exact (case-insensitive) and unique name counts. */
+export function groupLookupFrom(findGroups: (prefix: string, limit: number) => Promise<Array<{ id: string; displayName: string }>>): GroupLookup {
+  return async (displayName) => {
+    const exact = (await findGroups(displayName, 25)).filter((g) => g.displayName.toLowerCase() === displayName.toLowerCase());
+    return exact.length === 1 ? { id: exact[0]!.id, displayName: exact[0]!.displayName } : undefined;
+  };
+}
