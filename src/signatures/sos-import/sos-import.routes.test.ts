@@ -6,7 +6,7 @@ import { adminApp } from '../../../test/support/admin-app.js';
 import { startTestTenant } from '../../../test/support/simulator.js';
 import { DirectorySync } from '../../directory/directory-sync.js';
 import { createLogger } from '../../lib/logger.js';
-import { fixtureFolder } from './sos-import.test.js';
+import { fixtureFolder } from '../../../test/support/sos-fixtures.js';
 
 function upload(zip: Uint8Array, dryRun: boolean): { headers: Record<string, string>; payload: Buffer } {
   const boundary = 'b0undary';
