@@ -68,6 +68,29 @@ function withoutMsoStyles(style: string): string {
     .join(';');
 }
 
+/**
+ * Word's class formats (`p.MsoNormal {font-family:…}`), by lower-cased class name: the base font and colour
+ * of the signature, which would be lost with the `<style>` block. Only `element.Class` and `.Class`
+ * selectors; declarations without `mso-`.
+ */
+function classStyles(original: string): Map<string, { element: string | undefined; style: string }[]> {
+  const styles = new Map<string, { element: string | undefined; style: string }[]>();
+  for (const block of original.matchAll(/<style[^>]*>([\s\S]*?)<\/style>/gi)) {
+    const css = block[1]!.replace(/\/\*[\s\S]*?\*\//g, '').replace(/<!--|-->/g, '');
+    for (const rule of css.matchAll(/([^{}]+)\{([^{}]*)\}/g)) {
+      const style = withoutMsoStyles(rule[2]!.replace(/\s+/g, ' '));
+      if (style === '') continue;
+      for (const selector of rule[1]!.split(',')) {
+        const match = /^\s*([a-z0-9]*)\.([A-Za-z0-9_-]+)\s*$/.exec(selector);
+        if (!match) continue;
+        const key = match[2]!.toLowerCase();
+        styles.set(key, [...(styles.get(key) ?? []), { element: match[1] || undefined, style }]);
+      }
+    }
+  }
+  return styles;
+}
+
 function photoIn(text: string | undefined): Extract<SosPlaceholder, { kind: 'photo' }> | undefined {
   for (const match of (text ?? '').matchAll(SOS_PLACEHOLDER)) {
     const placeholder = classifyPlaceholder(match[1]!);
@@ -115,6 +138,7 @@ export function convertWordHtml(path: string, bytes: Buffer, files: FolderFiles)
   const result: ConvertedTemplate = { source: '', assets: [], placeholders: [], notes: [] };
   const document = parseDocument(original.replace(CONDITIONAL_COMMENT, '').replace(REVEALED_CONDITIONAL, ''), { decodeEntities: true });
   const body = DomUtils.findOne((element) => element.name === 'body', document.children);
+  const classes = classStyles(original);
   const clean = (nodes: ChildNode[]): void => {
     for (const node of [...nodes]) {
       if (node.type === 'comment' || node.type === 'directive') {
@@ -127,6 +151,13 @@ export function convertWordHtml(path: string, bytes: Buffer, files: FolderFiles)
         DomUtils.removeElement(element);
         continue;
       }
+      // The class's format first, so the element's own inline style still wins.
+      const inherited = (element.attribs.class ?? '')
+        .split(/\s+/)
+        .flatMap((name) => classes.get(name.toLowerCase()) ?? [])
+        .filter((c) => c.element === undefined || c.element === element.name)
+        .map((c) => c.style);
+      if (inherited.length) element.attribs.style = [...inherited, element.attribs.style ?? ''].filter(Boolean).join(';');
       for (const name of Object.keys(element.attribs)) {
         if (DROPPED_ATTRIBUTES.has(name) || name.includes(':')) delete element.attribs[name];
       }
@@ -172,7 +203,10 @@ export function convertWordHtml(path: string, bytes: Buffer, files: FolderFiles)
   const root = body ? body.children : document.children;
   clean(root);
   if (/<style/i.test(original)) {
-    result.notes.push({ message: "Word's <style> block (class formats such as MsoNormal) was not carried over: only inline styles are kept" });
+    result.notes.push({
+      message:
+        "Word's <style> block went: its class formats (such as p.MsoNormal's font) were written into each element's style; other selectors were not carried over",
+    });
   }
   const html = root
     .map((node) => DomUtils.getOuterHTML(node, { encodeEntities: 'utf8', emptyAttrs: true }))
