@@ -10,6 +10,7 @@ import type { GraphConfig } from './graph/graph-client.js';
 import type { GraphConnection } from './graph/connect.js';
 import type { Logger } from './lib/logger.js';
 import { onboardingConfig } from './onboarding/onboarding.config.js';
+import type { SignatureStore } from './signatures/store.js';
 import type { RunningSimulator } from './simulator/index.js';
 
 /** Users in the tenant `serve --demo` simulates. */
@@ -97,3 +98,34 @@ export function withDemoTenant(config: OnrampConfig, sim: Pick<RunningSimulator,
 }
 
 const DEFAULT_ENROL_REDIRECT_URL = onboardingConfig.properties.enrolRedirectUrl.default as string;
+
+/** The demo's first signature: photo, name, title and department, a mobile line only for those who have one. */
+const DEMO_SIGNATURE = `<table cellpadding="0" cellspacing="0" style="font-family:Segoe UI, Arial;font-size:10pt;color:#333333">
+  <tr>
+    <td valign="top" style="padding-right:12px"><img src="{{ photo.user }}" width="72" height="72" alt="{{ user.displayName }}"></td>
+    <td valign="top">
+      <b style="color:#0078d4">{{ user.displayName }}</b><br>
+      <span data-onramp-if>{{ user.jobTitle }} · {{ user.department }}<br></span>
+      <span data-onramp-if="user.mobilePhone">Mobile: <a href="tel:{{ user.mobilePhone | phone: "e164" }}">{{ user.mobilePhone | phone }}</a><br></span>
+      <a href="mailto:{{ user.mail }}">{{ user.mail }}</a><br>
+      {{ user.companyName | default: "Contoso" }}
+    </td>
+  </tr>
+</table>
+`;
+
+/**
+ * A first template and a rule giving it to everyone, so the demo's signature screens, previews and
+ * pushes have something to show. Only into an empty store: an admin's own templates are never touched.
+ */
+export async function seedDemoSignatures(store: SignatureStore): Promise<void> {
+  if ((await store.listTemplates()).length > 0) return;
+  const template = await store.createTemplate(
+    { name: 'Contoso standard', description: "The demo's first signature; edit it or add your own.", source: DEMO_SIGNATURE },
+    'demo',
+  );
+  await store.createRule(
+    { name: 'Everyone', enabled: true, kind: 'signature', templateId: template.id, defaults: 'both', conditions: {}, exclusions: {}, window: null },
+    'demo',
+  );
+}

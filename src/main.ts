@@ -12,7 +12,7 @@ import { scheduleDirectorySync } from './directory/directory-sync.js';
 import type { OnrampContext } from './context.js';
 import { createOnboardingJobs } from './onboarding/invitations.scheduler.js';
 import { connectGraph, type GraphConnection } from './graph/connect.js';
-import { startDemoTenant, type DemoStart } from './demo.js';
+import { seedDemoSignatures, startDemoTenant, type DemoStart } from './demo.js';
 import type { RunningSimulator } from './simulator/index.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
@@ -120,6 +120,7 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
 
     const publicApp = await buildPublicApp(ctx);
     closers.push(() => publicApp.close());
+    if (demo) await seedDemoSignatures(publicApp.signatures.store);
     // Devices are answered from the local directory copy; keep it current when there is a tenant to read.
     // A delta round's changed users get their signatures re-rendered and re-pushed (and photos re-read).
     if (graph.configured) closers.push(scheduleDirectorySync(ctx, graph.graph, publicApp.signatureDeployment.directoryChanged));

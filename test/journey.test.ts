@@ -19,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AuthService } from '../src/auth/auth.service.js';
 import { loadConfig } from '../src/onramp-config.js';
 import { systemClock } from '../src/lib/clock.js';
+import { escapeHtml } from '../src/lib/html.js';
 import { createLogger } from '../src/lib/logger.js';
 import { linkTokenOf } from '../src/onboarding/onboarding.domain.js';
 import { startOnramp } from '../src/main.js';
@@ -253,6 +254,38 @@ describe('serve --demo (startOnramp with its in-process tenant)', () => {
       await until(async () => (await user()).invite_status === 'Active', 'the user to become Active');
     } finally {
       await running.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('starts with a signature for everyone, rendered from the simulated directory; a restart adds no second one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'onramp-demo-'));
+    const env = { ...ephemeralServeEnv(), ONRAMP_DATA_DIR: dir, ONRAMP_CONFIG_FILE: join(dir, 'no-config.json') };
+    try {
+      for (const start of [1, 2]) {
+        const running = await startOnramp({ config: loadConfig({ env }), log: createLogger('silent'), demo: true });
+        try {
+          const { store, planner } = running.publicApp.signatures;
+          const templates = await store.listTemplates();
+          assert.deepEqual(
+            templates.map((t) => t.name),
+            ['Contoso standard'],
+            `start ${start}`,
+          );
+          const sim = running.simulator!;
+          const someone = [...sim.control.tenant.users.values()].find((u) => u.accountEnabled && u.userType === 'Member' && u.mail && u.jobTitle)!;
+          await until(async () => (await planner.expectedFor(someone.mail!)) !== null, 'the directory copy to hold the user');
+          const expected = await planner.expectedFor(someone.mail!);
+          assert.equal(expected?.signatures.length, 1);
+          const [signature] = expected!.signatures;
+          assert.deepEqual(signature!.defaultFor.toSorted(), ['new', 'reply']);
+          assert.ok(signature!.rendered.txt.includes(someone.jobTitle!), signature!.rendered.txt);
+          assert.ok(signature!.rendered.webHtml.includes(escapeHtml(someone.displayName)), signature!.rendered.webHtml);
+        } finally {
+          await running.close();
+        }
+      }
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });

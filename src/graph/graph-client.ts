@@ -241,15 +241,8 @@ export class GraphClient implements GraphPort {
   async listTransitiveUserIds(groupIds: readonly string[]): Promise<Map<string, Set<string>>> {
     const out = new Map<string, Set<string>>();
     for (const groupId of new Set(groupIds)) {
-      const ids = new Set<string>();
-      try {
-        const url = `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?$select=id&$top=${PAGE_SIZE}`;
-        for await (const page of this.graph.pages<{ id: string }>(url)) for (const m of page) ids.add(m.id);
-      } catch (err) {
-        if (err instanceof UpstreamError && err.status === 404) continue;
-        throw err;
-      }
-      out.set(groupId, ids);
+      const users = await this.#transitiveUsers<{ id: string }>(groupId, ['id']);
+      if (users) out.set(groupId, new Set(users.map((u) => u.id)));
     }
     return out;
   }
@@ -269,19 +262,25 @@ export class GraphClient implements GraphPort {
   }
 
   async listTransitiveUsers(groupId: string): Promise<GroupMemberUser[] | undefined> {
-    const users: GroupMemberUser[] = [];
-    const url = `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?$select=id,userPrincipalName,displayName,department,jobTitle&$top=${PAGE_SIZE}`;
+    const users = await this.#transitiveUsers<GroupMemberUser>(groupId, ['id', 'userPrincipalName', 'displayName', 'department', 'jobTitle']);
+    return users?.map((u) => ({
+      id: u.id,
+      userPrincipalName: u.userPrincipalName,
+      displayName: u.displayName ?? null,
+      department: u.department ?? null,
+      jobTitle: u.jobTitle ?? null,
+    }));
+  }
+
+  /**
+   * The users among a group's members at any depth, with the `select`ed properties, every page read;
+   * undefined when Graph has no such group (404). Both transitive-member reads go through here.
+   */
+  async #transitiveUsers<T>(groupId: string, select: readonly string[]): Promise<T[] | undefined> {
+    const users: T[] = [];
+    const url = `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?$select=${select.join(',')}&$top=${PAGE_SIZE}`;
     try {
-      for await (const page of this.graph.pages<GroupMemberUser>(url)) {
-        for (const u of page)
-          users.push({
-            id: u.id,
-            userPrincipalName: u.userPrincipalName,
-            displayName: u.displayName ?? null,
-            department: u.department ?? null,
-            jobTitle: u.jobTitle ?? null,
-          });
-      }
+      for await (const page of this.graph.pages<T>(url)) users.push(...page);
     } catch (err) {
       if (err instanceof UpstreamError && err.status === 404) return undefined;
       throw err;

@@ -56,6 +56,28 @@ describe('Graph client against the simulator', () => {
     for (const u of outside) assert.ok(group.members.has(u.id));
   });
 
+  it('reads transitive members the same way for ids and for users: nested groups count, an unknown group is absent', async () => {
+    const [inner, outer, shared] = members().slice(0, 3) as [ReturnType<typeof members>[0], ReturnType<typeof members>[0], ReturnType<typeof members>[0]];
+    const nested = t.sim.control.tenant.addGroup('Transitive inner', [inner.id, shared.id]);
+    const parent = t.sim.control.tenant.addGroup('Transitive outer', [outer.id, shared.id, nested.id]);
+    const unknown = '00000000-0000-4000-a000-00000000beef';
+    const ids = await t.graph.listTransitiveUserIds([parent.id, nested.id, parent.id, unknown]);
+    assert.deepEqual([...ids.keys()], [parent.id, nested.id], 'each group once; Graph has no such group: left out');
+    assert.deepEqual([...ids.get(parent.id)!].sort(), [inner.id, outer.id, shared.id].sort(), 'members of the nested group too, once each');
+    assert.deepEqual([...ids.get(nested.id)!].sort(), [inner.id, shared.id].sort());
+    const users = await t.graph.listTransitiveUsers(parent.id);
+    assert.deepEqual(users?.map((u) => u.id).sort(), [...ids.get(parent.id)!].sort());
+    const read = users!.find((u) => u.id === inner.id)!;
+    assert.deepEqual(read, {
+      id: inner.id,
+      userPrincipalName: inner.userPrincipalName,
+      displayName: inner.displayName,
+      department: inner.department ?? null,
+      jobTitle: inner.jobTitle ?? null,
+    });
+    assert.equal(await t.graph.listTransitiveUsers(unknown), undefined);
+  });
+
   it('reads MFA registration from the report (by id and tenant-wide) and from per-user methods', async () => {
     const users = enabledMembers();
     const unknown = '00000000-0000-4000-a000-000000000001';
@@ -267,6 +289,22 @@ describe('a 1,000-user tenant', () => {
       group.members.clear();
       for (const id of saved) group.members.add(id);
     }
+  });
+
+  it('reads transitive members across several pages of 999, for ids and for users alike', async () => {
+    const everyone = [...t.sim.control.tenant.users.keys()];
+    const half = t.sim.control.tenant.addGroup('Paged inner', everyone.slice(0, 600));
+    const all = t.sim.control.tenant.addGroup('Paged outer', [half.id, ...everyone.slice(600)]);
+    assert.ok(everyone.length > 999);
+    let before = t.graph.counters().requests;
+    const ids = await t.graph.listTransitiveUserIds([all.id]);
+    assert.deepEqual(ids.get(all.id), new Set(everyone));
+    assert.equal(t.graph.counters().requests - before, 2);
+    before = t.graph.counters().requests;
+    const users = await t.graph.listTransitiveUsers(all.id);
+    assert.deepEqual(new Set(users?.map((u) => u.id)), new Set(everyone));
+    assert.equal(users?.length, everyone.length);
+    assert.equal(t.graph.counters().requests - before, 2);
   });
 
   it('reads the whole registration report once for the asks of the next minute, and keeps no failed read', async () => {

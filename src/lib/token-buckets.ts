@@ -22,11 +22,12 @@ export class TokenBuckets {
       bucket.tokens = Math.min(this.burst, bucket.tokens + ((nowMs - bucket.at) / 1000) * this.ratePerSecond);
       bucket.at = nowMs;
     }
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
+    // The epsilon absorbs float error, so a caller that waited exactly the seconds it was told is let through.
+    if (bucket.tokens >= 1 - 1e-9) {
+      bucket.tokens = Math.max(0, bucket.tokens - 1);
       return 0;
     }
-    return Math.max(1, Math.ceil((1 - bucket.tokens) / this.ratePerSecond));
+    return Math.max(1, Math.ceil((1 - bucket.tokens) / this.ratePerSecond - 1e-9));
   }
 
   /** Buckets that have refilled completely carry no state worth keeping. */

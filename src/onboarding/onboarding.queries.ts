@@ -16,6 +16,7 @@ import {
   type Updateable,
 } from 'kysely';
 import type { DialectCapabilities } from '../db/capabilities.js';
+import type { RosterProfile } from './roster-csv.js';
 import type { Database } from '../db/schema.js';
 import { newLinkSecrets, resetForNewCycle, USER_EVENT, USER_STATUS, type LinkToken, type TrackedUserPatch, type UserEventType } from './onboarding.domain.js';
 
@@ -48,13 +49,8 @@ export async function existingUpnKeys(db: Db, campaignId: number): Promise<Set<s
   return new Set(rows.map((r) => r.upn_key));
 }
 
-/** What a roster may say about a user besides the UPN (see PROFILE_HEADERS in roster-csv.ts). */
-export interface UploadProfile {
-  display_name: string | null;
-  department: string | null;
-  job_title: string | null;
-  manager_upn: string | null;
-}
+/** What a roster may say about a user besides the UPN (PROFILE_HEADERS in roster-csv.ts), as the reader gives it: no copy per row. */
+export type UploadProfile = RosterProfile;
 
 /** A user as an upload names them: the spelling given, its key, the line of the file, and the profile columns if any. */
 export interface UploadEntry {
@@ -123,7 +119,7 @@ function usersStatement(
     ['text', 'text', 'text', 'text', 'text', 'text', 'text', 'text'],
     chunk.map((r) =>
       r.profile
-        ? [r.upn, r.upn_key, r.link_secret, r.correlation_id, r.profile.display_name, r.profile.department, r.profile.job_title, r.profile.manager_upn]
+        ? [r.upn, r.upn_key, r.link_secret, r.correlation_id, r.profile.displayName, r.profile.department, r.profile.jobTitle, r.profile.managerUpn]
         : [r.upn, r.upn_key, r.link_secret, r.correlation_id],
     ),
   );

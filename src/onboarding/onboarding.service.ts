@@ -278,17 +278,7 @@ export class OnboardingService {
             unchanged.push(e.upn);
             continue;
           }
-          yield {
-            upn: e.upn,
-            upn_key: e.key,
-            row: e.row,
-            profile: e.profile && {
-              display_name: e.profile.displayName,
-              department: e.profile.department,
-              job_title: e.profile.jobTitle,
-              manager_upn: e.profile.managerUpn,
-            },
-          };
+          yield { upn: e.upn, upn_key: e.key, row: e.row, profile: e.profile };
         }
       })();
     const unreadable = (err: unknown): never => {

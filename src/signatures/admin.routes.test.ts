@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { BACKENDS } from '../../test/support/storage.js';
 import { adminApp } from '../../test/support/admin-app.js';
+import type { ManualClock } from '../lib/clock.js';
 
 function multipart(boundary: string, filename: string, contentType: string, bytes: Buffer): Buffer {
   return Buffer.concat([
@@ -319,6 +320,86 @@ for (const backend of BACKENDS) {
         );
         assert.equal((await app.inject({ method: 'DELETE', url: `/api/signatures/assets/${asset.hash}`, headers: as(admin) })).statusCode, 204);
         assert.equal((await app.inject({ url: asset.url })).statusCode, 404);
+      } finally {
+        await app.close();
+        await storage.close();
+      }
+    });
+
+    test('assets by name: asset:logo shows the newest upload named logo.*, in stored versions too; an unknown name is refused', async () => {
+      const storage = await backend.open();
+      const { app, as, admin, ctx } = await adminApp(storage);
+      try {
+        const png = (background: string) =>
+          sharp({ create: { width: 60, height: 20, channels: 4, background } })
+            .png()
+            .toBuffer();
+        const upload = async (filename: string, bytes: Buffer) => {
+          const r = await app.inject({
+            method: 'POST',
+            url: '/api/signatures/assets',
+            headers: { ...as(admin), 'content-type': 'multipart/form-data; boundary=b0undary' },
+            payload: multipart('b0undary', filename, 'image/png', bytes),
+          });
+          assert.equal(r.statusCode, 201, r.body);
+          return r.json() as { hash: string; nameReference: string };
+        };
+        const source = '<p><img src="asset:logo" alt="Contoso"> {{ user.displayName }}</p>';
+        const refused = await app.inject({ method: 'POST', url: '/api/signatures/templates', headers: as(admin), payload: { name: 'Logo', source } });
+        assert.equal(refused.statusCode, 400, 'no image is called logo yet');
+        assert.match(refused.json().problems[0].message, /unknown asset "logo"/);
+
+        const blue = await png('#0055aa');
+        const first = await upload('logo.png', blue);
+        assert.equal(first.nameReference, 'asset:logo');
+        const created = await app.inject({ method: 'POST', url: '/api/signatures/templates', headers: as(admin), payload: { name: 'Logo', source } });
+        assert.equal(created.statusCode, 201, created.body);
+        const preview = async () => {
+          const r = await app.inject({
+            method: 'POST',
+            url: '/api/signatures/preview',
+            headers: as(admin),
+            payload: { templateId: created.json().id, person: { user: { displayName: 'Ann' } } },
+          });
+          assert.equal(r.statusCode, 200, r.body);
+          return r.json() as { files: Array<{ path: string; base64: string }> };
+        };
+        assert.deepEqual(
+          (await preview()).files.map((f) => Buffer.from(f.base64, 'base64').equals(blue)),
+          [true],
+        );
+
+        // The same name uploaded again (another file type's extension too): the stored version shows the new image.
+        (ctx.clock as ManualClock).advance(1000);
+        const red = await png('#aa0000');
+        const second = await upload('logo.PNG', red);
+        assert.notEqual(second.hash, first.hash);
+        assert.equal(second.nameReference, 'asset:logo');
+        assert.deepEqual(
+          (await preview()).files.map((f) => Buffer.from(f.base64, 'base64').equals(red)),
+          [true],
+          'the newest logo',
+        );
+        // Its hash still names the first image exactly.
+        const pinned = await app.inject({
+          method: 'POST',
+          url: '/api/signatures/preview',
+          headers: as(admin),
+          payload: { source: `<p><img src="${'asset:'}${first.hash}" alt="Contoso"></p>`, person: { user: { displayName: 'Ann' } } },
+        });
+        assert.deepEqual(
+          (pinned.json() as { files: Array<{ base64: string }> }).files.map((f) => Buffer.from(f.base64, 'base64').equals(blue)),
+          [true],
+        );
+        // The newest deleted: the name points at the one before.
+        assert.equal((await app.inject({ method: 'DELETE', url: `/api/signatures/assets/${second.hash}`, headers: as(admin) })).statusCode, 204);
+        assert.deepEqual(
+          (await preview()).files.map((f) => Buffer.from(f.base64, 'base64').equals(blue)),
+          [true],
+        );
+        // No image of that name left: the stored version still renders, without the image.
+        assert.equal((await app.inject({ method: 'DELETE', url: `/api/signatures/assets/${first.hash}`, headers: as(admin) })).statusCode, 204);
+        assert.deepEqual((await preview()).files, []);
       } finally {
         await app.close();
         await storage.close();

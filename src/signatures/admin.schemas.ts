@@ -279,7 +279,10 @@ export const Asset = Type.Object({
   originalName: Type.String(),
   uploadedBy: Type.String(),
   uploadedAt: Timestamp,
-  reference: Type.String({ description: 'What a template writes: <img src="asset:<hash>">' }),
+  reference: Type.String({ description: 'What a template writes to show exactly these bytes: <img src="asset:<hash>">' }),
+  nameReference: Type.String({
+    description: 'What a template writes to show the newest upload of this file name (without its extension): <img src="asset:<name>">',
+  }),
   url: Type.String({ description: 'GET it here (immutable, strong ETag)' }),
 });
 export type Asset = Static<typeof Asset>;

@@ -15,6 +15,8 @@ export interface RenderRequest {
 
 export interface CompiledSignatureTemplate {
   readonly placeholders: readonly string[];
+  /** The SHA-256 of every template image it shows (`asset:` by hash, or by name as resolved when compiled): load these before rendering. */
+  readonly assets: readonly string[];
   render(subject: SignatureSubject, request: RenderRequest): RenderedSignature;
 }
 
@@ -24,13 +26,8 @@ export interface SignatureEngine {
   /**
    * `variables`: the custom variables defined now, when saving (a template naming another is refused);
    * absent when rendering a stored version, which must keep rendering after a variable is removed.
+   * `assets`: template images by name (`asset:logo`) → the SHA-256 of the newest upload of that name;
+   * a name not in it is a problem when saving (`variables` given) and a dropped image when rendering.
    */
-  compile(source: string, options?: { variables?: readonly string[] }): CompileOutcome;
-}
-
-const ASSET_REFERENCE = /asset:([0-9a-f]{64})/g;
-
-/** The asset hashes a template's source refers to (`asset:<sha256>`), to load before rendering. */
-export function assetReferences(source: string): string[] {
-  return [...new Set([...source.matchAll(ASSET_REFERENCE)].map((m) => m[1]!))];
+  compile(source: string, options?: { variables?: readonly string[]; assets?: Readonly<Record<string, string>> }): CompileOutcome;
 }

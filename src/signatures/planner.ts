@@ -16,7 +16,7 @@ import type { DirectoryFacts, DirectoryPerson } from '../directory/directory-fac
 import { OnrampError } from '../errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { ChosenTemplate, Explanation, Preview, PreviewBody } from './admin.schemas.js';
-import { assetReferences, type CompiledSignatureTemplate, type SignatureEngine } from './engine.js';
+import type { CompiledSignatureTemplate, SignatureEngine } from './engine.js';
 import type {
   ExpectedMailboxSignatures,
   ExpectedSignature,
@@ -48,6 +48,8 @@ interface Snapshot {
   listedMailboxes: string[];
   variables: Awaited<ReturnType<typeof q.sharedVariableValues>>;
   knownGroups: ReadonlySet<string>;
+  /** Template images by name → the newest upload's hash: a re-uploaded logo shows in every version that names it. */
+  assetNames: Record<string, string>;
 }
 
 export interface PlannerOptions {
@@ -64,6 +66,8 @@ export interface PlannerOptions {
 export class StoredSignaturePlanner implements SignaturePlanner {
   #snapshot: Snapshot | undefined;
   readonly #compiled = new Map<string, CompiledSignatureTemplate | null>();
+  /** The asset names the compiled templates resolved: when they point elsewhere, everything compiles again. */
+  #compiledAssetNames = '{}';
   readonly #assets = new Map<string, SignatureImage>();
 
   constructor(private readonly o: PlannerOptions) {
@@ -76,11 +80,17 @@ export class StoredSignaturePlanner implements SignaturePlanner {
     const now = Date.now();
     if (this.#snapshot && now - this.#snapshot.at < SNAPSHOT_TTL_MS) return this.#snapshot;
     const rules = (await this.o.store.listRules()).map(ruleDefinition);
-    const [rows, variables, knownGroups] = await Promise.all([
+    const [rows, variables, knownGroups, assetNames] = await Promise.all([
       q.currentVersions(this.o.db, [...new Set(rules.map((r) => r.templateId))]),
       q.sharedVariableValues(this.o.db),
       this.o.directory.knownGroups(),
+      this.o.store.assetNames(),
     ]);
+    const namesKey = JSON.stringify(assetNames);
+    if (namesKey !== this.#compiledAssetNames) {
+      this.#compiled.clear();
+      this.#compiledAssetNames = namesKey;
+    }
     const listed = new Set<string>();
     for (const r of rules) if (r.enabled) for (const m of r.conditions.mailboxes ?? []) listed.add(m.trim().toLowerCase());
     this.#snapshot = {
@@ -90,15 +100,16 @@ export class StoredSignaturePlanner implements SignaturePlanner {
       listedMailboxes: [...listed].sort(),
       variables,
       knownGroups,
+      assetNames,
     };
     return this.#snapshot;
   }
 
   /** Compiled once per source (a template version, or a version with its banners appended); null: it does not compile. */
-  #compile(key: string, source: string): CompiledSignatureTemplate | null {
+  #compile(snapshot: Snapshot, key: string, source: string): CompiledSignatureTemplate | null {
     let compiled = this.#compiled.get(key);
     if (compiled === undefined) {
-      const outcome = this.o.engine.compile(source);
+      const outcome = this.o.engine.compile(source, { assets: snapshot.assetNames });
       compiled = outcome.ok ? outcome.template : null;
       if (this.#compiled.size >= MAX_COMPILED) this.#compiled.clear();
       this.#compiled.set(key, compiled);
@@ -106,8 +117,7 @@ export class StoredSignaturePlanner implements SignaturePlanner {
     return compiled;
   }
 
-  async #loadAssets(source: string): Promise<ReadonlyMap<string, SignatureImage>> {
-    const wanted = assetReferences(source);
+  async #loadAssets(wanted: readonly string[]): Promise<ReadonlyMap<string, SignatureImage>> {
     const missing = wanted.filter((h) => !this.#assets.has(h));
     if (missing.length > 0) {
       if (this.#assets.size + missing.length > MAX_ASSETS) this.#assets.clear();
@@ -223,9 +233,9 @@ export class StoredSignaturePlanner implements SignaturePlanner {
     const key = [`${chosen.templateId}:${template.version}`, ...banners.map((b) => `${b.id}:${b.version}`)].join('+');
     const source = [template.source, ...banners.map((b) => b.source)].join('\n');
     // A combination that does not compile (it cannot, as each part did on save) falls back to the template alone.
-    const compiled = this.#compile(key, source) ?? this.#compile(`${chosen.templateId}:${template.version}`, template.source);
+    const compiled = this.#compile(snapshot, key, source) ?? this.#compile(snapshot, `${chosen.templateId}:${template.version}`, template.source);
     if (!compiled) return undefined;
-    const rendered = compiled.render(subject, { name: template.name, now, timeZone: this.o.timeZone, assets: await this.#loadAssets(source) });
+    const rendered = compiled.render(subject, { name: template.name, now, timeZone: this.o.timeZone, assets: await this.#loadAssets(compiled.assets) });
     return { templateId: chosen.templateId, templateVersion: template.version, name: template.name, defaultFor, rendered };
   }
 
@@ -270,7 +280,7 @@ export class StoredSignaturePlanner implements SignaturePlanner {
       const version = body.version === undefined ? template : await this.o.store.getVersion(body.templateId, body.version);
       source = version.source;
       name ??= template.name;
-      const outcome = this.o.engine.compile(source);
+      const outcome = this.o.engine.compile(source, { assets: await this.o.store.assetNames() });
       if (!outcome.ok)
         throw new OnrampError('ONRAMP_ERR_TEMPLATE_INVALID', [outcome.problems.length, 'the stored version no longer compiles'], {
           details: { problems: outcome.problems },
@@ -294,7 +304,7 @@ export class StoredSignaturePlanner implements SignaturePlanner {
     } else throw new OnrampError('ONRAMP_ERR_VALIDATION', ['body needs user (a directory user) or person (made-up attributes)']);
 
     const now = body.at ? new Date(body.at) : this.o.clock.now();
-    const rendered: RenderedSignature = compiled.render(subject, { name: name ?? 'Preview', now, timeZone, assets: await this.#loadAssets(source) });
+    const rendered: RenderedSignature = compiled.render(subject, { name: name ?? 'Preview', now, timeZone, assets: await this.#loadAssets(compiled.assets) });
     return {
       webHtml: rendered.webHtml,
       htm: rendered.htm,

@@ -3,7 +3,7 @@
  * the tenant simulator and its synced directory: an admin writes a template in the editor and watches
  * the live preview show a directory user's name, saves versions, reads the diff and rolls back; an
  * invalid template shows its problem at the line and saves nothing; rules are created, reordered with
- * the keyboard buttons and tested against a user; a PNG is uploaded (a renamed program is not); a
+ * the keyboard buttons and tested against a user; groups are picked by name (a transitive member matches); a custom variable with group and user values is shown by the preview; a PNG is uploaded (a renamed program is not); a
  * deployment is blocked while roaming signatures are on and, once they are off, reaches done with the
  * simulator's mailbox holding the rendered HTML; at 390 px nothing overflows sideways. Needs the built
  * SPA (npm run build).
@@ -30,7 +30,14 @@ import { fixtureFolder } from '../../test/support/sos-fixtures.js';
 import { zipSync } from 'fflate';
 
 const BUILT = existsSync(fileURLToPath(new URL('../../portal/dist/index.html', import.meta.url)));
-const SCREENS = ['#/signatures/templates', '#/signatures/templates/new', '#/signatures/rules', '#/signatures/assets', '#/signatures/deployment'];
+const SCREENS = [
+  '#/signatures/templates',
+  '#/signatures/templates/new',
+  '#/signatures/rules',
+  '#/signatures/variables',
+  '#/signatures/assets',
+  '#/signatures/deployment',
+];
 
 /** Clicks "Sign in with Microsoft" and picks `name` on the simulator's account page. */
 async function signInWithMicrosoft(page: Page, base: string, name: string): Promise<void> {
@@ -139,6 +146,9 @@ describe('signature screens in the browser', { skip: BUILT ? false : 'portal not
       },
     });
     const log = createLogger('silent');
+    // Nested groups for the rules' group picker: the member is in Sales through Sales EMEA.
+    const emea = tenant.sim.control.tenant.addGroup('Sales EMEA', [member().id]);
+    tenant.sim.control.tenant.addGroup('Sales', [emea.id]);
     // Templates and rules read the directory copy: one full round of delta sync from the simulator.
     await new DirectorySync(storage.db, tenant.graph, systemClock, log, 'sig-browser').runOnce();
     app = await buildPublicApp({
@@ -285,6 +295,99 @@ describe('signature screens in the browser', { skip: BUILT ? false : 'portal not
     assert.deepEqual(await accessibilityViolations(page), []);
   });
 
+  test('rules: the group picker finds groups by the start of their name, shows names and keeps them through an edit; the transitive member matches', async () => {
+    const user = member();
+    await page.getByRole('link', { name: 'Signature rules' }).click();
+    await page.getByRole('button', { name: 'New rule' }).click();
+    await page.getByLabel('Rule name').fill('Sales people');
+    await page.getByLabel('Template', { exact: true }).selectOption({ label: 'Contoso standard' });
+    const applies = page.locator('fieldset', { hasText: 'Applies to' });
+    await applies.getByLabel('Groups (members at any depth)').fill('sal');
+    const matches = applies.getByRole('list', { name: 'Matching groups' });
+    await matches.getByRole('button', { name: 'Add group Sales EMEA' }).waitFor();
+    assert.deepEqual(await matches.getByRole('button').allInnerTexts(), ['Sales', 'Sales EMEA']);
+    await matches.getByRole('button', { name: 'Add group Sales', exact: true }).click();
+    const chosen = applies.getByRole('list', { name: 'Chosen groups' });
+    assert.deepEqual(await chosen.getByRole('listitem').allInnerTexts(), ['Sales ×']);
+    assert.equal(await applies.getByLabel('Groups (members at any depth)').inputValue(), '', 'the search is cleared once a group is added');
+    // A search that finds nothing says so; an exclusion picked and removed again leaves no exclusion.
+    await page.getByText('Exclusions').click();
+    const except = page.locator('fieldset', { hasText: 'Except' });
+    await except.getByLabel('Groups (members at any depth)').fill('Sales E');
+    await except.getByRole('button', { name: 'Add group Sales EMEA' }).click();
+    await except.getByRole('button', { name: 'Remove group Sales EMEA' }).click();
+    await except.getByLabel('Groups (members at any depth)').fill('Nonexistent');
+    await except.getByText('No group starts with “Nonexistent”.').waitFor();
+    await page.getByRole('button', { name: 'Create rule' }).click();
+    await page.getByRole('status').getByText('Rule “Sales people” created.').waitFor();
+    const row = page.locator('.rule-list .rule').filter({ has: page.locator('.rule-name', { hasText: /^Sales people$/ }) });
+    assert.match(await row.innerText(), /groups: Sales(?! EMEA)/);
+    assert.doesNotMatch(await row.innerText(), /except/);
+    // The stored rule names the group by id; editing shows its name again.
+    await page.getByRole('button', { name: 'Edit “Sales people”' }).click();
+    assert.deepEqual(await page.locator('fieldset', { hasText: 'Applies to' }).locator('.chosen-groups li').allInnerTexts(), ['Sales ×']);
+    assert.deepEqual(await accessibilityViolations(page), []);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+
+    await page.getByLabel('User principal name').fill(user.userPrincipalName);
+    await page.getByRole('button', { name: 'Test', exact: true }).click();
+    const verdict = page.getByRole('list', { name: `Verdicts for ${user.userPrincipalName}` }).locator('li.matched', { hasText: 'Sales people' });
+    assert.match(await verdict.innerText(), /member of group Sales/i);
+    await page.getByRole('button', { name: 'Delete “Sales people”' }).click();
+    await page.getByRole('status').getByText('Rule “Sales people” deleted.').waitFor();
+  });
+
+  test('variables: a default with a group’s and a user’s own value, edited and deleted; the template editor’s preview shows each person their value', async () => {
+    const seller = member();
+    const [own, plain] = [...tenant.sim.control.tenant.users.values()].filter(
+      (u) => u.id !== seller.id && u.accountEnabled && u.userType === 'Member' && u.mail,
+    ) as [ReturnType<typeof member>, ReturnType<typeof member>];
+    await page.getByRole('link', { name: 'Signature variables' }).click();
+    await page.getByText('No variables yet.').waitFor();
+    await page.getByRole('button', { name: 'New variable' }).click();
+    await page.getByLabel('Variable name').fill('slogan');
+    await page.getByLabel('Default value').fill('Together we grow');
+    await page.getByLabel('Add a group').fill('Sal');
+    await page.getByRole('button', { name: 'Add group Sales', exact: true }).click();
+    await page.getByLabel('Value for Sales', { exact: true }).fill('Sales sells');
+    await page.getByRole('button', { name: 'Add a user' }).click();
+    await page.getByLabel('User principal name').fill(own.userPrincipalName);
+    await page.getByRole('list', { name: 'Per-user values' }).getByLabel('Value', { exact: true }).fill('My own line');
+    assert.deepEqual(await accessibilityViolations(page), []);
+    await page.getByRole('button', { name: 'Create variable' }).click();
+    await page.getByRole('status').getByText('Variable “slogan” saved.').waitFor();
+    const listed = page.getByRole('list', { name: 'Variables' });
+    assert.match(await listed.innerText(), /var\.slogan[\s\S]*Default “Together we grow”; groups: Sales “Sales sells”; 1 user with their own value/);
+
+    await page.getByRole('button', { name: 'Edit var.slogan' }).click();
+    assert.equal(await page.getByLabel('Value for Sales', { exact: true }).inputValue(), 'Sales sells', 'the edit form shows the stored values');
+    assert.equal(await page.getByLabel('Variable name').getAttribute('readonly'), '', 'a variable keeps its name');
+    await page.getByLabel('Default value').fill('Together we grow more');
+    await page.getByRole('button', { name: 'Save variable' }).click();
+    await page.getByRole('status').getByText('Variable “slogan” saved.').waitFor();
+    await listed.getByText(/Default “Together we grow more”/).waitFor();
+
+    // The preview renders var.slogan as each person gets it: the group's (Sales, through Sales EMEA), their own, the default.
+    await page.getByRole('link', { name: 'Signature templates' }).click();
+    await page.getByRole('link', { name: 'New template' }).click();
+    await page.getByLabel('Template source').waitFor();
+    await typeSource(page, '<p>Slogan: {{ var.slogan }}</p>');
+    const preview = page.getByRole('document', { name: 'Signature preview' });
+    for (const [user, value] of [
+      [seller, 'Sales sells'],
+      [own, 'My own line'],
+      [plain, 'Together we grow more'],
+    ] as const) {
+      await page.getByLabel('Preview as (user principal name)').fill(user.userPrincipalName);
+      await preview.getByText(`Slogan: ${value}`, { exact: true }).waitFor();
+    }
+
+    await page.getByRole('link', { name: 'Signature variables' }).click();
+    await page.getByRole('button', { name: 'Delete var.slogan' }).click();
+    await page.getByRole('status').getByText('Variable “slogan” deleted.').waitFor();
+    await page.getByText('No variables yet.').waitFor();
+  });
+
   test('assets: a PNG is uploaded and listed with its thumbnail and reference; a program renamed .png is refused', async () => {
     await page.getByRole('link', { name: 'Signature images' }).click();
     const png = await sharp({ create: { width: 40, height: 20, channels: 3, background: '#0f5cc0' } })
@@ -298,7 +401,8 @@ describe('signature screens in the browser', { skip: BUILT ? false : 'portal not
     const item = page.locator('.asset', { hasText: 'logo.png' });
     assert.match(await item.innerText(), /image\/png, 40×20 px/);
     assert.equal(await item.locator('img.thumb').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), 40, 'the thumbnail loads');
-    assert.match(await item.getByLabel('Reference to logo.png').inputValue(), /asset:[0-9a-f]{64}/);
+    assert.equal(await item.getByLabel('Reference to logo.png by name').inputValue(), 'asset:logo');
+    assert.match(await item.getByLabel('Reference to exactly this logo.png').inputValue(), /^asset:[0-9a-f]{64}$/);
 
     await page.getByLabel('Image file').setInputFiles({ name: 'setup.png', mimeType: 'image/png', buffer: Buffer.from('MZ\x90\x00\x03\x00\x00\x00\x04\x00') });
     await page
@@ -361,6 +465,9 @@ describe('signature screens in the browser', { skip: BUILT ? false : 'portal not
       await viewerPage.getByRole('link', { name: 'Signature rules' }).click();
       await viewerPage.locator('.rule-list .rule-name').first().waitFor();
       assert.equal(await viewerPage.getByRole('button', { name: /New rule|Move|Edit|Delete/ }).count(), 0);
+      await viewerPage.getByRole('link', { name: 'Signature variables' }).click();
+      await viewerPage.getByRole('heading', { name: 'Signature variables' }).waitFor();
+      assert.equal(await viewerPage.getByRole('button', { name: /New variable|Edit|Delete/ }).count(), 0);
       await viewerPage.getByRole('link', { name: 'Signature images' }).click();
       await viewerPage.locator('.asset').first().waitFor();
       assert.equal(await viewerPage.getByLabel('Image file').count(), 0);

@@ -101,6 +101,18 @@ export function ruleDefinition(rule: Rule): RuleDefinition {
   return definition;
 }
 
+/** What a template calls an image by name: its file name without the extension (`logo.png` → `asset:logo`). */
+export function assetName(originalName: string): string {
+  return originalName.replace(/\.[^.]*$/, '') || originalName;
+}
+
+/** Each asset name → the SHA-256 of its newest upload (rows newest first, as listAssets returns them). */
+export function assetNamesOf(rows: readonly Pick<q.AssetMetaRow, 'hash' | 'original_name'>[]): Record<string, string> {
+  const names: Record<string, string> = {};
+  for (const row of rows) names[assetName(row.original_name)] ??= row.hash;
+  return names;
+}
+
 export function assetView(row: q.AssetMetaRow): Asset {
   return {
     hash: row.hash,
@@ -112,6 +124,7 @@ export function assetView(row: q.AssetMetaRow): Asset {
     uploadedBy: row.uploaded_by,
     uploadedAt: row.uploaded_at,
     reference: `asset:${row.hash}`,
+    nameReference: `asset:${assetName(row.original_name)}`,
     url: `/api/signatures/assets/${row.hash}`,
   };
 }
@@ -143,8 +156,8 @@ export class SignatureStore {
 
   /** Compiles as a save would (against the variables defined now); throws 400 with the problems. */
   async compileForSave(source: string): Promise<CompiledSignatureTemplate> {
-    const variables = (await q.listVariables(this.o.db)).map((v) => v.variable.name);
-    const outcome = this.o.engine.compile(source, { variables });
+    const [variables, assets] = await Promise.all([q.listVariables(this.o.db), this.assetNames()]);
+    const outcome = this.o.engine.compile(source, { variables: variables.map((v) => v.variable.name), assets });
     if (!outcome.ok) {
       const first = outcome.problems[0];
       const summaryText = first ? `line ${first.line}, column ${first.column}: ${first.message}` : 'the template does not compile';
@@ -162,7 +175,7 @@ export class SignatureStore {
     if (!row) throw notFound('template', id);
     const [version, usedBy] = await Promise.all([q.templateVersion(this.o.db, id, row.current_version), q.rulesUsingTemplate(this.o.db, id)]);
     const source = version?.source ?? '';
-    const compiled = this.o.engine.compile(source);
+    const compiled = this.o.engine.compile(source, { assets: await this.assetNames() });
     return { ...summary(row), source, placeholders: compiled.ok ? [...compiled.template.placeholders] : [], usedBy };
   }
 
@@ -506,6 +519,11 @@ export class SignatureStore {
 
   async listAssets(): Promise<Asset[]> {
     return (await q.listAssets(this.o.db)).map(assetView);
+  }
+
+  /** Template images by name (`asset:logo`): the newest upload of each name. */
+  async assetNames(): Promise<Record<string, string>> {
+    return assetNamesOf(await q.listAssets(this.o.db));
   }
 
   async assetBytes(hash: string): Promise<{ contentType: string; bytes: Buffer } | undefined> {

@@ -13,6 +13,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { createRootCa, issueServerCertificate, loadCa, type CertificateAuthority } from '../pki/pki.js';
 import type { AuthMethodKind } from '../graph/graph-port.js';
+import { TokenBuckets } from '../lib/token-buckets.js';
 import { GraphApi, MAX_BATCH, odataError, stampRequestIds } from './graph-api.js';
 import { IdentityPlatform, type SimResponse } from './identity.js';
 import { SECURITY_INFO_PATH, SecurityInfoPage } from './security-info.js';
@@ -183,26 +184,22 @@ export interface RunningSimulator {
 }
 
 /**
- * One token bucket per app. It holds at least one token, so a rate below 1 per second still lets a
- * request through once its Retry-After has passed (0.5/s: one request every 2 s).
+ * Graph's throttling as the simulator plays it: a bucket per app at the rate the faults set now, holding
+ * at least one request (so rates below 1/s still let one through per Retry-After). A new rate starts
+ * with full buckets.
  */
 export class ThrottleBuckets {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  #rate = 0;
+  #buckets: TokenBuckets | undefined;
 
   /** Whole seconds to wait (Retry-After), or 0 when the request may go. */
   take(app: string, perSecond: number, now = Date.now()): number {
     if (perSecond <= 0) return 0;
-    const capacity = Math.max(1, perSecond);
-    const b = this.buckets.get(app) ?? { tokens: capacity, at: now };
-    b.tokens = Math.min(capacity, b.tokens + ((now - b.at) / 1000) * perSecond);
-    b.at = now;
-    this.buckets.set(app, b);
-    // The epsilon absorbs float error, so a client that waited exactly Retry-After is let through.
-    if (b.tokens >= 1 - 1e-9) {
-      b.tokens = Math.max(0, b.tokens - 1);
-      return 0;
+    if (!this.#buckets || perSecond !== this.#rate) {
+      this.#rate = perSecond;
+      this.#buckets = new TokenBuckets(perSecond, Math.max(1, perSecond));
     }
-    return Math.max(1, Math.ceil((1 - b.tokens) / perSecond - 1e-9));
+    return this.#buckets.take(app, now);
   }
 }
 

@@ -4,6 +4,7 @@ import { Assets } from '../signatures/Assets.tsx';
 import { Deployment } from '../signatures/Deployment.tsx';
 import { Rules } from '../signatures/Rules.tsx';
 import { Templates } from '../signatures/Templates.tsx';
+import { Variables } from '../signatures/Variables.tsx';
 import { UserPage, Users } from '../onboarding/Users.tsx';
 import { ManualEntry, Upload } from '../onboarding/Upload.tsx';
 import { AuditLog } from './AuditLog.tsx';
@@ -52,6 +53,7 @@ export const ROUTES: Route[] = [
     ),
   },
   { path: '/signatures/rules', label: 'Signature rules', render: (a) => <Rules isAdmin={a.isAdmin} /> },
+  { path: '/signatures/variables', label: 'Signature variables', render: (a) => <Variables isAdmin={a.isAdmin} /> },
   { path: '/signatures/assets', label: 'Signature images', render: (a) => <Assets isAdmin={a.isAdmin} /> },
   { path: '/signatures/deployment', label: 'Signature deployment', render: (a) => <Deployment isAdmin={a.isAdmin} /> },
   { path: '/audit', label: 'Audit log', render: () => <AuditLog /> },

@@ -23,14 +23,25 @@ async function imageTypeOf(file: File): Promise<string | null> {
   return SIGNATURES.find((s) => s.bytes.every((b, i) => head[i] === b))?.type ?? null;
 }
 
-function AssetRow({ asset, onDelete }: { asset: Asset; onDelete: (() => void) | null }) {
-  const reference = asset.reference;
+/** A reference a template can use, ready to copy. */
+function Reference({ label, reference }: { label: string; reference: string }) {
   const [copied, setCopied] = useState(false);
   const copy = async () => {
     await navigator.clipboard.writeText(reference);
     setCopied(true);
     setTimeout(() => setCopied(false), 2000);
   };
+  return (
+    <div className="reference">
+      <input type="text" readOnly value={reference} aria-label={label} onFocus={(e) => e.target.select()} />
+      <button type="button" onClick={() => void copy()}>
+        {copied ? 'Copied' : 'Copy'}
+      </button>
+    </div>
+  );
+}
+
+function AssetRow({ asset, onDelete }: { asset: Asset; onDelete: (() => void) | null }) {
   return (
     <li className="card asset">
       <img className="thumb" src={asset.url} alt={`Thumbnail of ${asset.originalName}`} loading="lazy" />
@@ -40,12 +51,10 @@ function AssetRow({ asset, onDelete }: { asset: Asset; onDelete: (() => void) | 
           {asset.contentType}
           {`, ${asset.width}×${asset.height} px`}, {asset.size.toLocaleString()} bytes, {utc(asset.uploadedAt)}
         </span>
-        <div className="reference">
-          <input type="text" readOnly value={reference} aria-label={`Reference to ${asset.originalName}`} onFocus={(e) => e.target.select()} />
-          <button type="button" onClick={() => void copy()}>
-            {copied ? 'Copied' : 'Copy'}
-          </button>
-        </div>
+        <span className="muted small">By name (the newest upload of this name):</span>
+        <Reference label={`Reference to ${asset.originalName} by name`} reference={asset.nameReference} />
+        <span className="muted small">Exactly this image:</span>
+        <Reference label={`Reference to exactly this ${asset.originalName}`} reference={asset.reference} />
         {onDelete && (
           <p>
             <button type="button" className="link" aria-label={`Delete ${asset.originalName}`} onClick={onDelete}>
@@ -82,7 +91,7 @@ export function Assets({ isAdmin }: { isAdmin: boolean }) {
     setBusy(true);
     try {
       const asset = await api<Asset>(PATHS.assets, { method: 'POST', body: form });
-      setMessage(`Uploaded ${file.name}: refer to it as ${asset.reference}`);
+      setMessage(`Uploaded ${file.name}: refer to it as ${asset.nameReference} (the newest of that name) or ${asset.reference} (exactly this image)`);
       await reload();
     } catch (err) {
       setProblem((err as Error).message);
@@ -113,7 +122,8 @@ export function Assets({ isAdmin }: { isAdmin: boolean }) {
     <section aria-labelledby="assets-title">
       <h1 id="assets-title">Signature images</h1>
       <p className="muted">
-        Logos and banners for templates. Write <code>{'<img src="asset:…">'}</code> with an image's reference; onramp embeds it for each Outlook client.
+        Logos and banners for templates. Write <code>{'<img src="asset:…">'}</code> with an image's reference; onramp embeds it for each Outlook client. By
+        name, a template shows the newest upload of that file name: upload a new logo.png and every signature showing asset:logo changes.
       </p>
       {isAdmin && (
         // biome-ignore lint/a11y/noStaticElementInteractions: dropping is the pointer's shortcut; the file input inside does the same from the keyboard

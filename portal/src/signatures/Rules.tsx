@@ -5,6 +5,7 @@ import {
   type AttributeOperator,
   type ChosenTemplate,
   type Explanation,
+  type GroupReference,
   PATHS,
   type Rule,
   type RuleCriteria,
@@ -15,6 +16,7 @@ import {
   type TemplateList,
   type TimeWindow,
 } from './api.ts';
+import { GroupPicker } from './GroupPicker.tsx';
 import { Alert, Status, usePreviewUser } from './shared.tsx';
 
 const DEFAULTS: Array<{ value: RuleDefaults; label: string }> = [
@@ -57,7 +59,7 @@ function listOf(text: string): string[] | undefined {
 /** Text fields for one set of conditions; empty fields are no condition. */
 interface ConditionsDraft {
   lists: Record<ListKey, string>;
-  groups: string;
+  groups: GroupReference[];
   attribute: string;
   operator: AttributeOperator;
   value: string;
@@ -66,20 +68,19 @@ function draftOf(c: RuleCriteria): ConditionsDraft {
   const a = c.attributes?.[0];
   return {
     lists: Object.fromEntries(LISTS.map((l) => [l.key, listText(c[l.key])])) as Record<ListKey, string>,
-    groups: listText(c.groups?.map((g) => g.id)),
+    groups: c.groups ?? [],
     attribute: a?.attribute ?? '',
     operator: a?.operator ?? 'equals',
     value: a?.value ?? '',
   };
 }
-function conditionsOf(d: ConditionsDraft, known: RuleCriteria): RuleCriteria {
+function conditionsOf(d: ConditionsDraft): RuleCriteria {
   const out: RuleCriteria = {};
   for (const l of LISTS) {
     const values = listOf(d.lists[l.key]);
     if (values) out[l.key] = values;
   }
-  const groups = listOf(d.groups);
-  if (groups) out.groups = groups.map((id) => ({ id, displayName: known.groups?.find((g) => g.id === id)?.displayName ?? id }));
+  if (d.groups.length > 0) out.groups = d.groups;
   if (d.attribute.trim()) {
     const valued = d.operator !== 'empty' && d.operator !== 'notEmpty';
     out.attributes = [{ attribute: d.attribute.trim(), operator: d.operator, ...(valued ? { value: d.value } : {}) }];
@@ -99,11 +100,8 @@ function ConditionsFields({ legend, draft, onChange }: { legend: string; draft: 
             <input type="text" value={draft.lists[l.key]} onChange={(e) => onChange({ ...draft, lists: { ...draft.lists, [l.key]: e.target.value } })} />
           </label>
         ))}
-        <label>
-          Groups (object ids, members at any depth)
-          <input type="text" value={draft.groups} onChange={(e) => onChange({ ...draft, groups: e.target.value })} />
-        </label>
       </div>
+      <GroupPicker label="Groups (members at any depth)" value={draft.groups} onChange={(groups) => onChange({ ...draft, groups })} />
       <div className="filters">
         <label>
           Attribute
@@ -163,8 +161,8 @@ function RuleForm({ rule, onSaved, onCancel }: { rule: Rule | null; onSaved: (me
       templateId,
       defaults,
       window: windowed ? window : null,
-      conditions: conditionsOf(conditions, rule?.conditions ?? {}),
-      exclusions: conditionsOf(exclusions, rule?.exclusions ?? {}),
+      conditions: conditionsOf(conditions),
+      exclusions: conditionsOf(exclusions),
     };
     try {
       if (rule) await api(PATHS.rule(rule.id), { method: 'PUT', body });
@@ -268,7 +266,7 @@ function TestAgainstUser() {
   const [user, setUser] = usePreviewUser();
   const [at, setAt] = useState('');
   const [asked, setAsked] = useState<string | null>(null);
-  const { data, error } = useApi<Explanation>(asked);
+  const { data, error, reload } = useApi<Explanation>(asked);
   return (
     <section className="card" aria-labelledby="explain-title">
       <h2 id="explain-title">Test against a user</h2>
@@ -276,7 +274,11 @@ function TestAgainstUser() {
         className="filters"
         onSubmit={(e) => {
           e.preventDefault();
-          if (user.trim()) setAsked(PATHS.explain(user.trim(), at ? new Date(at).toISOString() : undefined));
+          if (!user.trim()) return;
+          const path = PATHS.explain(user.trim(), at ? new Date(at).toISOString() : undefined);
+          // Asking again (after a rule changed) reads the verdicts again.
+          if (path === asked) void reload();
+          else setAsked(path);
         }}
       >
         <label>

@@ -26,6 +26,8 @@ export interface CompileOptions {
   variables?: readonly string[];
   /** Template images by name (`<img src="asset:logo">`) → their SHA-256; `asset:<sha256>` needs no name. */
   assets?: Readonly<Record<string, string>>;
+  /** Rendering a stored version: a name no upload has any more drops its image instead of failing the template. */
+  dropUnknownAssets?: boolean;
 }
 
 export interface CompiledTemplate {
@@ -187,7 +189,7 @@ function scanHtml(text: string, options: CompileOptions): HtmlScan {
           scan.edits.push({ at: valueStart, remove: a.value.length, insert: `asset:${named}`, pointAt: valueStart, order: 1 });
           scan.assets.add(named);
         } else if (/^[0-9a-f]{64}$/.test(ref)) scan.assets.add(ref);
-        else problem(a.start, `unknown asset "${ref}"`);
+        else if (!options.dropUnknownAssets) problem(a.start, `unknown asset "${ref}"`);
       } else if (!placeholder && !/^(?:https?:\/\/|cid:)/i.test(url))
         problem(a.start, 'an image source is asset:<name or sha256>, {{ photo.user }} (or manager, mailbox, mailboxManager), https://… or a data:image');
       return;
