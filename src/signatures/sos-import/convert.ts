@@ -216,7 +216,7 @@ export function convertWordHtml(path: string, bytes: Buffer, files: FolderFiles)
   return result;
 }
 
-export async function convertDocx(bytes: Buffer): Promise<ConvertedTemplate> {
+export async function convertDocx(path: string, bytes: Buffer): Promise<ConvertedTemplate> {
   const result: ConvertedTemplate = { source: '', assets: [], placeholders: [], notes: [] };
   let imageIndex = 0;
   const converted = await mammoth.convertToHtml(
@@ -230,7 +230,7 @@ export async function convertDocx(bytes: Buffer): Promise<ConvertedTemplate> {
           if (!photo.deleteEmpty) result.notes.push({ message: `${photo.sos}: without a photo onramp drops the image` });
           return { src: `{{ photo.${photo.namespace} }}`, alt: '' } as { src: string };
         }
-        const imported = asset(`word/media/image${imageIndex}`, Buffer.from(await image.readAsBuffer()));
+        const imported = asset(`${path}/image${imageIndex}.${image.contentType.split('/')[1] ?? 'img'}`, Buffer.from(await image.readAsBuffer()));
         if (!result.assets.some((a) => a.hash === imported.hash)) result.assets.push(imported);
         return { src: `asset:${imported.hash}` };
       }),

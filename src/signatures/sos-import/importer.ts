@@ -85,13 +85,14 @@ export async function planSosImport(files: FolderFiles, options: ImportOptions):
       continue;
     }
     const bytes = files.get(path)!;
-    const result = extension === 'docx' ? await convertDocx(bytes) : convertWordHtml(path, bytes, files);
+    const result = extension === 'docx' ? await convertDocx(path, bytes) : convertWordHtml(path, bytes, files);
     converted.set(key, { path, result });
     for (const note of result.notes) report.unmapped.push({ file: path, line: note.line ?? 0, message: note.message });
     for (const asset of result.assets) {
       if (!report.assets.some((a) => a.hash === asset.hash)) {
         report.assets.push({ path: asset.path, hash: asset.hash });
-        bundle.assets.push({ bytes: asset.bytes, originalName: asset.path.split('/').pop()! });
+        // Named after its place in the SOS folder, so `image001` does not take over an existing `asset:image001`.
+        bundle.assets.push({ bytes: asset.bytes, originalName: `sos-${asset.path.replace(/\//g, '-')}` });
       }
     }
     for (const use of result.placeholders) {

@@ -62,6 +62,10 @@ for (const backend of BACKENDS) {
         assert.deepEqual([await count('templates'), await count('rules')], [6, 7]);
         const variables = (await app.inject({ url: '/api/signatures/variables', headers: as(admin) })).json().variables.map((v: { name: string }) => v.name);
         assert.ok(variables.includes('sos_CurrentUserSalutation'), JSON.stringify(variables));
+        const assetNames = (await app.inject({ url: '/api/signatures/assets', headers: as(admin) }))
+          .json()
+          .assets.map((a: { originalName: string }) => a.originalName);
+        assert.deepEqual(assetNames.sort(), ['sos-Formal-Dateien-image001.png', 'sos-Short.docx-image2.png'], 'named after their place in the SOS folder');
 
         const again = await post(zip, false);
         assert.equal(again.statusCode, 409, 'the template names are taken');

@@ -96,7 +96,11 @@ test('a dry run plans templates, rules, variables and assets from the fixture fo
   assert.match(formal, /\{\{ mailboxManager\.givenName \}\} \{\{ mailboxManager\.surname \}\}/);
   assert.match(formal, /<span style="font-family:&quot;Segoe UI&quot;,sans-serif;color:#0078D4">/, 'inline fonts and colours stay, mso- styles go');
   assert.doesNotMatch(formal, /mso-|o:p|v:shape|class=|xmlns|<!\[|<!--/);
-  assert.match(formal, /<p style="margin:0cm;font-size:11\.0pt;font-family:&quot;Calibri&quot;,sans-serif"><b>/, "p.MsoNormal's format is written into each paragraph");
+  assert.match(
+    formal,
+    /<p style="margin:0cm;font-size:11\.0pt;font-family:&quot;Calibri&quot;,sans-serif"><b>/,
+    "p.MsoNormal's format is written into each paragraph",
+  );
   assert.equal(report.assets.length, 2, "the HTML's logo and the DOCX's logo: the photos' stand-in pictures are not kept");
   const short = bundle.templates.find((t) => t.name === 'Short')!.source;
   assert.match(short, /<strong>\{\{ user\.displayName \}\}<\/strong>/);
