@@ -15,6 +15,7 @@ import { registerSimCommand } from './simulator/sim.command.js';
 import { emailGivenUp } from './onboarding/invitations.service.js';
 import { systemClock } from './lib/clock.js';
 import { registerBackupCommands } from './db/backup.command.js';
+import { registerSignatureCommands } from './signatures/sos-import/import-sos.cli.js';
 
 const program = new Command();
 program
@@ -123,6 +124,7 @@ registerMailCommands(
   (storage) => (trx, email) => emailGivenUp(trx, email, { storage, clock: systemClock }),
 );
 registerCampaignCommands(program, () => config(), connectTenant);
+registerSignatureCommands(program, () => config(), connectTenant);
 
 /** Known start-up failures get one clear line and exit 1; anything else is a bug and shows its stack. */
 function fail(err: unknown): never {

@@ -33,8 +33,12 @@ import {
   VariableInput,
   VariableList,
   VariableParams,
+  SosImportReport,
 } from './admin.schemas.js';
 import type { StoredSignaturePlanner } from './planner.js';
+import { importSos, SosImportError } from './sos-import/importer.js';
+import { groupLookupFrom } from './sos-import/rules.js';
+import { readFolderZip, SOS_ZIP_LIMITS } from './sos-import/zip.js';
 import type { SignatureStore } from './store.js';
 
 export interface SignatureAdminOptions {
@@ -48,6 +52,8 @@ export interface SignatureAdminOptions {
   actorOf: (req: FastifyRequest) => string;
   /** Writes the admin audit log (src/auth `recordAudit`). */
   audit: (req: FastifyRequest, action: string, target: string | null, details?: unknown) => Promise<void>;
+  /** Where imported SOS time ranges without `Z` are read (signatures.timeZone). */
+  timeZone: string;
   /** Entra groups by the start of their name (GraphPort.findGroups), for rules' group pickers. */
   findGroups: (prefix: string, limit: number) => Promise<Array<{ id: string; displayName: string }>>;
 }
@@ -376,6 +382,60 @@ export async function signatureAdminRoutes(parent: FastifyInstance, options: Sig
         const asset = await store.uploadAsset(file.bytes, file.name, actorOf(req));
         await audit(req, 'signatures.asset.upload', asset.hash, { name: asset.originalName, contentType: asset.contentType, size: asset.size });
         return reply.code(201).send(asset);
+      },
+    );
+  });
+
+  await app.register(async (child) => {
+    const upload = child.withTypeProvider<TypeBoxTypeProvider>();
+    const limit = SOS_ZIP_LIMITS.maxZipBytes;
+    await upload.register(multipart, { limits: { fileSize: limit, files: 1, fields: 4, fieldSize: 1024 } });
+    upload.setErrorHandler((error, req, reply) => {
+      const err =
+        error instanceof SosImportError
+          ? new OnrampError('ONRAMP_ERR_VALIDATION', [error.message])
+          : (error as FastifyError).code === 'FST_REQ_FILE_TOO_LARGE'
+            ? new OnrampError('ONRAMP_ERR_VALIDATION', [`the zip is over ${limit} bytes`])
+            : toOnrampError(error as FastifyError, limit);
+      if (err.statusCode >= 500) req.log.error({ err: error }, 'request failed');
+      return reply.code(err.statusCode).send(errorBody(reply, err));
+    });
+    upload.post(
+      '/api/signatures/import-sos',
+      {
+        onRequest: adminGuard,
+        bodyLimit: limit + 64 * 1024,
+        schema: {
+          tags,
+          summary:
+            'Import a Set-OutlookSignatures folder (multipart: the zipped folder as the file part, dryRun=true|false): templates, rules, variables and images, all or nothing',
+          consumes: ['multipart/form-data'],
+          response: { 200: SosImportReport },
+        },
+      },
+      async (req) => {
+        if (!req.isMultipart()) throw new OnrampError('ONRAMP_ERR_UNSUPPORTED_MEDIA_TYPE', ['send the zipped folder as multipart/form-data']);
+        let zip: Buffer | undefined;
+        let dryRun = true;
+        for await (const part of req.parts()) {
+          if (part.type === 'file') zip ??= await part.toBuffer();
+          else if (part.fieldname === 'dryRun') dryRun = String(part.value) !== 'false';
+        }
+        if (!zip) throw new OnrampError('ONRAMP_ERR_VALIDATION', ['multipart upload has no file part (the zipped SOS folder)']);
+        const report = await importSos(store, readFolderZip(zip), {
+          findGroup: groupLookupFrom(options.findGroups),
+          timeZone: options.timeZone,
+          dryRun,
+          actor: actorOf(req),
+        });
+        if (report.stored) {
+          await audit(req, 'signatures.import-sos', report.iniFile, {
+            templates: report.templates.length,
+            rules: report.rules.length,
+            variables: report.variables.length,
+          });
+        }
+        return report;
       },
     );
   });

@@ -367,3 +367,38 @@ export const Preview = Type.Object({
   placeholders: Type.Array(Type.String()),
 });
 export type Preview = Static<typeof Preview>;
+
+// ------------------------------------------------------------------------------- Set-OutlookSignatures
+
+const SourcePlace = { file: Type.String(), line: Type.Integer({ description: '0: the file as a whole (DOCX has no lines)' }) };
+
+/** POST /api/signatures/import-sos: what an import of a Set-OutlookSignatures folder did or would do. */
+export const SosImportReport = Type.Object({
+  iniFile: Type.String(),
+  templates: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      file: Type.String(),
+      format: Type.Union([Type.Literal('docx'), Type.Literal('htm')]),
+      assets: Type.Array(Type.String(), { description: 'SHA-256 of each image that became an asset' }),
+      placeholders: Type.Array(Type.Object({ sos: Type.String(), onramp: Type.String(), line: Type.Integer() })),
+    }),
+  ),
+  rules: Type.Array(
+    Type.Object({
+      priority: Type.Integer({ description: 'Among the imported rules, 1 first; they go after the existing rules' }),
+      name: Type.String(),
+      template: Type.String(),
+      enabled: Type.Boolean(),
+      defaults: Type.String(),
+      mappings: Type.Array(Type.String()),
+    }),
+  ),
+  variables: Type.Array(Type.Object({ name: Type.String(), from: Type.Array(Type.String()) }), {
+    description: 'Custom variables created for what onramp cannot resolve',
+  }),
+  assets: Type.Array(Type.Object({ path: Type.String(), hash: Type.String() })),
+  unmapped: Type.Array(Type.Object({ ...SourcePlace, message: Type.String() })),
+  stored: Type.Boolean({ description: 'false for a dry run' }),
+});
+export type SosImportReport = Static<typeof SosImportReport>;

@@ -26,6 +26,8 @@ import { sqliteBackend, type TestStorage } from '../../test/support/storage.js';
 import { startTestTenant, type TestTenant } from '../../test/support/simulator.js';
 import { launchChromium } from '../../test/support/browser.js';
 import { axeViolations } from '../../test/support/axe.js';
+import { fixtureFolder } from '../../test/support/sos-fixtures.js';
+import { zipSync } from 'fflate';
 
 const BUILT = existsSync(fileURLToPath(new URL('../../portal/dist/index.html', import.meta.url)));
 const SCREENS = [
@@ -475,6 +477,25 @@ describe('signature screens in the browser', { skip: BUILT ? false : 'portal not
     } finally {
       await viewerContext.close();
     }
+  });
+
+  test('import from Set-OutlookSignatures: a zipped folder shows its dry-run report, then imports; the templates are listed', async () => {
+    const folder = await fixtureFolder();
+    const zip = Buffer.from(zipSync(Object.fromEntries([...folder].map(([path, bytes]) => [path, new Uint8Array(bytes)]))));
+    await page.getByRole('link', { name: 'Signature templates' }).click();
+    await page.getByText('Import from Set-OutlookSignatures').click();
+    await page.getByLabel('SOS folder (zip)').setInputFiles({ name: 'sos.zip', mimeType: 'application/zip', buffer: zip });
+    const report = page.getByTestId('sos-report');
+    await report.waitFor();
+    assert.match(
+      await report.innerText(),
+      /Formal Vertrieb from Formal\.htm[\s\S]*\$UMMail\$ → manager\.mail[\s\S]*var\.sos_CurrentUserSalutation[\s\S]*_Signatures\.ini:27: writeProtect/,
+    );
+    assert.equal(await page.getByRole('link', { name: 'Weihnachten' }).count(), 0, 'the dry run stored nothing');
+    await page.getByRole('button', { name: 'Import 6 templates and 7 rules' }).click();
+    await page.getByRole('status').getByText('Imported 6 templates and 7 rules from sos.zip.').waitFor();
+    await page.getByRole('link', { name: 'Weihnachten' }).waitFor();
+    assert.deepEqual(await accessibilityViolations(page), []);
   });
 
   test('at 390 px every signature screen fits without sideways scrolling, and the SPA ran under its CSP', async () => {

@@ -56,6 +56,7 @@ export async function registerSignatureAdmin(app: FastifyInstance, ctx: OnrampCo
     store,
     planner,
     maxAssetBytes: cfg.maxAssetBytes,
+    timeZone: cfg.timeZone,
     findGroups: (prefix, limit) => graph.findGroups(prefix, limit),
   });
   return feature;

@@ -43,6 +43,14 @@ export interface GroupTracker {
   track(groups: readonly NamedGroup[]): Promise<void>;
 }
 
+/** A whole setup to store at once (an import): templates are named by `key` in their rules. */
+export interface ImportBundle {
+  assets: { bytes: Buffer; originalName: string }[];
+  variables: { name: string; description: string }[];
+  templates: { key: string; name: string; description: string; source: string; comment: string }[];
+  rules: (Omit<RuleInput, 'templateId'> & { templateKey: string })[];
+}
+
 export interface StoreOptions {
   db: Kysely<Database>;
   engine: SignatureEngine;
@@ -359,6 +367,100 @@ export class SignatureStore {
 
   async #trackGroups(): Promise<void> {
     await this.o.groups?.track(await this.namedGroups());
+  }
+
+  // ----------------------------------------------------------------------------------------------- imports
+
+  /**
+   * Stores a whole imported setup (assets, custom variables, templates, rules after the existing ones) in
+   * one transaction: everything is checked first, and any failure stores nothing. Variables that exist
+   * already are kept as they are.
+   */
+  async importBundle(bundle: ImportBundle, actor: string): Promise<{ templateIds: Record<string, number>; ruleIds: number[] }> {
+    const images = await Promise.all(bundle.assets.map(async (a) => ({ ...a, image: await inspectImage(a.bytes, this.o.maxAssetBytes) })));
+    const existing = new Set((await q.listVariables(this.o.db)).map((v) => v.variable.name));
+    const variables = [...existing, ...bundle.variables.map((v) => v.name)];
+    for (const template of bundle.templates) {
+      const outcome = this.o.engine.compile(template.source, { variables });
+      if (!outcome.ok) {
+        const first = outcome.problems[0];
+        throw new OnrampError(
+          'ONRAMP_ERR_TEMPLATE_INVALID',
+          [outcome.problems.length, `${template.name}: line ${first?.line}, column ${first?.column}: ${first?.message}`],
+          {
+            details: { problems: outcome.problems },
+          },
+        );
+      }
+    }
+    for (const rule of bundle.rules) {
+      const problem = windowProblem(rule.window);
+      if (problem) throw new OnrampError('ONRAMP_ERR_RULE_INVALID', [`${rule.name}: ${problem}`]);
+    }
+    const now = this.#now();
+    const stored = await this.o.db.transaction().execute(async (trx) => {
+      for (const { image, bytes, originalName } of images) {
+        await q.insertAsset(trx, {
+          hash: image.hash,
+          content_type: image.contentType,
+          size: bytes.length,
+          width: image.width,
+          height: image.height,
+          original_name: originalName.slice(0, 255),
+          uploaded_by: actor,
+          uploaded_at: now,
+          bytes,
+        });
+      }
+      for (const variable of bundle.variables) {
+        if (existing.has(variable.name)) continue;
+        await q.replaceVariable(trx, {
+          variable: { name: variable.name, description: variable.description, default_value: '', updated_at: now, updated_by: actor },
+          users: [],
+          groups: [],
+        });
+      }
+      const templateIds: Record<string, number> = {};
+      for (const template of bundle.templates) {
+        const id = await q.insertTemplate(trx, {
+          name: template.name,
+          description: template.description,
+          source: template.source,
+          comment: template.comment,
+          actor,
+          now,
+        });
+        if (id === undefined) throw new OnrampError('ONRAMP_ERR_TEMPLATE_NAME_TAKEN', [template.name]);
+        templateIds[template.key] = id;
+      }
+      const ruleIds: number[] = [];
+      for (const { templateKey, ...rule } of bundle.rules) {
+        const templateId = templateIds[templateKey];
+        if (templateId === undefined) throw new OnrampError('ONRAMP_ERR_RULE_INVALID', [`${rule.name}: no imported template ${templateKey}`]);
+        ruleIds.push(
+          await q.insertRule(trx, {
+            name: rule.name,
+            enabled: rule.enabled ? 1 : 0,
+            kind: rule.kind,
+            template_id: templateId,
+            defaults: rule.defaults,
+            conditions: JSON.stringify(rule.conditions),
+            exclusions: JSON.stringify(rule.exclusions),
+            window_from: rule.window?.from ?? null,
+            window_to: rule.window?.to ?? null,
+            window_time_zone: rule.window?.timeZone ?? null,
+            updated_at: now,
+            updated_by: actor,
+          }),
+        );
+      }
+      return { templateIds, ruleIds };
+    });
+    for (const { image } of images) this.#changed('asset', image.hash);
+    for (const variable of bundle.variables) this.#changed('variable', variable.name);
+    for (const id of Object.values(stored.templateIds)) this.#changed('template', id);
+    await this.#rulesChanged('import');
+    return stored;
   }
 
   // -------------------------------------------------------------------------------------------- variables

@@ -1,8 +1,9 @@
 import { useApi } from '../api/use-api.ts';
 import { PATHS, type TemplateList } from './api.ts';
+import { SosImport } from './SosImport.tsx';
 
 export function Templates({ isAdmin }: { isAdmin: boolean }) {
-  const { data, error } = useApi<TemplateList>(PATHS.templates);
+  const { data, error, reload } = useApi<TemplateList>(PATHS.templates);
   return (
     <section aria-labelledby="templates-title">
       <h1 id="templates-title">Signature templates</h1>
@@ -16,6 +17,7 @@ export function Templates({ isAdmin }: { isAdmin: boolean }) {
           </a>
         </p>
       )}
+      {isAdmin && <SosImport onImported={() => void reload()} />}
       {error && (
         <p role="alert" className="error">
           {error}
