@@ -338,3 +338,11 @@ test('a render does not depend on the renders before it (programs, styles and en
   assert.deepEqual(warm, cold);
   assert.deepEqual(again, cold);
 });
+
+test('plain text prints a link target only when it says more than the link text', () => {
+  const template = compile(
+    '<a href="mailto:{{ user.mail }}">{{ user.mail }}</a><br><a href="tel:{{ user.mobilePhone | phone: "e164" }}">{{ user.mobilePhone | phone }}</a><br><a href="https://contoso.example/">contoso.example</a><br><a href="https://contoso.example/jobs">Jobs</a><br><a href="tel:+4989123">Call us</a>',
+  );
+  const { txt } = renderSignature(template, subject({ mail: 'Ana@Contoso.example', mobilePhone: '+49 (0)170 123-45' }), at);
+  assert.equal(txt, 'Ana@Contoso.example\r\n+49 170 123 45\r\ncontoso.example\r\nJobs <https://contoso.example/jobs>\r\nCall us <+4989123>');
+});
