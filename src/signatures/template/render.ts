@@ -457,13 +457,29 @@ export function renderSignature(template: CompiledTemplate, subject: SignatureSu
   return { webHtml, htm: htmDocument, rtf: rtfDocument.document, txt, files: images.used.map((u) => u.file), hash: hash('sha256', hashed) };
 }
 
-const NON_ASCII = /[\u0080-\u{10ffff}]/u;
-const NON_ASCII_ALL = /[\u0080-\u{10ffff}]/gu;
+/** A UTF-16 unit above ASCII (no `u` flag: the search is per unit, the loop below reads code points). */
+const NON_ASCII = /[\u0080-\uffff]/;
 const TEXT_SPECIAL = /[&<>]/;
 
-/** HTML with every character above ASCII as a numeric reference (one per code point). */
+/**
+ * HTML with every character above ASCII as a numeric reference (one per code point; a lone surrogate
+ * as its unit). A loop over the units from the first one above ASCII: about three times faster than a
+ * replace with a callback on the names and addresses signatures hold.
+ */
 function asciiHtml(html: string): string {
-  return NON_ASCII.test(html) ? html.replace(NON_ASCII_ALL, (c) => `&#${c.codePointAt(0)};`) : html;
+  const first = html.search(NON_ASCII);
+  if (first === -1) return html;
+  let out = html.slice(0, first);
+  let from = first;
+  for (let i = first; i < html.length; i++) {
+    if (html.charCodeAt(i) < 0x80) continue;
+    if (i > from) out += html.slice(from, i);
+    const codePoint = html.codePointAt(i)!;
+    out += `&#${codePoint};`;
+    if (codePoint > 0xffff) i++;
+    from = i + 1;
+  }
+  return from < html.length ? out + html.slice(from) : out;
 }
 
 /** As sanitize-html escapes text: `& < >` (most values have none: a test is half the cost of a replace). */
