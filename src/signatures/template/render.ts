@@ -46,6 +46,8 @@ const DROPPED_WITH_CONTENT = new Set(['script', 'style', 'textarea', 'title', 'n
 const LINK_SCHEME = /^(?:https?:|mailto:|tel:)/i;
 const IMAGE_URL = /^(?:https?:\/\/|cid:)/i;
 const CONTROL_AND_SPACE = /[\s\p{Cc}]+/gu;
+/** Whether a URL holds any of CONTROL_AND_SPACE (most do not: the test spares the replace's copy). */
+const HAS_CONTROL_OR_SPACE = /[\s\p{Cc}]/u;
 const EXTENSIONS: Record<SignatureImage['contentType'], string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/gif': 'gif' };
 /** What `{{ photo.user }}` prints: resolved by the pass, never shown. */
 const PHOTO_REF = 'onramp-photo:';
@@ -90,6 +92,11 @@ function dataUri(image: SignatureImage, shared: boolean): string {
     BASE64_CACHE.set(image.hash, uri);
   }
   return uri;
+}
+
+/** A URL as its scheme is checked: with whitespace and control characters taken out (`java\tscript:`). */
+function withoutControlsAndSpaces(url: string): string {
+  return HAS_CONTROL_OR_SPACE.test(url) ? url.replace(CONTROL_AND_SPACE, '') : url;
 }
 
 /** Pixel size from the image's header (PNG, GIF, JPEG), when its metadata does not say. */
@@ -291,14 +298,14 @@ function elementStart(tag: string, attributes: Record<string, string>, images: R
       value = keptStyle(raw);
       if (value === '') continue;
     } else if (name === 'href') {
-      if (!LINK_SCHEME.test(raw.replace(CONTROL_AND_SPACE, ''))) continue;
+      if (!LINK_SCHEME.test(withoutControlsAndSpaces(raw))) continue;
     } else if (name === 'src') {
       const resolved = images?.resolve(raw.trim());
       if (resolved) {
         image = { image: resolved.image, shared: resolved.shared, ...displayedSize(resolved.image, attributes) };
         webSrc = resolved.web;
         htmSrc = resolved.htm;
-      } else if (IMAGE_URL.test(raw.replace(CONTROL_AND_SPACE, ''))) webSrc = htmSrc = escapeAttribute(raw);
+      } else if (IMAGE_URL.test(withoutControlsAndSpaces(raw))) webSrc = htmSrc = escapeAttribute(raw);
       continue;
     }
     kept[name] = value;
@@ -488,8 +495,11 @@ function escapeText(text: string): string {
   return text.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
 }
 
+const ATTRIBUTE_SPECIAL = /[&<>"]/;
+
 /** As sanitize-html escapes attribute values: `& < > "`. */
 function escapeAttribute(value: string): string {
+  if (!ATTRIBUTE_SPECIAL.test(value)) return value;
   return value.replace(/[&<>"]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&quot;'));
 }
 
