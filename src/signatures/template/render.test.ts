@@ -7,6 +7,7 @@ import type { PersonAttributes, SignatureImage, SignatureSubject } from '../mode
 import { sanitiseSignatureHtml } from '../sanitise.js';
 import { type CompileOptions, type CompiledTemplate, compileTemplate } from './compile.js';
 import { type RenderOptions, renderSignature } from './render.js';
+import { rtfEscape } from './rtf.js';
 
 const limits = { maxBytes: 100_000, maxNestingDepth: 48, maxElements: 5000 };
 
@@ -337,4 +338,17 @@ test('a render does not depend on the renders before it (programs, styles and en
     .reverse();
   assert.deepEqual(warm, cold);
   assert.deepEqual(again, cold);
+});
+
+test('plain text prints a link target only when it says more than the link text', () => {
+  const template = compile(
+    '<a href="mailto:{{ user.mail }}">{{ user.mail }}</a><br><a href="tel:{{ user.mobilePhone | phone: "e164" }}">{{ user.mobilePhone | phone }}</a><br><a href="https://contoso.example/">contoso.example</a><br><a href="https://contoso.example/jobs">Jobs</a><br><a href="tel:+4989123">Call us</a>',
+  );
+  const { txt } = renderSignature(template, subject({ mail: 'Ana@Contoso.example', mobilePhone: '+49 (0)170 123-45' }), at);
+  assert.equal(txt, 'Ana@Contoso.example\r\n+49 170 123 45\r\ncontoso.example\r\nJobs <https://contoso.example/jobs>\r\nCall us <+4989123>');
+});
+
+test('RTF text escapes its specials, drops control characters and writes non-ASCII as signed UTF-16 units', () => {
+  assert.equal(rtfEscape('plain ASCII, 1-2-3'), 'plain ASCII, 1-2-3');
+  assert.equal(rtfEscape('a\\{b}\tc\u00a0d\u0001\u007fü😀!'), 'a\\\\\\{b\\}\\tab c\\~d\\u252?\\u-10179?\\u-8704?!');
 });

@@ -79,10 +79,15 @@ export function fillMarks(text: string, mark: string, fill: (key: string) => str
 /** HTML's whitespace (not U+00A0, which stays a hard space). */
 export const HTML_WHITESPACE = /[\t\n\r\f]| {2}/;
 const HTML_WHITESPACE_ALL = /[ \t\n\r\f]+/g;
+/** Something besides whitespace: what `line.trim() !== ''` asks (the same whitespace), without a copy of the line. */
+const VISIBLE = /\S/;
 
 /** The text a link shows and where it goes, when they differ enough to print both. */
 export function linkTarget(href: string, shown: string): string | undefined {
   const target = href.replace(/^mailto:/i, '').replace(/^tel:/i, '');
+  // The common cases first, without the normalising below: a mail address shown as is, a number shown with spaces.
+  if (target === shown) return undefined;
+  if (/^tel:/i.test(href) && target.replace(/[^\d+]/g, '') === shown.replace(/[^\d+]/g, '')) return undefined;
   const plain = (s: string) =>
     s
       .trim()
@@ -90,7 +95,6 @@ export function linkTarget(href: string, shown: string): string | undefined {
       .replace(/^https?:\/\//, '')
       .replace(/\/$/, '');
   if (plain(target) === plain(shown)) return undefined;
-  if (/^tel:/i.test(href) && target.replace(/[^\d+]/g, '') === shown.replace(/[^\d+]/g, '')) return undefined;
   return target;
 }
 
@@ -113,7 +117,7 @@ export class TextWriter implements SignatureSink {
   }
 
   #block(): void {
-    if (this.#line.trim() !== '') this.#newline();
+    if (VISIBLE.test(this.#line)) this.#newline();
     else this.#line = '';
   }
 
@@ -124,7 +128,7 @@ export class TextWriter implements SignatureSink {
       this.#block();
       this.#cellsInRow = 0;
     } else if (CELL_ELEMENTS.has(tag)) {
-      if (this.#cellsInRow > 0 && this.#line.trim() !== '') {
+      if (this.#cellsInRow > 0 && VISIBLE.test(this.#line)) {
         this.#line += '\t';
         this.#pendingSpace = false;
       }
@@ -143,7 +147,7 @@ export class TextWriter implements SignatureSink {
         this.#pendingSpace = false;
       }
     } else if (CELL_ELEMENTS.has(tag)) {
-      if (this.#line.trim() !== '') this.#cellsInRow++;
+      if (VISIBLE.test(this.#line)) this.#cellsInRow++;
     } else if (BLOCK_ELEMENTS.has(tag)) this.#block();
   }
 
