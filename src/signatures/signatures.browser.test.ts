@@ -356,7 +356,9 @@ describe('signature screens in the browser', { skip: BUILT ? false : 'portal not
     assert.deepEqual(await accessibilityViolations(page), []);
     await page.getByRole('button', { name: 'Create variable' }).click();
     await page.getByRole('status').getByText('Variable “slogan” saved.').waitFor();
+    // The list is read again after the save: wait for it rather than read it at once.
     const listed = page.getByRole('list', { name: 'Variables' });
+    await listed.getByText(/1 user with their own value/).waitFor();
     assert.match(await listed.innerText(), /var\.slogan[\s\S]*Default “Together we grow”; groups: Sales “Sales sells”; 1 user with their own value/);
 
     await page.getByRole('button', { name: 'Edit var.slogan' }).click();
