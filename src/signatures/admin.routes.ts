@@ -36,7 +36,7 @@ import {
   SosImportReport,
 } from './admin.schemas.js';
 import type { StoredSignaturePlanner } from './planner.js';
-import { importSos, SosImportError } from './sos-import/importer.js';
+import { importSos, plannerPreview, SosImportError } from './sos-import/importer.js';
 import { groupLookupFrom } from './sos-import/rules.js';
 import { readFolderZip, SOS_ZIP_LIMITS } from './sos-import/zip.js';
 import type { SignatureStore } from './store.js';
@@ -408,7 +408,7 @@ export async function signatureAdminRoutes(parent: FastifyInstance, options: Sig
         schema: {
           tags,
           summary:
-            'Import a Set-OutlookSignatures folder (multipart: the zipped folder as the file part, dryRun=true|false): templates, rules, variables and images, all or nothing',
+            'Import a Set-OutlookSignatures folder (multipart: the zipped folder as the file part, dryRun=true|false, previewUser=<UPN> for each template rendered beside its original): templates, rules, variables and images, all or nothing',
           consumes: ['multipart/form-data'],
           response: { 200: SosImportReport },
         },
@@ -417,9 +417,11 @@ export async function signatureAdminRoutes(parent: FastifyInstance, options: Sig
         if (!req.isMultipart()) throw new OnrampError('ONRAMP_ERR_UNSUPPORTED_MEDIA_TYPE', ['send the zipped folder as multipart/form-data']);
         let zip: Buffer | undefined;
         let dryRun = true;
+        let previewUser = '';
         for await (const part of req.parts()) {
           if (part.type === 'file') zip ??= await part.toBuffer();
           else if (part.fieldname === 'dryRun') dryRun = String(part.value) !== 'false';
+          else if (part.fieldname === 'previewUser') previewUser = String(part.value).trim();
         }
         if (!zip) throw new OnrampError('ONRAMP_ERR_VALIDATION', ['multipart upload has no file part (the zipped SOS folder)']);
         const report = await importSos(store, readFolderZip(zip), {
@@ -427,6 +429,7 @@ export async function signatureAdminRoutes(parent: FastifyInstance, options: Sig
           timeZone: options.timeZone,
           dryRun,
           actor: actorOf(req),
+          ...(previewUser === '' ? {} : { preview: { user: previewUser, render: plannerPreview(planner, options.maxAssetBytes) } }),
         });
         if (report.stored) {
           await audit(req, 'signatures.import-sos', report.iniFile, {

@@ -400,5 +400,18 @@ export const SosImportReport = Type.Object({
   assets: Type.Array(Type.Object({ path: Type.String(), hash: Type.String() })),
   unmapped: Type.Array(Type.Object({ ...SourcePlace, message: Type.String() })),
   stored: Type.Boolean({ description: 'false for a dry run' }),
+  previews: Type.Optional(
+    Type.Array(
+      Type.Object({
+        template: Type.String(),
+        file: Type.String(),
+        user: Type.String(),
+        original: Type.String({ description: 'The original file as a page (Word HTML with its images inlined, DOCX as mammoth reads it); show it sandboxed' }),
+        rendered: Type.Union([Type.String(), Type.Null()], { description: 'onramp’s web HTML for the user' }),
+        problem: Type.Union([Type.String(), Type.Null()], { description: 'Why the template could not be rendered' }),
+      }),
+      { description: 'With previewUser: each imported template for that user beside its original' },
+    ),
+  ),
 });
 export type SosImportReport = Static<typeof SosImportReport>;

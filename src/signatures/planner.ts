@@ -316,6 +316,35 @@ export class StoredSignaturePlanner implements SignaturePlanner {
       placeholders: [...compiled.placeholders],
     };
   }
+
+  /**
+   * Renders sources that are not stored yet (an import's dry run) for a directory user, as web HTML: their
+   * images and custom variables come with them instead of from the store (the variables have no values
+   * yet, so blocks reading them drop out). A source that does not compile gets its first problem instead.
+   */
+  async previewUnsaved(
+    user: string,
+    sources: readonly { name: string; source: string }[],
+    extra: { images: readonly SignatureImage[]; variables: readonly string[] },
+  ): Promise<Array<{ name: string; webHtml: string } | { name: string; problem: string }>> {
+    const { subject } = await this.#subjectOf(await this.#person(user));
+    const [stored, assetNames] = await Promise.all([this.o.store.listVariables(), this.o.store.assetNames()]);
+    const variables = [...stored.map((v) => v.name), ...extra.variables];
+    const images = new Map(extra.images.map((image) => [image.hash, image] as const));
+    const now = this.o.clock.now();
+    return Promise.all(
+      sources.map(async ({ name, source }) => {
+        const outcome = this.o.engine.compile(source, { variables, assets: assetNames });
+        if (!outcome.ok) {
+          const first = outcome.problems[0];
+          return { name, problem: first ? `line ${first.line}, column ${first.column}: ${first.message}` : 'the template does not compile' };
+        }
+        const wanted = outcome.template.assets.filter((hash) => !images.has(hash));
+        const assets = new Map([...(await this.#loadAssets(wanted)), ...images]);
+        return { name, webHtml: outcome.template.render(subject, { name, now, timeZone: this.o.timeZone, assets }).webHtml };
+      }),
+    );
+  }
 }
 
 /** Each chosen template once, with the defaults it is. */

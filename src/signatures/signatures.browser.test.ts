@@ -481,7 +481,7 @@ describe('signature screens in the browser', { skip: BUILT ? false : 'portal not
     }
   });
 
-  test('import from Set-OutlookSignatures: a zipped folder shows its dry-run report, then imports; the templates are listed', async () => {
+  test('import from Set-OutlookSignatures: a zipped folder shows its dry-run report and each template beside its original for a user, then imports; the templates are listed', async () => {
     const folder = await fixtureFolder();
     const zip = Buffer.from(zipSync(Object.fromEntries([...folder].map(([path, bytes]) => [path, new Uint8Array(bytes)]))));
     await page.getByRole('link', { name: 'Signature templates' }).click();
@@ -494,6 +494,14 @@ describe('signature screens in the browser', { skip: BUILT ? false : 'portal not
       /Formal Vertrieb from Formal\.htm[\s\S]*\$UMMail\$ → manager\.mail[\s\S]*var\.sos_CurrentUserSalutation[\s\S]*_Signatures\.ini:27: writeProtect/,
     );
     assert.equal(await page.getByRole('link', { name: 'Weihnachten' }).count(), 0, 'the dry run stored nothing');
+    // Side by side for a directory user: the SOS file with its placeholders, onramp's rendering with the user's name.
+    const user = member();
+    await page.getByLabel('Preview as (user principal name, optional)').fill(user.userPrincipalName);
+    await page.getByRole('button', { name: 'Show side by side' }).click();
+    const sideBySide = page.getByTestId('sos-previews');
+    await sideBySide.getByRole('document', { name: 'Original Formal.htm', exact: true }).getByText('$CurrentUserGivenName$').first().waitFor();
+    await sideBySide.getByRole('document', { name: 'onramp Formal', exact: true }).getByText(user.givenName!).first().waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Weihnachten' }).count(), 0, 'the previewed dry run stored nothing');
     await page.getByRole('button', { name: 'Import 6 templates and 7 rules' }).click();
     await page.getByRole('status').getByText('Imported 6 templates and 7 rules from sos.zip.').waitFor();
     await page.getByRole('link', { name: 'Weihnachten' }).waitFor();

@@ -1,7 +1,36 @@
 import { useState } from 'react';
 import { api } from '../api/client.ts';
 import { PATHS, type SosImportReport } from './api.ts';
-import { Alert, Status } from './shared.tsx';
+import { SignaturePreview } from './SignaturePreview.tsx';
+import { Alert, Status, usePreviewUser } from './shared.tsx';
+
+type ImportPreview = NonNullable<SosImportReport['previews']>[number];
+
+/** Each imported template for the chosen user beside the file it came from: the check before rules go live. */
+function SideBySide({ previews }: { previews: ImportPreview[] }) {
+  return (
+    <section aria-labelledby="sos-previews-title" data-testid="sos-previews">
+      <h2 id="sos-previews-title">Side by side for {previews[0]?.user}</h2>
+      <p className="muted">
+        Left: the SOS file with its placeholders (Word HTML with its images; DOCX as read by the converter; Word’s style sheet is not applied here). Right: what
+        onramp will send for this user. Custom variables have no values until you give them some.
+      </p>
+      {previews.map((p) => (
+        <div key={`${p.file}|${p.template}`} className="side-by-side">
+          <h3>{p.template}</h3>
+          <figure>
+            <figcaption>Original: {p.file}</figcaption>
+            <SignaturePreview html={p.original} label={`Original ${p.file}`} />
+          </figure>
+          <figure>
+            <figcaption>onramp for {p.user}</figcaption>
+            {p.rendered !== null ? <SignaturePreview html={p.rendered} label={`onramp ${p.template}`} /> : <Alert text={p.problem} />}
+          </figure>
+        </div>
+      ))}
+    </section>
+  );
+}
 
 function ReportView({ report }: { report: SosImportReport }) {
   return (
@@ -52,12 +81,14 @@ export function SosImport({ onImported }: { onImported: () => void }) {
   const [problem, setProblem] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [previewUser, setPreviewUser] = usePreviewUser();
 
   const send = async (zip: File, dryRun: boolean) => {
     setProblem(null);
     setMessage(null);
     const form = new FormData();
     form.append('dryRun', String(dryRun));
+    if (previewUser.trim() !== '') form.append('previewUser', previewUser.trim());
     form.append('file', zip, zip.name);
     setBusy(true);
     try {
@@ -95,9 +126,21 @@ export function SosImport({ onImported }: { onImported: () => void }) {
           }}
         />
       </label>
+      <label>
+        Preview as (user principal name, optional)
+        <input type="text" value={previewUser} disabled={busy} onChange={(e) => setPreviewUser(e.target.value)} />
+      </label>
+      {file && (
+        <p>
+          <button type="button" disabled={busy || previewUser.trim() === ''} onClick={() => void send(file, true)}>
+            Show side by side
+          </button>
+        </p>
+      )}
       <Alert text={problem} />
       <Status text={message} />
       {report && <ReportView report={report} />}
+      {report?.previews && report.previews.length > 0 && <SideBySide previews={report.previews} />}
       {file && report && !report.stored && (
         <p>
           <button type="button" className="primary" disabled={busy} onClick={() => void send(file, false)}>

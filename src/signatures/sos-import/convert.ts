@@ -240,3 +240,37 @@ export async function convertDocx(path: string, bytes: Buffer): Promise<Converte
   result.source = mapPlaceholders(converted.value, undefined, result);
   return result;
 }
+
+function dataUri(bytes: Buffer, contentType: string): string {
+  return `data:${contentType};base64,${bytes.toString('base64')}`;
+}
+
+const IMAGE_TYPES: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', bmp: 'image/bmp' };
+
+/**
+ * The template file as it looked before the import, for the side-by-side check: Word HTML as Word saved
+ * it with its folder's images inlined, DOCX as mammoth reads it (a browser cannot show DOCX). SOS
+ * placeholders stay as they are. Shown in a sandboxed frame: nothing in it runs.
+ */
+export async function originalForDisplay(path: string, bytes: Buffer, files: FolderFiles): Promise<string> {
+  if (path.toLowerCase().endsWith('.docx')) {
+    const converted = await mammoth.convertToHtml(
+      { buffer: bytes },
+      { convertImage: mammoth.images.imgElement(async (image) => ({ src: dataUri(Buffer.from(await image.readAsBuffer()), image.contentType) })) },
+    );
+    return `<!doctype html><meta charset="utf-8">${converted.value}`;
+  }
+  const document = parseDocument(decodeWordHtml(bytes), { decodeEntities: true });
+  for (const image of DomUtils.findAll((element) => element.name === 'img', document.children)) {
+    const src = image.attribs.src ?? '';
+    if (/^(https:|data:)/i.test(src)) continue;
+    const filePath = resolvePath(path, src);
+    const file = files.get(filePath);
+    const type = IMAGE_TYPES[filePath.split('.').pop()?.toLowerCase() ?? ''];
+    if (file && type) image.attribs.src = dataUri(file, type);
+  }
+  // Re-encoded as UTF-8 whatever code page Word used: the frame is told so.
+  const meta = DomUtils.findAll((element) => element.name === 'meta' && /charset/i.test(JSON.stringify(element.attribs)), document.children);
+  for (const element of meta) DomUtils.removeElement(element);
+  return `<!doctype html><meta charset="utf-8">${DomUtils.getOuterHTML(document.children, { encodeEntities: 'utf8' })}`;
+}

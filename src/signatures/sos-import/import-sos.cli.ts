@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Command } from 'commander';
 import type { GraphConnector } from '../../graph/connect.js';
@@ -6,10 +6,12 @@ import type { OnrampConfig } from '../../onramp-config.js';
 import { openStorage } from '../../db/dialect.js';
 import { migrateToLatest } from '../../db/migrations/index.js';
 import { systemClock } from '../../lib/clock.js';
+import { DirectoryFacts } from '../../directory/directory-facts.js';
+import { StoredSignaturePlanner } from '../planner.js';
 import { SignatureStore } from '../store.js';
 import { liquidSignatureEngine } from '../template-engine.js';
 import { OnrampError } from '../../errors.js';
-import { importSos, printSosReport, SosImportError } from './importer.js';
+import { importSos, plannerPreview, printSosReport, SosImportError, type SosImportReport } from './importer.js';
 import { groupLookupFrom } from './rules.js';
 import { SOS_ZIP_LIMITS } from './zip.js';
 
@@ -32,6 +34,19 @@ async function readFolder(folder: string): Promise<Map<string, Buffer>> {
   return files;
 }
 
+/** Each preview as two pages side by side in one file per template: open them in a browser. */
+async function writePreviews(report: SosImportReport, folder: string): Promise<string[]> {
+  await mkdir(folder, { recursive: true });
+  const written: string[] = [];
+  for (const preview of report.previews ?? []) {
+    const base = join(folder, preview.template.replace(/[^\p{L}\p{N} ._-]+/gu, '_'));
+    await writeFile(`${base}.original.html`, preview.original);
+    await writeFile(`${base}.onramp.html`, preview.rendered ?? `<!doctype html><meta charset="utf-8"><p>${preview.problem ?? ''}</p>`);
+    written.push(`${base}.original.html`, `${base}.onramp.html`);
+  }
+  return written;
+}
+
 /** `onramp signatures import-sos <folder> [--dry-run]`: the admin API's import, from a folder on disk. */
 export function registerSignatureCommands(program: Command, loadConfig: () => OnrampConfig, connect: GraphConnector): void {
   program
@@ -41,7 +56,9 @@ export function registerSignatureCommands(program: Command, loadConfig: () => On
     .description('import a Set-OutlookSignatures template folder (its INI and the templates it names): templates, rules, variables, images; prints the report')
     .option('--dry-run', 'print the report only, store nothing')
     .option('--ini <path>', 'the INI, relative to the folder, when it holds several')
-    .action(async (folder: string, opts: { dryRun?: boolean; ini?: string }) => {
+    .option('--preview-user <upn>', 'render each template for this directory user (with --preview-dir)')
+    .option('--preview-dir <folder>', 'where to write <template>.original.html and <template>.onramp.html for each template', 'sos-preview')
+    .action(async (folder: string, opts: { dryRun?: boolean; ini?: string; previewUser?: string; previewDir: string }) => {
       const config = loadConfig();
       const cfg = config.signatures;
       const files = await readFolder(folder);
@@ -51,11 +68,15 @@ export function registerSignatureCommands(program: Command, loadConfig: () => On
         // Groups are found by name in Entra: the tenant is needed even for a dry run.
         const graph = await connect(config.graph);
         try {
-          const store = new SignatureStore({
+          const engine = liquidSignatureEngine({ maxBytes: cfg.maxBytes, maxNestingDepth: cfg.maxNestingDepth, maxElements: cfg.maxElements });
+          const store = new SignatureStore({ db: storage.db, engine, clock: systemClock, maxAssetBytes: cfg.maxAssetBytes });
+          const planner = new StoredSignaturePlanner({
             db: storage.db,
-            engine: liquidSignatureEngine({ maxBytes: cfg.maxBytes, maxNestingDepth: cfg.maxNestingDepth, maxElements: cfg.maxElements }),
+            store,
+            engine,
+            directory: new DirectoryFacts(storage.db),
             clock: systemClock,
-            maxAssetBytes: cfg.maxAssetBytes,
+            timeZone: cfg.timeZone,
           });
           const report = await importSos(store, files, {
             findGroup: groupLookupFrom((prefix, limit) => graph.graph.findGroups(prefix, limit)),
@@ -63,8 +84,12 @@ export function registerSignatureCommands(program: Command, loadConfig: () => On
             dryRun: opts.dryRun ?? false,
             actor: 'cli',
             ...(opts.ini === undefined ? {} : { iniPath: opts.ini }),
+            ...(opts.previewUser === undefined ? {} : { preview: { user: opts.previewUser, render: plannerPreview(planner, cfg.maxAssetBytes) } }),
           });
           process.stdout.write(printSosReport(report));
+          const previews = await writePreviews(report, opts.previewDir);
+          if (previews.length > 0)
+            process.stdout.write(`\nPreviews for ${opts.previewUser} (open side by side):\n${previews.map((p) => `  ${p}`).join('\n')}\n`);
         } catch (error) {
           // Bad input (an unreadable folder, a template that does not compile, a name taken): one line, exit 1.
           if (!(error instanceof SosImportError || error instanceof OnrampError)) throw error;

@@ -4,8 +4,10 @@
  * line). Planning is pure apart from group look-ups; storing goes through the store's one-transaction
  * importBundle, so a real run stores all or nothing and a dry run stores nothing.
  */
+import { inspectImage } from '../assets.js';
+import type { StoredSignaturePlanner } from '../planner.js';
 import type { ImportBundle, SignatureStore } from '../store.js';
-import { convertDocx, convertWordHtml, type ConvertedTemplate, type FolderFiles } from './convert.js';
+import { convertDocx, convertWordHtml, originalForDisplay, type ConvertedTemplate, type FolderFiles } from './convert.js';
 import { readSosIni } from './ini.js';
 import { placeholderExpression } from './placeholders.js';
 import { type GroupLookup, mapSosRules } from './rules.js';
@@ -16,6 +18,35 @@ export interface ImportOptions {
   timeZone: string;
   /** The INI's path in the folder when it holds more than one. */
   iniPath?: string;
+  /** Renders each imported template for one directory user, beside its original file (see `ImportPreview`). */
+  preview?: { user: string; render: UnsavedRenderer };
+}
+
+/** Renders templates that are not stored yet, with the import's images and variables (the planner's previewUnsaved). */
+export type UnsavedRenderer = (
+  user: string,
+  sources: { name: string; source: string }[],
+  extra: { images: readonly Buffer[]; variables: readonly string[] },
+) => Promise<Array<{ name: string; webHtml: string } | { name: string; problem: string }>>;
+
+/** The planner's rendering of unsaved sources, given the import's images as the store would keep them. */
+export function plannerPreview(planner: StoredSignaturePlanner, maxAssetBytes: number): UnsavedRenderer {
+  return async (user, sources, extra) => {
+    const images = await Promise.all(extra.images.map((bytes) => inspectImage(bytes, maxAssetBytes)));
+    return planner.previewUnsaved(user, sources, { images, variables: extra.variables });
+  };
+}
+
+/** One imported template for one user, beside the file it came from: the admin's check before rules go live. */
+export interface ImportPreview {
+  template: string;
+  file: string;
+  user: string;
+  /** The original as a page (Word HTML with its images inlined; DOCX as mammoth reads it), SOS placeholders unreplaced. */
+  original: string;
+  /** onramp's web HTML for the user, or why it could not be rendered. */
+  rendered: string | null;
+  problem: string | null;
 }
 
 export interface ReportedTemplate {
@@ -36,6 +67,8 @@ export interface SosImportReport {
   unmapped: { file: string; line: number; message: string }[];
   /** Whether anything was stored (false for a dry run or when the import failed). */
   stored: boolean;
+  /** Present when a preview user was asked for. */
+  previews?: ImportPreview[];
 }
 
 export interface SosImportPlan {
@@ -171,9 +204,36 @@ export async function importSos(
   options: ImportOptions & { dryRun: boolean; actor: string },
 ): Promise<SosImportReport> {
   const { report, bundle } = await planSosImport(files, options);
+  if (options.preview) report.previews = await previewImport(report, bundle, files, options.preview);
   if (options.dryRun) return report;
   await store.importBundle(bundle, options.actor);
   return { ...report, stored: true };
+}
+
+async function previewImport(
+  report: SosImportReport,
+  bundle: ImportBundle,
+  files: FolderFiles,
+  preview: NonNullable<ImportOptions['preview']>,
+): Promise<ImportPreview[]> {
+  const rendered = await preview.render(
+    preview.user,
+    bundle.templates.map((t) => ({ name: t.name, source: t.source })),
+    { images: bundle.assets.map((a) => a.bytes), variables: bundle.variables.map((v) => v.name) },
+  );
+  return Promise.all(
+    report.templates.map(async (template, index) => {
+      const outcome = rendered[index]!;
+      return {
+        template: template.name,
+        file: template.file,
+        user: preview.user,
+        original: await originalForDisplay(template.file, files.get(template.file)!, files),
+        rendered: 'webHtml' in outcome ? outcome.webHtml : null,
+        problem: 'problem' in outcome ? outcome.problem : null,
+      };
+    }),
+  );
 }
 
 export function printSosReport(report: SosImportReport): string {

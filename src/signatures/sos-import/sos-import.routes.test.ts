@@ -8,12 +8,14 @@ import { DirectorySync } from '../../directory/directory-sync.js';
 import { createLogger } from '../../lib/logger.js';
 import { fixtureFolder } from '../../../test/support/sos-fixtures.js';
 
-function upload(zip: Uint8Array, dryRun: boolean): { headers: Record<string, string>; payload: Buffer } {
+function upload(zip: Uint8Array, dryRun: boolean, previewUser?: string): { headers: Record<string, string>; payload: Buffer } {
   const boundary = 'b0undary';
+  const field = (name: string, value: string) => Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
   return {
     headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
     payload: Buffer.concat([
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="dryRun"\r\n\r\n${dryRun}\r\n`),
+      field('dryRun', String(dryRun)),
+      ...(previewUser === undefined ? [] : [field('previewUser', previewUser)]),
       Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="sos.zip"\r\nContent-Type: application/zip\r\n\r\n`),
       Buffer.from(zip),
       Buffer.from(`\r\n--${boundary}--\r\n`),
@@ -39,8 +41,8 @@ for (const backend of BACKENDS) {
         const folder = await fixtureFolder();
         // Zipped as the folder itself (one top-level directory), as Explorer's "Send to → zip" does.
         const zip = zipSync(Object.fromEntries([...folder].map(([path, bytes]) => [`SOS-Vorlagen/${path}`, new Uint8Array(bytes)])));
-        const post = (body: Uint8Array, dryRun: boolean) => {
-          const { headers, payload } = upload(body, dryRun);
+        const post = (body: Uint8Array, dryRun: boolean, previewUser?: string) => {
+          const { headers, payload } = upload(body, dryRun, previewUser);
           return app.inject({ method: 'POST', url: '/api/signatures/import-sos', headers: { ...as(admin), ...headers }, payload });
         };
         const count = async (what: 'templates' | 'rules') => (await app.inject({ url: `/api/signatures/${what}`, headers: as(admin) })).json()[what].length;
@@ -55,6 +57,29 @@ for (const backend of BACKENDS) {
           'the group resolved through Graph by its name',
         );
         assert.deepEqual([await count('templates'), await count('rules')], [0, 0], 'a dry run stores nothing');
+        assert.equal(dry.json().previews, undefined, 'previews only when asked for');
+
+        // Side by side for a user: the original file with its SOS placeholders and images, onramp's rendering for the user.
+        const previewed = await post(zip, true, seller.userPrincipalName);
+        assert.equal(previewed.statusCode, 200, previewed.body);
+        const previews = previewed.json().previews as { template: string; file: string; original: string; rendered: string | null; problem: string | null }[];
+        assert.deepEqual(
+          previews.map((p) => p.template),
+          dry.json().templates.map((t: { name: string }) => t.name),
+        );
+        const formal = previews.find((p) => p.template === 'Formal Vertrieb')!;
+        assert.match(formal.original, /\$CurrentUserGivenName\$/, 'the original keeps its placeholders');
+        assert.match(formal.original, /src="data:image\/png;base64,/, "the original's image from Formal-Dateien is inlined");
+        assert.match(formal.original, /Grüße aus München/, 'windows-1252 or UTF-8, the original reads right');
+        assert.equal(formal.problem, null);
+        assert.match(formal.rendered!, /Jürgen|J&uuml;rgen|J&#252;rgen/, "rendered with the user's directory attributes");
+        assert.doesNotMatch(formal.rendered!, /\$CurrentUser/);
+        const short = previews.find((p) => p.file.endsWith('Short.docx'))!;
+        assert.match(short.original, /\$CurrentUserDisplayName\$/, 'a DOCX as mammoth reads it');
+        assert.match(short.rendered!, new RegExp(seller.displayName!));
+        assert.deepEqual([await count('templates'), await count('rules')], [0, 0], 'a previewed dry run stores nothing either');
+        const nobody = await post(zip, true, 'nobody@contoso.example');
+        assert.equal(nobody.statusCode, 404, nobody.body);
 
         const real = await post(zip, false);
         assert.equal(real.statusCode, 200, real.body);
