@@ -8,9 +8,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
@@ -23,6 +21,7 @@ import { startTestTenant, type TestTenant } from '../../test/support/simulator.j
 import { createOnboardingJobs, type OnboardingJobs } from '../onboarding/invitations.scheduler.js';
 import { demoTenantOf, withDemoTenant } from '../demo.js';
 import { launchChromium } from '../../test/support/browser.js';
+import { oidcConfig, signInWithMicrosoft } from '../../test/support/portal-sign-in.js';
 import { axeViolations } from '../../test/support/axe.js';
 import { linkTokenOf } from '../onboarding/onboarding.domain.js';
 import { OnboardingPages } from '../onboarding/onboarding.pages.js';
@@ -32,15 +31,6 @@ import { ReportService } from '../onboarding/reports.service.js';
 
 const BUILT = existsSync(fileURLToPath(new URL('../../portal/dist/index.html', import.meta.url)));
 const XSS = '<img src=x onerror="window.__xss=1">';
-
-/** Clicks "Sign in with Microsoft" and picks `name` on the simulator's account page. */
-async function signInWithMicrosoft(page: Page, base: string, name: string): Promise<void> {
-  await page.goto(base + '/');
-  await page.getByRole('link', { name: 'Sign in with Microsoft' }).click();
-  await page.getByRole('heading', { name: 'Sign in (simulated tenant)' }).waitFor();
-  await page.getByRole('link', { name, exact: true }).click();
-  await page.getByRole('heading', { name: 'Reports' }).waitFor();
-}
 
 /** Every form control has an accessible name (a label, aria-label or aria-labelledby). */
 async function unlabelledControls(page: Page): Promise<string[]> {
@@ -82,26 +72,14 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
   let app: FastifyInstance;
   let browser: Browser;
   let base: string;
-  let dir: string;
+  let cleanupConfig: (() => void) | undefined;
   const roleHolder = (role: string) => [...tenant.sim.control.tenant.users.values()].find((u) => u.appRoles.includes(role))!;
 
   before(async () => {
     storage = await sqliteBackend.open();
     tenant = await startTestTenant({ users: 12 });
-    // onramp trusts the simulator's CA for sign-in through the setting production would use.
-    dir = mkdtempSync(join(tmpdir(), 'onramp-oidc-'));
-    writeFileSync(join(dir, 'sim-ca.pem'), tenant.sim.caPem);
-    const config = loadConfig({
-      env: {
-        ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json',
-        ONRAMP_AUTH_COOKIE_SECURE: 'false',
-        ONRAMP_AUTH_LOCAL_ADMIN: 'false',
-        ONRAMP_OIDC_ISSUER: `${tenant.sim.url}/${tenant.sim.tenantId}/v2.0`,
-        ONRAMP_OIDC_CLIENT_ID: tenant.sim.clientId,
-        ONRAMP_OIDC_CLIENT_SECRET: tenant.sim.clientSecret,
-        ONRAMP_OIDC_CA_FILE: join(dir, 'sim-ca.pem'),
-      },
-    });
+    const { config, cleanup } = oidcConfig(tenant);
+    cleanupConfig = cleanup;
     app = await buildPublicApp({ config, storage, log: createLogger('silent'), clock: systemClock, demo: false, instanceId: 'browser-test' });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
     browser = await launchChromium();
@@ -111,7 +89,7 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     await app?.close();
     await storage?.close();
     await tenant?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    cleanupConfig?.();
   });
 
   test('admin: single sign-on, upload by drag and drop, filtered report and export, resend, timeline; hostile text stays text; labelled, keyboard-reachable controls', async () => {

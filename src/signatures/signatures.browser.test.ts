@@ -10,21 +10,19 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { buildPublicApp } from '../app.js';
-import { loadConfig } from '../onramp-config.js';
 import { createLogger } from '../lib/logger.js';
 import { systemClock } from '../lib/clock.js';
 import { DirectorySync } from '../directory/directory-sync.js';
 import { sqliteBackend, type TestStorage } from '../../test/support/storage.js';
 import { startTestTenant, type TestTenant } from '../../test/support/simulator.js';
 import { launchChromium } from '../../test/support/browser.js';
+import { oidcConfig, signInWithMicrosoft } from '../../test/support/portal-sign-in.js';
 import { axeViolations } from '../../test/support/axe.js';
 import { fixtureFolder } from '../../test/support/sos-fixtures.js';
 import { zipSync } from 'fflate';
@@ -38,15 +36,6 @@ const SCREENS = [
   '#/signatures/assets',
   '#/signatures/deployment',
 ];
-
-/** Clicks "Sign in with Microsoft" and picks `name` on the simulator's account page. */
-async function signInWithMicrosoft(page: Page, base: string, name: string): Promise<void> {
-  await page.goto(base + '/');
-  await page.getByRole('link', { name: 'Sign in with Microsoft' }).click();
-  await page.getByRole('heading', { name: 'Sign in (simulated tenant)' }).waitFor();
-  await page.getByRole('link', { name, exact: true }).click();
-  await page.getByRole('heading', { name: 'Reports' }).waitFor();
-}
 
 /** The editor's document as CodeMirror shows it (one DOM line per document line). */
 function editorText(page: Page): Promise<string> {
@@ -121,7 +110,7 @@ describe('signature screens in the browser', { skip: BUILT ? false : 'portal not
   let context: BrowserContext;
   let page: Page;
   let base: string;
-  let dir: string;
+  let cleanupConfig: (() => void) | undefined;
   const consoleErrors: string[] = [];
   const member = () =>
     [...tenant.sim.control.tenant.users.values()].find(
@@ -132,19 +121,8 @@ describe('signature screens in the browser', { skip: BUILT ? false : 'portal not
     storage = await sqliteBackend.open();
     // Exchange calls give up after half a second of retries, so a failing mailbox fails quickly.
     tenant = await startTestTenant({ users: 12, graph: { maxRetryMs: 500 } });
-    dir = mkdtempSync(join(tmpdir(), 'onramp-sig-browser-'));
-    writeFileSync(join(dir, 'sim-ca.pem'), tenant.sim.caPem);
-    const config = loadConfig({
-      env: {
-        ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json',
-        ONRAMP_AUTH_COOKIE_SECURE: 'false',
-        ONRAMP_AUTH_LOCAL_ADMIN: 'false',
-        ONRAMP_OIDC_ISSUER: `${tenant.sim.url}/${tenant.sim.tenantId}/v2.0`,
-        ONRAMP_OIDC_CLIENT_ID: tenant.sim.clientId,
-        ONRAMP_OIDC_CLIENT_SECRET: tenant.sim.clientSecret,
-        ONRAMP_OIDC_CA_FILE: join(dir, 'sim-ca.pem'),
-      },
-    });
+    const { config, cleanup } = oidcConfig(tenant);
+    cleanupConfig = cleanup;
     const log = createLogger('silent');
     // Nested groups for the rules' group picker: the member is in Sales through Sales EMEA.
     const emea = tenant.sim.control.tenant.addGroup('Sales EMEA', [member().id]);
@@ -177,7 +155,7 @@ describe('signature screens in the browser', { skip: BUILT ? false : 'portal not
     await app?.close();
     await storage?.close();
     await tenant?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    cleanupConfig?.();
   });
 
   test('templates: the live preview shows a directory user; save → version 1, edit → version 2, the diff shows the change, roll back; an invalid template is shown at its line and nothing is saved', async () => {
