@@ -17,7 +17,7 @@ function findTests(dir, out = []) {
 }
 
 const filter = process.argv.slice(2);
-const files = ['src', 'test']
+const files = ['src', 'test', 'agent']
   .flatMap((d) => findTests(d))
   .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)))
   .sort();
