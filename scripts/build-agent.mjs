@@ -56,7 +56,10 @@ function nodeBinary(build) {
   const staging = mkdtempSync(join(args.cache, '.staging-'));
   try {
     say(`fetching ${build.spec} from the npm registry`);
-    const tarball = execFileSync('npm', ['pack', build.spec, '--pack-destination', staging, '--silent'], { cwd: staging, encoding: 'utf8' }).trim().split('\n').pop();
+    const tarball = execFileSync('npm', ['pack', build.spec, '--pack-destination', staging, '--silent'], { cwd: staging, encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .pop();
     const bytes = readFileSync(join(staging, tarball));
     const integrity = `sha512-${createHash('sha512').update(bytes).digest('base64')}`;
     if (integrity !== build.integrity) throw new Error(`${build.spec}: integrity ${integrity} is not the pinned ${build.integrity}`);

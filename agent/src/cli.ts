@@ -18,12 +18,10 @@ import { syncOnce, type SyncResult } from './sync.js';
 
 export const USAGE = `usage: onramp-agent <sync [--now] | run | machine> [--config <file>]`;
 
-/**
- * The Windows platform (registry through reg.exe, the user's real folders). It lives in
- * agent/src/windows/, built by the Windows packaging work; this function is where it is plugged in.
- */
+/** The Windows platform (agent/src/windows/: registry through reg.exe, the user's real folders), loaded only on Windows. */
 async function loadWindowsPlatform(_config: AgentConfig): Promise<Platform> {
-  throw new AgentConfigError('this build of the agent has no Windows platform yet; set fakeRoot in the config for a dry run');
+  const { WindowsPlatform } = await import('./windows/windows-platform.js');
+  return new WindowsPlatform();
 }
 
 export async function createPlatform(config: AgentConfig): Promise<Platform> {

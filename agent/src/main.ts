@@ -5,8 +5,11 @@ import { runCli } from './cli.js';
 const stop = new AbortController();
 process.once('SIGINT', () => stop.abort());
 process.once('SIGTERM', () => stop.abort());
-process.exitCode = await runCli(process.argv.slice(2), {
+// No top-level await: the Windows executable runs this as CommonJS (Node's single executable applications).
+void runCli(process.argv.slice(2), {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
   signal: stop.signal,
+}).then((code) => {
+  process.exitCode = code;
 });

@@ -24,7 +24,7 @@ export function knownFolders(env: NodeJS.ProcessEnv): KnownFolders {
   return {
     appData: need('APPDATA'),
     localAppData,
-    agentData: join(localAppData, 'onramp'),
+    agentData: join(localAppData, 'onramp-agent'),
     programData: join(programData, 'onramp'),
   };
 }
