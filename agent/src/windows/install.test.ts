@@ -15,7 +15,9 @@ test('the sample config passes the agent config schema', () => {
 
 test('install.ps1 writes only fields the agent config knows', () => {
   const script = readFileSync(join(INSTALL, 'install.ps1'), 'utf8');
-  const written = [...script.matchAll(/\$(?:settings|pfx)\.(\w+) =|(\w+) = \$(?:ServerUrl|Upn|JitterMinutes|CertFile|KeyFile|PfxFile)\b/g)].map((m) => m[1] ?? m[2]);
+  const written = [...script.matchAll(/\$(?:settings|pfx)\.(\w+) =|(\w+) = \$(?:ServerUrl|Upn|JitterMinutes|CertFile|KeyFile|PfxFile)\b/g)].map(
+    (m) => m[1] ?? m[2],
+  );
   assert.deepEqual(written.sort(), ['caFile', 'certFile', 'jitterMinutes', 'keyFile', 'passphraseFile', 'pfxFile', 'screensaverPlayer', 'serverUrl', 'upn']);
   const raw = {
     serverUrl: 'https://onramp.contoso.com:8443',
