@@ -105,3 +105,31 @@ test('the check itself sees a wrong-way import', () => {
   assert.equal(violation(file('onboarding/invitations.service.ts'), file('mail/outbox.ts'), false), undefined);
   assert.equal(violation(file('main.ts'), file('onboarding/onboarding.plugin.ts'), false), undefined);
 });
+
+/**
+ * The device agent (agent/) is built into its own executable: from the server it may take the contract
+ * modules only (TypeBox schemas and plain constants), or types (erased at build), so its bundle never
+ * pulls in Fastify, the database or the server's configuration.
+ */
+const AGENT = resolve('agent/src');
+const AGENT_MAY_IMPORT = [/^src\/.*\.schemas\.ts$/, /^src\/devices\/packages\.ts$/];
+
+function agentViolation(to: string, typeOnly: boolean): string | undefined {
+  if (to.startsWith(AGENT) || typeOnly) return undefined;
+  const target = relative(resolve('.'), to);
+  if (AGENT_MAY_IMPORT.some((allowed) => allowed.test(target))) return undefined;
+  return `the agent may import ${target} for its types only (import type)`;
+}
+
+test('the agent imports only the contract from the server (schemas, constants, types)', () => {
+  const problems: string[] = [];
+  for (const file of sourceFiles(AGENT)) {
+    for (const { target, typeOnly } of importsOf(file)) {
+      const why = agentViolation(target, typeOnly);
+      if (why) problems.push(`${relative(AGENT, file)} → ${why}`);
+    }
+  }
+  assert.deepEqual(problems, []);
+  assert.match(agentViolation(resolve('src/devices/beacon.ts'), false) ?? '', /types only/);
+  assert.equal(agentViolation(resolve('src/branding/manifest.schemas.ts'), false), undefined);
+});

@@ -231,8 +231,11 @@ describe('agent end to end over real mTLS against the device listener', () => {
     const before = snapshot();
     const etag = state().manifestEtag;
     assert.ok(etag);
+    // A 200 would store the manifest again; a 304 leaves the cached file as it was.
+    const cachedManifest = statSync(join(agentData, 'manifest.json')).mtimeMs;
     await sync(configFile);
     assert.deepEqual(snapshot(), before);
+    assert.equal(statSync(join(agentData, 'manifest.json')).mtimeMs, cachedManifest);
     assert.equal(status().elements.wallpaper?.status, 'unchanged');
     assert.equal(state().manifestEtag, etag);
     await beaconsStored(storage, 2);
