@@ -7,7 +7,9 @@
   context (docs/AGENT.md, "Install and Intune"). Running it again updates in place.
 
   - Copies onramp-agent.exe to -InstallDir (default: %ProgramFiles%\onramp).
-  - Writes %ProgramData%\onramp\agent.json from the parameters (or copies -ConfigFile as it is).
+  - Writes %ProgramData%\onramp\agent.json from the parameters (or copies -ConfigFile as it is),
+    readable by Users, writable by administrators and SYSTEM only; lets Users write the folder itself
+    (the user part leaves wallpaper and lock screen files there for the SYSTEM part).
   - Registers "onramp agent (user)": every signed-in user (BUILTIN\Users), at logon and every
     -IntervalMinutes, runs `onramp-agent.exe sync` (the agent waits a random delay of up to
     -JitterMinutes first, so a fleet does not sync in the same minute).
@@ -96,6 +98,14 @@ if ($PSCmdlet.ParameterSetName -eq 'File') {
   # UTF-8 without a byte-order mark (Windows PowerShell's -Encoding UTF8 writes one, which JSON.parse refuses).
   [IO.File]::WriteAllText($config, ($settings | ConvertTo-Json -Depth 4), (New-Object Text.UTF8Encoding($false)))
 }
+
+# The user part puts wallpaper and lock screen files and its request for the SYSTEM part here (docs/AGENT.md),
+# so Users may modify the folder; the config itself stays writable by administrators and SYSTEM only.
+# By SID, so localised group names do not matter.
+& icacls.exe $configDir /grant '*S-1-5-32-545:(OI)(CI)M' | Out-Null
+if ($LASTEXITCODE -ne 0) { throw "icacls could not let Users write $configDir" }
+& icacls.exe $config /inheritance:r /grant:r '*S-1-5-18:F' '*S-1-5-32-544:F' '*S-1-5-32-545:R' | Out-Null
+if ($LASTEXITCODE -ne 0) { throw "icacls could not protect $config" }
 
 $settingsSet = New-ScheduledTaskSettingsSet -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries -StartWhenAvailable `
   -MultipleInstances IgnoreNew -ExecutionTimeLimit (New-TimeSpan -Minutes 30)
