@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, win32 } from 'node:path';
 import type { Registry, RegistryKey, RegistryValue } from '../platform.js';
 import {
   addArguments,
@@ -23,7 +23,7 @@ import {
 
 /** reg.exe by its full path, so a reg.exe earlier in PATH is never run (the SYSTEM task runs this too). */
 export function regExePath(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.SystemRoot ?? env.windir ?? 'C:\\Windows', 'System32', 'reg.exe');
+  return win32.join(env.SystemRoot ?? env.windir ?? 'C:\\Windows', 'System32', 'reg.exe');
 }
 
 interface RunResult {

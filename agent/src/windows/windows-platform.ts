@@ -4,7 +4,8 @@
  * the one thing elevation is for here (writing HKLM), and the shell's per-user refresh.
  */
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
+// Windows paths whatever the host (tests run on Linux).
+import { win32 } from 'node:path';
 import type { DeviceFacts, KnownFolders, Platform } from '../platform.js';
 import { windowsFacts } from './facts.js';
 import { WindowsRegistry } from './registry.js';
@@ -24,8 +25,8 @@ export function knownFolders(env: NodeJS.ProcessEnv): KnownFolders {
   return {
     appData: need('APPDATA'),
     localAppData,
-    agentData: join(localAppData, 'onramp-agent'),
-    programData: join(programData, 'onramp'),
+    agentData: win32.join(localAppData, 'onramp-agent'),
+    programData: win32.join(programData, 'onramp'),
   };
 }
 
@@ -69,7 +70,7 @@ export class WindowsPlatform implements Platform {
    * values still apply at the next logon. Never fails the sync.
    */
   refreshUserSettings(): Promise<void> {
-    const rundll32 = join(this.#env.SystemRoot ?? 'C:\\Windows', 'System32', 'rundll32.exe');
+    const rundll32 = win32.join(this.#env.SystemRoot ?? 'C:\\Windows', 'System32', 'rundll32.exe');
     return new Promise((resolve) => {
       execFile(rundll32, ['user32.dll,UpdatePerUserSystemParameters'], { windowsHide: true, timeout: 10_000 }, () => resolve());
     });
