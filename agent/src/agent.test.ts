@@ -19,6 +19,7 @@ import { CorruptDownloadError, DeviceClient, ServerRefusedError, ServerUnreachab
 import { FakeRootPlatform } from './fake-root.js';
 import { nextDelayMs, runLoop } from './scheduler.js';
 import { syncOnce } from './sync.js';
+import { SyncBusyError, withSyncLock } from './sync-lock.js';
 import { StateStore, type AgentState } from './state.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'onramp-agent-unit-'));
@@ -251,5 +252,27 @@ describe('beacon, queue, schedule, state', () => {
     writeFileSync(store.statePath, '{"elements":');
     assert.deepEqual(await store.loadState(), { elements: {} });
     assert.deepEqual(await store.loadBeacons(), []);
+  });
+});
+
+describe('sync lock', () => {
+  test('two syncs at once run one after the other; a lock left by a process that is gone is taken over', async () => {
+    const lockDir = join(dir, 'lock');
+    const order: string[] = [];
+    const slow = (name: string) => async () => {
+      order.push(`${name} start`);
+      await new Promise((r) => setTimeout(r, 50));
+      order.push(`${name} end`);
+    };
+    await Promise.all([withSyncLock(lockDir, slow('a')), withSyncLock(lockDir, slow('b'))]);
+    assert.deepEqual(order, ['a start', 'a end', 'b start', 'b end']);
+
+    writeFileSync(join(lockDir, 'sync.lock'), `999999999 ${Date.now()}`);
+    assert.equal(await withSyncLock(lockDir, async () => 'ran', 0), 'ran');
+    writeFileSync(join(lockDir, 'sync.lock'), `${process.pid} ${Date.now()}`);
+    await assert.rejects(
+      withSyncLock(lockDir, async () => 'ran', 0),
+      SyncBusyError,
+    );
   });
 });
