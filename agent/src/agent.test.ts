@@ -11,11 +11,15 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DeviceManifest } from '../../src/branding/manifest.schemas.js';
 import { createRootCa, issueServerCertificate } from '../../src/pki/pki.js';
 import { appliedPackages, buildBeacon, enqueue } from './beacon.js';
 import { AgentConfigError, loadAgentConfig, parseAgentConfig } from './config.js';
 import { CorruptDownloadError, DeviceClient, ServerRefusedError, ServerUnreachableError } from './http-client.js';
-import { nextDelayMs } from './scheduler.js';
+import { FakeRootPlatform } from './fake-root.js';
+import { nextDelayMs, runLoop } from './scheduler.js';
+import { syncOnce } from './sync.js';
+import { SyncBusyError, withSyncLock } from './sync-lock.js';
 import { StateStore, type AgentState } from './state.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'onramp-agent-unit-'));
@@ -66,6 +70,8 @@ describe('HTTP client (HTTPS on loopback)', () => {
       if (path === '/cached') return void res.writeHead(req.headers['if-none-match'] === '"v1"' ? 304 : 200, { etag: '"v1"' }).end('{}');
       if (path === '/refused')
         return void res.writeHead(403, { 'content-type': 'application/json' }).end('{"code":"ONRAMP_ERR_IDENTITY_MISMATCH","message":"not yours"}');
+      if (path.startsWith('/api/manifest')) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"schemaVersion":2,"elements":{}}');
+      if (path === '/api/beacon') return void req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"recorded":true}'));
       if (path === '/asset') return void res.writeHead(200).end(body);
       if (path === '/asset-corrupt') return void res.writeHead(200).end(Buffer.from(body).fill(0x41, 0, 4));
       if (path === '/asset-long') return void res.writeHead(200).end(Buffer.concat([body, body]));
@@ -109,6 +115,33 @@ describe('HTTP client (HTTPS on loopback)', () => {
     const c = client(1);
     try {
       await assert.rejects(c.getJson('/x'), (err: Error) => err instanceof ServerUnreachableError && /after 3 attempts/.test(err.message));
+    } finally {
+      c.close();
+    }
+  });
+
+  test('a manifest that does not match the schema is not applied: the cached one is, and the problem is reported', async () => {
+    const c = client();
+    const platform = new FakeRootPlatform({ root: join(dir, 'sync-root'), facts: { hostname: 'pc-7' } });
+    const store = new StateStore((await platform.folders()).agentData);
+    const cachedManifest: DeviceManifest = {
+      schemaVersion: 1,
+      upn: 'alice@contoso.com',
+      hostname: 'pc-7',
+      version: 'cached-1',
+      generatedAt: '2026-12-04T08:00:00Z',
+      elements: { wallpaper: null, lockScreen: null, teamsBackgrounds: null, screensaver: null, signatures: null },
+      sync: { intervalMinutes: 60, jitterMinutes: 5 },
+    };
+    await store.saveManifest(cachedManifest);
+    try {
+      const config = parseAgentConfig({ serverUrl: `https://127.0.0.1:${port}`, upn: 'alice@contoso.com', credentials: { certFile: 'x', keyFile: 'y' } }, dir);
+      const result = await syncOnce({ config, platform, client: c, store });
+      assert.equal(result.manifestSource, 'cache');
+      assert.equal(result.manifestVersion, 'cached-1');
+      assert.match(result.serverProblem ?? '', /does not match the schema \(\/upn: Expected required property\)/);
+      assert.equal(result.elements.wallpaper?.status, 'unmanaged');
+      assert.deepEqual(result.beacons, { delivered: 1, queued: 0, dropped: 0 });
     } finally {
       c.close();
     }
@@ -193,6 +226,25 @@ describe('beacon, queue, schedule, state', () => {
     );
   });
 
+  test('the loop goes on after a failing sync and ends when told', async () => {
+    const stop = new AbortController();
+    const errors: string[] = [];
+    let calls = 0;
+    await runLoop({
+      config: { intervalMinutes: 0.0002, jitterMinutes: 0 },
+      signal: stop.signal,
+      onError: (err) => errors.push((err as Error).message),
+      sync: async () => {
+        calls += 1;
+        if (calls === 1) throw new Error('first one fails');
+        if (calls === 3) stop.abort();
+        return { manifest: null } as never;
+      },
+    });
+    assert.equal(calls, 3);
+    assert.deepEqual(errors, ['first one fails']);
+  });
+
   test('a state file that is not JSON starts afresh instead of stopping the agent', async () => {
     const store = new StateStore(join(dir, 'state'));
     await store.saveState({ elements: {}, manifestEtag: '"x"' });
@@ -200,5 +252,27 @@ describe('beacon, queue, schedule, state', () => {
     writeFileSync(store.statePath, '{"elements":');
     assert.deepEqual(await store.loadState(), { elements: {} });
     assert.deepEqual(await store.loadBeacons(), []);
+  });
+});
+
+describe('sync lock', () => {
+  test('two syncs at once run one after the other; a lock left by a process that is gone is taken over', async () => {
+    const lockDir = join(dir, 'lock');
+    const order: string[] = [];
+    const slow = (name: string) => async () => {
+      order.push(`${name} start`);
+      await new Promise((r) => setTimeout(r, 50));
+      order.push(`${name} end`);
+    };
+    await Promise.all([withSyncLock(lockDir, slow('a')), withSyncLock(lockDir, slow('b'))]);
+    assert.deepEqual(order, ['a start', 'a end', 'b start', 'b end']);
+
+    writeFileSync(join(lockDir, 'sync.lock'), `999999999 ${Date.now()}`);
+    assert.equal(await withSyncLock(lockDir, async () => 'ran', 0), 'ran');
+    writeFileSync(join(lockDir, 'sync.lock'), `${process.pid} ${Date.now()}`);
+    await assert.rejects(
+      withSyncLock(lockDir, async () => 'ran', 0),
+      SyncBusyError,
+    );
   });
 });

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, isAbsolute, relative } from 'node:path';
 
 function tempPathFor(path: string): string {
   return `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
@@ -64,4 +64,13 @@ export async function writeIfChanged(path: string, data: Uint8Array): Promise<bo
   if (current?.equals(data)) return false;
   await writeFileAtomic(path, data);
   return true;
+}
+
+/**
+ * Whether `path` lies inside `folder`. Removals check it: the paths onramp owns come from its state
+ * file, and a damaged one must not make the agent delete anything outside the folders it writes.
+ */
+export function isInside(folder: string, path: string): boolean {
+  const rel = relative(folder, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }

@@ -23,6 +23,7 @@ import { applySignatures } from './elements/signatures.js';
 import { applyTeamsBackgrounds } from './elements/teams.js';
 import { ServerRefusedError, ServerUnreachableError, type DeviceClient } from './http-client.js';
 import type { Platform } from './platform.js';
+import { withSyncLock } from './sync-lock.js';
 import { ELEMENT_NAMES, type AgentState, type ElementName, type ElementReport, type StateStore, type SyncStatus } from './state.js';
 
 export interface SyncDependencies {
@@ -90,7 +91,12 @@ async function signatureSet(deps: SyncDependencies, state: AgentState, version: 
   return answer.body;
 }
 
-export async function syncOnce(deps: SyncDependencies): Promise<SyncResult> {
+/** One sync, never two at once for the same agent folder (sync-lock.ts). */
+export function syncOnce(deps: SyncDependencies): Promise<SyncResult> {
+  return withSyncLock(deps.store.dir, () => syncLocked(deps));
+}
+
+async function syncLocked(deps: SyncDependencies): Promise<SyncResult> {
   const now = deps.now ?? (() => new Date());
   const { store, platform, config } = deps;
   const state = await store.loadState();

@@ -234,3 +234,27 @@ describe('Teams backgrounds', () => {
     assert.equal(existsSync(join(folders.appData, 'Microsoft', 'Teams')), false, 'classic Teams is not installed: no folder made');
   });
 });
+
+describe('removals stay inside the folders the agent writes', () => {
+  test('owned paths from a damaged state file outside those folders are left alone', async () => {
+    const outside = join(base, `keep-${n}.png`);
+    writeFileSync(outside, 'not ours');
+    mkdirSync(join(folders.appData, 'Microsoft', 'Teams'), { recursive: true });
+    const bg = { version: 'x', images: [], assignment: { id: 1, name: 'All' } };
+    assert.equal((await applyTeamsBackgrounds(bg, context(record([outside])))).status, 'applied');
+    await applyImage('wallpaper', { version: 'v', file: file('w.png', 'w'), assignment: { id: 1, name: 'All' } }, context(record([outside])));
+    await platform.registry.write(OUTLOOK_SETUP_KEY, 'DisableRoamingSignaturesTemporaryToggle', { type: 'REG_DWORD', data: 1 });
+    const signatures = { upn: 'a@b.c', mailbox: 'a@b.c', setHash: 's', signatures: [] };
+    const entry = {
+      version: 's',
+      url: '/x',
+      defaultNew: null,
+      defaultReply: null,
+      newSignatureVersion: '',
+      replySignatureVersion: '',
+      webSignatureVersion: '',
+    };
+    await applySignatures(entry, signatures, context(record([`..${join('/', outside)}`, '../../keep'])));
+    assert.equal(readFileSync(outside, 'utf8'), 'not ours');
+  });
+});

@@ -12,9 +12,9 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
-import { join, relative, isAbsolute } from 'node:path';
+import { join } from 'node:path';
 import type { ImageElement } from '../../../src/branding/manifest.schemas.js';
-import { readJson, writeIfChanged, writeJsonAtomic } from '../files.js';
+import { isInside, readJson, writeIfChanged, writeJsonAtomic } from '../files.js';
 import type { KnownFolders, Platform, Registry, RegistryValue } from '../platform.js';
 import type { ApplyContext, ElementOutcome } from './element.js';
 
@@ -58,8 +58,8 @@ async function writeCsp(registry: Registry, kind: ImageKind, path: string): Prom
   return wrote;
 }
 
-async function removeOldImages(owned: string[] | undefined, keep: string): Promise<void> {
-  for (const path of owned ?? []) if (path !== keep) await rm(path, { force: true });
+async function removeOldImages(kind: ImageKind, folders: KnownFolders, owned: string[] | undefined, keep: string): Promise<void> {
+  for (const path of owned ?? []) if (path !== keep && isInside(join(folders.programData, kind), path)) await rm(path, { force: true });
 }
 
 export async function applyImage(kind: ImageKind, desired: ImageElement, ctx: ApplyContext): Promise<ElementOutcome> {
@@ -70,11 +70,11 @@ export async function applyImage(kind: ImageKind, desired: ImageElement, ctx: Ap
   const registry = ctx.platform.registry;
   if (await ctx.platform.isElevated()) {
     const changed = await writeCsp(registry, kind, path);
-    await removeOldImages(ctx.previous?.owned, path);
+    await removeOldImages(kind, ctx.folders, ctx.previous?.owned, path);
     return { status: 'applied', owned: [path], packages: { [PACKAGE_FIELD[kind]]: desired.version }, changedUserSettings: changed };
   }
   if (await pointsAt(registry, kind, path)) {
-    await removeOldImages(ctx.previous?.owned, path);
+    await removeOldImages(kind, ctx.folders, ctx.previous?.owned, path);
     return { status: 'applied', owned: [path], packages: { [PACKAGE_FIELD[kind]]: desired.version } };
   }
   const request = ((await readJson(requestPath(ctx.folders))) as MachineRequest | undefined) ?? {};
@@ -105,8 +105,7 @@ export async function applyMachineRequest(platform: Platform): Promise<MachineOu
     const wanted = request[kind];
     if (!wanted) continue;
     // The request file is writable by users: only a file under our folder with the named hash is used.
-    const inside = relative(folders.programData, wanted.path);
-    if (typeof wanted.path !== 'string' || inside.startsWith('..') || isAbsolute(inside)) {
+    if (typeof wanted.path !== 'string' || !isInside(folders.programData, wanted.path)) {
       outcomes.push({ kind, status: 'refused', detail: `${wanted.path} is not inside ${folders.programData}` });
       continue;
     }

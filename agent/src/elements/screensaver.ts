@@ -13,7 +13,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Screensaver } from '../../../src/branding/manifest.schemas.js';
-import { writeIfChanged } from '../files.js';
+import { isInside, writeIfChanged } from '../files.js';
 import type { RegistryValue } from '../platform.js';
 import { extensionOf, type ApplyContext, type ElementOutcome } from './element.js';
 
@@ -48,7 +48,7 @@ export async function applyScreensaver(desired: Screensaver, ctx: ApplyContext):
   if (policy) notes.push('a policy sets the screensaver (Software\\Policies\\…\\Control Panel\\Desktop) and wins over these values');
   // Old files under other extensions are not left behind when the type changes.
   const owned = [media];
-  for (const path of ctx.previous?.owned ?? []) if (path !== media) await rm(path, { force: true });
+  for (const path of ctx.previous?.owned ?? []) if (path !== media && isInside(folder, path)) await rm(path, { force: true });
   return {
     status: 'applied',
     owned,

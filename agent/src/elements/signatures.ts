@@ -175,7 +175,8 @@ export async function applySignatures(desired: ManifestSignatures, set: DeviceSi
   }
   const inSet = new Set(set.signatures.map((s) => s.name));
   for (const name of ctx.previous?.owned ?? []) {
-    if (inSet.has(name)) continue;
+    // Names come from the state file: one that is not a plain file name is not followed anywhere.
+    if (inSet.has(name) || !isSafeName(name)) continue;
     const ours = await isOurs(folder, name);
     if (ours === true) await removeSignature(folder, name);
     else if (ours === false) notes.push(`"${name}" left the set but was edited by the user: kept`);

@@ -9,7 +9,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TeamsBackgrounds } from '../../../src/branding/manifest.schemas.js';
-import { exists, writeIfChanged } from '../files.js';
+import { exists, isInside, writeIfChanged } from '../files.js';
 import type { KnownFolders } from '../platform.js';
 import { extensionOf, type ApplyContext, type ElementOutcome } from './element.js';
 
@@ -41,7 +41,10 @@ export async function applyTeamsBackgrounds(desired: TeamsBackgrounds, ctx: Appl
     }
   }
   const keep = new Set(owned);
-  for (const path of ctx.previous?.owned ?? []) if (!keep.has(path)) await rm(path, { force: true });
+  const uploadFolders = teamsUploadFolders(ctx.folders).map((t) => t.uploads);
+  for (const path of ctx.previous?.owned ?? []) {
+    if (!keep.has(path) && uploadFolders.some((folder) => isInside(folder, path))) await rm(path, { force: true });
+  }
   return {
     status: 'applied',
     owned,
