@@ -165,67 +165,71 @@ describe('the Windows agent under Wine', { skip: REQUIRED ? false : skip, timeou
   let output: string;
   const started = performance.now();
 
-  before(async () => {
-    assert.ok(wineVersion, `ONRAMP_TEST_REQUIRE_WINE=1 but ${skip}`);
-    dir = mkdtempSync(join(tmpdir(), 'onramp-wine-'));
-    // The executable, built once per bundle (the Node builds are cached across runs).
-    const build = spawnSync(process.execPath, [join(ROOT, 'scripts/build-agent.mjs'), '--quiet'], { encoding: 'utf8', timeout: 240_000 });
-    assert.equal(build.status, 0, `build:agent failed: ${build.stderr}`);
-    const exe = join(ROOT, 'dist/agent/onramp-agent.exe');
+  // A first run fetches two Node builds, builds the executable and makes the prefix: minutes on a loaded machine, bounded.
+  before(
+    async () => {
+      assert.ok(wineVersion, `ONRAMP_TEST_REQUIRE_WINE=1 but ${skip}`);
+      dir = mkdtempSync(join(tmpdir(), 'onramp-wine-'));
+      // The executable, built once per bundle (the Node builds are cached across runs).
+      const build = spawnSync(process.execPath, [join(ROOT, 'scripts/build-agent.mjs'), '--quiet'], { encoding: 'utf8', timeout: 240_000 });
+      assert.equal(build.status, 0, `build:agent failed: ${build.stderr}`);
+      const exe = join(ROOT, 'dist/agent/onramp-agent.exe');
 
-    const template = await templatePrefix();
-    prefix = join(dir, 'prefix');
-    assert.equal(spawnSync('cp', ['-a', template, prefix]).status, 0, 'copying the Wine prefix');
-    const profileDir = join(prefix, 'drive_c', 'users', userInfo().username);
-    appData = join(profileDir, 'AppData', 'Roaming');
-    localAppData = join(profileDir, 'AppData', 'Local');
+      const template = await templatePrefix();
+      prefix = join(dir, 'prefix');
+      assert.equal(spawnSync('cp', ['-a', template, prefix]).status, 0, 'copying the Wine prefix');
+      const profileDir = join(prefix, 'drive_c', 'users', userInfo().username);
+      appData = join(profileDir, 'AppData', 'Roaming');
+      localAppData = join(profileDir, 'AppData', 'Local');
 
-    const pki = await writeTestPki(dir, UPN);
-    storage = await sqliteBackend.open();
-    server = await startDeviceServer({ storage, env: pki.env, users: [profile(UPN)], beforeListen: (app) => brandingStandIn(app, () => server) });
+      const pki = await writeTestPki(dir, UPN);
+      storage = await sqliteBackend.open();
+      server = await startDeviceServer({ storage, env: pki.env, users: [profile(UPN)], beforeListen: (app) => brandingStandIn(app, () => server) });
 
-    // The user's Windows: a Russian Outlook that has made its profile (the account key names the
-    // mailbox as Outlook does, UTF-16LE in REG_BINARY), a screensaver timeout of its own.
-    const setup = join(dir, 'setup.reg');
-    regFile(
-      setup,
-      [
-        'Windows Registry Editor Version 5.00',
-        '',
-        '[HKEY_CURRENT_USER\\Software\\Microsoft\\Office\\16.0\\Common\\General]',
-        `"Signatures"="${SIGNATURE_FOLDER}"`,
-        '',
-        `[${ACCOUNT_KEY.replace('HKCU', 'HKEY_CURRENT_USER')}]`,
-        `"Account Name"=hex:${regHex(Buffer.from(`${UPN}\0`, 'utf16le'))}`,
-        '',
-        '[HKEY_CURRENT_USER\\Software\\Microsoft\\Office\\16.0\\Outlook\\Setup]',
-        '"DisableRoamingSignaturesTemporaryToggle"=dword:00000001',
-        '',
-        '[HKEY_CURRENT_USER\\Control Panel\\Desktop]',
-        '"ScreenSaveTimeOut"="60"',
-        '',
-      ].join('\n'),
-    );
-    assert.equal((await wineReg(prefix, ['import', windowsPath(setup)])).code, 0, 'reg import of the setup');
+      // The user's Windows: a Russian Outlook that has made its profile (the account key names the
+      // mailbox as Outlook does, UTF-16LE in REG_BINARY), a screensaver timeout of its own.
+      const setup = join(dir, 'setup.reg');
+      regFile(
+        setup,
+        [
+          'Windows Registry Editor Version 5.00',
+          '',
+          '[HKEY_CURRENT_USER\\Software\\Microsoft\\Office\\16.0\\Common\\General]',
+          `"Signatures"="${SIGNATURE_FOLDER}"`,
+          '',
+          `[${ACCOUNT_KEY.replace('HKCU', 'HKEY_CURRENT_USER')}]`,
+          `"Account Name"=hex:${regHex(Buffer.from(`${UPN}\0`, 'utf16le'))}`,
+          '',
+          '[HKEY_CURRENT_USER\\Software\\Microsoft\\Office\\16.0\\Outlook\\Setup]',
+          '"DisableRoamingSignaturesTemporaryToggle"=dword:00000001',
+          '',
+          '[HKEY_CURRENT_USER\\Control Panel\\Desktop]',
+          '"ScreenSaveTimeOut"="60"',
+          '',
+        ].join('\n'),
+      );
+      assert.equal((await wineReg(prefix, ['import', windowsPath(setup)])).code, 0, 'reg import of the setup');
 
-    const config = join(dir, 'agent.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        serverUrl: `https://127.0.0.1:${server.port}`,
-        upn: UPN,
-        hostname: HOSTNAME,
-        credentials: { certFile: windowsPath(pki.agent.certFile), keyFile: windowsPath(pki.agent.keyFile) },
-        caFile: windowsPath(pki.agent.caFile),
-        retries: 1,
-        retryBaseDelayMs: 10,
-        requestTimeoutMs: 20_000,
-      }),
-    );
-    const log = join(dir, 'agent.log');
-    exitCode = await runWine(prefix, [exe, 'sync', '--now', '--config', windowsPath(config)], log);
-    output = readFileSync(log, 'utf8');
-  });
+      const config = join(dir, 'agent.json');
+      writeFileSync(
+        config,
+        JSON.stringify({
+          serverUrl: `https://127.0.0.1:${server.port}`,
+          upn: UPN,
+          hostname: HOSTNAME,
+          credentials: { certFile: windowsPath(pki.agent.certFile), keyFile: windowsPath(pki.agent.keyFile) },
+          caFile: windowsPath(pki.agent.caFile),
+          retries: 1,
+          retryBaseDelayMs: 10,
+          requestTimeoutMs: 20_000,
+        }),
+      );
+      const log = join(dir, 'agent.log');
+      exitCode = await runWine(prefix, [exe, 'sync', '--now', '--config', windowsPath(config)], log);
+      output = readFileSync(log, 'utf8');
+    },
+    { timeout: 280_000 },
+  );
 
   after(async () => {
     if (prefix) spawnSync('wineserver', ['-k'], { env: { ...process.env, WINEPREFIX: prefix }, timeout: 30_000 });
