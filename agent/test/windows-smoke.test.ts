@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -178,7 +178,10 @@ describe('the Windows agent under Wine', { skip: REQUIRED ? false : skip, timeou
       const template = await templatePrefix();
       prefix = join(dir, 'prefix');
       assert.equal(spawnSync('cp', ['-a', template, prefix]).status, 0, 'copying the Wine prefix');
-      const profileDir = join(prefix, 'drive_c', 'users', userInfo().username);
+      // The prefix's one user profile (Wine names it after the Unix user that made the prefix).
+      const users = readdirSync(join(prefix, 'drive_c', 'users')).filter((name) => name !== 'Public');
+      assert.equal(users.length, 1, `one user profile in the prefix: ${users.join(', ')}`);
+      const profileDir = join(prefix, 'drive_c', 'users', users[0]!);
       appData = join(profileDir, 'AppData', 'Roaming');
       localAppData = join(profileDir, 'AppData', 'Local');
 
