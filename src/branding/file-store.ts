@@ -12,6 +12,12 @@ import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
+/** Files a device may download: described once (they never change), read from the file store. */
+export interface ServableFiles {
+  describe(sha256: string): Promise<{ contentType: string; size: number } | undefined>;
+  read(sha256: string, range?: { start: number; end: number }): NodeJS.ReadableStream;
+}
+
 /** An upload written to a temporary file while it was hashed; `keep()` moves it to its name, `discard()` removes it. */
 export interface StagedFile {
   path: string;

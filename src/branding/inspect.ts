@@ -73,7 +73,26 @@ async function mp4Problem(path: string, size: number): Promise<string | undefine
   }
 }
 
-export async function inspectBrandingFile(staged: StagedFile, limits: InspectLimits): Promise<InspectedFile> {
+/** File name extensions that claim a type; a name claiming another type than the content is refused (a PNG named .mp4). */
+const CLAIMED: Record<string, string> = {
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  jfif: 'image/jpeg',
+  mp4: 'video/mp4',
+  m4v: 'video/mp4',
+  webm: 'video/webm',
+};
+
+export async function inspectBrandingFile(staged: StagedFile, limits: InspectLimits, fileName = ''): Promise<InspectedFile> {
+  const found = await inspectContent(staged, limits);
+  const extension = /\.([A-Za-z0-9]+)$/.exec(fileName)?.[1]?.toLowerCase();
+  const claimed = extension ? CLAIMED[extension] : undefined;
+  if (claimed && claimed !== found.contentType) throw refuse(`the file is named .${extension} but its content is ${found.contentType}`);
+  return found;
+}
+
+async function inspectContent(staged: StagedFile, limits: InspectLimits): Promise<InspectedFile> {
   if (staged.size === 0) throw refuse('the file is empty');
   const image = sniffImageType(staged.head);
   if (image === 'image/png' || image === 'image/jpeg') {
