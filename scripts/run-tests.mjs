@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under src/ and test/ with node's test runner (TypeScript through tsx),
+// Runs every *.test.ts under src/, test/ and agent/ with node's test runner (TypeScript through tsx),
 // and says up front which storage backends the run covers.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ function findTests(dir, out = []) {
 }
 
 const filter = process.argv.slice(2);
-const files = ['src', 'test']
+const files = ['src', 'test', 'agent']
   .flatMap((d) => findTests(d))
   .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)))
   .sort();

@@ -14,7 +14,7 @@ const SRC = resolve('src');
 const LAYERS: ReadonlyArray<readonly string[]> = [
   ['lib', 'config', 'pki', 'errors.ts'],
   ['db', 'http', 'graph', 'observability'],
-  ['auth', 'mail', 'onboarding', 'directory', 'devices', 'gateway', 'signatures', 'addin', 'portal', 'simulator'],
+  ['auth', 'mail', 'onboarding', 'directory', 'devices', 'gateway', 'signatures', 'addin', 'branding', 'portal', 'simulator'],
   ['app.ts', 'main.ts', 'cli.ts', 'demo.ts', 'onramp-config.ts', 'context.ts'],
 ];
 const FEATURES = new Set(LAYERS[2]);
@@ -28,6 +28,9 @@ const FEATURE_DEPENDENCIES: Record<string, readonly string[]> = {
   signatures: ['directory', 'devices'],
   // The add-in serves the planner's rendered signatures (model.ts, never the signatures' SQL).
   addin: ['signatures'],
+  // The manifest carries the user's signature set (the planner) and is planned from directory facts;
+  // assignments share the rules' criteria checks (directory/criteria.ts).
+  branding: ['signatures', 'directory'],
 };
 
 /** The contract every feature is built from: types only, erased at build, so no runtime arrow runs up. */
@@ -104,4 +107,32 @@ test('the check itself sees a wrong-way import', () => {
   assert.equal(violation(file('onboarding/onboarding.service.ts'), file('context.ts'), true), undefined);
   assert.equal(violation(file('onboarding/invitations.service.ts'), file('mail/outbox.ts'), false), undefined);
   assert.equal(violation(file('main.ts'), file('onboarding/onboarding.plugin.ts'), false), undefined);
+});
+
+/**
+ * The device agent (agent/) is built into its own executable: from the server it may take the contract
+ * modules only (TypeBox schemas and plain constants), or types (erased at build), so its bundle never
+ * pulls in Fastify, the database or the server's configuration.
+ */
+const AGENT = resolve('agent/src');
+const AGENT_MAY_IMPORT = [/^src\/.*\.schemas\.ts$/, /^src\/devices\/packages\.ts$/];
+
+function agentViolation(to: string, typeOnly: boolean): string | undefined {
+  if (to.startsWith(AGENT) || typeOnly) return undefined;
+  const target = relative(resolve('.'), to);
+  if (AGENT_MAY_IMPORT.some((allowed) => allowed.test(target))) return undefined;
+  return `the agent may import ${target} for its types only (import type)`;
+}
+
+test('the agent imports only the contract from the server (schemas, constants, types)', () => {
+  const problems: string[] = [];
+  for (const file of sourceFiles(AGENT)) {
+    for (const { target, typeOnly } of importsOf(file)) {
+      const why = agentViolation(target, typeOnly);
+      if (why) problems.push(`${relative(AGENT, file)} → ${why}`);
+    }
+  }
+  assert.deepEqual(problems, []);
+  assert.match(agentViolation(resolve('src/devices/beacon.ts'), false) ?? '', /types only/);
+  assert.equal(agentViolation(resolve('src/branding/manifest.schemas.ts'), false), undefined);
 });

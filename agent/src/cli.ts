@@ -1,0 +1,112 @@
+/**
+ * The command line (agent/src/main.ts runs it):
+ *   onramp-agent sync --now [--config <file>]   one sync at once (on demand)
+ *   onramp-agent sync [--config <file>]         one sync after a random delay of up to the jitter (logon/boot tasks)
+ *   onramp-agent run [--config <file>]          the loop: a sync, then every interval plus jitter
+ *   onramp-agent machine [--config <file>]      the SYSTEM part: PersonalizationCSP for wallpaper and lock screen
+ * Exit codes: 0 done, 1 could not run (config, credentials), 2 an element failed, 3 offline (applied from the cache).
+ */
+import { join } from 'node:path';
+import { AgentConfigError, loadAgentConfig, type AgentConfig } from './config.js';
+import { applyMachineRequest } from './elements/images.js';
+import { FakeRootPlatform } from './fake-root.js';
+import { DeviceClient } from './http-client.js';
+import type { Platform } from './platform.js';
+import { DEFAULT_JITTER_MINUTES, runLoop } from './scheduler.js';
+import { StateStore } from './state.js';
+import { syncOnce, type SyncResult } from './sync.js';
+
+export const USAGE = `usage: onramp-agent <sync [--now] | run | machine> [--config <file>]`;
+
+/** The Windows platform (agent/src/windows/: registry through reg.exe, the user's real folders), loaded only on Windows. */
+async function loadWindowsPlatform(_config: AgentConfig): Promise<Platform> {
+  const { WindowsPlatform } = await import('./windows/windows-platform.js');
+  return new WindowsPlatform();
+}
+
+export async function createPlatform(config: AgentConfig): Promise<Platform> {
+  if (config.fakeRoot) return new FakeRootPlatform({ root: config.fakeRoot.root, elevated: config.fakeRoot.elevated });
+  if (process.platform === 'win32') return loadWindowsPlatform(config);
+  throw new AgentConfigError(`on ${process.platform} the agent runs only against a fake root (set fakeRoot in the config)`);
+}
+
+function defaultConfigFile(): string {
+  return process.platform === 'win32' ? join(process.env.ProgramData ?? 'C:\\ProgramData', 'onramp', 'agent.json') : 'agent.json';
+}
+
+function exitCodeOf(result: SyncResult): number {
+  if (Object.values(result.elements).some((e) => e?.status === 'failed')) return 2;
+  return result.manifestSource === 'server' ? 0 : 3;
+}
+
+function summary(result: SyncResult): string {
+  const lines = [`manifest ${result.manifestVersion ?? '(none)'} from ${result.manifestSource}${result.serverProblem ? ` — ${result.serverProblem}` : ''}`];
+  for (const [name, report] of Object.entries(result.elements)) {
+    lines.push(`  ${name}: ${report!.status}${report!.applied ? ` (${report!.applied})` : ''}${report!.detail ? ` — ${report!.detail}` : ''}`);
+  }
+  lines.push(`  beacons: ${result.beacons.delivered} delivered, ${result.beacons.queued} queued, ${result.beacons.dropped} dropped`);
+  return lines.join('\n');
+}
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** Ends `run` (SIGINT/SIGTERM in main.ts). */
+  signal?: AbortSignal;
+}
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  let configFile = defaultConfigFile();
+  let now = false;
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    if (arg === '--now') now = true;
+    else if (arg === '--config' && rest[i + 1]) configFile = rest[++i]!;
+    else {
+      io.err(`unknown argument ${arg}\n${USAGE}`);
+      return 1;
+    }
+  }
+  if (command !== 'sync' && command !== 'run' && command !== 'machine') {
+    io.err(USAGE);
+    return 1;
+  }
+  let client: DeviceClient | undefined;
+  try {
+    const config = loadAgentConfig(configFile);
+    const platform = await createPlatform(config);
+    if (command === 'machine') {
+      for (const outcome of await applyMachineRequest(platform)) io.out(`${outcome.kind}: ${outcome.status}${outcome.detail ? ` — ${outcome.detail}` : ''}`);
+      return 0;
+    }
+    client = await DeviceClient.fromConfig(config);
+    const store = new StateStore((await platform.folders()).agentData);
+    const deps = { config, platform, client, store };
+    if (command === 'sync') {
+      if (!now) {
+        const delay = (config.jitterMinutes ?? DEFAULT_JITTER_MINUTES) * 60_000 * Math.random();
+        await new Promise((r) => setTimeout(r, delay));
+      }
+      const result = await syncOnce(deps);
+      io.out(summary(result));
+      return exitCodeOf(result);
+    }
+    await runLoop({
+      config,
+      signal: io.signal ?? new AbortController().signal,
+      sync: async () => {
+        const result = await syncOnce(deps);
+        io.out(summary(result));
+        return result;
+      },
+      onError: (err) => io.err(`sync failed: ${(err as Error).message}`),
+    });
+    return 0;
+  } catch (err) {
+    io.err(err instanceof AgentConfigError ? err.message : `onramp-agent: ${(err as Error).message}`);
+    return 1;
+  } finally {
+    client?.close();
+  }
+}
