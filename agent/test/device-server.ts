@@ -1,6 +1,7 @@
 /**
  * The real onramp device listener for the agent's end-to-end tests: the gateway (mTLS, identity
- * binding, audit) over a test PKI, beacons, the device signature route over a DirectoryPlanner, on
+ * binding, audit) over a test PKI, beacons, the device signature route over a DirectoryPlanner and
+ * branding (the manifest and asset routes, the store the test uploads files and assignments to), on
  * 127.0.0.1. It can be stopped and started again on the same port with the same database (the
  * agent's "server down, then back" case). The agent gets PEM files for Alice's certificate.
  */
@@ -9,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildDeviceApp } from '../../src/app.js';
+import { createBranding, type BrandingFeature } from '../../src/branding/branding.plugin.js';
 import type { OnrampContext } from '../../src/context.js';
 import { applyDirectoryPage, saveSyncState } from '../../src/directory/directory.queries.js';
 import { resolveGatewayMaterial } from '../../src/gateway/gateway-material.js';
@@ -85,24 +87,22 @@ export interface DeviceServer {
   readonly app: FastifyInstance;
   readonly ctx: OnrampContext;
   readonly planner: DirectoryPlanner;
+  /** Branding as the public app's admin API would change it (files, assignments). */
+  readonly branding: BrandingFeature;
+  /** Stops listening; the branding feature stays (call `branding.close()` at the end). */
   stop(): Promise<void>;
   /** Listens again on the same port, with the same database. */
   start(): Promise<void>;
 }
 
-export async function startDeviceServer(options: {
-  storage: TestStorage;
-  env: Record<string, string>;
-  users: DirectoryProfile[];
-  /** Called with the app before it listens (and again at every start). */
-  beforeListen?: (app: FastifyInstance, ctx: OnrampContext) => Promise<void>;
-}): Promise<DeviceServer> {
+export async function startDeviceServer(options: { storage: TestStorage; env: Record<string, string>; users: DirectoryProfile[] }): Promise<DeviceServer> {
   const { storage } = options;
   const config = loadConfig({ env: { ...options.env, ...storage.env } });
   const ctx: OnrampContext = { config, storage, log: createLogger('silent'), clock: systemClock, demo: false, instanceId: 'agent-test' };
   await applyDirectoryPage(storage.db, options.users, [], new Date().toISOString());
   await saveSyncState(storage.db, { deltaLink: 'https://graph/delta?token=1', lastSyncAt: new Date().toISOString(), lastError: null });
   const planner = new DirectoryPlanner(storage.db);
+  const branding = createBranding(ctx, { signatures: planner });
   let app: FastifyInstance | undefined;
   let port = 0;
   const server: DeviceServer = {
@@ -115,6 +115,7 @@ export async function startDeviceServer(options: {
     },
     ctx,
     planner,
+    branding,
     async stop() {
       await app?.close();
       app = undefined;
@@ -122,8 +123,7 @@ export async function startDeviceServer(options: {
     async start() {
       const material = await resolveGatewayMaterial(ctx);
       assert.ok(material);
-      const next = await buildDeviceApp(ctx, material, { planner });
-      if (options.beforeListen) await options.beforeListen(next, ctx);
+      const next = await buildDeviceApp(ctx, material, { planner, branding });
       const address = await next.listen({ host: '127.0.0.1', port });
       port = Number(new URL(address).port);
       app = next;
