@@ -78,6 +78,7 @@ describe('agent end to end over real mTLS against the device listener', () => {
   let storage: TestStorage;
   let server: DeviceServer;
   let configFile: string;
+  let pfxConfigFile: string;
   const ids: Record<string, number> = {};
   /** What the server serves this device now (the branding planner, as the manifest route asks it). */
   const served = async () => (await server.branding.manifests.plan(UPN, HOSTNAME, new Date())).manifest;
@@ -128,6 +129,9 @@ describe('agent end to end over real mTLS against the device listener', () => {
         fakeRoot: { root: 'root', elevated: true },
       }),
     );
+    pfxConfigFile = join(dir, 'agent-pfx.json');
+    const pfxConfig = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(pfxConfigFile, JSON.stringify({ ...pfxConfig, credentials: { pfxFile: pki.agent.pfxFile, passphraseFile: pki.agent.passphraseFile } }));
   });
 
   after(async () => {
@@ -283,5 +287,14 @@ describe('agent end to end over real mTLS against the device listener', () => {
     assert.equal(readdirSync(join(root, 'ProgramData', 'onramp', 'lockScreen')).length, 1);
     const device = await getDeviceState(storage.db, HOSTNAME.toLowerCase(), UPN);
     assert.equal(device?.lock_screen_version, before.elements.lockScreen!.version);
+  });
+
+  test('PFX credentials (with the password in its own file) reach the server the same way', async () => {
+    const { code, out } = await sync(pfxConfigFile);
+    assert.equal(status().manifestSource, 'server', out);
+    assert.equal(status().serverProblem, null);
+    // The damaged file is still on the server: asked for again, refused again.
+    assert.equal(code, 2);
+    assert.match(status().elements.lockScreen?.detail ?? '', /SHA-256/);
   });
 });

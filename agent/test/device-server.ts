@@ -18,7 +18,7 @@ import type { DirectoryProfile } from '../../src/graph/graph-port.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { loadConfig } from '../../src/onramp-config.js';
-import { createCrl, createIntermediateCa, createRootCa, issueClientCertificate, issueServerCertificate } from '../../src/pki/pki.js';
+import { createCrl, createIntermediateCa, createRootCa, issueClientCertificate, issueServerCertificate, toPfx } from '../../src/pki/pki.js';
 import { DirectoryPlanner } from '../../test/support/signature-planner.js';
 import type { TestStorage } from '../../test/support/storage.js';
 
@@ -26,6 +26,9 @@ export interface AgentCredentials {
   certFile: string;
   keyFile: string;
   caFile: string;
+  /** The same identity as a PKCS#12 file (RSA, what a Windows store exports) and its password file. */
+  pfxFile: string;
+  passphraseFile: string;
 }
 
 /** A root, an issuing CA, the server's certificate and `upn`'s client certificate, as files in `dir`. */
@@ -34,7 +37,8 @@ export async function writeTestPki(dir: string, upn: string): Promise<{ agent: A
   const issuing = await createIntermediateCa(root, 'agent test issuing');
   const server = await issueServerCertificate(issuing);
   const client = await issueClientCertificate(issuing, { upn, keyType: 'ec' });
-  const file = (name: string, text: string) => {
+  const rsaClient = await issueClientCertificate(issuing, { upn });
+  const file = (name: string, text: string | Buffer) => {
     const path = join(dir, name);
     writeFileSync(path, text);
     return path;
@@ -43,7 +47,13 @@ export async function writeTestPki(dir: string, upn: string): Promise<{ agent: A
   return {
     // What a device holds: its certificate with the issuing CA (the gateway checks the chain), its key,
     // and the root it trusts the server by.
-    agent: { certFile: file('client.pem', client.certPem + issuing.certPem), keyFile: file('client.key', client.keyPem), caFile: anchors },
+    agent: {
+      certFile: file('client.pem', client.certPem + issuing.certPem),
+      keyFile: file('client.key', client.keyPem),
+      caFile: anchors,
+      pfxFile: file('client.pfx', toPfx(rsaClient, [issuing.certPem], 'pfx secret')),
+      passphraseFile: file('client.pass', 'pfx secret\n'),
+    },
     env: {
       ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json',
       ONRAMP_DEVICE_SERVER_CERT_FILE: file('server.pem', server.certPem + issuing.certPem),
