@@ -17,7 +17,7 @@ import { appliedPackages, buildBeacon, enqueue } from './beacon.js';
 import { AgentConfigError, loadAgentConfig, parseAgentConfig } from './config.js';
 import { CorruptDownloadError, DeviceClient, ServerRefusedError, ServerUnreachableError } from './http-client.js';
 import { FakeRootPlatform } from './fake-root.js';
-import { nextDelayMs, runLoop } from './scheduler.js';
+import { nextDelayMs, runLoop, startDelayMs } from './scheduler.js';
 import { syncOnce } from './sync.js';
 import { SyncBusyError, withSyncLock } from './sync-lock.js';
 import { StateStore, type AgentState } from './state.js';
@@ -223,6 +223,20 @@ describe('beacon, queue, schedule, state', () => {
     assert.equal(
       nextDelayMs({ intervalMinutes: 5, jitterMinutes: 0 }, result, () => 0.9),
       5 * 60_000,
+    );
+    // sync without --now: up to the jitter (config, else a valid cached manifest, else the default).
+    assert.equal(
+      startDelayMs({}, undefined, () => 1),
+      10 * 60_000,
+    );
+    assert.equal(
+      startDelayMs({}, { sync: { jitterMinutes: 2 } }, () => 1),
+      10 * 60_000,
+      'a cache that fails the schema is not read',
+    );
+    assert.equal(
+      startDelayMs({ jitterMinutes: 1 }, undefined, () => 0.5),
+      30_000,
     );
   });
 
