@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { METHOD_ODATA_TYPES, REPORT_METHOD_NAMES } from '../graph/auth-methods.js';
 import type { AuthMethodKind } from '../graph/graph-port.js';
 import type { SimResponse } from './identity.js';
-import { compareBy, evaluate, FilterSyntaxError, parseFilter, parseOrderBy, parseSearch, searchMatches, type ParsedFilter } from './odata.js';
+import { compareBy, evaluate, FilterSyntaxError, parseFilter, parseOrderBy, parseSearch, searchMatches, type FilterNode, type ParsedFilter } from './odata.js';
 import { stableGuid, type SimUser, type Tenant } from './tenant.js';
 
 export const MAX_BATCH = 20;
@@ -440,6 +440,7 @@ export class GraphApi {
           `Operator '${parsed.advanced[0]}' is not supported because the required parameters might be missing. Try adding $count with a value of true and the ConsistencyLevel header with a value of eventual.`,
         );
       }
+      users = this.#byUpnFilter(parsed.root) ?? users;
       users = users.filter((u) => evaluate(parsed.root, u as unknown as Record<string, unknown>));
     }
     const searchText = query.get('$search');
@@ -467,6 +468,23 @@ export class GraphApi {
       users.sort(compareBy<SimUser>(parsed.keys));
     }
     return users;
+  }
+
+  /**
+   * The candidates of a `userPrincipalName eq '…'` or `in (…)` filter, found by key rather than by
+   * evaluating the filter on every user: an invitation run asks this for 15 users at a time, and a scan
+   * of a 10,000-user tenant per ask made the simulator, not the 30 ms latency, the bench's Graph cost.
+   * Undefined for any other filter. The filter is still evaluated on the candidates.
+   */
+  #byUpnFilter(root: FilterNode): SimUser[] | undefined {
+    const values = root.kind === 'in' ? root.values : root.kind === 'compare' && root.op === 'eq' ? [root.value] : undefined;
+    if (!values || !('property' in root) || root.property !== 'userPrincipalName' || !values.every((v) => typeof v === 'string')) return undefined;
+    const found = new Set<SimUser>();
+    for (const upn of values as string[]) {
+      const user = this.tenant.findByUpn(upn);
+      if (user) found.add(user);
+    }
+    return [...found];
   }
 
   private listUsers(query: URLSearchParams, ctx: RequestContext): SimResponse {
