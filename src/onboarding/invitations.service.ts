@@ -9,7 +9,16 @@ import { everyMs, RecurringJob, type JobBoard } from '../db/recurring-job.js';
 import { enqueueEmails, type GivenUpEmail, type GiveUpHandler, type QueuedEmail } from '../mail/outbox.js';
 import { escalationEmail, userEmail, type Branding, type EmailSubjects } from './email-templates.js';
 import type { invitationsConfig } from './invitations.config.js';
-import { campaignGroups, dueUsers, knownDirectoryUpn, latestEvents, markEmailFailed, type TrackedUser, type TrackedUserUpdate } from './invitations.queries.js';
+import {
+  campaignGroups,
+  dueUsers,
+  knownDirectoryUpn,
+  latestEvents,
+  markEmailFailed,
+  updateCheckedUsers,
+  type CheckedUserPatch,
+  type TrackedUser,
+} from './invitations.queries.js';
 import { decide, isRegistered, WORKFLOW_EVENT, type Decision, type WorkflowEventType } from './invitations.rules.js';
 import { appendEvents, updateUser, type BulkDialect, type NewUserEvent } from './onboarding.queries.js';
 import { ACTOR_SYSTEM, linkTokenOf, MFA_STATE, USER_STATUS } from './onboarding.domain.js';
@@ -409,8 +418,7 @@ export class InvitationService {
     }
 
     planningStarted = performance.now();
-    const rows: Array<{ user: TrackedUser; patch: TrackedUserUpdate; events: WorkflowEvent[]; emails: QueuedEmail[]; count: keyof RunSummary | undefined }> =
-      [];
+    const rows: Array<{ user: TrackedUser; patch: CheckedUserPatch; events: WorkflowEvent[]; emails: QueuedEmail[]; count: keyof RunSummary | undefined }> = [];
     for (const p of planned) rows.push({ user: p.user, ...this.#plan(p, addResults, nowIso) });
     phases.planning += performance.now() - planningStarted;
 
@@ -419,8 +427,9 @@ export class InvitationService {
     await storage.db.transaction().execute(async (trx) => {
       const events: WorkflowEvent[] = [];
       const emails: QueuedEmail[] = [];
+      const written = await updateCheckedUsers(trx, storage.dialect, rows, nowIso);
       for (const row of rows) {
-        if (!(await updateUser(trx, row.user.id, row.user.version, row.patch, nowIso))) {
+        if (!written.has(row.user.id)) {
           summary.skipped++;
           continue;
         }
@@ -443,13 +452,13 @@ export class InvitationService {
     p: { user: TrackedUser; dir: DirectoryUser | null; decision: Decision; registered: boolean; inGroup: boolean },
     addResults: Map<string, { ok: boolean; message?: string }>,
     nowIso: string,
-  ): { patch: TrackedUserUpdate; events: WorkflowEvent[]; emails: QueuedEmail[]; count: keyof RunSummary | undefined } {
+  ): { patch: CheckedUserPatch; events: WorkflowEvent[]; emails: QueuedEmail[]; count: keyof RunSummary | undefined } {
     const { user, dir, decision } = p;
     const events: WorkflowEvent[] = [];
     const emails: QueuedEmail[] = [];
     const event = (type: WorkflowEventType, detail: Record<string, unknown> = {}) =>
       events.push({ tracked_user_id: user.id, type, detail: { from: user.invite_status, ...detail } });
-    const patch: TrackedUserUpdate = { last_checked: nowIso };
+    const patch: CheckedUserPatch = { last_checked: nowIso };
     if (dir) {
       Object.assign(patch, {
         display_name: dir.displayName,
