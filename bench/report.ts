@@ -1,5 +1,5 @@
 /** Writes a run's figures as the Markdown table (docs/BENCHMARKS.md) and the raw JSON. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Figure, MachineFacts } from './harness.js';
 
@@ -69,11 +69,25 @@ export function renderMarkdown(r: BenchReport): string {
   return lines.join('\n');
 }
 
+/**
+ * Where the hand-written part of BENCHMARKS.md begins (analyses such as where a scenario's time goes):
+ * a run rewrites what is above it and keeps the rest.
+ */
+export const PROSE_MARKER = '<!-- Written by hand from here on: `npm run bench` keeps it. -->';
+
+/** The hand-written part of the report at `file`, marker included; empty when there is none. */
+function keptProse(file: string): string {
+  if (!existsSync(file)) return '';
+  const text = readFileSync(file, 'utf8');
+  const at = text.indexOf(PROSE_MARKER);
+  return at < 0 ? '' : `\n${text.slice(at)}`;
+}
+
 export function writeReport(dir: string, r: BenchReport): { markdown: string; json: string } {
   mkdirSync(dir, { recursive: true });
   const markdown = join(dir, 'BENCHMARKS.md');
   const json = join(dir, 'benchmarks.json');
-  writeFileSync(markdown, renderMarkdown(r));
+  writeFileSync(markdown, renderMarkdown(r) + keptProse(markdown));
   writeFileSync(json, JSON.stringify(r, null, 2) + '\n');
   return { markdown, json };
 }

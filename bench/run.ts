@@ -28,6 +28,7 @@ import { signatureSanitiserScenario } from './scenarios/signatures.js';
 import { signaturePushScenario } from './scenarios/signature-push.js';
 import { trackingScenario } from './scenarios/tracking.js';
 import { metricsScenario } from './scenarios/metrics.js';
+import { outboxScenario } from './scenarios/outbox.js';
 import { uploadScenario } from './scenarios/upload.js';
 import { makePki, ROOT } from './support.js';
 import { startBenchTenant } from './tenant.js';
@@ -57,6 +58,7 @@ const SCENARIOS: Array<[string, Scenario]> = [
   ['8 signature rendering', signatureRenderingScenario],
   ['9 signature push', signaturePushScenario],
   ['10 metrics', metricsScenario],
+  ['11 outbox delivery', outboxScenario],
 ];
 
 /**
@@ -156,6 +158,10 @@ async function main(): Promise<void> {
       'raw PostgreSQL insert': 'pg, multi-row INSERTs of 1,000 rows in one transaction into the same table shape, in a private schema dropped afterwards.',
       'bare Liquid render':
         'liquidjs 10 rendering the same compiled signature template (its Liquid source, HTML-escaping outputs) for the same subjects, HTML string only, timed by CPU time in the bench process.',
+      'Graph floor':
+        "what an invitation run's Graph requests cost if nothing else did: the requests the simulator counted during the run × its 30 ms latency ÷ the Graph client's concurrency (4); measured in the same run from the same requests.",
+      'bare pooled nodemailer':
+        'nodemailer 7 alone, pooled with the same number of connections as the outbox sender, handed every message at once, sending to the same loopback SMTP server (bench/smtp-sink.ts) in the same run.',
     },
     notes,
   };

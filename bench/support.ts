@@ -38,8 +38,10 @@ export function runTs(script: string, args: string[], env: Record<string, string
 }
 
 /** Runs a compiled entry point under dist/, as `npm start` runs onramp (no TypeScript loader in the process). */
+/** `BENCH_CPU_PROF=<dir>`: every onramp child writes a CPU profile there (NODE_OPTIONS refuses --cpu-prof). */
 export function runBuilt(script: string, args: string[], env: Record<string, string>): ChildServer {
-  return runNode([join(ROOT, 'dist', script), ...args], env);
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  return runNode([...profile, join(ROOT, 'dist', script), ...args], env);
 }
 
 function runNode(nodeArgs: string[], env: Record<string, string>): ChildServer {

@@ -9,6 +9,9 @@ import type { ScenarioContext } from './context.js';
 
 const ATTRIBUTES: Target = { op: '>=', value: 5_000 };
 const BEACON: Target = { op: '>=', value: 3_000 };
+/** Issue 23 (wave 2): the share of the bare mTLS route's throughput each route keeps, same run. */
+const ATTRIBUTES_SHARE: Target = { op: '>=', value: 0.8 };
+const BEACON_SHARE: Target = { op: '>=', value: 0.5 };
 const SCENARIO = '4 device API';
 
 function beaconBody(upn: string): Record<string, unknown> {
@@ -34,7 +37,7 @@ function beaconBody(upn: string): Record<string, unknown> {
   };
 }
 
-async function measure(ctx: ScenarioContext, server: OnrampServer, route: string, body: unknown, target: Target): Promise<Figure> {
+async function measure(ctx: ScenarioContext, server: OnrampServer, route: string, body: unknown, target: Target, share: Target): Promise<Figure[]> {
   const metric = `POST ${route} throughput, mTLS keep-alive`;
   const url = `https://127.0.0.1:${server.devicePort}${route}`;
   let probe = await mtlsRequest(ctx.pki, url, 'POST', body);
@@ -57,7 +60,17 @@ async function measure(ctx: ScenarioContext, server: OnrampServer, route: string
     assertClean(`POST ${route}`, r);
     return r.rps;
   });
-  return figure(SCENARIO, metric, 'req/s', runs, target, { name: 'bare mTLS Fastify', value: ctx.baselines.mtlsRps });
+  return [
+    figure(SCENARIO, metric, 'req/s', runs, target, { name: 'bare mTLS Fastify', value: ctx.baselines.mtlsRps }),
+    figure(
+      SCENARIO,
+      `POST ${route} throughput ÷ bare mTLS Fastify's`,
+      '×',
+      runs.map((r) => r / ctx.baselines.mtlsRps),
+      share,
+      null,
+    ),
+  ];
 }
 
 export async function devicesScenario(ctx: ScenarioContext): Promise<Figure[]> {
@@ -68,12 +81,12 @@ export async function devicesScenario(ctx: ScenarioContext): Promise<Figure[]> {
   const server = await startOnrampServer({ workDir: ctx.workDir, name: 'devices', pki: ctx.pki, env: ctx.tenant.graphEnv });
   try {
     // Each route on its own: one breaking must not hide the other's figure.
-    for (const [route, body, target] of [
-      ['/api/getUserAttributes', { upn }, ATTRIBUTES],
-      ['/api/beacon', beaconBody(upn), BEACON],
+    for (const [route, body, target, share] of [
+      ['/api/getUserAttributes', { upn }, ATTRIBUTES, ATTRIBUTES_SHARE],
+      ['/api/beacon', beaconBody(upn), BEACON, BEACON_SHARE],
     ] as const) {
       try {
-        out.push(await measure(ctx, server, route, body, target));
+        out.push(...(await measure(ctx, server, route, body, target, share)));
       } catch (err) {
         out.push(broken(SCENARIO, `POST ${route} throughput, mTLS keep-alive`, 'req/s', target, err));
       }

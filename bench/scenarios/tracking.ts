@@ -12,6 +12,8 @@ import { mainToken } from './upload.js';
 
 const RPS: Target = { op: '>=', value: 5_000 };
 const P99: Target = { op: '<=', value: 20 };
+/** Issue 23 (wave 2): each route keeps at least this share of the bare route's throughput, same run. */
+const SHARE_OF_BARE: Target = { op: '>=', value: 0.75 };
 const SCENARIO = '3 tracking links';
 
 /** The link tokens onramp issued (`<id>.<secret>`), read from its embedded database (the bench is not a client of SQL otherwise). */
@@ -52,6 +54,14 @@ export async function trackingScenario(ctx: ScenarioContext): Promise<Figure[]> 
     out.push(
       figure(SCENARIO, rpsMetric, 'req/s', rps, RPS, { name: 'bare Fastify', value: ctx.baselines.httpRps }),
       figure(SCENARIO, p99Metric, 'ms', p99, P99, { name: 'bare Fastify', value: ctx.baselines.httpP99Ms }),
+      figure(
+        SCENARIO,
+        `GET ${route} throughput ÷ bare Fastify's`,
+        '×',
+        rps.map((r) => r / ctx.baselines.httpRps),
+        SHARE_OF_BARE,
+        null,
+      ),
     );
   }
   return out;

@@ -161,6 +161,10 @@ export const CampaignRun = Type.Object({
       summary: Type.Record(Type.String(), Type.Integer(), {
         description: 'processed, invited, reminded, escalated, activated, excluded, overdue, skipped, failed, errored',
       }),
+      phasesMs: Type.Record(Type.String(), Type.Integer({ minimum: 0 }), {
+        description:
+          "Where the run's time went, in ms: dueReads, directory, registrations, groupMembers, groupAdds, planning, writes, enqueue (each summed over the chunks run in parallel) and wall",
+      }),
     }),
   ),
   /** Set by POST: whether a run was started or scheduled. */

@@ -98,7 +98,9 @@ export function createOnboardingJobs(
             nextRunAt: job.nextRunAt,
             lastFinishedAt: job.lastFinishedAt,
             lastError: job.lastError,
-            lastSummary: workflow.lastRun ? { finishedAt: workflow.lastRun.finishedAt, summary: { ...workflow.lastRun.summary } } : null,
+            lastSummary: workflow.lastRun
+              ? { finishedAt: workflow.lastRun.finishedAt, summary: { ...workflow.lastRun.summary }, phasesMs: { ...workflow.lastRun.phasesMs } }
+              : null,
           };
         },
       });

@@ -2,14 +2,23 @@ import type { Static } from '@sinclair/typebox';
 import type { Transaction } from 'kysely';
 import type { Storage } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
-import { UpstreamError, type DirectoryUser, type GraphPort } from '../graph/graph-port.js';
+import { UpstreamError, type DirectoryUser, type GraphPort, type MfaRegistration } from '../graph/graph-port.js';
 import { HOUR_MS, type Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { everyMs, RecurringJob, type JobBoard } from '../db/recurring-job.js';
 import { enqueueEmails, type GivenUpEmail, type GiveUpHandler, type QueuedEmail } from '../mail/outbox.js';
 import { escalationEmail, userEmail, type Branding, type EmailSubjects } from './email-templates.js';
 import type { invitationsConfig } from './invitations.config.js';
-import { campaignGroups, dueUsers, knownDirectoryUpn, latestEvents, markEmailFailed, type TrackedUser, type TrackedUserUpdate } from './invitations.queries.js';
+import {
+  campaignGroups,
+  dueUsers,
+  knownDirectoryUpn,
+  latestEvents,
+  markEmailFailed,
+  updateCheckedUsers,
+  type CheckedUserPatch,
+  type TrackedUser,
+} from './invitations.queries.js';
 import { decide, isRegistered, WORKFLOW_EVENT, type Decision, type WorkflowEventType } from './invitations.rules.js';
 import { appendEvents, updateUser, type BulkDialect, type NewUserEvent } from './onboarding.queries.js';
 import { ACTOR_SYSTEM, linkTokenOf, MFA_STATE, USER_STATUS } from './onboarding.domain.js';
@@ -48,6 +57,42 @@ export interface RunSummary {
   failed: number;
   /** Users whose own lookup failed in `maxLookupFailures` runs in a row, now in Error. */
   errored: number;
+}
+
+/**
+ * Where a run's time went, in milliseconds. Chunks run in parallel, so a phase is the sum over the
+ * chunks that ran it and the phases add up to more than `wall`; `wall` is the run's own length.
+ */
+export interface RunPhases {
+  /** Reading the due users, page by page. */
+  dueReads: number;
+  /** Users looked up by UPN (with their managers). */
+  directory: number;
+  /** MFA registration state of the enabled users found. */
+  registrations: number;
+  /** Reading the campaign groups' members (once per group and run). */
+  groupMembers: number;
+  /** Adding registered users to their group. */
+  groupAdds: number;
+  /** Deciding per user and writing their emails (CPU). */
+  planning: number;
+  /** Each chunk's status changes and history, written in its transaction. */
+  writes: number;
+  /** The chunk's emails written into the outbox, inside the same transaction. */
+  enqueue: number;
+  wall: number;
+}
+
+type PhaseName = Exclude<keyof RunPhases, 'wall'>;
+
+/** Adds the time `work` takes to its phase. */
+async function timed<T>(phases: RunPhases, phase: PhaseName, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await work();
+  } finally {
+    phases[phase] += performance.now() - started;
+  }
 }
 
 type GroupOf = (campaignId: number) => string;
@@ -156,13 +201,14 @@ export class InvitationService {
       failed: 0,
       errored: 0,
     };
+    const phases: RunPhases = { dueReads: 0, directory: 0, registrations: 0, groupMembers: 0, groupAdds: 0, planning: 0, writes: 0, enqueue: 0, wall: 0 };
     const progress = { directoryAnswered: false, probed: false };
     const groups = await campaignGroups(db);
     const members = new Map<string, Promise<Set<string>>>();
     const membersOf = (groupId: string) => {
       let m = members.get(groupId);
       if (!m) {
-        const listing = this.deps.graph.listGroupMemberIds(groupId);
+        const listing = timed(phases, 'groupMembers', () => this.deps.graph.listGroupMemberIds(groupId));
         m = listing;
         members.set(groupId, listing);
         // A failed listing is not kept: the next chunk asks again instead of failing on the same error.
@@ -171,17 +217,22 @@ export class InvitationService {
       return m;
     };
     const started = clock.now();
+    const startedAt = performance.now();
     const checkedBefore = new Date(started.getTime() - settings.checkIntervalHours * HOUR_MS).toISOString();
     let afterId = 0;
     let consecutiveFailures = 0;
     for (;;) {
-      const page = await dueUsers(db, { checkedBeforeIso: checkedBefore, afterId, limit: settings.chunkSize * settings.graphConcurrency });
+      const page = await timed(phases, 'dueReads', () =>
+        dueUsers(db, { checkedBeforeIso: checkedBefore, afterId, limit: settings.chunkSize * settings.graphConcurrency }),
+      );
       if (page.length === 0) break;
       afterId = page[page.length - 1]!.id;
       const chunks: TrackedUser[][] = [];
       for (let i = 0; i < page.length; i += settings.chunkSize) chunks.push(page.slice(i, i + settings.chunkSize));
       const outcomes = await Promise.all(
-        chunks.map((chunk) => this.#processIsolating(chunk, (campaignId) => groups.get(campaignId) || this.deps.defaultGroupId, membersOf, summary, progress)),
+        chunks.map((chunk) =>
+          this.#processIsolating(chunk, (campaignId) => groups.get(campaignId) || this.deps.defaultGroupId, membersOf, summary, phases, progress),
+        ),
       );
       // A failing chunk is split until the users it fails on are alone (see #processIsolating); each
       // of those is noted, and goes to Error after maxLookupFailures runs in a row. A chunk that fails
@@ -212,13 +263,15 @@ export class InvitationService {
       }
       if (isolated.length > 0) await this.#noteLookupFailures(isolated, summary);
     }
-    log.info({ ...summary, ms: clock.now().getTime() - started.getTime() }, 'invitation run finished');
-    this.lastRun = { finishedAt: clock.now().toISOString(), summary };
+    phases.wall = performance.now() - startedAt;
+    for (const phase of Object.keys(phases) as Array<keyof RunPhases>) phases[phase] = Math.round(phases[phase]);
+    log.info({ ...summary, ms: clock.now().getTime() - started.getTime(), phasesMs: phases }, 'invitation run finished');
+    this.lastRun = { finishedAt: clock.now().toISOString(), summary, phasesMs: phases };
     return summary;
   }
 
   /** The last run this instance finished, and what it did (the portal's campaign status). */
-  lastRun: { finishedAt: string; summary: RunSummary } | undefined;
+  lastRun: { finishedAt: string; summary: RunSummary; phasesMs: RunPhases } | undefined;
 
   /**
    * Processes a chunk; when Graph fails on it for reasons about its users (aboutTheseUsers), splits it
@@ -232,18 +285,19 @@ export class InvitationService {
     groupOf: GroupOf,
     membersOf: MembersOf,
     summary: RunSummary,
+    phases: RunPhases,
     progress: { directoryAnswered: boolean; probed: boolean },
   ): Promise<{ unprocessed: TrackedUser[]; isolated: Array<{ user: TrackedUser; reason: string }>; error?: unknown }> {
     try {
-      await this.#processChunk(users, groupOf, membersOf, summary);
+      await this.#processChunk(users, groupOf, membersOf, summary, phases);
       progress.directoryAnswered = true;
       return { unprocessed: [], isolated: [] };
     } catch (err) {
       if (!aboutTheseUsers(err)) return { unprocessed: users, isolated: [], error: err };
       if (users.length === 1) return { unprocessed: [], isolated: [{ user: users[0]!, reason: (err as Error).message }], error: err };
       const half = Math.ceil(users.length / 2);
-      const first = await this.#processIsolating(users.slice(0, half), groupOf, membersOf, summary, progress);
-      const second = await this.#processIsolating(users.slice(half), groupOf, membersOf, summary, progress);
+      const first = await this.#processIsolating(users.slice(0, half), groupOf, membersOf, summary, phases, progress);
+      const second = await this.#processIsolating(users.slice(half), groupOf, membersOf, summary, phases, progress);
       const wholeFailed = (r: typeof first, n: number) => r.unprocessed.length + r.isolated.length === n;
       if (!progress.directoryAnswered && wholeFailed(first, half) && wholeFailed(second, users.length - half))
         return { unprocessed: users, isolated: [], error: err };
@@ -317,26 +371,37 @@ export class InvitationService {
     });
   }
 
-  async #processChunk(users: TrackedUser[], groupOf: GroupOf, membersOf: MembersOf, summary: RunSummary): Promise<void> {
+  async #processChunk(users: TrackedUser[], groupOf: GroupOf, membersOf: MembersOf, summary: RunSummary, phases: RunPhases): Promise<void> {
     const { graph, settings, storage, clock } = this.deps;
-    const directory = await graph.getUsersByUpn(
-      users.map((u) => u.upn),
-      { withManager: true },
+    const directory = await timed(phases, 'directory', () =>
+      graph.getUsersByUpn(
+        users.map((u) => u.upn),
+        { withManager: true },
+      ),
     );
     const found = (u: TrackedUser) => directory.get(u.upn_key) ?? directory.get(u.upn.toLowerCase()) ?? null;
     const lookups = users.map((u) => found(u)).filter((d): d is DirectoryUser => d?.accountEnabled === true);
-    const registrations = lookups.length > 0 ? await graph.getMfaRegistrations(lookups.map((d) => d.id)) : new Map();
+    const registrations =
+      lookups.length > 0 ? await timed(phases, 'registrations', () => graph.getMfaRegistrations(lookups.map((d) => d.id))) : new Map<string, MfaRegistration>();
+    // The groups' members first (read once per run and shared), so that planning is CPU only.
+    const membersByGroup = new Map<string, Set<string>>();
+    for (const user of users) {
+      const groupId = groupOf(user.campaign_id);
+      if (groupId && !membersByGroup.has(groupId) && found(user)) membersByGroup.set(groupId, await membersOf(groupId));
+    }
     const now = clock.now();
     const nowIso = now.toISOString();
 
+    let planningStarted = performance.now();
     const planned: Array<{ user: TrackedUser; dir: DirectoryUser | null; decision: Decision; registered: boolean; inGroup: boolean }> = [];
     for (const user of users) {
       const dir = found(user);
       const groupId = groupOf(user.campaign_id);
-      const inGroup = dir ? (groupId ? (await membersOf(groupId)).has(dir.id) : false) || user.in_group === 1 : false;
+      const inGroup = dir ? (groupId ? membersByGroup.get(groupId)!.has(dir.id) : false) || user.in_group === 1 : false;
       const registered = dir ? isRegistered(registrations.get(dir.id), settings.countedMfaMethods) : false;
       planned.push({ user, dir, decision: decide(user, dir, registered, inGroup, now, settings), registered, inGroup });
     }
+    phases.planning += performance.now() - planningStarted;
 
     // Registered but not yet in the group: add them, batched per group.
     const toAdd = new Map<string, string[]>();
@@ -348,19 +413,23 @@ export class InvitationService {
     }
     const addResults = new Map<string, { ok: boolean; message?: string }>();
     for (const [groupId, ids] of toAdd) {
-      for (const [id, result] of await graph.addGroupMembers(groupId, ids))
+      for (const [id, result] of await timed(phases, 'groupAdds', () => graph.addGroupMembers(groupId, ids)))
         addResults.set(id, result.ok ? { ok: true } : { ok: false, message: `${result.status} ${result.code}: ${result.message}` });
     }
 
-    const rows: Array<{ user: TrackedUser; patch: TrackedUserUpdate; events: WorkflowEvent[]; emails: QueuedEmail[]; count: keyof RunSummary | undefined }> =
-      [];
+    planningStarted = performance.now();
+    const rows: Array<{ user: TrackedUser; patch: CheckedUserPatch; events: WorkflowEvent[]; emails: QueuedEmail[]; count: keyof RunSummary | undefined }> = [];
     for (const p of planned) rows.push({ user: p.user, ...this.#plan(p, addResults, nowIso) });
+    phases.planning += performance.now() - planningStarted;
 
+    const writesStarted = performance.now();
+    let enqueueMs = 0;
     await storage.db.transaction().execute(async (trx) => {
       const events: WorkflowEvent[] = [];
       const emails: QueuedEmail[] = [];
+      const written = await updateCheckedUsers(trx, storage.dialect, rows, nowIso);
       for (const row of rows) {
-        if (!(await updateUser(trx, row.user.id, row.user.version, row.patch, nowIso))) {
+        if (!written.has(row.user.id)) {
           summary.skipped++;
           continue;
         }
@@ -370,8 +439,12 @@ export class InvitationService {
         emails.push(...row.emails);
       }
       await appendWorkflowEvents(trx, events, nowIso, storage.dialect);
+      const enqueueStarted = performance.now();
       await enqueueEmails(trx, emails, { now, from: this.deps.mailFrom, maxParameters: storage.dialect.maxParameters });
+      enqueueMs = performance.now() - enqueueStarted;
     });
+    phases.enqueue += enqueueMs;
+    phases.writes += performance.now() - writesStarted - enqueueMs;
     if (rows.some((r) => r.emails.length > 0)) this.deps.onEmailsQueued?.();
   }
 
@@ -379,13 +452,13 @@ export class InvitationService {
     p: { user: TrackedUser; dir: DirectoryUser | null; decision: Decision; registered: boolean; inGroup: boolean },
     addResults: Map<string, { ok: boolean; message?: string }>,
     nowIso: string,
-  ): { patch: TrackedUserUpdate; events: WorkflowEvent[]; emails: QueuedEmail[]; count: keyof RunSummary | undefined } {
+  ): { patch: CheckedUserPatch; events: WorkflowEvent[]; emails: QueuedEmail[]; count: keyof RunSummary | undefined } {
     const { user, dir, decision } = p;
     const events: WorkflowEvent[] = [];
     const emails: QueuedEmail[] = [];
     const event = (type: WorkflowEventType, detail: Record<string, unknown> = {}) =>
       events.push({ tracked_user_id: user.id, type, detail: { from: user.invite_status, ...detail } });
-    const patch: TrackedUserUpdate = { last_checked: nowIso };
+    const patch: CheckedUserPatch = { last_checked: nowIso };
     if (dir) {
       Object.assign(patch, {
         display_name: dir.displayName,

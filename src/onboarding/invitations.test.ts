@@ -78,6 +78,21 @@ for (const backend of BACKENDS) {
 
         const first = await workflow.runOnce();
         assert.equal(first?.processed, 8);
+        // Where the run's time went: one chunk here, so its phases run one after another within the wall time.
+        const phases = workflow.lastRun!.phasesMs;
+        assert.deepEqual(Object.keys(phases).sort(), [
+          'directory',
+          'dueReads',
+          'enqueue',
+          'groupAdds',
+          'groupMembers',
+          'planning',
+          'registrations',
+          'wall',
+          'writes',
+        ]);
+        assert.ok(phases.directory > 0, 'the throttled lookups took time');
+        assert.ok(phases.wall >= phases.directory + phases.registrations, `phases within the wall time: ${JSON.stringify(phases)}`);
         assert.ok(tenant.sim.control.stats().throttled > 0, 'the first run met 429s with Retry-After');
         // Throttled runs wait out Retry-After: the later runs go unthrottled to keep the test short.
         tenant.sim.control.setFaults({ throttlePerSecond: 0 });

@@ -51,7 +51,7 @@ export interface CampaignRunStatus {
   lastFinishedAt: string | null;
   lastError: string | null;
   /** What the last run on this instance did (another instance's runs are not known here). */
-  lastSummary: { finishedAt: string; summary: Record<string, number> } | null;
+  lastSummary: { finishedAt: string; summary: Record<string, number>; phasesMs: Record<string, number> } | null;
 }
 
 export type EnrolOutcome =

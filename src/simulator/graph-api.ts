@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { METHOD_ODATA_TYPES, REPORT_METHOD_NAMES } from '../graph/auth-methods.js';
 import type { AuthMethodKind } from '../graph/graph-port.js';
 import type { SimResponse } from './identity.js';
-import { compareBy, evaluate, FilterSyntaxError, parseFilter, parseOrderBy, parseSearch, searchMatches, type ParsedFilter } from './odata.js';
+import { compareBy, evaluate, FilterSyntaxError, parseFilter, parseOrderBy, parseSearch, searchMatches, type FilterNode, type ParsedFilter } from './odata.js';
 import { stableGuid, type SimUser, type Tenant } from './tenant.js';
 
 export const MAX_BATCH = 20;
@@ -440,6 +440,7 @@ export class GraphApi {
           `Operator '${parsed.advanced[0]}' is not supported because the required parameters might be missing. Try adding $count with a value of true and the ConsistencyLevel header with a value of eventual.`,
         );
       }
+      users = this.#byUpnFilter(parsed.root) ?? users;
       users = users.filter((u) => evaluate(parsed.root, u as unknown as Record<string, unknown>));
     }
     const searchText = query.get('$search');
@@ -467,6 +468,23 @@ export class GraphApi {
       users.sort(compareBy<SimUser>(parsed.keys));
     }
     return users;
+  }
+
+  /**
+   * The candidates of a `userPrincipalName eq '…'` or `in (…)` filter, found by key rather than by
+   * evaluating the filter on every user: an invitation run asks this for 15 users at a time, and a scan
+   * of a 10,000-user tenant per ask made the simulator, not the 30 ms latency, the bench's Graph cost.
+   * Undefined for any other filter. The filter is still evaluated on the candidates.
+   */
+  #byUpnFilter(root: FilterNode): SimUser[] | undefined {
+    const values = root.kind === 'in' ? root.values : root.kind === 'compare' && root.op === 'eq' ? [root.value] : undefined;
+    if (!values || !('property' in root) || root.property !== 'userPrincipalName' || !values.every((v) => typeof v === 'string')) return undefined;
+    const found = new Set<SimUser>();
+    for (const upn of values as string[]) {
+      const user = this.tenant.findByUpn(upn);
+      if (user) found.add(user);
+    }
+    return [...found];
   }
 
   private listUsers(query: URLSearchParams, ctx: RequestContext): SimResponse {
@@ -501,9 +519,10 @@ export class GraphApi {
     return { status: 200, headers: { 'content-type': 'text/plain' }, body: String(users.length) };
   }
 
-  private page(rows: unknown[], size: number, query: URLSearchParams, link: string, context: string): SimResponse {
+  /** A page of `rows`; `shape` turns each row of the page into its answer (only the page's rows are shaped). */
+  private page<T>(rows: T[], size: number, query: URLSearchParams, link: string, context: string, shape?: (row: T) => unknown): SimResponse {
     const offset = decodeToken<{ o: number }>(query.get('$skiptoken'))?.o ?? 0;
-    const slice = rows.slice(offset, offset + size);
+    const slice = shape ? rows.slice(offset, offset + size).map(shape) : rows.slice(offset, offset + size);
     const body: Record<string, unknown> = { '@odata.context': context, value: slice };
     if (offset + size < rows.length) {
       const next = new URLSearchParams(query);
@@ -720,42 +739,54 @@ export class GraphApi {
    * Microsoft's docs say the report "doesn't work for disabled users".
    */
   private registrationRows(): Array<Record<string, unknown> & { id: string }> {
-    return [...this.tenant.users.values()]
-      .filter((u) => u.accountEnabled)
-      .map((u) => {
-        const names = u.methods.filter((m): m is Exclude<typeof m, 'password'> => m !== 'password').map((m) => REPORT_METHOD_NAMES[m]);
-        const mfa = u.methods.some((m) => m !== 'password' && m !== 'email');
-        const system = u.methods.includes('microsoftAuthenticator')
-          ? 'push'
-          : u.methods.includes('fido2') || u.methods.includes('passkey')
-            ? 'fido2'
-            : u.methods.includes('phone')
-              ? 'sms'
-              : u.methods.includes('softwareOath') || u.methods.includes('hardwareOath')
-                ? 'oath'
-                : null;
-        return {
-          id: u.id,
-          userPrincipalName: u.userPrincipalName,
-          userDisplayName: u.displayName,
-          userType: u.userType === 'Guest' ? 'guest' : 'member',
-          isAdmin: u.appRoles.includes('Onramp.Admin'),
-          isSsprRegistered: mfa,
-          isSsprEnabled: true,
-          isSsprCapable: mfa,
-          isMfaRegistered: mfa,
-          isMfaCapable: mfa,
-          isPasswordlessCapable: u.methods.includes('fido2') || u.methods.includes('passkey') || u.methods.includes('windowsHello'),
-          methodsRegistered: names,
-          isSystemPreferredAuthenticationMethodEnabled: true,
-          systemPreferredAuthenticationMethods: system ? [system] : [],
-          userPreferredMethodForSecondaryAuthentication: system ?? 'none',
-          lastUpdatedDateTime: METHOD_CREATED,
-        };
-      });
+    return this.reportedUsers().map((u) => this.registrationRow(u));
+  }
+
+  /** The users the registration report lists: disabled accounts are not in it. */
+  private reportedUsers(): SimUser[] {
+    return [...this.tenant.users.values()].filter((u) => u.accountEnabled);
+  }
+
+  private registrationRow(u: SimUser): Record<string, unknown> & { id: string } {
+    const names = u.methods.filter((m): m is Exclude<typeof m, 'password'> => m !== 'password').map((m) => REPORT_METHOD_NAMES[m]);
+    const mfa = u.methods.some((m) => m !== 'password' && m !== 'email');
+    const system = u.methods.includes('microsoftAuthenticator')
+      ? 'push'
+      : u.methods.includes('fido2') || u.methods.includes('passkey')
+        ? 'fido2'
+        : u.methods.includes('phone')
+          ? 'sms'
+          : u.methods.includes('softwareOath') || u.methods.includes('hardwareOath')
+            ? 'oath'
+            : null;
+    return {
+      id: u.id,
+      userPrincipalName: u.userPrincipalName,
+      userDisplayName: u.displayName,
+      userType: u.userType === 'Guest' ? 'guest' : 'member',
+      isAdmin: u.appRoles.includes('Onramp.Admin'),
+      isSsprRegistered: mfa,
+      isSsprEnabled: true,
+      isSsprCapable: mfa,
+      isMfaRegistered: mfa,
+      isMfaCapable: mfa,
+      isPasswordlessCapable: u.methods.includes('fido2') || u.methods.includes('passkey') || u.methods.includes('windowsHello'),
+      methodsRegistered: names,
+      isSystemPreferredAuthenticationMethodEnabled: true,
+      systemPreferredAuthenticationMethods: system ? [system] : [],
+      userPreferredMethodForSecondaryAuthentication: system ?? 'none',
+      lastUpdatedDateTime: METHOD_CREATED,
+    };
   }
 
   private registrationReport(query: URLSearchParams, ctx: RequestContext): SimResponse {
+    const link = `${ctx.baseUrl}/v1.0/reports/authenticationMethods/userRegistrationDetails`;
+    const context = `${ctx.baseUrl}/v1.0/$metadata#reports/authenticationMethods/userRegistrationDetails`;
+    if (query.get('$filter') === null && query.get('$orderby') === null) {
+      // Only the page's rows are made: making the whole tenant's for each page of 100 made reading the
+      // report quadratic in the tenant's size (a run's registrations took seconds of simulator time).
+      return this.page(this.reportedUsers(), REPORT_PAGE, query, link, context, (u) => this.registrationRow(u));
+    }
     let rows = this.registrationRows();
     const filterText = query.get('$filter');
     if (filterText !== null) {
@@ -769,13 +800,7 @@ export class GraphApi {
       if (!parsed.ok) return odataError(400, 'BadRequest', parsed.message);
       rows.sort(compareBy(parsed.keys));
     }
-    return this.page(
-      rows,
-      REPORT_PAGE,
-      query,
-      `${ctx.baseUrl}/v1.0/reports/authenticationMethods/userRegistrationDetails`,
-      `${ctx.baseUrl}/v1.0/$metadata#reports/authenticationMethods/userRegistrationDetails`,
-    );
+    return this.page(rows, REPORT_PAGE, query, link, context);
   }
 
   /** sendMail: parameters bound case-insensitively (the Kiota SDK sends `Message` / `SaveToSentItems`). */
