@@ -22,6 +22,7 @@ import { createPhotoSource, registerSignatureDeployment } from './signatures/dep
 import { deviceSignatureRoutes } from './signatures/device-signatures.routes.js';
 import type { SignaturePlanner } from './signatures/model.js';
 import { registerAddin } from './addin/addin.plugin.js';
+import { registerPeople } from './fleet/people.routes.js';
 
 /** Told of requests refused before routing, which no hook sees (the device gateway audits them). */
 type UnroutedListener = (req: FastifyRequest, status: number, code: string) => void;
@@ -91,7 +92,7 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
     actorOf: (req) => req.principal?.subject ?? 'admin',
     audit: recordAudit,
   });
-  await registerSignatureDeployment(app, ctx, {
+  const signatureDeployment = await registerSignatureDeployment(app, ctx, {
     planner: signatureFeature.planner,
     photos,
     onSignaturesChanged: (listener) => signatureFeature.store.onChange(listener),
@@ -101,6 +102,12 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
     audit: recordAudit,
   });
   await registerAddin(app, ctx, { planner: signatureFeature.planner });
+  await registerPeople(app, ctx, {
+    state: signatureDeployment.state,
+    planner: signatureFeature.planner,
+    viewerGuard: requireRole('viewer'),
+    isAdmin: (req) => req.principal?.role === 'admin',
+  });
   return app;
 }
 

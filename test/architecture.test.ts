@@ -14,7 +14,7 @@ const SRC = resolve('src');
 const LAYERS: ReadonlyArray<readonly string[]> = [
   ['lib', 'config', 'pki', 'errors.ts'],
   ['db', 'http', 'graph', 'observability'],
-  ['auth', 'mail', 'onboarding', 'directory', 'devices', 'gateway', 'signatures', 'addin', 'portal', 'simulator'],
+  ['auth', 'mail', 'onboarding', 'directory', 'devices', 'gateway', 'signatures', 'addin', 'portal', 'simulator', 'fleet'],
   ['app.ts', 'main.ts', 'cli.ts', 'demo.ts', 'onramp-config.ts', 'context.ts'],
 ];
 const FEATURES = new Set(LAYERS[2]);
@@ -28,6 +28,10 @@ const FEATURE_DEPENDENCIES: Record<string, readonly string[]> = {
   signatures: ['directory', 'devices'],
   // The add-in serves the planner's rendered signatures (model.ts, never the signatures' SQL).
   addin: ['signatures'],
+  // The fleet screens are read-side: they join what each feature exports for reading (devices, the
+  // gateway's audit and certificates, the signatures' deployment state, the add-in's reports, the
+  // onboarding funnel, the directory copy, the branding served), never their SQL.
+  fleet: ['devices', 'signatures', 'addin', 'onboarding', 'gateway', 'directory', 'branding'],
 };
 
 /** The contract every feature is built from: types only, erased at build, so no runtime arrow runs up. */
