@@ -14,7 +14,7 @@ const SRC = resolve('src');
 const LAYERS: ReadonlyArray<readonly string[]> = [
   ['lib', 'config', 'pki', 'errors.ts'],
   ['db', 'http', 'graph', 'observability'],
-  ['auth', 'mail', 'onboarding', 'directory', 'devices', 'gateway', 'signatures', 'addin', 'portal', 'simulator'],
+  ['auth', 'mail', 'onboarding', 'directory', 'devices', 'gateway', 'signatures', 'addin', 'portal', 'simulator', 'fleet'],
   ['app.ts', 'main.ts', 'cli.ts', 'demo.ts', 'onramp-config.ts', 'context.ts'],
 ];
 const FEATURES = new Set(LAYERS[2]);
@@ -28,6 +28,8 @@ const FEATURE_DEPENDENCIES: Record<string, readonly string[]> = {
   signatures: ['directory', 'devices'],
   // The add-in serves the planner's rendered signatures (model.ts, never the signatures' SQL).
   addin: ['signatures'],
+  // The fleet view is a read side: devices' list (device-list.ts) joined with what branding served each device.
+  fleet: ['devices', 'branding'],
 };
 
 /** The contract every feature is built from: types only, erased at build, so no runtime arrow runs up. */
