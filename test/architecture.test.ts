@@ -28,9 +28,10 @@ const FEATURE_DEPENDENCIES: Record<string, readonly string[]> = {
   signatures: ['directory', 'devices'],
   // The add-in serves the planner's rendered signatures (model.ts, never the signatures' SQL).
   addin: ['signatures'],
-  // The fleet screens are read-side: they join what each feature exports for reading (devices, the
-  // gateway's audit and certificates, the signatures' deployment state, the add-in's reports, the
-  // onboarding funnel, the directory copy, the branding served), never their SQL.
+  // The fleet view is a read side: it joins what each feature exports for reading (devices' list and a
+  // user's devices, what branding served each device, the gateway's audit and certificates, the
+  // signatures' deployment state, the add-in's reports, the onboarding funnel, the directory copy),
+  // never their SQL.
   fleet: ['devices', 'signatures', 'addin', 'onboarding', 'gateway', 'directory', 'branding'],
 };
 

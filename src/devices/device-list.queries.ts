@@ -1,0 +1,206 @@
+/**
+ * SQL of the device list the fleet view reads: the latest state per (hostname, upn), filtered, sorted
+ * and paged by the database, joined with what each device was last served (a relation the caller hands
+ * in, so devices never names another feature's tables), and its beacon history.
+ */
+import { sql, type AliasedSelectQueryBuilder, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { PACKAGE_COLUMNS, type PackageColumn } from './packages.js';
+
+/** One row per (hostname, upn) a device was served a manifest for: its version and each package's expected version ('' = not managed). */
+export type ServedVersionsRow = { hostname: string; upn: string; manifest_version: string; served_at: string } & Record<PackageColumn, string>;
+/** The served record as a relation aliased `served` (see src/fleet/expected-versions.ts). */
+export type ServedVersions = AliasedSelectQueryBuilder<ServedVersionsRow, 'served'>;
+
+export interface DeviceListFilter {
+  /** Last beacon before this instant (stale). */
+  seenBefore?: string;
+  /** Booted before this instant (not rebooted since); devices that never sent a boot time are left out. */
+  bootedBefore?: string;
+  nonCompliant?: boolean;
+  pendingReboot?: boolean;
+  /** Applied versions differ from the served ones, or never served a manifest. */
+  outOfDate?: boolean;
+  operatingSystem?: string;
+  deviceModel?: string;
+  /** Start of the host name or of the UPN (lower case, as stored). */
+  search?: string;
+}
+
+export const DEVICE_SORT_COLUMNS = [
+  'hostname',
+  'upn',
+  'operating_system',
+  'device_model',
+  'last_seen_at',
+  'system_boot_time',
+  'last_logon_time',
+  'pending_reboot',
+  'compliant',
+  'out_of_date',
+] as const;
+export type DeviceSortColumn = (typeof DEVICE_SORT_COLUMNS)[number];
+
+export interface DevicePage {
+  offset: number;
+  limit: number;
+  sort: DeviceSortColumn;
+  descending: boolean;
+}
+
+const LIKE_SPECIALS = /[\\%_]/g;
+
+/** 1 when the applied versions differ from the served ones or nothing was served, else 0 (same expression for filter, sort and answer). */
+function outOfDate(): RawBuilder<number> {
+  const differs = PACKAGE_COLUMNS.map((c) => sql`d.${sql.ref(c)} <> served.${sql.ref(c)}`);
+  return sql<number>`case when served.hostname is null or ${sql.join(differs, sql` or `)} then 1 else 0 end`;
+}
+
+function listed(db: Kysely<Database>, served: ServedVersions, filter: DeviceListFilter) {
+  let q = db.selectFrom('device_state as d').leftJoin(served, (j) => j.onRef('served.hostname', '=', 'd.hostname').onRef('served.upn', '=', 'd.upn'));
+  if (filter.seenBefore) q = q.where('d.last_seen_at', '<', filter.seenBefore);
+  if (filter.bootedBefore) q = q.where('d.system_boot_time', '<', filter.bootedBefore);
+  if (filter.nonCompliant) q = q.where('d.compliant', '=', 0);
+  if (filter.pendingReboot) q = q.where('d.pending_reboot', '=', 1);
+  if (filter.outOfDate) q = q.where(sql<SqlBool>`${outOfDate()} = 1`);
+  if (filter.operatingSystem !== undefined) q = q.where('d.operating_system', '=', filter.operatingSystem);
+  if (filter.deviceModel !== undefined) q = q.where('d.device_model', '=', filter.deviceModel);
+  if (filter.search) {
+    const prefix = `${filter.search.replace(LIKE_SPECIALS, '\\$&')}%`;
+    // Stored lower-case, searched lower-case: LIKE means the same on both engines here.
+    q = q.where(sql<SqlBool>`(d.hostname like ${prefix} escape '\\' or d.upn like ${prefix} escape '\\')`);
+  }
+  return q;
+}
+
+const SERVED_COLUMNS = PACKAGE_COLUMNS.map((c) => sql<string | null>`served.${sql.ref(c)}`.as(`served_${c}`));
+
+function selected(db: Kysely<Database>, served: ServedVersions, filter: DeviceListFilter) {
+  return listed(db, served, filter)
+    .selectAll('d')
+    .select(['served.manifest_version as served_manifest_version', 'served.served_at as served_at', outOfDate().as('out_of_date')])
+    .select(SERVED_COLUMNS);
+}
+
+export type DeviceListRow = Awaited<ReturnType<ReturnType<typeof selected>['execute']>>[number];
+
+export async function listDevices(db: Kysely<Database>, served: ServedVersions, filter: DeviceListFilter, page: DevicePage): Promise<DeviceListRow[]> {
+  const direction = page.descending ? 'desc' : 'asc';
+  // Nulls (no boot or logon time sent) sort as the smallest value on both engines (PostgreSQL's default is the opposite).
+  const sortKey = page.sort === 'out_of_date' ? outOfDate() : sql.ref(`d.${page.sort}`);
+  return selected(db, served, filter)
+    .orderBy(sortKey, (ob) => (page.descending ? ob.desc().nullsLast() : ob.asc().nullsFirst()))
+    .orderBy('d.hostname', direction)
+    .orderBy('d.upn', direction)
+    .offset(page.offset)
+    .limit(page.limit)
+    .execute();
+}
+
+export async function countDevices(db: Kysely<Database>, served: ServedVersions, filter: DeviceListFilter): Promise<number> {
+  const row = await listed(db, served, filter)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** One keyset page in (hostname, upn) order after `after` (the export streams these). */
+export async function devicesAfter(
+  db: Kysely<Database>,
+  served: ServedVersions,
+  filter: DeviceListFilter,
+  after: { hostname: string; upn: string } | null,
+  limit: number,
+): Promise<DeviceListRow[]> {
+  let q = selected(db, served, filter);
+  if (after) q = q.where((eb) => eb.or([eb('d.hostname', '>', after.hostname), eb.and([eb('d.hostname', '=', after.hostname), eb('d.upn', '>', after.upn)])]));
+  return q.orderBy('d.hostname').orderBy('d.upn').limit(limit).execute();
+}
+
+export async function deviceRow(db: Kysely<Database>, served: ServedVersions, hostname: string, upn: string): Promise<DeviceListRow | undefined> {
+  return selected(db, served, {}).where('d.hostname', '=', hostname).where('d.upn', '=', upn).executeTakeFirst();
+}
+
+/** Distinct operating systems and models, for the list's filter choices. */
+export async function deviceFacets(db: Kysely<Database>, max: number): Promise<{ operatingSystems: string[]; models: string[] }> {
+  const distinct = async (column: 'operating_system' | 'device_model') =>
+    (await db.selectFrom('device_state').select(column).distinct().orderBy(column).limit(max).execute()).map((r) => r[column] as string);
+  return { operatingSystems: await distinct('operating_system'), models: await distinct('device_model') };
+}
+
+/** A device's beacons, newest first (index device_beacon_device, migration 0015). */
+export async function beaconPage(db: Kysely<Database>, hostname: string, upn: string, offset: number, limit: number) {
+  return db
+    .selectFrom('device_beacon')
+    .select(['id', 'received_at', 'payload'])
+    .where('hostname', '=', hostname)
+    .where('upn', '=', upn)
+    .orderBy('id', 'desc')
+    .offset(offset)
+    .limit(limit)
+    .execute();
+}
+
+export async function countBeacons(db: Kysely<Database>, hostname: string, upn: string): Promise<number> {
+  const row = await db
+    .selectFrom('device_beacon')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('hostname', '=', hostname)
+    .where('upn', '=', upn)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/**
+ * Devices per boot age: each bucket is [its lower bound, the next one's) in days since the last boot,
+ * counted with bound ISO cutoffs (text compares as time on both engines); `null`: no boot time sent.
+ */
+export async function bootAgeCounts(db: Kysely<Database>, cutoffs: readonly string[]): Promise<Array<number>> {
+  // cutoffs[i] = now - bound[i] days, newest first; a boot at or after cutoffs[i] is younger than bound[i].
+  const buckets = cutoffs.map((c, i) => {
+    const younger = sql<SqlBool>`system_boot_time >= ${c}`;
+    const older = i === 0 ? sql<SqlBool>`1 = 1` : sql<SqlBool>`system_boot_time < ${cutoffs[i - 1]}`;
+    return sql<number>`sum(case when ${younger} and ${older} then 1 else 0 end)`.as(`b${i}`);
+  });
+  const last = cutoffs[cutoffs.length - 1]!;
+  const row = await db
+    .selectFrom('device_state')
+    .select(buckets)
+    .select([
+      sql<number>`sum(case when system_boot_time < ${last} then 1 else 0 end)`.as('oldest'),
+      sql<number>`sum(case when system_boot_time is null then 1 else 0 end)`.as('unknown'),
+    ])
+    .executeTakeFirstOrThrow();
+  const values = row as unknown as Record<string, number | string | null>;
+  return [...cutoffs.map((_, i) => Number(values[`b${i}`] ?? 0)), Number(values.oldest ?? 0), Number(values.unknown ?? 0)];
+}
+
+/** Per package: the `top` most common versions with their devices, and how many devices run any other version. */
+export async function topPackageVersions(
+  db: Kysely<Database>,
+  top: number,
+): Promise<Array<{ column: PackageColumn; versions: Array<{ version: string; devices: number }>; other: number; total: number }>> {
+  const total = Number(
+    (
+      await db
+        .selectFrom('device_state')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+  const out = [];
+  for (const column of PACKAGE_COLUMNS) {
+    const devices = sql<number>`count(*)`;
+    const rows = await db
+      .selectFrom('device_state')
+      .select([sql.ref<string>(column).as('version'), devices.as('devices')])
+      .groupBy(column)
+      .orderBy(devices, 'desc')
+      .orderBy(column)
+      .limit(top)
+      .execute();
+    const versions = rows.map((r) => ({ version: r.version, devices: Number(r.devices) }));
+    out.push({ column, versions, other: total - versions.reduce((a, v) => a + v.devices, 0), total });
+  }
+  return out;
+}
