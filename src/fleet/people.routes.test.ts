@@ -19,7 +19,7 @@ import { BACKENDS, type TestStorage } from '../../test/support/storage.js';
 import { AuditWriter } from '../gateway/audit-writer.js';
 import type { CertificateIdentity } from '../gateway/certificate-verifier.js';
 import type { DeploymentRun, DeploymentStatus } from '../signatures/deployment.schemas.js';
-import { CertificateOverview, DeviceCallPage, FunnelAnswer, MailboxSignatureState, MailboxSignatureStatePage, PersonAnswer } from './people.schemas.js';
+import { CertificateOverview, DeviceCallPage, type FunnelAnswer, MailboxSignatureState, MailboxSignatureStatePage, PersonAnswer } from './people.schemas.js';
 
 const ROAMING = 'roaming signatures on: Exchange ignores pushed signatures';
 
