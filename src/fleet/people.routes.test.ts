@@ -368,7 +368,7 @@ for (const backend of BACKENDS) {
       assert.equal(asAdmin.devices.find((d) => d.hostname === 'pc-old')?.location, null, 'none stored: none shown');
       assert.equal(asAdmin.certificates[0]?.lastIp, '203.0.113.9');
       const stranger = (await get<PersonAnswer>('/api/fleet/people/nobody%40nowhere.example')).body;
-      assert.deepEqual([stranger.devices, stranger.certificates, stranger.signatures], [[], [], null]);
+      assert.deepEqual([stranger.devices, stranger.certificates, stranger.signatures, stranger.trackedUserId], [[], [], null, null]);
       assert.equal((await get('/api/fleet/people/not-an-address')).status, 400);
       assert.equal((await app.inject({ url: '/api/fleet/device-calls' })).statusCode, 401);
     });
@@ -397,6 +397,9 @@ for (const backend of BACKENDS) {
         [day(2), day(1), day(0)].map((d) => d.slice(0, 10)),
       );
       assert.equal((await get<FunnelAnswer>('/api/fleet/onboarding/funnel')).body.days.length, 30);
+      // A tracked person's page links to their onboarding page.
+      const ann = await storage.db.selectFrom('tracked_user').select('id').where('upn_key', '=', 'ann@contoso.com').executeTakeFirstOrThrow();
+      assert.equal((await get<PersonAnswer>('/api/fleet/people/ANN%40contoso.com')).body.trackedUserId, ann.id);
       assert.equal((await get('/api/fleet/onboarding/funnel?days=x')).status, 400);
     });
   });

@@ -14,7 +14,7 @@ import { DAY_MS } from '../lib/clock.js';
 import { userDevices } from '../devices/user-devices.js';
 import { DirectoryFacts } from '../directory/directory-facts.js';
 import { certificatesOfUser, certificateTotals, deviceCalls, refusalsByCode, seenCertificates, type SeenCertificate } from '../gateway/gateway-reads.js';
-import { funnelOverTime } from '../onboarding/funnel.js';
+import { funnelOverTime, trackedUserIdOf } from '../onboarding/campaign-reads.js';
 import type { DeploymentState } from '../signatures/deployment-state.js';
 import type { SignaturePlanner } from '../signatures/model.js';
 import { addinReportsOf } from '../addin/addin-states.js';
@@ -110,9 +110,16 @@ export async function registerPeople(parent: FastifyInstance, ctx: OnrampContext
       const details = detailsFor(req);
       const person = await directory.person(upn);
       const now = ctx.clock.now().getTime();
-      const [devices, certificates, signatures] = await Promise.all([userDevices(db, upn), certificatesOfUser(db, upn), signatureStateOf(person?.mail ?? upn)]);
+      const [devices, certificates, signatures, trackedUserId] = await Promise.all([
+        userDevices(db, upn),
+        certificatesOfUser(db, upn),
+        signatureStateOf(person?.mail ?? upn),
+        trackedUserIdOf(db, upn),
+      ]);
       return {
         upn,
+        displayName: person?.attributes.displayName ?? null,
+        trackedUserId,
         devices: devices.map((d) => ({ ...d, location: details ? d.location : null })),
         certificates: certificates.map((c) => certificate(c, now, now + 30 * DAY_MS, details)),
         signatures,

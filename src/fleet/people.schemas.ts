@@ -7,11 +7,12 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Timestamp = Type.String({ description: 'ISO-8601 UTC' });
-const literals = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
 
 /** How one place's signature compares with what the mailbox should have now; worst last. */
 export const SIGNATURE_STATES = ['upToDate', 'missing', 'differs', 'failed'] as const;
 export type SignatureState = (typeof SIGNATURE_STATES)[number];
+// Spelled out so that Static<> keeps the literal union (a mapped list widens to string).
+const State = Type.Union([Type.Literal('upToDate'), Type.Literal('missing'), Type.Literal('differs'), Type.Literal('failed')]);
 
 export const ExpectedSignature = Type.Object({
   templateId: Type.Integer(),
@@ -22,7 +23,7 @@ export const ExpectedSignature = Type.Object({
 });
 
 export const ExchangeSignatureState = Type.Object({
-  state: literals(SIGNATURE_STATES),
+  state: State,
   reason: Nullable(Type.String()),
   /** The last push's result (set, unchanged, failed, blocked, none, gone); null: never pushed. */
   result: Nullable(Type.String()),
@@ -31,7 +32,7 @@ export const ExchangeSignatureState = Type.Object({
 
 export const DeviceSignatureState = Type.Object({
   hostname: Type.String(),
-  state: literals(SIGNATURE_STATES),
+  state: State,
   reason: Nullable(Type.String()),
   newVersion: Type.String(),
   replyVersion: Type.String(),
@@ -42,7 +43,7 @@ export const DeviceSignatureState = Type.Object({
 export const AddinSignatureState = Type.Object({
   platform: Type.String(),
   compose: Type.String(),
-  state: literals(SIGNATURE_STATES),
+  state: State,
   reason: Nullable(Type.String()),
   version: Nullable(Type.String()),
   hostVersion: Nullable(Type.String()),
@@ -54,7 +55,7 @@ export const MailboxSignatureState = Type.Object({
   mailbox: Type.String(),
   userPrincipalName: Nullable(Type.String()),
   /** The worst of the places below. */
-  state: literals(SIGNATURE_STATES),
+  state: State,
   /** The sentences of every place not up to date, worst first. */
   reasons: Type.Array(Type.String()),
   expected: Nullable(Type.Object({ setHash: Type.String(), signatures: Type.Array(ExpectedSignature) })),
@@ -87,7 +88,7 @@ export const SeenCertificate = Type.Object({
   /** Hidden (null) from viewers unless fleet.viewersSeePersonalDetails. */
   lastIp: Nullable(Type.String()),
   /** expired, expiring (within the asked days) or valid. */
-  validity: literals(['expired', 'expiring', 'valid'] as const),
+  validity: Type.Union([Type.Literal('expired'), Type.Literal('expiring'), Type.Literal('valid')]),
 });
 export type SeenCertificate = Static<typeof SeenCertificate>;
 
@@ -109,6 +110,9 @@ export type PersonDevice = Static<typeof PersonDevice>;
 /** GET /api/fleet/people/:upn: what the fleet knows of one person, beside their onboarding page. */
 export const PersonAnswer = Type.Object({
   upn: Type.String(),
+  displayName: Nullable(Type.String()),
+  /** Their onboarding page is `#/users/<trackedUserId>`; null when the campaign does not track them. */
+  trackedUserId: Nullable(Type.Integer()),
   devices: Type.Array(PersonDevice),
   certificates: Type.Array(SeenCertificate),
   /** Their mailbox's signature state; null when the directory copy does not know them and nothing was pushed. */

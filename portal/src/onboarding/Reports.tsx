@@ -5,6 +5,9 @@ import { LIVE_REFRESH_MS, useApi } from '../api/use-api.ts';
 import { isValidAddress } from '../../../src/onboarding/roster-csv.ts';
 import { STATUS_TEXT, STATUSES } from './statuses.ts';
 import { plural } from '../shell/words.ts';
+import type { FunnelAnswer } from '../../../src/fleet/people.schemas.ts';
+
+type FunnelDay = FunnelAnswer['days'][number];
 
 const SERIES: Array<{ key: keyof Omit<DayActivity, 'day'>; label: string; className: string }> = [
   { key: 'invites', label: 'Sent', className: 's-invited' },
@@ -174,7 +177,10 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
               </select>
             </label>
           </div>
-          <ActivityChart days={report.activity} />
+          <DayChart days={report.activity} series={SERIES} description="Sent, opened, clicked and active per day" />
+          <h2>Funnel over time</h2>
+          <p className="muted small">The whole campaign over the same days; the filters above do not apply.</p>
+          <FunnelChart days={days} />
           <h2>Needs attention</h2>
           <div className="attention">
             {ATTENTION.map(({ key, label }) => {
@@ -423,6 +429,24 @@ function SendReport({ filters }: { filters: ReportFilters }) {
   );
 }
 
+const FUNNEL: Array<ChartSeries<keyof Omit<FunnelDay, 'day'>>> = [
+  { key: 'invited', label: 'Invited', className: 's-invited' },
+  { key: 'opened', label: 'Opened', className: 's-opened' },
+  { key: 'enrolled', label: 'Enrolled', className: 's-activated' },
+];
+
+/** Users who had been invited, had opened and had enrolled by the end of each day (whole campaign, the range's days). */
+function FunnelChart({ days }: { days: number }) {
+  const { data, error } = useApi<FunnelAnswer>(`/api/fleet/onboarding/funnel${query({ days })}`, { refreshMs: LIVE_REFRESH_MS });
+  if (error)
+    return (
+      <p role="alert" className="error">
+        {error}
+      </p>
+    );
+  return data ? <DayChart days={data.days} series={FUNNEL} description="Users invited, opened and enrolled by each day" totals={false} /> : null;
+}
+
 /** The chart's time ranges, in days of activity (the API takes 1-366). */
 const RANGES = [7, 30, 90, 365] as const;
 
@@ -440,12 +464,31 @@ function ticks(max: number, count = 4): number[] {
   return out;
 }
 
+export interface ChartSeries<K extends string> {
+  key: K;
+  label: string;
+  /** The line's colour class (s-invited, s-opened, s-clicked, s-activated). */
+  className: string;
+}
+
 /**
- * Plain SVG line chart of the four milestones per day: labelled axes, a tooltip per point (its SVG
- * title), and the same figures as a table for screen readers and anyone who wants the numbers.
+ * Plain SVG line chart of figures per day: labelled axes, a tooltip per point (its SVG title), and the
+ * same figures as a table for screen readers and anyone who wants the numbers. The portal's one chart.
  */
-function ActivityChart({ days }: { days: DayActivity[] }) {
-  const series = SERIES.map((s) => ({ ...s, values: days.map((d) => d[s.key]) }));
+export function DayChart<K extends string>({
+  days,
+  series: lines,
+  description,
+  totals = true,
+}: {
+  days: Array<{ day: string } & Record<K, number>>;
+  series: ReadonlyArray<ChartSeries<K>>;
+  /** What the lines show, for the image's label ("Sent, opened, clicked and active per day"). */
+  description: string;
+  /** The legend sums each line (daily counts); off for running totals, where a sum means nothing. */
+  totals?: boolean;
+}) {
+  const series = lines.map((s) => ({ ...s, values: days.map((d) => d[s.key]) }));
   const max = Math.max(1, ...series.flatMap((s) => s.values));
   const W = 720,
     H = 260,
@@ -461,11 +504,7 @@ function ActivityChart({ days }: { days: DayActivity[] }) {
   const dayStep = Math.max(1, Math.ceil(days.length / 6));
   return (
     <figure className="chart">
-      <svg
-        viewBox={`0 0 ${W} ${H}`}
-        role="img"
-        aria-label={`Sent, opened, clicked and active per day from ${first} to ${last}; the figures are in the table below`}
-      >
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${description} from ${first} to ${last}; the figures are in the table below`}>
         {ticks(max).map((v) => (
           <g key={`y${v}`}>
             <line x1={left} y1={y(v)} x2={W - right} y2={y(v)} className="grid" />
@@ -505,7 +544,8 @@ function ActivityChart({ days }: { days: DayActivity[] }) {
       <figcaption className="legend">
         {series.map((s) => (
           <span key={s.key}>
-            <span className={`swatch ${s.className}`} aria-hidden="true" /> {s.label} ({s.values.reduce((a, b) => a + b, 0).toLocaleString()})
+            <span className={`swatch ${s.className}`} aria-hidden="true" /> {s.label}
+            {totals && ` (${s.values.reduce((a, b) => a + b, 0).toLocaleString()})`}
           </span>
         ))}
       </figcaption>
@@ -514,12 +554,12 @@ function ActivityChart({ days }: { days: DayActivity[] }) {
         <div className="table-wrap">
           <table className="data compact">
             <caption>
-              Users per day, {first} to {last} (UTC)
+              {description}, {first} to {last} (UTC)
             </caption>
             <thead>
               <tr>
                 <th scope="col">Day</th>
-                {SERIES.map((s) => (
+                {lines.map((s) => (
                   <th key={s.key} scope="col" className="num">
                     {s.label}
                   </th>
@@ -530,7 +570,7 @@ function ActivityChart({ days }: { days: DayActivity[] }) {
               {days.map((d) => (
                 <tr key={d.day}>
                   <th scope="row">{d.day}</th>
-                  {SERIES.map((s) => (
+                  {lines.map((s) => (
                     <td key={s.key} className="num">
                       {d[s.key].toLocaleString()}
                     </td>

@@ -1,11 +1,12 @@
 /**
- * What other features may read of the campaign's progress: the onboarding funnel over time (the fleet's
- * chart), as users who had been invited, had opened the invitation and had enrolled in MFA by the end
- * of each UTC day. The SQL stays in reports.queries.ts.
+ * What other features may read of the onboarding campaign (the fleet's screens): the funnel over time,
+ * as users who had been invited, had opened the invitation and had enrolled in MFA by the end of each
+ * UTC day; and which tracked user a UPN is, for links to their page. The SQL stays in the queries.
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { DAY_MS } from '../lib/clock.js';
+import { defaultCampaign, findByUpnKey } from './onboarding.queries.js';
 import { activityPerDay, stampedBefore, type ActivityKind } from './reports.queries.js';
 
 export interface FunnelDay {
@@ -38,4 +39,10 @@ export async function funnelOverTime(db: Kysely<Database>, now: Date, days: numb
     out.push({ day, invited: running[0]!, opened: running[1]!, enrolled: running[2]! });
   }
   return out;
+}
+
+/** The id of the default campaign's tracked user with this UPN (their page is `#/users/<id>`), if any. */
+export async function trackedUserIdOf(db: Kysely<Database>, upn: string): Promise<number | null> {
+  const campaign = await defaultCampaign(db);
+  return (await findByUpnKey(db, campaign.id, upn.trim().toLowerCase()))?.id ?? null;
 }
