@@ -250,7 +250,7 @@ describe('fleet people screens in the browser', { skip: BUILT ? false : 'portal 
 
   test('Reports draws the funnel over time with its figures as a table', async () => {
     await page.getByRole('link', { name: 'Reports' }).click();
-    const chart = page.getByRole('img', { name: /Users invited, opened and enrolled by each day/ });
+    const chart = page.getByRole('img', { name: /^Invited, Opened and Enrolled per day/ });
     await chart.waitFor();
     await page.getByText('The figures as a table').nth(1).click();
     const figures = page.getByRole('table', { name: /Users invited, opened and enrolled by each day/ });

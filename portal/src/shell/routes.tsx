@@ -11,6 +11,9 @@ import { AuditLog } from './AuditLog.tsx';
 import { Settings } from './Settings.tsx';
 import { Mailbox } from './Mailbox.tsx';
 import { NotFound } from './NotFound.tsx';
+import { Devices } from '../fleet/Devices.tsx';
+import { DevicePage } from '../fleet/DevicePage.tsx';
+import { DeviceCharts } from '../fleet/DeviceCharts.tsx';
 import { Certificates } from '../fleet/Certificates.tsx';
 import { DeviceAudit } from '../fleet/DeviceAudit.tsx';
 import { MailboxSignatures, MailboxStates } from '../fleet/MailboxState.tsx';
@@ -69,6 +72,13 @@ export const ROUTES: Route[] = [
   { path: '/signatures/variables', label: 'Signature variables', render: (a) => <Variables isAdmin={a.isAdmin} /> },
   { path: '/signatures/assets', label: 'Signature images', render: (a) => <Assets isAdmin={a.isAdmin} /> },
   { path: '/signatures/deployment', label: 'Signature deployment', render: (a) => <Deployment isAdmin={a.isAdmin} /> },
+  { path: '/fleet/devices', label: 'Devices', render: () => <Devices /> },
+  {
+    path: /^\/fleet\/devices\/([^/]+)\/([^/]+)$/,
+    title: 'Device',
+    render: (_a, [hostname, upn]) => <DevicePage key={`${hostname}/${upn}`} hostname={decodeURIComponent(hostname!)} upn={decodeURIComponent(upn!)} />,
+  },
+  { path: '/fleet/charts', label: 'Device charts', render: () => <DeviceCharts /> },
   { path: '/fleet/mailboxes', label: 'Signatures per mailbox', render: () => <MailboxStates /> },
   { path: /^\/fleet\/mailboxes\/([^/?]+)$/, title: 'Mailbox signatures', render: (_a, [m]) => <MailboxSignatures key={m} mailbox={decoded(m!)} /> },
   { path: /^\/people\/([^/?]+)$/, title: 'Person', render: (_a, [upn]) => <PersonPage key={upn} upn={decoded(upn!)} /> },
