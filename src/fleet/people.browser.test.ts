@@ -259,6 +259,27 @@ describe('fleet people screens in the browser', { skip: BUILT ? false : 'portal 
     assert.deepEqual(await axeViolations(page), []);
   });
 
+  test('at 390 px the people screens fit without sideways scrolling', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      for (const hash of [
+        `#/users/${trackedId}`,
+        `#/fleet/mailboxes/${encodeURIComponent(mailbox)}`,
+        '#/fleet/mailboxes',
+        '#/fleet/device-calls',
+        '#/fleet/certificates',
+      ]) {
+        await page.goto(`${base}/${hash}`);
+        await page.locator('h1').first().waitFor();
+        await page.locator('table').first().waitFor();
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        assert.equal(overflow, 0, `${hash} is ${overflow} px wider than the phone`);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+
   test('a viewer sees no location or addresses', async () => {
     const viewerContext = await browser.newContext({ ignoreHTTPSErrors: true });
     try {

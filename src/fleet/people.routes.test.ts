@@ -333,6 +333,37 @@ for (const backend of BACKENDS) {
       // First seen at its first call; a later one (throttled, but with a verified certificate) moves last seen.
       assert.equal(ofMine.firstSeenAt, new Date(now - 50 * 60_000).toISOString());
       assert.equal(ofMine.lastSeenAt, new Date(now - 20 * 60_000).toISOString());
+      // A certificate's calls within a minute of its last recorded sighting are not written again.
+      const again = new AuditWriter(storage.db, { flushIntervalMs: 5, retentionDays: 30, instanceId: 'test' }, clock, createLogger('silent'));
+      const busy = identity('D'.repeat(40), 'busy@contoso.com', 200);
+      for (const secondsAgo of [50, 30, 10])
+        again.record(
+          {
+            at: new Date(now - secondsAgo * 1000).toISOString(),
+            upn: busy.upn,
+            thumbprint: busy.thumbprint,
+            ip: '203.0.113.9',
+            method: 'POST',
+            route: '/api/beacon',
+            status: 200,
+            duration_ms: 1,
+            request_id: `busy-${secondsAgo}`,
+            code: null,
+            reason: null,
+          },
+          busy,
+        );
+      await again.close();
+      const sightings = await storage.db
+        .selectFrom('device_certificate')
+        .select(['first_seen_at', 'last_seen_at'])
+        .where('thumbprint', '=', busy.thumbprint)
+        .execute();
+      assert.deepEqual(sightings, [{ first_seen_at: new Date(now - 50_000).toISOString(), last_seen_at: new Date(now - 50_000).toISOString() }]);
+      assert.deepEqual(await ids(`identity=busy%40contoso.com`), ['busy-10', 'busy-30', 'busy-50'], 'every call is audited all the same');
+      await storage.db.deleteFrom('device_certificate').where('thumbprint', '=', busy.thumbprint).execute();
+      await storage.db.deleteFrom('device_audit').where('upn', '=', busy.upn).execute();
+
       const expiring = (await get<CertificateOverview>('/api/fleet/certificates?show=expiring&withinDays=30')).body.items.map((c) => c.upn);
       assert.deepEqual(expiring, [upn]);
       assert.deepEqual(
