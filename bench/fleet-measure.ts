@@ -91,7 +91,9 @@ for (const backend of BACKENDS) {
     console.error(`${backend.name}: ${figures.at(-1)![1].toFixed(1)} ms ${url}`);
   }
   const exportSeconds = (await timed(() => get('/api/fleet/devices/export.csv'), 1)) / 1000;
-  console.log(`\n${backend.name}: ${DEVICES.toLocaleString('en-US')} devices (seeded in ${seedSeconds.toFixed(1)} s); baseline bare PK page ${baseline.toFixed(2)} ms`);
+  console.log(
+    `\n${backend.name}: ${DEVICES.toLocaleString('en-US')} devices (seeded in ${seedSeconds.toFixed(1)} s); baseline bare PK page ${baseline.toFixed(2)} ms`,
+  );
   for (const [url, ms] of figures) console.log(`${ms.toFixed(1).padStart(8)} ms  ×${(ms / baseline).toFixed(1).padStart(6)}  ${url}`);
   console.log(`${exportSeconds.toFixed(2).padStart(8)} s   CSV export of every device (${DEVICES.toLocaleString('en-US')} rows)`);
   await app.close();

@@ -58,7 +58,10 @@ describe('fleet device screens in the browser', { skip: BUILT ? false : 'portal 
     storage = await sqliteBackend.open();
     const opts = { storeLocation: false, locationDecimals: 2 };
     const beacon = (hostname: string, upn: string, at: string, extra: Record<string, unknown> = {}) => ({
-      beacon: normaliseBeacon({ hostname, upn, operatingSystem: 'Windows 11', deviceModel: 'Latitude 7450', compliant: true, systemBootTime: ago(3), ...extra }, opts),
+      beacon: normaliseBeacon(
+        { hostname, upn, operatingSystem: 'Windows 11', deviceModel: 'Latitude 7450', compliant: true, systemBootTime: ago(3), ...extra },
+        opts,
+      ),
       receivedAt: at,
     });
     // 60 ordinary devices (two pages), and three that the filters and the device page pick out.
@@ -186,7 +189,7 @@ describe('fleet device screens in the browser', { skip: BUILT ? false : 'portal 
   test('device charts: logons per day, boot age and package versions as SVG with their tables; no accessibility violations', async () => {
     await page.goto(`${base}/#/fleet/charts`);
     await page.getByRole('heading', { name: 'Device charts', level: 1 }).waitFor();
-    await page.locator('figure.chart svg rect').first().waitFor();
+    await page.locator('figure.chart svg rect').first().waitFor({ state: 'attached' });
     // One line chart, one boot-age chart, one per package.
     assert.equal(await page.locator('figure.chart').count(), 1 + 1 + 7);
     assert.equal(await page.locator('figure.chart').first().locator('circle.point').count(), 30);
@@ -200,6 +203,9 @@ describe('fleet device screens in the browser', { skip: BUILT ? false : 'portal 
     await page.getByLabel('Range').selectOption('7');
     await page.waitForFunction(() => document.querySelector('figure.chart')?.querySelectorAll('circle.point').length === 7);
     assert.deepEqual(await axeViolations(page), []);
-    assert.deepEqual(consoleErrors.filter((e) => !/404/.test(e)), []);
+    assert.deepEqual(
+      consoleErrors.filter((e) => !/404/.test(e)),
+      [],
+    );
   });
 });

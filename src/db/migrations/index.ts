@@ -16,6 +16,7 @@ import { signatureDeployment } from './0010_signature_deployment.js';
 import { replacedLinks } from './0011_replaced_links.js';
 import { pausedBatches } from './0012_paused_batches.js';
 import { addinSignatureState } from './0013_addin_signature_state.js';
+import { branding } from './0014_branding.js';
 import { fleetIndexes } from './0015_fleet_indexes.js';
 
 /**
@@ -47,6 +48,7 @@ export const MIGRATIONS: readonly PortableMigration[] = [
   replacedLinks,
   pausedBatches,
   addinSignatureState,
+  branding,
   fleetIndexes,
 ];
 
