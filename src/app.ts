@@ -23,6 +23,8 @@ import { deviceSignatureRoutes } from './signatures/device-signatures.routes.js'
 import type { SignaturePlanner } from './signatures/model.js';
 import { registerAddin } from './addin/addin.plugin.js';
 import { registerPeople } from './fleet/people.routes.js';
+import { registerBranding, type BrandingFeature } from './branding/branding.plugin.js';
+import { deviceBrandingRoutes } from './branding/device.routes.js';
 import { registerFleetDevices } from './fleet/devices.routes.js';
 
 /** Told of requests refused before routing, which no hook sees (the device gateway audits them). */
@@ -104,6 +106,14 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
     audit: recordAudit,
   });
   await registerAddin(app, ctx, { planner: signatureFeature.planner });
+  await registerBranding(app, ctx, {
+    signatures: signatureFeature.planner,
+    onSignaturesChanged: (listener) => signatureFeature.store.onChange(listener),
+    viewerGuard: requireRole('viewer'),
+    adminGuard: requireRole('admin'),
+    actorOf: (req) => req.principal?.subject ?? 'admin',
+    audit: recordAudit,
+  });
   await registerPeople(app, ctx, {
     state: signatureDeployment.state,
     planner: signatureFeature.planner,
@@ -117,7 +127,11 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
  * The device listener: the mTLS gateway in front of the personalization API. TLS is terminated here
  * (or, behind a trusted proxy, the forwarded client certificate is verified the same way).
  */
-export async function buildDeviceApp(ctx: OnrampContext, gateway: GatewayMaterial, signatures?: { planner: SignaturePlanner }): Promise<FastifyInstance> {
+export async function buildDeviceApp(
+  ctx: OnrampContext,
+  gateway: GatewayMaterial,
+  features?: { planner: SignaturePlanner; branding?: BrandingFeature },
+): Promise<FastifyInstance> {
   // An HTTPS Fastify instance differs from an HTTP one only in its raw server (requests are still
   // http.IncomingMessage, over a TLSSocket), so it is typed as the common FastifyInstance that
   // features' plugins are written for.
@@ -136,6 +150,8 @@ export async function buildDeviceApp(ctx: OnrampContext, gateway: GatewayMateria
   await app.register(directoryRoutes, { ctx });
   if (ctx.exchange) await app.register(signatureRoutes, { ctx, exchange: ctx.exchange });
   // The public app's planner: devices get the same rendered sets the Exchange push sends.
-  if (signatures) await app.register(deviceSignatureRoutes, { planner: signatures.planner });
+  if (features) await app.register(deviceSignatureRoutes, { planner: features.planner });
+  // The public app's branding: an admin's change there clears the manifests served here at once.
+  if (features?.branding) await app.register(deviceBrandingRoutes, { branding: features.branding });
   return app;
 }

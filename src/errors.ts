@@ -65,6 +65,11 @@ export const ERROR_CATALOGUE = {
   ONRAMP_ERR_ADDIN_TOKEN_INVALID: { status: 401, message: 'Add-in token refused: %s' },
   ONRAMP_ERR_ADDIN_KEYS_UNAVAILABLE: { status: 503, message: "The tenant's token keys could not be read: %s" },
   ONRAMP_ERR_ADDIN_MAILBOX_NOT_ALLOWED: { status: 403, message: 'Mailbox %s is not one the signed-in user may take signatures for' },
+  ONRAMP_ERR_BRANDING_FILE_REJECTED: { status: 400, message: 'Branding file refused, nothing was stored: %s' },
+  ONRAMP_ERR_BRANDING_NOT_FOUND: { status: 404, message: 'No branding %s %s' },
+  ONRAMP_ERR_BRANDING_ASSET_IN_USE: { status: 409, message: 'Branding file %s is used by assignments %s; change or delete those first' },
+  ONRAMP_ERR_ASSIGNMENT_INVALID: { status: 400, message: 'Assignment refused: %s' },
+  ONRAMP_ERR_RANGE_NOT_SATISFIABLE: { status: 416, message: 'Range %s is not satisfiable: the file has %s bytes' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type OnrampErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -123,7 +123,14 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
     if (demo) await seedDemoSignatures(publicApp.signatures.store);
     // Devices are answered from the local directory copy; keep it current when there is a tenant to read.
     // A delta round's changed users get their signatures re-rendered and re-pushed (and photos re-read).
-    if (graph.configured) closers.push(scheduleDirectorySync(ctx, graph.graph, publicApp.signatureDeployment.directoryChanged));
+    // Planned device manifests are dropped too (their assignments read the same facts).
+    if (graph.configured)
+      closers.push(
+        scheduleDirectorySync(ctx, graph.graph, async (changes) => {
+          publicApp.branding.manifests.invalidate();
+          await publicApp.signatureDeployment.directoryChanged(changes);
+        }),
+      );
     // Members of the groups signature rules name, read again on a schedule (one instance at a time).
     const signatureGroups = publicApp.signatures.groups;
     if (graph.configured && signatureGroups) {
@@ -132,7 +139,7 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
     }
     let deviceApp: FastifyInstance | undefined;
     if (tls) {
-      deviceApp = await buildDeviceApp(ctx, tls, { planner: publicApp.signatures.planner });
+      deviceApp = await buildDeviceApp(ctx, tls, { planner: publicApp.signatures.planner, branding: publicApp.branding });
       const app = deviceApp;
       closers.push(() => app.close());
     } else {

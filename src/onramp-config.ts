@@ -11,6 +11,7 @@ import { devicesConfig } from './devices/devices.config.js';
 import { directoryConfig } from './directory/directory.config.js';
 import { signaturesConfig } from './signatures/signatures.config.js';
 import { addinConfig } from './addin/addin.config.js';
+import { brandingConfig } from './branding/branding.config.js';
 import { authConfig } from './auth/auth.config.js';
 import { portalConfig } from './portal/portal.config.js';
 import { graphConfig } from './graph/graph.config.js';
@@ -34,6 +35,7 @@ export const configSchema = Type.Object(
     directory: directoryConfig,
     signatures: signaturesConfig,
     addin: addinConfig,
+    branding: brandingConfig,
     auth: authConfig,
     portal: portalConfig,
     mail: mailConfig,

@@ -14,7 +14,7 @@ const SRC = resolve('src');
 const LAYERS: ReadonlyArray<readonly string[]> = [
   ['lib', 'config', 'pki', 'errors.ts'],
   ['db', 'http', 'graph', 'observability'],
-  ['auth', 'mail', 'onboarding', 'directory', 'devices', 'gateway', 'signatures', 'addin', 'portal', 'simulator', 'fleet'],
+  ['auth', 'mail', 'onboarding', 'directory', 'devices', 'gateway', 'signatures', 'addin', 'branding', 'portal', 'simulator', 'fleet'],
   ['app.ts', 'main.ts', 'cli.ts', 'demo.ts', 'onramp-config.ts', 'context.ts'],
 ];
 const FEATURES = new Set(LAYERS[2]);
@@ -28,6 +28,9 @@ const FEATURE_DEPENDENCIES: Record<string, readonly string[]> = {
   signatures: ['directory', 'devices'],
   // The add-in serves the planner's rendered signatures (model.ts, never the signatures' SQL).
   addin: ['signatures'],
+  // The manifest carries the user's signature set (the planner) and is planned from directory facts;
+  // assignments share the rules' criteria checks (directory/criteria.ts).
+  branding: ['signatures', 'directory'],
   // The fleet view is a read side: it joins what each feature exports for reading (devices' list and a
   // user's devices, what branding served each device, the gateway's audit and certificates, the
   // signatures' deployment state, the add-in's reports, the onboarding funnel, the directory copy),

@@ -17,6 +17,7 @@ import type { SignatureDeploymentTables } from '../signatures/deployment.tables.
 import type { AuthTables } from '../auth/auth.tables.js';
 import type { OnboardingTables } from '../onboarding/onboarding.tables.js';
 import type { AddinTables } from '../addin/addin.tables.js';
+import type { BrandingTables } from '../branding/branding.tables.js';
 
 export interface Database
   extends FoundationTables,
@@ -28,4 +29,5 @@ export interface Database
     DirectoryTables,
     SignaturesTables,
     SignatureDeploymentTables,
-    AddinTables {}
+    AddinTables,
+    BrandingTables {}

@@ -3,7 +3,7 @@
  * and paged by the database, joined with what each device was last served (a relation the caller hands
  * in, so devices never names another feature's tables), and its beacon history.
  */
-import { sql, type AliasedSelectQueryBuilder, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
+import { sql, type AliasedSelectQueryBuilder, type Kysely, type OrderByItemBuilder, type RawBuilder, type SqlBool } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { PACKAGE_COLUMNS, type PackageColumn } from './packages.js';
 
@@ -50,19 +50,25 @@ export interface DevicePage {
 
 const LIKE_SPECIALS = /[\\%_]/g;
 
-/** 1 when the applied versions differ from the served ones or nothing was served, else 0 (same expression for filter, sort and answer). */
-function outOfDate(): RawBuilder<number> {
-  const differs = PACKAGE_COLUMNS.map((c) => sql`d.${sql.ref(c)} <> served.${sql.ref(c)}`);
-  return sql<number>`case when served.hostname is null or ${sql.join(differs, sql` or `)} then 1 else 0 end`;
+/** The device was served a manifest and applies exactly its versions (a primary-key lookup in the served record). */
+function upToDate(served: ServedVersions): RawBuilder<SqlBool> {
+  const same = PACKAGE_COLUMNS.map((c) => sql`served.${sql.ref(c)} = d.${sql.ref(c)}`);
+  return sql<SqlBool>`exists (select 1 from ${served} where served.hostname = d.hostname and served.upn = d.upn and ${sql.join(same, sql` and `)})`;
 }
 
-function listed(db: Kysely<Database>, served: ServedVersions, filter: DeviceListFilter) {
-  let q = db.selectFrom('device_state as d').leftJoin(served, (j) => j.onRef('served.hostname', '=', 'd.hostname').onRef('served.upn', '=', 'd.upn'));
+/** 1 when an applied version differs from the served one or nothing was served, else 0: the one expression the filter, the sort and the answer share. */
+function outOfDate(served: ServedVersions): RawBuilder<number> {
+  return sql<number>`case when ${upToDate(served)} then 0 else 1 end`;
+}
+
+/** The devices a filter selects, from device_state alone (the served record only through the out-of-date test). */
+function matching(db: Kysely<Database>, served: ServedVersions, filter: DeviceListFilter) {
+  let q = db.selectFrom('device_state as d');
   if (filter.seenBefore) q = q.where('d.last_seen_at', '<', filter.seenBefore);
   if (filter.bootedBefore) q = q.where('d.system_boot_time', '<', filter.bootedBefore);
   if (filter.nonCompliant) q = q.where('d.compliant', '=', 0);
   if (filter.pendingReboot) q = q.where('d.pending_reboot', '=', 1);
-  if (filter.outOfDate) q = q.where(sql<SqlBool>`${outOfDate()} = 1`);
+  if (filter.outOfDate) q = q.where(sql<SqlBool>`not ${upToDate(served)}`);
   if (filter.operatingSystem !== undefined) q = q.where('d.operating_system', '=', filter.operatingSystem);
   if (filter.deviceModel !== undefined) q = q.where('d.device_model', '=', filter.deviceModel);
   if (filter.search) {
@@ -75,30 +81,37 @@ function listed(db: Kysely<Database>, served: ServedVersions, filter: DeviceList
 
 const SERVED_COLUMNS = PACKAGE_COLUMNS.map((c) => sql<string | null>`served.${sql.ref(c)}`.as(`served_${c}`));
 
-function selected(db: Kysely<Database>, served: ServedVersions, filter: DeviceListFilter) {
-  return listed(db, served, filter)
+/** Whole rows with what was served, for the keys a page selected (so the wide rows and the join are read for that page only). */
+function rowsOf(db: Kysely<Database>, served: ServedVersions, keys: AliasedSelectQueryBuilder<{ hostname: string; upn: string }, 'page'>) {
+  return db
+    .selectFrom('device_state as d')
+    .innerJoin(keys, (j) => j.onRef('page.hostname', '=', 'd.hostname').onRef('page.upn', '=', 'd.upn'))
+    .leftJoin(served, (j) => j.onRef('served.hostname', '=', 'd.hostname').onRef('served.upn', '=', 'd.upn'))
     .selectAll('d')
-    .select(['served.manifest_version as served_manifest_version', 'served.served_at as served_at', outOfDate().as('out_of_date')])
+    .select(['served.manifest_version as served_manifest_version', 'served.served_at as served_at', outOfDate(served).as('out_of_date')])
     .select(SERVED_COLUMNS);
 }
 
-export type DeviceListRow = Awaited<ReturnType<ReturnType<typeof selected>['execute']>>[number];
+export type DeviceListRow = Awaited<ReturnType<ReturnType<typeof rowsOf>['execute']>>[number];
 
 export async function listDevices(db: Kysely<Database>, served: ServedVersions, filter: DeviceListFilter, page: DevicePage): Promise<DeviceListRow[]> {
   const direction = page.descending ? 'desc' : 'asc';
   // Nulls (no boot or logon time sent) sort as the smallest value on both engines (PostgreSQL's default is the opposite).
-  const sortKey = page.sort === 'out_of_date' ? outOfDate() : sql.ref(`d.${page.sort}`);
-  return selected(db, served, filter)
-    .orderBy(sortKey, (ob) => (page.descending ? ob.desc().nullsLast() : ob.asc().nullsFirst()))
+  const sortKey = page.sort === 'out_of_date' ? outOfDate(served) : sql.ref(`d.${page.sort}`);
+  const nulls = (ob: OrderByItemBuilder) => (page.descending ? ob.desc().nullsLast() : ob.asc().nullsFirst());
+  const keys = matching(db, served, filter)
+    .select(['d.hostname', 'd.upn'])
+    .orderBy(sortKey, nulls)
     .orderBy('d.hostname', direction)
     .orderBy('d.upn', direction)
     .offset(page.offset)
     .limit(page.limit)
-    .execute();
+    .as('page');
+  return rowsOf(db, served, keys).orderBy(sortKey, nulls).orderBy('d.hostname', direction).orderBy('d.upn', direction).execute();
 }
 
 export async function countDevices(db: Kysely<Database>, served: ServedVersions, filter: DeviceListFilter): Promise<number> {
-  const row = await listed(db, served, filter)
+  const row = await matching(db, served, filter)
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .executeTakeFirstOrThrow();
   return Number(row.n);
@@ -112,13 +125,15 @@ export async function devicesAfter(
   after: { hostname: string; upn: string } | null,
   limit: number,
 ): Promise<DeviceListRow[]> {
-  let q = selected(db, served, filter);
-  if (after) q = q.where((eb) => eb.or([eb('d.hostname', '>', after.hostname), eb.and([eb('d.hostname', '=', after.hostname), eb('d.upn', '>', after.upn)])]));
-  return q.orderBy('d.hostname').orderBy('d.upn').limit(limit).execute();
+  let keys = matching(db, served, filter).select(['d.hostname', 'd.upn']);
+  if (after)
+    keys = keys.where((eb) => eb.or([eb('d.hostname', '>', after.hostname), eb.and([eb('d.hostname', '=', after.hostname), eb('d.upn', '>', after.upn)])]));
+  return rowsOf(db, served, keys.orderBy('d.hostname').orderBy('d.upn').limit(limit).as('page')).orderBy('d.hostname').orderBy('d.upn').execute();
 }
 
 export async function deviceRow(db: Kysely<Database>, served: ServedVersions, hostname: string, upn: string): Promise<DeviceListRow | undefined> {
-  return selected(db, served, {}).where('d.hostname', '=', hostname).where('d.upn', '=', upn).executeTakeFirst();
+  const key = db.selectFrom('device_state as d').select(['d.hostname', 'd.upn']).where('d.hostname', '=', hostname).where('d.upn', '=', upn).as('page');
+  return rowsOf(db, served, key).executeTakeFirst();
 }
 
 /** Distinct operating systems and models, for the list's filter choices. */

@@ -189,7 +189,7 @@ describe('fleet device screens in the browser', { skip: BUILT ? false : 'portal 
   test('device charts: logons per day, boot age and package versions as SVG with their tables; no accessibility violations', async () => {
     await page.goto(`${base}/#/fleet/charts`);
     await page.getByRole('heading', { name: 'Device charts', level: 1 }).waitFor();
-    await page.locator('figure.chart svg rect').first().waitFor();
+    await page.locator('figure.chart svg rect').first().waitFor({ state: 'attached' });
     // One line chart, one boot-age chart, one per package.
     assert.equal(await page.locator('figure.chart').count(), 1 + 1 + 7);
     assert.equal(await page.locator('figure.chart').first().locator('circle.point').count(), 30);

@@ -54,6 +54,24 @@ for (const backend of BACKENDS) {
         beacon({ hostname: 'pc-charlie', upn: 'eve@contoso.com', compliant: false, deviceModel: '=cmd|calc', backgroundVersion: 'w1' }, ago(60)),
         beacon({ hostname: 'kiosk_1', upn: 'pc_share@contoso.com', systemBootTime: ago(10), lastLogonTime: ago(2) }, ago(2)),
       ]);
+      // What branding last served: pc-alpha got exactly what it applied; pc-bravo was sent a wallpaper it has not applied.
+      const served = (hostname: string, upn: string, background: string) => ({
+        hostname_lower: hostname,
+        upn_lower: upn,
+        manifest_version: `m-${hostname}`,
+        served_at: ago(0.45),
+        background_version: background,
+        lock_screen_version: '',
+        teams_background_version: '',
+        screensaver_version: '',
+        new_signature_version: '',
+        reply_signature_version: '',
+        web_signature_version: '',
+      });
+      await storage.db
+        .insertInto('branding_served_manifest')
+        .values([served('pc-alpha', 'ada@contoso.com', 'w2'), served('pc-bravo', 'bob@contoso.com', 'w9')])
+        .execute();
       ({ app, get } = await appWith(storage, false));
     });
     after(async () => {
@@ -84,8 +102,9 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await hosts('?model=%3Dcmd%7Ccalc'), ['pc-charlie']);
       assert.deepEqual(await hosts('?notRebootedDays=7&pendingReboot=true&os=Windows%2010'), ['pc-bravo']);
       assert.deepEqual(await hosts('?notRebootedDays=7&nonCompliant=true'), []);
-      // No device was served a manifest yet (branding records none): every one is out of date.
-      assert.deepEqual(await hosts('?outOfDate=true'), ['kiosk_1', 'pc-alpha', 'pc-bravo', 'pc-charlie']);
+      // pc-bravo applied another wallpaper than it was served; kiosk_1 and pc-charlie were never served one.
+      assert.deepEqual(await hosts('?outOfDate=true'), ['kiosk_1', 'pc-bravo', 'pc-charlie']);
+      assert.deepEqual(await hosts('?outOfDate=true&pendingReboot=true'), ['pc-bravo']);
       const page = (await get('/api/fleet/devices?staleDays=1&limit=1')).json() as DevicesPage;
       assert.deepEqual([page.total, page.devices.length], [2, 1]);
     });
@@ -110,7 +129,8 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await hosts('?sort=pending_reboot&desc=true'), ['pc-bravo', 'pc-charlie', 'pc-alpha', 'kiosk_1']);
       assert.deepEqual(await hosts('?sort=operating_system'), ['pc-bravo', 'kiosk_1', 'pc-alpha', 'pc-charlie']);
       assert.deepEqual(await hosts('?sort=device_model'), ['pc-charlie', 'kiosk_1', 'pc-alpha', 'pc-bravo']);
-      assert.deepEqual(await hosts('?sort=out_of_date'), ['kiosk_1', 'pc-alpha', 'pc-bravo', 'pc-charlie']);
+      assert.deepEqual(await hosts('?sort=out_of_date'), ['pc-alpha', 'kiosk_1', 'pc-bravo', 'pc-charlie']);
+      assert.deepEqual(await hosts('?sort=out_of_date&desc=true'), ['pc-charlie', 'pc-bravo', 'kiosk_1', 'pc-alpha']);
       const bad = await get('/api/fleet/devices?sort=payload');
       assert.equal(bad.statusCode, 400);
       assert.equal(bad.json().code, 'ONRAMP_ERR_VALIDATION');
@@ -133,16 +153,26 @@ for (const backend of BACKENDS) {
       }
     });
 
-    test('a row shows applied vs expected per package; never served reads as expected null, out of date', async () => {
-      const [alpha] = ((await get('/api/fleet/devices?search=pc-alpha')).json() as DevicesPage).devices;
-      assert.ok(alpha);
-      assert.equal(alpha.outOfDate, true);
-      assert.equal(alpha.servedManifestVersion, null);
-      assert.deepEqual(
-        alpha.packages.find((p) => p.package === 'backgroundVersion'),
-        { package: 'backgroundVersion', applied: 'w2', expected: null, upToDate: false },
-      );
+    test('a row shows applied vs expected per package: up to date, differing, never served', async () => {
+      const byHost = new Map(((await get('/api/fleet/devices')).json() as DevicesPage).devices.map((d) => [d.hostname, d]));
+      const background = (host: string) => byHost.get(host)!.packages.find((p) => p.package === 'backgroundVersion');
+      const alpha = byHost.get('pc-alpha')!;
+      assert.deepEqual([alpha.outOfDate, alpha.servedManifestVersion, alpha.servedAt], [false, 'm-pc-alpha', ago(0.45)]);
+      assert.deepEqual(background('pc-alpha'), { package: 'backgroundVersion', applied: 'w2', expected: 'w2', upToDate: true });
       assert.equal(alpha.packages.length, 7);
+      assert.ok(alpha.packages.every((p) => p.upToDate));
+      assert.equal(byHost.get('pc-bravo')!.outOfDate, true);
+      assert.deepEqual(background('pc-bravo'), { package: 'backgroundVersion', applied: '', expected: 'w9', upToDate: false });
+      assert.deepEqual(
+        byHost
+          .get('pc-bravo')!
+          .packages.filter((p) => !p.upToDate)
+          .map((p) => p.package),
+        ['backgroundVersion'],
+      );
+      const kiosk = byHost.get('kiosk_1')!;
+      assert.deepEqual([kiosk.outOfDate, kiosk.servedManifestVersion], [true, null]);
+      assert.deepEqual(background('kiosk_1'), { package: 'backgroundVersion', applied: '', expected: null, upToDate: false });
       assert.equal(alpha.lastBootAt, ago(0.5));
       assert.equal('location' in alpha, false, 'location is not part of the answer while devices.storeLocation is off');
     });

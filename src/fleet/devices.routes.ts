@@ -10,7 +10,7 @@ import { DAY_MS } from '../lib/clock.js';
 import { DEVICE_SORT_COLUMNS, DeviceList, deviceCharts, type DeviceListFilter, type DeviceView } from '../devices/device-list.js';
 import { PACKAGE_VERSIONS, type PackageField } from '../devices/packages.js';
 import { BeaconsPage, DeviceChartsAnswer, DeviceDetail, DeviceFilterChoices, DevicesPage } from './devices.schemas.js';
-import { servedVersions } from './expected-versions.js';
+import { servedVersionsRelation } from '../branding/served-versions.js';
 
 export interface FleetDevicesOptions {
   /** From src/auth (`requireRole('viewer')`): the fleet view only reads. */
@@ -123,7 +123,8 @@ export async function registerFleetDevices(parent: FastifyInstance, ctx: OnrampC
   await parent.register(async (scope) => {
     const app = scope.withTypeProvider<TypeBoxTypeProvider>();
     app.addHook('preHandler', options.viewerGuard);
-    const list = new DeviceList(ctx.storage.db, servedVersions);
+    // "Expected" = what branding last served each device (its served-manifest record).
+    const list = new DeviceList(ctx.storage.db, servedVersionsRelation);
     // Locations exist only when devices.storeLocation is on; when it is off, none are shown, even ones kept before.
     const read = { withLocation: ctx.config.devices.storeLocation };
     const filterOf = (q: { [K in keyof typeof FilterQuery]?: string }): DeviceListFilter => {

@@ -7,6 +7,17 @@
  * Every field the routes send is declared: Fastify's serialiser drops fields a response schema does not name.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { GroupReference, RuleCriteria, TimeWindow } from '../directory/criteria.schemas.js';
+
+// Who a rule is for: the criteria are directory facts, shared with branding assignments.
+export {
+  ATTRIBUTE_OPERATORS,
+  AttributeCondition,
+  type AttributeOperator,
+  GroupReference,
+  RuleCriteria,
+  TimeWindow,
+} from '../directory/criteria.schemas.js';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 /** ISO-8601 UTC timestamps, as the database stores them. */
@@ -120,67 +131,12 @@ export const RULE_KINDS = ['signature', 'banner'] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
 export const RULE_DEFAULTS = ['new', 'reply', 'both', 'none'] as const;
 export type RuleDefaults = (typeof RULE_DEFAULTS)[number];
-export const ATTRIBUTE_OPERATORS = ['equals', 'notEquals', 'contains', 'startsWith', 'endsWith', 'empty', 'notEmpty'] as const;
-export type AttributeOperator = (typeof ATTRIBUTE_OPERATORS)[number];
-
-const Text = Type.String({ minLength: 1, maxLength: 256 });
-const TextList = Type.Array(Text, { maxItems: 500 });
-
-export const GroupReference = Type.Object(
-  {
-    id: Type.String({ minLength: 1, maxLength: 64, description: 'Entra object id' }),
-    displayName: Type.String({ maxLength: 256, description: 'Kept for humans; matching is by id' }),
-  },
-  { additionalProperties: false },
-);
-export type GroupReference = Static<typeof GroupReference>;
 
 /** GET /api/signatures/groups?search=<start of the name>: Entra groups for a rule's group picker. */
 export const GroupList = Type.Object({
   groups: Type.Array(Type.Object({ id: Type.String(), displayName: Type.String() }), { description: 'By name, at most 25' }),
 });
 export type GroupList = Static<typeof GroupList>;
-
-export const AttributeCondition = Type.Object(
-  {
-    attribute: Type.String({ minLength: 1, maxLength: 64, description: 'A directory attribute, e.g. jobTitle or extensionAttribute1' }),
-    operator: Type.Union(ATTRIBUTE_OPERATORS.map((o) => Type.Literal(o))),
-    value: Type.Optional(Type.String({ maxLength: 256, description: 'Compared case-insensitively; not used by empty/notEmpty' })),
-  },
-  { additionalProperties: false },
-);
-export type AttributeCondition = Static<typeof AttributeCondition>;
-
-/**
- * Who a rule is for (conditions) or not for (exclusions). In `conditions` every criterion given must hold
- * (a list holds when any of its values does); in `exclusions` any criterion that holds excludes.
- * Text comparisons are case-insensitive.
- */
-export const RuleCriteria = Type.Object(
-  {
-    groups: Type.Optional(Type.Array(GroupReference, { maxItems: 100, description: 'Member of any (transitively)' })),
-    departments: Type.Optional(TextList),
-    offices: Type.Optional(TextList),
-    countries: Type.Optional(TextList),
-    companies: Type.Optional(TextList),
-    attributes: Type.Optional(Type.Array(AttributeCondition, { maxItems: 20, description: 'Every one must hold' })),
-    users: Type.Optional(Type.Array(Text, { maxItems: 5000, description: 'User principal names' })),
-    mailboxes: Type.Optional(Type.Array(Text, { maxItems: 5000, description: 'Mail addresses, shared mailboxes included (they come into scope)' })),
-  },
-  { additionalProperties: false },
-);
-export type RuleCriteria = Static<typeof RuleCriteria>;
-
-/** Wall-clock local times in `timeZone`, `from` inclusive, `to` exclusive. */
-export const TimeWindow = Type.Object(
-  {
-    from: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}$', description: 'Local time, YYYY-MM-DDTHH:mm' }),
-    to: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}$', description: 'Local time, YYYY-MM-DDTHH:mm (exclusive)' }),
-    timeZone: Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone, e.g. Europe/Berlin' }),
-  },
-  { additionalProperties: false },
-);
-export type TimeWindow = Static<typeof TimeWindow>;
 
 const RuleFields = {
   name: Type.String({ minLength: 1, maxLength: 120 }),
@@ -229,6 +185,7 @@ export type RuleOrderBody = Static<typeof RuleOrderBody>;
 
 // ---------------------------------------------------------------------------------------------- variables
 
+const Text = Type.String({ minLength: 1, maxLength: 256 });
 const VariableName = Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$', description: 'Templates read it as var.<name>' });
 const VariableValue = Type.String({ maxLength: 2000 });
 

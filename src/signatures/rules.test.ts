@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluateRules, localTime, windowProblem, type RuleDefinition, type SubjectFacts } from './rules.js';
+import { evaluateRules, type RuleDefinition, type SubjectFacts } from './rules.js';
+import { localTime, windowProblem } from '../directory/criteria.js';
 
 let nextId = 1;
 function rule(fields: Partial<RuleDefinition> & Pick<RuleDefinition, 'name'>): RuleDefinition {

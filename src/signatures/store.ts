@@ -28,7 +28,7 @@ import type {
 import { inspectImage } from './assets.js';
 import type { CompiledSignatureTemplate, SignatureEngine } from './engine.js';
 import type { RuleDefinition } from './rules.js';
-import { windowProblem } from './rules.js';
+import { windowProblem } from '../directory/criteria.js';
 import * as q from './store.queries.js';
 
 /** What changed, for listeners (the deployment re-plans on template and rule changes). */

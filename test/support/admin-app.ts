@@ -11,7 +11,7 @@ import { ManualClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import type { TestStorage } from './storage.js';
 
-export async function adminApp(storage: TestStorage, extra: Partial<OnrampContext> = {}) {
+export async function adminApp(storage: TestStorage, extra: Partial<OnrampContext> = {}, env: Record<string, string> = {}) {
   const clock = new ManualClock(new Date());
   const config = loadConfig({
     env: {
@@ -22,6 +22,7 @@ export async function adminApp(storage: TestStorage, extra: Partial<OnrampContex
       // A relay nobody listens on: "send report now" must say mail failed, not fail with a 500.
       ONRAMP_SMTP_HOST: '127.0.0.1',
       ONRAMP_SMTP_PORT: '9',
+      ...env,
     },
   });
   // The database URL above is only there to prove the settings view redacts it; storage is the test's.

@@ -92,8 +92,10 @@ export function DevicePage({ hostname, upn }: { hostname: string; upn: string })
       )}
       {history && (
         <>
-          <h2>Beacon history</h2>
-          <div className="table-wrap">
+          <h2 id="history-title">Beacon history</h2>
+          {/* Wide: it scrolls in its own box, which the keyboard can reach. */}
+          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be focusable to be scrolled without a mouse */}
+          <section className="table-wrap" tabIndex={0} aria-labelledby="history-title">
             <table className="data compact">
               <caption>Beacons received, newest first ({history.total.toLocaleString()} kept)</caption>
               <thead>
@@ -127,7 +129,7 @@ export function DevicePage({ hostname, upn }: { hostname: string; upn: string })
                 ))}
               </tbody>
             </table>
-          </div>
+          </section>
           <nav className="pager" aria-label="History pages">
             <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - HISTORY_PAGE))}>
               Newer

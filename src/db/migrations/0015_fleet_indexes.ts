@@ -10,9 +10,11 @@ export const fleetIndexes: PortableMigration = {
   async up(db) {
     await db.schema.createIndex('device_beacon_device').on('device_beacon').columns(['hostname', 'upn', 'id']).execute();
     await db.schema.createIndex('device_state_upn').on('device_state').columns(['upn', 'hostname']).execute();
-    await db.schema.createIndex('device_state_boot').on('device_state').column('system_boot_time').execute();
+    // Sorted by boot or logon time, a page walks the index in order (ties by host name and UPN, as the list orders them).
+    await db.schema.createIndex('device_state_boot').on('device_state').columns(['system_boot_time', 'hostname', 'upn']).execute();
+    await db.schema.createIndex('device_state_logon').on('device_state').columns(['last_logon_time', 'hostname', 'upn']).execute();
   },
   async down(db) {
-    for (const name of ['device_state_boot', 'device_state_upn', 'device_beacon_device']) await db.schema.dropIndex(name).execute();
+    for (const name of ['device_state_logon', 'device_state_boot', 'device_state_upn', 'device_beacon_device']) await db.schema.dropIndex(name).execute();
   },
 };

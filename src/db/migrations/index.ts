@@ -16,6 +16,7 @@ import { signatureDeployment } from './0010_signature_deployment.js';
 import { replacedLinks } from './0011_replaced_links.js';
 import { pausedBatches } from './0012_paused_batches.js';
 import { addinSignatureState } from './0013_addin_signature_state.js';
+import { branding } from './0014_branding.js';
 import { fleetIndexes } from './0015_fleet_indexes.js';
 import { deviceCertificates } from './0016_device_certificates.js';
 
@@ -48,6 +49,7 @@ export const MIGRATIONS: readonly PortableMigration[] = [
   replacedLinks,
   pausedBatches,
   addinSignatureState,
+  branding,
   fleetIndexes,
   deviceCertificates,
 ];
