@@ -62,6 +62,7 @@ describe('fleet people screens in the browser', { skip: BUILT ? false : 'portal 
         ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json',
         ONRAMP_AUTH_COOKIE_SECURE: 'false',
         ONRAMP_AUTH_LOCAL_ADMIN: 'false',
+        ONRAMP_DEVICES_STORE_LOCATION: 'true',
         ONRAMP_OIDC_ISSUER: `${tenant.sim.url}/${tenant.sim.tenantId}/v2.0`,
         ONRAMP_OIDC_CLIENT_ID: tenant.sim.clientId,
         ONRAMP_OIDC_CLIENT_SECRET: tenant.sim.clientSecret,

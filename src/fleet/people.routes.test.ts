@@ -92,7 +92,7 @@ for (const backend of BACKENDS) {
       t = await startTestTenant({ users: 8, seed: 22 });
       storage = await backend.open();
       assert.equal(await new DirectorySync(storage.db, t.graph, { now: () => new Date() }, createLogger('silent'), 'sync').runOnce(), true);
-      const built = await adminApp(storage, { graph: t.graph, exchange: t.exchange });
+      const built = await adminApp(storage, { graph: t.graph, exchange: t.exchange }, { ONRAMP_DEVICES_STORE_LOCATION: 'true' });
       clock = built.ctx.clock as ManualClock;
       app = built.app;
       admin = built.as(built.admin);
@@ -398,6 +398,15 @@ for (const backend of BACKENDS) {
       assert.equal(asAdmin.devices.find((d) => d.hostname === 'pc-current')?.location, 'POINT(4.90 52.37)');
       assert.equal(asAdmin.devices.find((d) => d.hostname === 'pc-old')?.location, null, 'none stored: none shown');
       assert.equal(asAdmin.certificates[0]?.lastIp, '203.0.113.9');
+      // With location storage turned off, locations kept before are not shown either.
+      const noLocations = await adminApp(storage, { graph: t.graph, exchange: t.exchange });
+      try {
+        const res = await noLocations.app.inject({ url: `/api/fleet/people/${encodeURIComponent(upn)}`, headers: noLocations.as(noLocations.admin) });
+        assert.equal(res.statusCode, 200, res.body);
+        assert.ok((res.json() as PersonAnswer).devices.every((d) => d.location === null));
+      } finally {
+        await noLocations.app.close();
+      }
       const stranger = (await get<PersonAnswer>('/api/fleet/people/nobody%40nowhere.example')).body;
       assert.deepEqual([stranger.devices, stranger.certificates, stranger.signatures, stranger.trackedUserId], [[], [], null, null]);
       assert.equal((await get('/api/fleet/people/not-an-address')).status, 400);

@@ -120,7 +120,8 @@ export async function registerPeople(parent: FastifyInstance, ctx: OnrampContext
         upn,
         displayName: person?.attributes.displayName ?? null,
         trackedUserId,
-        devices: devices.map((d) => ({ ...d, location: details ? d.location : null })),
+        // As everywhere in the fleet view, a location only while devices.storeLocation is on (not rows kept before it was turned off).
+        devices: devices.map((d) => ({ ...d, location: details && ctx.config.devices.storeLocation ? d.location : null })),
         certificates: certificates.map((c) => certificate(c, now, now + 30 * DAY_MS, details)),
         signatures,
         detailsHidden: !details,

@@ -102,7 +102,7 @@ export const PersonDevice = Type.Object({
   systemBootTime: Nullable(Timestamp),
   pendingReboot: Type.Boolean(),
   compliant: Type.Boolean(),
-  /** Only when devices.storeLocation kept one, and for viewers only when fleet.viewersSeePersonalDetails. */
+  /** Only while devices.storeLocation is on and one was kept, and for viewers only with fleet.viewersSeePersonalDetails. */
   location: Nullable(Type.String()),
 });
 export type PersonDevice = Static<typeof PersonDevice>;
