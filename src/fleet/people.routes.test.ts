@@ -285,7 +285,7 @@ for (const backend of BACKENDS) {
       assert.deepEqual(
         refused.items.map((c) => [c.code, c.reason]),
         [
-          ['ONRAMP_ERR_THROTTLED', 'Too many requests; retry after seconds'],
+          ['ONRAMP_ERR_THROTTLED', 'Too many requests; retry after … seconds'],
           ['ONRAMP_ERR_CLIENT_CERT_REJECTED', 'Client certificate rejected: certificate has been revoked'],
         ],
       );
@@ -293,7 +293,7 @@ for (const backend of BACKENDS) {
         refused.refusals.map((r) => [r.code, r.calls, r.meaning]),
         [
           ['ONRAMP_ERR_CLIENT_CERT_REJECTED', 1, 'Client certificate rejected'],
-          ['ONRAMP_ERR_THROTTLED', 1, 'Too many requests; retry after seconds'],
+          ['ONRAMP_ERR_THROTTLED', 1, 'Too many requests; retry after … seconds'],
         ],
       );
       const ids = async (query: string) => (await get<DeviceCallPage>(`/api/fleet/device-calls?${query}`)).body.items.map((c) => c.requestId);

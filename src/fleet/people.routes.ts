@@ -81,10 +81,10 @@ const SCAN_PER_PAGE = 200;
 /** "2026-12-04" reads as its start; a date-time as it is. */
 const instant = (text: string) => new Date(text.length === 10 ? `${text}T00:00:00Z` : text.endsWith('Z') ? text : `${text}Z`);
 
-/** A refusal code's meaning in words: its catalogue message with the specifics left out. */
+/** A refusal code's meaning in words: its catalogue message with the specifics left out ("retry after … seconds"). */
 function meaningOf(code: string): string {
   const entry = ERROR_CATALOGUE[code as OnrampErrorCode];
-  return entry ? entry.message.replace(/:? ?%s/g, '').trim() : code;
+  return entry ? entry.message.replace(/: %s$/, '').replace(/%s/g, '…') : code;
 }
 
 export async function registerPeople(parent: FastifyInstance, ctx: OnrampContext, host: PeopleHost): Promise<void> {
