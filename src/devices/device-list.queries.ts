@@ -3,7 +3,7 @@
  * and paged by the database, joined with what each device was last served (a relation the caller hands
  * in, so devices never names another feature's tables), and its beacon history.
  */
-import { sql, type AliasedSelectQueryBuilder, type Kysely, type OrderByItemBuilder, type RawBuilder, type SqlBool } from 'kysely';
+import { sql, type AliasedSelectQueryBuilder, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { PACKAGE_COLUMNS, type PackageColumn } from './packages.js';
 
@@ -94,20 +94,27 @@ function rowsOf(db: Kysely<Database>, served: ServedVersions, keys: AliasedSelec
 
 export type DeviceListRow = Awaited<ReturnType<ReturnType<typeof rowsOf>['execute']>>[number];
 
+/** Columns a device may leave empty: sorted by `coalesce(column, '')`, so a missing time is the smallest value on both engines (each engine's own null order differs) and the expression indexes of 0015 serve the sort. */
+const NULLABLE_SORTS = new Set<DeviceSortColumn>(['system_boot_time', 'last_logon_time']);
+
+function sortKeyOf(served: ServedVersions, sort: DeviceSortColumn) {
+  if (sort === 'out_of_date') return outOfDate(served);
+  if (NULLABLE_SORTS.has(sort)) return sql`coalesce(${sql.ref(`d.${sort}`)}, '')`;
+  return sql.ref(`d.${sort}`);
+}
+
 export async function listDevices(db: Kysely<Database>, served: ServedVersions, filter: DeviceListFilter, page: DevicePage): Promise<DeviceListRow[]> {
   const direction = page.descending ? 'desc' : 'asc';
-  // Nulls (no boot or logon time sent) sort as the smallest value on both engines (PostgreSQL's default is the opposite).
-  const sortKey = page.sort === 'out_of_date' ? outOfDate(served) : sql.ref(`d.${page.sort}`);
-  const nulls = (ob: OrderByItemBuilder) => (page.descending ? ob.desc().nullsLast() : ob.asc().nullsFirst());
+  const sortKey = sortKeyOf(served, page.sort);
   const keys = matching(db, served, filter)
     .select(['d.hostname', 'd.upn'])
-    .orderBy(sortKey, nulls)
+    .orderBy(sortKey, direction)
     .orderBy('d.hostname', direction)
     .orderBy('d.upn', direction)
     .offset(page.offset)
     .limit(page.limit)
     .as('page');
-  return rowsOf(db, served, keys).orderBy(sortKey, nulls).orderBy('d.hostname', direction).orderBy('d.upn', direction).execute();
+  return rowsOf(db, served, keys).orderBy(sortKey, direction).orderBy('d.hostname', direction).orderBy('d.upn', direction).execute();
 }
 
 export async function countDevices(db: Kysely<Database>, served: ServedVersions, filter: DeviceListFilter): Promise<number> {
