@@ -142,8 +142,8 @@ export async function devicesAfter(
   limit: number,
 ): Promise<DeviceListRow[]> {
   let keys = matching(db, served, filter).select(['d.hostname', 'd.upn']);
-  if (after)
-    keys = keys.where((eb) => eb.or([eb('d.hostname', '>', after.hostname), eb.and([eb('d.hostname', '=', after.hostname), eb('d.upn', '>', after.upn)])]));
+  // A row-value comparison: both engines read it as a range of the primary key (an OR of the two parts was a full scan per page).
+  if (after) keys = keys.where((eb) => eb(eb.refTuple('d.hostname', 'd.upn'), '>', eb.tuple(after.hostname, after.upn)));
   return rowsOf(db, served, keys.orderBy('d.hostname').orderBy('d.upn').limit(limit).as('page')).orderBy('d.hostname').orderBy('d.upn').execute();
 }
 
