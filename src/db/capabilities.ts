@@ -65,6 +65,12 @@ export interface DialectCapabilities {
   readonly foreignKeysAreTriggers: boolean;
   /** An auto id is the table's rowid (SQLite): as a primary key it costs no index of its own. */
   readonly autoIdIsRowid: boolean;
+  /**
+   * Triggers can run once per statement over its rows as tables (PostgreSQL's transition tables);
+   * SQLite's run once per row. Counters kept by triggers (migration 0017) follow: PostgreSQL appends a
+   * statement's deltas (its writers run concurrently), SQLite adds in place (one writer at a time).
+   */
+  readonly statementTriggers: boolean;
   /** The column type for bytes (read back as a Buffer by both drivers). */
   readonly binaryType: 'blob' | 'bytea';
 }
@@ -112,6 +118,7 @@ export const sqliteCapabilities: DialectCapabilities = {
   rowLocks: false,
   foreignKeysAreTriggers: false,
   autoIdIsRowid: true,
+  statementTriggers: false,
   binaryType: 'blob',
 };
 
@@ -137,5 +144,6 @@ export const postgresCapabilities: DialectCapabilities = {
   rowLocks: true,
   foreignKeysAreTriggers: true,
   autoIdIsRowid: false,
+  statementTriggers: true,
   binaryType: 'bytea',
 };

@@ -5,7 +5,7 @@ import type { Database } from '../db/schema.js';
 import { USER_STATUS } from './onboarding.domain.js';
 import type { TrackedUser } from './invitations.queries.js';
 import { EXCLUSION_REASON } from './invitations.rules.js';
-import { matchesSearch } from './onboarding.queries.js';
+import { countersAnswer, matchesSearch } from './onboarding.queries.js';
 
 /**
  * Which tracked users a report covers. The portal's tiles, the CSV export and the emailed report all
@@ -38,6 +38,11 @@ function scope(eb: Eb, filter: ReportFilter): Expression<SqlBool> {
     parts.push(matchesSearch(eb, filter.search));
   }
   return eb.and(parts);
+}
+
+/** Whether the user counters (migration 0017) answer a report's counts: no department, search or upload dates. */
+export function countedScope(filter: ReportFilter): boolean {
+  return countersAnswer(filter) && filter.uploadedFrom === undefined && filter.uploadedBefore === undefined;
 }
 
 export async function countsByStatus(db: Kysely<Database>, filter: ReportFilter): Promise<Map<string, number>> {
@@ -125,14 +130,18 @@ export async function needsAttention(
   kind: AttentionKind,
   noClickBeforeIso: string,
   limit: number,
+  /** The count when the counters already give it (unreachable and error lists); counted here otherwise. */
+  knownCount?: number,
 ): Promise<{ count: number; users: AttentionUser[] }> {
   const where = (eb: Eb) => eb.and([scope(eb, filter), attention(eb, kind, noClickBeforeIso)]);
   const [count, users] = await Promise.all([
-    db
-      .selectFrom('tracked_user')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where(where)
-      .executeTakeFirstOrThrow(),
+    knownCount !== undefined
+      ? { n: knownCount }
+      : db
+          .selectFrom('tracked_user')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where(where)
+          .executeTakeFirstOrThrow(),
     db
       .selectFrom('tracked_user')
       .select([

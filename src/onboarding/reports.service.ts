@@ -14,10 +14,13 @@ import type { MailTransport } from '../mail/transports.js';
 import type { Branding } from './email-templates.js';
 import { ALL_USER_STATUSES, USER_STATUS } from './onboarding.domain.js';
 import type { reportsConfig } from './reports.config.js';
+import { COUNTER_ROWS_BEFORE_COMPACTION, compactUserCounts, userCounts, type UserCount } from './onboarding.queries.js';
+import { EXCLUSION_REASON } from './invitations.rules.js';
 import {
   ACTIVITY_COLUMNS,
   activityPerDay,
   completionPerBatch,
+  countedScope,
   countsByStatus,
   excludedByReason,
   exportPage,
@@ -85,6 +88,44 @@ export const CSV_COLUMNS: ReadonlyArray<[string, (u: ExportRow) => string | numb
   ['EscalationDate', (u) => u.escalation_date],
 ];
 
+/**
+ * The figures the user counters give (migration 0017): per status, per batch (oldest batch name first,
+ * users of no batch before them) and the Excluded users by reason, most first. Equal to what the
+ * counting queries give over the rows.
+ */
+export function fromCounters(counts: readonly UserCount[]): {
+  statusCounts: Map<string, number>;
+  batches: BatchCounts[];
+  excludedReasons: Array<{ reason: string; count: number }>;
+} {
+  const statusCounts = new Map<string, number>();
+  const perBatch = new Map<string | null, BatchCounts>();
+  const reasons = new Map<string, number>();
+  for (const c of counts) {
+    statusCounts.set(c.status, (statusCounts.get(c.status) ?? 0) + c.users);
+    let batch = perBatch.get(c.batchId);
+    if (!batch) {
+      batch = { batchId: c.batchId, total: 0, active: 0, excluded: 0, notFound: 0, disabled: 0, pending: 0 };
+      perBatch.set(c.batchId, batch);
+    }
+    batch.total += c.users;
+    if (c.status === USER_STATUS.Active) batch.active += c.users;
+    if (c.status === USER_STATUS.Pending) batch.pending += c.users;
+    if (c.status === USER_STATUS.Excluded) {
+      batch.excluded += c.users;
+      if (c.reason === EXCLUSION_REASON.NotFound) batch.notFound += c.users;
+      if (c.reason === EXCLUSION_REASON.Disabled) batch.disabled += c.users;
+      const reason = c.reason === '' ? 'no reason recorded' : c.reason;
+      reasons.set(reason, (reasons.get(reason) ?? 0) + c.users);
+    }
+  }
+  const batches = [...perBatch.values()].sort((a, b) =>
+    a.batchId === b.batchId ? 0 : a.batchId === null ? -1 : b.batchId === null ? 1 : a.batchId < b.batchId ? -1 : 1,
+  );
+  const excludedReasons = [...reasons].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
+  return { statusCounts, batches, excludedReasons };
+}
+
 /** "1 reminder", "2 reminders". */
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -137,12 +178,16 @@ export class ReportService {
     const now = clock.now();
     const noClickBefore = new Date(now.getTime() - settings.noClickAfterDays * DAY_MS).toISOString();
     const attentionKinds: AttentionKind[] = ['noClick', 'clickedNotActive', 'escalated', 'overdue', 'unreachable', 'error'];
+    const counted = countedScope(filter) ? fromCounters((await this.#counters(filter)).counts) : undefined;
+    const knownCount: Partial<Record<AttentionKind, number>> = counted
+      ? { unreachable: counted.statusCounts.get(USER_STATUS.Excluded) ?? 0, error: counted.statusCounts.get(USER_STATUS.Error) ?? 0 }
+      : {};
     const [statusCounts, perDay, attention, batches, excludedReasons] = await Promise.all([
-      countsByStatus(db, filter),
+      counted?.statusCounts ?? countsByStatus(db, filter),
       this.#activity(filter, activityDays),
-      Promise.all(attentionKinds.map((k) => needsAttention(db, filter, k, noClickBefore, settings.attentionListSize))),
-      completionPerBatch(db, filter),
-      excludedByReason(db, filter),
+      Promise.all(attentionKinds.map((k) => needsAttention(db, filter, k, noClickBefore, settings.attentionListSize, knownCount[k]))),
+      counted?.batches ?? completionPerBatch(db, filter),
+      counted?.excludedReasons ?? excludedByReason(db, filter),
     ]);
     const byStatus = Object.fromEntries(ALL_USER_STATUSES.map((s) => [s, statusCounts.get(s) ?? 0]));
     const total = [...statusCounts.values()].reduce((a, b) => a + b, 0);
@@ -159,6 +204,24 @@ export class ReportService {
       batches: batches.map((b) => ({ ...b, completionRate: rate(b.active, b.total, b.excluded) })),
     };
   }
+
+  /**
+   * The counters of a scope. PostgreSQL's grow by a few rows per status-changing statement; once a
+   * campaign's pass the threshold they are folded up after the answer (the next summary reads few).
+   */
+  async #counters(filter: ReportFilter): Promise<{ counts: UserCount[] }> {
+    const { db, dialect, log } = this.deps;
+    const found = await userCounts(db, filter);
+    if (found.rows > COUNTER_ROWS_BEFORE_COMPACTION && !this.#compacting) {
+      this.#compacting = compactUserCounts(db, dialect)
+        .catch((err: unknown) => log.warn({ err }, 'folding up the user counters failed; the next report tries again'))
+        .finally(() => {
+          this.#compacting = undefined;
+        });
+    }
+    return found;
+  }
+  #compacting: Promise<void> | undefined;
 
   /** Invites, opens, clicks and activations per UTC day for the last `days` days (today included), zeros filled in. */
   async #activity(filter: ReportFilter, days: number): Promise<DayActivity[]> {
