@@ -13,7 +13,7 @@ const QUERY: Target = { op: '<=', value: 200 };
 const EXPORT: Target = { op: '<=', value: 2 };
 const SCENARIO = '5 reports';
 
-async function timedGet(url: string, token: string): Promise<{ ms: number; body: unknown }> {
+export async function timedGet(url: string, token: string): Promise<{ ms: number; body: unknown }> {
   const started = performance.now();
   const res = await fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
   const text = await res.text();
@@ -23,7 +23,7 @@ async function timedGet(url: string, token: string): Promise<{ ms: number; body:
 }
 
 /** Downloads the whole export as a browser would, counting lines as they stream in; seconds and line count. */
-async function timedExport(url: string, token: string): Promise<{ seconds: number; lines: number }> {
+export async function timedExport(url: string, token: string): Promise<{ seconds: number; lines: number }> {
   const started = performance.now();
   const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
   if (res.status !== 200 || !res.body) throw new Error(`GET ${url} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
@@ -34,6 +34,11 @@ async function timedExport(url: string, token: string): Promise<{ seconds: numbe
     for (const byte of part.value) if (byte === 10) lines++;
   }
   return { seconds: (performance.now() - started) / 1000, lines };
+}
+
+/** Users of user0…user(n-1) whose UPN contains "user1": user1, user10–19, user100–199, …: 1 + 10 + 100 + … below n. */
+export function searchMatches(users: number): number {
+  return Array.from({ length: String(users - 1).length }, (_, k) => 10 ** k).reduce((sum, n, k) => sum + Math.max(0, Math.min(n, users - 10 ** k)), 0);
 }
 
 export async function reportsScenario(ctx: ScenarioContext): Promise<Figure[]> {
@@ -58,11 +63,7 @@ export async function reportsScenario(ctx: ScenarioContext): Promise<Figure[]> {
   for (let i = 0; i < times; i++) {
     const { ms, body } = await timedGet(pageUrl, token);
     const page = body as { total?: number; users?: unknown[] };
-    // user1, user10–19, user100–199, …: 1 + 10 + 100 + … below the uploaded count.
-    const expected = Array.from({ length: String(users - 1).length }, (_, k) => 10 ** k).reduce(
-      (sum, n, k) => sum + Math.max(0, Math.min(n, users - 10 ** k)),
-      0,
-    );
+    const expected = searchMatches(users);
     if (page.total !== expected || page.users?.length !== 50)
       throw new Error(`filtered page: total ${page.total} (expected ${expected}), ${page.users?.length} rows (expected 50)`);
     pages.push(ms);

@@ -27,10 +27,10 @@ interface UploadAnswer {
 }
 
 /** Uploads `rows` users and returns the wall time in seconds; a wrong count breaks the scenario. */
-export async function upload(server: OnrampServer, token: string, rows: number, upns?: readonly string[]): Promise<number> {
+export async function upload(server: OnrampServer, token: string, rows: number, upns?: readonly string[], batchId?: string): Promise<number> {
   const csv = rosterCsv(rows, upns);
   const started = performance.now();
-  const res = await fetch(`${server.url}/api/upload-users`, {
+  const res = await fetch(`${server.url}/api/upload-users${batchId ? `?batchId=${encodeURIComponent(batchId)}` : ''}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
     body: csv,
