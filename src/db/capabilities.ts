@@ -54,6 +54,11 @@ export interface DialectCapabilities {
   /** The SQL function building a JSON array from its arguments. */
   readonly jsonArrayFunction: 'json_array' | 'json_build_array';
   /**
+   * The aggregate of a subquery's JSON values (`value`, made by jsonArrayFunction) into one JSON array in
+   * `orderBy` order. SQLite's JSON values lose their JSON type through a subquery, so it reads them again.
+   */
+  jsonArrayAggregate(value: string, orderBy: string): string;
+  /**
    * Single rows can be locked until the transaction ends. Without (SQLite) a write transaction is the
    * only writer anyway.
    */
@@ -115,6 +120,7 @@ export const sqliteCapabilities: DialectCapabilities = {
   columnRows: (alias, _types, rows) => sqliteJsonRows(alias, rows),
   inList: (expression, _type, values, params) => `${expression} in (select value from json_each(${params.bind(JSON.stringify(values))}))`,
   jsonArrayFunction: 'json_array',
+  jsonArrayAggregate: (value, orderBy) => `json_group_array(json(${value}) order by ${orderBy})`,
   rowLocks: false,
   foreignKeysAreTriggers: false,
   autoIdIsRowid: true,
@@ -141,6 +147,7 @@ export const postgresCapabilities: DialectCapabilities = {
   }),
   inList: (expression, type, values, params) => `${expression} = any(${params.bind(values)}::${postgresTypes[type]}[])`,
   jsonArrayFunction: 'json_build_array',
+  jsonArrayAggregate: (value, orderBy) => `json_agg(${value} order by ${orderBy})`,
   rowLocks: true,
   foreignKeysAreTriggers: true,
   autoIdIsRowid: false,

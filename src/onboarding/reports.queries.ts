@@ -257,36 +257,35 @@ export const EXPORT_FIELDS = [
   'escalated_to_manager',
   'escalation_date',
 ] as const satisfies ReadonlyArray<keyof TrackedUser>;
-export type ExportRow = Pick<TrackedUser, (typeof EXPORT_FIELDS)[number]>;
+export type ExportField = (typeof EXPORT_FIELDS)[number];
 
 /**
- * One keyset page of the export's rows. Each row travels as one JSON array of EXPORT_FIELDS (json_array
- * on SQLite, json_build_array on PostgreSQL): the engine writes it and V8 parses it faster than the
- * SQLite driver builds a 25-property object per row (reading 100,000 rows: 1.2–1.3 s instead of 1.8–2.0 s
- * here).
+ * One keyset page of the export's rows, each an array of EXPORT_FIELDS' values, and the page's last id.
+ * The whole page travels as one JSON text (each row's json_array aggregated in id order): the engine
+ * writes it, V8 parses it in one call, and the driver builds one row object per page instead of one per
+ * user (per-row objects were most of an export's JavaScript time).
  */
 export async function exportPage(
   db: Kysely<Database>,
-  dialect: Pick<DialectCapabilities, 'jsonArrayFunction'>,
+  dialect: Pick<DialectCapabilities, 'jsonArrayFunction' | 'jsonArrayAggregate'>,
   filter: ReportFilter,
   afterId: number,
   limit: number,
-): Promise<ExportRow[]> {
-  const packed = sql<string | unknown[]>`${sql.raw(dialect.jsonArrayFunction)}(${sql.join(EXPORT_FIELDS.map((f) => sql.ref(f)))})`;
-  const rows = await db
+): Promise<{ rows: unknown[][]; lastId: number }> {
+  const packed = sql<string>`${sql.raw(dialect.jsonArrayFunction)}(${sql.join(EXPORT_FIELDS.map((f) => sql.ref(f)))})`;
+  const page = db
     .selectFrom('tracked_user')
-    .select(packed.as('cells'))
+    .select(['id', packed.as('cells')])
     .where((eb) => eb.and([scope(eb, filter), eb('id', '>', afterId)]))
     .orderBy('id')
-    .limit(limit)
-    .execute();
-  return rows.map(({ cells }) => {
-    // node-postgres parses json itself; SQLite hands back the text.
-    const values = (typeof cells === 'string' ? JSON.parse(cells) : cells) as unknown[];
-    const row: Record<string, unknown> = {};
-    for (let i = 0; i < EXPORT_FIELDS.length; i++) row[EXPORT_FIELDS[i]!] = values[i];
-    return row as ExportRow;
-  });
+    .limit(limit);
+  const row = await db
+    .selectFrom(page.as('page'))
+    .select([sql<string | unknown[][] | null>`${sql.raw(dialect.jsonArrayAggregate('cells', 'id'))}`.as('rows'), (eb) => eb.fn.max('id').as('last_id')])
+    .executeTakeFirst();
+  // node-postgres parses json itself; SQLite hands back the text. No rows: null.
+  const rows = (typeof row?.rows === 'string' ? JSON.parse(row.rows) : (row?.rows ?? [])) as unknown[][];
+  return { rows, lastId: Number(row?.last_id ?? afterId) };
 }
 
 /** Distinct batches and departments of a campaign, for the report filter pickers (500 each at most). */
