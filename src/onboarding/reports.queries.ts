@@ -288,27 +288,31 @@ export async function exportPage(
   return { rows, lastId: Number(row?.last_id ?? afterId) };
 }
 
-/** Distinct batches and departments of a campaign, for the report filter pickers (500 each at most). */
+/**
+ * Distinct batches and departments of a campaign, for the report filter pickers (500 each at most).
+ * Batches come from the user counters; departments by a walk of their index, one probe per distinct
+ * value (the next one after the last): PostgreSQL has no skip scan, and its DISTINCT read every one of a
+ * million users' index entries (177 ms at 200,000).
+ */
 export async function filterValues(db: Kysely<Database>, campaignId: number): Promise<{ batches: string[]; departments: string[] }> {
   const [batches, departments] = await Promise.all([
     db
-      .selectFrom('tracked_user')
-      .select('source_batch_id as v')
-      .distinct()
+      .selectFrom('tracked_user_count')
+      .select('batch_key as v')
       .where('campaign_id', '=', campaignId)
-      .where('source_batch_id', 'is not', null)
-      .orderBy('source_batch_id')
+      .where('batch_key', '<>', '')
+      .groupBy('batch_key')
+      .having((eb) => eb.fn.sum('users'), '<>', 0)
+      .orderBy('batch_key')
       .limit(500)
       .execute(),
-    db
-      .selectFrom('tracked_user')
-      .select('department as v')
-      .distinct()
-      .where('campaign_id', '=', campaignId)
-      .where('department', 'is not', null)
-      .orderBy('department')
-      .limit(500)
-      .execute(),
+    sql<{ v: string }>`
+      with recursive walk(v) as (
+        select (select min(department) from tracked_user where campaign_id = ${campaignId} and department is not null)
+        union all
+        select (select min(department) from tracked_user where campaign_id = ${campaignId} and department > walk.v) from walk where walk.v is not null
+      )
+      select v from walk where v is not null limit 500`.execute(db),
   ]);
-  return { batches: batches.map((r) => r.v as string), departments: departments.map((r) => r.v as string) };
+  return { batches: batches.map((r) => r.v), departments: departments.rows.map((r) => r.v) };
 }
