@@ -95,6 +95,10 @@ async function main(): Promise<void> {
     const pki = await makePki(workDir, tenant.memberUpns[0] ?? 'bench.user@contoso.example');
     const postgres = await postgresReachable();
     if (!postgres) notes.push('PostgreSQL was not reachable: its figures are missing from this run.');
+    notes.push(
+      `Scenario 11 grew each engine's roster by ${s.scaleUploads} uploads of ${s.scaleRows.toLocaleString('en-US')} rows` +
+        (args.million ? ' (--million).' : ': `npm run bench -- --only 11 --million` runs it at 1,000,000 users (five of 200,000).'),
+    );
 
     log('baseline: bare Fastify route (HTTP)');
     const http = await bareHttp(s);

@@ -1,16 +1,17 @@
 /**
  * Scenario 5: the admin reports over the tracked users the upload scenario stored in the main server:
- * dashboard totals (`GET /api/admin/reports`) and a filtered, sorted page (`GET /api/admin/users`)
- * ≤ 200 ms each; CSV export of every row (`GET /api/admin/reports/export.csv`, streamed) ≤ 2 s, timed to
- * its last byte. Requests are sequential, one at a time, as an admin's browser makes them; the figure is
- * the median.
+ * dashboard totals (`GET /api/admin/reports`) ≤ 25 ms and a searched, sorted page (`GET /api/admin/users`)
+ * ≤ 200 ms; CSV export of every row (`GET /api/admin/reports/export.csv`, streamed) ≤ 0.5 s, timed to its
+ * last byte (issue 23). Requests are sequential, one at a time, as an admin's browser makes them; the
+ * figure is the median.
  */
 import { figure, type Figure, type Target } from '../harness.js';
 import type { ScenarioContext } from './context.js';
 import { mainToken } from './upload.js';
 
-const QUERY: Target = { op: '<=', value: 200 };
-const EXPORT: Target = { op: '<=', value: 2 };
+const TOTALS: Target = { op: '<=', value: 25 };
+const PAGE: Target = { op: '<=', value: 200 };
+const EXPORT: Target = { op: '<=', value: 0.5 };
 const SCENARIO = '5 reports';
 
 export async function timedGet(url: string, token: string): Promise<{ ms: number; body: unknown }> {
@@ -77,8 +78,8 @@ export async function reportsScenario(ctx: ScenarioContext): Promise<Figure[]> {
     exports.push(seconds);
   }
   return [
-    figure(SCENARIO, totalsMetric, 'ms', totals, QUERY, null, `median of ${times} sequential requests`),
-    figure(SCENARIO, pageMetric, 'ms', pages, QUERY, null, `search "user1", sorted by UPN, offset 100, 50 rows; median of ${times}`),
+    figure(SCENARIO, totalsMetric, 'ms', totals, TOTALS, null, `median of ${times} sequential requests`),
+    figure(SCENARIO, pageMetric, 'ms', pages, PAGE, null, `search "user1", sorted by UPN, offset 100, 50 rows; median of ${times}`),
     figure(SCENARIO, `CSV export of ${label} rows`, 's', exports, EXPORT, null, `streamed download to the last byte; median of ${ctx.sizes.repeats}`),
   ];
 }
