@@ -70,9 +70,9 @@ export interface BenchSizes {
 
 /** `million`: scenario 11 at 1,000,000 users (five uploads of 200,000; about as long as the rest of the bench). */
 export function sizes(quick: boolean, million = false): BenchSizes {
-  const scaleRows = quick ? 1_000 : million ? 200_000 : 40_000;
+  const scaleRows = quick ? 500 : million ? 200_000 : 40_000;
   return quick
-    ? { quick, uploadRows: 2_000, invitationUsers: 200, loadSeconds: 1, latencySeconds: 1, fixedRate: 1_000, repeats: 1, scaleUploads: 5, scaleRows }
+    ? { quick, uploadRows: 2_000, invitationUsers: 200, loadSeconds: 1, latencySeconds: 1, fixedRate: 1_000, repeats: 1, scaleUploads: 2, scaleRows }
     : { quick, uploadRows: 100_000, invitationUsers: 10_000, loadSeconds: 5, latencySeconds: 5, fixedRate: 1_000, repeats: 3, scaleUploads: 5, scaleRows };
 }
 

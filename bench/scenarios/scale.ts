@@ -17,8 +17,8 @@ const SCENARIO = '11 scale';
 const QUERY: Target = { op: '<=', value: 50 };
 const PEAK_RSS: Target = { op: '<=', value: 300 };
 const EXPORT_RATE: Target = { op: '>=', value: 250_000 };
-/** Requests per figure after each upload (the median is kept). */
-const TIMES = 3;
+/** Requests per figure after each upload (the median is kept); one in a quick run. */
+const times = (ctx: ScenarioContext) => (ctx.sizes.quick ? 1 : 3);
 
 async function medianMs(times: number, run: () => Promise<number>): Promise<number> {
   const out: number[] = [];
@@ -48,7 +48,7 @@ async function grow(ctx: ScenarioContext, server: OnrampServer, token: string): 
     run.peakRssMiB = Math.max(run.peakRssMiB, server.server.peakRssMiB());
 
     run.totals.push(
-      await medianMs(TIMES, async () => {
+      await medianMs(times(ctx), async () => {
         const { ms, body } = await timedGet(`${server.url}/api/admin/reports`, token);
         const total = (body as { total?: number }).total;
         if (total !== users) throw new Error(`reports total ${total}, ${users} users uploaded`);
@@ -59,7 +59,7 @@ async function grow(ctx: ScenarioContext, server: OnrampServer, token: string): 
     const batch = `scale-${Math.ceil((step + 1) / 2)}`;
     const pageUrl = `${server.url}/api/admin/users?status=Pending&batch=${batch}&sort=upn_key&desc=false&offset=100&limit=50`;
     run.page.push(
-      await medianMs(TIMES, async () => {
+      await medianMs(times(ctx), async () => {
         const { ms, body } = await timedGet(pageUrl, token);
         const page = body as { total?: number; users?: unknown[] };
         if (page.total !== scaleRows || page.users?.length !== 50)
@@ -69,7 +69,7 @@ async function grow(ctx: ScenarioContext, server: OnrampServer, token: string): 
     );
     const searchUrl = `${server.url}/api/admin/users?search=user1&sort=upn_key&desc=false&offset=100&limit=50`;
     run.search.push(
-      await medianMs(TIMES, async () => {
+      await medianMs(times(ctx), async () => {
         const { ms, body } = await timedGet(searchUrl, token);
         const total = (body as { total?: number }).total;
         if (total !== searchMatches(users)) throw new Error(`search page: total ${total}, expected ${searchMatches(users)}`);
@@ -82,7 +82,7 @@ async function grow(ctx: ScenarioContext, server: OnrampServer, token: string): 
   if (lines !== users + 1) throw new Error(`CSV export: ${lines} lines, expected ${users + 1}`);
   run.exportRowsPerSecond = users / seconds;
   // Idle: what the server keeps once the work is done (caches, the database's pages), not what it peaked at.
-  await new Promise((r) => setTimeout(r, 5_000));
+  await new Promise((r) => setTimeout(r, ctx.sizes.quick ? 500 : 5_000));
   run.idleRssMiB = server.server.rssMiB();
   return run;
 }
@@ -99,7 +99,10 @@ export async function scaleScenario(ctx: ScenarioContext): Promise<Figure[]> {
     const server = await startOnrampServer({ workDir: ctx.workDir, name: `scale-${engine.toLowerCase()}`, postgres: engine === 'PostgreSQL' });
     try {
       const token = await createApiToken(server);
-      const r = await grow(ctx, server, token);
+      const r = await grow(ctx, server, token).catch((err: unknown) => {
+        // A 500 says only "internal error": the server's own log says what failed.
+        throw new Error(`${(err as Error).message}\n${engine} server's last output:\n${server.server.output().slice(-3000)}`);
+      });
       const last = (values: number[]) => [values[values.length - 1]!];
       const after = 'after each upload (users: figure)';
       figures.push(
@@ -141,7 +144,7 @@ export async function scaleScenario(ctx: ScenarioContext): Promise<Figure[]> {
           `search "user1" (a substring: every row read), sorted by UPN; ${after}: ${growth(r.search, 'ms', scaleRows)}`,
         ),
         figure(SCENARIO, `CSV export of ${users} rows, ${engine}`, 'rows/s', [r.exportRowsPerSecond], EXPORT_RATE, null, 'streamed download to the last byte'),
-        figure(SCENARIO, `idle RSS after, ${engine}`, 'MiB', [r.idleRssMiB], null, null, '5 s after the export'),
+        figure(SCENARIO, `idle RSS after, ${engine}`, 'MiB', [r.idleRssMiB], null, null, `${ctx.sizes.quick ? 0.5 : 5} s after the export`),
       );
     } finally {
       await server.stop();

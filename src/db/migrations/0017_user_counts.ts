@@ -50,8 +50,11 @@ function postgresTriggers(): string[] {
     const k = key(rows);
     return `select ${k.campaign}, ${k.batch}, ${k.status}, ${k.reason}, ${sign}count(*) from ${rows} group by 1, 2, 3, 4`;
   };
+  // The schema is pinned at creation: a session with another search_path (an operator's psql) must still
+  // count into onramp's table.
   const fn = (name: string, body: string) =>
-    `create function ${name}() returns trigger language plpgsql as $$ begin insert into tracked_user_count (${COLUMNS}) ${body}; return null; end $$`;
+    `create function ${name}() returns trigger language plpgsql set search_path from current as $$ ` +
+    `begin insert into tracked_user_count (${COLUMNS}) ${body}; return null; end $$`;
   const changed = `from old_rows join new_rows on new_rows.id = old_rows.id where ${keyDiffers('old_rows', 'new_rows')}`;
   const [o, n] = [key('old_rows'), key('new_rows')];
   return [
