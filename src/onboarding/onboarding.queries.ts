@@ -488,7 +488,8 @@ export interface CountedScope {
 
 /** Whether a filter is only campaign, batch and status, so the counters answer its counts. */
 export function countersAnswer(filter: CountedScope & { department?: string | undefined; search?: string | undefined }): boolean {
-  return filter.department === undefined && (filter.search === undefined || filter.search === '');
+  // A batch filter of '' selects nobody in the rows, but is the counters' key for users of no batch.
+  return filter.department === undefined && (filter.search === undefined || filter.search === '') && filter.batchId !== '';
 }
 
 /** Deltas per campaign beyond which the reports fold PostgreSQL's counters up (see compactUserCounts). */

@@ -97,6 +97,11 @@ for (const backend of BACKENDS) {
         const { rows, counts } = await userCounts(storage.db, {});
         if (storage.dialect.statementTriggers) assert.equal(rows, counts.length, 'one row per key after compaction');
         await same('again');
+        // '' is the counters' key for users of no batch, but as a filter it selects nobody, as in the rows.
+        await storage.db.updateTable('tracked_user').set({ source_batch_id: null }).where('upn_key', '=', 'u7@x.test').execute();
+        await same('a user of no batch');
+        assert.equal(await countUsers(storage.db, { campaignId: (await defaultCampaign(storage.db)).id, batchId: '' }), 0);
+        assert.equal((await reports.summary({ batchId: '' })).total, 0);
       } finally {
         await storage.close();
       }
