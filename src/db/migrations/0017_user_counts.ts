@@ -74,6 +74,8 @@ function postgresTriggers(): string[] {
 }
 
 /**
+ * Counts and pages that do not grow with the roster.
+ *
  * Tracked users counted per campaign, batch, status and (Excluded users only) reason, kept by triggers
  * in the same transaction as every write of those columns, whoever writes them (upload, the invitation
  * run, clicks, the outbox's give-up, bulk actions, removals). The report totals and the users list's
@@ -101,8 +103,19 @@ export const userCounts: PortableMigration = {
       )
       .execute(db);
     for (const statement of dialect.statementTriggers ? postgresTriggers() : sqliteTriggers()) await sql.raw(statement).execute(db);
+    // The users list filtered by batch and status, sorted by UPN, reads its page from the index in order
+    // (at 1,000,000 users the batch index plus a sort took 353 ms, this one 0.5 ms). It serves everything
+    // the index it replaces did: those columns are its prefix.
+    await db.schema.dropIndex('tracked_user_batch_status').execute();
+    await db.schema
+      .createIndex('tracked_user_batch_status_upn')
+      .on('tracked_user')
+      .columns(['campaign_id', 'source_batch_id', 'invite_status', 'upn_key'])
+      .execute();
   },
   async down(db, dialect) {
+    await db.schema.dropIndex('tracked_user_batch_status_upn').execute();
+    await db.schema.createIndex('tracked_user_batch_status').on('tracked_user').columns(['campaign_id', 'source_batch_id', 'invite_status']).execute();
     // PostgreSQL names a trigger within its table; SQLite's are the schema's.
     const on = dialect.statementTriggers ? ' on tracked_user' : '';
     for (const op of ['insert', 'update', 'delete']) await sql.raw(`drop trigger tracked_user_count_${op}${on}`).execute(db);
