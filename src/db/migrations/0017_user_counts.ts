@@ -105,7 +105,9 @@ export const userCounts: PortableMigration = {
     for (const statement of dialect.statementTriggers ? postgresTriggers() : sqliteTriggers()) await sql.raw(statement).execute(db);
     // The users list filtered by batch and status, sorted by UPN, reads its page from the index in order
     // (at 1,000,000 users the batch index plus a sort took 353 ms, this one 0.5 ms). It serves everything
-    // the index it replaces did: those columns are its prefix.
+    // the index it replaces did: those columns are its prefix. Its cost: on PostgreSQL a 100,000-row first
+    // upload took ~0.5 s longer (1.5 → 2.0 s here), the old index's equal keys deduplicating to almost
+    // nothing; on SQLite no difference in CPU time showed.
     await db.schema.dropIndex('tracked_user_batch_status').execute();
     await db.schema
       .createIndex('tracked_user_batch_status_upn')
