@@ -1,7 +1,7 @@
 /** Writes a run's figures as the Markdown table (docs/BENCHMARKS.md) and the raw JSON. */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Figure, MachineFacts } from './harness.js';
+import type { Figure, MachineFacts, Target } from './harness.js';
 
 export interface BenchReport {
   quick: boolean;
@@ -27,6 +27,11 @@ const STATUS: Record<Figure['status'], string> = {
   broken: '💥 broken',
 };
 
+function targetText(t: Target, unit: string): string {
+  const parts = [...(t.value !== null ? [`${t.op} ${num(t.value, unit)}`] : []), ...(t.ratio !== undefined ? [`${t.op} ${num(t.ratio)}× baseline`] : [])];
+  return parts.join(' and ');
+}
+
 export function renderMarkdown(r: BenchReport): string {
   const m = r.machine;
   const lines = [
@@ -49,7 +54,7 @@ export function renderMarkdown(r: BenchReport): string {
         f.scenario,
         f.metric,
         num(f.value, f.unit),
-        f.target ? `${f.target.op} ${num(f.target.value, f.unit)}` : '—',
+        f.target ? targetText(f.target, f.unit) : '—',
         STATUS[f.status],
         f.baseline ? `${f.baseline.name}: ${num(f.baseline.value, f.unit)}` : '—',
         f.ratio === null ? '—' : `${num(f.ratio)}×`,

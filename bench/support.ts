@@ -29,6 +29,10 @@ export interface ChildServer {
   output(): string;
   /** Resident set size of the child, in MiB (from /proc). */
   rssMiB(): number;
+  /** The child's largest RSS since it started or since `resetPeakRss()`, in MiB (VmHWM). */
+  peakRssMiB(): number;
+  /** Starts the peak over from the current RSS (Linux: `5` written to /proc/<pid>/clear_refs). */
+  resetPeakRss(): void;
   stop(): Promise<void>;
 }
 
@@ -61,11 +65,9 @@ function runNode(nodeArgs: string[], env: Record<string, string>): ChildServer {
   return {
     child,
     output: () => out,
-    rssMiB: () => {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      const kb = Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1] ?? NaN);
-      return kb / 1024;
-    },
+    rssMiB: () => procStatusMiB(child.pid, 'VmRSS'),
+    peakRssMiB: () => procStatusMiB(child.pid, 'VmHWM'),
+    resetPeakRss: () => writeFileSync(`/proc/${child.pid}/clear_refs`, '5'),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
@@ -73,6 +75,11 @@ function runNode(nodeArgs: string[], env: Record<string, string>): ChildServer {
       clearTimeout(timer);
     },
   };
+}
+
+function procStatusMiB(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(new RegExp(`${field}:\\s+(\\d+)\\s+kB`).exec(status)?.[1] ?? Number.NaN) / 1024;
 }
 
 /** Waits until the child prints `pattern`. */

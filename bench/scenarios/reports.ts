@@ -1,19 +1,20 @@
 /**
  * Scenario 5: the admin reports over the tracked users the upload scenario stored in the main server:
- * dashboard totals (`GET /api/admin/reports`) and a filtered, sorted page (`GET /api/admin/users`)
- * ≤ 200 ms each; CSV export of every row (`GET /api/admin/reports/export.csv`, streamed) ≤ 2 s, timed to
- * its last byte. Requests are sequential, one at a time, as an admin's browser makes them; the figure is
- * the median.
+ * dashboard totals (`GET /api/admin/reports`) ≤ 25 ms and a searched, sorted page (`GET /api/admin/users`)
+ * ≤ 200 ms; CSV export of every row (`GET /api/admin/reports/export.csv`, streamed) ≤ 0.5 s, timed to its
+ * last byte (issue 23). Requests are sequential, one at a time, as an admin's browser makes them; the
+ * figure is the median.
  */
 import { figure, type Figure, type Target } from '../harness.js';
 import type { ScenarioContext } from './context.js';
 import { mainToken } from './upload.js';
 
-const QUERY: Target = { op: '<=', value: 200 };
-const EXPORT: Target = { op: '<=', value: 2 };
+const TOTALS: Target = { op: '<=', value: 25 };
+const PAGE: Target = { op: '<=', value: 200 };
+const EXPORT: Target = { op: '<=', value: 0.5 };
 const SCENARIO = '5 reports';
 
-async function timedGet(url: string, token: string): Promise<{ ms: number; body: unknown }> {
+export async function timedGet(url: string, token: string): Promise<{ ms: number; body: unknown }> {
   const started = performance.now();
   const res = await fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
   const text = await res.text();
@@ -23,7 +24,7 @@ async function timedGet(url: string, token: string): Promise<{ ms: number; body:
 }
 
 /** Downloads the whole export as a browser would, counting lines as they stream in; seconds and line count. */
-async function timedExport(url: string, token: string): Promise<{ seconds: number; lines: number }> {
+export async function timedExport(url: string, token: string): Promise<{ seconds: number; lines: number }> {
   const started = performance.now();
   const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
   if (res.status !== 200 || !res.body) throw new Error(`GET ${url} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
@@ -34,6 +35,11 @@ async function timedExport(url: string, token: string): Promise<{ seconds: numbe
     for (const byte of part.value) if (byte === 10) lines++;
   }
   return { seconds: (performance.now() - started) / 1000, lines };
+}
+
+/** Users of user0…user(n-1) whose UPN contains "user1": user1, user10–19, user100–199, …: 1 + 10 + 100 + … below n. */
+export function searchMatches(users: number): number {
+  return Array.from({ length: String(users - 1).length }, (_, k) => 10 ** k).reduce((sum, n, k) => sum + Math.max(0, Math.min(n, users - 10 ** k)), 0);
 }
 
 export async function reportsScenario(ctx: ScenarioContext): Promise<Figure[]> {
@@ -58,11 +64,7 @@ export async function reportsScenario(ctx: ScenarioContext): Promise<Figure[]> {
   for (let i = 0; i < times; i++) {
     const { ms, body } = await timedGet(pageUrl, token);
     const page = body as { total?: number; users?: unknown[] };
-    // user1, user10–19, user100–199, …: 1 + 10 + 100 + … below the uploaded count.
-    const expected = Array.from({ length: String(users - 1).length }, (_, k) => 10 ** k).reduce(
-      (sum, n, k) => sum + Math.max(0, Math.min(n, users - 10 ** k)),
-      0,
-    );
+    const expected = searchMatches(users);
     if (page.total !== expected || page.users?.length !== 50)
       throw new Error(`filtered page: total ${page.total} (expected ${expected}), ${page.users?.length} rows (expected 50)`);
     pages.push(ms);
@@ -76,8 +78,8 @@ export async function reportsScenario(ctx: ScenarioContext): Promise<Figure[]> {
     exports.push(seconds);
   }
   return [
-    figure(SCENARIO, totalsMetric, 'ms', totals, QUERY, null, `median of ${times} sequential requests`),
-    figure(SCENARIO, pageMetric, 'ms', pages, QUERY, null, `search "user1", sorted by UPN, offset 100, 50 rows; median of ${times}`),
+    figure(SCENARIO, totalsMetric, 'ms', totals, TOTALS, null, `median of ${times} sequential requests`),
+    figure(SCENARIO, pageMetric, 'ms', pages, PAGE, null, `search "user1", sorted by UPN, offset 100, 50 rows; median of ${times}`),
     figure(SCENARIO, `CSV export of ${label} rows`, 's', exports, EXPORT, null, `streamed download to the last byte; median of ${ctx.sizes.repeats}`),
   ];
 }

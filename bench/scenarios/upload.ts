@@ -1,13 +1,15 @@
 /**
  * Scenario 1: a CSV of 100,000 rows uploaded through `POST /api/upload-users` (API token), validated and
- * stored: ≤ 3 s on SQLite and on PostgreSQL, next to a raw insert loop of the same row count; the median
- * of several first uploads per engine.
+ * stored: ≤ 3 s on SQLite and on PostgreSQL, and within 1.5× (SQLite) and 1.2× (PostgreSQL) of a raw
+ * insert loop of the same row count in the same run (issue 23); the median of several first uploads per
+ * engine.
  */
 import { figure, type Figure, type Target } from '../harness.js';
 import { createApiToken, startOnrampServer, type OnrampServer } from '../onramp.js';
 import type { ScenarioContext } from './context.js';
 
-const TARGET: Target = { op: '<=', value: 3 };
+const SQLITE_TARGET: Target = { op: '<=', value: 3, ratio: 1.5 };
+const POSTGRES_TARGET: Target = { op: '<=', value: 3, ratio: 1.2 };
 const SCENARIO = '1 CSV upload';
 
 /** A roster as HR exports it: UPN first, a few descriptive columns, CRLF line ends. */
@@ -27,10 +29,10 @@ interface UploadAnswer {
 }
 
 /** Uploads `rows` users and returns the wall time in seconds; a wrong count breaks the scenario. */
-export async function upload(server: OnrampServer, token: string, rows: number, upns?: readonly string[]): Promise<number> {
+export async function upload(server: OnrampServer, token: string, rows: number, upns?: readonly string[], batchId?: string): Promise<number> {
   const csv = rosterCsv(rows, upns);
   const started = performance.now();
-  const res = await fetch(`${server.url}/api/upload-users`, {
+  const res = await fetch(`${server.url}/api/upload-users${batchId ? `?batchId=${encodeURIComponent(batchId)}` : ''}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
     body: csv,
@@ -125,7 +127,7 @@ export async function uploadScenario(ctx: ScenarioContext): Promise<Figure[]> {
         `upload of ${label} rows, SQLite`,
         's',
         seconds.sqlite,
-        TARGET,
+        SQLITE_TARGET,
         { name: 'raw SQLite insert', value: ctx.baselines.sqliteInsertSeconds },
         note('data folder'),
       ),
@@ -136,7 +138,7 @@ export async function uploadScenario(ctx: ScenarioContext): Promise<Figure[]> {
               `upload of ${label} rows, PostgreSQL`,
               's',
               seconds.postgres,
-              TARGET,
+              POSTGRES_TARGET,
               { name: 'raw PostgreSQL insert', value: ctx.baselines.postgresInsertSeconds },
               note('schema'),
             ),

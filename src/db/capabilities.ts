@@ -54,6 +54,11 @@ export interface DialectCapabilities {
   /** The SQL function building a JSON array from its arguments. */
   readonly jsonArrayFunction: 'json_array' | 'json_build_array';
   /**
+   * The aggregate of a subquery's JSON values (`value`, made by jsonArrayFunction) into one JSON array in
+   * `orderBy` order. SQLite's JSON values lose their JSON type through a subquery, so it reads them again.
+   */
+  jsonArrayAggregate(value: string, orderBy: string): string;
+  /**
    * Single rows can be locked until the transaction ends. Without (SQLite) a write transaction is the
    * only writer anyway.
    */
@@ -65,6 +70,12 @@ export interface DialectCapabilities {
   readonly foreignKeysAreTriggers: boolean;
   /** An auto id is the table's rowid (SQLite): as a primary key it costs no index of its own. */
   readonly autoIdIsRowid: boolean;
+  /**
+   * Triggers can run once per statement over its rows as tables (PostgreSQL's transition tables);
+   * SQLite's run once per row. Counters kept by triggers (migration 0017) follow: PostgreSQL appends a
+   * statement's deltas (its writers run concurrently), SQLite adds in place (one writer at a time).
+   */
+  readonly statementTriggers: boolean;
   /** The column type for bytes (read back as a Buffer by both drivers). */
   readonly binaryType: 'blob' | 'bytea';
 }
@@ -109,9 +120,11 @@ export const sqliteCapabilities: DialectCapabilities = {
   columnRows: (alias, _types, rows) => sqliteJsonRows(alias, rows),
   inList: (expression, _type, values, params) => `${expression} in (select value from json_each(${params.bind(JSON.stringify(values))}))`,
   jsonArrayFunction: 'json_array',
+  jsonArrayAggregate: (value, orderBy) => `json_group_array(json(${value}) order by ${orderBy})`,
   rowLocks: false,
   foreignKeysAreTriggers: false,
   autoIdIsRowid: true,
+  statementTriggers: false,
   binaryType: 'blob',
 };
 
@@ -134,8 +147,10 @@ export const postgresCapabilities: DialectCapabilities = {
   }),
   inList: (expression, type, values, params) => `${expression} = any(${params.bind(values)}::${postgresTypes[type]}[])`,
   jsonArrayFunction: 'json_build_array',
+  jsonArrayAggregate: (value, orderBy) => `json_agg(${value} order by ${orderBy})`,
   rowLocks: true,
   foreignKeysAreTriggers: true,
   autoIdIsRowid: false,
+  statementTriggers: true,
   binaryType: 'bytea',
 };

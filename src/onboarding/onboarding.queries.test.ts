@@ -53,7 +53,10 @@ for (const backend of BACKENDS) {
           '2026-01-06T09:00:00.000Z',
         );
         assert.equal(again[0]!.id, first[0]!.id);
-        assert.deepEqual([...(await existingUpnKeys(db, campaign.id))].sort(), ['ada@example.com', 'bob@example.com']);
+        assert.deepEqual([...(await existingUpnKeys(db, storage.dialect, campaign.id, ['ada@example.com', 'bob@example.com', 'cy@example.com']))].sort(), [
+          'ada@example.com',
+          'bob@example.com',
+        ]);
         const ada = await findById(db, adaId);
         assert.equal(ada?.link_secret, 'C'.repeat(22), 're-upload gives a new secret');
         assert.equal(ada?.upn, 'Ada@Example.com');

@@ -43,10 +43,48 @@ export async function campaignById(db: Db, id: number): Promise<CampaignRow | un
   return db.selectFrom('campaign').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** Every UPN key already in a campaign (one query, for the upload's added/unchanged/reset split). */
-export async function existingUpnKeys(db: Db, campaignId: number): Promise<Set<string>> {
-  const rows = await db.selectFrom('tracked_user').select('upn_key').where('campaign_id', '=', campaignId).execute();
+/**
+ * Which of `keys` a campaign has already: probes of its (campaign_id, upn_key) index, one statement per
+ * upload chunk, so an upload into a million users holds its own chunk's keys only (reading all of the
+ * campaign's keys first held a million strings: most of a 200,000-row upload's 620 MiB peak).
+ */
+export async function existingUpnKeys(db: Db, dialect: BulkDialect, campaignId: number, keys: readonly string[]): Promise<Set<string>> {
+  const p = dialect.parameters();
+  const text = `select upn_key from tracked_user where campaign_id = ${p.bind(campaignId)} and ${dialect.inList('upn_key', 'text', keys, p)}`;
+  const rows = (await db.executeQuery<{ upn_key: string }>(CompiledQuery.raw(text, p.values))).rows;
   return new Set(rows.map((r) => r.upn_key));
+}
+
+/** Whether a campaign has any user (a first upload then looks none of its keys up). */
+export async function campaignHasUsers(db: Db, campaignId: number): Promise<boolean> {
+  return (await db.selectFrom('tracked_user').select('id').where('campaign_id', '=', campaignId).limit(1).executeTakeFirst()) !== undefined;
+}
+
+/**
+ * An upload's entries chunk by chunk, each with those of its keys the campaign already has (none looked
+ * up when it had no users at the start: `empty`). The upload and its preview read a roster so.
+ */
+export async function* withExistingKeys(
+  db: Db,
+  dialect: BulkDialect,
+  campaignId: number,
+  entries: Iterable<UploadEntry>,
+  empty: boolean,
+): AsyncGenerator<{ chunk: readonly UploadEntry[]; existing: ReadonlySet<string> }> {
+  const none: ReadonlySet<string> = new Set();
+  for (const chunk of chunked(entries)) {
+    yield {
+      chunk,
+      existing: empty
+        ? none
+        : await existingUpnKeys(
+            db,
+            dialect,
+            campaignId,
+            chunk.map((e) => e.upn_key),
+          ),
+    };
+  }
 }
 
 /** What a roster may say about a user besides the UPN (PROFILE_HEADERS in roster-csv.ts), as the reader gives it: no copy per row. */
@@ -214,8 +252,13 @@ interface Upload {
   actor: string;
   /** Read lazily, chunk by chunk; an error they throw leaves the transaction to roll back. */
   entries: Iterable<UploadEntry>;
-  /** The campaign's keys, read after `lockCampaignForUpload` in the same transaction. */
-  existing: ReadonlySet<string>;
+  /** The campaign had no users when the upload started (read after `lockCampaignForUpload`). */
+  campaignWasEmpty: boolean;
+  /**
+   * Of a chunk, given those of its keys the campaign has, the users to write: the new ones, and the
+   * known ones to reset (the caller records which are which for its answer).
+   */
+  select(chunk: readonly UploadEntry[], existing: ReadonlySet<string>): readonly UploadEntry[];
 }
 
 /** Part of a chunk, ready to write: users all new or all known to the campaign, and each one's line. */
@@ -226,9 +269,9 @@ interface PreparedPart {
 }
 
 /** A chunk's users already in the campaign (reset) and new ones (inserted), each with a new link secret and correlation id. */
-function prepareChunk(dialect: BulkDialect, upload: Upload, chunk: readonly UploadEntry[]): PreparedPart[] {
-  const known = chunk.filter((e) => upload.existing.has(e.upn_key));
-  const fresh = chunk.filter((e) => !upload.existing.has(e.upn_key));
+function prepareChunk(dialect: BulkDialect, upload: Upload, chunk: readonly UploadEntry[], existing: ReadonlySet<string>): PreparedPart[] {
+  const known = chunk.filter((e) => existing.has(e.upn_key));
+  const fresh = known.length === 0 ? chunk : chunk.filter((e) => !existing.has(e.upn_key));
   const parts: PreparedPart[] = [];
   for (const [part, isKnown] of [
     [known, true],
@@ -255,9 +298,11 @@ async function writeChunk(db: Db, dialect: BulkDialect, upload: Upload, parts: r
 }
 
 /**
- * An upload, users and their history, written in the caller's transaction as its entries come: users
- * already in the campaign reset (the caller passes only those it resets), new ones inserted (each with a new link secret and correlation id),
- * and one event per user (`{ batchId, row }`) by the ids the users statements return.
+ * An upload, users and their history, written in the caller's transaction as its entries come, a chunk
+ * at a time: the chunk's keys looked up in the campaign (`withExistingKeys`), the caller's `select`
+ * choosing whom to write, users already in the campaign reset, new ones inserted (each with a new link
+ * secret and correlation id), and one event per user (`{ batchId, row }`) by the ids the users
+ * statements return. Memory holds a chunk or two, whatever the file's and the campaign's size.
  *
  * Each chunk is read from the roster and prepared (its rows, secrets and JSON) while the database still
  * writes the one before: on two cores the upload's JavaScript then hides behind the database's work
@@ -266,8 +311,9 @@ async function writeChunk(db: Db, dialect: BulkDialect, upload: Upload, parts: r
 export async function storeUpload(db: Db, dialect: BulkDialect, upload: Upload): Promise<void> {
   let writing: Promise<void> = Promise.resolve();
   try {
-    for (const chunk of chunked(upload.entries)) {
-      const parts = prepareChunk(dialect, upload, chunk);
+    for await (const { chunk, existing } of withExistingKeys(db, dialect, upload.campaignId, upload.entries, upload.campaignWasEmpty)) {
+      const selected = upload.select(chunk, existing);
+      const parts = prepareChunk(dialect, upload, selected, existing);
       await writing;
       writing = writeChunk(db, dialect, upload, parts);
     }
@@ -424,7 +470,71 @@ export async function listUsers(
     .execute();
 }
 
+/** One key of the user counters (migration 0017): a batch (null: none), a status, an Excluded user's reason. */
+export interface UserCount {
+  batchId: string | null;
+  status: string;
+  /** The reason of Excluded users ('' when none was recorded); '' for every other status. */
+  reason: string;
+  users: number;
+}
+
+/** The part of a filter the counters answer: campaign, batch and status. Anything else needs the rows. */
+export interface CountedScope {
+  campaignId?: number | undefined;
+  batchId?: string | undefined;
+  status?: string | undefined;
+}
+
+/** Whether a filter is only campaign, batch and status, so the counters answer its counts. */
+export function countersAnswer(filter: CountedScope & { department?: string | undefined; search?: string | undefined }): boolean {
+  // A batch filter of '' selects nobody in the rows, but is the counters' key for users of no batch.
+  return filter.department === undefined && (filter.search === undefined || filter.search === '') && filter.batchId !== '';
+}
+
+/** Deltas per campaign beyond which the reports fold PostgreSQL's counters up (see compactUserCounts). */
+export const COUNTER_ROWS_BEFORE_COMPACTION = 2_000;
+
+/**
+ * The counters of a scope, one entry per key with users; `rows` is how many counter rows were summed
+ * (PostgreSQL appends deltas; see COUNTER_ROWS_BEFORE_COMPACTION). A few rows however many users.
+ */
+export async function userCounts(db: Db, scope: CountedScope): Promise<{ counts: UserCount[]; rows: number }> {
+  let q = db
+    .selectFrom('tracked_user_count')
+    .select(['batch_key', 'invite_status', 'reason_key', (eb) => eb.fn.sum<number>('users').as('n'), (eb) => eb.fn.countAll<number>().as('parts')]);
+  if (scope.campaignId !== undefined) q = q.where('campaign_id', '=', scope.campaignId);
+  if (scope.batchId !== undefined) q = q.where('batch_key', '=', scope.batchId);
+  if (scope.status !== undefined) q = q.where('invite_status', '=', scope.status);
+  const found = await q.groupBy(['batch_key', 'invite_status', 'reason_key']).execute();
+  let rows = 0;
+  const counts: UserCount[] = [];
+  for (const r of found) {
+    rows += Number(r.parts);
+    const users = Number(r.n);
+    if (users !== 0) counts.push({ batchId: r.batch_key === '' ? null : r.batch_key, status: r.invite_status, reason: r.reason_key, users });
+  }
+  return { counts, rows };
+}
+
+/**
+ * Folds PostgreSQL's appended counter deltas into one row per key, in one statement: rows a concurrent
+ * transaction appends meanwhile are not yet visible to it, so they stay, and a second compaction at
+ * the same moment skips the rows the first deleted. SQLite's counters are one row per key already.
+ */
+export async function compactUserCounts(db: Db, dialect: Pick<DialectCapabilities, 'statementTriggers'>): Promise<void> {
+  if (!dialect.statementTriggers) return;
+  const columns = 'campaign_id, batch_key, invite_status, reason_key';
+  await sql
+    .raw(
+      `with folded as (delete from tracked_user_count returning ${columns}, users) ` +
+        `insert into tracked_user_count (${columns}, users) select ${columns}, sum(users) from folded group by ${columns} having sum(users) <> 0`,
+    )
+    .execute(db);
+}
+
 export async function countUsers(db: Db, filter: UserListFilter): Promise<number> {
+  if (countersAnswer(filter)) return (await userCounts(db, filter)).counts.reduce((sum, c) => sum + c.users, 0);
   const row = await filtered(db, filter)
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .executeTakeFirstOrThrow();

@@ -211,8 +211,9 @@ export class OnboardingService {
    * Reads and stores a roster in ONE transaction: nothing is half-written. Users new to the campaign are
    * added (Pending); users already in it stay as they are, their link working, unless `resetExisting`
    * asks for a new invitation cycle for them (a new link; the old one then offers a fresh link). Uploads
-   * to the campaign take turns; one query reads its existing keys; chunked bulk statements write the
-   * users and their events while the rest of the file is still being read (see q.storeUpload), and a
+   * to the campaign take turns; each chunk's keys are looked up in the campaign (none when it had no
+   * users), and chunked bulk statements write the users and their events while the rest of the file is
+   * still being read (see q.storeUpload), and a
    * file that stops being CSV halfway rolls all of it back. `dryRun` answers the same without writing
    * (the portal's per-row preview).
    */
@@ -269,18 +270,23 @@ export class OnboardingService {
     const added: string[] = [];
     const unchanged: string[] = [];
     const reset: string[] = [];
-    const classified = (existing: ReadonlySet<string>) =>
-      (function* () {
-        for (const e of roster.entries()) {
-          if (!existing.has(e.key)) added.push(e.upn);
-          else if (options.resetExisting) reset.push(e.upn);
-          else {
-            unchanged.push(e.upn);
-            continue;
-          }
-          yield { upn: e.upn, upn_key: e.key, row: e.row, profile: e.profile };
+    // The answer's lists fill chunk by chunk, as the campaign's keys are looked up.
+    const select = (chunk: readonly q.UploadEntry[], existing: ReadonlySet<string>): q.UploadEntry[] => {
+      const write: q.UploadEntry[] = [];
+      for (const e of chunk) {
+        if (!existing.has(e.upn_key)) added.push(e.upn);
+        else if (options.resetExisting) reset.push(e.upn);
+        else {
+          unchanged.push(e.upn);
+          continue;
         }
-      })();
+        write.push(e);
+      }
+      return write;
+    };
+    const entries = (function* () {
+      for (const e of roster.entries()) yield { upn: e.upn, upn_key: e.key, row: e.row, profile: e.profile };
+    })();
     const unreadable = (err: unknown): never => {
       if (err instanceof RosterSyntaxError) throw new OnrampError('ONRAMP_ERR_CSV_UNREADABLE', [err.line, err.message]);
       throw err;
@@ -298,10 +304,10 @@ export class OnboardingService {
     });
     if (options.dryRun) {
       const campaign = await q.defaultCampaign(db);
-      const existing = await q.existingUpnKeys(db, campaign.id);
+      const empty = !(await q.campaignHasUsers(db, campaign.id));
       try {
         // Reading the entries is the work: the lists fill as they are classified.
-        Array.from(classified(existing));
+        for await (const { chunk, existing } of q.withExistingKeys(db, dialect, campaign.id, entries, empty)) select(chunk, existing);
       } catch (err) {
         unreadable(err);
       }
@@ -312,8 +318,8 @@ export class OnboardingService {
       .execute(async (trx) => {
         const campaign = await q.defaultCampaign(trx);
         await q.lockCampaignForUpload(trx, dialect, campaign.id);
-        const existing = await q.existingUpnKeys(trx, campaign.id);
-        await q.storeUpload(trx, dialect, { campaignId: campaign.id, batchId, now, actor: options.actor, entries: classified(existing), existing });
+        const campaignWasEmpty = !(await q.campaignHasUsers(trx, campaign.id));
+        await q.storeUpload(trx, dialect, { campaignId: campaign.id, batchId, now, actor: options.actor, entries, campaignWasEmpty, select });
         return campaign.id;
       })
       .catch(unreadable);

@@ -69,6 +69,20 @@ export interface OnboardingTables {
     paused_by: string;
   };
 
+  /**
+   * Tracked users per campaign, batch (`''`: none), status and, for Excluded users, reason (`''`
+   * otherwise), kept by triggers on tracked_user (migration 0017). On SQLite one row per key; on
+   * PostgreSQL deltas appended per statement, so a key's count is the sum of its rows (see
+   * `userCounts`).
+   */
+  tracked_user_count: {
+    campaign_id: number;
+    batch_key: string;
+    invite_status: string;
+    reason_key: string;
+    users: number;
+  };
+
   /** Append-only history of a tracked user: who/what/when, shown per user in the portal. */
   user_event: {
     id: Generated<number>;

@@ -19,6 +19,7 @@ import { addinSignatureState } from './0013_addin_signature_state.js';
 import { branding } from './0014_branding.js';
 import { fleetIndexes } from './0015_fleet_indexes.js';
 import { deviceCertificates } from './0016_device_certificates.js';
+import { userCounts } from './0017_user_counts.js';
 
 /**
  * A migration written once for both engines. It receives the engine's capabilities for the few DDL
@@ -52,6 +53,7 @@ export const MIGRATIONS: readonly PortableMigration[] = [
   branding,
   fleetIndexes,
   deviceCertificates,
+  userCounts,
 ];
 
 class PortableProvider implements MigrationProvider {
