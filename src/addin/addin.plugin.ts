@@ -7,10 +7,12 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { OnrampContext } from '../context.js';
+import { notConfiguredGraph } from '../graph/not-configured.js';
 import type { SignaturePlanner } from '../signatures/model.js';
 import { addinRoutes } from './addin.routes.js';
 import { addinReportWriter } from './addin-reports.js';
 import { addinFileRoutes, derivedGuid } from './addin-files.routes.js';
+import { SendAsCheck } from './send-as.js';
 import { AddinTokenValidator } from './token-validator.js';
 
 export async function registerAddin(app: FastifyInstance, ctx: OnrampContext, opts: { planner: SignaturePlanner }): Promise<AddinTokenValidator | undefined> {
@@ -26,7 +28,9 @@ export async function registerAddin(app: FastifyInstance, ctx: OnrampContext, op
   });
   const reports = addinReportWriter(ctx.storage, ctx.log);
   app.addHook('onClose', () => reports.close());
-  await app.register(addinRoutes, { planner: opts.planner, validator, record: (report) => reports.add(report) });
+  // Shared mailboxes need Exchange's permissions; without a connected tenant only own mailboxes are served.
+  const sendAs = ctx.exchange && ctx.exchange !== notConfiguredGraph ? new SendAsCheck(ctx.exchange) : undefined;
+  await app.register(addinRoutes, { planner: opts.planner, validator, sendAs, record: (report) => reports.add(report) });
   const apiAppIdUri = addin.apiAppIdUri ?? `api://${addin.apiClientId}`;
   await app.register(addinFileRoutes, {
     publicUrl: ctx.config.server.publicUrl,
