@@ -18,10 +18,11 @@ import { AddinTokenValidator } from './token-validator.js';
 export async function registerAddin(app: FastifyInstance, ctx: OnrampContext, opts: { planner: SignaturePlanner }): Promise<AddinTokenValidator | undefined> {
   const { addin, graph } = ctx.config;
   if (!addin.apiClientId || !graph.tenantId) return undefined;
+  const apiAppIdUri = addin.apiAppIdUri ?? `api://${addin.apiClientId}`;
   const validator = new AddinTokenValidator({
     authorityHost: graph.authorityHost,
     tenant: graph.tenantId,
-    audiences: [addin.apiClientId, addin.apiAppIdUri ?? `api://${addin.apiClientId}`],
+    audiences: [addin.apiClientId, apiAppIdUri],
     scope: addin.scope,
     clockSkewSeconds: addin.clockSkewSeconds,
     fetch: graph.caFile ? fetchTrusting(readFileSync(graph.caFile, 'utf8')) : undefined,
@@ -31,10 +32,14 @@ export async function registerAddin(app: FastifyInstance, ctx: OnrampContext, op
   // Shared mailboxes need Exchange's permissions; without a connected tenant only own mailboxes are served.
   const sendAs = ctx.exchange && ctx.exchange !== notConfiguredGraph ? new SendAsCheck(ctx.exchange) : undefined;
   await app.register(addinRoutes, { planner: opts.planner, validator, sendAs, record: (report) => reports.add(report) });
-  const apiAppIdUri = addin.apiAppIdUri ?? `api://${addin.apiClientId}`;
   await app.register(addinFileRoutes, {
     publicUrl: ctx.config.server.publicUrl,
     color: ctx.config.onboarding.branding.primaryColor,
+    auth: {
+      clientId: addin.apiClientId,
+      authority: `${graph.authorityHost.replace(/\/+$/, '')}/${graph.tenantId}`,
+      scopes: [`${apiAppIdUri}/${addin.scope}`],
+    },
     manifest: {
       id: addin.manifestId ?? derivedGuid(`onramp-addin:${addin.apiClientId}`),
       version: addin.manifestVersion,

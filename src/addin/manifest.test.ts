@@ -106,7 +106,16 @@ describe('the add-in manifest', () => {
   it('is served at /addin/manifest.xml with the public URL, and its icons are PNGs of their size', async () => {
     const app = Fastify();
     const { baseUrl: _, ...manifest } = OPTIONS;
-    await app.register(addinFileRoutes, { manifest, publicUrl: 'https://signatures.contoso.example/', color: '#0078d4' });
+    await app.register(addinFileRoutes, {
+      manifest,
+      publicUrl: 'https://signatures.contoso.example/',
+      color: '#0078d4',
+      auth: {
+        clientId: OPTIONS.apiClientId,
+        authority: 'https://login.microsoftonline.com/contoso.example',
+        scopes: [`${OPTIONS.apiAppIdUri}/${OPTIONS.scope}`],
+      },
+    });
     const res = await app.inject({ url: '/addin/manifest.xml' });
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /^application\/xml/);
