@@ -100,7 +100,7 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
     actorOf: (req) => req.principal?.subject ?? 'admin',
     audit: recordAudit,
   });
-  await registerAddin(app, ctx, { planner: signatureFeature.planner });
+  await registerAddin(app, ctx, { planner: signatureFeature.planner, viewerGuard: requireRole('viewer') });
   return app;
 }
 

@@ -104,7 +104,7 @@ export async function addinFileRoutes(parent: FastifyInstance, opts: AddinFilesO
       ),
   );
 
-  app.get('/addin/manifest.xml', async (req, reply) => {
+  app.get(ADDIN_PATHS.manifest, async (req, reply) => {
     const baseUrl = baseUrlOf(req);
     return reply
       .type('application/xml; charset=utf-8')

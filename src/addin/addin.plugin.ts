@@ -4,25 +4,47 @@
  * and icons.
  */
 import { readFileSync } from 'node:fs';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { OnrampContext } from '../context.js';
 import { notConfiguredGraph } from '../graph/not-configured.js';
 import type { SignaturePlanner } from '../signatures/model.js';
+import { addinAdminRoutes } from './admin.routes.js';
 import { addinRoutes } from './addin.routes.js';
 import { addinReportWriter } from './addin-reports.js';
 import { addinFileRoutes, derivedGuid } from './addin-files.routes.js';
 import { SendAsCheck } from './send-as.js';
 import { AddinTokenValidator } from './token-validator.js';
 
-export async function registerAddin(app: FastifyInstance, ctx: OnrampContext, opts: { planner: SignaturePlanner }): Promise<AddinTokenValidator | undefined> {
+export async function registerAddin(
+  app: FastifyInstance,
+  ctx: OnrampContext,
+  opts: { planner: SignaturePlanner; viewerGuard: preHandlerAsyncHookHandler },
+): Promise<AddinTokenValidator | undefined> {
   const { addin, graph } = ctx.config;
-  if (!addin.apiClientId || !graph.tenantId) return undefined;
-  const apiAppIdUri = addin.apiAppIdUri ?? `api://${addin.apiClientId}`;
+  const missing = [...(addin.apiClientId ? [] : ['addin.apiClientId']), ...(graph.tenantId ? [] : ['graph.tenantId'])];
+  const apiClientId = addin.apiClientId;
+  const apiAppIdUri = addin.apiAppIdUri ?? `api://${apiClientId}`;
+  const manifest =
+    apiClientId && graph.tenantId
+      ? {
+          id: addin.manifestId ?? derivedGuid(`onramp-addin:${apiClientId}`),
+          version: addin.manifestVersion,
+          providerName: ctx.config.onboarding.branding.companyName,
+          displayName: addin.displayName,
+          description: 'Inserts your organisation signature as you write, and lets you pick another of yours.',
+          apiClientId,
+          apiAppIdUri,
+          scope: addin.scope,
+        }
+      : undefined;
+  // The portal's add-in screen says what is missing when it is off, so its route is always there.
+  await app.register(addinAdminRoutes, { db: ctx.storage.db, viewerGuard: opts.viewerGuard, publicUrl: ctx.config.server.publicUrl, missing, manifest });
+  if (!manifest || !graph.tenantId) return undefined;
   const validator = new AddinTokenValidator({
     authorityHost: graph.authorityHost,
     tenant: graph.tenantId,
-    audiences: [addin.apiClientId, apiAppIdUri],
+    audiences: [manifest.apiClientId, apiAppIdUri],
     scope: addin.scope,
     clockSkewSeconds: addin.clockSkewSeconds,
     fetch: graph.caFile ? fetchTrusting(readFileSync(graph.caFile, 'utf8')) : undefined,
@@ -36,20 +58,11 @@ export async function registerAddin(app: FastifyInstance, ctx: OnrampContext, op
     publicUrl: ctx.config.server.publicUrl,
     color: ctx.config.onboarding.branding.primaryColor,
     auth: {
-      clientId: addin.apiClientId,
+      clientId: manifest.apiClientId,
       authority: `${graph.authorityHost.replace(/\/+$/, '')}/${graph.tenantId}`,
       scopes: [`${apiAppIdUri}/${addin.scope}`],
     },
-    manifest: {
-      id: addin.manifestId ?? derivedGuid(`onramp-addin:${addin.apiClientId}`),
-      version: addin.manifestVersion,
-      providerName: ctx.config.onboarding.branding.companyName,
-      displayName: addin.displayName,
-      description: 'Inserts your organisation signature as you write, and lets you pick another of yours.',
-      apiClientId: addin.apiClientId,
-      apiAppIdUri,
-      scope: addin.scope,
-    },
+    manifest,
   });
   return validator;
 }

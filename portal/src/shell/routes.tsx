@@ -1,4 +1,5 @@
 import { lazy, type ReactNode, Suspense } from 'react';
+import { Addin } from '../addin/Addin.tsx';
 import { Reports } from '../onboarding/Reports.tsx';
 import { Assets } from '../signatures/Assets.tsx';
 import { Deployment } from '../signatures/Deployment.tsx';
@@ -56,6 +57,7 @@ export const ROUTES: Route[] = [
   { path: '/signatures/variables', label: 'Signature variables', render: (a) => <Variables isAdmin={a.isAdmin} /> },
   { path: '/signatures/assets', label: 'Signature images', render: (a) => <Assets isAdmin={a.isAdmin} /> },
   { path: '/signatures/deployment', label: 'Signature deployment', render: (a) => <Deployment isAdmin={a.isAdmin} /> },
+  { path: '/addin', label: 'Outlook add-in', render: () => <Addin /> },
   { path: '/audit', label: 'Audit log', render: () => <AuditLog /> },
   { path: '/settings', label: 'Settings', render: () => <Settings /> },
   { path: '/mailbox', label: 'Mailbox (demo)', allowed: (a) => a.isAdmin && a.mailbox, render: () => <Mailbox /> },
