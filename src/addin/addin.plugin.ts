@@ -14,6 +14,7 @@ import { addinRoutes } from './addin.routes.js';
 import { addinReportWriter } from './addin-reports.js';
 import { addinFileRoutes, derivedGuid } from './addin-files.routes.js';
 import { SendAsCheck } from './send-as.js';
+import { cachedExpectedSets } from './signature-cache.js';
 import { AddinTokenValidator } from './token-validator.js';
 
 export async function registerAddin(
@@ -53,7 +54,8 @@ export async function registerAddin(
   app.addHook('onClose', () => reports.close());
   // Shared mailboxes need Exchange's permissions; without a connected tenant only own mailboxes are served.
   const sendAs = ctx.exchange && ctx.exchange !== notConfiguredGraph ? new SendAsCheck(ctx.exchange) : undefined;
-  await app.register(addinRoutes, { planner: opts.planner, validator, sendAs, record: (report) => reports.add(report) });
+  const planner = cachedExpectedSets(opts.planner, { ttlMs: addin.signatureCacheSeconds * 1000 });
+  await app.register(addinRoutes, { planner, validator, sendAs, record: (report) => reports.add(report) });
   await app.register(addinFileRoutes, {
     publicUrl: ctx.config.server.publicUrl,
     color: ctx.config.onboarding.branding.primaryColor,

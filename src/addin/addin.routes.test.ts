@@ -277,6 +277,26 @@ describe('GET /api/addin/signatures', () => {
     assert.ok(jwksFetches - before <= 1, `${jwksFetches - before} key fetches for 5 unknown kids`);
   });
 
+  it('remembers a verified token until it expires (plus the skew), and no longer', async () => {
+    let clock = Date.now();
+    const remembering = new AddinTokenValidator({
+      authorityHost: sim.authorityHost,
+      tenant: sim.domain,
+      audiences: [`api://${API_CLIENT_ID}`],
+      scope: SCOPE,
+      clockSkewSeconds: 60,
+      fetch: ((url: string | URL, init?: RequestInit) =>
+        undiciFetch(url, { ...(init as object), dispatcher: new Agent({ connect: { ca: sim.caPem } }) })) as unknown as typeof fetch,
+      now: () => clock,
+    });
+    const token = await tokenFor(ada, { lifetimeSeconds: 300 });
+    assert.equal((await remembering.verify(`Bearer ${token}`)).ok, true);
+    clock += 300_000 + 59_000;
+    assert.equal((await remembering.verify(`Bearer ${token}`)).ok, true, 'within the skew');
+    clock += 2_000;
+    assert.deepEqual(await remembering.verify(`Bearer ${token}`), { ok: false, reason: 'expired', detail: 'the token has expired' });
+  });
+
   it('records what the add-in reports for its own mailbox (latest per platform and kind of mail), and refuses others', async () => {
     const token = await tokenFor(ada);
     const post = (body: object, t: string | null = token) =>

@@ -92,7 +92,7 @@ export async function authenticate(validator: AddinTokenValidator, authorization
  * so the answer's timing does not tell them apart either.
  */
 async function allowedMailbox(
-  planner: SignaturePlanner,
+  planner: Pick<SignaturePlanner, 'expectedFor'>,
   sendAs: SendAsCheck | undefined,
   user: AddinUser,
   mailbox: string | undefined,
@@ -120,7 +120,7 @@ async function allowedMailbox(
 export async function addinRoutes(
   parent: FastifyInstance,
   opts: {
-    planner: SignaturePlanner;
+    planner: Pick<SignaturePlanner, 'expectedFor'>;
     validator: AddinTokenValidator;
     record: (report: AddinReport) => void;
     /** Shared mailboxes the user sends as; without it only the user's own mailbox is served. */
