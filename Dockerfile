@@ -12,6 +12,7 @@ RUN npm ci --ignore-scripts && npm rebuild esbuild
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY portal ./portal
+COPY addin ./addin
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS deps
@@ -37,7 +38,7 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/portal/dist ./portal/dist
-COPY addin ./addin
+COPY --from=build /app/addin/dist ./addin/dist
 COPY package.json ./
 RUN mkdir -p /var/lib/onramp && chown node:node /var/lib/onramp
 USER node

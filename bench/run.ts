@@ -30,6 +30,7 @@ import { signaturePushScenario } from './scenarios/signature-push.js';
 import { trackingScenario } from './scenarios/tracking.js';
 import { metricsScenario } from './scenarios/metrics.js';
 import { outboxScenario } from './scenarios/outbox.js';
+import { addinScenario } from './scenarios/addin.js';
 import { uploadScenario } from './scenarios/upload.js';
 import { scaleScenario } from './scenarios/scale.js';
 import { makePki, ROOT } from './support.js';
@@ -63,6 +64,7 @@ const SCENARIOS: Array<[string, Scenario]> = [
   ['10 metrics', metricsScenario],
   ['11 outbox delivery', outboxScenario],
   ['13 scale', scaleScenario],
+  ['14 add-in signature fetch', addinScenario],
 ];
 
 /**

@@ -105,7 +105,6 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
     actorOf: (req) => req.principal?.subject ?? 'admin',
     audit: recordAudit,
   });
-  await registerAddin(app, ctx, { planner: signatureFeature.planner });
   await registerBranding(app, ctx, {
     signatures: signatureFeature.planner,
     onSignaturesChanged: (listener) => signatureFeature.store.onChange(listener),
@@ -120,6 +119,7 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
     viewerGuard: requireRole('viewer'),
     isAdmin: (req) => req.principal?.role === 'admin',
   });
+  await registerAddin(app, ctx, { planner: signatureFeature.planner, viewerGuard: requireRole('viewer') });
   return app;
 }
 

@@ -4,7 +4,7 @@
  * and icons are what every user's Outlook downloads.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
@@ -12,9 +12,12 @@ import sharp from 'sharp';
 import { escapeHtml } from '../lib/html.js';
 import { ADDIN_PATHS, addinManifest, ICON_SIZES, LAUNCH_HANDLERS, type ManifestOptions } from './manifest.js';
 
-/** The event runtime (a classic script, see addin/runtime.js); the same path from src/addin and dist/addin. */
-const RUNTIME_JS = readFileSync(new URL('../../addin/runtime.js', import.meta.url), 'utf8');
-const TASKPANE_JS = readFileSync(new URL('../../addin/taskpane.js', import.meta.url), 'utf8');
+/** The bundled event runtime and taskpane (addin/build.mjs, run by `npm run build`); the same path from src/addin and dist/addin. */
+const ADDIN_DIST = new URL('../../addin/dist/', import.meta.url);
+const bundle = (name: string): string | undefined => {
+  const file = new URL(name, ADDIN_DIST);
+  return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+};
 const OFFICE_JS = 'https://appsforoffice.microsoft.com/lib/1/hosted/office.js';
 const TASKPANE_JS_PATH = '/addin/taskpane.js';
 
@@ -26,6 +29,16 @@ export interface AddinFilesOptions {
   color: string;
   /** How long the runtime waits for onramp before it inserts the cached signature (default 3 s of Outlook's few). */
   fetchBudgetMs?: number;
+  /** Nested app authentication: the app the add-in signs in as, its authority and the scopes it asks for. */
+  auth: AddinAuthSettings;
+}
+
+export interface AddinAuthSettings {
+  clientId: string;
+  /** `<authorityHost>/<tenant id>`. */
+  authority: string;
+  /** e.g. `api://<client id>/Signatures.Read`. */
+  scopes: string[];
 }
 
 /** A GUID derived from a seed (RFC 4122 layout, version 5-like): the same configuration, the same add-in id. */
@@ -58,15 +71,17 @@ export async function addinFileRoutes(parent: FastifyInstance, opts: AddinFilesO
 
   const baseUrlOf = (req: { protocol: string; host: string }) => (opts.publicUrl ?? `${req.protocol}://${req.host}`).replace(/\/+$/, '');
 
-  const script = (source: string) => async (req: { protocol: string; host: string }, reply: FastifyReply) => {
-    const settings = { baseUrl: baseUrlOf(req), handlers: LAUNCH_HANDLERS, fetchBudgetMs: opts.fetchBudgetMs ?? 3000 };
+  const script = (source: string | undefined) => async (req: { protocol: string; host: string }, reply: FastifyReply) => {
+    // As the portal does when portal/dist is missing: a checkout that was never built says so.
+    if (source === undefined) return reply.type('text/plain; charset=utf-8').code(503).send('The add-in is not built. Run `npm run build` (npm ci does it).');
+    const settings = { baseUrl: baseUrlOf(req), handlers: LAUNCH_HANDLERS, fetchBudgetMs: opts.fetchBudgetMs ?? 3000, auth: opts.auth };
     return reply
       .type('text/javascript; charset=utf-8')
       .header('cache-control', 'no-cache')
       .send(`var ONRAMP_ADDIN = ${JSON.stringify(settings).replace(/</g, '\\u003c')};\n${source}`);
   };
-  app.get(ADDIN_PATHS.runtimeJs, script(RUNTIME_JS));
-  app.get(TASKPANE_JS_PATH, script(TASKPANE_JS));
+  app.get(ADDIN_PATHS.runtimeJs, script(bundle('runtime.js')));
+  app.get(TASKPANE_JS_PATH, script(bundle('taskpane.js')));
 
   app.get(ADDIN_PATHS.taskpane, async (_req, reply) =>
     reply
@@ -89,7 +104,7 @@ export async function addinFileRoutes(parent: FastifyInstance, opts: AddinFilesO
       ),
   );
 
-  app.get('/addin/manifest.xml', async (req, reply) => {
+  app.get(ADDIN_PATHS.manifest, async (req, reply) => {
     const baseUrl = baseUrlOf(req);
     return reply
       .type('application/xml; charset=utf-8')

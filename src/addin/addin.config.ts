@@ -34,6 +34,14 @@ export const addinConfig = section(
       env: 'ONRAMP_ADDIN_DISPLAY_NAME',
       description: 'Name of the add-in in Outlook and the admin center.',
     }),
+    signatureCacheSeconds: setting.integer({
+      default: 10,
+      minimum: 0,
+      maximum: 300,
+      env: 'ONRAMP_ADDIN_SIGNATURE_CACHE_SECONDS',
+      description:
+        "How long an instance reuses a mailbox's planned signatures for the add-in (0: plan on every request). Changes to templates, rules and the directory reach Outlook within this time.",
+    }),
     clockSkewSeconds: setting.integer({
       default: 60,
       minimum: 0,

@@ -10,7 +10,9 @@ import { loadConfig } from '../onramp-config.js';
 import { systemClock } from '../lib/clock.js';
 import { createLogger } from '../lib/logger.js';
 import { startSimulator, type RunningSimulator } from '../simulator/index.js';
+import { AuthService } from '../auth/auth.service.js';
 import { sqliteBackend, type TestStorage } from '../../test/support/storage.js';
+import { upsertAddinStates } from './addin.queries.js';
 
 const API_CLIENT_ID = '0b9c8d7e-6f5a-4b3c-9d2e-1f0a9b8c7d6e';
 
@@ -23,6 +25,12 @@ describe('the add-in in the public app', () => {
     const config = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json', ...env } });
     const ctx: OnrampContext = { config, storage, log: createLogger('silent'), clock: systemClock, demo: false, instanceId: 'test' };
     return buildPublicApp(ctx);
+  };
+  /** A viewer's API token (the setup route is for the portal's viewers and admins). */
+  const viewer = async (app: Awaited<ReturnType<typeof appWith>>) => {
+    const config = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json' } });
+    const token = (await new AuthService(storage.db, config.auth, systemClock).createApiToken(`board-${Math.random()}`, 'viewer', 'test')).token;
+    return (url: string) => app.inject({ url, headers: { authorization: `Bearer ${token}` } });
   };
 
   before(async () => {
@@ -42,6 +50,10 @@ describe('the add-in in the public app', () => {
     try {
       assert.equal((await app.inject({ url: '/api/addin/signatures' })).statusCode, 404);
       assert.equal((await app.inject({ url: '/addin/manifest.xml' })).statusCode, 404);
+      // The portal's screen still says what is missing.
+      assert.equal((await app.inject({ url: '/api/addin/setup' })).statusCode, 401);
+      const setup = (await (await viewer(app))('/api/addin/setup')).json();
+      assert.deepEqual([setup.enabled, setup.missing, setup.https, setup.registration], [false, ['addin.apiClientId', 'graph.tenantId'], false, null]);
     } finally {
       await app.close();
     }
@@ -78,6 +90,66 @@ describe('the add-in in the public app', () => {
       const manifest = await app.inject({ url: '/addin/manifest.xml' });
       assert.match(manifest.body, /<AppDomain>https:\/\/onramp\.contoso\.example<\/AppDomain>/);
       assert.match(manifest.body, new RegExp(`<Id>${API_CLIENT_ID}</Id>`));
+
+      await upsertAddinStates(storage.db, [
+        {
+          mailbox: 'a@x',
+          platform: 'pc',
+          compose: 'new',
+          outcome: 'inserted',
+          version: null,
+          reason: null,
+          host_version: null,
+          reported_by: 'a@x',
+          reported_at: '2026-12-01T10:00:00.000Z',
+        },
+        {
+          mailbox: 'a@x',
+          platform: 'pc',
+          compose: 'reply',
+          outcome: 'failed',
+          version: null,
+          reason: 'x',
+          host_version: null,
+          reported_by: 'a@x',
+          reported_at: '2026-12-02T10:00:00.000Z',
+        },
+        {
+          mailbox: 'b@x',
+          platform: 'pc',
+          compose: 'new',
+          outcome: 'inserted',
+          version: null,
+          reason: null,
+          host_version: null,
+          reported_by: 'b@x',
+          reported_at: '2026-12-01T09:00:00.000Z',
+        },
+        {
+          mailbox: 'b@x',
+          platform: 'mac',
+          compose: 'new',
+          outcome: 'none',
+          version: null,
+          reason: null,
+          host_version: null,
+          reported_by: 'b@x',
+          reported_at: '2026-12-01T08:00:00.000Z',
+        },
+      ]);
+      const setup = (await (await viewer(app))('/api/addin/setup')).json();
+      assert.deepEqual([setup.enabled, setup.missing, setup.https, setup.manifestUrl], [true, [], true, 'https://onramp.contoso.example/addin/manifest.xml']);
+      assert.deepEqual(setup.registration, {
+        clientId: API_CLIENT_ID,
+        appIdUri: `api://${API_CLIENT_ID}`,
+        scope: `api://${API_CLIENT_ID}/Signatures.Read`,
+        naaRedirectUri: 'brk-multihub://onramp.contoso.example',
+        taskpaneRedirectUri: 'https://onramp.contoso.example/addin/taskpane.html',
+      });
+      assert.deepEqual(setup.reports, [
+        { platform: 'mac', inserted: 0, none: 1, failed: 0, lastReportedAt: '2026-12-01T08:00:00.000Z' },
+        { platform: 'pc', inserted: 2, none: 0, failed: 1, lastReportedAt: '2026-12-02T10:00:00.000Z' },
+      ]);
     } finally {
       await app.close();
     }

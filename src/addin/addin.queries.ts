@@ -33,3 +33,23 @@ export async function upsertAddinStates(db: Kysely<Database>, rows: AddinSignatu
 export function addinStatesOf(db: Kysely<Database>, mailbox: string): Promise<AddinSignatureStateTable[]> {
   return db.selectFrom('addin_signature_state').selectAll().where('mailbox', '=', mailbox.toLowerCase()).orderBy('platform').orderBy('compose').execute();
 }
+
+/** Per platform: how many (mailbox, kind of mail) pairs last reported each outcome, and the newest report. */
+export async function addinOutcomesByPlatform(
+  db: Kysely<Database>,
+): Promise<Array<{ platform: string; inserted: number; none: number; failed: number; lastReportedAt: string }>> {
+  const rows = await db
+    .selectFrom('addin_signature_state')
+    .select((eb) => ['platform', 'outcome', eb.fn.countAll<string | number>().as('count'), eb.fn.max('reported_at').as('last')])
+    .groupBy(['platform', 'outcome'])
+    .orderBy('platform')
+    .execute();
+  const byPlatform = new Map<string, { platform: string; inserted: number; none: number; failed: number; lastReportedAt: string }>();
+  for (const row of rows) {
+    const entry = byPlatform.get(row.platform) ?? { platform: row.platform, inserted: 0, none: 0, failed: 0, lastReportedAt: row.last };
+    if (row.outcome === 'inserted' || row.outcome === 'none' || row.outcome === 'failed') entry[row.outcome] = Number(row.count);
+    if (row.last > entry.lastReportedAt) entry.lastReportedAt = row.last;
+    byPlatform.set(row.platform, entry);
+  }
+  return [...byPlatform.values()];
+}

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { SignJWT, generateKeyPair } from 'jose';
-import { startSimulator, type RunningSimulator } from '../simulator/index.js';
+import type { RunningSimulator } from '../simulator/index.js';
+import { startTestTenant, type TestTenant } from '../../test/support/simulator.js';
 import type { SimUser } from '../simulator/tenant.js';
 import { installErrorHandling } from '../http/common.js';
 import { sqliteBackend, type TestStorage } from '../../test/support/storage.js';
@@ -17,6 +18,7 @@ import { DirectoryPlanner } from '../../test/support/signature-planner.js';
 import type { SignaturePlanner } from '../signatures/model.js';
 import { addinRoutes } from './addin.routes.js';
 import { AddinTokenValidator } from './token-validator.js';
+import { SendAsCheck } from './send-as.js';
 import { addinReportWriter } from './addin-reports.js';
 import { addinStatesOf } from './addin.queries.js';
 import { createLogger } from '../lib/logger.js';
@@ -28,6 +30,7 @@ const ADDIN_CLIENT_ID = 'a7e0d3c4-1f2b-4c5d-8e9f-001122334455';
 const SCOPE = 'Signatures.Read';
 
 describe('GET /api/addin/signatures', () => {
+  let tenant: TestTenant;
   let sim: RunningSimulator;
   let storage: TestStorage;
   let app: FastifyInstance;
@@ -52,7 +55,8 @@ describe('GET /api/addin/signatures', () => {
     app.inject({ method: 'GET', url: `/api/addin/signatures${query}`, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } });
 
   before(async () => {
-    sim = await startSimulator({ users: 6, seed: 20 });
+    tenant = await startTestTenant({ users: 6, seed: 20 });
+    sim = tenant.sim;
     const members = [...sim.control.tenant.users.values()].filter((u) => u.userType === 'Member' && u.accountEnabled && u.mail);
     [ada, bob] = [members[0]!, members[1]!];
     storage = await sqliteBackend.open();
@@ -88,13 +92,13 @@ describe('GET /api/addin/signatures', () => {
     reports = addinReportWriter(storage, createLogger('silent'));
     app = Fastify();
     installErrorHandling(app, 1_048_576);
-    await app.register(addinRoutes, { planner, validator, record: (r) => reports.add(r) });
+    await app.register(addinRoutes, { planner, validator, sendAs: new SendAsCheck(tenant.exchange), record: (r) => reports.add(r) });
     await app.ready();
   });
   after(async () => {
     await app?.close();
     await storage?.close();
-    await sim?.stop();
+    await tenant?.stop();
   });
 
   it("serves the token user's own signature for new mail, with the alternatives, and 304 on the ETag", async () => {
@@ -144,13 +148,75 @@ describe('GET /api/addin/signatures', () => {
     assert.equal(res.json().alternatives.length, 1);
   });
 
-  it("never serves another user's or a shared mailbox's signature (403)", async () => {
+  it("never serves another user's mailbox, or a shared one the user may not send as (the same 403 as for an unknown address)", async () => {
     const token = await tokenFor(ada);
-    for (const mailbox of [bob.userPrincipalName, bob.mail!, sim.sharedMailbox, 'nobody@elsewhere.example']) {
-      const res = await get(token, `?mailbox=${encodeURIComponent(mailbox)}`);
-      assert.equal(res.statusCode, 403, mailbox);
-      assert.equal(res.json().code, 'ONRAMP_ERR_ADDIN_MAILBOX_NOT_ALLOWED');
-      assert.doesNotMatch(res.body, new RegExp(bob.displayName));
+    // Send As on a colleague's own mailbox does not make it one the add-in serves.
+    sim.control.setSendAs(bob.userPrincipalName, ada.userPrincipalName, true);
+    try {
+      const bodies = new Set<string>();
+      for (const mailbox of [bob.userPrincipalName, bob.mail!, sim.sharedMailbox, 'nobody@elsewhere.example']) {
+        const res = await get(token, `?mailbox=${encodeURIComponent(mailbox)}`);
+        assert.equal(res.statusCode, 403, mailbox);
+        assert.equal(res.json().code, 'ONRAMP_ERR_ADDIN_MAILBOX_NOT_ALLOWED');
+        assert.doesNotMatch(res.body, new RegExp(bob.displayName));
+        bodies.add(JSON.stringify({ ...res.json(), message: res.json().message.replace(mailbox.toLowerCase(), '<asked>'), requestId: null }));
+      }
+      assert.equal(bodies.size, 1, [...bodies].join('\n'));
+    } finally {
+      sim.control.setSendAs(bob.userPrincipalName, ada.userPrincipalName, false);
+    }
+  });
+
+  it('serves a shared mailbox to a user Exchange lets send as it, remembers the verdict, and limits lookups per user', async () => {
+    let clock = Date.parse('2026-12-04T10:00:00Z');
+    const sendAs = new SendAsCheck(tenant.exchange, { ttlMs: 60_000, lookupBurst: 3, lookupsPerSecond: 0.01, now: () => clock });
+    const own = Fastify();
+    installErrorHandling(own, 1_048_576);
+    await own.register(addinRoutes, { planner, validator, sendAs, record: (r) => reports.add(r) });
+    const ask = async (user: SimUser, mailbox: string) =>
+      own.inject({ url: `/api/addin/signatures?mailbox=${encodeURIComponent(mailbox)}`, headers: { authorization: `Bearer ${await tokenFor(user)}` } });
+    const shared = sim.sharedMailbox.toLowerCase();
+    try {
+      sim.control.setSendAs(shared, ada.userPrincipalName, true);
+      sim.control.resetStats();
+      const res = await ask(ada, sim.sharedMailbox.toUpperCase());
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(res.json().mailbox, shared);
+      assert.match(res.json().signature.webHtml, /IT Onboarding/);
+      assert.deepEqual(sim.control.stats().cmdlets, { 'Get-Mailbox': 1, 'Get-RecipientPermission': 1 });
+      // The add-in reports for the shared mailbox too.
+      const report = await own.inject({
+        method: 'POST',
+        url: '/api/addin/events',
+        headers: { authorization: `Bearer ${await tokenFor(ada)}` },
+        payload: { mailbox: shared, compose: 'new', outcome: 'none', platform: 'Mac' },
+      });
+      assert.equal(report.statusCode, 202);
+      assert.deepEqual(sim.control.stats().cmdlets, { 'Get-Mailbox': 1, 'Get-RecipientPermission': 1 }, 'the verdict is remembered');
+      await reports.flush();
+      assert.deepEqual(
+        (await addinStatesOf(storage.db, shared)).map((s) => [s.platform, s.reported_by]),
+        [['mac', ada.userPrincipalName.toLowerCase()]],
+      );
+
+      // Bob holds no Send As on it.
+      const refused = await ask(bob, shared);
+      assert.equal(refused.statusCode, 403);
+      assert.equal(refused.json().code, 'ONRAMP_ERR_ADDIN_MAILBOX_NOT_ALLOWED');
+
+      // A revoked grant holds until the verdict's time is up.
+      sim.control.setSendAs(shared, ada.userPrincipalName, false);
+      assert.equal((await ask(ada, shared)).statusCode, 200);
+      clock += 61_000;
+      assert.equal((await ask(ada, shared)).statusCode, 403);
+
+      // Guessing addresses costs Exchange lookups: past the burst the user is told to wait.
+      const guesses = [];
+      for (let i = 0; i < 3; i++) guesses.push((await ask(bob, `guess${i}@${sim.domain}`)).statusCode);
+      assert.deepEqual(guesses, [403, 403, 429]);
+    } finally {
+      sim.control.setSendAs(shared, ada.userPrincipalName, false);
+      await own.close();
     }
   });
 
@@ -209,6 +275,26 @@ describe('GET /api/addin/signatures', () => {
       assert.equal((await get(forged)).statusCode, 401);
     }
     assert.ok(jwksFetches - before <= 1, `${jwksFetches - before} key fetches for 5 unknown kids`);
+  });
+
+  it('remembers a verified token until it expires (plus the skew), and no longer', async () => {
+    let clock = Date.now();
+    const remembering = new AddinTokenValidator({
+      authorityHost: sim.authorityHost,
+      tenant: sim.domain,
+      audiences: [`api://${API_CLIENT_ID}`],
+      scope: SCOPE,
+      clockSkewSeconds: 60,
+      fetch: ((url: string | URL, init?: RequestInit) =>
+        undiciFetch(url, { ...(init as object), dispatcher: new Agent({ connect: { ca: sim.caPem } }) })) as unknown as typeof fetch,
+      now: () => clock,
+    });
+    const token = await tokenFor(ada, { lifetimeSeconds: 300 });
+    assert.equal((await remembering.verify(`Bearer ${token}`)).ok, true);
+    clock += 300_000 + 59_000;
+    assert.equal((await remembering.verify(`Bearer ${token}`)).ok, true, 'within the skew');
+    clock += 2_000;
+    assert.deepEqual(await remembering.verify(`Bearer ${token}`), { ok: false, reason: 'expired', detail: 'the token has expired' });
   });
 
   it('records what the add-in reports for its own mailbox (latest per platform and kind of mail), and refuses others', async () => {

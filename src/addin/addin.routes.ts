@@ -5,7 +5,8 @@
  *
  * GET /api/addin/signatures?compose=new|reply&mailbox=<address>: the signature to insert for that kind
  * of mail (`signature: null` when none is the default for it, e.g. no signature on replies) and every
- * signature the user may pick instead in the taskpane. The ETag is the set's version and the compose
+ * signature the user may pick instead in the taskpane. The mailbox is the user's own or a shared one they
+ * may send as (send-as.ts). The ETag is the set's version and the compose
  * kind: an add-in holding it gets 304.
  *
  * POST /api/addin/events: what the add-in did on an event (inserted which version, nothing, or failed),
@@ -17,6 +18,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { OnrampError } from '../errors.js';
 import { HOT_ROUTE_LOG_LEVEL } from '../http/common.js';
 import type { ExpectedMailboxSignatures, SignaturePlanner } from '../signatures/model.js';
+import { UpstreamError } from '../graph/graph-port.js';
+import type { SendAsCheck, SendAsVerdict } from './send-as.js';
 import type { AddinTokenValidator, AddinUser } from './token-validator.js';
 
 const Query = Type.Object(
@@ -83,20 +86,46 @@ export async function authenticate(validator: AddinTokenValidator, authorization
 }
 
 /**
- * The signatures of the asked mailbox when it is the token user's own: the planner resolves an address to
- * its directory entry, whose UPN must be the token's. Shared mailboxes have their own entry (and UPN) and
- * are refused until onramp knows who may send as them.
+ * The signatures of the asked mailbox: the token user's own (the planner resolves an address to its
+ * directory entry, whose UPN must be the token's), or a shared mailbox Exchange lets the user send as.
+ * Any other address, known or not, gets the same 403; the Exchange check runs for unknown addresses too,
+ * so the answer's timing does not tell them apart either.
  */
-async function ownMailbox(planner: SignaturePlanner, user: AddinUser, mailbox: string | undefined): Promise<ExpectedMailboxSignatures> {
+async function allowedMailbox(
+  planner: Pick<SignaturePlanner, 'expectedFor'>,
+  sendAs: SendAsCheck | undefined,
+  user: AddinUser,
+  mailbox: string | undefined,
+  reply: FastifyReply,
+): Promise<ExpectedMailboxSignatures> {
   const asked = (mailbox ?? user.userPrincipalName).trim().toLowerCase();
   const expected = await planner.expectedFor(asked);
-  if (!expected || expected.userPrincipalName.toLowerCase() !== user.userPrincipalName) throw new OnrampError('ONRAMP_ERR_ADDIN_MAILBOX_NOT_ALLOWED', [asked]);
+  if (expected && expected.userPrincipalName.toLowerCase() === user.userPrincipalName) return expected;
+  if (!sendAs) throw new OnrampError('ONRAMP_ERR_ADDIN_MAILBOX_NOT_ALLOWED', [asked]);
+  let verdict: SendAsVerdict;
+  try {
+    verdict = await sendAs.check(asked, user.userPrincipalName);
+  } catch (err) {
+    // Exchange down or throttling: the runtime falls back to its cached signature.
+    throw new OnrampError('ONRAMP_ERR_UPSTREAM_UNAVAILABLE', [err instanceof UpstreamError ? (err.requestId ?? err.code) : 'none'], { cause: err });
+  }
+  if ('throttledSeconds' in verdict) {
+    reply.header('retry-after', String(verdict.throttledSeconds));
+    throw new OnrampError('ONRAMP_ERR_THROTTLED', [verdict.throttledSeconds]);
+  }
+  if (!verdict.allowed || !expected) throw new OnrampError('ONRAMP_ERR_ADDIN_MAILBOX_NOT_ALLOWED', [asked]);
   return expected;
 }
 
 export async function addinRoutes(
   parent: FastifyInstance,
-  opts: { planner: SignaturePlanner; validator: AddinTokenValidator; record: (report: AddinReport) => void },
+  opts: {
+    planner: Pick<SignaturePlanner, 'expectedFor'>;
+    validator: AddinTokenValidator;
+    record: (report: AddinReport) => void;
+    /** Shared mailboxes the user sends as; without it only the user's own mailbox is served. */
+    sendAs?: SendAsCheck;
+  },
 ): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
@@ -107,7 +136,7 @@ export async function addinRoutes(
     },
     async (req, reply) => {
       const user = await authenticate(opts.validator, req.headers.authorization, reply);
-      const expected = await ownMailbox(opts.planner, user, req.query.mailbox);
+      const expected = await allowedMailbox(opts.planner, opts.sendAs, user, req.query.mailbox, reply);
       const compose = req.query.compose;
       const etag = `"${expected.setHash}.${compose}"`;
       reply.header('etag', etag).header('cache-control', 'private, no-cache').header('vary', 'authorization');
@@ -123,7 +152,7 @@ export async function addinRoutes(
     { logLevel: HOT_ROUTE_LOG_LEVEL, bodyLimit: 4096, schema: { body: AddinEvent, response: { 202: Type.Null({ description: 'Recorded' }) } } },
     async (req, reply) => {
       const user = await authenticate(opts.validator, req.headers.authorization, reply);
-      const expected = await ownMailbox(opts.planner, user, req.body.mailbox);
+      const expected = await allowedMailbox(opts.planner, opts.sendAs, user, req.body.mailbox, reply);
       opts.record({ ...req.body, mailbox: expected.mailbox, reportedBy: user.userPrincipalName, reportedAt: new Date().toISOString() });
       return reply.code(202).send(null);
     },

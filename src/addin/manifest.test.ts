@@ -1,6 +1,7 @@
 /**
  * The generated manifest: well-formed XML with the structure Outlook's event-based activation needs
- * (checked by element and attribute, not against Microsoft's XSD, which no installed package ships), every
+ * (checked by element and attribute, and the element order of the schema's sequences, not against
+ * Microsoft's XSD itself, which no installed package ships and no installed library validates), every
  * resid resolving to a resource, every URL under the configured https origin; served with its icons.
  */
 import { describe, it } from 'node:test';
@@ -67,6 +68,54 @@ describe('the add-in manifest', () => {
     assert.equal(elements(inner[0]!, BT, 'Sets')[0]!.getAttribute('DefaultMinVersion'), '1.10');
   });
 
+  it('has its elements in the order and with the required ones the schema sequences ask for (MS-OWEMXML: MailApp, VersionOverridesV1_1)', () => {
+    // An element out of order makes the manifest invalid and the add-in not load; the XSD itself is not
+    // installed here, so its sequences are written out (minOccurs 1 marked required).
+    const children = (parent: Element) => (Array.from(parent.childNodes) as Node[]).filter((n): n is Element => n.nodeType === 1).map((e) => e.localName);
+    const inOrder = (parent: Element, sequence: string[], required: string[]) => {
+      const seen = children(parent);
+      let last = -1;
+      for (const name of seen) {
+        const at = sequence.indexOf(name);
+        assert.ok(at > last, `${parent.localName}: ${name} is not allowed here (children: ${seen.join(', ')})`);
+        last = at;
+      }
+      for (const name of required) assert.ok(seen.includes(name), `${parent.localName} lacks ${name}`);
+    };
+    inOrder(
+      root,
+      [
+        'Id',
+        'AlternateId',
+        'Version',
+        'ProviderName',
+        'DefaultLocale',
+        'DisplayName',
+        'Description',
+        'IconUrl',
+        'HighResolutionIconUrl',
+        'SupportUrl',
+        'AppDomains',
+        'Hosts',
+        'Requirements',
+        'FormSettings',
+        'Permissions',
+        'Rule',
+        'DisableEntityHighlighting',
+        'VersionOverrides',
+      ],
+      ['Id', 'Version', 'ProviderName', 'DefaultLocale', 'DisplayName', 'Description', 'Requirements', 'FormSettings', 'Rule'],
+    );
+    inOrder(
+      elements(root, V1_1, 'VersionOverrides')[0]!,
+      ['Description', 'Requirements', 'Hosts', 'Resources', 'WebApplicationInfo', 'EquivalentAddins'],
+      ['Hosts'],
+    );
+    // The check sees an element out of place.
+    const swapped = parse(xml.replace(/(<Version>[^<]*<\/Version>)(\s*)(<ProviderName>[^<]*<\/ProviderName>)/, '$3$2$1')).documentElement!;
+    assert.throws(() => inOrder(swapped, ['Id', 'Version', 'ProviderName'], []), /Version is not allowed here/);
+  });
+
   it('activates on new messages (replies and forwards included) and new appointments, in the runtime, for shared folders too', () => {
     const events = elements(root, V1_1, 'LaunchEvent').map((e) => [e.getAttribute('Type'), e.getAttribute('FunctionName')]);
     assert.deepEqual(events, [
@@ -106,7 +155,16 @@ describe('the add-in manifest', () => {
   it('is served at /addin/manifest.xml with the public URL, and its icons are PNGs of their size', async () => {
     const app = Fastify();
     const { baseUrl: _, ...manifest } = OPTIONS;
-    await app.register(addinFileRoutes, { manifest, publicUrl: 'https://signatures.contoso.example/', color: '#0078d4' });
+    await app.register(addinFileRoutes, {
+      manifest,
+      publicUrl: 'https://signatures.contoso.example/',
+      color: '#0078d4',
+      auth: {
+        clientId: OPTIONS.apiClientId,
+        authority: 'https://login.microsoftonline.com/contoso.example',
+        scopes: [`${OPTIONS.apiAppIdUri}/${OPTIONS.scope}`],
+      },
+    });
     const res = await app.inject({ url: '/addin/manifest.xml' });
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /^application\/xml/);

@@ -28,6 +28,7 @@ export const LAUNCH_HANDLERS = { newMessage: 'onNewMessageComposeHandler', newAp
 
 /** Paths under baseUrl of what the manifest points at. */
 export const ADDIN_PATHS = {
+  manifest: '/addin/manifest.xml',
   runtimeHtml: '/addin/runtime.html',
   runtimeJs: '/addin/runtime.js',
   taskpane: '/addin/taskpane.html',

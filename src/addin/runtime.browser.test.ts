@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { startSimulator, type RunningSimulator } from '../simulator/index.js';
+import type { RunningSimulator } from '../simulator/index.js';
+import { startTestTenant, type TestTenant } from '../../test/support/simulator.js';
 import type { SimUser } from '../simulator/tenant.js';
 import { installErrorHandling } from '../http/common.js';
 import { createLogger } from '../lib/logger.js';
@@ -23,13 +24,40 @@ import { addinReportWriter } from './addin-reports.js';
 import { addinStatesOf } from './addin.queries.js';
 import { LAUNCH_HANDLERS } from './manifest.js';
 import { AddinTokenValidator } from './token-validator.js';
+import { SendAsCheck } from './send-as.js';
 
 const API_CLIENT_ID = '6f1c2a9e-3b7d-4e55-9a10-0c2d8e4f7a31';
 
-/** Office.js as far as the runtime uses it; `window.officeHost` holds what the test sets and reads. */
+/**
+ * Office.js as far as the runtime uses it; `window.officeHost` holds what the test sets and reads.
+ * With `officeHost.naa` the host claims the NestedAppAuth 1.1 requirement set and offers the broker
+ * bridge MSAL.js talks to (`window.nestedAppAuthBridge`: JSON messages GetInitContext, GetToken,
+ * GetTokenPopup, answered by requestId), handing out `officeHost.naaToken`; `naaFails` makes it refuse.
+ * `sharedOwner` plays a shared item (getSharedPropertiesAsync), `from` the From account.
+ */
 const OFFICE_STAND_IN = `
-window.officeHost = { calls: [], handlers: {}, token: null, composeType: 'newMail', mailbox: '' };
+window.officeHost = { calls: [], bridge: [], handlers: {}, token: null, composeType: 'newMail', mailbox: '', naa: false, naaFails: false, naaToken: null, idToken: null, sharedOwner: null, from: null };
 const ok = (value) => ({ status: 'succeeded', value });
+const failed = (message) => ({ status: 'failed', error: { name: 'GenericResponseError', message } });
+const bridgeListeners = [];
+window.nestedAppAuthBridge = {
+  addEventListener: (type, listener) => { if (type === 'message') bridgeListeners.push(listener); },
+  removeEventListener: () => {},
+  postMessage: (text) => {
+    const request = JSON.parse(text);
+    officeHost.bridge.push({ method: request.method, clientId: request.tokenParams?.clientId, scope: request.tokenParams?.scope });
+    let answer;
+    if (request.method === 'GetInitContext') answer = { success: true, initContext: { sdkName: 'stand-in', sdkVersion: '1.0', accountContext: null, capabilities: {} } };
+    else if (officeHost.naaFails) answer = { success: false, error: { status: 'ACCOUNT_UNAVAILABLE', code: 'no_account', description: 'no account' } };
+    else answer = {
+      success: true,
+      token: { access_token: officeHost.naaToken, id_token: officeHost.idToken, expires_in: 3600, scope: request.tokenParams.scope },
+      account: { homeAccountId: 'home', environment: 'login.microsoftonline.com', tenantId: 'tenant', username: officeHost.mailbox, localAccountId: 'local' },
+    };
+    const envelope = JSON.stringify({ messageType: 'NestedAppAuthResponse', requestId: request.requestId, ...answer });
+    setTimeout(() => { for (const listener of bridgeListeners) listener({ data: envelope }); }, 0);
+  },
+};
 window.Office = {
   AsyncResultStatus: { Succeeded: 'succeeded', Failed: 'failed' },
   CoercionType: { Html: 'html', Text: 'text' },
@@ -40,10 +68,14 @@ window.Office = {
   auth: { getAccessToken: async (options) => { officeHost.calls.push(['getAccessToken', options]); return officeHost.token; } },
   context: {
     diagnostics: { platform: 'OfficeOnline', version: '16.0.18000.0' },
+    requirements: { isSetSupported: (name, version) => name === 'NestedAppAuth' ? officeHost.naa : name === 'Mailbox' },
     mailbox: {
       get userProfile() { return { emailAddress: officeHost.mailbox, displayName: 'x', timeZone: 'UTC', accountType: 'enterprise' }; },
       item: {
         getComposeTypeAsync: (cb) => cb(ok({ composeType: officeHost.composeType, coercionType: 'html' })),
+        // Outlook answers an error for an item that is not in a shared folder or mailbox.
+        getSharedPropertiesAsync: (cb) => cb(officeHost.sharedOwner ? ok({ owner: officeHost.sharedOwner, targetMailbox: officeHost.sharedOwner, delegatePermissions: 0 }) : failed('not shared')),
+        from: { getAsync: (cb) => cb(ok({ emailAddress: officeHost.from ?? officeHost.mailbox, displayName: 'x', recipientType: 'user' })) },
         disableClientSignatureAsync: (cb) => { officeHost.calls.push(['disableClientSignatureAsync']); cb(ok()); },
         body: { setSignatureAsync: (data, options, cb) => { officeHost.calls.push(['setSignatureAsync', data, options]); cb(ok()); } },
       },
@@ -52,6 +84,7 @@ window.Office = {
 };`;
 
 describe('the add-in event runtime in the browser', () => {
+  let tenant: TestTenant;
   let sim: RunningSimulator;
   let storage: TestStorage;
   let app: FastifyInstance;
@@ -74,18 +107,22 @@ describe('the add-in event runtime in the browser', () => {
   const setHost = (values: Record<string, unknown>) => page.evaluate(`Object.assign(officeHost, ${JSON.stringify(values)}), undefined`);
 
   before(async () => {
-    sim = await startSimulator({ users: 4, seed: 21 });
+    tenant = await startTestTenant({ users: 4, seed: 21 });
+    sim = tenant.sim;
     ada = [...sim.control.tenant.users.values()].find((u) => u.userType === 'Member' && u.accountEnabled && u.mail)!;
+    const shared = sim.control.tenant.findUser(sim.sharedMailbox)!;
     storage = await sqliteBackend.open();
     await storage.db
       .insertInto('directory_user')
-      .values({
-        id: ada.id,
-        upn_lower: ada.userPrincipalName.toLowerCase(),
-        account_enabled: 1,
-        profile: JSON.stringify({ ...ada, businessPhones: [], interests: [] }),
-        synced_at: new Date().toISOString(),
-      })
+      .values(
+        [ada, shared].map((u) => ({
+          id: u.id,
+          upn_lower: u.userPrincipalName.toLowerCase(),
+          account_enabled: 1,
+          profile: JSON.stringify({ ...u, businessPhones: [], interests: [] }),
+          synced_at: new Date().toISOString(),
+        })),
+      )
       .execute();
     planner = new DirectoryPlanner(storage.db);
     const agent = new Agent({ connect: { ca: sim.caPem } });
@@ -100,11 +137,12 @@ describe('the add-in event runtime in the browser', () => {
     reports = addinReportWriter(storage, createLogger('silent'));
     app = Fastify();
     installErrorHandling(app, 1_048_576);
-    await app.register(addinRoutes, { planner, validator, record: (r) => reports.add(r) });
+    await app.register(addinRoutes, { planner, validator, sendAs: new SendAsCheck(tenant.exchange), record: (r) => reports.add(r) });
     await app.register(addinFileRoutes, {
       publicUrl: undefined,
       color: '#0078d4',
       fetchBudgetMs: 800,
+      auth: { clientId: API_CLIENT_ID, authority: `${sim.authorityHost}/${sim.tenantId}`, scopes: [`api://${API_CLIENT_ID}/Signatures.Read`] },
       manifest: {
         id: 'x',
         version: '1.0.0.0',
@@ -128,7 +166,7 @@ describe('the add-in event runtime in the browser', () => {
     await browser?.close();
     await app?.close();
     await storage?.close();
-    await sim?.stop();
+    await tenant?.stop();
   });
 
   it('inserts the new-mail signature as HTML, turns the client signature off, completes the event and reports the version', async () => {
@@ -144,6 +182,58 @@ describe('the add-in event runtime in the browser', () => {
     const [state] = await addinStatesOf(storage.db, ada.mail!);
     assert.deepEqual([state?.platform, state?.compose, state?.outcome, state?.host_version], ['officeonline', 'new', 'inserted', '16.0.18000.0']);
     assert.match(state?.version ?? '', /^[0-9a-f]{64}$/);
+  });
+
+  it('takes the token through nested app authentication (MSAL.js over the host bridge) where the host supports it, else Office SSO', async () => {
+    const scope = `api://${API_CLIENT_ID}/Signatures.Read`;
+    const idToken = await sim.control.issueUserToken({ user: ada.userPrincipalName, audience: API_CLIENT_ID, scope: 'openid profile' });
+    try {
+      // The broker refuses (e.g. no brk-multihub redirect URI registered): SSO still inserts.
+      await setHost({ naa: true, naaFails: true, naaToken: token, idToken });
+      await fire(LAUNCH_HANDLERS.newMessage);
+      let seen = await calls();
+      assert.ok(
+        seen.some((c) => c[0] === 'getAccessToken'),
+        'fell back to Office SSO',
+      );
+      assert.ok(seen.some((c) => c[0] === 'setSignatureAsync'));
+      await setHost({ naaFails: false });
+      await page.evaluate('officeHost.bridge.splice(0)');
+      await fire(LAUNCH_HANDLERS.newMessage);
+      seen = await calls();
+      assert.ok(!seen.some((c) => c[0] === 'getAccessToken'), 'no SSO call when NAA answers');
+      assert.match(String(seen.find((c) => c[0] === 'setSignatureAsync')?.[1]), new RegExp(ada.displayName));
+      const bridge = (await page.evaluate('officeHost.bridge')) as Array<{ method: string; clientId?: string; scope?: string }>;
+      const asked = bridge.find((m) => m.method === 'GetToken');
+      assert.equal(asked?.clientId, API_CLIENT_ID);
+      assert.ok(asked?.scope?.split(' ').includes(scope), asked?.scope);
+      assert.ok(!bridge.some((m) => m.method === 'GetTokenPopup'), 'a launch event never prompts');
+    } finally {
+      await setHost({ naa: false });
+    }
+  });
+
+  it('inserts the signature of the shared mailbox being written from when Exchange lets the user send as it, and nothing for a mailbox it does not', async () => {
+    const shared = sim.sharedMailbox.toLowerCase();
+    sim.control.setSendAs(shared, ada.userPrincipalName, true);
+    try {
+      await setHost({ sharedOwner: sim.sharedMailbox });
+      await fire(LAUNCH_HANDLERS.newMessage);
+      assert.match(String((await calls()).find((c) => c[0] === 'setSignatureAsync')?.[1]), /IT Onboarding/);
+      await new Promise((r) => setTimeout(r, 100));
+      await reports.flush();
+      assert.deepEqual(
+        (await addinStatesOf(storage.db, shared)).map((s) => [s.outcome, s.reported_by]),
+        [['inserted', ada.userPrincipalName.toLowerCase()]],
+      );
+      // The From account counts when the item is not a shared one: a colleague's mailbox gets nothing.
+      await setHost({ sharedOwner: null, from: `someone.else@${sim.domain}` });
+      await fire(LAUNCH_HANDLERS.newMessage);
+      assert.equal((await calls()).filter((c) => c[0] === 'setSignatureAsync').length, 0);
+    } finally {
+      sim.control.setSendAs(shared, ada.userPrincipalName, false);
+      await setHost({ sharedOwner: null, from: null });
+    }
   });
 
   it('inserts the reply signature on a reply, and the new-mail one on a new appointment', async () => {

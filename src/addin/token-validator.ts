@@ -7,7 +7,13 @@
  * The issuer and key set come from the tenant's OpenID configuration, fetched once; the keys are cached
  * by jose and fetched again for an unknown `kid` at most once per cooldown, so a flood of forged kids
  * costs one request per cooldown, not one per token.
+ *
+ * A token that passed is remembered by its SHA-256 until it expires (plus the skew), in a bounded map:
+ * an add-in sends the same token for its whole lifetime (an hour), and the RSA check would otherwise be
+ * most of a signature fetch. The hash covers the signature, so a changed token is checked afresh; a
+ * revoked signing key stops counting for tokens already seen only when they expire.
  */
+import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload } from 'jose';
 
 /** Why a token was refused: stable codes the add-in and the logs can act on. */
@@ -49,6 +55,10 @@ export interface TokenValidatorOptions {
   keyRefetchCooldownMs?: number;
   /** Keys are fetched again after this long even when known (default 6 h; Entra rolls keys over weeks). */
   keyMaxAgeMs?: number;
+  /** Verified tokens remembered at most (default 10,000); the oldest go first. */
+  maxRemembered?: number;
+  /** The clock tokens' lifetimes are checked against (default Date.now). */
+  now?: () => number;
 }
 
 interface TenantKeys {
@@ -69,6 +79,7 @@ interface EntraClaims extends JWTPayload {
 
 export class AddinTokenValidator {
   #tenantKeys: Promise<TenantKeys> | undefined;
+  readonly #verified = new Map<string, { user: AddinUser; untilMs: number }>();
   private readonly fetchImpl: typeof fetch;
 
   constructor(private readonly o: TokenValidatorOptions) {
@@ -79,6 +90,11 @@ export class AddinTokenValidator {
     const token = authorization?.match(/^Bearer\s+([\w-]+\.[\w-]+\.[\w-]+)$/i)?.[1];
     if (!authorization) return refuse('missing_token', 'no Authorization: Bearer header');
     if (!token) return refuse('malformed_token', 'the Authorization header is not a Bearer JWT');
+    const key = createHash('sha256').update(token).digest('base64url');
+    const known = this.#verified.get(key);
+    const now = this.o.now?.() ?? Date.now();
+    if (known && known.untilMs > now) return { ok: true, user: known.user };
+    if (known) this.#verified.delete(key);
     let tenant: TenantKeys;
     try {
       tenant = await this.tenantKeys();
@@ -92,6 +108,7 @@ export class AddinTokenValidator {
         issuer: tenant.issuer,
         audience: this.o.audiences,
         clockTolerance: this.o.clockSkewSeconds,
+        currentDate: new Date(now),
         requiredClaims: ['exp', 'iat'],
       }));
     } catch (err) {
@@ -102,7 +119,11 @@ export class AddinTokenValidator {
     if (!scopes.includes(this.o.scope)) return refuse('missing_scope', `scp does not contain ${this.o.scope}`);
     const name = claims.preferred_username ?? claims.upn;
     if (!claims.oid || !name || claims.idtyp === 'app') return refuse('not_a_user', 'the token names no signed-in user');
-    return { ok: true, user: { userPrincipalName: name.toLowerCase(), objectId: claims.oid, tenantId: claims.tid, clientId: claims.azp } };
+    const user = { userPrincipalName: name.toLowerCase(), objectId: claims.oid, tenantId: claims.tid, clientId: claims.azp };
+    if (this.#verified.size >= (this.o.maxRemembered ?? 10_000)) this.#verified.delete(this.#verified.keys().next().value!);
+    // requiredClaims makes exp present.
+    this.#verified.set(key, { user, untilMs: (claims.exp! + this.o.clockSkewSeconds) * 1000 });
+    return { ok: true, user };
   }
 
   private tenantKeys(): Promise<TenantKeys> {

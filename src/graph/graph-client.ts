@@ -22,6 +22,7 @@ import {
   type DirectoryProfile,
   type DirectoryUser,
   type ExchangeCounters,
+  type ExchangeMailbox,
   type ExchangePort,
   type GraphCounters,
   type GraphPort,
@@ -528,6 +529,31 @@ export class ExchangeClient implements ExchangePort {
     const [row] = await this.#cmdlet('Get-OrganizationConfig', {}, null);
     // Absent means a tenant that never had the setting: roaming is Microsoft's default.
     return row?.PostponeRoamingSignaturesUntilLater !== true;
+  }
+
+  async getMailbox(identity: string): Promise<ExchangeMailbox | null> {
+    let rows: CmdletRows;
+    try {
+      rows = await this.#cmdlet('Get-Mailbox', { Identity: identity }, null);
+    } catch (err) {
+      if (err instanceof UpstreamError && err.status === 404) return null;
+      throw err;
+    }
+    const [row] = rows;
+    if (typeof row?.PrimarySmtpAddress !== 'string' || typeof row.RecipientTypeDetails !== 'string') return null;
+    return {
+      userPrincipalName: typeof row.UserPrincipalName === 'string' ? row.UserPrincipalName : row.PrimarySmtpAddress,
+      primarySmtpAddress: row.PrimarySmtpAddress,
+      recipientTypeDetails: row.RecipientTypeDetails,
+    };
+  }
+
+  async hasSendAs(identity: string, trustee: string): Promise<boolean> {
+    const rows = await this.#cmdlet('Get-RecipientPermission', { Identity: identity, Trustee: trustee, AccessRights: 'SendAs' }, null);
+    // Deny entries exist too; only an explicit Allow of SendAs counts.
+    return rows.some(
+      (r) => r.AccessControlType === 'Allow' && (Array.isArray(r.AccessRights) ? r.AccessRights.includes('SendAs') : r.AccessRights === 'SendAs'),
+    );
   }
 
   async close(): Promise<void> {

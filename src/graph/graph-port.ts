@@ -205,7 +205,18 @@ export interface ExchangePort {
    * (PostponeRoamingSignaturesUntilLater false, Microsoft's default), when setWebSignature does nothing.
    */
   roamingSignaturesEnabled(): Promise<boolean>;
+  /** Get-Mailbox: the mailbox's type and addresses; null when Exchange has no mailbox by that identity. */
+  getMailbox(identity: string): Promise<ExchangeMailbox | null>;
+  /** Get-RecipientPermission -Trustee -AccessRights SendAs: whether `trustee` (a UPN) may send as the mailbox. */
+  hasSendAs(identity: string, trustee: string): Promise<boolean>;
   exchangeCounters(): ExchangeCounters;
+}
+
+export interface ExchangeMailbox {
+  userPrincipalName: string;
+  primarySmtpAddress: string;
+  /** Exchange's RecipientTypeDetails: `UserMailbox`, `SharedMailbox`, `RoomMailbox`, … */
+  recipientTypeDetails: string;
 }
 
 export interface ExchangeCounters {

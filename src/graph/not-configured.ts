@@ -23,6 +23,8 @@ export const notConfiguredGraph: GraphPort & ExchangePort = {
   setWebSignature: () => Promise.reject(new GraphNotConfiguredError()),
   getWebSignature: () => Promise.reject(new GraphNotConfiguredError()),
   roamingSignaturesEnabled: () => Promise.reject(new GraphNotConfiguredError()),
+  getMailbox: () => Promise.reject(new GraphNotConfiguredError()),
+  hasSendAs: () => Promise.reject(new GraphNotConfiguredError()),
   counters: () => ({ requests: 0, batchedItems: 0, throttled: 0, retries: 0 }),
   exchangeCounters: () => ({ cmdlets: {}, throttled: 0, retries: 0 }),
 };

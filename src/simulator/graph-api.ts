@@ -937,6 +937,41 @@ export class GraphApi {
     return { status: 200, headers: { 'Content-Type': photo.contentType, ETag: photo.etag }, body: photo.bytes };
   }
 
+  /**
+   * Get-Mailbox -Identity (RecipientTypeDetails, the addresses) and Get-RecipientPermission -Identity
+   * [-Trustee] [-AccessRights SendAs] (the Send As grants, trustees named by UPN), as Exchange answers them.
+   */
+  private mailboxCmdlet(name: 'Get-Mailbox' | 'Get-RecipientPermission', params: Record<string, unknown>, context: string): SimResponse {
+    const identity = params.Identity;
+    if (typeof identity !== 'string' || identity.length === 0)
+      return odataError(400, 'BadRequest', "Cannot validate argument on parameter 'Identity'. The argument is null or empty.");
+    const user = this.tenant.findRecipient(identity);
+    if (!user?.mail) {
+      return odataError(
+        404,
+        'NotFound',
+        `|Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException|The operation couldn't be performed because object '${identity}' couldn't be found on 'SIM01A001DC001.sim.prod.outlook.com'.`,
+      );
+    }
+    if (name === 'Get-Mailbox') {
+      const row = {
+        Identity: user.displayName,
+        UserPrincipalName: user.userPrincipalName,
+        PrimarySmtpAddress: user.mail,
+        RecipientTypeDetails: this.tenant.recipientTypeOf(user),
+        GrantSendOnBehalfTo: [],
+      };
+      return { status: 200, body: { '@odata.context': context, value: [row] } };
+    }
+    const trustee = typeof params.Trustee === 'string' ? this.tenant.findRecipient(params.Trustee) : undefined;
+    if (typeof params.Trustee === 'string' && !trustee) return { status: 200, body: { '@odata.context': context, value: [] } };
+    const rows = [...(this.tenant.sendAs.get(user.id) ?? [])]
+      .map((id) => this.tenant.users.get(id))
+      .filter((t): t is SimUser => !!t && (!trustee || t.id === trustee.id))
+      .map((t) => ({ Identity: user.displayName, Trustee: t.userPrincipalName, AccessControlType: 'Allow', AccessRights: ['SendAs'], IsInherited: false }));
+    return { status: 200, body: { '@odata.context': context, value: rows } };
+  }
+
   /** POST /adminapi/beta/{tenant}/InvokeCommand: the cmdlets onramp runs. */
   invokeCommand(body: unknown, ctx: RequestContext): SimResponse {
     const input = (body as { CmdletInput?: { CmdletName?: unknown; Parameters?: Record<string, unknown> } } | null)?.CmdletInput;
@@ -971,6 +1006,7 @@ export class GraphApi {
       return { status: 200, body: { '@odata.context': context, value: [] } };
     }
     const identity = params.Identity;
+    if (name === 'Get-Mailbox' || name === 'Get-RecipientPermission') return this.mailboxCmdlet(name, params, context);
     if (name !== 'Set-MailboxMessageConfiguration' && name !== 'Get-MailboxMessageConfiguration') {
       return odataError(400, 'BadRequest', `The term '${name}' is not recognized as a name of a cmdlet available in this session.`);
     }

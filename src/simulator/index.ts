@@ -169,6 +169,8 @@ export interface SimulatorControl {
   signature(mailbox: string): StoredSignature | undefined;
   /** Set-OrganizationConfig -PostponeRoamingSignaturesUntilLater (true turns roaming signatures off). */
   setRoamingSignatures(on: boolean): void;
+  /** Add-RecipientPermission -AccessRights SendAs (granted true) or Remove-RecipientPermission: `trustee` may send as `mailbox`. */
+  setSendAs(mailbox: string, trustee: string, granted: boolean): void;
   /** Replaces a user's photo (PNG or JPEG bytes) or removes it (null). */
   setPhoto(user: string, photo: { bytes: Buffer; contentType: 'image/png' | 'image/jpeg'; width: number; height: number } | null): void;
   stats(): SimulatorStats;
@@ -691,6 +693,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       tenant.signatures.get(mailbox.toLowerCase()) ?? [...tenant.signatures.values()].find((s) => tenant.findUser(mailbox)?.mail?.toLowerCase() === s.mailbox),
     setRoamingSignatures: (on) => {
       tenant.organization.postponeRoamingSignaturesUntilLater = !on;
+    },
+    setSendAs: (mailbox, trustee, granted) => {
+      const box = tenant.findRecipient(mailbox);
+      const who = tenant.findRecipient(trustee);
+      if (!box || !who) throw new Error(`no simulated recipient ${box ? trustee : mailbox}`);
+      const trustees = tenant.sendAs.get(box.id) ?? new Set<string>();
+      if (granted) trustees.add(who.id);
+      else trustees.delete(who.id);
+      tenant.sendAs.set(box.id, trustees);
     },
     setPhoto: (key, photo) => {
       const user = tenant.findUser(key);

@@ -225,6 +225,12 @@ export class Tenant {
   readonly organization = { postponeRoamingSignaturesUntilLater: false };
   /** Set-MailboxMessageConfiguration calls that succeeded but changed nothing because roaming was on. */
   ignoredSignatureUpdates = 0;
+  /**
+   * Exchange's Send As permissions (Add-RecipientPermission -AccessRights SendAs): mailbox user id →
+   * trustee user ids. Read through Get-RecipientPermission.
+   */
+  readonly sendAs = new Map<string, Set<string>>();
+  private readonly sharedMailboxIds = new Set<string>();
   /** Photos set or removed through the control API; everyone else has their generated one. */
   private readonly photos = new Map<string, SimPhoto | null>();
   private readonly byUpn = new Map<string, string>();
@@ -315,7 +321,7 @@ export class Tenant {
       });
       if (!guest && methods.length > 0 && random() < 0.5) tenant.groups.get(tenant.mfaGroupId)!.members.add(id);
     }
-    tenant.insertUser(sharedMailboxUser(tenant.sharedMailbox, stableGuid(`user:${seed}:shared`)));
+    tenant.insertSharedMailbox(tenant.sharedMailbox, stableGuid(`user:${seed}:shared`));
     return tenant;
   }
 
@@ -352,8 +358,9 @@ export class Tenant {
       tenant.groups.set(id, { id, displayName: g.displayName, members });
     }
     if (!tenant.groups.has(tenant.mfaGroupId)) tenant.groups.set(tenant.mfaGroupId, { id: tenant.mfaGroupId, displayName: mfaName, members: new Set() });
-    if (!tenant.findByUpn(tenant.sharedMailbox))
-      tenant.insertUser(sharedMailboxUser(tenant.sharedMailbox, stableGuid(`user:file:shared:${tenant.sharedMailbox}`)));
+    const listed = tenant.findByUpn(tenant.sharedMailbox);
+    if (listed) tenant.sharedMailboxIds.add(listed.id);
+    else tenant.insertSharedMailbox(tenant.sharedMailbox, stableGuid(`user:file:shared:${tenant.sharedMailbox}`));
     return tenant;
   }
 
@@ -380,6 +387,28 @@ export class Tenant {
 
   findUser(key: string): SimUser | undefined {
     return this.users.get(key) ?? this.findByUpn(key);
+  }
+
+  /** By id, UPN or mail address, as Exchange's -Identity and -Trustee take them. */
+  findRecipient(key: string): SimUser | undefined {
+    const lower = key.toLowerCase();
+    return this.findUser(key) ?? [...this.users.values()].find((u) => u.mail?.toLowerCase() === lower);
+  }
+
+  /**
+   * Exchange's RecipientTypeDetails: shared mailboxes (inserted by insertSharedMailbox) apart from
+   * everyone else's own (a disabled leaver's mailbox is still a UserMailbox).
+   */
+  recipientTypeOf(user: SimUser): 'SharedMailbox' | 'UserMailbox' {
+    return this.sharedMailboxIds.has(user.id) ? 'SharedMailbox' : 'UserMailbox';
+  }
+
+  /** A shared mailbox: a user object with sign-in blocked whose mailbox is of type SharedMailbox. */
+  insertSharedMailbox(upn: string, id: string, displayName?: string): SimUser {
+    const user = { ...sharedMailboxUser(upn, id), ...(displayName ? { displayName } : {}) };
+    this.insertUser(user);
+    this.sharedMailboxIds.add(id);
+    return user;
   }
 
   /** Creates a group whose members are users (by id or UPN) or other groups (by id): nested groups. */

@@ -1,4 +1,5 @@
 import { lazy, type ReactNode, Suspense } from 'react';
+import { Addin } from '../addin/Addin.tsx';
 import { Reports } from '../onboarding/Reports.tsx';
 import { Assets } from '../signatures/Assets.tsx';
 import { Deployment } from '../signatures/Deployment.tsx';
@@ -84,6 +85,7 @@ export const ROUTES: Route[] = [
   { path: /^\/people\/([^/?]+)$/, title: 'Person', render: (_a, [upn]) => <PersonPage key={upn} upn={decoded(upn!)} /> },
   { path: '/fleet/device-calls', label: 'Device calls', render: () => <DeviceAudit /> },
   { path: '/fleet/certificates', label: 'Certificates', render: () => <Certificates /> },
+  { path: '/addin', label: 'Outlook add-in', render: () => <Addin /> },
   { path: '/audit', label: 'Audit log', render: () => <AuditLog /> },
   { path: '/settings', label: 'Settings', render: () => <Settings /> },
   { path: '/mailbox', label: 'Mailbox (demo)', allowed: (a) => a.isAdmin && a.mailbox, render: () => <Mailbox /> },
