@@ -5,6 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
@@ -14,10 +15,11 @@ import { join } from 'node:path';
 import type { DeviceManifest } from '../../src/branding/manifest.schemas.js';
 import { createRootCa, issueServerCertificate } from '../../src/pki/pki.js';
 import { appliedPackages, buildBeacon, enqueue } from './beacon.js';
+import { runCli } from './cli.js';
 import { AgentConfigError, loadAgentConfig, parseAgentConfig } from './config.js';
 import { CorruptDownloadError, DeviceClient, ServerRefusedError, ServerUnreachableError } from './http-client.js';
 import { FakeRootPlatform } from './fake-root.js';
-import { nextDelayMs, runLoop } from './scheduler.js';
+import { nextDelayMs, runLoop, startDelayMs } from './scheduler.js';
 import { syncOnce } from './sync.js';
 import { SyncBusyError, withSyncLock } from './sync-lock.js';
 import { StateStore, type AgentState } from './state.js';
@@ -224,6 +226,20 @@ describe('beacon, queue, schedule, state', () => {
       nextDelayMs({ intervalMinutes: 5, jitterMinutes: 0 }, result, () => 0.9),
       5 * 60_000,
     );
+    // sync without --now: up to the jitter (config, else a valid cached manifest, else the default).
+    assert.equal(
+      startDelayMs({}, undefined, () => 1),
+      10 * 60_000,
+    );
+    assert.equal(
+      startDelayMs({}, { sync: { jitterMinutes: 2 } }, () => 1),
+      10 * 60_000,
+      'a cache that fails the schema is not read',
+    );
+    assert.equal(
+      startDelayMs({ jitterMinutes: 1 }, undefined, () => 0.5),
+      30_000,
+    );
   });
 
   test('the loop goes on after a failing sync and ends when told', async () => {
@@ -274,5 +290,23 @@ describe('sync lock', () => {
       withSyncLock(lockDir, async () => 'ran', 0),
       SyncBusyError,
     );
+  });
+});
+
+describe('the onramp-agent process', () => {
+  const agent = (args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', join('agent', 'src', 'main.ts'), ...args], { encoding: 'utf8', timeout: 30_000 });
+
+  test('bad usage and a bad config end with exit code 1 and a reason, no stack trace', async () => {
+    const lines: string[] = [];
+    assert.equal(await runCli(['frobnicate'], { out: (l) => lines.push(l), err: (l) => lines.push(l) }), 1);
+    assert.match(lines.join('\n'), /^usage: onramp-agent/);
+    // The real process once: its exit code is what the scheduled task and Intune see.
+    const config = join(dir, 'process-config.json');
+    writeFileSync(config, JSON.stringify({ serverUrl: 'http://plain.example', upn: 'alice@contoso.com', credentials: { certFile: 'c', keyFile: 'k' } }));
+    const invalid = agent(['sync', '--now', '--config', config]);
+    assert.equal(invalid.status, 1);
+    assert.match(invalid.stderr, /agent config is invalid: \/serverUrl/);
+    assert.doesNotMatch(invalid.stderr, /\n\s+at /);
   });
 });

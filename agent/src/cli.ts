@@ -12,7 +12,7 @@ import { applyMachineRequest } from './elements/images.js';
 import { FakeRootPlatform } from './fake-root.js';
 import { DeviceClient } from './http-client.js';
 import type { Platform } from './platform.js';
-import { DEFAULT_JITTER_MINUTES, runLoop } from './scheduler.js';
+import { runLoop, startDelayMs } from './scheduler.js';
 import { StateStore } from './state.js';
 import { syncOnce, type SyncResult } from './sync.js';
 
@@ -85,7 +85,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const deps = { config, platform, client, store };
     if (command === 'sync') {
       if (!now) {
-        const delay = (config.jitterMinutes ?? DEFAULT_JITTER_MINUTES) * 60_000 * Math.random();
+        const delay = startDelayMs(config, await store.loadManifest());
         await new Promise((r) => setTimeout(r, delay));
       }
       const result = await syncOnce(deps);

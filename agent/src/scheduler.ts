@@ -3,6 +3,8 @@
  * interval plus a random delay of up to the jitter, so a fleet that logged on at 9:00 does not sync in
  * step. The manifest sets both; the config may override them. A failing sync does not stop the loop.
  */
+import { Value } from '@sinclair/typebox/value';
+import { DeviceManifest } from '../../src/branding/manifest.schemas.js';
 import type { AgentConfig } from './config.js';
 import type { SyncResult } from './sync.js';
 
@@ -19,6 +21,16 @@ export function nextDelayMs(
   const interval = config.intervalMinutes ?? last?.manifest?.sync.intervalMinutes ?? DEFAULT_INTERVAL_MINUTES;
   const jitter = config.jitterMinutes ?? last?.manifest?.sync.jitterMinutes ?? DEFAULT_JITTER_MINUTES;
   return Math.round((interval + jitter * random()) * MINUTE);
+}
+
+/**
+ * `sync` without `--now` (the logon and boot tasks): a random wait of up to the jitter first, so a
+ * building's devices starting at 9:00 do not all ask at once. The jitter is the config's, else the
+ * cached manifest's, else the default.
+ */
+export function startDelayMs(config: Pick<AgentConfig, 'jitterMinutes'>, cachedManifest: unknown, random: () => number = Math.random): number {
+  const fromManifest = Value.Check(DeviceManifest, cachedManifest) ? cachedManifest.sync.jitterMinutes : undefined;
+  return Math.round((config.jitterMinutes ?? fromManifest ?? DEFAULT_JITTER_MINUTES) * MINUTE * random());
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

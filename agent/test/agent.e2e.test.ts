@@ -1,6 +1,6 @@
 /**
  * The agent end to end on loopback: the real device listener (gateway over real mTLS, beacons, the
- * signature route) and the agent's own command line (`sync --now --config …`) against a fake root in a
+ * signature route, branding's manifest and asset routes over files and assignments in its store) and the agent's own command line (`sync --now --config …`) against a fake root in a
  * temp folder. Assertions read the files and the recorded registry the agent wrote, and the beacons
  * the server stored.
  */
@@ -10,10 +10,10 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import type { BrandingFile, DeviceManifest } from '../../src/branding/manifest.schemas.js';
+import { Readable } from 'node:stream';
 import type { Beacon } from '../../src/devices/beacon.js';
 import { getDeviceState, listBeaconHistory } from '../../src/devices/devices.queries.js';
+import { mp4, png } from '../../test/support/branding.js';
 import { sqliteBackend, type TestStorage } from '../../test/support/storage.js';
 import { runCli } from '../src/cli.js';
 import type { RecordedRegistry } from '../src/fake-root.js';
@@ -32,55 +32,11 @@ const CSP = 'HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Personalization
 
 const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
 
-// ---- stand-in for the branding routes (GET /api/manifest, GET /api/branding/assets/<sha256>) ----
-// TODO(brand): replaced by the real routes once the branding branch is merged.
-const assets = new Map<string, Buffer>();
-/** Bytes served instead of an asset's own (a corrupted store or transfer). */
-const corrupted = new Set<string>();
-function brandingFile(fileName: string, bytes: Buffer): BrandingFile {
-  const hash = sha256(bytes);
-  assets.set(hash, bytes);
-  return { sha256: hash, url: `/api/branding/assets/${hash}`, contentType: 'image/png', size: bytes.length, fileName };
+/** Uploads `bytes` as the admin API would (checked by content, stored by hash); its manifest entry follows. */
+async function upload(server: DeviceServer, name: string, bytes: Buffer): Promise<string> {
+  return (await server.branding.store.upload(Readable.from([bytes]), name, 'test', () => false)).sha256;
 }
-let elements: DeviceManifest['elements'];
-async function brandingStandIn(app: FastifyInstance, server: () => DeviceServer): Promise<void> {
-  app.get('/api/manifest', async (req, reply) => {
-    const { upn, hostname } = req.query as { upn: string; hostname: string };
-    const expected = await server().planner.expectedFor(upn);
-    const withSignatures = {
-      ...elements,
-      signatures: expected && {
-        version: expected.setHash,
-        url: `/api/signatures?upn=${encodeURIComponent(upn)}`,
-        defaultNew: 'Contoso',
-        defaultReply: 'Contoso',
-        newSignatureVersion: expected.signatures[0]!.rendered.hash.slice(0, 64),
-        replySignatureVersion: expected.signatures[0]!.rendered.hash.slice(0, 64),
-        webSignatureVersion: expected.setHash.slice(0, 64),
-      },
-    };
-    const version = sha256(JSON.stringify(withSignatures)).slice(0, 16);
-    reply.header('etag', `"${version}"`);
-    if (req.headers['if-none-match'] === `"${version}"`) return reply.code(304).send();
-    const manifest: DeviceManifest = {
-      schemaVersion: 1,
-      upn,
-      hostname,
-      version,
-      generatedAt: new Date().toISOString(),
-      elements: withSignatures,
-      sync: { intervalMinutes: 60, jitterMinutes: 10 },
-    };
-    return manifest;
-  });
-  app.get('/api/branding/assets/:sha', { config: { actsForUser: false } }, async (req, reply) => {
-    const { sha } = req.params as { sha: string };
-    const bytes = assets.get(sha);
-    if (!bytes) return reply.code(404).send({ code: 'ONRAMP_ERR_NOT_FOUND', message: 'no such asset' });
-    return reply.type('application/octet-stream').send(corrupted.has(sha) ? Buffer.from(bytes).fill(0x41, 0, 8) : bytes);
-  });
-}
-// ---- end of the stand-in ----
+const everyone = { enabled: true, conditions: {}, exclusions: {}, window: null };
 
 /** Every file under the fake root but the agent's own folder: path → content hash and mtime. */
 function snapshot(): Record<string, string> {
@@ -122,34 +78,31 @@ describe('agent end to end over real mTLS against the device listener', () => {
   let storage: TestStorage;
   let server: DeviceServer;
   let configFile: string;
+  let pfxConfigFile: string;
+  const ids: Record<string, number> = {};
+  /** What the server serves this device now (the branding planner, as the manifest route asks it). */
+  const served = async () => (await server.branding.manifests.plan(UPN, HOSTNAME, new Date())).manifest;
+  const imagePath = (kind: string, sha256: string) => join(root, 'ProgramData', 'onramp', kind, `${sha256.slice(0, 12)}-${sha256.slice(0, 16)}.png`);
 
   before(async () => {
     const pki = await writeTestPki(dir, UPN);
     storage = await sqliteBackend.open();
-    server = await startDeviceServer({ storage, env: pki.env, users: [profile(UPN)], beforeListen: (app) => brandingStandIn(app, () => server) });
-    elements = {
-      wallpaper: { version: 'wp-1', file: brandingFile('wallpaper.png', Buffer.from('wallpaper one')), assignment: { id: 1, name: 'All staff' } },
-      lockScreen: { version: 'ls-1', file: brandingFile('lock.png', Buffer.from('lock screen one')), assignment: { id: 1, name: 'All staff' } },
-      teamsBackgrounds: {
-        version: 'tb-1',
-        images: [
-          {
-            id: '0f8fad5b-d9cb-469f-a165-70867728950e',
-            image: brandingFile('office.png', Buffer.from('office background')),
-            thumbnail: brandingFile('office_thumb.png', Buffer.from('office thumb')),
-          },
-        ],
-        assignment: { id: 2, name: 'Teams' },
-      },
-      screensaver: {
-        version: 'ss-1',
-        file: brandingFile('screensaver.mp4', Buffer.from('video')),
-        timeoutSeconds: 600,
-        secure: true,
-        assignment: { id: 3, name: 'Screens' },
-      },
-      signatures: null,
-    };
+    server = await startDeviceServer({
+      storage,
+      env: { ...pki.env, ONRAMP_BRANDING_STORAGE_DIR: join(dir, 'branding'), ONRAMP_BRANDING_MANIFEST_CACHE_MS: '0' },
+      users: [profile(UPN)],
+    });
+    const store = server.branding.store;
+    const assign = async (name: string, input: Omit<Parameters<typeof store.createAssignment>[0], 'name' | keyof typeof everyone>) =>
+      (ids[name] = (await store.createAssignment({ name, ...everyone, ...input }, 'test')).id);
+    await assign('Wallpaper', { element: 'wallpaper', assets: [await upload(server, 'wallpaper.png', await png(640, 400, { r: 10, g: 20, b: 30 }))] });
+    await assign('Lock screen', { element: 'lockScreen', assets: [await upload(server, 'lock.png', await png(640, 400, { r: 40, g: 50, b: 60 }))] });
+    await assign('Teams', { element: 'teamsBackgrounds', assets: [await upload(server, 'office.png', await png(1280, 720, { r: 70, g: 80, b: 90 }))] });
+    await assign('Screensaver', {
+      element: 'screensaver',
+      assets: [await upload(server, 'screensaver.mp4', mp4())],
+      screensaver: { timeoutSeconds: 600, secure: true },
+    });
     // The user's machine: classic and new Teams installed, a Dutch Outlook with roaming turned off,
     // the fake process elevated (an admin run), and a signature the user made themselves.
     mkdirSync(join(user, 'Roaming', 'Microsoft', 'Teams'), { recursive: true });
@@ -176,19 +129,25 @@ describe('agent end to end over real mTLS against the device listener', () => {
         fakeRoot: { root: 'root', elevated: true },
       }),
     );
+    pfxConfigFile = join(dir, 'agent-pfx.json');
+    const pfxConfig = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(pfxConfigFile, JSON.stringify({ ...pfxConfig, credentials: { pfxFile: pki.agent.pfxFile, passphraseFile: pki.agent.passphraseFile } }));
   });
 
   after(async () => {
     await server.stop();
+    await server.branding.close();
     await storage.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   test('first sync writes everything; signature defaults wait for the Outlook profile', async () => {
+    const manifest = await served();
     const { code, out } = await sync(configFile);
     assert.equal(code, 2, out);
     const report = status();
     assert.equal(report.manifestSource, 'server');
+    assert.equal(report.manifestVersion, manifest.version);
     for (const name of ['wallpaper', 'lockScreen', 'teamsBackgrounds', 'screensaver'] as const) assert.equal(report.elements[name]?.status, 'applied', out);
     assert.equal(report.elements.signatures?.status, 'failed');
     assert.match(report.elements.signatures?.detail ?? '', /no Outlook profile has an account named alice@contoso.com/);
@@ -201,29 +160,34 @@ describe('agent end to end over real mTLS against the device listener', () => {
     assert.equal(readFileSync(join(signatureFolder, 'Mine.htm'), 'utf8'), '<html><body>my own</body></html>');
 
     const reg = registry();
-    const wallpaper = join(root, 'ProgramData', 'onramp', 'wallpaper', `${elements.wallpaper!.file.sha256.slice(0, 12)}-wallpaper.png`);
-    assert.deepEqual(reg[CSP]?.DesktopImagePath, { type: 'REG_SZ', data: wallpaper });
+    const { wallpaper, lockScreen, teamsBackgrounds, screensaver } = manifest.elements;
+    const wallpaperPath = imagePath('wallpaper', wallpaper!.file.sha256);
+    assert.deepEqual(reg[CSP]?.DesktopImagePath, { type: 'REG_SZ', data: wallpaperPath });
+    assert.deepEqual(reg[CSP]?.DesktopImageUrl, { type: 'REG_SZ', data: wallpaperPath });
     assert.deepEqual(reg[CSP]?.DesktopImageStatus, { type: 'REG_DWORD', data: 1 });
-    assert.equal(readFileSync(wallpaper, 'utf8'), 'wallpaper one');
-    assert.match(String(reg[CSP]?.LockScreenImagePath && 'data' in reg[CSP].LockScreenImagePath ? reg[CSP].LockScreenImagePath.data : ''), /lock\.png$/);
+    assert.equal(sha256(readFileSync(wallpaperPath)), wallpaper!.file.sha256);
+    assert.deepEqual(reg[CSP]?.LockScreenImagePath, { type: 'REG_SZ', data: imagePath('lockScreen', lockScreen!.file.sha256) });
     assert.deepEqual(reg['HKCU\\Control Panel\\Desktop'], {
       ScreenSaveActive: { type: 'REG_SZ', data: '1' },
       ScreenSaveTimeOut: { type: 'REG_SZ', data: '600' },
       ScreenSaverIsSecure: { type: 'REG_SZ', data: '1' },
     });
+    assert.equal(sha256(readFileSync(join(agentData, 'screensaver', 'current.mp4'))), screensaver!.file.sha256);
+    const [background] = teamsBackgrounds!.images;
     for (const uploads of [
       join(user, 'Roaming', 'Microsoft', 'Teams', 'Backgrounds', 'Uploads'),
       join(user, 'Local', 'Packages', 'MSTeams_8wekyb3d8bbwe', 'LocalCache', 'Microsoft', 'MSTeams', 'Backgrounds', 'Uploads'),
     ]) {
-      assert.deepEqual(readdirSync(uploads).sort(), ['0f8fad5b-d9cb-469f-a165-70867728950e.png', '0f8fad5b-d9cb-469f-a165-70867728950e_thumb.png']);
+      assert.deepEqual(readdirSync(uploads).sort(), [`${background!.id}.png`, `${background!.id}_thumb.png`]);
+      assert.equal(sha256(readFileSync(join(uploads, `${background!.id}_thumb.png`))), background!.thumbnail.sha256);
     }
 
     await beaconsStored(storage, 1);
     const device = await getDeviceState(storage.db, HOSTNAME.toLowerCase(), UPN);
-    assert.equal(device?.background_version, 'wp-1');
-    assert.equal(device?.lock_screen_version, 'ls-1');
-    assert.equal(device?.teams_background_version, 'tb-1');
-    assert.equal(device?.screensaver_version, 'ss-1');
+    assert.equal(device?.background_version, wallpaper!.version);
+    assert.equal(device?.lock_screen_version, lockScreen!.version);
+    assert.equal(device?.teams_background_version, teamsBackgrounds!.version);
+    assert.equal(device?.screensaver_version, screensaver!.version);
     assert.equal(device?.new_signature_version, '', 'signatures did not apply in full: no version reported');
   });
 
@@ -242,20 +206,18 @@ describe('agent end to end over real mTLS against the device listener', () => {
   });
 
   test('an asset change rewrites only that asset (and removes the old file)', async () => {
-    const oldWallpaper = join(root, 'ProgramData', 'onramp', 'wallpaper', `${elements.wallpaper!.file.sha256.slice(0, 12)}-wallpaper.png`);
-    elements = { ...elements, wallpaper: { ...elements.wallpaper!, version: 'wp-2', file: brandingFile('wallpaper.png', Buffer.from('wallpaper two')) } };
+    const oldWallpaper = imagePath('wallpaper', (await served()).elements.wallpaper!.file.sha256);
+    const store = server.branding.store;
+    const current = await store.getAssignment(ids.Wallpaper!);
+    const next = await upload(server, 'wallpaper-2.png', await png(640, 400, { r: 200, g: 20, b: 30 }));
+    await store.updateAssignment(current.id, { ...everyone, name: current.name, element: 'wallpaper', assets: [next] }, 'test');
     const before = snapshot();
     await sync(configFile);
     const afterwards = snapshot();
     const changed = Object.keys({ ...before, ...afterwards }).filter((k) => before[k] !== afterwards[k]);
-    assert.deepEqual(changed.sort(), [
-      relative(root, oldWallpaper),
-      join('ProgramData', 'onramp', 'wallpaper', `${elements.wallpaper!.file.sha256.slice(0, 12)}-wallpaper.png`),
-      'registry.json',
-    ]);
-    const csp = registry()[CSP]!;
-    assert.match(csp.DesktopImagePath && 'data' in csp.DesktopImagePath ? String(csp.DesktopImagePath.data) : '', /wallpaper\.png$/);
-    assert.equal(status().elements.wallpaper?.applied, 'wp-2');
+    assert.deepEqual(changed.sort(), [relative(root, oldWallpaper), relative(root, imagePath('wallpaper', next)), 'registry.json'].sort());
+    assert.deepEqual(registry()[CSP]?.DesktopImagePath, { type: 'REG_SZ', data: imagePath('wallpaper', next) });
+    assert.equal(status().elements.wallpaper?.applied, (await served()).elements.wallpaper!.version);
     assert.equal(status().elements.lockScreen?.status, 'unchanged');
   });
 
@@ -285,19 +247,28 @@ describe('agent end to end over real mTLS against the device listener', () => {
     // As the server stores them (src/devices/beacon.ts: normaliseBeacon).
     const [queued, current] = history.slice(-2).map((row) => JSON.parse(row.payload) as Beacon);
     assert.ok(queued!.dates.beaconLaunchTime! < current!.dates.beaconLaunchTime!, 'the queued beacon is delivered first');
-    assert.notEqual(queued!.packages.newSignatureVersion, '', 'the offline apply is reported');
+    const signatures = (await served()).elements.signatures!;
+    assert.equal(queued!.packages.newSignatureVersion, signatures.newSignatureVersion, 'the offline apply is reported');
+    assert.equal(queued!.packages.webSignatureVersion, signatures.webSignatureVersion);
     const device = await getDeviceState(storage.db, HOSTNAME.toLowerCase(), UPN);
-    assert.equal(device?.new_signature_version, queued!.packages.newSignatureVersion);
+    assert.equal(device?.new_signature_version, signatures.newSignatureVersion);
   });
 
   test('a corrupted download is refused: that element fails and keeps its version, the others apply', async () => {
-    const lock = brandingFile('lock.png', Buffer.from('lock screen two'));
-    corrupted.add(lock.sha256);
-    elements = {
-      ...elements,
-      lockScreen: { ...elements.lockScreen!, version: 'ls-2', file: lock },
-      screensaver: { ...elements.screensaver!, version: 'ss-2', timeoutSeconds: 900 },
-    };
+    const before = await served();
+    const store = server.branding.store;
+    const lock = await upload(server, 'lock-2.png', await png(640, 400, { r: 1, g: 2, b: 3 }));
+    // The server's stored copy is damaged (disk, a bad sync between instances): same size, other bytes.
+    const onServer = join(dir, 'branding', lock.slice(0, 2), lock);
+    writeFileSync(onServer, readFileSync(onServer).fill(0x41, 100, 108));
+    const lockAssignment = await store.getAssignment(ids['Lock screen']!);
+    await store.updateAssignment(lockAssignment.id, { ...everyone, name: lockAssignment.name, element: 'lockScreen', assets: [lock] }, 'test');
+    const saver = await store.getAssignment(ids.Screensaver!);
+    await store.updateAssignment(
+      saver.id,
+      { ...everyone, name: saver.name, element: 'screensaver', assets: saver.assets, screensaver: { timeoutSeconds: 900, secure: true } },
+      'test',
+    );
     const stored = (await listBeaconHistory(storage.db, HOSTNAME.toLowerCase(), UPN)).length;
     const { code, out } = await sync(configFile);
     assert.equal(code, 2, out);
@@ -305,15 +276,25 @@ describe('agent end to end over real mTLS against the device listener', () => {
     const report = status();
     assert.equal(report.elements.lockScreen?.status, 'failed');
     assert.match(report.elements.lockScreen?.detail ?? '', /SHA-256/);
-    assert.equal(report.elements.lockScreen?.applied, 'ls-1');
+    assert.equal(report.elements.lockScreen?.applied, before.elements.lockScreen!.version);
     assert.equal(report.elements.screensaver?.status, 'applied');
     assert.deepEqual(registry()['HKCU\\Control Panel\\Desktop']?.ScreenSaveTimeOut, { type: 'REG_SZ', data: '900' });
+    assert.deepEqual(registry()[CSP]?.LockScreenImagePath, { type: 'REG_SZ', data: imagePath('lockScreen', before.elements.lockScreen!.file.sha256) });
     assert.deepEqual(
-      readdirSync(join(agentData, 'assets')).filter((f) => f.includes(lock.sha256) || f.endsWith('.download')),
+      readdirSync(join(agentData, 'assets')).filter((f) => f.includes(lock) || f.endsWith('.download')),
       [],
     );
-    assert.deepEqual(readdirSync(join(root, 'ProgramData', 'onramp', 'lockScreen')).length, 1);
+    assert.equal(readdirSync(join(root, 'ProgramData', 'onramp', 'lockScreen')).length, 1);
     const device = await getDeviceState(storage.db, HOSTNAME.toLowerCase(), UPN);
-    assert.equal(device?.lock_screen_version, 'ls-1');
+    assert.equal(device?.lock_screen_version, before.elements.lockScreen!.version);
+  });
+
+  test('PFX credentials (with the password in its own file) reach the server the same way', async () => {
+    const { code, out } = await sync(pfxConfigFile);
+    assert.equal(status().manifestSource, 'server', out);
+    assert.equal(status().serverProblem, null);
+    // The damaged file is still on the server: asked for again, refused again.
+    assert.equal(code, 2);
+    assert.match(status().elements.lockScreen?.detail ?? '', /SHA-256/);
   });
 });

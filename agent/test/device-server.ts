@@ -1,6 +1,7 @@
 /**
  * The real onramp device listener for the agent's end-to-end tests: the gateway (mTLS, identity
- * binding, audit) over a test PKI, beacons, the device signature route over a DirectoryPlanner, on
+ * binding, audit) over a test PKI, beacons, the device signature route over a DirectoryPlanner and
+ * branding (the manifest and asset routes, the store the test uploads files and assignments to), on
  * 127.0.0.1. It can be stopped and started again on the same port with the same database (the
  * agent's "server down, then back" case). The agent gets PEM files for Alice's certificate.
  */
@@ -9,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildDeviceApp } from '../../src/app.js';
+import { createBranding, type BrandingFeature } from '../../src/branding/branding.plugin.js';
 import type { OnrampContext } from '../../src/context.js';
 import { applyDirectoryPage, saveSyncState } from '../../src/directory/directory.queries.js';
 import { resolveGatewayMaterial } from '../../src/gateway/gateway-material.js';
@@ -16,7 +18,7 @@ import type { DirectoryProfile } from '../../src/graph/graph-port.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { loadConfig } from '../../src/onramp-config.js';
-import { createCrl, createIntermediateCa, createRootCa, issueClientCertificate, issueServerCertificate } from '../../src/pki/pki.js';
+import { createCrl, createIntermediateCa, createRootCa, issueClientCertificate, issueServerCertificate, toPfx } from '../../src/pki/pki.js';
 import { DirectoryPlanner } from '../../test/support/signature-planner.js';
 import type { TestStorage } from '../../test/support/storage.js';
 
@@ -24,6 +26,9 @@ export interface AgentCredentials {
   certFile: string;
   keyFile: string;
   caFile: string;
+  /** The same identity as a PKCS#12 file (RSA, what a Windows store exports) and its password file. */
+  pfxFile: string;
+  passphraseFile: string;
 }
 
 /** A root, an issuing CA, the server's certificate and `upn`'s client certificate, as files in `dir`. */
@@ -32,7 +37,8 @@ export async function writeTestPki(dir: string, upn: string): Promise<{ agent: A
   const issuing = await createIntermediateCa(root, 'agent test issuing');
   const server = await issueServerCertificate(issuing);
   const client = await issueClientCertificate(issuing, { upn, keyType: 'ec' });
-  const file = (name: string, text: string) => {
+  const rsaClient = await issueClientCertificate(issuing, { upn });
+  const file = (name: string, text: string | Buffer) => {
     const path = join(dir, name);
     writeFileSync(path, text);
     return path;
@@ -41,7 +47,13 @@ export async function writeTestPki(dir: string, upn: string): Promise<{ agent: A
   return {
     // What a device holds: its certificate with the issuing CA (the gateway checks the chain), its key,
     // and the root it trusts the server by.
-    agent: { certFile: file('client.pem', client.certPem + issuing.certPem), keyFile: file('client.key', client.keyPem), caFile: anchors },
+    agent: {
+      certFile: file('client.pem', client.certPem + issuing.certPem),
+      keyFile: file('client.key', client.keyPem),
+      caFile: anchors,
+      pfxFile: file('client.pfx', toPfx(rsaClient, [issuing.certPem], 'pfx secret')),
+      passphraseFile: file('client.pass', 'pfx secret\n'),
+    },
     env: {
       ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json',
       ONRAMP_DEVICE_SERVER_CERT_FILE: file('server.pem', server.certPem + issuing.certPem),
@@ -85,24 +97,22 @@ export interface DeviceServer {
   readonly app: FastifyInstance;
   readonly ctx: OnrampContext;
   readonly planner: DirectoryPlanner;
+  /** Branding as the public app's admin API would change it (files, assignments). */
+  readonly branding: BrandingFeature;
+  /** Stops listening; the branding feature stays (call `branding.close()` at the end). */
   stop(): Promise<void>;
   /** Listens again on the same port, with the same database. */
   start(): Promise<void>;
 }
 
-export async function startDeviceServer(options: {
-  storage: TestStorage;
-  env: Record<string, string>;
-  users: DirectoryProfile[];
-  /** Called with the app before it listens (and again at every start). */
-  beforeListen?: (app: FastifyInstance, ctx: OnrampContext) => Promise<void>;
-}): Promise<DeviceServer> {
+export async function startDeviceServer(options: { storage: TestStorage; env: Record<string, string>; users: DirectoryProfile[] }): Promise<DeviceServer> {
   const { storage } = options;
   const config = loadConfig({ env: { ...options.env, ...storage.env } });
   const ctx: OnrampContext = { config, storage, log: createLogger('silent'), clock: systemClock, demo: false, instanceId: 'agent-test' };
   await applyDirectoryPage(storage.db, options.users, [], new Date().toISOString());
   await saveSyncState(storage.db, { deltaLink: 'https://graph/delta?token=1', lastSyncAt: new Date().toISOString(), lastError: null });
   const planner = new DirectoryPlanner(storage.db);
+  const branding = createBranding(ctx, { signatures: planner });
   let app: FastifyInstance | undefined;
   let port = 0;
   const server: DeviceServer = {
@@ -115,6 +125,7 @@ export async function startDeviceServer(options: {
     },
     ctx,
     planner,
+    branding,
     async stop() {
       await app?.close();
       app = undefined;
@@ -122,8 +133,7 @@ export async function startDeviceServer(options: {
     async start() {
       const material = await resolveGatewayMaterial(ctx);
       assert.ok(material);
-      const next = await buildDeviceApp(ctx, material, { planner });
-      if (options.beforeListen) await options.beforeListen(next, ctx);
+      const next = await buildDeviceApp(ctx, material, { planner, branding });
       const address = await next.listen({ host: '127.0.0.1', port });
       port = Number(new URL(address).port);
       app = next;
