@@ -25,7 +25,10 @@ async function loadWindowsPlatform(_config: AgentConfig): Promise<Platform> {
 }
 
 export async function createPlatform(config: AgentConfig): Promise<Platform> {
-  if (config.fakeRoot) return new FakeRootPlatform({ root: config.fakeRoot.root, elevated: config.fakeRoot.elevated });
+  if (config.fakeRoot) {
+    const { root, elevated, upn } = config.fakeRoot;
+    return new FakeRootPlatform({ root, elevated, ...(upn ? { upn } : {}) });
+  }
   if (process.platform === 'win32') return loadWindowsPlatform(config);
   throw new AgentConfigError(`on ${process.platform} the agent runs only against a fake root (set fakeRoot in the config)`);
 }
@@ -36,11 +39,17 @@ function defaultConfigFile(): string {
 
 function exitCodeOf(result: SyncResult): number {
   if (Object.values(result.elements).some((e) => e?.status === 'failed')) return 2;
+  // No user (a local account): nothing was asked of the server, so this is not "offline".
+  if (result.user.upn === null) return 0;
   return result.manifestSource === 'server' ? 0 : 3;
 }
 
 function summary(result: SyncResult): string {
-  const lines = [`manifest ${result.manifestVersion ?? '(none)'} from ${result.manifestSource}${result.serverProblem ? ` — ${result.serverProblem}` : ''}`];
+  const user = result.user.upn === null ? `no user — ${result.user.reason}` : `user ${result.user.upn} (from ${result.user.source})`;
+  const lines = [
+    user,
+    `manifest ${result.manifestVersion ?? '(none)'} from ${result.manifestSource}${result.serverProblem ? ` — ${result.serverProblem}` : ''}`,
+  ];
   for (const [name, report] of Object.entries(result.elements)) {
     lines.push(`  ${name}: ${report!.status}${report!.applied ? ` (${report!.applied})` : ''}${report!.detail ? ` — ${report!.detail}` : ''}`);
   }
