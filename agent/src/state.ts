@@ -112,6 +112,10 @@ export class StateStore {
     return writeJsonAtomic(join(this.dir, 'beacons.json'), beacons);
   }
 
+  /** The last sync's outcome (`onramp-agent status`); unchecked, so the caller reads it defensively. */
+  async loadStatus(): Promise<unknown> {
+    return readOwn<unknown>(this.statusPath);
+  }
   saveStatus(status: SyncStatus): Promise<void> {
     return writeJsonAtomic(this.statusPath, status);
   }

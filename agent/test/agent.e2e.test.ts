@@ -341,5 +341,23 @@ describe('agent end to end over real mTLS against the device listener', () => {
       assert.equal(status().manifestSource, 'cache');
       assert.match(status().serverProblem ?? '', /ONRAMP_ERR_IDENTITY_MISMATCH/);
     });
+
+    test('`onramp-agent status` prints the last sync in words, as the sync printed it; nothing yet says so', async () => {
+      const file = autoConfig('alice@contoso.com');
+      const synced = await sync(file);
+      const out: string[] = [];
+      const code = await runCli(['status', '--config', file], { out: (l) => out.push(l), err: (l) => out.push(l) });
+      assert.equal(code, 0);
+      const [when, ...rest] = out.join('\n').split('\n');
+      assert.match(when!, /^last sync finished \d{4}-\d\d-\d\dT[\d:.]+Z \(0 minutes ago\)$/);
+      assert.equal(rest.join('\n'), synced.out);
+      assert.match(synced.out, /\n {2}wallpaper: unchanged/);
+
+      const fresh = join(dir, 'agent-fresh.json');
+      writeFileSync(fresh, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), fakeRoot: { root: 'fresh-root' } }));
+      const none: string[] = [];
+      assert.equal(await runCli(['status', '--config', fresh], { out: (l) => none.push(l), err: (l) => none.push(l) }), 1);
+      assert.match(none.join('\n'), /^no sync has finished yet for this user/);
+    });
   });
 });
