@@ -18,7 +18,7 @@
   - Records the version under HKLM\SOFTWARE\onramp (AgentVersion: Intune's detection rule reads it).
 
 .EXAMPLE
-  .\install.ps1 -ServerUrl https://onramp.contoso.com:8443 -Upn alice@contoso.com -PfxFile C:\certs\alice.pfx -PassphraseFile C:\certs\alice.pass
+  .\install.ps1 -ServerUrl https://onramp.contoso.com:8443 -PfxFile C:\certs\alice.pfx -PassphraseFile C:\certs\alice.pass
 #>
 [CmdletBinding(DefaultParameterSetName = 'Pfx')]
 param(
@@ -27,9 +27,11 @@ param(
   [ValidatePattern('^https://[^/?#]+/?$')]
   [string] $ServerUrl,
 
-  [Parameter(Mandatory = $true, ParameterSetName = 'Pfx')]
-  [Parameter(Mandatory = $true, ParameterSetName = 'Pem')]
-  [string] $Upn,
+  # 'auto': each signed-in user's UPN, found by the agent (whoami /upn), so one config serves every user.
+  [Parameter(ParameterSetName = 'Pfx')]
+  [Parameter(ParameterSetName = 'Pem')]
+  [ValidatePattern('^(auto|[^@\s]+@[^@\s]+)$')]
+  [string] $Upn = 'auto',
 
   [Parameter(Mandatory = $true, ParameterSetName = 'Pfx')] [string] $PfxFile,
   [Parameter(ParameterSetName = 'Pfx')] [string] $PassphraseFile,

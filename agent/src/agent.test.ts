@@ -38,6 +38,12 @@ describe('config', () => {
     assert.equal(config.beaconQueueLimit, 50);
   });
 
+  test('upn is a UPN or "auto" (the platform finds the signed-in user); the fake root may name that user', () => {
+    assert.equal(parseAgentConfig({ ...valid, upn: 'auto' }, '/').upn, 'auto');
+    const fake = parseAgentConfig({ ...valid, upn: 'auto', fakeRoot: { root: 'r', upn: 'bob@contoso.com' } }, '/etc/onramp');
+    assert.deepEqual(fake.fakeRoot, { root: '/etc/onramp/r', elevated: false, upn: 'bob@contoso.com' });
+  });
+
   test('a wrong field is named; plain HTTP, unknown fields and a missing file are refused', () => {
     assert.throws(
       () => parseAgentConfig({ ...valid, serverUrl: 'http://onramp.contoso.com' }, '/'),
@@ -45,6 +51,8 @@ describe('config', () => {
     );
     assert.throws(() => parseAgentConfig({ ...valid, retires: 2 }, '/'), /agent config is invalid/);
     assert.throws(() => parseAgentConfig({ ...valid, upn: 'alice' }, '/'), /\/upn/);
+    assert.throws(() => parseAgentConfig({ ...valid, upn: 'automatic' }, '/'), /\/upn/);
+    assert.throws(() => parseAgentConfig({ ...valid, upn: 'auto', fakeRoot: { root: 'r', upn: 'auto' } }, '/'), /\/fakeRoot\/upn/);
     assert.throws(() => loadAgentConfig(join(dir, 'missing.json')), /cannot read the agent config/);
     writeFileSync(join(dir, 'broken.json'), '{"serverUrl":');
     assert.throws(() => loadAgentConfig(join(dir, 'broken.json')), /is not JSON/);

@@ -9,6 +9,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
 const FilePath = Type.String({ minLength: 1, maxLength: 1024 });
+const UPN_PATTERN = '[^@\\s]+@[^@\\s]+';
+export const AUTO_UPN = 'auto';
 
 /** PEM files (certificate with its chain, key) or one PFX/PKCS#12 file; the fallback to the Windows store. */
 const Credentials = Type.Union([
@@ -34,8 +36,11 @@ export const AgentConfigSchema = Type.Object(
   {
     /** The device listener, e.g. `https://onramp.contoso.com:8443`. Only its origin is used. */
     serverUrl: Type.String({ pattern: '^https://[^/?#]+/?$' }),
-    /** The signed-in user's UPN: the certificate's identity, checked by the gateway. */
-    upn: Type.String({ minLength: 3, maxLength: 256, pattern: '^[^@\\s]+@[^@\\s]+$' }),
+    /**
+     * The user's UPN, or `auto`: the platform finds the signed-in user's (whoami /upn on Windows), so one
+     * config serves every user of a device. Either way the gateway checks it against the certificate.
+     */
+    upn: Type.String({ minLength: 3, maxLength: 256, pattern: `^(${AUTO_UPN}|${UPN_PATTERN})$` }),
     /** Defaults to the OS host name. */
     hostname: Type.Optional(Type.String({ minLength: 1, maxLength: 256, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' })),
     credentials: Credentials,
@@ -63,6 +68,8 @@ export const AgentConfigSchema = Type.Object(
           root: FilePath,
           /** Whether the fake process counts as the SYSTEM task (may write HKLM). */
           elevated: Type.Boolean({ default: false }),
+          /** The signed-in user `upn: "auto"` finds here; absent, the fake user is a local account (no UPN). */
+          upn: Type.Optional(Type.String({ minLength: 3, maxLength: 256, pattern: `^${UPN_PATTERN}$` })),
         },
         { additionalProperties: false },
       ),

@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { hostname, release, type, uptime } from 'node:os';
 import { join } from 'node:path';
 import { exists, readJson, writeJsonAtomic } from './files.js';
-import type { DeviceFacts, KnownFolders, Platform, Registry, RegistryKey, RegistryValue } from './platform.js';
+import { LOCAL_ACCOUNT } from './user.js';
+import type { DeviceFacts, KnownFolders, Platform, Registry, RegistryKey, RegistryValue, SignedInUser } from './platform.js';
 
 /** How a value is stored in registry.json: REG_BINARY as base64, so the file stays readable. */
 type RecordedValue = { type: 'REG_SZ'; data: string } | { type: 'REG_DWORD'; data: number } | { type: 'REG_BINARY'; base64: string };
@@ -71,6 +72,8 @@ export class RecordedRegistryFile implements Registry {
 export interface FakeRootOptions {
   root: string;
   elevated?: boolean;
+  /** The signed-in user's UPN; absent, the fake user is a local account, which has none. */
+  upn?: string;
   /** Facts to report instead of this machine's (tests pin them). */
   facts?: Partial<DeviceFacts>;
 }
@@ -113,6 +116,11 @@ export class FakeRootPlatform implements Platform {
       compliant: null,
       ...this.#options.facts,
     };
+  }
+
+  async signedInUser(): Promise<SignedInUser> {
+    const upn = this.#options.upn;
+    return upn ? { upn, source: 'the fake root (fakeRoot.upn)' } : { upn: null, reason: LOCAL_ACCOUNT };
   }
 
   async isElevated(): Promise<boolean> {

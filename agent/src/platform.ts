@@ -43,11 +43,19 @@ export interface DeviceFacts {
   compliant: boolean | null;
 }
 
+/**
+ * Whose session this is, for `upn: "auto"`: the UPN and where it was found, or why there is none (a
+ * local account, SYSTEM). The gateway still checks the UPN against the certificate (docs/AGENT.md).
+ */
+export type SignedInUser = { upn: string; source: string } | { upn: null; reason: string };
+
 export interface Platform {
   readonly kind: 'windows' | 'fake-root';
   readonly registry: Registry;
   folders(): Promise<KnownFolders>;
   facts(): Promise<DeviceFacts>;
+  /** The signed-in user's UPN, found by the platform itself (`upn: "auto"`). */
+  signedInUser(): Promise<SignedInUser>;
   /** Whether this process may write HKLM (the SYSTEM scheduled task): wallpaper/lock screen via PersonalizationCSP. */
   isElevated(): Promise<boolean>;
   /** Tell the shell a per-user setting changed (wallpaper, screensaver) so it applies without a logoff; best effort. */

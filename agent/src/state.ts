@@ -14,6 +14,7 @@ import type { PackageField } from '../../src/devices/packages.js';
 import type { DeviceManifest } from '../../src/branding/manifest.schemas.js';
 import type { DeviceSignatureSet } from '../../src/signatures/deployment.schemas.js';
 import { readJson, writeJsonAtomic } from './files.js';
+import type { SignedInUser } from './platform.js';
 
 export const ELEMENT_NAMES = ['wallpaper', 'lockScreen', 'teamsBackgrounds', 'screensaver', 'signatures'] as const;
 export type ElementName = (typeof ELEMENT_NAMES)[number];
@@ -47,6 +48,8 @@ export interface ElementReport {
 
 export interface SyncStatus {
   finishedAt: string;
+  /** Whom the sync acted for and where that UPN came from, or why there was nobody (per-user elements skipped). */
+  user: SignedInUser;
   /** Where the manifest came from: the server (200 or 304), the cache (offline or refused), or nowhere. */
   manifestSource: 'server' | 'cache' | 'none';
   manifestVersion: string | null;
@@ -109,6 +112,10 @@ export class StateStore {
     return writeJsonAtomic(join(this.dir, 'beacons.json'), beacons);
   }
 
+  /** The last sync's outcome (`onramp-agent status`); unchecked, so the caller reads it defensively. */
+  async loadStatus(): Promise<unknown> {
+    return readOwn<unknown>(this.statusPath);
+  }
   saveStatus(status: SyncStatus): Promise<void> {
     return writeJsonAtomic(this.statusPath, status);
   }

@@ -24,6 +24,7 @@ import { applyTeamsBackgrounds } from './elements/teams.js';
 import { ServerRefusedError, ServerUnreachableError, type DeviceClient } from './http-client.js';
 import type { Platform } from './platform.js';
 import { withSyncLock } from './sync-lock.js';
+import { userOf } from './user.js';
 import { ELEMENT_NAMES, type AgentState, type ElementName, type ElementReport, type StateStore, type SyncStatus } from './state.js';
 
 export interface SyncDependencies {
@@ -51,9 +52,9 @@ async function cached<T>(load: () => Promise<unknown>, schema: typeof DeviceMani
 
 type ManifestFetch = { manifest: DeviceManifest | null; source: SyncStatus['manifestSource']; problem: string | null; online: boolean };
 
-async function fetchManifest(deps: SyncDependencies, state: AgentState, hostname: string): Promise<ManifestFetch> {
+async function fetchManifest(deps: SyncDependencies, state: AgentState, upn: string, hostname: string): Promise<ManifestFetch> {
   const cachedManifest = await cached<DeviceManifest>(() => deps.store.loadManifest(), DeviceManifest);
-  const query = new URLSearchParams({ upn: deps.config.upn, hostname });
+  const query = new URLSearchParams({ upn, hostname });
   try {
     const answer = await deps.client.getJson(`/api/manifest?${query}`, cachedManifest ? state.manifestEtag : undefined);
     if (answer.status === 'not-modified') return { manifest: cachedManifest, source: 'server', problem: null, online: true };
@@ -99,11 +100,14 @@ export function syncOnce(deps: SyncDependencies): Promise<SyncResult> {
 async function syncLocked(deps: SyncDependencies): Promise<SyncResult> {
   const now = deps.now ?? (() => new Date());
   const { store, platform, config } = deps;
+  const user = await userOf(config, platform);
+  if (user.upn === null) return withoutUser(deps, user.reason, now());
+  const upn = user.upn;
   const state = await store.loadState();
   const facts = await platform.facts();
   const hostname = config.hostname ?? facts.hostname;
   const folders = await platform.folders();
-  const fetched = await fetchManifest(deps, state, hostname);
+  const fetched = await fetchManifest(deps, state, upn, hostname);
   let online = fetched.online;
 
   const asset = async (file: BrandingFile): Promise<Buffer> => {
@@ -182,9 +186,10 @@ async function syncLocked(deps: SyncDependencies): Promise<SyncResult> {
   await store.saveState(state);
   if (refresh) await platform.refreshUserSettings().catch(() => {});
 
-  const beacons = await sendBeacons(deps, buildBeacon({ upn: config.upn, hostname, facts, state, now: now() }), online);
+  const beacons = await sendBeacons(deps, buildBeacon({ upn, hostname, facts, state, now: now() }), online);
   const status: SyncStatus = {
     finishedAt: now().toISOString(),
+    user,
     manifestSource: fetched.source,
     manifestVersion: manifest?.version ?? null,
     serverProblem: fetched.problem,
@@ -193,6 +198,27 @@ async function syncLocked(deps: SyncDependencies): Promise<SyncResult> {
   };
   await store.saveStatus(status);
   return { ...status, manifest };
+}
+
+/**
+ * No UPN (a local account): nothing can be asked of the server, which serves a user, and nothing of a
+ * user's is touched; each element says why, and queued beacons wait for a session that has a user.
+ */
+async function withoutUser(deps: SyncDependencies, reason: string, at: Date): Promise<SyncResult> {
+  const elements = Object.fromEntries(
+    ELEMENT_NAMES.map((name) => [name, { status: 'skipped', wanted: '', applied: '', detail: reason } satisfies ElementReport]),
+  );
+  const status: SyncStatus = {
+    finishedAt: at.toISOString(),
+    user: { upn: null, reason },
+    manifestSource: 'none',
+    manifestVersion: null,
+    serverProblem: null,
+    elements,
+    beacons: { delivered: 0, queued: (await deps.store.loadBeacons()).length, dropped: 0 },
+  };
+  await deps.store.saveStatus(status);
+  return { ...status, manifest: null };
 }
 
 /** Queued beacons first, oldest first, then this one; whatever is not delivered waits (bounded). */

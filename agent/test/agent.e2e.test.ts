@@ -297,4 +297,67 @@ describe('agent end to end over real mTLS against the device listener', () => {
     assert.equal(code, 2);
     assert.match(status().elements.lockScreen?.detail ?? '', /SHA-256/);
   });
+
+  describe('upn "auto": the platform finds the signed-in user', () => {
+    const autoConfig = (fakeRootUpn?: string) => {
+      const file = join(dir, `agent-auto-${fakeRootUpn ?? 'local'}.json`);
+      const base = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+      writeFileSync(file, JSON.stringify({ ...base, upn: 'auto', fakeRoot: { root: 'root', elevated: true, ...(fakeRootUpn ? { upn: fakeRootUpn } : {}) } }));
+      return file;
+    };
+
+    test("the signed-in user's UPN (any case) is the certificate's: the server serves it", async () => {
+      const stored = (await listBeaconHistory(storage.db, HOSTNAME.toLowerCase(), UPN)).length;
+      const { out } = await sync(autoConfig('Alice@Contoso.com'));
+      assert.deepEqual(status().user, { upn: 'Alice@Contoso.com', source: 'the fake root (fakeRoot.upn)' });
+      assert.equal(status().manifestSource, 'server', out);
+      assert.equal(status().serverProblem, null);
+      assert.match(out, /^user Alice@Contoso\.com \(from the fake root/);
+      await beaconsStored(storage, stored + 1);
+    });
+
+    test('a local account (no UPN): nothing is asked or written, every element says why, exit 0', async () => {
+      const before = snapshot();
+      // The beacon writer batches (~100 ms): let the earlier syncs' beacons land before counting.
+      await new Promise((r) => setTimeout(r, 300));
+      const stored = (await listBeaconHistory(storage.db, HOSTNAME.toLowerCase(), UPN)).length;
+      const { code, out } = await sync(autoConfig());
+      assert.equal(code, 0, out);
+      const report = status();
+      assert.equal(report.user.upn, null);
+      assert.equal(report.manifestSource, 'none');
+      for (const name of ['wallpaper', 'lockScreen', 'teamsBackgrounds', 'screensaver', 'signatures'] as const) {
+        assert.equal(report.elements[name]?.status, 'skipped');
+        assert.match(report.elements[name]?.detail ?? '', /local account with no UPN/);
+      }
+      assert.deepEqual(snapshot(), before);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal((await listBeaconHistory(storage.db, HOSTNAME.toLowerCase(), UPN)).length, stored, 'no beacon without a user');
+    });
+
+    test("another user than the certificate's is refused by the gateway's binding", async () => {
+      await sync(autoConfig('bob@contoso.com'));
+      assert.equal(status().user.upn, 'bob@contoso.com');
+      assert.equal(status().manifestSource, 'cache');
+      assert.match(status().serverProblem ?? '', /ONRAMP_ERR_IDENTITY_MISMATCH/);
+    });
+
+    test('`onramp-agent status` prints the last sync in words, as the sync printed it; nothing yet says so', async () => {
+      const file = autoConfig('alice@contoso.com');
+      const synced = await sync(file);
+      const out: string[] = [];
+      const code = await runCli(['status', '--config', file], { out: (l) => out.push(l), err: (l) => out.push(l) });
+      assert.equal(code, 0);
+      const [when, ...rest] = out.join('\n').split('\n');
+      assert.match(when!, /^last sync finished \d{4}-\d\d-\d\dT[\d:.]+Z \(0 minutes ago\)$/);
+      assert.equal(rest.join('\n'), synced.out);
+      assert.match(synced.out, /\n {2}wallpaper: unchanged/);
+
+      const fresh = join(dir, 'agent-fresh.json');
+      writeFileSync(fresh, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), fakeRoot: { root: 'fresh-root' } }));
+      const none: string[] = [];
+      assert.equal(await runCli(['status', '--config', fresh], { out: (l) => none.push(l), err: (l) => none.push(l) }), 1);
+      assert.match(none.join('\n'), /^no sync has finished yet for this user/);
+    });
+  });
 });

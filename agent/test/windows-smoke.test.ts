@@ -16,10 +16,11 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import type { BrandingFile, DeviceManifest } from '../../src/branding/manifest.schemas.js';
+import { Readable } from 'node:stream';
+import type { DeviceManifest } from '../../src/branding/manifest.schemas.js';
 import type { Beacon } from '../../src/devices/beacon.js';
 import { listBeaconHistory } from '../../src/devices/devices.queries.js';
+import { mp4, png } from '../../test/support/branding.js';
 import { sqliteBackend, type TestStorage } from '../../test/support/storage.js';
 import type { SyncStatus } from '../src/state.js';
 import { parseQuery } from '../src/windows/reg-output.js';
@@ -33,6 +34,7 @@ const SIGNATURE_FOLDER = 'Подписи';
 const ACCOUNT_KEY = 'HKCU\\Software\\Microsoft\\Office\\16.0\\Outlook\\Profiles\\Outlook\\9375CFF0413111d3B88A00104B2A6676\\00000002';
 const DESKTOP_KEY = 'HKCU\\Control Panel\\Desktop';
 const CSP_KEY = 'HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\PersonalizationCSP';
+const OFFICE_IDENTITY_KEY = 'HKCU\\Software\\Microsoft\\Office\\16.0\\Common\\Identity\\Identities\\8f1d2c3b4a59_ADAL';
 
 const wine = spawnSync('wine', ['--version'], { encoding: 'utf8' });
 const wineVersion = wine.status === 0 ? wine.stdout.trim() : null;
@@ -105,54 +107,7 @@ function regFile(path: string, text: string) {
 }
 const regHex = (bytes: Buffer) => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(',');
 
-// ---- stand-in for the branding routes (GET /api/manifest, GET /api/branding/assets/<sha256>), as in agent.e2e.test.ts ----
-// TODO(brand): replaced by the real routes once the branding branch is merged.
-const assets = new Map<string, Buffer>();
-function brandingFile(fileName: string, bytes: Buffer): BrandingFile {
-  const hash = sha256(bytes);
-  assets.set(hash, bytes);
-  return { sha256: hash, url: `/api/branding/assets/${hash}`, contentType: 'image/png', size: bytes.length, fileName };
-}
-const wallpaper = brandingFile('wallpaper.png', Buffer.from('wallpaper bytes'));
-const screensaverFile = brandingFile('screensaver.mp4', Buffer.from('video bytes'));
-async function brandingStandIn(app: FastifyInstance, server: () => DeviceServer): Promise<void> {
-  app.get('/api/manifest', async (req) => {
-    const { upn, hostname } = req.query as { upn: string; hostname: string };
-    const expected = await server().planner.expectedFor(upn);
-    const hash = expected!.signatures[0]!.rendered.hash;
-    const elements: DeviceManifest['elements'] = {
-      wallpaper: { version: 'wp-1', file: wallpaper, assignment: { id: 1, name: 'All staff' } },
-      lockScreen: null,
-      teamsBackgrounds: null,
-      screensaver: { version: 'ss-1', file: screensaverFile, timeoutSeconds: 600, secure: true, assignment: { id: 2, name: 'Screens' } },
-      signatures: {
-        version: expected!.setHash,
-        url: `/api/signatures?upn=${encodeURIComponent(upn)}`,
-        defaultNew: 'Contoso',
-        defaultReply: 'Contoso',
-        newSignatureVersion: hash,
-        replySignatureVersion: hash,
-        webSignatureVersion: expected!.setHash,
-      },
-    };
-    const manifest: DeviceManifest = {
-      schemaVersion: 1,
-      upn,
-      hostname,
-      version: sha256(JSON.stringify(elements)).slice(0, 16),
-      generatedAt: new Date().toISOString(),
-      elements,
-      sync: { intervalMinutes: 60, jitterMinutes: 10 },
-    };
-    return manifest;
-  });
-  app.get('/api/branding/assets/:sha', { config: { actsForUser: false } }, async (req, reply) => {
-    const bytes = assets.get((req.params as { sha: string }).sha);
-    if (!bytes) return reply.code(404).send({ code: 'ONRAMP_ERR_NOT_FOUND', message: 'no such asset' });
-    return reply.type('application/octet-stream').send(bytes);
-  });
-}
-// ---- end of the stand-in ----
+const everyone = { enabled: true, conditions: {}, exclusions: {}, window: null };
 
 describe('the Windows agent under Wine', { skip: REQUIRED ? false : skip, timeout: 5 * 60_000 }, () => {
   let dir: string;
@@ -163,6 +118,9 @@ describe('the Windows agent under Wine', { skip: REQUIRED ? false : skip, timeou
   let localAppData: string;
   let exitCode: number;
   let output: string;
+  let wallpaperBytes: Buffer;
+  /** What the server serves this device (branding's planner, as the manifest route asks it). */
+  let manifest: DeviceManifest;
   const started = performance.now();
 
   // A first run fetches two Node builds, builds the executable and makes the prefix: minutes on a loaded machine, bounded.
@@ -187,7 +145,27 @@ describe('the Windows agent under Wine', { skip: REQUIRED ? false : skip, timeou
 
       const pki = await writeTestPki(dir, UPN);
       storage = await sqliteBackend.open();
-      server = await startDeviceServer({ storage, env: pki.env, users: [profile(UPN)], beforeListen: (app) => brandingStandIn(app, () => server) });
+      server = await startDeviceServer({
+        storage,
+        env: { ...pki.env, ONRAMP_BRANDING_STORAGE_DIR: join(dir, 'branding'), ONRAMP_BRANDING_MANIFEST_CACHE_MS: '0' },
+        users: [profile(UPN)],
+      });
+      // A wallpaper and a screensaver video uploaded and assigned through branding's store, as the admin API does.
+      const store = server.branding.store;
+      const upload = async (name: string, bytes: Buffer) => (await store.upload(Readable.from([bytes]), name, 'test', () => false)).sha256;
+      wallpaperBytes = await png(640, 400, { r: 10, g: 20, b: 30 });
+      await store.createAssignment({ name: 'Wallpaper', ...everyone, element: 'wallpaper', assets: [await upload('wallpaper.png', wallpaperBytes)] }, 'test');
+      await store.createAssignment(
+        {
+          name: 'Screensaver',
+          ...everyone,
+          element: 'screensaver',
+          assets: [await upload('screensaver.mp4', mp4())],
+          screensaver: { timeoutSeconds: 600, secure: true },
+        },
+        'test',
+      );
+      manifest = (await server.branding.manifests.plan(UPN, HOSTNAME, new Date())).manifest;
 
       // The user's Windows: a Russian Outlook that has made its profile (the account key names the
       // mailbox as Outlook does, UTF-16LE in REG_BINARY), a screensaver timeout of its own.
@@ -206,6 +184,10 @@ describe('the Windows agent under Wine', { skip: REQUIRED ? false : skip, timeou
           '[HKEY_CURRENT_USER\\Software\\Microsoft\\Office\\16.0\\Outlook\\Setup]',
           '"DisableRoamingSignaturesTemporaryToggle"=dword:00000001',
           '',
+          // Office signed in to the tenant: what `upn: "auto"` falls back to, since Wine's whoami has no /upn.
+          `[${OFFICE_IDENTITY_KEY.replace('HKCU', 'HKEY_CURRENT_USER')}]`,
+          `"EmailAddress"="${UPN}"`,
+          '',
           '[HKEY_CURRENT_USER\\Control Panel\\Desktop]',
           '"ScreenSaveTimeOut"="60"',
           '',
@@ -218,7 +200,7 @@ describe('the Windows agent under Wine', { skip: REQUIRED ? false : skip, timeou
         config,
         JSON.stringify({
           serverUrl: `https://127.0.0.1:${server.port}`,
-          upn: UPN,
+          upn: 'auto',
           hostname: HOSTNAME,
           credentials: { certFile: windowsPath(pki.agent.certFile), keyFile: windowsPath(pki.agent.keyFile) },
           caFile: windowsPath(pki.agent.caFile),
@@ -237,6 +219,7 @@ describe('the Windows agent under Wine', { skip: REQUIRED ? false : skip, timeou
   after(async () => {
     if (prefix) spawnSync('wineserver', ['-k'], { env: { ...process.env, WINEPREFIX: prefix }, timeout: 30_000 });
     await server?.stop();
+    await server?.branding.close();
     await storage?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
     process.stderr.write(`the Windows agent under Wine: ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
@@ -245,7 +228,9 @@ describe('the Windows agent under Wine', { skip: REQUIRED ? false : skip, timeou
   test('the sync ran on the Windows platform and applied every element', () => {
     assert.equal(exitCode, 0, output);
     const status = JSON.parse(readFileSync(join(localAppData, 'onramp-agent', 'status.json'), 'utf8')) as SyncStatus;
+    assert.deepEqual(status.user, { upn: UPN, source: `Office's work identity (${OFFICE_IDENTITY_KEY.replace(/\\[^\\]+$/, '')})` }, output);
     assert.equal(status.manifestSource, 'server');
+    assert.equal(status.manifestVersion, manifest.version);
     assert.equal(status.elements.signatures?.status, 'applied', output);
     assert.equal(status.elements.screensaver?.status, 'applied', output);
     assert.equal(status.elements.wallpaper?.status, 'applied', output);
@@ -265,10 +250,14 @@ describe('the Windows agent under Wine', { skip: REQUIRED ? false : skip, timeou
     assert.equal((await regValue(prefix, DESKTOP_KEY, 'ScreenSaveTimeOut'))?.data, '600');
     assert.equal((await regValue(prefix, DESKTOP_KEY, 'ScreenSaverIsSecure'))?.data, '1');
     // Wine lets every process write HKLM, so the user run counts as elevated and sets the CSP itself.
-    const imagePath = await regValue(prefix, CSP_KEY, 'DesktopImagePath');
-    assert.match(imagePath?.data ?? '', /^C:\\ProgramData\\onramp\\wallpaper\\[0-9a-f]{12}-wallpaper\.png$/);
-    const file = join(prefix, 'drive_c', ...imagePath!.data.slice(3).split('\\'));
-    assert.equal(readFileSync(file, 'utf8'), 'wallpaper bytes');
+    const { sha256: wallpaperHash } = manifest.elements.wallpaper!.file;
+    const expectedPath = `C:\\ProgramData\\onramp\\wallpaper\\${wallpaperHash.slice(0, 12)}-${wallpaperHash.slice(0, 16)}.png`;
+    assert.deepEqual(await regValue(prefix, CSP_KEY, 'DesktopImagePath'), { name: 'DesktopImagePath', type: 'REG_SZ', data: expectedPath });
+    assert.deepEqual(await regValue(prefix, CSP_KEY, 'DesktopImageUrl'), { name: 'DesktopImageUrl', type: 'REG_SZ', data: expectedPath });
+    assert.deepEqual(await regValue(prefix, CSP_KEY, 'DesktopImageStatus'), { name: 'DesktopImageStatus', type: 'REG_DWORD', data: '0x1' });
+    // The file the exe wrote is the uploaded image, byte for byte.
+    const file = join(prefix, 'drive_c', ...expectedPath.slice(3).split('\\'));
+    assert.equal(sha256(readFileSync(file)), sha256(wallpaperBytes));
   });
 
   test('the beacon carries the facts the Windows platform read', async () => {
@@ -283,6 +272,7 @@ describe('the Windows agent under Wine', { skip: REQUIRED ? false : skip, timeou
     assert.ok(beacon.dates.systemBootTime && Date.parse(beacon.dates.systemBootTime) < Date.now());
     assert.ok(beacon.dates.lastLogonTime, 'first run in this logon session: recorded under Volatile Environment');
     assert.equal(beacon.pendingReboot, false);
-    assert.equal(beacon.packages.screensaverVersion, 'ss-1');
+    assert.equal(beacon.packages.backgroundVersion, manifest.elements.wallpaper!.version);
+    assert.equal(beacon.packages.screensaverVersion, manifest.elements.screensaver!.version);
   });
 });

@@ -16,7 +16,15 @@ import type { KnownFolders } from '../platform.js';
 import type { ElementRecord } from '../state.js';
 import type { ApplyContext } from './element.js';
 import { PERSONALIZATION_CSP_KEY, applyImage, applyMachineRequest } from './images.js';
-import { ACCOUNTS_SUBKEY, OUTLOOK_PREFERENCES_KEY, OUTLOOK_PROFILES_KEY, OUTLOOK_SETUP_KEY, applySignatures } from './signatures.js';
+import {
+  ACCOUNTS_SUBKEY,
+  OUTLOOK_MAIL_OPTIONS_KEY,
+  OUTLOOK_PREFERENCES_KEY,
+  SEND_PICTURES_VALUE,
+  OUTLOOK_PROFILES_KEY,
+  OUTLOOK_SETUP_KEY,
+  applySignatures,
+} from './signatures.js';
 import { applyTeamsBackgrounds } from './teams.js';
 
 const base = mkdtempSync(join(tmpdir(), 'onramp-agent-elements-'));
@@ -99,6 +107,20 @@ describe('signatures', () => {
     assert.deepEqual(await platform.registry.read(accountKey, 'Reply-Forward Signature'), { type: 'REG_SZ', data: 'Reply' });
     assert.equal(await platform.registry.read(other, 'New Signature'), null);
     assert.deepEqual(outcome.status === 'applied' && outcome.packages, { newSignatureVersion: 'n1', replySignatureVersion: 'r1', webSignatureVersion: 'w1' });
+  });
+
+  test('a signature with images sets Send Pictures With Document, so Outlook embeds them; none with images leaves it alone', async () => {
+    await roamingOff();
+    await applySignatures({ ...manifestEntry, defaultNew: null, defaultReply: null }, set(signature('Reply')), context());
+    assert.equal(await platform.registry.read(OUTLOOK_MAIL_OPTIONS_KEY, SEND_PICTURES_VALUE), null);
+    await platform.registry.write(OUTLOOK_MAIL_OPTIONS_KEY, SEND_PICTURES_VALUE, { type: 'REG_DWORD', data: 0 });
+    const outcome = await applySignatures(
+      { ...manifestEntry, defaultNew: null, defaultReply: null },
+      set(signature('Contoso', [{ path: 'Contoso_files/image001.png', text: 'logo' }])),
+      context(),
+    );
+    assert.equal(outcome.status, 'applied', JSON.stringify(outcome));
+    assert.deepEqual(await platform.registry.read(OUTLOOK_MAIL_OPTIONS_KEY, SEND_PICTURES_VALUE), { type: 'REG_DWORD', data: 1 });
   });
 
   test('never touches a signature the user made; removes only the ones onramp wrote that left the set, keeps one the user edited', async () => {

@@ -23,6 +23,12 @@ const OFFICE = 'HKCU\\Software\\Microsoft\\Office\\16.0';
 export const SIGNATURE_FOLDER_KEY = `${OFFICE}\\Common\\General`;
 export const OUTLOOK_SETUP_KEY = `${OFFICE}\\Outlook\\Setup`;
 export const OUTLOOK_PREFERENCES_KEY = `${OFFICE}\\Outlook\\Preferences`;
+/**
+ * `Send Pictures With Document` = 1 (DWORD) makes classic Outlook embed a signature's images in the
+ * message instead of linking them to the local `_files` folder, which recipients cannot open. [community, Set-OutlookSignatures]
+ */
+export const OUTLOOK_MAIL_OPTIONS_KEY = `${OFFICE}\\Outlook\\Options\\Mail`;
+export const SEND_PICTURES_VALUE = 'Send Pictures With Document';
 export const OUTLOOK_PROFILES_KEY = `${OFFICE}\\Outlook\\Profiles`;
 /** The MAPI service key holding one subkey per mail account. */
 export const ACCOUNTS_SUBKEY = '9375CFF0413111d3B88A00104B2A6676';
@@ -172,6 +178,11 @@ export async function applySignatures(desired: ManifestSignatures, set: DeviceSi
     }
     await writeSignature(folder, signature);
     written.push(signature.name);
+  }
+  // Only when a signature onramp wrote has images, and only when not already set: a second sync writes nothing.
+  const withImages = set.signatures.some((s) => written.includes(s.name) && s.files.length > 0);
+  if (withImages && (await dword(registry, OUTLOOK_MAIL_OPTIONS_KEY, SEND_PICTURES_VALUE)) !== 1) {
+    await registry.write(OUTLOOK_MAIL_OPTIONS_KEY, SEND_PICTURES_VALUE, { type: 'REG_DWORD', data: 1 });
   }
   const inSet = new Set(set.signatures.map((s) => s.name));
   for (const name of ctx.previous?.owned ?? []) {

@@ -11,6 +11,7 @@ test('the sample config passes the agent config schema', () => {
   const config = parseAgentConfig(JSON.parse(readFileSync(join(INSTALL, 'onramp-agent.sample.json'), 'utf8')), 'C:\\ProgramData\\onramp');
   assert.equal(config.serverUrl, 'https://onramp.contoso.com:8443');
   assert.ok('pfxFile' in config.credentials);
+  assert.equal(config.upn, 'auto', 'the signed-in user is found by the agent');
 });
 
 test('install.ps1 writes only fields the agent config knows', () => {
@@ -28,4 +29,6 @@ test('install.ps1 writes only fields the agent config knows', () => {
     screensaverPlayer: 'C:\\Windows\\System32\\onramp.scr',
   };
   assert.doesNotThrow(() => parseAgentConfig(raw, 'C:\\ProgramData\\onramp'));
+  // -Upn's default and its check are the config's.
+  assert.match(script, /\[ValidatePattern\('\^\(auto\|\[\^@\\s\]\+@\[\^@\\s\]\+\)\$'\)\]\s+\[string\] \$Upn = 'auto'/);
 });

@@ -6,9 +6,10 @@
 import { execFile } from 'node:child_process';
 // Windows paths whatever the host (tests run on Linux).
 import { win32 } from 'node:path';
-import type { DeviceFacts, KnownFolders, Platform } from '../platform.js';
+import type { DeviceFacts, KnownFolders, Platform, SignedInUser } from '../platform.js';
 import { windowsFacts } from './facts.js';
 import { WindowsRegistry } from './registry.js';
+import { windowsSignedInUser } from './signed-in-user.js';
 
 /** Where the elevation probe writes: the agent's own machine key (the SYSTEM part keeps its marker here too). */
 export const MACHINE_KEY = 'HKLM\\SOFTWARE\\onramp';
@@ -53,6 +54,12 @@ export class WindowsPlatform implements Platform {
 
   facts(): Promise<DeviceFacts> {
     return windowsFacts(this.registry, { systemAccount: isSystemAccount(this.#env) });
+  }
+
+  signedInUser(): Promise<SignedInUser> {
+    // SYSTEM's HKCU and token are the machine's: no person to find (the machine part needs none).
+    if (isSystemAccount(this.#env)) return Promise.resolve({ upn: null, reason: 'running as SYSTEM: no signed-in user here' });
+    return windowsSignedInUser(this.registry, this.#env);
   }
 
   /** Elevation does not change within a process: asked once. */
