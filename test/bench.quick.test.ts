@@ -11,7 +11,7 @@ import type { BenchReport } from '../bench/report.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-test('the quick benchmark runs every scenario without breaking and writes its report', { timeout: 170_000 }, async () => {
+test('the quick benchmark runs every scenario without breaking and writes its report', { timeout: 300_000 }, async () => {
   const out = mkdtempSync(join(tmpdir(), 'onramp-bench-quick-'));
   try {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/run.ts'), '--quick', '--out', out], {
