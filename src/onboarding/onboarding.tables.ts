@@ -43,6 +43,8 @@ export interface OnboardingTables {
     link_secret: string;
     /** The secret before the last new cycle: its link offers a fresh one (migration 0011). */
     previous_link_secret: Generated<string | null>;
+    /** The directory's `preferredLanguage` (BCP-47) at the last run: the language of the user's pages (migration 0020). */
+    preferred_language: Generated<string | null>;
     correlation_id: string;
     notes: string | null;
     display_name: string | null;

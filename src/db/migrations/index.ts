@@ -16,6 +16,7 @@ import { signatureDeployment } from './0010_signature_deployment.js';
 import { replacedLinks } from './0011_replaced_links.js';
 import { pausedBatches } from './0012_paused_batches.js';
 import { addinSignatureState } from './0013_addin_signature_state.js';
+import { localisedOnboarding } from './0020_localised_onboarding.js';
 
 /**
  * A migration written once for both engines. It receives the engine's capabilities for the few DDL
@@ -46,6 +47,7 @@ export const MIGRATIONS: readonly PortableMigration[] = [
   replacedLinks,
   pausedBatches,
   addinSignatureState,
+  localisedOnboarding,
 ];
 
 class PortableProvider implements MigrationProvider {
