@@ -9,7 +9,7 @@
  * tracking links, and no admin text reaches the email as markup.
  */
 import { escapeHtml } from '../lib/html.js';
-import type { Language } from './languages.js';
+import { isLanguage, type Language } from './languages.js';
 import { CATALOGUES, type Catalogue, type EmailTemplate } from './messages/index.js';
 
 export interface Branding {
@@ -151,6 +151,24 @@ export function emailTexts(language: Language, options: { stored?: Partial<Recor
       escalation: compileTemplate(templateOf('escalation')),
     },
   };
+}
+
+/** Stored versions (rows of any shape with kind, language, subject, body) grouped for `emailTexts`; unknown kinds or languages are skipped. */
+export function storedTemplatesByLanguage(
+  rows: ReadonlyArray<{ kind: string; language: string; subject: string; body: string }>,
+): Map<Language, Partial<Record<EmailKind, EmailTemplate>>> {
+  const out = new Map<Language, Partial<Record<EmailKind, EmailTemplate>>>();
+  for (const row of rows) {
+    if (!isLanguage(row.language) || !isEmailKind(row.kind)) continue;
+    const forLanguage = out.get(row.language) ?? {};
+    forLanguage[row.kind] = { subject: row.subject, body: row.body };
+    out.set(row.language, forLanguage);
+  }
+  return out;
+}
+
+export function isEmailKind(value: unknown): value is EmailKind {
+  return typeof value === 'string' && (EMAIL_KINDS as readonly string[]).includes(value);
 }
 
 function lineHtml(line: Line, values: Record<string, string>): string {

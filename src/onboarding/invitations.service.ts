@@ -7,7 +7,18 @@ import { HOUR_MS, type Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { everyMs, RecurringJob, type JobBoard } from '../db/recurring-job.js';
 import { enqueueEmails, type GivenUpEmail, type GiveUpHandler, type QueuedEmail } from '../mail/outbox.js';
-import { emailTexts, escalationEmail, userEmail, type Branding, type EmailSubjects, type EmailTexts } from './email-templates.js';
+import {
+  emailTexts,
+  escalationEmail,
+  storedTemplatesByLanguage,
+  userEmail,
+  type Branding,
+  type EmailKind,
+  type EmailSubjects,
+  type EmailTexts,
+} from './email-templates.js';
+import { currentTemplateVersions } from './email-templates.queries.js';
+import type { EmailTemplate } from './messages/index.js';
 import { languageOf, type Language } from './languages.js';
 import type { invitationsConfig } from './invitations.config.js';
 import { campaignGroups, dueUsers, knownDirectoryUpn, latestEvents, markEmailFailed, type TrackedUser, type TrackedUserUpdate } from './invitations.queries.js';
@@ -146,12 +157,14 @@ export class InvitationService {
 
   /** Each language's emails, compiled at most once per run (at its first user in that language). */
   #texts = new Map<Language, EmailTexts>();
+  /** The admins' current template versions, read once at the start of each run. */
+  #stored = new Map<Language, Partial<Record<EmailKind, EmailTemplate>>>();
 
   #textsFor(directoryLanguage: string | null | undefined): EmailTexts {
     const language = languageOf(directoryLanguage, this.deps.defaultLanguage);
     let texts = this.#texts.get(language);
     if (!texts) {
-      texts = emailTexts(language, { subjects: this.subjects });
+      texts = emailTexts(language, { subjects: this.subjects, stored: this.#stored.get(language) ?? {} });
       this.#texts.set(language, texts);
     }
     return texts;
@@ -160,6 +173,7 @@ export class InvitationService {
   async #run(): Promise<RunSummary> {
     const { storage, clock, log, settings } = this.deps;
     this.#texts = new Map();
+    this.#stored = storedTemplatesByLanguage(await currentTemplateVersions(storage.db));
     const db = storage.db;
     const summary: RunSummary = {
       processed: 0,

@@ -12,6 +12,7 @@ import { OutboxSender } from '../mail/outbox.js';
 import { SmtpTransport, type MailSettings } from '../mail/transports.js';
 import { linkTokenOf } from './onboarding.domain.js';
 import type { Language } from './languages.js';
+import { insertTemplateVersion } from './email-templates.queries.js';
 import { InvitationService, type InvitationSettings } from './invitations.service.js';
 import { OnboardingService } from './onboarding.service.js';
 import { defaultCampaign, pauseBatch, resumeBatch } from './onboarding.queries.js';
@@ -98,6 +99,62 @@ for (const backend of BACKENDS) {
         const [escalation] = sink.to(`chef@${D}`);
         assert.match(escalation!.subject, /^Actie van u gevraagd: Jonas heeft MFA nog niet ingesteld/, "the manager's language, not the employee's");
         assert.match(String(escalation!.parsed.html), /<html lang="nl">[\s\S]*Beste Chef,/);
+      } finally {
+        await transport.close();
+        await sink.close();
+        await tenant.stop();
+        await storage.close();
+      }
+    });
+
+    test('a stored template version is what the next run sends (links intact whatever it says); after a roll back, the older text again', async () => {
+      const storage = await backend.open();
+      const tenant = await startTestTenant({
+        tenant: {
+          domain: D,
+          users: [
+            { userPrincipalName: `one@${D}`, displayName: 'One', mail: `one@${D}` },
+            { userPrincipalName: `two@${D}`, displayName: 'Two', mail: `two@${D}` },
+          ],
+        },
+      });
+      const sink = await new SmtpSink().start();
+      const clock = new ManualClock('2026-01-05T09:00:00.000Z');
+      const config = loadConfig({ env: {} });
+      const settings = Value.Default(mailConfig, { smtpHost: '127.0.0.1', smtpPort: sink.port, from: `mfa@${D}` }) as MailSettings;
+      const transport = new SmtpTransport(settings);
+      try {
+        const onboarding = new OnboardingService({ storage, config, clock, log, graph: tenant.graph });
+        const workflow = workflowFor({ storage, tenant, clock, settings: config.invitations });
+        const sender = new OutboxSender({ db: storage.db, clock, log, settings, transport, onGiveUp: workflow.onEmailGivenUp });
+        const save = (subject: string, body: string) =>
+          insertTemplateVersion(storage.db, {
+            kind: 'invitation',
+            language: 'en',
+            subject,
+            body,
+            comment: '',
+            created_by: 'test',
+            created_at: clock.now().toISOString(),
+          });
+        const first = await save('Hello {name}', 'Hi {name}, <a href="javascript:alert(1)">click</a>\n\n{button}');
+        await onboarding.upload(`UPN\none@${D}\n`, { actor: 'test' });
+        await workflow.runOnce();
+        await sender.deliverDue();
+        const [one] = sink.to(`one@${D}`);
+        assert.equal(one!.subject, 'Hello One');
+        const html = String(one!.parsed.html);
+        assert.match(html, /<p>Hi One, &lt;a href=&quot;javascript:alert\(1\)&quot;&gt;click&lt;\/a&gt;<\/p>/);
+        const oneRow = await storage.db.selectFrom('tracked_user').selectAll().where('upn_key', '=', `one@${D}`).executeTakeFirstOrThrow();
+        assert.ok(html.includes(`href="https://mfa.contoso.test/api/enrol?token=${linkTokenOf(oneRow)}"`));
+        assert.ok(html.includes(`/api/track-open?token=${linkTokenOf(oneRow)}`));
+
+        await save('Replaced {name}', 'Other text');
+        await save(first.subject, first.body); // what the roll back route stores
+        await onboarding.upload(`UPN\ntwo@${D}\n`, { actor: 'test' });
+        await workflow.runOnce();
+        await sender.deliverDue();
+        assert.equal(sink.to(`two@${D}`)[0]!.subject, 'Hello Two');
       } finally {
         await transport.close();
         await sink.close();

@@ -15,8 +15,9 @@ import { clientNetworkKey } from '../lib/client-address.js';
 import { WindowRateLimiter } from '../lib/rate-limit.js';
 import type { LinkOwner } from './link-lookups.js';
 import { onboardingAdminRoutes, type AdminRoutesOptions } from './admin.routes.js';
+import { emailTemplateRoutes } from './email-templates.routes.js';
 import type { ReportService } from './reports.service.js';
-import { createReportService } from './invitations.scheduler.js';
+import { brandingFrom, createReportService } from './invitations.scheduler.js';
 import { decodeRoster } from './roster-csv.js';
 
 export interface OnboardingPluginOptions {
@@ -340,6 +341,17 @@ export async function registerOnboarding(
   if (extra.admin && extra.adminGuard) {
     const actorOf = extra.actorOf ?? (() => 'admin');
     await app.register(onboardingAdminRoutes, { ctx, service, reports, adminGuard: extra.adminGuard, actorOf, ...extra.admin });
+    const inv = ctx.config.invitations;
+    await app.register(emailTemplateRoutes, {
+      ctx,
+      branding: brandingFrom(ctx.config),
+      subjects: { invitation: inv.subjectInvitation, reminder: inv.subjectReminder, escalation: inv.subjectEscalation },
+      publicUrl: ctx.config.server.publicUrl ?? '',
+      adminGuard: extra.adminGuard,
+      actorOf,
+      viewerGuard: extra.admin.viewerGuard,
+      audit: extra.admin.audit,
+    });
   }
   return service;
 }

@@ -19,6 +19,24 @@ export interface OnboardingTables {
    * One row per user per campaign: the seed's 24 tracking-list columns plus bookkeeping.
    * `upn` is kept as first given; `upn_key` (lower-case) makes the user unique per campaign.
    */
+  /**
+   * An admin's version of a campaign email (migration 0020): the latest per kind and language is the
+   * one sent; a roll back adds a copy of an older one. No row for a kind and language: the catalogue.
+   */
+  email_template_version: {
+    id: Generated<number>;
+    /** invitation | reminder | escalation */
+    kind: string;
+    /** One of LANGUAGES. */
+    language: string;
+    subject: string;
+    /** The editable format of email-templates.ts. */
+    body: string;
+    comment: string;
+    created_by: string;
+    created_at: string;
+  };
+
   tracked_user: {
     id: Generated<number>;
     campaign_id: number;
