@@ -53,8 +53,8 @@ const REPORT_BY_ID_THRESHOLD = 200;
  * lags behind registrations by far more than this.
  */
 const REPORT_REUSE_MS = 60_000;
-const USER_SELECT = ['id', 'userPrincipalName', 'displayName', 'mail', 'department', 'jobTitle', 'accountEnabled', 'userType'];
-const MANAGER_EXPAND = 'manager($select=id,userPrincipalName,displayName,mail)';
+const USER_SELECT = ['id', 'userPrincipalName', 'displayName', 'mail', 'department', 'jobTitle', 'accountEnabled', 'userType', 'preferredLanguage'];
+const MANAGER_EXPAND = 'manager($select=id,userPrincipalName,displayName,mail,preferredLanguage)';
 /** `interests` is served only on single-user GETs, never by users/delta, so delta rounds leave it out. */
 // `manager` makes users/delta report manager changes as `manager@delta`.
 const DELTA_SELECT = ['id', 'accountEnabled', ...PROFILE_ATTRIBUTES.filter((a) => a !== 'interests'), 'manager'];
@@ -175,6 +175,7 @@ function toDirectoryUser(u: Record<string, unknown>, withManager: boolean): Dire
     jobTitle: (u.jobTitle as string | null) ?? null,
     accountEnabled: u.accountEnabled !== false,
     userType: typeof u.userType === 'string' ? u.userType : 'Member',
+    preferredLanguage: typeof u.preferredLanguage === 'string' && u.preferredLanguage !== '' ? u.preferredLanguage : null,
   };
   if (withManager) {
     const m = u.manager as Record<string, unknown> | undefined;
@@ -182,6 +183,7 @@ function toDirectoryUser(u: Record<string, unknown>, withManager: boolean): Dire
     user.managerUpn = (m?.userPrincipalName as string | undefined) ?? null;
     user.managerDisplayName = (m?.displayName as string | undefined) ?? null;
     user.managerMail = (m?.mail as string | undefined) ?? null;
+    user.managerPreferredLanguage = typeof m?.preferredLanguage === 'string' && m.preferredLanguage !== '' ? m.preferredLanguage : null;
   }
   return user;
 }

@@ -18,11 +18,14 @@ export interface DirectoryUser {
   accountEnabled: boolean;
   /** 'Member' or 'Guest'. */
   userType: string;
+  /** The user's BCP-47 language tag (`de-DE`), when the lookup asked for it and the directory has one. */
+  preferredLanguage?: string | null;
   /** Manager's UPN when requested and the user has one. */
   managerUpn?: string | null;
   managerId?: string | null;
   managerDisplayName?: string | null;
   managerMail?: string | null;
+  managerPreferredLanguage?: string | null;
 }
 
 /**

@@ -4,6 +4,7 @@ import { OutboxSender } from '../mail/outbox.js';
 import { createMailTransport, type MailTransport } from '../mail/transports.js';
 import type { Branding } from './email-templates.js';
 import { InvitationService } from './invitations.service.js';
+import { languageOf } from './languages.js';
 import type { OnboardingService } from './onboarding.service.js';
 import { ReportService } from './reports.service.js';
 
@@ -74,6 +75,7 @@ export function createOnboardingJobs(
     settings: config.invitations,
     defaultGroupId: config.onboarding.mfaGroupId,
     branding,
+    defaultLanguage: languageOf(config.onboarding.defaultLanguage, 'en'),
     publicUrl: config.server.publicUrl ?? options.publicUrl,
     mailFrom: config.mail.from,
     onEmailsQueued: () => sender?.wake(),

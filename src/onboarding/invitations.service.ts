@@ -7,7 +7,19 @@ import { HOUR_MS, type Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { everyMs, RecurringJob, type JobBoard } from '../db/recurring-job.js';
 import { enqueueEmails, type GivenUpEmail, type GiveUpHandler, type QueuedEmail } from '../mail/outbox.js';
-import { escalationEmail, userEmail, type Branding, type EmailSubjects } from './email-templates.js';
+import {
+  emailTexts,
+  escalationEmail,
+  storedTemplatesByLanguage,
+  userEmail,
+  type Branding,
+  type EmailKind,
+  type EmailSubjects,
+  type EmailTexts,
+} from './email-templates.js';
+import { currentTemplateVersions } from './email-templates.queries.js';
+import type { EmailTemplate } from './messages/index.js';
+import { languageOf, type Language } from './languages.js';
 import type { invitationsConfig } from './invitations.config.js';
 import {
   campaignGroups,
@@ -35,6 +47,8 @@ export interface InvitationServiceDeps {
   /** Group the enrol link adds to, for campaigns without their own. */
   defaultGroupId: string;
   branding: Branding;
+  /** Emails of users (and managers) whose directory language onramp has no catalogue for. */
+  defaultLanguage: Language;
   publicUrl: string;
   mailFrom: string;
   /** Told after a run queued emails, so they leave at once. */
@@ -186,8 +200,25 @@ export class InvitationService {
     return this.job.runNow();
   }
 
+  /** Each language's emails, compiled at most once per run (at its first user in that language). */
+  #texts = new Map<Language, EmailTexts>();
+  /** The admins' current template versions, read once at the start of each run. */
+  #stored = new Map<Language, Partial<Record<EmailKind, EmailTemplate>>>();
+
+  #textsFor(directoryLanguage: string | null | undefined): EmailTexts {
+    const language = languageOf(directoryLanguage, this.deps.defaultLanguage);
+    let texts = this.#texts.get(language);
+    if (!texts) {
+      texts = emailTexts(language, { subjects: this.subjects, stored: this.#stored.get(language) ?? {} });
+      this.#texts.set(language, texts);
+    }
+    return texts;
+  }
+
   async #run(): Promise<RunSummary> {
     const { storage, clock, log, settings } = this.deps;
+    this.#texts = new Map();
+    this.#stored = storedTemplatesByLanguage(await currentTemplateVersions(storage.db));
     const db = storage.db;
     const summary: RunSummary = {
       processed: 0,
@@ -465,6 +496,7 @@ export class InvitationService {
         department: dir.department,
         job_title: dir.jobTitle,
         manager_upn: dir.managerUpn ?? null,
+        preferred_language: dir.preferredLanguage ?? null,
         object_id: dir.id,
         user_type: dir.userType,
         mfa_registration_state: p.registered ? MFA_STATE.Registered : MFA_STATE.NotRegistered,
@@ -479,7 +511,7 @@ export class InvitationService {
         token: linkTokenOf(user),
         publicUrl: this.deps.publicUrl,
         branding: this.deps.branding,
-        subjects: this.subjects,
+        texts: this.#textsFor(dir ? dir.preferredLanguage : user.preferred_language),
         ...(reminderNumber !== undefined ? { reminderNumber } : {}),
       });
     switch (decision.kind) {
@@ -529,7 +561,8 @@ export class InvitationService {
               remindersSent: decision.reminderNumber,
               inviteSentDate: user.invite_sent_date,
               branding: this.deps.branding,
-              subjects: this.subjects,
+              // The manager's own language, read with the manager the lookup expands anyway.
+              texts: this.#textsFor(dir?.managerPreferredLanguage),
             });
             emails.push({ kind: 'escalation', trackedUserId: user.id, message: { to: [{ address: managerAddress }], ...mail } });
             event(WORKFLOW_EVENT.Escalated, { manager: managerAddress });

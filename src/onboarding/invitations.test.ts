@@ -11,6 +11,8 @@ import { mailConfig } from '../mail/mail.config.js';
 import { OutboxSender } from '../mail/outbox.js';
 import { SmtpTransport, type MailSettings } from '../mail/transports.js';
 import { linkTokenOf } from './onboarding.domain.js';
+import type { Language } from './languages.js';
+import { insertTemplateVersion } from './email-templates.queries.js';
 import { InvitationService, type InvitationSettings } from './invitations.service.js';
 import { OnboardingService } from './onboarding.service.js';
 import { defaultCampaign, pauseBatch, resumeBatch } from './onboarding.queries.js';
@@ -19,7 +21,14 @@ const log = createLogger('silent');
 const D = 'contoso.test';
 
 /** The workflow as the server builds it, against the test tenant; settings and logger as the test needs. */
-function workflowFor(deps: { storage: TestStorage; tenant: TestTenant; clock: ManualClock; settings: InvitationSettings; logger?: Logger }): InvitationService {
+function workflowFor(deps: {
+  storage: TestStorage;
+  tenant: TestTenant;
+  clock: ManualClock;
+  settings: InvitationSettings;
+  logger?: Logger;
+  defaultLanguage?: Language;
+}): InvitationService {
   return new InvitationService({
     storage: deps.storage,
     graph: deps.tenant.graph,
@@ -31,11 +40,129 @@ function workflowFor(deps: { storage: TestStorage; tenant: TestTenant; clock: Ma
     branding: { companyName: 'Contoso', supportTeam: 'IT', supportEmail: `it@${D}`, primaryColor: '#0078d4' },
     publicUrl: 'https://mfa.contoso.test',
     mailFrom: `mfa@${D}`,
+    defaultLanguage: deps.defaultLanguage ?? 'en',
   });
 }
 
 for (const backend of BACKENDS) {
   describe(`invitation workflow (${backend.name})`, { skip: backend.skip }, () => {
+    test("each user's emails in their directory preferredLanguage, the manager's in the manager's; unknown or none: the default", async () => {
+      const storage = await backend.open();
+      const tenant = await startTestTenant({
+        tenant: {
+          domain: D,
+          users: [
+            { userPrincipalName: `chef@${D}`, displayName: 'Chef', mail: `chef@${D}`, preferredLanguage: 'nl-NL' },
+            { userPrincipalName: `de@${D}`, displayName: 'Jonas', mail: `de@${D}`, preferredLanguage: 'de-AT', managerId: `chef@${D}` },
+            { userPrincipalName: `fr@${D}`, displayName: 'Camille', mail: `fr@${D}`, preferredLanguage: 'fr-FR' },
+            { userPrincipalName: `nl@${D}`, displayName: 'Daan', mail: `nl@${D}`, preferredLanguage: 'nl' },
+            { userPrincipalName: `xx@${D}`, displayName: 'Xin', mail: `xx@${D}`, preferredLanguage: 'xx-YY' },
+            { userPrincipalName: `none@${D}`, displayName: 'Nobody', mail: `none@${D}`, preferredLanguage: null },
+            { userPrincipalName: `en@${D}`, displayName: 'Ann', mail: `en@${D}`, preferredLanguage: 'en-GB' },
+          ],
+        },
+      });
+      const sink = await new SmtpSink().start();
+      const clock = new ManualClock('2026-01-05T09:00:00.000Z');
+      const config = loadConfig({ env: {} });
+      const settings = Value.Default(mailConfig, { smtpHost: '127.0.0.1', smtpPort: sink.port, from: `mfa@${D}` }) as MailSettings;
+      const transport = new SmtpTransport(settings);
+      try {
+        const onboarding = new OnboardingService({ storage, config, clock, log, graph: tenant.graph });
+        const workflow = workflowFor({ storage, tenant, clock, settings: { ...config.invitations, escalateAfterReminders: 1 }, defaultLanguage: 'es' });
+        const sender = new OutboxSender({ db: storage.db, clock, log, settings, transport, onGiveUp: workflow.onEmailGivenUp });
+        await onboarding.upload(`UPN\n${['de', 'fr', 'nl', 'xx', 'none', 'en'].map((n) => `${n}@${D}`).join('\n')}\n`, { actor: 'test' });
+        await workflow.runOnce();
+        await sender.deliverDue();
+        const invitation = (name: string) => {
+          const [mail] = sink.to(`${name}@${D}`);
+          assert.ok(mail, `${name} got an invitation`);
+          return { subject: mail.subject, html: String(mail.parsed.html), text: mail.parsed.text ?? '' };
+        };
+        assert.match(invitation('de').subject, /^Handlungsbedarf: Richten Sie die Multi-Faktor-Authentifizierung/);
+        assert.match(invitation('de').html, /<html lang="de">[\s\S]*Guten Tag Jonas,/);
+        assert.match(invitation('fr').html, /<html lang="fr">[\s\S]*Bonjour Camille,/);
+        assert.match(invitation('nl').html, /<html lang="nl">[\s\S]*Beste Daan,/);
+        assert.match(invitation('xx').html, /<html lang="es">[\s\S]*Estimado\/a Xin:/, 'a language without a catalogue: the default');
+        assert.match(invitation('none').html, /<html lang="es">/, 'no preferredLanguage: the default');
+        assert.equal(invitation('en').subject, config.invitations.subjectInvitation);
+        const stored = Object.fromEntries(
+          (await storage.db.selectFrom('tracked_user').select(['upn', 'preferred_language']).execute()).map((u) => [u.upn.split('@')[0], u.preferred_language]),
+        );
+        assert.deepEqual(stored, { de: 'de-AT', fr: 'fr-FR', nl: 'nl', xx: 'xx-YY', none: null, en: 'en-GB' }, 'kept for the pages');
+
+        clock.advance(7 * DAY_MS);
+        await workflow.runOnce();
+        await sender.deliverDue();
+        const [reminder] = sink.to(`de@${D}`).slice(1);
+        assert.match(reminder!.subject, /^Erinnerung Nr\. 1:/);
+        const [escalation] = sink.to(`chef@${D}`);
+        assert.match(escalation!.subject, /^Actie van u gevraagd: Jonas heeft MFA nog niet ingesteld/, "the manager's language, not the employee's");
+        assert.match(String(escalation!.parsed.html), /<html lang="nl">[\s\S]*Beste Chef,/);
+      } finally {
+        await transport.close();
+        await sink.close();
+        await tenant.stop();
+        await storage.close();
+      }
+    });
+
+    test('a stored template version is what the next run sends (links intact whatever it says); after a roll back, the older text again', async () => {
+      const storage = await backend.open();
+      const tenant = await startTestTenant({
+        tenant: {
+          domain: D,
+          users: [
+            { userPrincipalName: `one@${D}`, displayName: 'One', mail: `one@${D}` },
+            { userPrincipalName: `two@${D}`, displayName: 'Two', mail: `two@${D}` },
+          ],
+        },
+      });
+      const sink = await new SmtpSink().start();
+      const clock = new ManualClock('2026-01-05T09:00:00.000Z');
+      const config = loadConfig({ env: {} });
+      const settings = Value.Default(mailConfig, { smtpHost: '127.0.0.1', smtpPort: sink.port, from: `mfa@${D}` }) as MailSettings;
+      const transport = new SmtpTransport(settings);
+      try {
+        const onboarding = new OnboardingService({ storage, config, clock, log, graph: tenant.graph });
+        const workflow = workflowFor({ storage, tenant, clock, settings: config.invitations });
+        const sender = new OutboxSender({ db: storage.db, clock, log, settings, transport, onGiveUp: workflow.onEmailGivenUp });
+        const save = (subject: string, body: string) =>
+          insertTemplateVersion(storage.db, {
+            kind: 'invitation',
+            language: 'en',
+            subject,
+            body,
+            comment: '',
+            created_by: 'test',
+            created_at: clock.now().toISOString(),
+          });
+        const first = await save('Hello {name}', 'Hi {name}, <a href="javascript:alert(1)">click</a>\n\n{button}');
+        await onboarding.upload(`UPN\none@${D}\n`, { actor: 'test' });
+        await workflow.runOnce();
+        await sender.deliverDue();
+        const [one] = sink.to(`one@${D}`);
+        assert.equal(one!.subject, 'Hello One');
+        const html = String(one!.parsed.html);
+        assert.match(html, /<p>Hi One, &lt;a href=&quot;javascript:alert\(1\)&quot;&gt;click&lt;\/a&gt;<\/p>/);
+        const oneRow = await storage.db.selectFrom('tracked_user').selectAll().where('upn_key', '=', `one@${D}`).executeTakeFirstOrThrow();
+        assert.ok(html.includes(`href="https://mfa.contoso.test/api/enrol?token=${linkTokenOf(oneRow)}"`));
+        assert.ok(html.includes(`/api/track-open?token=${linkTokenOf(oneRow)}`));
+
+        await save('Replaced {name}', 'Other text');
+        await save(first.subject, first.body); // what the roll back route stores
+        await onboarding.upload(`UPN\ntwo@${D}\n`, { actor: 'test' });
+        await workflow.runOnce();
+        await sender.deliverDue();
+        assert.equal(sink.to(`two@${D}`)[0]!.subject, 'Hello Two');
+      } finally {
+        await transport.close();
+        await sink.close();
+        await tenant.stop();
+        await storage.close();
+      }
+    });
+
     test('invites, reminds every 7 days, escalates once, goes Overdue; excludes disabled, guest and unknown users; activates registered ones', async () => {
       const storage = await backend.open();
       const tenant = await startTestTenant({
@@ -159,8 +286,8 @@ for (const backend of BACKENDS) {
           ['Manager Action Required: Ann <Sales> Has Not Completed MFA Setup', 'Manager Action Required: Late Manager Has Not Completed MFA Setup'],
           'each escalated once',
         );
-        assert.match(managerMail[0]!.parsed.text ?? '', /2 reminders have been sent/);
-        assert.match(managerMail[1]!.parsed.text ?? '', /3 reminders have been sent/);
+        assert.match(managerMail[0]!.parsed.text ?? '', /Reminders sent since: 2/);
+        assert.match(managerMail[1]!.parsed.text ?? '', /Reminders sent since: 3/);
         const late = await storage.db.selectFrom('tracked_user').selectAll().where('upn_key', '=', `late@${D}`).executeTakeFirstOrThrow();
         const lateEvents = await storage.db.selectFrom('user_event').select('type').where('tracked_user_id', '=', late.id).orderBy('id').execute();
         assert.deepEqual(

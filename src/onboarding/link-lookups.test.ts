@@ -25,8 +25,8 @@ for (const backend of BACKENDS) {
         const crossed = `${users[1]!.id}.${users[2]!.link_secret}`;
         const asked = [...users.map(linkTokenOf), linkTokenOf(users[7]!), unknownId, flipped, crossed, users[3]!.link_secret, 'short'];
         const answers = await Promise.all(asked.map((t) => service.linkHolder(t)));
-        for (const [i, u] of users.entries()) assert.deepEqual(answers[i], { upn: u.upn, in_group: 0 });
-        assert.deepEqual(answers[users.length], { upn: users[7]!.upn, in_group: 0 });
+        for (const [i, u] of users.entries()) assert.deepEqual(answers[i], { upn: u.upn, in_group: 0, preferred_language: null });
+        assert.deepEqual(answers[users.length], { upn: users[7]!.upn, in_group: 0, preferred_language: null });
         assert.deepEqual(answers.slice(users.length + 1), [undefined, undefined, undefined, undefined, undefined]);
       } finally {
         await storage.close();

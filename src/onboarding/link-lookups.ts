@@ -12,7 +12,7 @@ import * as q from './onboarding.queries.js';
 const MAX_BATCH = 200;
 
 /** What the enrol confirmation shows of a link's owner (the secret stays here). */
-export type LinkOwner = Pick<q.LinkHolder, 'upn' | 'in_group'>;
+export type LinkOwner = Pick<q.LinkHolder, 'upn' | 'in_group' | 'preferred_language'>;
 
 interface Waiter {
   link: LinkToken;
@@ -51,7 +51,12 @@ export class LinkLookups {
           const found = await q.findLinkHolders(this.storage.db, this.storage.dialect, batch);
           for (const id of batch) {
             const holder = found.get(id);
-            for (const w of all.get(id)!) w.resolve(holder && linkOpensFor(holder, w.link) ? { upn: holder.upn, in_group: holder.in_group } : undefined);
+            for (const w of all.get(id)!)
+              w.resolve(
+                holder && linkOpensFor(holder, w.link)
+                  ? { upn: holder.upn, in_group: holder.in_group, preferred_language: holder.preferred_language }
+                  : undefined,
+              );
           }
         } catch (err) {
           for (const id of batch) for (const w of all.get(id)!) w.reject(err);

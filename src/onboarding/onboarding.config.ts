@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { section, setting } from '../config/schema-kit.js';
+import { LANGUAGES } from './languages.js';
 
 /** Onboarding: campaigns, links and the pages users see. Mail and schedules are in their own sections. */
 export const onboardingConfig = section(
@@ -54,6 +55,12 @@ export const onboardingConfig = section(
       minLength: 32,
       description:
         "Key that signs the enrol page's form value (CSRF). Unset: a random key per process (forms older than a restart are refused and shown again).",
+    }),
+    defaultLanguage: setting.enumOf(LANGUAGES, {
+      default: 'en',
+      env: 'ONRAMP_ONBOARDING_DEFAULT_LANGUAGE',
+      description:
+        "Language of the emails and pages for users whose directory preferredLanguage is unset or has no catalogue (en, de, fr, es, nl); pages without a known user follow the browser's Accept-Language, then this.",
     }),
     branding: Type.Object(
       {

@@ -538,6 +538,52 @@ for (const backend of BACKENDS) {
       }
     });
 
+    test("pages in the link owner's stored language, else the browser's; the resend answer follows only the browser, whoever the address is", async () => {
+      const storage = await backend.open();
+      const { app, admin } = await harness(storage, { ONRAMP_ONBOARDING_DEFAULT_LANGUAGE: 'nl' });
+      try {
+        await uploadJson(app, admin, 'UPN\nada@example.com\nbob@example.com\n');
+        const ada = await byUpn(storage, 'ada@example.com');
+        await q.updateUser(
+          storage.db,
+          ada.id,
+          ada.version,
+          { in_group: 1, invite_status: USER_STATUS.Sent, preferred_language: 'de-AT' },
+          '2026-03-02T07:00:00.000Z',
+        );
+        const bob = await byUpn(storage, 'bob@example.com');
+        await q.updateUser(storage.db, bob.id, bob.version, { invite_status: USER_STATUS.Sent }, '2026-03-02T07:00:00.000Z');
+        const french = { ...HTML, 'accept-language': 'fr-CH, fr;q=0.9, en;q=0.5' };
+
+        const adaPage = await app.inject({ url: `/api/enrol?token=${linkTokenOf(ada)}`, headers: french });
+        assert.match(adaPage.body, /^<!doctype html><html lang="de">/, "the stored language wins over the browser's");
+        assert.match(adaPage.body, /<h1>Multi-Faktor-Authentifizierung einrichten<\/h1>/);
+        assert.match(adaPage.body, /<button type="submit">MFA jetzt einrichten<\/button>/);
+        const csrf = /name="csrf" value="([^"]+)"/.exec(adaPage.body)?.[1];
+        const enrolled = await app.inject({ method: 'POST', url: '/api/enrol', headers: french, payload: { token: linkTokenOf(ada), csrf } });
+        assert.match(enrolled.body, /<html lang="de">[\s\S]*<h1>Sie sind angemeldet<\/h1>/);
+        const bobPage = await app.inject({ url: `/api/enrol?token=${linkTokenOf(bob)}`, headers: french });
+        assert.match(bobPage.body, /<html lang="fr">[\s\S]*<h1>Configurer l’authentification multifacteur<\/h1>/, "no stored language: the browser's");
+        const bobDefault = await app.inject({ url: `/api/enrol?token=${linkTokenOf(bob)}`, headers: { ...HTML, 'accept-language': 'ja' } });
+        assert.match(bobDefault.body, /<html lang="nl">/, 'nothing supported: the configured default');
+
+        const form = await app.inject({ url: '/api/resend', headers: { ...HTML, 'accept-language': 'es-MX' } });
+        assert.match(form.body, /<html lang="es">[\s\S]*<label for="email">Correo electrónico profesional<\/label>/);
+        const known = await app.inject({ method: 'POST', url: '/api/resend', headers: french, payload: { email: 'ada@example.com' } });
+        const unknown = await app.inject({ method: 'POST', url: '/api/resend', headers: french, payload: { email: 'nobody@example.com' } });
+        assert.match(known.body, /<html lang="fr">[\s\S]*<h1>Demande reçue<\/h1>/, "the browser's language even for Ada, whose stored one is de");
+        assert.equal(known.body, unknown.body);
+        assert.equal(known.headers.vary, 'accept-language');
+        const notRecognised = await app.inject({ url: '/api/enrol?token=nope', headers: french });
+        assert.equal(notRecognised.statusCode, 404);
+        assert.match(notRecognised.body, /<html lang="fr">[\s\S]*Lien non reconnu/);
+        await app.onboarding.idle();
+      } finally {
+        await app.close();
+        await storage.close();
+      }
+    });
+
     test('track-open: always the 43-byte GIF with no-store; stamps the first open only', async () => {
       const storage = await backend.open();
       const { app, admin, clock } = await harness(storage);

@@ -1,11 +1,15 @@
 /**
  * The HTML pages users see from email links. Every value is escaped; the only style is one stylesheet
  * whose hash goes in the Content-Security-Policy, and there is no script at all (a configured timed
- * redirect is a meta refresh), so the CSP needs neither 'unsafe-inline' nor nonces.
+ * redirect is a meta refresh), so the CSP needs neither 'unsafe-inline' nor nonces. Texts come from
+ * the language's catalogue (./messages); the caller picks the language (languages.ts).
  */
 import { createHash } from 'node:crypto';
 import type { OnrampConfig } from '../onramp-config.js';
 import { escapeHtml } from '../lib/html.js';
+import { fill, fillHtml } from './email-templates.js';
+import type { Language } from './languages.js';
+import { CATALOGUES } from './messages/index.js';
 
 type Branding = OnrampConfig['onboarding']['branding'];
 
@@ -48,142 +52,123 @@ export class OnboardingPages {
     ].join('; ');
   }
 
-  /** Everything around a page's body, built once per title: only the body varies per request. */
+  /** Everything around a page's body, built once per language and title: only the body varies per request. */
   readonly #frames = new Map<string, readonly [string, string]>();
 
-  #layout(title: string, body: string, head = ''): string {
-    const key = `${title}\n${head}`;
+  #layout(language: Language, title: string, body: string, head = ''): string {
+    const key = `${language}\n${title}\n${head}`;
     let frame = this.#frames.get(key);
     if (!frame) {
-      const [before, after] = this.#frame(title, head).split(BODY_SLOT);
+      const [before, after] = this.#frame(language, title, head).split(BODY_SLOT);
       frame = [before!, after!];
       this.#frames.set(key, frame);
     }
     return frame[0] + body + frame[1];
   }
 
-  #frame(title: string, head: string): string {
+  #frame(language: Language, title: string, head: string): string {
     const b = this.#brand;
+    const text = CATALOGUES[language].pages;
     const logo = b.logoUrl ? `<img class="logo" src="${escapeHtml(b.logoUrl)}" alt="${escapeHtml(b.companyName)}">` : '';
     const support = b.supportAddress
-      ? `Need help? Contact ${escapeHtml(b.supportTeam)} at ${escapeHtml(b.supportAddress)}.`
-      : `Need help? Contact ${escapeHtml(b.supportTeam)}.`;
-    return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="referrer" content="no-referrer">${head}<title>${escapeHtml(title)} - ${escapeHtml(b.companyName)}</title><style>${this.#css}</style></head><body><main>${logo}<h1>${escapeHtml(title)}</h1>${BODY_SLOT}<footer>${support}</footer></main></body></html>`;
+      ? fillHtml(text.helpWithAddress, { team: escapeHtml(b.supportTeam), address: escapeHtml(b.supportAddress) })
+      : fillHtml(text.help, { team: escapeHtml(b.supportTeam) });
+    return `<!doctype html><html lang="${CATALOGUES[language].tag}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="referrer" content="no-referrer">${head}<title>${escapeHtml(title)} - ${escapeHtml(b.companyName)}</title><style>${this.#css}</style></head><body><main>${logo}<h1>${escapeHtml(title)}</h1>${BODY_SLOT}<footer>${support}</footer></main></body></html>`;
   }
 
-  notRecognised(): Page {
-    return {
-      status: 404,
-      html: this.#layout(
-        'Link not recognised',
-        '<p>This link is not valid or has been replaced by a newer one. Use the link in your most recent email, or request a new one.</p><p><a class="button" href="/api/resend">Get a new link</a></p>',
-      ),
-    };
+  /** A page of one paragraph and whatever follows it (a button, a form). */
+  #page(language: Language, status: number, page: { title: string; text: string }, after = '', values: Record<string, string> = {}, head = ''): Page {
+    return { status, html: this.#layout(language, page.title, `<p>${fillHtml(page.text, values)}</p>${after}`, head) };
+  }
+
+  notRecognised(language: Language): Page {
+    const text = CATALOGUES[language].pages.notRecognised;
+    return this.#page(language, 404, text, `<p><a class="button" href="/api/resend">${escapeHtml(text.button)}</a></p>`);
   }
 
   /**
    * The link of an email a newer invitation replaced (a reset upload, a resend). Shows no address: the
    * fresh link goes to the one on file, whoever presses the button.
    */
-  replaced(token: string, csrf: string): Page {
-    return {
-      status: 200,
-      html: this.#layout(
-        'This link has been replaced',
-        '<p>A newer invitation was sent after this one, so this link no longer works. Use the link in your most recent email, or get a fresh one: it is sent to the address this invitation went to.</p>' +
-          `<form method="post" action="/api/fresh-link"><input type="hidden" name="token" value="${escapeHtml(token)}"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}"><button type="submit">Email me a fresh link</button></form>`,
-      ),
-    };
+  replaced(language: Language, token: string, csrf: string): Page {
+    const text = CATALOGUES[language].pages.replaced;
+    return this.#page(language, 200, text, tokenForm('/api/fresh-link', token, csrf, text.button));
   }
 
-  /** The same bytes whatever the token was. */
-  freshLinkRequested(): Page {
-    return {
-      status: 200,
-      html: this.#layout(
-        'Request received',
-        '<p>If you still need to set up multi-factor authentication, a fresh link arrives by email shortly, at the address the invitation went to. Older links no longer work.</p>',
-      ),
-    };
+  /** The same bytes whatever the token was (the language is the browser's, never the link's). */
+  freshLinkRequested(language: Language): Page {
+    return this.#page(language, 200, CATALOGUES[language].pages.freshLinkRequested);
   }
 
-  confirm(upn: string, token: string, csrf: string): Page {
-    return {
-      status: 200,
-      html: this.#layout(
-        'Set up multi-factor authentication',
-        `<p>This sets up multi-factor authentication (MFA) for <strong>${escapeHtml(upn)}</strong>.</p>` +
-          '<ol class="steps"><li>Press the button: we prepare your account for MFA.</li><li>Then register the Authenticator app or your phone with Microsoft.</li></ol>' +
-          `<form method="post" action="/api/enrol"><input type="hidden" name="token" value="${escapeHtml(token)}"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}"><button type="submit">Set up MFA now</button></form>`,
-      ),
-    };
+  confirm(language: Language, upn: string, token: string, csrf: string): Page {
+    const text = CATALOGUES[language].pages.confirm;
+    return this.#page(
+      language,
+      200,
+      text,
+      `<ol class="steps">${text.steps.map((step) => `<li>${escapeHtml(step)}</li>`).join('')}</ol>` + tokenForm('/api/enrol', token, csrf, text.button),
+      { upn: `<strong>${escapeHtml(upn)}</strong>` },
+    );
   }
 
   /**
    * Step 1 done: the account is in the MFA group. Nothing is registered yet, so the page says the
    * next step is the user's, and waits for them unless a timed redirect is configured.
    */
-  enrolled(upn: string): Page {
+  enrolled(language: Language, upn: string): Page {
+    const text = CATALOGUES[language].pages.enrolled;
     const url = this.config.enrolRedirectUrl;
     const delay = this.config.redirectDelaySeconds;
     return {
       status: 200,
       html: this.#layout(
-        'You are enrolled',
-        `<p class="ok">&#10004; Step 1 of 2 done: <strong>${escapeHtml(upn)}</strong> is ready for multi-factor authentication.</p>` +
-          '<p>Step 2 of 2: register a method (the Microsoft Authenticator app or your phone). Until you do, MFA is not set up for your account.</p>' +
-          (delay > 0 ? `<p>You are taken there in ${delay} seconds.</p>` : '') +
-          `<p><a class="button" href="${escapeHtml(url)}">Continue to MFA setup</a></p>`,
+        language,
+        text.title,
+        `<p class="ok">&#10004; ${fillHtml(text.text, { upn: `<strong>${escapeHtml(upn)}</strong>` })}</p>` +
+          `<p>${escapeHtml(text.next)}</p>` +
+          (delay > 0 ? `<p>${escapeHtml(fill(text.redirect, { seconds: String(delay) }))}</p>` : '') +
+          `<p><a class="button" href="${escapeHtml(url)}">${escapeHtml(text.button)}</a></p>`,
         delay > 0 ? `<meta http-equiv="refresh" content="${delay};url=${escapeHtml(url)}">` : '',
       ),
     };
   }
 
-  alreadyRegistered(upn: string): Page {
-    const url = this.config.enrolRedirectUrl;
-    return {
-      status: 200,
-      html: this.#layout(
-        'Already registered',
-        `<p>This link has already been used: <strong>${escapeHtml(upn)}</strong> is enrolled. If you have not registered your methods yet, continue to MFA setup.</p><p><a class="button" href="${escapeHtml(url)}">Continue to MFA setup</a></p>`,
-      ),
-    };
+  alreadyRegistered(language: Language, upn: string): Page {
+    const pages = CATALOGUES[language].pages;
+    return this.#page(
+      language,
+      200,
+      pages.alreadyRegistered,
+      `<p><a class="button" href="${escapeHtml(this.config.enrolRedirectUrl)}">${escapeHtml(pages.enrolled.button)}</a></p>`,
+      { upn: `<strong>${escapeHtml(upn)}</strong>` },
+    );
   }
 
-  failed(token: string, csrf: string): Page {
-    return {
-      status: 503,
-      html: this.#layout(
-        'Please try again',
-        '<p>We could not finish enabling MFA for your account just now. Nothing is lost: please try again in a few minutes.</p>' +
-          `<form method="post" action="/api/enrol"><input type="hidden" name="token" value="${escapeHtml(token)}"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}"><button type="submit">Try again</button></form>`,
-      ),
-    };
+  failed(language: Language, token: string, csrf: string): Page {
+    const text = CATALOGUES[language].pages.failed;
+    return this.#page(language, 503, text, tokenForm('/api/enrol', token, csrf, text.button));
   }
 
-  resendForm(): Page {
-    return {
-      status: 200,
-      html: this.#layout(
-        'Get a new setup link',
-        '<p>Enter your work email address. If it is part of the MFA rollout, a new link is emailed to you shortly; older links stop working.</p>' +
-          '<form method="post" action="/api/resend"><label for="email">Work email</label><input type="email" id="email" name="email" required maxlength="320" autocomplete="email"><button type="submit">Send me a new link</button></form>',
-      ),
-    };
+  resendForm(language: Language): Page {
+    const text = CATALOGUES[language].pages.resendForm;
+    return this.#page(
+      language,
+      200,
+      text,
+      `<form method="post" action="/api/resend"><label for="email">${escapeHtml(text.label)}</label><input type="email" id="email" name="email" required maxlength="320" autocomplete="email"><button type="submit">${escapeHtml(text.button)}</button></form>`,
+    );
   }
 
-  /** The same bytes for every address, known or not. */
-  resendReceived(): Page {
-    return {
-      status: 200,
-      html: this.#layout(
-        'Request received',
-        '<p>If this address is part of the MFA rollout, a new setup link will arrive by email shortly. Older links no longer work.</p>',
-      ),
-    };
+  /** The same bytes for every address, known or not (the language is the browser's). */
+  resendReceived(language: Language): Page {
+    return this.#page(language, 200, CATALOGUES[language].pages.resendReceived);
   }
 
-  tooManyRequests(): Page {
-    return { status: 429, html: this.#layout('Too many requests', '<p>Please wait a while before asking again.</p>') };
+  tooManyRequests(language: Language): Page {
+    return this.#page(language, 429, CATALOGUES[language].pages.tooManyRequests);
   }
+}
+
+function tokenForm(action: string, token: string, csrf: string, label: string): string {
+  return `<form method="post" action="${action}"><input type="hidden" name="token" value="${escapeHtml(token)}"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}"><button type="submit">${escapeHtml(label)}</button></form>`;
 }

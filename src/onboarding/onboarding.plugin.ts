@@ -10,12 +10,14 @@ import { HOUR_MS } from '../lib/clock.js';
 import { OnboardingService, type EnrolOutcome, type UploadResult } from './onboarding.service.js';
 import type { GraphPort } from '../graph/graph-port.js';
 import { OnboardingPages, type Page } from './onboarding.pages.js';
+import { languageFromAcceptLanguage, languageOf } from './languages.js';
 import { clientNetworkKey } from '../lib/client-address.js';
 import { WindowRateLimiter } from '../lib/rate-limit.js';
 import type { LinkOwner } from './link-lookups.js';
 import { onboardingAdminRoutes, type AdminRoutesOptions } from './admin.routes.js';
+import { emailTemplateRoutes } from './email-templates.routes.js';
 import type { ReportService } from './reports.service.js';
-import { createReportService } from './invitations.scheduler.js';
+import { brandingFrom, createReportService } from './invitations.scheduler.js';
 import { decodeRoster } from './roster-csv.js';
 
 export interface OnboardingPluginOptions {
@@ -91,9 +93,16 @@ export async function onboardingRoutes(instance: FastifyInstance, options: Onboa
     return expected.length === given.length && timingSafeEqual(expected, given);
   };
 
+  const defaultLanguage = languageOf(config.defaultLanguage, 'en');
+  /** Pages that are about no known user, or must not tell whether they are (resend, fresh link), follow the browser. */
+  const browserLanguage = (req: FastifyRequest) => languageFromAcceptLanguage(req.headers['accept-language'], defaultLanguage);
+  /** A link's owner sees their directory language; one the run has not read yet, the browser's. */
+  const userLanguage = (req: FastifyRequest, stored: string | null) => languageOf(stored, browserLanguage(req));
+
   function sendPage(reply: FastifyReply, page: Page) {
     return reply
       .code(page.status)
+      .header('vary', 'accept-language')
       .header('content-type', 'text/html; charset=utf-8')
       .header('content-security-policy', pages.csp)
       .header('cache-control', 'no-store')
@@ -137,14 +146,14 @@ export async function onboardingRoutes(instance: FastifyInstance, options: Onboa
     switch (outcome.kind) {
       case 'unknown':
         // The link of an email a newer one replaced: offer a fresh link rather than a dead end.
-        if (await service.isReplacedLink(token)) return sendPage(reply, pages.replaced(token, csrfFor(token, FRESH_LINK_FORM)));
-        return sendPage(reply, pages.notRecognised());
+        if (await service.isReplacedLink(token)) return sendPage(reply, pages.replaced(browserLanguage(req), token, csrfFor(token, FRESH_LINK_FORM)));
+        return sendPage(reply, pages.notRecognised(browserLanguage(req)));
       case 'already-registered':
-        return sendPage(reply, pages.alreadyRegistered(outcome.upn));
+        return sendPage(reply, pages.alreadyRegistered(userLanguage(req, outcome.language), outcome.upn));
       case 'enrolled':
-        return sendPage(reply, pages.enrolled(outcome.upn));
+        return sendPage(reply, pages.enrolled(userLanguage(req, outcome.language), outcome.upn));
       case 'failed':
-        return sendPage(reply, pages.failed(token, csrfFor(token)));
+        return sendPage(reply, pages.failed(userLanguage(req, outcome.language), token, csrfFor(token)));
     }
   }
 
@@ -168,7 +177,7 @@ export async function onboardingRoutes(instance: FastifyInstance, options: Onboa
         confirm: { method: 'POST', url: '/api/enrol', token, csrf: csrfFor(token) },
       });
     }
-    return sendPage(reply, pages.confirm(user.upn, token, csrfFor(token)));
+    return sendPage(reply, pages.confirm(userLanguage(req, user.preferred_language), user.upn, token, csrfFor(token)));
   }
   app.get('/api/enrol', { logLevel: HOT_ROUTE_LOG_LEVEL, schema: { querystring: LinkQuery } }, enrolLink);
   app.get('/api/track-mfa-click', { logLevel: HOT_ROUTE_LOG_LEVEL, schema: { querystring: LinkQuery } }, enrolLink);
@@ -198,23 +207,23 @@ export async function onboardingRoutes(instance: FastifyInstance, options: Onboa
   // the token, and the work is queued with the resend form's, so neither tells whether it was one.
   app.post('/api/fresh-link', { bodyLimit: FORM_BODY_LIMIT, schema: { body: EnrolForm } }, async (req, reply) => {
     const { token, csrf = '' } = req.body;
-    if (!perIp.take(clientNetworkKey(req.ip)) || !perAddress.take(`link:${token}`)) return sendPage(reply, pages.tooManyRequests());
+    if (!perIp.take(clientNetworkKey(req.ip)) || !perAddress.take(`link:${token}`)) return sendPage(reply, pages.tooManyRequests(browserLanguage(req)));
     if (csrfValid(token, csrf, FRESH_LINK_FORM)) await service.queueFreshLink(token);
-    return sendPage(reply, pages.freshLinkRequested());
+    return sendPage(reply, pages.freshLinkRequested(browserLanguage(req)));
   });
 
-  app.get('/api/resend', async (_req, reply) => sendPage(reply, pages.resendForm()));
+  app.get('/api/resend', async (req, reply) => sendPage(reply, pages.resendForm(browserLanguage(req))));
 
   app.post('/api/resend', { bodyLimit: FORM_BODY_LIMIT, schema: { body: ResendForm } }, async (req, reply) => {
     const email = req.body.email.trim().toLowerCase();
     if (!perIp.take(clientNetworkKey(req.ip)) || !perAddress.take(email)) {
       if (wantsJson(req)) return reply.code(429).send(errorBody(reply, new OnrampError('ONRAMP_ERR_RATE_LIMITED')));
-      return sendPage(reply, pages.tooManyRequests());
+      return sendPage(reply, pages.tooManyRequests(browserLanguage(req)));
     }
     // Queued, not looked up: the answer's bytes and timing cannot depend on the address.
     service.queueResend(email);
     if (wantsJson(req)) return reply.header('cache-control', 'no-store').send({ message: 'Request received' });
-    return sendPage(reply, pages.resendReceived());
+    return sendPage(reply, pages.resendReceived(browserLanguage(req)));
   });
 
   if (options.adminGuard) {
@@ -332,6 +341,17 @@ export async function registerOnboarding(
   if (extra.admin && extra.adminGuard) {
     const actorOf = extra.actorOf ?? (() => 'admin');
     await app.register(onboardingAdminRoutes, { ctx, service, reports, adminGuard: extra.adminGuard, actorOf, ...extra.admin });
+    const inv = ctx.config.invitations;
+    await app.register(emailTemplateRoutes, {
+      ctx,
+      branding: brandingFrom(ctx.config),
+      subjects: { invitation: inv.subjectInvitation, reminder: inv.subjectReminder, escalation: inv.subjectEscalation },
+      publicUrl: ctx.config.server.publicUrl ?? '',
+      adminGuard: extra.adminGuard,
+      actorOf,
+      viewerGuard: extra.admin.viewerGuard,
+      audit: extra.admin.audit,
+    });
   }
   return service;
 }

@@ -345,15 +345,20 @@ export async function appendEvents(db: Db, events: readonly NewUserEvent[], dial
   }
 }
 
-export type LinkHolder = Pick<TrackedUserRow, 'upn' | 'in_group' | 'link_secret' | 'invite_status'>;
+export type LinkHolder = Pick<TrackedUserRow, 'upn' | 'in_group' | 'link_secret' | 'invite_status' | 'preferred_language'>;
 
 /** The owners of links, by record id, with their secrets for the caller to check; unknown ids are absent. */
 export async function findLinkHolders(db: Db, dialect: BulkDialect, ids: readonly number[]): Promise<Map<number, LinkHolder>> {
   // One bound value whatever the count, so the statement text is reused.
   const p = dialect.parameters();
-  const text = `select id, upn, in_group, link_secret, invite_status from tracked_user where ${dialect.inList('id', 'bigint', ids, p)}`;
+  const text = `select id, upn, in_group, link_secret, invite_status, preferred_language from tracked_user where ${dialect.inList('id', 'bigint', ids, p)}`;
   const rows = (await db.executeQuery<LinkHolder & { id: number }>(CompiledQuery.raw(text, p.values))).rows;
-  return new Map(rows.map((r) => [r.id, { upn: r.upn, in_group: r.in_group, link_secret: r.link_secret, invite_status: r.invite_status }]));
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      { upn: r.upn, in_group: r.in_group, link_secret: r.link_secret, invite_status: r.invite_status, preferred_language: r.preferred_language },
+    ]),
+  );
 }
 
 /** What the replaced-link check reads of a record (the previous secret stays here). */

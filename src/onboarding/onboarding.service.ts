@@ -54,11 +54,12 @@ export interface CampaignRunStatus {
   lastSummary: { finishedAt: string; summary: Record<string, number>; phasesMs: Record<string, number> } | null;
 }
 
+/** `language`: the user's stored directory language (BCP-47), which their pages are shown in. */
 export type EnrolOutcome =
   | { kind: 'unknown' }
-  | { kind: 'already-registered'; upn: string; inGroup: boolean }
-  | { kind: 'enrolled'; upn: string; alreadyInGroup: boolean }
-  | { kind: 'failed'; upn: string; reason: string };
+  | { kind: 'already-registered'; upn: string; language: string | null; inGroup: boolean }
+  | { kind: 'enrolled'; upn: string; language: string | null; alreadyInGroup: boolean }
+  | { kind: 'failed'; upn: string; language: string | null; reason: string };
 
 export interface UserPage {
   total: number;
@@ -378,17 +379,18 @@ export class OnboardingService {
   async enrol(token: unknown): Promise<EnrolOutcome> {
     const found = await this.userForToken(token);
     if (!found) return { kind: 'unknown' };
+    const language = found.preferred_language;
     const decision = decideEnrol(found);
-    if (decision.kind === 'already-registered') return { kind: 'already-registered', upn: found.upn, inGroup: found.in_group === 1 };
+    if (decision.kind === 'already-registered') return { kind: 'already-registered', upn: found.upn, language, inGroup: found.in_group === 1 };
     const clicked = await this.#apply(found, clickPatch(found, this.#now()), { type: USER_EVENT.Clicked, actor: ACTOR_USER, detail: {} });
     // Lost a race with another click on the same link: that one does the work.
-    if (!clicked) return { kind: 'already-registered', upn: found.upn, inGroup: found.in_group === 1 };
-    if (decision.kind === 'record-click-only') return { kind: 'enrolled', upn: found.upn, alreadyInGroup: true };
+    if (!clicked) return { kind: 'already-registered', upn: found.upn, language, inGroup: found.in_group === 1 };
+    if (decision.kind === 'record-click-only') return { kind: 'enrolled', upn: found.upn, language, alreadyInGroup: true };
 
     const { failure, objectId } = await this.#addToGroup(clicked);
     if (failure !== undefined) {
       await this.#apply(clicked, groupAddFailedPatch(failure), { type: USER_EVENT.GroupAddFailed, actor: ACTOR_USER, detail: { reason: failure } });
-      return { kind: 'failed', upn: found.upn, reason: failure };
+      return { kind: 'failed', upn: found.upn, language, reason: failure };
     }
     const fresh = (await q.findById(this.#deps.storage.db, clicked.id)) ?? clicked;
     await this.#apply(
@@ -396,7 +398,7 @@ export class OnboardingService {
       { ...addedToGroupPatch(fresh, this.#now()), object_id: objectId },
       { type: USER_EVENT.AddedToGroup, actor: ACTOR_USER, detail: {} },
     );
-    return { kind: 'enrolled', upn: found.upn, alreadyInGroup: false };
+    return { kind: 'enrolled', upn: found.upn, language, alreadyInGroup: false };
   }
 
   /** Adds the user to the campaign's MFA group, resolving their object id first if the workflow has not yet. */

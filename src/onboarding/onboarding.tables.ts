@@ -19,6 +19,24 @@ export interface OnboardingTables {
    * One row per user per campaign: the seed's 24 tracking-list columns plus bookkeeping.
    * `upn` is kept as first given; `upn_key` (lower-case) makes the user unique per campaign.
    */
+  /**
+   * An admin's version of a campaign email (migration 0020): the latest per kind and language is the
+   * one sent; a roll back adds a copy of an older one. No row for a kind and language: the catalogue.
+   */
+  email_template_version: {
+    id: Generated<number>;
+    /** invitation | reminder | escalation */
+    kind: string;
+    /** One of LANGUAGES. */
+    language: string;
+    subject: string;
+    /** The editable format of email-templates.ts. */
+    body: string;
+    comment: string;
+    created_by: string;
+    created_at: string;
+  };
+
   tracked_user: {
     id: Generated<number>;
     campaign_id: number;
@@ -43,6 +61,8 @@ export interface OnboardingTables {
     link_secret: string;
     /** The secret before the last new cycle: its link offers a fresh one (migration 0011). */
     previous_link_secret: Generated<string | null>;
+    /** The directory's `preferredLanguage` (BCP-47) at the last run: the language of the user's pages (migration 0020). */
+    preferred_language: Generated<string | null>;
     correlation_id: string;
     notes: string | null;
     display_name: string | null;

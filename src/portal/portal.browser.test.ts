@@ -25,7 +25,8 @@ import { oidcConfig, signInWithMicrosoft } from '../../test/support/portal-sign-
 import { axeViolations } from '../../test/support/axe.js';
 import { linkTokenOf } from '../onboarding/onboarding.domain.js';
 import { OnboardingPages } from '../onboarding/onboarding.pages.js';
-import { DEFAULT_SUBJECTS, escalationEmail, userEmail } from '../onboarding/email-templates.js';
+import { DEFAULT_SUBJECTS, emailTexts, escalationEmail, userEmail } from '../onboarding/email-templates.js';
+import { LANGUAGES } from '../onboarding/languages.js';
 import { brandingFrom } from '../onboarding/invitations.scheduler.js';
 import { ReportService } from '../onboarding/reports.service.js';
 
@@ -396,19 +397,45 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     const config = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json' } });
     const pages = new OnboardingPages(config.onboarding);
     // The check catches what it is there for: the timed redirect an admin may still configure is flagged.
-    await page.setContent(new OnboardingPages({ ...config.onboarding, redirectDelaySeconds: 5 }).enrolled('ann@contoso.com').html);
+    await page.setContent(new OnboardingPages({ ...config.onboarding, redirectDelaySeconds: 5 }).enrolled('en', 'ann@contoso.com').html);
     assert.match((await axeViolations(page)).join('\n'), /^meta-refresh \(critical\)/m);
+    // Leaving the document cancels its pending refresh, which would otherwise navigate in the middle of a later check.
+    await page.goto('about:blank');
     for (const [name, html] of [
-      ['enrolled', pages.enrolled('ann@contoso.com').html],
-      ['already registered', pages.alreadyRegistered('ann@contoso.com').html],
+      ['enrolled', pages.enrolled('en', 'ann@contoso.com').html],
+      ['already registered', pages.alreadyRegistered('en', 'ann@contoso.com').html],
     ] as const) {
       await page.setContent(html);
       await check(name);
     }
+    // Every other language's pages: the same structure, their own texts and lang attribute.
+    for (const language of LANGUAGES.filter((l) => l !== 'en')) {
+      for (const [name, html] of [
+        ['confirm', pages.confirm(language, 'ann@contoso.com', 'token', 'csrf').html],
+        ['enrolled', pages.enrolled(language, 'ann@contoso.com').html],
+        ['already registered', pages.alreadyRegistered(language, 'ann@contoso.com').html],
+        ['failed', pages.failed(language, 'token', 'csrf').html],
+        ['not recognised', pages.notRecognised(language).html],
+        ['replaced', pages.replaced(language, 'token', 'csrf').html],
+        ['resend form', pages.resendForm(language).html],
+        ['resend received', pages.resendReceived(language).html],
+      ] as const) {
+        assert.match(html, new RegExp(`<html lang="${language}">`));
+        await page.setContent(html);
+        await check(`${name} (${language})`);
+      }
+    }
 
     // The emails: held to WCAG, not to the best practices of pages (landmarks make no sense in a message).
     const branding = brandingFrom(config);
-    const mail = { displayName: 'Ann Ames', upn: 'ann@contoso.com', token: linkTokenOf(user), publicUrl: base, branding, subjects: DEFAULT_SUBJECTS };
+    const mail = {
+      displayName: 'Ann Ames',
+      upn: 'ann@contoso.com',
+      token: linkTokenOf(user),
+      publicUrl: base,
+      branding,
+      texts: emailTexts('en', { subjects: DEFAULT_SUBJECTS }),
+    };
     const reports = new ReportService({
       db: storage.db,
       dialect: storage.dialect,
@@ -418,6 +445,28 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
       branding,
       instanceId: 'a11y',
     });
+    for (const language of LANGUAGES.filter((l) => l !== 'en')) {
+      const texts = emailTexts(language);
+      for (const [name, html] of [
+        ['invitation email', userEmail({ ...mail, texts }).html],
+        ['reminder email', userEmail({ ...mail, texts, reminderNumber: 2 }).html],
+        [
+          'escalation email',
+          escalationEmail({
+            managerName: 'Bea Boss',
+            managerUpn: 'bea@contoso.com',
+            employee: { displayName: 'Ann Ames', upn: 'ann@contoso.com', department: 'Sales', jobTitle: null },
+            remindersSent: 3,
+            inviteSentDate: null,
+            branding,
+            texts,
+          }).html,
+        ],
+      ] as const) {
+        await page.setContent(html);
+        await check(`${name} (${language})`, { bestPractices: false });
+      }
+    }
     for (const [name, html] of [
       ['invitation email', userEmail(mail).html],
       ['reminder email', userEmail({ ...mail, reminderNumber: 2 }).html],
@@ -430,7 +479,7 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
           remindersSent: 3,
           inviteSentDate: '2026-03-01T00:00:00.000Z',
           branding,
-          subjects: DEFAULT_SUBJECTS,
+          texts: emailTexts('en', { subjects: DEFAULT_SUBJECTS }),
         }).html,
       ],
       ['report email', reports.renderEmail(await reports.summary()).html],

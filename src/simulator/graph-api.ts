@@ -158,7 +158,7 @@ function parseSelect(raw: string | null, allowed: Set<string>, fallback: string[
 
 function project(user: SimUser, select: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const key of select) out[key] = key === 'preferredLanguage' ? 'en-US' : ((user as unknown as Record<string, unknown>)[key] ?? null);
+  for (const key of select) out[key] = (user as unknown as Record<string, unknown>)[key] ?? null;
   return out;
 }
 

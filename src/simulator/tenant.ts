@@ -33,6 +33,8 @@ export interface SimUser {
   companyName: string | null;
   employeeId: string | null;
   interests: string[];
+  /** BCP-47 tag (`de-DE`), or null when the directory has none. */
+  preferredLanguage: string | null;
   /** Registered authentication methods (password is implicit for members and not listed). */
   methods: AuthMethodKind[];
   /** App roles of onramp's portal app assigned to this user ('Onramp.Admin', 'Onramp.Viewer'). */
@@ -200,6 +202,18 @@ const OFFICES = [
   { city: 'Lagos', state: 'Lagos', country: 'Nigeria', postalCode: '101241', street: '12 Adeola Odeku Street', phone: '+234 1 277 0' },
   { city: 'Sydney', state: 'NSW', country: 'Australia', postalCode: '2000', street: '200 George Street', phone: '+61 2 5550 0' },
 ];
+/**
+ * A few generated users read their mail in another language: every 50 users, five of them, one of each
+ * (de-AT shows a region onramp maps to its language). Picked by position, not by the random stream, so
+ * every other generated value stays what it was.
+ */
+const OTHER_LANGUAGES = new Map([
+  [7, 'de-DE'],
+  [17, 'fr-FR'],
+  [27, 'es-ES'],
+  [37, 'nl-NL'],
+  [47, 'de-AT'],
+]);
 const INTERESTS = ['cycling', 'chess', 'photography', 'running', 'cooking', 'music', 'hiking', 'reading'];
 
 export interface GenerateOptions {
@@ -316,6 +330,7 @@ export class Tenant {
         companyName: guest ? 'Partner Ltd' : 'Contoso',
         employeeId: guest ? null : String(100000 + i),
         interests: random() < 0.3 ? [pick(INTERESTS), pick(INTERESTS)].filter((v, k, a) => a.indexOf(v) === k) : [],
+        preferredLanguage: OTHER_LANGUAGES.get(i % 50) ?? 'en-US',
         methods: guest ? [] : methods,
         appRoles: i === 0 ? ['Onramp.Admin'] : i === 1 ? ['Onramp.Viewer'] : [],
       });
@@ -569,6 +584,7 @@ function sharedMailboxUser(upn: string, id: string): SimUser {
     companyName: null,
     employeeId: null,
     interests: [],
+    preferredLanguage: 'en-US',
     methods: [],
     appRoles: [],
   };

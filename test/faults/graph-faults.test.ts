@@ -33,6 +33,7 @@ function workflowFor(storage: TestStorage, tenant: TestTenant, env: Record<strin
     branding: { companyName: 'Contoso', supportTeam: 'IT', supportEmail: `it@${D}`, primaryColor: '#0078d4' },
     publicUrl: 'https://mfa.contoso.test',
     mailFrom: `mfa@${D}`,
+    defaultLanguage: 'en',
   });
 }
 

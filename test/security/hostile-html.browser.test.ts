@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../support/browser.js';
-import { DEFAULT_SUBJECTS, escalationEmail, userEmail, type Branding } from '../../src/onboarding/email-templates.js';
+import { DEFAULT_SUBJECTS, emailTexts, escalationEmail, userEmail, type Branding } from '../../src/onboarding/email-templates.js';
 import { sanitiseSignatureHtml } from '../../src/signatures/sanitise.js';
 
 const PAYLOADS = [
@@ -71,7 +71,7 @@ test('emails built from hostile names and branding run no script', async () => {
       token: 'tok',
       publicUrl: 'https://mfa.contoso.test/',
       branding,
-      subjects: DEFAULT_SUBJECTS,
+      texts: emailTexts('en', { subjects: DEFAULT_SUBJECTS }),
     });
     assert.equal(await runsScript(invitation.html), false, `invitation: ${payload}`);
     const escalation = escalationEmail({
@@ -81,7 +81,7 @@ test('emails built from hostile names and branding run no script', async () => {
       remindersSent: 3,
       inviteSentDate: '2026-03-02T08:00:00.000Z',
       branding,
-      subjects: DEFAULT_SUBJECTS,
+      texts: emailTexts('en', { subjects: DEFAULT_SUBJECTS }),
     });
     assert.equal(await runsScript(escalation.html), false, `escalation: ${payload}`);
   }

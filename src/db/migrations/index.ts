@@ -20,6 +20,7 @@ import { branding } from './0014_branding.js';
 import { fleetIndexes } from './0015_fleet_indexes.js';
 import { deviceCertificates } from './0016_device_certificates.js';
 import { userCounts } from './0017_user_counts.js';
+import { localisedOnboarding } from './0020_localised_onboarding.js';
 
 /**
  * A migration written once for both engines. It receives the engine's capabilities for the few DDL
@@ -54,6 +55,7 @@ export const MIGRATIONS: readonly PortableMigration[] = [
   fleetIndexes,
   deviceCertificates,
   userCounts,
+  localisedOnboarding,
 ];
 
 class PortableProvider implements MigrationProvider {
