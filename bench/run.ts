@@ -29,6 +29,7 @@ import { signaturePushScenario } from './scenarios/signature-push.js';
 import { trackingScenario } from './scenarios/tracking.js';
 import { metricsScenario } from './scenarios/metrics.js';
 import { uploadScenario } from './scenarios/upload.js';
+import { brandingScenario } from './scenarios/branding.js';
 import { makePki, ROOT } from './support.js';
 import { startBenchTenant } from './tenant.js';
 
@@ -57,6 +58,7 @@ const SCENARIOS: Array<[string, Scenario]> = [
   ['8 signature rendering', signatureRenderingScenario],
   ['9 signature push', signaturePushScenario],
   ['10 metrics', metricsScenario],
+  ['11 device manifest', brandingScenario],
 ];
 
 /**
