@@ -3,8 +3,8 @@
  * next to the bare mTLS route; and 10,000 agents' idle syncs (If-None-Match with the version they
  * have, answered 304): the server process's CPU time per 1,000 syncs (utime + stime from /proc, every
  * thread), < 1 s. The idle pass is measured twice: with every device new to the manifest cache (what
- * an hourly sync meets, the cache keeping manifests for a minute: a full plan each, signature set
- * rendered) and with the cache warm. All devices use the bench certificate (one user, 10,000 host
+ * an hourly sync meets in production, where the cache keeps manifests for a minute: a full plan each,
+ * signature set rendered; this is the figure) and again with the cache warm (the note). All devices use the bench certificate (one user, 10,000 host
  * names): issuing and handshaking 10,000 certificates would measure TLS, which bench/tls-handshakes.ts
  * reports on its own; connections are kept alive, so no handshake is counted here.
  */
@@ -77,7 +77,13 @@ export async function brandingScenario(ctx: ScenarioContext): Promise<Figure[]> 
   // The quick run (part of the test suite) only checks the scenario works.
   const AGENTS = ctx.sizes.quick ? 300 : 10_000;
   const out: Figure[] = [];
-  const server = await startOnrampServer({ workDir: ctx.workDir, name: 'branding', pki: ctx.pki, env: ctx.tenant.graphEnv });
+  // Planned manifests kept for 10 minutes (default 1): the warm pass must find what the cold pass planned on a loaded machine.
+  const server = await startOnrampServer({
+    workDir: ctx.workDir,
+    name: 'branding',
+    pki: ctx.pki,
+    env: { ...ctx.tenant.graphEnv, ONRAMP_BRANDING_MANIFEST_CACHE_MS: '600000' },
+  });
   try {
     await seed(server);
     const base = `https://127.0.0.1:${server.devicePort}/api/manifest?upn=${encodeURIComponent(upn)}`;
@@ -128,23 +134,11 @@ export async function brandingScenario(ctx: ScenarioContext): Promise<Figure[]> 
           throw new Error(`idle sync: status counts ${JSON.stringify(r.statusCounts)}`);
         return { cpu: (cpu * 1000) / AGENTS, wall };
       };
-      const cold: number[] = [];
-      const warm: number[] = [];
-      for (let i = 0; i < ctx.sizes.repeats; i++) {
-        cold.push((await pass(`AGENT${i}`)).cpu);
-        warm.push((await pass(`AGENT${i}`)).cpu);
-      }
-      out.push(
-        figure(
-          SCENARIO,
-          idle,
-          's',
-          cold,
-          IDLE_CPU,
-          null,
-          `cache warm (the same devices again within a minute): ${warm.map((w) => w.toFixed(3)).join(', ')} s per 1,000`,
-        ),
-      );
+      // One pass each: a pass is already 10,000 requests, and CPU time summed over it varies little.
+      const cold = await pass('AGENT');
+      const warm = await pass('AGENT');
+      const note = `cache warm (the same devices again within a minute): ${warm.cpu.toFixed(3)} s per 1,000; wall time per pass ${cold.wall.toFixed(1)} s cold, ${warm.wall.toFixed(1)} s warm`;
+      out.push(figure(SCENARIO, idle, 's', [cold.cpu], IDLE_CPU, null, note));
     } catch (err) {
       out.push(broken(SCENARIO, idle, 's', IDLE_CPU, err));
     }
