@@ -30,6 +30,7 @@ import { trackingScenario } from './scenarios/tracking.js';
 import { metricsScenario } from './scenarios/metrics.js';
 import { outboxScenario } from './scenarios/outbox.js';
 import { uploadScenario } from './scenarios/upload.js';
+import { brandingScenario } from './scenarios/branding.js';
 import { makePki, ROOT } from './support.js';
 import { startBenchTenant } from './tenant.js';
 
@@ -59,6 +60,7 @@ const SCENARIOS: Array<[string, Scenario]> = [
   ['9 signature push', signaturePushScenario],
   ['10 metrics', metricsScenario],
   ['11 outbox delivery', outboxScenario],
+  ['12 device manifest', brandingScenario],
 ];
 
 /**

@@ -1,5 +1,7 @@
 import { lazy, type ReactNode, Suspense } from 'react';
 import { Reports } from '../onboarding/Reports.tsx';
+import { BrandingAssignments } from '../branding/Assignments.tsx';
+import { BrandingFiles } from '../branding/Files.tsx';
 import { Assets } from '../signatures/Assets.tsx';
 import { Deployment } from '../signatures/Deployment.tsx';
 import { Rules } from '../signatures/Rules.tsx';
@@ -56,6 +58,8 @@ export const ROUTES: Route[] = [
   { path: '/signatures/variables', label: 'Signature variables', render: (a) => <Variables isAdmin={a.isAdmin} /> },
   { path: '/signatures/assets', label: 'Signature images', render: (a) => <Assets isAdmin={a.isAdmin} /> },
   { path: '/signatures/deployment', label: 'Signature deployment', render: (a) => <Deployment isAdmin={a.isAdmin} /> },
+  { path: '/branding/files', label: 'Branding files', render: (a) => <BrandingFiles isAdmin={a.isAdmin} /> },
+  { path: '/branding/assignments', label: 'Branding assignments', render: (a) => <BrandingAssignments isAdmin={a.isAdmin} /> },
   { path: '/audit', label: 'Audit log', render: () => <AuditLog /> },
   { path: '/settings', label: 'Settings', render: () => <Settings /> },
   { path: '/mailbox', label: 'Mailbox (demo)', allowed: (a) => a.isAdmin && a.mailbox, render: () => <Mailbox /> },
