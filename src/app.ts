@@ -24,6 +24,7 @@ import type { SignaturePlanner } from './signatures/model.js';
 import { registerAddin } from './addin/addin.plugin.js';
 import { registerBranding, type BrandingFeature } from './branding/branding.plugin.js';
 import { deviceBrandingRoutes } from './branding/device.routes.js';
+import { registerFleetDevices } from './fleet/devices.routes.js';
 
 /** Told of requests refused before routing, which no hook sees (the device gateway audits them). */
 type UnroutedListener = (req: FastifyRequest, status: number, code: string) => void;
@@ -83,6 +84,7 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
     admin: { viewerGuard: requireRole('viewer'), audit: recordAudit },
   });
   await app.register(deviceReportRoutes, { ctx, guard: requireRole('viewer') });
+  await registerFleetDevices(app, ctx, { viewerGuard: requireRole('viewer'), audit: recordAudit });
   const signatures = ctx.config.signatures;
   const photos = createPhotoSource(ctx);
   const signatureFeature = await registerSignatureAdmin(app, ctx, {

@@ -16,6 +16,7 @@ export const ERROR_CATALOGUE = {
   ONRAMP_ERR_CSV_UNREADABLE: { status: 400, message: 'The CSV cannot be read (nothing was stored): line %s: %s' },
   ONRAMP_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests; try again later' },
   ONRAMP_ERR_TRACKED_USER_NOT_FOUND: { status: 404, message: 'No tracked user %s in this campaign' },
+  ONRAMP_ERR_DEVICE_NOT_FOUND: { status: 404, message: 'No device %s has sent a beacon for user %s' },
   ONRAMP_ERR_UNAUTHENTICATED: { status: 401, message: 'Sign in, or send a valid API token as Authorization: Bearer' },
   ONRAMP_ERR_FORBIDDEN: { status: 403, message: 'This needs the %s role' },
   ONRAMP_ERR_CSRF: { status: 403, message: 'Missing or wrong x-csrf-token header; reload the portal and try again' },

@@ -14,7 +14,7 @@ const SRC = resolve('src');
 const LAYERS: ReadonlyArray<readonly string[]> = [
   ['lib', 'config', 'pki', 'errors.ts'],
   ['db', 'http', 'graph', 'observability'],
-  ['auth', 'mail', 'onboarding', 'directory', 'devices', 'gateway', 'signatures', 'addin', 'branding', 'portal', 'simulator'],
+  ['auth', 'mail', 'onboarding', 'directory', 'devices', 'gateway', 'signatures', 'addin', 'branding', 'portal', 'simulator', 'fleet'],
   ['app.ts', 'main.ts', 'cli.ts', 'demo.ts', 'onramp-config.ts', 'context.ts'],
 ];
 const FEATURES = new Set(LAYERS[2]);
@@ -31,6 +31,8 @@ const FEATURE_DEPENDENCIES: Record<string, readonly string[]> = {
   // The manifest carries the user's signature set (the planner) and is planned from directory facts;
   // assignments share the rules' criteria checks (directory/criteria.ts).
   branding: ['signatures', 'directory'],
+  // The fleet view is a read side: devices' list (device-list.ts) joined with what branding served each device.
+  fleet: ['devices', 'branding'],
 };
 
 /** The contract every feature is built from: types only, erased at build, so no runtime arrow runs up. */

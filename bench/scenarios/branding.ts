@@ -17,7 +17,7 @@ import type { ScenarioContext } from './context.js';
 
 const THROUGHPUT: Target = { op: '>=', value: 5_000 };
 const IDLE_CPU: Target = { op: '<=', value: 1 };
-const SCENARIO = '11 device manifest';
+const SCENARIO = '12 device manifest';
 
 /** CPU seconds the process has used, all threads (Linux /proc; clock ticks of 1/100 s). */
 function cpuSeconds(pid: number): number {

@@ -60,14 +60,3 @@ export async function packageDistribution(db: Kysely<Database>): Promise<Record<
   }
   return out;
 }
-
-export type DeviceFilter = 'all' | 'notSeen' | 'notRebooted' | 'pendingReboot' | 'nonCompliant';
-
-export async function listDevices(db: Kysely<Database>, filter: DeviceFilter, seenBefore: string, bootBefore: string, limit: number) {
-  let q = db.selectFrom('device_state').selectAll();
-  if (filter === 'notSeen') q = q.where('last_seen_at', '<', seenBefore);
-  if (filter === 'notRebooted') q = q.where('system_boot_time', '<', bootBefore);
-  if (filter === 'pendingReboot') q = q.where('pending_reboot', '=', 1);
-  if (filter === 'nonCompliant') q = q.where('compliant', '=', 0);
-  return q.orderBy('hostname').orderBy('upn').limit(limit).execute();
-}

@@ -4,27 +4,11 @@ import { Type } from '@sinclair/typebox';
 import type { OnrampContext } from '../context.js';
 import { DAY_MS } from '../lib/clock.js';
 import { DeviceSummaryAnswer, LoginsAnswer, PackagesAnswer } from './reports.schemas.js';
-import { deviceSummary, listDevices, loginsPerDay, packageDistribution, type DeviceFilter } from './reports.queries.js';
-import { csvCell } from '../lib/csv.js';
-import { PACKAGE_COLUMNS } from './packages.js';
+import { deviceSummary, loginsPerDay, packageDistribution } from './reports.queries.js';
 
 // Query strings stay strings (the listeners do not coerce types): whole numbers as digit strings.
 const Count = Type.String({ pattern: '^[1-9][0-9]{0,4}$' });
 const Windows = Type.Object({ staleDays: Type.Optional(Count), bootDays: Type.Optional(Count) }, { additionalProperties: false });
-
-const CSV_COLUMNS = [
-  'hostname',
-  'upn',
-  'operating_system',
-  'device_model',
-  'last_seen_at',
-  'first_seen_at',
-  'last_logon_time',
-  'system_boot_time',
-  'pending_reboot',
-  'compliant',
-  ...PACKAGE_COLUMNS,
-] as const;
 
 /** Device telemetry reports on the public listener's admin API (viewer role). */
 export async function deviceReportRoutes(parent: FastifyInstance, opts: { ctx: OnrampContext; guard: preHandlerAsyncHookHandler }): Promise<void> {
@@ -74,38 +58,5 @@ export async function deviceReportRoutes(parent: FastifyInstance, opts: { ctx: O
     '/api/devices/reports/packages',
     { schema: { tags: ['devices'], summary: 'Devices per version of each deployed package', response: { 200: PackagesAnswer } } },
     async () => ({ packages: await packageDistribution(ctx.storage.db) }),
-  );
-
-  app.get(
-    '/api/devices/export.csv',
-    {
-      schema: {
-        tags: ['devices'],
-        summary: 'CSV of the devices a filter selects (formulas neutralised)',
-        // For the OpenAPI document only (plain JSON Schema keeps the reply untyped): the text is sent as it is.
-        response: { 200: { content: { 'text/csv': { schema: { type: 'string' } } } } },
-        querystring: Type.Composite(
-          [
-            Windows,
-            Type.Object({
-              filter: Type.Optional(Type.Union(['all', 'notSeen', 'notRebooted', 'pendingReboot', 'nonCompliant'].map((f) => Type.Literal(f)))),
-              limit: Type.Optional(Count),
-            }),
-          ],
-          { additionalProperties: false },
-        ),
-      },
-    },
-    async (req, reply) => {
-      const c = cutoffs(req.query);
-      const filter = (req.query.filter ?? 'all') as DeviceFilter;
-      const rows = await listDevices(ctx.storage.db, filter, c.seenBefore, c.bootBefore, Math.min(Number(req.query.limit ?? 100_000), 100_000));
-      const lines = [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((k) => csvCell(r[k] as string | number | null)).join(','))];
-      const name = `devices-${filter}-${ctx.clock.now().toISOString().slice(0, 10)}.csv`;
-      return reply
-        .header('content-type', 'text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="${name}"`)
-        .send(lines.join('\r\n') + '\r\n');
-    },
   );
 }

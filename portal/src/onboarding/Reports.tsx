@@ -5,6 +5,7 @@ import { LIVE_REFRESH_MS, useApi } from '../api/use-api.ts';
 import { isValidAddress } from '../../../src/onboarding/roster-csv.ts';
 import { STATUS_TEXT, STATUSES } from './statuses.ts';
 import { plural } from '../shell/words.ts';
+import { DayLineChart } from '../shell/charts.tsx';
 
 const SERIES: Array<{ key: keyof Omit<DayActivity, 'day'>; label: string; className: string }> = [
   { key: 'invites', label: 'Sent', className: 's-invited' },
@@ -426,121 +427,14 @@ function SendReport({ filters }: { filters: ReportFilters }) {
 /** The chart's time ranges, in days of activity (the API takes 1-366). */
 const RANGES = [7, 30, 90, 365] as const;
 
-/** "2026-03-04" → "4 Mar" (UTC, as the days are). */
-function shortDay(day: string): string {
-  return new Date(`${day}T00:00:00Z`).toLocaleDateString(undefined, { day: 'numeric', month: 'short', timeZone: 'UTC' });
-}
-
-/** Up to `count` evenly spaced values from 0 to max, whole numbers, max included. */
-function ticks(max: number, count = 4): number[] {
-  const step = Math.max(1, Math.ceil(max / count));
-  const out: number[] = [];
-  for (let v = 0; v < max; v += step) out.push(v);
-  out.push(max);
-  return out;
-}
-
-/**
- * Plain SVG line chart of the four milestones per day: labelled axes, a tooltip per point (its SVG
- * title), and the same figures as a table for screen readers and anyone who wants the numbers.
- */
+/** The four milestones per day, drawn by the portal's one line chart. */
 function ActivityChart({ days }: { days: DayActivity[] }) {
-  const series = SERIES.map((s) => ({ ...s, values: days.map((d) => d[s.key]) }));
-  const max = Math.max(1, ...series.flatMap((s) => s.values));
-  const W = 720,
-    H = 260,
-    left = 48,
-    right = 16,
-    top = 16,
-    bottom = 48;
-  const x = (i: number) => left + (i * (W - left - right)) / Math.max(1, days.length - 1);
-  const y = (v: number) => H - bottom - (v * (H - top - bottom)) / max;
-  const first = days[0]?.day ?? '';
-  const last = days[days.length - 1]?.day ?? '';
-  // About six day labels whatever the range.
-  const dayStep = Math.max(1, Math.ceil(days.length / 6));
   return (
-    <figure className="chart">
-      <svg
-        viewBox={`0 0 ${W} ${H}`}
-        role="img"
-        aria-label={`Sent, opened, clicked and active per day from ${first} to ${last}; the figures are in the table below`}
-      >
-        {ticks(max).map((v) => (
-          <g key={`y${v}`}>
-            <line x1={left} y1={y(v)} x2={W - right} y2={y(v)} className="grid" />
-            <text x={left - 6} y={y(v) + 4} textAnchor="end" className="tick">
-              {v}
-            </text>
-          </g>
-        ))}
-        {days.map((d, i) =>
-          i % dayStep === 0 || i === days.length - 1 ? (
-            <text key={`x${d.day}`} x={x(i)} y={H - bottom + 16} textAnchor="middle" className="tick">
-              {shortDay(d.day)}
-            </text>
-          ) : null,
-        )}
-        <line x1={left} y1={H - bottom} x2={W - right} y2={H - bottom} className="axis" />
-        <line x1={left} y1={top} x2={left} y2={H - bottom} className="axis" />
-        <text x={(left + W - right) / 2} y={H - 8} textAnchor="middle" className="axis-title">
-          Day (UTC)
-        </text>
-        <text x={12} y={(top + H - bottom) / 2} textAnchor="middle" transform={`rotate(-90 12 ${(top + H - bottom) / 2})`} className="axis-title">
-          Users
-        </text>
-        {series.map((s) => (
-          <g key={s.key}>
-            <polyline className={`series ${s.className}`} points={s.values.map((v, i) => `${x(i)},${y(v)}`).join(' ')} />
-            {s.values.map((v, i) => (
-              <circle key={days[i]!.day} cx={x(i)} cy={y(v)} r={days.length > 90 ? 2 : 3.5} className={`point ${s.className}`}>
-                <title>
-                  {days[i]!.day}: {s.label} {v}
-                </title>
-              </circle>
-            ))}
-          </g>
-        ))}
-      </svg>
-      <figcaption className="legend">
-        {series.map((s) => (
-          <span key={s.key}>
-            <span className={`swatch ${s.className}`} aria-hidden="true" /> {s.label} ({s.values.reduce((a, b) => a + b, 0).toLocaleString()})
-          </span>
-        ))}
-      </figcaption>
-      <details className="chart-data">
-        <summary>The figures as a table</summary>
-        <div className="table-wrap">
-          <table className="data compact">
-            <caption>
-              Users per day, {first} to {last} (UTC)
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Day</th>
-                {SERIES.map((s) => (
-                  <th key={s.key} scope="col" className="num">
-                    {s.label}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {days.map((d) => (
-                <tr key={d.day}>
-                  <th scope="row">{d.day}</th>
-                  {SERIES.map((s) => (
-                    <td key={s.key} className="num">
-                      {d[s.key].toLocaleString()}
-                    </td>
-                  ))}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      </details>
-    </figure>
+    <DayLineChart
+      days={days.map((d) => d.day)}
+      series={SERIES.map((s) => ({ key: s.key, label: s.label, className: s.className, values: days.map((d) => d[s.key]) }))}
+      unit="Users"
+      caption="Users per day"
+    />
   );
 }

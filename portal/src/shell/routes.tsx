@@ -13,6 +13,9 @@ import { AuditLog } from './AuditLog.tsx';
 import { Settings } from './Settings.tsx';
 import { Mailbox } from './Mailbox.tsx';
 import { NotFound } from './NotFound.tsx';
+import { Devices } from '../fleet/Devices.tsx';
+import { DevicePage } from '../fleet/DevicePage.tsx';
+import { DeviceCharts } from '../fleet/DeviceCharts.tsx';
 
 /** What a screen may depend on: the caller's role and what this instance offers. */
 export interface Access {
@@ -60,6 +63,13 @@ export const ROUTES: Route[] = [
   { path: '/signatures/deployment', label: 'Signature deployment', render: (a) => <Deployment isAdmin={a.isAdmin} /> },
   { path: '/branding/files', label: 'Branding files', render: (a) => <BrandingFiles isAdmin={a.isAdmin} /> },
   { path: '/branding/assignments', label: 'Branding assignments', render: (a) => <BrandingAssignments isAdmin={a.isAdmin} /> },
+  { path: '/fleet/devices', label: 'Devices', render: () => <Devices /> },
+  {
+    path: /^\/fleet\/devices\/([^/]+)\/([^/]+)$/,
+    title: 'Device',
+    render: (_a, [hostname, upn]) => <DevicePage key={`${hostname}/${upn}`} hostname={decodeURIComponent(hostname!)} upn={decodeURIComponent(upn!)} />,
+  },
+  { path: '/fleet/charts', label: 'Device charts', render: () => <DeviceCharts /> },
   { path: '/audit', label: 'Audit log', render: () => <AuditLog /> },
   { path: '/settings', label: 'Settings', render: () => <Settings /> },
   { path: '/mailbox', label: 'Mailbox (demo)', allowed: (a) => a.isAdmin && a.mailbox, render: () => <Mailbox /> },

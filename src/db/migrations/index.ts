@@ -17,6 +17,7 @@ import { replacedLinks } from './0011_replaced_links.js';
 import { pausedBatches } from './0012_paused_batches.js';
 import { addinSignatureState } from './0013_addin_signature_state.js';
 import { branding } from './0014_branding.js';
+import { fleetIndexes } from './0015_fleet_indexes.js';
 
 /**
  * A migration written once for both engines. It receives the engine's capabilities for the few DDL
@@ -48,6 +49,7 @@ export const MIGRATIONS: readonly PortableMigration[] = [
   pausedBatches,
   addinSignatureState,
   branding,
+  fleetIndexes,
 ];
 
 class PortableProvider implements MigrationProvider {
