@@ -199,7 +199,7 @@ try {
   await page.locator('#run-title .status.run-done').waitFor({ timeout: 30_000 });
   await page.getByLabel('Mailbox', { exact: true }).fill(person.mail!);
   await page.getByRole('button', { name: 'Show' }).click();
-  await page.getByText('up to date', { exact: true }).waitFor();
+  await page.getByRole('table', { name: 'Signature state per place' }).getByText('up to date', { exact: true }).waitFor();
   await page.screenshot({ path: `${OUT}/signature-deployment.png`, fullPage: true });
 } finally {
   await browser.close();

@@ -22,6 +22,7 @@ import { createPhotoSource, registerSignatureDeployment } from './signatures/dep
 import { deviceSignatureRoutes } from './signatures/device-signatures.routes.js';
 import type { SignaturePlanner } from './signatures/model.js';
 import { registerAddin } from './addin/addin.plugin.js';
+import { registerPeople } from './fleet/people.routes.js';
 import { registerBranding, type BrandingFeature } from './branding/branding.plugin.js';
 import { deviceBrandingRoutes } from './branding/device.routes.js';
 import { registerFleetDevices } from './fleet/devices.routes.js';
@@ -95,7 +96,7 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
     actorOf: (req) => req.principal?.subject ?? 'admin',
     audit: recordAudit,
   });
-  await registerSignatureDeployment(app, ctx, {
+  const signatureDeployment = await registerSignatureDeployment(app, ctx, {
     planner: signatureFeature.planner,
     photos,
     onSignaturesChanged: (listener) => signatureFeature.store.onChange(listener),
@@ -114,6 +115,12 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
     adminGuard: requireRole('admin'),
     actorOf: (req) => req.principal?.subject ?? 'admin',
     audit: recordAudit,
+  });
+  await registerPeople(app, ctx, {
+    state: signatureDeployment.state,
+    planner: signatureFeature.planner,
+    viewerGuard: requireRole('viewer'),
+    isAdmin: (req) => req.principal?.role === 'admin',
   });
   return app;
 }

@@ -16,6 +16,7 @@ import { authConfig } from './auth/auth.config.js';
 import { portalConfig } from './portal/portal.config.js';
 import { graphConfig } from './graph/graph.config.js';
 import { telemetryConfig } from './observability/observability.config.js';
+import { fleetConfig } from './fleet/people.config.js';
 
 /**
  * The whole configuration. Each feature owns its section (`<feature>/<name>.config.ts`); they are put
@@ -42,6 +43,7 @@ export const configSchema = Type.Object(
     reports: reportsConfig,
     graph: graphConfig,
     telemetry: telemetryConfig,
+    fleet: fleetConfig,
   },
   { additionalProperties: false },
 );

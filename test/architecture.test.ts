@@ -31,8 +31,11 @@ const FEATURE_DEPENDENCIES: Record<string, readonly string[]> = {
   // The manifest carries the user's signature set (the planner) and is planned from directory facts;
   // assignments share the rules' criteria checks (directory/criteria.ts).
   branding: ['signatures', 'directory'],
-  // The fleet view is a read side: devices' list (device-list.ts) joined with what branding served each device.
-  fleet: ['devices', 'branding'],
+  // The fleet view is a read side: it joins what each feature exports for reading (devices' list and a
+  // user's devices, what branding served each device, the gateway's audit and certificates, the
+  // signatures' deployment state, the add-in's reports, the onboarding funnel, the directory copy),
+  // never their SQL.
+  fleet: ['devices', 'signatures', 'addin', 'onboarding', 'gateway', 'directory', 'branding'],
 };
 
 /** The contract every feature is built from: types only, erased at build, so no runtime arrow runs up. */

@@ -113,6 +113,28 @@ export async function listBeaconHistory(db: Kysely<Database>, hostname: string, 
 }
 
 /** The signature versions each of a user's devices last reported (signew/sigreply/sigweb), newest first. */
+/** A user's devices, latest first (the fleet's person page). */
+export async function devicesOfUser(db: Kysely<Database>, upn: string) {
+  return db
+    .selectFrom('device_state')
+    .select([
+      'hostname',
+      'operating_system',
+      'device_model',
+      'first_seen_at',
+      'last_seen_at',
+      'last_logon_time',
+      'system_boot_time',
+      'pending_reboot',
+      'compliant',
+      'location',
+    ])
+    .where('upn', '=', upn.toLowerCase())
+    .orderBy('last_seen_at', 'desc')
+    .limit(100)
+    .execute();
+}
+
 export async function signatureVersionsOf(db: Kysely<Database>, upn: string) {
   return db
     .selectFrom('device_state')

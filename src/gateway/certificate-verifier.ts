@@ -19,6 +19,11 @@ export interface CertificateIdentity {
   upn: string | null;
   dnsNames: string[];
   subject: string;
+  issuer: string;
+  serialNumber: string;
+  /** The leaf's own validity, ISO-8601 (the verdict's notBefore/notAfter span the whole chain). */
+  notBefore: string;
+  notAfter: string;
   /** SHA-1 of the leaf, upper-case hex. */
   thumbprint: string;
   issuerThumbprint: string;
@@ -245,6 +250,10 @@ function identityOf(leaf: X509Certificate, issuerThumbprint: string): Certificat
     upn: upn === '' ? null : upn,
     dnsNames: names.filter((n) => n.type === 'dns').map((n) => n.value),
     subject: parsed.subject,
+    issuer: parsed.issuer,
+    serialNumber: parsed.serialNumber,
+    notBefore: parsed.notBefore.toISOString(),
+    notAfter: parsed.notAfter.toISOString(),
     thumbprint: thumbprintOf(leaf),
     issuerThumbprint,
   };

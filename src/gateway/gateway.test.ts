@@ -1,6 +1,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -271,6 +272,30 @@ describe('device gateway over real mTLS', () => {
     assert.equal(refused.status, 401);
     assert.ok(rows.some((r) => r.code === 'ONRAMP_ERR_IDENTITY_MISMATCH' && r.status === 403));
     assert.ok(rows.some((r) => r.code === 'ONRAMP_ERR_BAD_REQUEST' && r.status === 400 && r.route === '/api/beacon%' && r.ip === '127.0.0.1'));
+    // The refusal in words, as the device was answered.
+    assert.ok(rows.some((r) => r.thumbprint === null && /^Client certificate rejected: .*revoked/.test(r.reason ?? '')));
+    assert.match(refused.reason ?? '', /^Client certificate rejected: /);
+    assert.equal(ok.reason, null);
+  });
+
+  test('the certificates it verified are kept once each, with subject, issuer, serial and validity, in the audit batches', async () => {
+    const db = main.storage.db;
+    const cert = new X509Certificate(clients.alice!.certPem);
+    // Audited by the previous test (its app is closed, so everything is written): several calls, one row.
+    const rows = await db.selectFrom('device_certificate').selectAll().where('thumbprint', '=', clients.alice!.thumbprint).execute();
+    assert.equal(rows.length, 1);
+    const row = rows[0]!;
+    assert.equal(row.upn, 'alice@contoso.com');
+    assert.equal(row.serial_number.toLowerCase(), cert.serialNumber.toLowerCase());
+    assert.equal(row.not_after, new Date(cert.validTo).toISOString());
+    assert.equal(row.not_before, new Date(cert.validFrom).toISOString());
+    assert.match(row.subject, /alice/i);
+    assert.match(row.issuer, /CN=/);
+    assert.equal(row.last_ip, '127.0.0.1');
+    assert.ok(row.first_seen_at <= row.last_seen_at);
+    // A refused certificate is not one the gateway verified.
+    const revoked = await db.selectFrom('device_certificate').select('thumbprint').where('thumbprint', '=', clients.revoked!.thumbprint).execute();
+    assert.deepEqual(revoked, []);
   });
 });
 

@@ -41,6 +41,8 @@ export interface GatewayMaterial {
 
 const EXEMPT_PATHS = new Set(['/healthz', '/readyz']);
 const FORWARDED_CACHE_SIZE = 10_000;
+/** A refusal's words kept in the audit (the catalogue messages are short; a validation one may quote input). */
+const MAX_REASON_LENGTH = 300;
 
 interface CachedVerdict {
   generation: number;
@@ -204,28 +206,33 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
     if (claimed === '' || claimed !== identity.upn) throw new OnrampError('ONRAMP_ERR_IDENTITY_MISMATCH');
   });
 
-  const refusals = new WeakMap<FastifyRequest, string>();
+  const refusals = new WeakMap<FastifyRequest, { code: string; reason: string }>();
   app.addHook('onError', async (req, _reply, error) => {
-    refusals.set(req, toOnrampError(error, ctx.config.server.bodyLimitBytes).code);
+    const refused = toOnrampError(error, ctx.config.server.bodyLimitBytes);
+    refusals.set(req, { code: refused.code, reason: refused.message.slice(0, MAX_REASON_LENGTH) });
   });
 
   // Recorded in onSend, not onResponse: the record is buffered before the client sees the answer, so
   // a shutdown that follows the last response still writes it.
   app.addHook('onSend', async (req, reply, payload) => {
-    const code = refusals.get(req);
-    if (code) ctx.metrics?.gatewayRefused(code);
-    audit.record({
-      at: ctx.clock.now().toISOString(),
-      upn: req.deviceIdentity?.upn ?? null,
-      thumbprint: req.deviceIdentity?.thumbprint ?? null,
-      ip: req.deviceClientIp,
-      method: req.method,
-      route: req.routeOptions.url ?? redactUrl(req.url.split('?')[0]!),
-      status: reply.statusCode,
-      duration_ms: Math.round(reply.elapsedTime * 100) / 100,
-      request_id: String(req.id),
-      code: code ?? null,
-    });
+    const refused = refusals.get(req);
+    if (refused) ctx.metrics?.gatewayRefused(refused.code);
+    audit.record(
+      {
+        at: ctx.clock.now().toISOString(),
+        upn: req.deviceIdentity?.upn ?? null,
+        thumbprint: req.deviceIdentity?.thumbprint ?? null,
+        ip: req.deviceClientIp,
+        method: req.method,
+        route: req.routeOptions.url ?? redactUrl(req.url.split('?')[0]!),
+        status: reply.statusCode,
+        duration_ms: Math.round(reply.elapsedTime * 100) / 100,
+        request_id: String(req.id),
+        code: refused?.code ?? null,
+        reason: refused?.reason ?? null,
+      },
+      req.deviceIdentity,
+    );
     return payload;
   });
 
@@ -247,6 +254,7 @@ export function installDeviceGateway(app: FastifyInstance, ctx: OnrampContext, m
       duration_ms: 0,
       request_id: String(req.id),
       code,
+      reason: null,
     });
   };
   return { verifier, audit, recordUnrouted };

@@ -71,6 +71,17 @@ export async function activityPerDay(db: Kysely<Database>, filter: ReportFilter,
   return new Map(rows.map((r) => [r.day, Number(r.n)]));
 }
 
+/** How many users had the given date stamped before `beforeIso` (where a cumulative series starts). */
+export async function stampedBefore(db: Kysely<Database>, filter: ReportFilter, kind: ActivityKind, beforeIso: string): Promise<number> {
+  const column = ACTIVITY_COLUMNS[kind];
+  const row = await db
+    .selectFrom('tracked_user')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where((eb) => eb.and([scope(eb, filter), eb(column, '<', beforeIso)]))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 export type AttentionKind = 'noClick' | 'clickedNotActive' | 'escalated' | 'overdue' | 'unreachable' | 'error';
 
 function attention(eb: Eb, kind: AttentionKind, noClickBeforeIso: string): Expression<SqlBool> {

@@ -155,15 +155,18 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
 
     await page.getByRole('link', { name: 'Reports' }).click();
     await page.getByText('Tracked users').waitFor();
-    // The chart: labelled axes, a tooltip per point, a range to pick, and its figures as a table.
-    assert.deepEqual(await page.locator('.chart .axis-title').allTextContents(), ['Day (UTC)', 'Users']);
-    assert.equal(await page.locator('.chart circle.point').count(), 4 * 30);
-    assert.match((await page.locator('.chart circle.point title').first().textContent()) ?? '', /^\d{4}-\d{2}-\d{2}: Sent \d+$/);
+    // The activity chart (the first; the funnel follows): labelled axes, a tooltip per point, a range to pick, and its figures as a table.
+    const activity = page.locator('figure.chart').first();
+    assert.deepEqual(await activity.locator('.axis-title').allTextContents(), ['Day (UTC)', 'Users']);
+    assert.equal(await activity.locator('circle.point').count(), 4 * 30);
+    assert.match((await activity.locator('circle.point title').first().textContent()) ?? '', /^\d{4}-\d{2}-\d{2}: Sent \d+$/);
     await page.getByLabel('Range').selectOption('7');
-    await page.waitForFunction(() => document.querySelectorAll('.chart circle.point').length === 4 * 7);
-    await page.locator('.chart-data summary').click();
-    assert.equal(await page.locator('.chart-data tbody tr').count(), 7);
-    assert.match(await page.locator('.chart-data thead').innerText(), /Day\s+Sent\s+Opened\s+Clicked\s+Active/);
+    await page.waitForFunction(() => document.querySelector('figure.chart')?.querySelectorAll('circle.point').length === 4 * 7);
+    await activity.locator('.chart-data summary').click();
+    assert.equal(await activity.locator('.chart-data tbody tr').count(), 7);
+    assert.match(await activity.locator('.chart-data thead').innerText(), /Day\s+Sent\s+Opened\s+Clicked\s+Active/);
+    // The funnel over the same days: running totals of three steps.
+    await page.waitForFunction(() => document.querySelectorAll('figure.chart')[1]?.querySelectorAll('circle.point').length === 3 * 7);
     // A batch paused from its row, then resumed.
     await page.getByRole('button', { name: 'Pause batch wave-1' }).click();
     await page.getByRole('button', { name: 'Resume batch wave-1' }).waitFor();
@@ -346,7 +349,7 @@ describe('portal in the browser', { skip: BUILT ? false : 'portal not built: run
     ] as const) {
       await page.goto(`${base}/${hash}`);
       await page.getByRole('heading', { name: heading, exact: true }).waitFor();
-      if (hash === '#/reports') await page.locator('.chart-data summary').click();
+      if (hash === '#/reports') for (const summary of await page.locator('.chart-data summary').all()) await summary.click();
       await check(hash);
     }
     // The upload screen with a preview and a result, manual entry with its check.

@@ -423,10 +423,12 @@ describe('signature screens in the browser', { skip: BUILT ? false : 'portal not
     assert.ok(stored, 'the simulator holds a web signature for the rule’s user');
     assert.match(stored.html, new RegExp(user.displayName));
 
+    // The mailbox's signatures are shown on the fleet's mailbox page, the one screen for them.
     await page.getByLabel('Mailbox', { exact: true }).fill(user.mail!);
     await page.getByRole('button', { name: 'Show' }).click();
-    await page.getByText('up to date', { exact: true }).waitFor();
-    assert.match(await page.locator('#mailbox-state-title ~ .table-wrap').innerText(), /Contoso standard/);
+    await page.getByRole('heading', { name: `Signatures of ${user.mail!}` }).waitFor();
+    await page.getByRole('table', { name: 'Signature state per place' }).getByText('up to date', { exact: true }).waitFor();
+    assert.match(await page.locator('#mailbox-title ~ .signature-state .table-wrap').first().innerText(), /Contoso standard/);
     assert.deepEqual(await accessibilityViolations(page), []);
   });
 

@@ -6,6 +6,7 @@ import { isValidAddress } from '../../../src/onboarding/roster-csv.ts';
 import { STATUS_TEXT, STATUSES } from './statuses.ts';
 import { plural } from '../shell/words.ts';
 import { DayLineChart } from '../shell/charts.tsx';
+import type { FunnelAnswer } from '../../../src/fleet/people.schemas.ts';
 
 const SERIES: Array<{ key: keyof Omit<DayActivity, 'day'>; label: string; className: string }> = [
   { key: 'invites', label: 'Sent', className: 's-invited' },
@@ -176,6 +177,11 @@ export function Reports({ isAdmin }: { isAdmin: boolean }) {
             </label>
           </div>
           <ActivityChart days={report.activity} />
+          <h2>Funnel over time</h2>
+          <p className="muted small">
+            Users invited, opened and enrolled by the end of each day: the whole campaign, over the same days; the filters above do not apply.
+          </p>
+          <FunnelChart days={days} />
           <h2>Needs attention</h2>
           <div className="attention">
             {ATTENTION.map(({ key, label }) => {
@@ -435,6 +441,33 @@ function ActivityChart({ days }: { days: DayActivity[] }) {
       series={SERIES.map((s) => ({ key: s.key, label: s.label, className: s.className, values: days.map((d) => d[s.key]) }))}
       unit="Users"
       caption="Users per day"
+    />
+  );
+}
+
+const FUNNEL = [
+  { key: 'invited', label: 'Invited', className: 's-invited' },
+  { key: 'opened', label: 'Opened', className: 's-opened' },
+  { key: 'enrolled', label: 'Enrolled', className: 's-activated' },
+] as const;
+
+/** Running totals per day (from the fleet's read of the campaign), drawn by the same line chart. */
+function FunnelChart({ days }: { days: number }) {
+  const { data, error } = useApi<FunnelAnswer>(`/api/fleet/onboarding/funnel${query({ days })}`, { refreshMs: LIVE_REFRESH_MS });
+  if (error)
+    return (
+      <p role="alert" className="error">
+        {error}
+      </p>
+    );
+  if (!data) return null;
+  return (
+    <DayLineChart
+      days={data.days.map((d) => d.day)}
+      series={FUNNEL.map((s) => ({ ...s, values: data.days.map((d) => d[s.key]) }))}
+      unit="Users"
+      caption="Users invited, opened and enrolled by each day"
+      legendTotals={false}
     />
   );
 }

@@ -4,6 +4,7 @@ import { api, ApiError, query } from '../api/client.ts';
 import { LIVE_REFRESH_MS, useApi } from '../api/use-api.ts';
 import { STATUSES } from './statuses.ts';
 import { actorText, eventSentence } from './timeline.ts';
+import { PersonFleet } from '../fleet/Person.tsx';
 
 const COLUMNS: Array<{ key: string; label: string; sort?: string }> = [
   { key: 'upn', label: 'User', sort: 'upn_key' },
@@ -303,6 +304,7 @@ export function UserPage({ id, isAdmin }: { id: string; isAdmin: boolean }) {
               </li>
             ))}
           </ol>
+          <PersonFleet upn={data.user.upn} />
         </>
       )}
     </section>

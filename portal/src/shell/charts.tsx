@@ -28,7 +28,20 @@ export interface DaySeries {
 }
 
 /** Series per UTC day as lines, with a legend (each series' total) and the table. */
-export function DayLineChart({ days, series, unit, caption }: { days: string[]; series: DaySeries[]; unit: string; caption: string }) {
+export function DayLineChart({
+  days,
+  series,
+  unit,
+  caption,
+  legendTotals = true,
+}: {
+  days: string[];
+  series: DaySeries[];
+  unit: string;
+  caption: string;
+  /** The legend sums each series (daily counts); off for running totals, whose sum means nothing. */
+  legendTotals?: boolean;
+}) {
   const max = Math.max(1, ...series.flatMap((s) => s.values));
   const W = 720,
     H = 260,
@@ -86,7 +99,8 @@ export function DayLineChart({ days, series, unit, caption }: { days: string[]; 
       <figcaption className="legend">
         {series.map((s) => (
           <span key={s.key}>
-            <span className={`swatch ${s.className}`} aria-hidden="true" /> {s.label} ({s.values.reduce((a, b) => a + b, 0).toLocaleString()})
+            <span className={`swatch ${s.className}`} aria-hidden="true" /> {s.label}
+            {legendTotals && ` (${s.values.reduce((a, b) => a + b, 0).toLocaleString()})`}
           </span>
         ))}
       </figcaption>

@@ -16,6 +16,10 @@ import { NotFound } from './NotFound.tsx';
 import { Devices } from '../fleet/Devices.tsx';
 import { DevicePage } from '../fleet/DevicePage.tsx';
 import { DeviceCharts } from '../fleet/DeviceCharts.tsx';
+import { Certificates } from '../fleet/Certificates.tsx';
+import { DeviceAudit } from '../fleet/DeviceAudit.tsx';
+import { MailboxSignatures, MailboxStates } from '../fleet/MailboxState.tsx';
+import { PersonPage } from '../fleet/Person.tsx';
 
 /** What a screen may depend on: the caller's role and what this instance offers. */
 export interface Access {
@@ -37,6 +41,15 @@ export interface Route {
 }
 
 const adminOnly = (a: Access) => a.isAdmin;
+
+/** A path part as typed or linked; a malformed escape is taken as it is (the API then says it is no address). */
+function decoded(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
 
 /** The template editor brings CodeMirror: loaded when first opened, so the other screens start without it. */
 const TemplateEditor = lazy(() => import('../signatures/TemplateEditor.tsx').then((m) => ({ default: m.TemplateEditor })));
@@ -70,6 +83,11 @@ export const ROUTES: Route[] = [
     render: (_a, [hostname, upn]) => <DevicePage key={`${hostname}/${upn}`} hostname={decodeURIComponent(hostname!)} upn={decodeURIComponent(upn!)} />,
   },
   { path: '/fleet/charts', label: 'Device charts', render: () => <DeviceCharts /> },
+  { path: '/fleet/mailboxes', label: 'Signatures per mailbox', render: () => <MailboxStates /> },
+  { path: /^\/fleet\/mailboxes\/([^/?]+)$/, title: 'Mailbox signatures', render: (_a, [m]) => <MailboxSignatures key={m} mailbox={decoded(m!)} /> },
+  { path: /^\/people\/([^/?]+)$/, title: 'Person', render: (_a, [upn]) => <PersonPage key={upn} upn={decoded(upn!)} /> },
+  { path: '/fleet/device-calls', label: 'Device calls', render: () => <DeviceAudit /> },
+  { path: '/fleet/certificates', label: 'Certificates', render: () => <Certificates /> },
   { path: '/audit', label: 'Audit log', render: () => <AuditLog /> },
   { path: '/settings', label: 'Settings', render: () => <Settings /> },
   { path: '/mailbox', label: 'Mailbox (demo)', allowed: (a) => a.isAdmin && a.mailbox, render: () => <Mailbox /> },

@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react';
 import { api } from '../api/client.ts';
 import { useApi } from '../api/use-api.ts';
-import { type DeploymentRun, type DeploymentStatus, type MailboxOutcomePage, type MailboxState, PATHS, type RoamingState } from './api.ts';
+import { type DeploymentRun, type DeploymentStatus, type MailboxOutcomePage, PATHS, type RoamingState } from './api.ts';
+import { mailboxPath } from '../fleet/MailboxState.tsx';
 import { Alert, Status, utc } from './shared.tsx';
 
 const POLL_ACTIVE_MS = 1000;
@@ -64,12 +65,12 @@ function RunProgress({ run }: { run: DeploymentRun }) {
   );
 }
 
-/** Expected signatures (what the rules decide now) beside what was deployed where. */
+/**
+ * Finding a mailbox's signatures: they are shown on the fleet's mailbox page (expected now against
+ * Exchange, devices and the add-in, with the reasons), the one screen for them.
+ */
 function MailboxLookup() {
   const [mailbox, setMailbox] = useState('');
-  const [asked, setAsked] = useState<string | null>(null);
-  const { data, error } = useApi<MailboxState>(asked);
-  const exchange = data?.exchange ?? null;
   return (
     <section className="card" aria-labelledby="mailbox-state-title">
       <h2 id="mailbox-state-title">A mailbox's signatures</h2>
@@ -77,7 +78,7 @@ function MailboxLookup() {
         className="filters"
         onSubmit={(e) => {
           e.preventDefault();
-          if (mailbox.trim()) setAsked(PATHS.mailboxState(mailbox.trim()));
+          if (mailbox.trim()) window.location.hash = mailboxPath(mailbox.trim());
         }}
       >
         <label>
@@ -86,71 +87,9 @@ function MailboxLookup() {
         </label>
         <button type="submit">Show</button>
       </form>
-      <Alert text={error} />
-      {data && (
-        <>
-          <h3>Expected now</h3>
-          {data.expected && data.expected.signatures.length > 0 ? (
-            <div className="table-wrap">
-              <table className="data compact">
-                <thead>
-                  <tr>
-                    <th scope="col">Signature</th>
-                    <th scope="col">Template version</th>
-                    <th scope="col">Default for</th>
-                    <th scope="col">Hash</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.expected.signatures.map((s) => (
-                    <tr key={s.name}>
-                      <td>{s.name}</td>
-                      <td>
-                        <a href={`#/signatures/templates/${s.templateId}`}>version {s.templateVersion}</a>
-                      </td>
-                      <td>{s.defaultFor.length > 0 ? s.defaultFor.join(', ') : 'offered only'}</td>
-                      <td>
-                        <code className="hash">{s.hash.slice(0, 12)}</code>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          ) : (
-            <p className="muted">No rule gives this mailbox a signature.</p>
-          )}
-          <h3>Deployed</h3>
-          <dl className="facts">
-            <dt>Exchange (web)</dt>
-            <dd>
-              {exchange ? (
-                <>
-                  <span className={`status ${exchange.upToDate ? 'st-Active' : 'st-Error'}`}>{exchange.upToDate ? 'up to date' : 'not up to date'}</span>{' '}
-                  {exchange.result}
-                  {exchange.reason ? `: ${exchange.reason}` : ''}, {utc(exchange.pushedAt ?? exchange.attemptedAt)}
-                  {exchange.replyDiffers && (
-                    <span className="muted"> — the reply default differs, and Exchange keeps one web signature (the new-mail one)</span>
-                  )}
-                </>
-              ) : (
-                'not pushed yet'
-              )}
-            </dd>
-            {data.devices.map((d) => (
-              <div className="fact" key={d.hostname}>
-                <dt>Device {d.hostname}</dt>
-                <dd>
-                  new <code className="hash">{d.newSignatureVersion.slice(0, 12) || '—'}</code>, reply{' '}
-                  <code className="hash">{d.replySignatureVersion.slice(0, 12) || '—'}</code>, web{' '}
-                  <code className="hash">{d.webSignatureVersion.slice(0, 12) || '—'}</code>, seen {utc(d.lastSeenAt)}
-                </dd>
-              </div>
-            ))}
-          </dl>
-          {data.roaming.enabled && <RoamingWarning roaming={data.roaming} />}
-        </>
-      )}
+      <p className="muted small">
+        Or list <a href="#/fleet/mailboxes">every mailbox's signature state</a>, filtered by state.
+      </p>
     </section>
   );
 }

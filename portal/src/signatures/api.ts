@@ -38,7 +38,6 @@ export type {
   MailboxOutcome,
   MailboxOutcomePage,
   MailboxResult,
-  MailboxState,
   RoamingState,
 } from '../../../src/signatures/deployment.schemas.ts';
 
@@ -63,5 +62,4 @@ export const PATHS = {
   deployments: '/api/signatures/deployments',
   failures: (run: number) => `/api/signatures/deployments/${run}/failures`,
   retry: (run: number) => `/api/signatures/deployments/${run}/retry`,
-  mailboxState: (mailbox: string) => `/api/signatures/mailboxes/${encodeURIComponent(mailbox)}/state`,
 } as const;

@@ -18,6 +18,7 @@ import { pausedBatches } from './0012_paused_batches.js';
 import { addinSignatureState } from './0013_addin_signature_state.js';
 import { branding } from './0014_branding.js';
 import { fleetIndexes } from './0015_fleet_indexes.js';
+import { deviceCertificates } from './0016_device_certificates.js';
 
 /**
  * A migration written once for both engines. It receives the engine's capabilities for the few DDL
@@ -50,6 +51,7 @@ export const MIGRATIONS: readonly PortableMigration[] = [
   addinSignatureState,
   branding,
   fleetIndexes,
+  deviceCertificates,
 ];
 
 class PortableProvider implements MigrationProvider {
