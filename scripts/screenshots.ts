@@ -243,12 +243,14 @@ try {
     .locator('table.data tbody tr')
     .nth(fleet.length - 1)
     .waitFor();
-  await page.screenshot({ path: `${OUT}/devices.png`, fullPage: true });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: `${OUT}/devices.png` });
   const shown = fleet[1]!;
   await page.goto(`${base}/#/fleet/devices/${shown.hostname}/${encodeURIComponent(shown.upn)}`);
   await page.getByRole('heading', { name: new RegExp(shown.hostname, 'i'), level: 1 }).waitFor();
   await page.locator('table.data tbody tr').first().waitFor();
-  await page.screenshot({ path: `${OUT}/device.png`, fullPage: true });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: `${OUT}/device.png` });
   await page.goto(base + '/#/fleet/charts');
   await page.getByRole('heading', { name: 'Device charts', level: 1 }).waitFor();
   await page.locator('figure.chart svg rect').first().waitFor({ state: 'attached' });
@@ -256,6 +258,7 @@ try {
   await page.goto(base + '/#/fleet/mailboxes');
   await page.getByRole('heading', { name: 'Signatures per mailbox', level: 1 }).waitFor();
   await page.locator('table tbody tr').first().waitFor();
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: `${OUT}/signatures-per-mailbox.png` });
   await page.goto(base + '/#/branding/files');
   await page.getByRole('heading', { name: 'Branding files' }).waitFor();
@@ -266,6 +269,7 @@ try {
   await page.screenshot({ path: `${OUT}/branding-assignments.png`, fullPage: true });
   await page.goto(base + '/#/fleet/device-calls');
   await page.getByRole('table', { name: 'Device calls' }).locator('tbody tr').first().waitFor();
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: `${OUT}/device-calls.png` });
   await page.goto(base + '/#/fleet/certificates');
   await page.getByRole('table', { name: 'Expiring within 30 days' }).locator('tbody tr').first().waitFor();
