@@ -83,8 +83,8 @@ async function directoryReady(ctx: OnrampContext, timeoutMs: number): Promise<bo
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-/** A previous release's version string, as an agent that has not applied the latest still reports. */
-const olderVersion = (current: string) => (current ? `${current.slice(0, 24)}00000000` : 'previous');
+/** A previous release's version string, as an agent that has not applied the latest still reports ("" stays unmanaged). */
+const olderVersion = (current: string) => (current ? `${current.slice(0, 24)}00000000` : '');
 
 /**
  * ~Daily beacons of the past month from `DEMO_DEVICES` devices of these users, with the manifest each was
