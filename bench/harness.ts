@@ -150,8 +150,9 @@ export interface LoadResult {
 /**
  * Drives `req` with autocannon over keep-alive connections. `rate` (requests per second for the
  * whole run) turns it into a fixed-rate latency run; without it, as fast as the server answers.
+ * `amount` sends exactly that many requests instead of running for `seconds`.
  */
-export async function load(req: LoadRequest, seconds: number, options: { connections?: number; rate?: number } = {}): Promise<LoadResult> {
+export async function load(req: LoadRequest, seconds: number, options: { connections?: number; rate?: number; amount?: number } = {}): Promise<LoadResult> {
   const connections = options.connections ?? 50;
   const result = await autocannon({
     url: req.url,
@@ -160,7 +161,7 @@ export async function load(req: LoadRequest, seconds: number, options: { connect
     body: req.body,
     connections,
     pipelining: 1,
-    duration: seconds,
+    ...(options.amount ? { amount: options.amount } : { duration: seconds }),
     timeout: 10,
     ...(options.rate ? { overallRate: options.rate } : {}),
     ...(req.nextPath ? { requests: [{ setupRequest: (r: autocannon.Request) => ({ ...r, path: req.nextPath!() }) }] } : {}),

@@ -33,6 +33,7 @@ import { outboxScenario } from './scenarios/outbox.js';
 import { addinScenario } from './scenarios/addin.js';
 import { uploadScenario } from './scenarios/upload.js';
 import { scaleScenario } from './scenarios/scale.js';
+import { brandingScenario } from './scenarios/branding.js';
 import { makePki, ROOT } from './support.js';
 import { startBenchTenant } from './tenant.js';
 
@@ -63,6 +64,7 @@ const SCENARIOS: Array<[string, Scenario]> = [
   ['9 signature push', signaturePushScenario],
   ['10 metrics', metricsScenario],
   ['11 outbox delivery', outboxScenario],
+  ['12 device manifest', brandingScenario],
   ['13 scale', scaleScenario],
   ['14 add-in signature fetch', addinScenario],
 ];

@@ -3,12 +3,18 @@
  * an in-process onramp on a temporary SQLite database, the tenant simulator as the tenant (sign-in,
  * Graph, mail), the invitation jobs running, sample progress on users of the simulated tenant, and
  * Chromium (the system's, else the npm-packaged one: test/support/browser.ts) signing in through "Sign in with Microsoft".
+ * The fleet screens show the demo's seeded branding and devices (src/demo-fleet.ts) and a few real calls
+ * over the device listener (mTLS, with client certificates from the demo's dev PKI).
  * Run: npm run build && node --import tsx scripts/screenshots.ts
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildPublicApp } from '../src/app.js';
+import { buildDeviceApp, buildPublicApp } from '../src/app.js';
+import { demoFleetUsers, seedDemoFleet } from '../src/demo-fleet.js';
+import { devPkiPaths, issueDevClient } from '../src/gateway/dev-pki.js';
+import { resolveGatewayMaterial } from '../src/gateway/gateway-material.js';
 import { loadConfig } from '../src/onramp-config.js';
 import { openSqlite } from '../src/db/dialect.js';
 import { migrateToLatest } from '../src/db/migrations/index.js';
@@ -89,8 +95,8 @@ await new DirectorySync(storage.db, graph.graph, systemClock, log, 'screenshots'
 const api = async <T>(path: string, method: string, body: unknown): Promise<T> => {
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body instanceof FormData ? {} : { 'content-type': 'application/json' }) },
-    body: body instanceof FormData ? body : JSON.stringify(body),
+    headers: { authorization: `Bearer ${token}`, ...(body instanceof FormData || body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body instanceof FormData || body === undefined ? body : JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
@@ -139,6 +145,36 @@ for (const [name, conditions] of [
   });
 sim.control.setRoamingSignatures(false);
 await api('/api/signatures/deployments', 'POST', {});
+
+// The fleet: the demo's branding and devices, then real calls over the device listener (Device calls, Certificates).
+const fleetUsers = demoFleetUsers(sim);
+await seedDemoFleet(ctx, app.branding, fleetUsers);
+const tls = await resolveGatewayMaterial(ctx);
+if (!tls) throw new Error('the demo device listener needs its dev PKI');
+const deviceApp = await buildDeviceApp(ctx, tls, { planner: app.signatures.planner, branding: app.branding });
+const deviceBase = await deviceApp.listen({ host: '127.0.0.1', port: 0 });
+const pki = join(dir, 'pki');
+const deviceGet = async (client: { certFile: string; keyFile: string }, path: string): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const options = { ca: readFileSync(devPkiPaths(pki).rootCert), cert: readFileSync(client.certFile), key: readFileSync(client.keyFile), agent: false };
+    get(deviceBase.replace('127.0.0.1', 'localhost') + path, options, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    }).on('error', reject);
+  });
+const { devices: fleet } = await api<{ devices: Array<{ hostname: string; upn: string }> }>('/api/fleet/devices?limit=5', 'GET', undefined);
+for (const [i, device] of fleet.entries()) {
+  // One certificate expires within the month: the Certificates screen's "expiring" list.
+  const client = await issueDevClient(pki, { upn: device.upn, pfxPassword: 'screenshots', days: i === 0 ? 12 : 365 });
+  await deviceGet(client, `/api/manifest?upn=${encodeURIComponent(device.upn)}&hostname=${device.hostname}`);
+  // A device asking for someone else's manifest: refused, and shown with its reason.
+  if (i === 1) await deviceGet(client, `/api/manifest?upn=${encodeURIComponent(fleet[0]!.upn)}&hostname=${device.hostname}`);
+}
+for (let i = 0; i < 100; i++) {
+  const calls = await api<{ total: number }>('/api/fleet/device-calls', 'GET', undefined);
+  if (calls.total >= fleet.length + 1) break;
+  await new Promise((r) => setTimeout(r, 100));
+}
 
 mkdirSync(OUT, { recursive: true });
 const browser = await launchChromium();
@@ -201,9 +237,47 @@ try {
   await page.getByRole('button', { name: 'Show' }).click();
   await page.getByRole('table', { name: 'Signature state per place' }).getByText('up to date', { exact: true }).waitFor();
   await page.screenshot({ path: `${OUT}/signature-deployment.png`, fullPage: true });
+  await page.goto(base + '/#/fleet/devices');
+  await page.getByRole('heading', { name: 'Devices', level: 1 }).waitFor();
+  await page
+    .locator('table.data tbody tr')
+    .nth(fleet.length - 1)
+    .waitFor();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: `${OUT}/devices.png` });
+  const shown = fleet[1]!;
+  await page.goto(`${base}/#/fleet/devices/${shown.hostname}/${encodeURIComponent(shown.upn)}`);
+  await page.getByRole('heading', { name: new RegExp(shown.hostname, 'i'), level: 1 }).waitFor();
+  await page.locator('table.data tbody tr').first().waitFor();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: `${OUT}/device.png` });
+  await page.goto(base + '/#/fleet/charts');
+  await page.getByRole('heading', { name: 'Device charts', level: 1 }).waitFor();
+  await page.locator('figure.chart svg rect').first().waitFor({ state: 'attached' });
+  await page.screenshot({ path: `${OUT}/device-charts.png`, fullPage: true });
+  await page.goto(base + '/#/fleet/mailboxes');
+  await page.getByRole('heading', { name: 'Signatures per mailbox', level: 1 }).waitFor();
+  await page.locator('table tbody tr').first().waitFor();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: `${OUT}/signatures-per-mailbox.png` });
+  await page.goto(base + '/#/branding/files');
+  await page.getByRole('heading', { name: 'Branding files' }).waitFor();
+  await page.locator('img').nth(4).waitFor();
+  await page.screenshot({ path: `${OUT}/branding-files.png`, fullPage: true });
+  await page.goto(base + '/#/branding/assignments');
+  await page.getByRole('list', { name: 'Assignments in priority order' }).getByText('Everyone: wallpaper').waitFor();
+  await page.screenshot({ path: `${OUT}/branding-assignments.png`, fullPage: true });
+  await page.goto(base + '/#/fleet/device-calls');
+  await page.getByRole('table', { name: 'Device calls' }).locator('tbody tr').first().waitFor();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: `${OUT}/device-calls.png` });
+  await page.goto(base + '/#/fleet/certificates');
+  await page.getByRole('table', { name: 'Expiring within 30 days' }).locator('tbody tr').first().waitFor();
+  await page.screenshot({ path: `${OUT}/certificates.png`, fullPage: true });
 } finally {
   await browser.close();
   await jobs.stop();
+  await deviceApp.close();
   await app.close();
   await graph.close();
   await storage.close();

@@ -108,6 +108,8 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
   await registerBranding(app, ctx, {
     signatures: signatureFeature.planner,
     onSignaturesChanged: (listener) => signatureFeature.store.onChange(listener),
+    // The directory tracks one set of groups: assignments' join the signature rules'.
+    groups: { addSource: (source) => signatureFeature.store.addGroupSource(source), changed: () => signatureFeature.store.trackGroups() },
     viewerGuard: requireRole('viewer'),
     adminGuard: requireRole('admin'),
     actorOf: (req) => req.principal?.subject ?? 'admin',

@@ -13,6 +13,7 @@ import type { OnrampContext } from './context.js';
 import { createOnboardingJobs } from './onboarding/invitations.scheduler.js';
 import { connectGraph, type GraphConnection } from './graph/connect.js';
 import { seedDemoSignatures, startDemoTenant, type DemoStart } from './demo.js';
+import { demoFleetUsers, seedDemoFleet } from './demo-fleet.js';
 import type { RunningSimulator } from './simulator/index.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
@@ -169,6 +170,9 @@ export async function startOnramp(options: StartOptions): Promise<RunningOnramp>
     });
     onboardingJobs.start(publicApp.onboarding);
     closers.push(() => onboardingJobs.stop());
+    // After the directory's first round (the devices' manifests are planned from it); a failed seed leaves a working demo.
+    if (demo)
+      await seedDemoFleet(ctx, publicApp.branding, demoFleetUsers(demo.simulator)).catch((err: unknown) => log.warn({ err }, 'demo: seeding the fleet failed'));
 
     let closing: Promise<void> | undefined;
     return {

@@ -15,7 +15,7 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ['lib', 'config', 'pki', 'errors.ts'],
   ['db', 'http', 'graph', 'observability'],
   ['auth', 'mail', 'onboarding', 'directory', 'devices', 'gateway', 'signatures', 'addin', 'branding', 'portal', 'simulator', 'fleet'],
-  ['app.ts', 'main.ts', 'cli.ts', 'demo.ts', 'onramp-config.ts', 'context.ts'],
+  ['app.ts', 'main.ts', 'cli.ts', 'demo.ts', 'demo-fleet.ts', 'onramp-config.ts', 'context.ts'],
 ];
 const FEATURES = new Set(LAYERS[2]);
 

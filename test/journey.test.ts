@@ -11,12 +11,17 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:https';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuthService } from '../src/auth/auth.service.js';
+import type { BrandingAssetList, AssignmentList } from '../src/branding/branding.schemas.js';
+import type { DeviceManifest } from '../src/branding/manifest.schemas.js';
+import { DEMO_DEVICES } from '../src/demo-fleet.js';
+import type { DeviceChartsAnswer, DevicesPage } from '../src/fleet/devices.schemas.js';
+import { devPkiPaths, issueDevClient } from '../src/gateway/dev-pki.js';
 import { loadConfig } from '../src/onramp-config.js';
 import { systemClock } from '../src/lib/clock.js';
 import { escapeHtml } from '../src/lib/html.js';
@@ -53,6 +58,22 @@ function simControl(tenant: TestTenant, path: string, body: unknown): Promise<{ 
     );
     req.on('error', reject);
     req.end(payload);
+  });
+}
+
+/** GET over the device listener's mTLS, with a client certificate from the demo's dev PKI. */
+function deviceGet(url: string, pkiDir: string, client: { certFile: string; keyFile: string }): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = get(
+      url,
+      { ca: readFileSync(devPkiPaths(pkiDir).rootCert), cert: readFileSync(client.certFile), key: readFileSync(client.keyFile), agent: false },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
   });
 }
 
@@ -281,6 +302,67 @@ describe('serve --demo (startOnramp with its in-process tenant)', () => {
           assert.deepEqual(signature!.defaultFor.toSorted(), ['new', 'reply']);
           assert.ok(signature!.rendered.txt.includes(someone.jobTitle!), signature!.rendered.txt);
           assert.ok(signature!.rendered.webHtml.includes(escapeHtml(someone.displayName)), signature!.rendered.webHtml);
+        } finally {
+          await running.close();
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('starts with branding and a month of devices, seen through the fleet API and the device listener; a restart seeds nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'onramp-demo-'));
+    const env = { ...ephemeralServeEnv(), ONRAMP_DATA_DIR: dir, ONRAMP_CONFIG_FILE: join(dir, 'no-config.json') };
+    let first: { devices: number; beacons: number; assets: string[] } | undefined;
+    try {
+      for (const start of [1, 2]) {
+        const running = await startOnramp({ config: loadConfig({ env }), log: createLogger('silent'), demo: true });
+        try {
+          const { token } = await new AuthService(running.ctx.storage.db, running.ctx.config.auth, systemClock).createApiToken('demo', 'viewer', 'test');
+          const api = async <T>(path: string): Promise<T> => {
+            const res = await fetch(`${running.publicUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
+            assert.equal(res.status, 200, `${path}: ${res.status}`);
+            return (await res.json()) as T;
+          };
+          const all = await api<DevicesPage>('/api/fleet/devices?limit=500');
+          assert.equal(all.total, DEMO_DEVICES, `start ${start}`);
+          const count = async (filter: string) => (await api<DevicesPage>(`/api/fleet/devices?${filter}&limit=1`)).total;
+          // Each state the fleet view filters on is there, and none is the whole fleet.
+          for (const filter of ['outOfDate=true', 'staleDays=7', 'pendingReboot=true', 'nonCompliant=true']) {
+            const n = await count(filter);
+            assert.ok(n > 0 && n < all.total, `${filter}: ${n} of ${all.total}`);
+          }
+          const charts = await api<DeviceChartsAnswer>('/api/fleet/devices/charts?days=30&top=5');
+          assert.ok(charts.loginsPerDay.filter((d) => d.logins > 0).length >= 20, JSON.stringify(charts.loginsPerDay));
+          assert.ok(charts.bootAge.filter((b) => b.devices > 0).length >= 3, JSON.stringify(charts.bootAge));
+          const wallpapers = charts.packages.find((p) => p.package === 'backgroundVersion')!;
+          assert.ok(wallpapers.versions.length >= 2, 'out-of-date devices report an older wallpaper');
+
+          const { assets } = await api<BrandingAssetList>('/api/branding/assets');
+          const { assignments } = await api<AssignmentList>('/api/branding/assignments');
+          assert.deepEqual(assignments.map((a) => a.element).toSorted(), ['lockScreen', 'teamsBackgrounds', 'wallpaper']);
+          assert.ok(assets.every((a) => a.media === 'image' && a.width === 1920 && a.usedBy.length === 1));
+
+          // A device that applied its manifest: what the listener serves it now is what the fleet expects of it.
+          const current = all.devices.find((d) => !d.outOfDate)!;
+          const client = await issueDevClient(join(dir, 'pki'), { upn: current.upn, pfxPassword: 'x' });
+          const served = await deviceGet(
+            `${running.deviceUrl}/api/manifest?upn=${encodeURIComponent(current.upn)}&hostname=${current.hostname}`,
+            join(dir, 'pki'),
+            client,
+          );
+          assert.equal(served.status, 200, served.body);
+          const manifest = JSON.parse(served.body) as DeviceManifest;
+          assert.equal(manifest.version, current.servedManifestVersion);
+          const expected = (field: string) => current.packages.find((p) => p.package === field)!;
+          assert.equal(manifest.elements.wallpaper?.version, expected('backgroundVersion').applied);
+          assert.equal(manifest.elements.teamsBackgrounds?.images.length, 3);
+
+          const history = await api<{ total: number }>(`/api/fleet/devices/${current.hostname}/${encodeURIComponent(current.upn)}/beacons?limit=1`);
+          const seen = { devices: all.total, beacons: history.total, assets: assets.map((a) => a.sha256).toSorted() };
+          if (first) assert.deepEqual(seen, first, 'the second start seeded nothing');
+          first = seen;
         } finally {
           await running.close();
         }

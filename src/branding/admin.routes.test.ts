@@ -212,6 +212,20 @@ for (const backend of BACKENDS) {
       assert.equal(unknown.json().code, 'ONRAMP_ERR_NO_SIGNATURES');
     });
 
+    test("groups assignments name join the signature rules' tracked groups; explain says when their members are unread", async () => {
+      const [file] = (await h.app.inject({ method: 'GET', url: '/api/branding/assets', headers: h.as(h.viewer) })).json().assets as BrandingAsset[];
+      const group = { id: 'group-emea', displayName: 'Sales EMEA' };
+      const created = await assign({ ...everyone, name: 'EMEA lock screen', element: 'lockScreen', assets: [file!.sha256], conditions: { groups: [group] } });
+      assert.equal(created.statusCode, 201, created.body);
+      assert.ok((await h.app.signatures.store.namedGroups()).some((g) => g.id === group.id));
+      const why = (
+        await h.app.inject({ method: 'GET', url: `/api/branding/explain?user=${ada}&hostname=PC-1`, headers: h.as(h.viewer) })
+      ).json() as BrandingExplanation;
+      assert.deepEqual(why.verdicts.find((v) => v.name === 'EMEA lock screen')?.reasons, [
+        'not matched: not a member of group Sales EMEA (the members of Sales EMEA have not been read from Microsoft Graph yet)',
+      ]);
+    });
+
     test('viewers read, only admins change', async () => {
       const denied = await h.app.inject({
         method: 'POST',

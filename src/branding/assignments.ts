@@ -29,7 +29,7 @@ const ELEMENT_WORDS: Record<BrandingElement, string> = {
 /** `KIOSK-*`, `LAB-0?`: `*` any run of characters, `?` one; the whole name, case-insensitively. */
 export function hostnamePattern(pattern: string): RegExp {
   const body = pattern
-    .replace(/[.+^${}()|[\]\\-]/g, '\\$&')
+    .replace(/[.+^${}()|[\]-]/g, '\\$&')
     .replace(/\*/g, '.*')
     .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 'i');

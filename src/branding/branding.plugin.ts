@@ -32,13 +32,25 @@ declare module 'fastify' {
 
 const MAX_DESCRIBED = 10_000;
 
-export function createBranding(ctx: OnrampContext, options: { signatures?: SignaturePlanner | undefined } = {}): BrandingFeature {
+/** The directory's group tracking, which the signatures' store owns (one set of tracked groups). */
+export interface GroupTracking {
+  /** Adds assignments' groups to the tracked set. */
+  addSource(source: () => Promise<Array<{ id: string; displayName: string }>>): void;
+  /** Tracks the set again (after assignments changed). */
+  changed(): Promise<void>;
+}
+
+export function createBranding(
+  ctx: OnrampContext,
+  options: { signatures?: SignaturePlanner | undefined; groups?: GroupTracking | undefined } = {},
+): BrandingFeature {
   const cfg = ctx.config.branding;
   const fileStore = new BrandingFileStore(cfg.storageDir ?? join(ctx.config.dataDir, 'branding'));
   const store = new BrandingStore({
     db: ctx.storage.db,
     files: fileStore,
     clock: ctx.clock,
+    groupsChanged: options.groups ? () => options.groups!.changed() : undefined,
     limits: { maxImageBytes: cfg.maxImageBytes, maxVideoBytes: cfg.maxVideoBytes, minImagePixels: cfg.minImagePixels, maxImagePixels: cfg.maxImagePixels },
   });
   const manifests = new ManifestPlanner({
@@ -49,6 +61,7 @@ export function createBranding(ctx: OnrampContext, options: { signatures?: Signa
     sync: { intervalMinutes: cfg.syncIntervalMinutes, jitterMinutes: cfg.syncJitterMinutes },
     cacheMs: cfg.manifestCacheMs,
   });
+  options.groups?.addSource(() => store.namedGroups());
   const served = new ServedManifestRecorder(ctx.storage.db, ctx.log);
   let described = new Map<string, { contentType: string; size: number }>();
   store.onChange(() => {
@@ -73,11 +86,12 @@ export type BrandingAdminHost = Pick<BrandingAdminOptions, 'viewerGuard' | 'admi
   signatures?: SignaturePlanner | undefined;
   /** Subscribes to signature template, rule and variable changes: planned manifests are dropped. */
   onSignaturesChanged?: ((listener: () => void) => void) | undefined;
+  groups?: GroupTracking | undefined;
 };
 
 /** Builds branding for this app (`app.branding`) and registers the admin API. */
 export async function registerBranding(app: FastifyInstance, ctx: OnrampContext, host: BrandingAdminHost): Promise<BrandingFeature> {
-  const feature = createBranding(ctx, { signatures: host.signatures });
+  const feature = createBranding(ctx, { signatures: host.signatures, groups: host.groups });
   host.onSignaturesChanged?.(() => feature.manifests.invalidate());
   app.decorate('branding', feature);
   app.addHook('onClose', () => feature.close());

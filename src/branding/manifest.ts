@@ -55,6 +55,7 @@ interface Snapshot {
 export class ManifestPlanner {
   #snapshot: Snapshot | undefined;
   #cache = new Map<string, { at: number; planned: PlannedManifest }>();
+  readonly #planning = new Map<string, Promise<PlannedManifest>>();
 
   constructor(private readonly o: ManifestPlannerOptions) {
     o.store.onChange(() => this.invalidate());
@@ -64,6 +65,7 @@ export class ManifestPlanner {
   invalidate(): void {
     this.#snapshot = undefined;
     this.#cache = new Map();
+    this.#planning.clear();
   }
 
   /** The device's manifest as served now (from the cache when fresh); unknown user: 404 ONRAMP_ERR_NO_SIGNATURES, as the signature route. */
@@ -72,12 +74,24 @@ export class ManifestPlanner {
     const now = Date.now();
     const cached = this.#cache.get(key);
     if (cached && now - cached.at < this.o.cacheMs) return cached.planned;
-    const planned = await this.plan(upn, hostname, this.o.clock.now());
-    if (this.o.cacheMs > 0) {
-      if (this.#cache.size >= MAX_CACHED) this.#cache = new Map();
-      this.#cache.set(key, { at: now, planned });
-    }
-    return planned;
+    // Devices asking together (a fleet waking up, an agent retrying) share one plan.
+    const pending = this.#planning.get(key);
+    if (pending) return pending;
+    const cache = this.#cache;
+    const planning = this.plan(upn, hostname, this.o.clock.now())
+      .then((planned) => {
+        // Not kept when an invalidation came meanwhile: the plan may have read what it replaced.
+        if (this.o.cacheMs > 0 && cache === this.#cache) {
+          if (cache.size >= MAX_CACHED) this.#cache = new Map();
+          this.#cache.set(key, { at: now, planned });
+        }
+        return planned;
+      })
+      .finally(() => {
+        if (this.#planning.get(key) === planning) this.#planning.delete(key);
+      });
+    this.#planning.set(key, planning);
+    return planning;
   }
 
   /** Plans the manifest afresh (no cache): what the device would get at `at`. */

@@ -19,6 +19,8 @@ export interface BrandingStoreOptions {
   files: BrandingFileStore;
   limits: InspectLimits;
   clock: Clock;
+  /** Told after assignments changed, so the directory tracks the groups they name (awaited, as signature rules' saves are). */
+  groupsChanged?: (() => Promise<void>) | undefined;
 }
 
 /** What an assignment's row keeps in `settings`. */
@@ -152,12 +154,14 @@ export class BrandingStore {
   async createAssignment(input: AssignmentInput, actor: string): Promise<Assignment> {
     const values = await this.#values(input, actor);
     const id = await this.o.db.transaction().execute((trx) => q.insertAssignment(trx, values));
+    await this.o.groupsChanged?.();
     this.#changed();
     return this.getAssignment(id);
   }
 
   async updateAssignment(id: number, input: AssignmentInput, actor: string): Promise<Assignment> {
     if (!(await q.updateAssignment(this.o.db, id, await this.#values(input, actor)))) throw notFound('assignment', id);
+    await this.o.groupsChanged?.();
     this.#changed();
     return this.getAssignment(id);
   }
@@ -169,6 +173,7 @@ export class BrandingStore {
       return true;
     });
     if (!deleted) throw notFound('assignment', id);
+    await this.o.groupsChanged?.();
     this.#changed();
   }
 
@@ -216,6 +221,11 @@ export class BrandingStore {
       updated_at: this.o.clock.now().toISOString(),
       updated_by: actor,
     };
+  }
+
+  /** Every group assignments name, for the directory to keep their members. */
+  async namedGroups(): Promise<Array<{ id: string; displayName: string }>> {
+    return (await this.listAssignments()).flatMap((a) => [...(a.conditions.groups ?? []), ...(a.exclusions.groups ?? [])]);
   }
 
   /** Files by hash, for the manifest (content type, size); uploaded files only. */

@@ -131,6 +131,7 @@ export function assetView(row: q.AssetMetaRow): Asset {
 
 export class SignatureStore {
   readonly #listeners: Array<(change: StoreChange) => void> = [];
+  readonly #groupSources: Array<() => Promise<NamedGroup[]>> = [];
 
   constructor(private readonly o: StoreOptions) {}
 
@@ -353,19 +354,28 @@ export class SignatureStore {
   }
 
   async #rulesChanged(id: number | string): Promise<void> {
-    await this.#trackGroups();
+    await this.trackGroups();
     this.#changed('rule', id);
   }
 
-  /** Every group rules and variables name, for the directory to keep their members. */
+  /** Every group rules and variables name (and other features' sources), for the directory to keep their members. */
   async namedGroups(): Promise<NamedGroup[]> {
     const groups: NamedGroup[] = [];
     for (const rule of await this.listRules()) groups.push(...(rule.conditions.groups ?? []), ...(rule.exclusions.groups ?? []));
     groups.push(...(await q.variableGroups(this.o.db)));
+    for (const source of this.#groupSources) groups.push(...(await source()));
     return groups;
   }
 
-  async #trackGroups(): Promise<void> {
+  /**
+   * Another feature names groups too (branding assignments): the directory tracks exactly one set, so
+   * theirs join this store's, and `trackGroups()` is called when they change.
+   */
+  addGroupSource(source: () => Promise<NamedGroup[]>): void {
+    this.#groupSources.push(source);
+  }
+
+  async trackGroups(): Promise<void> {
     await this.o.groups?.track(await this.namedGroups());
   }
 
@@ -486,14 +496,14 @@ export class SignatureStore {
         groups: (input.groupValues ?? []).map((g) => ({ group_id: g.group.id, group_name: g.group.displayName, value: g.value })),
       }),
     );
-    await this.#trackGroups();
+    await this.trackGroups();
     this.#changed('variable', name);
     return (await this.listVariables()).find((v) => v.name === name)!;
   }
 
   async deleteVariable(name: string): Promise<void> {
     if (!(await this.o.db.transaction().execute((trx) => q.deleteVariable(trx, name)))) throw notFound('variable', name);
-    await this.#trackGroups();
+    await this.trackGroups();
     this.#changed('variable', name);
   }
 

@@ -1,6 +1,8 @@
 import { lazy, type ReactNode, Suspense } from 'react';
 import { Addin } from '../addin/Addin.tsx';
 import { Reports } from '../onboarding/Reports.tsx';
+import { BrandingAssignments } from '../branding/Assignments.tsx';
+import { BrandingFiles } from '../branding/Files.tsx';
 import { Assets } from '../signatures/Assets.tsx';
 import { Deployment } from '../signatures/Deployment.tsx';
 import { Rules } from '../signatures/Rules.tsx';
@@ -73,6 +75,8 @@ export const ROUTES: Route[] = [
   { path: '/signatures/variables', label: 'Signature variables', render: (a) => <Variables isAdmin={a.isAdmin} /> },
   { path: '/signatures/assets', label: 'Signature images', render: (a) => <Assets isAdmin={a.isAdmin} /> },
   { path: '/signatures/deployment', label: 'Signature deployment', render: (a) => <Deployment isAdmin={a.isAdmin} /> },
+  { path: '/branding/files', label: 'Branding files', render: (a) => <BrandingFiles isAdmin={a.isAdmin} /> },
+  { path: '/branding/assignments', label: 'Branding assignments', render: (a) => <BrandingAssignments isAdmin={a.isAdmin} /> },
   { path: '/fleet/devices', label: 'Devices', render: () => <Devices /> },
   {
     path: /^\/fleet\/devices\/([^/]+)\/([^/]+)$/,
