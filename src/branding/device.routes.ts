@@ -21,6 +21,12 @@ const ManifestQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+/**
+ * A 304 carries no body: declared as plain JSON schema (not TypeBox) so the route sends none. With a
+ * serialised `null` Fastify would add `Content-Length: 4` to a bodiless answer, which some keep-alive
+ * clients then wait for.
+ */
+const NOT_MODIFIED = { type: 'null', description: 'Unchanged (If-None-Match); no body' };
 const AssetParams = Type.Object({ sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }) }, { additionalProperties: false });
 
 /** An If-None-Match header naming this ETag (or `*`); weak forms compare equal for GET, as RFC 9110 allows. */
@@ -63,14 +69,14 @@ export async function deviceBrandingRoutes(parent: FastifyInstance, opts: { bran
       logLevel: HOT_ROUTE_LOG_LEVEL,
       schema: {
         querystring: ManifestQuery,
-        response: { 200: DeviceManifest, 304: Type.Null({ description: 'The manifest is unchanged (If-None-Match)' }) },
+        response: { 200: DeviceManifest, 304: NOT_MODIFIED },
       },
     },
     async (req, reply) => {
       const { manifest, etag } = await manifests.manifestFor(req.query.upn, req.query.hostname);
       served.record(manifest, new Date().toISOString());
       reply.header('etag', etag).header('cache-control', 'private, no-cache');
-      if (matches(req.headers['if-none-match'], etag)) return reply.code(304).send(null);
+      if (matches(req.headers['if-none-match'], etag)) return reply.code(304).send();
       return manifest;
     },
   );
@@ -88,7 +94,7 @@ export async function deviceBrandingRoutes(parent: FastifyInstance, opts: { bran
             content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
           },
           206: { description: 'The requested byte range', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
-          304: Type.Null({ description: 'Not modified (If-None-Match)' }),
+          304: NOT_MODIFIED,
         },
       },
     },
@@ -102,7 +108,7 @@ export async function deviceBrandingRoutes(parent: FastifyInstance, opts: { bran
         .header('cache-control', 'private, max-age=31536000, immutable')
         .header('accept-ranges', 'bytes')
         .header('x-content-type-options', 'nosniff');
-      if (matches(req.headers['if-none-match'], etag)) return reply.code(304).send(null);
+      if (matches(req.headers['if-none-match'], etag)) return reply.code(304).send();
       // If-Range with another validator: the client's part is of other bytes, so it gets the whole file.
       const ifRange = req.headers['if-range'];
       const range = ifRange !== undefined && ifRange !== etag ? ({ kind: 'whole' } as const) : parseRange(req.headers.range, info.size);
