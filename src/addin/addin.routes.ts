@@ -21,6 +21,7 @@ import type { ExpectedMailboxSignatures, SignaturePlanner } from '../signatures/
 import { UpstreamError } from '../graph/graph-port.js';
 import type { SendAsCheck, SendAsVerdict } from './send-as.js';
 import type { AddinTokenValidator, AddinUser } from './token-validator.js';
+import { ifNoneMatchHolds, NOT_MODIFIED } from '../http/conditional.js';
 
 const Query = Type.Object(
   {
@@ -64,15 +65,6 @@ export type AddinEvent = Static<typeof AddinEvent>;
 export interface AddinReport extends AddinEvent {
   reportedBy: string;
   reportedAt: string;
-}
-
-/** An If-None-Match header naming this ETag (or `*`). */
-function matches(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (!ifNoneMatch) return false;
-  return ifNoneMatch.split(',').some((tag) => {
-    const t = tag.trim().replace(/^W\//, '');
-    return t === '*' || t === etag;
-  });
 }
 
 /** The token's user, or the 401 (with the Bearer challenge RFC 6750 asks for) / 503 it earns. */
@@ -132,7 +124,7 @@ export async function addinRoutes(
     '/api/addin/signatures',
     {
       logLevel: HOT_ROUTE_LOG_LEVEL,
-      schema: { querystring: Query, response: { 200: AddinSignatures, 304: Type.Null({ description: 'Unchanged (If-None-Match)' }) } },
+      schema: { querystring: Query, response: { 200: AddinSignatures, 304: NOT_MODIFIED } },
     },
     async (req, reply) => {
       const user = await authenticate(opts.validator, req.headers.authorization, reply);
@@ -140,7 +132,7 @@ export async function addinRoutes(
       const compose = req.query.compose;
       const etag = `"${expected.setHash}.${compose}"`;
       reply.header('etag', etag).header('cache-control', 'private, no-cache').header('vary', 'authorization');
-      if (matches(req.headers['if-none-match'], etag)) return reply.code(304).send(null);
+      if (ifNoneMatchHolds(req.headers['if-none-match'], etag)) return reply.code(304).send();
       const shaped = expected.signatures.map((s) => ({ name: s.name, webHtml: s.rendered.webHtml, version: s.rendered.hash }));
       const chosen = expected.signatures.findIndex((s) => s.defaultFor.includes(compose));
       return { mailbox: expected.mailbox, compose, setHash: expected.setHash, signature: chosen === -1 ? null : shaped[chosen]!, alternatives: shaped };

@@ -13,6 +13,7 @@ import { HOT_ROUTE_LOG_LEVEL } from '../http/common.js';
 import { ASSET_PATH } from './manifest.js';
 import { DeviceManifest } from './manifest.schemas.js';
 import type { BrandingFeature } from './branding.plugin.js';
+import { ifNoneMatchHolds, NOT_MODIFIED } from '../http/conditional.js';
 
 const ManifestQuery = Type.Object(
   {
@@ -21,22 +22,7 @@ const ManifestQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-/**
- * A 304 carries no body: declared as plain JSON schema (not TypeBox) so the route sends none. With a
- * serialised `null` Fastify would add `Content-Length: 4` to a bodiless answer, which some keep-alive
- * clients then wait for.
- */
-const NOT_MODIFIED = { type: 'null', description: 'Unchanged (If-None-Match); no body' };
 const AssetParams = Type.Object({ sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }) }, { additionalProperties: false });
-
-/** An If-None-Match header naming this ETag (or `*`); weak forms compare equal for GET, as RFC 9110 allows. */
-function matches(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (!ifNoneMatch) return false;
-  return ifNoneMatch.split(',').some((tag) => {
-    const t = tag.trim().replace(/^W\//, '');
-    return t === '*' || t === etag;
-  });
-}
 
 type RangeAnswer = { kind: 'whole' } | { kind: 'part'; start: number; end: number } | { kind: 'unsatisfiable' };
 
@@ -76,7 +62,7 @@ export async function deviceBrandingRoutes(parent: FastifyInstance, opts: { bran
       const { manifest, etag } = await manifests.manifestFor(req.query.upn, req.query.hostname);
       served.record(manifest, new Date().toISOString());
       reply.header('etag', etag).header('cache-control', 'private, no-cache');
-      if (matches(req.headers['if-none-match'], etag)) return reply.code(304).send();
+      if (ifNoneMatchHolds(req.headers['if-none-match'], etag)) return reply.code(304).send();
       return manifest;
     },
   );
@@ -108,7 +94,7 @@ export async function deviceBrandingRoutes(parent: FastifyInstance, opts: { bran
         .header('cache-control', 'private, max-age=31536000, immutable')
         .header('accept-ranges', 'bytes')
         .header('x-content-type-options', 'nosniff');
-      if (matches(req.headers['if-none-match'], etag)) return reply.code(304).send();
+      if (ifNoneMatchHolds(req.headers['if-none-match'], etag)) return reply.code(304).send();
       // If-Range with another validator: the client's part is of other bytes, so it gets the whole file.
       const ifRange = req.headers['if-range'];
       const range = ifRange !== undefined && ifRange !== etag ? ({ kind: 'whole' } as const) : parseRange(req.headers.range, info.size);

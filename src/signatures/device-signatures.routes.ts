@@ -11,17 +11,9 @@ import { OnrampError } from '../errors.js';
 import { HOT_ROUTE_LOG_LEVEL } from '../http/common.js';
 import { DeviceSignatureSet } from './deployment.schemas.js';
 import type { SignaturePlanner } from './model.js';
+import { ifNoneMatchHolds, NOT_MODIFIED } from '../http/conditional.js';
 
 const Query = Type.Object({ upn: Type.String({ minLength: 3, maxLength: 256 }) }, { additionalProperties: false });
-
-/** An If-None-Match header naming this ETag (or `*`). */
-function matches(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (!ifNoneMatch) return false;
-  return ifNoneMatch.split(',').some((tag) => {
-    const t = tag.trim().replace(/^W\//, '');
-    return t === '*' || t === etag;
-  });
-}
 
 export async function deviceSignatureRoutes(parent: FastifyInstance, opts: { planner: SignaturePlanner }): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
@@ -29,7 +21,7 @@ export async function deviceSignatureRoutes(parent: FastifyInstance, opts: { pla
     '/api/signatures',
     {
       logLevel: HOT_ROUTE_LOG_LEVEL,
-      schema: { querystring: Query, response: { 200: DeviceSignatureSet, 304: Type.Null({ description: 'The set is unchanged (If-None-Match)' }) } },
+      schema: { querystring: Query, response: { 200: DeviceSignatureSet, 304: NOT_MODIFIED } },
     },
     async (req, reply) => {
       const upn = req.query.upn.trim().toLowerCase();
@@ -38,7 +30,7 @@ export async function deviceSignatureRoutes(parent: FastifyInstance, opts: { pla
       if (!expected) throw new OnrampError('ONRAMP_ERR_NO_SIGNATURES', [upn]);
       const etag = `"${expected.setHash}"`;
       reply.header('etag', etag).header('cache-control', 'private, no-cache');
-      if (matches(req.headers['if-none-match'], etag)) return reply.code(304).send(null);
+      if (ifNoneMatchHolds(req.headers['if-none-match'], etag)) return reply.code(304).send();
       return {
         upn: expected.userPrincipalName,
         mailbox: expected.mailbox,
