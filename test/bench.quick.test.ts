@@ -35,7 +35,8 @@ test('the quick benchmark runs every scenario without breaking and writes its re
 
     // Every scenario is in the table, every figure measured.
     const scenarios = new Set(report.figures.map((f) => f.scenario.split(' ')[0]));
-    for (const n of ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14']) assert.ok(scenarios.has(n), `scenario ${n} missing from the report`);
+    for (const n of ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14'])
+      assert.ok(scenarios.has(n), `scenario ${n} missing from the report`);
     for (const f of report.figures) assert.ok(f.value !== null && Number.isFinite(f.value) && f.value >= 0, `${f.metric}: no figure`);
     // The baselines always run: without them no ratio means anything.
     const baselines = report.figures.filter((f) => f.scenario === '0 baseline');
