@@ -68,6 +68,7 @@ const CHECKED_COLUMNS = {
   last_reminder_date: 'text',
   escalated_to_manager: 'int',
   escalation_date: 'text',
+  preferred_language: 'text',
 } as const satisfies Partial<Record<keyof TrackedUser, BulkType>>;
 
 export type CheckedColumn = keyof typeof CHECKED_COLUMNS;
