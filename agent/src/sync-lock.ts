@@ -4,7 +4,7 @@
  * A lock file in the agent's folder, created exclusively; a lock whose owner is gone (the process no
  * longer exists, or it is older than any sync takes) is taken over.
  */
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const STALE_MS = 15 * 60_000;
@@ -23,10 +23,17 @@ function alive(pid: number): boolean {
   }
 }
 
+/** How long a lock file may stay empty: its owner creates it, then writes its pid (two steps). */
+const UNWRITTEN_MS = 10_000;
+
 async function isStale(path: string): Promise<boolean> {
   const text = await readFile(path, 'utf8').catch(() => '');
   const [pid, at] = text.split(' ').map(Number);
-  if (!pid || !at) return true;
+  if (!pid || !at) {
+    // Empty: just created by a sync that has not written its pid yet — stale only when it stays so.
+    const created = await stat(path).then((s) => s.mtimeMs).catch(() => 0);
+    return Date.now() - created > UNWRITTEN_MS;
+  }
   return (pid !== process.pid && !alive(pid)) || Date.now() - at > STALE_MS;
 }
 

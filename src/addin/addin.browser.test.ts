@@ -6,19 +6,17 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { buildPublicApp } from '../app.js';
-import { loadConfig } from '../onramp-config.js';
 import { createLogger } from '../lib/logger.js';
 import { systemClock } from '../lib/clock.js';
 import { sqliteBackend, type TestStorage } from '../../test/support/storage.js';
 import { startTestTenant, type TestTenant } from '../../test/support/simulator.js';
 import { launchChromium } from '../../test/support/browser.js';
+import { oidcConfig, signInWithMicrosoft } from '../../test/support/portal-sign-in.js';
 import { axeViolations } from '../../test/support/axe.js';
 import { upsertAddinStates } from './addin.queries.js';
 
@@ -33,28 +31,18 @@ describe('the Outlook add-in screen in the browser', { skip: BUILT ? false : 'po
   let context: BrowserContext;
   let page: Page;
   let base: string;
-  let dir: string;
+  let cleanupConfig: (() => void) | undefined;
 
   before(async () => {
     storage = await sqliteBackend.open();
     tenant = await startTestTenant({ users: 4 });
-    dir = mkdtempSync(join(tmpdir(), 'onramp-addin-browser-'));
-    writeFileSync(join(dir, 'sim-ca.pem'), tenant.sim.caPem);
-    const config = loadConfig({
-      env: {
-        ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json',
-        ONRAMP_AUTH_COOKIE_SECURE: 'false',
-        ONRAMP_AUTH_LOCAL_ADMIN: 'false',
-        ONRAMP_OIDC_ISSUER: `${tenant.sim.url}/${tenant.sim.tenantId}/v2.0`,
-        ONRAMP_OIDC_CLIENT_ID: tenant.sim.clientId,
-        ONRAMP_OIDC_CLIENT_SECRET: tenant.sim.clientSecret,
-        ONRAMP_OIDC_CA_FILE: join(dir, 'sim-ca.pem'),
-        ONRAMP_ADDIN_API_CLIENT_ID: API_CLIENT_ID,
-        ONRAMP_GRAPH_TENANT_ID: tenant.sim.tenantId,
-        ONRAMP_GRAPH_AUTHORITY_HOST: tenant.sim.authorityHost,
-        ONRAMP_GRAPH_CA_FILE: join(dir, 'sim-ca.pem'),
-      },
-    });
+    const { config, cleanup } = oidcConfig(tenant, (caFile) => ({
+      ONRAMP_ADDIN_API_CLIENT_ID: API_CLIENT_ID,
+      ONRAMP_GRAPH_TENANT_ID: tenant.sim.tenantId,
+      ONRAMP_GRAPH_AUTHORITY_HOST: tenant.sim.authorityHost,
+      ONRAMP_GRAPH_CA_FILE: caFile,
+    }));
+    cleanupConfig = cleanup;
     await upsertAddinStates(storage.db, [
       {
         mailbox: 'a@x',
@@ -95,11 +83,7 @@ describe('the Outlook add-in screen in the browser', { skip: BUILT ? false : 'po
     context = await browser.newContext({ acceptDownloads: true, ignoreHTTPSErrors: true });
     page = await context.newPage();
     const admin = [...tenant.sim.control.tenant.users.values()].find((u) => u.appRoles.includes('Onramp.Admin'))!;
-    await page.goto(base + '/');
-    await page.getByRole('link', { name: 'Sign in with Microsoft' }).click();
-    await page.getByRole('heading', { name: 'Sign in (simulated tenant)' }).waitFor();
-    await page.getByRole('link', { name: admin.displayName, exact: true }).click();
-    await page.getByRole('heading', { name: 'Reports' }).waitFor();
+    await signInWithMicrosoft(page, base, admin.displayName);
   });
   after(async () => {
     await context?.close();
@@ -107,7 +91,7 @@ describe('the Outlook add-in screen in the browser', { skip: BUILT ? false : 'po
     await app?.close();
     await storage?.close();
     await tenant?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    cleanupConfig?.();
   });
 
   test('downloads the manifest, gives the deployment steps and the registration values, flags http, shows the reports per platform; no axe violations', async () => {

@@ -6,20 +6,20 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { buildPublicApp } from '../app.js';
-import { loadConfig } from '../onramp-config.js';
 import { createLogger } from '../lib/logger.js';
 import { systemClock } from '../lib/clock.js';
 import { DirectorySync } from '../directory/directory-sync.js';
 import { sqliteBackend, type TestStorage } from '../../test/support/storage.js';
 import { startTestTenant, type TestTenant } from '../../test/support/simulator.js';
 import { launchChromium } from '../../test/support/browser.js';
+import { oidcConfig, signInWithMicrosoft } from '../../test/support/portal-sign-in.js';
 import { axeViolations } from '../../test/support/axe.js';
 import { png } from '../../test/support/branding.js';
 import type { DeviceManifest } from './manifest.schemas.js';
@@ -35,24 +35,15 @@ describe('branding screens in the browser', { skip: BUILT ? false : 'portal not 
   let page: Page;
   let base: string;
   let dir: string;
+  let cleanupConfig: (() => void) | undefined;
 
   before(async () => {
     storage = await sqliteBackend.open();
     tenant = await startTestTenant({ users: 12 });
     dir = mkdtempSync(join(tmpdir(), 'onramp-branding-browser-'));
-    writeFileSync(join(dir, 'sim-ca.pem'), tenant.sim.caPem);
-    const config = loadConfig({
-      env: {
-        ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json',
-        ONRAMP_AUTH_COOKIE_SECURE: 'false',
-        ONRAMP_AUTH_LOCAL_ADMIN: 'false',
-        ONRAMP_OIDC_ISSUER: `${tenant.sim.url}/${tenant.sim.tenantId}/v2.0`,
-        ONRAMP_OIDC_CLIENT_ID: tenant.sim.clientId,
-        ONRAMP_OIDC_CLIENT_SECRET: tenant.sim.clientSecret,
-        ONRAMP_OIDC_CA_FILE: join(dir, 'sim-ca.pem'),
-        ONRAMP_BRANDING_STORAGE_DIR: join(dir, 'branding'),
-      },
-    });
+    // Branding's files go in the test's own folder.
+    const { config, cleanup } = oidcConfig(tenant, { ONRAMP_BRANDING_STORAGE_DIR: join(dir, 'branding') });
+    cleanupConfig = cleanup;
     const log = createLogger('silent');
     await new DirectorySync(storage.db, tenant.graph, systemClock, log, 'branding-browser').runOnce();
     app = await buildPublicApp({ config, storage, log, clock: systemClock, demo: false, instanceId: 'branding-browser', graph: tenant.graph });
@@ -63,11 +54,7 @@ describe('branding screens in the browser', { skip: BUILT ? false : 'portal not 
     page = await context.newPage();
     page.on('dialog', (d) => void d.accept());
     const admin = [...tenant.sim.control.tenant.users.values()].find((u) => u.appRoles.includes('Onramp.Admin'))!;
-    await page.goto(`${base}/`);
-    await page.getByRole('link', { name: 'Sign in with Microsoft' }).click();
-    await page.getByRole('heading', { name: 'Sign in (simulated tenant)' }).waitFor();
-    await page.getByRole('link', { name: admin.displayName, exact: true }).click();
-    await page.getByRole('heading', { name: 'Reports' }).waitFor();
+    await signInWithMicrosoft(page, base, admin.displayName);
   });
   after(async () => {
     await context?.close();
@@ -75,6 +62,7 @@ describe('branding screens in the browser', { skip: BUILT ? false : 'portal not 
     await app?.close();
     await storage?.close();
     await tenant?.stop();
+    cleanupConfig?.();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -8,14 +8,11 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { buildPublicApp } from '../app.js';
-import { loadConfig } from '../onramp-config.js';
 import { createLogger } from '../lib/logger.js';
 import { DAY_MS, systemClock } from '../lib/clock.js';
 import { AuthService } from '../auth/auth.service.js';
@@ -26,17 +23,10 @@ import { sqliteBackend, type TestStorage } from '../../test/support/storage.js';
 import { startTestTenant, type TestTenant } from '../../test/support/simulator.js';
 import { launchChromium } from '../../test/support/browser.js';
 import { axeViolations } from '../../test/support/axe.js';
+import { oidcConfig, signInWithMicrosoft } from '../../test/support/portal-sign-in.js';
 
 const BUILT = existsSync(fileURLToPath(new URL('../../portal/dist/index.html', import.meta.url)));
 const THUMBPRINT = 'AB'.repeat(20);
-
-async function signInWithMicrosoft(page: Page, base: string, name: string): Promise<void> {
-  await page.goto(base + '/');
-  await page.getByRole('link', { name: 'Sign in with Microsoft' }).click();
-  await page.getByRole('heading', { name: 'Sign in (simulated tenant)' }).waitFor();
-  await page.getByRole('link', { name, exact: true }).click();
-  await page.getByRole('heading', { name: 'Reports' }).waitFor();
-}
 
 describe('fleet people screens in the browser', { skip: BUILT ? false : 'portal not built: run npm run build' }, () => {
   let storage: TestStorage;
@@ -46,7 +36,7 @@ describe('fleet people screens in the browser', { skip: BUILT ? false : 'portal 
   let context: BrowserContext;
   let page: Page;
   let base: string;
-  let dir: string;
+  let cleanupConfig: (() => void) | undefined;
   let upn: string;
   let mailbox: string;
   let trackedId: number;
@@ -55,20 +45,8 @@ describe('fleet people screens in the browser', { skip: BUILT ? false : 'portal 
   before(async () => {
     storage = await sqliteBackend.open();
     tenant = await startTestTenant({ users: 8 });
-    dir = mkdtempSync(join(tmpdir(), 'onramp-people-browser-'));
-    writeFileSync(join(dir, 'sim-ca.pem'), tenant.sim.caPem);
-    const config = loadConfig({
-      env: {
-        ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json',
-        ONRAMP_AUTH_COOKIE_SECURE: 'false',
-        ONRAMP_AUTH_LOCAL_ADMIN: 'false',
-        ONRAMP_DEVICES_STORE_LOCATION: 'true',
-        ONRAMP_OIDC_ISSUER: `${tenant.sim.url}/${tenant.sim.tenantId}/v2.0`,
-        ONRAMP_OIDC_CLIENT_ID: tenant.sim.clientId,
-        ONRAMP_OIDC_CLIENT_SECRET: tenant.sim.clientSecret,
-        ONRAMP_OIDC_CA_FILE: join(dir, 'sim-ca.pem'),
-      },
-    });
+    const { config, cleanup } = oidcConfig(tenant, { ONRAMP_DEVICES_STORE_LOCATION: 'true' });
+    cleanupConfig = cleanup;
     const log = createLogger('silent');
     await new DirectorySync(storage.db, tenant.graph, systemClock, log, 'people-browser').runOnce();
     app = await buildPublicApp({
@@ -198,7 +176,7 @@ describe('fleet people screens in the browser', { skip: BUILT ? false : 'portal 
     await app?.close();
     await storage?.close();
     await tenant?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    cleanupConfig?.();
   });
 
   test("a user's page: onboarding, devices with location (admin), certificates seen, signature state with reasons, and the mailbox's own page", async () => {

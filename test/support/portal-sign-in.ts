@@ -12,11 +12,16 @@ import type { TestTenant } from './simulator.js';
 /**
  * The configuration of an instance whose only sign-in is the simulated tenant's OIDC (no local admin,
  * cookies over plain HTTP). onramp trusts the simulator's CA through the setting production would use.
- * `cleanup` removes the CA file.
+ * `env` adds settings (a function of the CA file's path when another setting needs it, such as Graph's
+ * CA); `cleanup` removes the CA file.
  */
-export function oidcConfig(tenant: TestTenant, env: Record<string, string> = {}): { config: OnrampConfig; cleanup: () => void } {
+export function oidcConfig(
+  tenant: TestTenant,
+  env: Record<string, string> | ((caFile: string) => Record<string, string>) = {},
+): { config: OnrampConfig; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'onramp-oidc-'));
-  writeFileSync(join(dir, 'sim-ca.pem'), tenant.sim.caPem);
+  const caFile = join(dir, 'sim-ca.pem');
+  writeFileSync(caFile, tenant.sim.caPem);
   const config = loadConfig({
     env: {
       ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json',
@@ -25,8 +30,8 @@ export function oidcConfig(tenant: TestTenant, env: Record<string, string> = {})
       ONRAMP_OIDC_ISSUER: `${tenant.sim.url}/${tenant.sim.tenantId}/v2.0`,
       ONRAMP_OIDC_CLIENT_ID: tenant.sim.clientId,
       ONRAMP_OIDC_CLIENT_SECRET: tenant.sim.clientSecret,
-      ONRAMP_OIDC_CA_FILE: join(dir, 'sim-ca.pem'),
-      ...env,
+      ONRAMP_OIDC_CA_FILE: caFile,
+      ...(typeof env === 'function' ? env(caFile) : env),
     },
   });
   return { config, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
