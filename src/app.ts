@@ -85,7 +85,7 @@ export async function buildPublicApp(ctx: OnrampContext): Promise<FastifyInstanc
     admin: { viewerGuard: requireRole('viewer'), audit: recordAudit },
   });
   await app.register(deviceReportRoutes, { ctx, guard: requireRole('viewer') });
-  await registerFleetDevices(app, ctx, { viewerGuard: requireRole('viewer'), audit: recordAudit });
+  await registerFleetDevices(app, ctx, { viewerGuard: requireRole('viewer'), audit: recordAudit, isAdmin: (req) => req.principal?.role === 'admin' });
   const signatures = ctx.config.signatures;
   const photos = createPhotoSource(ctx);
   const signatureFeature = await registerSignatureAdmin(app, ctx, {

@@ -15,12 +15,23 @@ import type { DevicesPage, DeviceView } from './devices.schemas.js';
 const NOW = '2026-11-23T12:00:00.000Z';
 const ago = (days: number) => new Date(Date.parse(NOW) - days * DAY_MS).toISOString();
 
-async function appWith(storage: TestStorage, storeLocation: boolean) {
+async function appWith(storage: TestStorage, storeLocation: boolean, as: { role?: 'viewer' | 'admin'; viewersSeePersonalDetails?: boolean } = {}) {
   const clock = new ManualClock(NOW);
-  const config = loadConfig({ env: { ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json', ONRAMP_DEVICES_STORE_LOCATION: String(storeLocation) } });
+  const config = loadConfig({
+    env: {
+      ONRAMP_CONFIG_FILE: '/nonexistent/onramp.json',
+      ONRAMP_DEVICES_STORE_LOCATION: String(storeLocation),
+      ONRAMP_FLEET_VIEWERS_SEE_PERSONAL_DETAILS: String(as.viewersSeePersonalDetails ?? false),
+    },
+  });
   const ctx = { config, storage, log: createLogger('silent'), clock, demo: false, instanceId: 'test' } as OnrampContext;
   const app = await buildPublicApp(ctx);
-  const { token } = await new AuthService(storage.db, config.auth, clock).createApiToken(`fleet-${storeLocation}`, 'viewer', 'test');
+  const role = as.role ?? 'viewer';
+  const { token } = await new AuthService(storage.db, config.auth, clock).createApiToken(
+    `fleet-${storeLocation}-${role}-${as.viewersSeePersonalDetails}`,
+    role,
+    'test',
+  );
   const get = (url: string) => app.inject({ url, headers: { authorization: `Bearer ${token}` } });
   return { app, get };
 }
@@ -244,9 +255,23 @@ for (const backend of BACKENDS) {
       assert.deepEqual(background, { package: 'backgroundVersion', versions: [{ version: '', devices: 2 }], other: 2, total: 4 });
     });
 
-    test('location: shown only while devices.storeLocation is on, never otherwise', async () => {
+    test('location: shown only while devices.storeLocation is on, never otherwise; to viewers only when admins allow', async () => {
       await recordBeacons(storage.db, [beacon({ hostname: 'pc-delta', upn: 'dan@contoso.com' }, ago(0.1), true)]);
-      const on = await appWith(storage, true);
+      const viewer = await appWith(storage, true);
+      try {
+        assert.equal('location' in (await viewer.get('/api/fleet/devices/pc-delta/dan@contoso.com')).json().device, false, 'viewers: not by default');
+        assert.doesNotMatch((await viewer.get('/api/fleet/devices/export.csv?search=pc-delta')).body, /POINT/);
+        assert.doesNotMatch((await viewer.get('/api/fleet/devices/pc-delta/dan@contoso.com/beacons')).body, /POINT/);
+      } finally {
+        await viewer.app.close();
+      }
+      const admin = await appWith(storage, true, { role: 'admin' });
+      try {
+        assert.equal((await admin.get('/api/fleet/devices/pc-delta/dan@contoso.com')).json().device.location, 'POINT(4.90 52.37)', 'admins see it');
+      } finally {
+        await admin.app.close();
+      }
+      const on = await appWith(storage, true, { viewersSeePersonalDetails: true });
       try {
         const device = (await on.get('/api/fleet/devices/pc-delta/dan@contoso.com')).json().device;
         assert.equal(device.location, 'POINT(4.90 52.37)');

@@ -17,6 +17,8 @@ export interface FleetDevicesOptions {
   viewerGuard: preHandlerAsyncHookHandler;
   /** Writes the admin audit log (src/auth `recordAudit`): exports are recorded, as onboarding's are. */
   audit: (req: FastifyRequest, action: string, target: string | null, details?: unknown) => Promise<void>;
+  /** Whether the caller is an admin: viewers see locations only when `fleet.viewersSeePersonalDetails` allows. */
+  isAdmin: (req: FastifyRequest) => boolean;
 }
 
 const Flag = Type.Literal('true');
@@ -125,8 +127,11 @@ export async function registerFleetDevices(parent: FastifyInstance, ctx: OnrampC
     app.addHook('preHandler', options.viewerGuard);
     // "Expected" = what branding last served each device (its served-manifest record).
     const list = new DeviceList(ctx.storage.db, servedVersionsRelation);
-    // Locations exist only when devices.storeLocation is on; when it is off, none are shown, even ones kept before.
-    const read = { withLocation: ctx.config.devices.storeLocation };
+    // Locations exist only when devices.storeLocation is on; when it is off, none are shown, even ones kept
+    // before. Viewers see them only when fleet.viewersSeePersonalDetails allows, as on the person page.
+    const readFor = (req: FastifyRequest) => ({
+      withLocation: ctx.config.devices.storeLocation && (options.isAdmin(req) || ctx.config.fleet.viewersSeePersonalDetails),
+    });
     const filterOf = (q: { [K in keyof typeof FilterQuery]?: string }): DeviceListFilter => {
       const now = ctx.clock.now().getTime();
       const before = (days: string | undefined) => (days === undefined ? undefined : new Date(now - bounded(days, 0, 1, 3660) * DAY_MS).toISOString());
@@ -160,7 +165,7 @@ export async function registerFleetDevices(parent: FastifyInstance, ctx: OnrampC
           sort: q.sort ?? 'hostname',
           descending: q.desc === 'true',
         };
-        const { total, devices } = await list.page(filterOf(q), page, read);
+        const { total, devices } = await list.page(filterOf(q), page, readFor(req));
         return { total, offset: page.offset, limit: page.limit, devices };
       },
     );
@@ -168,7 +173,7 @@ export async function registerFleetDevices(parent: FastifyInstance, ctx: OnrampC
     app.get(
       '/api/fleet/devices/filters',
       { schema: { tags: ['fleet'], summary: 'Operating systems and models the devices reported, for the filters', response: { 200: DeviceFilterChoices } } },
-      async () => ({ ...(await list.facets()), locationStored: read.withLocation }),
+      async (req) => ({ ...(await list.facets()), locationStored: readFor(req).withLocation }),
     );
 
     app.get(
@@ -186,6 +191,7 @@ export async function registerFleetDevices(parent: FastifyInstance, ctx: OnrampC
         reply.header('content-type', 'text/csv; charset=utf-8');
         reply.header('content-disposition', `attachment; filename="devices-${ctx.clock.now().toISOString().slice(0, 10)}.csv"`);
         reply.header('cache-control', 'no-store');
+        const read = readFor(req);
         return reply.send(Readable.from(csvOf(list.all(filterOf(req.query), read), read.withLocation)));
       },
     );
@@ -203,10 +209,10 @@ export async function registerFleetDevices(parent: FastifyInstance, ctx: OnrampC
       async (req) => deviceCharts(ctx.storage.db, ctx.clock.now(), bounded(req.query.days, 30, 1, 366), bounded(req.query.top, 5, 1, 20)),
     );
 
-    const deviceOf = async (params: { hostname: string; upn: string }) => {
+    const deviceOf = async (params: { hostname: string; upn: string }, req: FastifyRequest) => {
       const hostname = params.hostname.toLowerCase();
       const upn = params.upn.trim().toLowerCase();
-      const device = await list.device(hostname, upn, read);
+      const device = await list.device(hostname, upn, readFor(req));
       if (!device) throw new OnrampError('ONRAMP_ERR_DEVICE_NOT_FOUND', [hostname, upn]);
       return device;
     };
@@ -221,7 +227,7 @@ export async function registerFleetDevices(parent: FastifyInstance, ctx: OnrampC
           response: { 200: DeviceDetail },
         },
       },
-      async (req) => ({ device: await deviceOf(req.params) }),
+      async (req) => ({ device: await deviceOf(req.params, req) }),
     );
 
     app.get(
@@ -236,10 +242,10 @@ export async function registerFleetDevices(parent: FastifyInstance, ctx: OnrampC
         },
       },
       async (req) => {
-        const device = await deviceOf(req.params);
+        const device = await deviceOf(req.params, req);
         const offset = bounded(req.query.offset, 0, 0, 100_000_000);
         const limit = bounded(req.query.limit, 50, 1, 500);
-        return { offset, limit, ...(await list.history(device.hostname, device.upn, offset, limit, read)) };
+        return { offset, limit, ...(await list.history(device.hostname, device.upn, offset, limit, readFor(req))) };
       },
     );
   });
