@@ -31,7 +31,9 @@ async function isStale(path: string): Promise<boolean> {
   const [pid, at] = text.split(' ').map(Number);
   if (!pid || !at) {
     // Empty: just created by a sync that has not written its pid yet — stale only when it stays so.
-    const created = await stat(path).then((s) => s.mtimeMs).catch(() => 0);
+    const created = await stat(path)
+      .then((s) => s.mtimeMs)
+      .catch(() => 0);
     return Date.now() - created > UNWRITTEN_MS;
   }
   return (pid !== process.pid && !alive(pid)) || Date.now() - at > STALE_MS;
