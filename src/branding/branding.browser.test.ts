@@ -18,7 +18,7 @@ import { systemClock } from '../lib/clock.js';
 import { DirectorySync } from '../directory/directory-sync.js';
 import { sqliteBackend, type TestStorage } from '../../test/support/storage.js';
 import { startTestTenant, type TestTenant } from '../../test/support/simulator.js';
-import { launchChromium } from '../../test/support/browser.js';
+import { launchChromium, loadedImageWidth } from '../../test/support/browser.js';
 import { oidcConfig, signInWithMicrosoft } from '../../test/support/portal-sign-in.js';
 import { axeViolations } from '../../test/support/axe.js';
 import { png } from '../../test/support/branding.js';
@@ -78,7 +78,7 @@ describe('branding screens in the browser', { skip: BUILT ? false : 'portal not 
     await page.getByRole('status').getByText('Uploaded wallpaper.png (image/png, 1280×720 px).').waitFor();
     const preview = page.getByRole('img', { name: 'Preview of wallpaper.png' });
     await preview.waitFor();
-    assert.ok((await preview.evaluate((img: HTMLImageElement) => img.naturalWidth)) > 0, 'the thumbnail loads');
+    assert.ok((await loadedImageWidth(preview)) > 0, 'the thumbnail loads');
     assert.deepEqual(await axeViolations(page), []);
 
     await page.getByRole('link', { name: 'Branding assignments' }).click();

@@ -21,7 +21,7 @@ import { systemClock } from '../lib/clock.js';
 import { DirectorySync } from '../directory/directory-sync.js';
 import { sqliteBackend, type TestStorage } from '../../test/support/storage.js';
 import { startTestTenant, type TestTenant } from '../../test/support/simulator.js';
-import { launchChromium } from '../../test/support/browser.js';
+import { launchChromium, loadedImageWidth } from '../../test/support/browser.js';
 import { oidcConfig, signInWithMicrosoft } from '../../test/support/portal-sign-in.js';
 import { axeViolations } from '../../test/support/axe.js';
 import { fixtureFolder } from '../../test/support/sos-fixtures.js';
@@ -380,7 +380,7 @@ describe('signature screens in the browser', { skip: BUILT ? false : 'portal not
       .waitFor();
     const item = page.locator('.asset', { hasText: 'logo.png' });
     assert.match(await item.innerText(), /image\/png, 40×20 px/);
-    assert.equal(await item.locator('img.thumb').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), 40, 'the thumbnail loads');
+    assert.equal(await loadedImageWidth(item.locator('img.thumb')), 40, 'the thumbnail loads');
     assert.equal(await item.getByLabel('Reference to logo.png by name').inputValue(), 'asset:logo');
     assert.match(await item.getByLabel('Reference to exactly this logo.png').inputValue(), /^asset:[0-9a-f]{64}$/);
 

@@ -13,7 +13,7 @@ import { accessSync, constants, existsSync, mkdtempSync, readFileSync, renameSyn
 import { createRequire } from 'node:module';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
-import { chromium, type Browser, type LaunchOptions } from 'playwright-core';
+import { chromium, type Browser, type LaunchOptions, type Locator } from 'playwright-core';
 
 const SYSTEM_CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
 const ARGS = [
@@ -98,4 +98,18 @@ export function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
     args: [...ARGS, ...(options.args ?? [])],
     env: { ...process.env, ...binary.env, ...options.env } as LaunchOptions['env'],
   });
+}
+
+/** The natural width of an `<img>` once it has loaded (0 if it failed): right after it appears it may still be on its way. */
+export function loadedImageWidth(image: Locator): Promise<number> {
+  return image.evaluate(
+    (img: HTMLImageElement) =>
+      new Promise<number>((resolve) => {
+        if (img.complete) resolve(img.naturalWidth);
+        else {
+          img.addEventListener('load', () => resolve(img.naturalWidth), { once: true });
+          img.addEventListener('error', () => resolve(0), { once: true });
+        }
+      }),
+  );
 }
